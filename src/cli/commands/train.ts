@@ -1,0 +1,191 @@
+// `latentlab train`: flags (or a JSON config file) → a validated run config → a run directory.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { parseDataSpec } from '../../data/spec.js';
+import { BackendName } from '../../engine/backend.js';
+import { ConfigError, UsageError } from '../../errors.js';
+import { isAutoencoder } from '../../models/family.js';
+import { listFamilies } from '../../models/registry.js';
+import { runPaths } from '../../train/run-dir.js';
+import type { RunConfigInput } from '../../train/config.js';
+import { type RunResult, resumeRun, trainRun } from '../../train/run.js';
+import { progressCallbacks } from '../progress.js';
+import { type GlobalOptions, parseIntList, parseNumber, startBackend } from '../shared.js';
+
+interface TrainFlags extends GlobalOptions {
+  config?: string;
+  model?: string;
+  data?: string;
+  latent?: number;
+  hidden?: number[];
+  filters?: number[];
+  activation?: string;
+  loss?: string;
+  noise?: string;
+  sparsity?: number;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  beta1?: number;
+  beta2?: number;
+  schedule?: string;
+  patience?: number;
+  limit?: number;
+  seed?: number;
+  labelColumn?: string;
+  scaling?: 'minmax' | 'standard' | 'none';
+  imageSize?: number;
+  out?: string;
+  runsDir: string;
+  resume?: string;
+}
+
+function parseNoise(text: string): { type: string; level: number } {
+  const [type, level] = text.split(':');
+  return { type, level: level === undefined ? 0.3 : parseNumber('--noise', { min: 0 })(level) };
+}
+
+function parseSchedule(text: string): Record<string, unknown> {
+  const [type, arg] = text.split(':');
+  if (type === 'exponential') return { type, ...(arg ? { decay: parseNumber('--schedule')(arg) } : {}) };
+  if (type === 'cosine') return { type, ...(arg ? { minLearningRate: parseNumber('--schedule')(arg) } : {}) };
+  if (type === 'constant') return { type };
+  throw new UsageError(`expected constant, exponential[:decay] or cosine[:minLr], got "${text}"`, { path: '--schedule' });
+}
+
+async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('cannot read config file', { path, cause: error });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`not valid JSON: ${(error as Error).message}`, { path, cause: error });
+  }
+}
+
+/** Flags override the config file; unset flags leave the schema defaults. */
+export async function runConfigFromFlags(flags: TrainFlags): Promise<Record<string, unknown>> {
+  const base = flags.config ? await readConfigFile(flags.config) : {};
+  const model: Record<string, unknown> = { kind: 'dense-ae', ...((base.model as object) ?? {}) };
+  const set = (target: Record<string, unknown>, key: string, value: unknown) => {
+    if (value !== undefined) target[key] = value;
+  };
+  set(model, 'kind', flags.model);
+  set(model, 'latent', flags.latent);
+  set(model, 'hidden', flags.hidden);
+  set(model, 'filters', flags.filters);
+  set(model, 'activation', flags.activation);
+  set(model, 'loss', flags.loss);
+  set(model, 'sparsity', flags.sparsity);
+  if (flags.noise) model.noise = parseNoise(flags.noise);
+
+  const train: Record<string, unknown> = { ...((base.train as object) ?? {}) };
+  set(train, 'epochs', flags.epochs);
+  set(train, 'batchSize', flags.batchSize);
+  set(train, 'limit', flags.limit);
+  if (flags.lr !== undefined || flags.beta1 !== undefined || flags.beta2 !== undefined) {
+    const optimizer: Record<string, unknown> = { ...((train.optimizer as object) ?? {}) };
+    set(optimizer, 'learningRate', flags.lr);
+    set(optimizer, 'beta1', flags.beta1);
+    set(optimizer, 'beta2', flags.beta2);
+    train.optimizer = optimizer;
+  }
+  if (flags.schedule) train.schedule = parseSchedule(flags.schedule);
+  if (flags.patience !== undefined) train.earlyStopping = { patience: flags.patience };
+
+  const data =
+    flags.data !== undefined || base.data === undefined
+      ? parseDataSpec(flags.data ?? 'mnist', {
+          labelColumn: flags.labelColumn,
+          scaling: flags.scaling,
+          imageSize: flags.imageSize,
+        })
+      : base.data;
+  return { seed: flags.seed ?? base.seed ?? 0, model, data, train };
+}
+
+function defaultRunDir(runsDir: string, config: Record<string, unknown>): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const kind = (config.model as { kind: string }).kind;
+  const data = (config.data as { source: string }).source;
+  return join(runsDir, `${kind}-${data}-${stamp}`);
+}
+
+function report(result: RunResult): void {
+  const paths = runPaths(result.runDir);
+  const out = process.stdout;
+  if (result.aborted) {
+    out.write(`stopped after epoch ${result.epochs}; continue with: latentlab train --resume ${result.runDir}\n`);
+    return;
+  }
+  const test = Object.entries(result.test ?? {})
+    .map(([k, v]) => `${k} ${v.toPrecision(4)}`)
+    .join(', ');
+  out.write(`\ntrained ${result.model.kind} for ${result.epochs} epochs in ${result.seconds.toFixed(1)} s\n`);
+  out.write(`test (${result.splits.test.size} samples): ${test}\n`);
+  out.write(`run:             ${result.runDir}\n`);
+  out.write(`model:           ${paths.model}\n`);
+  out.write(`metrics:         ${paths.metrics}\n`);
+  if (isAutoencoder(result.model) && result.splits.train.sampleShape.length === 3) {
+    out.write(`reconstructions: ${paths.epochImage(result.epochs)} (originals above, reconstructions below)\n`);
+  }
+}
+
+export function trainCommand(): Command {
+  const kinds = listFamilies().map((f) => f.kind);
+  return new Command('train')
+    .description('train a model; writes a run directory with config, metrics, pictures, checkpoints and the model')
+    .option('--config <file>', 'JSON run config ({model, data, train, seed}); flags override it')
+    .addOption(new Option('--model <kind>', 'model family').choices(kinds))
+    .option('--data <spec>', 'mnist | fashion-mnist | idx:PATH | csv:PATH | images:DIR (default mnist)')
+    .option('--latent <n>', 'latent (code) size', parseNumber('--latent', { integer: true, min: 1 }))
+    .option('--hidden <widths>', 'dense hidden widths, input side first, e.g. 512,256 ("" for shallow)', parseIntList('--hidden'))
+    .option('--filters <channels>', 'conv channels per stride-2 stage, e.g. 32,64', parseIntList('--filters'))
+    .option('--activation <name>', 'relu | leakyRelu | elu | selu | tanh | sigmoid | linear')
+    .option('--loss <name>', 'reconstruction loss: mse | bce')
+    .option('--noise <type[:level]>', 'denoising: gaussian | masking | salt-and-pepper, e.g. gaussian:0.3')
+    .option('--sparsity <weight>', 'sparse autoencoder: L1 weight on the code', parseNumber('--sparsity', { min: 0 }))
+    .option('--epochs <n>', 'epochs', parseNumber('--epochs', { integer: true, min: 1 }))
+    .option('--batch-size <n>', 'mini-batch size', parseNumber('--batch-size', { integer: true, min: 1 }))
+    .option('--lr <rate>', 'Adam learning rate', parseNumber('--lr', { min: 0 }))
+    .option('--beta1 <b>', 'Adam beta1', parseNumber('--beta1', { min: 0 }))
+    .option('--beta2 <b>', 'Adam beta2', parseNumber('--beta2', { min: 0 }))
+    .option('--schedule <s>', 'constant | exponential[:decay] | cosine[:minLr]')
+    .option('--patience <n>', 'early stopping patience in epochs (0: off)', parseNumber('--patience', { integer: true, min: 0 }))
+    .option('--limit <n>', 'train on at most n samples', parseNumber('--limit', { integer: true, min: 0 }))
+    .option('--seed <n>', 'random seed (same seed, same run)', parseNumber('--seed', { integer: true, min: 0 }))
+    .option('--label-column <name>', 'csv: column holding class labels')
+    .addOption(new Option('--scaling <method>', 'csv: feature scaling fitted on the training split').choices(['minmax', 'standard', 'none']))
+    .option('--image-size <n>', 'images: resize to n x n', parseNumber('--image-size', { integer: true, min: 1 }))
+    .option('--out <dir>', 'run directory (default: RUNS_DIR/<kind>-<data>-<time>)')
+    .option('--runs-dir <dir>', 'where new runs go', 'runs')
+    .option('--resume <run>', 'continue a run from its last checkpoint (with --epochs to extend it)')
+    .addOption(new Option('--backend <name>', 'tensorflow | wasm | cpu (env LATENTLAB_BACKEND)').choices(BackendName.options))
+    .action(async (flags: TrainFlags) => {
+      const backend = await startBackend(flags);
+      const progress = progressCallbacks();
+      const abort = new AbortController();
+      const onSignal = () => {
+        process.stderr.write('\nstopping after this batch; the last checkpoint is kept\n');
+        abort.abort();
+      };
+      process.once('SIGINT', onSignal);
+      try {
+        const options = { callbacks: progress, signal: abort.signal, environment: { backend } };
+        if (flags.resume) {
+          report(await resumeRun(flags.resume, { ...options, epochs: flags.epochs }));
+        } else {
+          const config = await runConfigFromFlags(flags);
+          report(await trainRun(config as RunConfigInput, flags.out ?? defaultRunDir(flags.runsDir, config), options));
+        }
+      } finally {
+        progress.stop();
+        process.off('SIGINT', onSignal);
+      }
+    });
+}

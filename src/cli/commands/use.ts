@@ -1,0 +1,177 @@
+// Commands that use a trained model: reconstruct, encode, decode, info.
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Command, Option } from 'commander';
+import type { Dataset } from '../../data/dataset.js';
+import { head } from '../../data/dataset.js';
+import { loadData } from '../../data/load.js';
+import { DataSpec, formatDataSpec, parseDataSpec } from '../../data/spec.js';
+import { BackendName } from '../../engine/backend.js';
+import { tf } from '../../engine/tf.js';
+import { DataError } from '../../errors.js';
+import { MatrixFormat, encodeMatrix, formatFromPath, readMatrix } from '../../io/arrays.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { type LoadedModel, loadModel, readManifest } from '../../io/model-files.js';
+import { encodeImageGrid } from '../../io/png.js';
+import { decodeCodes, encodeDataset, reconstructionErrors, requireAutoencoder } from '../../eval/codes.js';
+import { type GlobalOptions, parseNumber, resolveModelDir, startBackend } from '../shared.js';
+
+const Split = ['train', 'validation', 'test'] as const;
+type Split = (typeof Split)[number];
+
+interface DataFlags extends GlobalOptions {
+  data?: string;
+  split: Split;
+  limit?: number;
+}
+
+const backendOption = () =>
+  new Option('--backend <name>', 'tensorflow | wasm | cpu (env LATENTLAB_BACKEND)').choices(BackendName.options);
+
+/** The split of the model's own data (or of --data) that a command works on, checked against the model. */
+async function datasetFor(loaded: LoadedModel, flags: DataFlags): Promise<Dataset> {
+  const spec = flags.data ? parseDataSpec(flags.data) : DataSpec.parse(loaded.manifest.data);
+  const splits = await loadData(spec, { seed: loaded.manifest.context.seed, scaling: loaded.manifest.scaling });
+  const dataset = splits[flags.split];
+  const expected = loaded.manifest.context.sampleShape;
+  if (dataset.sampleShape.join('x') !== expected.join('x')) {
+    throw new DataError(`the model expects samples of shape [${expected}], the data has [${dataset.sampleShape}]`, {
+      path: formatDataSpec(spec),
+    });
+  }
+  return flags.limit ? head(dataset, flags.limit) : dataset;
+}
+
+function withDataFlags(command: Command): Command {
+  return command
+    .option('--data <spec>', "data to use (default: the model's own)")
+    .addOption(new Option('--split <name>', 'which split').choices(Split).default('test'))
+    .option('--limit <n>', 'use the first n samples only', parseNumber('--limit', { integer: true, min: 1 }))
+    .addOption(backendOption());
+}
+
+export function reconstructCommand(): Command {
+  return withDataFlags(
+    new Command('reconstruct')
+      .description('reconstruct a split: mean squared error per pixel, and a grid PNG (originals above, reconstructions below)')
+      .argument('<run>', 'run directory (or its model directory)')
+      .option('--n <count>', 'images in the grid', parseNumber('--n', { integer: true, min: 1 }), 16)
+      .option('--out <file.png>', 'grid path (default RUN/reconstructions.png)'),
+  ).action(async (run: string, flags: DataFlags & { n: number; out?: string }) => {
+    await startBackend(flags);
+    const dir = resolveModelDir(run);
+    const loaded = await loadModel(dir);
+    const model = requireAutoencoder(loaded.model, 'reconstruct');
+    const dataset = await datasetFor(loaded, flags);
+    const { mean } = await reconstructionErrors(model, dataset);
+    process.stdout.write(`${dataset.name}: ${dataset.size} samples, reconstruction MSE per value ${mean.toPrecision(5)}\n`);
+    if (dataset.sampleShape.length === 3) {
+      const shown = head(dataset, flags.n);
+      const x = tf.tensor(shown.x, [shown.size, ...shown.sampleShape]);
+      const grid = tf.tidy(() => tf.concat([x, model.reconstruct(x)], 0));
+      const out = flags.out ?? join(dirname(dir) === dir ? dir : run, 'reconstructions.png');
+      await mkdir(dirname(out), { recursive: true });
+      await writeFileAtomic(
+        out,
+        encodeImageGrid((await grid.data()) as Float32Array, shown.sampleShape, { rows: 2, cols: shown.size, scale: 2 }),
+      );
+      tf.dispose([x, grid]);
+      process.stdout.write(`grid: ${out}\n`);
+    }
+  });
+}
+
+export function encodeCommand(): Command {
+  return withDataFlags(
+    new Command('encode')
+      .description('encode a split to latent codes (CSV with labels, JSON, or .npy)')
+      .argument('<run>', 'run directory (or its model directory)')
+      .requiredOption('--out <file>', 'output file; format from the extension unless --format')
+      .addOption(new Option('--format <format>', 'csv | json | npy').choices(MatrixFormat.options)),
+  ).action(async (run: string, flags: DataFlags & { out: string; format?: MatrixFormat }) => {
+    await startBackend(flags);
+    const loaded = await loadModel(resolveModelDir(run));
+    const model = requireAutoencoder(loaded.model, 'encode');
+    const dataset = await datasetFor(loaded, flags);
+    const codes = await encodeDataset(model, dataset);
+    const format = flags.format ?? formatFromPath(flags.out);
+    await mkdir(dirname(flags.out), { recursive: true });
+    await writeFileAtomic(flags.out, encodeMatrix(format, codes, dataset.labels));
+    process.stdout.write(`${codes.rows} codes of size ${codes.cols} → ${flags.out} (${format})\n`);
+  });
+}
+
+export function decodeCommand(): Command {
+  return new Command('decode')
+    .description('decode latent codes (CSV, JSON or .npy) into samples: a PNG grid for images, or a matrix file')
+    .argument('<run>', 'run directory (or its model directory)')
+    .requiredOption('--codes <file>', 'codes: .csv (header; label column ignored), .json or .npy')
+    .requiredOption('--out <file>', '.png for an image grid, or .csv/.json/.npy for raw values')
+    .option('--cols <n>', 'grid columns', parseNumber('--cols', { integer: true, min: 1 }))
+    .addOption(backendOption())
+    .action(async (run: string, flags: GlobalOptions & { codes: string; out: string; cols?: number }) => {
+      await startBackend(flags);
+      const loaded = await loadModel(resolveModelDir(run));
+      const model = requireAutoencoder(loaded.model, 'decode');
+      const codes = await readMatrix(flags.codes);
+      const samples = await decodeCodes(model, codes);
+      const shape = model.context.sampleShape;
+      await mkdir(dirname(flags.out), { recursive: true });
+      if (flags.out.toLowerCase().endsWith('.png')) {
+        if (shape.length !== 3) throw new DataError('a PNG needs image samples; write .csv, .json or .npy instead', { path: flags.out });
+        const cols = flags.cols ?? Math.ceil(Math.sqrt(codes.rows));
+        const rows = Math.ceil(codes.rows / cols);
+        await writeFileAtomic(flags.out, encodeImageGrid(samples, shape, { rows, cols, scale: 2 }));
+      } else {
+        const per = shape.reduce((a, b) => a * b, 1);
+        await writeFileAtomic(flags.out, encodeMatrix(formatFromPath(flags.out), { rows: codes.rows, cols: per, data: samples }));
+      }
+      process.stdout.write(`${codes.rows} samples → ${flags.out}\n`);
+    });
+}
+
+export function infoCommand(): Command {
+  return new Command('info')
+    .description("show a run's config, progress, test figures and model")
+    .argument('<run>', 'run directory')
+    .option('--json', 'print JSON')
+    .action(async (run: string, flags: { json?: boolean }) => {
+      const read = async (file: string) => {
+        try {
+          return JSON.parse(await readFile(join(run, file), 'utf8'));
+        } catch {
+          return undefined;
+        }
+      };
+      const config = await read('config.json');
+      const summary = await read('summary.json');
+      let manifest: unknown;
+      try {
+        manifest = await readManifest(resolveModelDir(run));
+      } catch {
+        manifest = undefined;
+      }
+      let history: unknown[] = [];
+      try {
+        history = (await readFile(join(run, 'metrics.jsonl'), 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      } catch {
+        history = [];
+      }
+      if (!config && !manifest) throw new DataError('not a run directory (no config.json or model/manifest.json)', { path: run });
+      const info = { run, config, epochsDone: history.length, lastEpoch: history.at(-1), summary, model: manifest };
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+        return;
+      }
+      const out: string[] = [`run: ${run}`];
+      if (config) {
+        out.push(`model: ${JSON.stringify(config.model)}`);
+        out.push(`data: ${formatDataSpec(config.data)}   seed: ${config.seed}`);
+        out.push(`train: ${JSON.stringify(config.train)}`);
+      }
+      out.push(`epochs done: ${history.length}${config ? ` of ${config.train.epochs}` : ''}`);
+      if (summary) out.push(`test: ${JSON.stringify(summary.test)}   samples/s: ${Math.round(summary.meanSamplesPerSecond)}`);
+      out.push(manifest ? `saved model: ${resolveModelDir(run)}` : 'saved model: none yet (resume to finish)');
+      process.stdout.write(`${out.join('\n')}\n`);
+    });
+}

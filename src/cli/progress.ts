@@ -1,0 +1,65 @@
+// Training progress for people: a live bar on a terminal, one line per epoch otherwise (logs, CI).
+import cliProgress from 'cli-progress';
+import type { EpochRecord } from '../train/checkpoint.js';
+import type { TrainCallbacks } from '../train/trainer.js';
+
+function formatMetrics(values: Record<string, number>): string {
+  return Object.entries(values)
+    .map(([k, v]) => `${k} ${v.toPrecision(4)}`)
+    .join(', ');
+}
+
+export function formatEpoch(record: EpochRecord, epochs: number): string {
+  const validation = Object.keys(record.validation).length ? ` | val ${formatMetrics(record.validation)}` : '';
+  return (
+    `epoch ${record.epoch}/${epochs} | train ${formatMetrics(record.train)}${validation} | ` +
+    `${Math.round(record.samplesPerSecond)} samples/s | ${record.seconds.toFixed(1)} s`
+  );
+}
+
+export function progressCallbacks(stream: NodeJS.WriteStream = process.stderr): TrainCallbacks & { stop(): void } {
+  let epochs = 0;
+  if (!stream.isTTY) {
+    return {
+      onEpochStart(_epoch, total) {
+        epochs = total;
+      },
+      onEpochEnd(record) {
+        stream.write(`${formatEpoch(record, epochs)}\n`);
+      },
+      stop() {},
+    };
+  }
+  const bar = new cliProgress.SingleBar(
+    {
+      stream,
+      format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} | loss {loss} | {rate} samples/s | ETA {eta_formatted}',
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let active = false;
+  return {
+    onEpochStart(epoch, total, batches) {
+      epochs = total;
+      bar.start(batches, 0, { epoch, epochs: total, loss: '…', rate: '…' });
+      active = true;
+    },
+    onBatch(p) {
+      bar.update(p.batch, {
+        loss: p.loss === undefined ? '…' : p.loss.toPrecision(4),
+        rate: Math.round(p.samplesPerSecond),
+      });
+    },
+    onEpochEnd(record) {
+      bar.stop();
+      active = false;
+      stream.write(`${formatEpoch(record, epochs)}\n`);
+    },
+    stop() {
+      if (active) bar.stop();
+    },
+  };
+}

@@ -1,0 +1,152 @@
+// The in-memory dataset every model trains on: samples as one flat Float32Array, optional integer labels.
+import { DataError } from '../errors.js';
+import { permutation } from './random.js';
+
+export interface Dataset {
+  readonly name: string;
+  /** Shape of one sample: [height, width, channels] for images, [features] for tables. */
+  readonly sampleShape: readonly number[];
+  readonly size: number;
+  /** size * prod(sampleShape) values, row-major; images are scaled to [0, 1]. */
+  readonly x: Float32Array;
+  readonly labels?: Int32Array;
+  readonly classNames?: readonly string[];
+}
+
+/** Scaling fitted on the training split of a table and saved with the model (identity for images). */
+export interface FeatureScaling {
+  readonly method: 'minmax' | 'standard';
+  /** Per feature: subtracted first. */
+  readonly offset: number[];
+  /** Per feature: divided after subtracting. */
+  readonly scale: number[];
+}
+
+export interface DataSplits {
+  readonly train: Dataset;
+  readonly validation: Dataset;
+  readonly test: Dataset;
+  readonly scaling?: FeatureScaling;
+}
+
+/** What a source produces before splitting: a training part and, when the source has one, a test part. */
+export interface RawData {
+  readonly name: string;
+  readonly sampleShape: readonly number[];
+  readonly classNames?: readonly string[];
+  readonly train: { x: Float32Array; labels?: Int32Array };
+  readonly test?: { x: Float32Array; labels?: Int32Array };
+}
+
+export function sampleSize(dataset: Pick<Dataset, 'sampleShape'>): number {
+  return dataset.sampleShape.reduce((a, b) => a * b, 1);
+}
+
+export function makeDataset(
+  name: string,
+  sampleShape: readonly number[],
+  x: Float32Array,
+  labels?: Int32Array,
+  classNames?: readonly string[],
+): Dataset {
+  const per = sampleShape.reduce((a, b) => a * b, 1);
+  if (per <= 0 || x.length % per !== 0) {
+    throw new DataError(
+      `expected a multiple of ${per} values (sample shape [${sampleShape}]), got ${x.length}`,
+      {
+        path: name,
+      },
+    );
+  }
+  const size = x.length / per;
+  if (labels && labels.length !== size) {
+    throw new DataError(`expected ${size} labels (one per sample), got ${labels.length}`, { path: name });
+  }
+  return { name, sampleShape: [...sampleShape], size, x, labels, classNames };
+}
+
+/** The samples at `indices`, in that order, as a new dataset. */
+export function subset(dataset: Dataset, indices: ArrayLike<number>, name = dataset.name): Dataset {
+  const per = sampleSize(dataset);
+  const x = new Float32Array(indices.length * per);
+  const labels = dataset.labels ? new Int32Array(indices.length) : undefined;
+  for (let i = 0; i < indices.length; i++) {
+    const j = indices[i];
+    x.set(dataset.x.subarray(j * per, (j + 1) * per), i * per);
+    if (labels && dataset.labels) labels[i] = dataset.labels[j];
+  }
+  return { ...dataset, name, size: indices.length, x, labels };
+}
+
+/** The first `n` samples (no copy). */
+export function head(dataset: Dataset, n: number): Dataset {
+  const count = Math.min(n, dataset.size);
+  const per = sampleSize(dataset);
+  return {
+    ...dataset,
+    size: count,
+    x: dataset.x.subarray(0, count * per),
+    labels: dataset.labels?.subarray(0, count),
+  };
+}
+
+export interface SplitOptions {
+  /** Share of the training part held out for validation. */
+  validationFraction: number;
+  /** Share held out as test set when the source has no test part of its own. */
+  testFraction: number;
+  seed: number;
+}
+
+/**
+ * Train/validation/test splits from a source's raw data. A source's own test part is kept as the test
+ * split; otherwise `testFraction` of the shuffled data is held out. Validation always comes from training data.
+ */
+export function splitData(raw: RawData, options: SplitOptions): DataSplits {
+  const all = makeDataset(raw.name, raw.sampleShape, raw.train.x, raw.train.labels, raw.classNames);
+  let trainPool: Dataset;
+  let test: Dataset;
+  if (raw.test) {
+    trainPool = all;
+    test = makeDataset(`${raw.name}/test`, raw.sampleShape, raw.test.x, raw.test.labels, raw.classNames);
+  } else {
+    const order = permutation(all.size, options.seed);
+    const nTest = Math.round(all.size * options.testFraction);
+    test = subset(all, order.subarray(all.size - nTest), `${raw.name}/test`);
+    trainPool = subset(all, order.subarray(0, all.size - nTest), raw.name);
+  }
+  const order = permutation(trainPool.size, options.seed + 1);
+  const nValidation = Math.round(trainPool.size * options.validationFraction);
+  const validation = subset(trainPool, order.subarray(0, nValidation), `${raw.name}/validation`);
+  const train = subset(trainPool, order.subarray(nValidation), `${raw.name}/train`);
+  if (train.size === 0) throw new DataError('no training samples left after splitting', { path: raw.name });
+  return { train, validation, test };
+}
+
+/** Shuffled mini-batch index lists for one epoch; the same (seed, epoch) always gives the same batches. */
+export function* batchIndices(
+  size: number,
+  batchSize: number,
+  seed: number,
+  epoch: number,
+): Generator<Int32Array> {
+  const order = permutation(size, (seed * 1_000_003 + epoch) >>> 0);
+  for (let start = 0; start < size; start += batchSize) {
+    yield order.subarray(start, Math.min(size, start + batchSize));
+  }
+}
+
+/** Copy the samples at `indices` into one flat buffer, ready for a tensor of shape [n, ...sampleShape]. */
+export function gatherSamples(
+  dataset: Dataset,
+  indices: ArrayLike<number>,
+  out?: Float32Array,
+): Float32Array {
+  const per = sampleSize(dataset);
+  const buffer = out ?? new Float32Array(indices.length * per);
+  for (let i = 0; i < indices.length; i++) {
+    const j = indices[i];
+    buffer.set(dataset.x.subarray(j * per, (j + 1) * per), i * per);
+  }
+  return buffer;
+}

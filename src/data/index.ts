@@ -1,0 +1,9 @@
+// Public surface of the data layer: datasets, specs, loading, scaling and seeded shuffles.
+export type { DataSplits, Dataset, FeatureScaling, RawData, SplitOptions } from './dataset.js';
+export { batchIndices, gatherSamples, head, makeDataset, sampleSize, splitData, subset } from './dataset.js';
+export type { LoadOptions, LocalDataset } from './load.js';
+export { listLocalDatasets, loadData, loadRaw } from './load.js';
+export { createRng, permutation } from './random.js';
+export { applyScaling, fitScaling, invertScaling } from './scaling.js';
+export type { DataSpecInput, DataSpecOptions } from './spec.js';
+export { DataSpec, formatDataSpec, parseDataSpec } from './spec.js';

@@ -1,0 +1,89 @@
+// Data sources named by a URI-like spec on the CLI (`mnist`, `idx:PATH`, ...) and by an object in the API.
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+
+export const DataSpec = z.discriminatedUnion('source', [
+  z.object({ source: z.literal('mnist') }),
+  z.object({ source: z.literal('fashion-mnist') }),
+  z.object({
+    source: z.literal('idx'),
+    /** IDX image file (plain or .gz); the labels file is found beside it or given. */
+    images: z.string().min(1),
+    labels: z.string().min(1).optional(),
+  }),
+  z.object({
+    source: z.literal('csv'),
+    path: z.string().min(1),
+    labelColumn: z.string().min(1).optional(),
+    scaling: z.enum(['minmax', 'standard', 'none']).default('minmax'),
+  }),
+  z.object({
+    source: z.literal('images'),
+    dir: z.string().min(1),
+    /** Every image is resized to this size. */
+    height: z.number().int().positive().default(28),
+    width: z.number().int().positive().default(28),
+    channels: z.union([z.literal(1), z.literal(3)]).default(1),
+  }),
+]);
+export type DataSpec = z.infer<typeof DataSpec>;
+export type DataSpecInput = z.input<typeof DataSpec>;
+
+export interface DataSpecOptions {
+  labelColumn?: string;
+  scaling?: 'minmax' | 'standard' | 'none';
+  imageSize?: number;
+  channels?: 1 | 3;
+}
+
+/** `mnist`, `fashion-mnist`, `idx:PATH`, `csv:PATH`, `images:DIR` → a validated spec. */
+export function parseDataSpec(text: string, options: DataSpecOptions = {}): DataSpec {
+  const colon = text.indexOf(':');
+  const kind = colon < 0 ? text : text.slice(0, colon);
+  const rest = colon < 0 ? '' : text.slice(colon + 1);
+  const needPath = () => {
+    if (!rest) throw new UsageError(`data spec "${text}" needs a path after "${kind}:"`, { path: '--data' });
+    return rest;
+  };
+  switch (kind) {
+    case 'mnist':
+    case 'fashion-mnist':
+      return DataSpec.parse({ source: kind });
+    case 'idx':
+      return DataSpec.parse({ source: 'idx', images: needPath() });
+    case 'csv':
+      return DataSpec.parse({
+        source: 'csv',
+        path: needPath(),
+        labelColumn: options.labelColumn,
+        scaling: options.scaling,
+      });
+    case 'images':
+      return DataSpec.parse({
+        source: 'images',
+        dir: needPath(),
+        height: options.imageSize,
+        width: options.imageSize,
+        channels: options.channels,
+      });
+    default:
+      throw new UsageError(
+        `unknown data source "${kind}": expected mnist, fashion-mnist, idx:PATH, csv:PATH or images:DIR`,
+        { path: '--data' },
+      );
+  }
+}
+
+export function formatDataSpec(spec: DataSpec): string {
+  switch (spec.source) {
+    case 'mnist':
+    case 'fashion-mnist':
+      return spec.source;
+    case 'idx':
+      return `idx:${spec.images}`;
+    case 'csv':
+      return `csv:${spec.path}`;
+    case 'images':
+      return `images:${spec.dir}`;
+  }
+}

@@ -1,0 +1,118 @@
+// Backend selection: tfjs-node when installed, else wasm (SIMD) with our kernel fixes, else cpu.
+// Only this module changes the global backend.
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { z } from 'zod';
+import { BackendError } from '../errors.js';
+import { registerWasmKernelFixes } from './kernels/index.js';
+import { tf } from './tf.js';
+
+export const BackendName = z.enum(['auto', 'tensorflow', 'wasm', 'cpu']);
+export type BackendName = z.infer<typeof BackendName>;
+
+export interface BackendInfo {
+  name: string;
+  /** Why this one: requested, or the first that loaded. */
+  reason: string;
+  simd?: boolean;
+  threads?: boolean;
+  kernelFixes: boolean;
+}
+
+export interface SelectBackendOptions {
+  /** Overrides LATENTLAB_BACKEND; 'auto' tries tensorflow (tfjs-node), then wasm, then cpu. */
+  backend?: BackendName;
+  /** Register latentlab's wasm kernel fixes (default true; benchmarks turn them off to compare). */
+  kernelFixes?: boolean;
+  /** Called once with a one-line description of the chosen backend. */
+  log?: (line: string) => void;
+}
+
+let current: BackendInfo | undefined;
+let announced = false;
+
+async function tryTfjsNode(): Promise<boolean> {
+  try {
+    // Optional peer dependency: a computed specifier keeps bundlers and tsc from requiring it.
+    const specifier = '@tensorflow/tfjs-node';
+    await import(specifier);
+    return tf.findBackend('tensorflow') != null && (await tf.setBackend('tensorflow'));
+  } catch {
+    return false;
+  }
+}
+
+async function tryBackend(name: 'wasm' | 'cpu'): Promise<boolean> {
+  try {
+    return await tf.setBackend(name);
+  } catch {
+    return false;
+  }
+}
+
+export function requestedBackend(options: SelectBackendOptions = {}): BackendName {
+  const fromEnv = process.env.LATENTLAB_BACKEND;
+  const raw = options.backend ?? (fromEnv && fromEnv.length > 0 ? fromEnv : 'auto');
+  const parsed = BackendName.safeParse(raw);
+  if (!parsed.success) {
+    throw new BackendError(`unknown backend "${raw}": expected one of ${BackendName.options.join(', ')}`, {
+      path: options.backend ? '--backend' : 'LATENTLAB_BACKEND',
+    });
+  }
+  return parsed.data;
+}
+
+/** Choose and initialise the backend; later calls with the same request return the same answer. */
+export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendInfo> {
+  const requested = requestedBackend(options);
+  const kernelFixes = options.kernelFixes ?? true;
+  if (kernelFixes) registerWasmKernelFixes();
+
+  let name: string | undefined;
+  let reason = 'requested';
+  if (requested === 'tensorflow') {
+    if (!(await tryTfjsNode())) {
+      throw new BackendError('backend "tensorflow" needs @tensorflow/tfjs-node, which could not be loaded');
+    }
+    name = 'tensorflow';
+  } else if (requested === 'wasm' || requested === 'cpu') {
+    if (!(await tryBackend(requested))) throw new BackendError(`backend "${requested}" failed to initialise`);
+    name = requested;
+  } else {
+    reason = 'auto';
+    if (await tryTfjsNode()) name = 'tensorflow';
+    else if (await tryBackend('wasm')) name = 'wasm';
+    else if (await tryBackend('cpu')) name = 'cpu';
+    else throw new BackendError('no TensorFlow.js backend could be initialised (tried tensorflow, wasm, cpu)');
+  }
+  await tf.ready();
+  const info: BackendInfo = {
+    name,
+    reason,
+    kernelFixes: kernelFixes && name === 'wasm',
+    ...(name === 'wasm'
+      ? {
+          simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
+          threads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
+        }
+      : {}),
+  };
+  current = info;
+  if (!announced && options.log) {
+    announced = true;
+    options.log(describeBackend(info));
+  }
+  return info;
+}
+
+export function describeBackend(info: BackendInfo): string {
+  const extras: string[] = [];
+  if (info.simd !== undefined) extras.push(info.simd ? 'SIMD' : 'no SIMD');
+  if (info.threads !== undefined) extras.push(info.threads ? 'threads' : 'single thread');
+  if (info.name === 'wasm') extras.push(info.kernelFixes ? 'latentlab kernel fixes' : 'stock kernels');
+  return `backend: ${info.name}${extras.length ? ` (${extras.join(', ')})` : ''} [${info.reason}]`;
+}
+
+export function currentBackend(): BackendInfo | undefined {
+  return current;
+}

@@ -1,0 +1,3 @@
+export * from './backend.js';
+export * from './memory.js';
+export { tf, tfl } from './tf.js';

@@ -1,0 +1,72 @@
+// Typed errors: each has a code the CLI maps to an exit status and the server to an HTTP status,
+// and a path (file, line, field) that says where the problem is.
+
+export type ErrorCode =
+  | 'usage' // bad flag or argument
+  | 'config' // a config value fails its schema
+  | 'data' // a data file is missing, malformed or inconsistent
+  | 'io' // a run directory, checkpoint or model file is missing or corrupt
+  | 'network' // a download failed
+  | 'numeric' // NaN/Inf or a shape mismatch at run time
+  | 'backend'; // a TensorFlow.js backend could not start
+
+export class LatentlabError extends Error {
+  readonly code: ErrorCode;
+  /** Where the problem is: a file, `file:line`, or a dotted config field. */
+  readonly path?: string;
+
+  constructor(code: ErrorCode, message: string, options?: { path?: string; cause?: unknown }) {
+    super(options?.path ? `${options.path}: ${message}` : message, { cause: options?.cause });
+    this.name = 'LatentlabError';
+    this.code = code;
+    this.path = options?.path;
+  }
+}
+
+export class UsageError extends LatentlabError {
+  constructor(message: string, options?: { path?: string; cause?: unknown }) {
+    super('usage', message, options);
+    this.name = 'UsageError';
+  }
+}
+
+export class ConfigError extends LatentlabError {
+  constructor(message: string, options?: { path?: string; cause?: unknown }) {
+    super('config', message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+export class DataError extends LatentlabError {
+  constructor(message: string, options?: { path?: string; cause?: unknown }) {
+    super('data', message, options);
+    this.name = 'DataError';
+  }
+}
+
+export class IoError extends LatentlabError {
+  constructor(message: string, options?: { path?: string; cause?: unknown }) {
+    super('io', message, options);
+    this.name = 'IoError';
+  }
+}
+
+export class NumericError extends LatentlabError {
+  constructor(message: string, options?: { path?: string; cause?: unknown }) {
+    super('numeric', message, options);
+    this.name = 'NumericError';
+  }
+}
+
+export class BackendError extends LatentlabError {
+  constructor(message: string, options?: { path?: string; cause?: unknown }) {
+    super('backend', message, options);
+    this.name = 'BackendError';
+  }
+}
+
+/** CLI exit status: 2 for usage and config mistakes the user can fix by retyping, 1 otherwise. */
+export function exitCodeFor(error: unknown): 1 | 2 {
+  if (error instanceof LatentlabError && (error.code === 'usage' || error.code === 'config')) return 2;
+  return 1;
+}

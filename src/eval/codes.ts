@@ -1,0 +1,66 @@
+// Using a trained autoencoder on a whole dataset, in batches: codes, reconstructions, errors.
+import { type Dataset, gatherSamples } from '../data/dataset.js';
+import { type Tensor, tf } from '../engine/tf.js';
+import { ConfigError } from '../errors.js';
+import type { Matrix } from '../io/arrays.js';
+import { type Autoencoder, type TrainableModel, isAutoencoder } from '../models/family.js';
+
+export function requireAutoencoder(model: TrainableModel, what: string): Autoencoder {
+  if (!isAutoencoder(model)) throw new ConfigError(`${what} needs a model with an encoder; "${model.kind}" has none`);
+  return model;
+}
+
+function* batchesOf(dataset: Dataset, batchSize: number): Generator<{ start: number; x: Tensor }> {
+  for (let start = 0; start < dataset.size; start += batchSize) {
+    const count = Math.min(batchSize, dataset.size - start);
+    const indices = Array.from({ length: count }, (_, i) => start + i);
+    yield { start, x: tf.tensor(gatherSamples(dataset, indices), [count, ...dataset.sampleShape]) };
+  }
+}
+
+/** Codes of every sample: [size, latent]. */
+export async function encodeDataset(model: Autoencoder, dataset: Dataset, batchSize = 500): Promise<Matrix> {
+  const data = new Float32Array(dataset.size * model.latentSize);
+  for (const { start, x } of batchesOf(dataset, batchSize)) {
+    const z = model.encode(x);
+    data.set((await z.data()) as Float32Array, start * model.latentSize);
+    tf.dispose([x, z]);
+  }
+  return { rows: dataset.size, cols: model.latentSize, data };
+}
+
+/** Decode codes [rows, latent] into samples, flat. */
+export async function decodeCodes(model: Autoencoder, codes: Matrix, batchSize = 500): Promise<Float32Array> {
+  if (codes.cols !== model.latentSize) {
+    throw new ConfigError(`codes have ${codes.cols} columns, but the model's latent size is ${model.latentSize}`);
+  }
+  const per = model.context.sampleShape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(codes.rows * per);
+  for (let start = 0; start < codes.rows; start += batchSize) {
+    const count = Math.min(batchSize, codes.rows - start);
+    const z = tf.tensor2d(codes.data.subarray(start * codes.cols, (start + count) * codes.cols), [count, codes.cols]);
+    const x = model.decode(z);
+    out.set((await x.data()) as Float32Array, start * per);
+    tf.dispose([x, z]);
+  }
+  return out;
+}
+
+/** Per-sample mean squared error of the reconstruction, and its mean over the dataset. */
+export async function reconstructionErrors(
+  model: Autoencoder,
+  dataset: Dataset,
+  batchSize = 500,
+): Promise<{ perSample: Float32Array; mean: number }> {
+  const perSample = new Float32Array(dataset.size);
+  for (const { start, x } of batchesOf(dataset, batchSize)) {
+    const errors = tf.tidy(() => {
+      const recon = model.reconstruct(x);
+      return tf.mean(tf.reshape(tf.squaredDifference(x, recon), [x.shape[0], -1]), 1);
+    });
+    perSample.set((await errors.data()) as Float32Array, start);
+    tf.dispose([x, errors]);
+  }
+  const mean = perSample.reduce((a, b) => a + b, 0) / Math.max(1, dataset.size);
+  return { perSample, mean };
+}

@@ -1,0 +1,144 @@
+// Matrices in and out of files: codes as CSV, JSON or NumPy .npy (float32, C order, version 1.0).
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { z } from 'zod';
+import { DataError } from '../errors.js';
+
+export const MatrixFormat = z.enum(['csv', 'json', 'npy']);
+export type MatrixFormat = z.infer<typeof MatrixFormat>;
+
+export interface Matrix {
+  rows: number;
+  cols: number;
+  data: Float32Array;
+}
+
+export function formatFromPath(path: string, fallback: MatrixFormat = 'csv'): MatrixFormat {
+  const ext = extname(path).slice(1).toLowerCase();
+  return MatrixFormat.safeParse(ext).success ? (ext as MatrixFormat) : fallback;
+}
+
+/** CSV with a header (z0, z1, ...; plus `label` when labels are given). */
+export function encodeCsv(m: Matrix, labels?: ArrayLike<number>, prefix = 'z'): string {
+  const header = Array.from({ length: m.cols }, (_, j) => `${prefix}${j}`);
+  if (labels) header.push('label');
+  const lines = [header.join(',')];
+  for (let i = 0; i < m.rows; i++) {
+    const row = Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols), (v) => String(v));
+    if (labels) row.push(String(labels[i]));
+    lines.push(row.join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function encodeJson(m: Matrix, labels?: ArrayLike<number>): string {
+  const rows = Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
+  return `${JSON.stringify(labels ? { codes: rows, labels: Array.from(labels) } : { codes: rows })}\n`;
+}
+
+export function encodeNpy(m: Matrix): Buffer {
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${m.rows}, ${m.cols}), }`;
+  // Header padded with spaces and a newline so the data starts on a 64-byte boundary.
+  const unpadded = 10 + dict.length + 1;
+  const header = dict + ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  const out = Buffer.alloc(10 + header.length + m.data.length * 4);
+  out.write('\x93NUMPY', 0, 'latin1');
+  out[6] = 1;
+  out[7] = 0;
+  out.writeUInt16LE(header.length, 8);
+  out.write(header, 10, 'latin1');
+  Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength).copy(out, 10 + header.length);
+  return out;
+}
+
+export function encodeMatrix(format: MatrixFormat, m: Matrix, labels?: ArrayLike<number>): string | Buffer {
+  if (format === 'npy') return encodeNpy(m);
+  return format === 'json' ? encodeJson(m, labels) : encodeCsv(m, labels);
+}
+
+function decodeNpy(bytes: Buffer, path: string): Matrix {
+  if (bytes.toString('latin1', 0, 6) !== '\x93NUMPY') throw new DataError('not a .npy file (bad magic)', { path });
+  const major = bytes[6];
+  const headerLength = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
+  const start = major === 1 ? 10 : 12;
+  const header = bytes.toString('latin1', start, start + headerLength);
+  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
+  const shape = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (/'fortran_order':\s*True/.test(header)) throw new DataError('Fortran-order .npy is not supported', { path });
+  if (!descr || shape === undefined) throw new DataError('cannot read the .npy header', { path });
+  const dims = shape.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  if (dims.length !== 2) throw new DataError(`expected a 2-D array, got shape (${dims.join(', ')})`, { path });
+  const [rows, cols] = dims;
+  const body = bytes.subarray(start + headerLength);
+  const count = rows * cols;
+  let data: Float32Array;
+  if (descr === '<f4') {
+    if (body.length < count * 4) throw new DataError(`expected ${count * 4} data bytes, got ${body.length}`, { path });
+    data = new Float32Array(count);
+    for (let i = 0; i < count; i++) data[i] = body.readFloatLE(i * 4);
+  } else if (descr === '<f8') {
+    if (body.length < count * 8) throw new DataError(`expected ${count * 8} data bytes, got ${body.length}`, { path });
+    data = new Float32Array(count);
+    for (let i = 0; i < count; i++) data[i] = body.readDoubleLE(i * 8);
+  } else {
+    throw new DataError(`unsupported dtype ${descr} (expected <f4 or <f8)`, { path });
+  }
+  return { rows, cols, data };
+}
+
+function decodeCsv(text: string, path: string): Matrix {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  if (lines.length < 2) throw new DataError('expected a header line and at least one row', { path });
+  const header = lines[0].split(',').map((h) => h.trim());
+  const keep = header.map((h, j) => (h === 'label' || h === 'id' ? -1 : j)).filter((j) => j >= 0);
+  const rows = lines.length - 1;
+  const data = new Float32Array(rows * keep.length);
+  for (let i = 0; i < rows; i++) {
+    const cells = lines[i + 1].split(',');
+    if (cells.length !== header.length) {
+      throw new DataError(`expected ${header.length} columns, got ${cells.length}`, { path: `${path}:${i + 2}` });
+    }
+    keep.forEach((j, k) => {
+      const v = Number(cells[j]);
+      if (cells[j].trim() === '' || !Number.isFinite(v)) {
+        throw new DataError(`column "${header[j]}": expected a number, got "${cells[j]}"`, { path: `${path}:${i + 2}` });
+      }
+      data[i * keep.length + k] = v;
+    });
+  }
+  return { rows, cols: keep.length, data };
+}
+
+function decodeJson(text: string, path: string): Matrix {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new DataError(`not valid JSON: ${(error as Error).message}`, { path });
+  }
+  const rows = Array.isArray(raw) ? raw : (raw as { codes?: unknown }).codes;
+  const parsed = z.array(z.array(z.number()).min(1)).min(1).safeParse(rows);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new DataError(`expected [[numbers]] or {"codes": [[numbers]]}: ${issue.message} at [${issue.path.join('][')}]`, {
+      path,
+    });
+  }
+  const cols = parsed.data[0].length;
+  parsed.data.forEach((row, i) => {
+    if (row.length !== cols) throw new DataError(`row ${i} has ${row.length} values, expected ${cols}`, { path });
+  });
+  return { rows: parsed.data.length, cols, data: Float32Array.from(parsed.data.flat()) };
+}
+
+export async function readMatrix(path: string): Promise<Matrix> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new DataError('cannot read file', { path, cause: error });
+  }
+  const format = formatFromPath(path);
+  if (format === 'npy') return decodeNpy(bytes, path);
+  return format === 'json' ? decodeJson(bytes.toString('utf8'), path) : decodeCsv(bytes.toString('utf8'), path);
+}

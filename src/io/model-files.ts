@@ -1,0 +1,161 @@
+// Saved models: each network in the standard TensorFlow.js layers format (model.json + weights.bin,
+// loadable by a plain tf.loadLayersModel), plus latentlab's manifest.json with everything else.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { tf, tfl } from '../engine/tf.js';
+import { IoError } from '../errors.js';
+import type { BuildContext, TrainableModel } from '../models/family.js';
+import { configErrorFrom, getFamily } from '../models/registry.js';
+import { LATENTLAB_VERSION } from '../version.js';
+import { writeDirAtomic } from './atomic.js';
+
+export const FeatureScalingSchema = z.object({
+  method: z.enum(['minmax', 'standard']),
+  offset: z.array(z.number()),
+  scale: z.array(z.number()),
+});
+
+export const ModelManifest = z.object({
+  format: z.literal('latentlab-model'),
+  formatVersion: z.literal(1),
+  latentlabVersion: z.string(),
+  kind: z.string(),
+  config: z.record(z.string(), z.unknown()),
+  context: z.object({
+    sampleShape: z.array(z.number().int().positive()),
+    numClasses: z.number().int().positive().optional(),
+    seed: z.number().int(),
+  }),
+  /** Sub-directories holding a layers model each. */
+  networks: z.array(z.string()),
+  /** The data spec the model was trained on (informational). */
+  data: z.unknown().optional(),
+  classNames: z.array(z.string()).optional(),
+  scaling: FeatureScalingSchema.optional(),
+  metrics: z.record(z.string(), z.number()).optional(),
+  savedAt: z.string(),
+});
+export type ModelManifest = z.infer<typeof ModelManifest>;
+
+function joinWeightData(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {
+  if (!Array.isArray(data)) return new Uint8Array(data);
+  return new Uint8Array(Buffer.concat(data.map((b) => Buffer.from(b))));
+}
+
+/** Save one network as dir/model.json + dir/weights.bin (standard layers format). */
+export async function saveNetwork(network: tfl.LayersModel, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await network.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      if (!artifacts.weightSpecs || !artifacts.weightData) throw new IoError('model has no weights to save', { path: dir });
+      const weights = joinWeightData(artifacts.weightData as ArrayBuffer | ArrayBuffer[]);
+      const modelJson = {
+        modelTopology: artifacts.modelTopology,
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy,
+        convertedBy: `latentlab ${LATENTLAB_VERSION}`,
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+      };
+      await writeFile(join(dir, 'weights.bin'), weights);
+      await writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+}
+
+/** Load dir/model.json + its weight files without any network access. */
+export async function loadNetwork(dir: string): Promise<tfl.LayersModel> {
+  const modelPath = join(dir, 'model.json');
+  let modelJson: { modelTopology?: unknown; weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }> };
+  try {
+    modelJson = JSON.parse(await readFile(modelPath, 'utf8'));
+  } catch (error) {
+    throw new IoError('cannot read model.json (missing or not JSON)', { path: modelPath, cause: error });
+  }
+  if (!modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
+    throw new IoError('model.json lacks modelTopology or weightsManifest', { path: modelPath });
+  }
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const buffers: Buffer[] = [];
+  for (const group of modelJson.weightsManifest) {
+    specs.push(...group.weights);
+    for (const p of group.paths) {
+      try {
+        buffers.push(await readFile(join(dir, p)));
+      } catch (error) {
+        throw new IoError('cannot read weight file named in model.json', { path: join(dir, p), cause: error });
+      }
+    }
+  }
+  const weightData = new Uint8Array(Buffer.concat(buffers)).buffer;
+  try {
+    return await tfl.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: modelJson.modelTopology as object, weightSpecs: specs, weightData }),
+    );
+  } catch (error) {
+    throw new IoError(`cannot rebuild the network: ${(error as Error).message}`, { path: modelPath, cause: error });
+  }
+}
+
+export interface SaveModelExtras {
+  data?: unknown;
+  classNames?: readonly string[];
+  scaling?: ModelManifest['scaling'];
+  metrics?: Record<string, number>;
+}
+
+/** Save a trained model into `dir` atomically (the directory appears complete or not at all). */
+export async function saveModel(model: TrainableModel, dir: string, extras: SaveModelExtras = {}): Promise<void> {
+  const manifest: ModelManifest = {
+    format: 'latentlab-model',
+    formatVersion: 1,
+    latentlabVersion: LATENTLAB_VERSION,
+    kind: model.kind,
+    config: model.config as Record<string, unknown>,
+    context: model.context,
+    networks: Object.keys(model.networks),
+    data: extras.data,
+    classNames: extras.classNames ? [...extras.classNames] : undefined,
+    scaling: extras.scaling,
+    metrics: extras.metrics,
+    savedAt: new Date().toISOString(),
+  };
+  await writeDirAtomic(dir, async (temp) => {
+    for (const [name, network] of Object.entries(model.networks)) await saveNetwork(network, join(temp, name));
+    await writeFile(join(temp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  });
+}
+
+export async function readManifest(dir: string): Promise<ModelManifest> {
+  const path = join(dir, 'manifest.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new IoError('cannot read manifest.json (is this a latentlab model directory?)', { path, cause: error });
+  }
+  const parsed = ModelManifest.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new IoError(`invalid manifest at field "${issue.path.join('.')}": ${issue.message}`, { path });
+  }
+  return parsed.data;
+}
+
+export interface LoadedModel {
+  model: TrainableModel;
+  manifest: ModelManifest;
+}
+
+/** Restore a saved model (networks, config, scaling) from its directory. */
+export async function loadModel(dir: string): Promise<LoadedModel> {
+  const manifest = await readManifest(dir);
+  const family = getFamily(manifest.kind);
+  const parsed = family.configSchema.safeParse(manifest.config);
+  if (!parsed.success) throw configErrorFrom(parsed.error, `${join(dir, 'manifest.json')}#config`);
+  const networks: Record<string, tfl.LayersModel> = {};
+  for (const name of manifest.networks) networks[name] = await loadNetwork(join(dir, name));
+  const context: BuildContext = manifest.context;
+  return { model: family.restore(parsed.data, context, networks), manifest };
+}

@@ -1,0 +1,172 @@
+// What all deterministic autoencoders share: reconstruction losses, denoising noise, the sparsity
+// penalty on the code, and the encode/decode/step plumbing. A family file only builds its networks.
+import { z } from 'zod';
+import { type Tensor, tf, tfl } from '../engine/tf.js';
+import type { Autoencoder, Batch, BuildContext, LossRecord } from './family.js';
+
+export const Activation = z.enum(['relu', 'leakyRelu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear']);
+export type Activation = z.infer<typeof Activation>;
+
+export const ReconstructionLoss = z.enum(['mse', 'bce']);
+export type ReconstructionLoss = z.infer<typeof ReconstructionLoss>;
+
+export const InputNoise = z.object({
+  type: z.enum(['none', 'gaussian', 'masking', 'salt-and-pepper']).default('none'),
+  /** Standard deviation (gaussian) or share of corrupted entries (masking, salt-and-pepper). */
+  level: z.number().min(0).max(10).default(0.3),
+});
+export type InputNoise = z.infer<typeof InputNoise>;
+
+/** Options every autoencoder family accepts, spread into each family's schema. */
+export const autoencoderOptions = {
+  latent: z.number().int().positive().default(32),
+  activation: Activation.default('relu'),
+  /** Sigmoid suits data in [0, 1] (images, min-max scaled tables); linear suits standardised tables. */
+  outputActivation: z.enum(['sigmoid', 'linear']).default('sigmoid'),
+  loss: ReconstructionLoss.default('mse'),
+  /** Denoising autoencoder: corrupt the inputs at train time only, reconstruct the clean ones. */
+  noise: InputNoise.default({ type: 'none', level: 0.3 }),
+  /** Sparse autoencoder: weight of the L1 penalty on the code (mean over the batch of sum |z|). */
+  sparsity: z.number().min(0).default(0),
+};
+
+export interface AutoencoderOptions {
+  latent: number;
+  outputActivation: 'sigmoid' | 'linear';
+  loss: ReconstructionLoss;
+  noise: InputNoise;
+  sparsity: number;
+}
+
+/** tfjs-layers' name for an activation (leakyRelu is a layer there, not an activation string). */
+export function activationLayer(activation: Activation, name: string): tfl.layers.Layer {
+  if (activation === 'leakyRelu') return tfl.layers.leakyReLU({ alpha: 0.2, name });
+  return tfl.layers.activation({ activation, name });
+}
+
+/** Seeded Glorot-uniform initialiser: the i-th layer of a model gets seed + i. */
+export function seededInit(context: BuildContext, index: number) {
+  return tfl.initializers.glorotUniform({ seed: context.seed * 1009 + index });
+}
+
+/** Mean over all entries of the per-entry reconstruction loss. `recon` is the decoder's output. */
+export function reconstructionLoss(kind: ReconstructionLoss, target: Tensor, recon: Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    if (kind === 'mse') return tf.mean(tf.squaredDifference(target, recon)) as tf.Scalar;
+    // Clipped so log never sees 0; the sigmoid output can saturate in float32.
+    const p = tf.clipByValue(recon, 1e-7, 1 - 1e-7);
+    const perEntry = tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, p))));
+    return tf.neg(tf.mean(perEntry)) as tf.Scalar;
+  });
+}
+
+/** Corrupt a batch for denoising training; seeded by the global step so runs reproduce. */
+export function corrupt(x: Tensor, noise: InputNoise, seed: number): Tensor {
+  return tf.tidy(() => {
+    switch (noise.type) {
+      case 'none':
+        return x.clone();
+      case 'gaussian':
+        return tf.add(x, tf.randomNormal(x.shape, 0, noise.level, 'float32', seed));
+      case 'masking': {
+        const keep = tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), noise.level);
+        return tf.mul(x, tf.cast(keep, 'float32'));
+      }
+      case 'salt-and-pepper': {
+        const u = tf.randomUniform(x.shape, 0, 1, 'float32', seed);
+        const salt = tf.less(u, noise.level / 2);
+        const pepper = tf.logicalAnd(tf.greaterEqual(u, noise.level / 2), tf.less(u, noise.level));
+        return tf.where(salt, tf.onesLike(x), tf.where(pepper, tf.zerosLike(x), x));
+      }
+    }
+  });
+}
+
+/** An autoencoder made of an encoder and a decoder network; families differ only in how those are built. */
+export class AutoencoderModel<C extends AutoencoderOptions & { kind: string }> implements Autoencoder<C> {
+  readonly kind: string;
+  readonly optimizerNames = ['autoencoder'] as const;
+  readonly networks: { encoder: tfl.LayersModel; decoder: tfl.LayersModel };
+
+  constructor(
+    readonly config: C,
+    readonly context: BuildContext,
+    encoder: tfl.LayersModel,
+    decoder: tfl.LayersModel,
+    private readonly seed: number = context.seed,
+  ) {
+    this.kind = config.kind;
+    this.networks = { encoder, decoder };
+  }
+
+  get latentSize(): number {
+    return this.config.latent;
+  }
+
+  encode(x: Tensor): Tensor {
+    return this.networks.encoder.apply(x, { training: false }) as Tensor;
+  }
+
+  decode(z: Tensor): Tensor {
+    return this.networks.decoder.apply(z, { training: false }) as Tensor;
+  }
+
+  reconstruct(x: Tensor): Tensor {
+    return tf.tidy(() => this.decode(this.encode(x)));
+  }
+
+  /** Losses for a batch; `input` may be a corrupted copy of `batch.x` (denoising). */
+  private losses(batch: Batch, input: Tensor, training: boolean): LossRecord {
+    const z = this.networks.encoder.apply(input, { training }) as Tensor;
+    const recon = this.networks.decoder.apply(z, { training }) as Tensor;
+    const reconstruction = reconstructionLoss(this.config.loss, batch.x, recon);
+    const mse = this.config.loss === 'mse' ? reconstruction : tf.mean(tf.squaredDifference(batch.x, recon));
+    if (this.config.sparsity > 0) {
+      const sparsity = tf.mean(tf.sum(tf.abs(z), -1));
+      const loss = tf.add(reconstruction, tf.mul(this.config.sparsity, sparsity)) as tf.Scalar;
+      return { loss, reconstruction, mse: mse as tf.Scalar, sparsity: sparsity as tf.Scalar };
+    }
+    return { loss: reconstruction, mse: mse as tf.Scalar };
+  }
+
+  trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {
+    const optimizer = optimizers.autoencoder;
+    const variables = this.trainableVariables();
+    let record: LossRecord | undefined;
+    const cost = optimizer.minimize(
+      () => {
+        const input = corrupt(batch.x, this.config.noise, this.seed * 7919 + batch.step);
+        record = this.losses(batch, input, true);
+        // Keep the parts alive past minimize's tidy; the trainer disposes them.
+        for (const value of Object.values(record)) tf.keep(value);
+        return record.loss;
+      },
+      false,
+      variables,
+    );
+    cost?.dispose();
+    return record!;
+  }
+
+  evaluate(batch: Batch): LossRecord {
+    return tf.tidy(() => this.losses(batch, batch.x, false));
+  }
+
+  preview(x: Tensor) {
+    if (this.context.sampleShape.length !== 3) return undefined;
+    return tf.tidy(() => {
+      const recon = this.reconstruct(x);
+      return { images: tf.concat([x, recon], 0), rows: 2, cols: x.shape[0] };
+    });
+  }
+
+  trainableVariables(): tf.Variable[] {
+    const weights = [...this.networks.encoder.trainableWeights, ...this.networks.decoder.trainableWeights];
+    return weights.map((w) => w.read() as tf.Variable);
+  }
+
+  dispose(): void {
+    this.networks.encoder.dispose();
+    this.networks.decoder.dispose();
+  }
+}

@@ -1,0 +1,106 @@
+// Convolutional autoencoder for images: stride-2 convolutions down to a dense code,
+// mirrored with stride-2 transposed convolutions.
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { tfl } from '../engine/tf.js';
+import { AutoencoderModel, activationLayer, autoencoderOptions, seededInit } from './autoencoder-base.js';
+import type { BuildContext, ModelFamily } from './family.js';
+
+export const ConvAutoencoderConfig = z.object({
+  kind: z.literal('conv-ae'),
+  /** Channels of each stride-2 convolution, input side first; each halves height and width. */
+  filters: z.array(z.number().int().positive()).min(1).default([32, 64]),
+  kernelSize: z.number().int().positive().default(3),
+  ...autoencoderOptions,
+});
+export type ConvAutoencoderConfig = z.infer<typeof ConvAutoencoderConfig>;
+
+function buildNetworks(config: ConvAutoencoderConfig, context: BuildContext) {
+  if (context.sampleShape.length !== 3) {
+    throw new ConfigError(
+      `conv-ae needs image samples [height, width, channels], got shape [${context.sampleShape}]`,
+      { path: 'model.kind' },
+    );
+  }
+  const [height, width, channels] = context.sampleShape;
+  const factor = 2 ** config.filters.length;
+  if (height % factor !== 0 || width % factor !== 0) {
+    throw new ConfigError(
+      `${config.filters.length} stride-2 stages need height and width divisible by ${factor}, got ${height}x${width}`,
+      { path: 'model.filters' },
+    );
+  }
+  const innerShape = [height / factor, width / factor, config.filters[config.filters.length - 1]];
+  let layer = 0;
+  const init = () => seededInit(context, layer++);
+
+  const encoder = tfl.sequential({ name: 'encoder' });
+  config.filters.forEach((filters, i) => {
+    encoder.add(
+      tfl.layers.conv2d({
+        ...(i === 0 ? { inputShape: context.sampleShape } : {}),
+        filters,
+        kernelSize: config.kernelSize,
+        strides: 2,
+        padding: 'same',
+        kernelInitializer: init(),
+        name: `encoder_conv_${i + 1}`,
+      }),
+    );
+    encoder.add(activationLayer(config.activation, `encoder_act_${i + 1}`));
+  });
+  encoder.add(tfl.layers.flatten({ name: 'encoder_flatten' }));
+  encoder.add(tfl.layers.dense({ units: config.latent, kernelInitializer: init(), name: 'encoder_latent' }));
+
+  const decoder = tfl.sequential({ name: 'decoder' });
+  decoder.add(
+    tfl.layers.dense({
+      inputShape: [config.latent],
+      units: innerShape[0] * innerShape[1] * innerShape[2],
+      kernelInitializer: init(),
+      name: 'decoder_dense',
+    }),
+  );
+  decoder.add(activationLayer(config.activation, 'decoder_dense_act'));
+  decoder.add(tfl.layers.reshape({ targetShape: innerShape, name: 'decoder_reshape' }));
+  const upFilters = [...config.filters].reverse().slice(1);
+  upFilters.forEach((filters, i) => {
+    decoder.add(
+      tfl.layers.conv2dTranspose({
+        filters,
+        kernelSize: config.kernelSize,
+        strides: 2,
+        padding: 'same',
+        kernelInitializer: init(),
+        name: `decoder_deconv_${i + 1}`,
+      }),
+    );
+    decoder.add(activationLayer(config.activation, `decoder_act_${i + 1}`));
+  });
+  decoder.add(
+    tfl.layers.conv2dTranspose({
+      filters: channels,
+      kernelSize: config.kernelSize,
+      strides: 2,
+      padding: 'same',
+      kernelInitializer: init(),
+      name: 'decoder_output',
+    }),
+  );
+  decoder.add(activationLayer(config.outputActivation, 'decoder_output_act'));
+  return { encoder, decoder };
+}
+
+export const convAutoencoderFamily: ModelFamily<typeof ConvAutoencoderConfig> = {
+  kind: 'conv-ae',
+  description: 'convolutional autoencoder for images (denoising and sparse through options)',
+  configSchema: ConvAutoencoderConfig,
+  needsImages: true,
+  build(config, context) {
+    const { encoder, decoder } = buildNetworks(config, context);
+    return new AutoencoderModel(config, context, encoder, decoder);
+  },
+  restore(config, context, networks) {
+    return new AutoencoderModel(config, context, networks.encoder, networks.decoder);
+  },
+};

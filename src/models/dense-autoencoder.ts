@@ -1,0 +1,57 @@
+// Dense autoencoder: shallow (no hidden layers) to deep stacks, mirrored decoder.
+// Denoising and sparse variants are the shared `noise` and `sparsity` options.
+import { z } from 'zod';
+import { tfl } from '../engine/tf.js';
+import { Activation, AutoencoderModel, activationLayer, autoencoderOptions, seededInit } from './autoencoder-base.js';
+import type { BuildContext, ModelFamily } from './family.js';
+
+export const DenseAutoencoderConfig = z.object({
+  kind: z.literal('dense-ae'),
+  /** Encoder hidden widths, input side first; the decoder mirrors them. [] gives a shallow autoencoder. */
+  hidden: z.array(z.number().int().positive()).default([256]),
+  ...autoencoderOptions,
+  /** Activation on the code; linear keeps the code unconstrained (as PCA's is). */
+  latentActivation: Activation.default('linear'),
+});
+export type DenseAutoencoderConfig = z.infer<typeof DenseAutoencoderConfig>;
+
+function buildNetworks(config: DenseAutoencoderConfig, context: BuildContext) {
+  const features = context.sampleShape.reduce((a, b) => a * b, 1);
+  let layer = 0;
+  const dense = (units: number, name: string) =>
+    tfl.layers.dense({ units, name, kernelInitializer: seededInit(context, layer++) });
+
+  const encoder = tfl.sequential({ name: 'encoder' });
+  encoder.add(tfl.layers.flatten({ inputShape: context.sampleShape, name: 'encoder_flatten' }));
+  config.hidden.forEach((units, i) => {
+    encoder.add(dense(units, `encoder_dense_${i + 1}`));
+    encoder.add(activationLayer(config.activation, `encoder_act_${i + 1}`));
+  });
+  encoder.add(dense(config.latent, 'encoder_latent'));
+  if (config.latentActivation !== 'linear') encoder.add(activationLayer(config.latentActivation, 'encoder_latent_act'));
+
+  const decoder = tfl.sequential({ name: 'decoder' });
+  const widths = [...config.hidden].reverse();
+  decoder.add(tfl.layers.inputLayer({ inputShape: [config.latent], name: 'decoder_input' }));
+  widths.forEach((units, i) => {
+    decoder.add(dense(units, `decoder_dense_${i + 1}`));
+    decoder.add(activationLayer(config.activation, `decoder_act_${i + 1}`));
+  });
+  decoder.add(dense(features, 'decoder_output'));
+  decoder.add(activationLayer(config.outputActivation, 'decoder_output_act'));
+  decoder.add(tfl.layers.reshape({ targetShape: context.sampleShape, name: 'decoder_reshape' }));
+  return { encoder, decoder };
+}
+
+export const denseAutoencoderFamily: ModelFamily<typeof DenseAutoencoderConfig> = {
+  kind: 'dense-ae',
+  description: 'dense autoencoder (shallow or deep; denoising and sparse through options)',
+  configSchema: DenseAutoencoderConfig,
+  build(config, context) {
+    const { encoder, decoder } = buildNetworks(config, context);
+    return new AutoencoderModel(config, context, encoder, decoder);
+  },
+  restore(config, context, networks) {
+    return new AutoencoderModel(config, context, networks.encoder, networks.decoder);
+  },
+};

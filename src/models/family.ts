@@ -1,0 +1,69 @@
+// What every model family provides: a config schema, a builder, and the model's training step.
+// Shared code (trainer, CLI, persistence) only talks to these interfaces, never to a family by name.
+import type { z } from 'zod';
+import type { Scalar, Tensor, tf, tfl } from '../engine/tf.js';
+
+/** Facts about the data a model is built for. */
+export interface BuildContext {
+  /** Shape of one sample, e.g. [28, 28, 1] or [features]. */
+  sampleShape: number[];
+  numClasses?: number;
+  /** Seeds weight initialisers, so a run with the same seed starts from the same weights. */
+  seed: number;
+}
+
+/** A mini-batch handed to a training step. */
+export interface Batch {
+  /** [batch, ...sampleShape] */
+  x: Tensor;
+  /** [batch] int32 class labels, when the data has them. */
+  labels?: Tensor;
+  /** Global step number, used to seed per-step randomness (noise, sampling). */
+  step: number;
+}
+
+/** Named scalar losses; the trainer averages each over an epoch. `loss` is the one optimised/monitored. */
+export type LossRecord = Record<string, Scalar> & { loss: Scalar };
+
+export interface TrainableModel<C = unknown> {
+  readonly kind: string;
+  readonly config: C;
+  readonly context: BuildContext;
+  /** Sub-networks saved as standard TensorFlow.js layers models, e.g. { encoder, decoder }. */
+  readonly networks: Record<string, tfl.LayersModel>;
+  /** Names of the optimisers a step needs (one Adam each, created by the trainer). */
+  readonly optimizerNames: readonly string[];
+  /** One optimisation step. Returned scalars are owned by the caller. */
+  trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord;
+  /** Losses on a batch without updating anything (validation, test). */
+  evaluate(batch: Batch): LossRecord;
+  /** An image grid showing progress for image data, or undefined for tables. Owned by the caller. */
+  preview?(x: Tensor): { images: Tensor; rows: number; cols: number } | undefined;
+  dispose(): void;
+}
+
+export interface Autoencoder<C = unknown> extends TrainableModel<C> {
+  readonly latentSize: number;
+  /** [n, ...sampleShape] → [n, latent] */
+  encode(x: Tensor): Tensor;
+  /** [n, latent] → [n, ...sampleShape] */
+  decode(z: Tensor): Tensor;
+  reconstruct(x: Tensor): Tensor;
+}
+
+export function isAutoencoder(model: TrainableModel): model is Autoencoder {
+  return typeof (model as Partial<Autoencoder>).encode === 'function';
+}
+
+export interface ModelFamily<S extends z.ZodType = z.ZodType> {
+  /** The `kind` saved in configs and manifests, and the CLI's `--model` value. */
+  readonly kind: string;
+  readonly description: string;
+  readonly configSchema: S;
+  /** True when the family can only be built for image-shaped samples [h, w, c]. */
+  readonly needsImages?: boolean;
+  /** Build from a validated config; weights come from the seeded initialisers. */
+  build(config: z.output<S>, context: BuildContext): TrainableModel<z.output<S>>;
+  /** Rebuild from saved networks (loaded with their weights). */
+  restore(config: z.output<S>, context: BuildContext, networks: Record<string, tfl.LayersModel>): TrainableModel<z.output<S>>;
+}

@@ -1,0 +1,46 @@
+// Families register here under their `kind`; the CLI, persistence and (later) server and studio look them up.
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { convAutoencoderFamily } from './conv-autoencoder.js';
+import { denseAutoencoderFamily } from './dense-autoencoder.js';
+import type { ModelFamily } from './family.js';
+
+const families = new Map<string, ModelFamily>();
+
+export function registerFamily(family: ModelFamily): void {
+  if (families.has(family.kind)) throw new ConfigError(`model family "${family.kind}" is already registered`);
+  families.set(family.kind, family);
+}
+
+export function getFamily(kind: string): ModelFamily {
+  const family = families.get(kind);
+  if (!family) {
+    throw new ConfigError(`unknown model kind "${kind}": expected one of ${[...families.keys()].join(', ')}`, {
+      path: 'model.kind',
+    });
+  }
+  return family;
+}
+
+export function listFamilies(): ModelFamily[] {
+  return [...families.values()];
+}
+
+/** Validate a model config against its family's schema; errors name the field. */
+export function parseModelConfig(raw: unknown, where = 'model'): { family: ModelFamily; config: unknown } {
+  const kind = z.object({ kind: z.string() }).safeParse(raw);
+  if (!kind.success) throw new ConfigError('expected an object with a string "kind"', { path: `${where}.kind` });
+  const family = getFamily(kind.data.kind);
+  const parsed = family.configSchema.safeParse(raw);
+  if (!parsed.success) throw configErrorFrom(parsed.error, where);
+  return { family, config: parsed.data };
+}
+
+export function configErrorFrom(error: z.ZodError, where: string): ConfigError {
+  const issue = error.issues[0];
+  const field = [where, ...issue.path.map(String)].filter(Boolean).join('.');
+  return new ConfigError(issue.message, { path: field, cause: error });
+}
+
+registerFamily(denseAutoencoderFamily);
+registerFamily(convAutoencoderFamily);

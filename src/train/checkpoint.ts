@@ -1,0 +1,135 @@
+// Checkpoints: network weights, optimiser state and trainer state in one checksummed file, replaced
+// atomically each epoch, so a run killed at any moment resumes from its last complete epoch.
+import { z } from 'zod';
+import { tf, tfl } from '../engine/tf.js';
+import { IoError } from '../errors.js';
+import { type NamedArray, readTensorFile, writeTensorFile } from '../io/tensor-file.js';
+import type { TrainableModel } from '../models/family.js';
+
+export const EpochRecord = z.object({
+  epoch: z.number().int().positive(),
+  learningRate: z.number(),
+  seconds: z.number(),
+  samplesPerSecond: z.number(),
+  train: z.record(z.string(), z.number()),
+  validation: z.record(z.string(), z.number()),
+});
+export type EpochRecord = z.infer<typeof EpochRecord>;
+
+export const TrainerState = z.object({
+  /** Epochs completed. */
+  epoch: z.number().int().min(0),
+  step: z.number().int().min(0),
+  bestValidationLoss: z.number().nullable(),
+  bestEpoch: z.number().int().min(0),
+  epochsWithoutImprovement: z.number().int().min(0),
+  history: z.array(EpochRecord),
+});
+export type TrainerState = z.infer<typeof TrainerState>;
+
+const CheckpointMeta = z.object({
+  kind: z.string(),
+  state: TrainerState,
+  networks: z.record(z.string(), z.number().int()),
+  optimizers: z.record(z.string(), z.array(z.string())),
+  hasBest: z.boolean(),
+});
+
+export interface Checkpoint {
+  state: TrainerState;
+  weights: Record<string, NamedArray[]>;
+  optimizers: Record<string, NamedArray[]>;
+  best?: Record<string, NamedArray[]>;
+}
+
+export async function networkWeights(network: tfl.LayersModel): Promise<NamedArray[]> {
+  return Promise.all(
+    network.getWeights().map(async (w, i) => ({
+      name: `${i}`,
+      shape: w.shape,
+      data: (await w.data()) as Float32Array,
+    })),
+  );
+}
+
+export async function snapshotWeights(model: TrainableModel): Promise<Record<string, NamedArray[]>> {
+  const out: Record<string, NamedArray[]> = {};
+  for (const [name, network] of Object.entries(model.networks)) out[name] = await networkWeights(network);
+  return out;
+}
+
+export function setNetworkWeights(model: TrainableModel, weights: Record<string, NamedArray[]>): void {
+  for (const [name, network] of Object.entries(model.networks)) {
+    const arrays = weights[name];
+    const expected = network.getWeights().length;
+    if (!arrays || arrays.length !== expected) {
+      throw new IoError(`checkpoint has ${arrays?.length ?? 0} weights for network "${name}", expected ${expected}`);
+    }
+    const tensors = arrays.map((a) => tf.tensor(a.data, a.shape));
+    network.setWeights(tensors);
+    tf.dispose(tensors);
+  }
+}
+
+export async function saveCheckpoint(
+  path: string,
+  model: TrainableModel,
+  optimizers: Record<string, tf.Optimizer>,
+  state: TrainerState,
+  best?: Record<string, NamedArray[]>,
+): Promise<void> {
+  const arrays: NamedArray[] = [];
+  const networks: Record<string, number> = {};
+  for (const [name, weights] of Object.entries(await snapshotWeights(model))) {
+    networks[name] = weights.length;
+    for (const w of weights) arrays.push({ ...w, name: `net/${name}/${w.name}` });
+  }
+  const optimizerNames: Record<string, string[]> = {};
+  for (const [name, optimizer] of Object.entries(optimizers)) {
+    const weights = await optimizer.getWeights();
+    optimizerNames[name] = weights.map((w) => w.name);
+    for (const [i, w] of weights.entries()) {
+      arrays.push({ name: `opt/${name}/${i}`, shape: w.tensor.shape, data: Float32Array.from(await w.tensor.data()) });
+    }
+    // getWeights returns a fresh scalar for the iteration count; the moments are the optimiser's own.
+    weights[0]?.tensor.dispose();
+  }
+  if (best) {
+    for (const [name, weights] of Object.entries(best)) {
+      for (const w of weights) arrays.push({ ...w, name: `best/${name}/${w.name}` });
+    }
+  }
+  const meta = { kind: model.kind, state, networks, optimizers: optimizerNames, hasBest: best !== undefined };
+  await writeTensorFile(path, meta, arrays);
+}
+
+export async function readCheckpoint(path: string): Promise<Checkpoint> {
+  const { meta, arrays } = await readTensorFile(path);
+  const parsed = CheckpointMeta.safeParse(meta);
+  if (!parsed.success) throw new IoError(`checkpoint header is invalid: ${parsed.error.issues[0].message}`, { path });
+  const byPrefix = (prefix: string, name: string, count: number): NamedArray[] =>
+    Array.from({ length: count }, (_, i) => {
+      const found = arrays.find((a) => a.name === `${prefix}/${name}/${i}`);
+      if (!found) throw new IoError(`checkpoint lacks array ${prefix}/${name}/${i}`, { path });
+      return { ...found, name: `${i}` };
+    });
+  const weights: Record<string, NamedArray[]> = {};
+  const best: Record<string, NamedArray[]> = {};
+  for (const [name, count] of Object.entries(parsed.data.networks)) {
+    weights[name] = byPrefix('net', name, count);
+    if (parsed.data.hasBest) best[name] = byPrefix('best', name, count);
+  }
+  const optimizers: Record<string, NamedArray[]> = {};
+  for (const [name, names] of Object.entries(parsed.data.optimizers)) {
+    optimizers[name] = byPrefix('opt', name, names.length).map((a, i) => ({ ...a, name: names[i] }));
+  }
+  return { state: parsed.data.state, weights, optimizers, best: parsed.data.hasBest ? best : undefined };
+}
+
+export async function restoreOptimizer(optimizer: tf.Optimizer, arrays: NamedArray[]): Promise<void> {
+  if (arrays.length === 0) return;
+  const named = arrays.map((a) => ({ name: a.name, tensor: tf.tensor(a.data, a.shape) }));
+  await optimizer.setWeights(named);
+  // setWeights copies into variables of its own.
+  tf.dispose(named.map((n) => n.tensor));
+}

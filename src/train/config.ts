@@ -1,0 +1,60 @@
+// Training options and the full run description saved as config.json in every run directory.
+import { z } from 'zod';
+import { DataSpec } from '../data/spec.js';
+
+export const AdamConfig = z.object({
+  learningRate: z.number().positive().default(1e-3),
+  beta1: z.number().min(0).lt(1).default(0.9),
+  beta2: z.number().min(0).lt(1).default(0.999),
+});
+export type AdamConfig = z.infer<typeof AdamConfig>;
+
+export const ScheduleConfig = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('constant') }),
+  /** lr * decay^epoch */
+  z.object({ type: z.literal('exponential'), decay: z.number().positive().max(1).default(0.95) }),
+  /** Cosine from lr down to minLearningRate over the run's epochs. */
+  z.object({ type: z.literal('cosine'), minLearningRate: z.number().min(0).default(0) }),
+]);
+export type ScheduleConfig = z.infer<typeof ScheduleConfig>;
+
+export const EarlyStoppingConfig = z.object({
+  /** Epochs without a validation improvement before stopping; 0 disables. */
+  patience: z.number().int().min(0).default(0),
+  minDelta: z.number().min(0).default(0),
+});
+
+export const TrainConfig = z.object({
+  epochs: z.number().int().positive().default(10),
+  batchSize: z.number().int().positive().default(128),
+  optimizer: AdamConfig.default({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999 }),
+  schedule: ScheduleConfig.default({ type: 'constant' }),
+  earlyStopping: EarlyStoppingConfig.default({ patience: 0, minDelta: 0 }),
+  /** Train on at most this many samples (quick runs); 0 means all. */
+  limit: z.number().int().min(0).default(0),
+  /** Share of the training data held out for validation. */
+  validationFraction: z.number().min(0).lt(1).default(0.1),
+  /** How many validation images the per-epoch preview grid shows. */
+  previewCount: z.number().int().min(0).max(64).default(16),
+});
+export type TrainConfig = z.infer<typeof TrainConfig>;
+
+export const RunConfig = z.object({
+  model: z.record(z.string(), z.unknown()).and(z.object({ kind: z.string() })),
+  data: DataSpec,
+  train: TrainConfig,
+  seed: z.number().int().min(0).default(0),
+});
+export type RunConfig = z.infer<typeof RunConfig>;
+export type RunConfigInput = z.input<typeof RunConfig>;
+
+export function learningRateAt(base: number, schedule: ScheduleConfig, epoch: number, epochs: number): number {
+  switch (schedule.type) {
+    case 'constant':
+      return base;
+    case 'exponential':
+      return base * schedule.decay ** epoch;
+    case 'cosine':
+      return schedule.minLearningRate + 0.5 * (base - schedule.minLearningRate) * (1 + Math.cos((Math.PI * epoch) / epochs));
+  }
+}

@@ -1,0 +1,184 @@
+// A run from start to finish: validate the config, load and check the data, build the model, train with
+// checkpoints, save the model and its test figures. Nothing is written before validation has passed.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DataSplits } from '../data/dataset.js';
+import { loadData } from '../data/load.js';
+import { formatDataSpec } from '../data/spec.js';
+import { ConfigError, IoError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { saveModel } from '../io/model-files.js';
+import type { BuildContext, ModelFamily, TrainableModel } from '../models/family.js';
+import { configErrorFrom, parseModelConfig } from '../models/registry.js';
+import { LATENTLAB_VERSION } from '../version.js';
+import { readCheckpoint } from './checkpoint.js';
+import { RunConfig, type RunConfigInput } from './config.js';
+import { runPaths } from './run-dir.js';
+import { type TrainCallbacks, evaluateDataset, trainLoop } from './trainer.js';
+
+export interface RunOptions {
+  callbacks?: TrainCallbacks;
+  signal?: AbortSignal;
+  /** Extra facts stored in config.json (e.g. the backend in use). */
+  environment?: Record<string, unknown>;
+  leakGuard?: boolean;
+}
+
+export interface RunResult {
+  runDir: string;
+  config: RunConfig;
+  model: TrainableModel;
+  splits: DataSplits;
+  epochs: number;
+  stoppedEarly: boolean;
+  aborted: boolean;
+  /** Test-split means of the model's losses (e.g. loss, mse), absent when aborted. */
+  test?: Record<string, number>;
+  seconds: number;
+}
+
+export function parseRunConfig(raw: unknown, where = ''): RunConfig {
+  const parsed = RunConfig.safeParse(raw);
+  if (!parsed.success) throw configErrorFrom(parsed.error, where);
+  return parsed.data;
+}
+
+interface Prepared {
+  config: RunConfig;
+  family: ModelFamily;
+  splits: DataSplits;
+  model: TrainableModel;
+}
+
+async function prepare(raw: unknown, where = ''): Promise<Prepared> {
+  const config = parseRunConfig(raw, where);
+  const { family, config: modelConfig } = parseModelConfig(config.model, where ? `${where}#model` : 'model');
+  const splits = await loadData(config.data, {
+    seed: config.seed,
+    validationFraction: config.train.validationFraction,
+  });
+  if (family.needsImages && splits.train.sampleShape.length !== 3) {
+    throw new ConfigError(
+      `model "${family.kind}" needs image data, but ${formatDataSpec(config.data)} has samples of shape [${splits.train.sampleShape}]`,
+      { path: 'model.kind' },
+    );
+  }
+  const context: BuildContext = {
+    sampleShape: [...splits.train.sampleShape],
+    numClasses: splits.train.classNames?.length,
+    seed: config.seed,
+  };
+  const model = family.build(modelConfig, context);
+  // Store the config with every default filled in, so the run is fully described by it.
+  return { config: { ...config, model: modelConfig as RunConfig['model'] }, family, splits, model };
+}
+
+async function finish(
+  prepared: Prepared,
+  runDir: string,
+  loop: Awaited<ReturnType<typeof trainLoop>>,
+  started: number,
+): Promise<RunResult> {
+  const { model, splits, config } = prepared;
+  const result: RunResult = {
+    runDir,
+    config,
+    model,
+    splits,
+    epochs: loop.state.epoch,
+    stoppedEarly: loop.stoppedEarly,
+    aborted: loop.aborted,
+    seconds: (performance.now() - started) / 1000,
+  };
+  if (loop.aborted) return result;
+  result.test = await evaluateDataset(model, splits.test);
+  const paths = runPaths(runDir);
+  await saveModel(model, paths.model, {
+    data: config.data,
+    classNames: splits.train.classNames,
+    scaling: splits.scaling,
+    metrics: Object.fromEntries(Object.entries(result.test).map(([k, v]) => [`test_${k}`, v])),
+  });
+  const summary = {
+    kind: model.kind,
+    data: formatDataSpec(config.data),
+    epochs: loop.state.epoch,
+    bestEpoch: loop.state.bestEpoch,
+    stoppedEarly: loop.stoppedEarly,
+    test: result.test,
+    trainSamples: splits.train.size,
+    testSamples: splits.test.size,
+    meanSamplesPerSecond:
+      loop.state.history.reduce((a, r) => a + r.samplesPerSecond, 0) / Math.max(1, loop.state.history.length),
+    trainSeconds: loop.state.history.reduce((a, r) => a + r.seconds, 0),
+  };
+  await writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
+  return result;
+}
+
+/** Train a new run into `runDir`, which must not exist yet or be empty. */
+export async function trainRun(raw: RunConfigInput, runDir: string, options: RunOptions = {}): Promise<RunResult> {
+  const started = performance.now();
+  const prepared = await prepare(raw);
+  if (existsSync(runDir) && (await readdir(runDir)).length > 0) {
+    prepared.model.dispose();
+    throw new IoError('run directory already exists and is not empty (resume it with --resume, or pick another --out)', {
+      path: runDir,
+    });
+  }
+  await mkdir(runDir, { recursive: true });
+  const paths = runPaths(runDir);
+  const stored = { ...prepared.config, latentlabVersion: LATENTLAB_VERSION, environment: options.environment ?? {} };
+  await writeFileAtomic(paths.config, `${JSON.stringify(stored, null, 2)}\n`);
+  const loop = await trainLoop({
+    model: prepared.model,
+    splits: prepared.splits,
+    train: prepared.config.train,
+    seed: prepared.config.seed,
+    runDir,
+    callbacks: options.callbacks,
+    signal: options.signal,
+    leakGuard: options.leakGuard,
+  });
+  return finish(prepared, runDir, loop, started);
+}
+
+/** Continue a run from its last checkpoint; `epochs` may raise the planned number of epochs. */
+export async function resumeRun(runDir: string, options: RunOptions & { epochs?: number } = {}): Promise<RunResult> {
+  const started = performance.now();
+  const paths = runPaths(runDir);
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(await readFile(paths.config, 'utf8'));
+  } catch (error) {
+    throw new IoError('cannot read the run config (is this a run directory?)', { path: paths.config, cause: error });
+  }
+  if (options.epochs !== undefined) raw.train = { ...(raw.train as object), epochs: options.epochs };
+  const prepared = await prepare(raw, paths.config);
+  const checkpoint = existsSync(paths.checkpoint) ? await readCheckpoint(paths.checkpoint) : undefined;
+  if (checkpoint && checkpoint.state.epoch >= prepared.config.train.epochs && existsSync(join(runDir, 'model'))) {
+    prepared.model.dispose();
+    throw new IoError(
+      `run already finished ${checkpoint.state.epoch} of ${prepared.config.train.epochs} epochs (pass --epochs to train longer)`,
+      { path: runDir },
+    );
+  }
+  if (options.epochs !== undefined) {
+    const stored = JSON.parse(await readFile(paths.config, 'utf8'));
+    stored.train.epochs = options.epochs;
+    await writeFileAtomic(paths.config, `${JSON.stringify(stored, null, 2)}\n`);
+  }
+  const loop = await trainLoop({
+    model: prepared.model,
+    splits: prepared.splits,
+    train: prepared.config.train,
+    seed: prepared.config.seed,
+    runDir,
+    resume: checkpoint,
+    callbacks: options.callbacks,
+    signal: options.signal,
+    leakGuard: options.leakGuard,
+  });
+  return finish(prepared, runDir, loop, started);
+}

@@ -1,0 +1,254 @@
+// The one training loop every family uses: batches, optimiser steps, validation, previews,
+// metrics, checkpoints, early stopping and a tensor-leak guard. Families supply only their step.
+import { mkdir } from 'node:fs/promises';
+import { type DataSplits, type Dataset, batchIndices, gatherSamples, head } from '../data/dataset.js';
+import { TensorLeakGuard } from '../engine/memory.js';
+import { type Scalar, tf } from '../engine/tf.js';
+import { NumericError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import type { NamedArray } from '../io/tensor-file.js';
+import { writeImageGrid } from '../io/png.js';
+import type { Batch, LossRecord, TrainableModel } from '../models/family.js';
+import {
+  type Checkpoint,
+  type EpochRecord,
+  type TrainerState,
+  restoreOptimizer,
+  saveCheckpoint,
+  setNetworkWeights,
+  snapshotWeights,
+} from './checkpoint.js';
+import { type TrainConfig, learningRateAt } from './config.js';
+import { runPaths } from './run-dir.js';
+
+export interface BatchProgress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  /** Latest loss read back (throttled, so not every step syncs with the backend). */
+  loss?: number;
+  samplesPerSecond: number;
+}
+
+export interface TrainCallbacks {
+  onEpochStart?(epoch: number, epochs: number, batches: number): void;
+  onBatch?(progress: BatchProgress): void;
+  onEpochEnd?(record: EpochRecord): void;
+  onPreview?(path: string, epoch: number): void;
+}
+
+export interface TrainLoopOptions {
+  model: TrainableModel;
+  splits: DataSplits;
+  train: TrainConfig;
+  seed: number;
+  runDir: string;
+  resume?: Checkpoint;
+  callbacks?: TrainCallbacks;
+  /** Stops at the next batch boundary; the last complete epoch's checkpoint stays valid. */
+  signal?: AbortSignal;
+  /** Fail when live tensors grow between epochs (default true). */
+  leakGuard?: boolean;
+}
+
+export interface TrainLoopResult {
+  state: TrainerState;
+  stoppedEarly: boolean;
+  aborted: boolean;
+}
+
+const LOSS_READ_INTERVAL_MS = 250;
+
+export function batchTensors(dataset: Dataset, indices: ArrayLike<number>, step: number): Batch {
+  const x = tf.tensor(gatherSamples(dataset, indices), [indices.length, ...dataset.sampleShape]);
+  const labels = dataset.labels
+    ? tf.tensor1d(Int32Array.from(indices, (i) => dataset.labels![i]), 'int32')
+    : undefined;
+  return { x, labels, step };
+}
+
+function disposeBatch(batch: Batch): void {
+  batch.x.dispose();
+  batch.labels?.dispose();
+}
+
+/** Add `losses * weight` into running sums (kept tensors, so no per-step sync); disposes `losses`. */
+function accumulate(sums: Map<string, Scalar>, losses: LossRecord, weight: number): void {
+  for (const [key, value] of Object.entries(losses)) {
+    const previous = sums.get(key);
+    const next = tf.tidy(() => (previous ? tf.add(previous, tf.mul(value, weight)) : tf.mul(value, weight))) as Scalar;
+    previous?.dispose();
+    sums.set(key, next);
+  }
+  tf.dispose(Object.values(losses));
+}
+
+async function readMeans(sums: Map<string, Scalar>, count: number): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [key, sum] of sums) {
+    out[key] = (await sum.data())[0] / count;
+    sum.dispose();
+  }
+  sums.clear();
+  return out;
+}
+
+/** Mean of each loss over a dataset, in batches, without updating anything. */
+export async function evaluateDataset(
+  model: TrainableModel,
+  dataset: Dataset,
+  batchSize = 500,
+): Promise<Record<string, number>> {
+  const sums = new Map<string, Scalar>();
+  for (let start = 0; start < dataset.size; start += batchSize) {
+    const indices = Array.from({ length: Math.min(batchSize, dataset.size - start) }, (_, i) => start + i);
+    const batch = batchTensors(dataset, indices, 0);
+    accumulate(sums, model.evaluate(batch), indices.length);
+    disposeBatch(batch);
+  }
+  return readMeans(sums, dataset.size);
+}
+
+export function createOptimizers(model: TrainableModel, train: TrainConfig): Record<string, tf.Optimizer> {
+  const { learningRate, beta1, beta2 } = train.optimizer;
+  return Object.fromEntries(model.optimizerNames.map((name) => [name, tf.train.adam(learningRate, beta1, beta2)]));
+}
+
+function setLearningRate(optimizers: Record<string, tf.Optimizer>, value: number): void {
+  // Adam reads its learningRate field on every step; tfjs types mark it protected.
+  for (const optimizer of Object.values(optimizers)) (optimizer as unknown as { learningRate: number }).learningRate = value;
+}
+
+export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopResult> {
+  const { model, splits, train, seed, runDir, callbacks, signal } = options;
+  const paths = runPaths(runDir);
+  await mkdir(paths.images, { recursive: true });
+  const trainSet = train.limit > 0 ? head(splits.train, train.limit) : splits.train;
+  const optimizers = createOptimizers(model, train);
+  let state: TrainerState = {
+    epoch: 0,
+    step: 0,
+    bestValidationLoss: null,
+    bestEpoch: 0,
+    epochsWithoutImprovement: 0,
+    history: [],
+  };
+  let best: Record<string, NamedArray[]> | undefined;
+  if (options.resume) {
+    setNetworkWeights(model, options.resume.weights);
+    for (const [name, optimizer] of Object.entries(optimizers)) {
+      await restoreOptimizer(optimizer, options.resume.optimizers[name] ?? []);
+    }
+    state = structuredClone(options.resume.state);
+    best = options.resume.best;
+  }
+
+  const previewSet = head(splits.validation.size > 0 ? splits.validation : trainSet, train.previewCount);
+  const previewX =
+    train.previewCount > 0 && previewSet.size > 0
+      ? tf.tensor(previewSet.x, [previewSet.size, ...previewSet.sampleShape])
+      : undefined;
+  const guard = new TensorLeakGuard();
+  const batches = Math.ceil(trainSet.size / train.batchSize);
+  let stoppedEarly = false;
+  let aborted = false;
+
+  try {
+    for (let epoch = state.epoch + 1; epoch <= train.epochs; epoch++) {
+      const learningRate = learningRateAt(train.optimizer.learningRate, train.schedule, epoch - 1, train.epochs);
+      setLearningRate(optimizers, learningRate);
+      callbacks?.onEpochStart?.(epoch, train.epochs, batches);
+      const started = performance.now();
+      const sums = new Map<string, Scalar>();
+      let seen = 0;
+      let batchNumber = 0;
+      let lastRead = 0;
+      let lastLoss: number | undefined;
+      for (const indices of batchIndices(trainSet.size, train.batchSize, seed, epoch)) {
+        if (signal?.aborted) {
+          aborted = true;
+          break;
+        }
+        const batch = batchTensors(trainSet, indices, state.step);
+        const losses = model.trainStep(batch, optimizers);
+        disposeBatch(batch);
+        const now = performance.now();
+        if (callbacks?.onBatch && now - lastRead > LOSS_READ_INTERVAL_MS) {
+          lastLoss = losses.loss.dataSync()[0];
+          lastRead = now;
+        }
+        accumulate(sums, losses, indices.length);
+        seen += indices.length;
+        batchNumber++;
+        state.step++;
+        callbacks?.onBatch?.({
+          epoch,
+          epochs: train.epochs,
+          batch: batchNumber,
+          batches,
+          loss: lastLoss,
+          samplesPerSecond: seen / ((performance.now() - started) / 1000),
+        });
+      }
+      if (aborted) {
+        tf.dispose([...sums.values()]);
+        break;
+      }
+      const trainMetrics = await readMeans(sums, seen);
+      const seconds = (performance.now() - started) / 1000;
+      if (!Number.isFinite(trainMetrics.loss)) {
+        throw new NumericError(`training loss became ${trainMetrics.loss} in epoch ${epoch}`, { path: 'train.loss' });
+      }
+      const validation = splits.validation.size > 0 ? await evaluateDataset(model, splits.validation) : {};
+
+      if (previewX && model.preview) {
+        const preview = model.preview(previewX);
+        if (preview) {
+          const file = paths.epochImage(epoch);
+          await writeImageGrid(file, preview.images, { rows: preview.rows, cols: preview.cols, scale: 2 });
+          preview.images.dispose();
+          callbacks?.onPreview?.(file, epoch);
+        }
+      }
+
+      const monitored = validation.loss ?? trainMetrics.loss;
+      const improved =
+        state.bestValidationLoss === null || monitored < state.bestValidationLoss - train.earlyStopping.minDelta;
+      if (improved) {
+        state.bestValidationLoss = monitored;
+        state.bestEpoch = epoch;
+        state.epochsWithoutImprovement = 0;
+        if (train.earlyStopping.patience > 0) best = await snapshotWeights(model);
+      } else {
+        state.epochsWithoutImprovement++;
+      }
+      const record: EpochRecord = {
+        epoch,
+        learningRate,
+        seconds,
+        samplesPerSecond: seen / seconds,
+        train: trainMetrics,
+        validation,
+      };
+      state.epoch = epoch;
+      state.history.push(record);
+      // Metrics are rewritten whole from the checkpointed history, so they always agree after a resume.
+      await writeFileAtomic(paths.metrics, state.history.map((r) => JSON.stringify(r)).join('\n').concat('\n'));
+      await saveCheckpoint(paths.checkpoint, model, optimizers, state, best);
+      if (options.leakGuard !== false) guard.check(epoch);
+      callbacks?.onEpochEnd?.(record);
+      if (train.earlyStopping.patience > 0 && state.epochsWithoutImprovement >= train.earlyStopping.patience) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+    // Early stopping keeps the best epoch's weights, not the last one's.
+    if (best && train.earlyStopping.patience > 0 && !aborted) setNetworkWeights(model, best);
+  } finally {
+    previewX?.dispose();
+    for (const optimizer of Object.values(optimizers)) optimizer.dispose();
+  }
+  return { state, stoppedEarly, aborted };
+}
+

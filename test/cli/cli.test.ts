@@ -1,0 +1,158 @@
+// The CLI as a user runs it: exit codes, one-line errors, a run killed with SIGKILL that resumes,
+// and the commands that use a trained model.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readMatrix } from '../../src/io/arrays.js';
+import { readCheckpoint } from '../../src/train/checkpoint.js';
+import { withTempDir } from '../helpers.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LATENTLAB_BACKEND: 'wasm' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function cli(args: string[]): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = start(args);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr?.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const quick = ['--hidden', '32', '--latent', '4', '--limit', '512', '--batch-size', '64'];
+
+describe('latentlab CLI', () => {
+  it('prints help with every command and exits 0', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    for (const name of ['train', 'reconstruct', 'encode', 'decode', 'info', 'datasets', 'pca']) expect(r.stdout).toContain(name);
+  });
+
+  it('exits 2 on usage errors with a readable message', async () => {
+    const bad = await cli(['train', '--epochs', 'abc']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('expected an integer >= 1 for --epochs, got "abc"');
+    const unknown = await cli(['train', '--bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--bogus'");
+    const spec = await cli(['train', '--data', 'parquet:x']);
+    expect(spec.code).toBe(2);
+    expect(spec.stderr).toContain('--data: unknown data source "parquet"');
+  });
+
+  it('exits 1 with one line naming the file when data is bad, and writes no run', async () => {
+    await withTempDir(async (dir) => {
+      const csv = join(dir, 'table.csv');
+      await writeFile(csv, 'a,b\n1,2\n3,oops\n');
+      const r = await cli(['train', '--data', `csv:${csv}`, '--out', join(dir, 'run'), '--epochs', '1']);
+      expect(r.code).toBe(1);
+      const errorLines = r.stderr.split('\n').filter((l) => l.startsWith('latentlab: error:'));
+      expect(errorLines).toHaveLength(1);
+      expect(errorLines[0]).toContain(`${csv}:3`);
+      expect(existsSync(join(dir, 'run'))).toBe(false);
+    });
+  });
+
+  it('survives SIGKILL mid-training and resumes from the last checkpoint', async () => {
+    await withTempDir(async (dir) => {
+      const run = join(dir, 'run');
+      const child = start(['train', ...quick, '--limit', '2048', '--epochs', '200', '--out', run]);
+      const metrics = join(run, 'metrics.jsonl');
+      // Wait for two finished epochs, then kill without warning at whatever point it is.
+      for (let i = 0; i < 600; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const lines = existsSync(metrics) ? (await readFile(metrics, 'utf8')).trim().split('\n').length : 0;
+        if (lines >= 2) break;
+      }
+      await new Promise((r) => setTimeout(r, 137));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.on('close', r));
+
+      const checkpoint = await readCheckpoint(join(run, 'checkpoint.lltf'));
+      const done = checkpoint.state.epoch;
+      expect(done).toBeGreaterThanOrEqual(2);
+      const lines = (await readFile(metrics, 'utf8')).trim().split('\n');
+      expect(lines.length).toBeGreaterThanOrEqual(done);
+      lines.forEach((l) => JSON.parse(l));
+
+      const resumed = await cli(['train', '--resume', run, '--epochs', String(done + 1)]);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      const after = (await readFile(metrics, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+      expect(after.map((r) => r.epoch)).toEqual(Array.from({ length: done + 1 }, (_, i) => i + 1));
+      expect(existsSync(join(run, 'model', 'manifest.json'))).toBe(true);
+      // No temporary files left behind by the finished run.
+      expect((await readdir(run)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    });
+  });
+
+  it('trains, then reconstructs, encodes, decodes and reports on the run', async () => {
+    await withTempDir(async (dir) => {
+      const run = join(dir, 'run');
+      const trained = await cli(['train', ...quick, '--epochs', '2', '--out', run]);
+      expect(trained.code, trained.stderr).toBe(0);
+      expect(trained.stdout).toContain('reconstructions:');
+      expect(trained.stderr).toContain('backend: wasm');
+
+      const rec = await cli(['reconstruct', run, '--n', '8', '--out', join(dir, 'rec.png')]);
+      expect(rec.code, rec.stderr).toBe(0);
+      expect(rec.stdout).toMatch(/2000 samples, reconstruction MSE per value 0\.0\d+/);
+      expect((await readFile(join(dir, 'rec.png'))).subarray(1, 4).toString()).toBe('PNG');
+
+      const enc = await cli(['encode', run, '--limit', '10', '--out', join(dir, 'codes.csv')]);
+      expect(enc.code, enc.stderr).toBe(0);
+      const csv = (await readFile(join(dir, 'codes.csv'), 'utf8')).trim().split('\n');
+      expect(csv[0]).toBe('z0,z1,z2,z3,label');
+      expect(csv).toHaveLength(11);
+      const npy = await cli(['encode', run, '--limit', '10', '--out', join(dir, 'codes.npy')]);
+      expect(npy.code, npy.stderr).toBe(0);
+      const m = await readMatrix(join(dir, 'codes.npy'));
+      expect([m.rows, m.cols]).toEqual([10, 4]);
+      expect(m.data[0]).toBeCloseTo(Number(csv[1].split(',')[0]), 5);
+
+      const dec = await cli(['decode', run, '--codes', join(dir, 'codes.csv'), '--out', join(dir, 'decoded.png')]);
+      expect(dec.code, dec.stderr).toBe(0);
+      expect(existsSync(join(dir, 'decoded.png'))).toBe(true);
+      const wrong = join(dir, 'wrong.json');
+      await writeFile(wrong, JSON.stringify([[1, 2]]));
+      const mismatch = await cli(['decode', run, '--codes', wrong, '--out', join(dir, 'x.png')]);
+      expect(mismatch.code).toBe(2);
+      expect(mismatch.stderr).toContain("codes have 2 columns, but the model's latent size is 4");
+
+      const info = await cli(['info', run, '--json']);
+      expect(info.code, info.stderr).toBe(0);
+      expect(JSON.parse(info.stdout)).toMatchObject({ epochsDone: 2, config: { model: { kind: 'dense-ae', latent: 4 } } });
+    });
+  });
+
+  it('lists datasets and computes the PCA baseline', async () => {
+    const datasets = await cli(['datasets']);
+    expect(datasets.code).toBe(0);
+    expect(datasets.stdout).toMatch(/yes\s+mnist/);
+    const pca = await cli(['pca', '--data', 'mnist', '--components', '8', '--json']);
+    expect(pca.code, pca.stderr).toBe(0);
+    const result = JSON.parse(pca.stdout);
+    expect(result.testMse).toBeGreaterThan(0.02);
+    expect(result.testMse).toBeLessThan(0.06);
+  });
+});

@@ -1,0 +1,195 @@
+// The same checks for every autoencoder family: build, forward shapes, a training step that learns,
+// save/load round trip, no leaked tensors; plus the shared losses and noise against hand computations.
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf, tfl } from '../../src/engine/tf.js';
+import { loadModel, saveModel } from '../../src/io/model-files.js';
+import { corrupt, reconstructionLoss } from '../../src/models/autoencoder-base.js';
+import type { Autoencoder, BuildContext } from '../../src/models/family.js';
+import { getFamily, parseModelConfig } from '../../src/models/registry.js';
+import { expectClose, useBackend, withTempDir } from '../helpers.js';
+
+const context: BuildContext = { sampleShape: [8, 8, 1], seed: 3 };
+
+const families = [
+  { kind: 'dense-ae', config: { kind: 'dense-ae', hidden: [32, 16], latent: 4 } },
+  { kind: 'dense-ae (shallow, sparse, denoising)', config: { kind: 'dense-ae', hidden: [], latent: 6, sparsity: 0.01, noise: { type: 'masking', level: 0.2 } } },
+  { kind: 'conv-ae', config: { kind: 'conv-ae', filters: [4, 8], latent: 4 } },
+  { kind: 'conv-ae (bce)', config: { kind: 'conv-ae', filters: [4], latent: 3, loss: 'bce', activation: 'leakyRelu' } },
+];
+
+function build(raw: unknown): Autoencoder {
+  const { family, config } = parseModelConfig(raw);
+  return family.build(config, context) as Autoencoder;
+}
+
+/** Smooth blobs in [0, 1], learnable by a tiny model. */
+function blobs(n: number, seed: number): tf.Tensor {
+  return tf.tidy(() => {
+    const centres = tf.randomUniform([n, 1, 1, 2], 1, 7, 'float32', seed);
+    const ys = tf.reshape(tf.range(0, 8), [1, 8, 1, 1]);
+    const xs = tf.reshape(tf.range(0, 8), [1, 1, 8, 1]);
+    const cy = tf.slice(centres, [0, 0, 0, 0], [n, 1, 1, 1]);
+    const cx = tf.slice(centres, [0, 0, 0, 1], [n, 1, 1, 1]);
+    const d2 = tf.add(tf.square(tf.sub(ys, cy)), tf.square(tf.sub(xs, cx)));
+    return tf.exp(tf.div(tf.neg(d2), 4));
+  });
+}
+
+beforeAll(async () => {
+  await useBackend('wasm');
+});
+
+describe.each(families)('$kind', ({ config }) => {
+  it('builds encoder and decoder with the right shapes', () => {
+    const model = build(config);
+    const x = blobs(5, 1);
+    const z = model.encode(x);
+    const recon = model.decode(z);
+    expect(z.shape).toEqual([5, model.latentSize]);
+    expect(recon.shape).toEqual([5, 8, 8, 1]);
+    tf.dispose([x, z, recon]);
+    model.dispose();
+  });
+
+  it('learns: loss drops on a fixed batch', () => {
+    const model = build(config);
+    const optimizer = tf.train.adam(0.01);
+    const x = blobs(32, 2);
+    const first = model.evaluate({ x, step: 0 });
+    const before = first.loss.dataSync()[0];
+    tf.dispose(Object.values(first));
+    for (let step = 0; step < 60; step++) tf.dispose(Object.values(model.trainStep({ x, step }, { autoencoder: optimizer })));
+    const last = model.evaluate({ x, step: 0 });
+    const after = last.loss.dataSync()[0];
+    tf.dispose(Object.values(last));
+    expect(after).toBeLessThan(before * 0.7);
+    tf.dispose(x);
+    optimizer.dispose();
+    model.dispose();
+  });
+
+  it('leaks no tensors in train and evaluate steps', () => {
+    const model = build(config);
+    const optimizer = tf.train.adam(0.01);
+    const x = blobs(8, 3);
+    // The first step creates Adam's moment variables; count from the second.
+    tf.dispose(Object.values(model.trainStep({ x, step: 0 }, { autoencoder: optimizer })));
+    const before = tf.memory().numTensors;
+    for (let step = 1; step < 5; step++) {
+      tf.dispose(Object.values(model.trainStep({ x, step }, { autoencoder: optimizer })));
+      tf.dispose(Object.values(model.evaluate({ x, step })));
+      model.reconstruct(x).dispose();
+      const preview = model.preview?.(x);
+      preview?.images.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(x);
+    optimizer.dispose();
+    model.dispose();
+  });
+
+  it('saves and loads back with identical outputs, and stock tf.loadLayersModel reads the networks', async () => {
+    await withTempDir(async (dir) => {
+      const model = build(config);
+      const x = blobs(4, 4);
+      const expected = model.reconstruct(x);
+      const expectedCodes = model.encode(x);
+      await saveModel(model, join(dir, 'model'), { metrics: { test_mse: 0.5 } });
+      const loaded = await loadModel(join(dir, 'model'));
+      expect(loaded.manifest.kind).toBe(model.kind);
+      expect(loaded.manifest.metrics).toEqual({ test_mse: 0.5 });
+      const again = (loaded.model as Autoencoder).reconstruct(x);
+      expectClose(again.dataSync(), expected.dataSync(), 1e-6);
+
+      // No latentlab code on this path: plain HTTP and tfl.loadLayersModel, as a browser would.
+      const server = createServer(async (req, res) => {
+        try {
+          res.end(await readFile(join(dir, 'model', decodeURIComponent(req.url ?? '/'))));
+        } catch {
+          res.statusCode = 404;
+          res.end();
+        }
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const port = (server.address() as { port: number }).port;
+      try {
+        const encoder = await tfl.loadLayersModel(`http://127.0.0.1:${port}/encoder/model.json`);
+        const decoder = await tfl.loadLayersModel(`http://127.0.0.1:${port}/decoder/model.json`);
+        const codes = encoder.predict(x) as tf.Tensor;
+        const recon = decoder.predict(codes) as tf.Tensor;
+        expectClose(codes.dataSync(), expectedCodes.dataSync(), 1e-6);
+        expectClose(recon.dataSync(), expected.dataSync(), 1e-6);
+        tf.dispose([codes, recon]);
+        encoder.dispose();
+        decoder.dispose();
+      } finally {
+        server.close();
+      }
+      tf.dispose([x, expected, expectedCodes, again]);
+      model.dispose();
+      loaded.model.dispose();
+    });
+  });
+});
+
+describe('shared autoencoder pieces', () => {
+  it('MSE and BCE match a hand computation', () => {
+    const target = tf.tensor([0, 1, 0.5, 0.25]);
+    const recon = tf.tensor([0.1, 0.8, 0.5, 0.5]);
+    const mse = reconstructionLoss('mse', target, recon).dataSync()[0];
+    expect(mse).toBeCloseTo((0.01 + 0.04 + 0 + 0.0625) / 4, 6);
+    const bce = reconstructionLoss('bce', target, recon).dataSync()[0];
+    const hand =
+      -(Math.log(0.9) + Math.log(0.8) + (0.5 * Math.log(0.5) + 0.5 * Math.log(0.5)) + (0.25 * Math.log(0.5) + 0.75 * Math.log(0.5))) / 4;
+    expect(bce).toBeCloseTo(hand, 5);
+    tf.dispose([target, recon]);
+  });
+
+  it('sparsity adds weight * mean over the batch of sum |z| to the loss', () => {
+    const model = build({ kind: 'dense-ae', hidden: [], latent: 5, sparsity: 0.5 });
+    const x = blobs(6, 5);
+    const losses = model.evaluate({ x, step: 0 });
+    const z = model.encode(x);
+    const hand = tf.mean(tf.sum(tf.abs(z), -1)).dataSync()[0];
+    expect(losses.sparsity.dataSync()[0]).toBeCloseTo(hand, 5);
+    expect(losses.loss.dataSync()[0]).toBeCloseTo(losses.reconstruction.dataSync()[0] + 0.5 * hand, 5);
+    tf.dispose([x, z, ...Object.values(losses)]);
+    model.dispose();
+  });
+
+  it('noise: masking zeroes about `level` of the entries, salt-and-pepper sets them to 0 or 1, gaussian has the given spread', () => {
+    const x = tf.fill([200, 50], 0.5);
+    const masked = corrupt(x, { type: 'masking', level: 0.3 }, 1).dataSync();
+    const zeroShare = masked.filter((v) => v === 0).length / masked.length;
+    expect(zeroShare).toBeGreaterThan(0.27);
+    expect(zeroShare).toBeLessThan(0.33);
+    const sp = corrupt(x, { type: 'salt-and-pepper', level: 0.2 }, 2).dataSync();
+    const ones = sp.filter((v) => v === 1).length / sp.length;
+    const zeros = sp.filter((v) => v === 0).length / sp.length;
+    expect(ones).toBeGreaterThan(0.08);
+    expect(ones).toBeLessThan(0.12);
+    expect(zeros).toBeGreaterThan(0.08);
+    expect(zeros).toBeLessThan(0.12);
+    const g = corrupt(x, { type: 'gaussian', level: 0.1 }, 3).dataSync();
+    const mean = g.reduce((a, b) => a + b, 0) / g.length;
+    const sd = Math.sqrt(g.reduce((a, b) => a + (b - mean) ** 2, 0) / g.length);
+    expect(mean).toBeCloseTo(0.5, 2);
+    expect(sd).toBeGreaterThan(0.09);
+    expect(sd).toBeLessThan(0.11);
+    // Same seed, same corruption: runs reproduce.
+    expectClose(corrupt(x, { type: 'masking', level: 0.3 }, 1).dataSync(), masked, 0);
+    tf.dispose(x);
+  });
+
+  it('rejects bad configs naming the field', () => {
+    expect(() => parseModelConfig({ kind: 'dense-ae', latent: 0 })).toThrow(/model\.latent/);
+    expect(() => parseModelConfig({ kind: 'dense-ae', loss: 'l1' })).toThrow(/model\.loss/);
+    expect(() => parseModelConfig({ kind: 'nope' })).toThrow(/unknown model kind "nope"/);
+    expect(() => getFamily('conv-ae').build({ kind: 'conv-ae', filters: [4, 8, 16], latent: 2 }, { sampleShape: [10, 10, 1], seed: 0 } as never)).toThrow(
+      /divisible by 8/,
+    );
+  });
+});
