@@ -22,21 +22,20 @@ interface Row {
   line: number;
 }
 
+// Bytes a record never starts with once blank lines are skipped: LF, CR, space, tab.
+const BLANK = new Set([0x0a, 0x0d, 0x20, 0x09]);
+
+type ParsedRecord = { record: string[]; info: { bytes: number } };
+
 /** Split the file into rows, each tagged with the line it starts on. */
 function readRows(file: string, bytes: Buffer): Row[] {
   // Strip a UTF-8 BOM ourselves so byte offsets below match the buffer we count newlines in.
   const text = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
-  let records: Array<{ record: string[]; info: { bytes: number } }>;
+  let records: ParsedRecord[];
   try {
-    records = parse(text, {
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      trim: true,
-    }) as unknown as Array<{
-      record: string[];
-      info: { bytes: number };
-    }>;
+    const options = { info: true, relax_column_count: true, skip_empty_lines: true, trim: true } as const;
+    // With `info: true` each record comes as {record, info}; the typings only describe plain rows.
+    records = parse(text, options) as unknown as ParsedRecord[];
   } catch (error) {
     if (error instanceof CsvError) {
       const line = (error as CsvError & { lines?: number }).lines;
@@ -54,8 +53,7 @@ function readRows(file: string, bytes: Buffer): Row[] {
   let line = 1;
   for (const { record, info } of records) {
     let start = offset;
-    while (start < text.length && (text[start] === 0x0a || text[start] === 0x0d || text[start] === 0x20))
-      start++;
+    while (start < text.length && BLANK.has(text[start])) start++;
     for (let i = offset; i < start; i++) if (text[i] === 0x0a) line++;
     rows.push({ cells: record, line });
     for (let i = start; i < info.bytes; i++) if (text[i] === 0x0a) line++;

@@ -46,8 +46,8 @@ export const FASHION_MNIST_FILES = {
     sha256: '8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05',
   },
 } as const;
-type FileKey = keyof typeof FASHION_MNIST_FILES;
-const FILE_KEYS = Object.keys(FASHION_MNIST_FILES) as FileKey[];
+export type FashionMnistFile = keyof typeof FASHION_MNIST_FILES;
+const FILE_KEYS = Object.keys(FASHION_MNIST_FILES) as FashionMnistFile[];
 
 export interface FashionMnistOptions {
   /** Directories searched in order before the cache; default from $LATENTLAB_DATA and the Debian path. */
@@ -58,6 +58,8 @@ export interface FashionMnistOptions {
   download?: boolean;
   fetch?: typeof fetch;
   baseUrl?: string;
+  /** Expected SHA-256 per file, overriding the official ones (a mirror of re-packed files, tests). */
+  sha256?: Partial<Record<FashionMnistFile, string>>;
   /** Per-file download timeout (default 5 minutes). */
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
@@ -76,8 +78,8 @@ export function fashionMnistCacheDir(env: NodeJS.ProcessEnv = process.env): stri
 }
 
 /** Paths of the four files in `dir` (each either gzipped or already unpacked), or undefined if any is missing. */
-function filesIn(dir: string): Record<FileKey, string> | undefined {
-  const found: Partial<Record<FileKey, string>> = {};
+function filesIn(dir: string): Record<FashionMnistFile, string> | undefined {
+  const found: Partial<Record<FashionMnistFile, string>> = {};
   for (const key of FILE_KEYS) {
     const gz = join(dir, FASHION_MNIST_FILES[key].name);
     const plain = gz.slice(0, -'.gz'.length);
@@ -85,13 +87,13 @@ function filesIn(dir: string): Record<FileKey, string> | undefined {
     else if (existsSync(plain)) found[key] = plain;
     else return undefined;
   }
-  return found as Record<FileKey, string>;
+  return found as Record<FashionMnistFile, string>;
 }
 
 /** The first directory (search dirs, then cache) that holds all four files. */
 export function findFashionMnist(
   options: Pick<FashionMnistOptions, 'searchDirs' | 'cacheDir' | 'env'> = {},
-): { dir: string; files: Record<FileKey, string> } | undefined {
+): { dir: string; files: Record<FashionMnistFile, string> } | undefined {
   const env = options.env ?? process.env;
   const dirs = [
     ...(options.searchDirs ?? fashionMnistSearchDirs(env)),
@@ -123,7 +125,8 @@ export async function downloadFashionMnist(options: FashionMnistOptions = {}): P
   const timeoutMs = options.timeoutMs ?? 300_000;
   const fetched: Array<{ name: string; bytes: Uint8Array }> = [];
   for (const key of FILE_KEYS) {
-    const { name, sha256 } = FASHION_MNIST_FILES[key];
+    const { name } = FASHION_MNIST_FILES[key];
+    const sha256 = options.sha256?.[key] ?? FASHION_MNIST_FILES[key].sha256;
     const url = new URL(name, baseUrl).href;
     let bytes: Uint8Array;
     try {

@@ -1,0 +1,65 @@
+// latentlab's kernel fixes for the stock TensorFlow.js wasm backend: register, list, and restore.
+// Registration only touches the kernel registry, so it works before or after the backend starts.
+import '@tensorflow/tfjs-backend-wasm';
+import { tf } from '../tf.js';
+import { createBatchMatMulConfig, createFusedMatMulConfig, type WasmKernelFunc } from './batch-mat-mul.js';
+import { createConv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
+
+/** Each kernel latentlab overrides or adds on 'wasm', and why. */
+export const WASM_KERNEL_FIXES: Readonly<Record<string, string>> = {
+  BatchMatMul:
+    'stock uses XNNPack only for un-transposed rank-2 products; transposed ones (every dense backward ' +
+    'pass) and batched ones ran a naive loop ~15x slower. Now: explicit transpose, then XNNPack.',
+  _FusedMatMul:
+    'same slow path, which also gave wrong results with bias/relu; rerouted the same way.',
+  Conv2DBackpropFilter:
+    'missing from stock wasm, so conv and conv-transpose layers could not train; im2col + one matmul.',
+};
+
+const BACKEND = 'wasm';
+
+/** Stock configs replaced by the fixes (undefined: the stock backend had none). */
+let stockConfigs: Map<string, tf.KernelConfig | undefined> | undefined;
+
+function stockKernel(name: string): tf.KernelConfig {
+  const config = tf.getKernel(name, BACKEND);
+  if (config == null) throw new Error(`the wasm backend has no ${name} kernel to build on`);
+  return config;
+}
+
+/** Installs the fixes for backend 'wasm'; calling it again is a no-op. */
+export function registerWasmKernelFixes(): void {
+  if (stockConfigs) return;
+  const transpose = stockKernel(tf.Transpose).kernelFunc as unknown as WasmKernelFunc;
+  const batchMatMul = stockKernel(tf.BatchMatMul);
+  const fusedMatMul = stockKernel(tf._FusedMatMul);
+  const fixes = [
+    createBatchMatMulConfig(batchMatMul, transpose),
+    createFusedMatMulConfig(fusedMatMul, transpose),
+    // The stock matmul suffices here: the patches are laid out so no transpose is needed.
+    createConv2DBackpropFilterConfig(batchMatMul.kernelFunc as unknown as WasmKernelFunc),
+  ];
+  const saved = new Map<string, tf.KernelConfig | undefined>();
+  for (const fix of fixes) {
+    const stock = tf.getKernel(fix.kernelName, BACKEND);
+    saved.set(fix.kernelName, stock);
+    if (stock) tf.unregisterKernel(fix.kernelName, BACKEND);
+    tf.registerKernel(fix);
+  }
+  stockConfigs = saved;
+}
+
+/** Puts the stock kernels back (benchmarks use it to measure "without the fixes"). */
+export function unregisterWasmKernelFixes(): void {
+  if (!stockConfigs) return;
+  for (const [name, stock] of stockConfigs) {
+    if (tf.getKernel(name, BACKEND)) tf.unregisterKernel(name, BACKEND);
+    if (stock) tf.registerKernel(stock);
+  }
+  stockConfigs = undefined;
+}
+
+/** Names of the kernels the fixes override or add (whether or not they are registered right now). */
+export function listWasmKernelFixes(): string[] {
+  return Object.keys(WASM_KERNEL_FIXES);
+}

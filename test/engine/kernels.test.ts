@@ -1,0 +1,396 @@
+// The wasm kernel fixes must agree with the cpu backend (the reference) and must not leak wasm memory.
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conv2dBackpropFilterOptions } from '../../src/engine/kernels/conv2d-backprop-filter.js';
+import {
+  listWasmKernelFixes,
+  registerWasmKernelFixes,
+  unregisterWasmKernelFixes,
+} from '../../src/engine/kernels/index.js';
+import { tf } from '../../src/engine/tf.js';
+
+type Build = () => tf.Tensor;
+
+/** Deterministic uniform floats in [-1, 1) (mulberry32). */
+function randomValues(size: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+let seedCounter = 1;
+/** Same values on whichever backend is active when the returned builder runs. */
+function randomTensor(shape: number[]): () => tf.Tensor {
+  const values = randomValues(tf.util.sizeFromShape(shape), seedCounter++);
+  return () => tf.tensor(values, shape, 'float32');
+}
+
+async function runOn(backend: 'cpu' | 'wasm', build: Build): Promise<{ shape: number[]; values: Float32Array }> {
+  await tf.setBackend(backend);
+  const values = tf.tidy(() => {
+    const t = build();
+    return { shape: t.shape, values: t.dataSync() as Float32Array };
+  });
+  return { shape: values.shape, values: Float32Array.from(values.values) };
+}
+
+/**
+ * Compares wasm against cpu. Tolerance is relative to the tensor's largest magnitude: long sums cancel,
+ * so near-zero entries cannot be held to a per-element relative bound.
+ */
+async function expectSame(build: Build, reference: Build = build, tolerance = 1e-4): Promise<void> {
+  const want = await runOn('cpu', reference);
+  const got = await runOn('wasm', build);
+  expect(got.shape).toEqual(want.shape);
+  let scale = 1;
+  for (const v of want.values) scale = Math.max(scale, Math.abs(v));
+  let worst = 0;
+  for (let i = 0; i < want.values.length; i++) {
+    worst = Math.max(worst, Math.abs(got.values[i] - want.values[i]) / scale);
+  }
+  expect(worst).toBeLessThan(tolerance);
+}
+
+const transposeCombos: Array<[boolean, boolean]> = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+];
+
+/** Operand shape for a logical [..batch, rows, cols] matrix, stored transposed when asked. */
+function operand(batch: number[], rows: number, cols: number, transposed: boolean): number[] {
+  return transposed ? [...batch, cols, rows] : [...batch, rows, cols];
+}
+
+function matMulCase(batchA: number[], batchB: number[], m: number, k: number, n: number, tA: boolean, tB: boolean) {
+  const a = randomTensor(operand(batchA, m, k, tA));
+  const b = randomTensor(operand(batchB, k, n, tB));
+  // The cpu kernel broadcasts batches by flat modulo, so the reference broadcasts explicitly first.
+  const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(batchA, batchB);
+  const build = () => tf.matMul(a(), b(), tA, tB);
+  const reference = () =>
+    tf.matMul(
+      tf.broadcastTo(a(), operand(outBatch, m, k, tA)),
+      tf.broadcastTo(b(), operand(outBatch, k, n, tB)),
+      tA,
+      tB,
+    );
+  return { build, reference };
+}
+
+/** Pulls a kernel from the registry, as op code would, so attrs outside the public ops can be tried. */
+function runKernel(name: string, inputs: tf.NamedTensorMap, attrs: object): tf.Tensor {
+  return tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+}
+
+beforeAll(async () => {
+  registerWasmKernelFixes();
+  await tf.setBackend('wasm');
+  await tf.ready();
+});
+
+afterAll(() => {
+  unregisterWasmKernelFixes();
+});
+
+describe('registration', () => {
+  it('is idempotent, lists its kernels, and restores the stock ones', async () => {
+    registerWasmKernelFixes();
+    expect(listWasmKernelFixes()).toEqual(['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropFilter']);
+    const fixed = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
+    registerWasmKernelFixes();
+    expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).toBe(fixed);
+
+    unregisterWasmKernelFixes();
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
+    expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).not.toBe(fixed);
+    unregisterWasmKernelFixes();
+
+    registerWasmKernelFixes();
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+    await tf.setBackend('wasm');
+    const product = tf.matMul(tf.ones([3, 2]), tf.ones([4, 2]), false, true);
+    expect(Array.from(product.dataSync())).toEqual(new Array(12).fill(2));
+    product.dispose();
+  });
+});
+
+describe('BatchMatMul on wasm', () => {
+  it('matches cpu for rank-2 products with every transpose combination', async () => {
+    // Sizes below and above the cut-over to the stock kernel, and inner sizes above its 48-wide blocks.
+    const sizes: Array<[number, number, number]> = [
+      [1, 1, 1],
+      [5, 7, 3],
+      [1, 130, 40],
+      [37, 61, 29],
+      [64, 200, 48],
+      [96, 33, 1],
+    ];
+    for (const [m, k, n] of sizes) {
+      for (const [tA, tB] of transposeCombos) {
+        const { build, reference } = matMulCase([], [], m, k, n, tA, tB);
+        await expectSame(build, reference);
+      }
+    }
+  });
+
+  it('matches cpu for rank-3 products, including broadcast batch dims', async () => {
+    const batches: Array<[number[], number[]]> = [
+      [[3], [3]],
+      [[1], [4]],
+      [[4], [1]],
+      [[3], []],
+      [[], [3]],
+      [[2, 1], [3]],
+      [[2, 3], [1, 3]],
+    ];
+    for (const [batchA, batchB] of batches) {
+      for (const [tA, tB] of transposeCombos) {
+        const { build, reference } = matMulCase(batchA, batchB, 19, 53, 23, tA, tB);
+        await expectSame(build, reference);
+      }
+    }
+    // Small per-batch products stay on the stock kernel.
+    const small = matMulCase([5], [5], 3, 4, 2, true, true);
+    await expectSame(small.build, small.reference);
+  });
+
+  it('gives the same dense-layer gradients as cpu', async () => {
+    const x = randomTensor([32, 50]);
+    const w = randomTensor([50, 20]);
+    const dy = randomTensor([32, 20]);
+    for (const wrt of [0, 1]) {
+      await expectSame(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b))([x(), w()], dy())[wrt]);
+    }
+  });
+});
+
+describe('_FusedMatMul on wasm', () => {
+  it('matches cpu with bias and activations under every transpose combination', async () => {
+    const activations = ['relu', 'linear', 'leakyrelu', 'sigmoid'] as const;
+    for (const [tA, tB] of transposeCombos) {
+      for (const activation of activations) {
+        const a = randomTensor(operand([], 40, 70, tA));
+        const b = randomTensor(operand([], 70, 24, tB));
+        const bias = randomTensor([24]);
+        await expectSame(() =>
+          tf.fused.matMul({ a: a(), b: b(), transposeA: tA, transposeB: tB, bias: bias(), activation }),
+        );
+      }
+    }
+  });
+
+  it('matches cpu for batched products with bias, relu and prelu weights', async () => {
+    const cases: Array<[number[], number[]]> = [
+      [[3], [3]],
+      [[3], [1]],
+      [[1], [3]],
+    ];
+    for (const [batchA, batchB] of cases) {
+      for (const [tA, tB] of transposeCombos) {
+        const a = randomTensor(operand(batchA, 17, 60, tA));
+        const b = randomTensor(operand(batchB, 60, 21, tB));
+        const bias = randomTensor([21]);
+        const alpha = randomTensor([21]);
+        await expectSame(() =>
+          tf.fused.matMul({ a: a(), b: b(), transposeA: tA, transposeB: tB, bias: bias(), activation: 'relu' }),
+        );
+        await expectSame(() => tf.fused.matMul({ a: a(), b: b(), transposeA: tA, transposeB: tB, activation: 'relu' }));
+        await expectSame(() =>
+          tf.fused.matMul({
+            a: a(),
+            b: b(),
+            transposeA: tA,
+            transposeB: tB,
+            activation: 'prelu',
+            preluActivationWeights: alpha(),
+          }),
+        );
+      }
+    }
+  });
+});
+
+describe('Conv2DBackpropFilter on wasm', () => {
+  interface ConvCase {
+    batch: number;
+    size: [number, number];
+    inC: number;
+    outC: number;
+    kernel: [number, number];
+    stride: number;
+    pad: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+  }
+
+  function conv2dFilterGrad({ batch, size, inC, outC, kernel, stride, pad }: ConvCase): Build {
+    const x = randomTensor([batch, size[0], size[1], inC]);
+    const filter = randomTensor([kernel[0], kernel[1], inC, outC]);
+    const probe = tf.tidy(() => tf.conv2d(x() as tf.Tensor4D, filter() as tf.Tensor4D, stride, pad));
+    const dy = randomTensor(probe.shape);
+    probe.dispose();
+    return () =>
+      tf.grad((f: tf.Tensor) => tf.conv2d(x() as tf.Tensor4D, f as tf.Tensor4D, stride, pad))(filter(), dy());
+  }
+
+  it('matches cpu through tf.grad of conv2d for strides, paddings, channels and batch sizes', async () => {
+    const cases: ConvCase[] = [];
+    const channels: Array<[number, number]> = [
+      [1, 1],
+      [1, 8],
+      [3, 3],
+      [8, 3],
+      [3, 8],
+    ];
+    for (const stride of [1, 2]) {
+      for (const pad of ['same', 'valid'] as const) {
+        for (const [i, [inC, outC]] of channels.entries()) {
+          const batch = [1, 2, 5][i % 3];
+          const kernel: [number, number] = i % 2 === 0 ? [3, 3] : [5, 2];
+          cases.push({ batch, size: [9, 8], inC, outC, kernel, stride, pad });
+        }
+      }
+    }
+    cases.push({ batch: 3, size: [7, 6], inC: 3, outC: 4, kernel: [1, 1], stride: 1, pad: 'valid' });
+    cases.push({
+      batch: 2,
+      size: [8, 9],
+      inC: 3,
+      outC: 5,
+      kernel: [3, 3],
+      stride: 2,
+      pad: [
+        [0, 0],
+        [1, 2],
+        [2, 0],
+        [0, 0],
+      ],
+    });
+    for (const c of cases) await expectSame(conv2dFilterGrad(c));
+  });
+
+  it('matches cpu when the batch is split into chunks', async () => {
+    const saved = conv2dBackpropFilterOptions.maxPatchFloats;
+    conv2dBackpropFilterOptions.maxPatchFloats = 2000;
+    try {
+      await expectSame(
+        conv2dFilterGrad({ batch: 7, size: [8, 8], inC: 3, outC: 4, kernel: [3, 3], stride: 1, pad: 'same' }),
+      );
+    } finally {
+      conv2dBackpropFilterOptions.maxPatchFloats = saved;
+    }
+  });
+
+  it('runs the kernel directly, including dilation 2', async () => {
+    for (const pad of ['same', 'valid'] as const) {
+      for (const [inC, outC] of [
+        [1, 3],
+        [3, 8],
+        [8, 1],
+      ]) {
+        const x = randomTensor([2, 11, 10, inC]);
+        const filterShape = [3, 3, inC, outC];
+        // A 3x3 filter dilated by 2 covers 5x5; the dilated filter's gradient is the 5x5 one at even taps.
+        const dense = [5, 5, inC, outC];
+        const probe = tf.tidy(() => tf.conv2d(x() as tf.Tensor4D, tf.zeros(filterShape) as tf.Tensor4D, 1, pad, 'NHWC', 2));
+        const dy = randomTensor(probe.shape);
+        probe.dispose();
+        const attrs = { strides: 1, pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+        await expectSame(
+          () => runKernel('Conv2DBackpropFilter', { x: x(), dy: dy() }, { ...attrs, filterShape, dilations: 2 }),
+          () =>
+            tf.stridedSlice(
+              runKernel('Conv2DBackpropFilter', { x: x(), dy: dy() }, { ...attrs, filterShape: dense }),
+              [0, 0, 0, 0],
+              dense,
+              [2, 2, 1, 1],
+            ),
+        );
+        // And without dilation, against the cpu kernel itself.
+        const dyPlain = randomTensor([2, pad === 'same' ? 11 : 9, pad === 'same' ? 10 : 8, outC]);
+        await expectSame(() => runKernel('Conv2DBackpropFilter', { x: x(), dy: dyPlain() }, { ...attrs, filterShape }));
+      }
+    }
+  });
+
+  it('matches cpu for the filter gradient of conv2dTranspose', async () => {
+    for (const stride of [1, 2]) {
+      for (const pad of ['same', 'valid'] as const) {
+        for (const [inC, outC] of [
+          [8, 1],
+          [3, 8],
+          [1, 3],
+        ]) {
+          const [h, w] = [6, 5];
+          const x = randomTensor([3, h, w, inC]);
+          // conv2dTranspose filters are [fh, fw, outDepth, inDepth].
+          const filter = randomTensor([3, 3, outC, inC]);
+          const outSize = (d: number) => (pad === 'same' ? d * stride : (d - 1) * stride + 3);
+          const outputShape: [number, number, number, number] = [3, outSize(h), outSize(w), outC];
+          const dy = randomTensor(outputShape);
+          await expectSame(() =>
+            tf.grad((f: tf.Tensor) =>
+              tf.conv2dTranspose(x() as tf.Tensor4D, f as tf.Tensor4D, outputShape, stride, pad),
+            )(filter(), dy()),
+          );
+        }
+      }
+    }
+  });
+
+  it('refuses NCHW with a clear message', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.zeros([1, 2, 4, 4]);
+    const dy = tf.zeros([1, 3, 4, 4]);
+    expect(() =>
+      runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] }),
+    ).toThrow(/NHWC/);
+    tf.dispose([x, dy]);
+  });
+});
+
+describe('memory', () => {
+  it('leaves no tensors or wasm buffers behind', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const saved = conv2dBackpropFilterOptions.maxPatchFloats;
+    const work = () => {
+      // Each path: rows stacked, wide b, per-batch loop, fused, and chunked conv gradient.
+      tf.tidy(() => {
+        tf.matMul(tf.ones([4, 30, 40]), tf.ones([40, 20]));
+        tf.matMul(tf.ones([40, 30]), tf.ones([20, 40]), true, true);
+        tf.matMul(tf.ones([30, 40]), tf.ones([3, 40, 20]), false, false);
+        tf.matMul(tf.ones([3, 40, 30]), tf.ones([3, 20, 40]), true, true);
+        tf.fused.matMul({
+          a: tf.ones([3, 40, 30]),
+          b: tf.ones([3, 20, 40]),
+          transposeA: true,
+          transposeB: true,
+          bias: tf.ones([20]),
+          activation: 'relu',
+        });
+        const x = tf.ones([5, 8, 8, 3]) as tf.Tensor4D;
+        tf.grad((f: tf.Tensor) => tf.conv2d(x, f as tf.Tensor4D, 2, 'same'))(tf.ones([3, 3, 3, 4]));
+      });
+    };
+    conv2dBackpropFilterOptions.maxPatchFloats = 1000;
+    try {
+      work();
+      const tensors = tf.memory().numTensors;
+      const buffers = backend.numDataIds();
+      work();
+      expect(tf.memory().numTensors).toBe(tensors);
+      expect(backend.numDataIds()).toBe(buffers);
+    } finally {
+      conv2dBackpropFilterOptions.maxPatchFloats = saved;
+    }
+  });
+});
