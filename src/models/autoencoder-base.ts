@@ -130,21 +130,16 @@ export class AutoencoderModel<C extends AutoencoderOptions & { kind: string }> i
   }
 
   trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {
-    const optimizer = optimizers.autoencoder;
-    const variables = this.trainableVariables();
     let record: LossRecord | undefined;
-    const cost = optimizer.minimize(
-      () => {
-        const input = corrupt(batch.x, this.config.noise, this.seed * 7919 + batch.step);
-        record = this.losses(batch, input, true);
-        // Keep the parts alive past minimize's tidy; the trainer disposes them.
-        for (const value of Object.values(record)) tf.keep(value);
-        return record.loss;
-      },
-      false,
-      variables,
-    );
-    cost?.dispose();
+    const { grads } = tf.variableGrads(() => {
+      const input = corrupt(batch.x, this.config.noise, this.seed * 7919 + batch.step);
+      record = this.losses(batch, input, true);
+      // Keep every part past variableGrads' tidy; the caller disposes them.
+      for (const value of Object.values(record)) tf.keep(value);
+      return record.loss;
+    }, this.trainableVariables());
+    optimizers.autoencoder.applyGradients(grads);
+    tf.dispose(Object.values(grads));
     return record!;
   }
 

@@ -25,7 +25,7 @@ export const EarlyStoppingConfig = z.object({
 });
 
 export const TrainConfig = z.object({
-  epochs: z.number().int().positive().default(10),
+  epochs: z.number().int().positive().default(20),
   batchSize: z.number().int().positive().default(128),
   optimizer: AdamConfig.default({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999 }),
   schedule: ScheduleConfig.default({ type: 'constant' }),

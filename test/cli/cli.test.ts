@@ -116,7 +116,10 @@ describe('latentlab CLI', () => {
 
       const rec = await cli(['reconstruct', run, '--n', '8', '--out', join(dir, 'rec.png')]);
       expect(rec.code, rec.stderr).toBe(0);
-      expect(rec.stdout).toMatch(/2000 samples, reconstruction MSE per value 0\.0\d+/);
+      // The saved model reproduces the test error measured at the end of training.
+      const summary = JSON.parse(await readFile(join(run, 'summary.json'), 'utf8'));
+      const mse = Number(/2000 samples, reconstruction MSE per value ([\d.]+)/.exec(rec.stdout)?.[1]);
+      expect(mse).toBeCloseTo(summary.test.mse, 4);
       expect((await readFile(join(dir, 'rec.png'))).subarray(1, 4).toString()).toBe('PNG');
 
       const enc = await cli(['encode', run, '--limit', '10', '--out', join(dir, 'codes.csv')]);

@@ -173,7 +173,7 @@ describe('shared autoencoder pieces', () => {
     expect(ones).toBeLessThan(0.12);
     expect(zeros).toBeGreaterThan(0.08);
     expect(zeros).toBeLessThan(0.12);
-    const g = corrupt(x, { type: 'gaussian', level: 0.1 }, 3).dataSync();
+    const g = corrupt(x, { type: 'gaussian', level: 0.1 }, 3).dataSync() as Float32Array;
     const mean = g.reduce((a, b) => a + b, 0) / g.length;
     const sd = Math.sqrt(g.reduce((a, b) => a + (b - mean) ** 2, 0) / g.length);
     expect(mean).toBeCloseTo(0.5, 2);
