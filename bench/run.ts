@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WORKLOADS, type WorkloadName } from './workload.js';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '30' }, quick: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { steps: { type: 'string', default: '30' }, quick: { type: 'boolean', default: false } },
+});
 const steps = values.quick ? '5' : values.steps;
 
 const engines = [
@@ -31,19 +33,37 @@ const rows: Row[] = [];
 for (const name of Object.keys(WORKLOADS) as WorkloadName[]) {
   for (const engine of engines) {
     // The cpu backend is ~100x slower on convolutions: fewer steps keep the run short, samples/s stays comparable.
-    const engineSteps = engine.backend === 'cpu' ? String(Math.max(2, Math.round(Number(steps) / 10))) : steps;
+    const engineSteps =
+      engine.backend === 'cpu' ? String(Math.max(2, Math.round(Number(steps) / 10))) : steps;
     const out = execFileSync(
       process.execPath,
-      ['--import', 'tsx', join(import.meta.dirname, 'workload.ts'), '--workload', name, '--backend', engine.backend, '--fixes', engine.fixes, '--steps', engineSteps],
+      [
+        '--import',
+        'tsx',
+        join(import.meta.dirname, 'workload.ts'),
+        '--workload',
+        name,
+        '--backend',
+        engine.backend,
+        '--fixes',
+        engine.fixes,
+        '--steps',
+        engineSteps,
+      ],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const parsed = JSON.parse(out.trim().split('\n').at(-1)!);
     rows.push({ workload: name, engine: engine.label, ...parsed });
-    process.stderr.write(`${name} ${engine.label}: ${parsed.ok ? `${parsed.samplesPerSecond.toFixed(0)} samples/s` : parsed.error}\n`);
+    process.stderr.write(
+      `${name} ${engine.label}: ${parsed.ok ? `${parsed.samplesPerSecond.toFixed(0)} samples/s` : parsed.error}\n`,
+    );
   }
 }
 
-const lines = ['| workload | engine | samples/s | vs latentlab | peak RSS (MB) | live tensors before → after |', '| --- | --- | ---: | ---: | ---: | --- |'];
+const lines = [
+  '| workload | engine | samples/s | vs latentlab | peak RSS (MB) | live tensors before → after |',
+  '| --- | --- | ---: | ---: | ---: | --- |',
+];
 for (const name of Object.keys(WORKLOADS) as WorkloadName[]) {
   const ours = rows.find((r) => r.workload === name && r.engine === engines[0].label)?.samplesPerSecond;
   for (const r of rows.filter((row) => row.workload === name)) {
@@ -56,7 +76,12 @@ for (const name of Object.keys(WORKLOADS) as WorkloadName[]) {
 }
 const table = lines.join('\n');
 process.stdout.write(`${table}\n`);
-const machine = { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, date: new Date().toISOString() };
+const machine = {
+  cores: cpus().length,
+  cpu: cpus()[0]?.model,
+  node: process.version,
+  date: new Date().toISOString(),
+};
 writeFileSync(
   join(import.meta.dirname, 'results.json'),
   `${JSON.stringify({ machine, command: `npm run bench${values.quick ? ' -- --quick' : ''}`, steps: Number(steps), rows }, null, 2)}\n`,

@@ -7,8 +7,8 @@ import { unregisterWasmKernelFixes } from '../src/engine/kernels/index.js';
 import { tf } from '../src/engine/tf.js';
 import type { TrainableModel } from '../src/models/family.js';
 import { parseModelConfig } from '../src/models/registry.js';
-import { batchTensors, createOptimizers } from '../src/train/trainer.js';
 import { TrainConfig } from '../src/train/config.js';
+import { batchTensors, createOptimizers } from '../src/train/trainer.js';
 
 export const WORKLOADS = {
   W1: {
@@ -76,4 +76,6 @@ try {
 } catch (error) {
   result = { ok: false, error: (error as Error).message.split('\n')[0] };
 }
-process.stdout.write(`${JSON.stringify({ workload: values.workload, backend: info.name, fixes, steps, ...result })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ workload: values.workload, backend: info.name, fixes, steps, ...result })}\n`,
+);

@@ -7,7 +7,15 @@ import { tf } from '../src/engine/tf.js';
 const MIN_MS = 400;
 
 /** GFLOP/s of a [..batch, m, k] @ [..batch, k, n] product, operands stored transposed as asked. */
-function gflops(batchA: number[], batchB: number[], m: number, k: number, n: number, tA: boolean, tB: boolean): number {
+function gflops(
+  batchA: number[],
+  batchB: number[],
+  m: number,
+  k: number,
+  n: number,
+  tA: boolean,
+  tB: boolean,
+): number {
   const a = tf.randomUniform(tA ? [...batchA, k, m] : [...batchA, m, k]);
   const b = tf.randomUniform(tB ? [...batchB, n, k] : [...batchB, k, n]);
   const batch = tf.util.sizeFromShape(tf.broadcast_util.assertAndGetBroadcastShape(batchA, batchB));
@@ -31,13 +39,14 @@ const combos: Array<[boolean, boolean, string]> = [
   [true, true, 'aT @ bT'],
 ];
 
-const shapes: Array<{ label: string; batchA: number[]; batchB: number[]; m: number; k: number; n: number }> = [
-  { label: '256x784 @ 784x256', batchA: [], batchB: [], m: 256, k: 784, n: 256 },
-  { label: '64x64 @ 64x64', batchA: [], batchB: [], m: 64, k: 64, n: 64 },
-  { label: '16x16 @ 16x16', batchA: [], batchB: [], m: 16, k: 16, n: 16 },
-  { label: '8x(64x128 @ 128x64)', batchA: [8], batchB: [8], m: 64, k: 128, n: 64 },
-  { label: '8x(64x128) @ 128x64', batchA: [8], batchB: [], m: 64, k: 128, n: 64 },
-];
+const shapes: Array<{ label: string; batchA: number[]; batchB: number[]; m: number; k: number; n: number }> =
+  [
+    { label: '256x784 @ 784x256', batchA: [], batchB: [], m: 256, k: 784, n: 256 },
+    { label: '64x64 @ 64x64', batchA: [], batchB: [], m: 64, k: 64, n: 64 },
+    { label: '16x16 @ 16x16', batchA: [], batchB: [], m: 16, k: 16, n: 16 },
+    { label: '8x(64x128 @ 128x64)', batchA: [8], batchB: [8], m: 64, k: 128, n: 64 },
+    { label: '8x(64x128) @ 128x64', batchA: [8], batchB: [], m: 64, k: 128, n: 64 },
+  ];
 
 await tf.setBackend('wasm');
 await tf.ready();

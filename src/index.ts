@@ -1,21 +1,29 @@
 // latentlab's public API: data, engine, models, training, evaluation and persistence.
-export * from './errors.js';
-export { LATENTLAB_VERSION } from './version.js';
-export * from './engine/index.js';
+
 export * from './data/dataset.js';
+export { listLocalDatasets, loadData } from './data/load.js';
 export * from './data/spec.js';
-export { loadData, listLocalDatasets } from './data/load.js';
-export * from './models/family.js';
-export * from './models/registry.js';
-export * from './models/autoencoder-base.js';
-export { DenseAutoencoderConfig, denseAutoencoderFamily } from './models/dense-autoencoder.js';
-export { ConvAutoencoderConfig, convAutoencoderFamily } from './models/conv-autoencoder.js';
-export * from './train/config.js';
-export { trainRun, resumeRun, parseRunConfig, type RunOptions, type RunResult } from './train/run.js';
-export { trainLoop, evaluateDataset, type TrainCallbacks, type BatchProgress } from './train/trainer.js';
-export { readCheckpoint, type EpochRecord } from './train/checkpoint.js';
-export { saveModel, loadModel, loadNetwork, saveNetwork, readManifest, ModelManifest } from './io/model-files.js';
-export { readMatrix, encodeMatrix, type Matrix, MatrixFormat } from './io/arrays.js';
-export { encodeImageGrid, writeImageGrid } from './io/png.js';
+export * from './engine/index.js';
+export * from './errors.js';
 export * from './eval/codes.js';
 export * from './eval/pca.js';
+export { encodeMatrix, type Matrix, MatrixFormat, readMatrix } from './io/arrays.js';
+export {
+  loadModel,
+  loadNetwork,
+  ModelManifest,
+  readManifest,
+  saveModel,
+  saveNetwork,
+} from './io/model-files.js';
+export { encodeImageGrid, writeImageGrid } from './io/png.js';
+export * from './models/autoencoder-base.js';
+export { ConvAutoencoderConfig, convAutoencoderFamily } from './models/conv-autoencoder.js';
+export { DenseAutoencoderConfig, denseAutoencoderFamily } from './models/dense-autoencoder.js';
+export * from './models/family.js';
+export * from './models/registry.js';
+export { type EpochRecord, readCheckpoint } from './train/checkpoint.js';
+export * from './train/config.js';
+export { parseRunConfig, type RunOptions, type RunResult, resumeRun, trainRun } from './train/run.js';
+export { type BatchProgress, evaluateDataset, type TrainCallbacks, trainLoop } from './train/trainer.js';
+export { LATENTLAB_VERSION } from './version.js';

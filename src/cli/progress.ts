@@ -10,14 +10,18 @@ function formatMetrics(values: Record<string, number>): string {
 }
 
 export function formatEpoch(record: EpochRecord, epochs: number): string {
-  const validation = Object.keys(record.validation).length ? ` | val ${formatMetrics(record.validation)}` : '';
+  const validation = Object.keys(record.validation).length
+    ? ` | val ${formatMetrics(record.validation)}`
+    : '';
   return (
     `epoch ${record.epoch}/${epochs} | train ${formatMetrics(record.train)}${validation} | ` +
     `${Math.round(record.samplesPerSecond)} samples/s | ${record.seconds.toFixed(1)} s`
   );
 }
 
-export function progressCallbacks(stream: NodeJS.WriteStream = process.stderr): TrainCallbacks & { stop(): void } {
+export function progressCallbacks(
+  stream: NodeJS.WriteStream = process.stderr,
+): TrainCallbacks & { stop(): void } {
   let epochs = 0;
   if (!stream.isTTY) {
     return {
@@ -33,7 +37,8 @@ export function progressCallbacks(stream: NodeJS.WriteStream = process.stderr): 
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} | loss {loss} | {rate} samples/s | ETA {eta_formatted}',
+      format:
+        'epoch {epoch}/{epochs} [{bar}] {value}/{total} | loss {loss} | {rate} samples/s | ETA {eta_formatted}',
       hideCursor: true,
       clearOnComplete: true,
       etaBuffer: 50,

@@ -11,14 +11,25 @@ export interface GlobalOptions {
 }
 
 export async function startBackend(options: GlobalOptions): Promise<string> {
-  const info = await selectBackend({ backend: options.backend, log: (line) => process.stderr.write(`${line}\n`) });
+  const info = await selectBackend({
+    backend: options.backend,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
   return describeBackend(info);
 }
 
-export function parseNumber(flag: string, { integer = false, min }: { integer?: boolean; min?: number } = {}) {
+export function parseNumber(
+  flag: string,
+  { integer = false, min }: { integer?: boolean; min?: number } = {},
+) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || (min !== undefined && n < min)) {
+    if (
+      value.trim() === '' ||
+      !Number.isFinite(n) ||
+      (integer && !Number.isInteger(n)) ||
+      (min !== undefined && n < min)
+    ) {
       throw new InvalidArgumentError(
         `expected ${integer ? 'an integer' : 'a number'}${min !== undefined ? ` >= ${min}` : ''} for ${flag}, got "${value}"`,
       );
@@ -39,7 +50,10 @@ export function resolveModelDir(runOrModel: string): string {
   if (existsSync(join(runOrModel, 'manifest.json'))) return runOrModel;
   const inner = join(runOrModel, 'model');
   if (existsSync(join(inner, 'manifest.json'))) return inner;
-  throw new IoError('no trained model here (expected model/manifest.json in a run directory, or manifest.json)', {
-    path: runOrModel,
-  });
+  throw new IoError(
+    'no trained model here (expected model/manifest.json in a run directory, or manifest.json)',
+    {
+      path: runOrModel,
+    },
+  );
 }

@@ -51,9 +51,12 @@ export function makeDataset(
 ): Dataset {
   const per = sampleShape.reduce((a, b) => a * b, 1);
   if (per <= 0 || x.length % per !== 0) {
-    throw new DataError(`expected a multiple of ${per} values (sample shape [${sampleShape}]), got ${x.length}`, {
-      path: name,
-    });
+    throw new DataError(
+      `expected a multiple of ${per} values (sample shape [${sampleShape}]), got ${x.length}`,
+      {
+        path: name,
+      },
+    );
   }
   const size = x.length / per;
   if (labels && labels.length !== size) {
@@ -121,7 +124,12 @@ export function splitData(raw: RawData, options: SplitOptions): DataSplits {
 }
 
 /** Shuffled mini-batch index lists for one epoch; the same (seed, epoch) always gives the same batches. */
-export function* batchIndices(size: number, batchSize: number, seed: number, epoch: number): Generator<Int32Array> {
+export function* batchIndices(
+  size: number,
+  batchSize: number,
+  seed: number,
+  epoch: number,
+): Generator<Int32Array> {
   const order = permutation(size, (seed * 1_000_003 + epoch) >>> 0);
   for (let start = 0; start < size; start += batchSize) {
     yield order.subarray(start, Math.min(size, start + batchSize));
@@ -129,7 +137,11 @@ export function* batchIndices(size: number, batchSize: number, seed: number, epo
 }
 
 /** Copy the samples at `indices` into one flat buffer, ready for a tensor of shape [n, ...sampleShape]. */
-export function gatherSamples(dataset: Dataset, indices: ArrayLike<number>, out?: Float32Array): Float32Array {
+export function gatherSamples(
+  dataset: Dataset,
+  indices: ArrayLike<number>,
+  out?: Float32Array,
+): Float32Array {
   const per = sampleSize(dataset);
   const buffer = out ?? new Float32Array(indices.length * per);
   for (let i = 0; i < indices.length; i++) {

@@ -83,7 +83,8 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     if (await tryTfjsNode()) name = 'tensorflow';
     else if (await tryBackend('wasm')) name = 'wasm';
     else if (await tryBackend('cpu')) name = 'cpu';
-    else throw new BackendError('no TensorFlow.js backend could be initialised (tried tensorflow, wasm, cpu)');
+    else
+      throw new BackendError('no TensorFlow.js backend could be initialised (tried tensorflow, wasm, cpu)');
   }
   await tf.ready();
   const info: BackendInfo = {

@@ -2,5 +2,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
+export type { NamedTensorMap, Rank, Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
 export { tf, tfl };
-export type { Tensor, Scalar, Rank, Variable, NamedTensorMap } from '@tensorflow/tfjs-core';

@@ -3,10 +3,11 @@ import { type Dataset, gatherSamples } from '../data/dataset.js';
 import { type Tensor, tf } from '../engine/tf.js';
 import { ConfigError } from '../errors.js';
 import type { Matrix } from '../io/arrays.js';
-import { type Autoencoder, type TrainableModel, isAutoencoder } from '../models/family.js';
+import { type Autoencoder, isAutoencoder, type TrainableModel } from '../models/family.js';
 
 export function requireAutoencoder(model: TrainableModel, what: string): Autoencoder {
-  if (!isAutoencoder(model)) throw new ConfigError(`${what} needs a model with an encoder; "${model.kind}" has none`);
+  if (!isAutoencoder(model))
+    throw new ConfigError(`${what} needs a model with an encoder; "${model.kind}" has none`);
   return model;
 }
 
@@ -32,13 +33,18 @@ export async function encodeDataset(model: Autoencoder, dataset: Dataset, batchS
 /** Decode codes [rows, latent] into samples, flat. */
 export async function decodeCodes(model: Autoencoder, codes: Matrix, batchSize = 500): Promise<Float32Array> {
   if (codes.cols !== model.latentSize) {
-    throw new ConfigError(`codes have ${codes.cols} columns, but the model's latent size is ${model.latentSize}`);
+    throw new ConfigError(
+      `codes have ${codes.cols} columns, but the model's latent size is ${model.latentSize}`,
+    );
   }
   const per = model.context.sampleShape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(codes.rows * per);
   for (let start = 0; start < codes.rows; start += batchSize) {
     const count = Math.min(batchSize, codes.rows - start);
-    const z = tf.tensor2d(codes.data.subarray(start * codes.cols, (start + count) * codes.cols), [count, codes.cols]);
+    const z = tf.tensor2d(codes.data.subarray(start * codes.cols, (start + count) * codes.cols), [
+      count,
+      codes.cols,
+    ]);
     const x = model.decode(z);
     out.set((await x.data()) as Float32Array, start * per);
     tf.dispose([x, z]);

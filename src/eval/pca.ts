@@ -23,7 +23,9 @@ export function fitPca(dataset: Dataset, numComponents: number, batchSize = 2000
   const d = sampleSize(dataset);
   const n = dataset.size;
   if (!Number.isInteger(numComponents) || numComponents < 1 || numComponents > d) {
-    throw new ConfigError(`expected between 1 and ${d} components, got ${numComponents}`, { path: 'components' });
+    throw new ConfigError(`expected between 1 and ${d} components, got ${numComponents}`, {
+      path: 'components',
+    });
   }
   if (n < 2) throw new ConfigError(`PCA needs at least 2 samples, got ${n}`);
   const mean = tf.tidy(() => tf.mean(tf.tensor2d(dataset.x, [n, d]), 0));
@@ -31,7 +33,10 @@ export function fitPca(dataset: Dataset, numComponents: number, batchSize = 2000
   for (let start = 0; start < n; start += batchSize) {
     const count = Math.min(batchSize, n - start);
     const next = tf.tidy(() => {
-      const centred = tf.sub(tf.tensor2d(dataset.x.subarray(start * d, (start + count) * d), [count, d]), mean);
+      const centred = tf.sub(
+        tf.tensor2d(dataset.x.subarray(start * d, (start + count) * d), [count, d]),
+        mean,
+      );
       return tf.add(covariance, tf.matMul(centred, centred, true, false));
     });
     covariance.dispose();
@@ -41,7 +46,9 @@ export function fitPca(dataset: Dataset, numComponents: number, batchSize = 2000
   const meanValues = mean.dataSync() as Float32Array;
   tf.dispose([covariance, mean]);
 
-  const rows = Array.from({ length: d }, (_, i) => Array.from(covValues.subarray(i * d, (i + 1) * d), (v) => v / (n - 1)));
+  const rows = Array.from({ length: d }, (_, i) =>
+    Array.from(covValues.subarray(i * d, (i + 1) * d), (v) => v / (n - 1)),
+  );
   const evd = new EigenvalueDecomposition(new MlMatrix(rows), { assumeSymmetric: true });
   const values = evd.realEigenvalues;
   const vectors = evd.eigenvectorMatrix;
@@ -56,7 +63,14 @@ export function fitPca(dataset: Dataset, numComponents: number, batchSize = 2000
     explainedVarianceRatio[k] = total > 0 ? value / total : 0;
     for (let j = 0; j < d; j++) components[k * d + j] = vectors.get(j, column);
   }
-  return { mean: meanValues, components, numComponents, numFeatures: d, explainedVariance, explainedVarianceRatio };
+  return {
+    mean: meanValues,
+    components,
+    numComponents,
+    numFeatures: d,
+    explainedVariance,
+    explainedVarianceRatio,
+  };
 }
 
 /** Codes [n, components] of a dataset. */
@@ -75,7 +89,10 @@ export function pcaTransform(pca: PcaModel, dataset: Dataset): Matrix {
 export function pcaInverse(pca: PcaModel, codes: Matrix): Float32Array {
   const x = tf.tidy(() =>
     tf.add(
-      tf.matMul(tf.tensor2d(codes.data, [codes.rows, codes.cols]), tf.tensor2d(pca.components, [pca.numComponents, pca.numFeatures])),
+      tf.matMul(
+        tf.tensor2d(codes.data, [codes.rows, codes.cols]),
+        tf.tensor2d(pca.components, [pca.numComponents, pca.numFeatures]),
+      ),
       tf.tensor1d(pca.mean),
     ),
   );

@@ -32,7 +32,9 @@ export function encodeCsv(m: Matrix, labels?: ArrayLike<number>, prefix = 'z'): 
 }
 
 export function encodeJson(m: Matrix, labels?: ArrayLike<number>): string {
-  const rows = Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
+  const rows = Array.from({ length: m.rows }, (_, i) =>
+    Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)),
+  );
   return `${JSON.stringify(labels ? { codes: rows, labels: Array.from(labels) } : { codes: rows })}\n`;
 }
 
@@ -40,7 +42,7 @@ export function encodeNpy(m: Matrix): Buffer {
   const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${m.rows}, ${m.cols}), }`;
   // Header padded with spaces and a newline so the data starts on a 64-byte boundary.
   const unpadded = 10 + dict.length + 1;
-  const header = dict + ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  const header = `${dict}${' '.repeat((64 - (unpadded % 64)) % 64)}\n`;
   const out = Buffer.alloc(10 + header.length + m.data.length * 4);
   out.write('\x93NUMPY', 0, 'latin1');
   out[6] = 1;
@@ -57,27 +59,36 @@ export function encodeMatrix(format: MatrixFormat, m: Matrix, labels?: ArrayLike
 }
 
 function decodeNpy(bytes: Buffer, path: string): Matrix {
-  if (bytes.toString('latin1', 0, 6) !== '\x93NUMPY') throw new DataError('not a .npy file (bad magic)', { path });
+  if (bytes.toString('latin1', 0, 6) !== '\x93NUMPY')
+    throw new DataError('not a .npy file (bad magic)', { path });
   const major = bytes[6];
   const headerLength = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
   const start = major === 1 ? 10 : 12;
   const header = bytes.toString('latin1', start, start + headerLength);
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const shape = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (/'fortran_order':\s*True/.test(header)) throw new DataError('Fortran-order .npy is not supported', { path });
+  if (/'fortran_order':\s*True/.test(header))
+    throw new DataError('Fortran-order .npy is not supported', { path });
   if (!descr || shape === undefined) throw new DataError('cannot read the .npy header', { path });
-  const dims = shape.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (dims.length !== 2) throw new DataError(`expected a 2-D array, got shape (${dims.join(', ')})`, { path });
+  const dims = shape
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
+  if (dims.length !== 2)
+    throw new DataError(`expected a 2-D array, got shape (${dims.join(', ')})`, { path });
   const [rows, cols] = dims;
   const body = bytes.subarray(start + headerLength);
   const count = rows * cols;
   let data: Float32Array;
   if (descr === '<f4') {
-    if (body.length < count * 4) throw new DataError(`expected ${count * 4} data bytes, got ${body.length}`, { path });
+    if (body.length < count * 4)
+      throw new DataError(`expected ${count * 4} data bytes, got ${body.length}`, { path });
     data = new Float32Array(count);
     for (let i = 0; i < count; i++) data[i] = body.readFloatLE(i * 4);
   } else if (descr === '<f8') {
-    if (body.length < count * 8) throw new DataError(`expected ${count * 8} data bytes, got ${body.length}`, { path });
+    if (body.length < count * 8)
+      throw new DataError(`expected ${count * 8} data bytes, got ${body.length}`, { path });
     data = new Float32Array(count);
     for (let i = 0; i < count; i++) data[i] = body.readDoubleLE(i * 8);
   } else {
@@ -96,12 +107,16 @@ function decodeCsv(text: string, path: string): Matrix {
   for (let i = 0; i < rows; i++) {
     const cells = lines[i + 1].split(',');
     if (cells.length !== header.length) {
-      throw new DataError(`expected ${header.length} columns, got ${cells.length}`, { path: `${path}:${i + 2}` });
+      throw new DataError(`expected ${header.length} columns, got ${cells.length}`, {
+        path: `${path}:${i + 2}`,
+      });
     }
     keep.forEach((j, k) => {
       const v = Number(cells[j]);
       if (cells[j].trim() === '' || !Number.isFinite(v)) {
-        throw new DataError(`column "${header[j]}": expected a number, got "${cells[j]}"`, { path: `${path}:${i + 2}` });
+        throw new DataError(`column "${header[j]}": expected a number, got "${cells[j]}"`, {
+          path: `${path}:${i + 2}`,
+        });
       }
       data[i * keep.length + k] = v;
     });
@@ -120,13 +135,17 @@ function decodeJson(text: string, path: string): Matrix {
   const parsed = z.array(z.array(z.number()).min(1)).min(1).safeParse(rows);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new DataError(`expected [[numbers]] or {"codes": [[numbers]]}: ${issue.message} at [${issue.path.join('][')}]`, {
-      path,
-    });
+    throw new DataError(
+      `expected [[numbers]] or {"codes": [[numbers]]}: ${issue.message} at [${issue.path.join('][')}]`,
+      {
+        path,
+      },
+    );
   }
   const cols = parsed.data[0].length;
   parsed.data.forEach((row, i) => {
-    if (row.length !== cols) throw new DataError(`row ${i} has ${row.length} values, expected ${cols}`, { path });
+    if (row.length !== cols)
+      throw new DataError(`row ${i} has ${row.length} values, expected ${cols}`, { path });
   });
   return { rows: parsed.data.length, cols, data: Float32Array.from(parsed.data.flat()) };
 }
@@ -140,5 +159,7 @@ export async function readMatrix(path: string): Promise<Matrix> {
   }
   const format = formatFromPath(path);
   if (format === 'npy') return decodeNpy(bytes, path);
-  return format === 'json' ? decodeJson(bytes.toString('utf8'), path) : decodeCsv(bytes.toString('utf8'), path);
+  return format === 'json'
+    ? decodeJson(bytes.toString('utf8'), path)
+    : decodeCsv(bytes.toString('utf8'), path);
 }

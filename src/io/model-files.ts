@@ -48,7 +48,8 @@ export async function saveNetwork(network: tfl.LayersModel, dir: string): Promis
   await mkdir(dir, { recursive: true });
   await network.save(
     tf.io.withSaveHandler(async (artifacts) => {
-      if (!artifacts.weightSpecs || !artifacts.weightData) throw new IoError('model has no weights to save', { path: dir });
+      if (!artifacts.weightSpecs || !artifacts.weightData)
+        throw new IoError('model has no weights to save', { path: dir });
       const weights = joinWeightData(artifacts.weightData as ArrayBuffer | ArrayBuffer[]);
       const modelJson = {
         modelTopology: artifacts.modelTopology,
@@ -67,7 +68,10 @@ export async function saveNetwork(network: tfl.LayersModel, dir: string): Promis
 /** Load dir/model.json + its weight files without any network access. */
 export async function loadNetwork(dir: string): Promise<tfl.LayersModel> {
   const modelPath = join(dir, 'model.json');
-  let modelJson: { modelTopology?: unknown; weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }> };
+  let modelJson: {
+    modelTopology?: unknown;
+    weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
+  };
   try {
     modelJson = JSON.parse(await readFile(modelPath, 'utf8'));
   } catch (error) {
@@ -84,7 +88,10 @@ export async function loadNetwork(dir: string): Promise<tfl.LayersModel> {
       try {
         buffers.push(await readFile(join(dir, p)));
       } catch (error) {
-        throw new IoError('cannot read weight file named in model.json', { path: join(dir, p), cause: error });
+        throw new IoError('cannot read weight file named in model.json', {
+          path: join(dir, p),
+          cause: error,
+        });
       }
     }
   }
@@ -94,7 +101,10 @@ export async function loadNetwork(dir: string): Promise<tfl.LayersModel> {
       tf.io.fromMemory({ modelTopology: modelJson.modelTopology as object, weightSpecs: specs, weightData }),
     );
   } catch (error) {
-    throw new IoError(`cannot rebuild the network: ${(error as Error).message}`, { path: modelPath, cause: error });
+    throw new IoError(`cannot rebuild the network: ${(error as Error).message}`, {
+      path: modelPath,
+      cause: error,
+    });
   }
 }
 
@@ -106,7 +116,11 @@ export interface SaveModelExtras {
 }
 
 /** Save a trained model into `dir` atomically (the directory appears complete or not at all). */
-export async function saveModel(model: TrainableModel, dir: string, extras: SaveModelExtras = {}): Promise<void> {
+export async function saveModel(
+  model: TrainableModel,
+  dir: string,
+  extras: SaveModelExtras = {},
+): Promise<void> {
   const manifest: ModelManifest = {
     format: 'latentlab-model',
     formatVersion: 1,
@@ -122,7 +136,8 @@ export async function saveModel(model: TrainableModel, dir: string, extras: Save
     savedAt: new Date().toISOString(),
   };
   await writeDirAtomic(dir, async (temp) => {
-    for (const [name, network] of Object.entries(model.networks)) await saveNetwork(network, join(temp, name));
+    for (const [name, network] of Object.entries(model.networks))
+      await saveNetwork(network, join(temp, name));
     await writeFile(join(temp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   });
 }
@@ -133,7 +148,10 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   try {
     raw = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
-    throw new IoError('cannot read manifest.json (is this a latentlab model directory?)', { path, cause: error });
+    throw new IoError('cannot read manifest.json (is this a latentlab model directory?)', {
+      path,
+      cause: error,
+    });
   }
   const parsed = ModelManifest.safeParse(raw);
   if (!parsed.success) {

@@ -66,4 +66,3 @@ export function decodePng(bytes: Buffer): { width: number; height: number; rgba:
   const png = PNG.sync.read(bytes);
   return { width: png.width, height: png.height, rgba: png.data };
 }
-

@@ -49,7 +49,8 @@ export function decodeTensorFile(bytes: Uint8Array, path: string): { meta: unkno
     throw new IoError(`not a latentlab tensor file (expected magic "${MAGIC}")`, { path });
   }
   const version = buf.readUInt32LE(4);
-  if (version !== VERSION) throw new IoError(`unsupported tensor file version ${version}, expected ${VERSION}`, { path });
+  if (version !== VERSION)
+    throw new IoError(`unsupported tensor file version ${version}, expected ${VERSION}`, { path });
   const stored = buf.readUInt32LE(buf.length - 4);
   if (crc32(buf.subarray(0, buf.length - 4)) !== stored) {
     throw new IoError('checksum mismatch: the file is truncated or corrupt', { path });
@@ -59,7 +60,9 @@ export function decodeTensorFile(bytes: Uint8Array, path: string): { meta: unkno
   const dataStart = 12 + headerLength;
   const count = (buf.length - 4 - dataStart) / 4;
   const floats = new Float32Array(count);
-  floats.set(new Float32Array(buf.buffer.slice(buf.byteOffset + dataStart, buf.byteOffset + dataStart + count * 4)));
+  floats.set(
+    new Float32Array(buf.buffer.slice(buf.byteOffset + dataStart, buf.byteOffset + dataStart + count * 4)),
+  );
   const arrays = header.arrays.map((e) => ({
     name: e.name,
     shape: e.shape,

@@ -1,8 +1,8 @@
 // Convolutional autoencoder for images: stride-2 convolutions down to a dense code,
 // mirrored with stride-2 transposed convolutions.
 import { z } from 'zod';
-import { ConfigError } from '../errors.js';
 import { tfl } from '../engine/tf.js';
+import { ConfigError } from '../errors.js';
 import { AutoencoderModel, activationLayer, autoencoderOptions, seededInit } from './autoencoder-base.js';
 import type { BuildContext, ModelFamily } from './family.js';
 

@@ -2,7 +2,13 @@
 // Denoising and sparse variants are the shared `noise` and `sparsity` options.
 import { z } from 'zod';
 import { tfl } from '../engine/tf.js';
-import { Activation, AutoencoderModel, activationLayer, autoencoderOptions, seededInit } from './autoencoder-base.js';
+import {
+  Activation,
+  AutoencoderModel,
+  activationLayer,
+  autoencoderOptions,
+  seededInit,
+} from './autoencoder-base.js';
 import type { BuildContext, ModelFamily } from './family.js';
 
 export const DenseAutoencoderConfig = z.object({
@@ -28,7 +34,8 @@ function buildNetworks(config: DenseAutoencoderConfig, context: BuildContext) {
     encoder.add(activationLayer(config.activation, `encoder_act_${i + 1}`));
   });
   encoder.add(dense(config.latent, 'encoder_latent'));
-  if (config.latentActivation !== 'linear') encoder.add(activationLayer(config.latentActivation, 'encoder_latent_act'));
+  if (config.latentActivation !== 'linear')
+    encoder.add(activationLayer(config.latentActivation, 'encoder_latent_act'));
 
   const decoder = tfl.sequential({ name: 'decoder' });
   const widths = [...config.hidden].reverse();

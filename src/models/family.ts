@@ -65,5 +65,9 @@ export interface ModelFamily<S extends z.ZodType = z.ZodType> {
   /** Build from a validated config; weights come from the seeded initialisers. */
   build(config: z.output<S>, context: BuildContext): TrainableModel<z.output<S>>;
   /** Rebuild from saved networks (loaded with their weights). */
-  restore(config: z.output<S>, context: BuildContext, networks: Record<string, tfl.LayersModel>): TrainableModel<z.output<S>>;
+  restore(
+    config: z.output<S>,
+    context: BuildContext,
+    networks: Record<string, tfl.LayersModel>,
+  ): TrainableModel<z.output<S>>;
 }

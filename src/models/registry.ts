@@ -15,9 +15,12 @@ export function registerFamily(family: ModelFamily): void {
 export function getFamily(kind: string): ModelFamily {
   const family = families.get(kind);
   if (!family) {
-    throw new ConfigError(`unknown model kind "${kind}": expected one of ${[...families.keys()].join(', ')}`, {
-      path: 'model.kind',
-    });
+    throw new ConfigError(
+      `unknown model kind "${kind}": expected one of ${[...families.keys()].join(', ')}`,
+      {
+        path: 'model.kind',
+      },
+    );
   }
   return family;
 }
@@ -29,7 +32,8 @@ export function listFamilies(): ModelFamily[] {
 /** Validate a model config against its family's schema; errors name the field. */
 export function parseModelConfig(raw: unknown, where = 'model'): { family: ModelFamily; config: unknown } {
   const kind = z.object({ kind: z.string() }).safeParse(raw);
-  if (!kind.success) throw new ConfigError('expected an object with a string "kind"', { path: `${where}.kind` });
+  if (!kind.success)
+    throw new ConfigError('expected an object with a string "kind"', { path: `${where}.kind` });
   const family = getFamily(kind.data.kind);
   const parsed = family.configSchema.safeParse(raw);
   if (!parsed.success) throw configErrorFrom(parsed.error, where);

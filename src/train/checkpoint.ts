@@ -1,7 +1,7 @@
 // Checkpoints: network weights, optimiser state and trainer state in one checksummed file, replaced
 // atomically each epoch, so a run killed at any moment resumes from its last complete epoch.
 import { z } from 'zod';
-import { tf, tfl } from '../engine/tf.js';
+import { tf, type tfl } from '../engine/tf.js';
 import { IoError } from '../errors.js';
 import { type NamedArray, readTensorFile, writeTensorFile } from '../io/tensor-file.js';
 import type { TrainableModel } from '../models/family.js';
@@ -63,7 +63,9 @@ export function setNetworkWeights(model: TrainableModel, weights: Record<string,
     const arrays = weights[name];
     const expected = network.getWeights().length;
     if (!arrays || arrays.length !== expected) {
-      throw new IoError(`checkpoint has ${arrays?.length ?? 0} weights for network "${name}", expected ${expected}`);
+      throw new IoError(
+        `checkpoint has ${arrays?.length ?? 0} weights for network "${name}", expected ${expected}`,
+      );
     }
     const tensors = arrays.map((a) => tf.tensor(a.data, a.shape));
     network.setWeights(tensors);
@@ -89,7 +91,11 @@ export async function saveCheckpoint(
     const weights = await optimizer.getWeights();
     optimizerNames[name] = weights.map((w) => w.name);
     for (const [i, w] of weights.entries()) {
-      arrays.push({ name: `opt/${name}/${i}`, shape: w.tensor.shape, data: Float32Array.from(await w.tensor.data()) });
+      arrays.push({
+        name: `opt/${name}/${i}`,
+        shape: w.tensor.shape,
+        data: Float32Array.from(await w.tensor.data()),
+      });
     }
     // getWeights returns a fresh scalar for the iteration count; the moments are the optimiser's own.
     weights[0]?.tensor.dispose();
@@ -106,7 +112,8 @@ export async function saveCheckpoint(
 export async function readCheckpoint(path: string): Promise<Checkpoint> {
   const { meta, arrays } = await readTensorFile(path);
   const parsed = CheckpointMeta.safeParse(meta);
-  if (!parsed.success) throw new IoError(`checkpoint header is invalid: ${parsed.error.issues[0].message}`, { path });
+  if (!parsed.success)
+    throw new IoError(`checkpoint header is invalid: ${parsed.error.issues[0].message}`, { path });
   const byPrefix = (prefix: string, name: string, count: number): NamedArray[] =>
     Array.from({ length: count }, (_, i) => {
       const found = arrays.find((a) => a.name === `${prefix}/${name}/${i}`);

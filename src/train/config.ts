@@ -48,13 +48,21 @@ export const RunConfig = z.object({
 export type RunConfig = z.infer<typeof RunConfig>;
 export type RunConfigInput = z.input<typeof RunConfig>;
 
-export function learningRateAt(base: number, schedule: ScheduleConfig, epoch: number, epochs: number): number {
+export function learningRateAt(
+  base: number,
+  schedule: ScheduleConfig,
+  epoch: number,
+  epochs: number,
+): number {
   switch (schedule.type) {
     case 'constant':
       return base;
     case 'exponential':
       return base * schedule.decay ** epoch;
     case 'cosine':
-      return schedule.minLearningRate + 0.5 * (base - schedule.minLearningRate) * (1 + Math.cos((Math.PI * epoch) / epochs));
+      return (
+        schedule.minLearningRate +
+        0.5 * (base - schedule.minLearningRate) * (1 + Math.cos((Math.PI * epoch) / epochs))
+      );
   }
 }

@@ -1,7 +1,7 @@
 // A run from start to finish: validate the config, load and check the data, build the model, train with
 // checkpoints, save the model and its test figures. Nothing is written before validation has passed.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DataSplits } from '../data/dataset.js';
 import { loadData } from '../data/load.js';
@@ -15,7 +15,7 @@ import { LATENTLAB_VERSION } from '../version.js';
 import { readCheckpoint } from './checkpoint.js';
 import { RunConfig, type RunConfigInput } from './config.js';
 import { runPaths } from './run-dir.js';
-import { type TrainCallbacks, evaluateDataset, trainLoop } from './trainer.js';
+import { evaluateDataset, type TrainCallbacks, trainLoop } from './trainer.js';
 
 export interface RunOptions {
   callbacks?: TrainCallbacks;
@@ -118,18 +118,29 @@ async function finish(
 }
 
 /** Train a new run into `runDir`, which must not exist yet or be empty. */
-export async function trainRun(raw: RunConfigInput, runDir: string, options: RunOptions = {}): Promise<RunResult> {
+export async function trainRun(
+  raw: RunConfigInput,
+  runDir: string,
+  options: RunOptions = {},
+): Promise<RunResult> {
   const started = performance.now();
   const prepared = await prepare(raw);
   if (existsSync(runDir) && (await readdir(runDir)).length > 0) {
     prepared.model.dispose();
-    throw new IoError('run directory already exists and is not empty (resume it with --resume, or pick another --out)', {
-      path: runDir,
-    });
+    throw new IoError(
+      'run directory already exists and is not empty (resume it with --resume, or pick another --out)',
+      {
+        path: runDir,
+      },
+    );
   }
   await mkdir(runDir, { recursive: true });
   const paths = runPaths(runDir);
-  const stored = { ...prepared.config, latentlabVersion: LATENTLAB_VERSION, environment: options.environment ?? {} };
+  const stored = {
+    ...prepared.config,
+    latentlabVersion: LATENTLAB_VERSION,
+    environment: options.environment ?? {},
+  };
   await writeFileAtomic(paths.config, `${JSON.stringify(stored, null, 2)}\n`);
   const loop = await trainLoop({
     model: prepared.model,
@@ -145,19 +156,29 @@ export async function trainRun(raw: RunConfigInput, runDir: string, options: Run
 }
 
 /** Continue a run from its last checkpoint; `epochs` may raise the planned number of epochs. */
-export async function resumeRun(runDir: string, options: RunOptions & { epochs?: number } = {}): Promise<RunResult> {
+export async function resumeRun(
+  runDir: string,
+  options: RunOptions & { epochs?: number } = {},
+): Promise<RunResult> {
   const started = performance.now();
   const paths = runPaths(runDir);
   let raw: Record<string, unknown>;
   try {
     raw = JSON.parse(await readFile(paths.config, 'utf8'));
   } catch (error) {
-    throw new IoError('cannot read the run config (is this a run directory?)', { path: paths.config, cause: error });
+    throw new IoError('cannot read the run config (is this a run directory?)', {
+      path: paths.config,
+      cause: error,
+    });
   }
   if (options.epochs !== undefined) raw.train = { ...(raw.train as object), epochs: options.epochs };
   const prepared = await prepare(raw, paths.config);
   const checkpoint = existsSync(paths.checkpoint) ? await readCheckpoint(paths.checkpoint) : undefined;
-  if (checkpoint && checkpoint.state.epoch >= prepared.config.train.epochs && existsSync(join(runDir, 'model'))) {
+  if (
+    checkpoint &&
+    checkpoint.state.epoch >= prepared.config.train.epochs &&
+    existsSync(join(runDir, 'model'))
+  ) {
     prepared.model.dispose();
     throw new IoError(
       `run already finished ${checkpoint.state.epoch} of ${prepared.config.train.epochs} epochs (pass --epochs to train longer)`,

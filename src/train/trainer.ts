@@ -1,24 +1,24 @@
 // The one training loop every family uses: batches, optimiser steps, validation, previews,
 // metrics, checkpoints, early stopping and a tensor-leak guard. Families supply only their step.
 import { mkdir } from 'node:fs/promises';
-import { type DataSplits, type Dataset, batchIndices, gatherSamples, head } from '../data/dataset.js';
+import { batchIndices, type DataSplits, type Dataset, gatherSamples, head } from '../data/dataset.js';
 import { TensorLeakGuard } from '../engine/memory.js';
 import { type Scalar, tf } from '../engine/tf.js';
 import { NumericError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import type { NamedArray } from '../io/tensor-file.js';
 import { writeImageGrid } from '../io/png.js';
+import type { NamedArray } from '../io/tensor-file.js';
 import type { Batch, LossRecord, TrainableModel } from '../models/family.js';
 import {
   type Checkpoint,
   type EpochRecord,
-  type TrainerState,
   restoreOptimizer,
   saveCheckpoint,
   setNetworkWeights,
   snapshotWeights,
+  type TrainerState,
 } from './checkpoint.js';
-import { type TrainConfig, learningRateAt } from './config.js';
+import { learningRateAt, type TrainConfig } from './config.js';
 import { runPaths } from './run-dir.js';
 
 export interface BatchProgress {
@@ -63,7 +63,10 @@ const LOSS_READ_INTERVAL_MS = 250;
 export function batchTensors(dataset: Dataset, indices: ArrayLike<number>, step: number): Batch {
   const x = tf.tensor(gatherSamples(dataset, indices), [indices.length, ...dataset.sampleShape]);
   const labels = dataset.labels
-    ? tf.tensor1d(Int32Array.from(indices, (i) => dataset.labels![i]), 'int32')
+    ? tf.tensor1d(
+        Int32Array.from(indices, (i) => dataset.labels![i]),
+        'int32',
+      )
     : undefined;
   return { x, labels, step };
 }
@@ -77,7 +80,9 @@ function disposeBatch(batch: Batch): void {
 function accumulate(sums: Map<string, Scalar>, losses: LossRecord, weight: number): void {
   for (const [key, value] of Object.entries(losses)) {
     const previous = sums.get(key);
-    const next = tf.tidy(() => (previous ? tf.add(previous, tf.mul(value, weight)) : tf.mul(value, weight))) as Scalar;
+    const next = tf.tidy(() =>
+      previous ? tf.add(previous, tf.mul(value, weight)) : tf.mul(value, weight),
+    ) as Scalar;
     previous?.dispose();
     sums.set(key, next);
   }
@@ -112,12 +117,15 @@ export async function evaluateDataset(
 
 export function createOptimizers(model: TrainableModel, train: TrainConfig): Record<string, tf.Optimizer> {
   const { learningRate, beta1, beta2 } = train.optimizer;
-  return Object.fromEntries(model.optimizerNames.map((name) => [name, tf.train.adam(learningRate, beta1, beta2)]));
+  return Object.fromEntries(
+    model.optimizerNames.map((name) => [name, tf.train.adam(learningRate, beta1, beta2)]),
+  );
 }
 
 function setLearningRate(optimizers: Record<string, tf.Optimizer>, value: number): void {
   // Adam reads its learningRate field on every step; tfjs types mark it protected.
-  for (const optimizer of Object.values(optimizers)) (optimizer as unknown as { learningRate: number }).learningRate = value;
+  for (const optimizer of Object.values(optimizers))
+    (optimizer as unknown as { learningRate: number }).learningRate = value;
 }
 
 export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopResult> {
@@ -156,7 +164,12 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
 
   try {
     for (let epoch = state.epoch + 1; epoch <= train.epochs; epoch++) {
-      const learningRate = learningRateAt(train.optimizer.learningRate, train.schedule, epoch - 1, train.epochs);
+      const learningRate = learningRateAt(
+        train.optimizer.learningRate,
+        train.schedule,
+        epoch - 1,
+        train.epochs,
+      );
       setLearningRate(optimizers, learningRate);
       callbacks?.onEpochStart?.(epoch, train.epochs, batches);
       const started = performance.now();
@@ -198,7 +211,9 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
       const trainMetrics = await readMeans(sums, seen);
       const seconds = (performance.now() - started) / 1000;
       if (!Number.isFinite(trainMetrics.loss)) {
-        throw new NumericError(`training loss became ${trainMetrics.loss} in epoch ${epoch}`, { path: 'train.loss' });
+        throw new NumericError(`training loss became ${trainMetrics.loss} in epoch ${epoch}`, {
+          path: 'train.loss',
+        });
       }
       const validation = splits.validation.size > 0 ? await evaluateDataset(model, splits.validation) : {};
 
@@ -214,7 +229,8 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
 
       const monitored = validation.loss ?? trainMetrics.loss;
       const improved =
-        state.bestValidationLoss === null || monitored < state.bestValidationLoss - train.earlyStopping.minDelta;
+        state.bestValidationLoss === null ||
+        monitored < state.bestValidationLoss - train.earlyStopping.minDelta;
       if (improved) {
         state.bestValidationLoss = monitored;
         state.bestEpoch = epoch;
@@ -234,11 +250,20 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
       state.epoch = epoch;
       state.history.push(record);
       // Metrics are rewritten whole from the checkpointed history, so they always agree after a resume.
-      await writeFileAtomic(paths.metrics, state.history.map((r) => JSON.stringify(r)).join('\n').concat('\n'));
+      await writeFileAtomic(
+        paths.metrics,
+        state.history
+          .map((r) => JSON.stringify(r))
+          .join('\n')
+          .concat('\n'),
+      );
       await saveCheckpoint(paths.checkpoint, model, optimizers, state, best);
       if (options.leakGuard !== false) guard.check(epoch);
       callbacks?.onEpochEnd?.(record);
-      if (train.earlyStopping.patience > 0 && state.epochsWithoutImprovement >= train.earlyStopping.patience) {
+      if (
+        train.earlyStopping.patience > 0 &&
+        state.epochsWithoutImprovement >= train.earlyStopping.patience
+      ) {
         stoppedEarly = true;
         break;
       }
@@ -251,4 +276,3 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
   }
   return { state, stoppedEarly, aborted };
 }
-

@@ -2,7 +2,7 @@
 // and the commands that use a trained model.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readMatrix } from '../../src/io/arrays.js';
@@ -46,7 +46,8 @@ describe('latentlab CLI', () => {
   it('prints help with every command and exits 0', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const name of ['train', 'reconstruct', 'encode', 'decode', 'info', 'datasets', 'pca']) expect(r.stdout).toContain(name);
+    for (const name of ['train', 'reconstruct', 'encode', 'decode', 'info', 'datasets', 'pca'])
+      expect(r.stdout).toContain(name);
   });
 
   it('exits 2 on usage errors with a readable message', async () => {
@@ -94,11 +95,14 @@ describe('latentlab CLI', () => {
       expect(done).toBeGreaterThanOrEqual(2);
       const lines = (await readFile(metrics, 'utf8')).trim().split('\n');
       expect(lines.length).toBeGreaterThanOrEqual(done);
-      lines.forEach((l) => JSON.parse(l));
+      for (const l of lines) JSON.parse(l);
 
       const resumed = await cli(['train', '--resume', run, '--epochs', String(done + 1)]);
       expect(resumed.code, resumed.stderr).toBe(0);
-      const after = (await readFile(metrics, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+      const after = (await readFile(metrics, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(after.map((r) => r.epoch)).toEqual(Array.from({ length: done + 1 }, (_, i) => i + 1));
       expect(existsSync(join(run, 'model', 'manifest.json'))).toBe(true);
       // No temporary files left behind by the finished run.
@@ -133,7 +137,14 @@ describe('latentlab CLI', () => {
       expect([m.rows, m.cols]).toEqual([10, 4]);
       expect(m.data[0]).toBeCloseTo(Number(csv[1].split(',')[0]), 5);
 
-      const dec = await cli(['decode', run, '--codes', join(dir, 'codes.csv'), '--out', join(dir, 'decoded.png')]);
+      const dec = await cli([
+        'decode',
+        run,
+        '--codes',
+        join(dir, 'codes.csv'),
+        '--out',
+        join(dir, 'decoded.png'),
+      ]);
       expect(dec.code, dec.stderr).toBe(0);
       expect(existsSync(join(dir, 'decoded.png'))).toBe(true);
       const wrong = join(dir, 'wrong.json');
@@ -144,7 +155,10 @@ describe('latentlab CLI', () => {
 
       const info = await cli(['info', run, '--json']);
       expect(info.code, info.stderr).toBe(0);
-      expect(JSON.parse(info.stdout)).toMatchObject({ epochsDone: 2, config: { model: { kind: 'dense-ae', latent: 4 } } });
+      expect(JSON.parse(info.stdout)).toMatchObject({
+        epochsDone: 2,
+        config: { model: { kind: 'dense-ae', latent: 4 } },
+      });
     });
   });
 

@@ -2,6 +2,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchMatMulOptions } from '../../src/engine/kernels/batch-mat-mul.js';
 import { conv2dBackpropFilterOptions } from '../../src/engine/kernels/conv2d-backprop-filter.js';
 import {
   listWasmKernelFixes,
@@ -33,7 +34,10 @@ function randomTensor(shape: number[]): () => tf.Tensor {
   return () => tf.tensor(values, shape, 'float32');
 }
 
-async function runOn(backend: 'cpu' | 'wasm', build: Build): Promise<{ shape: number[]; values: Float32Array }> {
+async function runOn(
+  backend: 'cpu' | 'wasm',
+  build: Build,
+): Promise<{ shape: number[]; values: Float32Array }> {
   await tf.setBackend(backend);
   const values = tf.tidy(() => {
     const t = build();
@@ -47,16 +51,29 @@ async function runOn(backend: 'cpu' | 'wasm', build: Build): Promise<{ shape: nu
  * so near-zero entries cannot be held to a per-element relative bound.
  */
 async function expectSame(build: Build, reference: Build = build, tolerance = 1e-4): Promise<void> {
+  const label = `route ${batchMatMulOptions.forceRoute ?? 'cheapest'}`;
   const want = await runOn('cpu', reference);
   const got = await runOn('wasm', build);
-  expect(got.shape).toEqual(want.shape);
+  expect(got.shape, label).toEqual(want.shape);
   let scale = 1;
   for (const v of want.values) scale = Math.max(scale, Math.abs(v));
   let worst = 0;
   for (let i = 0; i < want.values.length; i++) {
     worst = Math.max(worst, Math.abs(got.values[i] - want.values[i]) / scale);
   }
-  expect(worst).toBeLessThan(tolerance);
+  expect(worst, label).toBeLessThan(tolerance);
+}
+
+/** Runs the body with the matmul kernels left to choose, then forced down each of their routes. */
+async function forEachRoute(body: () => Promise<void>): Promise<void> {
+  for (const route of [undefined, 'direct', 'swapped'] as const) {
+    batchMatMulOptions.forceRoute = route;
+    try {
+      await body();
+    } finally {
+      batchMatMulOptions.forceRoute = undefined;
+    }
+  }
 }
 
 const transposeCombos: Array<[boolean, boolean]> = [
@@ -71,7 +88,15 @@ function operand(batch: number[], rows: number, cols: number, transposed: boolea
   return transposed ? [...batch, cols, rows] : [...batch, rows, cols];
 }
 
-function matMulCase(batchA: number[], batchB: number[], m: number, k: number, n: number, tA: boolean, tB: boolean) {
+function matMulCase(
+  batchA: number[],
+  batchB: number[],
+  m: number,
+  k: number,
+  n: number,
+  tA: boolean,
+  tB: boolean,
+) {
   const a = randomTensor(operand(batchA, m, k, tA));
   const b = randomTensor(operand(batchB, k, n, tB));
   // The cpu kernel broadcasts batches by flat modulo, so the reference broadcasts explicitly first.
@@ -138,7 +163,7 @@ describe('BatchMatMul on wasm', () => {
     for (const [m, k, n] of sizes) {
       for (const [tA, tB] of transposeCombos) {
         const { build, reference } = matMulCase([], [], m, k, n, tA, tB);
-        await expectSame(build, reference);
+        await forEachRoute(() => expectSame(build, reference));
       }
     }
   });
@@ -151,17 +176,20 @@ describe('BatchMatMul on wasm', () => {
       [[3], []],
       [[], [3]],
       [[2, 1], [3]],
-      [[2, 3], [1, 3]],
+      [
+        [2, 3],
+        [1, 3],
+      ],
     ];
     for (const [batchA, batchB] of batches) {
       for (const [tA, tB] of transposeCombos) {
         const { build, reference } = matMulCase(batchA, batchB, 19, 53, 23, tA, tB);
-        await expectSame(build, reference);
+        await forEachRoute(() => expectSame(build, reference));
       }
     }
-    // Small per-batch products stay on the stock kernel.
+    // Small products, which the cost model leaves to the stock kernel.
     const small = matMulCase([5], [5], 3, 4, 2, true, true);
-    await expectSame(small.build, small.reference);
+    await forEachRoute(() => expectSame(small.build, small.reference));
   });
 
   it('gives the same dense-layer gradients as cpu', async () => {
@@ -169,7 +197,9 @@ describe('BatchMatMul on wasm', () => {
     const w = randomTensor([50, 20]);
     const dy = randomTensor([32, 20]);
     for (const wrt of [0, 1]) {
-      await expectSame(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b))([x(), w()], dy())[wrt]);
+      await forEachRoute(() =>
+        expectSame(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b))([x(), w()], dy())[wrt]),
+      );
     }
   });
 });
@@ -182,8 +212,10 @@ describe('_FusedMatMul on wasm', () => {
         const a = randomTensor(operand([], 40, 70, tA));
         const b = randomTensor(operand([], 70, 24, tB));
         const bias = randomTensor([24]);
-        await expectSame(() =>
-          tf.fused.matMul({ a: a(), b: b(), transposeA: tA, transposeB: tB, bias: bias(), activation }),
+        await forEachRoute(() =>
+          expectSame(() =>
+            tf.fused.matMul({ a: a(), b: b(), transposeA: tA, transposeB: tB, bias: bias(), activation }),
+          ),
         );
       }
     }
@@ -201,20 +233,31 @@ describe('_FusedMatMul on wasm', () => {
         const b = randomTensor(operand(batchB, 60, 21, tB));
         const bias = randomTensor([21]);
         const alpha = randomTensor([21]);
-        await expectSame(() =>
-          tf.fused.matMul({ a: a(), b: b(), transposeA: tA, transposeB: tB, bias: bias(), activation: 'relu' }),
-        );
-        await expectSame(() => tf.fused.matMul({ a: a(), b: b(), transposeA: tA, transposeB: tB, activation: 'relu' }));
-        await expectSame(() =>
-          tf.fused.matMul({
-            a: a(),
-            b: b(),
-            transposeA: tA,
-            transposeB: tB,
-            activation: 'prelu',
-            preluActivationWeights: alpha(),
-          }),
-        );
+        await forEachRoute(async () => {
+          await expectSame(() =>
+            tf.fused.matMul({
+              a: a(),
+              b: b(),
+              transposeA: tA,
+              transposeB: tB,
+              bias: bias(),
+              activation: 'relu',
+            }),
+          );
+          await expectSame(() =>
+            tf.fused.matMul({ a: a(), b: b(), transposeA: tA, transposeB: tB, activation: 'relu' }),
+          );
+          await expectSame(() =>
+            tf.fused.matMul({
+              a: a(),
+              b: b(),
+              transposeA: tA,
+              transposeB: tB,
+              activation: 'prelu',
+              preluActivationWeights: alpha(),
+            }),
+          );
+        });
       }
     }
   });
@@ -297,15 +340,18 @@ describe('Conv2DBackpropFilter on wasm', () => {
         [8, 1],
       ]) {
         const x = randomTensor([2, 11, 10, inC]);
-        const filterShape = [3, 3, inC, outC];
+        const filterShape: [number, number, number, number] = [3, 3, inC, outC];
         // A 3x3 filter dilated by 2 covers 5x5; the dilated filter's gradient is the 5x5 one at even taps.
         const dense = [5, 5, inC, outC];
-        const probe = tf.tidy(() => tf.conv2d(x() as tf.Tensor4D, tf.zeros(filterShape) as tf.Tensor4D, 1, pad, 'NHWC', 2));
+        const probe = tf.tidy(() =>
+          tf.conv2d(x() as tf.Tensor4D, tf.zeros(filterShape) as tf.Tensor4D, 1, pad, 'NHWC', 2),
+        );
         const dy = randomTensor(probe.shape);
         probe.dispose();
         const attrs = { strides: 1, pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
         await expectSame(
-          () => runKernel('Conv2DBackpropFilter', { x: x(), dy: dy() }, { ...attrs, filterShape, dilations: 2 }),
+          () =>
+            runKernel('Conv2DBackpropFilter', { x: x(), dy: dy() }, { ...attrs, filterShape, dilations: 2 }),
           () =>
             tf.stridedSlice(
               runKernel('Conv2DBackpropFilter', { x: x(), dy: dy() }, { ...attrs, filterShape: dense }),
@@ -316,7 +362,9 @@ describe('Conv2DBackpropFilter on wasm', () => {
         );
         // And without dilation, against the cpu kernel itself.
         const dyPlain = randomTensor([2, pad === 'same' ? 11 : 9, pad === 'same' ? 10 : 8, outC]);
-        await expectSame(() => runKernel('Conv2DBackpropFilter', { x: x(), dy: dyPlain() }, { ...attrs, filterShape }));
+        await expectSame(() =>
+          runKernel('Conv2DBackpropFilter', { x: x(), dy: dyPlain() }, { ...attrs, filterShape }),
+        );
       }
     }
   });
@@ -351,7 +399,11 @@ describe('Conv2DBackpropFilter on wasm', () => {
     const x = tf.zeros([1, 2, 4, 4]);
     const dy = tf.zeros([1, 3, 4, 4]);
     expect(() =>
-      runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] }),
+      runKernel(
+        'Conv2DBackpropFilter',
+        { x, dy },
+        { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] },
+      ),
     ).toThrow(/NHWC/);
     tf.dispose([x, dy]);
   });
@@ -363,27 +415,30 @@ describe('memory', () => {
     const backend = tf.backend() as unknown as { numDataIds(): number };
     const saved = conv2dBackpropFilterOptions.maxPatchFloats;
     const work = () => {
-      // Each path: rows stacked, wide b, per-batch loop, fused, and chunked conv gradient.
-      tf.tidy(() => {
-        tf.matMul(tf.ones([4, 30, 40]), tf.ones([40, 20]));
-        tf.matMul(tf.ones([40, 30]), tf.ones([20, 40]), true, true);
-        tf.matMul(tf.ones([30, 40]), tf.ones([3, 40, 20]), false, false);
-        tf.matMul(tf.ones([3, 40, 30]), tf.ones([3, 20, 40]), true, true);
-        tf.fused.matMul({
-          a: tf.ones([3, 40, 30]),
-          b: tf.ones([3, 20, 40]),
-          transposeA: true,
-          transposeB: true,
-          bias: tf.ones([20]),
-          activation: 'relu',
+      // Every layout (rows stacked, wide b, per-batch loop), on every route, plus the chunked conv gradient.
+      for (const route of [undefined, 'direct', 'swapped'] as const) {
+        batchMatMulOptions.forceRoute = route;
+        tf.tidy(() => {
+          tf.matMul(tf.ones([4, 40, 30]), tf.ones([40, 20]), true, false);
+          tf.matMul(tf.ones([40, 30]), tf.ones([20, 40]), true, true);
+          tf.matMul(tf.ones([30, 40]), tf.ones([3, 20, 40]), false, true);
+          tf.matMul(tf.ones([2, 1, 40, 30]), tf.ones([3, 20, 40]), true, true);
+          tf.fused.matMul({
+            a: tf.ones([3, 40, 30]),
+            b: tf.ones([3, 20, 40]),
+            transposeA: true,
+            transposeB: true,
+            bias: tf.ones([20]),
+            activation: 'relu',
+          });
+          const x = tf.ones([5, 8, 8, 3]) as tf.Tensor4D;
+          tf.grad((f: tf.Tensor) => tf.conv2d(x, f as tf.Tensor4D, 2, 'same'))(tf.ones([3, 3, 3, 4]));
         });
-        const x = tf.ones([5, 8, 8, 3]) as tf.Tensor4D;
-        tf.grad((f: tf.Tensor) => tf.conv2d(x, f as tf.Tensor4D, 2, 'same'))(tf.ones([3, 3, 3, 4]));
-      });
+      }
+      batchMatMulOptions.forceRoute = undefined;
     };
     conv2dBackpropFilterOptions.maxPatchFloats = 1000;
     try {
-      work();
       const tensors = tf.memory().numTensors;
       const buffers = backend.numDataIds();
       work();

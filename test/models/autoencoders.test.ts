@@ -1,7 +1,8 @@
 // The same checks for every autoencoder family: build, forward shapes, a training step that learns,
 // save/load round trip, no leaked tensors; plus the shared losses and noise against hand computations.
-import { createServer } from 'node:http';
+
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, tfl } from '../../src/engine/tf.js';
@@ -15,9 +16,21 @@ const context: BuildContext = { sampleShape: [8, 8, 1], seed: 3 };
 
 const families = [
   { kind: 'dense-ae', config: { kind: 'dense-ae', hidden: [32, 16], latent: 4 } },
-  { kind: 'dense-ae (shallow, sparse, denoising)', config: { kind: 'dense-ae', hidden: [], latent: 6, sparsity: 0.01, noise: { type: 'masking', level: 0.2 } } },
+  {
+    kind: 'dense-ae (shallow, sparse, denoising)',
+    config: {
+      kind: 'dense-ae',
+      hidden: [],
+      latent: 6,
+      sparsity: 0.01,
+      noise: { type: 'masking', level: 0.2 },
+    },
+  },
   { kind: 'conv-ae', config: { kind: 'conv-ae', filters: [4, 8], latent: 4 } },
-  { kind: 'conv-ae (bce)', config: { kind: 'conv-ae', filters: [4], latent: 3, loss: 'bce', activation: 'leakyRelu' } },
+  {
+    kind: 'conv-ae (bce)',
+    config: { kind: 'conv-ae', filters: [4], latent: 3, loss: 'bce', activation: 'leakyRelu' },
+  },
 ];
 
 function build(raw: unknown): Autoencoder {
@@ -61,7 +74,8 @@ describe.each(families)('$kind', ({ config }) => {
     const first = model.evaluate({ x, step: 0 });
     const before = first.loss.dataSync()[0];
     tf.dispose(Object.values(first));
-    for (let step = 0; step < 60; step++) tf.dispose(Object.values(model.trainStep({ x, step }, { autoencoder: optimizer })));
+    for (let step = 0; step < 60; step++)
+      tf.dispose(Object.values(model.trainStep({ x, step }, { autoencoder: optimizer })));
     const last = model.evaluate({ x, step: 0 });
     const after = last.loss.dataSync()[0];
     tf.dispose(Object.values(last));
@@ -143,7 +157,12 @@ describe('shared autoencoder pieces', () => {
     expect(mse).toBeCloseTo((0.01 + 0.04 + 0 + 0.0625) / 4, 6);
     const bce = reconstructionLoss('bce', target, recon).dataSync()[0];
     const hand =
-      -(Math.log(0.9) + Math.log(0.8) + (0.5 * Math.log(0.5) + 0.5 * Math.log(0.5)) + (0.25 * Math.log(0.5) + 0.75 * Math.log(0.5))) / 4;
+      -(
+        Math.log(0.9) +
+        Math.log(0.8) +
+        (0.5 * Math.log(0.5) + 0.5 * Math.log(0.5)) +
+        (0.25 * Math.log(0.5) + 0.75 * Math.log(0.5))
+      ) / 4;
     expect(bce).toBeCloseTo(hand, 5);
     tf.dispose([target, recon]);
   });
@@ -188,8 +207,11 @@ describe('shared autoencoder pieces', () => {
     expect(() => parseModelConfig({ kind: 'dense-ae', latent: 0 })).toThrow(/model\.latent/);
     expect(() => parseModelConfig({ kind: 'dense-ae', loss: 'l1' })).toThrow(/model\.loss/);
     expect(() => parseModelConfig({ kind: 'nope' })).toThrow(/unknown model kind "nope"/);
-    expect(() => getFamily('conv-ae').build({ kind: 'conv-ae', filters: [4, 8, 16], latent: 2 }, { sampleShape: [10, 10, 1], seed: 0 } as never)).toThrow(
-      /divisible by 8/,
-    );
+    expect(() =>
+      getFamily('conv-ae').build({ kind: 'conv-ae', filters: [4, 8, 16], latent: 2 }, {
+        sampleShape: [10, 10, 1],
+        seed: 0,
+      } as never),
+    ).toThrow(/divisible by 8/);
   });
 });

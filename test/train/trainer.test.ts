@@ -1,12 +1,12 @@
 // The training loop on real MNIST: loss goes down, memory stays flat, runs reproduce, runs resume,
 // schedules follow their formulas, and a bad config writes nothing.
 import { existsSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/engine/tf.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
-import { type RunConfigInput, learningRateAt } from '../../src/train/config.js';
+import { learningRateAt, type RunConfigInput } from '../../src/train/config.js';
 import { resumeRun, trainRun } from '../../src/train/run.js';
 import { useBackend, withTempDir } from '../helpers.js';
 
@@ -29,18 +29,38 @@ describe('trainRun', () => {
       const result = await trainRun(small(4), runDir, {
         callbacks: { onEpochEnd: () => liveAfterEpoch.push(tf.memory().numTensors) },
       });
-      const history = (await readFile(join(runDir, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+      const history = (await readFile(join(runDir, 'metrics.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(history).toHaveLength(4);
       expect(history[3].validation.loss).toBeLessThan(history[0].validation.loss * 0.8);
       expect(new Set(liveAfterEpoch).size).toBe(1);
       expect(result.test?.mse).toBeGreaterThan(0);
       expect(result.test?.mse).toBeLessThan(0.07);
       const files = await readdir(runDir);
-      expect(files.sort()).toEqual(['checkpoint.lltf', 'config.json', 'images', 'metrics.jsonl', 'model', 'summary.json']);
-      expect(await readdir(join(runDir, 'images'))).toEqual(['epoch-001.png', 'epoch-002.png', 'epoch-003.png', 'epoch-004.png']);
+      expect(files.sort()).toEqual([
+        'checkpoint.lltf',
+        'config.json',
+        'images',
+        'metrics.jsonl',
+        'model',
+        'summary.json',
+      ]);
+      expect(await readdir(join(runDir, 'images'))).toEqual([
+        'epoch-001.png',
+        'epoch-002.png',
+        'epoch-003.png',
+        'epoch-004.png',
+      ]);
       const config = JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8'));
       // Defaults are filled in, so config.json alone describes the run.
-      expect(config.model).toMatchObject({ kind: 'dense-ae', activation: 'relu', loss: 'mse', outputActivation: 'sigmoid' });
+      expect(config.model).toMatchObject({
+        kind: 'dense-ae',
+        activation: 'relu',
+        loss: 'mse',
+        outputActivation: 'sigmoid',
+      });
       expect(config.train.optimizer).toEqual({ learningRate: 0.001, beta1: 0.9, beta2: 0.999 });
       result.model.dispose();
     });
@@ -68,8 +88,14 @@ describe('trainRun', () => {
       expect(checkpoint.state.epoch).toBe(2);
       const resumed = await resumeRun(join(dir, 'split'), { epochs: 3 });
       expect(resumed.epochs).toBe(3);
-      const a = (await readFile(join(dir, 'straight', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-      const b = (await readFile(join(dir, 'split', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+      const a = (await readFile(join(dir, 'straight', 'metrics.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      const b = (await readFile(join(dir, 'split', 'metrics.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(b).toHaveLength(3);
       // Weights, Adam moments and the batch order all carry over.
       expect(b[2].train.loss).toBeCloseTo(a[2].train.loss, 6);
@@ -110,11 +136,13 @@ describe('trainRun', () => {
   it('rejects a bad config before writing anything', async () => {
     await withTempDir(async (dir) => {
       const runDir = join(dir, 'run');
-      await expect(trainRun({ ...small(1), model: { kind: 'dense-ae', latent: -1 } }, runDir)).rejects.toThrow(/model\.latent/);
+      await expect(
+        trainRun({ ...small(1), model: { kind: 'dense-ae', latent: -1 } }, runDir),
+      ).rejects.toThrow(/model\.latent/);
       await expect(trainRun({ ...small(1), train: { epochs: 0 } }, runDir)).rejects.toThrow(/train\.epochs/);
-      await expect(trainRun({ ...small(1), data: { source: 'idx', images: join(dir, 'missing.idx') } }, runDir)).rejects.toThrow(
-        /missing\.idx/,
-      );
+      await expect(
+        trainRun({ ...small(1), data: { source: 'idx', images: join(dir, 'missing.idx') } }, runDir),
+      ).rejects.toThrow(/missing\.idx/);
       expect(existsSync(runDir)).toBe(false);
     });
   });

@@ -13,10 +13,15 @@ export function datasetsCommand(): Command {
         return;
       }
       for (const d of list) {
-        const sizes = d.train !== undefined ? ` train ${d.train}${d.test !== undefined ? `, test ${d.test}` : ''}` : '';
+        const sizes =
+          d.train !== undefined ? ` train ${d.train}${d.test !== undefined ? `, test ${d.test}` : ''}` : '';
         const where = d.location ? ` at ${d.location}` : '';
-        process.stdout.write(`${d.available ? 'yes' : 'no '}  ${d.spec.padEnd(16)}${sizes}${where}${d.note ? `  (${d.note})` : ''}\n`);
+        process.stdout.write(
+          `${d.available ? 'yes' : 'no '}  ${d.spec.padEnd(16)}${sizes}${where}${d.note ? `  (${d.note})` : ''}\n`,
+        );
       }
-      process.stdout.write('also: idx:PATH, csv:PATH (--label-column, --scaling), images:DIR (--image-size)\n');
+      process.stdout.write(
+        'also: idx:PATH, csv:PATH (--label-column, --scaling), images:DIR (--image-size)\n',
+      );
     });
 }

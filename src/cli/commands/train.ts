@@ -7,9 +7,9 @@ import { BackendName } from '../../engine/backend.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import { isAutoencoder } from '../../models/family.js';
 import { listFamilies } from '../../models/registry.js';
-import { runPaths } from '../../train/run-dir.js';
 import type { RunConfigInput } from '../../train/config.js';
 import { type RunResult, resumeRun, trainRun } from '../../train/run.js';
+import { runPaths } from '../../train/run-dir.js';
 import { progressCallbacks } from '../progress.js';
 import { type GlobalOptions, parseIntList, parseNumber, startBackend } from '../shared.js';
 
@@ -51,7 +51,9 @@ function parseSchedule(text: string): Record<string, unknown> {
   if (type === 'exponential') return { type, ...(arg ? { decay: parseNumber('--schedule')(arg) } : {}) };
   if (type === 'cosine') return { type, ...(arg ? { minLearningRate: parseNumber('--schedule')(arg) } : {}) };
   if (type === 'constant') return { type };
-  throw new UsageError(`expected constant, exponential[:decay] or cosine[:minLr], got "${text}"`, { path: '--schedule' });
+  throw new UsageError(`expected constant, exponential[:decay] or cosine[:minLr], got "${text}"`, {
+    path: '--schedule',
+  });
 }
 
 async function readConfigFile(path: string): Promise<Record<string, unknown>> {
@@ -120,7 +122,9 @@ function report(result: RunResult): void {
   const paths = runPaths(result.runDir);
   const out = process.stdout;
   if (result.aborted) {
-    out.write(`stopped after epoch ${result.epochs}; continue with: latentlab train --resume ${result.runDir}\n`);
+    out.write(
+      `stopped after epoch ${result.epochs}; continue with: latentlab train --resume ${result.runDir}\n`,
+    );
     return;
   }
   const test = Object.entries(result.test ?? {})
@@ -132,40 +136,74 @@ function report(result: RunResult): void {
   out.write(`model:           ${paths.model}\n`);
   out.write(`metrics:         ${paths.metrics}\n`);
   if (isAutoencoder(result.model) && result.splits.train.sampleShape.length === 3) {
-    out.write(`reconstructions: ${paths.epochImage(result.epochs)} (originals above, reconstructions below)\n`);
+    out.write(
+      `reconstructions: ${paths.epochImage(result.epochs)} (originals above, reconstructions below)\n`,
+    );
   }
 }
 
 export function trainCommand(): Command {
   const kinds = listFamilies().map((f) => f.kind);
   return new Command('train')
-    .description('train a model; writes a run directory with config, metrics, pictures, checkpoints and the model')
+    .description(
+      'train a model; writes a run directory with config, metrics, pictures, checkpoints and the model',
+    )
     .option('--config <file>', 'JSON run config ({model, data, train, seed}); flags override it')
     .addOption(new Option('--model <kind>', 'model family').choices(kinds))
     .option('--data <spec>', 'mnist | fashion-mnist | idx:PATH | csv:PATH | images:DIR (default mnist)')
     .option('--latent <n>', 'latent (code) size', parseNumber('--latent', { integer: true, min: 1 }))
-    .option('--hidden <widths>', 'dense hidden widths, input side first, e.g. 512,256 ("" for shallow)', parseIntList('--hidden'))
+    .option(
+      '--hidden <widths>',
+      'dense hidden widths, input side first, e.g. 512,256 ("" for shallow)',
+      parseIntList('--hidden'),
+    )
     .option('--filters <channels>', 'conv channels per stride-2 stage, e.g. 32,64', parseIntList('--filters'))
     .option('--activation <name>', 'relu | leakyRelu | elu | selu | tanh | sigmoid | linear')
     .option('--loss <name>', 'reconstruction loss: mse | bce')
     .option('--noise <type[:level]>', 'denoising: gaussian | masking | salt-and-pepper, e.g. gaussian:0.3')
-    .option('--sparsity <weight>', 'sparse autoencoder: L1 weight on the code', parseNumber('--sparsity', { min: 0 }))
+    .option(
+      '--sparsity <weight>',
+      'sparse autoencoder: L1 weight on the code',
+      parseNumber('--sparsity', { min: 0 }),
+    )
     .option('--epochs <n>', 'epochs', parseNumber('--epochs', { integer: true, min: 1 }))
     .option('--batch-size <n>', 'mini-batch size', parseNumber('--batch-size', { integer: true, min: 1 }))
     .option('--lr <rate>', 'Adam learning rate', parseNumber('--lr', { min: 0 }))
     .option('--beta1 <b>', 'Adam beta1', parseNumber('--beta1', { min: 0 }))
     .option('--beta2 <b>', 'Adam beta2', parseNumber('--beta2', { min: 0 }))
     .option('--schedule <s>', 'constant | exponential[:decay] | cosine[:minLr]')
-    .option('--patience <n>', 'early stopping patience in epochs (0: off)', parseNumber('--patience', { integer: true, min: 0 }))
+    .option(
+      '--patience <n>',
+      'early stopping patience in epochs (0: off)',
+      parseNumber('--patience', { integer: true, min: 0 }),
+    )
     .option('--limit <n>', 'train on at most n samples', parseNumber('--limit', { integer: true, min: 0 }))
-    .option('--seed <n>', 'random seed (same seed, same run)', parseNumber('--seed', { integer: true, min: 0 }))
+    .option(
+      '--seed <n>',
+      'random seed (same seed, same run)',
+      parseNumber('--seed', { integer: true, min: 0 }),
+    )
     .option('--label-column <name>', 'csv: column holding class labels')
-    .addOption(new Option('--scaling <method>', 'csv: feature scaling fitted on the training split').choices(['minmax', 'standard', 'none']))
-    .option('--image-size <n>', 'images: resize to n x n', parseNumber('--image-size', { integer: true, min: 1 }))
+    .addOption(
+      new Option('--scaling <method>', 'csv: feature scaling fitted on the training split').choices([
+        'minmax',
+        'standard',
+        'none',
+      ]),
+    )
+    .option(
+      '--image-size <n>',
+      'images: resize to n x n',
+      parseNumber('--image-size', { integer: true, min: 1 }),
+    )
     .option('--out <dir>', 'run directory (default: RUNS_DIR/<kind>-<data>-<time>)')
     .option('--runs-dir <dir>', 'where new runs go', 'runs')
     .option('--resume <run>', 'continue a run from its last checkpoint (with --epochs to extend it)')
-    .addOption(new Option('--backend <name>', 'tensorflow | wasm | cpu (env LATENTLAB_BACKEND)').choices(BackendName.options))
+    .addOption(
+      new Option('--backend <name>', 'tensorflow | wasm | cpu (env LATENTLAB_BACKEND)').choices(
+        BackendName.options,
+      ),
+    )
     .action(async (flags: TrainFlags) => {
       const backend = await startBackend(flags);
       const progress = progressCallbacks();
@@ -181,7 +219,13 @@ export function trainCommand(): Command {
           report(await resumeRun(flags.resume, { ...options, epochs: flags.epochs }));
         } else {
           const config = await runConfigFromFlags(flags);
-          report(await trainRun(config as RunConfigInput, flags.out ?? defaultRunDir(flags.runsDir, config), options));
+          report(
+            await trainRun(
+              config as RunConfigInput,
+              flags.out ?? defaultRunDir(flags.runsDir, config),
+              options,
+            ),
+          );
         }
       } finally {
         progress.stop();

@@ -9,11 +9,11 @@ import { DataSpec, formatDataSpec, parseDataSpec } from '../../data/spec.js';
 import { BackendName } from '../../engine/backend.js';
 import { tf } from '../../engine/tf.js';
 import { DataError } from '../../errors.js';
-import { MatrixFormat, encodeMatrix, formatFromPath, readMatrix } from '../../io/arrays.js';
+import { decodeCodes, encodeDataset, reconstructionErrors, requireAutoencoder } from '../../eval/codes.js';
+import { encodeMatrix, formatFromPath, MatrixFormat, readMatrix } from '../../io/arrays.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { type LoadedModel, loadModel, readManifest } from '../../io/model-files.js';
 import { encodeImageGrid } from '../../io/png.js';
-import { decodeCodes, encodeDataset, reconstructionErrors, requireAutoencoder } from '../../eval/codes.js';
 import { type GlobalOptions, parseNumber, resolveModelDir, startBackend } from '../shared.js';
 
 const Split = ['train', 'validation', 'test'] as const;
@@ -26,18 +26,26 @@ interface DataFlags extends GlobalOptions {
 }
 
 const backendOption = () =>
-  new Option('--backend <name>', 'tensorflow | wasm | cpu (env LATENTLAB_BACKEND)').choices(BackendName.options);
+  new Option('--backend <name>', 'tensorflow | wasm | cpu (env LATENTLAB_BACKEND)').choices(
+    BackendName.options,
+  );
 
 /** The split of the model's own data (or of --data) that a command works on, checked against the model. */
 async function datasetFor(loaded: LoadedModel, flags: DataFlags): Promise<Dataset> {
   const spec = flags.data ? parseDataSpec(flags.data) : DataSpec.parse(loaded.manifest.data);
-  const splits = await loadData(spec, { seed: loaded.manifest.context.seed, scaling: loaded.manifest.scaling });
+  const splits = await loadData(spec, {
+    seed: loaded.manifest.context.seed,
+    scaling: loaded.manifest.scaling,
+  });
   const dataset = splits[flags.split];
   const expected = loaded.manifest.context.sampleShape;
   if (dataset.sampleShape.join('x') !== expected.join('x')) {
-    throw new DataError(`the model expects samples of shape [${expected}], the data has [${dataset.sampleShape}]`, {
-      path: formatDataSpec(spec),
-    });
+    throw new DataError(
+      `the model expects samples of shape [${expected}], the data has [${dataset.sampleShape}]`,
+      {
+        path: formatDataSpec(spec),
+      },
+    );
   }
   return flags.limit ? head(dataset, flags.limit) : dataset;
 }
@@ -53,7 +61,9 @@ function withDataFlags(command: Command): Command {
 export function reconstructCommand(): Command {
   return withDataFlags(
     new Command('reconstruct')
-      .description('reconstruct a split: mean squared error per pixel, and a grid PNG (originals above, reconstructions below)')
+      .description(
+        'reconstruct a split: mean squared error per pixel, and a grid PNG (originals above, reconstructions below)',
+      )
       .argument('<run>', 'run directory (or its model directory)')
       .option('--n <count>', 'images in the grid', parseNumber('--n', { integer: true, min: 1 }), 16)
       .option('--out <file.png>', 'grid path (default RUN/reconstructions.png)'),
@@ -64,7 +74,9 @@ export function reconstructCommand(): Command {
     const model = requireAutoencoder(loaded.model, 'reconstruct');
     const dataset = await datasetFor(loaded, flags);
     const { mean } = await reconstructionErrors(model, dataset);
-    process.stdout.write(`${dataset.name}: ${dataset.size} samples, reconstruction MSE per value ${mean.toPrecision(5)}\n`);
+    process.stdout.write(
+      `${dataset.name}: ${dataset.size} samples, reconstruction MSE per value ${mean.toPrecision(5)}\n`,
+    );
     if (dataset.sampleShape.length === 3) {
       const shown = head(dataset, flags.n);
       const x = tf.tensor(shown.x, [shown.size, ...shown.sampleShape]);
@@ -73,7 +85,11 @@ export function reconstructCommand(): Command {
       await mkdir(dirname(out), { recursive: true });
       await writeFileAtomic(
         out,
-        encodeImageGrid((await grid.data()) as Float32Array, shown.sampleShape, { rows: 2, cols: shown.size, scale: 2 }),
+        encodeImageGrid((await grid.data()) as Float32Array, shown.sampleShape, {
+          rows: 2,
+          cols: shown.size,
+          scale: 2,
+        }),
       );
       tf.dispose([x, grid]);
       process.stdout.write(`grid: ${out}\n`);
@@ -103,7 +119,9 @@ export function encodeCommand(): Command {
 
 export function decodeCommand(): Command {
   return new Command('decode')
-    .description('decode latent codes (CSV, JSON or .npy) into samples: a PNG grid for images, or a matrix file')
+    .description(
+      'decode latent codes (CSV, JSON or .npy) into samples: a PNG grid for images, or a matrix file',
+    )
     .argument('<run>', 'run directory (or its model directory)')
     .requiredOption('--codes <file>', 'codes: .csv (header; label column ignored), .json or .npy')
     .requiredOption('--out <file>', '.png for an image grid, or .csv/.json/.npy for raw values')
@@ -118,13 +136,19 @@ export function decodeCommand(): Command {
       const shape = model.context.sampleShape;
       await mkdir(dirname(flags.out), { recursive: true });
       if (flags.out.toLowerCase().endsWith('.png')) {
-        if (shape.length !== 3) throw new DataError('a PNG needs image samples; write .csv, .json or .npy instead', { path: flags.out });
+        if (shape.length !== 3)
+          throw new DataError('a PNG needs image samples; write .csv, .json or .npy instead', {
+            path: flags.out,
+          });
         const cols = flags.cols ?? Math.ceil(Math.sqrt(codes.rows));
         const rows = Math.ceil(codes.rows / cols);
         await writeFileAtomic(flags.out, encodeImageGrid(samples, shape, { rows, cols, scale: 2 }));
       } else {
         const per = shape.reduce((a, b) => a * b, 1);
-        await writeFileAtomic(flags.out, encodeMatrix(formatFromPath(flags.out), { rows: codes.rows, cols: per, data: samples }));
+        await writeFileAtomic(
+          flags.out,
+          encodeMatrix(formatFromPath(flags.out), { rows: codes.rows, cols: per, data: samples }),
+        );
       }
       process.stdout.write(`${codes.rows} samples → ${flags.out}\n`);
     });
@@ -153,12 +177,24 @@ export function infoCommand(): Command {
       }
       let history: unknown[] = [];
       try {
-        history = (await readFile(join(run, 'metrics.jsonl'), 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+        history = (await readFile(join(run, 'metrics.jsonl'), 'utf8'))
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l));
       } catch {
         history = [];
       }
-      if (!config && !manifest) throw new DataError('not a run directory (no config.json or model/manifest.json)', { path: run });
-      const info = { run, config, epochsDone: history.length, lastEpoch: history.at(-1), summary, model: manifest };
+      if (!config && !manifest)
+        throw new DataError('not a run directory (no config.json or model/manifest.json)', { path: run });
+      const info = {
+        run,
+        config,
+        epochsDone: history.length,
+        lastEpoch: history.at(-1),
+        summary,
+        model: manifest,
+      };
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
         return;
@@ -170,8 +206,13 @@ export function infoCommand(): Command {
         out.push(`train: ${JSON.stringify(config.train)}`);
       }
       out.push(`epochs done: ${history.length}${config ? ` of ${config.train.epochs}` : ''}`);
-      if (summary) out.push(`test: ${JSON.stringify(summary.test)}   samples/s: ${Math.round(summary.meanSamplesPerSecond)}`);
-      out.push(manifest ? `saved model: ${resolveModelDir(run)}` : 'saved model: none yet (resume to finish)');
+      if (summary)
+        out.push(
+          `test: ${JSON.stringify(summary.test)}   samples/s: ${Math.round(summary.meanSamplesPerSecond)}`,
+        );
+      out.push(
+        manifest ? `saved model: ${resolveModelDir(run)}` : 'saved model: none yet (resume to finish)',
+      );
       process.stdout.write(`${out.join('\n')}\n`);
     });
 }

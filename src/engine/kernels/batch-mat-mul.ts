@@ -24,13 +24,23 @@ const NS_PER_FAST_MAC = 0.05; // XNNPack
 const NS_PER_SLOW_MAC = 0.6; // the stock naive loop
 const NS_PER_CALL = 4000; // one XNNPack product beyond the stock call: operator creation and glue
 
+export const batchMatMulOptions: {
+  /** Tests and benchmarks: take this route whenever it applies instead of the cheapest one. */
+  forceRoute?: 'direct' | 'swapped';
+} = {};
+
 /** Same data, another shape; owns nothing, so it is never disposed itself. */
 export function view(x: TensorInfo, shape: number[]): TensorInfo {
   return { dataId: x.dataId, shape, dtype: x.dtype };
 }
 
 /** Copies `size(shape)` floats of `src` starting at `offset` into a new tensor of `shape`. */
-export function copyRange(backend: BackendWasm, src: TensorInfo, offset: number, shape: number[]): TensorInfo {
+export function copyRange(
+  backend: BackendWasm,
+  src: TensorInfo,
+  offset: number,
+  shape: number[],
+): TensorInfo {
   const out = backend.makeOutput(shape, 'float32');
   // Views are taken after makeOutput, which may grow (and so move) the wasm heap.
   const size = tf.util.sizeFromShape(shape);
@@ -161,7 +171,9 @@ function fastCost(g: MatMulGeometry, transposeA: boolean, transposeB: boolean, l
     copied = outBatch * (m * k + k * n + m * n);
     calls = outBatch;
   }
-  return moved * NS_PER_MOVE + copied * NS_PER_COPY + outBatch * m * k * n * NS_PER_FAST_MAC + calls * NS_PER_CALL;
+  return (
+    moved * NS_PER_MOVE + copied * NS_PER_COPY + outBatch * m * k * n * NS_PER_FAST_MAC + calls * NS_PER_CALL
+  );
 }
 
 interface FastPlan {
@@ -213,28 +225,28 @@ function fastMatMul(
     const bAll = transposeB ? own(permute3(backend, b, [batchB, n, k], [0, 2, 1])) : b;
     const aIndex = broadcastIndices(g.outBatchDims, g.batchDimsA);
     const bIndex = broadcastIndices(g.outBatchDims, g.batchDimsB);
-    const out = own(backend.makeOutput(outShape, 'float32'));
+    const out = backend.makeOutput(outShape, 'float32');
     let aSlice: TensorInfo | undefined;
     let bSlice: TensorInfo | undefined;
-    for (let o = 0; o < aIndex.length; o++) {
-      // Slices are reused while the broadcast index stays put; b is what XNNPack packs per product.
-      if (o === 0 || aIndex[o] !== aIndex[o - 1]) {
-        if (aSlice) backend.disposeData(aSlice.dataId);
-        aSlice = undefined;
-        aSlice = copyRange(backend, aAll, aIndex[o] * m * k, [1, m, k]);
+    try {
+      for (let o = 0; o < aIndex.length; o++) {
+        // Slices are reused while the broadcast index stays put; b is what XNNPack packs per product.
+        if (aSlice === undefined || aIndex[o] !== aIndex[o - 1]) {
+          if (aSlice) backend.disposeData(aSlice.dataId);
+          aSlice = copyRange(backend, aAll, aIndex[o] * m * k, [1, m, k]);
+        }
+        if (bSlice === undefined || bIndex[o] !== bIndex[o - 1]) {
+          if (bSlice) backend.disposeData(bSlice.dataId);
+          bSlice = copyRange(backend, bAll, bIndex[o] * k * n, [1, k, n]);
+        }
+        const part = run(aSlice, bSlice);
+        backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(part), o * m * n);
+        backend.disposeData(part.dataId);
       }
-      if (o === 0 || bIndex[o] !== bIndex[o - 1]) {
-        if (bSlice) backend.disposeData(bSlice.dataId);
-        bSlice = undefined;
-        bSlice = copyRange(backend, bAll, bIndex[o] * k * n, [1, k, n]);
-      }
-      const part = run(aSlice!, bSlice!);
-      backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(part), o * m * n);
-      backend.disposeData(part.dataId);
+    } finally {
+      if (aSlice) backend.disposeData(aSlice.dataId);
+      if (bSlice) backend.disposeData(bSlice.dataId);
     }
-    if (aSlice) backend.disposeData(aSlice.dataId);
-    if (bSlice) backend.disposeData(bSlice.dataId);
-    temps.pop(); // out is the result, not a temporary
     return out;
   } finally {
     for (const t of temps) backend.disposeData(t.dataId);
@@ -257,12 +269,15 @@ function chooseRoute(
 ): Route {
   if (g.m === 0 || g.n === 0 || g.k === 0 || g.outBatch === 0) return 'stock';
   if (!transposeA && !transposeB && g.batchA === 1 && g.batchB === 1) return 'stock';
+  const forced = batchMatMulOptions.forceRoute;
+  if (forced) return forced === 'swapped' && !columnFree ? 'direct' : forced;
   let best: Route = 'direct';
   let cost = fastCost(g, transposeA, transposeB, layoutFor(g, columnFree));
   if (columnFree) {
     const gT = swappedGeometry();
     const swapped =
-      fastCost(gT, !transposeB, !transposeA, layoutFor(gT, columnFree)) + g.outBatch * g.m * g.n * NS_PER_MOVE;
+      fastCost(gT, !transposeB, !transposeA, layoutFor(gT, columnFree)) +
+      g.outBatch * g.m * g.n * NS_PER_MOVE;
     if (swapped < cost) {
       best = 'swapped';
       cost = swapped;

@@ -70,7 +70,8 @@ export function createConv2DBackpropFilterConfig(matMul: WasmKernelFunc): tf.Ker
     const { inputs, backend, attrs } = args;
     const x = inputs.x!;
     const dy = inputs.dy!;
-    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+    const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
+      attrs as unknown as tf.Conv2DBackpropFilterAttrs;
     // Not part of the tfjs attrs (its conv2d gradient refuses dilations), but cheap to honour here.
     const dilations = (attrs.dilations ?? 1) as [number, number] | number;
     if (dataFormat === 'NCHW') {
@@ -94,7 +95,8 @@ export function createConv2DBackpropFilterConfig(matMul: WasmKernelFunc): tf.Ker
     );
     tf.util.assert(
       tf.util.arraysEqual(dy.shape, info.outShape),
-      () => `Error in conv2dDerFilter: dy shape ${dy.shape} does not match the conv output shape ${info.outShape}`,
+      () =>
+        `Error in conv2dDerFilter: dy shape ${dy.shape} does not match the conv output shape ${info.outShape}`,
     );
     const g: Geometry = {
       batch: info.batchSize,
@@ -120,7 +122,10 @@ export function createConv2DBackpropFilterConfig(matMul: WasmKernelFunc): tf.Ker
       backend.typedArrayFromHeap(zeros).fill(0);
       return zeros;
     }
-    const perChunk = Math.max(1, Math.min(g.batch, Math.floor(conv2dBackpropFilterOptions.maxPatchFloats / (pixels * patch))));
+    const perChunk = Math.max(
+      1,
+      Math.min(g.batch, Math.floor(conv2dBackpropFilterOptions.maxPatchFloats / (pixels * patch))),
+    );
     let acc: TensorInfo | undefined;
     for (let n0 = 0; n0 < g.batch; n0 += perChunk) {
       const n1 = Math.min(g.batch, n0 + perChunk);
@@ -134,9 +139,15 @@ export function createConv2DBackpropFilterConfig(matMul: WasmKernelFunc): tf.Ker
         n1,
       );
       const whole = n0 === 0 && n1 === g.batch;
-      const dyChunk = whole ? view(dy, [1, cols, g.outC]) : copyRange(backend, dy, n0 * pixels * g.outC, [1, cols, g.outC]);
+      const dyChunk = whole
+        ? view(dy, [1, cols, g.outC])
+        : copyRange(backend, dy, n0 * pixels * g.outC, [1, cols, g.outC]);
       // [patch, cols] @ [cols, outC]: the un-transposed product XNNPack runs fast.
-      const part = matMul({ inputs: { a: patchesT, b: dyChunk }, backend, attrs: { transposeA: false, transposeB: false } });
+      const part = matMul({
+        inputs: { a: patchesT, b: dyChunk },
+        backend,
+        attrs: { transposeA: false, transposeB: false },
+      });
       backend.disposeData(patchesT.dataId);
       if (!whole) backend.disposeData(dyChunk.dataId);
       if (acc === undefined) {

@@ -9,9 +9,9 @@ import { createConv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 export const WASM_KERNEL_FIXES: Readonly<Record<string, string>> = {
   BatchMatMul:
     'stock uses XNNPack only for un-transposed rank-2 products; transposed ones (every dense backward ' +
-    'pass) and batched ones ran a naive loop ~15x slower. Now: explicit transpose, then XNNPack.',
-  _FusedMatMul:
-    'same slow path, which also gave wrong results with bias/relu; rerouted the same way.',
+    'pass) and batched ones ran a naive loop ~15x slower. Now: explicit transposes, then XNNPack; also ' +
+    'fixes broadcasting of batch dims like [2, 1] against [3].',
+  _FusedMatMul: 'same slow path, which also gave wrong results with a bias or relu; rerouted the same way.',
   Conv2DBackpropFilter:
     'missing from stock wasm, so conv and conv-transpose layers could not train; im2col + one matmul.',
 };
@@ -30,12 +30,11 @@ function stockKernel(name: string): tf.KernelConfig {
 /** Installs the fixes for backend 'wasm'; calling it again is a no-op. */
 export function registerWasmKernelFixes(): void {
   if (stockConfigs) return;
-  const transpose = stockKernel(tf.Transpose).kernelFunc as unknown as WasmKernelFunc;
   const batchMatMul = stockKernel(tf.BatchMatMul);
   const fusedMatMul = stockKernel(tf._FusedMatMul);
   const fixes = [
-    createBatchMatMulConfig(batchMatMul, transpose),
-    createFusedMatMulConfig(fusedMatMul, transpose),
+    createBatchMatMulConfig(batchMatMul),
+    createFusedMatMulConfig(fusedMatMul),
     // The stock matmul suffices here: the patches are laid out so no transpose is needed.
     createConv2DBackpropFilterConfig(batchMatMul.kernelFunc as unknown as WasmKernelFunc),
   ];
