@@ -442,8 +442,8 @@ describe('memory', () => {
       const tensors = tf.memory().numTensors;
       const buffers = backend.numDataIds();
       work();
-      expect(tf.memory().numTensors).toBe(tensors);
-      expect(backend.numDataIds()).toBe(buffers);
+      expect(tf.memory().numTensors, 'engine tensors').toBe(tensors);
+      expect(backend.numDataIds(), 'wasm buffers').toBe(buffers);
     } finally {
       conv2dBackpropFilterOptions.maxPatchFloats = saved;
     }
