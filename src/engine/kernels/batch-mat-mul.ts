@@ -18,7 +18,7 @@ type PlainMatMul = (a: TensorInfo, b: TensorInfo) => TensorInfo;
 
 // Rough costs on one SIMD thread, in ns, measured on 256x784x256-sized products; they only pick
 // between routes, so they need not be precise.
-const NS_PER_MOVE = 1.2; // a float moved by a JS transpose (the wasm Transpose kernel takes ~3)
+const NS_PER_MOVE = 1.5; // a float moved by a JS transpose (the wasm Transpose kernel: 0.3 to 3, by shape)
 const NS_PER_COPY = 0.3; // a float copied contiguously
 const NS_PER_FAST_MAC = 0.05; // XNNPack
 const NS_PER_SLOW_MAC = 0.6; // the stock naive loop
@@ -243,6 +243,9 @@ function fastMatMul(
         backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(part), o * m * n);
         backend.disposeData(part.dataId);
       }
+    } catch (error) {
+      backend.disposeData(out.dataId);
+      throw error;
     } finally {
       if (aSlice) backend.disposeData(aSlice.dataId);
       if (bSlice) backend.disposeData(bSlice.dataId);
