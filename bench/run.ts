@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { WORKLOADS, type WorkloadName } from './workload.js';
+import { WORKLOADS, type WorkloadName } from './workloads.js';
 
 const { values } = parseArgs({
   options: { steps: { type: 'string', default: '30' }, quick: { type: 'boolean', default: false } },

@@ -9,20 +9,7 @@ import type { TrainableModel } from '../src/models/family.js';
 import { parseModelConfig } from '../src/models/registry.js';
 import { TrainConfig } from '../src/train/config.js';
 import { batchTensors, createOptimizers } from '../src/train/trainer.js';
-
-export const WORKLOADS = {
-  W1: {
-    title: 'dense AE 784-256-64-256-784, batch 256',
-    model: { kind: 'dense-ae', hidden: [256], latent: 64, activation: 'relu', loss: 'mse' },
-    batchSize: 256,
-  },
-  W2: {
-    title: 'conv AE 32-64 stride-2, latent 32, batch 128',
-    model: { kind: 'conv-ae', filters: [32, 64], latent: 32, activation: 'relu', loss: 'mse' },
-    batchSize: 128,
-  },
-} as const;
-export type WorkloadName = keyof typeof WORKLOADS;
+import { WORKLOADS, type WorkloadName } from './workloads.js';
 
 const { values } = parseArgs({
   options: {
@@ -52,7 +39,7 @@ const indices = (step: number) =>
 const runStep = (step: number) => {
   const batch = batchTensors(splits.train, indices(step), step);
   const losses = model.trainStep(batch, optimizers);
-  tf.dispose([batch.x, ...Object.values(losses)]);
+  tf.dispose([batch.x, ...(batch.labels ? [batch.labels] : []), ...Object.values(losses)]);
 };
 
 let result: Record<string, unknown>;

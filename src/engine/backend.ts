@@ -87,6 +87,8 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       throw new BackendError('no TensorFlow.js backend could be initialised (tried tensorflow, wasm, cpu)');
   }
   await tf.ready();
+  // Production mode: no debug checks, and no console banner suggesting tfjs-node on every cpu start.
+  tf.enableProdMode();
   const info: BackendInfo = {
     name,
     reason,
