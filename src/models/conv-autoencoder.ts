@@ -3,7 +3,13 @@
 import { z } from 'zod';
 import { tfl } from '../engine/tf.js';
 import { ConfigError } from '../errors.js';
-import { AutoencoderModel, activationLayer, autoencoderOptions, seededInit } from './autoencoder-base.js';
+import {
+  AutoencoderModel,
+  activationLayer,
+  autoencoderOptions,
+  seededInit,
+  withActivation,
+} from './autoencoder-base.js';
 import type { BuildContext, ModelFamily } from './family.js';
 
 export const ConvAutoencoderConfig = z.object({
@@ -36,32 +42,32 @@ function buildNetworks(config: ConvAutoencoderConfig, context: BuildContext) {
 
   const encoder = tfl.sequential({ name: 'encoder' });
   config.filters.forEach((filters, i) => {
-    encoder.add(
+    const conv = (activation: 'relu' | 'elu' | 'linear' | undefined) =>
       tfl.layers.conv2d({
         ...(i === 0 ? { inputShape: context.sampleShape } : {}),
         filters,
         kernelSize: config.kernelSize,
         strides: 2,
         padding: 'same',
+        activation,
         kernelInitializer: init(),
         name: `encoder_conv_${i + 1}`,
-      }),
-    );
-    encoder.add(activationLayer(config.activation, `encoder_act_${i + 1}`));
+      });
+    for (const l of withActivation(conv, config.activation, `encoder_act_${i + 1}`)) encoder.add(l);
   });
   encoder.add(tfl.layers.flatten({ name: 'encoder_flatten' }));
   encoder.add(tfl.layers.dense({ units: config.latent, kernelInitializer: init(), name: 'encoder_latent' }));
 
   const decoder = tfl.sequential({ name: 'decoder' });
-  decoder.add(
+  const expand = (activation: 'relu' | 'elu' | 'linear' | undefined) =>
     tfl.layers.dense({
       inputShape: [config.latent],
       units: innerShape[0] * innerShape[1] * innerShape[2],
+      activation,
       kernelInitializer: init(),
       name: 'decoder_dense',
-    }),
-  );
-  decoder.add(activationLayer(config.activation, 'decoder_dense_act'));
+    });
+  for (const l of withActivation(expand, config.activation, 'decoder_dense_act')) decoder.add(l);
   decoder.add(tfl.layers.reshape({ targetShape: innerShape, name: 'decoder_reshape' }));
   const upFilters = [...config.filters].reverse().slice(1);
   upFilters.forEach((filters, i) => {

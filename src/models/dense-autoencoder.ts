@@ -5,9 +5,9 @@ import { tfl } from '../engine/tf.js';
 import {
   Activation,
   AutoencoderModel,
-  activationLayer,
   autoencoderOptions,
   seededInit,
+  withActivation,
 } from './autoencoder-base.js';
 import type { BuildContext, ModelFamily } from './family.js';
 
@@ -24,28 +24,28 @@ export type DenseAutoencoderConfig = z.infer<typeof DenseAutoencoderConfig>;
 function buildNetworks(config: DenseAutoencoderConfig, context: BuildContext) {
   const features = context.sampleShape.reduce((a, b) => a * b, 1);
   let layer = 0;
-  const dense = (units: number, name: string) =>
-    tfl.layers.dense({ units, name, kernelInitializer: seededInit(context, layer++) });
+  const dense = (units: number, name: string, activation: Activation) =>
+    withActivation(
+      (fused) =>
+        tfl.layers.dense({ units, name, activation: fused, kernelInitializer: seededInit(context, layer++) }),
+      activation,
+      `${name}_act`,
+    );
 
   const encoder = tfl.sequential({ name: 'encoder' });
   encoder.add(tfl.layers.flatten({ inputShape: context.sampleShape, name: 'encoder_flatten' }));
   config.hidden.forEach((units, i) => {
-    encoder.add(dense(units, `encoder_dense_${i + 1}`));
-    encoder.add(activationLayer(config.activation, `encoder_act_${i + 1}`));
+    for (const l of dense(units, `encoder_dense_${i + 1}`, config.activation)) encoder.add(l);
   });
-  encoder.add(dense(config.latent, 'encoder_latent'));
-  if (config.latentActivation !== 'linear')
-    encoder.add(activationLayer(config.latentActivation, 'encoder_latent_act'));
+  for (const l of dense(config.latent, 'encoder_latent', config.latentActivation)) encoder.add(l);
 
   const decoder = tfl.sequential({ name: 'decoder' });
   const widths = [...config.hidden].reverse();
   decoder.add(tfl.layers.inputLayer({ inputShape: [config.latent], name: 'decoder_input' }));
   widths.forEach((units, i) => {
-    decoder.add(dense(units, `decoder_dense_${i + 1}`));
-    decoder.add(activationLayer(config.activation, `decoder_act_${i + 1}`));
+    for (const l of dense(units, `decoder_dense_${i + 1}`, config.activation)) decoder.add(l);
   });
-  decoder.add(dense(features, 'decoder_output'));
-  decoder.add(activationLayer(config.outputActivation, 'decoder_output_act'));
+  for (const l of dense(features, 'decoder_output', config.outputActivation)) decoder.add(l);
   decoder.add(tfl.layers.reshape({ targetShape: context.sampleShape, name: 'decoder_reshape' }));
   return { encoder, decoder };
 }
