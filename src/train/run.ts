@@ -12,7 +12,7 @@ import { saveModel } from '../io/model-files.js';
 import type { BuildContext, ModelFamily, TrainableModel } from '../models/family.js';
 import { configErrorFrom, parseModelConfig } from '../models/registry.js';
 import { LATENTLAB_VERSION } from '../version.js';
-import { readCheckpoint } from './checkpoint.js';
+import { type Checkpoint, readCheckpoint } from './checkpoint.js';
 import { RunConfig, type RunConfigInput } from './config.js';
 import { runPaths } from './run-dir.js';
 import { evaluateDataset, type TrainCallbacks, trainLoop } from './trainer.js';
@@ -117,6 +117,27 @@ async function finish(
   return result;
 }
 
+async function runAndFinish(
+  prepared: Prepared,
+  runDir: string,
+  options: RunOptions,
+  started: number,
+  resume?: Checkpoint,
+): Promise<RunResult> {
+  const loop = await trainLoop({
+    model: prepared.model,
+    splits: prepared.splits,
+    train: prepared.config.train,
+    seed: prepared.config.seed,
+    runDir,
+    resume,
+    callbacks: options.callbacks,
+    signal: options.signal,
+    leakGuard: options.leakGuard,
+  });
+  return finish(prepared, runDir, loop, started);
+}
+
 /** Train a new run into `runDir`, which must not exist yet or be empty. */
 export async function trainRun(
   raw: RunConfigInput,
@@ -142,17 +163,7 @@ export async function trainRun(
     environment: options.environment ?? {},
   };
   await writeFileAtomic(paths.config, `${JSON.stringify(stored, null, 2)}\n`);
-  const loop = await trainLoop({
-    model: prepared.model,
-    splits: prepared.splits,
-    train: prepared.config.train,
-    seed: prepared.config.seed,
-    runDir,
-    callbacks: options.callbacks,
-    signal: options.signal,
-    leakGuard: options.leakGuard,
-  });
-  return finish(prepared, runDir, loop, started);
+  return runAndFinish(prepared, runDir, options, started);
 }
 
 /** Continue a run from its last checkpoint; `epochs` may raise the planned number of epochs. */
@@ -190,16 +201,5 @@ export async function resumeRun(
     stored.train.epochs = options.epochs;
     await writeFileAtomic(paths.config, `${JSON.stringify(stored, null, 2)}\n`);
   }
-  const loop = await trainLoop({
-    model: prepared.model,
-    splits: prepared.splits,
-    train: prepared.config.train,
-    seed: prepared.config.seed,
-    runDir,
-    resume: checkpoint,
-    callbacks: options.callbacks,
-    signal: options.signal,
-    leakGuard: options.leakGuard,
-  });
-  return finish(prepared, runDir, loop, started);
+  return runAndFinish(prepared, runDir, options, started, checkpoint);
 }

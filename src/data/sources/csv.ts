@@ -1,11 +1,11 @@
 // `csv:PATH`: a numeric table with a header row; one sample per row, optionally one column of class labels.
 // Every bad cell is reported as `file:line` (1-based, the header is line 1). Scaling happens later, on the train split.
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { CsvError } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
 import { DataError } from '../../errors.js';
 import type { RawData } from '../dataset.js';
+import { readBytes } from './files.js';
 
 export interface CsvSpec {
   path: string;
@@ -71,16 +71,7 @@ function sortedClasses(values: Iterable<string>): string[] {
 
 export async function loadCsv(spec: CsvSpec): Promise<RawData> {
   const file = spec.path;
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new DataError(missing ? 'file not found' : `cannot read file: ${(error as Error).message}`, {
-      path: file,
-      cause: error,
-    });
-  }
+  const bytes = await readBytes(file);
   const rows = readRows(file, bytes);
   if (rows.length === 0)
     throw new DataError('expected a header row and data rows, got an empty file', { path: file });

@@ -1,11 +1,10 @@
 // IDX files, the format MNIST and Fashion-MNIST ship in: a big-endian header (magic, dims) then raw uint8 data.
 // Plain or gzip-compressed; images become float32 in [0, 1] with shape [rows, cols, 1].
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { DataError } from '../../errors.js';
 import type { RawData } from '../dataset.js';
+import { readBytes } from './files.js';
 
 const UBYTE = 0x08;
 const TYPE_NAMES: Record<number, string> = {
@@ -23,30 +22,6 @@ export interface IdxArray {
 }
 
 const hex = (value: number, digits: number) => `0x${value.toString(16).padStart(digits, '0')}`;
-
-async function readBytes(file: string): Promise<Buffer> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new DataError(missing ? 'file not found' : `cannot read file: ${(error as Error).message}`, {
-      path: file,
-      cause: error,
-    });
-  }
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      return gunzipSync(bytes);
-    } catch (error) {
-      throw new DataError(`starts like gzip (1f 8b) but does not decompress: ${(error as Error).message}`, {
-        path: file,
-        cause: error,
-      });
-    }
-  }
-  return bytes;
-}
 
 /** Parse an IDX file of unsigned bytes (the only element type MNIST-style data uses). */
 export async function readIdx(file: string): Promise<IdxArray> {

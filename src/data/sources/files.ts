@@ -1,0 +1,29 @@
+// Reading data files (plain or gzip), with errors that name the file.
+import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import { DataError } from '../../errors.js';
+
+/** Read a whole data file; a missing or unreadable file is a DataError naming it. */
+export async function readBytes(file: string): Promise<Buffer> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new DataError(missing ? 'file not found' : `cannot read file: ${(error as Error).message}`, {
+      path: file,
+      cause: error,
+    });
+  }
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      return gunzipSync(bytes);
+    } catch (error) {
+      throw new DataError(`starts like gzip (1f 8b) but does not decompress: ${(error as Error).message}`, {
+        path: file,
+        cause: error,
+      });
+    }
+  }
+  return bytes;
+}
