@@ -20,6 +20,8 @@ export interface Batch {
   labels?: Tensor;
   /** Global step number, used to seed per-step randomness (noise, sampling). */
   step: number;
+  /** 1-based epoch during training (schedules such as KL warm-up); absent outside training. */
+  epoch?: number;
 }
 
 /** Named scalar losses; the trainer averages each over an epoch. `loss` is the one optimised/monitored. */
@@ -44,15 +46,43 @@ export interface TrainableModel<C = unknown> {
 
 export interface Autoencoder<C = unknown> extends TrainableModel<C> {
   readonly latentSize: number;
-  /** [n, ...sampleShape] → [n, latent] */
-  encode(x: Tensor): Tensor;
+  /** True when encode/decode need class labels (conditional models). */
+  readonly conditional?: boolean;
+  /** [n, ...sampleShape] → [n, latent]; a probabilistic encoder returns its mean. */
+  encode(x: Tensor, labels?: Tensor): Tensor;
   /** [n, latent] → [n, ...sampleShape] */
-  decode(z: Tensor): Tensor;
-  reconstruct(x: Tensor): Tensor;
+  decode(z: Tensor, labels?: Tensor): Tensor;
+  reconstruct(x: Tensor, labels?: Tensor): Tensor;
+}
+
+/** A model that can draw new samples (from a prior, or a generator's noise). */
+export interface GenerativeModel<C = unknown> extends TrainableModel<C> {
+  readonly latentSize: number;
+  readonly conditional?: boolean;
+  /** Latent draws from the prior: [n, latent]. */
+  samplePrior(n: number, seed: number): Tensor;
+  /** Decoded samples [n, ...sampleShape]; `labels` [n] int32 for conditional models. */
+  generate(z: Tensor, labels?: Tensor): Tensor;
+}
+
+/** A latent-variable model with a likelihood: ELBO and importance-weighted bounds, in nats per sample. */
+export interface LikelihoodModel<C = unknown> extends TrainableModel<C> {
+  /** Negative ELBO per sample: [n]. */
+  negativeElbo(x: Tensor, labels: Tensor | undefined, seed: number): Tensor;
+  /** IWAE bound on -log p(x) with k importance samples, per sample: [n]. */
+  importanceWeightedBound(x: Tensor, labels: Tensor | undefined, k: number, seed: number): Tensor;
 }
 
 export function isAutoencoder(model: TrainableModel): model is Autoencoder {
   return typeof (model as Partial<Autoencoder>).encode === 'function';
+}
+
+export function isGenerative(model: TrainableModel): model is GenerativeModel {
+  return typeof (model as Partial<GenerativeModel>).samplePrior === 'function';
+}
+
+export function hasLikelihood(model: TrainableModel): model is LikelihoodModel {
+  return typeof (model as Partial<LikelihoodModel>).negativeElbo === 'function';
 }
 
 export interface ModelFamily<S extends z.ZodType = z.ZodType> {

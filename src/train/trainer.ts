@@ -183,7 +183,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
           aborted = true;
           break;
         }
-        const batch = batchTensors(trainSet, indices, state.step);
+        const batch = { ...batchTensors(trainSet, indices, state.step), epoch };
         const losses = model.trainStep(batch, optimizers);
         disposeBatch(batch);
         const now = performance.now();

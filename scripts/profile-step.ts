@@ -1,0 +1,40 @@
+// Where a family's training step spends its time: tf.profile over a few steps, kernels ranked by total time.
+// Usage: npx tsx scripts/profile-step.ts [kind] [batch]   e.g. conv-ae 128
+import { selectBackend } from '../src/engine/backend.js';
+import { tf } from '../src/engine/tf.js';
+import { parseModelConfig } from '../src/models/registry.js';
+
+const kind = process.argv[2] ?? 'conv-ae';
+const batchSize = Number(process.argv[3] ?? 128);
+await selectBackend({ log: (l) => console.log(l) });
+const { family, config } = parseModelConfig({ kind });
+const model = family.build(config, { sampleShape: [28, 28, 1], seed: 0 });
+const optimizers = Object.fromEntries(model.optimizerNames.map((n) => [n, tf.train.adam(1e-3)]));
+const x = tf.randomUniform([batchSize, 28, 28, 1]);
+const step = (s: number) => tf.dispose(Object.values(model.trainStep({ x, step: s }, optimizers)));
+for (let s = 0; s < 3; s++) step(s);
+
+const steps = 5;
+const started = performance.now();
+const profile = await tf.profile(() => {
+  for (let s = 0; s < steps; s++) step(s + 3);
+});
+const wall = performance.now() - started;
+const totals = new Map<string, { ms: number; calls: number }>();
+for (const k of profile.kernels) {
+  const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+  const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
+  const t = totals.get(key) ?? { ms: 0, calls: 0 };
+  t.ms += ms;
+  t.calls++;
+  totals.set(key, t);
+}
+const byName = new Map<string, number>();
+for (const [key, t] of totals) byName.set(key.split(' ')[0], (byName.get(key.split(' ')[0]) ?? 0) + t.ms);
+console.log(`${kind} batch ${batchSize}: ${(wall / steps).toFixed(1)} ms/step under the profiler, ${(batchSize * steps / (wall / 1000)).toFixed(0)} samples/s`);
+console.log('by kernel:');
+for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${name.padEnd(24)} ${(ms / steps).toFixed(2)} ms/step`);
+console.log('by kernel and shape:');
+for (const [key, t] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
+  console.log(`  ${(t.ms / steps).toFixed(2).padStart(7)} ms/step  ${key}`);
+}
