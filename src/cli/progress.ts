@@ -1,7 +1,7 @@
 // Training progress for people: a live bar on a terminal, one line per epoch otherwise (logs, CI).
 import cliProgress from 'cli-progress';
 import type { EpochRecord } from '../train/checkpoint.js';
-import type { TrainCallbacks } from '../train/trainer.js';
+import type { RollbackEvent, TrainCallbacks } from '../train/trainer.js';
 
 function formatMetrics(values: Record<string, number>): string {
   return Object.entries(values)
@@ -19,10 +19,18 @@ export function formatEpoch(record: EpochRecord, epochs: number): string {
   );
 }
 
+export function formatRollback(event: RollbackEvent): string {
+  return (
+    `loss became NaN/Inf at step ${event.step} (epoch ${event.epoch}): restored epoch ${event.resumedFromEpoch}, ` +
+    `learning rate x${event.learningRateScale} (rollback ${event.rollbacks} of 3)`
+  );
+}
+
 export function progressCallbacks(
   stream: NodeJS.WriteStream = process.stderr,
 ): TrainCallbacks & { stop(): void } {
   let epochs = 0;
+  const onRollback = (event: RollbackEvent) => stream.write(`${formatRollback(event)}\n`);
   if (!stream.isTTY) {
     return {
       onEpochStart(_epoch, total) {
@@ -31,6 +39,7 @@ export function progressCallbacks(
       onEpochEnd(record) {
         stream.write(`${formatEpoch(record, epochs)}\n`);
       },
+      onRollback,
       stop() {},
     };
   }
@@ -62,6 +71,11 @@ export function progressCallbacks(
       bar.stop();
       active = false;
       stream.write(`${formatEpoch(record, epochs)}\n`);
+    },
+    onRollback(event) {
+      if (active) bar.stop();
+      active = false;
+      onRollback(event);
     },
     stop() {
       if (active) bar.stop();

@@ -23,6 +23,9 @@ export const TrainerState = z.object({
   bestValidationLoss: z.number().nullable(),
   bestEpoch: z.number().int().min(0),
   epochsWithoutImprovement: z.number().int().min(0),
+  /** Product of the learning-rate cuts made by NaN rollbacks (1 when none). */
+  learningRateScale: z.number().positive().default(1),
+  rollbacks: z.number().int().min(0).default(0),
   history: z.array(EpochRecord),
 });
 export type TrainerState = z.infer<typeof TrainerState>;

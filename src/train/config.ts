@@ -34,6 +34,8 @@ export const TrainConfig = z.object({
   limit: z.number().int().min(0).default(0),
   /** Share of the training data held out for validation. */
   validationFraction: z.number().min(0).lt(1).default(0.1),
+  /** After a NaN/Inf loss, training rolls back to the last good checkpoint with the learning rate times this. */
+  nanLearningRateFactor: z.number().gt(0).lt(1).default(0.5),
   /** How many validation images the per-epoch preview grid shows. */
   previewCount: z.number().int().min(0).max(64).default(16),
 });

@@ -1,5 +1,6 @@
 // The one training loop every family uses: batches, optimiser steps, validation, previews,
 // metrics, checkpoints, early stopping and a tensor-leak guard. Families supply only their step.
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { batchIndices, type DataSplits, type Dataset, gatherSamples, head } from '../data/dataset.js';
 import { TensorLeakGuard } from '../engine/memory.js';
@@ -12,6 +13,7 @@ import type { Batch, LossRecord, TrainableModel } from '../models/family.js';
 import {
   type Checkpoint,
   type EpochRecord,
+  readCheckpoint,
   restoreOptimizer,
   saveCheckpoint,
   setNetworkWeights,
@@ -31,7 +33,20 @@ export interface BatchProgress {
   samplesPerSecond: number;
 }
 
+export interface RollbackEvent {
+  /** Epoch in which the loss went NaN/Inf. */
+  epoch: number;
+  step: number;
+  /** Training continues after this epoch (the last good checkpoint; 0 for the start). */
+  resumedFromEpoch: number;
+  /** Factor now applied to every scheduled learning rate. */
+  learningRateScale: number;
+  rollbacks: number;
+}
+
 export interface TrainCallbacks {
+  /** A loss went NaN/Inf: the last good checkpoint was restored and the learning rate lowered. */
+  onRollback?(event: RollbackEvent): void;
   onEpochStart?(epoch: number, epochs: number, batches: number): void;
   onBatch?(progress: BatchProgress): void;
   onEpochEnd?(record: EpochRecord): void;
@@ -128,20 +143,37 @@ function setLearningRate(optimizers: Record<string, tf.Optimizer>, value: number
     (optimizer as unknown as { learningRate: number }).learningRate = value;
 }
 
+interface EpochRun {
+  /** Means over the epoch, or undefined when a loss went NaN/Inf (the epoch must be redone). */
+  metrics?: Record<string, number>;
+  seen: number;
+  /** Step at which the non-finite loss was seen. */
+  failedStep?: number;
+  aborted: boolean;
+}
+
+/** How often (in steps) the running loss is read back to catch NaN/Inf early; one sync per check. */
+const FINITE_CHECK_EVERY = 10;
+/** Rollbacks allowed per run before giving up. */
+const MAX_ROLLBACKS = 3;
+
 export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopResult> {
   const { model, splits, train, seed, runDir, callbacks, signal } = options;
   const paths = runPaths(runDir);
   await mkdir(paths.images, { recursive: true });
   const trainSet = train.limit > 0 ? head(splits.train, train.limit) : splits.train;
-  const optimizers = createOptimizers(model, train);
-  let state: TrainerState = {
+  let optimizers = createOptimizers(model, train);
+  const initialState: TrainerState = {
     epoch: 0,
     step: 0,
     bestValidationLoss: null,
     bestEpoch: 0,
     epochsWithoutImprovement: 0,
+    learningRateScale: 1,
+    rollbacks: 0,
     history: [],
   };
+  let state: TrainerState = structuredClone(initialState);
   let best: Record<string, NamedArray[]> | undefined;
   if (options.resume) {
     setNetworkWeights(model, options.resume.weights);
@@ -151,6 +183,30 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     state = structuredClone(options.resume.state);
     best = options.resume.best;
   }
+  // Where a rollback goes before the first checkpoint exists.
+  const initialWeights = options.resume ? undefined : await snapshotWeights(model);
+
+  /** Back to the last good checkpoint (or the start), with fresh optimiser state from it. */
+  const rollBack = async (): Promise<void> => {
+    for (const optimizer of Object.values(optimizers)) optimizer.dispose();
+    optimizers = createOptimizers(model, train);
+    const { learningRateScale, rollbacks } = state;
+    if (existsSync(paths.checkpoint)) {
+      const checkpoint = await readCheckpoint(paths.checkpoint);
+      setNetworkWeights(model, checkpoint.weights);
+      for (const [name, optimizer] of Object.entries(optimizers)) {
+        await restoreOptimizer(optimizer, checkpoint.optimizers[name] ?? []);
+      }
+      state = structuredClone(checkpoint.state);
+      best = checkpoint.best;
+    } else {
+      setNetworkWeights(model, initialWeights!);
+      state = structuredClone(initialState);
+      best = undefined;
+    }
+    state.learningRateScale = learningRateScale;
+    state.rollbacks = rollbacks;
+  };
 
   const previewSet = head(splits.validation.size > 0 ? splits.validation : trainSet, train.previewCount);
   const previewX =
@@ -162,59 +218,91 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
   let stoppedEarly = false;
   let aborted = false;
 
+  const runEpoch = (epoch: number): EpochRun => {
+    const started = performance.now();
+    const sums = new Map<string, Scalar>();
+    let seen = 0;
+    let batchNumber = 0;
+    let lastRead = 0;
+    let lastLoss: number | undefined;
+    for (const indices of batchIndices(trainSet.size, train.batchSize, seed, epoch)) {
+      if (signal?.aborted) {
+        tf.dispose([...sums.values()]);
+        return { seen, aborted: true };
+      }
+      const batch = { ...batchTensors(trainSet, indices, state.step), epoch };
+      const losses = model.trainStep(batch, optimizers);
+      disposeBatch(batch);
+      const now = performance.now();
+      if (callbacks?.onBatch && now - lastRead > LOSS_READ_INTERVAL_MS) {
+        lastLoss = losses.loss.dataSync()[0];
+        lastRead = now;
+      }
+      accumulate(sums, losses, indices.length);
+      seen += indices.length;
+      batchNumber++;
+      state.step++;
+      // The running sum turns NaN/Inf as soon as one step's loss does; reading it is one small sync.
+      if (batchNumber % FINITE_CHECK_EVERY === 0 && !Number.isFinite(sums.get('loss')!.dataSync()[0])) {
+        tf.dispose([...sums.values()]);
+        return { seen, failedStep: state.step, aborted: false };
+      }
+      callbacks?.onBatch?.({
+        epoch,
+        epochs: train.epochs,
+        batch: batchNumber,
+        batches,
+        loss: lastLoss,
+        samplesPerSecond: seen / ((performance.now() - started) / 1000),
+      });
+    }
+    const metrics: Record<string, number> = {};
+    for (const [key, sum] of sums) {
+      metrics[key] = sum.dataSync()[0] / seen;
+      sum.dispose();
+    }
+    if (!Object.values(metrics).every(Number.isFinite))
+      return { seen, failedStep: state.step, aborted: false };
+    return { metrics, seen, aborted: false };
+  };
+
   try {
     for (let epoch = state.epoch + 1; epoch <= train.epochs; epoch++) {
-      const learningRate = learningRateAt(
-        train.optimizer.learningRate,
-        train.schedule,
-        epoch - 1,
-        train.epochs,
-      );
+      const learningRate =
+        learningRateAt(train.optimizer.learningRate, train.schedule, epoch - 1, train.epochs) *
+        state.learningRateScale;
       setLearningRate(optimizers, learningRate);
       callbacks?.onEpochStart?.(epoch, train.epochs, batches);
       const started = performance.now();
-      const sums = new Map<string, Scalar>();
-      let seen = 0;
-      let batchNumber = 0;
-      let lastRead = 0;
-      let lastLoss: number | undefined;
-      for (const indices of batchIndices(trainSet.size, train.batchSize, seed, epoch)) {
-        if (signal?.aborted) {
-          aborted = true;
-          break;
-        }
-        const batch = { ...batchTensors(trainSet, indices, state.step), epoch };
-        const losses = model.trainStep(batch, optimizers);
-        disposeBatch(batch);
-        const now = performance.now();
-        if (callbacks?.onBatch && now - lastRead > LOSS_READ_INTERVAL_MS) {
-          lastLoss = losses.loss.dataSync()[0];
-          lastRead = now;
-        }
-        accumulate(sums, losses, indices.length);
-        seen += indices.length;
-        batchNumber++;
-        state.step++;
-        callbacks?.onBatch?.({
-          epoch,
-          epochs: train.epochs,
-          batch: batchNumber,
-          batches,
-          loss: lastLoss,
-          samplesPerSecond: seen / ((performance.now() - started) / 1000),
-        });
-      }
-      if (aborted) {
-        tf.dispose([...sums.values()]);
+      const run = runEpoch(epoch);
+      if (run.aborted) {
+        aborted = true;
         break;
       }
-      const trainMetrics = await readMeans(sums, seen);
-      const seconds = (performance.now() - started) / 1000;
-      if (!Number.isFinite(trainMetrics.loss)) {
-        throw new NumericError(`training loss became ${trainMetrics.loss} in epoch ${epoch}`, {
-          path: 'train.loss',
+      if (!run.metrics) {
+        if (state.rollbacks >= MAX_ROLLBACKS) {
+          throw new NumericError(
+            `training loss became NaN or Inf at step ${run.failedStep} (epoch ${epoch}) after ${MAX_ROLLBACKS} ` +
+              `rollbacks with the learning rate lowered to ${learningRate.toPrecision(3)}; giving up`,
+            { path: 'train.loss' },
+          );
+        }
+        state.rollbacks++;
+        state.learningRateScale *= train.nanLearningRateFactor;
+        await rollBack();
+        callbacks?.onRollback?.({
+          epoch,
+          step: run.failedStep ?? state.step,
+          resumedFromEpoch: state.epoch,
+          learningRateScale: state.learningRateScale,
+          rollbacks: state.rollbacks,
         });
+        epoch = state.epoch;
+        continue;
       }
+      const trainMetrics = run.metrics;
+      const seen = run.seen;
+      const seconds = (performance.now() - started) / 1000;
       const validation = splits.validation.size > 0 ? await evaluateDataset(model, splits.validation) : {};
 
       if (previewX && model.preview) {
