@@ -11,27 +11,46 @@ export function requireAutoencoder(model: TrainableModel, what: string): Autoenc
   return model;
 }
 
-function* batchesOf(dataset: Dataset, batchSize: number): Generator<{ start: number; x: Tensor }> {
+/** Batches of a dataset in order; labels come along when the data has them (conditional models need them). */
+export function* batchesOf(
+  dataset: Dataset,
+  batchSize: number,
+): Generator<{ start: number; x: Tensor; labels?: Tensor; dispose(): void }> {
   for (let start = 0; start < dataset.size; start += batchSize) {
     const count = Math.min(batchSize, dataset.size - start);
     const indices = Array.from({ length: count }, (_, i) => start + i);
-    yield { start, x: tf.tensor(gatherSamples(dataset, indices), [count, ...dataset.sampleShape]) };
+    const x = tf.tensor(gatherSamples(dataset, indices), [count, ...dataset.sampleShape]);
+    const labels = dataset.labels
+      ? tf.tensor1d(dataset.labels.slice(start, start + count), 'int32')
+      : undefined;
+    yield { start, x, labels, dispose: () => tf.dispose(labels ? [x, labels] : [x]) };
   }
 }
 
 /** Codes of every sample: [size, latent]. */
 export async function encodeDataset(model: Autoencoder, dataset: Dataset, batchSize = 500): Promise<Matrix> {
   const data = new Float32Array(dataset.size * model.latentSize);
-  for (const { start, x } of batchesOf(dataset, batchSize)) {
-    const z = model.encode(x);
-    data.set((await z.data()) as Float32Array, start * model.latentSize);
-    tf.dispose([x, z]);
+  for (const batch of batchesOf(dataset, batchSize)) {
+    const z = model.encode(batch.x, batch.labels);
+    data.set((await z.data()) as Float32Array, batch.start * model.latentSize);
+    z.dispose();
+    batch.dispose();
   }
   return { rows: dataset.size, cols: model.latentSize, data };
 }
 
-/** Decode codes [rows, latent] into samples, flat. */
-export async function decodeCodes(model: Autoencoder, codes: Matrix, batchSize = 500): Promise<Float32Array> {
+/** Decode codes [rows, latent] into samples, flat; `labels` [rows] for conditional models. */
+export async function decodeCodes(
+  model: Autoencoder,
+  codes: Matrix,
+  batchSize = 500,
+  labels?: ArrayLike<number>,
+): Promise<Float32Array> {
+  if (model.conditional && !labels) {
+    throw new ConfigError(
+      `"${model.kind}" is conditional: give a class for the codes (--class, or a label column)`,
+    );
+  }
   if (codes.cols !== model.latentSize) {
     throw new ConfigError(
       `codes have ${codes.cols} columns, but the model's latent size is ${model.latentSize}`,
@@ -59,13 +78,14 @@ export async function reconstructionErrors(
   batchSize = 500,
 ): Promise<{ perSample: Float32Array; mean: number }> {
   const perSample = new Float32Array(dataset.size);
-  for (const { start, x } of batchesOf(dataset, batchSize)) {
+  for (const batch of batchesOf(dataset, batchSize)) {
     const errors = tf.tidy(() => {
-      const recon = model.reconstruct(x);
-      return tf.mean(tf.reshape(tf.squaredDifference(x, recon), [x.shape[0], -1]), 1);
+      const recon = model.reconstruct(batch.x, batch.labels);
+      return tf.mean(tf.reshape(tf.squaredDifference(batch.x, recon), [batch.x.shape[0], -1]), 1);
     });
-    perSample.set((await errors.data()) as Float32Array, start);
-    tf.dispose([x, errors]);
+    perSample.set((await errors.data()) as Float32Array, batch.start);
+    errors.dispose();
+    batch.dispose();
   }
   const mean = perSample.reduce((a, b) => a + b, 0) / Math.max(1, dataset.size);
   return { perSample, mean };

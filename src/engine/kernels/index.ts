@@ -41,10 +41,10 @@ export function registerWasmKernelFixes(): void {
     createFusedMatMulConfig(fusedMatMul),
     // The stock matmul suffices here: the patches are laid out so no transpose is needed.
     createConv2DBackpropFilterConfig(batchMatMul.kernelFunc as unknown as WasmKernelFunc),
-    createConv2DBackpropInputConfig(
-      tf.getKernel(tf.Conv2DBackpropInput, BACKEND),
-      batchMatMul.kernelFunc as unknown as WasmKernelFunc,
-    ),
+    createConv2DBackpropInputConfig(tf.getKernel(tf.Conv2DBackpropInput, BACKEND), {
+      matMul: batchMatMul.kernelFunc as unknown as WasmKernelFunc,
+      conv2d: stockKernel(tf.Conv2D).kernelFunc as unknown as WasmKernelFunc,
+    }),
   ];
   const saved = new Map<string, tf.KernelConfig | undefined>();
   for (const fix of fixes) {

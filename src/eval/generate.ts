@@ -1,0 +1,93 @@
+// Generation: prior samples, interpolation between codes (linear or spherical), and the 2-D latent map.
+import { type Tensor, tf } from '../engine/tf.js';
+import { ConfigError } from '../errors.js';
+import type { Autoencoder, GenerativeModel } from '../models/family.js';
+
+/** Labels tensor [n] for conditional models (one class, or cycling through all classes). */
+export function classLabels(n: number, numClasses: number, classIndex?: number): Tensor {
+  if (
+    classIndex !== undefined &&
+    (classIndex < 0 || classIndex >= numClasses || !Number.isInteger(classIndex))
+  ) {
+    throw new ConfigError(`expected a class between 0 and ${numClasses - 1}, got ${classIndex}`, {
+      path: '--class',
+    });
+  }
+  return tf.tensor1d(
+    Int32Array.from({ length: n }, (_, i) => classIndex ?? i % numClasses),
+    'int32',
+  );
+}
+
+/** n samples from the prior, decoded: [n, ...sampleShape]. */
+export function samplePrior(model: GenerativeModel, n: number, seed: number, classIndex?: number): Tensor {
+  return tf.tidy(() => {
+    const z = model.samplePrior(n, seed);
+    const labels = model.conditional ? classLabels(n, model.context.numClasses ?? 0, classIndex) : undefined;
+    return model.generate(z, labels);
+  });
+}
+
+/** Spherical interpolation (Shoemake): constant angular speed, stays on the shell where Gaussian codes live. */
+export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
+  const norm = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+  const na = norm(a);
+  const nb = norm(b);
+  let dot = 0;
+  for (let i = 0; i < a.length; i++) dot += a[i] * b[i];
+  const cos = na > 0 && nb > 0 ? Math.min(1, Math.max(-1, dot / (na * nb))) : 1;
+  const omega = Math.acos(cos);
+  const out = new Float32Array(a.length);
+  if (omega < 1e-6) {
+    for (let i = 0; i < a.length; i++) out[i] = (1 - t) * a[i] + t * b[i];
+    return out;
+  }
+  const wa = Math.sin((1 - t) * omega) / Math.sin(omega);
+  const wb = Math.sin(t * omega) / Math.sin(omega);
+  for (let i = 0; i < a.length; i++) out[i] = wa * a[i] + wb * b[i];
+  return out;
+}
+
+export function lerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
+  return a.map((x, i) => (1 - t) * x + t * b[i]);
+}
+
+/** `steps` codes from a to b inclusive: [steps, latent]. */
+export function interpolateCodes(
+  a: Float32Array,
+  b: Float32Array,
+  steps: number,
+  spherical: boolean,
+): Float32Array {
+  if (a.length !== b.length) throw new ConfigError(`codes differ in size: ${a.length} and ${b.length}`);
+  if (steps < 2) throw new ConfigError(`expected at least 2 steps, got ${steps}`, { path: '--steps' });
+  const out = new Float32Array(steps * a.length);
+  for (let s = 0; s < steps; s++) {
+    const t = s / (steps - 1);
+    out.set(spherical ? slerp(a, b, t) : lerp(a, b, t), s * a.length);
+  }
+  return out;
+}
+
+/** Evenly spaced grid over [-range, range]^2 in latent space, decoded row by row (top row: high z1). */
+export function latentManifold(model: Autoencoder, size: number, range: number, classIndex?: number): Tensor {
+  if (model.latentSize !== 2) {
+    throw new ConfigError(`the latent map needs a 2-D latent space, this model's is ${model.latentSize}-D`, {
+      path: 'model.latent',
+    });
+  }
+  return tf.tidy(() => {
+    const values = new Float32Array(size * size * 2);
+    for (let row = 0; row < size; row++) {
+      for (let col = 0; col < size; col++) {
+        const i = row * size + col;
+        values[i * 2] = -range + (2 * range * col) / (size - 1);
+        values[i * 2 + 1] = range - (2 * range * row) / (size - 1);
+      }
+    }
+    const labels = model.conditional
+      ? classLabels(size * size, model.context.numClasses ?? 0, classIndex ?? 0)
+      : undefined;
+    return model.decode(tf.tensor2d(values, [size * size, 2]), labels);
+  });
+}

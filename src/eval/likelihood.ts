@@ -1,0 +1,61 @@
+// Test-set figures for latent-variable models: reconstruction error, negative ELBO and the importance-weighted
+// bound on -log p(x) (IWAE, Burda et al. 2016), in nats per sample.
+import type { Dataset } from '../data/dataset.js';
+import { tf } from '../engine/tf.js';
+import { isAutoencoder, type LikelihoodModel } from '../models/family.js';
+
+export interface LikelihoodReport {
+  samples: number;
+  /** Mean squared error per value of the reconstruction (encoder mean, decoded). */
+  mse?: number;
+  /** Mean negative ELBO per sample, nats (single-sample estimate per item). */
+  negElbo: number;
+  /** Mean IWAE bound on -log p(x), nats; lower than negElbo. */
+  iwae: number;
+  k: number;
+}
+
+export async function evaluateLikelihood(
+  model: LikelihoodModel,
+  dataset: Dataset,
+  options: {
+    k?: number;
+    batchSize?: number;
+    seed?: number;
+    onProgress?: (done: number, total: number) => void;
+  } = {},
+): Promise<LikelihoodReport> {
+  const k = options.k ?? 100;
+  // The IWAE pass holds k decoded copies of each batch: keep batch * k bounded.
+  const batchSize = options.batchSize ?? Math.max(1, Math.floor(20_000 / k));
+  const seed = options.seed ?? 0;
+  let mseSum = 0;
+  let elboSum = 0;
+  let iwaeSum = 0;
+  let b = 0;
+  for (const { start, x, labels, dispose } of batchesOf(dataset, batchSize)) {
+    const count = x.shape[0];
+    b++;
+    const [elbo, iwae, mse] = tf.tidy(() => {
+      const e = tf.sum(model.negativeElbo(x, labels, seed + b));
+      const w = tf.sum(model.importanceWeightedBound(x, labels, k, seed + 7919 + b));
+      const m = isAutoencoder(model)
+        ? tf.sum(tf.mean(tf.reshape(tf.squaredDifference(x, model.reconstruct(x, labels)), [count, -1]), 1))
+        : tf.scalar(0);
+      return [e, w, m];
+    });
+    elboSum += (await elbo.data())[0];
+    iwaeSum += (await iwae.data())[0];
+    mseSum += (await mse.data())[0];
+    tf.dispose([elbo, iwae, mse]);
+    dispose();
+    options.onProgress?.(start + count, dataset.size);
+  }
+  return {
+    samples: dataset.size,
+    ...(isAutoencoder(model) ? { mse: mseSum / dataset.size } : {}),
+    negElbo: elboSum / dataset.size,
+    iwae: iwaeSum / dataset.size,
+    k,
+  };
+}

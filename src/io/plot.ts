@@ -1,0 +1,95 @@
+// Scatter plots as PNG (latent codes coloured by label), drawn directly with pngjs: dots, axes through zero,
+// and a legend of class colours numbered with a tiny built-in digit font.
+import { PNG } from 'pngjs';
+
+/** Tableau 10: distinct, colour-blind-friendlier than a rainbow. */
+const PALETTE: ReadonlyArray<readonly [number, number, number]> = [
+  [31, 119, 180],
+  [255, 127, 14],
+  [44, 160, 44],
+  [214, 39, 40],
+  [148, 103, 189],
+  [140, 86, 75],
+  [227, 119, 194],
+  [127, 127, 127],
+  [188, 189, 34],
+  [23, 190, 207],
+];
+
+// 3x5 bitmaps for 0-9, rows top to bottom, bits left to right.
+const DIGITS = [
+  '111101101101111',
+  '010110010010111',
+  '111001111100111',
+  '111001111001111',
+  '101101111001001',
+  '111100111001111',
+  '111100111101111',
+  '111001001001001',
+  '111101111101111',
+  '111101111001111',
+];
+
+export interface ScatterOptions {
+  size?: number;
+  /** Dot radius in pixels. */
+  radius?: number;
+}
+
+export function encodeScatter(
+  points: Float32Array,
+  labels?: ArrayLike<number>,
+  { size = 640, radius = 2 }: ScatterOptions = {},
+): Buffer {
+  const n = points.length / 2;
+  const png = new PNG({ width: size, height: size });
+  png.data.fill(255);
+  const set = (x: number, y: number, [r, g, b]: readonly [number, number, number], alpha = 1) => {
+    if (x < 0 || y < 0 || x >= size || y >= size) return;
+    const i = (y * size + x) * 4;
+    png.data[i] = Math.round(png.data[i] * (1 - alpha) + r * alpha);
+    png.data[i + 1] = Math.round(png.data[i + 1] * (1 - alpha) + g * alpha);
+    png.data[i + 2] = Math.round(png.data[i + 2] * (1 - alpha) + b * alpha);
+  };
+  // Robust limits: the 0.5th and 99.5th percentiles, so a few outliers do not squash the plot.
+  const axisRange = (offset: number) => {
+    const values = Float32Array.from({ length: n }, (_, i) => points[i * 2 + offset]).sort();
+    const lo = values[Math.floor(n * 0.005)] ?? -1;
+    const hi = values[Math.min(n - 1, Math.ceil(n * 0.995))] ?? 1;
+    const pad = (hi - lo) * 0.05 || 1;
+    return [lo - pad, hi + pad] as const;
+  };
+  const [x0, x1] = axisRange(0);
+  const [y0, y1] = axisRange(1);
+  const px = (v: number) => Math.round(((v - x0) / (x1 - x0)) * (size - 1));
+  const py = (v: number) => Math.round((1 - (v - y0) / (y1 - y0)) * (size - 1));
+  const grey = [200, 200, 200] as const;
+  if (x0 < 0 && x1 > 0) for (let y = 0; y < size; y++) set(px(0), y, grey);
+  if (y0 < 0 && y1 > 0) for (let x = 0; x < size; x++) set(x, py(0), grey);
+  for (let i = 0; i < n; i++) {
+    const colour = PALETTE[(labels?.[i] ?? 0) % PALETTE.length];
+    const cx = px(points[i * 2]);
+    const cy = py(points[i * 2 + 1]);
+    for (let dy = -radius; dy <= radius; dy++) {
+      for (let dx = -radius; dx <= radius; dx++) {
+        if (dx * dx + dy * dy <= radius * radius) set(cx + dx, cy + dy, colour, 0.6);
+      }
+    }
+  }
+  if (labels) {
+    const classes = Math.min(PALETTE.length, Math.max(...Array.from(labels)) + 1);
+    for (let c = 0; c < classes; c++) {
+      const top = 8 + c * 14;
+      for (let y = 0; y < 10; y++) for (let x = 0; x < 10; x++) set(size - 40 + x, top + y, PALETTE[c]);
+      const bits = DIGITS[c];
+      for (let r = 0; r < 5; r++) {
+        for (let col = 0; col < 3; col++) {
+          if (bits[r * 3 + col] !== '1') continue;
+          for (let sy = 0; sy < 2; sy++)
+            for (let sx = 0; sx < 2; sx++) set(size - 24 + col * 2 + sx, top + r * 2 + sy, [0, 0, 0]);
+        }
+      }
+    }
+  }
+  return PNG.sync.write(png);
+}
