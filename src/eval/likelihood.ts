@@ -3,6 +3,7 @@
 import type { Dataset } from '../data/dataset.js';
 import { tf } from '../engine/tf.js';
 import { isAutoencoder, type LikelihoodModel } from '../models/family.js';
+import { batchesOf } from './codes.js';
 
 export interface LikelihoodReport {
   samples: number;

@@ -178,7 +178,7 @@ function columnsRoute(
 
 /**
  * One axis of one phase: the dx positions p, p + s, p + 2s, … (count of them) and the filter taps that
- * reach them, which read dy at j + first + m * dilation for the m-th tap of \`taps\` (flipped order).
+ * reach them, which read dy at j + first + m * dilation for the m-th tap of `taps` (flipped order).
  * before/after: how far that read range runs past dy's ends (negative: dy rows it never reads).
  */
 interface PhaseAxis {
