@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeFor } from '../errors.js';
 import { LATENTLAB_VERSION } from '../version.js';
 import { datasetsCommand } from './commands/datasets.js';
+import { evaluateCommand, interpolateCommand, latentMapCommand, sampleCommand } from './commands/generate.js';
 import { pcaCommand } from './commands/pca.js';
 import { trainCommand } from './commands/train.js';
 import { decodeCommand, encodeCommand, infoCommand, reconstructCommand } from './commands/use.js';
@@ -19,6 +20,10 @@ export function buildProgram(): Command {
     encodeCommand(),
     decodeCommand(),
     infoCommand(),
+    sampleCommand(),
+    interpolateCommand(),
+    latentMapCommand(),
+    evaluateCommand(),
     datasetsCommand(),
     pcaCommand(),
   ]) {

@@ -1,9 +1,13 @@
 // Pieces every command shares: backend start-up, number/list flag parsing, output writing, run lookup.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidArgumentError } from 'commander';
-import { type BackendName, describeBackend, selectBackend } from '../engine/backend.js';
-import { IoError } from '../errors.js';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Dataset, head } from '../data/dataset.js';
+import { loadData } from '../data/load.js';
+import { DataSpec, formatDataSpec, parseDataSpec } from '../data/spec.js';
+import { BackendName, describeBackend, selectBackend } from '../engine/backend.js';
+import { DataError, IoError } from '../errors.js';
+import type { LoadedModel } from '../io/model-files.js';
 
 export interface GlobalOptions {
   backend?: BackendName;
@@ -56,4 +60,46 @@ export function resolveModelDir(runOrModel: string): string {
       path: runOrModel,
     },
   );
+}
+
+export const Split = ['train', 'validation', 'test'] as const;
+export type Split = (typeof Split)[number];
+
+export interface DataFlags extends GlobalOptions {
+  data?: string;
+  split: Split;
+  limit?: number;
+}
+
+export const backendOption = () =>
+  new Option('--backend <name>', 'tensorflow | wasm | cpu (env LATENTLAB_BACKEND)').choices(
+    BackendName.options,
+  );
+
+/** The split of the model's own data (or of --data) that a command works on, checked against the model. */
+export async function datasetFor(loaded: LoadedModel, flags: DataFlags): Promise<Dataset> {
+  const spec = flags.data ? parseDataSpec(flags.data) : DataSpec.parse(loaded.manifest.data);
+  const splits = await loadData(spec, {
+    seed: loaded.manifest.context.seed,
+    scaling: loaded.manifest.scaling,
+  });
+  const dataset = splits[flags.split];
+  const expected = loaded.manifest.context.sampleShape;
+  if (dataset.sampleShape.join('x') !== expected.join('x')) {
+    throw new DataError(
+      `the model expects samples of shape [${expected}], the data has [${dataset.sampleShape}]`,
+      {
+        path: formatDataSpec(spec),
+      },
+    );
+  }
+  return flags.limit ? head(dataset, flags.limit) : dataset;
+}
+
+export function withDataFlags(command: Command): Command {
+  return command
+    .option('--data <spec>', "data to use (default: the model's own)")
+    .addOption(new Option('--split <name>', 'which split').choices(Split).default('test'))
+    .option('--limit <n>', 'use the first n samples only', parseNumber('--limit', { integer: true, min: 1 }))
+    .addOption(backendOption());
 }

@@ -2,61 +2,25 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
-import type { Dataset } from '../../data/dataset.js';
 import { head } from '../../data/dataset.js';
-import { loadData } from '../../data/load.js';
-import { DataSpec, formatDataSpec, parseDataSpec } from '../../data/spec.js';
-import { BackendName } from '../../engine/backend.js';
+import { formatDataSpec } from '../../data/spec.js';
 import { tf } from '../../engine/tf.js';
 import { DataError } from '../../errors.js';
 import { decodeCodes, encodeDataset, reconstructionErrors, requireAutoencoder } from '../../eval/codes.js';
 import { encodeMatrix, formatFromPath, MatrixFormat, readMatrix } from '../../io/arrays.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { type LoadedModel, loadModel, readManifest } from '../../io/model-files.js';
+import { loadModel, readManifest } from '../../io/model-files.js';
 import { encodeImageGrid } from '../../io/png.js';
-import { type GlobalOptions, parseNumber, resolveModelDir, startBackend } from '../shared.js';
-
-const Split = ['train', 'validation', 'test'] as const;
-type Split = (typeof Split)[number];
-
-interface DataFlags extends GlobalOptions {
-  data?: string;
-  split: Split;
-  limit?: number;
-}
-
-const backendOption = () =>
-  new Option('--backend <name>', 'tensorflow | wasm | cpu (env LATENTLAB_BACKEND)').choices(
-    BackendName.options,
-  );
-
-/** The split of the model's own data (or of --data) that a command works on, checked against the model. */
-async function datasetFor(loaded: LoadedModel, flags: DataFlags): Promise<Dataset> {
-  const spec = flags.data ? parseDataSpec(flags.data) : DataSpec.parse(loaded.manifest.data);
-  const splits = await loadData(spec, {
-    seed: loaded.manifest.context.seed,
-    scaling: loaded.manifest.scaling,
-  });
-  const dataset = splits[flags.split];
-  const expected = loaded.manifest.context.sampleShape;
-  if (dataset.sampleShape.join('x') !== expected.join('x')) {
-    throw new DataError(
-      `the model expects samples of shape [${expected}], the data has [${dataset.sampleShape}]`,
-      {
-        path: formatDataSpec(spec),
-      },
-    );
-  }
-  return flags.limit ? head(dataset, flags.limit) : dataset;
-}
-
-function withDataFlags(command: Command): Command {
-  return command
-    .option('--data <spec>', "data to use (default: the model's own)")
-    .addOption(new Option('--split <name>', 'which split').choices(Split).default('test'))
-    .option('--limit <n>', 'use the first n samples only', parseNumber('--limit', { integer: true, min: 1 }))
-    .addOption(backendOption());
-}
+import {
+  backendOption,
+  type DataFlags,
+  datasetFor,
+  type GlobalOptions,
+  parseNumber,
+  resolveModelDir,
+  startBackend,
+  withDataFlags,
+} from '../shared.js';
 
 export function reconstructCommand(): Command {
   return withDataFlags(

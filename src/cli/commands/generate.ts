@@ -1,0 +1,252 @@
+// Commands for generative models: sample, interpolate, latent-map, evaluate.
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Command } from 'commander';
+import { subset } from '../../data/dataset.js';
+import { tf } from '../../engine/tf.js';
+import { ConfigError } from '../../errors.js';
+import { encodeDataset, reconstructionErrors, requireAutoencoder } from '../../eval/codes.js';
+import { classLabels, interpolateCodes, latentManifold, samplePrior } from '../../eval/generate.js';
+import { evaluateLikelihood } from '../../eval/likelihood.js';
+import { encodeMatrix } from '../../io/arrays.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { type LoadedModel, loadModel } from '../../io/model-files.js';
+import { encodeScatter } from '../../io/plot.js';
+import { encodeImageGrid } from '../../io/png.js';
+import { type GenerativeModel, hasLikelihood, isAutoencoder, isGenerative } from '../../models/family.js';
+import {
+  backendOption,
+  type DataFlags,
+  datasetFor,
+  type GlobalOptions,
+  parseNumber,
+  resolveModelDir,
+  startBackend,
+  withDataFlags,
+} from '../shared.js';
+
+function requireGenerative(loaded: LoadedModel, what: string): GenerativeModel {
+  if (!isGenerative(loaded.model)) {
+    throw new ConfigError(
+      `${what} needs a generative model (a prior to sample from); "${loaded.model.kind}" has none`,
+    );
+  }
+  return loaded.model;
+}
+
+async function writePng(path: string, images: tf.Tensor, rows: number, cols: number): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const data = (await images.data()) as Float32Array;
+  await writeFileAtomic(path, encodeImageGrid(data, images.shape.slice(1), { rows, cols, scale: 2 }));
+}
+
+export function sampleCommand(): Command {
+  return new Command('sample')
+    .description(
+      'draw samples from the prior of a generative model as a PNG grid (and optionally raw values)',
+    )
+    .argument('<run>', 'run directory (or its model directory)')
+    .option('--n <count>', 'number of samples', parseNumber('--n', { integer: true, min: 1 }), 64)
+    .option(
+      '--class <k>',
+      'conditional models: the class to generate (default: one row per class)',
+      parseNumber('--class', { integer: true, min: 0 }),
+    )
+    .option('--seed <s>', 'random seed', parseNumber('--seed', { integer: true, min: 0 }), 0)
+    .option('--out <file.png>', 'grid path (default RUN/samples.png)')
+    .option('--raw <file>', 'also write the samples as .npy, .csv or .json (one row per sample)')
+    .addOption(backendOption())
+    .action(
+      async (
+        run: string,
+        flags: GlobalOptions & { n: number; class?: number; seed: number; out?: string; raw?: string },
+      ) => {
+        await startBackend(flags);
+        const loaded = await loadModel(resolveModelDir(run));
+        const model = requireGenerative(loaded, 'sample');
+        const images = samplePrior(model, flags.n, flags.seed, flags.class);
+        const cols =
+          model.conditional && flags.class === undefined
+            ? (model.context.numClasses ?? 10)
+            : Math.ceil(Math.sqrt(flags.n));
+        const out = flags.out ?? join(run, 'samples.png');
+        if (model.context.sampleShape.length === 3)
+          await writePng(out, images, Math.ceil(flags.n / cols), cols);
+        if (flags.raw) {
+          const per = model.context.sampleShape.reduce((a, b) => a * b, 1);
+          const format = flags.raw.endsWith('.npy') ? 'npy' : flags.raw.endsWith('.json') ? 'json' : 'csv';
+          await writeFileAtomic(
+            flags.raw,
+            encodeMatrix(format, { rows: flags.n, cols: per, data: (await images.data()) as Float32Array }),
+          );
+        }
+        images.dispose();
+        process.stdout.write(
+          `${flags.n} samples (seed ${flags.seed}) → ${model.context.sampleShape.length === 3 ? out : (flags.raw ?? '(no image data: use --raw)')}\n`,
+        );
+      },
+    );
+}
+
+/** `12` is item 12 of the split; `seed:5` is a prior draw with seed 5. */
+function parseEndpoint(text: string, flag: string): { item: number } | { seed: number } {
+  const seed = /^seed:(\d+)$/.exec(text);
+  if (seed) return { seed: Number(seed[1]) };
+  if (/^\d+$/.test(text)) return { item: Number(text) };
+  throw new ConfigError(`expected an item index (e.g. 12) or seed:N, got "${text}"`, { path: flag });
+}
+
+export function interpolateCommand(): Command {
+  return withDataFlags(
+    new Command('interpolate')
+      .description('decode a path between two codes (two dataset items, or two prior seeds) as a PNG strip')
+      .argument('<run>', 'run directory (or its model directory)')
+      .requiredOption('--from <a>', 'item index in the split, or seed:N')
+      .requiredOption('--to <b>', 'item index in the split, or seed:N')
+      .option(
+        '--steps <n>',
+        'images in the strip, ends included',
+        parseNumber('--steps', { integer: true, min: 2 }),
+        10,
+      )
+      .option('--slerp', 'spherical interpolation (suits Gaussian priors)')
+      .option(
+        '--class <k>',
+        'conditional models: class for seed endpoints',
+        parseNumber('--class', { integer: true, min: 0 }),
+      )
+      .option('--out <file.png>', 'strip path (default RUN/interpolation.png)'),
+  ).action(
+    async (
+      run: string,
+      flags: DataFlags & {
+        from: string;
+        to: string;
+        steps: number;
+        slerp?: boolean;
+        class?: number;
+        out?: string;
+      },
+    ) => {
+      await startBackend(flags);
+      const loaded = await loadModel(resolveModelDir(run));
+      const model = requireAutoencoder(loaded.model, 'interpolate');
+      const ends = [parseEndpoint(flags.from, '--from'), parseEndpoint(flags.to, '--to')];
+      const codes: Float32Array[] = [];
+      let label = flags.class ?? 0;
+      for (const end of ends) {
+        if ('seed' in end) {
+          const z = requireGenerative(loaded, 'interpolating between seeds').samplePrior(1, end.seed);
+          codes.push((await z.data()) as Float32Array);
+          z.dispose();
+        } else {
+          const dataset = await datasetFor(loaded, flags);
+          if (end.item >= dataset.size)
+            throw new ConfigError(
+              `item ${end.item} is past the end of the ${flags.split} split (${dataset.size} items)`,
+            );
+          const item = subset(dataset, [end.item]);
+          if (item.labels && flags.class === undefined) label = item.labels[0];
+          codes.push((await encodeDataset(model, item)).data);
+        }
+      }
+      const path = interpolateCodes(codes[0], codes[1], flags.steps, flags.slerp ?? false);
+      const images = tf.tidy(() => {
+        const labels = model.conditional
+          ? classLabels(flags.steps, model.context.numClasses ?? 0, label)
+          : undefined;
+        return model.decode(tf.tensor2d(path, [flags.steps, model.latentSize]), labels);
+      });
+      const out = flags.out ?? join(run, 'interpolation.png');
+      await writePng(out, images, 1, flags.steps);
+      images.dispose();
+      process.stdout.write(`${flags.steps} steps (${flags.slerp ? 'spherical' : 'linear'}) → ${out}\n`);
+    },
+  );
+}
+
+export function latentMapCommand(): Command {
+  return withDataFlags(
+    new Command('latent-map')
+      .description(
+        '2-D latent spaces: the decoder manifold as a grid image, and the codes of a split as a labelled scatter',
+      )
+      .argument('<run>', 'run directory (or its model directory)')
+      .option('--size <n>', 'grid cells per side', parseNumber('--size', { integer: true, min: 2 }), 20)
+      .option('--range <r>', 'grid spans [-r, r] on both axes', parseNumber('--range', { min: 0 }), 3)
+      .option(
+        '--class <k>',
+        'conditional models: class to decode',
+        parseNumber('--class', { integer: true, min: 0 }),
+      )
+      .option('--out-dir <dir>', 'where the two PNGs go (default RUN)'),
+  ).action(
+    async (
+      run: string,
+      flags: DataFlags & { size: number; range: number; class?: number; outDir?: string },
+    ) => {
+      await startBackend(flags);
+      const loaded = await loadModel(resolveModelDir(run));
+      const model = requireAutoencoder(loaded.model, 'latent-map');
+      const dir = flags.outDir ?? run;
+      const grid = latentManifold(model, flags.size, flags.range, flags.class);
+      await writePng(join(dir, 'latent-manifold.png'), grid, flags.size, flags.size);
+      grid.dispose();
+      const dataset = await datasetFor(loaded, flags);
+      const codes = await encodeDataset(model, dataset);
+      await writeFileAtomic(join(dir, 'latent-scatter.png'), encodeScatter(codes.data, dataset.labels));
+      process.stdout.write(
+        `manifold: ${join(dir, 'latent-manifold.png')}\nscatter:  ${join(dir, 'latent-scatter.png')} (${codes.rows} ${flags.split} codes)\n`,
+      );
+    },
+  );
+}
+
+export function evaluateCommand(): Command {
+  return withDataFlags(
+    new Command('evaluate')
+      .description(
+        'test figures: reconstruction error; for latent-variable models the negative ELBO and the IWAE bound (nats per sample)',
+      )
+      .argument('<run>', 'run directory (or its model directory)')
+      .option(
+        '--k <n>',
+        'importance samples for the IWAE bound',
+        parseNumber('--k', { integer: true, min: 1 }),
+        100,
+      )
+      .option('--seed <s>', 'random seed', parseNumber('--seed', { integer: true, min: 0 }), 0)
+      .option('--json', 'print JSON'),
+  ).action(async (run: string, flags: DataFlags & { k: number; seed: number; json?: boolean }) => {
+    await startBackend(flags);
+    const loaded = await loadModel(resolveModelDir(run));
+    const dataset = await datasetFor(loaded, flags);
+    const command = `latentlab evaluate ${process.argv.slice(3).join(' ')}`.trim();
+    const report: Record<string, unknown> = { run, data: dataset.name, samples: dataset.size, command };
+    if (hasLikelihood(loaded.model)) {
+      Object.assign(
+        report,
+        await evaluateLikelihood(loaded.model, dataset, { k: flags.k, seed: flags.seed }),
+      );
+    } else if (isAutoencoder(loaded.model)) {
+      report.mse = (await reconstructionErrors(loaded.model, dataset)).mean;
+    } else {
+      throw new ConfigError(`"${loaded.model.kind}" has neither an encoder nor a likelihood to evaluate`);
+    }
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+      return;
+    }
+    const lines = [`${dataset.name}: ${dataset.size} samples`];
+    if (report.mse !== undefined)
+      lines.push(`reconstruction MSE per value: ${(report.mse as number).toPrecision(5)}`);
+    if (report.negElbo !== undefined)
+      lines.push(`negative ELBO: ${(report.negElbo as number).toFixed(2)} nats per sample`);
+    if (report.iwae !== undefined)
+      lines.push(
+        `IWAE bound on -log p(x), k=${flags.k}: ${(report.iwae as number).toFixed(2)} nats per sample`,
+      );
+    lines.push(`command: ${command}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  });
+}

@@ -1,0 +1,89 @@
+// Config schemas of the variational autoencoder kinds (vae, conv-vae, cvae) and the KL weight schedule.
+// Every field has a default, so `{ kind: 'vae' }` is a complete config.
+import { z } from 'zod';
+import { Activation } from '../autoencoder-base.js';
+
+/** Options shared by every VAE kind. */
+const vaeOptions = {
+  /** Size of the latent code z. */
+  latent: z.number().int().positive().default(32),
+  /** Activation of the hidden layers. */
+  activation: Activation.default('relu'),
+  /**
+   * p(x|z): `bernoulli` for data in [0, 1] (the decoder outputs logits; cross-entropy is computed from them),
+   * `gaussian` for real-valued data (the decoder outputs the mean; the scale is `sigma`).
+   */
+  likelihood: z.enum(['bernoulli', 'gaussian']).default('bernoulli'),
+  /**
+   * Gaussian likelihood only: a fixed standard deviation, `learned` (one scale for all entries) or
+   * `learned-per-pixel` (one per entry). Learned scales live in the decoder network, so they are saved.
+   */
+  sigma: z.union([z.number().positive(), z.enum(['learned', 'learned-per-pixel'])]).default('learned'),
+  /**
+   * Activation of what decode() returns: the Bernoulli decoder is always sigmoid; the Gaussian mean may be
+   * sigmoid (data in [0, 1]) or linear (standardised tables).
+   */
+  outputActivation: z.enum(['sigmoid', 'linear']).default('sigmoid'),
+  /** Weight of the KL term (beta-VAE); 1 gives the ELBO. */
+  beta: z.number().min(0).default(1),
+  /** The KL weight ramps linearly from 0 (epoch 1) to beta over this many epochs; 0 disables warm-up. */
+  klWarmupEpochs: z.number().int().min(0).default(0),
+  /** Free bits: KL floor per latent dimension in nats (sum over dims of max(freeBits, batch-mean KL_d)). */
+  freeBits: z.number().min(0).default(0),
+  /** Conditional VAE: one-hot class labels go into the encoder and the decoder. */
+  conditional: z.boolean().default(false),
+};
+
+function checkLikelihood(config: { likelihood: string; outputActivation: string }, ctx: z.RefinementCtx) {
+  if (config.likelihood === 'bernoulli' && config.outputActivation !== 'sigmoid') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['outputActivation'],
+      message: 'the bernoulli likelihood always outputs probabilities (sigmoid); use likelihood "gaussian"',
+    });
+  }
+}
+
+export const VaeConfig = z
+  .object({
+    kind: z.literal('vae'),
+    /** Encoder hidden widths, input side first; the decoder mirrors them. */
+    hidden: z.array(z.number().int().positive()).default([512, 256]),
+    ...vaeOptions,
+  })
+  .superRefine(checkLikelihood);
+export type VaeConfig = z.infer<typeof VaeConfig>;
+
+/** The dense VAE with `conditional` fixed on, as a kind of its own (`--model cvae`). */
+export const CvaeConfig = z
+  .object({
+    kind: z.literal('cvae'),
+    hidden: z.array(z.number().int().positive()).default([512, 256]),
+    ...vaeOptions,
+    conditional: z.literal(true).default(true),
+  })
+  .superRefine(checkLikelihood);
+export type CvaeConfig = z.infer<typeof CvaeConfig>;
+
+export const ConvVaeConfig = z
+  .object({
+    kind: z.literal('conv-vae'),
+    /** Channels of each stride-2 convolution, input side first; each halves height and width. */
+    filters: z.array(z.number().int().positive()).min(1).default([32, 64]),
+    kernelSize: z.number().int().positive().default(3),
+    ...vaeOptions,
+  })
+  .superRefine(checkLikelihood);
+export type ConvVaeConfig = z.infer<typeof ConvVaeConfig>;
+
+export type AnyVaeConfig = VaeConfig | CvaeConfig | ConvVaeConfig;
+
+/**
+ * KL weight for a training epoch (1-based): beta * (epoch - 1) / klWarmupEpochs during warm-up, so epoch 1
+ * trains with weight 0 and epoch klWarmupEpochs + 1 on with the full beta. Without an epoch (evaluation,
+ * steps outside the trainer) the full beta.
+ */
+export function klWeight(config: Pick<AnyVaeConfig, 'beta' | 'klWarmupEpochs'>, epoch?: number): number {
+  if (epoch === undefined || config.klWarmupEpochs === 0) return config.beta;
+  return config.beta * Math.min(1, Math.max(0, epoch - 1) / config.klWarmupEpochs);
+}
