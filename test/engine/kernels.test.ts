@@ -130,7 +130,7 @@ afterAll(() => {
 describe('registration', () => {
   it('is idempotent, lists its kernels, and restores the stock ones', async () => {
     registerWasmKernelFixes();
-    expect(listWasmKernelFixes()).toEqual(['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropFilter']);
+    expect(listWasmKernelFixes()).toEqual(['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput']);
     const fixed = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
     registerWasmKernelFixes();
     expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).toBe(fixed);

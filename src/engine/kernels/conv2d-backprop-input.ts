@@ -269,10 +269,10 @@ function interleave(
   for (let n = 0; n < g.batch; n++) {
     for (let j = 0; j < ay.count; j++) {
       let d = ((n * inH + py + j * sh) * inW + px) * inC;
-      for (let i = 0; i < ax.count; i++, d += sw * inC, o += inC) {
-        if (!part) dx.fill(0, d, d + inC);
-        else if (inC === 1) dx[d] = part[o];
-        else dx.set(part.subarray(o, o + inC), d);
+      for (let i = 0; i < ax.count; i++, d += sw * inC) {
+        // A plain loop: a subarray per pixel costs more than the copy at these depths.
+        if (part) for (let c = 0; c < inC; c++) dx[d + c] = part[o++];
+        else dx.fill(0, d, d + inC);
       }
     }
   }
