@@ -130,7 +130,13 @@ afterAll(() => {
 describe('registration', () => {
   it('is idempotent, lists its kernels, and restores the stock ones', async () => {
     registerWasmKernelFixes();
-    expect(listWasmKernelFixes()).toEqual(['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput']);
+    expect(listWasmKernelFixes()).toEqual([
+      'BatchMatMul',
+      '_FusedMatMul',
+      'Conv2DBackpropFilter',
+      'Conv2DBackpropInput',
+      'OneHot',
+    ]);
     const fixed = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
     registerWasmKernelFixes();
     expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).toBe(fixed);
@@ -447,5 +453,23 @@ describe('memory', () => {
     } finally {
       conv2dBackpropFilterOptions.maxPatchFloats = saved;
     }
+  });
+});
+
+describe('OneHot on wasm', () => {
+  it('matches cpu for float32 and int32, including out-of-range indices', async () => {
+    const run = () =>
+      tf.tidy(() => {
+        const indices = tf.tensor1d([0, 3, 1, -1, 4, 2], 'int32');
+        return [tf.oneHot(indices, 4, 5, -2, 'float32').arraySync(), tf.oneHot(indices, 4).arraySync()];
+      });
+    await tf.setBackend('cpu');
+    const expected = run();
+    await tf.setBackend('wasm');
+    registerWasmKernelFixes();
+    const before = tf.memory().numTensors;
+    expect(run()).toEqual(expected);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(expected[0][1]).toEqual([-2, -2, -2, 5]);
   });
 });

@@ -5,6 +5,7 @@ import { tf } from '../tf.js';
 import { createBatchMatMulConfig, createFusedMatMulConfig, type WasmKernelFunc } from './batch-mat-mul.js';
 import { createConv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { createConv2DBackpropInputConfig } from './conv2d-backprop-input.js';
+import { createOneHotConfig } from './one-hot.js';
 
 /** Each kernel latentlab overrides or adds on 'wasm', and why. */
 export const WASM_KERNEL_FIXES: Readonly<Record<string, string>> = {
@@ -19,6 +20,7 @@ export const WASM_KERNEL_FIXES: Readonly<Record<string, string>> = {
     'stock is a naive loop at 2-4 GFLOP/s, the slowest kernel of conv models (conv-transpose forward pass, ' +
     'conv input gradient). Now dx is split by position modulo the stride into stride-1 XNNPack convs of dy ' +
     'with sub-filters (matmul + col2im for dx depths below 4): ~8x faster.',
+  OneHot: 'stock writes int32 bit patterns for every dtype, so float32 one-hots held 1.4e-45 instead of 1.',
 };
 
 const BACKEND = 'wasm';
@@ -46,6 +48,7 @@ export function registerWasmKernelFixes(): void {
       matMul: batchMatMul.kernelFunc as unknown as WasmKernelFunc,
       conv2d: stockKernel(tf.Conv2D).kernelFunc as unknown as WasmKernelFunc,
     }),
+    createOneHotConfig(),
   ];
   const saved = new Map<string, tf.KernelConfig | undefined>();
   for (const fix of fixes) {
