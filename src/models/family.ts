@@ -40,7 +40,7 @@ export interface TrainableModel<C = unknown> {
   /** Losses on a batch without updating anything (validation, test). */
   evaluate(batch: Batch): LossRecord;
   /** An image grid showing progress for image data, or undefined for tables. Owned by the caller. */
-  preview?(x: Tensor): { images: Tensor; rows: number; cols: number } | undefined;
+  preview?(x: Tensor, labels?: Tensor): { images: Tensor; rows: number; cols: number } | undefined;
   dispose(): void;
 }
 

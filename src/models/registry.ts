@@ -1,9 +1,11 @@
 // Families register here under their `kind`; the CLI, persistence and (later) server and studio look them up.
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { attentionAutoencoderFamily } from './attention-autoencoder.js';
 import { convAutoencoderFamily } from './conv-autoencoder.js';
 import { denseAutoencoderFamily } from './dense-autoencoder.js';
 import type { ModelFamily } from './family.js';
+import { vaeFamilies } from './vae/model.js';
 
 const families = new Map<string, ModelFamily>();
 
@@ -37,6 +39,17 @@ export function parseModelConfig(raw: unknown, where = 'model'): { family: Model
   const family = getFamily(kind.data.kind);
   const parsed = family.configSchema.safeParse(raw);
   if (!parsed.success) throw configErrorFrom(parsed.error, where);
+  // Schemas drop keys they do not know; a misspelt or misplaced option must not vanish silently.
+  const known = new Set(Object.keys(parsed.data as object));
+  const unknown = Object.keys(raw as object).filter((key) => !known.has(key));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `"${family.kind}" has no option "${unknown[0]}" (its options: ${[...known].join(', ')})`,
+      {
+        path: `${where}.${unknown[0]}`,
+      },
+    );
+  }
   return { family, config: parsed.data };
 }
 
@@ -48,3 +61,5 @@ export function configErrorFrom(error: z.ZodError, where: string): ConfigError {
 
 registerFamily(denseAutoencoderFamily);
 registerFamily(convAutoencoderFamily);
+registerFamily(attentionAutoencoderFamily);
+for (const family of vaeFamilies) registerFamily(family);

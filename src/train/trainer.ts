@@ -213,6 +213,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     train.previewCount > 0 && previewSet.size > 0
       ? tf.tensor(previewSet.x, [previewSet.size, ...previewSet.sampleShape])
       : undefined;
+  const previewLabels = previewX && previewSet.labels ? tf.tensor1d(previewSet.labels, 'int32') : undefined;
   const guard = new TensorLeakGuard();
   const batches = Math.ceil(trainSet.size / train.batchSize);
   let stoppedEarly = false;
@@ -306,7 +307,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
       const validation = splits.validation.size > 0 ? await evaluateDataset(model, splits.validation) : {};
 
       if (previewX && model.preview) {
-        const preview = model.preview(previewX);
+        const preview = model.preview(previewX, previewLabels);
         if (preview) {
           const file = paths.epochImage(epoch);
           await writeImageGrid(file, preview.images, { rows: preview.rows, cols: preview.cols, scale: 2 });
@@ -360,6 +361,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     if (best && train.earlyStopping.patience > 0 && !aborted) setNetworkWeights(model, best);
   } finally {
     previewX?.dispose();
+    previewLabels?.dispose();
     for (const optimizer of Object.values(optimizers)) optimizer.dispose();
   }
   return { state, stoppedEarly, aborted };

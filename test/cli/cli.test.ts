@@ -115,7 +115,7 @@ describe('latentlab CLI', () => {
       const run = join(dir, 'run');
       const trained = await cli(['train', ...quick, '--epochs', '2', '--out', run]);
       expect(trained.code, trained.stderr).toBe(0);
-      expect(trained.stdout).toContain('reconstructions:');
+      expect(trained.stdout).toContain('pictures:        ');
       expect(trained.stderr).toContain('backend: wasm');
 
       const rec = await cli(['reconstruct', run, '--n', '8', '--out', join(dir, 'rec.png')]);

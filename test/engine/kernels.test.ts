@@ -470,6 +470,6 @@ describe('OneHot on wasm', () => {
     const before = tf.memory().numTensors;
     expect(run()).toEqual(expected);
     expect(tf.memory().numTensors).toBe(before);
-    expect(expected[0][1]).toEqual([-2, -2, -2, 5]);
+    expect((expected[0] as number[][])[1]).toEqual([-2, -2, -2, 5]);
   });
 });

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { parseDataSpec } from '../../data/spec.js';
 import { BackendName } from '../../engine/backend.js';
 import { ConfigError, UsageError } from '../../errors.js';
-import { isAutoencoder } from '../../models/family.js';
+import { isGenerative } from '../../models/family.js';
 import { listFamilies } from '../../models/registry.js';
 import type { RunConfigInput } from '../../train/config.js';
 import { type RunResult, resumeRun, trainRun } from '../../train/run.js';
@@ -24,6 +24,16 @@ interface TrainFlags extends GlobalOptions {
   loss?: string;
   noise?: string;
   sparsity?: number;
+  likelihood?: string;
+  sigma?: string;
+  beta?: number;
+  klWarmup?: number;
+  freeBits?: number;
+  conditional?: boolean;
+  patchSize?: number;
+  dim?: number;
+  heads?: number;
+  depth?: number;
   epochs?: number;
   batchSize?: number;
   lr?: number;
@@ -84,6 +94,17 @@ export async function runConfigFromFlags(flags: TrainFlags): Promise<Record<stri
   set(model, 'activation', flags.activation);
   set(model, 'loss', flags.loss);
   set(model, 'sparsity', flags.sparsity);
+  set(model, 'likelihood', flags.likelihood);
+  if (flags.sigma !== undefined)
+    model.sigma = Number.isNaN(Number(flags.sigma)) ? flags.sigma : Number(flags.sigma);
+  set(model, 'beta', flags.beta);
+  set(model, 'klWarmupEpochs', flags.klWarmup);
+  set(model, 'freeBits', flags.freeBits);
+  set(model, 'conditional', flags.conditional);
+  set(model, 'patchSize', flags.patchSize);
+  set(model, 'dim', flags.dim);
+  set(model, 'heads', flags.heads);
+  set(model, 'depth', flags.depth);
   if (flags.noise) model.noise = parseNoise(flags.noise);
 
   const train: Record<string, unknown> = { ...((base.train as object) ?? {}) };
@@ -135,10 +156,11 @@ function report(result: RunResult): void {
   out.write(`run:             ${result.runDir}\n`);
   out.write(`model:           ${paths.model}\n`);
   out.write(`metrics:         ${paths.metrics}\n`);
-  if (isAutoencoder(result.model) && result.splits.train.sampleShape.length === 3) {
-    out.write(
-      `reconstructions: ${paths.epochImage(result.epochs)} (originals above, reconstructions below)\n`,
-    );
+  if (result.model.preview && result.splits.train.sampleShape.length === 3) {
+    const rows = isGenerative(result.model)
+      ? 'originals, reconstructions, prior samples'
+      : 'originals above, reconstructions below';
+    out.write(`pictures:        ${paths.epochImage(result.epochs)} (${rows}; one per epoch)\n`);
   }
 }
 
@@ -165,6 +187,32 @@ export function trainCommand(): Command {
       '--sparsity <weight>',
       'sparse autoencoder: L1 weight on the code',
       parseNumber('--sparsity', { min: 0 }),
+    )
+    .option('--likelihood <name>', 'VAE decoder likelihood: bernoulli | gaussian')
+    .option('--sigma <s>', 'VAE gaussian scale: a number, learned, or learned-per-pixel')
+    .option('--beta <b>', 'VAE: weight of the KL term (beta-VAE)', parseNumber('--beta', { min: 0 }))
+    .option(
+      '--kl-warmup <epochs>',
+      'VAE: ramp the KL weight up over this many epochs',
+      parseNumber('--kl-warmup', { integer: true, min: 0 }),
+    )
+    .option(
+      '--free-bits <nats>',
+      'VAE: KL floor per latent dimension',
+      parseNumber('--free-bits', { min: 0 }),
+    )
+    .option('--conditional', 'conv-vae: condition encoder and decoder on class labels')
+    .option(
+      '--patch-size <n>',
+      'attention-ae: patch side in pixels',
+      parseNumber('--patch-size', { integer: true, min: 1 }),
+    )
+    .option('--dim <n>', 'attention-ae: token width', parseNumber('--dim', { integer: true, min: 1 }))
+    .option('--heads <n>', 'attention-ae: attention heads', parseNumber('--heads', { integer: true, min: 1 }))
+    .option(
+      '--depth <n>',
+      'attention-ae: transformer blocks per side',
+      parseNumber('--depth', { integer: true, min: 1 }),
     )
     .option('--epochs <n>', 'epochs', parseNumber('--epochs', { integer: true, min: 1 }))
     .option('--batch-size <n>', 'mini-batch size', parseNumber('--batch-size', { integer: true, min: 1 }))
