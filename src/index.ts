@@ -17,11 +17,13 @@ export {
   saveNetwork,
 } from './io/model-files.js';
 export { encodeImageGrid, writeImageGrid } from './io/png.js';
+export * from './models/attention-autoencoder.js';
 export * from './models/autoencoder-base.js';
 export { ConvAutoencoderConfig, convAutoencoderFamily } from './models/conv-autoencoder.js';
 export { DenseAutoencoderConfig, denseAutoencoderFamily } from './models/dense-autoencoder.js';
 export * from './models/family.js';
 export * from './models/registry.js';
+export * from './models/vae/model.js';
 export { type EpochRecord, readCheckpoint } from './train/checkpoint.js';
 export * from './train/config.js';
 export { parseRunConfig, type RunOptions, type RunResult, resumeRun, trainRun } from './train/run.js';

@@ -1,0 +1,630 @@
+// Variational autoencoders: a Gaussian encoder q(z|x), a Bernoulli or Gaussian decoder p(x|z), trained on the
+// ELBO (beta, KL warm-up, free bits), with importance-weighted bounds on -log p(x). Dense, conv, conditional.
+import { type Tensor, tf, tfl } from '../../engine/tf.js';
+import { ConfigError, UsageError } from '../../errors.js';
+import { type Activation, activationLayer, seededInit, withActivation } from '../autoencoder-base.js';
+import type {
+  Autoencoder,
+  Batch,
+  BuildContext,
+  GenerativeModel,
+  LikelihoodModel,
+  LossRecord,
+  ModelFamily,
+} from '../family.js';
+import { type AnyVaeConfig, ConvVaeConfig, CvaeConfig, klWeight, VaeConfig } from './config.js';
+
+export * from './config.js';
+
+const LOG_2PI = Math.log(2 * Math.PI);
+/** The encoder's log-variance is soft-clamped to (-10, 10): exp() of it can neither overflow nor reach 0. */
+export const LOG_VARIANCE_LIMIT = 10;
+/** A learned log-sigma is soft-clamped to (-7, 7), so a Gaussian likelihood cannot run off to -inf. */
+export const LOG_SIGMA_LIMIT = 7;
+/** Adam moves a parameter by about the learning rate per step; the gain lets log-sigma settle in ~100s of steps. */
+const LOG_SIGMA_GAIN = 10;
+/** Floats of decoder activations per importance-weighting pass (16 MB); k is split into passes to fit. */
+const IWAE_BUDGET = 1 << 22;
+/** Evaluation draws with other seeds than the training step of the same number. */
+const EVAL_SEED_OFFSET = 104_729;
+
+type Symbolic = tfl.SymbolicTensor;
+
+// --- Likelihood and KL terms (exported for tests and for other latent-variable families) ---
+
+/** Sum over the last `rank` axes (the sample's own axes). */
+function sumLast(t: Tensor, rank: number): Tensor {
+  return tf.sum(
+    t,
+    Array.from({ length: rank }, (_, i) => t.rank - rank + i),
+  );
+}
+
+/**
+ * -log Bernoulli(x | sigmoid(logits)) in nats, summed over the last `rank` axes: [..., n]. Computed from
+ * logits as max(l, 0) - x·l + log(1 + e^-|l|), which neither overflows nor takes log(0) for any logit.
+ */
+export function bernoulliNll(x: Tensor, logits: Tensor, rank: number): Tensor {
+  return tf.tidy(() => {
+    const perEntry = tf.add(
+      tf.sub(tf.relu(logits), tf.mul(x, logits)),
+      tf.log1p(tf.exp(tf.neg(tf.abs(logits)))),
+    );
+    return sumLast(perEntry, rank);
+  });
+}
+
+/**
+ * -log N(x | mean, sigma²) in nats with the full normalising constant, summed over the last `rank` axes:
+ * [..., n]. `logSigma` is a number (fixed scale) or a tensor broadcasting against `mean`.
+ */
+export function gaussianNll(x: Tensor, mean: Tensor, logSigma: Tensor | number, rank: number): Tensor {
+  return tf.tidy(() => {
+    const squared = tf.squaredDifference(x, mean);
+    const scaled =
+      typeof logSigma === 'number'
+        ? tf.mul(squared, 0.5 * Math.exp(-2 * logSigma))
+        : tf.mul(squared, tf.mul(0.5, tf.exp(tf.mul(-2, logSigma))));
+    const perEntry = tf.add(tf.add(scaled, logSigma), 0.5 * LOG_2PI);
+    return sumLast(perEntry, rank);
+  });
+}
+
+/** KL(N(mean, e^logVar) || N(0, 1)) per latent dimension, closed form: [n, latent]. */
+export function gaussianKl(mean: Tensor, logVar: Tensor): Tensor {
+  return tf.tidy(() => tf.mul(0.5, tf.sub(tf.add(tf.square(mean), tf.exp(logVar)), tf.add(logVar, 1))));
+}
+
+/**
+ * The KL term the objective uses: the batch mean of the per-sample KL, or with free bits (Kingma et al.
+ * 2016) the sum over dimensions of max(freeBits, batch-mean KL_d), so dimensions under the floor get no push.
+ */
+export function klObjective(klPerDim: Tensor, freeBits: number): tf.Scalar {
+  return tf.tidy(() => {
+    const perDim = tf.mean(klPerDim, 0); // [latent]
+    return tf.sum(freeBits > 0 ? tf.maximum(perDim, freeBits) : perDim) as tf.Scalar;
+  });
+}
+
+// --- Networks ---
+
+interface Kit {
+  /** The next seeded initialiser (layer order fixes the seeds). */
+  init(): ReturnType<typeof seededInit>;
+  dense(units: number, name: string, activation: Activation): tfl.layers.Layer[];
+}
+
+/** What differs between the dense and the convolutional VAE; heads, labels and likelihood are shared. */
+interface Bodies {
+  /** Encoder input to flat features: [n, ...sampleShape] → [n, f]. */
+  features(x: Symbolic, kit: Kit): Symbolic;
+  /** Dense widths between the features (plus one-hot labels) and the mean/log-variance heads. */
+  hidden: number[];
+  /** Decoder from [n, latent (+ classes)] to the output before its activation: [n, ...sampleShape]. */
+  output(h: Symbolic, kit: Kit): Symbolic;
+}
+
+function chain(layers: tfl.layers.Layer[], input: Symbolic): Symbolic {
+  return layers.reduce((h, layer) => layer.apply(h) as Symbolic, input);
+}
+
+/** limit · tanh(gain · a / limit): about gain · a near 0, never beyond ±limit, and no dead gradients. */
+function softClamp(input: Symbolic, limit: number, name: string, gain = 1): Symbolic {
+  return chain(
+    [
+      tfl.layers.rescaling({ scale: gain / limit, name: `${name}_in` }),
+      tfl.layers.activation({ activation: 'tanh', name: `${name}_tanh` }),
+      tfl.layers.rescaling({ scale: limit, name }),
+    ],
+    input,
+  );
+}
+
+function classCount(config: AnyVaeConfig, context: BuildContext): number {
+  if (!config.conditional) return 0;
+  if (!context.numClasses) {
+    throw new ConfigError(
+      `${config.kind} is conditional and needs class labels, but the data has none (pick labelled data or conditional: false)`,
+      { path: 'model.kind' },
+    );
+  }
+  return context.numClasses;
+}
+
+/**
+ * Encoder x (+ one-hot labels) → [mean, logVariance]; decoder z (+ one-hot labels) → logits (Bernoulli) or
+ * the mean (Gaussian), plus log-sigma [n, ...] as a second output when the scale is learned. Functional
+ * models, so the conditional ones take two inputs and still load with a stock tf.loadLayersModel.
+ */
+function buildNetworks(config: AnyVaeConfig, context: BuildContext, bodies: Bodies) {
+  const classes = classCount(config, context);
+  const { sampleShape } = context;
+  let layer = 0;
+  const kit: Kit = {
+    init: () => seededInit(context, layer++),
+    dense: (units, name, activation) =>
+      withActivation(
+        (fused) => tfl.layers.dense({ units, name, activation: fused, kernelInitializer: kit.init() }),
+        activation,
+        `${name}_act`,
+      ),
+  };
+  const concat = (inputs: Symbolic[], name: string) =>
+    tfl.layers.concatenate({ name }).apply(inputs) as Symbolic;
+
+  const x = tfl.input({ shape: sampleShape, name: 'encoder_input' });
+  const encoderLabels = classes ? tfl.input({ shape: [classes], name: 'encoder_labels' }) : undefined;
+  let h = bodies.features(x, kit);
+  if (encoderLabels) h = concat([h, encoderLabels], 'encoder_concat');
+  bodies.hidden.forEach((units, i) => {
+    h = chain(kit.dense(units, `encoder_dense_${i + 1}`, config.activation), h);
+  });
+  const mean = chain(kit.dense(config.latent, 'encoder_mean', 'linear'), h);
+  const rawLogVar = chain(kit.dense(config.latent, 'encoder_log_variance_dense', 'linear'), h);
+  const logVar = softClamp(rawLogVar, LOG_VARIANCE_LIMIT, 'encoder_log_variance');
+  const encoder = tfl.model({
+    name: 'encoder',
+    inputs: encoderLabels ? [x, encoderLabels] : x,
+    outputs: [mean, logVar],
+  });
+
+  const z = tfl.input({ shape: [config.latent], name: 'decoder_input' });
+  const decoderLabels = classes ? tfl.input({ shape: [classes], name: 'decoder_labels' }) : undefined;
+  let out = bodies.output(decoderLabels ? concat([z, decoderLabels], 'decoder_concat') : z, kit);
+  if (config.likelihood === 'gaussian' && config.outputActivation === 'sigmoid')
+    out = chain([activationLayer('sigmoid', 'decoder_output_act')], out);
+  const outputs = [out];
+  if (config.likelihood === 'gaussian' && typeof config.sigma === 'string') {
+    // A learned scale inside the decoder, so the saved network holds it: a frozen all-zero projection of
+    // z feeds a dense layer whose output is therefore exactly its bias, the (unclamped) log-sigma.
+    const perPixel = config.sigma === 'learned-per-pixel';
+    const zero = tfl.layers
+      .dense({
+        units: 1,
+        useBias: false,
+        kernelInitializer: 'zeros',
+        trainable: false,
+        name: 'decoder_sigma_zero',
+      })
+      .apply(z) as Symbolic;
+    const raw = tfl.layers
+      .dense({
+        units: perPixel ? sampleShape.reduce((a, b) => a * b, 1) : 1,
+        kernelInitializer: 'zeros',
+        biasInitializer: 'zeros',
+        name: 'decoder_log_sigma_bias',
+      })
+      .apply(zero) as Symbolic;
+    const clamped = softClamp(raw, LOG_SIGMA_LIMIT, 'decoder_log_sigma_clamp', LOG_SIGMA_GAIN);
+    // Per entry, or [1, 1, 1] so one scale broadcasts over the sample.
+    const targetShape = perPixel ? sampleShape : sampleShape.map(() => 1);
+    outputs.push(chain([tfl.layers.reshape({ targetShape, name: 'decoder_log_sigma' })], clamped));
+  }
+  const decoder = tfl.model({
+    name: 'decoder',
+    inputs: decoderLabels ? [z, decoderLabels] : z,
+    outputs: outputs.length === 1 ? outputs[0] : outputs,
+  });
+  return { encoder, decoder };
+}
+
+function denseBodies(config: VaeConfig | CvaeConfig, context: BuildContext): Bodies {
+  const features = context.sampleShape.reduce((a, b) => a * b, 1);
+  return {
+    features: (x) => chain([tfl.layers.flatten({ name: 'encoder_flatten' })], x),
+    hidden: config.hidden,
+    output(h, kit) {
+      [...config.hidden].reverse().forEach((units, i) => {
+        h = chain(kit.dense(units, `decoder_dense_${i + 1}`, config.activation), h);
+      });
+      h = chain(kit.dense(features, 'decoder_output', 'linear'), h);
+      return chain([tfl.layers.reshape({ targetShape: context.sampleShape, name: 'decoder_reshape' })], h);
+    },
+  };
+}
+
+function convBodies(config: ConvVaeConfig, context: BuildContext): Bodies {
+  if (context.sampleShape.length !== 3) {
+    throw new ConfigError(
+      `conv-vae needs image samples [height, width, channels], got shape [${context.sampleShape}]`,
+      { path: 'model.kind' },
+    );
+  }
+  const [height, width, channels] = context.sampleShape;
+  const factor = 2 ** config.filters.length;
+  if (height % factor !== 0 || width % factor !== 0) {
+    throw new ConfigError(
+      `${config.filters.length} stride-2 stages need height and width divisible by ${factor}, got ${height}x${width}`,
+      { path: 'model.filters' },
+    );
+  }
+  const inner = [height / factor, width / factor, config.filters[config.filters.length - 1]];
+  const deconv = (filters: number, name: string, kit: Kit) =>
+    tfl.layers.conv2dTranspose({
+      filters,
+      kernelSize: config.kernelSize,
+      strides: 2,
+      padding: 'same',
+      kernelInitializer: kit.init(),
+      name,
+    });
+  return {
+    features(x, kit) {
+      config.filters.forEach((filters, i) => {
+        const conv = (activation: 'relu' | 'elu' | 'linear' | undefined) =>
+          tfl.layers.conv2d({
+            filters,
+            kernelSize: config.kernelSize,
+            strides: 2,
+            padding: 'same',
+            activation,
+            kernelInitializer: kit.init(),
+            name: `encoder_conv_${i + 1}`,
+          });
+        x = chain(withActivation(conv, config.activation, `encoder_act_${i + 1}`), x);
+      });
+      return chain([tfl.layers.flatten({ name: 'encoder_flatten' })], x);
+    },
+    hidden: [],
+    output(h, kit) {
+      h = chain(kit.dense(inner[0] * inner[1] * inner[2], 'decoder_dense', config.activation), h);
+      h = chain([tfl.layers.reshape({ targetShape: inner, name: 'decoder_reshape' })], h);
+      [...config.filters]
+        .reverse()
+        .slice(1)
+        .forEach((filters, i) => {
+          const layers = [
+            deconv(filters, `decoder_deconv_${i + 1}`, kit),
+            activationLayer(config.activation, `decoder_act_${i + 1}`),
+          ];
+          h = chain(layers, h);
+        });
+      return chain([deconv(channels, 'decoder_output', kit)], h);
+    },
+  };
+}
+
+/** Floats of activations one sample makes in a network's forward pass (sizes importance-weighting passes). */
+function activationsPerSample(network: tfl.LayersModel): number {
+  let total = 0;
+  for (const layer of network.layers) {
+    const shape = layer.outputShape;
+    const shapes = (Array.isArray(shape[0]) ? shape : [shape]) as (number | null)[][];
+    for (const s of shapes) total += s.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
+  }
+  return total;
+}
+
+/** The seed of importance sample i: sample 0 uses `seed` itself, so k = 1 draws what negativeElbo draws. */
+function sampleSeed(seed: number, i: number): number {
+  return i === 0 ? seed : seed + i * 1_000_003;
+}
+
+/**
+ * Float one-hot rows [n, classes]. Made as int32 and cast: the wasm OneHot kernel writes int32 bits
+ * whatever the dtype, so a float32 oneHot reads as ~1e-45 instead of 1 there.
+ */
+function oneHot(labels: Tensor, classes: number): Tensor {
+  return tf.cast(tf.oneHot(tf.cast(labels, 'int32'), classes), 'float32');
+}
+
+// --- The model ---
+
+export class VaeModel<C extends AnyVaeConfig = AnyVaeConfig>
+  implements Autoencoder<C>, GenerativeModel<C>, LikelihoodModel<C>
+{
+  readonly kind: string;
+  readonly optimizerNames = ['vae'] as const;
+  readonly networks: { encoder: tfl.LayersModel; decoder: tfl.LayersModel };
+  readonly conditional: boolean;
+  private readonly numClasses: number;
+  private readonly seed: number;
+  private readonly decoderActivations: number;
+
+  constructor(
+    readonly config: C,
+    readonly context: BuildContext,
+    encoder: tfl.LayersModel,
+    decoder: tfl.LayersModel,
+  ) {
+    this.kind = config.kind;
+    this.networks = { encoder, decoder };
+    this.conditional = config.conditional;
+    this.numClasses = classCount(config, context);
+    this.seed = context.seed;
+    this.decoderActivations = activationsPerSample(decoder);
+  }
+
+  get latentSize(): number {
+    return this.config.latent;
+  }
+
+  private requireLabels(labels: Tensor | undefined, what: string): void {
+    if (this.conditional && !labels) {
+      throw new UsageError(`${this.kind} is conditional: ${what} needs class labels (int32 [n])`, {
+        path: 'labels',
+      });
+    }
+  }
+
+  /** One-hot labels [n, classes] for a conditional model (undefined otherwise); call inside a tidy. */
+  private labelInput(labels: Tensor | undefined, what: string): Tensor | undefined {
+    this.requireLabels(labels, what);
+    return this.conditional ? oneHot(labels!, this.numClasses) : undefined;
+  }
+
+  /** [mean, logVariance], each [n, latent]. */
+  private encoderOutputs(x: Tensor, y: Tensor | undefined, training: boolean): [Tensor, Tensor] {
+    return this.networks.encoder.apply(y ? [x, y] : x, { training }) as [Tensor, Tensor];
+  }
+
+  /** Logits (Bernoulli) or mean (Gaussian) [n, ...sampleShape], and a learned log-sigma when there is one. */
+  private decoderOutputs(
+    z: Tensor,
+    y: Tensor | undefined,
+    training: boolean,
+  ): { out: Tensor; logSigma?: Tensor } {
+    const result = this.networks.decoder.apply(y ? [z, y] : z, { training });
+    if (Array.isArray(result)) return { out: result[0] as Tensor, logSigma: result[1] as Tensor };
+    return { out: result as Tensor };
+  }
+
+  /** Data space: probabilities (Bernoulli) or the mean (Gaussian). */
+  private toData(out: Tensor): Tensor {
+    return this.config.likelihood === 'bernoulli' ? tf.sigmoid(out) : out;
+  }
+
+  /** -log p(x|z) in nats per sample: [..., n] for a decoder output [..., n, ...sampleShape]. */
+  private nll(x: Tensor, out: Tensor, logSigma: Tensor | undefined): Tensor {
+    const rank = this.context.sampleShape.length;
+    if (this.config.likelihood === 'bernoulli') return bernoulliNll(x, out, rank);
+    return gaussianNll(x, out, logSigma ?? Math.log(this.config.sigma as number), rank);
+  }
+
+  /** z = mean + exp(logVar / 2) · eps (the reparameterisation, so gradients reach the encoder). */
+  private sample(mean: Tensor, logVar: Tensor, eps: Tensor): Tensor {
+    return tf.add(mean, tf.mul(tf.exp(tf.mul(0.5, logVar)), eps));
+  }
+
+  private losses(batch: Batch, training: boolean, seed: number, weight: number): LossRecord {
+    const y = this.labelInput(batch.labels, training ? 'training' : 'evaluation');
+    const [mean, logVar] = this.encoderOutputs(batch.x, y, training); // [n, latent] each
+    const eps = tf.randomNormal(mean.shape, 0, 1, 'float32', seed);
+    const { out, logSigma } = this.decoderOutputs(this.sample(mean, logVar, eps), y, training);
+    const klPerDim = gaussianKl(mean, logVar); // [n, latent]
+    const reconstruction = tf.mean(this.nll(batch.x, out, logSigma)) as tf.Scalar;
+    const kl = tf.sum(tf.mean(klPerDim, 0)) as tf.Scalar;
+    const klTerm = this.config.freeBits > 0 ? klObjective(klPerDim, this.config.freeBits) : kl;
+    const loss = tf.add(reconstruction, tf.mul(weight, klTerm)) as tf.Scalar;
+    const negElbo = tf.add(reconstruction, kl) as tf.Scalar;
+    // Training reports the error of the sampled reconstruction (no extra pass); evaluation decodes the
+    // mean code, as reconstruct() does, so its mse compares with the deterministic autoencoders'.
+    const recon = this.toData(training ? out : this.decoderOutputs(mean, y, false).out);
+    const mse = tf.mean(tf.squaredDifference(batch.x, recon)) as tf.Scalar;
+    return { loss, reconstruction, kl, negElbo, mse };
+  }
+
+  /**
+   * One step on the weighted objective: reconstruction + klWeight(epoch) · KL (free bits applied), in nats
+   * per sample. eps is seeded by the step, so a run reproduces.
+   */
+  trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {
+    // Checked before variableGrads: a throw inside it leaves tensors behind.
+    this.requireLabels(batch.labels, 'training');
+    const weight = klWeight(this.config, batch.epoch);
+    let record: LossRecord | undefined;
+    const { grads } = tf.variableGrads(() => {
+      record = this.losses(batch, true, this.seed * 7919 + batch.step, weight);
+      // Keep every part past variableGrads' tidy; the caller disposes them.
+      for (const value of Object.values(record)) tf.keep(value);
+      return record.loss;
+    }, this.trainableVariables());
+    optimizers[this.optimizerNames[0]].applyGradients(grads);
+    tf.dispose(Object.values(grads));
+    return record!;
+  }
+
+  /** Losses with the full KL weight (beta), whatever the epoch. */
+  evaluate(batch: Batch): LossRecord {
+    return tf.tidy(() =>
+      this.losses(batch, false, this.seed * 7919 + batch.step + EVAL_SEED_OFFSET, this.config.beta),
+    );
+  }
+
+  /** The mean of q(z|x): [n, latent]. */
+  encode(x: Tensor, labels?: Tensor): Tensor {
+    return tf.tidy(() => this.encoderOutputs(x, this.labelInput(labels, 'encode'), false)[0]);
+  }
+
+  /** Bernoulli probabilities or the Gaussian mean: [n, ...sampleShape]. */
+  decode(z: Tensor, labels?: Tensor): Tensor {
+    return tf.tidy(() => this.toData(this.decoderOutputs(z, this.labelInput(labels, 'decode'), false).out));
+  }
+
+  reconstruct(x: Tensor, labels?: Tensor): Tensor {
+    return tf.tidy(() => this.decode(this.encode(x, labels), labels));
+  }
+
+  /** Draws from the prior N(0, I): [n, latent]. */
+  samplePrior(n: number, seed: number): Tensor {
+    return tf.randomNormal([n, this.config.latent], 0, 1, 'float32', seed);
+  }
+
+  /** The decoder's mean for each code (pixel probabilities for Bernoulli), not a noisy draw from p(x|z). */
+  generate(z: Tensor, labels?: Tensor): Tensor {
+    return this.decode(z, labels);
+  }
+
+  /** Single-sample estimate of -ELBO = -log p(x|z) + KL(q(z|x) || p(z)) in nats: [n]. */
+  negativeElbo(x: Tensor, labels: Tensor | undefined, seed: number): Tensor {
+    return tf.tidy(() => {
+      const y = this.labelInput(labels, 'negativeElbo');
+      const [mean, logVar] = this.encoderOutputs(x, y, false);
+      const eps = tf.randomNormal(mean.shape, 0, 1, 'float32', seed);
+      const { out, logSigma } = this.decoderOutputs(this.sample(mean, logVar, eps), y, false);
+      return tf.add(this.nll(x, out, logSigma), tf.sum(gaussianKl(mean, logVar), -1));
+    });
+  }
+
+  /**
+   * IWAE bound on -log p(x) in nats: -log (1/k Σ_i p(x|z_i) p(z_i) / q(z_i|x)), z_i ~ q(z|x): [n]. The k
+   * samples are decoded in passes of `samplesPerPass` (default: as many as fit a 16 MB activation budget);
+   * each sample has its own seed, so the result does not depend on the split.
+   */
+  importanceWeightedBound(
+    x: Tensor,
+    labels: Tensor | undefined,
+    k: number,
+    seed: number,
+    options: { samplesPerPass?: number } = {},
+  ): Tensor {
+    if (!Number.isInteger(k) || k < 1) throw new UsageError(`k must be a positive integer, got ${k}`);
+    const n = x.shape[0];
+    const perPass =
+      options.samplesPerPass ?? Math.max(1, Math.floor(IWAE_BUDGET / (n * this.decoderActivations)));
+    const encoded = tf.tidy(() => {
+      const y = this.labelInput(labels, 'importanceWeightedBound');
+      return [...this.encoderOutputs(x, y, false), ...(y ? [y] : [])];
+    });
+    const [mean, logVar, y] = encoded;
+    let total: Tensor | undefined; // [n] running log-sum-exp of the log weights
+    try {
+      for (let start = 0; start < k; start += perPass) {
+        const count = Math.min(perPass, k - start);
+        const previous = total;
+        total = tf.tidy(() => {
+          const passTotal = tf.logSumExp(this.logWeights(x, mean, logVar, y, start, count, seed), 0);
+          return previous ? tf.logSumExp(tf.stack([previous, passTotal]), 0) : passTotal;
+        });
+        previous?.dispose();
+      }
+      const sum = total!;
+      return tf.tidy(() => tf.sub(Math.log(k), sum));
+    } finally {
+      tf.dispose([...encoded, total]);
+    }
+  }
+
+  /** log p(x|z_i) + log p(z_i) - log q(z_i|x) for importance samples start .. start+count-1: [count, n]. */
+  private logWeights(
+    x: Tensor,
+    mean: Tensor,
+    logVar: Tensor,
+    y: Tensor | undefined,
+    start: number,
+    count: number,
+    seed: number,
+  ): Tensor {
+    const [n, latent] = mean.shape;
+    const eps = tf.stack(
+      Array.from({ length: count }, (_, j) =>
+        tf.randomNormal([n, latent], 0, 1, 'float32', sampleSeed(seed, start + j)),
+      ),
+    ); // [count, n, latent]
+    const z = this.sample(mean, logVar, eps); // [count, n, latent]
+    const { out, logSigma } = this.decoderOutputs(
+      tf.reshape(z, [count * n, latent]),
+      y ? tf.tile(y, [count, 1]) : undefined,
+      false,
+    );
+    const unflatten = (t: Tensor) => tf.reshape(t, [count, n, ...t.shape.slice(1)]);
+    const logPx = tf.neg(this.nll(x, unflatten(out), logSigma && unflatten(logSigma)));
+    // log N(z; 0, I) - log N(z; mean, e^logVar), with (z - mean)² / e^logVar = eps²; the 2π terms cancel.
+    const logPriorOverPosterior = tf.mul(
+      0.5,
+      tf.add(tf.sub(tf.sum(tf.square(eps), -1), tf.sum(tf.square(z), -1)), tf.sum(logVar, -1)),
+    );
+    return tf.add(logPx, logPriorOverPosterior);
+  }
+
+  /**
+   * Originals, reconstructions and decoded prior samples (rows: 3). A conditional model uses `labels` for the
+   * reconstructions, else the class that explains each image best; its prior samples cycle through the classes.
+   */
+  preview(x: Tensor, labels?: Tensor) {
+    if (this.context.sampleShape.length !== 3) return undefined;
+    return tf.tidy(() => {
+      const n = x.shape[0];
+      const given = this.conditional ? (labels ?? this.inferLabels(x)) : undefined;
+      const recon = this.reconstruct(x, given);
+      const cycle = this.conditional
+        ? tf.tensor1d(
+            Int32Array.from({ length: n }, (_, i) => i % this.numClasses),
+            'int32',
+          )
+        : undefined;
+      // The same prior draws every epoch, so successive previews show the decoder improving.
+      const samples = this.generate(this.samplePrior(n, this.seed), cycle);
+      return { images: tf.concat([x, recon, samples], 0), rows: 3, cols: n };
+    });
+  }
+
+  /** Per image, the class with the smallest negative ELBO at z = mean: int32 [n]. */
+  private inferLabels(x: Tensor): Tensor {
+    return tf.tidy(() => {
+      const n = x.shape[0];
+      const costs = Array.from({ length: this.numClasses }, (_, c) => {
+        const y = oneHot(tf.fill([n], c, 'int32'), this.numClasses);
+        const [mean, logVar] = this.encoderOutputs(x, y, false);
+        const { out, logSigma } = this.decoderOutputs(mean, y, false);
+        return tf.add(this.nll(x, out, logSigma), tf.sum(gaussianKl(mean, logVar), -1));
+      });
+      return tf.argMin(tf.stack(costs), 0);
+    });
+  }
+
+  trainableVariables(): tf.Variable[] {
+    const weights = [...this.networks.encoder.trainableWeights, ...this.networks.decoder.trainableWeights];
+    return weights.map((w) => w.read() as tf.Variable);
+  }
+
+  dispose(): void {
+    this.networks.encoder.dispose();
+    this.networks.decoder.dispose();
+  }
+}
+
+// --- Families ---
+
+export const vaeFamily: ModelFamily<typeof VaeConfig> = {
+  kind: 'vae',
+  description: 'variational autoencoder, dense (Bernoulli or Gaussian decoder; beta, KL warm-up, free bits)',
+  configSchema: VaeConfig,
+  build(config, context) {
+    const { encoder, decoder } = buildNetworks(config, context, denseBodies(config, context));
+    return new VaeModel(config, context, encoder, decoder);
+  },
+  restore(config, context, networks) {
+    return new VaeModel(config, context, networks.encoder, networks.decoder);
+  },
+};
+
+export const cvaeFamily: ModelFamily<typeof CvaeConfig> = {
+  kind: 'cvae',
+  description: 'conditional variational autoencoder, dense (class labels into encoder and decoder)',
+  configSchema: CvaeConfig,
+  build(config, context) {
+    const { encoder, decoder } = buildNetworks(config, context, denseBodies(config, context));
+    return new VaeModel(config, context, encoder, decoder);
+  },
+  restore(config, context, networks) {
+    return new VaeModel(config, context, networks.encoder, networks.decoder);
+  },
+};
+
+export const convVaeFamily: ModelFamily<typeof ConvVaeConfig> = {
+  kind: 'conv-vae',
+  description: 'convolutional variational autoencoder for images (conditional through an option)',
+  configSchema: ConvVaeConfig,
+  needsImages: true,
+  build(config, context) {
+    const { encoder, decoder } = buildNetworks(config, context, convBodies(config, context));
+    return new VaeModel(config, context, encoder, decoder);
+  },
+  restore(config, context, networks) {
+    return new VaeModel(config, context, networks.encoder, networks.decoder);
+  },
+};
+
+/** Every VAE kind, for the registry. */
+export const vaeFamilies: readonly ModelFamily[] = [vaeFamily, convVaeFamily, cvaeFamily];
