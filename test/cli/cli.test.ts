@@ -172,4 +172,80 @@ describe('latentlab CLI', () => {
     expect(result.testMse).toBeGreaterThan(0.02);
     expect(result.testMse).toBeLessThan(0.06);
   });
+
+  it('samples, interpolates, maps and evaluates a VAE, and a conditional VAE generates a chosen class', async () => {
+    await withTempDir(async (dir) => {
+      const run = join(dir, 'vae');
+      const vaeFlags = [
+        '--hidden',
+        '32',
+        '--latent',
+        '2',
+        '--limit',
+        '512',
+        '--batch-size',
+        '64',
+        '--epochs',
+        '2',
+      ];
+      const trained = await cli(['train', '--model', 'vae', ...vaeFlags, '--out', run]);
+      expect(trained.code, trained.stderr).toBe(0);
+      expect(trained.stdout).toContain('originals, reconstructions, prior samples');
+
+      const sample = await cli(['sample', run, '--n', '16', '--seed', '3', '--raw', join(dir, 's.npy')]);
+      expect(sample.code, sample.stderr).toBe(0);
+      const raw = await readMatrix(join(dir, 's.npy'));
+      expect([raw.rows, raw.cols]).toEqual([16, 784]);
+      expect(Math.min(...raw.data)).toBeGreaterThanOrEqual(0);
+      expect(existsSync(join(run, 'samples.png'))).toBe(true);
+
+      const interp = await cli([
+        'interpolate',
+        run,
+        '--from',
+        'seed:1',
+        '--to',
+        '7',
+        '--steps',
+        '6',
+        '--slerp',
+      ]);
+      expect(interp.code, interp.stderr).toBe(0);
+      expect(interp.stdout).toContain('6 steps (spherical)');
+
+      const map = await cli(['latent-map', run, '--size', '8', '--limit', '300']);
+      expect(map.code, map.stderr).toBe(0);
+      expect(existsSync(join(run, 'latent-manifold.png'))).toBe(true);
+      expect(existsSync(join(run, 'latent-scatter.png'))).toBe(true);
+
+      const evaluation = await cli(['evaluate', run, '--k', '20', '--limit', '100', '--json']);
+      expect(evaluation.code, evaluation.stderr).toBe(0);
+      const report = JSON.parse(evaluation.stdout);
+      expect(report.negElbo).toBeGreaterThan(50);
+      expect(report.iwae).toBeLessThan(report.negElbo);
+      expect(report.command).toContain('evaluate');
+
+      const typo = await cli(['train', '--model', 'dense-ae', '--beta', '4', '--out', join(dir, 'x')]);
+      expect(typo.code).toBe(2);
+      expect(typo.stderr).toContain('model.beta: "dense-ae" has no option "beta"');
+
+      const cvae = join(dir, 'cvae');
+      const cTrained = await cli(['train', '--model', 'cvae', ...vaeFlags, '--out', cvae]);
+      expect(cTrained.code, cTrained.stderr).toBe(0);
+      const cSample = await cli([
+        'sample',
+        cvae,
+        '--n',
+        '10',
+        '--class',
+        '3',
+        '--out',
+        join(dir, 'threes.png'),
+      ]);
+      expect(cSample.code, cSample.stderr).toBe(0);
+      const badClass = await cli(['sample', cvae, '--class', '12']);
+      expect(badClass.code).toBe(2);
+      expect(badClass.stderr).toContain('--class: expected a class between 0 and 9, got 12');
+    });
+  });
 });
