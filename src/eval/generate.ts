@@ -3,7 +3,10 @@ import { type Tensor, tf } from '../engine/tf.js';
 import { ConfigError } from '../errors.js';
 import type { Autoencoder, GenerativeModel } from '../models/family.js';
 
-/** Labels tensor [n] for conditional models (one class, or cycling through all classes). */
+/**
+ * Labels tensor [n] for conditional models: one class, or all classes in equal consecutive runs
+ * (so a grid with n / numClasses columns shows one class per row).
+ */
 export function classLabels(n: number, numClasses: number, classIndex?: number): Tensor {
   if (
     classIndex !== undefined &&
@@ -14,7 +17,10 @@ export function classLabels(n: number, numClasses: number, classIndex?: number):
     });
   }
   return tf.tensor1d(
-    Int32Array.from({ length: n }, (_, i) => classIndex ?? i % numClasses),
+    Int32Array.from(
+      { length: n },
+      (_, i) => classIndex ?? Math.min(numClasses - 1, Math.floor(i / Math.ceil(n / numClasses))),
+    ),
     'int32',
   );
 }

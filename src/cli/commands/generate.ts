@@ -67,7 +67,7 @@ export function sampleCommand(): Command {
         const images = samplePrior(model, flags.n, flags.seed, flags.class);
         const cols =
           model.conditional && flags.class === undefined
-            ? (model.context.numClasses ?? 10)
+            ? Math.ceil(flags.n / (model.context.numClasses ?? 10))
             : Math.ceil(Math.sqrt(flags.n));
         const out = flags.out ?? join(run, 'samples.png');
         if (model.context.sampleShape.length === 3)
