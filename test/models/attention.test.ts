@@ -333,12 +333,13 @@ describe('attention-ae', () => {
     const first = model.evaluate({ x, step: 0 });
     const before = first.loss.dataSync()[0];
     tf.dispose(Object.values(first));
-    for (let step = 0; step < 60; step++)
+    // Typically below 0.3x after 20 steps; 25 keeps the file fast on a busy machine.
+    for (let step = 0; step < 25; step++)
       tf.dispose(Object.values(model.trainStep({ x, step }, { autoencoder: optimizer })));
     const last = model.evaluate({ x, step: 0 });
     const after = last.loss.dataSync()[0];
     tf.dispose(Object.values(last));
-    expect(after).toBeLessThan(before * 0.7);
+    expect(after).toBeLessThan(before * 0.5);
     tf.dispose(x);
     optimizer.dispose();
     model.dispose();
