@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Reproduces the figures in docs/results.md on Fashion-MNIST (needs the dataset: apt-get install -y
+# dataset-fashion-mnist, or network access for the checked download). Runs land in ${RUNS:-runs/results}.
+# Usage: scripts/reproduce-results.sh [autoencoders|vae|all]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-runs/results}
+LL="node bin/latentlab.js"
+what=${1:-all}
+
+if [[ $what == autoencoders || $what == all ]]; then
+  $LL pca --data fashion-mnist --components 32
+  $LL train --data fashion-mnist --model dense-ae --hidden 512,256 --latent 32 --epochs 20 --batch-size 128 --lr 1e-3 --out "$RUNS/dense-ae"
+  $LL train --data fashion-mnist --model conv-ae --filters 32,64 --latent 32 --epochs 20 --batch-size 128 --lr 1e-3 --out "$RUNS/conv-ae"
+fi
+
+if [[ $what == vae || $what == all ]]; then
+  $LL train --data fashion-mnist --model vae --hidden 512,256 --latent 32 --epochs 20 --batch-size 128 --out "$RUNS/vae-32"
+  $LL evaluate "$RUNS/vae-32" --k 100
+  $LL sample "$RUNS/vae-32" --n 64 --seed 1
+  $LL interpolate "$RUNS/vae-32" --from 0 --to 1 --steps 10 --slerp
+  $LL train --data fashion-mnist --model vae --hidden 512,256 --latent 2 --epochs 20 --batch-size 128 --out "$RUNS/vae-2"
+  $LL latent-map "$RUNS/vae-2" --size 20 --range 3
+  $LL train --data fashion-mnist --model cvae --hidden 512,256 --latent 32 --epochs 20 --batch-size 128 --out "$RUNS/cvae-32"
+  $LL sample "$RUNS/cvae-32" --n 100 --seed 1
+fi
