@@ -1,7 +1,8 @@
-// wasm speed on 1 thread vs 2 (or LATENTLAB_THREADS_CHECK="1,2,4"): matmul GFLOP/s and autoencoder
-// training samples/s, each thread count in its own process (the pool is fixed per process). Also checks
-// that the thread counts give the same numbers. Run: npx tsx scripts/threads-check.ts
+// wasm speed on 1 thread vs 2 (or LATENTLAB_THREADS_CHECK="1,2,4"): matmul GFLOP/s (and cores kept busy)
+// and autoencoder training samples/s, each thread count in its own process (the pool is fixed per process).
+// Also checks that the thread counts give the same losses. Run: npx tsx scripts/threads-check.ts
 import { execFile } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { selectBackend } from '../src/engine/backend.js';
@@ -15,6 +16,8 @@ interface Measurement {
   line: string;
   threads: number;
   gflops: number;
+  /** CPU time over wall time during the matmul loop: how many cores the process kept busy. */
+  busy: number;
   dense: number;
   conv: number;
   /** Reconstruction after a few fixed steps, for the same-numbers check. */
@@ -35,12 +38,16 @@ function rate(step: () => void, warmup = 3): number {
   return runs / (elapsed / 1000);
 }
 
-function matmulGflops(): number {
+function matmulGflops(): { gflops: number; busy: number } {
   const a = tf.randomUniform([256, 784], 0, 1, 'float32', 1);
   const b = tf.randomUniform([784, 256], -0.08, 0.08, 'float32', 2);
+  const cpu = process.cpuUsage();
+  const wall = performance.now();
   const perSecond = rate(() => tf.matMul(a, b).dispose());
+  const used = process.cpuUsage(cpu);
+  const busy = (used.user + used.system) / 1000 / (performance.now() - wall);
   tf.dispose([a, b]);
-  return (2 * 256 * 784 * 256 * perSecond) / 1e9;
+  return { gflops: (2 * 256 * 784 * 256 * perSecond) / 1e9, busy };
 }
 
 /** Samples/s of Adam training steps on a fixed batch, and the loss after the warm-up steps. */
@@ -66,13 +73,14 @@ function trainRate(raw: unknown, batchSize: number): { samples: number; loss: nu
 async function child(): Promise<void> {
   let line = '';
   const info = await selectBackend({ backend: 'wasm', log: (l) => (line = l) });
-  const gflops = matmulGflops();
+  const { gflops, busy } = matmulGflops();
   const dense = trainRate({ kind: 'dense-ae', hidden: [256], latent: 64 }, 256);
   const conv = trainRate({ kind: 'conv-ae', filters: [32, 64], latent: 32 }, 128);
   const result: Measurement = {
     line,
     threads: info.threads ?? 1,
     gflops,
+    busy,
     dense: dense.samples,
     conv: conv.samples,
     checksum: [dense.loss, conv.loss],
@@ -103,6 +111,7 @@ async function parent(): Promise<void> {
           ? {
               ...m,
               gflops: Math.max(prev.gflops, m.gflops),
+              busy: Math.max(prev.busy, m.busy),
               dense: Math.max(prev.dense, m.dense),
               conv: Math.max(prev.conv, m.conv),
             }
@@ -111,18 +120,21 @@ async function parent(): Promise<void> {
     }
   }
   const base = best.get(counts[0])!;
-  console.log(`best of ${ROUNDS} alternating runs per thread count`);
   console.log(
-    `${'threads'.padEnd(8)} ${'matmul 256x784@784x256'.padStart(24)} ${'dense-ae b256'.padStart(20)} ` +
-      `${'conv-ae b128'.padStart(20)}`,
+    `best of ${ROUNDS} alternating runs per thread count; ${availableParallelism()} cores, ` +
+      `load average ${loadavg()[0].toFixed(1)} (other processes depress multi-thread figures)`,
+  );
+  console.log(
+    `${'threads'.padEnd(8)} ${'matmul 256x784@784x256'.padStart(24)} ${'busy'.padStart(5)} ` +
+      `${'dense-ae b256'.padStart(26)} ${'conv-ae b128'.padStart(26)}`,
   );
   for (const threads of counts) {
     const m = best.get(threads)!;
-    const cell = (value: number, unit: string, ref: number) =>
-      `${value.toFixed(1)} ${unit} (x${(value / ref).toFixed(2)})`.padStart(20);
+    const cell = (value: number, unit: string, ref: number, width: number) =>
+      `${value.toFixed(1)} ${unit} (x${(value / ref).toFixed(2)})`.padStart(width);
     console.log(
-      `${String(m.threads).padEnd(8)} ${cell(m.gflops, 'GFLOP/s', base.gflops).padStart(24)} ` +
-        `${cell(m.dense, 'samples/s', base.dense)} ${cell(m.conv, 'samples/s', base.conv)}   ${m.line}`,
+      `${String(m.threads).padEnd(8)} ${cell(m.gflops, 'GFLOP/s', base.gflops, 24)} ${m.busy.toFixed(2).padStart(5)} ` +
+        `${cell(m.dense, 'samples/s', base.dense, 26)} ${cell(m.conv, 'samples/s', base.conv, 26)}   ${m.line}`,
     );
   }
   for (const threads of counts.slice(1)) {

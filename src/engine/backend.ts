@@ -1,4 +1,4 @@
-// Backend selection: tfjs-node when installed, else wasm (SIMD) with our kernel fixes, else cpu.
+// Backend selection: tfjs-node when installed, else wasm (SIMD, multi-threaded) with our kernel fixes, else cpu.
 // Only this module changes the global backend.
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { BackendError } from '../errors.js';
 import { registerWasmKernelFixes } from './kernels/index.js';
 import { tf } from './tf.js';
+import { configureWasmThreads, requestedThreads, takeWasmThreadsNotice, wasmThreadCount } from './threads.js';
 
 export const BackendName = z.enum(['auto', 'tensorflow', 'wasm', 'cpu']);
 export type BackendName = z.infer<typeof BackendName>;
@@ -15,7 +16,8 @@ export interface BackendInfo {
   /** Why this one: requested, or the first that loaded. */
   reason: string;
   simd?: boolean;
-  threads?: boolean;
+  /** Threads the wasm backend computes with (1: single-threaded). */
+  threads?: number;
   kernelFixes: boolean;
 }
 
@@ -24,7 +26,9 @@ export interface SelectBackendOptions {
   backend?: BackendName;
   /** Register latentlab's wasm kernel fixes (default true; benchmarks turn them off to compare). */
   kernelFixes?: boolean;
-  /** Called once with a one-line description of the chosen backend. */
+  /** wasm threads; overrides LATENTLAB_THREADS, default: the cores Node reports (capped at 8). */
+  threads?: number;
+  /** Called once with a one-line description of the chosen backend (after a notice if threads failed). */
   log?: (line: string) => void;
 }
 
@@ -42,7 +46,9 @@ async function tryTfjsNode(): Promise<boolean> {
   }
 }
 
-async function tryBackend(name: 'wasm' | 'cpu'): Promise<boolean> {
+async function tryBackend(name: 'wasm' | 'cpu', options: SelectBackendOptions): Promise<boolean> {
+  // Before the wasm backend starts: it is created once per process, with its thread pool.
+  if (name === 'wasm') configureWasmThreads(requestedThreads(options.threads));
   try {
     return await tf.setBackend(name);
   } catch {
@@ -76,33 +82,37 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     }
     name = 'tensorflow';
   } else if (requested === 'wasm' || requested === 'cpu') {
-    if (!(await tryBackend(requested))) throw new BackendError(`backend "${requested}" failed to initialise`);
+    if (!(await tryBackend(requested, options)))
+      throw new BackendError(`backend "${requested}" failed to initialise`);
     name = requested;
   } else {
     reason = 'auto';
     if (await tryTfjsNode()) name = 'tensorflow';
-    else if (await tryBackend('wasm')) name = 'wasm';
-    else if (await tryBackend('cpu')) name = 'cpu';
+    else if (await tryBackend('wasm', options)) name = 'wasm';
+    else if (await tryBackend('cpu', options)) name = 'cpu';
     else
       throw new BackendError('no TensorFlow.js backend could be initialised (tried tensorflow, wasm, cpu)');
   }
   await tf.ready();
   // Production mode: no debug checks, and no console banner suggesting tfjs-node on every cpu start.
   tf.enableProdMode();
+  const simd = name === 'wasm' ? await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT') : undefined;
   const info: BackendInfo = {
     name,
     reason,
     kernelFixes: kernelFixes && name === 'wasm',
     ...(name === 'wasm'
       ? {
-          simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
-          threads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
+          simd: simd === true,
+          threads: wasmThreadCount() ?? 1,
         }
       : {}),
   };
   current = info;
   if (!announced && options.log) {
     announced = true;
+    const notice = takeWasmThreadsNotice();
+    if (notice) options.log(notice);
     options.log(describeBackend(info));
   }
   return info;
@@ -111,7 +121,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
 export function describeBackend(info: BackendInfo): string {
   const extras: string[] = [];
   if (info.simd !== undefined) extras.push(info.simd ? 'SIMD' : 'no SIMD');
-  if (info.threads !== undefined) extras.push(info.threads ? 'threads' : 'single thread');
+  if (info.threads !== undefined) extras.push(info.threads > 1 ? `${info.threads} threads` : 'single thread');
   if (info.name === 'wasm') extras.push(info.kernelFixes ? 'latentlab kernel fixes' : 'stock kernels');
   return `backend: ${info.name}${extras.length ? ` (${extras.join(', ')})` : ''} [${info.reason}]`;
 }

@@ -1,4 +1,5 @@
 // Backend selection: auto picks wasm here (no tfjs-node), flags and LATENTLAB_BACKEND override, bad names fail clearly.
+import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeBackend, selectBackend } from '../../src/engine/backend.js';
 import { tf } from '../../src/engine/tf.js';
@@ -17,7 +18,10 @@ describe('selectBackend', () => {
     expect(info.kernelFixes).toBe(true);
     expect(tf.getBackend()).toBe('wasm');
     await selectBackend({ log: (l) => lines.push(l) });
-    expect(lines).toEqual(['backend: wasm (SIMD, single thread, latentlab kernel fixes) [auto]']);
+    // Threads default to the cores Node reports, capped at 8 (2 on the dev machine: '2 threads').
+    const cores = Math.min(availableParallelism(), 8);
+    const threads = cores > 1 ? `${cores} threads` : 'single thread';
+    expect(lines).toEqual([`backend: wasm (SIMD, ${threads}, latentlab kernel fixes) [auto]`]);
   });
 
   it('follows LATENTLAB_BACKEND, and the flag wins over it', async () => {
