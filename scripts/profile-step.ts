@@ -31,9 +31,12 @@ for (const k of profile.kernels) {
 }
 const byName = new Map<string, number>();
 for (const [key, t] of totals) byName.set(key.split(' ')[0], (byName.get(key.split(' ')[0]) ?? 0) + t.ms);
-console.log(`${kind} batch ${batchSize}: ${(wall / steps).toFixed(1)} ms/step under the profiler, ${(batchSize * steps / (wall / 1000)).toFixed(0)} samples/s`);
+console.log(
+  `${kind} batch ${batchSize}: ${(wall / steps).toFixed(1)} ms/step under the profiler, ${((batchSize * steps) / (wall / 1000)).toFixed(0)} samples/s`,
+);
 console.log('by kernel:');
-for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${name.padEnd(24)} ${(ms / steps).toFixed(2)} ms/step`);
+for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 12))
+  console.log(`  ${name.padEnd(24)} ${(ms / steps).toFixed(2)} ms/step`);
 console.log('by kernel and shape:');
 for (const [key, t] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
   console.log(`  ${(t.ms / steps).toFixed(2).padStart(7)} ms/step  ${key}`);

@@ -1,0 +1,133 @@
+// Trains the domain classifiers the sample-quality metrics use, as ordinary latentlab runs, and ships
+// their saved models in classifiers/<name>/. Usage: npx tsx scripts/train-classifiers.ts [mnist|fashion-mnist|all]
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { selectBackend } from '../src/engine/backend.js';
+import type { RunConfigInput } from '../src/train/config.js';
+import { trainRun } from '../src/train/run.js';
+
+type Name = 'mnist' | 'fashion-mnist';
+
+// mnist has only 7,200 training images, so the wider net and more epochs; fashion-mnist has 54,000,
+// so a narrower net keeps it to minutes on a shared CPU.
+const CONFIGS: Record<Name, RunConfigInput> = {
+  mnist: {
+    model: {
+      kind: 'classifier',
+      architecture: 'cnn',
+      filters: [32, 64],
+      features: 128,
+      convDropout: 0.25,
+      dropout: 0.5,
+    },
+    data: { source: 'mnist' },
+    train: { epochs: 20, batchSize: 64, schedule: { type: 'cosine', minLearningRate: 0 }, previewCount: 0 },
+    seed: 1,
+  },
+  'fashion-mnist': {
+    model: {
+      kind: 'classifier',
+      architecture: 'cnn',
+      filters: [16, 32],
+      features: 128,
+      convDropout: 0.1,
+      dropout: 0.3,
+    },
+    data: { source: 'fashion-mnist' },
+    train: { epochs: 12, batchSize: 128, schedule: { type: 'cosine', minLearningRate: 0 }, previewCount: 0 },
+    seed: 1,
+  },
+};
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const shipDir = join(root, 'classifiers');
+const indexPath = join(shipDir, 'classifiers.json');
+
+interface Entry {
+  testAccuracy: number;
+  testLoss: number;
+  testSamples: number;
+  trainSamples: number;
+  epochs: number;
+  config: RunConfigInput;
+  command: string;
+  date: string;
+}
+
+async function readIndex(): Promise<Record<string, Entry>> {
+  try {
+    return JSON.parse(await readFile(indexPath, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+function readme(index: Record<string, Entry>): string {
+  const rows = Object.entries(index).map(
+    ([name, e]) =>
+      `| ${name} | ${(e.testAccuracy * 100).toFixed(2)}% | ${e.testSamples} | ${e.trainSamples} | ${e.epochs} | ${e.date} |`,
+  );
+  return [
+    '# Domain classifiers',
+    '',
+    'Saved latentlab models (kind `classifier`) whose 128-wide `features` layer is the feature space of',
+    "latentlab's sample-quality metrics (FD, KID, precision/recall, class coverage). Load one with",
+    "`loadDomainClassifier('mnist' | 'fashion-mnist')`. Trained by",
+    '`npx tsx scripts/train-classifiers.ts all`; details per classifier in `classifiers.json`.',
+    '',
+    '| data | test accuracy | test images | train images | epochs | date |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+    'mnist is the embedded 10,000-digit set (2,000 held out as test with seed 1); fashion-mnist uses its',
+    'own 10,000-image test set. Scores computed with these classifiers are comparable only with',
+    'scores from the same classifier: call them e.g. "FD (latentlab fashion-mnist classifier)", not FID.',
+    '',
+  ].join('\n');
+}
+
+async function trainOne(name: Name): Promise<void> {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const runDir = join(root, 'runs', `classifier-${name}-${stamp}`);
+  console.log(`${name}: training into ${runDir}`);
+  const result = await trainRun(CONFIGS[name], runDir, {
+    callbacks: {
+      onEpochEnd: (r) =>
+        console.log(
+          `  epoch ${r.epoch}: train acc ${r.train.accuracy.toFixed(4)}, validation acc ${r.validation.accuracy?.toFixed(4)}, ${r.seconds.toFixed(0)} s`,
+        ),
+    },
+  });
+  const test = result.test ?? {};
+  console.log(
+    `${name}: test accuracy ${(test.accuracy * 100).toFixed(2)}% on ${result.splits.test.size} images`,
+  );
+  const target = join(shipDir, name);
+  await rm(target, { recursive: true, force: true });
+  await mkdir(shipDir, { recursive: true });
+  await cp(join(runDir, 'model'), target, { recursive: true });
+  const index = await readIndex();
+  index[name] = {
+    testAccuracy: test.accuracy,
+    testLoss: test.loss,
+    testSamples: result.splits.test.size,
+    trainSamples: result.splits.train.size,
+    epochs: result.epochs,
+    config: result.config,
+    command: `npx tsx scripts/train-classifiers.ts ${name}`,
+    date: new Date().toISOString().slice(0, 10),
+  };
+  await writeFile(indexPath, `${JSON.stringify(index, null, 2)}\n`);
+  await writeFile(join(shipDir, 'README.md'), readme(index));
+  result.model.dispose();
+}
+
+const which = process.argv[2] ?? 'all';
+const names: Name[] = which === 'all' ? ['mnist', 'fashion-mnist'] : [which as Name];
+if (!names.every((n) => n in CONFIGS)) {
+  console.error('usage: npx tsx scripts/train-classifiers.ts [mnist|fashion-mnist|all]');
+  process.exit(2);
+}
+await selectBackend({ log: (line) => console.log(line) });
+for (const name of names) await trainOne(name);
