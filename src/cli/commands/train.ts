@@ -180,7 +180,10 @@ export function trainCommand(): Command {
       parseIntList('--hidden'),
     )
     .option('--filters <channels>', 'conv channels per stride-2 stage, e.g. 32,64', parseIntList('--filters'))
-    .option('--activation <name>', 'relu | leakyRelu | elu | selu | tanh | sigmoid | linear (attention-ae also gelu)')
+    .option(
+      '--activation <name>',
+      'relu | leakyRelu | elu | selu | tanh | sigmoid | linear (attention-ae also gelu)',
+    )
     .option('--loss <name>', 'reconstruction loss: mse | bce')
     .option('--noise <type[:level]>', 'denoising: gaussian | masking | salt-and-pepper, e.g. gaussian:0.3')
     .option(
