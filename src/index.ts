@@ -3,10 +3,14 @@
 export * from './data/dataset.js';
 export { listLocalDatasets, loadData } from './data/load.js';
 export * from './data/spec.js';
+export { loadToy, sampleToy, TOY_MIXTURES, TOY_NAMES, type ToyName } from './data/sources/toy2d.js';
 export * from './engine/index.js';
 export * from './errors.js';
 export * from './eval/codes.js';
+export * from './eval/domain-classifier.js';
+export * from './eval/metrics.js';
 export * from './eval/pca.js';
+export * from './eval/toy2d.js';
 export { encodeMatrix, type Matrix, MatrixFormat, readMatrix } from './io/arrays.js';
 export {
   loadModel,
@@ -19,9 +23,11 @@ export {
 export { encodeImageGrid, writeImageGrid } from './io/png.js';
 export * from './models/attention-autoencoder.js';
 export * from './models/autoencoder-base.js';
+export { ClassifierConfig, ClassifierModel, classifierFamily } from './models/classifier.js';
 export { ConvAutoencoderConfig, convAutoencoderFamily } from './models/conv-autoencoder.js';
 export { DenseAutoencoderConfig, denseAutoencoderFamily } from './models/dense-autoencoder.js';
 export * from './models/family.js';
+export * from './models/gan/model.js';
 export * from './models/registry.js';
 export * from './models/vae/model.js';
 export { type EpochRecord, readCheckpoint } from './train/checkpoint.js';

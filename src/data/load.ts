@@ -13,6 +13,7 @@ import {
 import { loadIdx } from './sources/idx.js';
 import { loadImages } from './sources/images.js';
 import { loadMnist, mnistPackageDir } from './sources/mnist.js';
+import { loadToy } from './sources/toy2d.js';
 import type { DataSpec } from './spec.js';
 
 type Loaders = { [K in DataSpec['source']]: (spec: Extract<DataSpec, { source: K }>) => Promise<RawData> };
@@ -23,6 +24,7 @@ const LOADERS: Loaders = {
   idx: (spec) => loadIdx(spec),
   csv: (spec) => loadCsv(spec),
   images: (spec) => loadImages(spec),
+  toy: (spec) => loadToy(spec),
 };
 
 export interface LoadOptions {

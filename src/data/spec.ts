@@ -25,6 +25,13 @@ export const DataSpec = z.discriminatedUnion('source', [
     width: z.number().int().positive().default(28),
     channels: z.union([z.literal(1), z.literal(3)]).default(1),
   }),
+  z.object({
+    source: z.literal('toy'),
+    /** 2-D toy distribution (src/data/sources/toy2d.ts). */
+    name: z.enum(['ring8', 'grid25', 'moons', 'spiral']),
+    /** Training samples (a test part of a fifth of that is drawn beside them). */
+    size: z.number().int().positive().optional(),
+  }),
 ]);
 export type DataSpec = z.infer<typeof DataSpec>;
 export type DataSpecInput = z.input<typeof DataSpec>;
@@ -36,7 +43,7 @@ export interface DataSpecOptions {
   channels?: 1 | 3;
 }
 
-/** `mnist`, `fashion-mnist`, `idx:PATH`, `csv:PATH`, `images:DIR` → a validated spec. */
+/** `mnist`, `fashion-mnist`, `idx:PATH`, `csv:PATH`, `images:DIR`, `toy:NAME` → a validated spec. */
 export function parseDataSpec(text: string, options: DataSpecOptions = {}): DataSpec {
   const colon = text.indexOf(':');
   const kind = colon < 0 ? text : text.slice(0, colon);
@@ -66,9 +73,17 @@ export function parseDataSpec(text: string, options: DataSpecOptions = {}): Data
         width: options.imageSize,
         channels: options.channels,
       });
+    case 'toy': {
+      const parsed = DataSpec.safeParse({ source: 'toy', name: rest });
+      if (!parsed.success)
+        throw new UsageError(`data spec "${text}": expected toy:ring8, toy:grid25, toy:moons or toy:spiral`, {
+          path: '--data',
+        });
+      return parsed.data;
+    }
     default:
       throw new UsageError(
-        `unknown data source "${kind}": expected mnist, fashion-mnist, idx:PATH, csv:PATH or images:DIR`,
+        `unknown data source "${kind}": expected mnist, fashion-mnist, idx:PATH, csv:PATH, images:DIR or toy:NAME`,
         { path: '--data' },
       );
   }
@@ -85,5 +100,7 @@ export function formatDataSpec(spec: DataSpec): string {
       return `csv:${spec.path}`;
     case 'images':
       return `images:${spec.dir}`;
+    case 'toy':
+      return `toy:${spec.name}`;
   }
 }

@@ -2,9 +2,11 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { attentionAutoencoderFamily } from './attention-autoencoder.js';
+import { classifierFamily } from './classifier.js';
 import { convAutoencoderFamily } from './conv-autoencoder.js';
 import { denseAutoencoderFamily } from './dense-autoencoder.js';
 import type { ModelFamily } from './family.js';
+import { ganFamily } from './gan/model.js';
 import { vaeFamilies } from './vae/model.js';
 
 const families = new Map<string, ModelFamily>();
@@ -63,3 +65,5 @@ registerFamily(denseAutoencoderFamily);
 registerFamily(convAutoencoderFamily);
 registerFamily(attentionAutoencoderFamily);
 for (const family of vaeFamilies) registerFamily(family);
+registerFamily(classifierFamily);
+registerFamily(ganFamily);

@@ -1,0 +1,240 @@
+// GAN networks as functional layers models (so conditional ones with two inputs still load with a stock
+// tf.loadLayersModel): MLP generator/discriminator for any sample shape, DCGAN ones for images.
+import { type Tensor, tfl } from '../../engine/tf.js';
+import { ConfigError } from '../../errors.js';
+import { activationLayer, seededInit } from '../autoencoder-base.js';
+import type { BuildContext } from '../family.js';
+
+type Symbolic = tfl.SymbolicTensor;
+
+export interface NetworkSpec {
+  architecture: 'mlp' | 'dcgan';
+  latent: number;
+  /** MLP hidden widths: generator from the noise side, discriminator from the input side. */
+  generatorHidden: number[];
+  discriminatorHidden: number[];
+  /** DCGAN channels: generator widest first (each stage doubles height and width), discriminator input side first. */
+  generatorFilters: number[];
+  discriminatorFilters: number[];
+  kernelSize: number;
+  /** Activation of the generator's output; sigmoid gives data in [0, 1], linear any real values. */
+  outputActivation: 'sigmoid' | 'linear';
+  /** Classes whose one-hot rows feed the generator (0: unconditional). */
+  generatorClasses: number;
+  /** Classes whose one-hot rows feed the discriminator (0: it sees no labels). */
+  discriminatorClasses: number;
+  /** Classes of the auxiliary classifier head (AC-GAN; 0: none). The discriminator then has two outputs. */
+  auxiliaryClasses: number;
+}
+
+/** Leaky ReLU slope of every discriminator (DCGAN's 0.2). */
+export const LEAK = 0.2;
+
+function chain(layers: tfl.layers.Layer[], input: Symbolic): Symbolic {
+  return layers.reduce((h, layer) => layer.apply(h) as Symbolic, input);
+}
+
+/** Layer-seed counter: the generator and discriminator draw from disjoint seed ranges. */
+function seeds(context: BuildContext, offset: number) {
+  let layer = offset;
+  return () => seededInit(context, layer++);
+}
+
+function concat(inputs: Symbolic[], name: string): Symbolic {
+  return tfl.layers.concatenate({ name }).apply(inputs) as Symbolic;
+}
+
+/** [height, width] of the DCGAN generator's first feature map: the image shrunk by 2^stages. */
+function innerSize(spec: NetworkSpec, context: BuildContext): [number, number] {
+  if (context.sampleShape.length !== 3) {
+    throw new ConfigError(
+      `architecture "dcgan" needs image samples [height, width, channels], got shape [${context.sampleShape}]`,
+      { path: 'model.architecture' },
+    );
+  }
+  const [height, width] = context.sampleShape;
+  const factor = 2 ** spec.generatorFilters.length;
+  if (height % factor !== 0 || width % factor !== 0) {
+    throw new ConfigError(
+      `${spec.generatorFilters.length} generator stages need height and width divisible by ${factor}, got ${height}x${width}`,
+      { path: 'model.generatorFilters' },
+    );
+  }
+  return [height / factor, width / factor];
+}
+
+/**
+ * Generator: noise [n, latent] (+ one-hot labels [n, classes]) → samples [n, ...sampleShape].
+ * MLP: dense ReLU layers → dense → output activation → reshape. DCGAN (Radford et al. 2016): dense → batch
+ * norm → ReLU → reshape to [h/2^k, w/2^k, filters[0]], then stride-2 transposed convolutions with batch norm and
+ * ReLU, the last one to the image's channels with the output activation.
+ */
+export function buildGenerator(
+  spec: NetworkSpec,
+  context: BuildContext,
+  name = 'generator',
+): tfl.LayersModel {
+  const init = seeds(context, 0);
+  const { sampleShape } = context;
+  const z = tfl.input({ shape: [spec.latent], name: 'generator_noise' });
+  const labels = spec.generatorClasses
+    ? tfl.input({ shape: [spec.generatorClasses], name: 'generator_labels' })
+    : undefined;
+  let h = labels ? concat([z, labels], 'generator_concat') : z;
+  if (spec.architecture === 'mlp') {
+    spec.generatorHidden.forEach((units, i) => {
+      const dense = tfl.layers.dense({
+        units,
+        activation: 'relu',
+        kernelInitializer: init(),
+        name: `generator_dense_${i + 1}`,
+      });
+      h = chain([dense], h);
+    });
+    const size = sampleShape.reduce((a, b) => a * b, 1);
+    h = chain([tfl.layers.dense({ units: size, kernelInitializer: init(), name: 'generator_output' })], h);
+    if (spec.outputActivation !== 'linear')
+      h = chain([activationLayer(spec.outputActivation, 'generator_output_act')], h);
+    h = chain([tfl.layers.reshape({ targetShape: sampleShape, name: 'generator_reshape' })], h);
+  } else {
+    const [height, width] = innerSize(spec, context);
+    const channels = sampleShape[2];
+    const first = spec.generatorFilters[0];
+    // Biases are dropped before batch norm: its shift makes them redundant.
+    h = chain(
+      [
+        tfl.layers.dense({
+          units: height * width * first,
+          useBias: false,
+          kernelInitializer: init(),
+          name: 'generator_dense',
+        }),
+        tfl.layers.batchNormalization({ name: 'generator_dense_bn' }),
+        tfl.layers.reLU({ name: 'generator_dense_relu' }),
+        tfl.layers.reshape({ targetShape: [height, width, first], name: 'generator_reshape' }),
+      ],
+      h,
+    );
+    spec.generatorFilters.slice(1).forEach((filters, i) => {
+      h = chain(
+        [
+          tfl.layers.conv2dTranspose({
+            filters,
+            kernelSize: spec.kernelSize,
+            strides: 2,
+            padding: 'same',
+            useBias: false,
+            kernelInitializer: init(),
+            name: `generator_deconv_${i + 1}`,
+          }),
+          tfl.layers.batchNormalization({ name: `generator_bn_${i + 1}` }),
+          tfl.layers.reLU({ name: `generator_relu_${i + 1}` }),
+        ],
+        h,
+      );
+    });
+    h = chain(
+      [
+        tfl.layers.conv2dTranspose({
+          filters: channels,
+          kernelSize: spec.kernelSize,
+          strides: 2,
+          padding: 'same',
+          kernelInitializer: init(),
+          name: 'generator_output',
+        }),
+      ],
+      h,
+    );
+    if (spec.outputActivation !== 'linear')
+      h = chain([activationLayer(spec.outputActivation, 'generator_output_act')], h);
+  }
+  return tfl.model({ name, inputs: labels ? [z, labels] : z, outputs: h });
+}
+
+/**
+ * Discriminator: samples [n, ...sampleShape] (+ one-hot labels) → a logit/critic value [n, 1], and with an
+ * auxiliary classifier also class logits [n, classes]. MLP: flatten → dense leaky-ReLU layers. DCGAN: stride-2
+ * convolutions with leaky ReLU (no batch norm, which would break the per-sample gradient penalty of WGAN-GP)
+ * → flatten. Labels join the features just before the dense head.
+ */
+export function buildDiscriminator(spec: NetworkSpec, context: BuildContext): tfl.LayersModel {
+  const init = seeds(context, 1000);
+  const x = tfl.input({ shape: context.sampleShape, name: 'discriminator_input' });
+  const labels = spec.discriminatorClasses
+    ? tfl.input({ shape: [spec.discriminatorClasses], name: 'discriminator_labels' })
+    : undefined;
+  let h: Symbolic;
+  if (spec.architecture === 'mlp') {
+    // Flatten wants rank 3 or more; a [n, features] input is flat already.
+    h =
+      context.sampleShape.length > 1 ? chain([tfl.layers.flatten({ name: 'discriminator_flatten' })], x) : x;
+    if (labels) h = concat([h, labels], 'discriminator_concat');
+    spec.discriminatorHidden.forEach((units, i) => {
+      h = chain(
+        [
+          tfl.layers.dense({ units, kernelInitializer: init(), name: `discriminator_dense_${i + 1}` }),
+          tfl.layers.leakyReLU({ alpha: LEAK, name: `discriminator_act_${i + 1}` }),
+        ],
+        h,
+      );
+    });
+  } else {
+    innerSize(spec, context);
+    h = x;
+    spec.discriminatorFilters.forEach((filters, i) => {
+      h = chain(
+        [
+          tfl.layers.conv2d({
+            filters,
+            kernelSize: spec.kernelSize,
+            strides: 2,
+            padding: 'same',
+            kernelInitializer: init(),
+            name: `discriminator_conv_${i + 1}`,
+          }),
+          tfl.layers.leakyReLU({ alpha: LEAK, name: `discriminator_act_${i + 1}` }),
+        ],
+        h,
+      );
+    });
+    h = chain([tfl.layers.flatten({ name: 'discriminator_flatten' })], h);
+    if (labels) h = concat([h, labels], 'discriminator_concat');
+  }
+  const logit = chain(
+    [tfl.layers.dense({ units: 1, kernelInitializer: init(), name: 'discriminator_logit' })],
+    h,
+  );
+  const outputs = [logit];
+  if (spec.auxiliaryClasses) {
+    const classes = tfl.layers.dense({
+      units: spec.auxiliaryClasses,
+      kernelInitializer: init(),
+      name: 'discriminator_classes',
+    });
+    outputs.push(chain([classes], h));
+  }
+  return tfl.model({
+    name: 'discriminator',
+    inputs: labels ? [x, labels] : x,
+    outputs: outputs.length === 1 ? logit : outputs,
+  });
+}
+
+/** Discriminator outputs as { logit [n, 1], classes? [n, classes] }. */
+export function discriminate(
+  network: tfl.LayersModel,
+  x: Tensor,
+  labels: Tensor | undefined,
+  training: boolean,
+): { logit: Tensor; classes?: Tensor } {
+  const out = network.apply(labels ? [x, labels] : x, { training });
+  if (Array.isArray(out)) return { logit: out[0] as Tensor, classes: out[1] as Tensor };
+  return { logit: out as Tensor };
+}
+
+/** Copy every weight (batch-norm statistics included) of `from` into `to`; same architecture. */
+export function copyWeights(from: tfl.LayersModel, to: tfl.LayersModel): void {
+  // getWeights() hands out the live variables, so nothing here may be disposed.
+  to.setWeights(from.getWeights());
+}
