@@ -35,6 +35,10 @@ export interface TrainableModel<C = unknown> {
   readonly networks: Record<string, tfl.LayersModel>;
   /** Names of the optimisers a step needs (one Adam each, created by the trainer). */
   readonly optimizerNames: readonly string[];
+  /** Per-optimiser Adam settings that override the run's `train.optimizer` (e.g. a GAN's two learning rates). */
+  readonly optimizerSettings?: Readonly<
+    Record<string, { learningRate?: number; beta1?: number; beta2?: number }>
+  >;
   /** One optimisation step. Returned scalars are owned by the caller. */
   trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord;
   /** Losses on a batch without updating anything (validation, test). */

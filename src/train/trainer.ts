@@ -131,16 +131,34 @@ export async function evaluateDataset(
 }
 
 export function createOptimizers(model: TrainableModel, train: TrainConfig): Record<string, tf.Optimizer> {
-  const { learningRate, beta1, beta2 } = train.optimizer;
   return Object.fromEntries(
-    model.optimizerNames.map((name) => [name, tf.train.adam(learningRate, beta1, beta2)]),
+    model.optimizerNames.map((name) => {
+      const { learningRate, beta1, beta2 } = { ...train.optimizer, ...model.optimizerSettings?.[name] };
+      return [name, tf.train.adam(learningRate, beta1, beta2)];
+    }),
   );
 }
 
-function setLearningRate(optimizers: Record<string, tf.Optimizer>, value: number): void {
+/** Each optimiser's scheduled learning rate for an epoch, scaled down by any NaN rollbacks. */
+function scheduledLearningRates(
+  model: TrainableModel,
+  train: TrainConfig,
+  epoch: number,
+  scale: number,
+): Record<string, number> {
+  return Object.fromEntries(
+    model.optimizerNames.map((name) => {
+      const base = model.optimizerSettings?.[name]?.learningRate ?? train.optimizer.learningRate;
+      return [name, learningRateAt(base, train.schedule, epoch - 1, train.epochs) * scale];
+    }),
+  );
+}
+
+function setLearningRates(optimizers: Record<string, tf.Optimizer>, rates: Record<string, number>): void {
   // Adam reads its learningRate field on every step; tfjs types mark it protected.
-  for (const optimizer of Object.values(optimizers))
-    (optimizer as unknown as { learningRate: number }).learningRate = value;
+  for (const [name, optimizer] of Object.entries(optimizers)) {
+    (optimizer as unknown as { learningRate: number }).learningRate = rates[name];
+  }
 }
 
 interface EpochRun {
@@ -269,10 +287,10 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
 
   try {
     for (let epoch = state.epoch + 1; epoch <= train.epochs; epoch++) {
-      const learningRate =
-        learningRateAt(train.optimizer.learningRate, train.schedule, epoch - 1, train.epochs) *
-        state.learningRateScale;
-      setLearningRate(optimizers, learningRate);
+      const rates = scheduledLearningRates(model, train, epoch, state.learningRateScale);
+      setLearningRates(optimizers, rates);
+      // The first optimiser's rate is the one recorded (the only one for most families).
+      const learningRate = rates[model.optimizerNames[0]];
       callbacks?.onEpochStart?.(epoch, train.epochs, batches);
       const started = performance.now();
       const run = runEpoch(epoch);

@@ -8,7 +8,7 @@ import { sampleToy, TOY_MIXTURES } from '../../src/data/sources/toy2d.js';
 import { tf, tfl } from '../../src/engine/tf.js';
 import { meanDistanceToModes } from '../../src/eval/toy2d.js';
 import { loadModel, saveModel } from '../../src/io/model-files.js';
-import type { BuildContext } from '../../src/models/family.js';
+import type { BuildContext, TrainableModel } from '../../src/models/family.js';
 import {
   bceFromLogits,
   discriminatorLoss,
@@ -19,6 +19,8 @@ import {
   wassersteinEstimate,
 } from '../../src/models/gan/model.js';
 import { parseModelConfig } from '../../src/models/registry.js';
+import { TrainConfig } from '../../src/train/config.js';
+import { createOptimizers } from '../../src/train/trainer.js';
 import { expectClose, useBackend, withTempDir } from '../helpers.js';
 
 beforeAll(async () => {
@@ -177,7 +179,9 @@ function labelsFor(n: number): tf.Tensor {
   );
 }
 
-function optimizers() {
+/** The optimisers the trainer would make for `model` (its per-network settings over the run's defaults). */
+function optimizers(model?: TrainableModel) {
+  if (model) return createOptimizers(model, TrainConfig.parse({}));
   return { generator: tf.train.adam(1e-3, 0.5), discriminator: tf.train.adam(1e-3, 0.5) };
 }
 
@@ -316,14 +320,16 @@ describe('GAN training schedule', () => {
     for (let step = 0; step < 3; step++) tf.dispose(Object.values(model.trainStep({ x, step }, opt)));
     expect(d).toHaveBeenCalledTimes(6);
     expect(g).toHaveBeenCalledTimes(3);
-    // Each network's own learning rate replaces the trainer's.
+    // Each network's own learning rate (and beta1 0.5) replaces the run's Adam settings.
     const rates = build(
       { kind: 'gan', ...small, generatorLearningRate: 1e-3, discriminatorLearningRate: 4e-3 },
       pointContext,
     );
-    tf.dispose(Object.values(rates.trainStep({ x, step: 0 }, opt)));
-    expect((opt.generator as unknown as { learningRate: number }).learningRate).toBe(1e-3);
-    expect((opt.discriminator as unknown as { learningRate: number }).learningRate).toBe(4e-3);
+    const own = optimizers(rates) as Record<string, tf.Optimizer>;
+    const read = (o: tf.Optimizer) => o as unknown as { learningRate: number; beta1: number };
+    expect([read(own.generator).learningRate, read(own.generator).beta1]).toEqual([1e-3, 0.5]);
+    expect([read(own.discriminator).learningRate, read(own.discriminator).beta1]).toEqual([4e-3, 0.5]);
+    for (const o of Object.values(own)) o.dispose();
     tf.dispose(x);
     for (const o of Object.values(opt)) o.dispose();
     model.dispose();
@@ -377,7 +383,7 @@ describe('GAN training schedule', () => {
     };
     const initial = distance();
     const { x } = sampleToy('ring8', 64 * 400, 1);
-    const opt = optimizers();
+    const opt = optimizers(model);
     const started = performance.now();
     for (let step = 0; step < 400; step++) {
       const batch = tf.tensor2d(x.subarray(step * 128, (step + 1) * 128), [64, 2]);

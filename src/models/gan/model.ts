@@ -79,6 +79,13 @@ type GanNetworks = {
 export class GanModel implements GenerativeModel<GanConfig> {
   readonly kind = 'gan';
   readonly optimizerNames = ['generator', 'discriminator'] as const;
+  /** Two learning rates, and beta1 0.5 as in DCGAN: the usual stable setting for adversarial training. */
+  get optimizerSettings() {
+    return {
+      generator: { learningRate: this.config.generatorLearningRate, beta1: 0.5 },
+      discriminator: { learningRate: this.config.discriminatorLearningRate, beta1: 0.5 },
+    };
+  }
   readonly networks: GanNetworks;
   readonly conditional: boolean;
   readonly spec: NetworkSpec;
@@ -204,8 +211,7 @@ export class GanModel implements GenerativeModel<GanConfig> {
   trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {
     // Checked before variableGrads: a throw inside it leaves tensors behind.
     this.requireLabels(batch.labels, 'training');
-    setLearningRate(optimizers.generator, this.config.generatorLearningRate);
-    setLearningRate(optimizers.discriminator, this.config.discriminatorLearningRate);
+    requireOptimizers(optimizers);
     const n = batch.x.shape[0];
     const std = instanceNoiseAt(this.config, batch.epoch);
     const y = this.conditional ? tf.tidy(() => oneHot(batch.labels!, this.spec.generatorClasses)) : undefined;
@@ -323,10 +329,10 @@ function trainable(network: tfl.LayersModel): tf.Variable[] {
   return network.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
-function setLearningRate(optimizer: tf.Optimizer | undefined, value: number): void {
-  if (!optimizer) throw new UsageError('a GAN step needs the optimizers "generator" and "discriminator"');
-  // Adam reads its learningRate field on every step; tfjs types mark it protected.
-  (optimizer as unknown as { learningRate: number }).learningRate = value;
+function requireOptimizers(optimizers: Record<string, tf.Optimizer>): void {
+  if (!optimizers.generator || !optimizers.discriminator) {
+    throw new UsageError('a GAN step needs the optimizers "generator" and "discriminator"');
+  }
 }
 
 export const ganFamily: ModelFamily<typeof GanConfig> = {

@@ -1,0 +1,186 @@
+// A plain classifier family: the domain classifiers behind the sample-quality metrics (FD, KID,
+// precision/recall, class coverage) are ordinary latentlab runs of this family.
+import { z } from 'zod';
+import { type Scalar, type Tensor, tf, tfl } from '../engine/tf.js';
+import { ConfigError } from '../errors.js';
+import { seededInit } from './autoencoder-base.js';
+import type { Batch, BuildContext, LossRecord, ModelFamily, TrainableModel } from './family.js';
+
+export const ClassifierConfig = z.object({
+  kind: z.literal('classifier'),
+  /** cnn for images; mlp (flatten + dense stack) for tables or any sample shape. */
+  architecture: z.enum(['cnn', 'mlp']).default('cnn'),
+  /** cnn: filters of each 3x3 conv + 2x2 max-pool stage. */
+  filters: z.array(z.number().int().positive()).min(1).default([32, 64]),
+  /** mlp: hidden widths before the feature layer. */
+  hidden: z.array(z.number().int().positive()).default([256]),
+  /** Width of the penultimate layer, named `features`: the space the sample-quality metrics work in. */
+  features: z.number().int().positive().default(128),
+  /** cnn: dropout rate after each pooling stage at train time; 0 disables. */
+  convDropout: z.number().min(0).lt(1).default(0),
+  /** Dropout rate on the features at train time (seeded by the step); 0 disables. */
+  dropout: z.number().min(0).lt(1).default(0),
+});
+export type ClassifierConfig = z.infer<typeof ClassifierConfig>;
+
+function buildNetwork(config: ClassifierConfig, context: BuildContext, numClasses: number) {
+  let index = 0;
+  const init = () => seededInit(context, index++);
+  const net = tfl.sequential({ name: 'classifier' });
+  if (config.architecture === 'cnn') {
+    if (context.sampleShape.length !== 3) {
+      throw new ConfigError(
+        `the cnn classifier needs image samples [h, w, c], got [${context.sampleShape}] (use architecture "mlp")`,
+        { path: 'model.architecture' },
+      );
+    }
+    config.filters.forEach((filters, i) => {
+      net.add(
+        tfl.layers.conv2d({
+          ...(i === 0 ? { inputShape: context.sampleShape } : {}),
+          filters,
+          kernelSize: 3,
+          padding: 'same',
+          activation: 'relu',
+          kernelInitializer: init(),
+          name: `conv_${i + 1}`,
+        }),
+      );
+      net.add(tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool_${i + 1}` }));
+    });
+    net.add(tfl.layers.flatten({ name: 'flatten' }));
+  } else {
+    net.add(tfl.layers.flatten({ inputShape: context.sampleShape, name: 'flatten' }));
+    config.hidden.forEach((units, i) => {
+      net.add(
+        tfl.layers.dense({ units, activation: 'relu', kernelInitializer: init(), name: `dense_${i + 1}` }),
+      );
+    });
+  }
+  net.add(
+    tfl.layers.dense({
+      units: config.features,
+      activation: 'relu',
+      kernelInitializer: init(),
+      name: 'features',
+    }),
+  );
+  net.add(tfl.layers.dense({ units: numClasses, kernelInitializer: init(), name: 'logits' }));
+  return net;
+}
+
+function requireClasses(context: BuildContext): number {
+  if (!context.numClasses || context.numClasses < 2) {
+    throw new ConfigError('the classifier needs labelled data with at least 2 classes', {
+      path: 'model.kind',
+    });
+  }
+  return context.numClasses;
+}
+
+export class ClassifierModel implements TrainableModel<ClassifierConfig> {
+  readonly kind = 'classifier';
+  readonly optimizerNames = ['classifier'] as const;
+  readonly networks: { classifier: tfl.LayersModel };
+  readonly numClasses: number;
+  /** The layers up to and including `features`, in order (InputLayer excluded). */
+  private readonly featureLayers: tfl.layers.Layer[];
+  private readonly logitsLayer: tfl.layers.Layer;
+
+  constructor(
+    readonly config: ClassifierConfig,
+    readonly context: BuildContext,
+    classifier: tfl.LayersModel,
+  ) {
+    this.numClasses = requireClasses(context);
+    this.networks = { classifier };
+    const layers = classifier.layers.filter((l) => l.getClassName() !== 'InputLayer');
+    const end = layers.findIndex((l) => l.name === 'features');
+    if (end < 0) throw new ConfigError('classifier network has no layer named "features"');
+    this.featureLayers = layers.slice(0, end + 1);
+    this.logitsLayer = classifier.getLayer('logits');
+  }
+
+  /**
+   * Logits, with dropout at train time. Dropout lives here rather than in the network: a tfjs Dropout
+   * layer with a seed draws the same mask on every call, and without one runs do not reproduce.
+   */
+  private forward(x: Tensor, training: boolean, step: number): Tensor {
+    let h = x;
+    let drops = 0;
+    const dropout = (t: Tensor, rate: number) =>
+      training && rate > 0
+        ? tf.dropout(t, rate, undefined, this.context.seed * 7919 + step * 17 + drops++)
+        : t;
+    for (const layer of this.featureLayers) {
+      h = layer.apply(h, { training }) as Tensor;
+      if (layer.getClassName() === 'MaxPooling2D') h = dropout(h, this.config.convDropout);
+    }
+    return this.logitsLayer.apply(dropout(h, this.config.dropout), { training }) as Tensor;
+  }
+
+  /** Logits [n, numClasses]. */
+  predict(x: Tensor): Tensor {
+    return this.networks.classifier.apply(x, { training: false }) as Tensor;
+  }
+
+  /** Penultimate activations [n, features] (after relu). */
+  features(x: Tensor): Tensor {
+    return tf.tidy(() => {
+      let h = x;
+      for (const layer of this.featureLayers) h = layer.apply(h, { training: false }) as Tensor;
+      return h;
+    });
+  }
+
+  /** Predicted class per sample: [n] int32. */
+  classify(x: Tensor): Tensor {
+    return tf.tidy(() => tf.cast(tf.argMax(this.predict(x), -1), 'int32'));
+  }
+
+  private losses(batch: Batch, training: boolean): LossRecord {
+    if (!batch.labels) throw new ConfigError('the classifier needs labels in every batch', { path: 'data' });
+    const logits = this.forward(batch.x, training, batch.step);
+    const labels = tf.cast(batch.labels, 'int32');
+    const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, this.numClasses), logits) as Scalar;
+    const accuracy = tf.mean(tf.cast(tf.equal(tf.argMax(logits, -1), labels), 'float32')) as Scalar;
+    return { loss, accuracy };
+  }
+
+  trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {
+    let record: LossRecord | undefined;
+    const { grads } = tf.variableGrads(() => {
+      record = this.losses(batch, true);
+      // Keep every part past variableGrads' tidy; the caller disposes them.
+      for (const value of Object.values(record)) tf.keep(value);
+      return record.loss;
+    }, this.trainableVariables());
+    optimizers.classifier.applyGradients(grads);
+    tf.dispose(Object.values(grads));
+    return record!;
+  }
+
+  evaluate(batch: Batch): LossRecord {
+    return tf.tidy(() => this.losses(batch, false));
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.networks.classifier.trainableWeights.map((w) => w.read() as tf.Variable);
+  }
+
+  dispose(): void {
+    this.networks.classifier.dispose();
+  }
+}
+
+export const classifierFamily: ModelFamily<typeof ClassifierConfig> = {
+  kind: 'classifier',
+  description: 'classifier (cnn or mlp; the domain classifiers behind the sample-quality metrics)',
+  configSchema: ClassifierConfig,
+  build(config, context) {
+    return new ClassifierModel(config, context, buildNetwork(config, context, requireClasses(context)));
+  },
+  restore(config, context, networks) {
+    return new ClassifierModel(config, context, networks.classifier);
+  },
+};
