@@ -1,5 +1,6 @@
 // Shared test helpers: backend start-up, temp dirs, closeness checks.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -26,4 +27,26 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     if (!(diff <= worst)) worst = Number.isNaN(diff) ? Number.POSITIVE_INFINITY : diff;
   }
   expect(worst).toBeLessThanOrEqual(tolerance);
+}
+
+/**
+ * Serve `root` over plain HTTP on loopback while `fn` runs, so tests can load saved models the way a browser
+ * does (stock tfl.loadLayersModel with a URL, no latentlab code on the path).
+ */
+export async function withStaticServer<T>(root: string, fn: (baseUrl: string) => Promise<T>): Promise<T> {
+  const server = createServer(async (req, res) => {
+    try {
+      res.end(await readFile(join(root, decodeURIComponent(req.url ?? '/'))));
+    } catch {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  try {
+    return await fn(`http://127.0.0.1:${port}`);
+  } finally {
+    server.close();
+  }
 }

@@ -2,7 +2,6 @@
 // and the attention-ae family through the same checks as the other autoencoders.
 
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, tfl } from '../../src/engine/tf.js';
@@ -20,7 +19,7 @@ import {
 } from '../../src/models/attention.js';
 import type { Autoencoder, BuildContext } from '../../src/models/family.js';
 import { getFamily, parseModelConfig } from '../../src/models/registry.js';
-import { expectClose, useBackend, withTempDir } from '../helpers.js';
+import { expectClose, useBackend, withStaticServer, withTempDir } from '../helpers.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -381,19 +380,9 @@ describe('attention-ae', () => {
       // Unlike the other families, these networks hold latentlab's own layer classes: a stock
       // tfl.loadLayersModel knows them only once they are registered, which importing latentlab's
       // attention module (done at the top of this file) does. Past that, the path is plain HTTP.
-      const server = createServer(async (req, res) => {
-        try {
-          res.end(await readFile(join(dir, 'model', decodeURIComponent(req.url ?? '/'))));
-        } catch {
-          res.statusCode = 404;
-          res.end();
-        }
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const port = (server.address() as { port: number }).port;
-      try {
-        const encoder = await tfl.loadLayersModel(`http://127.0.0.1:${port}/encoder/model.json`);
-        const decoder = await tfl.loadLayersModel(`http://127.0.0.1:${port}/decoder/model.json`);
+      await withStaticServer(join(dir, 'model'), async (base) => {
+        const encoder = await tfl.loadLayersModel(`${base}/encoder/model.json`);
+        const decoder = await tfl.loadLayersModel(`${base}/decoder/model.json`);
         const codes = encoder.predict(x) as tf.Tensor;
         const recon = decoder.predict(codes) as tf.Tensor;
         expectClose(codes.dataSync(), expectedCodes.dataSync(), 1e-6);
@@ -401,9 +390,7 @@ describe('attention-ae', () => {
         tf.dispose([codes, recon]);
         encoder.dispose();
         decoder.dispose();
-      } finally {
-        server.close();
-      }
+      });
       tf.dispose([x, expected, expectedCodes, again]);
       model.dispose();
       loaded.model.dispose();

@@ -1,8 +1,3 @@
-// The same checks for every autoencoder family: build, forward shapes, a training step that learns,
-// save/load round trip, no leaked tensors; plus the shared losses and noise against hand computations.
-
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, tfl } from '../../src/engine/tf.js';
@@ -10,7 +5,7 @@ import { loadModel, saveModel } from '../../src/io/model-files.js';
 import { corrupt, reconstructionLoss } from '../../src/models/autoencoder-base.js';
 import type { Autoencoder, BuildContext } from '../../src/models/family.js';
 import { getFamily, parseModelConfig } from '../../src/models/registry.js';
-import { expectClose, useBackend, withTempDir } from '../helpers.js';
+import { expectClose, useBackend, withStaticServer, withTempDir } from '../helpers.js';
 
 const context: BuildContext = { sampleShape: [8, 8, 1], seed: 3 };
 
@@ -119,19 +114,9 @@ describe.each(families)('$kind', ({ config }) => {
       expectClose(again.dataSync(), expected.dataSync(), 1e-6);
 
       // No latentlab code on this path: plain HTTP and tfl.loadLayersModel, as a browser would.
-      const server = createServer(async (req, res) => {
-        try {
-          res.end(await readFile(join(dir, 'model', decodeURIComponent(req.url ?? '/'))));
-        } catch {
-          res.statusCode = 404;
-          res.end();
-        }
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const port = (server.address() as { port: number }).port;
-      try {
-        const encoder = await tfl.loadLayersModel(`http://127.0.0.1:${port}/encoder/model.json`);
-        const decoder = await tfl.loadLayersModel(`http://127.0.0.1:${port}/decoder/model.json`);
+      await withStaticServer(join(dir, 'model'), async (base) => {
+        const encoder = await tfl.loadLayersModel(`${base}/encoder/model.json`);
+        const decoder = await tfl.loadLayersModel(`${base}/decoder/model.json`);
         const codes = encoder.predict(x) as tf.Tensor;
         const recon = decoder.predict(codes) as tf.Tensor;
         expectClose(codes.dataSync(), expectedCodes.dataSync(), 1e-6);
@@ -139,9 +124,7 @@ describe.each(families)('$kind', ({ config }) => {
         tf.dispose([codes, recon]);
         encoder.dispose();
         decoder.dispose();
-      } finally {
-        server.close();
-      }
+      });
       tf.dispose([x, expected, expectedCodes, again]);
       model.dispose();
       loaded.model.dispose();

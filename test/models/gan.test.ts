@@ -1,7 +1,3 @@
-// GANs: every loss and the gradient penalty against hand computations, then the family checks (shapes, both
-// networks train, no leaks, discriminator steps, EMA, save/load with stock tf.loadLayersModel) and a short ring8 run.
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { sampleToy, TOY_MIXTURES } from '../../src/data/sources/toy2d.js';
@@ -21,7 +17,7 @@ import {
 import { parseModelConfig } from '../../src/models/registry.js';
 import { TrainConfig } from '../../src/train/config.js';
 import { createOptimizers } from '../../src/train/trainer.js';
-import { expectClose, useBackend, withTempDir } from '../helpers.js';
+import { expectClose, useBackend, withStaticServer, withTempDir } from '../helpers.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -279,27 +275,15 @@ describe.each(kinds)('$name', ({ config, context }) => {
       expectClose(scores.dataSync(), expectedScores.dataSync(), 1e-6);
 
       // No latentlab code on this path: plain HTTP and tfl.loadLayersModel, as a browser would.
-      const server = createServer(async (req, res) => {
-        try {
-          res.end(await readFile(join(dir, 'model', decodeURIComponent(req.url ?? '/'))));
-        } catch {
-          res.statusCode = 404;
-          res.end();
-        }
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const port = (server.address() as { port: number }).port;
-      try {
+      await withStaticServer(join(dir, 'model'), async (base) => {
         const name = model.config.ema > 0 ? 'generatorEma' : 'generator';
-        const generator = await tfl.loadLayersModel(`http://127.0.0.1:${port}/${name}/model.json`);
+        const generator = await tfl.loadLayersModel(`${base}/${name}/model.json`);
         const oneHot = tf.cast(tf.oneHot(labels, 3), 'float32');
         const out = generator.predict(model.conditional ? [z, oneHot] : z) as tf.Tensor;
         expectClose(out.dataSync(), expected.dataSync(), 1e-6);
         tf.dispose([oneHot, out]);
         generator.dispose();
-      } finally {
-        server.close();
-      }
+      });
       tf.dispose([x, labels, z, expected, expectedScores, again, scores]);
       for (const o of Object.values(opt)) o.dispose();
       model.dispose();

@@ -1,8 +1,3 @@
-// The variational autoencoders: the family checks every model gets (shapes, learning, no leaks, save/load with
-// stock tf.loadLayersModel), plus the ELBO's parts, free bits, warm-up and IWAE against hand computations.
-
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, tfl } from '../../src/engine/tf.js';
@@ -17,7 +12,7 @@ import {
   klWeight,
   type VaeModel,
 } from '../../src/models/vae/model.js';
-import { expectClose, useBackend, withTempDir } from '../helpers.js';
+import { expectClose, useBackend, withStaticServer, withTempDir } from '../helpers.js';
 
 const context: BuildContext = { sampleShape: [8, 8, 1], seed: 3, numClasses: 3 };
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -224,19 +219,9 @@ describe.each(kinds)('$name', ({ config }) => {
       expectClose(nelbo.dataSync(), expectedNelbo.dataSync(), 1e-5);
 
       // No latentlab code on this path: plain HTTP and tfl.loadLayersModel, as a browser would.
-      const server = createServer(async (req, res) => {
-        try {
-          res.end(await readFile(join(dir, 'model', decodeURIComponent(req.url ?? '/'))));
-        } catch {
-          res.statusCode = 404;
-          res.end();
-        }
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const port = (server.address() as { port: number }).port;
-      try {
-        const encoder = await tfl.loadLayersModel(`http://127.0.0.1:${port}/encoder/model.json`);
-        const decoder = await tfl.loadLayersModel(`http://127.0.0.1:${port}/decoder/model.json`);
+      await withStaticServer(join(dir, 'model'), async (base) => {
+        const encoder = await tfl.loadLayersModel(`${base}/encoder/model.json`);
+        const decoder = await tfl.loadLayersModel(`${base}/decoder/model.json`);
         const oneHot = tf.cast(tf.oneHot(labels, 3), 'float32');
         const [codes, logVar] = encoder.predict(model.conditional ? [x, oneHot] : x) as tf.Tensor[];
         const out = decoder.predict(model.conditional ? [codes, oneHot] : codes);
@@ -253,9 +238,7 @@ describe.each(kinds)('$name', ({ config }) => {
         tf.dispose([oneHot, codes, logVar, mean, logSigma, data]);
         encoder.dispose();
         decoder.dispose();
-      } finally {
-        server.close();
-      }
+      });
       tf.dispose([x, labels, expected, expectedCodes, expectedNelbo, recon, nelbo]);
       model.dispose();
       again.dispose();
