@@ -2,6 +2,7 @@
 // penalty on the code, and the encode/decode/step plumbing. A family file only builds its networks.
 import { z } from 'zod';
 import { type Tensor, tf, tfl } from '../engine/tf.js';
+import { ConfigError } from '../errors.js';
 import type { Autoencoder, Batch, BuildContext, LossRecord } from './family.js';
 
 export const Activation = z.enum(['relu', 'leakyRelu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear']);
@@ -58,6 +59,30 @@ export function withActivation(
 ): tfl.layers.Layer[] {
   if (FUSABLE.has(activation)) return [make(activation as 'relu' | 'elu' | 'linear')];
   return [make(undefined), activationLayer(activation, name)];
+}
+
+/**
+ * Shapes of a stack of stride-2 stages over image samples: checks the samples are images whose sides halve
+ * cleanly `filters.length` times, and gives the innermost feature-map shape [h, w, channels].
+ */
+export function strideTwoGeometry(kind: string, filters: readonly number[], sampleShape: readonly number[]) {
+  if (sampleShape.length !== 3) {
+    throw new ConfigError(
+      `${kind} needs image samples [height, width, channels], got shape [${sampleShape}]`,
+      {
+        path: 'model.kind',
+      },
+    );
+  }
+  const [height, width, channels] = sampleShape;
+  const factor = 2 ** filters.length;
+  if (height % factor !== 0 || width % factor !== 0) {
+    throw new ConfigError(
+      `${filters.length} stride-2 stages need height and width divisible by ${factor}, got ${height}x${width}`,
+      { path: 'model.filters' },
+    );
+  }
+  return { channels, innerShape: [height / factor, width / factor, filters[filters.length - 1]] };
 }
 
 /** Seeded Glorot-uniform initialiser: the i-th layer of a model gets seed + i. */

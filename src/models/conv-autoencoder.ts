@@ -2,12 +2,12 @@
 // mirrored with stride-2 transposed convolutions.
 import { z } from 'zod';
 import { tfl } from '../engine/tf.js';
-import { ConfigError } from '../errors.js';
 import {
   AutoencoderModel,
   activationLayer,
   autoencoderOptions,
   seededInit,
+  strideTwoGeometry,
   withActivation,
 } from './autoencoder-base.js';
 import type { BuildContext, ModelFamily } from './family.js';
@@ -22,21 +22,7 @@ export const ConvAutoencoderConfig = z.object({
 export type ConvAutoencoderConfig = z.infer<typeof ConvAutoencoderConfig>;
 
 function buildNetworks(config: ConvAutoencoderConfig, context: BuildContext) {
-  if (context.sampleShape.length !== 3) {
-    throw new ConfigError(
-      `conv-ae needs image samples [height, width, channels], got shape [${context.sampleShape}]`,
-      { path: 'model.kind' },
-    );
-  }
-  const [height, width, channels] = context.sampleShape;
-  const factor = 2 ** config.filters.length;
-  if (height % factor !== 0 || width % factor !== 0) {
-    throw new ConfigError(
-      `${config.filters.length} stride-2 stages need height and width divisible by ${factor}, got ${height}x${width}`,
-      { path: 'model.filters' },
-    );
-  }
-  const innerShape = [height / factor, width / factor, config.filters[config.filters.length - 1]];
+  const { channels, innerShape } = strideTwoGeometry('conv-ae', config.filters, context.sampleShape);
   let layer = 0;
   const init = () => seededInit(context, layer++);
 

@@ -2,7 +2,13 @@
 // ELBO (beta, KL warm-up, free bits), with importance-weighted bounds on -log p(x). Dense, conv, conditional.
 import { type Tensor, tf, tfl } from '../../engine/tf.js';
 import { ConfigError, UsageError } from '../../errors.js';
-import { type Activation, activationLayer, seededInit, withActivation } from '../autoencoder-base.js';
+import {
+  type Activation,
+  activationLayer,
+  seededInit,
+  strideTwoGeometry,
+  withActivation,
+} from '../autoencoder-base.js';
 import type {
   Autoencoder,
   Batch,
@@ -224,21 +230,7 @@ function denseBodies(config: VaeConfig | CvaeConfig, context: BuildContext): Bod
 }
 
 function convBodies(config: ConvVaeConfig, context: BuildContext): Bodies {
-  if (context.sampleShape.length !== 3) {
-    throw new ConfigError(
-      `conv-vae needs image samples [height, width, channels], got shape [${context.sampleShape}]`,
-      { path: 'model.kind' },
-    );
-  }
-  const [height, width, channels] = context.sampleShape;
-  const factor = 2 ** config.filters.length;
-  if (height % factor !== 0 || width % factor !== 0) {
-    throw new ConfigError(
-      `${config.filters.length} stride-2 stages need height and width divisible by ${factor}, got ${height}x${width}`,
-      { path: 'model.filters' },
-    );
-  }
-  const inner = [height / factor, width / factor, config.filters[config.filters.length - 1]];
+  const { channels, innerShape: inner } = strideTwoGeometry('conv-vae', config.filters, context.sampleShape);
   const deconv = (filters: number, name: string, kit: Kit) =>
     tfl.layers.conv2dTranspose({
       filters,
