@@ -3,6 +3,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../tf.js';
 import { copyRange, view, type WasmKernelArgs, type WasmKernelFunc } from './batch-mat-mul.js';
+import { convGeometry, type Geometry } from './conv-geometry.js';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -10,24 +11,6 @@ export const conv2dBackpropFilterOptions = {
   /** Cap on the patch matrix per chunk of the batch (floats; 4M = 16 MB), so big batches do not balloon the heap. */
   maxPatchFloats: 4 * 1024 * 1024,
 };
-
-interface Geometry {
-  batch: number;
-  inH: number;
-  inW: number;
-  inC: number;
-  outH: number;
-  outW: number;
-  outC: number;
-  fh: number;
-  fw: number;
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  padTop: number;
-  padLeft: number;
-}
 
 /**
  * Writes the transposed patch matrix for samples [n0, n1): row (ky, kx, ci) — the filter's own
@@ -83,38 +66,13 @@ export function createConv2DBackpropFilterConfig(matMul: WasmKernelFunc): tf.Ker
     if (x.dtype !== 'float32' || dy.dtype !== 'float32') {
       throw new Error(`Conv2DBackpropFilter on wasm needs float32 tensors, got ${x.dtype} and ${dy.dtype}`);
     }
-    const info = tf.backend_util.computeConv2DInfo(
+    const g = convGeometry(
+      'conv2dDerFilter',
       x.shape as [number, number, number, number],
       filterShape,
-      strides,
-      dilations,
-      pad,
-      dimRoundingMode,
-      false,
-      'channelsLast',
+      dy.shape,
+      { strides, dilations, pad, dimRoundingMode },
     );
-    tf.util.assert(
-      tf.util.arraysEqual(dy.shape, info.outShape),
-      () =>
-        `Error in conv2dDerFilter: dy shape ${dy.shape} does not match the conv output shape ${info.outShape}`,
-    );
-    const g: Geometry = {
-      batch: info.batchSize,
-      inH: info.inHeight,
-      inW: info.inWidth,
-      inC: info.inChannels,
-      outH: info.outHeight,
-      outW: info.outWidth,
-      outC: info.outChannels,
-      fh: info.filterHeight,
-      fw: info.filterWidth,
-      sh: info.strideHeight,
-      sw: info.strideWidth,
-      dh: info.dilationHeight,
-      dw: info.dilationWidth,
-      padTop: info.padInfo.top,
-      padLeft: info.padInfo.left,
-    };
     const patch = g.fh * g.fw * g.inC;
     const pixels = g.outH * g.outW;
     if (g.batch * pixels === 0 || patch * g.outC === 0) {

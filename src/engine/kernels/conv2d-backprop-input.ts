@@ -3,6 +3,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../tf.js';
 import { copyRange, permute3, view, type WasmKernelArgs, type WasmKernelFunc } from './batch-mat-mul.js';
+import { convGeometry, type Geometry } from './conv-geometry.js';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -18,24 +19,6 @@ export const conv2dBackpropInputOptions: {
   /** Tests and benchmarks: always take this route instead of the usual choice. */
   forceRoute?: Conv2DBackpropInputRoute;
 } = { maxColumnFloats: 4 * 1024 * 1024 };
-
-interface Geometry {
-  batch: number;
-  inH: number;
-  inW: number;
-  inC: number;
-  outH: number;
-  outW: number;
-  outC: number;
-  fh: number;
-  fw: number;
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  padTop: number;
-  padLeft: number;
-}
 
 // ---- 'columns' route ----
 
@@ -403,38 +386,13 @@ export function createConv2DBackpropInputConfig(
         `Conv2DBackpropInput on wasm needs float32 tensors, got ${dy.dtype} and ${filter.dtype}`,
       );
     }
-    const info = tf.backend_util.computeConv2DInfo(
+    const g = convGeometry(
+      'conv2dDerInput',
       inputShape,
       filter.shape as [number, number, number, number],
-      strides,
-      dilations,
-      pad,
-      dimRoundingMode,
-      false,
-      'channelsLast',
+      dy.shape,
+      { strides, dilations, pad, dimRoundingMode },
     );
-    tf.util.assert(
-      tf.util.arraysEqual(dy.shape, info.outShape),
-      () =>
-        `Error in conv2dDerInput: dy shape ${dy.shape} does not match the conv output shape ${info.outShape}`,
-    );
-    const g: Geometry = {
-      batch: info.batchSize,
-      inH: info.inHeight,
-      inW: info.inWidth,
-      inC: info.inChannels,
-      outH: info.outHeight,
-      outW: info.outWidth,
-      outC: info.outChannels,
-      fh: info.filterHeight,
-      fw: info.filterWidth,
-      sh: info.strideHeight,
-      sw: info.strideWidth,
-      dh: info.dilationHeight,
-      dw: info.dilationWidth,
-      padTop: info.padInfo.top,
-      padLeft: info.padInfo.left,
-    };
     if (g.batch * g.outH * g.outW * g.outC * g.fh * g.fw * g.inC === 0) {
       const zeros = backend.makeOutput(inputShape, 'float32');
       backend.typedArrayFromHeap(zeros).fill(0);
