@@ -2,8 +2,8 @@
 
 export * from './data/dataset.js';
 export { listLocalDatasets, loadData } from './data/load.js';
-export * from './data/spec.js';
 export { loadToy, sampleToy, TOY_MIXTURES, TOY_NAMES, type ToyName } from './data/sources/toy2d.js';
+export * from './data/spec.js';
 export * from './engine/index.js';
 export * from './errors.js';
 export * from './eval/codes.js';

@@ -1,0 +1,165 @@
+// The classifier family (build, shapes, learning, leaks, save/load) and the shipped domain classifiers,
+// which must load and reach their stated accuracy on a slice of their test data.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { head } from '../../src/data/dataset.js';
+import { loadData } from '../../src/data/load.js';
+import { tf } from '../../src/engine/tf.js';
+import {
+  classifierFeatures,
+  classifierLabels,
+  classifierOutputs,
+  classifiersDir,
+  loadDomainClassifier,
+} from '../../src/eval/domain-classifier.js';
+import { loadModel, saveModel } from '../../src/io/model-files.js';
+import type { ClassifierModel } from '../../src/models/classifier.js';
+import { getFamily, parseModelConfig } from '../../src/models/registry.js';
+import { expectClose, useBackend, withTempDir } from '../helpers.js';
+
+function build(raw: Record<string, unknown>, sampleShape = [8, 8, 1]): ClassifierModel {
+  const { family, config } = parseModelConfig({ kind: 'classifier', ...raw });
+  return family.build(config, { sampleShape, numClasses: 3, seed: 2 }) as ClassifierModel;
+}
+
+/** Three classes of 8x8 images: a bright top, middle or bottom band, plus noise. */
+function bands(n: number, seed: number): { x: tf.Tensor; labels: tf.Tensor } {
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+  const x = tf.tidy(() => {
+    const rows = tf.reshape(tf.range(0, 8), [1, 8, 1, 1]);
+    const centre = tf.reshape(tf.add(tf.mul(tf.tensor1d(labels, 'float32'), 2.5), 1.25), [n, 1, 1, 1]);
+    const band = tf.exp(tf.neg(tf.square(tf.sub(rows, centre))));
+    return tf.add(
+      tf.mul(band, tf.ones([1, 1, 8, 1])),
+      tf.randomUniform([n, 8, 8, 1], 0, 0.3, 'float32', seed),
+    );
+  });
+  return { x, labels: tf.tensor1d(labels, 'int32') };
+}
+
+beforeAll(async () => {
+  await useBackend('wasm');
+});
+
+const variants = [
+  { name: 'cnn', config: { filters: [4, 8], features: 16, dropout: 0.2 } },
+  { name: 'mlp', config: { architecture: 'mlp', hidden: [32], features: 16 } },
+];
+
+describe.each(variants)('classifier ($name)', ({ config }) => {
+  it('builds with the right output and feature shapes', () => {
+    const model = build(config);
+    const { x, labels } = bands(5, 1);
+    const logits = model.predict(x);
+    const features = model.features(x);
+    expect(logits.shape).toEqual([5, 3]);
+    expect(features.shape).toEqual([5, 16]);
+    expect(model.networks.classifier.getLayer('features')).toBeDefined();
+    tf.dispose([x, labels, logits, features]);
+    model.dispose();
+  });
+
+  it('learns a fixed batch and leaks no tensors', () => {
+    const model = build(config);
+    const optimizer = tf.train.adam(0.01);
+    const batch = { ...bands(30, 2), step: 0 };
+    const first = model.evaluate(batch);
+    const before = first.loss.dataSync()[0];
+    tf.dispose(Object.values(first));
+    tf.dispose(Object.values(model.trainStep({ ...batch, step: 0 }, { classifier: optimizer })));
+    const tensors = tf.memory().numTensors;
+    for (let step = 1; step < 40; step++)
+      tf.dispose(Object.values(model.trainStep({ ...batch, step }, { classifier: optimizer })));
+    const last = model.evaluate(batch);
+    expect(last.loss.dataSync()[0]).toBeLessThan(before * 0.3);
+    expect(last.accuracy.dataSync()[0]).toBe(1);
+    tf.dispose(Object.values(last));
+    model.features(batch.x).dispose();
+    model.classify(batch.x).dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
+    tf.dispose([batch.x, batch.labels]);
+    optimizer.dispose();
+    model.dispose();
+  });
+
+  it('saves and loads back with identical logits and features', async () => {
+    await withTempDir(async (dir) => {
+      const model = build(config);
+      const { x, labels } = bands(4, 3);
+      const logits = model.predict(x);
+      const features = model.features(x);
+      await saveModel(model, join(dir, 'model'));
+      const loaded = (await loadModel(join(dir, 'model'))).model as ClassifierModel;
+      const again = loaded.predict(x);
+      const againFeatures = loaded.features(x);
+      expectClose(again.dataSync(), logits.dataSync(), 1e-6);
+      expectClose(againFeatures.dataSync(), features.dataSync(), 1e-6);
+      tf.dispose([x, labels, logits, features, again, againFeatures]);
+      model.dispose();
+      loaded.dispose();
+    });
+  });
+});
+
+describe('classifier config', () => {
+  it('needs class labels, naming model.kind', () => {
+    const { config } = parseModelConfig({ kind: 'classifier' });
+    expect(() => getFamily('classifier').build(config, { sampleShape: [8, 8, 1], seed: 0 })).toThrow(
+      /model\.kind.*labelled/,
+    );
+  });
+
+  it('rejects a cnn on table data and unknown options', () => {
+    expect(() => build({}, [10])).toThrow(/model\.architecture/);
+    expect(() => parseModelConfig({ kind: 'classifier', filter: [8] })).toThrow(/model\.filter/);
+  });
+});
+
+const shipped = JSON.parse(
+  existsSync(join(classifiersDir(), 'classifiers.json'))
+    ? readFileSync(join(classifiersDir(), 'classifiers.json'), 'utf8')
+    : '{}',
+) as Record<string, { testAccuracy: number; config: { seed: number } }>;
+const fashionAvailable = existsSync('/usr/share/datasets/fashion-mnist');
+
+describe('shipped domain classifiers', () => {
+  it('fails clearly when a classifier is missing', async () => {
+    await expect(loadDomainClassifier('mnist', '/nonexistent')).rejects.toThrow(
+      /train-classifiers\.ts mnist/,
+    );
+  });
+
+  it.skipIf(!shipped.mnist)('mnist reaches its stated accuracy on the 2,000 held-out digits', async () => {
+    const model = await loadDomainClassifier('mnist');
+    const { test } = await loadData({ source: 'mnist' }, { seed: shipped.mnist.config.seed });
+    const before = tf.memory().numTensors;
+    const { features, labels } = classifierOutputs(model, test);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(features.rows).toBe(2000);
+    expect(features.cols).toBe(128);
+    let correct = 0;
+    for (let i = 0; i < test.size; i++) if (labels[i] === test.labels![i]) correct++;
+    expect(correct / test.size).toBeGreaterThanOrEqual(shipped.mnist.testAccuracy - 0.001);
+    // The single-purpose helpers agree with the combined pass.
+    const small = head(test, 50);
+    expect([...classifierLabels(model, small)]).toEqual([...labels.subarray(0, 50)]);
+    expectClose(classifierFeatures(model, small.x).data, features.data.subarray(0, 50 * 128), 1e-6);
+    model.dispose();
+  });
+
+  it.skipIf(!shipped['fashion-mnist'] || !fashionAvailable)(
+    'fashion-mnist reaches about its stated accuracy on the first 2,000 test images',
+    async () => {
+      const model = await loadDomainClassifier('fashion-mnist');
+      const test = head((await loadData({ source: 'fashion-mnist' })).test, 2000);
+      const labels = classifierLabels(model, test);
+      let correct = 0;
+      for (let i = 0; i < test.size; i++) if (labels[i] === test.labels![i]) correct++;
+      // A 2,000-image slice: allow its sampling error (about ±1.3 points at 2 sd) around the full-set figure.
+      expect(correct / test.size).toBeGreaterThanOrEqual(shipped['fashion-mnist'].testAccuracy - 0.015);
+      model.dispose();
+    },
+    30_000,
+  );
+});
