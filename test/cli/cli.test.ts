@@ -218,12 +218,28 @@ describe('latentlab CLI', () => {
       expect(existsSync(join(run, 'latent-manifold.png'))).toBe(true);
       expect(existsSync(join(run, 'latent-scatter.png'))).toBe(true);
 
-      const evaluation = await cli(['evaluate', run, '--k', '20', '--limit', '100', '--json']);
+      const evaluation = await cli([
+        'evaluate',
+        run,
+        '--k',
+        '20',
+        '--limit',
+        '100',
+        '--samples',
+        '300',
+        '--json',
+      ]);
       expect(evaluation.code, evaluation.stderr).toBe(0);
       const report = JSON.parse(evaluation.stdout);
       expect(report.negElbo).toBeGreaterThan(50);
       expect(report.iwae).toBeLessThan(report.negElbo);
       expect(report.command).toContain('evaluate');
+      // Samples judged by the shipped MNIST classifier, beside the train-vs-test floor.
+      expect(report.quality.fdName).toBe('FD (latentlab mnist classifier)');
+      expect(report.quality.frechetDistance).toBeGreaterThan(report.quality.floorFrechetDistance);
+      expect(report.quality.fakeSamples).toBe(300);
+      expect(report.quality.coverage.numClasses).toBe(10);
+      expect(existsSync(join(run, 'evaluation.json'))).toBe(true);
 
       const typo = await cli(['train', '--model', 'dense-ae', '--beta', '4', '--out', join(dir, 'x')]);
       expect(typo.code).toBe(2);

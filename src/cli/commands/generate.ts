@@ -1,13 +1,18 @@
 // Commands for generative models: sample, interpolate, latent-map, evaluate.
+
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { subset } from '../../data/dataset.js';
+import { loadData } from '../../data/load.js';
+import { DataSpec } from '../../data/spec.js';
 import { tf } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
 import { encodeDataset, reconstructionErrors, requireAutoencoder } from '../../eval/codes.js';
 import { classLabels, interpolateCodes, latentManifold, samplePrior } from '../../eval/generate.js';
 import { evaluateLikelihood } from '../../eval/likelihood.js';
+import { domainClassifierFor, type GeneratedQuality, generatedQuality } from '../../eval/quality.js';
 import { encodeMatrix } from '../../io/arrays.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { type LoadedModel, loadModel } from '../../io/model-files.js';
@@ -216,37 +221,75 @@ export function evaluateCommand(): Command {
         100,
       )
       .option('--seed <s>', 'random seed', parseNumber('--seed', { integer: true, min: 0 }), 0)
+      .option(
+        '--samples <n>',
+        'generated samples scored by the domain classifier (0: skip)',
+        parseNumber('--samples', { integer: true, min: 0 }),
+        10_000,
+      )
       .option('--json', 'print JSON'),
-  ).action(async (run: string, flags: DataFlags & { k: number; seed: number; json?: boolean }) => {
-    await startBackend(flags);
-    const loaded = await loadModel(resolveModelDir(run));
-    const dataset = await datasetFor(loaded, flags);
-    const command = `latentlab evaluate ${process.argv.slice(3).join(' ')}`.trim();
-    const report: Record<string, unknown> = { run, data: dataset.name, samples: dataset.size, command };
-    if (hasLikelihood(loaded.model)) {
-      Object.assign(
-        report,
-        await evaluateLikelihood(loaded.model, dataset, { k: flags.k, seed: flags.seed }),
-      );
-    } else if (isAutoencoder(loaded.model)) {
-      report.mse = (await reconstructionErrors(loaded.model, dataset)).mean;
-    } else {
-      throw new ConfigError(`"${loaded.model.kind}" has neither an encoder nor a likelihood to evaluate`);
-    }
-    if (flags.json) {
-      process.stdout.write(`${JSON.stringify(report)}\n`);
-      return;
-    }
-    const lines = [`${dataset.name}: ${dataset.size} samples`];
-    if (report.mse !== undefined)
-      lines.push(`reconstruction MSE per value: ${(report.mse as number).toPrecision(5)}`);
-    if (report.negElbo !== undefined)
-      lines.push(`negative ELBO: ${(report.negElbo as number).toFixed(2)} nats per sample`);
-    if (report.iwae !== undefined)
-      lines.push(
-        `IWAE bound on -log p(x), k=${flags.k}: ${(report.iwae as number).toFixed(2)} nats per sample`,
-      );
-    lines.push(`command: ${command}`);
-    process.stdout.write(`${lines.join('\n')}\n`);
-  });
+  ).action(
+    async (run: string, flags: DataFlags & { k: number; seed: number; samples: number; json?: boolean }) => {
+      await startBackend(flags);
+      const loaded = await loadModel(resolveModelDir(run));
+      const dataset = await datasetFor(loaded, flags);
+      const command = `latentlab evaluate ${process.argv.slice(3).join(' ')}`.trim();
+      const report: Record<string, unknown> = { run, data: dataset.name, samples: dataset.size, command };
+      if (hasLikelihood(loaded.model)) {
+        Object.assign(
+          report,
+          await evaluateLikelihood(loaded.model, dataset, { k: flags.k, seed: flags.seed }),
+        );
+      } else if (isAutoencoder(loaded.model)) {
+        report.mse = (await reconstructionErrors(loaded.model, dataset)).mean;
+      }
+      const classifier = domainClassifierFor(DataSpec.parse(loaded.manifest.data));
+      if (isGenerative(loaded.model) && classifier && flags.samples > 0 && !flags.data) {
+        const splits = await loadData(DataSpec.parse(loaded.manifest.data), {
+          seed: loaded.manifest.context.seed,
+        });
+        report.quality = await generatedQuality(
+          loaded.model,
+          classifier,
+          dataset,
+          splits.train,
+          flags.samples,
+          flags.seed,
+        );
+      }
+      if (Object.keys(report).length === 4) {
+        throw new ConfigError(
+          `"${loaded.model.kind}" has no encoder, likelihood or domain classifier to evaluate with`,
+        );
+      }
+      const reportFile = join(run, 'evaluation.json');
+      if (existsSync(join(run, 'config.json')))
+        await writeFileAtomic(reportFile, `${JSON.stringify(report, null, 2)}\n`);
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(report)}\n`);
+        return;
+      }
+      const lines = [`${dataset.name}: ${dataset.size} samples`];
+      if (report.mse !== undefined)
+        lines.push(`reconstruction MSE per value: ${(report.mse as number).toPrecision(5)}`);
+      if (report.negElbo !== undefined)
+        lines.push(`negative ELBO: ${(report.negElbo as number).toFixed(2)} nats per sample`);
+      const q = report.quality as GeneratedQuality | undefined;
+      if (q) {
+        lines.push(
+          `${q.fdName}: ${q.frechetDistance.toFixed(3)} (train vs test floor ${q.floorFrechetDistance.toFixed(3)}); ` +
+            `KID ${q.kernelDistance.mean.toFixed(4)} ± ${q.kernelDistance.std.toFixed(4)}; ` +
+            `precision ${q.precision.toFixed(3)}, recall ${q.recall.toFixed(3)} (k=${q.k}); ` +
+            `classes covered ${q.coverage.covered}/${q.coverage.numClasses}, KL from uniform ${q.coverage.klFromUniform.toFixed(4)} ` +
+            `(${q.fakeSamples} samples)`,
+        );
+      }
+      if (report.iwae !== undefined)
+        lines.push(
+          `IWAE bound on -log p(x), k=${flags.k}: ${(report.iwae as number).toFixed(2)} nats per sample`,
+        );
+      lines.push(`command: ${command}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    },
+  );
 }
