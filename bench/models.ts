@@ -9,6 +9,8 @@ import { WORKLOADS, type WorkloadName } from './workloads.js';
 export interface BenchModel {
   /** One optimisation step on images in [0, 1] shaped [batch, 28, 28, 1]; leaves no tensors behind. */
   step(x: Tensor, step: number): void;
+  /** Trainable parameters, compared with the PyTorch peer's count to catch architecture drift. */
+  readonly params: number;
   /** A trainable weight, read once after the timed steps so queued work has finished. */
   probe(): Tensor;
   dispose(): void;
@@ -27,6 +29,8 @@ function variablesOf(...networks: tfl.LayersModel[]): tf.Variable[] {
   return networks.flatMap((n) => n.trainableWeights.map((w) => w.read() as tf.Variable));
 }
 
+const countParams = (vars: tf.Variable[]) => vars.reduce((sum, v) => sum + v.size, 0);
+
 /** Run a loss under variableGrads for `vars`, apply the gradients, free everything it made. */
 function update(optimizer: tf.Optimizer, vars: tf.Variable[], loss: () => tf.Scalar): void {
   const { value, grads } = tf.variableGrads(loss, vars);
@@ -40,6 +44,7 @@ function familyModel(name: 'W1' | 'W2'): BenchModel {
   const model = family.build(config, { sampleShape: SAMPLE_SHAPE, seed: 0 });
   const optimizers = createOptimizers(model, TrainConfig.parse({ batchSize: WORKLOADS[name].batchSize }));
   return {
+    params: countParams(variablesOf(...Object.values(model.networks))),
     step(x, step) {
       tf.dispose(Object.values(model.trainStep({ x, step }, optimizers)));
     },
@@ -105,7 +110,13 @@ export function buildDcgan(batchSize: number, seed = 0) {
         kernelInitializer: init(),
       }),
       tfl.layers.leakyReLU({ alpha: 0.2 }),
-      tfl.layers.conv2d({ filters: 128, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init() }),
+      tfl.layers.conv2d({
+        filters: 128,
+        kernelSize: 4,
+        strides: 2,
+        padding: 'same',
+        kernelInitializer: init(),
+      }),
       tfl.layers.leakyReLU({ alpha: 0.2 }),
       tfl.layers.flatten(),
       tfl.layers.dense({ units: 1, kernelInitializer: init() }),
@@ -121,6 +132,7 @@ export function buildDcgan(batchSize: number, seed = 0) {
     tf.losses.sigmoidCrossEntropy(label ? tf.onesLike(l) : tf.zerosLike(l), l) as tf.Scalar;
 
   const model: BenchModel = {
+    params: countParams([...gVars, ...dVars]),
     step(x, step) {
       const real = tf.tidy(() => tf.sub(tf.mul(x, 2), 1));
       const z = tf.randomNormal([batchSize, DCGAN_NOISE], 0, 1, 'float32', seed * 7919 + step);
@@ -158,12 +170,20 @@ export function buildVae(batchSize: number, seed = 0) {
   const encoder = tfl.model({
     name: 'encoder',
     inputs: input,
-    outputs: [dense(VAE_LATENT).apply(h) as tfl.SymbolicTensor, dense(VAE_LATENT).apply(h) as tfl.SymbolicTensor],
+    outputs: [
+      dense(VAE_LATENT).apply(h) as tfl.SymbolicTensor,
+      dense(VAE_LATENT).apply(h) as tfl.SymbolicTensor,
+    ],
   });
   const decoder = tfl.sequential({
     name: 'decoder',
     layers: [
-      tfl.layers.dense({ inputShape: [VAE_LATENT], units: 256, activation: 'relu', kernelInitializer: init() }),
+      tfl.layers.dense({
+        inputShape: [VAE_LATENT],
+        units: 256,
+        activation: 'relu',
+        kernelInitializer: init(),
+      }),
       dense(512, 'relu'),
       dense(PIXELS),
     ],
@@ -172,6 +192,7 @@ export function buildVae(batchSize: number, seed = 0) {
   const vars = variablesOf(encoder, decoder);
 
   const model: BenchModel = {
+    params: countParams(vars),
     step(x, step) {
       const flat = tf.reshape(x, [batchSize, PIXELS]);
       const eps = tf.randomNormal([batchSize, VAE_LATENT], 0, 1, 'float32', seed * 7919 + step);

@@ -1,88 +1,243 @@
-// `npm run bench`: each workload on each engine configuration, side by side in one run, each in a fresh
-// process. Prints a table, writes bench/results.json. Ratios matter more than absolute figures here.
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+// `npm run bench`: every workload on latentlab, stock tfjs wasm and cpu, PyTorch and (W1) numpy, each
+// in a fresh process, side by side in one run. Writes bench/results.json and docs/performance.md.
+// `npm run bench -- --soak`: 1,000 steps of each workload on latentlab, writes bench/soak.json too.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, type } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { WORKLOADS, type WorkloadName } from './workloads.js';
+import { loadData } from '../src/data/load.js';
+import {
+  ENGINE_LABELS,
+  type EngineKey,
+  type Machine,
+  performanceDoc,
+  type Results,
+  type Row,
+  ratioTable,
+  resultsTable,
+  type Soak,
+  soakTable,
+} from './report.js';
+import { WORKLOAD_NAMES, WORKLOADS, type WorkloadName } from './workloads.js';
 
 const { values } = parseArgs({
-  options: { steps: { type: 'string', default: '30' }, quick: { type: 'boolean', default: false } },
+  options: {
+    /** Timed steps for every engine but stock cpu (default: each workload's own). */
+    steps: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    soak: { type: 'boolean', default: false },
+    only: { type: 'string' },
+  },
 });
-const steps = values.quick ? '5' : values.steps;
 
-const engines = [
-  { label: 'latentlab wasm (fixed kernels)', backend: 'wasm', fixes: 'on' },
-  { label: 'stock wasm', backend: 'wasm', fixes: 'off' },
-  { label: 'stock cpu', backend: 'cpu', fixes: 'off' },
-];
+const here = import.meta.dirname;
+const root = join(here, '..');
+const resultsFile = join(here, 'results.json');
+const soakFile = join(here, 'soak.json');
+const docFile = join(root, 'docs', 'performance.md');
+const SOAK_STEPS = 1000;
+// Generous: the stock cpu DCGAN step alone takes minutes.
+const TIMEOUT_MS = 20 * 60_000;
 
-interface Row {
-  workload: string;
-  engine: string;
-  ok: boolean;
-  samplesPerSecond?: number;
-  peakRssMb?: number;
-  liveBefore?: number;
-  liveAfter?: number;
-  error?: string;
-}
-
-const rows: Row[] = [];
-for (const name of Object.keys(WORKLOADS) as WorkloadName[]) {
-  for (const engine of engines) {
-    // The cpu backend is ~100x slower on convolutions: fewer steps keep the run short, samples/s stays comparable.
-    const engineSteps =
-      engine.backend === 'cpu' ? String(Math.max(2, Math.round(Number(steps) / 10))) : steps;
-    const out = execFileSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(import.meta.dirname, 'workload.ts'),
-        '--workload',
-        name,
-        '--backend',
-        engine.backend,
-        '--fixes',
-        engine.fixes,
-        '--steps',
-        engineSteps,
-      ],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const parsed = JSON.parse(out.trim().split('\n').at(-1)!);
-    rows.push({ workload: name, engine: engine.label, ...parsed });
-    process.stderr.write(
-      `${name} ${engine.label}: ${parsed.ok ? `${parsed.samplesPerSecond.toFixed(0)} samples/s` : parsed.error}\n`,
-    );
-  }
-}
-
-const lines = [
-  '| workload | engine | samples/s | vs latentlab | peak RSS (MB) | live tensors before → after |',
-  '| --- | --- | ---: | ---: | ---: | --- |',
-];
-for (const name of Object.keys(WORKLOADS) as WorkloadName[]) {
-  const ours = rows.find((r) => r.workload === name && r.engine === engines[0].label)?.samplesPerSecond;
-  for (const r of rows.filter((row) => row.workload === name)) {
-    lines.push(
-      r.ok
-        ? `| ${name} ${WORKLOADS[name].title} | ${r.engine} | ${r.samplesPerSecond!.toFixed(0)} | ${ours ? (r.samplesPerSecond! / ours).toFixed(3) : '-'} | ${r.peakRssMb!.toFixed(0)} | ${r.liveBefore} → ${r.liveAfter} |`
-        : `| ${name} ${WORKLOADS[name].title} | ${r.engine} | fails: ${r.error} | - | - | - |`,
-    );
-  }
-}
-const table = lines.join('\n');
-process.stdout.write(`${table}\n`);
-const machine = {
-  cores: cpus().length,
-  cpu: cpus()[0]?.model,
-  node: process.version,
-  date: new Date().toISOString(),
-};
-writeFileSync(
-  join(import.meta.dirname, 'results.json'),
-  `${JSON.stringify({ machine, command: `npm run bench${values.quick ? ' -- --quick' : ''}`, steps: Number(steps), rows }, null, 2)}\n`,
+const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(
+  ' ',
 );
+const workloads = values.only ? (values.only.split(',') as WorkloadName[]) : WORKLOAD_NAMES;
+for (const w of workloads) if (!(w in WORKLOADS)) throw new Error(`unknown workload ${w}`);
+
+/** Running `latentlab train` jobs, from source (src/cli/bin.ts) or built (bin/latentlab.js). */
+function backgroundTrainingJobs(): number {
+  const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+  return ps.stdout.split('\n').filter((line) => /(src\/cli\/bin\.ts|bin\/latentlab\.js) train\b/.test(line))
+    .length;
+}
+
+function machine(): Machine {
+  return {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    os: `${type()} ${release()}`,
+    loadAverage: loadavg(),
+    backgroundTrainingJobs: { start: backgroundTrainingJobs(), end: 0 },
+    date: new Date().toISOString(),
+  };
+}
+
+/** Run a worker; its last stdout line is a JSON row. A crash becomes a failed row. */
+function runJson(file: string, args: string[], env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const child = spawnSync(file, args, {
+    encoding: 'utf8',
+    env,
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: TIMEOUT_MS,
+    maxBuffer: 16 * 2 ** 20,
+  });
+  const last = child.stdout?.trim().split('\n').at(-1);
+  if (last?.startsWith('{')) return JSON.parse(last);
+  const why = child.error?.message ?? `exit ${child.status ?? child.signal}`;
+  return { ok: false, error: `${file} ${args.join(' ')}: ${why}` };
+}
+
+function nodeWorker(
+  workload: WorkloadName,
+  engine: EngineKey,
+  steps: number,
+  warmup: number,
+  trace = 0,
+): Row {
+  const env = { ...process.env };
+  // latentlab's row measures its default choice, not whatever the shell asks for.
+  delete env.LATENTLAB_BACKEND;
+  const args = ['--import', 'tsx', ...(trace ? ['--expose-gc'] : []), join(here, 'workload.ts')];
+  args.push('--workload', workload, '--engine', engine);
+  args.push('--steps', String(steps), '--warmup', String(warmup), '--trace', String(trace));
+  return { steps, warmup, ...runJson(process.execPath, args, env), workload, engine } as Row;
+}
+
+/**
+ * torch.set_num_threads leaves Debian torch's OpenBLAS pool alone: every pool gets the same count.
+ * Passive OpenMP waits: spinning threads on a shared 2-core machine made 2-thread PyTorch 10-25x slower.
+ */
+const threadEnv = (threads: number) => ({
+  ...process.env,
+  OMP_NUM_THREADS: String(threads),
+  OPENBLAS_NUM_THREADS: String(threads),
+  MKL_NUM_THREADS: String(threads),
+  OMP_WAIT_POLICY: 'PASSIVE',
+});
+
+function peerRow(
+  python: string,
+  script: string[],
+  workload: WorkloadName,
+  engine: EngineKey,
+  threads: number,
+  steps: number,
+  warmup: number,
+  dataFile: string,
+): Row {
+  const args = [...script, '--steps', String(steps), '--warmup', String(warmup), '--data', dataFile];
+  return { steps, warmup, ...runJson(python, args, threadEnv(threads)), workload, engine } as Row;
+}
+
+/** The first interpreter that can import `module`. */
+function findPython(candidates: string[], module: string): string | undefined {
+  return candidates.find((py) => spawnSync(py, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0);
+}
+
+function log(row: Row): void {
+  const what = row.ok ? `${row.samplesPerSecond!.toFixed(0)} samples/s` : `fails: ${row.error}`;
+  process.stderr.write(
+    `${row.workload} ${ENGINE_LABELS[row.engine]} (${row.warmup} + ${row.steps} steps): ${what}\n`,
+  );
+}
+
+function readJson<T>(file: string): T | undefined {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined;
+}
+
+function writeDoc(): void {
+  writeFileSync(docFile, performanceDoc(readJson<Results>(resultsFile), readJson<Soak>(soakFile)));
+  process.stderr.write(`wrote ${docFile}\n`);
+}
+
+async function soak(): Promise<void> {
+  const m = machine();
+  const rows: Row[] = [];
+  for (const w of workloads) {
+    const row = nodeWorker(w, 'latentlab', values.quick ? 50 : SOAK_STEPS, 3, 10);
+    log(row);
+    rows.push(row);
+  }
+  m.backgroundTrainingJobs.end = backgroundTrainingJobs();
+  m.loadAverageEnd = loadavg();
+  const result: Soak = { machine: m, command, rows };
+  writeFileSync(soakFile, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`${soakTable(result)}\n`);
+}
+
+async function bench(): Promise<void> {
+  const started = performance.now();
+  const m = machine();
+  const notes: string[] = [];
+  const rows: Row[] = [];
+  const stepsFor = (w: WorkloadName) =>
+    values.quick ? 5 : values.steps ? Number(values.steps) : WORKLOADS[w].steps;
+  const warmup = values.quick ? 1 : 3;
+
+  // The Python peers train on the same MNIST samples in the same order: raw float32 [n, 784].
+  const dataFile = join(tmpdir(), `latentlab-bench-mnist-${process.pid}.f32`);
+  const { train } = await loadData({ source: 'mnist' }, { seed: 0 });
+  writeFileSync(dataFile, train.x);
+
+  // Debian's python3-torch lives in /usr/bin/python3, not in a pyenv python3 earlier on PATH.
+  const torchPython = findPython(['/usr/bin/python3', 'python3'], 'torch');
+  const numpyPython = findPython(['python3', '/usr/bin/python3'], 'numpy');
+  if (!torchPython)
+    notes.push('PyTorch rows skipped: no python3 (tried /usr/bin/python3, python3) can import torch.');
+  if (!numpyPython) notes.push('numpy row skipped: no python3 can import numpy.');
+  const peers = join(here, 'peers');
+
+  let numpyCheck: Record<string, unknown> | undefined;
+  if (numpyPython) {
+    // Checked with torch too when one interpreter has both.
+    const checker = torchPython && findPython([torchPython], 'numpy') ? torchPython : numpyPython;
+    numpyCheck = runJson(checker, [join(peers, 'numpy_w1.py'), '--check'], threadEnv(2));
+    process.stderr.write(`numpy W1 gradient check: ${JSON.stringify(numpyCheck)}\n`);
+  }
+
+  try {
+    for (const w of workloads) {
+      const { slowSteps, slowWarmup } = WORKLOADS[w];
+      const steps = stepsFor(w);
+      const runs: Array<() => Row> = [
+        () => nodeWorker(w, 'latentlab', steps, warmup),
+        () => nodeWorker(w, 'stock-wasm', steps, warmup),
+        // The cpu backend is ~100x slower on convolutions: fewer steps keep the run short.
+        () => nodeWorker(w, 'stock-cpu', values.quick ? 1 : slowSteps, values.quick ? 0 : slowWarmup),
+      ];
+      // Peers at 2 threads (the comparison asked for) and at 1: on a busy 2-core machine, 2-thread
+      // BLAS/OpenMP pools spin against the other load and can fall far below their 1-thread speed.
+      for (const threads of [2, 1] as const) {
+        if (torchPython) {
+          const engine = threads === 2 ? 'pytorch' : 'pytorch-1t';
+          const script = [join(peers, 'torch_bench.py'), '--workload', w, '--threads', String(threads)];
+          runs.push(() => peerRow(torchPython, script, w, engine, threads, steps, warmup, dataFile));
+        }
+        if (numpyPython && w === 'W1') {
+          const engine = threads === 2 ? 'numpy' : 'numpy-1t';
+          runs.push(() =>
+            peerRow(numpyPython, [join(peers, 'numpy_w1.py')], w, engine, threads, steps, warmup, dataFile),
+          );
+        }
+      }
+      for (const run of runs) {
+        const row = run();
+        log(row);
+        rows.push(row);
+      }
+    }
+  } finally {
+    rmSync(dataFile, { force: true });
+  }
+
+  m.backgroundTrainingJobs.end = backgroundTrainingJobs();
+  m.loadAverageEnd = loadavg();
+  const results: Results = {
+    machine: m,
+    command,
+    totalSeconds: (performance.now() - started) / 1000,
+    rows,
+    notes,
+    ...(numpyCheck ? { numpyCheck } : {}),
+  };
+  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`${resultsTable(results)}\n\n${ratioTable(results)}\n`);
+  for (const note of notes) process.stdout.write(`note: ${note}\n`);
+}
+
+await (values.soak ? soak() : bench());
+writeDoc();

@@ -7,8 +7,8 @@ import { batchTensors } from '../src/train/trainer.js';
 import { type BenchModel, buildBenchModel } from './models.js';
 import { WORKLOADS, type WorkloadName } from './workloads.js';
 
-export const ENGINES = ['latentlab', 'stock-wasm', 'stock-cpu'] as const;
-export type Engine = (typeof ENGINES)[number];
+const ENGINES = ['latentlab', 'stock-wasm', 'stock-cpu'] as const;
+type Engine = (typeof ENGINES)[number];
 
 const { values } = parseArgs({
   options: {
@@ -16,7 +16,7 @@ const { values } = parseArgs({
     engine: { type: 'string', default: 'latentlab' },
     steps: { type: 'string', default: '30' },
     warmup: { type: 'string', default: '3' },
-    /** RSS samples taken during the timed steps (soak runs use 10). */
+    /** Memory samples taken during the timed steps (soak runs use 10). */
     trace: { type: 'string', default: '0' },
   },
 });
@@ -42,11 +42,27 @@ async function startEngine(): Promise<string> {
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} failed to initialise`);
   await tf.ready();
   tf.enableProdMode();
-  if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) throw new Error('latentlab kernels leaked into stock run');
+  if (tf.getKernel('Conv2DBackpropFilter', 'wasm'))
+    throw new Error('latentlab kernels leaked into stock run');
   return `stock ${backend}`;
 }
 
-const rssMb = () => process.memoryUsage().rss / 2 ** 20;
+const MB = 2 ** 20;
+// Soak runs start node with --expose-gc: the JS heap is then measured after a full collection,
+// so a rising trace means retained objects, not garbage not yet collected.
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** The wasm backend's heap (tensor storage) in MB; undefined on other backends. */
+function wasmHeapMb(): number | undefined {
+  const wasm = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
+  return wasm?.HEAPU8 ? wasm.HEAPU8.buffer.byteLength / MB : undefined;
+}
+
+function memorySample() {
+  if (traceEvery) gc?.();
+  const { rss, heapUsed } = process.memoryUsage();
+  return { rss: rss / MB, heap: heapUsed / MB, wasm: wasmHeapMb() };
+}
 
 let result: Record<string, unknown>;
 let model: BenchModel | undefined;
@@ -61,33 +77,46 @@ try {
     m.step(batch.x, step);
     tf.dispose([batch.x, ...(batch.labels ? [batch.labels] : [])]);
   };
-  const rssBeforeWarmupMb = rssMb();
+  const rssBeforeWarmupMb = process.memoryUsage().rss / MB;
   for (let s = 0; s < warmup; s++) runStep(s);
   await m.probe().data();
-  const liveBefore = tf.memory().numTensors;
-  const bytesBefore = tf.memory().numBytes;
-  const rssTrace: number[] = [rssMb()];
+  // The baseline needs one finished step (optimiser slots exist from then on): without warm-up,
+  // it is taken after the first timed step.
+  const counts = () => ({ liveBefore: tf.memory().numTensors, bytesBefore: tf.memory().numBytes });
+  let baseline = warmup > 0 ? counts() : undefined;
+  const trace = [memorySample()];
   const started = performance.now();
   for (let s = 0; s < steps; s++) {
     runStep(warmup + s);
-    if (traceEvery && (s + 1) % traceEvery === 0 && s + 1 < steps) rssTrace.push(rssMb());
+    baseline ??= counts();
+    if (traceEvery && (s + 1) % traceEvery === 0 && s + 1 < steps) trace.push(memorySample());
   }
   // One read at the end so asynchronous backends have finished all work.
   await m.probe().data();
   const seconds = (performance.now() - started) / 1000;
-  rssTrace.push(rssMb());
+  trace.push(memorySample());
+  const [first, last] = [trace[0], trace[trace.length - 1]];
   result = {
     ok: true,
+    params: m.params,
     samplesPerSecond: (steps * batchSize) / seconds,
     seconds,
-    liveBefore,
+    ...baseline,
     liveAfter: tf.memory().numTensors,
-    bytesBefore,
     bytesAfter: tf.memory().numBytes,
     rssBeforeWarmupMb,
-    rssStartMb: rssTrace[0],
-    rssEndMb: rssTrace.at(-1),
-    ...(traceEvery ? { rssTraceMb: rssTrace } : {}),
+    rssStartMb: first.rss,
+    rssEndMb: last.rss,
+    heapStartMb: first.heap,
+    heapEndMb: last.heap,
+    ...(first.wasm === undefined ? {} : { wasmHeapStartMb: first.wasm, wasmHeapEndMb: last.wasm }),
+    ...(traceEvery
+      ? {
+          gcBeforeSamples: gc !== undefined,
+          rssTraceMb: trace.map((t) => t.rss),
+          heapTraceMb: trace.map((t) => t.heap),
+        }
+      : {}),
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
 } catch (error) {

@@ -1,31 +1,45 @@
 // The benchmark workloads (W1 dense AE, W2 conv AE, W3 DCGAN, W4 VAE), shared by the runner and the
-// worker; no TensorFlow.js here. Steps are timed steps after warm-up; slow engines run fewer (see run.ts).
+// worker; no TensorFlow.js here. `steps` are timed after 3 warm-up steps; stock cpu runs `slowSteps`
+// after `slowWarmup` instead, since samples/s stays comparable and its convolutions are very slow.
 export const WORKLOADS = {
   W1: {
     title: 'dense AE 784-256-64-256-784, batch 256',
+    detail: 'ReLU, linear code, sigmoid output, MSE, Adam 1e-3 (latentlab `dense-ae`)',
     model: { kind: 'dense-ae', hidden: [256], latent: 64, activation: 'relu', loss: 'mse' },
     batchSize: 256,
     steps: 40,
     slowSteps: 4,
+    slowWarmup: 1,
   },
   W2: {
     title: 'conv AE 32-64 stride-2, latent 32, batch 128',
+    detail:
+      '3x3 stride-2 convs 32, 64 (ReLU) → dense 32; dense 7x7x64 → deconv 32 → deconv 1, sigmoid; MSE, Adam 1e-3 (latentlab `conv-ae`)',
     model: { kind: 'conv-ae', filters: [32, 64], latent: 32, activation: 'relu', loss: 'mse' },
     batchSize: 128,
     steps: 30,
+    // A minute per stock cpu step: no warm-up (live tensors are then counted from the first step).
     slowSteps: 2,
+    slowWarmup: 0,
   },
   W3: {
     title: 'DCGAN step (D + G update), 28x28x1, batch 64',
+    detail:
+      'G: z(100) → dense 7x7x128 + BN + ReLU → 4x4 stride-2 deconv 64 + BN + ReLU → deconv 1, tanh; D: 4x4 stride-2 convs 64, 128 + LeakyReLU(0.2) → dense 1 logit; non-saturating BCE, Adam 2e-4 β1 0.5, reals in [-1, 1]',
     batchSize: 64,
     steps: 20,
+    // Stock cpu needs minutes per step here; its single timed step is also its warm-up.
     slowSteps: 1,
+    slowWarmup: 0,
   },
   W4: {
     title: 'dense VAE 784-512-256-32, Bernoulli + KL, batch 128',
+    detail:
+      'encoder 784-512-256 ReLU → mean 32, log-variance 32; decoder 32-256-512-784 logits; BCE summed over pixels + KL, reparameterised, Adam 1e-3',
     batchSize: 128,
     steps: 40,
     slowSteps: 4,
+    slowWarmup: 1,
   },
 } as const;
 export type WorkloadName = keyof typeof WORKLOADS;

@@ -1,0 +1,221 @@
+"""PyTorch peer for latentlab's benchmark (bench/run.ts): workloads W1-W4 on the CPU with 2 threads.
+
+Same architectures, initialisation (Glorot-uniform weights, zero biases), optimiser settings
+(Adam, epsilon 1e-7 as in TensorFlow.js), batch sizes and data order as bench/models.ts and
+latentlab's dense-ae / conv-ae families. TensorFlow.js 'same' padding is reproduced exactly:
+3x3 stride-2 pads only bottom/right (explicit pad, then crop transposed outputs); 4x4 stride-2 pads
+1 on every side (PyTorch padding=1).
+
+    python3 torch_bench.py --workload W1 [--steps 40] [--warmup 3] [--threads 2] [--data mnist.f32]
+
+Run it with OMP_NUM_THREADS and OPENBLAS_NUM_THREADS set to the same thread count and
+OMP_WAIT_POLICY=PASSIVE (the runner does): Debian's torch does its matrix products in OpenBLAS, whose
+pool torch.set_num_threads leaves alone, and spin-waiting OpenMP threads collapse on a shared machine.
+
+--data is raw float32 [n, 784] in [0, 1] (the runner writes the MNIST training split); without it,
+uniform noise of the same shape. Prints one JSON line: samples/s and peak RSS (getrusage).
+Needs only torch (and numpy to read --data).
+"""
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+BATCH = {'W1': 256, 'W2': 128, 'W3': 64, 'W4': 128}
+NOISE = 100
+VAE_LATENT = 32
+
+
+def glorot(module):
+    """TensorFlow.js defaults: Glorot-uniform kernels, zero biases (batch norm keeps 1 and 0)."""
+    if isinstance(module, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.xavier_uniform_(module.weight)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+
+def adam(params, lr=1e-3, beta1=0.9):
+    return torch.optim.Adam(params, lr=lr, betas=(beta1, 0.999), eps=1e-7)
+
+
+class PadSame3x3(nn.Module):
+    """TF 'same' for a 3x3 stride-2 convolution on an even size: one row/column at the bottom/right."""
+
+    def forward(self, x):
+        return F.pad(x, (0, 1, 0, 1))
+
+
+class CropTo(nn.Module):
+    """TF 'same' transposed 3x3 stride-2 convolution = PyTorch's padding=0 output minus its last row/column."""
+
+    def __init__(self, size):
+        super().__init__()
+        self.size = size
+
+    def forward(self, x):
+        return x[:, :, : self.size, : self.size]
+
+
+def dense_ae():
+    """W1: 784-256-64-256-784, ReLU, linear code, sigmoid output, MSE, Adam 1e-3."""
+    net = nn.Sequential(
+        nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 64),
+        nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 784), nn.Sigmoid(),
+    )
+    net.apply(glorot)
+    opt = adam(net.parameters())
+
+    def step(x, _step):
+        loss = F.mse_loss(net(x), x)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    return step, [net]
+
+
+def conv_ae():
+    """W2: conv 32 and 64 (3x3 stride 2, ReLU) → dense 32; dense 7·7·64 ReLU → deconv 32 ReLU → deconv 1 sigmoid."""
+    net = nn.Sequential(
+        PadSame3x3(), nn.Conv2d(1, 32, 3, 2), nn.ReLU(),
+        PadSame3x3(), nn.Conv2d(32, 64, 3, 2), nn.ReLU(),
+        nn.Flatten(), nn.Linear(7 * 7 * 64, 32),
+        nn.Linear(32, 7 * 7 * 64), nn.ReLU(), nn.Unflatten(1, (64, 7, 7)),
+        nn.ConvTranspose2d(64, 32, 3, 2), CropTo(14), nn.ReLU(),
+        nn.ConvTranspose2d(32, 1, 3, 2), CropTo(28), nn.Sigmoid(),
+    )
+    net.apply(glorot)
+    opt = adam(net.parameters())
+
+    def step(x, _step):
+        x = x.view(-1, 1, 28, 28)
+        loss = F.mse_loss(net(x), x)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    return step, [net]
+
+
+def dcgan():
+    """W3: one discriminator and one generator update (non-saturating BCE), Adam 2e-4 beta1 0.5."""
+    # TF batch-norm defaults: epsilon 1e-3, moving-average momentum 0.99 (PyTorch counts 1 - that).
+    g = nn.Sequential(
+        nn.Linear(NOISE, 7 * 7 * 128, bias=False), nn.BatchNorm1d(7 * 7 * 128, eps=1e-3, momentum=0.01), nn.ReLU(),
+        nn.Unflatten(1, (128, 7, 7)),
+        nn.ConvTranspose2d(128, 64, 4, 2, padding=1, bias=False), nn.BatchNorm2d(64, eps=1e-3, momentum=0.01),
+        nn.ReLU(),
+        nn.ConvTranspose2d(64, 1, 4, 2, padding=1), nn.Tanh(),
+    )
+    d = nn.Sequential(
+        nn.Conv2d(1, 64, 4, 2, padding=1), nn.LeakyReLU(0.2),
+        nn.Conv2d(64, 128, 4, 2, padding=1), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(7 * 7 * 128, 1),
+    )
+    g.apply(glorot)
+    d.apply(glorot)
+    g_params, d_params = list(g.parameters()), list(d.parameters())
+    g_opt, d_opt = adam(g_params, 2e-4, 0.5), adam(d_params, 2e-4, 0.5)
+
+    def update(opt, params, loss):
+        # Gradients for this network's parameters only, as tf.variableGrads(f, varList) computes them.
+        for p, grad in zip(params, torch.autograd.grad(loss, params)):
+            p.grad = grad
+        opt.step()
+
+    def step(x, _step):
+        real = x.view(-1, 1, 28, 28) * 2 - 1
+        z = torch.randn(real.shape[0], NOISE)
+        with torch.no_grad():
+            fake = g(z)
+        real_logits, fake_logits = d(real), d(fake)
+        d_loss = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits)) + \
+            F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+        update(d_opt, d_params, d_loss)
+        logits = d(g(z))
+        update(g_opt, g_params, F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits)))
+
+    return step, [g, d]
+
+
+def vae():
+    """W4: 784-512-256-(mean 32, logvar 32), decoder 32-256-512-784 logits; summed BCE + KL, batch mean."""
+    trunk = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU())
+    mean_head, logvar_head = nn.Linear(256, VAE_LATENT), nn.Linear(256, VAE_LATENT)
+    decoder = nn.Sequential(
+        nn.Linear(VAE_LATENT, 256), nn.ReLU(), nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 784),
+    )
+    modules = nn.ModuleList([trunk, mean_head, logvar_head, decoder])
+    modules.apply(glorot)
+    opt = adam(modules.parameters())
+
+    def step(x, _step):
+        h = trunk(x)
+        mean, logvar = mean_head(h), logvar_head(h)
+        z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+        reconstruction = F.binary_cross_entropy_with_logits(decoder(z), x, reduction='sum')
+        kl = -0.5 * torch.sum(1 + logvar - mean.pow(2) - logvar.exp())
+        loss = (reconstruction + kl) / x.shape[0]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    return step, [modules]
+
+
+BUILDERS = {'W1': dense_ae, 'W2': conv_ae, 'W3': dcgan, 'W4': vae}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--workload', choices=sorted(BUILDERS), required=True)
+    parser.add_argument('--steps', type=int, default=30)
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--data', help='raw float32 [n, 784] file')
+    parser.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (default 2)')
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    if args.data:
+        import numpy as np
+        data = torch.from_numpy(np.fromfile(args.data, dtype=np.float32).reshape(-1, 784))
+    else:
+        data = torch.rand(8000, 784)
+    batch = BATCH[args.workload]
+    step, nets = BUILDERS[args.workload]()
+    offsets = torch.arange(batch)
+
+    def run(s):
+        # Same order as the TensorFlow.js worker: consecutive samples, wrapping around.
+        step(data[(offsets + s * batch) % data.shape[0]], s)
+
+    params = sum(p.numel() for net in nets for p in net.parameters())
+    result = {'workload': args.workload, 'engine': 'pytorch', 'steps': args.steps, 'warmup': args.warmup,
+              'params': params,
+              'backend': f'PyTorch {torch.__version__}, torch threads {torch.get_num_threads()}, '
+              f'OpenBLAS threads {os.environ.get("OPENBLAS_NUM_THREADS", "default")}'}
+    try:
+        for s in range(args.warmup):
+            run(s)
+        started = time.perf_counter()
+        for s in range(args.steps):
+            run(args.warmup + s)
+        seconds = time.perf_counter() - started
+        result.update(ok=True, samplesPerSecond=args.steps * batch / seconds, seconds=seconds)
+    except Exception as error:  # reported as a failed row, like the TensorFlow.js worker does
+        result.update(ok=False, error=str(error).split('\n')[0])
+    result['peakRssMb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+    sys.stdout.flush()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,319 @@
+// Turns bench/results.json and bench/soak.json into the terminal table and docs/performance.md.
+// Pure formatting: no TensorFlow.js, so the runner can regenerate the page after either mode.
+import { WORKLOAD_NAMES, WORKLOADS, type WorkloadName } from './workloads.js';
+
+export type EngineKey =
+  | 'latentlab'
+  | 'stock-wasm'
+  | 'stock-cpu'
+  | 'pytorch'
+  | 'pytorch-1t'
+  | 'numpy'
+  | 'numpy-1t';
+
+export const ENGINE_LABELS: Record<EngineKey, string> = {
+  latentlab: 'latentlab (default backend)',
+  'stock-wasm': 'stock tfjs wasm',
+  'stock-cpu': 'stock tfjs cpu',
+  pytorch: 'PyTorch CPU, 2 threads',
+  'pytorch-1t': 'PyTorch CPU, 1 thread',
+  numpy: 'numpy + OpenBLAS, 2 threads (limit)',
+  'numpy-1t': 'numpy + OpenBLAS, 1 thread',
+};
+
+export interface Row {
+  workload: WorkloadName;
+  engine: EngineKey;
+  /** What actually ran, e.g. "backend: wasm (SIMD, ...)" or "PyTorch 1.13, 2 threads". */
+  backend?: string;
+  ok: boolean;
+  steps: number;
+  warmup: number;
+  samplesPerSecond?: number;
+  seconds?: number;
+  /** Trainable parameters (TensorFlow.js and PyTorch rows). */
+  params?: number;
+  peakRssMb?: number;
+  liveBefore?: number;
+  liveAfter?: number;
+  bytesBefore?: number;
+  bytesAfter?: number;
+  rssStartMb?: number;
+  rssEndMb?: number;
+  rssTraceMb?: number[];
+  /** JS heap in use (after a forced GC in soak runs). */
+  heapStartMb?: number;
+  heapEndMb?: number;
+  heapTraceMb?: number[];
+  gcBeforeSamples?: boolean;
+  /** The wasm backend's heap, where its tensors live. */
+  wasmHeapStartMb?: number;
+  wasmHeapEndMb?: number;
+  error?: string;
+}
+
+export interface Machine {
+  cores: number;
+  cpu: string;
+  node: string;
+  os: string;
+  loadAverage: number[];
+  loadAverageEnd?: number[];
+  /** `latentlab train` processes running at the start and at the end of the run. */
+  backgroundTrainingJobs: { start: number; end: number };
+  date: string;
+}
+
+export interface Results {
+  machine: Machine;
+  command: string;
+  totalSeconds: number;
+  rows: Row[];
+  /** Why peer rows are missing, when they are. */
+  notes: string[];
+  numpyCheck?: Record<string, unknown>;
+}
+
+const fmt = (n: number | undefined, digits = 0) =>
+  n === undefined
+    ? '-'
+    : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+/** Samples/s with enough digits for the slow rows (stock cpu manages well under 1 on W3). */
+const fmtRate = (n: number | undefined) => fmt(n, n === undefined || n >= 100 ? 0 : n >= 10 ? 1 : 2);
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a !== undefined && b !== undefined && b > 0 ? `${(a / b).toFixed(2)}x` : '-';
+
+function rate(rows: Row[], workload: WorkloadName, engine: EngineKey): Row | undefined {
+  return rows.find((r) => r.workload === workload && r.engine === engine);
+}
+
+export function resultsTable(results: Results): string {
+  const lines = [
+    '| workload | engine | steps (warm-up + timed) | samples/s | vs latentlab | peak RSS (MB) | live tensors before → after |',
+    '| --- | --- | --- | ---: | ---: | ---: | --- |',
+  ];
+  for (const name of WORKLOAD_NAMES) {
+    const ours = rate(results.rows, name, 'latentlab')?.samplesPerSecond;
+    for (const r of results.rows.filter((row) => row.workload === name)) {
+      const live =
+        r.liveBefore === undefined
+          ? 'n/a'
+          : r.warmup === 0 && r.steps === 1
+            ? 'n/a (one step)'
+            : `${r.liveBefore} → ${r.liveAfter}`;
+      const steps = `${r.warmup} + ${r.steps}`;
+      lines.push(
+        r.ok
+          ? `| ${name} | ${ENGINE_LABELS[r.engine]} | ${steps} | ${fmtRate(r.samplesPerSecond)} | ${r.engine === 'latentlab' ? '1.00' : (r.samplesPerSecond! / ours!).toFixed(3)} | ${fmt(r.peakRssMb)} | ${live} |`
+          : `| ${name} | ${ENGINE_LABELS[r.engine]} | ${steps} | fails: ${r.error} | - | - | - |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+export function ratioTable(results: Results): string {
+  const lines = [
+    '| workload | latentlab / stock wasm | latentlab / stock cpu | latentlab / PyTorch 2 threads (1 thread) | latentlab / numpy limit 2 threads (1 thread) |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const name of WORKLOAD_NAMES) {
+    const ours = rate(results.rows, name, 'latentlab');
+    if (!ours?.ok) {
+      lines.push(`| ${name} | ${ours ? `latentlab fails: ${ours.error}` : 'not run'} | | | |`);
+      continue;
+    }
+    const cell = (engine: EngineKey) => {
+      const other = rate(results.rows, name, engine);
+      if (!other) return engine.startsWith('numpy') && name !== 'W1' ? '' : 'not run';
+      return other.ok ? ratio(ours.samplesPerSecond, other.samplesPerSecond) : 'fails';
+    };
+    const pair = (two: EngineKey, one: EngineKey) => (cell(two) === '' ? '' : `${cell(two)} (${cell(one)})`);
+    lines.push(
+      `| ${name} ${WORKLOADS[name].title} | ${cell('stock-wasm')} | ${cell('stock-cpu')} | ${pair('pytorch', 'pytorch-1t')} | ${pair('numpy', 'numpy-1t')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export interface Soak {
+  machine: Machine;
+  command: string;
+  rows: Row[];
+}
+
+/** Change from the first 10% mark to the end: past the start-up growth of heaps and caches. */
+function lateGrowth(trace: number[] | undefined): number | undefined {
+  return trace && trace.length > 2 ? trace[trace.length - 1] - trace[1] : undefined;
+}
+
+const signed = (n: number | undefined) => (n === undefined ? '-' : `${n >= 0 ? '+' : ''}${fmt(n, 1)}`);
+const span = (a: number | undefined, b: number | undefined, digits = 0) =>
+  `${fmt(a, digits)} → ${fmt(b, digits)}`;
+
+export function soakTable(soak: Soak): string {
+  const lines = [
+    '| workload | steps | samples/s | live tensors before → after | tensor bytes before → after | wasm heap (MB) | JS heap after GC (MB) | RSS (MB) | RSS, 10% → end (MB) | JS heap, 10% → end (MB) |',
+    '| --- | ---: | ---: | --- | --- | --- | --- | --- | ---: | ---: |',
+  ];
+  for (const r of soak.rows) {
+    const leak = r.liveBefore === r.liveAfter && r.bytesBefore === r.bytesAfter ? '' : ' **leak**';
+    lines.push(
+      r.ok
+        ? `| ${r.workload} | ${r.steps} | ${fmtRate(r.samplesPerSecond)} | ${r.liveBefore} → ${r.liveAfter}${leak} | ${fmt(r.bytesBefore)} → ${fmt(r.bytesAfter)} | ${span(r.wasmHeapStartMb, r.wasmHeapEndMb, 1)} | ${span(r.heapStartMb, r.heapEndMb, 1)} | ${span(r.rssStartMb, r.rssEndMb)} | ${signed(lateGrowth(r.rssTraceMb))} | ${signed(lateGrowth(r.heapTraceMb))} |`
+        : `| ${r.workload} | ${r.steps} | fails: ${r.error} | - | - | - | - | - | - | - |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The RSS and JS heap samples, one line per workload. */
+function soakTraces(soak: Soak): string[] {
+  return soak.rows
+    .filter((r) => r.ok && r.rssTraceMb)
+    .map(
+      (r) =>
+        `- ${r.workload}: RSS ${r.rssTraceMb!.map((v) => fmt(v)).join(', ')}; JS heap ${(r.heapTraceMb ?? []).map((v) => fmt(v)).join(', ')}`,
+    );
+}
+
+/** Trainable parameter counts, TensorFlow.js against PyTorch: the architectures must agree. */
+function paramsNote(rows: Row[]): string {
+  const parts = WORKLOAD_NAMES.flatMap((name) => {
+    const ours = rows.find((r) => r.workload === name && r.params !== undefined && r.engine !== 'pytorch');
+    const torch = rate(rows, name, 'pytorch')?.params;
+    if (!ours?.params) return [];
+    if (torch === undefined) return [`${name} ${fmt(ours.params)} (no PyTorch count)`];
+    return [
+      ours.params === torch
+        ? `${name} ${fmt(ours.params)}`
+        : `**${name} differs: ${ours.params} vs ${torch}**`,
+    ];
+  });
+  return `Trainable parameters, TensorFlow.js and PyTorch alike: ${parts.join(', ')}.`;
+}
+
+function machineLine(m: Machine): string {
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' / ');
+  const end = m.loadAverageEnd ? `, at the end ${load(m.loadAverageEnd)}` : '';
+  return `${m.cores} cores, ${m.cpu}, ${m.os}, Node ${m.node}; load average (1/5/15 min) at the start ${load(m.loadAverage)}${end}`;
+}
+
+function backgroundNote(m: Machine): string | undefined {
+  const { start, end } = m.backgroundTrainingJobs;
+  const busy = m.loadAverage[0] > 1.5;
+  if (start === 0 && end === 0 && !busy) return undefined;
+  const jobs =
+    start || end
+      ? `Background \`latentlab train\` jobs were running (${start} at the start of the run, ${end} at the end)`
+      : 'Other processes were running';
+  return `${jobs}; load average ${m.loadAverage[0].toFixed(1)} at the start on ${m.cores} cores. Every figure is depressed, multi-threaded engines most: their thread pools wait on each other while the cores are shared.`;
+}
+
+export function performanceDoc(results: Results | undefined, soak: Soak | undefined): string {
+  const out: string[] = [
+    '# Performance',
+    '',
+    '<!-- Generated by bench/run.ts (`npm run bench`, `npm run bench -- --soak`); edit that file, not this one. -->',
+    '',
+    'Training throughput of latentlab against the stock TensorFlow.js backends and against PyTorch and numpy',
+    'on the same machine, shapes and batch sizes. Every row is a fresh process that trains on real MNIST',
+    'batches for a fixed number of steps after warm-up. The machine is shared and noisy: read the ratios,',
+    'which compare rows of one run, rather than the absolute figures.',
+    '',
+    'Workloads:',
+    '',
+  ];
+  for (const name of WORKLOAD_NAMES) {
+    out.push(`- **${name}**: ${WORKLOADS[name].title}. ${WORKLOADS[name].detail}.`);
+  }
+  out.push(
+    '',
+    "W1 and W2 train latentlab's `dense-ae` and `conv-ae` families through their own `trainStep`; W3 and W4",
+    'are bench-only tfjs-layers models in `bench/models.ts` (latentlab has no GAN or VAE family yet).',
+    '`bench/peers/torch_bench.py` implements all four with the same architectures, initialisation, Adam',
+    'settings and batch sizes; `bench/peers/numpy_w1.py` is W1 by hand in numpy (forward, hand-written',
+    'backward, Adam), the practical limit of this machine for that workload.',
+    '',
+  );
+  if (results) {
+    const m = results.machine;
+    out.push(
+      '## Throughput',
+      '',
+      `Run on ${m.date.slice(0, 10)} (${m.date}) with \`${results.command}\` in ${Math.round(results.totalSeconds / 60)} min.`,
+      '',
+      `Machine: ${machineLine(m)}.`,
+      '',
+      resultsTable(results),
+      '',
+      '"vs latentlab" is the row\'s samples/s divided by latentlab\'s for the same workload (above 1: faster',
+      'than latentlab). Peak RSS is the whole process (Node with tsx and the MNIST arrays, or Python).',
+      'Live tensors are counted after warm-up (after the first step when there is none) and after the timed',
+      'steps; n/a for the Python peers.',
+      '',
+      "### Ratios (latentlab samples/s ÷ other engine's; above 1: latentlab is faster)",
+      '',
+      ratioTable(results),
+      '',
+      '### Notes',
+      '',
+    );
+    const notes = [...results.notes];
+    const bg = backgroundNote(m);
+    if (bg) notes.unshift(bg);
+    const backends = [
+      ...new Set(
+        results.rows.filter((r) => r.backend).map((r) => `${ENGINE_LABELS[r.engine]}: ${r.backend}`),
+      ),
+    ];
+    notes.push(`Engines as run: ${backends.join('; ')}.`);
+    notes.push(
+      'Stock tfjs cpu is orders of magnitude slower on convolutions, so it runs fewer steps (see the steps column); samples/s stays comparable.',
+      'Stock tfjs wasm has no Conv2DBackpropFilter kernel, so W2 and W3 fail there; the failure text is reported as is.',
+      "PyTorch and numpy run with OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS set to their thread count (Debian's torch does its matrix products in OpenBLAS, whose pool torch.set_num_threads does not size) and OMP_WAIT_POLICY=PASSIVE: with the default spin-waiting, 2-thread PyTorch ran 10-25x slower than 1-thread PyTorch whenever anything else used the cores. OpenBLAS has no such switch, so its 2-thread rows can still fall below the 1-thread ones on a busy machine. The 2-thread rows are the comparison asked for; the 1-thread rows show what contention cost.",
+      paramsNote(results.rows),
+    );
+    if (results.numpyCheck)
+      notes.push(
+        `numpy W1 gradient check (\`numpy_w1.py --check\`): \`${JSON.stringify(results.numpyCheck)}\``,
+      );
+    for (const n of notes) out.push(`- ${n}`);
+    out.push('');
+  } else {
+    out.push('## Throughput', '', 'Not run yet: `npm run bench`.', '');
+  }
+  out.push('## Memory over a long run (soak)', '');
+  if (soak) {
+    out.push(
+      `Run on ${soak.machine.date.slice(0, 10)} with \`${soak.command}\`: ${fmt(soak.rows[0]?.steps)} timed steps of each workload on latentlab's`,
+      `default backend after 3 warm-up steps. Machine: ${machineLine(soak.machine)}.`,
+      '',
+      soakTable(soak),
+      '',
+    );
+    const leakFree = soak.rows.every(
+      (r) => r.ok && r.liveBefore === r.liveAfter && r.bytesBefore === r.bytesAfter,
+    );
+    out.push(
+      leakFree
+        ? 'Live tensors and tensor bytes are identical before and after every soak: no tensor leaks.'
+        : '**Some soak rows leaked tensors or failed; see the table.**',
+      'Memory is sampled after warm-up, at every 10% of the run and at the end' +
+        (soak.rows.some((r) => r.gcBeforeSamples)
+          ? ', each time after a forced full GC (`--expose-gc`), so the JS heap column counts retained objects only.'
+          : '.') +
+        ' The 10% → end columns leave out start-up growth. RSS also holds freed memory the allocator has not returned, so it drifts more than the heaps do.',
+      '',
+      'Samples (MB), start to end:',
+      '',
+      ...soakTraces(soak),
+      '',
+    );
+    const bg = backgroundNote(soak.machine);
+    if (bg) out.push(`- ${bg}`, '');
+  } else {
+    out.push('Not run yet: `npm run bench -- --soak`.', '');
+  }
+  return out.join('\n');
+}
