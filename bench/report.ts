@@ -201,13 +201,14 @@ function machineLine(m: Machine): string {
 
 function backgroundNote(m: Machine): string | undefined {
   const { start, end } = m.backgroundTrainingJobs;
-  const busy = m.loadAverage[0] > 1.5;
-  if (start === 0 && end === 0 && !busy) return undefined;
+  const loads = [m.loadAverage[0], ...(m.loadAverageEnd ? [m.loadAverageEnd[0]] : [])];
+  if (start === 0 && end === 0 && Math.max(...loads) < 1.5) return undefined;
   const jobs =
     start || end
       ? `Background \`latentlab train\` jobs were running (${start} at the start of the run, ${end} at the end)`
-      : 'Other processes were running';
-  return `${jobs}; load average ${m.loadAverage[0].toFixed(1)} at the start on ${m.cores} cores. Every figure is depressed, multi-threaded engines most: their thread pools wait on each other while the cores are shared.`;
+      : 'No `latentlab train` job was running, but other processes shared the machine';
+  const load = loads.map((l) => l.toFixed(1)).join(' at the start, ');
+  return `${jobs}; 1-minute load average ${load}${loads.length > 1 ? ' at the end' : ' at the start'} on ${m.cores} cores. Figures are depressed accordingly, multi-threaded engines most: their threads wait on each other while the cores are shared.`;
 }
 
 export function performanceDoc(results: Results | undefined, soak: Soak | undefined): string {
@@ -271,7 +272,7 @@ export function performanceDoc(results: Results | undefined, soak: Soak | undefi
     notes.push(
       'Stock tfjs cpu is orders of magnitude slower on convolutions, so it runs fewer steps (see the steps column); samples/s stays comparable.',
       'Stock tfjs wasm has no Conv2DBackpropFilter kernel, so W2 and W3 fail there; the failure text is reported as is.',
-      "PyTorch and numpy run with OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS set to their thread count (Debian's torch does its matrix products in OpenBLAS, whose pool torch.set_num_threads does not size) and OMP_WAIT_POLICY=PASSIVE: with the default spin-waiting, 2-thread PyTorch ran 10-25x slower than 1-thread PyTorch whenever anything else used the cores. OpenBLAS has no such switch, so its 2-thread rows can still fall below the 1-thread ones on a busy machine. The 2-thread rows are the comparison asked for; the 1-thread rows show what contention cost.",
+      "PyTorch and numpy run with OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS set to their thread count (Debian's torch does its matrix products in OpenBLAS, whose pool torch.set_num_threads does not size) and OMP_WAIT_POLICY=PASSIVE: with the default spin-waiting, 2-thread PyTorch ran 10-25x slower than 1-thread PyTorch whenever anything else used the cores. OpenBLAS has no such switch, so its 2-thread rows can still fall below the 1-thread ones on a busy machine. The 2-thread rows are the comparison asked for; the 1-thread rows show what the second thread buys, or on a busy machine costs.",
       paramsNote(results.rows),
     );
     if (results.numpyCheck)

@@ -1,6 +1,7 @@
 // `npm run bench`: every workload on latentlab, stock tfjs wasm and cpu, PyTorch and (W1) numpy, each
 // in a fresh process, side by side in one run. Writes bench/results.json and docs/performance.md.
 // `npm run bench -- --soak`: 1,000 steps of each workload on latentlab, writes bench/soak.json too.
+// `npm run bench -- --report`: rewrites docs/performance.md from the two JSON files, runs nothing.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, type } from 'node:os';
@@ -27,6 +28,8 @@ const { values } = parseArgs({
     steps: { type: 'string' },
     quick: { type: 'boolean', default: false },
     soak: { type: 'boolean', default: false },
+    /** Only rewrite docs/performance.md from bench/results.json and bench/soak.json. */
+    report: { type: 'boolean', default: false },
     only: { type: 'string' },
   },
 });
@@ -239,5 +242,5 @@ async function bench(): Promise<void> {
   for (const note of notes) process.stdout.write(`note: ${note}\n`);
 }
 
-await (values.soak ? soak() : bench());
+if (!values.report) await (values.soak ? soak() : bench());
 writeDoc();
