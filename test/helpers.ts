@@ -4,7 +4,11 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { createRng } from '../src/data/random.js';
 import { selectBackend } from '../src/engine/backend.js';
+import { tf, tfl } from '../src/engine/tf.js';
+import { loadModel, saveModel } from '../src/io/model-files.js';
+import type { Autoencoder } from '../src/models/family.js';
 
 export async function useBackend(name: 'wasm' | 'cpu' = 'wasm') {
   return selectBackend({ backend: name });
@@ -49,4 +53,55 @@ export async function withStaticServer<T>(root: string, fn: (baseUrl: string) =>
   } finally {
     server.close();
   }
+}
+
+/** Deterministic uniform floats in [-1, 1), from the project's own seeded generator. */
+export function randomValues(size: number, seed: number): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: size }, () => rng() * 2 - 1);
+}
+
+/** n smooth blobs on an 8x8 single-channel grid, values in [0, 1]: learnable by a tiny model. [n, 8, 8, 1] */
+export function blobs(n: number, seed: number): tf.Tensor {
+  return tf.tidy(() => {
+    const centres = tf.randomUniform([n, 1, 1, 2], 1, 7, 'float32', seed);
+    const ys = tf.reshape(tf.range(0, 8), [1, 8, 1, 1]);
+    const xs = tf.reshape(tf.range(0, 8), [1, 1, 8, 1]);
+    const cy = tf.slice(centres, [0, 0, 0, 0], [n, 1, 1, 1]);
+    const cx = tf.slice(centres, [0, 0, 0, 1], [n, 1, 1, 1]);
+    const d2 = tf.add(tf.square(tf.sub(ys, cy)), tf.square(tf.sub(xs, cx)));
+    return tf.exp(tf.div(tf.neg(d2), 4));
+  });
+}
+
+/**
+ * Saves an autoencoder, loads it back with loadModel (same reconstructions, kind and metrics kept), then
+ * loads its encoder and decoder over plain HTTP with tfl.loadLayersModel (same codes and reconstructions).
+ */
+export async function expectAutoencoderRoundTrip(
+  model: Autoencoder,
+  x: tf.Tensor,
+  dir: string,
+): Promise<void> {
+  const expected = model.reconstruct(x);
+  const expectedCodes = model.encode(x);
+  await saveModel(model, join(dir, 'model'), { metrics: { test_mse: 0.5 } });
+  const loaded = await loadModel(join(dir, 'model'));
+  expect(loaded.manifest.kind).toBe(model.kind);
+  expect(loaded.manifest.metrics).toEqual({ test_mse: 0.5 });
+  const again = (loaded.model as Autoencoder).reconstruct(x);
+  expectClose(again.dataSync(), expected.dataSync(), 1e-6);
+  await withStaticServer(join(dir, 'model'), async (base) => {
+    const encoder = await tfl.loadLayersModel(`${base}/encoder/model.json`);
+    const decoder = await tfl.loadLayersModel(`${base}/decoder/model.json`);
+    const codes = encoder.predict(x) as tf.Tensor;
+    const recon = decoder.predict(codes) as tf.Tensor;
+    expectClose(codes.dataSync(), expectedCodes.dataSync(), 1e-6);
+    expectClose(recon.dataSync(), expected.dataSync(), 1e-6);
+    tf.dispose([codes, recon]);
+    encoder.dispose();
+    decoder.dispose();
+  });
+  tf.dispose([expected, expectedCodes, again]);
+  loaded.model.dispose();
 }

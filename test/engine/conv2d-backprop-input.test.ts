@@ -8,6 +8,7 @@ import {
 } from '../../src/engine/kernels/conv2d-backprop-input.js';
 import { registerWasmKernelFixes, unregisterWasmKernelFixes } from '../../src/engine/kernels/index.js';
 import { tf } from '../../src/engine/tf.js';
+import { randomValues } from '../helpers.js';
 
 type Build = () => tf.Tensor;
 type Shape4 = [number, number, number, number];
@@ -16,20 +17,6 @@ type Pad =
   | 'valid'
   | number
   | [[number, number], [number, number], [number, number], [number, number]];
-
-/** Deterministic uniform floats in [-1, 1) (mulberry32). */
-function randomValues(size: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 let seedCounter = 1;
 /** Same values on whichever backend is active when the returned builder runs. */

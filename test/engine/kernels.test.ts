@@ -10,22 +10,9 @@ import {
   unregisterWasmKernelFixes,
 } from '../../src/engine/kernels/index.js';
 import { tf } from '../../src/engine/tf.js';
+import { randomValues } from '../helpers.js';
 
 type Build = () => tf.Tensor;
-
-/** Deterministic uniform floats in [-1, 1) (mulberry32). */
-function randomValues(size: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 let seedCounter = 1;
 /** Same values on whichever backend is active when the returned builder runs. */

@@ -1,11 +1,9 @@
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf, tfl } from '../../src/engine/tf.js';
-import { loadModel, saveModel } from '../../src/io/model-files.js';
+import { tf } from '../../src/engine/tf.js';
 import { corrupt, reconstructionLoss } from '../../src/models/autoencoder-base.js';
 import type { Autoencoder, BuildContext } from '../../src/models/family.js';
 import { getFamily, parseModelConfig } from '../../src/models/registry.js';
-import { expectClose, useBackend, withStaticServer, withTempDir } from '../helpers.js';
+import { blobs, expectAutoencoderRoundTrip, expectClose, useBackend, withTempDir } from '../helpers.js';
 
 const context: BuildContext = { sampleShape: [8, 8, 1], seed: 3 };
 
@@ -31,19 +29,6 @@ const families = [
 function build(raw: unknown): Autoencoder {
   const { family, config } = parseModelConfig(raw);
   return family.build(config, context) as Autoencoder;
-}
-
-/** Smooth blobs in [0, 1], learnable by a tiny model. */
-function blobs(n: number, seed: number): tf.Tensor {
-  return tf.tidy(() => {
-    const centres = tf.randomUniform([n, 1, 1, 2], 1, 7, 'float32', seed);
-    const ys = tf.reshape(tf.range(0, 8), [1, 8, 1, 1]);
-    const xs = tf.reshape(tf.range(0, 8), [1, 1, 8, 1]);
-    const cy = tf.slice(centres, [0, 0, 0, 0], [n, 1, 1, 1]);
-    const cx = tf.slice(centres, [0, 0, 0, 1], [n, 1, 1, 1]);
-    const d2 = tf.add(tf.square(tf.sub(ys, cy)), tf.square(tf.sub(xs, cx)));
-    return tf.exp(tf.div(tf.neg(d2), 4));
-  });
 }
 
 beforeAll(async () => {
@@ -104,30 +89,9 @@ describe.each(families)('$kind', ({ config }) => {
     await withTempDir(async (dir) => {
       const model = build(config);
       const x = blobs(4, 4);
-      const expected = model.reconstruct(x);
-      const expectedCodes = model.encode(x);
-      await saveModel(model, join(dir, 'model'), { metrics: { test_mse: 0.5 } });
-      const loaded = await loadModel(join(dir, 'model'));
-      expect(loaded.manifest.kind).toBe(model.kind);
-      expect(loaded.manifest.metrics).toEqual({ test_mse: 0.5 });
-      const again = (loaded.model as Autoencoder).reconstruct(x);
-      expectClose(again.dataSync(), expected.dataSync(), 1e-6);
-
-      // No latentlab code on this path: plain HTTP and tfl.loadLayersModel, as a browser would.
-      await withStaticServer(join(dir, 'model'), async (base) => {
-        const encoder = await tfl.loadLayersModel(`${base}/encoder/model.json`);
-        const decoder = await tfl.loadLayersModel(`${base}/decoder/model.json`);
-        const codes = encoder.predict(x) as tf.Tensor;
-        const recon = decoder.predict(codes) as tf.Tensor;
-        expectClose(codes.dataSync(), expectedCodes.dataSync(), 1e-6);
-        expectClose(recon.dataSync(), expected.dataSync(), 1e-6);
-        tf.dispose([codes, recon]);
-        encoder.dispose();
-        decoder.dispose();
-      });
-      tf.dispose([x, expected, expectedCodes, again]);
+      await expectAutoencoderRoundTrip(model, x, dir);
+      tf.dispose(x);
       model.dispose();
-      loaded.model.dispose();
     });
   });
 });

@@ -12,7 +12,7 @@ import {
   klWeight,
   type VaeModel,
 } from '../../src/models/vae/model.js';
-import { expectClose, useBackend, withStaticServer, withTempDir } from '../helpers.js';
+import { blobs, expectClose, useBackend, withStaticServer, withTempDir } from '../helpers.js';
 
 const context: BuildContext = { sampleShape: [8, 8, 1], seed: 3, numClasses: 3 };
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -62,19 +62,6 @@ const kinds = [
 function build(raw: unknown, ctx: BuildContext = context): VaeModel {
   const { family, config } = parseModelConfig(raw);
   return family.build(config, ctx) as VaeModel;
-}
-
-/** Smooth blobs in [0, 1], learnable by a tiny model. */
-function blobs(n: number, seed: number): tf.Tensor {
-  return tf.tidy(() => {
-    const centres = tf.randomUniform([n, 1, 1, 2], 1, 7, 'float32', seed);
-    const ys = tf.reshape(tf.range(0, 8), [1, 8, 1, 1]);
-    const xs = tf.reshape(tf.range(0, 8), [1, 1, 8, 1]);
-    const cy = tf.slice(centres, [0, 0, 0, 0], [n, 1, 1, 1]);
-    const cx = tf.slice(centres, [0, 0, 0, 1], [n, 1, 1, 1]);
-    const d2 = tf.add(tf.square(tf.sub(ys, cy)), tf.square(tf.sub(xs, cx)));
-    return tf.exp(tf.div(tf.neg(d2), 4));
-  });
 }
 
 /** Labels 0, 1, 2, 0, ... as the trainer hands them over: int32 [n]. */
