@@ -25,7 +25,8 @@ export const WORKLOADS = {
   W3: {
     title: 'DCGAN step (D + G update), 28x28x1, batch 64',
     detail:
-      'G: z(100) → dense 7x7x128 + BN + ReLU → 4x4 stride-2 deconv 64 + BN + ReLU → deconv 1, tanh; D: 4x4 stride-2 convs 64, 128 + LeakyReLU(0.2) → dense 1 logit; non-saturating BCE, Adam 2e-4 β1 0.5, reals in [-1, 1]',
+      'G: z(100) → dense 7x7x128 + BN + ReLU → 4x4 stride-2 deconv 64 + BN + ReLU → deconv 1, sigmoid; D: 4x4 stride-2 convs 64, 128 + LeakyReLU(0.2) → dense 1 logit; non-saturating BCE, Adam 2e-4 β1 0.5 on images in [0, 1] (latentlab `gan`, architecture dcgan)',
+    model: { kind: 'gan', architecture: 'dcgan', loss: 'non-saturating' },
     batchSize: 64,
     steps: 20,
     // Stock cpu needs minutes per step here; its single timed step is also its warm-up.
@@ -35,7 +36,8 @@ export const WORKLOADS = {
   W4: {
     title: 'dense VAE 784-512-256-32, Bernoulli + KL, batch 128',
     detail:
-      'encoder 784-512-256 ReLU → mean 32, log-variance 32; decoder 32-256-512-784 logits; BCE summed over pixels + KL, reparameterised, Adam 1e-3',
+      'encoder 784-512-256 ReLU → mean 32, log-variance 32; decoder 32-256-512-784 logits; BCE summed over pixels + KL, reparameterised, Adam 1e-3 (latentlab `vae`)',
+    model: { kind: 'vae', hidden: [512, 256], latent: 32, likelihood: 'bernoulli' },
     batchSize: 128,
     steps: 40,
     slowSteps: 4,

@@ -112,7 +112,7 @@ def dcgan():
         nn.Unflatten(1, (128, 7, 7)),
         nn.ConvTranspose2d(128, 64, 4, 2, padding=1, bias=False), nn.BatchNorm2d(64, eps=1e-3, momentum=0.01),
         nn.ReLU(),
-        nn.ConvTranspose2d(64, 1, 4, 2, padding=1), nn.Tanh(),
+        nn.ConvTranspose2d(64, 1, 4, 2, padding=1), nn.Sigmoid(),
     )
     d = nn.Sequential(
         nn.Conv2d(1, 64, 4, 2, padding=1), nn.LeakyReLU(0.2),
@@ -131,7 +131,7 @@ def dcgan():
         opt.step()
 
     def step(x, _step):
-        real = x.view(-1, 1, 28, 28) * 2 - 1
+        real = x.view(-1, 1, 28, 28)
         z = torch.randn(real.shape[0], NOISE)
         with torch.no_grad():
             fake = g(z)

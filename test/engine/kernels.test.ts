@@ -123,6 +123,7 @@ describe('registration', () => {
       'Conv2DBackpropFilter',
       'Conv2DBackpropInput',
       'OneHot',
+      'Tile',
     ]);
     const fixed = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
     registerWasmKernelFixes();
@@ -310,7 +311,16 @@ describe('Conv2DBackpropFilter on wasm', () => {
         [0, 0],
       ],
     });
-    for (const c of cases) await expectSame(conv2dFilterGrad(c));
+    // The DCGAN shape: 4x4 stride 2 'same', padding 1 on each side.
+    cases.push({ batch: 3, size: [14, 14], inC: 8, outC: 6, kernel: [4, 4], stride: 2, pad: 'same' });
+    for (const route of ['conv', 'columns'] as const) {
+      conv2dBackpropFilterOptions.forceRoute = route;
+      try {
+        for (const c of cases) await expectSame(conv2dFilterGrad(c));
+      } finally {
+        conv2dBackpropFilterOptions.forceRoute = undefined;
+      }
+    }
   });
 
   it('matches cpu when the batch is split into chunks', async () => {
@@ -425,7 +435,14 @@ describe('memory', () => {
             activation: 'relu',
           });
           const x = tf.ones([5, 8, 8, 3]) as tf.Tensor4D;
-          tf.grad((f: tf.Tensor) => tf.conv2d(x, f as tf.Tensor4D, 2, 'same'))(tf.ones([3, 3, 3, 4]));
+          for (const filterRoute of ['conv', 'columns'] as const) {
+            conv2dBackpropFilterOptions.forceRoute = filterRoute;
+            tf.grad((f: tf.Tensor) => tf.conv2d(x, f as tf.Tensor4D, 2, 'same'))(tf.ones([3, 3, 3, 4]));
+            // Cropped as well as padded input for the conv route.
+            tf.grad((f: tf.Tensor) => tf.conv2d(x, f as tf.Tensor4D, 2, 'valid'))(tf.ones([3, 3, 3, 4]));
+          }
+          conv2dBackpropFilterOptions.forceRoute = undefined;
+          tf.tile(tf.ones([2, 1, 3]), [3, 4, 2]);
         });
       }
       batchMatMulOptions.forceRoute = undefined;
@@ -458,5 +475,68 @@ describe('OneHot on wasm', () => {
     expect(run()).toEqual(expected);
     expect(tf.memory().numTensors).toBe(before);
     expect((expected[0] as number[][])[1]).toEqual([-2, -2, -2, 5]);
+  });
+});
+
+describe('Tile on wasm', () => {
+  it('matches cpu for every rank up to 5, unit and zero reps, and int32 and bool tensors', async () => {
+    const cases: Array<[number[], number[]]> = [
+      [[], []],
+      [[5], [3]],
+      [
+        [1, 1, 1, 7],
+        [4, 3, 2, 1],
+      ],
+      [
+        [2, 3],
+        [1, 1],
+      ],
+      [
+        [3, 1],
+        [2, 40],
+      ],
+      [
+        [2, 3, 4],
+        [2, 1, 3],
+      ],
+      [
+        [1, 2, 1, 2, 3],
+        [2, 1, 3, 1, 2],
+      ],
+      [
+        [300, 1],
+        [1, 5],
+      ],
+      [
+        [2, 2],
+        [0, 3],
+      ],
+    ];
+    for (const [shape, reps] of cases) {
+      const x = randomTensor(shape);
+      await expectSame(() => tf.tile(x(), reps));
+    }
+    const run = () =>
+      tf.tidy(() => [
+        tf.tile(tf.tensor2d([[1, -2, 3]], [1, 3], 'int32'), [2, 2]).arraySync(),
+        tf.tile(tf.tensor1d([true, false], 'bool'), [3]).arraySync(),
+      ]);
+    await tf.setBackend('cpu');
+    const expected = run();
+    await tf.setBackend('wasm');
+    expect(run()).toEqual(expected);
+    expect(expected[1]).toEqual([1, 0, 1, 0, 1, 0]);
+  });
+
+  it('gives the batch-norm gradient its cpu values', async () => {
+    const x = randomTensor([4, 5, 5, 6]);
+    const dy = randomTensor([4, 5, 5, 6]);
+    await expectSame(() =>
+      tf.grad((input: tf.Tensor) => {
+        const { mean, variance } = tf.moments(input, [0, 1, 2]);
+        const normed = tf.batchNorm(input, mean, variance, tf.fill([6], 0.1), tf.fill([6], 1.5), 1e-3);
+        return tf.sum(tf.mul(normed, dy()));
+      })(x()),
+    );
   });
 });

@@ -1,5 +1,5 @@
-// Conv2DBackpropFilter for the wasm backend, which ships without one (so no conv model can train there):
-// im2col into the wasm heap, then one XNNPack matmul per chunk of the batch.
+// Conv2DBackpropFilter for the wasm backend, which ships without one (so no conv model can train there).
+// Two routes: the gradient recast as one XNNPack convolution, or im2col into the wasm heap and a matmul.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../tf.js';
 import { copyRange, view, type WasmKernelArgs, type WasmKernelFunc } from './batch-mat-mul.js';
@@ -7,10 +7,112 @@ import { convGeometry, type Geometry } from './conv-geometry.js';
 
 type TensorInfo = tf.TensorInfo;
 
-export const conv2dBackpropFilterOptions = {
+/**
+ * 'conv': dW as a convolution in which batch and channels trade places (below); 'columns': im2col + matmul.
+ */
+export type Conv2DBackpropFilterRoute = 'conv' | 'columns';
+
+export const conv2dBackpropFilterOptions: {
   /** Cap on the patch matrix per chunk of the batch (floats; 4M = 16 MB), so big batches do not balloon the heap. */
-  maxPatchFloats: 4 * 1024 * 1024,
-};
+  maxPatchFloats: number;
+  /** Tests and benchmarks: always take this route (when it applies) instead of the usual choice. */
+  forceRoute?: Conv2DBackpropFilterRoute;
+} = { maxPatchFloats: 4 * 1024 * 1024 };
+
+/** The stock wasm kernels the 'conv' route is built from. */
+export interface FilterGradKernels {
+  matMul: WasmKernelFunc;
+  conv2d: WasmKernelFunc;
+  transpose: WasmKernelFunc;
+  pad: WasmKernelFunc;
+  slice: WasmKernelFunc;
+}
+
+// ---- 'conv' route ----
+
+/**
+ * dW[ky, kx, ci, co] = Σ over n, oy, ox of xPad[n, oy·sh + ky, ox·sw + kx, ci] · dy[n, oy, ox, co], which is
+ * itself a convolution: input xPad as [ci, h, w, n] (channels become the batch, the batch the channels), filter
+ * dy as [oy, ox, n, co], stride 1 and dilation (sh, sw), output [ci, ky, kx, co]. XNNPack runs that about 3x
+ * faster than im2col + matmul on DCGAN shapes (9 against 31 ms for [64,14,14,64] → [64,7,7,128], 4x4/2).
+ */
+function convRoute(
+  backend: BackendWasm,
+  k: FilterGradKernels,
+  x: TensorInfo,
+  dy: TensorInfo,
+  g: Geometry,
+  filterShape: number[],
+): TensorInfo {
+  const temps: TensorInfo[] = [];
+  const keep = (t: TensorInfo) => {
+    temps.push(t);
+    return t;
+  };
+  try {
+    // Rows and columns of x (with padding) that some tap reads: exactly that span, so the conv's output is fh x fw.
+    const hSpan = (g.outH - 1) * g.sh + (g.fh - 1) + 1;
+    const wSpan = (g.outW - 1) * g.sw + (g.fw - 1) + 1;
+    const below = hSpan - g.padTop - g.inH;
+    const right = wSpan - g.padLeft - g.inW;
+    let xs = x;
+    if (below < 0 || right < 0) {
+      // The last rows or columns are never read (a stride that does not divide the size): crop them.
+      xs = keep(
+        k.slice({
+          inputs: { x },
+          backend,
+          attrs: {
+            begin: [0, 0, 0, 0],
+            size: [g.batch, g.inH + Math.min(0, below), g.inW + Math.min(0, right), g.inC],
+          },
+        }),
+      );
+    }
+    if (g.padTop > 0 || g.padLeft > 0 || below > 0 || right > 0) {
+      xs = keep(
+        k.pad({
+          inputs: { x: xs },
+          backend,
+          attrs: {
+            paddings: [
+              [0, 0],
+              [g.padTop, Math.max(0, below)],
+              [g.padLeft, Math.max(0, right)],
+              [0, 0],
+            ],
+            constantValue: 0,
+          },
+        }),
+      );
+    }
+    const xT = keep(k.transpose({ inputs: { x: xs }, backend, attrs: { perm: [3, 1, 2, 0] } }));
+    const dyT = keep(k.transpose({ inputs: { x: dy }, backend, attrs: { perm: [1, 2, 0, 3] } }));
+    const out = keep(
+      k.conv2d({
+        inputs: { x: xT, filter: dyT },
+        backend,
+        attrs: { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: [g.sh, g.sw] },
+      }),
+    );
+    const dw = k.transpose({ inputs: { x: out }, backend, attrs: { perm: [1, 2, 0, 3] } });
+    return view(dw, filterShape);
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}
+
+/**
+ * 'conv' needs an undilated forward conv (the gradient's dilation becomes the conv's stride, which XNNPack
+ * takes as well, but tfjs never asks for it). With one input channel its batch is 1 and XNNPack has too few
+ * rows to share out, so im2col (cheap at depth 1) wins there.
+ */
+function chooseRoute(g: Geometry): Conv2DBackpropFilterRoute {
+  if (g.dh !== 1 || g.dw !== 1) return 'columns';
+  return conv2dBackpropFilterOptions.forceRoute ?? (g.inC < 4 ? 'columns' : 'conv');
+}
+
+// ---- 'columns' route ----
 
 /**
  * Writes the transposed patch matrix for samples [n0, n1): row (ky, kx, ci) — the filter's own
@@ -48,7 +150,8 @@ function im2colTransposed(x: Float32Array, out: Float32Array, g: Geometry, n0: n
   }
 }
 
-export function createConv2DBackpropFilterConfig(matMul: WasmKernelFunc): tf.KernelConfig {
+export function createConv2DBackpropFilterConfig(kernels: FilterGradKernels): tf.KernelConfig {
+  const { matMul } = kernels;
   const kernelFunc = (args: WasmKernelArgs): TensorInfo => {
     const { inputs, backend, attrs } = args;
     const x = inputs.x!;
@@ -80,6 +183,7 @@ export function createConv2DBackpropFilterConfig(matMul: WasmKernelFunc): tf.Ker
       backend.typedArrayFromHeap(zeros).fill(0);
       return zeros;
     }
+    if (chooseRoute(g) === 'conv') return convRoute(backend, kernels, x, dy, g, filterShape);
     const perChunk = Math.max(
       1,
       Math.min(g.batch, Math.floor(conv2dBackpropFilterOptions.maxPatchFloats / (pixels * patch))),
