@@ -5,7 +5,7 @@ import type { RollbackEvent, TrainCallbacks } from '../train/trainer.js';
 
 function formatMetrics(values: Record<string, number>): string {
   return Object.entries(values)
-    .map(([k, v]) => `${k} ${v.toPrecision(4)}`)
+    .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toPrecision(4)}`)
     .join(', ');
 }
 
@@ -13,8 +13,10 @@ export function formatEpoch(record: EpochRecord, epochs: number): string {
   const validation = Object.keys(record.validation).length
     ? ` | val ${formatMetrics(record.validation)}`
     : '';
+  const watched =
+    record.monitor && Object.keys(record.monitor).length ? ` | ${formatMetrics(record.monitor)}` : '';
   return (
-    `epoch ${record.epoch}/${epochs} | train ${formatMetrics(record.train)}${validation} | ` +
+    `epoch ${record.epoch}/${epochs} | train ${formatMetrics(record.train)}${validation}${watched} | ` +
     `${Math.round(record.samplesPerSecond)} samples/s | ${record.seconds.toFixed(1)} s`
   );
 }
@@ -31,6 +33,8 @@ export function progressCallbacks(
 ): TrainCallbacks & { stop(): void } {
   let epochs = 0;
   const onRollback = (event: RollbackEvent) => stream.write(`${formatRollback(event)}\n`);
+  const onWarning = (message: string, epoch: number) =>
+    stream.write(`warning (epoch ${epoch}): ${message}\n`);
   if (!stream.isTTY) {
     return {
       onEpochStart(_epoch, total) {
@@ -40,6 +44,7 @@ export function progressCallbacks(
         stream.write(`${formatEpoch(record, epochs)}\n`);
       },
       onRollback,
+      onWarning,
       stop() {},
     };
   }
@@ -77,6 +82,7 @@ export function progressCallbacks(
       active = false;
       onRollback(event);
     },
+    onWarning,
     stop() {
       if (active) bar.stop();
     },

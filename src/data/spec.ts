@@ -74,11 +74,19 @@ export function parseDataSpec(text: string, options: DataSpecOptions = {}): Data
         channels: options.channels,
       });
     case 'toy': {
-      const parsed = DataSpec.safeParse({ source: 'toy', name: rest });
-      if (!parsed.success)
-        throw new UsageError(`data spec "${text}": expected toy:ring8, toy:grid25, toy:moons or toy:spiral`, {
-          path: '--data',
-        });
+      // toy:NAME or toy:NAME:SIZE (training points; a test part of a fifth of that is drawn beside it).
+      const [name, size, ...extra] = rest.split(':');
+      const parsed = DataSpec.safeParse({
+        source: 'toy',
+        name,
+        ...(size === undefined ? {} : { size: Number(size) }),
+      });
+      if (!parsed.success || extra.length > 0)
+        throw new UsageError(
+          `data spec "${text}": expected toy:ring8, toy:grid25, toy:moons or toy:spiral, optionally with a ` +
+            'positive integer size, e.g. toy:ring8:50000',
+          { path: '--data' },
+        );
       return parsed.data;
     }
     default:
@@ -101,6 +109,6 @@ export function formatDataSpec(spec: DataSpec): string {
     case 'images':
       return `images:${spec.dir}`;
     case 'toy':
-      return `toy:${spec.name}`;
+      return spec.size === undefined ? `toy:${spec.name}` : `toy:${spec.name}:${spec.size}`;
   }
 }

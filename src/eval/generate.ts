@@ -7,6 +7,11 @@ import type { Autoencoder, GenerativeModel } from '../models/family.js';
  * Labels tensor [n] for conditional models: one class, or all classes in equal consecutive runs
  * (so a grid with n / numClasses columns shows one class per row).
  */
+/** The class classLabels asks for at row i of n: equal consecutive blocks, class 0 first. */
+export function requestedClass(i: number, n: number, numClasses: number): number {
+  return Math.min(numClasses - 1, Math.floor(i / Math.ceil(n / numClasses)));
+}
+
 export function classLabels(n: number, numClasses: number, classIndex?: number): Tensor {
   if (
     classIndex !== undefined &&
@@ -17,10 +22,7 @@ export function classLabels(n: number, numClasses: number, classIndex?: number):
     });
   }
   return tf.tensor1d(
-    Int32Array.from(
-      { length: n },
-      (_, i) => classIndex ?? Math.min(numClasses - 1, Math.floor(i / Math.ceil(n / numClasses))),
-    ),
+    Int32Array.from({ length: n }, (_, i) => classIndex ?? requestedClass(i, n, numClasses)),
     'int32',
   );
 }

@@ -9,7 +9,7 @@ import {
   domainFeatureSpace,
   loadDomainClassifier,
 } from './domain-classifier.js';
-import { samplePrior } from './generate.js';
+import { requestedClass, samplePrior } from './generate.js';
 import { frechetDistance, type SampleQuality, sampleQuality } from './metrics.js';
 
 /** The shipped classifier that judges samples of this data, if there is one. */
@@ -20,6 +20,8 @@ export function domainClassifierFor(spec: DataSpec): DomainClassifierName | unde
 export interface GeneratedQuality extends SampleQuality {
   /** FD of the training split against the test split: the best a model can hope for. */
   floorFrechetDistance: number;
+  /** Conditional models: share of samples the classifier puts in the class they were generated for. */
+  labelAccuracy?: number;
 }
 
 /** Draw `n` samples (classes evenly for conditional models) and score them against `test`. */
@@ -36,11 +38,15 @@ export async function generatedQuality(
     const batch = 500;
     const per = model.context.sampleShape.reduce((a, b) => a * b, 1);
     const images = new Float32Array(n * per);
+    const classes = model.context.numClasses ?? 0;
+    const requested = new Int32Array(n);
     for (let start = 0; start < n; start += batch) {
       const count = Math.min(batch, n - start);
       const drawn = samplePrior(model, count, seed + start);
       images.set((await drawn.data()) as Float32Array, start * per);
       drawn.dispose();
+      if (model.conditional)
+        for (let i = 0; i < count; i++) requested[start + i] = requestedClass(i, count, classes);
     }
     const real = classifierOutputs(classifier, test);
     const fake = classifierOutputs(classifier, images);
@@ -54,7 +60,17 @@ export async function generatedQuality(
         featureSpace: domainFeatureSpace(classifierName),
       },
     );
-    return { ...quality, floorFrechetDistance: frechetDistance(real.features, floor.features) };
+    let labelAccuracy: number | undefined;
+    if (model.conditional) {
+      let hits = 0;
+      for (let i = 0; i < n; i++) if (fake.labels[i] === requested[i]) hits++;
+      labelAccuracy = hits / n;
+    }
+    return {
+      ...quality,
+      floorFrechetDistance: frechetDistance(real.features, floor.features),
+      ...(labelAccuracy === undefined ? {} : { labelAccuracy }),
+    };
   } finally {
     classifier.dispose();
   }

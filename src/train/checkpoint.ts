@@ -13,6 +13,10 @@ export const EpochRecord = z.object({
   samplesPerSecond: z.number(),
   train: z.record(z.string(), z.number()),
   validation: z.record(z.string(), z.number()),
+  /** Figures of the run's epoch monitor (modes covered, class coverage …), when it has one. */
+  monitor: z.record(z.string(), z.number()).optional(),
+  /** Warnings the monitor raised this epoch (e.g. possible mode collapse). */
+  warnings: z.array(z.string()).optional(),
 });
 export type EpochRecord = z.infer<typeof EpochRecord>;
 

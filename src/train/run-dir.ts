@@ -10,6 +10,9 @@ export function runPaths(runDir: string) {
     checkpoint: join(runDir, 'checkpoint.lltf'),
     images: join(runDir, 'images'),
     epochImage: (epoch: number) => join(runDir, 'images', `epoch-${String(epoch).padStart(3, '0')}.png`),
+    /** 2-D data: real and generated points (over the discriminator's surface for GANs) after an epoch. */
+    epochScatter: (epoch: number) =>
+      join(runDir, 'images', `epoch-${String(epoch).padStart(3, '0')}-scatter.png`),
     model: join(runDir, 'model'),
   };
 }

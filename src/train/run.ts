@@ -7,6 +7,7 @@ import type { DataSplits } from '../data/dataset.js';
 import { loadData } from '../data/load.js';
 import { formatDataSpec } from '../data/spec.js';
 import { ConfigError, IoError } from '../errors.js';
+import { createEpochMonitor } from '../eval/monitor.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { saveModel } from '../io/model-files.js';
 import type { BuildContext, ModelFamily, TrainableModel } from '../models/family.js';
@@ -23,6 +24,8 @@ export interface RunOptions {
   /** Extra facts stored in config.json (e.g. the backend in use). */
   environment?: Record<string, unknown>;
   leakGuard?: boolean;
+  /** false: no per-epoch monitor (mode coverage, class coverage, toy scatter) even where one applies. */
+  monitor?: false;
 }
 
 export interface RunResult {
@@ -124,7 +127,12 @@ async function runAndFinish(
   started: number,
   resume?: Checkpoint,
 ): Promise<RunResult> {
+  const monitor =
+    options.monitor === false
+      ? undefined
+      : await createEpochMonitor(prepared.model, prepared.config.data, prepared.splits, runDir);
   const loop = await trainLoop({
+    monitor,
     model: prepared.model,
     splits: prepared.splits,
     train: prepared.config.train,

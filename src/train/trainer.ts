@@ -51,6 +51,22 @@ export interface TrainCallbacks {
   onBatch?(progress: BatchProgress): void;
   onEpochEnd?(record: EpochRecord): void;
   onPreview?(path: string, epoch: number): void;
+  /** The epoch monitor saw something worth a person's attention (e.g. possible mode collapse). */
+  onWarning?(message: string, epoch: number): void;
+}
+
+export interface MonitorReport {
+  /** Recorded in the epoch's record (metrics.jsonl) under `monitor`. */
+  metrics: Record<string, number>;
+  warnings: string[];
+  /** Pictures written for this epoch. */
+  images?: string[];
+}
+
+/** Watches a run after each epoch (src/eval/monitor.ts); `history` holds the earlier epochs' records. */
+export interface EpochMonitor {
+  observe(epoch: number, history: readonly EpochRecord[]): Promise<MonitorReport>;
+  dispose?(): void;
 }
 
 export interface TrainLoopOptions {
@@ -65,6 +81,8 @@ export interface TrainLoopOptions {
   signal?: AbortSignal;
   /** Fail when live tensors grow between epochs (default true). */
   leakGuard?: boolean;
+  /** Per-epoch checks beyond the losses; the loop disposes it when done. */
+  monitor?: EpochMonitor;
 }
 
 export interface TrainLoopResult {
@@ -334,6 +352,9 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
         }
       }
 
+      const watched = options.monitor ? await options.monitor.observe(epoch, state.history) : undefined;
+      for (const image of watched?.images ?? []) callbacks?.onPreview?.(image, epoch);
+
       const monitored = validation.loss ?? trainMetrics.loss;
       const improved =
         state.bestValidationLoss === null ||
@@ -353,6 +374,8 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
         samplesPerSecond: seen / seconds,
         train: trainMetrics,
         validation,
+        ...(watched ? { monitor: watched.metrics } : {}),
+        ...(watched?.warnings.length ? { warnings: watched.warnings } : {}),
       };
       state.epoch = epoch;
       state.history.push(record);
@@ -367,6 +390,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
       await saveCheckpoint(paths.checkpoint, model, optimizers, state, best);
       if (options.leakGuard !== false) guard.check(epoch);
       callbacks?.onEpochEnd?.(record);
+      for (const warning of record.warnings ?? []) callbacks?.onWarning?.(warning, epoch);
       if (
         train.earlyStopping.patience > 0 &&
         state.epochsWithoutImprovement >= train.earlyStopping.patience
@@ -380,6 +404,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
   } finally {
     previewX?.dispose();
     previewLabels?.dispose();
+    options.monitor?.dispose?.();
     for (const optimizer of Object.values(optimizers)) optimizer.dispose();
   }
   return { state, stoppedEarly, aborted };

@@ -14,7 +14,12 @@ import {
   loadDomainClassifier,
 } from '../../src/eval/domain-classifier.js';
 import { loadModel, saveModel } from '../../src/io/model-files.js';
-import type { ClassifierModel } from '../../src/models/classifier.js';
+import {
+  augmentImages,
+  type ClassifierModel,
+  drawPoses,
+  poseTransforms,
+} from '../../src/models/classifier.js';
 import { getFamily, parseModelConfig } from '../../src/models/registry.js';
 import { expectClose, useBackend, withTempDir } from '../helpers.js';
 
@@ -45,6 +50,10 @@ beforeAll(async () => {
 const variants = [
   { name: 'cnn', config: { filters: [4, 8], features: 16, dropout: 0.2 } },
   { name: 'mlp', config: { architecture: 'mlp', hidden: [32], features: 16 } },
+  {
+    name: 'cnn, augmented',
+    config: { filters: [4, 8], features: 16, augment: { shift: 1, rotation: 10, scale: 0.1 } },
+  },
 ];
 
 describe.each(variants)('classifier ($name)', ({ config }) => {
@@ -113,6 +122,123 @@ describe('classifier config', () => {
   it('rejects a cnn on table data and unknown options', () => {
     expect(() => build({}, [10])).toThrow(/model\.architecture/);
     expect(() => parseModelConfig({ kind: 'classifier', filter: [8] })).toThrow(/model\.filter/);
+  });
+});
+
+describe('classifier augmentation', () => {
+  const shiftOnly = { shift: 2, rotation: 0, scale: 0 };
+
+  /** [n, h, w, c] with distinct values everywhere, so any misplaced pixel shows. */
+  function ramp(n: number, h: number, w: number, c: number): tf.Tensor {
+    return tf.tidy(() => tf.reshape(tf.add(tf.range(0, n * h * w * c), 1), [n, h, w, c]));
+  }
+
+  it('is off by default, so configs saved before it still load', () => {
+    expect(parseModelConfig({ kind: 'classifier' }).config).toMatchObject({
+      augment: { shift: 0, rotation: 0, scale: 0 },
+    });
+    // The config saved with the first shipped mnist classifier, which predates the option.
+    const old = {
+      kind: 'classifier',
+      architecture: 'cnn',
+      filters: [32, 64],
+      hidden: [256],
+      features: 128,
+      convDropout: 0.25,
+      dropout: 0.5,
+    };
+    expect(parseModelConfig(old).config).toEqual({ ...old, augment: { shift: 0, rotation: 0, scale: 0 } });
+    expect(parseModelConfig({ kind: 'classifier', augment: { shift: 1 } }).config).toMatchObject({
+      augment: { shift: 1, rotation: 0, scale: 0 },
+    });
+  });
+
+  it('rejects bad or misspelt options and non-image data, naming model.augment', () => {
+    expect(() => parseModelConfig({ kind: 'classifier', augment: { shift: 1.5 } })).toThrow(
+      /model\.augment\.shift/,
+    );
+    expect(() => parseModelConfig({ kind: 'classifier', augment: { scale: 1 } })).toThrow(
+      /model\.augment\.scale/,
+    );
+    expect(() => parseModelConfig({ kind: 'classifier', augment: { shfit: 2 } })).toThrow(/model\.augment/);
+    expect(() => build({ architecture: 'mlp', augment: { shift: 1 } }, [10])).toThrow(/model\.augment/);
+  });
+
+  it('keeps shapes and moves pixels by whole-pixel shifts exactly', () => {
+    const x = ramp(6, 7, 5, 2);
+    const out = augmentImages(x, shiftOnly, 11);
+    expect(out.shape).toEqual([6, 7, 5, 2]);
+    const input = x.arraySync() as number[][][][];
+    const poses = drawPoses(6, shiftOnly, 11);
+    // By hand: out[i][y][x] = in[i][y - dy][x - dx], zero where that falls outside the image.
+    const expected = poses.map(({ dx, dy, angle, scale }, i) => {
+      expect([angle, scale]).toEqual([0, 1]);
+      expect(Math.abs(dx)).toBeLessThanOrEqual(2);
+      expect(Math.abs(dy)).toBeLessThanOrEqual(2);
+      return Array.from({ length: 7 }, (_, r) =>
+        Array.from({ length: 5 }, (_, col) =>
+          Array.from({ length: 2 }, (_, ch) => input[i][r - dy]?.[col - dx]?.[ch] ?? 0),
+        ),
+      );
+    });
+    expect(new Set(poses.map((p) => `${p.dx},${p.dy}`)).size).toBeGreaterThan(1);
+    expectClose(out.dataSync(), expected.flat(3), 1e-6);
+    tf.dispose([x, out]);
+  });
+
+  it('rotates about the centre: 90 degrees clockwise on screen', () => {
+    const x = ramp(1, 5, 5, 1);
+    const out = tf.image.transform(
+      x as tf.Tensor4D,
+      poseTransforms([{ dx: 0, dy: 0, angle: Math.PI / 2, scale: 1 }], 5, 5),
+      'bilinear',
+    );
+    const input = (x.arraySync() as number[][][][])[0];
+    // A clockwise quarter turn takes in[y][x] to out[x][4 - y], i.e. out[y][x] = in[4 - x][y].
+    const expected = Array.from({ length: 5 }, (_, r) =>
+      Array.from({ length: 5 }, (_, col) => input[4 - col][r][0]),
+    );
+    expectClose(out.dataSync(), expected.flat(), 1e-4);
+    tf.dispose([x, out]);
+  });
+
+  it('draws the same poses for the same seed, others for another, and leaks nothing', () => {
+    const augment = { shift: 2, rotation: 15, scale: 0.1 };
+    const x = ramp(4, 8, 8, 1);
+    const before = tf.memory().numTensors;
+    const a = augmentImages(x, augment, 3);
+    const b = augmentImages(x, augment, 3);
+    const c = augmentImages(x, augment, 4);
+    expect(tf.memory().numTensors).toBe(before + 3);
+    expect([...a.dataSync()]).toEqual([...b.dataSync()]);
+    expect([...a.dataSync()]).not.toEqual([...c.dataSync()]);
+    expect(drawPoses(4, augment, 3)).toEqual(drawPoses(4, augment, 3));
+    tf.dispose([x, a, b, c]);
+  });
+
+  it('is applied in the training step only, seeded by the step', () => {
+    const plain = build({ filters: [4, 8], features: 16 });
+    const first = build({ filters: [4, 8], features: 16, augment: { shift: 2 } });
+    const second = build({ filters: [4, 8], features: 16, augment: { shift: 2 } });
+    const batch = { ...bands(12, 4), step: 7 };
+    const lossOf = (model: ClassifierModel, step: number) => {
+      const optimizer = tf.train.sgd(0);
+      const record = model.trainStep({ ...batch, step }, { classifier: optimizer });
+      const loss = record.loss.dataSync()[0];
+      tf.dispose(Object.values(record));
+      optimizer.dispose();
+      return loss;
+    };
+    const evaluated = first.evaluate(batch);
+    const plainEvaluated = plain.evaluate(batch);
+    // Same weights (same seed): evaluation sees the batch as it is ...
+    expect(evaluated.loss.dataSync()[0]).toBe(plainEvaluated.loss.dataSync()[0]);
+    // ... training sees it shifted, the same way for the same step.
+    expect(lossOf(first, 7)).not.toBe(lossOf(plain, 7));
+    expect(lossOf(first, 7)).toBe(lossOf(second, 7));
+    expect(lossOf(first, 8)).not.toBe(lossOf(second, 7));
+    tf.dispose([...Object.values(evaluated), ...Object.values(plainEvaluated), batch.x, batch.labels]);
+    for (const model of [plain, first, second]) model.dispose();
   });
 });
 

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { subset } from '../../data/dataset.js';
 import { loadData } from '../../data/load.js';
+import { isToyMixture } from '../../data/sources/toy2d.js';
 import { DataSpec } from '../../data/spec.js';
 import { tf } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
@@ -13,12 +14,14 @@ import { encodeDataset, reconstructionErrors, requireAutoencoder } from '../../e
 import { classLabels, interpolateCodes, latentManifold, samplePrior } from '../../eval/generate.js';
 import { evaluateLikelihood } from '../../eval/likelihood.js';
 import { domainClassifierFor, type GeneratedQuality, generatedQuality } from '../../eval/quality.js';
+import { evaluateToyGan, type ModeCoverage, writeToyScatter } from '../../eval/toy2d.js';
 import { encodeMatrix } from '../../io/arrays.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { type LoadedModel, loadModel } from '../../io/model-files.js';
 import { encodeScatter } from '../../io/plot.js';
 import { encodeImageGrid } from '../../io/png.js';
 import { type GenerativeModel, hasLikelihood, isAutoencoder, isGenerative } from '../../models/family.js';
+import { GanModel } from '../../models/gan/model.js';
 import {
   backendOption,
   type DataFlags,
@@ -244,6 +247,7 @@ export function evaluateCommand(): Command {
         report.mse = (await reconstructionErrors(loaded.model, dataset)).mean;
       }
       const classifier = domainClassifierFor(DataSpec.parse(loaded.manifest.data));
+
       if (isGenerative(loaded.model) && classifier && flags.samples > 0 && !flags.data) {
         const splits = await loadData(DataSpec.parse(loaded.manifest.data), {
           seed: loaded.manifest.context.seed,
@@ -256,6 +260,19 @@ export function evaluateCommand(): Command {
           flags.samples,
           flags.seed,
         );
+      }
+      const spec = DataSpec.parse(loaded.manifest.data);
+      if (loaded.model instanceof GanModel && spec.source === 'toy' && !flags.data) {
+        const scatter = join(existsSync(join(run, 'config.json')) ? run : dirname(run), 'scatter.png');
+        const real = dataset.x.subarray(0, Math.min(dataset.size, 2000) * 2);
+        if (!loaded.model.conditional)
+          await writeToyScatter(scatter, loaded.model, real, { seed: flags.seed });
+        if (isToyMixture(spec.name)) {
+          report.toy = {
+            ...evaluateToyGan(loaded.model, spec.name, { seed: flags.seed }),
+            ...(loaded.model.conditional ? {} : { scatter }),
+          };
+        }
       }
       if (Object.keys(report).length === 4) {
         throw new ConfigError(
@@ -282,6 +299,17 @@ export function evaluateCommand(): Command {
             `precision ${q.precision.toFixed(3)}, recall ${q.recall.toFixed(3)} (k=${q.k}); ` +
             `classes covered ${q.coverage.covered}/${q.coverage.numClasses}, KL from uniform ${q.coverage.klFromUniform.toFixed(4)} ` +
             `(${q.fakeSamples} samples)`,
+        );
+        if (q.labelAccuracy !== undefined)
+          lines.push(
+            `samples classified as the class asked for: ${(100 * q.labelAccuracy).toFixed(2)}% (${q.featureSpace})`,
+          );
+      }
+      const toy = report.toy as (ModeCoverage & { scatter: string }) | undefined;
+      if (toy) {
+        lines.push(
+          `modes covered: ${toy.modesCovered}/${toy.modes}; high-quality samples (within 3 std of a mode): ` +
+            `${(100 * toy.highQuality).toFixed(1)}% of ${toy.samples}; scatter: ${toy.scatter}`,
         );
       }
       if (report.iwae !== undefined)

@@ -1,4 +1,5 @@
 // `latentlab train`: flags (or a JSON config file) → a validated run config → a run directory.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
@@ -34,6 +35,17 @@ interface TrainFlags extends GlobalOptions {
   dim?: number;
   heads?: number;
   depth?: number;
+  architecture?: string;
+  generatorHidden?: number[];
+  discriminatorHidden?: number[];
+  discriminatorSteps?: number;
+  gLr?: number;
+  dLr?: number;
+  labelSmoothing?: number;
+  instanceNoise?: number;
+  ema?: number;
+  acgan?: boolean;
+  set?: string[];
   epochs?: number;
   batchSize?: number;
   lr?: number;
@@ -54,6 +66,25 @@ interface TrainFlags extends GlobalOptions {
 function parseNoise(text: string): { type: string; level: number } {
   const [type, level] = text.split(':');
   return { type, level: level === undefined ? 0.3 : parseNumber('--noise', { min: 0 })(level) };
+}
+
+/** `--set key=value`: any model option by its config name; the value is JSON when it parses as JSON, else text. */
+function parseAssignment(text: string): [string, unknown] {
+  const at = text.indexOf('=');
+  if (at <= 0) {
+    throw new UsageError(
+      `--set expects key=value (a model option, e.g. instanceNoiseEpochs=10), got "${text}"`,
+      {
+        path: '--set',
+      },
+    );
+  }
+  const raw = text.slice(at + 1);
+  try {
+    return [text.slice(0, at), JSON.parse(raw)];
+  } catch {
+    return [text.slice(0, at), raw];
+  }
 }
 
 function parseSchedule(text: string): Record<string, unknown> {
@@ -106,6 +137,20 @@ export async function runConfigFromFlags(flags: TrainFlags): Promise<Record<stri
   set(model, 'heads', flags.heads);
   set(model, 'depth', flags.depth);
   if (flags.noise) model.noise = parseNoise(flags.noise);
+  set(model, 'architecture', flags.architecture);
+  set(model, 'generatorHidden', flags.generatorHidden);
+  set(model, 'discriminatorHidden', flags.discriminatorHidden);
+  set(model, 'discriminatorSteps', flags.discriminatorSteps);
+  set(model, 'generatorLearningRate', flags.gLr);
+  set(model, 'discriminatorLearningRate', flags.dLr);
+  set(model, 'labelSmoothing', flags.labelSmoothing);
+  set(model, 'instanceNoise', flags.instanceNoise);
+  set(model, 'ema', flags.ema);
+  set(model, 'acgan', flags.acgan);
+  for (const assignment of flags.set ?? []) {
+    const [key, value] = parseAssignment(assignment);
+    model[key] = value;
+  }
 
   const train: Record<string, unknown> = { ...((base.train as object) ?? {}) };
   set(train, 'epochs', flags.epochs);
@@ -157,11 +202,17 @@ function report(result: RunResult): void {
   out.write(`model:           ${paths.model}\n`);
   out.write(`metrics:         ${paths.metrics}\n`);
   if (result.model.preview && result.splits.train.sampleShape.length === 3) {
-    const rows = isGenerative(result.model)
-      ? 'originals, reconstructions, prior samples'
-      : 'originals above, reconstructions below';
+    const rows =
+      result.model.kind === 'gan'
+        ? 'samples from the same noise every epoch'
+        : isGenerative(result.model)
+          ? 'originals, reconstructions, prior samples'
+          : 'originals above, reconstructions below';
     out.write(`pictures:        ${paths.epochImage(result.epochs)} (${rows}; one per epoch)\n`);
   }
+  const scatter = paths.epochScatter(result.epochs);
+  if (existsSync(scatter))
+    out.write(`scatter:         ${scatter} (real grey, generated green; one per epoch)\n`);
 }
 
 export function trainCommand(): Command {
@@ -184,7 +235,10 @@ export function trainCommand(): Command {
       '--activation <name>',
       'relu | leakyRelu | elu | selu | tanh | sigmoid | linear (attention-ae also gelu)',
     )
-    .option('--loss <name>', 'reconstruction loss: mse | bce')
+    .option(
+      '--loss <name>',
+      'autoencoders: reconstruction loss mse | bce; gan: minimax | non-saturating | lsgan | wgan-gp | hinge',
+    )
     .option('--noise <type[:level]>', 'denoising: gaussian | masking | salt-and-pepper, e.g. gaussian:0.3')
     .option(
       '--sparsity <weight>',
@@ -204,7 +258,54 @@ export function trainCommand(): Command {
       'VAE: KL floor per latent dimension',
       parseNumber('--free-bits', { min: 0 }),
     )
-    .option('--conditional', 'conv-vae: condition encoder and decoder on class labels')
+    .option('--conditional', 'conv-vae, vae, gan: condition the model on class labels')
+    .option('--architecture <name>', 'gan: mlp | dcgan')
+    .option(
+      '--generator-hidden <widths>',
+      'gan (mlp): generator widths, noise side first',
+      parseIntList('--generator-hidden'),
+    )
+    .option(
+      '--discriminator-hidden <widths>',
+      'gan (mlp): discriminator widths, input side first',
+      parseIntList('--discriminator-hidden'),
+    )
+    .option(
+      '--discriminator-steps <n>',
+      'gan: discriminator updates per generator update (default 5 for wgan-gp, else 1)',
+      parseNumber('--discriminator-steps', { integer: true, min: 1 }),
+    )
+    .option(
+      '--g-lr <rate>',
+      'gan: generator Adam learning rate (default 2e-4)',
+      parseNumber('--g-lr', { min: 0 }),
+    )
+    .option(
+      '--d-lr <rate>',
+      'gan: discriminator Adam learning rate (default 2e-4)',
+      parseNumber('--d-lr', { min: 0 }),
+    )
+    .option(
+      '--label-smoothing <s>',
+      'gan: one-sided label smoothing (real targets 1 - s)',
+      parseNumber('--label-smoothing', { min: 0 }),
+    )
+    .option(
+      '--instance-noise <std>',
+      'gan: Gaussian noise on every discriminator input',
+      parseNumber('--instance-noise', { min: 0 }),
+    )
+    .option(
+      '--ema <decay>',
+      'gan: EMA of generator weights for sampling, e.g. 0.999',
+      parseNumber('--ema', { min: 0 }),
+    )
+    .option('--acgan', 'gan: auxiliary-classifier GAN')
+    .option(
+      '--set <key=value>',
+      'any model option by its config name (repeatable), e.g. --set instanceNoiseEpochs=10',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option(
       '--patch-size <n>',
       'attention-ae: patch side in pixels',

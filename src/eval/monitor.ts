@@ -1,0 +1,156 @@
+// Per-epoch watch over generative runs, so mode collapse shows while training rather than after: exact mode
+// metrics and a real-vs-generated scatter over the discriminator's surface on 2-D toy data, class coverage by
+// the shipped domain classifier on MNIST and Fashion-MNIST, and a warning whenever coverage drops.
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { DataSplits } from '../data/dataset.js';
+import { isToyMixture, TOY_MIXTURES } from '../data/sources/toy2d.js';
+import type { DataSpec } from '../data/spec.js';
+import { tf } from '../engine/tf.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import type { ClassifierModel } from '../models/classifier.js';
+import { type GenerativeModel, isGenerative, type TrainableModel } from '../models/family.js';
+import { GanModel } from '../models/gan/model.js';
+import type { EpochRecord } from '../train/checkpoint.js';
+import { runPaths } from '../train/run-dir.js';
+import type { EpochMonitor, MonitorReport } from '../train/trainer.js';
+import { classifierLabels, loadDomainClassifier } from './domain-classifier.js';
+import { requestedClass, samplePrior } from './generate.js';
+import { classCoverage } from './metrics.js';
+import { domainClassifierFor } from './quality.js';
+import { DEFAULT_EVAL_SAMPLES, encodeDecisionScatter, modeCoverage, writeToyScatter } from './toy2d.js';
+
+/** Samples the image monitor classifies each epoch: enough for a 10-class histogram, about a second of work. */
+export const MONITOR_IMAGE_SAMPLES = 1000;
+/** Noise seed of the monitor's samples: the same draws every epoch, so epochs compare. */
+const MONITOR_SEED = 424_242;
+/** A rise of KL from uniform beyond the run's best by this much (nats) counts as a coverage drop. */
+const KL_RISE_WARNING = 0.25;
+/** Real points drawn under the toy scatter. */
+const SCATTER_REAL_POINTS = 2000;
+
+/** The best value of a monitor metric over earlier epochs, with its epoch. */
+function bestSoFar(
+  history: readonly EpochRecord[],
+  key: string,
+  better: (a: number, b: number) => boolean,
+): { value: number; epoch: number } | undefined {
+  let best: { value: number; epoch: number } | undefined;
+  for (const record of history) {
+    const value = record.monitor?.[key];
+    if (value === undefined) continue;
+    if (!best || better(value, best.value)) best = { value, epoch: record.epoch };
+  }
+  return best;
+}
+
+/** Share of a conditional model's samples (drawn by samplePrior) that the classifier puts in the class asked for. */
+export function labelAccuracy(predicted: ArrayLike<number>, numClasses: number): number {
+  let hits = 0;
+  for (let i = 0; i < predicted.length; i++)
+    if (predicted[i] === requestedClass(i, predicted.length, numClasses)) hits++;
+  return predicted.length > 0 ? hits / predicted.length : 0;
+}
+
+/** `n` generated samples, classes in equal blocks for conditional models. */
+function generateFlat(model: GenerativeModel, n: number): Float32Array {
+  const drawn = samplePrior(model, n, MONITOR_SEED);
+  const values = drawn.dataSync() as Float32Array;
+  drawn.dispose();
+  return values;
+}
+
+/**
+ * 2-D toy data: modes covered and the high-quality share (mixtures), and every epoch a scatter PNG
+ * images/epoch-NNN-scatter.png (with the discriminator's surface for an unconditional GAN).
+ */
+function toyMonitor(model: GenerativeModel, name: string, splits: DataSplits, runDir: string): EpochMonitor {
+  const source = splits.validation.size > 0 ? splits.validation : splits.train;
+  const real = source.x.subarray(0, Math.min(source.size, SCATTER_REAL_POINTS) * 2);
+  const mixture = isToyMixture(name) ? TOY_MIXTURES[name] : undefined;
+  return {
+    async observe(epoch, history): Promise<MonitorReport> {
+      const metrics: Record<string, number> = {};
+      const warnings: string[] = [];
+      if (mixture) {
+        const coverage = modeCoverage(generateFlat(model, DEFAULT_EVAL_SAMPLES), mixture);
+        metrics.modesCovered = coverage.modesCovered;
+        metrics.highQuality = coverage.highQuality;
+        const best = bestSoFar(history, 'modesCovered', (a, b) => a > b);
+        if (best && coverage.modesCovered < best.value) {
+          warnings.push(
+            `possible mode collapse: ${coverage.modesCovered} of ${coverage.modes} modes covered, down from ` +
+              `${best.value} at epoch ${best.epoch}`,
+          );
+        }
+      }
+      const image = runPaths(runDir).epochScatter(epoch);
+      await mkdir(dirname(image), { recursive: true });
+      if (model instanceof GanModel && !model.conditional) {
+        await writeToyScatter(image, model, real, { samples: DEFAULT_EVAL_SAMPLES, seed: MONITOR_SEED });
+      } else {
+        await writeFileAtomic(
+          image,
+          encodeDecisionScatter(real, generateFlat(model, DEFAULT_EVAL_SAMPLES), undefined),
+        );
+      }
+      return { metrics, warnings, images: [image] };
+    },
+  };
+}
+
+/**
+ * MNIST-like images: the shipped classifier labels 1,000 samples each epoch; classes covered and KL from
+ * uniform are recorded, and for conditional models the share classified as the class asked for.
+ */
+function imageMonitor(model: GenerativeModel, classifier: ClassifierModel): EpochMonitor {
+  const classes = classifier.context.numClasses ?? 10;
+  return {
+    async observe(_epoch, history): Promise<MonitorReport> {
+      const samples = generateFlat(model, MONITOR_IMAGE_SAMPLES);
+      const labels = classifierLabels(classifier, samples);
+      const coverage = classCoverage(labels, classes);
+      const metrics: Record<string, number> = {
+        classesCovered: coverage.covered,
+        classKl: coverage.klFromUniform,
+      };
+      if (model.conditional) {
+        metrics.labelAccuracy = labelAccuracy(labels, classes);
+      }
+      const warnings: string[] = [];
+      const bestCovered = bestSoFar(history, 'classesCovered', (a, b) => a > b);
+      const bestKl = bestSoFar(history, 'classKl', (a, b) => a < b);
+      if (
+        (bestCovered && coverage.covered < bestCovered.value) ||
+        (bestKl && coverage.klFromUniform > bestKl.value + KL_RISE_WARNING)
+      ) {
+        warnings.push(
+          `possible mode collapse: samples cover ${coverage.covered} of ${classes} classes with KL from uniform ` +
+            `${coverage.klFromUniform.toFixed(3)} (best so far: ${bestCovered?.value ?? coverage.covered} classes, ` +
+            `KL ${(bestKl?.value ?? coverage.klFromUniform).toFixed(3)} at epoch ${bestKl?.epoch ?? '-'})`,
+        );
+      }
+      return { metrics, warnings };
+    },
+    dispose() {
+      classifier.dispose();
+    },
+  };
+}
+
+/**
+ * The monitor for this run, if any: generative models on toy data or on data with a shipped classifier.
+ * Others (autoencoders, classifiers, tables) are left unwatched.
+ */
+export async function createEpochMonitor(
+  model: TrainableModel,
+  spec: DataSpec,
+  splits: DataSplits,
+  runDir: string,
+): Promise<EpochMonitor | undefined> {
+  if (!isGenerative(model)) return undefined;
+  if (spec.source === 'toy') return toyMonitor(model, spec.name, splits, runDir);
+  const classifierName = domainClassifierFor(spec);
+  if (!classifierName || tf.util.sizeFromShape(model.context.sampleShape) !== 28 * 28) return undefined;
+  return imageMonitor(model, await loadDomainClassifier(classifierName));
+}
