@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the figures in docs/results.md on Fashion-MNIST (needs the dataset: apt-get install -y
 # dataset-fashion-mnist, or network access for the checked download). Runs land in ${RUNS:-runs/results}.
-# Usage: scripts/reproduce-results.sh [autoencoders|vae|all]
+# Usage: scripts/reproduce-results.sh [autoencoders|vae|gans|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs/results}
@@ -23,4 +23,25 @@ if [[ $what == vae || $what == all ]]; then
   $LL latent-map "$RUNS/vae-2" --size 20 --range 3
   $LL train --data fashion-mnist --model cvae --hidden 512,256 --latent 32 --epochs 20 --batch-size 128 --out "$RUNS/cvae-32"
   $LL sample "$RUNS/cvae-32" --n 100 --seed 1
+fi
+
+if [[ $what == gans || $what == all ]]; then
+  # Ring of 8 Gaussians: non-saturating loss with R1, and WGAN-GP; both with an EMA generator and a cosine schedule.
+  $LL train --model gan --loss non-saturating --set r1=1 --g-lr 1e-3 --d-lr 1e-3 --ema 0.999 --schedule cosine \
+    --data toy:ring8:51200 --epochs 80 --batch-size 512 --out "$RUNS/gan-ring8"
+  $LL evaluate "$RUNS/gan-ring8"
+  $LL train --model gan --loss wgan-gp --g-lr 1e-3 --d-lr 1e-3 --ema 0.999 --schedule cosine \
+    --data toy:ring8:51200 --epochs 30 --batch-size 512 --out "$RUNS/wgan-gp-ring8"
+  $LL evaluate "$RUNS/wgan-gp-ring8"
+  # Fashion-MNIST DCGAN against the VAE (run the vae part first for vae-32).
+  $LL train --model gan --architecture dcgan --data fashion-mnist --epochs 5 --batch-size 64 --ema 0.999 \
+    --out "$RUNS/dcgan-fashion"
+  $LL evaluate "$RUNS/dcgan-fashion"
+  $LL sample "$RUNS/dcgan-fashion" --n 100 --seed 1
+  $LL evaluate "$RUNS/vae-32" --k 100
+  # Conditional DCGAN on the embedded MNIST.
+  $LL train --model gan --architecture dcgan --conditional --data mnist --epochs 20 --batch-size 64 --ema 0.999 \
+    --out "$RUNS/cgan-mnist"
+  $LL evaluate "$RUNS/cgan-mnist"
+  $LL sample "$RUNS/cgan-mnist" --n 100 --seed 1
 fi

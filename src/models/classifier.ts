@@ -45,14 +45,17 @@ export interface Pose {
   scale: number;
 }
 
-export function isIdentity(augment: Augmentation): boolean {
+export function augmentationOff(augment: Augmentation): boolean {
   return augment.shift === 0 && augment.rotation === 0 && augment.scale === 0;
 }
 
 /** n random poses within the bounds of `augment`, the same for the same seed. */
 export function drawPoses(n: number, augment: Augmentation, seed: number): Pose[] {
   const rng = createRng(seed);
-  const symmetric = (bound: number) => (2 * rng() - 1) * bound;
+  const symmetric = (bound: number) => {
+    const u = rng(); // drawn even for a zero bound, so the other draws stay put
+    return bound > 0 ? (2 * u - 1) * bound : 0;
+  };
   return Array.from({ length: n }, () => ({
     dx: Math.floor(rng() * (2 * augment.shift + 1)) - augment.shift,
     dy: Math.floor(rng() * (2 * augment.shift + 1)) - augment.shift,
@@ -100,7 +103,7 @@ function buildNetwork(config: ClassifierConfig, context: BuildContext, numClasse
   let index = 0;
   const init = () => seededInit(context, index++);
   const net = tfl.sequential({ name: 'classifier' });
-  if (!isIdentity(config.augment) && context.sampleShape.length !== 3) {
+  if (!augmentationOff(config.augment) && context.sampleShape.length !== 3) {
     throw new ConfigError(
       `augmentation needs image samples [h, w, c], got [${context.sampleShape}] (leave model.augment out)`,
       { path: 'model.augment' },
@@ -229,7 +232,7 @@ export class ClassifierModel implements TrainableModel<ClassifierConfig> {
   trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {
     const augment = this.config.augment;
     // Seeded apart from dropout's seeds (seed·7919 + step·17 + k), so poses and masks do not correlate.
-    const x = isIdentity(augment)
+    const x = augmentationOff(augment)
       ? batch.x
       : augmentImages(batch.x, augment, this.context.seed * 104_729 + batch.step * 31 + 5);
     let record: LossRecord | undefined;

@@ -173,6 +173,100 @@ describe('latentlab CLI', () => {
     expect(result.testMse).toBeLessThan(0.06);
   });
 
+  it('trains a GAN on 2-D toy data with per-epoch mode figures and scatters, and evaluates its coverage', async () => {
+    await withTempDir(async (dir) => {
+      const run = join(dir, 'gan');
+      const trained = await cli([
+        'train',
+        '--model',
+        'gan',
+        '--loss',
+        'non-saturating',
+        '--set',
+        'r1=1',
+        '--generator-hidden',
+        '16,16',
+        '--discriminator-hidden',
+        '16',
+        '--ema',
+        '0.9',
+        '--data',
+        'toy:ring8:1024',
+        '--epochs',
+        '2',
+        '--batch-size',
+        '256',
+        '--out',
+        run,
+      ]);
+      expect(trained.code, trained.stderr).toBe(0);
+      // One line per epoch (not a TTY) with the exact toy metrics, and a scatter per epoch.
+      expect(trained.stderr).toMatch(
+        /epoch 2\/2 \| train r1 [\d.e-]+, discriminator .*\| modesCovered \d, highQuality/,
+      );
+      expect(trained.stdout).toContain(join(run, 'images', 'epoch-002-scatter.png'));
+      const config = JSON.parse(await readFile(join(run, 'config.json'), 'utf8'));
+      expect(config.model).toMatchObject({ kind: 'gan', r1: 1, ema: 0.9, generatorHidden: [16, 16] });
+      expect(config.data).toEqual({ source: 'toy', name: 'ring8', size: 1024 });
+
+      const evaluation = await cli(['evaluate', run]);
+      expect(evaluation.code, evaluation.stderr).toBe(0);
+      expect(evaluation.stdout).toMatch(
+        /modes covered: \d\/8; high-quality samples \(within 3 std of a mode\): [\d.]+% of 2500/,
+      );
+      expect(existsSync(join(run, 'scatter.png'))).toBe(true);
+      const saved = JSON.parse(await readFile(join(run, 'evaluation.json'), 'utf8'));
+      expect(saved.toy.modes).toBe(8);
+
+      const badToy = await cli([
+        'train',
+        '--model',
+        'gan',
+        '--data',
+        'toy:ring8:many',
+        '--out',
+        join(dir, 'x'),
+      ]);
+      expect(badToy.code).toBe(2);
+      expect(badToy.stderr).toContain('optionally with a positive integer size');
+      const badSet = await cli(['train', '--model', 'gan', '--set', 'r1', '--out', join(dir, 'y')]);
+      expect(badSet.code).toBe(2);
+      expect(badSet.stderr).toContain('--set expects key=value');
+    });
+  });
+
+  it('evaluates a conditional GAN on MNIST by the share of samples in the class asked for', async () => {
+    await withTempDir(async (dir) => {
+      const run = join(dir, 'cgan');
+      const trained = await cli([
+        'train',
+        '--model',
+        'gan',
+        '--conditional',
+        '--generator-hidden',
+        '32',
+        '--discriminator-hidden',
+        '32',
+        '--limit',
+        '256',
+        '--batch-size',
+        '64',
+        '--epochs',
+        '1',
+        '--out',
+        run,
+      ]);
+      expect(trained.code, trained.stderr).toBe(0);
+      expect(trained.stderr).toMatch(/classesCovered \d+, classKl [\d.]+, labelAccuracy [\d.]+/);
+      const evaluation = await cli(['evaluate', run, '--samples', '200', '--json']);
+      expect(evaluation.code, evaluation.stderr).toBe(0);
+      const report = JSON.parse(evaluation.stdout);
+      expect(report.quality.labelAccuracy).toBeGreaterThanOrEqual(0);
+      expect(report.quality.labelAccuracy).toBeLessThanOrEqual(1);
+      expect(report.quality.fakeSamples).toBe(200);
+    });
+  });
+
   it('samples, interpolates, maps and evaluates a VAE, and a conditional VAE generates a chosen class', async () => {
     await withTempDir(async (dir) => {
       const run = join(dir, 'vae');

@@ -12,6 +12,7 @@ import {
   generatorLoss,
   gradientPenalty,
   instanceNoiseAt,
+  r1Penalty,
   wassersteinEstimate,
 } from '../../src/models/gan/model.js';
 import { parseModelConfig } from '../../src/models/registry.js';
@@ -89,6 +90,23 @@ describe('GAN losses', () => {
     expectClose(read(discriminatorLoss('wgan-gp', real(), fake())), [-w], 1e-6);
     expectClose(read(generatorLoss('wgan-gp', fake())), [-mean(fakeValues)], 1e-6);
     expectClose(read(wassersteinEstimate(real(), fake())), [w], 1e-6);
+  });
+
+  it('R1 of a quadratic discriminator ½ Σ x² is gamma/2 · mean |x|², with gradient to its scale', () => {
+    const realX = tf.tensor2d([1, 2, -1, 0.5, 3, 0], [3, 2]);
+    const squaredNorms = [1 + 4, 1 + 0.25, 9];
+    const d = (x: tf.Tensor) => tf.mul(0.5, tf.sum(tf.square(x), 1));
+    expectClose(read(r1Penalty(d, realX, 4)), [(4 / 2) * mean(squaredNorms)], 1e-5);
+    // D = c · ½ Σ x²: ∇ = c x, R1 = gamma/2 · c² · mean |x|², whose derivative in c is gamma · c · mean |x|².
+    const c = tf.variable(tf.scalar(1.5));
+    const { value, grads } = tf.variableGrads(() => r1Penalty((x) => tf.mul(c, d(x)), realX, 2), [c]);
+    expectClose(read(value), [1.5 ** 2 * mean(squaredNorms)], 1e-5);
+    expectClose(read(grads[c.name]), [2 * 1.5 * mean(squaredNorms)], 1e-4);
+    tf.dispose([realX, c]);
+  });
+
+  it('refuses r1 together with wgan-gp, naming the field', () => {
+    expect(() => parseModelConfig({ kind: 'gan', loss: 'wgan-gp', r1: 1 })).toThrow(/r1/);
   });
 
   it('gradient penalty of a linear critic w·x is lambda (|w| - 1)² wherever it is evaluated', () => {

@@ -38,6 +38,11 @@ export const GanConfig = z
     instanceNoise: z.number().min(0).default(0),
     /** The instance noise falls linearly to 0 over this many epochs; 0 keeps it constant. */
     instanceNoiseEpochs: z.number().int().min(0).default(0),
+    /**
+     * R1 penalty weight gamma on real data (Mescheder et al. 2018), for the losses other than wgan-gp: keeps
+     * non-saturating training from cycling between modes. 0 disables.
+     */
+    r1: z.number().min(0).default(0),
     /** WGAN-GP's gradient-penalty weight lambda. */
     gradientPenaltyWeight: z.number().min(0).default(10),
     /** Decay of an exponential moving average of the generator's weights, used for sampling; 0 disables. */
@@ -49,6 +54,15 @@ export const GanConfig = z
         code: 'custom',
         path: ['labelSmoothing'],
         message: `label smoothing needs a loss with targets (minimax, non-saturating, lsgan), not ${config.loss}`,
+      });
+    }
+  })
+  .superRefine((config, ctx) => {
+    if (config.r1 > 0 && config.loss === 'wgan-gp') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['r1'],
+        message: 'wgan-gp has its own gradient penalty (gradientPenaltyWeight); r1 is for the other losses',
       });
     }
   })

@@ -127,3 +127,17 @@ export function gradientPenalty(
     return tf.mul(lambda, tf.mean(tf.square(tf.sub(norm, 1)))) as Scalar;
   });
 }
+
+/**
+ * R1 (Mescheder et al. 2018): (gamma / 2) · mean_i ‖∇_x D(x_i)‖² on real samples. It keeps the discriminator
+ * flat on the data, which makes non-saturating training converge instead of cycling between modes. Usable
+ * inside tf.variableGrads, like gradientPenalty.
+ */
+export function r1Penalty(discriminator: (x: Tensor) => Tensor, real: Tensor, gamma: number): Scalar {
+  ensureComparisonGradients();
+  return tf.tidy(() => {
+    const n = real.shape[0];
+    const grad = tf.grad((x: Tensor) => tf.sum(discriminator(x)))(real);
+    return tf.mul(gamma / 2, tf.div(tf.sum(tf.square(grad)), n)) as Scalar;
+  });
+}

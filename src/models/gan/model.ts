@@ -5,7 +5,13 @@ import { type Scalar, type Tensor, tf, type tfl } from '../../engine/tf.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import type { Batch, BuildContext, GenerativeModel, LossRecord, ModelFamily } from '../family.js';
 import { GanConfig, instanceNoiseAt } from './config.js';
-import { discriminatorLoss, generatorLoss, gradientPenalty, wassersteinEstimate } from './losses.js';
+import {
+  discriminatorLoss,
+  generatorLoss,
+  gradientPenalty,
+  r1Penalty,
+  wassersteinEstimate,
+} from './losses.js';
 import {
   buildDiscriminator,
   buildGenerator,
@@ -179,6 +185,12 @@ export class GanModel implements GenerativeModel<GanConfig> {
       total = tf.add(total, penalty) as Scalar;
       out.gradientPenalty = penalty;
       out.wasserstein = wassersteinEstimate(onReal.logit, onFake.logit);
+    }
+    if (this.config.r1 > 0) {
+      const logit = (x: Tensor) => discriminate(this.networks.discriminator, x, yD, true).logit;
+      const penalty = r1Penalty(logit, real, this.config.r1);
+      total = tf.add(total, penalty) as Scalar;
+      out.r1 = penalty;
     }
     if (onReal.classes && onFake.classes && y) {
       const classification = classLoss(onReal.classes, y);
