@@ -8,6 +8,7 @@ import type { BuildContext, TrainableModel } from '../../src/models/family.js';
 import {
   bceFromLogits,
   discriminatorLoss,
+  emaDecayAt,
   type GanModel,
   generatorLoss,
   gradientPenalty,
@@ -339,14 +340,17 @@ describe('GAN training schedule', () => {
   });
 
   it('moves the EMA generator by ema ← decay · ema + (1 - decay) · generator after each step', () => {
+    // The decay warms up as (1 + step) / (10 + step) before reaching the configured one.
+    expect([0, 1, 20, 10_000].map((step) => emaDecayAt(0.999, step))).toEqual([0.1, 2 / 11, 21 / 30, 0.999]);
+    expect(emaDecayAt(0.75, 40)).toBe(0.75);
     const model = build({ kind: 'gan', ...small, ema: 0.75 }, pointContext);
     const ema = model.networks.generatorEma!;
     expect(snapshot(ema)).toEqual(snapshot(model.networks.generator));
     const opt = optimizers();
     const x = data(pointContext, 6, 1);
-    tf.dispose(Object.values(model.trainStep({ x, step: 0 }, opt)));
+    tf.dispose(Object.values(model.trainStep({ x, step: 29 }, opt)));
     const before = snapshot(ema);
-    tf.dispose(Object.values(model.trainStep({ x, step: 1 }, opt)));
+    tf.dispose(Object.values(model.trainStep({ x, step: 30 }, opt)));
     const generator = snapshot(model.networks.generator);
     const after = snapshot(ema);
     after.forEach((w, i) => {
@@ -356,6 +360,21 @@ describe('GAN training schedule', () => {
         1e-6,
       );
     });
+    // At step 0 the decay is 0.1: the EMA copy jumps most of the way to the generator.
+    const fresh = build({ kind: 'gan', ...small, ema: 0.999 }, pointContext);
+    const start = snapshot(fresh.networks.generatorEma!);
+    const opt2 = optimizers();
+    tf.dispose(Object.values(fresh.trainStep({ x, step: 0 }, opt2)));
+    const moved = snapshot(fresh.networks.generator);
+    snapshot(fresh.networks.generatorEma!).forEach((w, i) => {
+      expectClose(
+        w,
+        w.map((_, j) => 0.1 * start[i][j] + 0.9 * moved[i][j]),
+        1e-6,
+      );
+    });
+    for (const o of Object.values(opt2)) o.dispose();
+    fresh.dispose();
     expect(changed(before, ema)).toBe(true);
     tf.dispose(x);
     for (const o of Object.values(opt)) o.dispose();

@@ -260,7 +260,7 @@ export class GanModel implements GenerativeModel<GanConfig> {
       }, gVars);
       optimizers.generator.applyGradients(grads);
       tf.dispose(Object.values(grads));
-      this.updateEma();
+      this.updateEma(batch.step);
       return this.record(d, generator!);
     } catch (error) {
       tf.dispose(Object.values(d));
@@ -270,11 +270,15 @@ export class GanModel implements GenerativeModel<GanConfig> {
     }
   }
 
-  /** ema ← decay · ema + (1 - decay) · generator, over every weight (batch-norm statistics too). */
-  private updateEma(): void {
+  /**
+   * ema ← decay · ema + (1 - decay) · generator, over every weight (batch-norm statistics too). The decay
+   * warms up as min(ema, (1 + step) / (10 + step)), as TensorFlow's ExponentialMovingAverage does with
+   * num_updates: with 0.999 from the first step, the initial weights would still carry 37% after 1,000 steps.
+   */
+  private updateEma(step: number): void {
     const ema = this.networks.generatorEma;
     if (!ema) return;
-    const decay = this.config.ema;
+    const decay = emaDecayAt(this.config.ema, step);
     const source = this.networks.generator.weights;
     tf.tidy(() => {
       ema.weights.forEach((target, i) => {
@@ -335,6 +339,11 @@ export class GanModel implements GenerativeModel<GanConfig> {
   dispose(): void {
     for (const network of Object.values(this.networks)) network?.dispose();
   }
+}
+
+/** The EMA decay used after training step `step` (0-based): `ema`, warmed up over the first steps. */
+export function emaDecayAt(ema: number, step: number): number {
+  return Math.min(ema, (1 + step) / (10 + step));
 }
 
 function trainable(network: tfl.LayersModel): tf.Variable[] {
