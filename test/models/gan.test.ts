@@ -339,6 +339,27 @@ describe('GAN training schedule', () => {
     rates.dispose();
   });
 
+  it('a conditional discriminator scores the pairing of image and label, not the label alone', () => {
+    for (const architecture of ['mlp', 'dcgan'] as const) {
+      const config = {
+        kind: 'gan',
+        architecture,
+        conditional: true,
+        generatorFilters: [8, 4],
+        discriminatorFilters: [4, 8],
+      };
+      const model = build(config, imageContext);
+      const x = data(imageContext, 2, 9);
+      const score = (labels: number[]) => read(model.discriminatorScores(x, tf.tensor1d(labels, 'int32')));
+      const [a0, b0] = score([0, 0]);
+      const [a1, b1] = score([1, 1]);
+      // With a label that only added a constant per class, both images would shift by the same amount.
+      expect(Math.abs(a1 - a0 - (b1 - b0)), architecture).toBeGreaterThan(1e-4);
+      x.dispose();
+      model.dispose();
+    }
+  });
+
   it('moves the EMA generator by ema ← decay · ema + (1 - decay) · generator after each step', () => {
     // The decay warms up as (1 + step) / (10 + step) before reaching the configured one.
     expect([0, 1, 20, 10_000].map((step) => emaDecayAt(0.999, step))).toEqual([0.1, 2 / 11, 21 / 30, 0.999]);

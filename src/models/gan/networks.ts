@@ -156,7 +156,7 @@ export function buildGenerator(
  * Discriminator: samples [n, ...sampleShape] (+ one-hot labels) → a logit/critic value [n, 1], and with an
  * auxiliary classifier also class logits [n, classes]. MLP: flatten → dense leaky-ReLU layers. DCGAN: stride-2
  * convolutions with leaky ReLU (no batch norm, which would break the per-sample gradient penalty of WGAN-GP)
- * → flatten. Labels join the features just before the dense head.
+ * → flatten. Labels join the MLP's input; the DCGAN scores them by projection onto the features.
  */
 export function buildDiscriminator(spec: NetworkSpec, context: BuildContext): tfl.LayersModel {
   const init = seeds(context, 1000);
@@ -199,12 +199,34 @@ export function buildDiscriminator(spec: NetworkSpec, context: BuildContext): tf
       );
     });
     h = chain([tfl.layers.flatten({ name: 'discriminator_flatten' })], h);
-    if (labels) h = concat([h, labels], 'discriminator_concat');
   }
-  const logit = chain(
+  let logit = chain(
     [tfl.layers.dense({ units: 1, kernelInitializer: init(), name: 'discriminator_logit' })],
     h,
   );
+  if (labels && spec.architecture === 'dcgan') {
+    // Projection (Miyato & Koyama 2018): logit + <embed(y), features>. Labels concatenated to the features
+    // before a linear head would only add a per-class constant, which cannot tell a matching pair from a
+    // mismatched one; the inner product makes the label change how the image's features are scored.
+    const features = h.shape[h.shape.length - 1] as number;
+    const embedded = chain(
+      [
+        tfl.layers.dense({
+          units: features,
+          useBias: false,
+          kernelInitializer: init(),
+          name: 'discriminator_label_embedding',
+        }),
+      ],
+      labels,
+    );
+    const projection = tfl.layers
+      .dot({ axes: 1, name: 'discriminator_projection' })
+      .apply([h, embedded]) as Symbolic;
+    logit = tfl.layers
+      .add({ name: 'discriminator_conditional_logit' })
+      .apply([logit, projection]) as Symbolic;
+  }
   const outputs = [logit];
   if (spec.auxiliaryClasses) {
     const classes = tfl.layers.dense({
