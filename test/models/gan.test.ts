@@ -339,6 +339,31 @@ describe('GAN training schedule', () => {
     rates.dispose();
   });
 
+  it('gives the EMA copy of a batch-norm generator its own batch-norm statistics, not averaged ones', () => {
+    const model = build({ kind: 'gan', architecture: 'dcgan', ...smallConv, ema: 0.9 }, imageContext);
+    const ema = model.networks.generatorEma!;
+    const stats = (net: tfl.LayersModel) =>
+      net.weights.map((w, i) => [w.originalName, i] as const).filter(([name]) => /moving_/.test(name));
+    expect(stats(ema).length).toBeGreaterThan(0);
+    const opt = optimizers();
+    const x = data(imageContext, 6, 1);
+    tf.dispose(Object.values(model.trainStep({ x, step: 50 }, opt)));
+    const before = snapshot(ema);
+    tf.dispose(Object.values(model.trainStep({ x, step: 51 }, opt)));
+    const generator = snapshot(model.networks.generator);
+    const after = snapshot(ema);
+    const decay = emaDecayAt(0.9, 51);
+    for (const [name, i] of stats(ema)) {
+      const averaged = before[i].map((b, j) => decay * b + (1 - decay) * generator[i][j]);
+      const gap = Math.max(...after[i].map((v, j) => Math.abs(v - averaged[j])));
+      expect(gap, name).toBeGreaterThan(1e-6);
+      expect(after[i], name).not.toEqual(before[i]);
+    }
+    tf.dispose(x);
+    for (const o of Object.values(opt)) o.dispose();
+    model.dispose();
+  });
+
   it('a conditional discriminator scores the pairing of image and label, not the label alone', () => {
     for (const architecture of ['mlp', 'dcgan'] as const) {
       const config = {

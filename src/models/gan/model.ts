@@ -260,7 +260,11 @@ export class GanModel implements GenerativeModel<GanConfig> {
       }, gVars);
       optimizers.generator.applyGradients(grads);
       tf.dispose(Object.values(grads));
-      this.updateEma(batch.step);
+      if (this.networks.generatorEma) {
+        const z = this.samplePrior(n, this.seedFor(batch.step, last, 0));
+        this.updateEma(batch.step, z, y);
+        z.dispose();
+      }
       return this.record(d, generator!);
     } catch (error) {
       tf.dispose(Object.values(d));
@@ -271,20 +275,27 @@ export class GanModel implements GenerativeModel<GanConfig> {
   }
 
   /**
-   * ema ← decay · ema + (1 - decay) · generator, over every weight (batch-norm statistics too). The decay
+   * ema ← decay · ema + (1 - decay) · generator, over every weight but batch-norm statistics. The decay
    * warms up as min(ema, (1 + step) / (10 + step)), as TensorFlow's ExponentialMovingAverage does with
    * num_updates: with 0.999 from the first step, the initial weights would still carry 37% after 1,000 steps.
    */
-  private updateEma(step: number): void {
+  private updateEma(step: number, z: Tensor, y: Tensor | undefined): void {
     const ema = this.networks.generatorEma;
     if (!ema) return;
     const decay = emaDecayAt(this.config.ema, step);
     const source = this.networks.generator.weights;
+    const batchNormStats = (name: string) => /moving_(mean|variance)/.test(name);
+    const hasBatchNorm = ema.weights.some((w) => batchNormStats(w.originalName));
     tf.tidy(() => {
       ema.weights.forEach((target, i) => {
+        // Averaged weights make activations of their own: their batch-norm statistics come from them (below).
+        if (hasBatchNorm && batchNormStats(target.originalName)) return;
         const current = target.read();
         target.write(tf.add(tf.mul(current, decay), tf.mul(source[i].read(), 1 - decay)));
       });
+      // A training-mode pass moves the EMA copy's batch-norm statistics toward its own activations' ("standing
+      // statistics", as in BigGAN); the generator's statistics belong to other weights and drew faint samples.
+      if (hasBatchNorm) ema.apply(y ? [z, y] : z, { training: true });
     });
   }
 
