@@ -30,8 +30,9 @@ if [[ $what == gans || $what == all ]]; then
   $LL train --model gan --loss non-saturating --set r1=1 --g-lr 1e-3 --d-lr 1e-3 --ema 0.999 --schedule cosine \
     --data toy:ring8:51200 --epochs 80 --batch-size 512 --out "$RUNS/gan-ring8"
   $LL evaluate "$RUNS/gan-ring8"
-  $LL train --model gan --loss wgan-gp --g-lr 1e-3 --d-lr 1e-3 --ema 0.999 --schedule cosine \
-    --data toy:ring8:51200 --epochs 30 --batch-size 512 --out "$RUNS/wgan-gp-ring8"
+  # λ = 0.1 as in the WGAN-GP authors' own 2-D experiments.
+  $LL train --model gan --loss wgan-gp --set gradientPenaltyWeight=0.1 --g-lr 1e-3 --d-lr 1e-3 --ema 0.999 \
+    --schedule cosine --data toy:ring8:25600 --epochs 80 --batch-size 256 --out "$RUNS/wgan-gp-ring8"
   $LL evaluate "$RUNS/wgan-gp-ring8"
   # Fashion-MNIST DCGAN against the VAE (run the vae part first for vae-32).
   $LL train --model gan --architecture dcgan --data fashion-mnist --epochs 5 --batch-size 64 --ema 0.999 \
@@ -39,9 +40,9 @@ if [[ $what == gans || $what == all ]]; then
   $LL evaluate "$RUNS/dcgan-fashion"
   $LL sample "$RUNS/dcgan-fashion" --n 100 --seed 1
   $LL evaluate "$RUNS/vae-32" --k 100
-  # Conditional DCGAN on the embedded MNIST.
-  $LL train --model gan --architecture dcgan --conditional --data mnist --epochs 20 --batch-size 64 --ema 0.999 \
-    --out "$RUNS/cgan-mnist"
+  # Conditional DCGAN (labels into both networks, plus the AC-GAN class head) on the embedded MNIST.
+  $LL train --model gan --architecture dcgan --conditional --acgan --data mnist --epochs 30 --batch-size 64 \
+    --ema 0.999 --out "$RUNS/cgan-mnist"
   $LL evaluate "$RUNS/cgan-mnist"
   $LL sample "$RUNS/cgan-mnist" --n 100 --seed 1
 fi
