@@ -25,7 +25,7 @@ export const WASM_KERNEL_FIXES: Readonly<Record<string, string>> = {
   OneHot: 'stock writes int32 bit patterns for every dtype, so float32 one-hots held 1.4e-45 instead of 1.',
   Tile:
     "stock computes each element's source index separately (~80 ns an element: 68 ms per batch-norm " +
-    'gradient on a DCGAN layer); now block copies, ~50x faster.',
+    'gradient on a DCGAN layer); now block copies: 0.2 ms.',
 };
 
 const BACKEND = 'wasm';
