@@ -230,8 +230,8 @@ export function performanceDoc(results: Results | undefined, soak: Soak | undefi
   }
   out.push(
     '',
-    "Each workload trains a latentlab family (`dense-ae`, `conv-ae`, `gan` with the DCGAN architecture, `vae`)",
-    "through its own `trainStep`, with the optimisers `latentlab train` would make for it (`bench/models.ts`).",
+    'Each workload trains a latentlab family (`dense-ae`, `conv-ae`, `gan` with the DCGAN architecture, `vae`)',
+    'through its own `trainStep`, with the optimisers `latentlab train` would make for it (`bench/models.ts`).',
     '`bench/peers/torch_bench.py` implements all four with the same architectures, initialisation, Adam',
     'settings and batch sizes; `bench/peers/numpy_w1.py` is W1 by hand in numpy (forward, hand-written',
     'backward, Adam), the practical limit of this machine for that workload.',
