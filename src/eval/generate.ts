@@ -12,6 +12,20 @@ export function requestedClass(i: number, n: number, numClasses: number): number
   return Math.min(numClasses - 1, Math.floor(i / Math.ceil(n / numClasses)));
 }
 
+/**
+ * Share of a conditional model's samples that the classifier puts in the class asked for; `requested` defaults
+ * to the classes samplePrior asks for when it draws all of them at once (equal blocks).
+ */
+export function labelAccuracy(
+  predicted: ArrayLike<number>,
+  numClasses: number,
+  requested: (i: number) => number = (i) => requestedClass(i, predicted.length, numClasses),
+): number {
+  let hits = 0;
+  for (let i = 0; i < predicted.length; i++) if (predicted[i] === requested(i)) hits++;
+  return predicted.length > 0 ? hits / predicted.length : 0;
+}
+
 export function classLabels(n: number, numClasses: number, classIndex?: number): Tensor {
   if (
     classIndex !== undefined &&

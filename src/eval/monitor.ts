@@ -7,18 +7,22 @@ import type { DataSplits } from '../data/dataset.js';
 import { isToyMixture, TOY_MIXTURES } from '../data/sources/toy2d.js';
 import type { DataSpec } from '../data/spec.js';
 import { tf } from '../engine/tf.js';
-import { writeFileAtomic } from '../io/atomic.js';
 import type { ClassifierModel } from '../models/classifier.js';
 import { type GenerativeModel, isGenerative, type TrainableModel } from '../models/family.js';
-import { GanModel } from '../models/gan/model.js';
 import type { EpochRecord } from '../train/checkpoint.js';
 import { runPaths } from '../train/run-dir.js';
 import type { EpochMonitor, MonitorReport } from '../train/trainer.js';
 import { classifierLabels, loadDomainClassifier } from './domain-classifier.js';
-import { requestedClass, samplePrior } from './generate.js';
+import { labelAccuracy } from './generate.js';
 import { classCoverage } from './metrics.js';
 import { domainClassifierFor } from './quality.js';
-import { DEFAULT_EVAL_SAMPLES, encodeDecisionScatter, modeCoverage, writeToyScatter } from './toy2d.js';
+import {
+  DEFAULT_EVAL_SAMPLES,
+  generatePoints,
+  modeCoverage,
+  scatterRealPoints,
+  writeToyScatter,
+} from './toy2d.js';
 
 /** Samples the image monitor classifies each epoch: enough for a 10-class histogram, about a second of work. */
 export const MONITOR_IMAGE_SAMPLES = 1000;
@@ -26,8 +30,6 @@ export const MONITOR_IMAGE_SAMPLES = 1000;
 const MONITOR_SEED = 424_242;
 /** A rise of KL from uniform beyond the run's best by this much (nats) counts as a coverage drop. */
 const KL_RISE_WARNING = 0.25;
-/** Real points drawn under the toy scatter. */
-const SCATTER_REAL_POINTS = 2000;
 
 /** The best value of a monitor metric over earlier epochs, with its epoch. */
 function bestSoFar(
@@ -44,36 +46,22 @@ function bestSoFar(
   return best;
 }
 
-/** Share of a conditional model's samples (drawn by samplePrior) that the classifier puts in the class asked for. */
-export function labelAccuracy(predicted: ArrayLike<number>, numClasses: number): number {
-  let hits = 0;
-  for (let i = 0; i < predicted.length; i++)
-    if (predicted[i] === requestedClass(i, predicted.length, numClasses)) hits++;
-  return predicted.length > 0 ? hits / predicted.length : 0;
-}
-
-/** `n` generated samples, classes in equal blocks for conditional models. */
-function generateFlat(model: GenerativeModel, n: number): Float32Array {
-  const drawn = samplePrior(model, n, MONITOR_SEED);
-  const values = drawn.dataSync() as Float32Array;
-  drawn.dispose();
-  return values;
-}
-
 /**
  * 2-D toy data: modes covered and the high-quality share (mixtures), and every epoch a scatter PNG
  * images/epoch-NNN-scatter.png (with the discriminator's surface for an unconditional GAN).
  */
 function toyMonitor(model: GenerativeModel, name: string, splits: DataSplits, runDir: string): EpochMonitor {
   const source = splits.validation.size > 0 ? splits.validation : splits.train;
-  const real = source.x.subarray(0, Math.min(source.size, SCATTER_REAL_POINTS) * 2);
+  const real = scatterRealPoints(source);
   const mixture = isToyMixture(name) ? TOY_MIXTURES[name] : undefined;
   return {
     async observe(epoch, history): Promise<MonitorReport> {
       const metrics: Record<string, number> = {};
       const warnings: string[] = [];
+      // One draw per epoch serves the figures and the picture.
+      const points = generatePoints(model, DEFAULT_EVAL_SAMPLES, MONITOR_SEED);
       if (mixture) {
-        const coverage = modeCoverage(generateFlat(model, DEFAULT_EVAL_SAMPLES), mixture);
+        const coverage = modeCoverage(points, mixture);
         metrics.modesCovered = coverage.modesCovered;
         metrics.highQuality = coverage.highQuality;
         const best = bestSoFar(history, 'modesCovered', (a, b) => a > b);
@@ -86,14 +74,7 @@ function toyMonitor(model: GenerativeModel, name: string, splits: DataSplits, ru
       }
       const image = runPaths(runDir).epochScatter(epoch);
       await mkdir(dirname(image), { recursive: true });
-      if (model instanceof GanModel && !model.conditional) {
-        await writeToyScatter(image, model, real, { samples: DEFAULT_EVAL_SAMPLES, seed: MONITOR_SEED });
-      } else {
-        await writeFileAtomic(
-          image,
-          encodeDecisionScatter(real, generateFlat(model, DEFAULT_EVAL_SAMPLES), undefined),
-        );
-      }
+      await writeToyScatter(image, model, real, { generated: points });
       return { metrics, warnings, images: [image] };
     },
   };
@@ -107,7 +88,7 @@ function imageMonitor(model: GenerativeModel, classifier: ClassifierModel): Epoc
   const classes = classifier.context.numClasses ?? 10;
   return {
     async observe(_epoch, history): Promise<MonitorReport> {
-      const samples = generateFlat(model, MONITOR_IMAGE_SAMPLES);
+      const samples = generatePoints(model, MONITOR_IMAGE_SAMPLES, MONITOR_SEED);
       const labels = classifierLabels(classifier, samples);
       const coverage = classCoverage(labels, classes);
       const metrics: Record<string, number> = {

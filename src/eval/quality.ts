@@ -9,7 +9,7 @@ import {
   domainFeatureSpace,
   loadDomainClassifier,
 } from './domain-classifier.js';
-import { requestedClass, samplePrior } from './generate.js';
+import { labelAccuracy, requestedClass, samplePrior } from './generate.js';
 import { frechetDistance, type SampleQuality, sampleQuality } from './metrics.js';
 
 /** The shipped classifier that judges samples of this data, if there is one. */
@@ -60,16 +60,12 @@ export async function generatedQuality(
         featureSpace: domainFeatureSpace(classifierName),
       },
     );
-    let labelAccuracy: number | undefined;
-    if (model.conditional) {
-      let hits = 0;
-      for (let i = 0; i < n; i++) if (fake.labels[i] === requested[i]) hits++;
-      labelAccuracy = hits / n;
-    }
     return {
       ...quality,
       floorFrechetDistance: frechetDistance(real.features, floor.features),
-      ...(labelAccuracy === undefined ? {} : { labelAccuracy }),
+      ...(model.conditional
+        ? { labelAccuracy: labelAccuracy(fake.labels, classes, (i) => requested[i]) }
+        : {}),
     };
   } finally {
     classifier.dispose();

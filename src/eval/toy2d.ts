@@ -4,7 +4,9 @@ import { PNG } from 'pngjs';
 import { TOY_MIXTURES, type ToyMixtureName } from '../data/sources/toy2d.js';
 import { tf } from '../engine/tf.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import type { GanModel } from '../models/gan/model.js';
+import type { GenerativeModel } from '../models/family.js';
+import { GanModel } from '../models/gan/model.js';
+import { samplePrior } from './generate.js';
 
 export interface Mixture {
   /** Mode centres. */
@@ -82,21 +84,31 @@ export function meanDistanceToModes(points: ArrayLike<number>, mixture: Mixture)
   return n > 0 ? total / n : 0;
 }
 
-/** `samples` points [samples * 2] from a GAN's generator (its EMA copy when it has one). */
-export function generatePoints(model: GanModel, samples: number, seed: number): Float32Array {
-  const out = tf.tidy(() => model.generate(model.samplePrior(samples, seed)));
+/**
+ * `samples` generated samples, flattened ([samples * 2] for 2-D data), from the model's prior (a GAN's EMA
+ * generator when it has one; classes in equal blocks for a conditional model).
+ */
+export function generatePoints(model: GenerativeModel, samples: number, seed: number): Float32Array {
+  const out = samplePrior(model, samples, seed);
   const data = out.dataSync() as Float32Array;
   out.dispose();
   return data;
 }
 
-/** Mode coverage of a GAN trained on ring8 or grid25, from `samples` generated points. */
+/**
+ * Mode coverage of a generator trained on ring8 or grid25, from `samples` generated points (or from `points`
+ * already drawn, so a caller that also plots them draws them once).
+ */
 export function evaluateToyGan(
-  model: GanModel,
+  model: GenerativeModel,
   name: ToyMixtureName,
-  { samples = DEFAULT_EVAL_SAMPLES, seed = 12_345, minCount = DEFAULT_MIN_COUNT } = {},
+  {
+    samples = DEFAULT_EVAL_SAMPLES,
+    seed = 12_345,
+    minCount = DEFAULT_MIN_COUNT,
+    points = generatePoints(model, samples, seed),
+  }: { samples?: number; seed?: number; minCount?: number; points?: Float32Array } = {},
 ): ModeCoverage & { meanDistance: number } {
-  const points = generatePoints(model, samples, seed);
   const mixture = TOY_MIXTURES[name];
   return {
     ...modeCoverage(points, mixture, { minCount }),
@@ -117,6 +129,11 @@ export interface DecisionScatterOptions {
   range?: readonly [number, number];
   size?: number;
   radius?: number;
+}
+
+/** Real points drawn under a toy scatter: the first 2,000 of a split [n * 2]. */
+export function scatterRealPoints(split: { x: Float32Array; size: number }): Float32Array {
+  return split.x.subarray(0, Math.min(split.size, 2000) * 2);
 }
 
 /** A square window holding the real points with a quarter of their extent as margin. */
@@ -210,28 +227,30 @@ export function encodeDecisionScatter(
 }
 
 /**
- * Write the scatter of `real` points [n * 2] and `samples` generated ones over the discriminator's logits on a
- * resolution² grid (an unconditional discriminator; a conditional one has no single surface).
+ * Write the scatter of `real` points [n * 2] and `samples` generated ones, over an unconditional GAN's
+ * discriminator logits on a resolution² grid (other models, conditional GANs included, get the points alone).
  */
 export async function writeToyScatter(
   path: string,
-  model: GanModel,
+  model: GenerativeModel,
   real: ArrayLike<number>,
   {
     samples = DEFAULT_EVAL_SAMPLES,
     seed = 12_345,
     resolution = 128,
+    generated = generatePoints(model, samples, seed),
     ...options
   }: DecisionScatterOptions & {
     samples?: number;
     seed?: number;
     resolution?: number;
+    /** Points already drawn (then `samples` and `seed` are not used). */
+    generated?: Float32Array;
   } = {},
 ): Promise<void> {
   const range = options.range ?? plotRange(real);
-  const generated = generatePoints(model, samples, seed);
   let surface: ScatterSurface | undefined;
-  if (!model.spec.discriminatorClasses) {
+  if (model instanceof GanModel && !model.conditional) {
     const grid = tf.tensor2d(surfaceGrid(range, resolution), [resolution * resolution, 2]);
     const scores = model.discriminatorScores(grid);
     surface = { values: (await scores.data()) as Float32Array, resolution };

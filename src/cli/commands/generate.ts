@@ -14,7 +14,14 @@ import { encodeDataset, reconstructionErrors, requireAutoencoder } from '../../e
 import { classLabels, interpolateCodes, latentManifold, samplePrior } from '../../eval/generate.js';
 import { evaluateLikelihood } from '../../eval/likelihood.js';
 import { domainClassifierFor, type GeneratedQuality, generatedQuality } from '../../eval/quality.js';
-import { evaluateToyGan, type ModeCoverage, writeToyScatter } from '../../eval/toy2d.js';
+import {
+  DEFAULT_EVAL_SAMPLES,
+  evaluateToyGan,
+  generatePoints,
+  type ModeCoverage,
+  scatterRealPoints,
+  writeToyScatter,
+} from '../../eval/toy2d.js';
 import { encodeMatrix } from '../../io/arrays.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { type LoadedModel, loadModel } from '../../io/model-files.js';
@@ -264,12 +271,13 @@ export function evaluateCommand(): Command {
       const spec = DataSpec.parse(loaded.manifest.data);
       if (loaded.model instanceof GanModel && spec.source === 'toy' && !flags.data) {
         const scatter = join(existsSync(join(run, 'config.json')) ? run : dirname(run), 'scatter.png');
-        const real = dataset.x.subarray(0, Math.min(dataset.size, 2000) * 2);
+        // One draw serves the figures and the picture.
+        const points = generatePoints(loaded.model, DEFAULT_EVAL_SAMPLES, flags.seed);
         if (!loaded.model.conditional)
-          await writeToyScatter(scatter, loaded.model, real, { seed: flags.seed });
+          await writeToyScatter(scatter, loaded.model, scatterRealPoints(dataset), { generated: points });
         if (isToyMixture(spec.name)) {
           report.toy = {
-            ...evaluateToyGan(loaded.model, spec.name, { seed: flags.seed }),
+            ...evaluateToyGan(loaded.model, spec.name, { points }),
             ...(loaded.model.conditional ? {} : { scatter }),
           };
         }

@@ -96,6 +96,8 @@ export class GanModel implements GenerativeModel<GanConfig> {
   readonly conditional: boolean;
   readonly spec: NetworkSpec;
   private readonly seed: number;
+  /** Indices of the EMA generator's batch-norm moving statistics among its weights (found once, not per step). */
+  private readonly emaStatistics: ReadonlySet<number>;
 
   constructor(
     readonly config: GanConfig,
@@ -111,6 +113,11 @@ export class GanModel implements GenerativeModel<GanConfig> {
     this.networks =
       config.ema > 0 ? networks : { generator: networks.generator, discriminator: networks.discriminator };
     this.conditional = this.spec.generatorClasses > 0;
+    this.emaStatistics = new Set(
+      (networks.generatorEma?.weights ?? []).flatMap((w, i) =>
+        /moving_(mean|variance)/.test(w.originalName) ? [i] : [],
+      ),
+    );
     this.seed = context.seed;
   }
 
@@ -284,12 +291,12 @@ export class GanModel implements GenerativeModel<GanConfig> {
     if (!ema) return;
     const decay = emaDecayAt(this.config.ema, step);
     const source = this.networks.generator.weights;
-    const batchNormStats = (name: string) => /moving_(mean|variance)/.test(name);
-    const hasBatchNorm = ema.weights.some((w) => batchNormStats(w.originalName));
+    const statistics = this.emaStatistics;
+    const hasBatchNorm = statistics.size > 0;
     tf.tidy(() => {
       ema.weights.forEach((target, i) => {
         // Averaged weights make activations of their own: their batch-norm statistics come from them (below).
-        if (hasBatchNorm && batchNormStats(target.originalName)) return;
+        if (statistics.has(i)) return;
         const current = target.read();
         target.write(tf.add(tf.mul(current, decay), tf.mul(source[i].read(), 1 - decay)));
       });
