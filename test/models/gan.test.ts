@@ -204,6 +204,11 @@ function snapshot(network: tfl.LayersModel): number[][] {
   return network.getWeights().map((w) => Array.from(w.dataSync()));
 }
 
+/** The EMA update by hand: decay · ema + (1 - decay) · generator, weight by weight. */
+function averaged(ema: number[][], generator: number[][], decay: number): number[][] {
+  return ema.map((w, i) => w.map((v, j) => decay * v + (1 - decay) * generator[i][j]));
+}
+
 function changed(before: number[][], network: tfl.LayersModel): boolean {
   const after = snapshot(network);
   return after.some((w, i) => w.some((v, j) => v !== before[i][j]));
@@ -352,10 +357,9 @@ describe('GAN training schedule', () => {
     tf.dispose(Object.values(model.trainStep({ x, step: 51 }, opt)));
     const generator = snapshot(model.networks.generator);
     const after = snapshot(ema);
-    const decay = emaDecayAt(0.9, 51);
+    const expected = averaged(before, generator, emaDecayAt(0.9, 51));
     for (const [name, i] of stats(ema)) {
-      const averaged = before[i].map((b, j) => decay * b + (1 - decay) * generator[i][j]);
-      const gap = Math.max(...after[i].map((v, j) => Math.abs(v - averaged[j])));
+      const gap = Math.max(...after[i].map((v, j) => Math.abs(v - expected[i][j])));
       expect(gap, name).toBeGreaterThan(1e-6);
       expect(after[i], name).not.toEqual(before[i]);
     }
@@ -398,13 +402,9 @@ describe('GAN training schedule', () => {
     const before = snapshot(ema);
     tf.dispose(Object.values(model.trainStep({ x, step: 30 }, opt)));
     const generator = snapshot(model.networks.generator);
-    const after = snapshot(ema);
-    after.forEach((w, i) => {
-      expectClose(
-        w,
-        w.map((_, j) => 0.75 * before[i][j] + 0.25 * generator[i][j]),
-        1e-6,
-      );
+    const expected = averaged(before, generator, 0.75);
+    snapshot(ema).forEach((w, i) => {
+      expectClose(w, expected[i], 1e-6);
     });
     // At step 0 the decay is 0.1: the EMA copy jumps most of the way to the generator.
     const fresh = build({ kind: 'gan', ...small, ema: 0.999 }, pointContext);
@@ -412,12 +412,9 @@ describe('GAN training schedule', () => {
     const opt2 = optimizers();
     tf.dispose(Object.values(fresh.trainStep({ x, step: 0 }, opt2)));
     const moved = snapshot(fresh.networks.generator);
+    const jumped = averaged(start, moved, 0.1);
     snapshot(fresh.networks.generatorEma!).forEach((w, i) => {
-      expectClose(
-        w,
-        w.map((_, j) => 0.1 * start[i][j] + 0.9 * moved[i][j]),
-        1e-6,
-      );
+      expectClose(w, jumped[i], 1e-6);
     });
     for (const o of Object.values(opt2)) o.dispose();
     fresh.dispose();
