@@ -1,0 +1,182 @@
+// Linear probe: how much class information a set of codes holds where a linear classifier can reach it.
+// Multinomial logistic regression on standardised codes, fitted full-batch with Adam and a small L2 penalty.
+import { type Dataset, head } from '../data/dataset.js';
+import { type Scalar, type Tensor, tf } from '../engine/tf.js';
+import { ConfigError } from '../errors.js';
+import type { Matrix } from '../io/arrays.js';
+import { fitPca, pcaTransform } from './pca.js';
+
+export interface LinearProbeOptions {
+  /** Classes; default 1 + the largest label seen. */
+  numClasses?: number;
+  /** L2 penalty: adds l2 · sum(W²) / 2 over the weights (not the biases); default 1e-4. */
+  l2?: number;
+  /** Full-batch Adam steps (default 300). */
+  steps?: number;
+  /** Adam learning rate (default 0.05: features are standardised, so one rate suits every code). */
+  learningRate?: number;
+}
+
+export interface LinearProbe {
+  /** Share of test samples classified correctly. */
+  accuracy: number;
+  trainAccuracy: number;
+  /** Final training loss: mean cross-entropy plus the L2 term. */
+  trainLoss: number;
+  /** Accuracy of always predicting the most frequent training class: the bar to clear. */
+  chance: number;
+  numClasses: number;
+  features: number;
+  trainSamples: number;
+  testSamples: number;
+  steps: number;
+}
+
+/** Per-feature mean and std of the training codes; a constant feature gets std 1 (it stays constant). */
+export function standardiser(x: Matrix): { mean: Float32Array; std: Float32Array } {
+  const { rows, cols, data } = x;
+  const mean = new Float64Array(cols);
+  const sq = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) mean[j] += data[i * cols + j];
+  for (let j = 0; j < cols; j++) mean[j] /= rows;
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) sq[j] += (data[i * cols + j] - mean[j]) ** 2;
+  const std = Float32Array.from(sq, (s) => {
+    const sd = Math.sqrt(s / rows);
+    return sd > 1e-8 ? sd : 1;
+  });
+  return { mean: Float32Array.from(mean), std };
+}
+
+function checkLabels(labels: ArrayLike<number>, rows: number, what: string, numClasses: number): void {
+  if (labels.length !== rows)
+    throw new ConfigError(`expected ${rows} labels (one per code), got ${labels.length}`, { path: what });
+  for (let i = 0; i < labels.length; i++) {
+    const c = labels[i];
+    if (!Number.isInteger(c) || c < 0 || c >= numClasses)
+      throw new ConfigError(`label ${c} at row ${i} is outside [0, ${numClasses})`, { path: what });
+  }
+}
+
+/** Mean cross-entropy of softmax(x W + b) against `y` (one-hot) plus l2 · sum(W²) / 2. */
+function probeLoss(x: Tensor, y: Tensor, w: Tensor, b: Tensor, l2: number): Scalar {
+  return tf.tidy(() => {
+    const logits = tf.add(tf.matMul(x, w), b);
+    const ce = tf.losses.softmaxCrossEntropy(y, logits);
+    return tf.add(ce, tf.mul(l2 / 2, tf.sum(tf.square(w)))) as Scalar;
+  });
+}
+
+function accuracyOf(x: Tensor, labels: ArrayLike<number>, w: Tensor, b: Tensor): number {
+  const predicted = tf.tidy(() => tf.argMax(tf.add(tf.matMul(x, w), b), 1));
+  const values = predicted.dataSync();
+  predicted.dispose();
+  let hits = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] === labels[i]) hits++;
+  return values.length > 0 ? hits / values.length : 0;
+}
+
+/**
+ * Fit a linear probe on (trainCodes, trainLabels), report its accuracy on (testCodes, testLabels). Features are
+ * standardised with the training mean and std. Deterministic: zero initial weights, full-batch steps.
+ */
+export function linearProbe(
+  trainCodes: Matrix,
+  trainLabels: ArrayLike<number>,
+  testCodes: Matrix,
+  testLabels: ArrayLike<number>,
+  options: LinearProbeOptions = {},
+): LinearProbe {
+  if (trainCodes.cols !== testCodes.cols) {
+    throw new ConfigError(`train and test codes differ in width: ${trainCodes.cols} vs ${testCodes.cols}`, {
+      path: 'codes',
+    });
+  }
+  if (trainCodes.rows < 2)
+    throw new ConfigError(`the probe needs at least 2 training codes, got ${trainCodes.rows}`);
+  checkLabels(trainLabels, trainCodes.rows, 'trainLabels', Number.POSITIVE_INFINITY);
+  checkLabels(testLabels, testCodes.rows, 'testLabels', Number.POSITIVE_INFINITY);
+  let maxLabel = 0;
+  for (let i = 0; i < trainLabels.length; i++) maxLabel = Math.max(maxLabel, trainLabels[i]);
+  const numClasses = options.numClasses ?? maxLabel + 1;
+  if (numClasses < 2) throw new ConfigError(`the probe needs at least 2 classes, got ${numClasses}`);
+  checkLabels(trainLabels, trainCodes.rows, 'trainLabels', numClasses);
+  checkLabels(testLabels, testCodes.rows, 'testLabels', numClasses);
+  const l2 = options.l2 ?? 1e-4;
+  const steps = options.steps ?? 300;
+  const learningRate = options.learningRate ?? 0.05;
+  const d = trainCodes.cols;
+
+  const { mean, std } = standardiser(trainCodes);
+  const standardise = (m: Matrix) =>
+    tf.tidy(() => tf.div(tf.sub(tf.tensor2d(m.data, [m.rows, d]), tf.tensor1d(mean)), tf.tensor1d(std)));
+  const xTrain = standardise(trainCodes);
+  const xTest = standardise(testCodes);
+  const yTrain = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(trainLabels), 'int32'), numClasses));
+  const w = tf.tidy(() => tf.variable(tf.zeros([d, numClasses])));
+  const b = tf.tidy(() => tf.variable(tf.zeros([numClasses])));
+  const optimizer = tf.train.adam(learningRate);
+  try {
+    for (let step = 0; step < steps; step++) {
+      const cost = optimizer.minimize(() => probeLoss(xTrain, yTrain, w, b, l2), false, [w, b]);
+      cost?.dispose();
+    }
+    const finalLoss = probeLoss(xTrain, yTrain, w, b, l2);
+    const trainLoss = finalLoss.dataSync()[0];
+    finalLoss.dispose();
+    const counts = new Array<number>(numClasses).fill(0);
+    for (let i = 0; i < trainLabels.length; i++) counts[trainLabels[i]]++;
+    let majority = 0;
+    for (let c = 1; c < numClasses; c++) if (counts[c] > counts[majority]) majority = c;
+    let chanceHits = 0;
+    for (let i = 0; i < testLabels.length; i++) if (testLabels[i] === majority) chanceHits++;
+    return {
+      accuracy: accuracyOf(xTest, testLabels, w, b),
+      trainAccuracy: accuracyOf(xTrain, trainLabels, w, b),
+      trainLoss,
+      chance: testLabels.length > 0 ? chanceHits / testLabels.length : 0,
+      numClasses,
+      features: d,
+      trainSamples: trainCodes.rows,
+      testSamples: testCodes.rows,
+      steps,
+    };
+  } finally {
+    optimizer.dispose();
+    tf.dispose([xTrain, xTest, yTrain, w, b]);
+  }
+}
+
+/** Labels of a dataset, or an error naming it: a probe needs them. */
+export function requireLabels(dataset: Dataset): Int32Array {
+  if (!dataset.labels)
+    throw new ConfigError('a linear probe needs class labels, and this data has none', {
+      path: dataset.name,
+    });
+  return dataset.labels;
+}
+
+export interface PcaProbe extends LinearProbe {
+  components: number;
+}
+
+/**
+ * The PCA baseline for a probe: fit PCA with `components` (the latent size of the codes it is set beside) on
+ * `train`, probe its codes. `limit` fits on the first n training samples only.
+ */
+export function pcaProbe(
+  train: Dataset,
+  test: Dataset,
+  components: number,
+  options: LinearProbeOptions & { limit?: number } = {},
+): PcaProbe {
+  const fitOn = options.limit ? head(train, options.limit) : train;
+  const pca = fitPca(fitOn, components);
+  const probe = linearProbe(
+    pcaTransform(pca, fitOn),
+    requireLabels(fitOn),
+    pcaTransform(pca, test),
+    requireLabels(test),
+    { numClasses: train.classNames?.length, ...options },
+  );
+  return { ...probe, components };
+}
