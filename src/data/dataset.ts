@@ -123,6 +123,44 @@ export function splitData(raw: RawData, options: SplitOptions): DataSplits {
   return { train, validation, test };
 }
 
+/** Label value of a sample whose label is hidden (semi-supervised training). */
+export const UNLABELLED = -1;
+
+/**
+ * Semi-supervised data: the first `perClass` samples of each class (in the split's shuffled order) keep their
+ * labels. `partial` has every sample, the others labelled UNLABELLED; `labelledOnly` has just the kept ones.
+ */
+export function keepLabelsPerClass(
+  dataset: Dataset,
+  perClass: number,
+): { partial: Dataset; labelledOnly: Dataset } {
+  if (!dataset.labels || !dataset.classNames) {
+    throw new DataError('keeping some labels per class needs labelled data', { path: dataset.name });
+  }
+  const counts = new Int32Array(dataset.classNames.length);
+  const labels = new Int32Array(dataset.size).fill(UNLABELLED);
+  const kept: number[] = [];
+  for (let i = 0; i < dataset.size; i++) {
+    const c = dataset.labels[i];
+    if (counts[c] < perClass) {
+      counts[c]++;
+      labels[i] = c;
+      kept.push(i);
+    }
+  }
+  const short = [...counts].findIndex((n) => n < perClass);
+  if (short >= 0) {
+    throw new DataError(
+      `class "${dataset.classNames[short]}" has ${counts[short]} training samples, fewer than the ${perClass} labels per class asked for`,
+      { path: dataset.name },
+    );
+  }
+  return {
+    partial: { ...dataset, labels },
+    labelledOnly: subset(dataset, kept, `${dataset.name} (${perClass} labels per class)`),
+  };
+}
+
 /** Shuffled mini-batch index lists for one epoch; the same (seed, epoch) always gives the same batches. */
 export function* batchIndices(
   size: number,

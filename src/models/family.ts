@@ -96,6 +96,11 @@ export interface ModelFamily<S extends z.ZodType = z.ZodType> {
   readonly configSchema: S;
   /** True when the family can only be built for image-shaped samples [h, w, c]. */
   readonly needsImages?: boolean;
+  /**
+   * True when the model learns from partly labelled data (labels of -1 mark unlabelled samples), e.g. a
+   * semi-supervised AAE; only then does a run with `train.labelsPerClass` keep the unlabelled samples.
+   */
+  readonly partialLabels?: (config: z.output<S>) => boolean;
   /** Build from a validated config; weights come from the seeded initialisers. */
   build(config: z.output<S>, context: BuildContext): TrainableModel<z.output<S>>;
   /** Rebuild from saved networks (loaded with their weights). */

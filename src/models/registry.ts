@@ -1,12 +1,15 @@
 // Families register here under their `kind`; the CLI, persistence and (later) server and studio look them up.
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { aaeFamily } from './aae.js';
+import { aeGanFamily } from './aegan.js';
 import { attentionAutoencoderFamily } from './attention-autoencoder.js';
 import { classifierFamily } from './classifier.js';
 import { convAutoencoderFamily } from './conv-autoencoder.js';
 import { denseAutoencoderFamily } from './dense-autoencoder.js';
 import type { ModelFamily } from './family.js';
 import { ganFamily } from './gan/model.js';
+import { latentGanFamily } from './latentgan.js';
 import { vaeFamilies } from './vae/model.js';
 
 const families = new Map<string, ModelFamily>();
@@ -67,3 +70,6 @@ registerFamily(attentionAutoencoderFamily);
 for (const family of vaeFamilies) registerFamily(family);
 registerFamily(classifierFamily);
 registerFamily(ganFamily);
+registerFamily(aaeFamily);
+registerFamily(latentGanFamily);
+registerFamily(aeGanFamily);

@@ -32,6 +32,11 @@ export const TrainConfig = z.object({
   earlyStopping: EarlyStoppingConfig.default({ patience: 0, minDelta: 0 }),
   /** Train on at most this many samples (quick runs); 0 means all. */
   limit: z.number().int().min(0).default(0),
+  /**
+   * Semi-supervised runs: keep the labels of only this many training samples per class (0 keeps all).
+   * Families that learn from unlabelled samples see the rest with label -1; any other trains on the labelled ones.
+   */
+  labelsPerClass: z.number().int().min(0).default(0),
   /** Share of the training data held out for validation. */
   validationFraction: z.number().min(0).lt(1).default(0.1),
   /** After a NaN/Inf loss, training rolls back to the last good checkpoint with the learning rate times this. */

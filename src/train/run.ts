@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DataSplits } from '../data/dataset.js';
+import { type DataSplits, keepLabelsPerClass } from '../data/dataset.js';
 import { loadData } from '../data/load.js';
 import { formatDataSpec } from '../data/spec.js';
 import { ConfigError, IoError } from '../errors.js';
@@ -57,10 +57,14 @@ interface Prepared {
 async function prepare(raw: unknown, where = ''): Promise<Prepared> {
   const config = parseRunConfig(raw, where);
   const { family, config: modelConfig } = parseModelConfig(config.model, where ? `${where}#model` : 'model');
-  const splits = await loadData(config.data, {
+  let splits = await loadData(config.data, {
     seed: config.seed,
     validationFraction: config.train.validationFraction,
   });
+  if (config.train.labelsPerClass > 0) {
+    const { partial, labelledOnly } = keepLabelsPerClass(splits.train, config.train.labelsPerClass);
+    splits = { ...splits, train: family.partialLabels?.(modelConfig) ? partial : labelledOnly };
+  }
   if (family.needsImages && splits.train.sampleShape.length !== 3) {
     throw new ConfigError(
       `model "${family.kind}" needs image data, but ${formatDataSpec(config.data)} has samples of shape [${splits.train.sampleShape}]`,

@@ -54,6 +54,7 @@ interface TrainFlags extends GlobalOptions {
   schedule?: string;
   patience?: number;
   limit?: number;
+  labelsPerClass?: number;
   seed?: number;
   labelColumn?: string;
   scaling?: 'minmax' | 'standard' | 'none';
@@ -156,6 +157,7 @@ export async function runConfigFromFlags(flags: TrainFlags): Promise<Record<stri
   set(train, 'epochs', flags.epochs);
   set(train, 'batchSize', flags.batchSize);
   set(train, 'limit', flags.limit);
+  set(train, 'labelsPerClass', flags.labelsPerClass);
   if (flags.lr !== undefined || flags.beta1 !== undefined || flags.beta2 !== undefined) {
     const optimizer: Record<string, unknown> = { ...((train.optimizer as object) ?? {}) };
     set(optimizer, 'learningRate', flags.lr);
@@ -330,6 +332,11 @@ export function trainCommand(): Command {
       parseNumber('--patience', { integer: true, min: 0 }),
     )
     .option('--limit <n>', 'train on at most n samples', parseNumber('--limit', { integer: true, min: 0 }))
+    .option(
+      '--labels-per-class <n>',
+      'keep the labels of n training samples per class (semi-supervised models use the rest unlabelled; others train on the n only)',
+      parseNumber('--labels-per-class', { integer: true, min: 0 }),
+    )
     .option(
       '--seed <n>',
       'random seed (same seed, same run)',

@@ -1,0 +1,401 @@
+// Adversarial autoencoder (Makhzani et al. 2015): a deterministic autoencoder whose codes a discriminator pushes
+// toward a chosen prior (Gaussian, mixture, uniform). The semi-supervised variant splits the code into a
+// categorical head y (pushed to one-hot draws by a second discriminator, and trained on the few labels) and a
+// style code z; the decoder sees both.
+import { z } from 'zod';
+import { type Scalar, type Tensor, tf, type tfl } from '../engine/tf.js';
+import { UsageError } from '../errors.js';
+import type { Autoencoder, Batch, BuildContext, GenerativeModel, LossRecord, ModelFamily } from './family.js';
+import { buildDiscriminator } from './gan/networks.js';
+import {
+  adversarialAdam,
+  adversarialLossOf,
+  adversarialOptions,
+  autoencoderBodyOptions,
+  buildDecoder,
+  buildEncoder,
+  checkAdversarial,
+  codeNetworkSpec,
+  codePriorOptions,
+  discriminatorObjective,
+  discriminatorStepsOf,
+  hybridPreview,
+  lossRecord,
+  minimize,
+  reconstructionParts,
+  requireClasses,
+  requireOptimizers,
+  samplePriorCodes,
+  trainableVariables,
+} from './hybrid.js';
+
+export const AaeConfig = z
+  .object({
+    kind: z.literal('aae'),
+    ...autoencoderBodyOptions,
+    ...codePriorOptions,
+    /** Hidden widths of the code discriminator(s). */
+    discriminatorHidden: z.array(z.number().int().positive()).default([256, 256]),
+    ...adversarialOptions,
+    /** Adam learning rates of the discriminators and of the encoder's regularisation (generator) update. */
+    discriminatorLearningRate: z.number().positive().default(2e-4),
+    generatorLearningRate: z.number().positive().default(2e-4),
+    /**
+     * Semi-supervised AAE: the encoder adds a categorical head over the classes, pushed toward one-hot draws by
+     * a second discriminator and trained with cross-entropy on the labelled samples (labels of -1 are
+     * unlabelled; see train.labelsPerClass). The code is [softmax(y), z].
+     */
+    semiSupervised: z.boolean().default(false),
+    /** Weight of the cross-entropy on labelled samples (semi-supervised). */
+    classWeight: z.number().min(0).default(1),
+    /** Labelled samples per supervised update, drawn from those seen so far (semi-supervised). */
+    labelledBatchSize: z.number().int().positive().default(64),
+    /** How many labelled samples the model keeps for its supervised updates (semi-supervised). */
+    labelledBufferSize: z.number().int().positive().default(5000),
+  })
+  .superRefine(checkAdversarial);
+export type AaeConfig = z.output<typeof AaeConfig>;
+
+type AaeNetworks = {
+  encoder: tfl.LayersModel;
+  decoder: tfl.LayersModel;
+  discriminator: tfl.LayersModel;
+  categoryDiscriminator?: tfl.LayersModel;
+};
+
+/** Evaluation draws with other seeds than the training step of the same number. */
+const EVAL_SEED_OFFSET = 104_729;
+const PREVIEW_SEED_OFFSET = 7_777;
+
+/** A code discriminator over [n, size] inputs, seeded apart from the other networks. */
+function buildCodeDiscriminator(config: AaeConfig, context: BuildContext, size: number, seedOffset: number) {
+  return buildDiscriminator(codeNetworkSpec(1, [], config.discriminatorHidden), {
+    ...context,
+    sampleShape: [size],
+    seed: context.seed + seedOffset,
+  });
+}
+
+/**
+ * LossRecord of a step: `reconstruction` (and `mse`), `discriminator` (the code discriminators' loss),
+ * `adversarial` (the encoder's loss against them), and `classification` for the semi-supervised variant;
+ * `loss`, the monitored value, is the reconstruction loss. evaluate() adds `accuracy` of the categorical head
+ * on labelled batches.
+ */
+export class AaeModel implements Autoencoder<AaeConfig>, GenerativeModel<AaeConfig> {
+  readonly kind = 'aae';
+  readonly optimizerNames: readonly string[];
+  readonly networks: AaeNetworks;
+  /** Classes of the categorical head (semi-supervised), else 0. */
+  readonly classes: number;
+  private readonly seed: number;
+  /** Labelled samples seen in training (semi-supervised): a ring of flat rows and their labels. */
+  private readonly labelled: { x: Float32Array; labels: Int32Array; count: number; next: number };
+
+  constructor(
+    readonly config: AaeConfig,
+    readonly context: BuildContext,
+    networks: AaeNetworks,
+  ) {
+    this.networks = networks;
+    this.classes = config.semiSupervised
+      ? requireClasses(context, 'semiSupervised', 'a semi-supervised AAE')
+      : 0;
+    this.seed = context.seed;
+    this.optimizerNames = config.semiSupervised
+      ? ['autoencoder', 'discriminator', 'encoder', 'classifier']
+      : ['autoencoder', 'discriminator', 'encoder'];
+    const per = context.sampleShape.reduce((a, b) => a * b, 1);
+    const capacity = config.semiSupervised ? config.labelledBufferSize : 0;
+    this.labelled = {
+      x: new Float32Array(capacity * per),
+      labels: new Int32Array(capacity),
+      count: 0,
+      next: 0,
+    };
+  }
+
+  get optimizerSettings() {
+    return {
+      discriminator: adversarialAdam(this.config.discriminatorLearningRate),
+      encoder: adversarialAdam(this.config.generatorLearningRate),
+    };
+  }
+
+  /** Size of the whole code: the style code plus, semi-supervised, the class probabilities in front. */
+  get latentSize(): number {
+    return this.config.latent + this.classes;
+  }
+
+  private seedFor(step: number, slot: number): number {
+    return (this.seed * 7919 + step * 4099 + slot) >>> 0;
+  }
+
+  /** The encoder's style code z [n, latent] and, semi-supervised, class logits [n, classes]. */
+  private encodeParts(x: Tensor, training: boolean): { z: Tensor; logits?: Tensor } {
+    const out = this.networks.encoder.apply(x, { training });
+    if (Array.isArray(out)) return { z: out[0] as Tensor, logits: out[1] as Tensor };
+    return { z: out as Tensor };
+  }
+
+  private codeOf(parts: { z: Tensor; logits?: Tensor }): Tensor {
+    return parts.logits ? tf.concat([tf.softmax(parts.logits), parts.z], 1) : parts.z;
+  }
+
+  encode(x: Tensor): Tensor {
+    return tf.tidy(() => this.codeOf(this.encodeParts(x, false)));
+  }
+
+  decode(code: Tensor): Tensor {
+    return this.networks.decoder.apply(code, { training: false }) as Tensor;
+  }
+
+  reconstruct(x: Tensor): Tensor {
+    return tf.tidy(() => this.decode(this.encode(x)));
+  }
+
+  /** Class probabilities of the categorical head [n, classes] (semi-supervised only). */
+  classify(x: Tensor): Tensor {
+    if (!this.classes)
+      throw new UsageError('only a semi-supervised AAE classifies', { path: 'semiSupervised' });
+    return tf.tidy(() => tf.softmax(this.encodeParts(x, false).logits!));
+  }
+
+  /** Prior draws of the whole code: one-hot classes (uniform) in front of the style prior's draws. */
+  samplePrior(n: number, seed: number): Tensor {
+    return tf.tidy(() => {
+      const style = samplePriorCodes(this.config, n, this.config.latent, seed);
+      if (!this.classes) return style;
+      return tf.concat([this.sampleCategories(n, seed + 1), style], 1);
+    });
+  }
+
+  private sampleCategories(n: number, seed: number): Tensor {
+    return tf.tidy(() => {
+      const k = tf.cast(
+        tf.floor(tf.mul(tf.randomUniform([n], 0, 1, 'float32', seed), this.classes - 1e-4)),
+        'int32',
+      );
+      return tf.cast(tf.oneHot(k, this.classes), 'float32');
+    });
+  }
+
+  generate(code: Tensor): Tensor {
+    return this.decode(code);
+  }
+
+  /** The code discriminators' objective on prior draws vs the encoder's codes (inside a tape or tidy). */
+  private discriminatorObjectives(parts: { z: Tensor; logits?: Tensor }, seed: number) {
+    const n = parts.z.shape[0];
+    const style = samplePriorCodes(this.config, n, this.config.latent, seed);
+    const d = discriminatorObjective(this.networks.discriminator, style, parts.z, this.config, seed + 1);
+    if (!parts.logits || !this.networks.categoryDiscriminator) return d;
+    const category = discriminatorObjective(
+      this.networks.categoryDiscriminator,
+      this.sampleCategories(n, seed + 2),
+      tf.softmax(parts.logits),
+      this.config,
+      seed + 3,
+    );
+    return { ...d, discriminator: tf.add(d.discriminator, category.discriminator) as Scalar };
+  }
+
+  /** The encoder's adversarial loss against the code discriminators (inside a tape or tidy). */
+  private adversarialObjective(parts: { z: Tensor; logits?: Tensor }): Scalar {
+    const loss = this.config.adversarialLoss;
+    const style = adversarialLossOf(this.networks.discriminator, parts.z, loss);
+    if (!parts.logits || !this.networks.categoryDiscriminator) return style;
+    const category = adversarialLossOf(this.networks.categoryDiscriminator, tf.softmax(parts.logits), loss);
+    return tf.add(style, category) as Scalar;
+  }
+
+  /**
+   * The three phases of Makhzani et al. on one batch: reconstruction (encoder and decoder), regularisation
+   * (the code discriminators, then the encoder against them), and for the semi-supervised variant a
+   * supervised update of the categorical head on labelled samples seen so far.
+   */
+  trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {
+    requireOptimizers(optimizers, this.optimizerNames, 'aae');
+    const { encoder, decoder, discriminator, categoryDiscriminator } = this.networks;
+    if (this.classes) this.rememberLabelled(batch);
+    const kept: Record<string, Scalar | undefined> = {};
+    try {
+      Object.assign(
+        kept,
+        minimize(
+          optimizers.autoencoder,
+          trainableVariables(encoder, decoder),
+          () => {
+            const code = this.codeOf(this.encodeParts(batch.x, true));
+            return reconstructionParts(
+              this.config,
+              batch.x,
+              decoder.apply(code, { training: true }) as Tensor,
+            );
+          },
+          'reconstruction',
+        ),
+      );
+      const dVars = trainableVariables(
+        discriminator,
+        ...(categoryDiscriminator ? [categoryDiscriminator] : []),
+      );
+      const steps = discriminatorStepsOf(this.config);
+      const parts = tf.tidy(() => this.encodeParts(batch.x, true));
+      try {
+        for (let k = 0; k < steps; k++) {
+          tf.dispose([kept.discriminator, kept.wasserstein]);
+          const d = minimize(
+            optimizers.discriminator,
+            dVars,
+            () => this.discriminatorObjectives(parts, this.seedFor(batch.step, 10 * k)),
+            'discriminator',
+          );
+          kept.discriminator = d.discriminator;
+          kept.wasserstein = d.wasserstein;
+        }
+      } finally {
+        tf.dispose([parts.z, parts.logits]);
+      }
+      Object.assign(
+        kept,
+        minimize(
+          optimizers.encoder,
+          trainableVariables(encoder),
+          () => ({ adversarial: this.adversarialObjective(this.encodeParts(batch.x, true)) }),
+          'adversarial',
+        ),
+      );
+      if (this.classes) {
+        const classification = this.supervisedStep(batch.step, optimizers.classifier);
+        if (classification) kept.classification = classification;
+      }
+      return lossRecord(kept, 'reconstruction');
+    } catch (error) {
+      tf.dispose(Object.values(kept).filter((v): v is Scalar => v !== undefined));
+      throw error;
+    }
+  }
+
+  /** Copies the batch's labelled samples (label ≥ 0) into the ring of labelled samples. */
+  private rememberLabelled(batch: Batch): void {
+    if (!batch.labels) return;
+    const labels = batch.labels.dataSync();
+    if (!labels.some((l) => l >= 0)) return;
+    const per = this.context.sampleShape.reduce((a, b) => a * b, 1);
+    const x = batch.x.dataSync();
+    const ring = this.labelled;
+    const capacity = ring.labels.length;
+    labels.forEach((label, i) => {
+      if (label < 0) return;
+      ring.x.set(x.subarray(i * per, (i + 1) * per), ring.next * per);
+      ring.labels[ring.next] = label;
+      ring.next = (ring.next + 1) % capacity;
+      ring.count = Math.min(capacity, ring.count + 1);
+    });
+  }
+
+  /** Cross-entropy update of the categorical head on labelled samples drawn from the ring; none yet: undefined. */
+  private supervisedStep(step: number, optimizer: tf.Optimizer): Scalar | undefined {
+    const ring = this.labelled;
+    if (ring.count === 0) return undefined;
+    const per = this.context.sampleShape.reduce((a, b) => a * b, 1);
+    const n = Math.min(this.config.labelledBatchSize, ring.count);
+    const x = new Float32Array(n * per);
+    const labels = new Int32Array(n);
+    let state = this.seedFor(step, 99) || 1;
+    for (let i = 0; i < n; i++) {
+      // xorshift: a cheap seeded draw, so reruns pick the same samples.
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      const j = (state >>> 0) % ring.count;
+      x.set(ring.x.subarray(j * per, (j + 1) * per), i * per);
+      labels[i] = ring.labels[j];
+    }
+    const xs = tf.tensor(x, [n, ...this.context.sampleShape]);
+    const targets = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), this.classes), 'float32'));
+    try {
+      const { classification, weighted } = minimize(
+        optimizer,
+        trainableVariables(this.networks.encoder),
+        () => {
+          const { logits } = this.encodeParts(xs, true);
+          const ce = tf.neg(tf.mean(tf.sum(tf.mul(targets, tf.logSoftmax(logits!)), -1))) as Scalar;
+          return { classification: ce, weighted: tf.mul(this.config.classWeight, ce) as Scalar };
+        },
+        'weighted',
+      );
+      weighted.dispose();
+      return classification;
+    } finally {
+      tf.dispose([xs, targets]);
+    }
+  }
+
+  evaluate(batch: Batch): LossRecord {
+    return tf.tidy(() => {
+      const parts = this.encodeParts(batch.x, false);
+      const recon = this.decode(this.codeOf(parts));
+      const seed = this.seedFor(batch.step + EVAL_SEED_OFFSET, 0);
+      const record: Record<string, Scalar | undefined> = {
+        ...reconstructionParts(this.config, batch.x, recon),
+        ...this.discriminatorObjectives(parts, seed),
+        adversarial: this.adversarialObjective(parts),
+      };
+      if (parts.logits && batch.labels) {
+        const labelled = tf.greaterEqual(batch.labels, 0);
+        const count = tf.sum(tf.cast(labelled, 'float32'));
+        const correct = tf.logicalAnd(labelled, tf.equal(tf.argMax(parts.logits, -1), batch.labels));
+        record.accuracy = tf.div(tf.sum(tf.cast(correct, 'float32')), tf.maximum(count, 1)) as Scalar;
+      }
+      return lossRecord(record, 'reconstruction');
+    });
+  }
+
+  preview(x: Tensor) {
+    return hybridPreview(
+      this.context,
+      x,
+      (images) => this.reconstruct(images),
+      (n) => this.generate(this.samplePrior(n, (this.seed + PREVIEW_SEED_OFFSET) >>> 0)),
+    );
+  }
+
+  dispose(): void {
+    for (const network of Object.values(this.networks)) network?.dispose();
+  }
+}
+
+function buildNetworks(config: AaeConfig, context: BuildContext): AaeNetworks {
+  const classes = config.semiSupervised
+    ? requireClasses(context, 'semiSupervised', 'a semi-supervised AAE')
+    : 0;
+  const heads = [{ name: 'encoder_latent', units: config.latent }];
+  if (classes) heads.push({ name: 'encoder_classes', units: classes });
+  return {
+    encoder: buildEncoder(config, context, heads),
+    decoder: buildDecoder(config, context, config.latent + classes),
+    discriminator: buildCodeDiscriminator(config, context, config.latent, 1),
+    ...(classes ? { categoryDiscriminator: buildCodeDiscriminator(config, context, classes, 2) } : {}),
+  };
+}
+
+export const aaeFamily: ModelFamily<typeof AaeConfig> = {
+  kind: 'aae',
+  description:
+    'adversarial autoencoder: codes pushed to a Gaussian, mixture or uniform prior; semi-supervised variant',
+  configSchema: AaeConfig,
+  partialLabels: (config) => config.semiSupervised,
+  build(config, context) {
+    return new AaeModel(config, context, buildNetworks(config, context));
+  },
+  restore(config, context, networks) {
+    return new AaeModel(config, context, {
+      encoder: networks.encoder,
+      decoder: networks.decoder,
+      discriminator: networks.discriminator,
+      categoryDiscriminator: networks.categoryDiscriminator,
+    });
+  },
+};

@@ -1,0 +1,226 @@
+// Autoencoder-generator GAN: the generator is an autoencoder's decoder behind a mapping network (noise → a
+// low-dimensional code, ending in a linear layer; the decoder's first dense layer expands it). The autoencoder
+// may first be pretrained on the data (pretrainEpochs), which starts the generator from a decoder that already
+// draws the data's shapes; then mapping and decoder train adversarially against an image discriminator.
+import { z } from 'zod';
+import { type Tensor, tf, type tfl } from '../engine/tf.js';
+import type { Autoencoder, Batch, BuildContext, GenerativeModel, LossRecord, ModelFamily } from './family.js';
+import { buildGenerator } from './gan/networks.js';
+import {
+  adversarialAdam,
+  adversarialLossOf,
+  adversarialOptions,
+  adversarialRound,
+  autoencoderBodyOptions,
+  buildDecoder,
+  buildEncoder,
+  buildImageDiscriminator,
+  checkAdversarial,
+  codeNetworkSpec,
+  discriminatorObjective,
+  freezeCodeStandardization,
+  hybridPreview,
+  lossRecord,
+  minimize,
+  phaseAt,
+  reconstructionParts,
+  requireOptimizers,
+  trainableVariables,
+} from './hybrid.js';
+
+const widths = z.array(z.number().int().positive());
+
+export const AeGanConfig = z
+  .object({
+    kind: z.literal('aegan'),
+    ...autoencoderBodyOptions,
+    /** Codes standardised by batch norm (no scale or shift), so the generator's targets have unit scale. */
+    standardizeCode: z.boolean().default(true),
+    /** Epochs of autoencoder pretraining before the adversarial phase; 0 trains adversarially from the start. */
+    pretrainEpochs: z.number().int().min(0).default(5),
+    /** Size of the mapping network's Gaussian noise. */
+    noiseSize: z.number().int().positive().default(64),
+    /** Hidden widths of the mapping network (noise → code). */
+    mappingHidden: widths.default([256]),
+    /** Image discriminator: MLP widths or DCGAN channels. */
+    discriminator: z.enum(['mlp', 'dcgan']).default('mlp'),
+    discriminatorHidden: widths.default([512, 256]),
+    discriminatorFilters: widths.min(1).default([64, 128]),
+    ...adversarialOptions,
+    generatorLearningRate: z.number().positive().default(2e-4),
+    discriminatorLearningRate: z.number().positive().default(2e-4),
+  })
+  .superRefine(checkAdversarial);
+export type AeGanConfig = z.output<typeof AeGanConfig>;
+
+type AeGanNetworks = {
+  encoder: tfl.LayersModel;
+  decoder: tfl.LayersModel;
+  mapping: tfl.LayersModel;
+  discriminator: tfl.LayersModel;
+};
+
+const EVAL_SEED_OFFSET = 104_729;
+const PREVIEW_SEED_OFFSET = 7_777;
+
+/**
+ * LossRecord of a step: in pretraining `reconstruction` and `mse`; in the adversarial phase `discriminator`,
+ * `generator` (and `wasserstein` for wgan-gp). `loss` is the reconstruction loss, then the generator's loss (the
+ * Wasserstein estimate for wgan-gp).
+ */
+export class AeGanModel implements Autoencoder<AeGanConfig>, GenerativeModel<AeGanConfig> {
+  readonly kind = 'aegan';
+  readonly optimizerNames = ['autoencoder', 'generator', 'discriminator'] as const;
+  readonly networks: AeGanNetworks;
+  private readonly seed: number;
+
+  constructor(
+    readonly config: AeGanConfig,
+    readonly context: BuildContext,
+    networks: AeGanNetworks,
+  ) {
+    this.networks = networks;
+    this.seed = context.seed;
+  }
+
+  get optimizerSettings() {
+    return {
+      generator: adversarialAdam(this.config.generatorLearningRate),
+      discriminator: adversarialAdam(this.config.discriminatorLearningRate),
+    };
+  }
+
+  get latentSize(): number {
+    return this.config.latent;
+  }
+
+  phaseAt(epoch: number | undefined): 'pretrain' | 'adversarial' {
+    return phaseAt(epoch, [{ phase: 'pretrain', epochs: this.config.pretrainEpochs }], 'adversarial');
+  }
+
+  private seedFor(step: number, slot: number): number {
+    return (this.seed * 7919 + step * 4099 + slot) >>> 0;
+  }
+
+  encode(x: Tensor): Tensor {
+    return this.networks.encoder.apply(x, { training: false }) as Tensor;
+  }
+
+  decode(code: Tensor): Tensor {
+    return this.networks.decoder.apply(code, { training: false }) as Tensor;
+  }
+
+  reconstruct(x: Tensor): Tensor {
+    return tf.tidy(() => this.decode(this.encode(x)));
+  }
+
+  /** The prior is the mapping network's noise: N(0, I) of size noiseSize. */
+  samplePrior(n: number, seed: number): Tensor {
+    return tf.randomNormal([n, this.config.noiseSize], 0, 1, 'float32', seed);
+  }
+
+  /** Samples: noise → mapping → code → decoder. */
+  generate(noise: Tensor): Tensor {
+    return tf.tidy(() => this.decode(this.networks.mapping.apply(noise, { training: false }) as Tensor));
+  }
+
+  private generated(noise: Tensor, training: boolean): Tensor {
+    const { mapping, decoder } = this.networks;
+    return decoder.apply(mapping.apply(noise, { training }) as Tensor, { training }) as Tensor;
+  }
+
+  trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {
+    requireOptimizers(optimizers, this.optimizerNames, 'aegan');
+    const { encoder, decoder, mapping, discriminator } = this.networks;
+    if (this.phaseAt(batch.epoch) === 'pretrain') {
+      const parts = minimize(
+        optimizers.autoencoder,
+        trainableVariables(encoder, decoder),
+        () => {
+          const code = encoder.apply(batch.x, { training: true }) as Tensor;
+          return reconstructionParts(this.config, batch.x, decoder.apply(code, { training: true }) as Tensor);
+        },
+        'reconstruction',
+      );
+      return lossRecord(parts, 'reconstruction');
+    }
+    const parts = adversarialRound({
+      discriminator,
+      real: batch.x,
+      fake: (noise) => this.generated(noise, true),
+      noise: (n, seed) => this.samplePrior(n, seed),
+      optimizers: { discriminator: optimizers.discriminator, generator: optimizers.generator },
+      variables: trainableVariables(mapping, decoder),
+      settings: this.config,
+      seed: (slot) => this.seedFor(batch.step, slot),
+    });
+    return lossRecord(parts, parts.wasserstein ? 'wasserstein' : 'generator');
+  }
+
+  evaluate(batch: Batch): LossRecord {
+    return tf.tidy(() => {
+      const recon = this.reconstruct(batch.x);
+      const seed = this.seedFor(batch.step + EVAL_SEED_OFFSET, 0);
+      const fake = this.generated(this.samplePrior(batch.x.shape[0], seed), false);
+      return lossRecord(
+        {
+          ...reconstructionParts(this.config, batch.x, recon),
+          ...discriminatorObjective(this.networks.discriminator, batch.x, fake, this.config, seed + 1),
+          generator: adversarialLossOf(this.networks.discriminator, fake, this.config.adversarialLoss),
+        },
+        'reconstruction',
+      );
+    });
+  }
+
+  preview(x: Tensor) {
+    return hybridPreview(
+      this.context,
+      x,
+      (images) => this.reconstruct(images),
+      (n) => this.generate(this.samplePrior(n, (this.seed + PREVIEW_SEED_OFFSET) >>> 0)),
+    );
+  }
+
+  dispose(): void {
+    for (const network of Object.values(this.networks)) network.dispose();
+  }
+}
+
+function buildNetworks(config: AeGanConfig, context: BuildContext): AeGanNetworks {
+  const spec = codeNetworkSpec(config.noiseSize, config.mappingHidden, []);
+  return {
+    encoder: buildEncoder(config, context, undefined, { standardizeCode: config.standardizeCode }),
+    decoder: buildDecoder(config, context),
+    mapping: buildGenerator(
+      spec,
+      { ...context, sampleShape: [config.latent], seed: context.seed + 1 },
+      'mapping',
+    ),
+    discriminator: buildImageDiscriminator(
+      config.discriminator,
+      config.discriminatorHidden,
+      config.discriminatorFilters,
+      context,
+      2,
+    ),
+  };
+}
+
+export const aeGanFamily: ModelFamily<typeof AeGanConfig> = {
+  kind: 'aegan',
+  description:
+    "GAN whose generator is an autoencoder's decoder behind a noise-to-code mapping, optionally pretrained on data",
+  configSchema: AeGanConfig,
+  build(config, context) {
+    return new AeGanModel(config, context, buildNetworks(config, context));
+  },
+  restore(config, context, networks) {
+    return new AeGanModel(config, context, {
+      encoder: freezeCodeStandardization(networks.encoder),
+      decoder: networks.decoder,
+      mapping: networks.mapping,
+      discriminator: networks.discriminator,
+    });
+  },
+};

@@ -1,0 +1,295 @@
+// Latent GAN, two-stage (as in Achlioptas et al. 2018's l-GAN): an autoencoder trains first; then a GAN learns
+// to generate codes in its latent space (real codes: the encoder's), and samples are decoded. An optional third
+// phase fine-tunes the decoder and the code generator together against an image discriminator, alternating
+// with reconstruction steps. Phases follow the epochs: autoencoderEpochs, ganEpochs, then fine-tuning or more GAN.
+import { z } from 'zod';
+import { type Scalar, type Tensor, tf, type tfl } from '../engine/tf.js';
+import type { Autoencoder, Batch, BuildContext, GenerativeModel, LossRecord, ModelFamily } from './family.js';
+import { GanLoss } from './gan/losses.js';
+import { buildDiscriminator, buildGenerator } from './gan/networks.js';
+import {
+  adversarialAdam,
+  adversarialLossOf,
+  adversarialOptions,
+  adversarialRound,
+  autoencoderBodyOptions,
+  buildDecoder,
+  buildEncoder,
+  buildImageDiscriminator,
+  checkAdversarial,
+  codeNetworkSpec,
+  discriminatorObjective,
+  freezeCodeStandardization,
+  hybridPreview,
+  lossRecord,
+  minimize,
+  phaseAt,
+  reconstructionParts,
+  requireOptimizers,
+  trainableVariables,
+} from './hybrid.js';
+
+const widths = z.array(z.number().int().positive());
+
+export const LatentGanConfig = z
+  .object({
+    kind: z.literal('latentgan'),
+    ...autoencoderBodyOptions,
+    /** Codes standardised by batch norm (no scale or shift), so the generator's targets have unit scale. */
+    standardizeCode: z.boolean().default(true),
+    /** Epochs of the first phase: the autoencoder alone. */
+    autoencoderEpochs: z.number().int().min(0).default(10),
+    /** Epochs of the second phase: the code GAN, with the autoencoder frozen. */
+    ganEpochs: z.number().int().min(0).default(10),
+    /** After both phases: joint fine-tuning against an image discriminator (true) or more code-GAN epochs. */
+    finetune: z.boolean().default(false),
+    /** Size of the code generator's Gaussian noise. */
+    noiseSize: z.number().int().positive().default(64),
+    /** Hidden widths of the code generator and of the code discriminator. */
+    generatorHidden: widths.default([256, 256]),
+    discriminatorHidden: widths.default([256, 256]),
+    /** Image discriminator of the fine-tuning phase: MLP widths or DCGAN channels. */
+    imageDiscriminator: z.enum(['mlp', 'dcgan']).default('mlp'),
+    imageDiscriminatorHidden: widths.default([512, 256]),
+    imageDiscriminatorFilters: widths.min(1).default([64, 128]),
+    ...adversarialOptions,
+    /** WGAN-GP suits codes: no sigmoid to saturate, and its critic value tracks sample quality. */
+    adversarialLoss: GanLoss.default('wgan-gp'),
+    generatorLearningRate: z.number().positive().default(1e-4),
+    discriminatorLearningRate: z.number().positive().default(1e-4),
+    /** Learning rate of the fine-tuning phase's joint (decoder + code generator) and image-discriminator updates. */
+    finetuneLearningRate: z.number().positive().default(5e-5),
+  })
+  .superRefine(checkAdversarial);
+export type LatentGanConfig = z.output<typeof LatentGanConfig>;
+
+type LatentGanNetworks = {
+  encoder: tfl.LayersModel;
+  decoder: tfl.LayersModel;
+  generator: tfl.LayersModel;
+  discriminator: tfl.LayersModel;
+  imageDiscriminator?: tfl.LayersModel;
+};
+
+export type LatentGanPhase = 'autoencoder' | 'gan' | 'finetune';
+
+const EVAL_SEED_OFFSET = 104_729;
+const PREVIEW_SEED_OFFSET = 7_777;
+
+/**
+ * LossRecord of a step, by phase: autoencoder — `reconstruction`, `mse`; gan — `discriminator`, `generator`
+ * (and `wasserstein` for wgan-gp) on codes; finetune — `reconstruction`, `imageDiscriminator`, `generator`.
+ * `loss` is the reconstruction loss in the autoencoder and fine-tuning phases and the code GAN's Wasserstein
+ * estimate (or generator loss) in between.
+ */
+export class LatentGanModel implements Autoencoder<LatentGanConfig>, GenerativeModel<LatentGanConfig> {
+  readonly kind = 'latentgan';
+  readonly optimizerNames: readonly string[];
+  readonly networks: LatentGanNetworks;
+  private readonly seed: number;
+
+  constructor(
+    readonly config: LatentGanConfig,
+    readonly context: BuildContext,
+    networks: LatentGanNetworks,
+  ) {
+    this.networks = networks;
+    this.seed = context.seed;
+    this.optimizerNames = config.finetune
+      ? ['autoencoder', 'generator', 'discriminator', 'joint', 'imageDiscriminator']
+      : ['autoencoder', 'generator', 'discriminator'];
+  }
+
+  get optimizerSettings() {
+    return {
+      generator: adversarialAdam(this.config.generatorLearningRate),
+      discriminator: adversarialAdam(this.config.discriminatorLearningRate),
+      joint: adversarialAdam(this.config.finetuneLearningRate),
+      imageDiscriminator: adversarialAdam(this.config.finetuneLearningRate),
+    };
+  }
+
+  get latentSize(): number {
+    return this.config.latent;
+  }
+
+  phaseAt(epoch: number | undefined): LatentGanPhase {
+    return phaseAt(
+      epoch,
+      [
+        { phase: 'autoencoder', epochs: this.config.autoencoderEpochs },
+        { phase: 'gan', epochs: this.config.ganEpochs },
+      ],
+      this.config.finetune ? 'finetune' : 'gan',
+    );
+  }
+
+  private seedFor(step: number, slot: number): number {
+    return (this.seed * 7919 + step * 4099 + slot) >>> 0;
+  }
+
+  encode(x: Tensor): Tensor {
+    return this.networks.encoder.apply(x, { training: false }) as Tensor;
+  }
+
+  decode(code: Tensor): Tensor {
+    return this.networks.decoder.apply(code, { training: false }) as Tensor;
+  }
+
+  reconstruct(x: Tensor): Tensor {
+    return tf.tidy(() => this.decode(this.encode(x)));
+  }
+
+  /** The prior is the generator's noise: N(0, I) of size noiseSize. */
+  samplePrior(n: number, seed: number): Tensor {
+    return tf.randomNormal([n, this.config.noiseSize], 0, 1, 'float32', seed);
+  }
+
+  /** Generated codes [n, latent] from noise. */
+  generateCodes(noise: Tensor): Tensor {
+    return this.networks.generator.apply(noise, { training: false }) as Tensor;
+  }
+
+  /** Samples: noise → code generator → decoder. */
+  generate(noise: Tensor): Tensor {
+    return tf.tidy(() => this.decode(this.generateCodes(noise)));
+  }
+
+  private reconstructionStep(batch: Batch, optimizer: tf.Optimizer) {
+    const { encoder, decoder } = this.networks;
+    return minimize(
+      optimizer,
+      trainableVariables(encoder, decoder),
+      () => {
+        const code = encoder.apply(batch.x, { training: true }) as Tensor;
+        return reconstructionParts(this.config, batch.x, decoder.apply(code, { training: true }) as Tensor);
+      },
+      'reconstruction',
+    );
+  }
+
+  trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {
+    requireOptimizers(optimizers, this.optimizerNames, 'latentgan');
+    const phase = this.phaseAt(batch.epoch);
+    if (phase === 'autoencoder')
+      return lossRecord(this.reconstructionStep(batch, optimizers.autoencoder), 'reconstruction');
+    const { generator, decoder, discriminator, imageDiscriminator } = this.networks;
+    if (phase === 'gan') {
+      const codes = tf.tidy(() => this.encode(batch.x));
+      try {
+        const parts = adversarialRound({
+          discriminator,
+          real: codes,
+          fake: (noise) => generator.apply(noise, { training: true }) as Tensor,
+          noise: (n, seed) => this.samplePrior(n, seed),
+          optimizers: { discriminator: optimizers.discriminator, generator: optimizers.generator },
+          variables: trainableVariables(generator),
+          settings: this.config,
+          seed: (slot) => this.seedFor(batch.step, slot),
+        });
+        return lossRecord(parts, parts.wasserstein ? 'wasserstein' : 'generator');
+      } finally {
+        codes.dispose();
+      }
+    }
+    // Fine-tuning: a reconstruction step keeps the decoder faithful to the codes; then the image discriminator
+    // and a joint update of decoder and code generator against it.
+    const reconstruction = this.reconstructionStep(batch, optimizers.autoencoder);
+    try {
+      const parts = adversarialRound({
+        discriminator: imageDiscriminator!,
+        real: batch.x,
+        fake: (noise) =>
+          decoder.apply(generator.apply(noise, { training: true }) as Tensor, { training: true }) as Tensor,
+        noise: (n, seed) => this.samplePrior(n, seed),
+        optimizers: { discriminator: optimizers.imageDiscriminator, generator: optimizers.joint },
+        variables: trainableVariables(generator, decoder),
+        settings: this.config,
+        seed: (slot) => this.seedFor(batch.step, slot),
+        discriminatorName: 'imageDiscriminator',
+      });
+      return lossRecord({ ...reconstruction, ...parts }, 'reconstruction');
+    } catch (error) {
+      tf.dispose(Object.values(reconstruction));
+      throw error;
+    }
+  }
+
+  evaluate(batch: Batch): LossRecord {
+    return tf.tidy(() => {
+      const codes = this.encode(batch.x);
+      const recon = this.decode(codes);
+      const noise = this.samplePrior(batch.x.shape[0], this.seedFor(batch.step + EVAL_SEED_OFFSET, 0));
+      const fake = this.generateCodes(noise);
+      const d = discriminatorObjective(
+        this.networks.discriminator,
+        codes,
+        fake,
+        this.config,
+        this.seedFor(batch.step, 1),
+      );
+      return lossRecord(
+        {
+          ...reconstructionParts(this.config, batch.x, recon),
+          ...d,
+          generator: adversarialLossOf(this.networks.discriminator, fake, this.config.adversarialLoss),
+        },
+        'reconstruction',
+      );
+    });
+  }
+
+  preview(x: Tensor) {
+    return hybridPreview(
+      this.context,
+      x,
+      (images) => this.reconstruct(images),
+      (n) => this.generate(this.samplePrior(n, (this.seed + PREVIEW_SEED_OFFSET) >>> 0)),
+    );
+  }
+
+  dispose(): void {
+    for (const network of Object.values(this.networks)) network?.dispose();
+  }
+}
+
+function buildNetworks(config: LatentGanConfig, context: BuildContext): LatentGanNetworks {
+  const spec = codeNetworkSpec(config.noiseSize, config.generatorHidden, config.discriminatorHidden);
+  const codes = { ...context, sampleShape: [config.latent] };
+  return {
+    encoder: buildEncoder(config, context, undefined, { standardizeCode: config.standardizeCode }),
+    decoder: buildDecoder(config, context),
+    generator: buildGenerator(spec, { ...codes, seed: codes.seed + 1 }),
+    discriminator: buildDiscriminator(spec, { ...codes, seed: codes.seed + 1 }),
+    ...(config.finetune
+      ? {
+          imageDiscriminator: buildImageDiscriminator(
+            config.imageDiscriminator,
+            config.imageDiscriminatorHidden,
+            config.imageDiscriminatorFilters,
+            context,
+            2,
+          ),
+        }
+      : {}),
+  };
+}
+
+export const latentGanFamily: ModelFamily<typeof LatentGanConfig> = {
+  kind: 'latentgan',
+  description:
+    'two-stage latent GAN: an autoencoder, then a GAN on its codes (samples decoded); optional joint fine-tuning',
+  configSchema: LatentGanConfig,
+  build(config, context) {
+    return new LatentGanModel(config, context, buildNetworks(config, context));
+  },
+  restore(config, context, networks) {
+    return new LatentGanModel(config, context, {
+      encoder: freezeCodeStandardization(networks.encoder),
+      decoder: networks.decoder,
+      generator: networks.generator,
+      discriminator: networks.discriminator,
+      imageDiscriminator: networks.imageDiscriminator,
+    });
+  },
+};

@@ -1,0 +1,333 @@
+// The autoencoder + GAN hybrids (aae, latentgan, aegan): the per-family checks (build, each phase's step updates
+// the right networks, no leaks, save/load round trip), their priors by hand, semi-supervised labels, learning.
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { keepLabelsPerClass, makeDataset, UNLABELLED } from '../../src/data/dataset.js';
+import { loadData } from '../../src/data/load.js';
+import { tf, type tfl } from '../../src/engine/tf.js';
+import { loadModel, saveModel } from '../../src/io/model-files.js';
+import type { AaeModel } from '../../src/models/aae.js';
+import type { Autoencoder, BuildContext, GenerativeModel, TrainableModel } from '../../src/models/family.js';
+import { mixtureMeans, samplePriorCodes } from '../../src/models/hybrid.js';
+import type { LatentGanModel } from '../../src/models/latentgan.js';
+import { parseModelConfig } from '../../src/models/registry.js';
+import { TrainConfig } from '../../src/train/config.js';
+import { createOptimizers } from '../../src/train/trainer.js';
+import { expectClose, useBackend, withTempDir } from '../helpers.js';
+
+beforeAll(async () => {
+  await useBackend('wasm');
+});
+
+type Hybrid = TrainableModel & Autoencoder & GenerativeModel;
+
+const imageContext: BuildContext = { sampleShape: [8, 8, 1], numClasses: 3, seed: 3 };
+const tableContext: BuildContext = { sampleShape: [6], numClasses: 3, seed: 5 };
+const smallBody = { hidden: [16], latent: 4 };
+const smallAdversarial = { discriminatorHidden: [8] };
+
+function build(raw: unknown, context: BuildContext): Hybrid {
+  const { family, config } = parseModelConfig(raw);
+  return family.build(config, context) as Hybrid;
+}
+
+function snapshot(network: tfl.LayersModel): number[][] {
+  return network.getWeights().map((w) => Array.from(w.dataSync()));
+}
+
+function changed(before: number[][], network: tfl.LayersModel): boolean {
+  return snapshot(network).some((w, i) => w.some((v, j) => v !== before[i][j]));
+}
+
+function data(context: BuildContext, n: number, seed: number): tf.Tensor {
+  return tf.randomUniform([n, ...context.sampleShape], 0, 1, 'float32', seed);
+}
+
+function labelsFor(values: number[]): tf.Tensor {
+  return tf.tensor1d(Int32Array.from(values), 'int32');
+}
+
+/** Runs one step of `model` at `epoch` and says which networks it changed. */
+function networksChangedBy(model: Hybrid, epoch: number, x: tf.Tensor, labels?: tf.Tensor): string[] {
+  const optimizers = createOptimizers(model, TrainConfig.parse({}));
+  const before = Object.fromEntries(Object.entries(model.networks).map(([k, n]) => [k, snapshot(n)]));
+  tf.dispose(Object.values(model.trainStep({ x, labels, step: 0, epoch }, optimizers)));
+  for (const o of Object.values(optimizers)) o.dispose();
+  return Object.entries(model.networks)
+    .filter(([k, n]) => changed(before[k], n))
+    .map(([k]) => k)
+    .sort();
+}
+
+const cases = [
+  {
+    name: 'aae, gaussian prior, dense, tables',
+    config: { kind: 'aae', ...smallBody, ...smallAdversarial },
+    context: tableContext,
+    phases: [{ epoch: 1, changes: ['decoder', 'discriminator', 'encoder'] }],
+    keys: ['loss', 'reconstruction', 'mse', 'discriminator', 'adversarial'],
+  },
+  {
+    name: 'aae, mixture prior, conv, wgan-gp',
+    config: {
+      kind: 'aae',
+      architecture: 'conv',
+      filters: [4, 8],
+      latent: 4,
+      prior: 'mixture',
+      adversarialLoss: 'wgan-gp',
+      ...smallAdversarial,
+    },
+    context: imageContext,
+    phases: [{ epoch: 1, changes: ['decoder', 'discriminator', 'encoder'] }],
+    keys: ['loss', 'reconstruction', 'mse', 'discriminator', 'wasserstein', 'adversarial'],
+  },
+  {
+    name: 'aae, uniform prior, semi-supervised',
+    config: { kind: 'aae', ...smallBody, prior: 'uniform', semiSupervised: true, ...smallAdversarial },
+    context: imageContext,
+    phases: [{ epoch: 1, changes: ['categoryDiscriminator', 'decoder', 'discriminator', 'encoder'] }],
+    keys: ['loss', 'reconstruction', 'mse', 'discriminator', 'adversarial', 'classification'],
+  },
+  {
+    name: 'latentgan with fine-tuning',
+    config: {
+      kind: 'latentgan',
+      ...smallBody,
+      generatorHidden: [8],
+      ...smallAdversarial,
+      autoencoderEpochs: 1,
+      ganEpochs: 1,
+      finetune: true,
+      imageDiscriminatorHidden: [8],
+      discriminatorSteps: 2,
+    },
+    context: imageContext,
+    phases: [
+      { epoch: 1, changes: ['decoder', 'encoder'] },
+      // The code GAN leaves the autoencoder alone: its codes are the targets.
+      { epoch: 2, changes: ['discriminator', 'generator'] },
+      { epoch: 3, changes: ['decoder', 'encoder', 'generator', 'imageDiscriminator'] },
+    ],
+    keys: ['loss', 'reconstruction', 'mse', 'imageDiscriminator', 'wasserstein', 'generator'],
+  },
+  {
+    name: 'aegan, pretrained, dcgan discriminator',
+    config: {
+      kind: 'aegan',
+      architecture: 'conv',
+      filters: [4, 8],
+      latent: 4,
+      mappingHidden: [8],
+      pretrainEpochs: 1,
+      discriminator: 'dcgan',
+      discriminatorFilters: [4, 8],
+    },
+    context: imageContext,
+    phases: [
+      { epoch: 1, changes: ['decoder', 'encoder'] },
+      { epoch: 2, changes: ['decoder', 'discriminator', 'mapping'] },
+    ],
+    keys: ['loss', 'discriminator', 'generator'],
+  },
+];
+
+describe.each(cases)('$name', ({ config, context, phases, keys }) => {
+  it('builds with the right shapes: codes, reconstructions, prior draws, samples, preview', () => {
+    const model = build(config, context);
+    const x = data(context, 5, 1);
+    const code = model.encode(x);
+    expect(code.shape).toEqual([5, model.latentSize]);
+    const recon = model.reconstruct(x);
+    expect(recon.shape).toEqual([5, ...context.sampleShape]);
+    const z = model.samplePrior(5, 2);
+    const samples = model.generate(z);
+    expect(samples.shape).toEqual([5, ...context.sampleShape]);
+    for (const v of samples.dataSync()) expect(v >= 0 && v <= 1).toBe(true);
+    const preview = model.preview?.(x);
+    if (context.sampleShape.length === 3) expect(preview?.images.shape).toEqual([15, ...context.sampleShape]);
+    else expect(preview).toBeUndefined();
+    tf.dispose([x, code, recon, z, samples, preview?.images]);
+    model.dispose();
+  });
+
+  it("each phase's step updates exactly its networks", () => {
+    const model = build(config, context);
+    const x = data(context, 6, 3);
+    const labels = labelsFor([0, 1, 2, UNLABELLED, UNLABELLED, 1]);
+    for (const { epoch, changes } of phases)
+      expect(networksChangedBy(model, epoch, x, labels)).toEqual(changes);
+    tf.dispose([x, labels]);
+    model.dispose();
+  });
+
+  it('reports its losses, finite, and leaks no tensors after the first step', () => {
+    const model = build(config, context);
+    const x = data(context, 6, 4);
+    const labels = labelsFor([0, 1, 2, 0, UNLABELLED, 1]);
+    const optimizers = createOptimizers(model, TrainConfig.parse({}));
+    const last = phases[phases.length - 1].epoch;
+    tf.dispose(Object.values(model.trainStep({ x, labels, step: 0, epoch: last }, optimizers)));
+    const before = tf.memory().numTensors;
+    const record = model.trainStep({ x, labels, step: 1, epoch: last }, optimizers);
+    // The last phase's losses.
+    expect(Object.keys(record).sort()).toEqual([...keys].sort());
+    for (const value of Object.values(record)) expect(Number.isFinite(value.dataSync()[0])).toBe(true);
+    tf.dispose(Object.values(record));
+    expect(tf.memory().numTensors).toBe(before);
+    const evaluated = model.evaluate({ x, labels, step: 0 });
+    expect(Object.keys(evaluated)).toContain('reconstruction');
+    tf.dispose(Object.values(evaluated));
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, labels]);
+    for (const o of Object.values(optimizers)) o.dispose();
+    model.dispose();
+  });
+
+  it('saves and loads back encoding and generating identically', async () => {
+    await withTempDir(async (dir) => {
+      const model = build(config, context);
+      const x = data(context, 4, 5);
+      const optimizers = createOptimizers(model, TrainConfig.parse({}));
+      for (const { epoch } of phases)
+        tf.dispose(Object.values(model.trainStep({ x, step: epoch, epoch }, optimizers)));
+      const z = model.samplePrior(4, 11);
+      const expected = [model.encode(x), model.generate(z)];
+      await saveModel(model, join(dir, 'model'));
+      const loaded = (await loadModel(join(dir, 'model'))).model as Hybrid;
+      expect(loaded.kind).toBe(model.kind);
+      expect(loaded.config).toEqual(model.config);
+      const again = [loaded.encode(x), loaded.generate(z)];
+      for (const [i, t] of again.entries()) expectClose(t.dataSync(), expected[i].dataSync(), 1e-6);
+      tf.dispose([x, z, ...expected, ...again]);
+      for (const o of Object.values(optimizers)) o.dispose();
+      model.dispose();
+      loaded.dispose();
+    });
+  });
+});
+
+describe('priors over codes', () => {
+  it('places the mixture means on a circle of the given radius in the first two dimensions', () => {
+    const means = mixtureMeans(
+      { prior: 'mixture', mixtureComponents: 4, mixtureRadius: 2, mixtureStd: 1 },
+      3,
+    );
+    expectClose(means, [2, 0, 0, 0, 2, 0, -2, 0, 0, 0, -2, 0], 1e-6);
+  });
+
+  it('draws each prior with the stated moments', () => {
+    const spec = { mixtureComponents: 10, mixtureRadius: 4, mixtureStd: 0.5 };
+    const moments = (prior: 'gaussian' | 'uniform' | 'mixture') => {
+      const draws = samplePriorCodes({ ...spec, prior }, 20000, 3, 7);
+      const { mean, variance } = tf.moments(draws, 0);
+      const out = { mean: Array.from(mean.dataSync()), variance: Array.from(variance.dataSync()) };
+      tf.dispose([draws, mean, variance]);
+      return out;
+    };
+    const gaussian = moments('gaussian');
+    expectClose(gaussian.mean, [0, 0, 0], 0.03);
+    expectClose(gaussian.variance, [1, 1, 1], 0.05);
+    const uniform = moments('uniform');
+    expectClose(uniform.variance, [1 / 3, 1 / 3, 1 / 3], 0.02);
+    // Mixture: components uniform over a circle of radius 4, so variance r²/2 + std² in each circle dimension.
+    const mixture = moments('mixture');
+    expectClose(mixture.variance, [8 + 0.25, 8 + 0.25, 0.25], 0.3);
+  });
+});
+
+describe('semi-supervised labels', () => {
+  it('keeps the first n labels of each class and marks the rest unlabelled', () => {
+    const labels = Int32Array.from([0, 1, 0, 2, 1, 0, 2, 2, 1]);
+    const dataset = makeDataset(
+      'toy',
+      [1],
+      Float32Array.from(labels, (_, i) => i),
+      labels,
+      ['a', 'b', 'c'],
+    );
+    const { partial, labelledOnly } = keepLabelsPerClass(dataset, 2);
+    expect(Array.from(partial.labels!)).toEqual([0, 1, 0, 2, 1, -1, 2, -1, -1]);
+    expect(Array.from(labelledOnly.x)).toEqual([0, 1, 2, 3, 4, 6]);
+    expect(() => keepLabelsPerClass(dataset, 4)).toThrow(
+      /class "a" has 3 training samples, fewer than the 4/,
+    );
+  });
+
+  it('scores the categorical head on labelled samples only', () => {
+    const model = build(
+      { kind: 'aae', ...smallBody, semiSupervised: true },
+      imageContext,
+    ) as unknown as AaeModel;
+    const x = data(imageContext, 6, 8);
+    const predicted = Array.from(tf.argMax(model.classify(x), -1).dataSync());
+    const given = [predicted[0], (predicted[1] + 1) % 3, predicted[2], 0, 0, 0];
+    const labels = labelsFor([given[0], given[1], given[2], UNLABELLED, UNLABELLED, UNLABELLED]);
+    const record = model.evaluate({ x, labels, step: 0 });
+    expectClose(record.accuracy.dataSync(), [2 / 3], 1e-6);
+    tf.dispose([x, labels, ...Object.values(record)]);
+    model.dispose();
+  });
+});
+
+describe('learning on MNIST', () => {
+  it('aae: reconstruction falls and the codes move to the prior; latent GAN codes approach the real ones', async () => {
+    const { train } = await loadData({ source: 'mnist' }, { seed: 0 });
+    const n = 256;
+    const x = tf.tensor4d(train.x.subarray(0, n * 784), [n, 28, 28, 1]);
+    const context: BuildContext = { sampleShape: [28, 28, 1], numClasses: 10, seed: 0 };
+    const aae = build({ kind: 'aae', hidden: [128], latent: 8 }, context) as unknown as AaeModel;
+    const optimizers = createOptimizers(aae, TrainConfig.parse({}));
+    const first = aae.evaluate({ x, step: 0 });
+    for (let step = 0; step < 60; step++)
+      tf.dispose(Object.values(aae.trainStep({ x, step, epoch: 1 }, optimizers)));
+    const last = aae.evaluate({ x, step: 0 });
+    expect(last.reconstruction.dataSync()[0]).toBeLessThan(0.6 * first.reconstruction.dataSync()[0]);
+    const codes = aae.encode(x);
+    const { variance } = tf.moments(codes, 0);
+    const std = Math.sqrt(tf.mean(variance).dataSync()[0]);
+    // An unregularised code's spread is set by the initialisation; the discriminator pulls it toward N(0, 1).
+    expect(std).toBeGreaterThan(0.4);
+    expect(std).toBeLessThan(2.5);
+    tf.dispose([x, codes, variance, ...Object.values(first), ...Object.values(last)]);
+    for (const o of Object.values(optimizers)) o.dispose();
+    aae.dispose();
+  }, 120_000);
+
+  it('latentgan: the code generator moves its codes toward the encoder codes', async () => {
+    const { train } = await loadData({ source: 'mnist' }, { seed: 0 });
+    const n = 256;
+    const x = tf.tensor4d(train.x.subarray(0, n * 784), [n, 28, 28, 1]);
+    const context: BuildContext = { sampleShape: [28, 28, 1], numClasses: 10, seed: 0 };
+    const model = build(
+      {
+        kind: 'latentgan',
+        hidden: [128],
+        latent: 8,
+        generatorHidden: [64],
+        discriminatorHidden: [64],
+        autoencoderEpochs: 1,
+        ganEpochs: 1,
+        generatorLearningRate: 1e-3,
+        discriminatorLearningRate: 1e-3,
+      },
+      context,
+    ) as unknown as LatentGanModel;
+    const optimizers = createOptimizers(model, TrainConfig.parse({}));
+    for (let step = 0; step < 40; step++)
+      tf.dispose(Object.values(model.trainStep({ x, step, epoch: 1 }, optimizers)));
+    const real = model.encode(x);
+    const meanGap = () =>
+      tf.tidy(() => {
+        const fake = model.generateCodes(model.samplePrior(n, 1));
+        return tf.norm(tf.sub(tf.mean(fake, 0), tf.mean(real, 0))).dataSync()[0];
+      });
+    const before = meanGap();
+    for (let step = 40; step < 100; step++)
+      tf.dispose(Object.values(model.trainStep({ x, step, epoch: 2 }, optimizers)));
+    expect(meanGap()).toBeLessThan(0.5 * before);
+    tf.dispose([x, real]);
+    for (const o of Object.values(optimizers)) o.dispose();
+    model.dispose();
+  }, 120_000);
+});
