@@ -1,12 +1,13 @@
 // Where a family's training step spends its time: tf.profile over a few steps, kernels ranked by total time.
-// Usage: npx tsx scripts/profile-step.ts [kind | model JSON] [batch]
-//   e.g. conv-ae 128, or '{"kind":"gan","architecture":"dcgan"}' 64
+// Usage: npx tsx scripts/profile-step.ts [kind | model JSON] [batch] [rows]
+//   e.g. conv-ae 128, or '{"kind":"gan","architecture":"dcgan"}' 64 40 (rows: lines per table, default 20)
 import { selectBackend } from '../src/engine/backend.js';
 import { tf } from '../src/engine/tf.js';
 import { parseModelConfig } from '../src/models/registry.js';
 
 const kind = process.argv[2] ?? 'conv-ae';
 const batchSize = Number(process.argv[3] ?? 128);
+const rows = Number(process.argv[4] ?? 20);
 await selectBackend({ log: (l) => console.log(l) });
 const { family, config } = parseModelConfig(kind.startsWith('{') ? JSON.parse(kind) : { kind });
 const model = family.build(config, { sampleShape: [28, 28, 1], seed: 0 });
@@ -39,9 +40,11 @@ console.log(
 const kernelMs = [...byName.values()].reduce((a, b) => a + b, 0);
 console.log(`kernels ${(kernelMs / steps).toFixed(1)} ms/step; the rest is JS between them (tape, dispose)`);
 console.log('by kernel:');
-for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 20))
+for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, rows))
   console.log(`  ${name.padEnd(24)} ${(ms / steps).toFixed(2)} ms/step`);
 console.log('by kernel and shape:');
-for (const [key, t] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
-  console.log(`  ${(t.ms / steps).toFixed(2).padStart(7)} ms/step  ${key}`);
+for (const [key, t] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, rows)) {
+  console.log(
+    `  ${(t.ms / steps).toFixed(2).padStart(7)} ms/step ${String(t.calls / steps).padStart(3)}x  ${key}`,
+  );
 }

@@ -124,6 +124,13 @@ describe('registration', () => {
       'Conv2DBackpropInput',
       'OneHot',
       'Tile',
+      'LeakyRelu',
+      'LatentlabLeakyReluGrad',
+      'Sum',
+      'Mean',
+      'FusedBatchNorm',
+      'Identity',
+      'Cast',
     ]);
     const fixed = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
     registerWasmKernelFixes();
