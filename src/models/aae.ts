@@ -84,6 +84,7 @@ function buildCodeDiscriminator(config: AaeConfig, context: BuildContext, size: 
  */
 export class AaeModel implements Autoencoder<AaeConfig>, GenerativeModel<AaeConfig> {
   readonly kind = 'aae';
+  readonly encodesToPrior = true;
   readonly optimizerNames: readonly string[];
   readonly networks: AaeNetworks;
   /** Classes of the categorical head (semi-supervised), else 0. */

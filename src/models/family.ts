@@ -65,6 +65,11 @@ export interface GenerativeModel<C = unknown> extends TrainableModel<C> {
   readonly conditional?: boolean;
   /** Latent draws from the prior: [n, latent]. */
   samplePrior(n: number, seed: number): Tensor;
+  /**
+   * True when encode() maps data into the space samplePrior draws from (VAE, AAE), so codes can be tested
+   * against prior draws; a GAN's noise (latent GAN, AE-GAN) is not the space its encoder maps to.
+   */
+  readonly encodesToPrior?: boolean;
   /** Decoded samples [n, ...sampleShape]; `labels` [n] int32 for conditional models. */
   generate(z: Tensor, labels?: Tensor): Tensor;
 }

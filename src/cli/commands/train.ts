@@ -45,6 +45,9 @@ interface TrainFlags extends GlobalOptions {
   instanceNoise?: number;
   ema?: number;
   acgan?: boolean;
+  prior?: string;
+  semiSupervised?: boolean;
+  adversarialLoss?: string;
   set?: string[];
   epochs?: number;
   batchSize?: number;
@@ -148,6 +151,9 @@ export async function runConfigFromFlags(flags: TrainFlags): Promise<Record<stri
   set(model, 'instanceNoise', flags.instanceNoise);
   set(model, 'ema', flags.ema);
   set(model, 'acgan', flags.acgan);
+  set(model, 'prior', flags.prior);
+  set(model, 'semiSupervised', flags.semiSupervised);
+  set(model, 'adversarialLoss', flags.adversarialLoss);
   for (const assignment of flags.set ?? []) {
     const [key, value] = parseAssignment(assignment);
     model[key] = value;
@@ -303,6 +309,12 @@ export function trainCommand(): Command {
       parseNumber('--ema', { min: 0 }),
     )
     .option('--acgan', 'gan: auxiliary-classifier GAN')
+    .option('--prior <prior>', 'aae: prior over codes, gaussian | mixture | uniform')
+    .option('--semi-supervised', 'aae: categorical head trained on the labels kept by --labels-per-class')
+    .option(
+      '--adversarial-loss <loss>',
+      'aae, latentgan, aegan, vaegan: GAN loss of the adversarial part (non-saturating, minimax, lsgan, wgan-gp, hinge)',
+    )
     .option(
       '--set <key=value>',
       'any model option by its config name (repeatable), e.g. --set instanceNoiseEpochs=10',
