@@ -1,5 +1,5 @@
-// The SIMD kernel fixes (LeakyRelu and its gradient, Sum, Mean, FusedBatchNorm) and the copy-free Identity
-// and Cast must agree with the stock cpu backend, gradients included, and must not leak wasm memory.
+// The SIMD kernel fixes (LeakyRelu and its gradient, Sum, Mean, FusedBatchNorm, thin matmuls) and the
+// copy-free Identity and Cast must agree with the stock cpu backend, gradients included, and not leak.
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -287,6 +287,43 @@ describe('FusedBatchNorm on wasm', () => {
   });
 });
 
+describe('BatchMatMul with a dimension of 1 on wasm', () => {
+  it('matches cpu for outer products and weighted row sums, with tails and every transpose that applies', async () => {
+    const cases: Array<[number[], number[], boolean, boolean]> = [
+      // k = 1: outer products.
+      [[5, 1], [1, 7], false, false],
+      [[1, 5], [7, 1], true, true],
+      [[1, 6, 1], [1, 1, 3], false, false],
+      [[1, 16, 1], [1, 50, 1], false, true],
+      // n = 1 with a transposed: x^T dy of a one-unit dense layer.
+      [[9, 10], [9, 1], true, false],
+      [[1, 20, 30], [1, 20, 1], true, false],
+      [[7, 3], [1, 7], true, true],
+      // m = 1 with b plain.
+      [[1, 9], [9, 10], false, false],
+      [[9, 1], [9, 6], true, false],
+      [[1, 1, 12], [1, 12, 2], false, false],
+    ];
+    for (const [aShape, bShape, tA, tB] of cases) {
+      const a = randomTensor(aShape);
+      const b = randomTensor(bShape);
+      await expectStock(() => tf.matMul(a(), b(), tA, tB));
+    }
+  });
+
+  it('gives a one-unit dense head its cpu gradients', async () => {
+    const x = randomTensor([16, 37]);
+    const w = randomTensor([37, 1]);
+    const dy = randomTensor([16, 1]);
+    await expectStock(() =>
+      tf.grads((input: tf.Tensor, weights: tf.Tensor) => tf.sum(tf.mul(tf.matMul(input, weights), dy())))([
+        x(),
+        w(),
+      ]),
+    );
+  });
+});
+
 describe('Identity and Cast on wasm', () => {
   it('share the buffer instead of copying, and the copy outlives its source', async () => {
     await tf.setBackend('wasm');
@@ -329,6 +366,8 @@ describe('memory', () => {
       tf.mean(x, [1, 2], true);
       tf.batchNorm(x, tf.zeros([8]), tf.ones([8]), tf.zeros([8]), tf.ones([8]), 1e-3);
       tf.cast(tf.clone(x), 'float32');
+      tf.matMul(tf.ones([5, 1]), tf.ones([1, 7]));
+      tf.matMul(tf.ones([9, 10]), tf.ones([9, 1]), true);
     });
     expect(tf.memory().numTensors).toBe(tensors);
     expect(backend.numDataIds()).toBe(buffers);

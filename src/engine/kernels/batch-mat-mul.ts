@@ -2,6 +2,7 @@
 // un-transposed, un-batched products; everything else runs a naive loop at ~3 GFLOP/s instead of ~40.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../tf.js';
+import { thinMatMul } from './thin-mat-mul.js';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -325,6 +326,10 @@ export function createBatchMatMulConfig(stock: tf.KernelConfig): tf.KernelConfig
     const transposeB = attrs.transposeB === true;
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return stockFunc(args);
     const g = geometry(a, b, transposeA, transposeB);
+    if (g.outBatch === 1 && batchMatMulOptions.forceRoute === undefined) {
+      const thin = thinMatMul(backend, a, b, transposeA, transposeB, g.m, g.k, g.n);
+      if (thin) return view(thin, g.outShape);
+    }
     const route = chooseRoute(g, transposeA, transposeB, true, stockBroadcastCorrect(g), () =>
       geometry(b, a, !transposeB, !transposeA),
     );

@@ -24,7 +24,8 @@ export const WASM_KERNEL_FIXES: Readonly<Record<string, string>> = {
   BatchMatMul:
     'stock uses XNNPack only for un-transposed rank-2 products; transposed ones (every dense backward ' +
     'pass) and batched ones ran a naive loop ~15x slower. Now: explicit transposes, then XNNPack; also ' +
-    'fixes broadcasting of batch dims like [2, 1] against [3].',
+    'fixes broadcasting of batch dims like [2, 1] against [3]. Products with a dimension of 1 (one-unit ' +
+    "dense heads' gradients) skip XNNPack, which packed the big operand per call: one SIMD pass, 0.1 ms.",
   _FusedMatMul: 'same slow path, which also gave wrong results with a bias or relu; rerouted the same way.',
   Conv2DBackpropFilter:
     'missing from stock wasm, so conv and conv-transpose layers could not train. Now one XNNPack conv with ' +

@@ -14,6 +14,17 @@ export interface SimdLoops {
   leakyReluGrad(dy: number, x: number, out: number, n: number, alpha: number): void;
   /** out[j] += x[r * stride + j] for r < rows, j < width (stride and width in bytes). */
   addRows(x: number, out: number, rows: number, strideBytes: number, widthBytes: number): void;
+  /** out[j] += w[r] * x[r * stride + j] for r < rows, j < width (stride and width in bytes). */
+  addScaledRows(
+    x: number,
+    w: number,
+    out: number,
+    rows: number,
+    strideBytes: number,
+    widthBytes: number,
+  ): void;
+  /** out[r * stride + j] = a[r] * b[j] for r < rows, j < width (an outer product; bytes as above). */
+  scaleRows(a: number, b: number, out: number, rows: number, strideBytes: number, widthBytes: number): void;
   /** out[r, j] = (x[r, j] - mean[j]) * factor[j] + offset[j] over rows of `widthBytes`. */
   batchNorm(
     x: number,
@@ -41,6 +52,7 @@ const op = {
   tee: (i: number) => [0x22, i],
   i32: (v: number) => [0x41, ...sleb(v)],
   f32zero: [0x43, 0, 0, 0, 0],
+  f32load: [0x2a, 2, 0],
   i32eqz: [0x45],
   i32geU: [0x4f],
   i32add: [0x6a],
@@ -168,6 +180,46 @@ const funcs: Func[] = [
       ]),
       ...op.get(0), ...op.get(3), ...op.i32add, ...op.set(0),
       ...op.get(2), ...op.i32(1), ...op.i32sub, ...op.set(2),
+    ]),
+  },
+  {
+    // params: x, w, out, rows, strideBytes, widthBytes; locals: j, weight
+    name: 'addScaledRows',
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: [I32, V128],
+    body: loopWhileNot([...op.get(3), ...op.i32eqz], [
+      ...op.i32(0), ...op.set(6),
+      ...op.get(1), ...op.f32load, ...op.splat, ...op.set(7),
+      ...loopWhileNot([...op.get(6), ...op.get(5), ...op.i32geU], [
+        ...op.get(2), ...op.get(6), ...op.i32add,
+        ...op.get(2), ...op.get(6), ...op.i32add, ...op.load,
+        ...op.get(0), ...op.get(6), ...op.i32add, ...op.load, ...op.get(7), ...op.mul,
+        ...op.add,
+        ...op.store,
+        ...advance(6),
+      ]),
+      ...op.get(0), ...op.get(4), ...op.i32add, ...op.set(0),
+      ...op.get(1), ...op.i32(4), ...op.i32add, ...op.set(1),
+      ...op.get(3), ...op.i32(1), ...op.i32sub, ...op.set(3),
+    ]),
+  },
+  {
+    // params: a, b, out, rows, strideBytes, widthBytes; locals: j, scale
+    name: 'scaleRows',
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: [I32, V128],
+    body: loopWhileNot([...op.get(3), ...op.i32eqz], [
+      ...op.i32(0), ...op.set(6),
+      ...op.get(0), ...op.f32load, ...op.splat, ...op.set(7),
+      ...loopWhileNot([...op.get(6), ...op.get(5), ...op.i32geU], [
+        ...op.get(2), ...op.get(6), ...op.i32add,
+        ...op.get(1), ...op.get(6), ...op.i32add, ...op.load, ...op.get(7), ...op.mul,
+        ...op.store,
+        ...advance(6),
+      ]),
+      ...op.get(0), ...op.i32(4), ...op.i32add, ...op.set(0),
+      ...op.get(2), ...op.get(4), ...op.i32add, ...op.set(2),
+      ...op.get(3), ...op.i32(1), ...op.i32sub, ...op.set(3),
     ]),
   },
   {
