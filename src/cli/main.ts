@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor } from '../errors.js';
 import { LATENTLAB_VERSION } from '../version.js';
+import { compareCommand } from './commands/compare.js';
 import { datasetsCommand } from './commands/datasets.js';
 import { evaluateCommand, interpolateCommand, latentMapCommand, sampleCommand } from './commands/generate.js';
 import { pcaCommand } from './commands/pca.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     evaluateCommand(),
     datasetsCommand(),
     pcaCommand(),
+    compareCommand(),
   ]) {
     program.addCommand(command);
   }

@@ -1,7 +1,7 @@
 // Linear probe: how much class information a set of codes holds where a linear classifier can reach it.
 // Multinomial logistic regression on standardised codes, fitted full-batch with Adam and a small L2 penalty.
 import { type Dataset, head } from '../data/dataset.js';
-import { type Scalar, type Tensor, tf } from '../engine/tf.js';
+import { type Tensor, tf } from '../engine/tf.js';
 import { ConfigError } from '../errors.js';
 import type { Matrix } from '../io/arrays.js';
 import { fitPca, pcaTransform } from './pca.js';
@@ -57,17 +57,19 @@ function checkLabels(labels: ArrayLike<number>, rows: number, what: string, numC
   }
 }
 
-/** Mean cross-entropy of softmax(x W + b) against `y` (one-hot) plus l2 · sum(W²) / 2. */
-function probeLoss(x: Tensor, y: Tensor, w: Tensor, b: Tensor, l2: number): Scalar {
-  return tf.tidy(() => {
-    const logits = tf.add(tf.matMul(x, w), b);
-    const ce = tf.losses.softmaxCrossEntropy(y, logits);
-    return tf.add(ce, tf.mul(l2 / 2, tf.sum(tf.square(w)))) as Scalar;
+/** Mean cross-entropy of softmax(x θ) against `y` (one-hot) plus l2 · sum((mask ⊙ θ)²) / 2; x ends in a ones column. */
+function probeLoss(x: Tensor, y: Tensor, theta: Tensor, mask: Tensor, l2: number): number {
+  const loss = tf.tidy(() => {
+    const ce = tf.losses.softmaxCrossEntropy(y, tf.matMul(x, theta));
+    return tf.add(ce, tf.mul(l2 / 2, tf.sum(tf.square(tf.mul(mask, theta)))));
   });
+  const value = loss.dataSync()[0];
+  loss.dispose();
+  return value;
 }
 
-function accuracyOf(x: Tensor, labels: ArrayLike<number>, w: Tensor, b: Tensor): number {
-  const predicted = tf.tidy(() => tf.argMax(tf.add(tf.matMul(x, w), b), 1));
+function accuracyOf(x: Tensor, labels: ArrayLike<number>, theta: Tensor): number {
+  const predicted = tf.tidy(() => tf.argMax(tf.matMul(x, theta), 1));
   const values = predicted.dataSync();
   predicted.dispose();
   let hits = 0;
@@ -107,22 +109,40 @@ export function linearProbe(
   const d = trainCodes.cols;
 
   const { mean, std } = standardiser(trainCodes);
+  // Standardised codes with a ones column, so θ [d + 1, K] holds the weights and (last row) the biases.
   const standardise = (m: Matrix) =>
-    tf.tidy(() => tf.div(tf.sub(tf.tensor2d(m.data, [m.rows, d]), tf.tensor1d(mean)), tf.tensor1d(std)));
+    tf.tidy(() => {
+      const z = tf.div(tf.sub(tf.tensor2d(m.data, [m.rows, d]), tf.tensor1d(mean)), tf.tensor1d(std));
+      return tf.concat([z, tf.ones([m.rows, 1])], 1);
+    });
   const xTrain = standardise(trainCodes);
   const xTest = standardise(testCodes);
   const yTrain = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(trainLabels), 'int32'), numClasses));
-  const w = tf.tidy(() => tf.variable(tf.zeros([d, numClasses])));
-  const b = tf.tidy(() => tf.variable(tf.zeros([numClasses])));
-  const optimizer = tf.train.adam(learningRate);
+  const mask = tf.tidy(() => tf.concat([tf.ones([d, 1]), tf.zeros([1, 1])], 0));
+  let theta = tf.zeros([d + 1, numClasses]);
+  let m = tf.zeros([d + 1, numClasses]);
+  let v = tf.zeros([d + 1, numClasses]);
+  const [beta1, beta2, epsilon] = [0.9, 0.999, 1e-8];
+  const n = trainCodes.rows;
   try {
-    for (let step = 0; step < steps; step++) {
-      const cost = optimizer.minimize(() => probeLoss(xTrain, yTrain, w, b, l2), false, [w, b]);
-      cost?.dispose();
+    // Adam on the analytic gradient Xᵀ (softmax(X θ) - Y) / n + l2 · mask ⊙ θ: a few kernels per step.
+    for (let step = 1; step <= steps; step++) {
+      const next = tf.tidy(() => {
+        const residual = tf.sub(tf.softmax(tf.matMul(xTrain, theta)), yTrain);
+        const gradient = tf.add(
+          tf.div(tf.matMul(xTrain, residual, true, false), n),
+          tf.mul(l2, tf.mul(mask, theta)),
+        );
+        const m1 = tf.add(tf.mul(beta1, m), tf.mul(1 - beta1, gradient));
+        const v1 = tf.add(tf.mul(beta2, v), tf.mul(1 - beta2, tf.square(gradient)));
+        const rate = (learningRate * Math.sqrt(1 - beta2 ** step)) / (1 - beta1 ** step);
+        const theta1 = tf.sub(theta, tf.mul(rate, tf.div(m1, tf.add(tf.sqrt(v1), epsilon))));
+        return [theta1, m1, v1];
+      });
+      tf.dispose([theta, m, v]);
+      [theta, m, v] = next;
     }
-    const finalLoss = probeLoss(xTrain, yTrain, w, b, l2);
-    const trainLoss = finalLoss.dataSync()[0];
-    finalLoss.dispose();
+    const trainLoss = probeLoss(xTrain, yTrain, theta, mask, l2);
     const counts = new Array<number>(numClasses).fill(0);
     for (let i = 0; i < trainLabels.length; i++) counts[trainLabels[i]]++;
     let majority = 0;
@@ -130,8 +150,8 @@ export function linearProbe(
     let chanceHits = 0;
     for (let i = 0; i < testLabels.length; i++) if (testLabels[i] === majority) chanceHits++;
     return {
-      accuracy: accuracyOf(xTest, testLabels, w, b),
-      trainAccuracy: accuracyOf(xTrain, trainLabels, w, b),
+      accuracy: accuracyOf(xTest, testLabels, theta),
+      trainAccuracy: accuracyOf(xTrain, trainLabels, theta),
       trainLoss,
       chance: testLabels.length > 0 ? chanceHits / testLabels.length : 0,
       numClasses,
@@ -141,8 +161,7 @@ export function linearProbe(
       steps,
     };
   } finally {
-    optimizer.dispose();
-    tf.dispose([xTrain, xTest, yTrain, w, b]);
+    tf.dispose([xTrain, xTest, yTrain, mask, theta, m, v]);
   }
 }
 

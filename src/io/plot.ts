@@ -93,3 +93,118 @@ export function encodeScatter(
   }
   return PNG.sync.write(png);
 }
+
+// 3x5 bitmaps for the letters, rows top to bottom (titles are drawn in capitals).
+const LETTERS: Record<string, string> = {
+  A: '010101111101101',
+  B: '110101110101110',
+  C: '011100100100011',
+  D: '110101101101110',
+  E: '111100110100111',
+  F: '111100110100100',
+  G: '011100101101011',
+  H: '101101111101101',
+  I: '111010010010111',
+  J: '001001001101010',
+  K: '101101110101101',
+  L: '100100100100111',
+  M: '101111111101101',
+  N: '110101101101101',
+  O: '010101101101010',
+  P: '110101110100100',
+  Q: '010101101110011',
+  R: '110101110101101',
+  S: '011100010001110',
+  T: '111010010010010',
+  U: '101101101101111',
+  V: '101101101101010',
+  W: '101101111111101',
+  X: '101101010101101',
+  Y: '101101010010010',
+  Z: '111001010100111',
+  '-': '000000111000000',
+  '+': '000010111010000',
+  '.': '000000000000010',
+  _: '000000000000111',
+  ' ': '000000000000000',
+};
+
+function glyph(ch: string): string {
+  return /[0-9]/.test(ch) ? DIGITS[Number(ch)] : (LETTERS[ch.toUpperCase()] ?? LETTERS[' ']);
+}
+
+/** Width in pixels of `text` drawn with the 3x5 font at `scale` (one blank column between characters). */
+export function textWidth(text: string, scale: number): number {
+  return text.length === 0 ? 0 : (text.length * 4 - 1) * scale;
+}
+
+/** Draw `text` in black onto an RGBA buffer `width` pixels wide, top-left corner at (left, top). */
+export function drawText(
+  rgba: Uint8Array,
+  width: number,
+  text: string,
+  left: number,
+  top: number,
+  scale: number,
+): void {
+  const height = rgba.length / 4 / width;
+  [...text].forEach((ch, n) => {
+    const bits = glyph(ch);
+    for (let r = 0; r < 5; r++) {
+      for (let c = 0; c < 3; c++) {
+        if (bits[r * 3 + c] !== '1') continue;
+        for (let sy = 0; sy < scale; sy++) {
+          for (let sx = 0; sx < scale; sx++) {
+            const x = left + (n * 4 + c) * scale + sx;
+            const y = top + r * scale + sy;
+            if (x < 0 || y < 0 || x >= width || y >= height) continue;
+            const i = (y * width + x) * 4;
+            rgba[i] = 0;
+            rgba[i + 1] = 0;
+            rgba[i + 2] = 0;
+            rgba[i + 3] = 255;
+          }
+        }
+      }
+    }
+  });
+}
+
+export interface TitledPanel {
+  title: string;
+  /** A PNG, e.g. an image grid from encodeImageGrid. */
+  png: Buffer;
+}
+
+/** PNGs side by side on white, each with its title centred above it (e.g. one sample grid per model). */
+export function encodeTitledPanels(
+  panels: readonly TitledPanel[],
+  { gap = 12, textScale = 3 }: { gap?: number; textScale?: number } = {},
+): Buffer {
+  const images = panels.map((p) => PNG.sync.read(p.png));
+  const titleHeight = 5 * textScale + 2 * gap;
+  const columns = images.map((img, i) => Math.max(img.width, textWidth(panels[i].title, textScale)));
+  const width = columns.reduce((a, w) => a + w, 0) + gap * (images.length + 1);
+  const height = titleHeight + Math.max(0, ...images.map((img) => img.height)) + gap;
+  const out = new PNG({ width, height });
+  out.data.fill(255);
+  let left = gap;
+  images.forEach((img, i) => {
+    const column = columns[i];
+    drawText(
+      out.data,
+      width,
+      panels[i].title,
+      left + Math.floor((column - textWidth(panels[i].title, textScale)) / 2),
+      gap,
+      textScale,
+    );
+    const x0 = left + Math.floor((column - img.width) / 2);
+    for (let y = 0; y < img.height; y++) {
+      const src = y * img.width * 4;
+      img.data.copy(out.data, ((titleHeight + y) * width + x0) * 4, src, src + img.width * 4);
+    }
+    left += column + gap;
+  });
+  return PNG.sync.write(out);
+}

@@ -1,0 +1,572 @@
+// Compare model families on one dataset with one latent size: train each (or reuse/resume its run), then judge
+// them all by the same figures (reconstruction, sample quality, linear probe, codes against the prior, speed)
+// and write DIR/comparison.{md,json,png}.
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { z } from 'zod';
+import { type Dataset, head } from '../data/dataset.js';
+import { loadData } from '../data/load.js';
+import { DataSpec, formatDataSpec } from '../data/spec.js';
+import { tf } from '../engine/tf.js';
+import { ConfigError, IoError } from '../errors.js';
+import { drawSamples, gaussianCodeSampler, type Sampler } from '../eval/code-prior.js';
+import { encodeDataset, reconstructionErrors } from '../eval/codes.js';
+import { classifierOutputs, domainFeatureSpace, loadDomainClassifier } from '../eval/domain-classifier.js';
+import { classLabels } from '../eval/generate.js';
+import { frechetDistance, type SampleQuality, sampleQuality } from '../eval/metrics.js';
+import { type LinearProbe, linearProbe } from '../eval/probe.js';
+import { domainClassifierFor } from '../eval/quality.js';
+import { mmdTest, type TwoSampleTest } from '../eval/two-sample.js';
+import type { Matrix } from '../io/arrays.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { loadModel } from '../io/model-files.js';
+import { encodeTitledPanels } from '../io/plot.js';
+import { encodeImageGrid } from '../io/png.js';
+import { type Autoencoder, isAutoencoder, isGenerative, type TrainableModel } from '../models/family.js';
+import { listFamilies, parseModelConfig } from '../models/registry.js';
+import type { RunConfigInput } from '../train/config.js';
+import { parseRunConfig, type RunOptions, resumeRun, trainRun } from '../train/run.js';
+import { runPaths } from '../train/run-dir.js';
+
+export const COMPARE_FAMILIES = ['ae', 'vae', 'gan', 'aae', 'vaegan', 'latentgan', 'aegan'] as const;
+export const CompareFamily = z.enum(COMPARE_FAMILIES, {
+  error: (issue) =>
+    `unknown family ${JSON.stringify(issue.input)}: expected one of ${COMPARE_FAMILIES.join(', ')}`,
+});
+export type CompareFamily = z.infer<typeof CompareFamily>;
+
+interface FamilyEntry {
+  /** Model config without `latent` (every family gets --latent). */
+  model: { kind: string } & Record<string, unknown>;
+  /** Training settings of this family that differ from the shared ones (flags still win). */
+  train?: { batchSize?: number; optimizer?: { learningRate?: number; beta1?: number; beta2?: number } };
+  /** How the table names it. */
+  description: string;
+}
+
+/** Each family's default config in one table; `--config FILE` overrides model options per family. */
+export const FAMILY_DEFAULTS: Record<CompareFamily, FamilyEntry> = {
+  ae: { model: { kind: 'dense-ae', hidden: [512, 256] }, description: 'dense autoencoder' },
+  vae: { model: { kind: 'vae' }, description: 'variational autoencoder' },
+  gan: { model: { kind: 'gan', architecture: 'mlp' }, description: 'GAN (MLP)' },
+  aae: { model: { kind: 'aae' }, description: 'adversarial autoencoder' },
+  vaegan: { model: { kind: 'vaegan' }, description: 'VAE-GAN' },
+  latentgan: { model: { kind: 'latentgan' }, description: 'GAN on autoencoder codes' },
+  aegan: { model: { kind: 'aegan' }, description: 'AE-GAN' },
+};
+
+/** Model options per family from --config FILE: `{ "vae": { "beta": 2 }, ... }`. */
+export const FamilyOverrides = z.partialRecord(CompareFamily, z.record(z.string(), z.unknown()));
+export type FamilyOverrides = z.infer<typeof FamilyOverrides>;
+
+export const CompareOptions = z.object({
+  data: DataSpec,
+  families: z
+    .array(CompareFamily)
+    .min(1)
+    .refine((list) => new Set(list).size === list.length, 'a family is listed twice'),
+  latent: z.number().int().positive(),
+  epochs: z.number().int().positive(),
+  /** Default: the family's entry, else 128. */
+  batchSize: z.number().int().positive().optional(),
+  /** Generated samples scored per family (0 skips sample quality; the picture still gets 64). */
+  samples: z.number().int().min(0).default(10_000),
+  /** Train (and fit probes and code priors) on the first n training samples; 0 means all. */
+  limit: z.number().int().min(0).default(0),
+  seed: z.number().int().min(0).default(0),
+  /** Where the runs (DIR/<family>) and the comparison files go. */
+  out: z.string().min(1),
+  overrides: FamilyOverrides.default({}),
+  /** Where `overrides` came from, for error messages (e.g. the --config file). */
+  overridesSource: z.string().default('overrides'),
+  /** Relabellings for the codes-vs-prior p-value. */
+  permutations: z.number().int().positive().default(200),
+  /** The command line that produced the comparison, written beside the table. */
+  command: z.string().optional(),
+});
+export type CompareOptions = z.output<typeof CompareOptions>;
+export type CompareOptionsInput = z.input<typeof CompareOptions>;
+
+/** Validate options; `name` maps a field to what the user typed (e.g. latent → --latent) for error paths. */
+export function parseCompareOptions(
+  raw: unknown,
+  name: (field: string) => string = (f) => f,
+): CompareOptions {
+  const parsed = CompareOptions.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const [field, ...rest] = issue.path.map(String);
+    if (field === 'overrides') {
+      const source = (raw as { overridesSource?: string }).overridesSource ?? 'overrides';
+      const message =
+        issue.code === 'unrecognized_keys'
+          ? `unknown family "${issue.keys[0]}": expected one of ${COMPARE_FAMILIES.join(', ')}`
+          : issue.message;
+      throw new ConfigError(message, { path: rest.length > 0 ? `${source}#${rest.join('.')}` : source });
+    }
+    // A family list's index says nothing the message does not.
+    const inner = field === 'families' ? [] : rest;
+    const where = [field === undefined ? '' : name(field), ...inner].filter(Boolean).join('.');
+    throw new ConfigError(issue.message, { path: where || undefined });
+  }
+  return parsed.data;
+}
+
+export type RunAction = 'trained' | 'resumed' | 'extended' | 'reused';
+
+export interface FamilyResult {
+  family: CompareFamily;
+  kind: string;
+  runDir: string;
+  action: RunAction;
+  epochs: number;
+  /** Test reconstruction MSE per value (models with an encoder). */
+  testMse?: number;
+  /** Where samples come from: the model's prior, or a Gaussian fitted to its training codes (plain AEs). */
+  sampler: 'prior' | 'gaussian fit to codes';
+  quality?: SampleQuality;
+  probe?: LinearProbe;
+  /** Test codes against prior draws (models whose prior is over the codes). */
+  codesVsPrior?: TwoSampleTest;
+  trainSeconds: number;
+  samplesPerSecond: number;
+}
+
+export interface Comparison {
+  command?: string;
+  data: string;
+  latent: number;
+  epochs: number;
+  limit: number;
+  seed: number;
+  samples: number;
+  /** e.g. "FD (latentlab mnist classifier)", when the data has a shipped classifier. */
+  fdName?: string;
+  /** FD of the training split against the test split: the floor for every model. */
+  floorFrechetDistance?: number;
+  families: FamilyResult[];
+  files: { markdown: string; json: string; png?: string };
+}
+
+export interface CompareHooks {
+  /** Progress lines (which family, training or reusing, evaluating). */
+  log?: (line: string) => void;
+  /** Passed to trainRun/resumeRun (callbacks, signal, environment). */
+  run?: RunOptions;
+}
+
+const SummaryFile = z.object({
+  epochs: z.number(),
+  trainSeconds: z.number(),
+  meanSamplesPerSecond: z.number(),
+});
+
+const StoredRun = z.object({
+  model: z.record(z.string(), z.unknown()),
+  data: z.unknown(),
+  seed: z.number(),
+  train: z.object({ epochs: z.number(), batchSize: z.number(), limit: z.number() }).passthrough(),
+});
+
+interface Plan {
+  family: CompareFamily;
+  kind: string;
+  runDir: string;
+  config: RunConfigInput;
+  /** What to do with DIR/<family>. */
+  action: RunAction;
+}
+
+function familyConfig(options: CompareOptions, family: CompareFamily): RunConfigInput {
+  const entry = FAMILY_DEFAULTS[family];
+  const override = options.overrides[family] ?? {};
+  for (const key of ['kind', 'latent'] as const) {
+    if (key in override) {
+      throw new ConfigError(
+        key === 'kind'
+          ? `the model kind of "${family}" is fixed (${entry.model.kind}); pick families with --families`
+          : 'the latent size is the same for every family: set it with --latent',
+        { path: `${options.overridesSource}#${family}.${key}` },
+      );
+    }
+  }
+  return {
+    model: { ...entry.model, ...override, latent: options.latent },
+    data: options.data,
+    seed: options.seed,
+    train: {
+      ...entry.train,
+      epochs: options.epochs,
+      batchSize: options.batchSize ?? entry.train?.batchSize ?? 128,
+      limit: options.limit,
+    },
+  };
+}
+
+/** Validate every family's config and look at its run directory before anything trains. */
+async function plan(options: CompareOptions): Promise<Plan[]> {
+  const registered = new Set(listFamilies().map((f) => f.kind));
+  const plans: Plan[] = [];
+  for (const family of options.families) {
+    const kind = FAMILY_DEFAULTS[family].model.kind;
+    if (!registered.has(kind)) {
+      throw new ConfigError(
+        `family "${family}" needs model kind "${kind}", which is not available (registered kinds: ${[...registered].join(', ')})`,
+        { path: '--families' },
+      );
+    }
+    const config = familyConfig(options, family);
+    const run = parseRunConfig(config);
+    const where = options.overrides[family] ? `${options.overridesSource}#${family}` : `families.${family}`;
+    const model = parseModelConfig(config.model, where).config;
+    const runDir = join(options.out, family);
+    plans.push({ family, kind, runDir, config, action: await runAction(runDir, { ...run, model }) });
+  }
+  return plans;
+}
+
+/** The first field (dotted path) where two JSON values differ, or undefined when they are equal. */
+export function firstDifference(
+  stored: unknown,
+  wanted: unknown,
+  path = '',
+): { path: string; stored: unknown; wanted: unknown } | undefined {
+  const a = JSON.parse(JSON.stringify(stored ?? null));
+  const b = JSON.parse(JSON.stringify(wanted ?? null));
+  const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (isObject(a) && isObject(b)) {
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      const inner = firstDifference(a[key], b[key], path ? `${path}.${key}` : key);
+      if (inner) return inner;
+    }
+    return undefined;
+  }
+  return isDeepStrictEqual(a, b) ? undefined : { path, stored: a, wanted: b };
+}
+
+/** What a run directory holds: nothing (train), a finished run (reuse or extend), or an unfinished one (resume). */
+async function runAction(
+  runDir: string,
+  wanted: {
+    model: unknown;
+    data: unknown;
+    seed: number;
+    train: { epochs: number; batchSize: number; limit: number };
+  },
+): Promise<RunAction> {
+  if (!existsSync(runDir) || (await readdir(runDir)).length === 0) return 'trained';
+  const paths = runPaths(runDir);
+  let stored: z.infer<typeof StoredRun>;
+  try {
+    stored = StoredRun.parse(JSON.parse(await readFile(paths.config, 'utf8')));
+  } catch (error) {
+    throw new IoError(
+      'exists but is not a run directory (no readable config.json): remove it or pick another --out',
+      {
+        path: runDir,
+        cause: error,
+      },
+    );
+  }
+  const differs = firstDifference(
+    {
+      model: stored.model,
+      data: stored.data,
+      seed: stored.seed,
+      train: { batchSize: stored.train.batchSize, limit: stored.train.limit },
+    },
+    {
+      model: wanted.model,
+      data: wanted.data,
+      seed: wanted.seed,
+      train: { batchSize: wanted.train.batchSize, limit: wanted.train.limit },
+    },
+  );
+  if (differs) {
+    throw new ConfigError(
+      `holds a run with ${differs.path} ${JSON.stringify(differs.stored)}, not ${JSON.stringify(differs.wanted)} as asked: remove it or pick another --out`,
+      { path: runDir },
+    );
+  }
+  if (stored.train.epochs > wanted.train.epochs) {
+    throw new ConfigError(
+      `holds a run of ${stored.train.epochs} epochs, more than the ${wanted.train.epochs} asked for (pass --epochs ${stored.train.epochs}, or pick another --out)`,
+      { path: runDir },
+    );
+  }
+  const finished = existsSync(paths.summary) && existsSync(join(paths.model, 'manifest.json'));
+  if (!finished) return 'resumed';
+  return stored.train.epochs < wanted.train.epochs ? 'extended' : 'reused';
+}
+
+/**
+ * Whether the model's prior lives in its code space: samples are the decoded prior draws (vae, aae), rather than
+ * a generator's output (latentgan, aegan map noise to codes first). Asked of the model by behaviour, not by name.
+ */
+export function priorOverCodes(model: TrainableModel): model is Autoencoder & Sampler {
+  if (!isAutoencoder(model) || !isGenerative(model)) return false;
+  return tf.tidy(() => {
+    const z = model.samplePrior(8, 12345);
+    if (z.shape[1] !== model.latentSize) return false;
+    const labels = model.conditional ? classLabels(8, model.context.numClasses ?? 0) : undefined;
+    const gap = tf.max(tf.abs(tf.sub(model.generate(z, labels), model.decode(z, labels)))).dataSync()[0];
+    return gap < 1e-6;
+  });
+}
+
+/** Prior draws as a matrix [n, latent]. */
+function priorDraws(model: Sampler, n: number, seed: number): Matrix {
+  const z = model.samplePrior(n, seed);
+  const data = z.dataSync() as Float32Array;
+  const cols = z.shape[1] ?? 0;
+  z.dispose();
+  return { rows: n, cols, data };
+}
+
+interface Judge {
+  numClasses: number;
+  fdName: string;
+  /** FD of the training split against the test split. */
+  floor: number;
+  score(images: Float32Array): SampleQuality;
+  dispose(): void;
+}
+
+async function domainJudge(spec: DataSpec, test: Dataset, train: Dataset): Promise<Judge | undefined> {
+  const name = domainClassifierFor(spec);
+  if (!name) return undefined;
+  const classifier = await loadDomainClassifier(name);
+  const real = classifierOutputs(classifier, test).features;
+  const floor = frechetDistance(real, classifierOutputs(classifier, train).features);
+  const featureSpace = domainFeatureSpace(name);
+  const numClasses = classifier.context.numClasses ?? 10;
+  return {
+    numClasses,
+    fdName: `FD (${featureSpace})`,
+    floor,
+    score(images) {
+      const fake = classifierOutputs(classifier, images);
+      return sampleQuality(real, fake.features, fake.labels, numClasses, { featureSpace });
+    },
+    dispose: () => classifier.dispose(),
+  };
+}
+
+async function ensureRun(p: Plan, options: CompareOptions, hooks: CompareHooks): Promise<boolean> {
+  const log = hooks.log ?? (() => {});
+  const runOptions: RunOptions = { ...hooks.run };
+  switch (p.action) {
+    case 'reused':
+      log(`${p.family} (${p.kind}): reusing the finished run in ${p.runDir}`);
+      return true;
+    case 'trained': {
+      log(
+        `${p.family} (${p.kind}): training for ${options.epochs} epoch${options.epochs === 1 ? '' : 's'} → ${p.runDir}`,
+      );
+      const result = await trainRun(p.config, p.runDir, runOptions);
+      result.model.dispose();
+      return !result.aborted;
+    }
+    default: {
+      log(
+        `${p.family} (${p.kind}): ${p.action === 'resumed' ? 'resuming' : 'extending'} the run in ${p.runDir}`,
+      );
+      const result = await resumeRun(p.runDir, { ...runOptions, epochs: options.epochs });
+      result.model.dispose();
+      return !result.aborted;
+    }
+  }
+}
+
+async function evaluateFamily(
+  p: Plan,
+  options: CompareOptions,
+  splits: { train: Dataset; test: Dataset },
+  judge: Judge | undefined,
+): Promise<{ result: FamilyResult; grid?: Buffer }> {
+  const summary = SummaryFile.parse(JSON.parse(await readFile(runPaths(p.runDir).summary, 'utf8')));
+  const { model } = await loadModel(runPaths(p.runDir).model);
+  try {
+    const result: FamilyResult = {
+      family: p.family,
+      kind: p.kind,
+      runDir: p.runDir,
+      action: p.action,
+      epochs: summary.epochs,
+      sampler: 'prior',
+      trainSeconds: summary.trainSeconds,
+      samplesPerSecond: summary.meanSamplesPerSecond,
+    };
+    let sampler: Sampler | undefined = isGenerative(model) ? model : undefined;
+    if (isAutoencoder(model)) {
+      result.testMse = (await reconstructionErrors(model, splits.test)).mean;
+      const trainCodes = await encodeDataset(model, splits.train);
+      const testCodes = await encodeDataset(model, splits.test);
+      if (splits.train.labels && splits.test.labels) {
+        result.probe = linearProbe(trainCodes, splits.train.labels, testCodes, splits.test.labels, {
+          numClasses: splits.train.classNames?.length,
+        });
+      }
+      if (!sampler) {
+        sampler = gaussianCodeSampler(model, trainCodes);
+        result.sampler = 'gaussian fit to codes';
+      }
+      if (priorOverCodes(model)) {
+        const prior = priorDraws(model, Math.min(testCodes.rows, 1000), options.seed + 1);
+        result.codesVsPrior = mmdTest(testCodes, prior, {
+          seed: options.seed,
+          permutations: options.permutations,
+          maxPoints: 1000,
+        });
+      }
+    }
+    if (!sampler) return { result };
+    const drawn = Math.max(options.samples, 64);
+    const images = await drawSamples(sampler, drawn, options.seed);
+    if (judge && options.samples > 0)
+      result.quality = judge.score(images.subarray(0, options.samples * perSample(model)));
+    const shape = model.context.sampleShape;
+    const grid =
+      shape.length === 3
+        ? encodeImageGrid(images.subarray(0, 64 * perSample(model)), shape, { rows: 8, cols: 8, scale: 2 })
+        : undefined;
+    return { result, grid };
+  } finally {
+    model.dispose();
+  }
+}
+
+function perSample(model: TrainableModel): number {
+  return model.context.sampleShape.reduce((a, b) => a * b, 1);
+}
+
+const dash = '—';
+const fixed = (v: number | undefined, digits: number) => (v === undefined ? dash : v.toFixed(digits));
+const precise = (v: number | undefined, digits: number) => (v === undefined ? dash : v.toPrecision(digits));
+
+/** The comparison as a Markdown table (columns padded, so it also reads on a terminal). */
+export function comparisonTable(c: Omit<Comparison, 'files'>): string {
+  const fd = c.fdName ?? 'FD';
+  const header = [
+    'family',
+    'model',
+    'test MSE',
+    fd,
+    'KID',
+    'precision',
+    'recall',
+    'classes',
+    'KL from uniform',
+    'probe accuracy',
+    'MMD² codes vs prior',
+    'p',
+    'train s',
+    'samples/s',
+  ];
+  const rows = c.families.map((f) => [
+    f.family + (f.sampler === 'gaussian fit to codes' ? '*' : ''),
+    f.kind,
+    precise(f.testMse, 4),
+    fixed(f.quality?.frechetDistance, 2),
+    fixed(f.quality?.kernelDistance.mean, 4),
+    fixed(f.quality?.precision, 3),
+    fixed(f.quality?.recall, 3),
+    f.quality ? `${f.quality.coverage.covered}/${f.quality.coverage.numClasses}` : dash,
+    fixed(f.quality?.coverage.klFromUniform, 4),
+    f.probe ? `${(100 * f.probe.accuracy).toFixed(2)}%` : dash,
+    precise(f.codesVsPrior?.mmd2, 3),
+    precise(f.codesVsPrior?.pValue, 3),
+    f.trainSeconds.toFixed(1),
+    Math.round(f.samplesPerSecond).toString(),
+  ]);
+  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, j) => cell.padEnd(widths[j])).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function markdown(c: Comparison, table: string): string {
+  const notes = [
+    `Data ${c.data}, latent size ${c.latent}, ${c.epochs} epoch${c.epochs === 1 ? '' : 's'}${c.limit ? `, first ${c.limit} training samples` : ''}, seed ${c.seed}.`,
+    c.fdName
+      ? `Sample quality of ${c.samples} generated samples per family against the test split, in the shipped classifier's features: ${c.fdName} (not FID, the features are not Inception's) with the train-vs-test floor at ${c.floorFrechetDistance?.toFixed(2)}; KID; precision/recall (k = 3); classes covered and KL of the predicted classes from uniform.`
+      : 'No shipped classifier for this data: no sample-quality figures.',
+    'Test MSE: reconstruction error per value on the test split. Probe accuracy: multinomial logistic regression trained on the training codes, scored on the test codes. MMD² codes vs prior: unbiased MMD² (Gaussian kernel, median-heuristic bandwidth) between test codes and prior draws, with its permutation p-value, for models whose prior is over the codes. Train s and samples/s from the run summaries.',
+    c.families.some((f) => f.sampler === 'gaussian fit to codes')
+      ? '\\* no prior: samples are decoded draws from a full-covariance Gaussian fitted to the training codes (the usual "AE + Gaussian" baseline).'
+      : '',
+  ].filter(Boolean);
+  return [
+    '# Comparison',
+    '',
+    table,
+    '',
+    ...notes.flatMap((n) => [n, '']),
+    ...(c.files.png ? ['![one sample grid per family](comparison.png)', ''] : []),
+    ...(c.command ? ['Command:', '', '```sh', c.command, '```', ''] : []),
+  ].join('\n');
+}
+
+/** Train (or reuse) every family, judge them alike, write DIR/comparison.{md,json,png}. */
+export async function compareFamilies(
+  input: CompareOptionsInput,
+  hooks: CompareHooks = {},
+): Promise<Comparison & { table: string; aborted: boolean }> {
+  const options = parseCompareOptions(input);
+  const log = hooks.log ?? (() => {});
+  const plans = await plan(options);
+  const reference = parseRunConfig(plans[0].config);
+  const loaded = await loadData(options.data, {
+    seed: options.seed,
+    validationFraction: reference.train.validationFraction,
+  });
+  const splits = {
+    train: options.limit ? head(loaded.train, options.limit) : loaded.train,
+    test: loaded.test,
+  };
+  const results: FamilyResult[] = [];
+  const grids: { title: string; png: Buffer }[] = [];
+  let judge: Judge | undefined;
+  try {
+    for (const [i, p] of plans.entries()) {
+      log(`[${i + 1}/${plans.length}] ${p.family}`);
+      if (!(await ensureRun(p, options, hooks))) {
+        const partial = { ...summaryOf(options, results, judge), table: '', aborted: true };
+        return { ...partial, files: { markdown: '', json: '' } };
+      }
+      if (!judge && options.samples > 0) judge = await domainJudge(options.data, splits.test, splits.train);
+      log(`${p.family}: evaluating`);
+      const { result, grid } = await evaluateFamily(p, options, splits, judge);
+      results.push(result);
+      if (grid) grids.push({ title: p.family, png: grid });
+    }
+  } finally {
+    judge?.dispose();
+  }
+  const files = {
+    markdown: join(options.out, 'comparison.md'),
+    json: join(options.out, 'comparison.json'),
+    ...(grids.length > 0 ? { png: join(options.out, 'comparison.png') } : {}),
+  };
+  const comparison: Comparison = { ...summaryOf(options, results, judge), files };
+  const table = comparisonTable(comparison);
+  await writeFileAtomic(files.markdown, markdown(comparison, table));
+  await writeFileAtomic(files.json, `${JSON.stringify(comparison, null, 2)}\n`);
+  if (files.png) await writeFileAtomic(files.png, encodeTitledPanels(grids, { textScale: 4 }));
+  return { ...comparison, table, aborted: false };
+}
+
+function summaryOf(options: CompareOptions, families: FamilyResult[], judge: Judge | undefined) {
+  return {
+    ...(options.command ? { command: options.command } : {}),
+    data: formatDataSpec(options.data),
+    latent: options.latent,
+    epochs: options.epochs,
+    limit: options.limit,
+    seed: options.seed,
+    samples: options.samples,
+    ...(judge ? { fdName: judge.fdName, floorFrechetDistance: judge.floor } : {}),
+    families,
+  };
+}

@@ -1,0 +1,156 @@
+// `latentlab compare`: train several model families alike and judge them by the same figures (src/apps/compare.ts).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { COMPARE_FAMILIES, compareFamilies, parseCompareOptions } from '../../apps/compare.js';
+import { parseDataSpec } from '../../data/spec.js';
+import { ConfigError } from '../../errors.js';
+import { progressCallbacks } from '../progress.js';
+import { backendOption, type GlobalOptions, parseNumber, startBackend } from '../shared.js';
+
+interface CompareFlags extends GlobalOptions {
+  data: string;
+  families: string;
+  latent: number;
+  epochs: number;
+  batchSize?: number;
+  samples: number;
+  limit: number;
+  seed: number;
+  permutations: number;
+  out?: string;
+  config?: string;
+  json?: boolean;
+}
+
+const FLAGS: Record<string, string> = { batchSize: '--batch-size' };
+const flagOf = (field: string) => FLAGS[field] ?? `--${field}`;
+
+async function readOverrides(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('cannot read config file', { path, cause: error });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`not valid JSON: ${(error as Error).message}`, { path, cause: error });
+  }
+}
+
+/** The command as typed, quoted where a shell would need it. */
+function commandLine(): string {
+  const args = process.argv
+    .slice(3)
+    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
+  return ['latentlab compare', ...args].join(' ');
+}
+
+export function compareCommand(): Command {
+  return new Command('compare')
+    .description(
+      'train several model families with one latent size and compare them: reconstruction, sample quality, linear probe, codes vs prior, speed',
+    )
+    .option('--data <spec>', 'mnist | fashion-mnist | idx:PATH | csv:PATH | images:DIR', 'mnist')
+    .option(
+      '--families <list>',
+      `comma-separated, from ${COMPARE_FAMILIES.join(', ')}`,
+      COMPARE_FAMILIES.join(','),
+    )
+    .option(
+      '--latent <n>',
+      'latent size of every family',
+      parseNumber('--latent', { integer: true, min: 1 }),
+      32,
+    )
+    .option('--epochs <n>', 'epochs per family', parseNumber('--epochs', { integer: true, min: 1 }), 20)
+    .option(
+      '--batch-size <n>',
+      "mini-batch size (default: the family's, else 128)",
+      parseNumber('--batch-size', { integer: true, min: 1 }),
+    )
+    .option(
+      '--samples <n>',
+      'generated samples scored per family (0: skip sample quality)',
+      parseNumber('--samples', { integer: true, min: 0 }),
+      10_000,
+    )
+    .option(
+      '--limit <n>',
+      'train on the first n training samples (0: all)',
+      parseNumber('--limit', { integer: true, min: 0 }),
+      0,
+    )
+    .option('--seed <n>', 'random seed', parseNumber('--seed', { integer: true, min: 0 }), 0)
+    .option(
+      '--permutations <n>',
+      'relabellings for the codes-vs-prior p-value',
+      parseNumber('--permutations', { integer: true, min: 1 }),
+      200,
+    )
+    .option('--out <dir>', 'runs (DIR/<family>) and comparison files (default runs/compare-<data>-latent<n>)')
+    .option('--config <file>', 'JSON object: family → model options, e.g. {"vae": {"beta": 2}}')
+    .option('--json', 'print the comparison as JSON instead of the table')
+    .addOption(backendOption())
+    .action(async (flags: CompareFlags) => {
+      const data = parseDataSpec(flags.data);
+      const out = flags.out ?? join('runs', `compare-${data.source}-latent${flags.latent}`);
+      const options = parseCompareOptions(
+        {
+          data,
+          families: flags.families
+            .split(',')
+            .map((f) => f.trim())
+            .filter(Boolean),
+          latent: flags.latent,
+          epochs: flags.epochs,
+          batchSize: flags.batchSize,
+          samples: flags.samples,
+          limit: flags.limit,
+          seed: flags.seed,
+          permutations: flags.permutations,
+          out,
+          overrides: flags.config ? await readOverrides(flags.config) : {},
+          overridesSource: flags.config ?? '--config',
+          command: commandLine(),
+        },
+        flagOf,
+      );
+      const backend = await startBackend(flags);
+      const progress = progressCallbacks();
+      const abort = new AbortController();
+      const onSignal = () => {
+        process.stderr.write('\nstopping after this batch; rerun the same command to resume\n');
+        abort.abort();
+      };
+      process.once('SIGINT', onSignal);
+      try {
+        const result = await compareFamilies(options, {
+          log: (line) => process.stderr.write(`${line}\n`),
+          run: { callbacks: progress, signal: abort.signal, environment: { backend } },
+        });
+        if (result.aborted) {
+          process.stdout.write(`stopped; rerun the same command to resume: ${options.command}\n`);
+          return;
+        }
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify(result)}\n`);
+          return;
+        }
+        const files = [result.files.markdown, result.files.json, result.files.png].filter(Boolean).join(', ');
+        process.stdout.write(`\n${result.table}\n\n`);
+        if (result.families.some((f) => f.sampler === 'gaussian fit to codes'))
+          process.stdout.write('* samples from a Gaussian fitted to the training codes\n');
+        if (result.fdName)
+          process.stdout.write(
+            `${result.fdName} floor (train vs test): ${result.floorFrechetDistance?.toFixed(2)}\n`,
+          );
+        process.stdout.write(`written: ${files}\n`);
+      } finally {
+        progress.stop();
+        process.off('SIGINT', onSignal);
+      }
+    });
+}
