@@ -11,6 +11,7 @@ import type { ModelFamily } from './family.js';
 import { ganFamily } from './gan/model.js';
 import { latentGanFamily } from './latentgan.js';
 import { vaeFamilies } from './vae/model.js';
+import { vaeganFamily } from './vaegan/model.js';
 
 const families = new Map<string, ModelFamily>();
 
@@ -73,3 +74,4 @@ registerFamily(ganFamily);
 registerFamily(aaeFamily);
 registerFamily(latentGanFamily);
 registerFamily(aeGanFamily);
+registerFamily(vaeganFamily);

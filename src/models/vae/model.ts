@@ -115,7 +115,7 @@ function chain(layers: tfl.layers.Layer[], input: Symbolic): Symbolic {
 }
 
 /** limit · tanh(gain · a / limit): about gain · a near 0, never beyond ±limit, and no dead gradients. */
-function softClamp(input: Symbolic, limit: number, name: string, gain = 1): Symbolic {
+export function softClamp(input: Symbolic, limit: number, name: string, gain = 1): Symbolic {
   return chain(
     [
       tfl.layers.rescaling({ scale: gain / limit, name: `${name}_in` }),

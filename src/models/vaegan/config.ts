@@ -1,0 +1,71 @@
+// Config schema of the `vaegan` kind. Every field has a default, so `{ kind: 'vaegan' }` is a complete config;
+// the feature layer's default depends on the architecture and is filled in after parsing.
+import { z } from 'zod';
+import { GanLoss } from '../gan/losses.js';
+
+const widths = z.array(z.number().int().positive());
+
+export const VaeGanConfig = z
+  .object({
+    kind: z.literal('vaegan'),
+    /** `mlp` works on any sample shape and is the fast default; `dcgan` (stride-2 convolutions) on images only. */
+    architecture: z.enum(['mlp', 'dcgan']).default('mlp'),
+    /** Size of the latent code z; the prior is N(0, I). */
+    latent: z.number().int().positive().default(32),
+    /** MLP encoder widths, input side first; the decoder mirrors them. */
+    hidden: widths.default([512, 256]),
+    /** MLP discriminator widths, input side first; one layer keeps the three-network step fast. */
+    discriminatorHidden: widths.min(1).default([256]),
+    /** DCGAN channels of the encoder's and the discriminator's stride-2 convolutions; the decoder mirrors them. */
+    filters: widths.min(1).default([64, 128]),
+    kernelSize: z.number().int().positive().default(4),
+    /** Decoder output: `auto` is sigmoid for images (data in [0, 1]) and linear otherwise. */
+    outputActivation: z.enum(['auto', 'sigmoid', 'linear']).default('auto'),
+    /** Adversarial objective on real samples against reconstructions and prior samples. */
+    loss: GanLoss.default('non-saturating'),
+    /** Weight of the KL term in the encoder's loss. */
+    beta: z.number().min(0).default(1),
+    /** The KL weight ramps linearly from 0 (epoch 1) to beta over this many epochs; 0 disables warm-up. */
+    klWarmupEpochs: z.number().int().min(0).default(0),
+    /** gamma: weight of the feature-matching reconstruction error in the decoder's loss (the encoder's is 1). */
+    featureWeight: z.number().min(0).default(1),
+    /** Weight of the pixel reconstruction error ½·Σ(x - x̃)² in the encoder's and decoder's losses. */
+    pixelWeight: z.number().min(0).default(3),
+    /** Weight of the adversarial term in the decoder's loss. */
+    adversarialWeight: z.number().min(0).default(1),
+    /** Which hidden layer of the discriminator (1-based, input side first) measures reconstructions; default the last. */
+    featureLayer: z.number().int().positive().optional(),
+    /** Adam learning rates of the three networks; they replace train.optimizer.learningRate. */
+    encoderLearningRate: z.number().positive().default(1e-3),
+    decoderLearningRate: z.number().positive().default(1e-3),
+    discriminatorLearningRate: z.number().positive().default(1e-3),
+  })
+  .superRefine((config, ctx) => {
+    if (config.loss === 'wgan-gp') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['loss'],
+        message:
+          'vaegan does not implement the wgan-gp gradient penalty: pick minimax, non-saturating, lsgan or hinge',
+      });
+    }
+    const layers = discriminatorLayers(config);
+    if (config.featureLayer !== undefined && config.featureLayer > layers) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['featureLayer'],
+        message: `the ${config.architecture} discriminator has ${layers} hidden layers, so featureLayer must be 1 to ${layers}, got ${config.featureLayer}`,
+      });
+    }
+  })
+  .transform((config) => ({ ...config, featureLayer: config.featureLayer ?? discriminatorLayers(config) }));
+export type VaeGanConfig = z.output<typeof VaeGanConfig>;
+
+/** Hidden layers of the discriminator: its dense layers (mlp) or its convolutions (dcgan). */
+function discriminatorLayers(config: {
+  architecture: 'mlp' | 'dcgan';
+  discriminatorHidden: number[];
+  filters: number[];
+}): number {
+  return config.architecture === 'dcgan' ? config.filters.length : config.discriminatorHidden.length;
+}

@@ -1,0 +1,394 @@
+// VAE-GAN (Larsen et al. 2016, "Autoencoding beyond pixels using a learned similarity metric"): a VAE whose
+// decoder is also a GAN generator, with reconstructions measured on a hidden layer of the discriminator.
+import { type Scalar, type Tensor, tf, tfl } from '../../engine/tf.js';
+import { ConfigError, UsageError } from '../../errors.js';
+import { seededInit, strideTwoGeometry, withActivation } from '../autoencoder-base.js';
+import type {
+  Autoencoder,
+  Batch,
+  BuildContext,
+  GenerativeModel,
+  LossRecord,
+  ModelFamily,
+} from '../family.js';
+import { discriminatorLoss, generatorLoss } from '../gan/losses.js';
+import { buildDiscriminator, buildGenerator, type NetworkSpec } from '../gan/networks.js';
+import { klWeight } from '../vae/config.js';
+import { gaussianKl, LOG_VARIANCE_LIMIT, softClamp } from '../vae/model.js';
+import { VaeGanConfig } from './config.js';
+
+export * from './config.js';
+
+type Symbolic = tfl.SymbolicTensor;
+
+/** Evaluation draws with other seeds than the training step of the same number. */
+const EVAL_SEED_OFFSET = 104_729;
+/** Seeds of the encoder's initialisers, apart from the decoder's (0 on) and the discriminator's (1000 on). */
+const ENCODER_SEEDS = 2000;
+
+/**
+ * L_feature = ½ · mean_i Σ_j (real_ij - fake_ij)²: -log N(f(x) | f(x̃), I) up to its constant, on the
+ * discriminator's features [n, ...] of the data and of its reconstructions.
+ */
+export function featureMatchingLoss(real: Tensor, fake: Tensor): Scalar {
+  return tf.tidy(() => {
+    const perSample = tf.sum(tf.reshape(tf.squaredDifference(real, fake), [real.shape[0], -1]), 1);
+    return tf.mul(0.5, tf.mean(perSample)) as Scalar;
+  });
+}
+
+/** ½ · mean_i Σ_j (x_ij - x̃_ij)²: a unit-variance Gaussian on pixels, the optional pixel term. */
+function pixelLoss(x: Tensor, recon: Tensor): Scalar {
+  return featureMatchingLoss(x, recon);
+}
+
+/** The GAN builders' spec: the decoder mirrors the encoder, the discriminator has its own widths. */
+export function networkSpec(config: VaeGanConfig, context: BuildContext): NetworkSpec {
+  const images = context.sampleShape.length === 3;
+  if (config.architecture === 'dcgan') {
+    if (!images) {
+      throw new ConfigError(
+        `architecture "dcgan" needs image samples [height, width, channels], got shape [${context.sampleShape}]`,
+        { path: 'model.architecture' },
+      );
+    }
+    strideTwoGeometry('vaegan', config.filters, context.sampleShape);
+  }
+  return {
+    architecture: config.architecture,
+    latent: config.latent,
+    generatorHidden: [...config.hidden].reverse(),
+    discriminatorHidden: config.discriminatorHidden,
+    generatorFilters: [...config.filters].reverse(),
+    discriminatorFilters: config.filters,
+    kernelSize: config.kernelSize,
+    outputActivation:
+      config.outputActivation === 'auto' ? (images ? 'sigmoid' : 'linear') : config.outputActivation,
+    generatorClasses: 0,
+    discriminatorClasses: 0,
+    auxiliaryClasses: 0,
+  };
+}
+
+function chain(layers: tfl.layers.Layer[], input: Symbolic): Symbolic {
+  return layers.reduce((h, layer) => layer.apply(h) as Symbolic, input);
+}
+
+/**
+ * Gaussian encoder x → [mean, logVariance] ([n, latent] each), the log-variance soft-clamped as in the VAE.
+ * MLP: flatten → dense ReLU layers. DCGAN: stride-2 convolutions with ReLU → flatten.
+ */
+export function buildEncoder(config: VaeGanConfig, context: BuildContext): tfl.LayersModel {
+  let layer = ENCODER_SEEDS;
+  const init = () => seededInit(context, layer++);
+  const x = tfl.input({ shape: context.sampleShape, name: 'encoder_input' });
+  let h: Symbolic = x;
+  if (config.architecture === 'mlp') {
+    if (context.sampleShape.length > 1) h = chain([tfl.layers.flatten({ name: 'encoder_flatten' })], h);
+    config.hidden.forEach((units, i) => {
+      const dense = (activation: 'relu' | 'elu' | 'linear' | undefined) =>
+        tfl.layers.dense({ units, activation, kernelInitializer: init(), name: `encoder_dense_${i + 1}` });
+      h = chain(withActivation(dense, 'relu', `encoder_act_${i + 1}`), h);
+    });
+  } else {
+    config.filters.forEach((filters, i) => {
+      const conv = (activation: 'relu' | 'elu' | 'linear' | undefined) =>
+        tfl.layers.conv2d({
+          filters,
+          kernelSize: config.kernelSize,
+          strides: 2,
+          padding: 'same',
+          activation,
+          kernelInitializer: init(),
+          name: `encoder_conv_${i + 1}`,
+        });
+      h = chain(withActivation(conv, 'relu', `encoder_act_${i + 1}`), h);
+    });
+    h = chain([tfl.layers.flatten({ name: 'encoder_flatten' })], h);
+  }
+  const head = (name: string) =>
+    tfl.layers.dense({ units: config.latent, kernelInitializer: init(), name }).apply(h) as Symbolic;
+  const mean = head('encoder_mean');
+  const logVar = softClamp(head('encoder_log_variance_dense'), LOG_VARIANCE_LIMIT, 'encoder_log_variance');
+  return tfl.model({ name: 'encoder', inputs: x, outputs: [mean, logVar] });
+}
+
+/**
+ * The discriminator with a second output: the activations of hidden layer `featureLayer` ([n, width] or
+ * [n, h, w, channels]) beside its logit [n, 1]. It shares the discriminator's layers and weights, so it is not
+ * saved; a loaded discriminator gets a new one.
+ */
+export function featureDiscriminator(discriminator: tfl.LayersModel, featureLayer: number): tfl.LayersModel {
+  const features = discriminator.getLayer(`discriminator_act_${featureLayer}`).output as Symbolic;
+  return tfl.model({
+    name: 'discriminator_features',
+    inputs: discriminator.inputs,
+    outputs: [features, discriminator.outputs[0]],
+  });
+}
+
+type VaeGanNetworks = {
+  encoder: tfl.LayersModel;
+  decoder: tfl.LayersModel;
+  discriminator: tfl.LayersModel;
+};
+
+/**
+ * One step follows Larsen et al.'s algorithm, all three gradients from the same forward pass:
+ * - encoder: klWeight · KL + L_feature (+ pixelWeight · L_pixel)
+ * - decoder: featureWeight · L_feature + adversarialWeight · generator loss on reconstructions and prior samples
+ *   (+ pixelWeight · L_pixel)
+ * - discriminator: its loss on real samples against reconstructions and prior samples (the fakes' term is the
+ *   mean over both kinds, so real and fake weigh the same).
+ * LossRecord: `loss` (the encoder's objective at the full beta; the feature space moves as the discriminator
+ * learns, so leave early stopping off), `kl`, `feature`, `mse` (per pixel, of the sampled reconstruction),
+ * `discriminator`, `generator`.
+ */
+export class VaeGanModel implements Autoencoder<VaeGanConfig>, GenerativeModel<VaeGanConfig> {
+  readonly kind = 'vaegan';
+  readonly optimizerNames = ['encoder', 'decoder', 'discriminator'] as const;
+  /** Per-network learning rates and beta1 0.5, the usual stable Adam setting for adversarial training. */
+  get optimizerSettings() {
+    return {
+      encoder: { learningRate: this.config.encoderLearningRate, beta1: 0.5 },
+      decoder: { learningRate: this.config.decoderLearningRate, beta1: 0.5 },
+      discriminator: { learningRate: this.config.discriminatorLearningRate, beta1: 0.5 },
+    };
+  }
+  readonly networks: VaeGanNetworks;
+  readonly spec: NetworkSpec;
+  /** The discriminator returning [features, logit]; shares its weights. */
+  private readonly features: tfl.LayersModel;
+  private readonly seed: number;
+
+  constructor(
+    readonly config: VaeGanConfig,
+    readonly context: BuildContext,
+    networks: VaeGanNetworks,
+  ) {
+    this.spec = networkSpec(config, context);
+    this.networks = networks;
+    this.features = featureDiscriminator(networks.discriminator, config.featureLayer);
+    this.seed = context.seed;
+  }
+
+  get latentSize(): number {
+    return this.config.latent;
+  }
+
+  /** Per-step seeds: slot 0 the reparameterisation noise, slot 1 the prior draws. */
+  private seedFor(step: number, slot: number): number {
+    return (this.seed * 7919 + step * 4099 + slot) >>> 0;
+  }
+
+  private encoderOutputs(x: Tensor, training: boolean): [Tensor, Tensor] {
+    return this.networks.encoder.apply(x, { training }) as [Tensor, Tensor];
+  }
+
+  private runDecoder(z: Tensor, training: boolean): Tensor {
+    return this.networks.decoder.apply(z, { training }) as Tensor;
+  }
+
+  /** [features, logit] of the discriminator on samples. */
+  private discriminate(x: Tensor, training: boolean): [Tensor, Tensor] {
+    return this.features.apply(x, { training }) as [Tensor, Tensor];
+  }
+
+  /** z = mean + exp(logVar / 2) · eps. */
+  private reparameterise(mean: Tensor, logVar: Tensor, seed: number): Tensor {
+    const eps = tf.randomNormal(mean.shape, 0, 1, 'float32', seed);
+    return tf.add(mean, tf.mul(tf.exp(tf.mul(0.5, logVar)), eps));
+  }
+
+  /** The encoder's side (inside a tidy or variableGrads): KL, feature and pixel terms of sampled reconstructions. */
+  private encoderLosses(x: Tensor, realFeatures: Tensor, seed: number, training: boolean) {
+    const [mean, logVar] = this.encoderOutputs(x, training);
+    const z = this.reparameterise(mean, logVar, seed);
+    const recon = this.runDecoder(z, training);
+    const [reconFeatures] = this.discriminate(recon, training);
+    const kl = tf.sum(tf.mean(gaussianKl(mean, logVar), 0)) as Scalar;
+    const feature = featureMatchingLoss(realFeatures, reconFeatures);
+    const mse = tf.mean(tf.squaredDifference(x, recon)) as Scalar;
+    return { z, kl, feature, mse, pixel: pixelLoss(x, recon) };
+  }
+
+  private encoderObjective(parts: { kl: Scalar; feature: Scalar; pixel: Scalar }, weight: number): Scalar {
+    const { pixelWeight } = this.config;
+    return tf.addN([
+      tf.mul(weight, parts.kl),
+      parts.feature,
+      ...(pixelWeight > 0 ? [tf.mul(pixelWeight, parts.pixel)] : []),
+    ]) as Scalar;
+  }
+
+  /**
+   * The decoder's side (inside a tidy or variableGrads) on codes z of the data and prior draws zp: the weighted
+   * objective, the generator loss, and the reconstructions and samples [2n, ...] for the discriminator.
+   */
+  private decoderLosses(x: Tensor, realFeatures: Tensor, z: Tensor, zp: Tensor, training: boolean) {
+    const { featureWeight, adversarialWeight, pixelWeight } = this.config;
+    const n = x.shape[0];
+    const fakes = this.runDecoder(tf.concat([z, zp], 0), training); // [2n, ...sampleShape]
+    const [fakeFeatures, fakeLogits] = this.discriminate(fakes, training);
+    const recon = tf.slice(fakes, 0, n);
+    const feature = featureMatchingLoss(realFeatures, tf.slice(fakeFeatures, 0, n));
+    const generator = generatorLoss(this.config.loss, fakeLogits);
+    const terms = [tf.mul(featureWeight, feature), tf.mul(adversarialWeight, generator)];
+    if (pixelWeight > 0) terms.push(tf.mul(pixelWeight, pixelLoss(x, recon)));
+    return { objective: tf.addN(terms) as Scalar, generator, fakes };
+  }
+
+  /** The discriminator's loss on real samples [n] against fakes [2n] (one pass over all 3n). */
+  private discriminatorLosses(x: Tensor, fakes: Tensor, training: boolean): Scalar {
+    const n = x.shape[0];
+    const [, logits] = this.discriminate(tf.concat([x, fakes], 0), training);
+    return discriminatorLoss(this.config.loss, tf.slice(logits, 0, n), tf.slice(logits, n));
+  }
+
+  trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {
+    requireOptimizers(optimizers);
+    const { x } = batch;
+    const weight = klWeight(this.config, batch.epoch);
+    const keep: Tensor[] = [];
+    const grads: Record<string, tf.NamedTensorMap> = {};
+    try {
+      // Constants of every tape: the data's features and the prior draws.
+      const [realFeatures, zp] = tf.tidy(() => [
+        this.discriminate(x, true)[0],
+        this.samplePrior(x.shape[0], this.seedFor(batch.step, 1)),
+      ]);
+      keep.push(realFeatures, zp);
+      let encoder: ReturnType<VaeGanModel['encoderLosses']> | undefined;
+      const encoderGrads = tf.variableGrads(() => {
+        encoder = this.encoderLosses(x, realFeatures, this.seedFor(batch.step, 0), true);
+        for (const value of [encoder.z, encoder.kl, encoder.feature, encoder.mse, encoder.pixel])
+          tf.keep(value);
+        return this.encoderObjective(encoder, weight);
+      }, trainable(this.networks.encoder));
+      grads.encoder = encoderGrads.grads;
+      keep.push(encoderGrads.value);
+      const { z, kl, feature, mse, pixel } = encoder!;
+      keep.push(z, pixel);
+      let decoder: ReturnType<VaeGanModel['decoderLosses']> | undefined;
+      const decoderGrads = tf.variableGrads(() => {
+        decoder = this.decoderLosses(x, realFeatures, z, zp, true);
+        tf.keep(decoder.generator);
+        tf.keep(decoder.fakes);
+        return decoder.objective;
+      }, trainable(this.networks.decoder));
+      grads.decoder = decoderGrads.grads;
+      keep.push(decoderGrads.value);
+      const { generator, fakes } = decoder!;
+      keep.push(fakes);
+      let discriminator: Scalar | undefined;
+      grads.discriminator = tf.variableGrads(() => {
+        discriminator = tf.keep(this.discriminatorLosses(x, fakes, true));
+        return discriminator;
+      }, trainable(this.networks.discriminator)).grads;
+      for (const name of this.optimizerNames) optimizers[name].applyGradients(grads[name]);
+      const loss = tf.tidy(() => this.encoderObjective({ kl, feature, pixel }, this.config.beta));
+      return { loss, kl, feature, mse, discriminator: discriminator!, generator };
+    } finally {
+      tf.dispose(keep);
+      for (const map of Object.values(grads)) tf.dispose(Object.values(map));
+    }
+  }
+
+  /** The same losses as a training step, at the full beta, without updating anything. */
+  evaluate(batch: Batch): LossRecord {
+    return tf.tidy(() => {
+      const { x } = batch;
+      const step = batch.step + EVAL_SEED_OFFSET;
+      const [realFeatures] = this.discriminate(x, false);
+      const parts = this.encoderLosses(x, realFeatures, this.seedFor(step, 0), false);
+      const zp = this.samplePrior(x.shape[0], this.seedFor(step, 1));
+      const { generator, fakes } = this.decoderLosses(x, realFeatures, parts.z, zp, false);
+      return {
+        loss: this.encoderObjective(parts, this.config.beta),
+        kl: parts.kl,
+        feature: parts.feature,
+        mse: parts.mse,
+        discriminator: this.discriminatorLosses(x, fakes, false),
+        generator,
+      };
+    });
+  }
+
+  /** The mean of q(z|x): [n, latent]. */
+  encode(x: Tensor): Tensor {
+    return tf.tidy(() => this.encoderOutputs(x, false)[0]);
+  }
+
+  /** [n, latent] → [n, ...sampleShape]. */
+  decode(z: Tensor): Tensor {
+    return tf.tidy(() => this.runDecoder(z, false));
+  }
+
+  reconstruct(x: Tensor): Tensor {
+    return tf.tidy(() => this.decode(this.encode(x)));
+  }
+
+  /** Draws from the prior N(0, I): [n, latent]. */
+  samplePrior(n: number, seed: number): Tensor {
+    return tf.randomNormal([n, this.config.latent], 0, 1, 'float32', seed);
+  }
+
+  generate(z: Tensor): Tensor {
+    return this.decode(z);
+  }
+
+  /** L_feature between two batches [n, ...sampleShape], on the discriminator's feature layer. */
+  featureDistance(a: Tensor, b: Tensor): Scalar {
+    return tf.tidy(() => featureMatchingLoss(this.discriminate(a, false)[0], this.discriminate(b, false)[0]));
+  }
+
+  /** Originals, reconstructions and decoded prior samples (rows: 3), the samples from the same draws every epoch. */
+  preview(x: Tensor) {
+    if (this.context.sampleShape.length !== 3) return undefined;
+    return tf.tidy(() => {
+      const n = x.shape[0];
+      const samples = this.generate(this.samplePrior(n, this.seed));
+      return { images: tf.concat([x, this.reconstruct(x), samples], 0), rows: 3, cols: n };
+    });
+  }
+
+  dispose(): void {
+    // The feature model shares the discriminator's layers: disposing the three networks frees everything.
+    for (const network of Object.values(this.networks)) network.dispose();
+  }
+}
+
+function trainable(network: tfl.LayersModel): tf.Variable[] {
+  return network.trainableWeights.map((w) => w.read() as tf.Variable);
+}
+
+function requireOptimizers(optimizers: Record<string, tf.Optimizer>): void {
+  const missing = ['encoder', 'decoder', 'discriminator'].filter((name) => !optimizers[name]);
+  if (missing.length > 0) {
+    throw new UsageError(
+      `a vaegan step needs the optimizers "encoder", "decoder" and "discriminator"; missing ${missing.join(', ')}`,
+    );
+  }
+}
+
+export const vaeganFamily: ModelFamily<typeof VaeGanConfig> = {
+  kind: 'vaegan',
+  description:
+    'VAE-GAN: a VAE whose decoder is a GAN generator, reconstructions compared on discriminator features (MLP or DCGAN)',
+  configSchema: VaeGanConfig,
+  build(config, context) {
+    const spec = networkSpec(config, context);
+    return new VaeGanModel(config, context, {
+      encoder: buildEncoder(config, context),
+      decoder: buildGenerator(spec, context, 'decoder'),
+      discriminator: buildDiscriminator(spec, context),
+    });
+  },
+  restore(config, context, networks) {
+    return new VaeGanModel(config, context, {
+      encoder: networks.encoder,
+      decoder: networks.decoder,
+      discriminator: networks.discriminator,
+    });
+  },
+};
