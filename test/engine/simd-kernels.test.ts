@@ -8,57 +8,7 @@ import { LEAKY_RELU_GRAD } from '../../src/engine/kernels/leaky-relu.js';
 import { rowsLayout } from '../../src/engine/kernels/reduce.js';
 import { assembleSimdModule, simdLoops } from '../../src/engine/kernels/simd.js';
 import { tf } from '../../src/engine/tf.js';
-import { randomValues } from '../helpers.js';
-
-type Build = () => tf.Tensor | tf.Tensor[];
-type Result = { shape: number[]; values: Float32Array }[];
-
-let seedCounter = 100;
-/** Same values on whichever backend is active when the returned builder runs. */
-function randomTensor(shape: number[]): () => tf.Tensor {
-  const values = randomValues(tf.util.sizeFromShape(shape), seedCounter++);
-  return () => tf.tensor(values, shape, 'float32');
-}
-
-/** Runs `build` on a backend, with latentlab's fixes (kernels and gradients) or the stock ones. */
-async function runOn(backend: 'cpu' | 'wasm', build: Build, fixes = true): Promise<Result> {
-  if (fixes) registerWasmKernelFixes();
-  else unregisterWasmKernelFixes();
-  try {
-    await tf.setBackend(backend);
-    return tf.tidy(() => {
-      const out = build();
-      return (Array.isArray(out) ? out : [out]).map((t) => ({
-        shape: t.shape,
-        values: Float32Array.from(t.dataSync() as Float32Array),
-      }));
-    });
-  } finally {
-    registerWasmKernelFixes();
-  }
-}
-
-/** Worst difference relative to each output's largest magnitude (long sums cancel near zero). */
-function worstDifference(got: Result, want: Result): number {
-  expect(got.map((r) => r.shape)).toEqual(want.map((r) => r.shape));
-  let worst = 0;
-  want.forEach((w, k) => {
-    let scale = 1e-30;
-    for (const v of w.values) scale = Math.max(scale, Math.abs(v));
-    for (let i = 0; i < w.values.length; i++) {
-      const d = Math.abs(got[k].values[i] - w.values[i]) / scale;
-      worst = Number.isNaN(d) ? Number.POSITIVE_INFINITY : Math.max(worst, d);
-    }
-  });
-  return worst;
-}
-
-/** wasm with the fixes against stock cpu (stock kernels and stock gradients), to `tolerance`. */
-async function expectStock(build: Build, tolerance = 1e-5): Promise<void> {
-  const want = await runOn('cpu', build, false);
-  const got = await runOn('wasm', build);
-  expect(worstDifference(got, want)).toBeLessThanOrEqual(tolerance);
-}
+import { expectStock, randomTensor, runOn, worstDifference } from './stock-reference.js';
 
 beforeAll(async () => {
   registerWasmKernelFixes();

@@ -6,6 +6,7 @@ import { createBatchMatMulConfig, createFusedMatMulConfig, type WasmKernelFunc }
 import { createFusedBatchNormConfig } from './batch-norm.js';
 import { createConv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { createConv2DBackpropInputConfig } from './conv2d-backprop-input.js';
+import { fusedConv2DGradConfig, fusedMatMulGradConfig, routeFusedOps } from './fused-gradients.js';
 import { createCastConfig, createIdentityConfig } from './identity.js';
 import {
   createLeakyReluConfig,
@@ -56,8 +57,17 @@ export const WASM_KERNEL_FIXES: Readonly<Record<string, string>> = {
 
 /** Kernels added on other backends, so that gradients overridden for every backend run everywhere. */
 const OTHER_BACKEND_KERNELS = [createLeakyReluGradCpuConfig()];
-/** Gradients replaced in tfjs-core's registry (for every backend; each falls back to stock ops). */
-const GRADIENTS = [leakyReluGradConfig, leakyReluGradGradConfig];
+/**
+ * Gradients added to or replaced in tfjs-core's registry, for every backend (each falls back to stock ops).
+ * The fused ones come with tf.fused.conv2d and tf.fused.matMul routed through the registry (see
+ * fused-gradients.ts): stock computed every input's gradient of a fused op, needed or not.
+ */
+const GRADIENTS = [
+  leakyReluGradConfig,
+  leakyReluGradGradConfig,
+  fusedConv2DGradConfig,
+  fusedMatMulGradConfig,
+];
 
 const BACKEND = 'wasm';
 
@@ -65,6 +75,8 @@ const BACKEND = 'wasm';
 let stockConfigs: Map<string, tf.KernelConfig | undefined> | undefined;
 /** Stock gradients replaced (undefined: none was registered). */
 let stockGradients: Map<string, tf.GradConfig | undefined> | undefined;
+/** Puts the stock tf.fused ops back (undefined: they could not be rerouted). */
+let restoreFusedOps: (() => void) | undefined;
 
 function stockKernel(name: string): tf.KernelConfig {
   const config = tf.getKernel(name, BACKEND);
@@ -117,6 +129,7 @@ export function registerWasmKernelFixes(): void {
     savedGradients.set(gradient.kernelName, tf.getGradient(gradient.kernelName));
     tf.registerGradient(gradient);
   }
+  restoreFusedOps = routeFusedOps();
   stockConfigs = saved;
   stockGradients = savedGradients;
 }
@@ -137,6 +150,8 @@ export function unregisterWasmKernelFixes(): void {
     if (stock) tf.registerGradient(stock);
     else tf.unregisterGradient(name);
   }
+  restoreFusedOps?.();
+  restoreFusedOps = undefined;
   stockConfigs = undefined;
   stockGradients = undefined;
 }
