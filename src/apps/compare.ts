@@ -490,7 +490,7 @@ function markdown(c: Comparison, table: string): string {
   const notes = [
     `Data ${c.data}, latent size ${c.latent}, ${c.epochs} epoch${c.epochs === 1 ? '' : 's'}${c.limit ? `, first ${c.limit} training samples` : ''}, seed ${c.seed}.`,
     c.fdName
-      ? `Sample quality of ${c.samples} generated samples per family against the test split, in the shipped classifier's features: ${c.fdName} (not FID, the features are not Inception's) with the train-vs-test floor at ${c.floorFrechetDistance?.toFixed(2)}; KID; precision/recall (k = 3); classes covered and KL of the predicted classes from uniform.`
+      ? `Sample quality of ${c.samples} generated samples per family against the test split, in the shipped classifier's features: ${c.fdName} (not FID, the features are not Inception's) with the train-vs-test floor at ${c.floorFrechetDistance?.toFixed(2)}${c.limit ? ` (the ${c.limit} training samples used)` : ''}; KID; precision/recall (k = 3); classes covered and KL of the predicted classes from uniform.`
       : 'No shipped classifier for this data: no sample-quality figures.',
     'Test MSE: reconstruction error per value on the test split. Probe accuracy: multinomial logistic regression trained on the training codes, scored on the test codes. MMD² codes vs prior: unbiased MMD² (Gaussian kernel, median-heuristic bandwidth) between test codes and prior draws, with its permutation p-value, for models whose prior is over the codes. Train s and samples/s from the run summaries.',
     c.families.some((f) => f.sampler === 'gaussian fit to codes')
