@@ -42,6 +42,8 @@ interface FamilyEntry {
   model: { kind: string } & Record<string, unknown>;
   /** Training settings of this family that differ from the shared ones (flags still win). */
   train?: { batchSize?: number; optimizer?: { learningRate?: number; beta1?: number; beta2?: number } };
+  /** Model options that depend on the run's epochs (the phases of a multi-stage hybrid), so every family gets the same budget. */
+  phases?: (epochs: number) => Record<string, unknown>;
   /** How the table names it. */
   description: string;
 }
@@ -53,8 +55,18 @@ export const FAMILY_DEFAULTS: Record<CompareFamily, FamilyEntry> = {
   gan: { model: { kind: 'gan', architecture: 'mlp' }, description: 'GAN (MLP)' },
   aae: { model: { kind: 'aae' }, description: 'adversarial autoencoder' },
   vaegan: { model: { kind: 'vaegan' }, description: 'VAE-GAN' },
-  latentgan: { model: { kind: 'latentgan' }, description: 'GAN on autoencoder codes' },
-  aegan: { model: { kind: 'aegan' }, description: 'AE-GAN' },
+  latentgan: {
+    model: { kind: 'latentgan' },
+    // Half the epochs train the autoencoder, half the GAN on its codes.
+    phases: (epochs) => ({ autoencoderEpochs: Math.ceil(epochs / 2), ganEpochs: Math.floor(epochs / 2) }),
+    description: 'GAN on autoencoder codes',
+  },
+  aegan: {
+    model: { kind: 'aegan' },
+    // A quarter of the epochs pretrain the autoencoder; the adversarial phase needs the rest.
+    phases: (epochs) => ({ pretrainEpochs: Math.max(1, Math.round(epochs / 4)) }),
+    description: 'AE-GAN',
+  },
 };
 
 /** Model options per family from --config FILE: `{ "vae": { "beta": 2 }, ... }`. */
@@ -193,7 +205,7 @@ function familyConfig(options: CompareOptions, family: CompareFamily): RunConfig
     }
   }
   return {
-    model: { ...entry.model, ...override, latent: options.latent },
+    model: { ...entry.model, ...entry.phases?.(options.epochs), ...override, latent: options.latent },
     data: options.data,
     seed: options.seed,
     train: {
@@ -302,18 +314,11 @@ async function runAction(
 }
 
 /**
- * Whether the model's prior lives in its code space: samples are the decoded prior draws (vae, aae), rather than
- * a generator's output (latentgan, aegan map noise to codes first). Asked of the model by behaviour, not by name.
+ * Whether the model's prior lives in its code space: samples are the decoded prior draws (vae, aae, vaegan),
+ * rather than a generator's output (latentgan, aegan map noise to codes first). The model says so itself.
  */
 export function priorOverCodes(model: TrainableModel): model is Autoencoder & Sampler {
-  if (!isAutoencoder(model) || !isGenerative(model)) return false;
-  return tf.tidy(() => {
-    const z = model.samplePrior(8, 12345);
-    if (z.shape[1] !== model.latentSize) return false;
-    const labels = model.conditional ? classLabels(8, model.context.numClasses ?? 0) : undefined;
-    const gap = tf.max(tf.abs(tf.sub(model.generate(z, labels), model.decode(z, labels)))).dataSync()[0];
-    return gap < 1e-6;
-  });
+  return isAutoencoder(model) && isGenerative(model) && model.encodesToPrior === true;
 }
 
 /** Prior draws as a matrix [n, latent]. */

@@ -132,7 +132,12 @@ function buildNetwork(config: ClassifierConfig, context: BuildContext, numClasse
     });
     net.add(tfl.layers.flatten({ name: 'flatten' }));
   } else {
-    net.add(tfl.layers.flatten({ inputShape: context.sampleShape, name: 'flatten' }));
+    // Flatten needs rank 3 or more; table rows [n, features] are flat already.
+    net.add(
+      context.sampleShape.length > 1
+        ? tfl.layers.flatten({ inputShape: context.sampleShape, name: 'flatten' })
+        : tfl.layers.inputLayer({ inputShape: context.sampleShape, name: 'input' }),
+    );
     config.hidden.forEach((units, i) => {
       net.add(
         tfl.layers.dense({ units, activation: 'relu', kernelInitializer: init(), name: `dense_${i + 1}` }),

@@ -33,7 +33,12 @@ function buildNetworks(config: DenseAutoencoderConfig, context: BuildContext) {
     );
 
   const encoder = tfl.sequential({ name: 'encoder' });
-  encoder.add(tfl.layers.flatten({ inputShape: context.sampleShape, name: 'encoder_flatten' }));
+  // Flatten needs rank 3 or more; table rows [n, features] are flat already.
+  encoder.add(
+    context.sampleShape.length > 1
+      ? tfl.layers.flatten({ inputShape: context.sampleShape, name: 'encoder_flatten' })
+      : tfl.layers.inputLayer({ inputShape: context.sampleShape, name: 'encoder_input' }),
+  );
   config.hidden.forEach((units, i) => {
     for (const l of dense(units, `encoder_dense_${i + 1}`, config.activation)) encoder.add(l);
   });

@@ -162,3 +162,23 @@ describe('shared autoencoder pieces', () => {
     ).toThrow(/divisible by 8/);
   });
 });
+
+describe('table rows [n, features]', () => {
+  // Flatten needs rank 3 or more; the dense families once put one in front of flat rows and could not build.
+  it.each([
+    { kind: 'dense-ae', hidden: [8], latent: 2 },
+    { kind: 'vae', hidden: [8], latent: 2 },
+    { kind: 'classifier', architecture: 'mlp', hidden: [8] },
+  ])('$kind builds and steps on 2-D points', (raw) => {
+    const { family, config } = parseModelConfig(raw);
+    const model = family.build(config, { sampleShape: [2], numClasses: 3, seed: 0 });
+    const x = tf.randomNormal([4, 2], 0, 1, 'float32', 1);
+    const labels = tf.tensor1d([0, 1, 2, 0], 'int32');
+    const optimizers = Object.fromEntries(model.optimizerNames.map((n) => [n, tf.train.adam(1e-3)]));
+    const record = model.trainStep({ x, labels, step: 0, epoch: 1 }, optimizers);
+    expect(Number.isFinite(record.loss.dataSync()[0])).toBe(true);
+    tf.dispose([x, labels, ...Object.values(record)]);
+    for (const o of Object.values(optimizers)) o.dispose();
+    model.dispose();
+  });
+});

@@ -217,7 +217,9 @@ function buildNetworks(config: AnyVaeConfig, context: BuildContext, bodies: Bodi
 function denseBodies(config: VaeConfig | CvaeConfig, context: BuildContext): Bodies {
   const features = context.sampleShape.reduce((a, b) => a * b, 1);
   return {
-    features: (x) => chain([tfl.layers.flatten({ name: 'encoder_flatten' })], x),
+    // Flatten needs rank 3 or more; table rows [n, features] are flat already.
+    features: (x) =>
+      context.sampleShape.length > 1 ? chain([tfl.layers.flatten({ name: 'encoder_flatten' })], x) : x,
     hidden: config.hidden,
     output(h, kit) {
       [...config.hidden].reverse().forEach((units, i) => {
@@ -306,6 +308,7 @@ export class VaeModel<C extends AnyVaeConfig = AnyVaeConfig>
   implements Autoencoder<C>, GenerativeModel<C>, LikelihoodModel<C>
 {
   readonly kind: string;
+  readonly encodesToPrior = true;
   readonly optimizerNames = ['vae'] as const;
   readonly networks: { encoder: tfl.LayersModel; decoder: tfl.LayersModel };
   readonly conditional: boolean;
