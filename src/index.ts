@@ -1,16 +1,20 @@
 // latentlab's public API: data, engine, models, training, evaluation and persistence.
 
+export * from './apps/compare.js';
 export * from './data/dataset.js';
 export { listLocalDatasets, loadData } from './data/load.js';
 export { loadToy, sampleToy, TOY_MIXTURES, TOY_NAMES, type ToyName } from './data/sources/toy2d.js';
 export * from './data/spec.js';
 export * from './engine/index.js';
 export * from './errors.js';
+export * from './eval/code-prior.js';
 export * from './eval/codes.js';
 export * from './eval/domain-classifier.js';
 export * from './eval/metrics.js';
 export * from './eval/pca.js';
+export * from './eval/probe.js';
 export * from './eval/toy2d.js';
+export * from './eval/two-sample.js';
 export { encodeMatrix, type Matrix, MatrixFormat, readMatrix } from './io/arrays.js';
 export {
   loadModel,
@@ -21,6 +25,8 @@ export {
   saveNetwork,
 } from './io/model-files.js';
 export { encodeImageGrid, writeImageGrid } from './io/png.js';
+export * from './models/aae.js';
+export * from './models/aegan.js';
 export * from './models/attention-autoencoder.js';
 export * from './models/autoencoder-base.js';
 export { ClassifierConfig, ClassifierModel, classifierFamily } from './models/classifier.js';
@@ -28,6 +34,8 @@ export { ConvAutoencoderConfig, convAutoencoderFamily } from './models/conv-auto
 export { DenseAutoencoderConfig, denseAutoencoderFamily } from './models/dense-autoencoder.js';
 export * from './models/family.js';
 export * from './models/gan/model.js';
+export * from './models/hybrid.js';
+export * from './models/latentgan.js';
 export * from './models/registry.js';
 export * from './models/vae/model.js';
 export { type EpochRecord, readCheckpoint } from './train/checkpoint.js';
