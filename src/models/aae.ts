@@ -4,7 +4,8 @@
 // style code z; the decoder sees both.
 import { z } from 'zod';
 import { type Scalar, type Tensor, tf, type tfl } from '../engine/tf.js';
-import { UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { Augmentation, augmentationOff, augmentImages } from './classifier.js';
 import type { Autoencoder, Batch, BuildContext, GenerativeModel, LossRecord, ModelFamily } from './family.js';
 import { buildDiscriminator } from './gan/networks.js';
 import {
@@ -50,6 +51,8 @@ export const AaeConfig = z
     classWeight: z.number().min(0).default(1),
     /** Labelled samples per supervised update, drawn from those seen so far (semi-supervised). */
     labelledBatchSize: z.number().int().positive().default(64),
+    /** Shifts, rotations and scaling of the labelled images in supervised updates (as the classifier's `augment`). */
+    labelledAugment: Augmentation.default({ shift: 0, rotation: 0, scale: 0 }),
     /** How many labelled samples the model keeps for its supervised updates (semi-supervised). */
     labelledBufferSize: z.number().int().positive().default(5000),
   })
@@ -102,6 +105,12 @@ export class AaeModel implements Autoencoder<AaeConfig>, GenerativeModel<AaeConf
     this.classes = config.semiSupervised
       ? requireClasses(context, 'semiSupervised', 'a semi-supervised AAE')
       : 0;
+    if (!augmentationOff(config.labelledAugment) && context.sampleShape.length !== 3) {
+      throw new ConfigError(
+        `labelledAugment needs image samples [h, w, c], got [${context.sampleShape}] (leave it out)`,
+        { path: 'model.labelledAugment' },
+      );
+    }
     this.seed = context.seed;
     this.optimizerNames = config.semiSupervised
       ? ['autoencoder', 'discriminator', 'encoder', 'classifier']
@@ -314,7 +323,10 @@ export class AaeModel implements Autoencoder<AaeConfig>, GenerativeModel<AaeConf
       x.set(ring.x.subarray(j * per, (j + 1) * per), i * per);
       labels[i] = ring.labels[j];
     }
-    const xs = tf.tensor(x, [n, ...this.context.sampleShape]);
+    const raw = tf.tensor(x, [n, ...this.context.sampleShape]);
+    const augment = this.config.labelledAugment;
+    const xs = augmentationOff(augment) ? raw : augmentImages(raw, augment, this.seedFor(step, 98));
+    if (xs !== raw) raw.dispose();
     const targets = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), this.classes), 'float32'));
     try {
       const { classification, weighted } = minimize(

@@ -84,7 +84,14 @@ const cases = [
   },
   {
     name: 'aae, uniform prior, semi-supervised',
-    config: { kind: 'aae', ...smallBody, prior: 'uniform', semiSupervised: true, ...smallAdversarial },
+    config: {
+      kind: 'aae',
+      ...smallBody,
+      prior: 'uniform',
+      semiSupervised: true,
+      labelledAugment: { shift: 1, rotation: 10 },
+      ...smallAdversarial,
+    },
     context: imageContext,
     phases: [{ epoch: 1, changes: ['categoryDiscriminator', 'decoder', 'discriminator', 'encoder'] }],
     keys: ['loss', 'reconstruction', 'mse', 'discriminator', 'adversarial', 'classification'],
