@@ -134,7 +134,7 @@ type VaeGanNetworks = {
 };
 
 /**
- * One step follows Larsen et al.'s algorithm, all three gradients from the same forward pass:
+ * One step follows Larsen et al.'s algorithm: the three gradients are taken at the same weights, then applied:
  * - encoder: klWeight · KL + L_feature (+ pixelWeight · L_pixel)
  * - decoder: featureWeight · L_feature + adversarialWeight · generator loss on reconstructions and prior samples
  *   (+ pixelWeight · L_pixel)
@@ -250,6 +250,8 @@ export class VaeGanModel implements Autoencoder<VaeGanConfig>, GenerativeModel<V
     const { x } = batch;
     const weight = klWeight(this.config, batch.epoch);
     const keep: Tensor[] = [];
+    // The record's scalars, freed here only when the step fails.
+    const out: Tensor[] = [];
     const grads: Record<string, tf.NamedTensorMap> = {};
     try {
       // Constants of every tape: the data's features and the prior draws.
@@ -269,6 +271,7 @@ export class VaeGanModel implements Autoencoder<VaeGanConfig>, GenerativeModel<V
       keep.push(encoderGrads.value);
       const { z, kl, feature, mse, pixel } = encoder!;
       keep.push(z, pixel);
+      out.push(kl, feature, mse);
       let decoder: ReturnType<VaeGanModel['decoderLosses']> | undefined;
       const decoderGrads = tf.variableGrads(() => {
         decoder = this.decoderLosses(x, realFeatures, z, zp, true);
@@ -280,14 +283,19 @@ export class VaeGanModel implements Autoencoder<VaeGanConfig>, GenerativeModel<V
       keep.push(decoderGrads.value);
       const { generator, fakes } = decoder!;
       keep.push(fakes);
+      out.push(generator);
       let discriminator: Scalar | undefined;
       grads.discriminator = tf.variableGrads(() => {
         discriminator = tf.keep(this.discriminatorLosses(x, fakes, true));
+        out.push(discriminator);
         return discriminator;
       }, trainable(this.networks.discriminator)).grads;
       for (const name of this.optimizerNames) optimizers[name].applyGradients(grads[name]);
       const loss = tf.tidy(() => this.encoderObjective({ kl, feature, pixel }, this.config.beta));
       return { loss, kl, feature, mse, discriminator: discriminator!, generator };
+    } catch (error) {
+      tf.dispose(out);
+      throw error;
     } finally {
       tf.dispose(keep);
       for (const map of Object.values(grads)) tf.dispose(Object.values(map));
