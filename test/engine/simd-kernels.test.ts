@@ -197,12 +197,90 @@ describe('Sum and Mean on wasm', () => {
     );
   });
 
+  it('have the stock gradients, first and second order (the first exactly, on cpu)', async () => {
+    // Stock's second derivative fails on empty tensors (its Multiply gradient gets a [0, 4] for a [1, 4]).
+    for (const [shape, axis] of cases.filter(([shape]) => tf.util.sizeFromShape(shape) > 0)) {
+      const x = randomTensor(shape);
+      for (const keepDims of [false, true]) {
+        const grads = () => {
+          const w = tf.linspace(0.5, 1.5, tf.util.sizeFromShape(tf.sum(x(), axis, keepDims).shape));
+          const f = (input: tf.Tensor) => {
+            const s = tf.sum(input, axis, keepDims);
+            const m = tf.mean(input, axis, keepDims);
+            return tf.sum(tf.mul(tf.add(s, tf.square(m)), tf.reshape(w, s.shape)));
+          };
+          return [tf.grad(f)(x()), tf.grad((input: tf.Tensor) => tf.sum(tf.square(tf.grad(f)(input))))(x())];
+        };
+        await expectStock(grads);
+        // First order exactly (dy * 1 / n is dy / n); the second sums the tiles in another order.
+        const [got, want] = [await runOn('cpu', grads), await runOn('cpu', grads, false)];
+        expect(worstDifference([got[0]], [want[0]])).toBe(0);
+        expect(worstDifference([got[1]], [want[1]])).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  it('spread the gradient with one Tile, without a ones tensor to multiply by', async () => {
+    const x = tf.randomNormal([4, 5, 5, 8]);
+    const names = (
+      await tf.profile(() => tf.grad((input: tf.Tensor) => tf.mean(input, [0, 1, 2]))(x))
+    ).kernels.map((k) => k.name);
+    expect(names).toContain('Tile');
+    expect(names).not.toContain('Multiply');
+    x.dispose();
+  });
+
+  it("sums long columns to 2e-6 of cpu's float64 sums (partial sums of 64 rows)", async () => {
+    const x = randomTensor([64, 98, 64]);
+    await expectStock(() => [tf.sum(x(), [0, 1]), tf.mean(x(), [0, 1])], 2e-6);
+  });
+
   it('finds the row layout of the reduced block', () => {
     expect(rowsLayout([64, 14, 14, 64], [0, 1, 2])).toEqual({ outer: 1, rows: 12544, cols: 64 });
     expect(rowsLayout([3, 5, 8], [1])).toEqual({ outer: 3, rows: 5, cols: 8 });
     expect(rowsLayout([1, 7, 1, 12], [1, 2])).toEqual({ outer: 1, rows: 7, cols: 12 });
     expect(rowsLayout([3, 5, 8], [0, 2])).toBeUndefined();
     expect(rowsLayout([4, 1, 8], [1])).toBeUndefined();
+  });
+});
+
+describe('Tile gradient', () => {
+  it('matches the stock one for ranks 1 to 4, unit and tiled dims, and also works at rank 5', async () => {
+    const cases: Array<[number[], number[]]> = [
+      [[5], [3]],
+      [
+        [2, 3],
+        [1, 1],
+      ],
+      [
+        [3, 1],
+        [2, 40],
+      ],
+      [
+        [1, 1, 1, 7],
+        [4, 3, 2, 1],
+      ],
+      [
+        [2, 3, 4],
+        [2, 1, 3],
+      ],
+      [
+        [2, 1, 2, 3],
+        [1, 5, 2, 2],
+      ],
+    ];
+    for (const [shape, reps] of cases) {
+      const x = randomTensor(shape);
+      const w = randomTensor(shape.map((s, d) => s * reps[d]));
+      await expectStock(() => tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.tile(input, reps), w())))(x()));
+    }
+    // Stock has no rank-5 tile gradient; check against the sum it should be.
+    await tf.setBackend('wasm');
+    const g = tf.tidy(() =>
+      tf.grad((input: tf.Tensor) => tf.sum(tf.tile(input, [2, 1, 3, 1, 2])))(tf.ones([1, 2, 1, 2, 1])),
+    );
+    expect(Array.from(g.dataSync())).toEqual([12, 12, 12, 12]);
+    g.dispose();
   });
 });
 

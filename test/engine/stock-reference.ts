@@ -3,12 +3,18 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { expect } from 'vitest';
+import { createRng } from '../../src/data/random.js';
 import { registerWasmKernelFixes, unregisterWasmKernelFixes } from '../../src/engine/kernels/index.js';
 import { tf } from '../../src/engine/tf.js';
-import { randomValues } from '../helpers.js';
 
 export type Build = () => tf.Tensor | tf.Tensor[];
 export type Result = { shape: number[]; values: Float32Array }[];
+
+/** Uniform values in [-1, 1) from a seed (not via ../helpers.js, which loads every model family). */
+function randomValues(size: number, seed: number): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: size }, () => rng() * 2 - 1);
+}
 
 let seedCounter = 100;
 /** Same values on whichever backend is active when the returned builder runs. */

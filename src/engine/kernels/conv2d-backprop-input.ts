@@ -4,6 +4,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../tf.js';
 import { copyRange, permute3, view, type WasmKernelArgs, type WasmKernelFunc } from './batch-mat-mul.js';
 import { convGeometry, type Geometry } from './conv-geometry.js';
+import { type SimdLoops, simdLoops } from './simd.js';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -66,40 +67,57 @@ function taps(g: Geometry): Taps {
 
 /**
  * col2im as a gather: dx[n, iy, ix, :] is the sum of the column entries (n, oy, ox, ky, kx, :) that the
- * forward conv read it through, so each dx value is written once and no zero fill is needed.
+ * forward conv read it through, so each dx value is written once and no zero fill is needed. The entries'
+ * offsets within a sample are the same for every sample: listed once per pixel, rows' taps outermost.
  */
 function col2im(cols: Float32Array, dx: Float32Array, g: Geometry, t: Taps, n0: number, n1: number): void {
   const { inH, inW, inC, outH, outW, fh, fw } = g;
   const { rows, cols: across } = t;
   const sample = outH * outW * fh * fw * inC;
-  const bases = new Int32Array(fh * fw);
+  const pixels = inH * inW;
+  const start = new Int32Array(pixels + 1);
+  const offsets: number[] = [];
+  for (let iy = 0, p = 0; iy < inH; iy++) {
+    for (let ix = 0; ix < inW; ix++, p++) {
+      start[p] = offsets.length;
+      for (let r = rows.start[iy]; r < rows.start[iy + 1]; r++) {
+        for (let c = across.start[ix]; c < across.start[ix + 1]; c++) {
+          offsets.push(rows.offsets[r] + across.offsets[c]);
+        }
+      }
+    }
+  }
+  start[pixels] = offsets.length;
+  const at = Int32Array.from(offsets);
   for (let n = n0; n < n1; n++) {
     const colBase = (n - n0) * sample;
-    let dst = n * inH * inW * inC;
-    for (let iy = 0; iy < inH; iy++) {
-      const r0 = rows.start[iy];
-      const r1 = rows.start[iy + 1];
-      for (let ix = 0; ix < inW; ix++, dst += inC) {
-        const c0 = across.start[ix];
-        const c1 = across.start[ix + 1];
-        let count = 0;
-        for (let r = r0; r < r1; r++) {
-          for (let c = c0; c < c1; c++) bases[count++] = colBase + rows.offsets[r] + across.offsets[c];
-        }
-        if (count === 0) {
-          dx.fill(0, dst, dst + inC);
-          continue;
-        }
-        const first = bases[0];
-        if (count === 1) {
-          dx.set(cols.subarray(first, first + inC), dst);
-          continue;
-        }
-        for (let ci = 0; ci < inC; ci++) {
-          let sum = cols[first + ci];
-          for (let b = 1; b < count; b++) sum += cols[bases[b] + ci];
-          dx[dst + ci] = sum;
-        }
+    const dxBase = n * pixels * inC;
+    if (inC === 1) {
+      // Images: one value per pixel, so the per-pixel bookkeeping below would dominate.
+      for (let p = 0; p < pixels; p++) {
+        let sum = 0;
+        for (let e = start[p]; e < start[p + 1]; e++) sum += cols[colBase + at[e]];
+        dx[dxBase + p] = sum;
+      }
+      continue;
+    }
+    for (let p = 0; p < pixels; p++) {
+      const dst = dxBase + p * inC;
+      const e0 = start[p];
+      const e1 = start[p + 1];
+      if (e0 === e1) {
+        dx.fill(0, dst, dst + inC);
+        continue;
+      }
+      const first = colBase + at[e0];
+      if (e1 - e0 === 1) {
+        dx.set(cols.subarray(first, first + inC), dst);
+        continue;
+      }
+      for (let ci = 0; ci < inC; ci++) {
+        let sum = cols[first + ci];
+        for (let e = e0 + 1; e < e1; e++) sum += cols[colBase + at[e] + ci];
+        dx[dst + ci] = sum;
       }
     }
   }
@@ -261,6 +279,26 @@ function interleave(
   }
 }
 
+/** interleave of a phase's result with SIMD block copies, one call per sample; inC must be a multiple of 4. */
+function interleaveBlocks(
+  loops: SimdLoops,
+  part: number,
+  dx: number,
+  g: Geometry,
+  py: number,
+  px: number,
+  ay: PhaseAxis,
+  ax: PhaseAxis,
+): void {
+  const { inH, inW, inC, sh, sw } = g;
+  const pixel = inC * 4;
+  for (let n = 0; n < g.batch; n++) {
+    const src = part + n * ay.count * ax.count * pixel;
+    const dst = dx + ((n * inH + py) * inW + px) * pixel;
+    loops.copyBlocks(src, dst, ay.count, ax.count, pixel, sw * pixel, sh * inW * pixel);
+  }
+}
+
 /** One phase as a stride-1 conv; undefined when no tap reaches it or it reads only padding. */
 function phaseConv(
   backend: BackendWasm,
@@ -329,6 +367,7 @@ function phasesRoute(
     if (part) return view(part, dxShape);
   }
   const dx = backend.makeOutput(dxShape, 'float32');
+  const loops = simdLoops(backend);
   try {
     for (let py = 0; py < g.sh; py++) {
       const ay = phaseAxis(py, g.inH, g.outH, g.fh, g.sh, g.dh, g.padTop);
@@ -338,6 +377,11 @@ function phasesRoute(
         if (ax.count === 0) continue;
         const part = phaseConv(backend, conv2d, dy, filter, g, ay, ax);
         try {
+          if (part && loops && g.inC % 4 === 0) {
+            const at = (t: TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset as number;
+            interleaveBlocks(loops, at(part), at(dx), g, py, px, ay, ax);
+            continue;
+          }
           // Views are taken after the conv, which may have grown (and so moved) the wasm heap.
           const values = part ? (backend.typedArrayFromHeap(part) as Float32Array) : undefined;
           interleave(values, backend.typedArrayFromHeap(dx) as Float32Array, g, py, px, ay, ax);

@@ -17,7 +17,13 @@ import {
   leakyReluGradGradConfig,
 } from './leaky-relu.js';
 import { createOneHotConfig } from './one-hot.js';
-import { createMeanConfig, createSumConfig } from './reduce.js';
+import {
+  createMeanConfig,
+  createSumConfig,
+  meanGradConfig,
+  sumGradConfig,
+  tileGradConfig,
+} from './reduce.js';
 import { createTileConfig } from './tile.js';
 
 /** Each kernel latentlab overrides or adds on 'wasm', and why. */
@@ -60,13 +66,19 @@ const OTHER_BACKEND_KERNELS = [createLeakyReluGradCpuConfig()];
 /**
  * Gradients added to or replaced in tfjs-core's registry, for every backend (each falls back to stock ops).
  * The fused ones come with tf.fused.conv2d and tf.fused.matMul routed through the registry (see
- * fused-gradients.ts): stock computed every input's gradient of a fused op, needed or not.
+ * fused-gradients.ts): stock computed every input's gradient of a fused op, needed or not. Stock Sum and
+ * Mean gradients multiplied dy by a ones tensor built in JS; Tile's added one slice per tile (reduce.ts).
+ * Registered when the fixes are, after tfjs-layers has loaded: its bundle registers its own copies of the
+ * stock gradients on import.
  */
 const GRADIENTS = [
   leakyReluGradConfig,
   leakyReluGradGradConfig,
   fusedConv2DGradConfig,
   fusedMatMulGradConfig,
+  sumGradConfig,
+  meanGradConfig,
+  tileGradConfig,
 ];
 
 const BACKEND = 'wasm';

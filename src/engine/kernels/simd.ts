@@ -25,6 +25,19 @@ export interface SimdLoops {
   ): void;
   /** out[r * stride + j] = a[r] * b[j] for r < rows, j < width (an outer product; bytes as above). */
   scaleRows(a: number, b: number, out: number, rows: number, strideBytes: number, widthBytes: number): void;
+  /**
+   * Copies rows x cols blocks of `widthBytes` from contiguous `src` to dst + r * rowStride + c * colStride
+   * (strides in bytes): a strided scatter of whole pixels.
+   */
+  copyBlocks(
+    src: number,
+    dst: number,
+    rows: number,
+    cols: number,
+    widthBytes: number,
+    colStrideBytes: number,
+    rowStrideBytes: number,
+  ): void;
   /** out[r, j] = (x[r, j] - mean[j]) * factor[j] + offset[j] over rows of `widthBytes`. */
   batchNorm(
     x: number,
@@ -220,6 +233,30 @@ const funcs: Func[] = [
       ...op.get(0), ...op.i32(4), ...op.i32add, ...op.set(0),
       ...op.get(2), ...op.get(4), ...op.i32add, ...op.set(2),
       ...op.get(3), ...op.i32(1), ...op.i32sub, ...op.set(3),
+    ]),
+  },
+  {
+    // params: src, dst, rows, cols, widthBytes, colStride, rowStride; locals: c, j, d
+    name: 'copyBlocks',
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32],
+    body: loopWhileNot([...op.get(2), ...op.i32eqz], [
+      ...op.get(1), ...op.set(9),
+      ...op.get(3), ...op.set(7),
+      ...loopWhileNot([...op.get(7), ...op.i32eqz], [
+        ...op.i32(0), ...op.set(8),
+        ...loopWhileNot([...op.get(8), ...op.get(4), ...op.i32geU], [
+          ...op.get(9), ...op.get(8), ...op.i32add,
+          ...op.get(0), ...op.get(8), ...op.i32add, ...op.load,
+          ...op.store,
+          ...advance(8),
+        ]),
+        ...op.get(0), ...op.get(4), ...op.i32add, ...op.set(0),
+        ...op.get(9), ...op.get(5), ...op.i32add, ...op.set(9),
+        ...op.get(7), ...op.i32(1), ...op.i32sub, ...op.set(7),
+      ]),
+      ...op.get(1), ...op.get(6), ...op.i32add, ...op.set(1),
+      ...op.get(2), ...op.i32(1), ...op.i32sub, ...op.set(2),
     ]),
   },
   {
