@@ -4,6 +4,7 @@ import { exitCodeFor } from '../errors.js';
 import { LATENTLAB_VERSION } from '../version.js';
 import { compareCommand } from './commands/compare.js';
 import { datasetsCommand } from './commands/datasets.js';
+import { denoiseCommand } from './commands/denoise.js';
 import { evaluateCommand, interpolateCommand, latentMapCommand, sampleCommand } from './commands/generate.js';
 import { pcaCommand } from './commands/pca.js';
 import { trainCommand } from './commands/train.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
     datasetsCommand(),
     pcaCommand(),
     compareCommand(),
+    denoiseCommand(),
   ]) {
     program.addCommand(command);
   }

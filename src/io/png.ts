@@ -66,3 +66,36 @@ export function decodePng(bytes: Buffer): { width: number; height: number; rgba:
   const png = PNG.sync.read(bytes);
   return { width: png.width, height: png.height, rgba: png.data };
 }
+
+/** Values in [0, 1] as 8-bit levels (clipped, rounded; non-finite values become 0). */
+export function toBytes(pixels: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) {
+    const v = pixels[i];
+    out[i] = Math.round(Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0)) * 255);
+  }
+  return out;
+}
+
+/** One image [h, w, c] (values in [0, 1], c = 1 or 3) as an 8-bit greyscale or RGB PNG, no alpha. */
+export function encodeImage(pixels: ArrayLike<number>, imageShape: readonly number[]): Buffer {
+  const [h, w, c] = imageShape.length === 3 ? imageShape : [imageShape[0], imageShape[1], 1];
+  if ((c !== 1 && c !== 3) || pixels.length !== h * w * c) {
+    throw new RangeError(
+      `expected an image of ${h}x${w} with 1 or 3 channels, got ${pixels.length} values and ${c} channels`,
+    );
+  }
+  const png = new PNG({
+    width: w,
+    height: h,
+    colorType: c === 1 ? 0 : 2,
+    inputColorType: c === 1 ? 0 : 2,
+    inputHasAlpha: false,
+  });
+  png.data = Buffer.from(toBytes(pixels));
+  return PNG.sync.write(png, {
+    colorType: c === 1 ? 0 : 2,
+    inputColorType: c === 1 ? 0 : 2,
+    inputHasAlpha: false,
+  });
+}
