@@ -20,7 +20,7 @@ import {
   codePriorOptions,
   discriminatorObjective,
   discriminatorStepsOf,
-  hybridPreview,
+  HybridModel,
   lossRecord,
   minimize,
   reconstructionParts,
@@ -66,10 +66,6 @@ type AaeNetworks = {
   categoryDiscriminator?: tfl.LayersModel;
 };
 
-/** Evaluation draws with other seeds than the training step of the same number. */
-const EVAL_SEED_OFFSET = 104_729;
-const PREVIEW_SEED_OFFSET = 7_777;
-
 /** A code discriminator over [n, size] inputs, seeded apart from the other networks. */
 function buildCodeDiscriminator(config: AaeConfig, context: BuildContext, size: number, seedOffset: number) {
   return buildDiscriminator(codeNetworkSpec(1, [], config.discriminatorHidden), {
@@ -85,23 +81,20 @@ function buildCodeDiscriminator(config: AaeConfig, context: BuildContext, size: 
  * `loss`, the monitored value, is the reconstruction loss. evaluate() adds `accuracy` of the categorical head
  * on labelled batches.
  */
-export class AaeModel implements Autoencoder<AaeConfig>, GenerativeModel<AaeConfig> {
+export class AaeModel
+  extends HybridModel<AaeConfig, AaeNetworks>
+  implements Autoencoder<AaeConfig>, GenerativeModel<AaeConfig>
+{
   readonly kind = 'aae';
   readonly encodesToPrior = true;
   readonly optimizerNames: readonly string[];
-  readonly networks: AaeNetworks;
   /** Classes of the categorical head (semi-supervised), else 0. */
   readonly classes: number;
-  private readonly seed: number;
   /** Labelled samples seen in training (semi-supervised): a ring of flat rows and their labels. */
   private readonly labelled: { x: Float32Array; labels: Int32Array; count: number; next: number };
 
-  constructor(
-    readonly config: AaeConfig,
-    readonly context: BuildContext,
-    networks: AaeNetworks,
-  ) {
-    this.networks = networks;
+  constructor(config: AaeConfig, context: BuildContext, networks: AaeNetworks) {
+    super(config, context, networks);
     this.classes = config.semiSupervised
       ? requireClasses(context, 'semiSupervised', 'a semi-supervised AAE')
       : 0;
@@ -111,7 +104,6 @@ export class AaeModel implements Autoencoder<AaeConfig>, GenerativeModel<AaeConf
         { path: 'model.labelledAugment' },
       );
     }
-    this.seed = context.seed;
     this.optimizerNames = config.semiSupervised
       ? ['autoencoder', 'discriminator', 'encoder', 'classifier']
       : ['autoencoder', 'discriminator', 'encoder'];
@@ -133,12 +125,8 @@ export class AaeModel implements Autoencoder<AaeConfig>, GenerativeModel<AaeConf
   }
 
   /** Size of the whole code: the style code plus, semi-supervised, the class probabilities in front. */
-  get latentSize(): number {
+  override get latentSize(): number {
     return this.config.latent + this.classes;
-  }
-
-  private seedFor(step: number, slot: number): number {
-    return (this.seed * 7919 + step * 4099 + slot) >>> 0;
   }
 
   /** The encoder's style code z [n, latent] and, semi-supervised, class logits [n, classes]. */
@@ -152,16 +140,8 @@ export class AaeModel implements Autoencoder<AaeConfig>, GenerativeModel<AaeConf
     return parts.logits ? tf.concat([tf.softmax(parts.logits), parts.z], 1) : parts.z;
   }
 
-  encode(x: Tensor): Tensor {
+  override encode(x: Tensor): Tensor {
     return tf.tidy(() => this.codeOf(this.encodeParts(x, false)));
-  }
-
-  decode(code: Tensor): Tensor {
-    return this.networks.decoder.apply(code, { training: false }) as Tensor;
-  }
-
-  reconstruct(x: Tensor): Tensor {
-    return tf.tidy(() => this.decode(this.encode(x)));
   }
 
   /** Class probabilities of the categorical head [n, classes] (semi-supervised only). */
@@ -350,7 +330,7 @@ export class AaeModel implements Autoencoder<AaeConfig>, GenerativeModel<AaeConf
     return tf.tidy(() => {
       const parts = this.encodeParts(batch.x, false);
       const recon = this.decode(this.codeOf(parts));
-      const seed = this.seedFor(batch.step + EVAL_SEED_OFFSET, 0);
+      const seed = this.evaluationSeed(batch.step);
       const record: Record<string, Scalar | undefined> = {
         ...reconstructionParts(this.config, batch.x, recon),
         ...this.discriminatorObjectives(parts, seed),
@@ -364,19 +344,6 @@ export class AaeModel implements Autoencoder<AaeConfig>, GenerativeModel<AaeConf
       }
       return lossRecord(record, 'reconstruction');
     });
-  }
-
-  preview(x: Tensor) {
-    return hybridPreview(
-      this.context,
-      x,
-      (images) => this.reconstruct(images),
-      (n) => this.generate(this.samplePrior(n, (this.seed + PREVIEW_SEED_OFFSET) >>> 0)),
-    );
-  }
-
-  dispose(): void {
-    for (const network of Object.values(this.networks)) network?.dispose();
   }
 }
 

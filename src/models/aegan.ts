@@ -19,9 +19,8 @@ import {
   codeNetworkSpec,
   discriminatorObjective,
   freezeCodeStandardization,
-  hybridPreview,
+  HybridModel,
   lossRecord,
-  minimize,
   phaseAt,
   reconstructionParts,
   requireOptimizers,
@@ -60,28 +59,17 @@ type AeGanNetworks = {
   discriminator: tfl.LayersModel;
 };
 
-const EVAL_SEED_OFFSET = 104_729;
-const PREVIEW_SEED_OFFSET = 7_777;
-
 /**
  * LossRecord of a step: in pretraining `reconstruction` and `mse`; in the adversarial phase `discriminator`,
  * `generator` (and `wasserstein` for wgan-gp). `loss` is the reconstruction loss, then the generator's loss (the
  * Wasserstein estimate for wgan-gp).
  */
-export class AeGanModel implements Autoencoder<AeGanConfig>, GenerativeModel<AeGanConfig> {
+export class AeGanModel
+  extends HybridModel<AeGanConfig, AeGanNetworks>
+  implements Autoencoder<AeGanConfig>, GenerativeModel<AeGanConfig>
+{
   readonly kind = 'aegan';
   readonly optimizerNames = ['autoencoder', 'generator', 'discriminator'] as const;
-  readonly networks: AeGanNetworks;
-  private readonly seed: number;
-
-  constructor(
-    readonly config: AeGanConfig,
-    readonly context: BuildContext,
-    networks: AeGanNetworks,
-  ) {
-    this.networks = networks;
-    this.seed = context.seed;
-  }
 
   get optimizerSettings() {
     return {
@@ -90,28 +78,8 @@ export class AeGanModel implements Autoencoder<AeGanConfig>, GenerativeModel<AeG
     };
   }
 
-  get latentSize(): number {
-    return this.config.latent;
-  }
-
   phaseAt(epoch: number | undefined): 'pretrain' | 'adversarial' {
     return phaseAt(epoch, [{ phase: 'pretrain', epochs: this.config.pretrainEpochs }], 'adversarial');
-  }
-
-  private seedFor(step: number, slot: number): number {
-    return (this.seed * 7919 + step * 4099 + slot) >>> 0;
-  }
-
-  encode(x: Tensor): Tensor {
-    return this.networks.encoder.apply(x, { training: false }) as Tensor;
-  }
-
-  decode(code: Tensor): Tensor {
-    return this.networks.decoder.apply(code, { training: false }) as Tensor;
-  }
-
-  reconstruct(x: Tensor): Tensor {
-    return tf.tidy(() => this.decode(this.encode(x)));
   }
 
   /** The prior is the mapping network's noise: N(0, I) of size noiseSize. */
@@ -131,19 +99,9 @@ export class AeGanModel implements Autoencoder<AeGanConfig>, GenerativeModel<AeG
 
   trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {
     requireOptimizers(optimizers, this.optimizerNames, 'aegan');
-    const { encoder, decoder, mapping, discriminator } = this.networks;
-    if (this.phaseAt(batch.epoch) === 'pretrain') {
-      const parts = minimize(
-        optimizers.autoencoder,
-        trainableVariables(encoder, decoder),
-        () => {
-          const code = encoder.apply(batch.x, { training: true }) as Tensor;
-          return reconstructionParts(this.config, batch.x, decoder.apply(code, { training: true }) as Tensor);
-        },
-        'reconstruction',
-      );
-      return lossRecord(parts, 'reconstruction');
-    }
+    const { decoder, mapping, discriminator } = this.networks;
+    if (this.phaseAt(batch.epoch) === 'pretrain')
+      return lossRecord(this.reconstructionStep(batch.x, optimizers.autoencoder), 'reconstruction');
     const parts = adversarialRound({
       discriminator,
       real: batch.x,
@@ -160,7 +118,7 @@ export class AeGanModel implements Autoencoder<AeGanConfig>, GenerativeModel<AeG
   evaluate(batch: Batch): LossRecord {
     return tf.tidy(() => {
       const recon = this.reconstruct(batch.x);
-      const seed = this.seedFor(batch.step + EVAL_SEED_OFFSET, 0);
+      const seed = this.evaluationSeed(batch.step);
       const fake = this.generated(this.samplePrior(batch.x.shape[0], seed), false);
       return lossRecord(
         {
@@ -171,19 +129,6 @@ export class AeGanModel implements Autoencoder<AeGanConfig>, GenerativeModel<AeG
         'reconstruction',
       );
     });
-  }
-
-  preview(x: Tensor) {
-    return hybridPreview(
-      this.context,
-      x,
-      (images) => this.reconstruct(images),
-      (n) => this.generate(this.samplePrior(n, (this.seed + PREVIEW_SEED_OFFSET) >>> 0)),
-    );
-  }
-
-  dispose(): void {
-    for (const network of Object.values(this.networks)) network.dispose();
   }
 }
 

@@ -509,21 +509,89 @@ export function lossRecord(parts: Record<string, Scalar | undefined>, main: stri
   return { ...present, loss: present[main].clone() };
 }
 
+/** Seed of the preview's prior draws: the same every epoch, so frames compare. */
+const PREVIEW_SEED_OFFSET = 7_777;
+/** Evaluation draws with other seeds than the training step of the same number. */
+const EVAL_SEED_OFFSET = 104_729;
+
+type AutoencoderNetworks = { encoder: tfl.LayersModel; decoder: tfl.LayersModel };
+
 /**
- * The image preview of a hybrid: originals above reconstructions, then a row of samples from fixed prior
- * draws (the same every epoch, so frames compare). Undefined for tables.
+ * What the hybrids' models share: an encoder and a decoder with their reconstruction update, per-step seeds,
+ * the preview (originals, reconstructions, samples from fixed prior draws) and disposal. A family adds its
+ * prior, its generator and its phases.
  */
-export function hybridPreview(
-  context: BuildContext,
-  x: Tensor,
-  reconstruct: (x: Tensor) => Tensor,
-  sample: (n: number) => Tensor,
-): { images: Tensor; rows: number; cols: number } | undefined {
-  if (context.sampleShape.length !== 3) return undefined;
-  return tf.tidy(() => {
-    const n = x.shape[0];
-    return { images: tf.concat([x, reconstruct(x), sample(n)], 0), rows: 3, cols: n };
-  });
+export abstract class HybridModel<
+  C extends AutoencoderBody & { kind: string },
+  N extends AutoencoderNetworks & Record<string, tfl.LayersModel | undefined>,
+> {
+  abstract readonly kind: string;
+  protected readonly seed: number;
+
+  constructor(
+    readonly config: C,
+    readonly context: BuildContext,
+    readonly networks: N,
+  ) {
+    this.seed = context.seed;
+  }
+
+  get latentSize(): number {
+    return this.config.latent;
+  }
+
+  abstract samplePrior(n: number, seed: number): Tensor;
+  abstract generate(z: Tensor): Tensor;
+
+  /** Seed of `slot` within training step `step`. */
+  protected seedFor(step: number, slot: number): number {
+    return (this.seed * 7919 + step * 4099 + slot) >>> 0;
+  }
+
+  /** Seed of evaluation draws for batch `step`, apart from every training seed of that step. */
+  protected evaluationSeed(step: number): number {
+    return this.seedFor(step + EVAL_SEED_OFFSET, 0);
+  }
+
+  encode(x: Tensor): Tensor {
+    return this.networks.encoder.apply(x, { training: false }) as Tensor;
+  }
+
+  decode(code: Tensor): Tensor {
+    return this.networks.decoder.apply(code, { training: false }) as Tensor;
+  }
+
+  reconstruct(x: Tensor): Tensor {
+    return tf.tidy(() => this.decode(this.encode(x)));
+  }
+
+  /** One update of encoder and decoder on the reconstruction loss: its parts (`reconstruction`, `mse`). */
+  protected reconstructionStep(x: Tensor, optimizer: tf.Optimizer) {
+    const { encoder, decoder } = this.networks;
+    return minimize(
+      optimizer,
+      trainableVariables(encoder, decoder),
+      () => {
+        const code = encoder.apply(x, { training: true }) as Tensor;
+        return reconstructionParts(this.config, x, decoder.apply(code, { training: true }) as Tensor);
+      },
+      'reconstruction',
+    );
+  }
+
+  /** Image data: originals above reconstructions, then samples from fixed prior draws. Undefined for tables. */
+  preview(x: Tensor): { images: Tensor; rows: number; cols: number } | undefined {
+    if (this.context.sampleShape.length !== 3) return undefined;
+    return tf.tidy(() => {
+      const n = x.shape[0];
+      const samples = this.generate(this.samplePrior(n, (this.seed + PREVIEW_SEED_OFFSET) >>> 0));
+      return { images: tf.concat([x, this.reconstruct(x), samples], 0), rows: 3, cols: n };
+    });
+  }
+
+  dispose(): void {
+    for (const network of Object.values(this.networks)) network?.dispose();
+  }
 }
 
 /** Phase of a multi-stage hybrid at a training epoch (1-based; outside training, the first phase). */

@@ -3,7 +3,7 @@
 // phase fine-tunes the decoder and the code generator together against an image discriminator, alternating
 // with reconstruction steps. Phases follow the epochs: autoencoderEpochs, ganEpochs, then fine-tuning or more GAN.
 import { z } from 'zod';
-import { type Scalar, type Tensor, tf, type tfl } from '../engine/tf.js';
+import { type Tensor, tf, type tfl } from '../engine/tf.js';
 import type { Autoencoder, Batch, BuildContext, GenerativeModel, LossRecord, ModelFamily } from './family.js';
 import { GanLoss } from './gan/losses.js';
 import { buildDiscriminator, buildGenerator } from './gan/networks.js';
@@ -20,9 +20,8 @@ import {
   codeNetworkSpec,
   discriminatorObjective,
   freezeCodeStandardization,
-  hybridPreview,
+  HybridModel,
   lossRecord,
-  minimize,
   phaseAt,
   reconstructionParts,
   requireOptimizers,
@@ -73,28 +72,21 @@ type LatentGanNetworks = {
 
 export type LatentGanPhase = 'autoencoder' | 'gan' | 'finetune';
 
-const EVAL_SEED_OFFSET = 104_729;
-const PREVIEW_SEED_OFFSET = 7_777;
-
 /**
  * LossRecord of a step, by phase: autoencoder — `reconstruction`, `mse`; gan — `discriminator`, `generator`
  * (and `wasserstein` for wgan-gp) on codes; finetune — `reconstruction`, `imageDiscriminator`, `generator`.
  * `loss` is the reconstruction loss in the autoencoder and fine-tuning phases and the code GAN's Wasserstein
  * estimate (or generator loss) in between.
  */
-export class LatentGanModel implements Autoencoder<LatentGanConfig>, GenerativeModel<LatentGanConfig> {
+export class LatentGanModel
+  extends HybridModel<LatentGanConfig, LatentGanNetworks>
+  implements Autoencoder<LatentGanConfig>, GenerativeModel<LatentGanConfig>
+{
   readonly kind = 'latentgan';
   readonly optimizerNames: readonly string[];
-  readonly networks: LatentGanNetworks;
-  private readonly seed: number;
 
-  constructor(
-    readonly config: LatentGanConfig,
-    readonly context: BuildContext,
-    networks: LatentGanNetworks,
-  ) {
-    this.networks = networks;
-    this.seed = context.seed;
+  constructor(config: LatentGanConfig, context: BuildContext, networks: LatentGanNetworks) {
+    super(config, context, networks);
     this.optimizerNames = config.finetune
       ? ['autoencoder', 'generator', 'discriminator', 'joint', 'imageDiscriminator']
       : ['autoencoder', 'generator', 'discriminator'];
@@ -109,10 +101,6 @@ export class LatentGanModel implements Autoencoder<LatentGanConfig>, GenerativeM
     };
   }
 
-  get latentSize(): number {
-    return this.config.latent;
-  }
-
   phaseAt(epoch: number | undefined): LatentGanPhase {
     return phaseAt(
       epoch,
@@ -122,22 +110,6 @@ export class LatentGanModel implements Autoencoder<LatentGanConfig>, GenerativeM
       ],
       this.config.finetune ? 'finetune' : 'gan',
     );
-  }
-
-  private seedFor(step: number, slot: number): number {
-    return (this.seed * 7919 + step * 4099 + slot) >>> 0;
-  }
-
-  encode(x: Tensor): Tensor {
-    return this.networks.encoder.apply(x, { training: false }) as Tensor;
-  }
-
-  decode(code: Tensor): Tensor {
-    return this.networks.decoder.apply(code, { training: false }) as Tensor;
-  }
-
-  reconstruct(x: Tensor): Tensor {
-    return tf.tidy(() => this.decode(this.encode(x)));
   }
 
   /** The prior is the generator's noise: N(0, I) of size noiseSize. */
@@ -155,24 +127,11 @@ export class LatentGanModel implements Autoencoder<LatentGanConfig>, GenerativeM
     return tf.tidy(() => this.decode(this.generateCodes(noise)));
   }
 
-  private reconstructionStep(batch: Batch, optimizer: tf.Optimizer) {
-    const { encoder, decoder } = this.networks;
-    return minimize(
-      optimizer,
-      trainableVariables(encoder, decoder),
-      () => {
-        const code = encoder.apply(batch.x, { training: true }) as Tensor;
-        return reconstructionParts(this.config, batch.x, decoder.apply(code, { training: true }) as Tensor);
-      },
-      'reconstruction',
-    );
-  }
-
   trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {
     requireOptimizers(optimizers, this.optimizerNames, 'latentgan');
     const phase = this.phaseAt(batch.epoch);
     if (phase === 'autoencoder')
-      return lossRecord(this.reconstructionStep(batch, optimizers.autoencoder), 'reconstruction');
+      return lossRecord(this.reconstructionStep(batch.x, optimizers.autoencoder), 'reconstruction');
     const { generator, decoder, discriminator, imageDiscriminator } = this.networks;
     if (phase === 'gan') {
       const codes = tf.tidy(() => this.encode(batch.x));
@@ -194,7 +153,7 @@ export class LatentGanModel implements Autoencoder<LatentGanConfig>, GenerativeM
     }
     // Fine-tuning: a reconstruction step keeps the decoder faithful to the codes; then the image discriminator
     // and a joint update of decoder and code generator against it.
-    const reconstruction = this.reconstructionStep(batch, optimizers.autoencoder);
+    const reconstruction = this.reconstructionStep(batch.x, optimizers.autoencoder);
     try {
       const parts = adversarialRound({
         discriminator: imageDiscriminator!,
@@ -219,7 +178,7 @@ export class LatentGanModel implements Autoencoder<LatentGanConfig>, GenerativeM
     return tf.tidy(() => {
       const codes = this.encode(batch.x);
       const recon = this.decode(codes);
-      const noise = this.samplePrior(batch.x.shape[0], this.seedFor(batch.step + EVAL_SEED_OFFSET, 0));
+      const noise = this.samplePrior(batch.x.shape[0], this.evaluationSeed(batch.step));
       const fake = this.generateCodes(noise);
       const d = discriminatorObjective(
         this.networks.discriminator,
@@ -237,19 +196,6 @@ export class LatentGanModel implements Autoencoder<LatentGanConfig>, GenerativeM
         'reconstruction',
       );
     });
-  }
-
-  preview(x: Tensor) {
-    return hybridPreview(
-      this.context,
-      x,
-      (images) => this.reconstruct(images),
-      (n) => this.generate(this.samplePrior(n, (this.seed + PREVIEW_SEED_OFFSET) >>> 0)),
-    );
-  }
-
-  dispose(): void {
-    for (const network of Object.values(this.networks)) network?.dispose();
   }
 }
 
