@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeFor } from '../errors.js';
 import { LATENTLAB_VERSION } from '../version.js';
 import { compareCommand } from './commands/compare.js';
+import { compressCommand, decompressCommand } from './commands/compress.js';
 import { datasetsCommand } from './commands/datasets.js';
 import { denoiseCommand } from './commands/denoise.js';
 import { evaluateCommand, interpolateCommand, latentMapCommand, sampleCommand } from './commands/generate.js';
@@ -29,6 +30,9 @@ export function buildProgram(): Command {
     datasetsCommand(),
     pcaCommand(),
     compareCommand(),
+    denoiseCommand(),
+    compressCommand(),
+    decompressCommand(),
     denoiseCommand(),
   ]) {
     program.addCommand(command);
