@@ -6,6 +6,8 @@ import { compareCommand } from './commands/compare.js';
 import { compressCommand, decompressCommand } from './commands/compress.js';
 import { datasetsCommand } from './commands/datasets.js';
 import { denoiseCommand } from './commands/denoise.js';
+import { detectCommand } from './commands/detect.js';
+import { embedCommand } from './commands/embed.js';
 import { evaluateCommand, interpolateCommand, latentMapCommand, sampleCommand } from './commands/generate.js';
 import { pcaCommand } from './commands/pca.js';
 import { trainCommand } from './commands/train.js';
@@ -33,6 +35,8 @@ export function buildProgram(): Command {
     denoiseCommand(),
     compressCommand(),
     decompressCommand(),
+    detectCommand(),
+    embedCommand(),
     denoiseCommand(),
   ]) {
     program.addCommand(command);

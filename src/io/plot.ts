@@ -208,3 +208,42 @@ export function encodeTitledPanels(
   });
   return PNG.sync.write(out);
 }
+
+// Inferno (matplotlib), sampled at nine even stops: dark to bright, perceptually even, readable in grey.
+const INFERNO: ReadonlyArray<readonly [number, number, number]> = [
+  [0, 0, 4],
+  [31, 12, 72],
+  [85, 15, 109],
+  [136, 34, 106],
+  [186, 54, 85],
+  [227, 89, 51],
+  [249, 140, 10],
+  [249, 201, 50],
+  [252, 255, 164],
+];
+
+/** The inferno colour of t in [0, 1] (clipped; NaN as 0), as 0-255 RGB, interpolated between stops. */
+export function heatColour(t: number): [number, number, number] {
+  const clipped = Number.isFinite(t) ? Math.min(1, Math.max(0, t)) : 0;
+  const position = clipped * (INFERNO.length - 1);
+  const i = Math.min(INFERNO.length - 2, Math.floor(position));
+  const f = position - i;
+  const [a, b] = [INFERNO[i], INFERNO[i + 1]];
+  return [0, 1, 2].map((k) => Math.round(a[k] + f * (b[k] - a[k]))) as [number, number, number];
+}
+
+/**
+ * Values [n] as RGB in [0, 1] [n, 3] through the inferno map, value / max giving the position (0 dark, max and
+ * above brightest): a heat map in the layout encodeImageGrid takes for 3-channel images.
+ */
+export function heatMapRgb(values: ArrayLike<number>, max: number): Float32Array {
+  const out = new Float32Array(values.length * 3);
+  const scale = max > 0 ? 1 / max : 0;
+  for (let i = 0; i < values.length; i++) {
+    const [r, g, b] = heatColour(values[i] * scale);
+    out[i * 3] = r / 255;
+    out[i * 3 + 1] = g / 255;
+    out[i * 3 + 2] = b / 255;
+  }
+  return out;
+}

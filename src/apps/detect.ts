@@ -1,0 +1,588 @@
+// Anomaly detection with a model trained on normal data: score new samples (reconstruction error, negative ELBO,
+// Mahalanobis distance of codes), flag those above a threshold calibrated on held-out normal data, and with known
+// labels judge the scores by AUROC and AUPRC. `latentlab detect` is the shell over detectRun.
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { type DataSplits, type Dataset, subset } from '../data/dataset.js';
+import { loadData } from '../data/load.js';
+import { DataSpec, formatDataSpec } from '../data/spec.js';
+import { type Tensor, tf } from '../engine/tf.js';
+import { ConfigError, DataError, IoError } from '../errors.js';
+import {
+  auprc,
+  auroc,
+  calibrateThreshold,
+  type FlagRates,
+  flagRates,
+  type Threshold,
+} from '../eval/anomaly.js';
+import { fitGaussian, type GaussianFit } from '../eval/code-prior.js';
+import { batchesOf, encodeDataset, requireAutoencoder } from '../eval/codes.js';
+import type { Matrix } from '../io/arrays.js';
+import { writeDirAtomic } from '../io/atomic.js';
+import { type LoadedModel, loadModel } from '../io/model-files.js';
+import { heatMapRgb } from '../io/plot.js';
+import { encodeImageGrid } from '../io/png.js';
+import { type Autoencoder, hasLikelihood, isAutoencoder, type TrainableModel } from '../models/family.js';
+
+export const AnomalyScore = z.enum(['mse', 'bce', 'elbo', 'mahalanobis']);
+export type AnomalyScore = z.infer<typeof AnomalyScore>;
+
+export const DataSplit = z.enum(['train', 'validation', 'test']);
+export type DataSplit = z.infer<typeof DataSplit>;
+
+/** Default threshold: the 0.99 quantile of the normal calibration scores (1% of normal samples flagged). */
+export const DEFAULT_QUANTILE = 0.99;
+
+export const DetectOptions = z
+  .object({
+    score: AnomalyScore.default('mse'),
+    /** Threshold at this quantile of the calibration scores (default 0.99). */
+    quantile: z
+      .number()
+      .gt(0, 'expected a quantile between 0 and 1')
+      .lt(1, 'expected a quantile between 0 and 1')
+      .optional(),
+    /** Or: the share of the calibration data taken to be anomalous (threshold at the 1 − c quantile). */
+    contamination: z
+      .number()
+      .gt(0, 'expected a contamination rate between 0 and 1')
+      .lt(1, 'expected a contamination rate between 0 and 1')
+      .optional(),
+    /**
+     * Classes that are normal (the one-class protocol): the others are anomalies for AUROC/AUPRC, and calibration
+     * (and the Mahalanobis fit) keep only normal samples. Without it, labels that are all 0/1 are read as
+     * 0 normal, 1 anomaly.
+     */
+    normalClasses: z.array(z.number().int().min(0)).min(1).optional(),
+    /** How many of the highest-scoring samples get a heat map (images only). */
+    top: z.number().int().min(0).default(16),
+    /** Seeds the ELBO's draws. */
+    seed: z.number().int().min(0).default(0),
+    /** ELBO estimates averaged per sample (each is a single-draw estimate). */
+    elboSamples: z.number().int().positive().default(1),
+    batchSize: z.number().int().positive().default(250),
+  })
+  .refine((o) => o.quantile === undefined || o.contamination === undefined, {
+    message: 'give a quantile or a contamination rate, not both',
+    path: ['contamination'],
+  });
+export type DetectOptions = z.output<typeof DetectOptions>;
+export type DetectOptionsInput = z.input<typeof DetectOptions>;
+
+/** Validate options; `name` maps a field to what the user typed (e.g. quantile → --quantile) for error paths. */
+export function parseDetectOptions(raw: unknown, name: (field: string) => string = (f) => f): DetectOptions {
+  const parsed = DetectOptions.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const [field, ...rest] = issue.path.map(String);
+    const where = [field === undefined ? '' : name(field), ...rest].filter(Boolean).join('.');
+    throw new ConfigError(issue.message, { path: where || undefined });
+  }
+  return parsed.data;
+}
+
+// ---- Scores ----
+
+/** Scores per sample, higher = more anomalous; `errorMaps` gives per-pixel terms for heat maps. */
+export interface AnomalyScorer {
+  readonly score: AnomalyScore;
+  scores(dataset: Dataset): Promise<Float32Array>;
+}
+
+// Probabilities are clipped so a confident wrong pixel costs log(1e6), not infinity.
+const BCE_EPSILON = 1e-6;
+
+/** Per-value error of a reconstruction: squared error, or binary cross-entropy of x against it. */
+function valueErrors(x: Tensor, recon: Tensor, score: AnomalyScore): Tensor {
+  return tf.tidy(() => {
+    if (score !== 'bce') return tf.squaredDifference(x, recon);
+    const p = tf.clipByValue(recon, BCE_EPSILON, 1 - BCE_EPSILON);
+    return tf.neg(tf.add(tf.mul(x, tf.log(p)), tf.mul(tf.sub(1, x), tf.log(tf.sub(1, p)))));
+  });
+}
+
+function checkUnitRange(dataset: Dataset): void {
+  for (let i = 0; i < dataset.x.length; i++) {
+    const v = dataset.x[i];
+    if (!(v >= 0 && v <= 1)) {
+      throw new ConfigError(
+        `binary cross-entropy needs data in [0, 1], but ${dataset.name} has ${v} (use --score mse, or --scaling minmax for tables)`,
+        { path: 'score' },
+      );
+    }
+  }
+}
+
+/** Mahalanobis distance √((z − μ)ᵀ Σ⁻¹ (z − μ)) of each row, as |L⁻¹ (z − μ)| by forward substitution. */
+export function mahalanobisDistances(fit: GaussianFit, codes: Matrix): Float32Array {
+  const d = fit.dims;
+  if (codes.cols !== d)
+    throw new ConfigError(`codes have ${codes.cols} columns, the fitted Gaussian ${d}`, { path: 'codes' });
+  const out = new Float32Array(codes.rows);
+  const y = new Float64Array(d);
+  for (let i = 0; i < codes.rows; i++) {
+    let sum = 0;
+    for (let r = 0; r < d; r++) {
+      let v = codes.data[i * d + r] - fit.mean[r];
+      for (let c = 0; c < r; c++) v -= fit.cholesky[r * d + c] * y[c];
+      y[r] = v / fit.cholesky[r * d + r];
+      sum += y[r] * y[r];
+    }
+    out[i] = Math.sqrt(sum);
+  }
+  return out;
+}
+
+/**
+ * A scorer for `model`. Reconstruction scores need an encoder; `elbo` a likelihood model (VAE); `mahalanobis`
+ * fits a Gaussian to the codes of `fit` (normal training data).
+ */
+export async function anomalyScorer(
+  model: TrainableModel,
+  score: AnomalyScore,
+  options: { fit?: Dataset; seed?: number; elboSamples?: number; batchSize?: number } = {},
+): Promise<AnomalyScorer & { gaussian?: GaussianFit }> {
+  const batchSize = options.batchSize ?? 250;
+  const seed = options.seed ?? 0;
+  switch (score) {
+    case 'mse':
+    case 'bce': {
+      const ae = requireAutoencoder(model, `the ${score} score`);
+      return {
+        score,
+        async scores(dataset) {
+          if (score === 'bce') checkUnitRange(dataset);
+          const out = new Float32Array(dataset.size);
+          for (const batch of batchesOf(dataset, batchSize)) {
+            const s = tf.tidy(() => {
+              const errors = valueErrors(batch.x, ae.reconstruct(batch.x, batch.labels), score);
+              return tf.mean(tf.reshape(errors, [batch.x.shape[0], -1]), 1);
+            });
+            out.set((await s.data()) as Float32Array, batch.start);
+            tf.dispose(s);
+            batch.dispose();
+          }
+          return out;
+        },
+      };
+    }
+    case 'elbo': {
+      if (!hasLikelihood(model))
+        throw new ConfigError(
+          `elbo needs a model with a likelihood (vae, conv-vae, cvae); "${model.kind}" has none`,
+          { path: 'score' },
+        );
+      const draws = options.elboSamples ?? 1;
+      return {
+        score,
+        async scores(dataset) {
+          const out = new Float32Array(dataset.size);
+          for (const batch of batchesOf(dataset, batchSize)) {
+            const s = tf.tidy(() => {
+              let sum = model.negativeElbo(batch.x, batch.labels, seed + batch.start);
+              for (let k = 1; k < draws; k++)
+                sum = tf.add(
+                  sum,
+                  model.negativeElbo(batch.x, batch.labels, seed + batch.start + k * 1_000_003),
+                );
+              return tf.div(sum, draws);
+            });
+            out.set((await s.data()) as Float32Array, batch.start);
+            tf.dispose(s);
+            batch.dispose();
+          }
+          return out;
+        },
+      };
+    }
+    case 'mahalanobis': {
+      const ae = requireAutoencoder(model, 'the mahalanobis score');
+      if (!options.fit)
+        throw new ConfigError('mahalanobis needs normal training data to fit the codes to', {
+          path: 'score',
+        });
+      const gaussian = fitGaussian(await encodeDataset(ae, options.fit, batchSize));
+      return {
+        score,
+        gaussian,
+        async scores(dataset) {
+          return mahalanobisDistances(gaussian, await encodeDataset(ae, dataset, batchSize));
+        },
+      };
+    }
+  }
+}
+
+// ---- Truth from labels ----
+
+export interface AnomalyTruth {
+  /** 1 anomaly, 0 normal, per sample. */
+  truth: Uint8Array;
+  /** How the truth was read from the labels, e.g. "normal: class 3 (Dress); anomalous: the others". */
+  rule: string;
+}
+
+function className(dataset: Dataset, c: number): string {
+  const name = dataset.classNames?.[c];
+  return name !== undefined && name !== String(c) ? `${c} (${name})` : String(c);
+}
+
+function checkNormalClasses(dataset: Dataset, normalClasses: readonly number[]): void {
+  const count = dataset.classNames?.length;
+  for (const c of normalClasses) {
+    if (count !== undefined && c >= count)
+      throw new ConfigError(`class ${c} does not exist: ${dataset.name} has classes 0 to ${count - 1}`, {
+        path: 'normalClasses',
+      });
+  }
+}
+
+/** Anomaly truth from labels: `normalClasses` normal, the rest anomalous; or 0/1 labels as they are. */
+export function anomalyTruth(dataset: Dataset, normalClasses?: readonly number[]): AnomalyTruth | undefined {
+  const labels = dataset.labels;
+  if (normalClasses) {
+    if (!labels)
+      throw new DataError('--normal-class needs labelled data, and this data has no labels', {
+        path: dataset.name,
+      });
+    checkNormalClasses(dataset, normalClasses);
+    const normal = new Set(normalClasses);
+    const names = normalClasses.map((c) => className(dataset, c)).join(', ');
+    return {
+      truth: Uint8Array.from(labels, (l) => (normal.has(l) ? 0 : 1)),
+      rule: `normal: class${normalClasses.length > 1 ? 'es' : ''} ${names}; anomalous: the others`,
+    };
+  }
+  if (!labels || (dataset.classNames && dataset.classNames.length > 2)) return undefined;
+  if (!labels.every((l) => l === 0 || l === 1)) return undefined;
+  return {
+    truth: Uint8Array.from(labels),
+    rule: `label ${className(dataset, 0)} normal, ${className(dataset, 1)} anomalous`,
+  };
+}
+
+/** The samples of `normalClasses` only (all when none are given, or the data has no labels). */
+export function normalOnly(dataset: Dataset, normalClasses?: readonly number[]): Dataset {
+  if (!normalClasses || !dataset.labels) return dataset;
+  checkNormalClasses(dataset, normalClasses);
+  const normal = new Set(normalClasses);
+  const keep: number[] = [];
+  dataset.labels.forEach((l, i) => {
+    if (normal.has(l)) keep.push(i);
+  });
+  if (keep.length === 0)
+    throw new DataError(
+      `no samples of the normal class${normalClasses.length > 1 ? 'es' : ''} ${normalClasses.join(', ')}`,
+      {
+        path: dataset.name,
+      },
+    );
+  return subset(dataset, keep, `${dataset.name} (class ${normalClasses.join(',')})`);
+}
+
+// ---- Detection ----
+
+export interface Detection {
+  score: AnomalyScore;
+  data: string;
+  samples: number;
+  /** Per sample of `data`, in order. */
+  scores: Float32Array;
+  /** 1 where the score is above the threshold. */
+  flags: Uint8Array;
+  threshold: Threshold & { calibration: string };
+  flagged: number;
+  labels?: Int32Array;
+  /** With known truth: AUROC, average precision (AUPRC), and how the flags agree with the truth. */
+  evaluation?: {
+    rule: string;
+    anomalies: number;
+    auroc: number;
+    auprc: number;
+    /** AUPRC of a random ranking: the share of anomalies. */
+    auprcChance: number;
+    atThreshold: FlagRates;
+  };
+  /** Sample ids (indices in `data`) by score, highest first, `top` of them. */
+  top: number[];
+}
+
+/**
+ * Score `data`, calibrate the threshold on `calibration` (normal data the model did not train on), and judge the
+ * scores when the truth is known. `fit` is normal training data for the Mahalanobis Gaussian.
+ */
+export async function detectAnomalies(
+  model: TrainableModel,
+  sets: { data: Dataset; calibration: Dataset; fit?: Dataset },
+  raw: DetectOptionsInput = {},
+): Promise<Detection> {
+  const options = parseDetectOptions(raw);
+  const truth = anomalyTruth(sets.data, options.normalClasses);
+  const calibration = normalOnly(sets.calibration, options.normalClasses);
+  const fit = sets.fit ? normalOnly(sets.fit, options.normalClasses) : undefined;
+  const scorer = await anomalyScorer(model, options.score, { ...options, fit });
+  const scores = await scorer.scores(sets.data);
+  const calibrationScores = await scorer.scores(calibration);
+  const threshold = calibrateThreshold(
+    calibrationScores,
+    options.contamination !== undefined
+      ? { contamination: options.contamination }
+      : { quantile: options.quantile ?? DEFAULT_QUANTILE },
+  );
+  const flags = Uint8Array.from(scores, (s) => (s > threshold.value ? 1 : 0));
+  const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a]);
+  const detection: Detection = {
+    score: options.score,
+    data: sets.data.name,
+    samples: sets.data.size,
+    scores,
+    flags,
+    threshold: { ...threshold, calibration: calibration.name },
+    flagged: flags.reduce((a, f) => a + f, 0),
+    labels: sets.data.labels,
+    top: order.slice(0, options.top),
+  };
+  if (truth) {
+    const anomalies = truth.truth.reduce((a, t) => a + t, 0);
+    if (anomalies > 0 && anomalies < truth.truth.length) {
+      detection.evaluation = {
+        rule: truth.rule,
+        anomalies,
+        auroc: auroc(scores, truth.truth),
+        auprc: auprc(scores, truth.truth),
+        auprcChance: anomalies / truth.truth.length,
+        atThreshold: flagRates(flags, truth.truth),
+      };
+    }
+  }
+  return detection;
+}
+
+/** scores.csv: id (index in the split), score, flag, and label when the data has labels. */
+export function scoresCsv(detection: Detection): string {
+  const lines = [detection.labels ? 'id,score,flag,label' : 'id,score,flag'];
+  for (let i = 0; i < detection.samples; i++) {
+    const row = [i, detection.scores[i], detection.flags[i]];
+    if (detection.labels) row.push(detection.labels[i]);
+    lines.push(row.join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export interface Heatmaps {
+  /** One row per sample: original | reconstruction | error map (inferno). */
+  png: Buffer;
+  /** One PNG per sample, same layout. */
+  rows: Buffer[];
+  /** The per-pixel error shown brightest (one scale for all rows). */
+  maxError: number;
+  /** What the error maps show. */
+  error: 'squared error' | 'binary cross-entropy';
+}
+
+/**
+ * Heat maps of the per-pixel reconstruction error of `ids` (image data): squared error, or the binary
+ * cross-entropy for `--score bce`, averaged over channels and drawn on one shared scale.
+ */
+export async function anomalyHeatmaps(
+  model: Autoencoder,
+  dataset: Dataset,
+  ids: readonly number[],
+  score: AnomalyScore,
+): Promise<Heatmaps> {
+  const shape = dataset.sampleShape;
+  if (shape.length !== 3)
+    throw new ConfigError(`heat maps need image samples [h, w, c], got [${shape}]`, { path: dataset.name });
+  const [h, w, c] = shape;
+  const picked = subset(dataset, ids);
+  const x = tf.tensor(picked.x, [picked.size, h, w, c]);
+  const labels = picked.labels ? tf.tensor1d(picked.labels, 'int32') : undefined;
+  const [recon, errors] = tf.tidy(() => {
+    const r = tf.clipByValue(model.reconstruct(x, labels), 0, 1);
+    return [r, tf.mean(valueErrors(x, r, score === 'bce' ? 'bce' : 'mse'), 3)];
+  });
+  const original = (await x.data()) as Float32Array;
+  const reconstruction = (await recon.data()) as Float32Array;
+  const error = (await errors.data()) as Float32Array;
+  tf.dispose([x, recon, errors, ...(labels ? [labels] : [])]);
+  const maxError = error.reduce((a, v) => Math.max(a, v), 0);
+  const pixels = h * w;
+  const tiles = new Float32Array(picked.size * 3 * pixels * 3);
+  const rgb = (values: Float32Array, sample: number) => {
+    const out = new Float32Array(pixels * 3);
+    for (let p = 0; p < pixels; p++)
+      for (let k = 0; k < 3; k++) out[p * 3 + k] = values[(sample * pixels + p) * c + (c === 3 ? k : 0)];
+    return out;
+  };
+  for (let i = 0; i < picked.size; i++) {
+    const base = i * 3 * pixels * 3;
+    tiles.set(rgb(original, i), base);
+    tiles.set(rgb(reconstruction, i), base + pixels * 3);
+    tiles.set(heatMapRgb(error.subarray(i * pixels, (i + 1) * pixels), maxError), base + 2 * pixels * 3);
+  }
+  const tile = [h, w, 3];
+  const per = 3 * pixels * 3;
+  return {
+    png: encodeImageGrid(tiles, tile, { rows: picked.size, cols: 3, scale: 3 }),
+    rows: Array.from({ length: picked.size }, (_, i) =>
+      encodeImageGrid(tiles.subarray(i * per, (i + 1) * per), tile, { rows: 1, cols: 3, scale: 4 }),
+    ),
+    maxError,
+    error: score === 'bce' ? 'binary cross-entropy' : 'squared error',
+  };
+}
+
+// ---- Runs ----
+
+/** A run directory or the model directory inside one → the model directory. */
+export function modelDirOf(runOrModel: string): string {
+  if (existsSync(join(runOrModel, 'manifest.json'))) return runOrModel;
+  const inner = join(runOrModel, 'model');
+  if (existsSync(join(inner, 'manifest.json'))) return inner;
+  throw new IoError(
+    'no trained model here (expected model/manifest.json in a run directory, or manifest.json)',
+    { path: runOrModel },
+  );
+}
+
+/**
+ * Splits of `spec` (default: the data the model was trained on), loaded as the model saw them (its seed and
+ * table scaling), checked against the model's sample shape.
+ */
+export async function modelData(loaded: LoadedModel, spec?: DataSpec): Promise<DataSplits> {
+  const chosen = spec ?? DataSpec.parse(loaded.manifest.data);
+  const splits = await loadData(chosen, {
+    seed: loaded.manifest.context.seed,
+    scaling: loaded.manifest.scaling,
+  });
+  const expected = loaded.manifest.context.sampleShape;
+  if (splits.test.sampleShape.join('x') !== expected.join('x')) {
+    throw new DataError(
+      `the model expects samples of shape [${expected}], the data has [${splits.test.sampleShape}]`,
+      { path: formatDataSpec(chosen) },
+    );
+  }
+  return splits;
+}
+
+export const DetectRunOptions = z.object({
+  /** Run directory, or its model directory. */
+  run: z.string().min(1),
+  /** Data to score (default: the model's own). */
+  data: DataSpec.optional(),
+  split: DataSplit.default('test'),
+  /** Split of the model's own data that calibrates the threshold. */
+  calibration: DataSplit.default('validation'),
+  /** Score the first n samples only (0: all). */
+  limit: z.number().int().min(0).default(0),
+  /** Output directory (replaced whole); default RUN/detect. */
+  out: z.string().min(1).optional(),
+  options: DetectOptions.optional(),
+  /** The command line, written into summary.json. */
+  command: z.string().optional(),
+});
+export type DetectRunOptionsInput = z.input<typeof DetectRunOptions>;
+
+export interface DetectRunResult {
+  detection: Detection;
+  files: { dir: string; scores: string; summary: string; heatmaps?: string; heatmapDir?: string };
+  heatmapError?: Heatmaps['error'];
+  heatmapMax?: number;
+}
+
+const DETECT_FILES = new Set(['scores.csv', 'summary.json', 'top-anomalies.png', 'heatmaps']);
+
+/** The output directory is replaced whole: refuse one that holds anything but an earlier detect's files. */
+async function checkOutDir(out: string): Promise<void> {
+  if (!existsSync(out)) return;
+  let entries: string[];
+  try {
+    entries = await readdir(out);
+  } catch (error) {
+    throw new IoError('exists and is not a directory: pick another --out', { path: out, cause: error });
+  }
+  const foreign = entries.find((e) => !DETECT_FILES.has(e));
+  if (foreign !== undefined)
+    throw new IoError(
+      `holds "${foreign}", which detect did not write, and detect replaces its output directory whole: pick another --out`,
+      { path: out },
+    );
+}
+
+/** The summary without the per-sample arrays (those are in scores.csv). */
+export function detectionSummary(detection: Detection, extra: Record<string, unknown> = {}) {
+  const { scores: _s, flags: _f, labels: _l, ...rest } = detection;
+  return { ...extra, ...rest };
+}
+
+/**
+ * Load the run's model, score a split, calibrate on the model's own held-out normal data, and write
+ * DIR/scores.csv, DIR/summary.json and (images) DIR/top-anomalies.png with DIR/heatmaps/NN-idID.png.
+ */
+export async function detectRun(raw: DetectRunOptionsInput): Promise<DetectRunResult> {
+  const parsed = DetectRunOptions.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(issue.message, { path: issue.path.join('.') || undefined });
+  }
+  const run = parsed.data;
+  const options = run.options ?? parseDetectOptions({});
+  const dir = modelDirOf(run.run);
+  const loaded = await loadModel(dir);
+  try {
+    const own = await modelData(loaded);
+    const scored = run.data ? await modelData(loaded, run.data) : own;
+    let data = scored[run.split];
+    if (run.limit > 0)
+      data = subset(
+        data,
+        Array.from({ length: Math.min(run.limit, data.size) }, (_, i) => i),
+      );
+    const detection = await detectAnomalies(
+      loaded.model,
+      {
+        data,
+        calibration: own[run.calibration],
+        fit: options.score === 'mahalanobis' ? own.train : undefined,
+      },
+      options,
+    );
+    const out = run.out ?? join(dir === run.run ? dir : run.run, 'detect');
+    await checkOutDir(out);
+    const files: DetectRunResult['files'] = {
+      dir: out,
+      scores: join(out, 'scores.csv'),
+      summary: join(out, 'summary.json'),
+    };
+    let heatmaps: Heatmaps | undefined;
+    if (data.sampleShape.length === 3 && detection.top.length > 0 && isAutoencoder(loaded.model)) {
+      heatmaps = await anomalyHeatmaps(loaded.model, data, detection.top, detection.score);
+      files.heatmaps = join(out, 'top-anomalies.png');
+      files.heatmapDir = join(out, 'heatmaps');
+    }
+    const width = String(detection.top.length).length;
+    await writeDirAtomic(out, async (temp) => {
+      await writeFile(join(temp, 'scores.csv'), scoresCsv(detection));
+      const summary = detectionSummary(detection, {
+        run: run.run,
+        ...(run.command ? { command: run.command } : {}),
+        ...(heatmaps ? { heatmaps: { error: heatmaps.error, maxError: heatmaps.maxError } } : {}),
+      });
+      await writeFile(join(temp, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+      if (heatmaps) {
+        await writeFile(join(temp, 'top-anomalies.png'), heatmaps.png);
+        await mkdir(join(temp, 'heatmaps'));
+        for (const [rank, png] of heatmaps.rows.entries()) {
+          const name = `${String(rank + 1).padStart(width, '0')}-id${detection.top[rank]}.png`;
+          await writeFile(join(temp, 'heatmaps', name), png);
+        }
+      }
+    });
+    return { detection, files, heatmapError: heatmaps?.error, heatmapMax: heatmaps?.maxError };
+  } finally {
+    loaded.model.dispose();
+  }
+}

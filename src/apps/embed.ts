@@ -1,0 +1,193 @@
+// Embeddings: a model's codes for any dataset as a file, a 2-D map of them (PCA, or UMAP from umap-js) drawn as a
+// scatter coloured by label, and representation quality (linear probe, k-means NMI) beside PCA of the same size.
+// `latentlab embed` is the shell over embedRun.
+import { mkdir } from 'node:fs/promises';
+import { dirname, extname } from 'node:path';
+import { UMAP } from 'umap-js';
+import { z } from 'zod';
+import { type Dataset, head, makeDataset, sampleSize } from '../data/dataset.js';
+import { createRng } from '../data/random.js';
+import { DataSpec } from '../data/spec.js';
+import { ConfigError, DataError } from '../errors.js';
+import { clusteringNmi } from '../eval/clustering.js';
+import { encodeDataset, requireAutoencoder } from '../eval/codes.js';
+import { fitPca, pcaTransform } from '../eval/pca.js';
+import { type LinearProbe, type LinearProbeOptions, linearProbe, requireLabels } from '../eval/probe.js';
+import { encodeMatrix, formatFromPath, type Matrix, MatrixFormat } from '../io/arrays.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { loadModel } from '../io/model-files.js';
+import { encodeScatter } from '../io/plot.js';
+import type { Autoencoder } from '../models/family.js';
+import { DataSplit, modelData, modelDirOf } from './detect.js';
+
+export const EmbedMap = z.enum(['umap', 'pca']);
+export type EmbedMap = z.infer<typeof EmbedMap>;
+
+export interface MapOptions {
+  /** Seeds UMAP's random draws (initialisation, negative samples): the same seed gives the same map. */
+  seed?: number;
+  /** UMAP neighbourhood size (default 15, capped at n − 1). */
+  neighbors?: number;
+  /** UMAP minimum distance between embedded points (default 0.1). */
+  minDist?: number;
+}
+
+/** A 2-D map of the rows of `codes` [n, d] (d ≥ 2): the first two principal components, or UMAP. [n, 2] */
+export function mapCodes(codes: Matrix, method: EmbedMap, options: MapOptions = {}): Matrix {
+  if (codes.cols < 2)
+    throw new ConfigError(`a 2-D map needs codes of at least 2 dimensions, got ${codes.cols}`, {
+      path: 'map',
+    });
+  if (codes.rows < 3)
+    throw new ConfigError(`a 2-D map needs at least 3 codes, got ${codes.rows}`, { path: 'map' });
+  if (method === 'pca') {
+    const dataset = makeDataset('codes', [codes.cols], codes.data);
+    return pcaTransform(fitPca(dataset, 2), dataset);
+  }
+  const rows = Array.from({ length: codes.rows }, (_, i) =>
+    Array.from(codes.data.subarray(i * codes.cols, (i + 1) * codes.cols)),
+  );
+  const umap = new UMAP({
+    nComponents: 2,
+    nNeighbors: Math.min(options.neighbors ?? 15, codes.rows - 1),
+    minDist: options.minDist ?? 0.1,
+    random: createRng(options.seed ?? 0),
+  });
+  const embedding = umap.fit(rows);
+  return { rows: codes.rows, cols: 2, data: Float32Array.from(embedding.flat()) };
+}
+
+export interface CodeQuality {
+  /** Linear probe trained on the training split's codes, scored on the evaluated split's. */
+  probe: LinearProbe;
+  /** NMI between k-means clusters (k = classes) of the evaluated split's codes and its labels. */
+  nmi: number;
+}
+
+export interface RepresentationQuality {
+  /** Latent size of the codes; the PCA baseline gets as many components (fewer if the data has fewer features). */
+  dims: number;
+  /** The evaluated split (probe test set, clustered) and the probe's training split. */
+  split: string;
+  trainSplit: string;
+  clusters: number;
+  codes: CodeQuality;
+  pca: CodeQuality & { components: number };
+}
+
+/**
+ * How much class structure the codes hold, beside PCA with the same number of dimensions on the same data: a
+ * linear probe (fitted on `train`, scored on `test`) and k-means NMI on `test`. `limit` fits on the first n
+ * training samples only.
+ */
+export async function representationQuality(
+  model: Autoencoder,
+  train: Dataset,
+  test: Dataset,
+  options: { seed?: number; limit?: number; probe?: LinearProbeOptions } = {},
+): Promise<RepresentationQuality> {
+  const fitOn = options.limit ? head(train, options.limit) : train;
+  const trainLabels = requireLabels(fitOn);
+  const testLabels = requireLabels(test);
+  const numClasses = test.classNames?.length ?? train.classNames?.length;
+  const clusters = numClasses ?? new Set(Array.from(testLabels)).size;
+  const probeOptions = { numClasses, ...options.probe };
+  const judge = (trainCodes: Matrix, testCodes: Matrix): CodeQuality => ({
+    probe: linearProbe(trainCodes, trainLabels, testCodes, testLabels, probeOptions),
+    nmi: clusteringNmi(testCodes, testLabels, { k: Math.min(clusters, testCodes.rows), seed: options.seed })
+      .nmi,
+  });
+  const codes = judge(await encodeDataset(model, fitOn), await encodeDataset(model, test));
+  const components = Math.min(model.latentSize, sampleSize(train), fitOn.size - 1);
+  const pca = fitPca(fitOn, components);
+  return {
+    dims: model.latentSize,
+    split: test.name,
+    trainSplit: fitOn.name + (options.limit ? ` (first ${fitOn.size})` : ''),
+    clusters,
+    codes,
+    pca: { ...judge(pcaTransform(pca, fitOn), pcaTransform(pca, test)), components },
+  };
+}
+
+export const EmbedRunOptions = z.object({
+  /** Run directory, or its model directory. */
+  run: z.string().min(1),
+  /** Data to embed (default: the model's own). */
+  data: DataSpec.optional(),
+  split: DataSplit.default('test'),
+  /** Embed the first n samples of the split only (0: all). */
+  limit: z.number().int().min(0).default(0),
+  /** Codes file: .csv (with labels), .json or .npy. */
+  out: z.string().min(1).optional(),
+  format: MatrixFormat.optional(),
+  /** A 2-D map of the codes; drawn when `map` or `mapOut` is given (UMAP by default). */
+  map: EmbedMap.optional(),
+  mapOut: z.string().min(1).optional(),
+  /** Linear probe and k-means NMI beside PCA (needs labels). */
+  probe: z.boolean().default(false),
+  /** Fit the probe and PCA on the first n training samples (0: all). */
+  probeLimit: z.number().int().min(0).default(0),
+  seed: z.number().int().min(0).default(0),
+});
+export type EmbedRunOptionsInput = z.input<typeof EmbedRunOptions>;
+
+export interface EmbedRunResult {
+  data: string;
+  codes: Matrix;
+  labels?: Int32Array;
+  map?: { method: EmbedMap; points: Matrix; seconds: number };
+  quality?: RepresentationQuality;
+  files: { codes?: string; map?: string };
+}
+
+/** `codes.csv` → `codes-umap.png`. */
+export function defaultMapPath(out: string | undefined, method: EmbedMap): string {
+  const base = out ? out.slice(0, out.length - extname(out).length) : 'codes';
+  return `${base}-${method}.png`;
+}
+
+/** Load the run's model, encode a split, and write the codes, the map and the quality figures asked for. */
+export async function embedRun(raw: EmbedRunOptionsInput): Promise<EmbedRunResult> {
+  const parsed = EmbedRunOptions.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(issue.message, { path: issue.path.join('.') || undefined });
+  }
+  const o = parsed.data;
+  const loaded = await loadModel(modelDirOf(o.run));
+  try {
+    const model = requireAutoencoder(loaded.model, 'embed');
+    const splits = await modelData(loaded, o.data);
+    const dataset = o.limit > 0 ? head(splits[o.split], o.limit) : splits[o.split];
+    if (o.probe && !dataset.labels)
+      throw new DataError('--probe needs labelled data, and this data has no labels', { path: dataset.name });
+    const codes = await encodeDataset(model, dataset);
+    const result: EmbedRunResult = { data: dataset.name, codes, labels: dataset.labels, files: {} };
+    if (o.out) {
+      const format = o.format ?? formatFromPath(o.out);
+      await mkdir(dirname(o.out), { recursive: true });
+      await writeFileAtomic(o.out, encodeMatrix(format, codes, dataset.labels));
+      result.files.codes = o.out;
+    }
+    if (o.map || o.mapOut) {
+      const method = o.map ?? 'umap';
+      const started = performance.now();
+      const points = mapCodes(codes, method, { seed: o.seed });
+      result.map = { method, points, seconds: (performance.now() - started) / 1000 };
+      const path = o.mapOut ?? defaultMapPath(o.out, method);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFileAtomic(path, encodeScatter(points.data, dataset.labels));
+      result.files.map = path;
+    }
+    if (o.probe) {
+      result.quality = await representationQuality(model, splits.train, dataset, {
+        seed: o.seed,
+        limit: o.probeLimit,
+      });
+    }
+    return result;
+  } finally {
+    loaded.model.dispose();
+  }
+}

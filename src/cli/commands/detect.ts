@@ -1,0 +1,172 @@
+// `latentlab detect`: anomaly scores, calibrated flags, AUROC/AUPRC and heat maps (src/apps/detect.ts).
+import { Command, InvalidArgumentError, Option } from 'commander';
+import {
+  AnomalyScore,
+  DataSplit,
+  DetectOptions,
+  type DetectOptionsInput,
+  detectRun,
+  parseDetectOptions,
+} from '../../apps/detect.js';
+import { parseDataSpec } from '../../data/spec.js';
+import { ConfigError } from '../../errors.js';
+import { backendOption, type GlobalOptions, parseNumber, startBackend } from '../shared.js';
+
+interface DetectFlags extends GlobalOptions {
+  data?: string;
+  labelColumn?: string;
+  split: DataSplit;
+  limit?: number;
+  score: AnomalyScore;
+  quantile?: number;
+  contamination?: number;
+  calibration: DataSplit;
+  normalClass?: number[];
+  top: number;
+  seed: number;
+  elboSamples: number;
+  out?: string;
+  json?: boolean;
+}
+
+const FLAGS: Record<string, string> = { normalClasses: '--normal-class', elboSamples: '--elbo-samples' };
+const flagOf = (field: string) => FLAGS[field] ?? `--${field}`;
+
+/** An option error from the library, renamed to the flag that set it (normalClasses → --normal-class). */
+function asFlagError(error: unknown): unknown {
+  if (!(error instanceof ConfigError) || !error.path || !(error.path in DetectOptions.shape)) return error;
+  return new ConfigError(error.message.slice(error.path.length + 2), {
+    path: flagOf(error.path),
+    cause: error,
+  });
+}
+
+function parseClasses(value: string): number[] {
+  const classes = value.split(',').map((part) => Number(part.trim()));
+  if (value.trim() === '' || classes.some((c) => !Number.isInteger(c) || c < 0))
+    throw new InvalidArgumentError(
+      `expected class numbers such as 3 or 0,1 for --normal-class, got "${value}"`,
+    );
+  return classes;
+}
+
+const percent = (v: number) => `${(100 * v).toFixed(2)}%`;
+
+export function detectCommand(): Command {
+  return new Command('detect')
+    .description(
+      'anomaly detection: score samples by reconstruction error, negative ELBO or Mahalanobis distance of codes; flag those above a threshold calibrated on held-out normal data; AUROC/AUPRC with labels; heat maps of the top anomalies',
+    )
+    .argument('<run>', 'run directory (or its model directory) of a model trained on normal data')
+    .option('--data <spec>', "data to score (default: the model's own)")
+    .option('--label-column <name>', 'csv: column holding class labels')
+    .addOption(
+      new Option('--split <name>', 'which split to score').choices(DataSplit.options).default('test'),
+    )
+    .option(
+      '--limit <n>',
+      'score the first n samples only',
+      parseNumber('--limit', { integer: true, min: 1 }),
+    )
+    .addOption(
+      new Option('--score <kind>', 'mse | bce (reconstruction), elbo (VAEs), mahalanobis (codes)')
+        .choices(AnomalyScore.options)
+        .default('mse'),
+    )
+    .option(
+      '--quantile <q>',
+      'threshold at this quantile of the calibration scores (default 0.99)',
+      parseNumber('--quantile'),
+    )
+    .option(
+      '--contamination <c>',
+      'or: share of the calibration data taken to be anomalous (threshold at the 1 - c quantile)',
+      parseNumber('--contamination'),
+    )
+    .addOption(
+      new Option('--calibration <split>', "split of the model's own data that calibrates the threshold")
+        .choices(DataSplit.options)
+        .default('validation'),
+    )
+    .option(
+      '--normal-class <k>',
+      'one-class protocol: class(es) K[,K2] are normal, the rest anomalous (calibration keeps class K only)',
+      parseClasses,
+    )
+    .option(
+      '--top <n>',
+      'heat maps of the n highest scores (images)',
+      parseNumber('--top', { integer: true, min: 0 }),
+      16,
+    )
+    .option('--seed <s>', 'seed of the ELBO draws', parseNumber('--seed', { integer: true, min: 0 }), 0)
+    .option(
+      '--elbo-samples <n>',
+      'ELBO estimates averaged per sample',
+      parseNumber('--elbo-samples', { integer: true, min: 1 }),
+      1,
+    )
+    .option('--out <dir>', 'output directory, replaced whole (default RUN/detect)')
+    .option('--json', 'print the summary as JSON')
+    .addOption(backendOption())
+    .action(async (run: string, flags: DetectFlags) => {
+      const raw: DetectOptionsInput = {
+        score: flags.score,
+        quantile: flags.quantile,
+        contamination: flags.contamination,
+        normalClasses: flags.normalClass,
+        top: flags.top,
+        seed: flags.seed,
+        elboSamples: flags.elboSamples,
+      };
+      const options = parseDetectOptions(raw, flagOf);
+      const data = flags.data ? parseDataSpec(flags.data, { labelColumn: flags.labelColumn }) : undefined;
+      await startBackend(flags);
+      const command = ['latentlab detect', ...process.argv.slice(3)].join(' ');
+      const {
+        detection: d,
+        files,
+        heatmapError,
+        heatmapMax,
+      } = await detectRun({
+        run,
+        data,
+        split: flags.split,
+        calibration: flags.calibration,
+        limit: flags.limit ?? 0,
+        out: flags.out,
+        options,
+        command,
+      }).catch((error) => {
+        throw asFlagError(error);
+      });
+      if (flags.json) {
+        process.stdout.write(
+          `${JSON.stringify({ ...d, scores: undefined, flags: undefined, labels: undefined, files })}\n`,
+        );
+        return;
+      }
+      const t = d.threshold;
+      const lines = [
+        `${d.data}: ${d.samples} samples scored by ${d.score}`,
+        `threshold ${t.value.toPrecision(5)}: the ${t.quantile} quantile of ${t.calibrationSamples} normal scores (${t.calibration})`,
+        `flagged: ${d.flagged} of ${d.samples} (${percent(d.flagged / Math.max(1, d.samples))})`,
+      ];
+      const e = d.evaluation;
+      if (e) {
+        lines.push(
+          `${e.rule}: ${e.anomalies} anomalies`,
+          `AUROC ${e.auroc.toFixed(4)}   AUPRC ${e.auprc.toFixed(4)} (chance ${e.auprcChance.toFixed(4)})`,
+          `at the threshold: ${percent(e.atThreshold.truePositiveRate)} of anomalies flagged, ${percent(e.atThreshold.falsePositiveRate)} of normal samples; precision ${percent(e.atThreshold.precision)}`,
+        );
+      } else if (d.labels) {
+        lines.push('labels are classes: pass --normal-class K for AUROC and AUPRC');
+      }
+      lines.push(`scores:    ${files.scores}`, `summary:   ${files.summary}`);
+      if (files.heatmaps)
+        lines.push(
+          `heat maps: ${files.heatmaps} (original | reconstruction | ${heatmapError}, brightest at ${heatmapMax?.toPrecision(3)}), one per anomaly in ${files.heatmapDir}`,
+        );
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}
