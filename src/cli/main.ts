@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor } from '../errors.js';
 import { LATENTLAB_VERSION } from '../version.js';
+import { augmentCommand } from './commands/augment.js';
 import { compareCommand } from './commands/compare.js';
 import { compressCommand, decompressCommand } from './commands/compress.js';
 import { datasetsCommand } from './commands/datasets.js';
@@ -32,6 +33,10 @@ export function buildProgram(): Command {
     datasetsCommand(),
     pcaCommand(),
     compareCommand(),
+    denoiseCommand(),
+    compressCommand(),
+    decompressCommand(),
+    augmentCommand(),
     denoiseCommand(),
     compressCommand(),
     decompressCommand(),
