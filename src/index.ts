@@ -1,6 +1,10 @@
 // latentlab's public API: data, engine, models, training, evaluation and persistence.
 
+export * from './apps/augment.js';
 export * from './apps/compare.js';
+export * from './apps/compress.js';
+export * from './apps/denoise.js';
+export * from './apps/image-folder.js';
 export * from './data/dataset.js';
 export { listLocalDatasets, loadData } from './data/load.js';
 export { loadToy, sampleToy, TOY_MIXTURES, TOY_NAMES, type ToyName } from './data/sources/toy2d.js';
@@ -10,12 +14,16 @@ export * from './errors.js';
 export * from './eval/code-prior.js';
 export * from './eval/codes.js';
 export * from './eval/domain-classifier.js';
+export * from './eval/image-filters.js';
+export * from './eval/image-quality.js';
 export * from './eval/metrics.js';
 export * from './eval/pca.js';
 export * from './eval/probe.js';
 export * from './eval/toy2d.js';
 export * from './eval/two-sample.js';
 export { encodeMatrix, type Matrix, MatrixFormat, readMatrix } from './io/arrays.js';
+export * from './io/code-file.js';
+export * from './io/dataset-files.js';
 export {
   loadModel,
   loadNetwork,
@@ -24,7 +32,7 @@ export {
   saveModel,
   saveNetwork,
 } from './io/model-files.js';
-export { encodeImageGrid, writeImageGrid } from './io/png.js';
+export { encodeImage, encodeImageGrid, toBytes, writeImageGrid } from './io/png.js';
 export * from './models/aae.js';
 export * from './models/aegan.js';
 export * from './models/attention-autoencoder.js';

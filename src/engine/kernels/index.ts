@@ -1,5 +1,6 @@
 // latentlab's kernel fixes for the stock TensorFlow.js wasm backend: register, list, and restore.
-// Registration only touches the kernel registry, so it works before or after the backend starts.
+// Registration touches only the kernel and gradient registries (and reroutes tf.fused's two ops), so it
+// works before or after the backend starts.
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../tf.js';
 import { createBatchMatMulConfig, createFusedMatMulConfig, type WasmKernelFunc } from './batch-mat-mul.js';
@@ -40,7 +41,7 @@ export const WASM_KERNEL_FIXES: Readonly<Record<string, string>> = {
   Conv2DBackpropInput:
     'stock is a naive loop at 2-4 GFLOP/s, the slowest kernel of conv models (conv-transpose forward pass, ' +
     'conv input gradient). Now dx is split by position modulo the stride into stride-1 XNNPack convs of dy ' +
-    'with sub-filters (matmul + col2im for dx depths below 4): ~8x faster.',
+    'with sub-filters, interleaved by SIMD block copies (matmul + col2im for dx depths below 4): ~8x faster.',
   OneHot: 'stock writes int32 bit patterns for every dtype, so float32 one-hots held 1.4e-45 instead of 1.',
   Tile:
     "stock computes each element's source index separately (~80 ns an element: 68 ms per batch-norm " +

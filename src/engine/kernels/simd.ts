@@ -1,6 +1,6 @@
-// Elementwise and row-reduction loops in wasm SIMD, for kernels whose stock versions are slow: a tiny wasm
-// module assembled here and run on the wasm backend's own memory, so it reads and writes tensors in place.
-// Stock LeakyRelu is a branchy scalar loop (4 ms on [64, 14, 14, 64]); these run at memory speed (~0.2 ms).
+// Elementwise, row-reduction and block-copy loops in wasm SIMD, for kernels whose stock versions are slow: a
+// tiny wasm module assembled here and run on the wasm backend's own memory, so it reads and writes tensors in
+// place. Stock LeakyRelu is a branchy scalar loop (4 ms on [64, 14, 14, 64]); these run at memory speed.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /**
