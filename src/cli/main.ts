@@ -37,12 +37,8 @@ export function buildProgram(): Command {
     compressCommand(),
     decompressCommand(),
     augmentCommand(),
-    denoiseCommand(),
-    compressCommand(),
-    decompressCommand(),
     detectCommand(),
     embedCommand(),
-    denoiseCommand(),
   ]) {
     program.addCommand(command);
   }
