@@ -64,9 +64,15 @@ export async function decodeCodes(
       count,
       codes.cols,
     ]);
-    const x = model.decode(z);
+    const y = labels
+      ? tf.tensor1d(
+          Int32Array.from({ length: count }, (_, i) => labels[start + i]),
+          'int32',
+        )
+      : undefined;
+    const x = model.decode(z, y);
     out.set((await x.data()) as Float32Array, start * per);
-    tf.dispose([x, z]);
+    tf.dispose([x, z, y]);
   }
   return out;
 }
