@@ -4,6 +4,8 @@ export * from './apps/augment.js';
 export * from './apps/compare.js';
 export * from './apps/compress.js';
 export * from './apps/denoise.js';
+export * from './apps/detect.js';
+export * from './apps/embed.js';
 export * from './apps/image-folder.js';
 export * from './data/dataset.js';
 export { listLocalDatasets, loadData } from './data/load.js';
@@ -11,6 +13,8 @@ export { loadToy, sampleToy, TOY_MIXTURES, TOY_NAMES, type ToyName } from './dat
 export * from './data/spec.js';
 export * from './engine/index.js';
 export * from './errors.js';
+export * from './eval/anomaly.js';
+export * from './eval/clustering.js';
 export * from './eval/code-prior.js';
 export * from './eval/codes.js';
 export * from './eval/domain-classifier.js';
