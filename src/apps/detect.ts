@@ -453,7 +453,12 @@ export function modelDirOf(runOrModel: string): string {
  * table scaling), checked against the model's sample shape.
  */
 export async function modelData(loaded: LoadedModel, spec?: DataSpec): Promise<DataSplits> {
-  const chosen = spec ?? DataSpec.parse(loaded.manifest.data);
+  const own = DataSpec.safeParse(loaded.manifest.data);
+  if (!spec && !own.success)
+    throw new ConfigError("the model's manifest does not say which data it was trained on: give the data", {
+      path: 'data',
+    });
+  const chosen = spec ?? (own.data as DataSpec);
   const splits = await loadData(chosen, {
     seed: loaded.manifest.context.seed,
     scaling: loaded.manifest.scaling,
