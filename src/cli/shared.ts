@@ -42,10 +42,10 @@ export function parseNumber(
   };
 }
 
-export function parseIntList(flag: string) {
+export function parseIntList(flag: string, min = 1) {
   return (value: string): number[] => {
     if (value.trim() === '') return [];
-    return value.split(',').map((part) => parseNumber(flag, { integer: true, min: 1 })(part.trim()));
+    return value.split(',').map((part) => parseNumber(flag, { integer: true, min })(part.trim()));
   };
 }
 

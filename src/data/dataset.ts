@@ -123,6 +123,24 @@ export function splitData(raw: RawData, options: SplitOptions): DataSplits {
   return { train, validation, test };
 }
 
+/** The samples whose label is one of `classes` (class names and numbering kept, so labels keep their meaning). */
+export function onlyClasses(dataset: Dataset, classes: readonly number[]): Dataset {
+  if (!dataset.labels || !dataset.classNames) {
+    throw new DataError('keeping some classes needs labelled data', { path: dataset.name });
+  }
+  const known = dataset.classNames.length;
+  const unknown = classes.find((c) => c >= known);
+  if (unknown !== undefined) {
+    throw new DataError(`class ${unknown} does not exist: the data has classes 0-${known - 1}`, {
+      path: dataset.name,
+    });
+  }
+  const wanted = new Set(classes);
+  const indices: number[] = [];
+  for (let i = 0; i < dataset.size; i++) if (wanted.has(dataset.labels[i])) indices.push(i);
+  return subset(dataset, indices);
+}
+
 /** Label value of a sample whose label is hidden (semi-supervised training). */
 export const UNLABELLED = -1;
 

@@ -32,6 +32,8 @@ export const TrainConfig = z.object({
   earlyStopping: EarlyStoppingConfig.default({ patience: 0, minDelta: 0 }),
   /** Train on at most this many samples (quick runs); 0 means all. */
   limit: z.number().int().min(0).default(0),
+  /** Train, validate and test on these classes only (e.g. one class for anomaly detection); [] keeps all. */
+  classes: z.array(z.number().int().min(0)).default([]),
   /**
    * Semi-supervised runs: keep the labels of only this many training samples per class (0 keeps all).
    * Families that learn from unlabelled samples see the rest with label -1; any other trains on the labelled ones.

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type DataSplits, keepLabelsPerClass } from '../data/dataset.js';
+import { type DataSplits, type Dataset, keepLabelsPerClass, onlyClasses } from '../data/dataset.js';
 import { loadData } from '../data/load.js';
 import { formatDataSpec } from '../data/spec.js';
 import { ConfigError, IoError } from '../errors.js';
@@ -61,6 +61,15 @@ async function prepare(raw: unknown, where = ''): Promise<Prepared> {
     seed: config.seed,
     validationFraction: config.train.validationFraction,
   });
+  if (config.train.classes.length > 0) {
+    const keep = (d: Dataset) => onlyClasses(d, config.train.classes);
+    splits = {
+      ...splits,
+      train: keep(splits.train),
+      validation: keep(splits.validation),
+      test: keep(splits.test),
+    };
+  }
   if (config.train.labelsPerClass > 0) {
     const { partial, labelledOnly } = keepLabelsPerClass(splits.train, config.train.labelsPerClass);
     splits = { ...splits, train: family.partialLabels?.(modelConfig) ? partial : labelledOnly };

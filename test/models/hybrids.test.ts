@@ -2,7 +2,7 @@
 // the right networks, no leaks, save/load round trip), their priors by hand, semi-supervised labels, learning.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { keepLabelsPerClass, makeDataset, UNLABELLED } from '../../src/data/dataset.js';
+import { UNLABELLED } from '../../src/data/dataset.js';
 import { loadData } from '../../src/data/load.js';
 import { tf, type tfl } from '../../src/engine/tf.js';
 import { loadModel, saveModel } from '../../src/io/model-files.js';
@@ -244,23 +244,6 @@ describe('priors over codes', () => {
 });
 
 describe('semi-supervised labels', () => {
-  it('keeps the first n labels of each class and marks the rest unlabelled', () => {
-    const labels = Int32Array.from([0, 1, 0, 2, 1, 0, 2, 2, 1]);
-    const dataset = makeDataset(
-      'toy',
-      [1],
-      Float32Array.from(labels, (_, i) => i),
-      labels,
-      ['a', 'b', 'c'],
-    );
-    const { partial, labelledOnly } = keepLabelsPerClass(dataset, 2);
-    expect(Array.from(partial.labels!)).toEqual([0, 1, 0, 2, 1, -1, 2, -1, -1]);
-    expect(Array.from(labelledOnly.x)).toEqual([0, 1, 2, 3, 4, 6]);
-    expect(() => keepLabelsPerClass(dataset, 4)).toThrow(
-      /class "a" has 3 training samples, fewer than the 4/,
-    );
-  });
-
   it('scores the categorical head on labelled samples only', () => {
     const model = build(
       { kind: 'aae', ...smallBody, semiSupervised: true },

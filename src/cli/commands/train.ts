@@ -58,6 +58,7 @@ interface TrainFlags extends GlobalOptions {
   patience?: number;
   limit?: number;
   labelsPerClass?: number;
+  classes?: number[];
   seed?: number;
   labelColumn?: string;
   scaling?: 'minmax' | 'standard' | 'none';
@@ -164,6 +165,7 @@ export async function runConfigFromFlags(flags: TrainFlags): Promise<Record<stri
   set(train, 'batchSize', flags.batchSize);
   set(train, 'limit', flags.limit);
   set(train, 'labelsPerClass', flags.labelsPerClass);
+  set(train, 'classes', flags.classes);
   if (flags.lr !== undefined || flags.beta1 !== undefined || flags.beta2 !== undefined) {
     const optimizer: Record<string, unknown> = { ...((train.optimizer as object) ?? {}) };
     set(optimizer, 'learningRate', flags.lr);
@@ -344,6 +346,11 @@ export function trainCommand(): Command {
       parseNumber('--patience', { integer: true, min: 0 }),
     )
     .option('--limit <n>', 'train on at most n samples', parseNumber('--limit', { integer: true, min: 0 }))
+    .option(
+      '--classes <list>',
+      'train, validate and test on these class numbers only, e.g. 0 (one-class anomaly detection) or 3,5',
+      parseIntList('--classes', 0),
+    )
     .option(
       '--labels-per-class <n>',
       'keep the labels of n training samples per class (semi-supervised models use the rest unlabelled; others train on the n only)',
