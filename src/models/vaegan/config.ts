@@ -29,10 +29,13 @@ export const VaeGanConfig = z
     klWarmupEpochs: z.number().int().min(0).default(0),
     /** gamma: weight of the feature-matching reconstruction error in the decoder's loss (the encoder's is 1). */
     featureWeight: z.number().min(0).default(1),
-    /** Weight of the pixel reconstruction error ½·Σ(x - x̃)² in the encoder's and decoder's losses. */
-    pixelWeight: z.number().min(0).default(3),
-    /** Weight of the adversarial term in the decoder's loss. */
-    adversarialWeight: z.number().min(0).default(1),
+    /**
+     * Weight of the pixel reconstruction error ½·Σ(x - x̃)² in the encoder's and decoder's losses. Without it an
+     * MLP decoder leaves salt-and-pepper noise the discriminator does not see; 1 beat 0.3 and 3 by FD.
+     */
+    pixelWeight: z.number().min(0).default(1),
+    /** Weight of the adversarial term in the decoder's loss; 2 gave sharper samples than 1 (Fashion-MNIST FD). */
+    adversarialWeight: z.number().min(0).default(2),
     /** Which hidden layer of the discriminator (1-based, input side first) measures reconstructions; default the last. */
     featureLayer: z.number().int().positive().optional(),
     /** Adam learning rates of the three networks; they replace train.optimizer.learningRate. */
