@@ -52,7 +52,17 @@ interface FamilyEntry {
 export const FAMILY_DEFAULTS: Record<CompareFamily, FamilyEntry> = {
   ae: { model: { kind: 'dense-ae', hidden: [512, 256] }, description: 'dense autoencoder' },
   vae: { model: { kind: 'vae' }, description: 'variational autoencoder' },
-  gan: { model: { kind: 'gan', architecture: 'mlp' }, description: 'GAN (MLP)' },
+  gan: {
+    // The MLP GAN's samples stay speckled for many epochs; an averaged generator (EMA) smooths them out.
+    model: {
+      kind: 'gan',
+      architecture: 'mlp',
+      generatorHidden: [256, 512],
+      discriminatorHidden: [512, 256],
+      ema: 0.999,
+    },
+    description: 'GAN (MLP, EMA generator)',
+  },
   aae: { model: { kind: 'aae' }, description: 'adversarial autoencoder' },
   vaegan: { model: { kind: 'vaegan' }, description: 'VAE-GAN' },
   latentgan: {
