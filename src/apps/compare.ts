@@ -294,7 +294,8 @@ async function runAction(
   }
   const differs = firstDifference(
     {
-      model: stored.model,
+      // Through the schema, so options added since the run was made compare as their defaults.
+      model: parseModelConfig(stored.model, `${paths.config}#model`).config,
       data: stored.data,
       seed: stored.seed,
       train: { batchSize: stored.train.batchSize, limit: stored.train.limit },
