@@ -32,7 +32,7 @@ const kinds = [
       latent: 3,
       hidden: [16],
       discriminatorHidden: [12, 6],
-      loss: 'lsgan',
+      adversarialLoss: 'lsgan',
       pixelWeight: 0.5,
       klWarmupEpochs: 2,
       featureLayer: 1,
@@ -40,7 +40,7 @@ const kinds = [
   },
   {
     name: 'dcgan, hinge',
-    config: { kind: 'vaegan', architecture: 'dcgan', latent: 4, filters: [4, 8], loss: 'hinge' },
+    config: { kind: 'vaegan', architecture: 'dcgan', latent: 4, filters: [4, 8], adversarialLoss: 'hinge' },
   },
 ];
 
@@ -288,7 +288,7 @@ describe('VAE-GAN config', () => {
       filters: [64, 128],
       kernelSize: 4,
       outputActivation: 'auto',
-      loss: 'non-saturating',
+      adversarialLoss: 'non-saturating',
       beta: 1,
       klWarmupEpochs: 0,
       featureWeight: 1,
@@ -317,8 +317,8 @@ describe('VAE-GAN config', () => {
 
   it('bad values name the field', () => {
     expect(() => parseModelConfig({ kind: 'vaegan', beta: -1 })).toThrow(/model\.beta/);
-    expect(() => parseModelConfig({ kind: 'vaegan', loss: 'wgan-gp' })).toThrow(
-      /model\.loss.*wgan-gp gradient penalty/,
+    expect(() => parseModelConfig({ kind: 'vaegan', adversarialLoss: 'wgan-gp' })).toThrow(
+      /model\.adversarialLoss.*wgan-gp gradient penalty/,
     );
     expect(() => parseModelConfig({ kind: 'vaegan', discriminatorHidden: [8, 8], featureLayer: 3 })).toThrow(
       /model\.featureLayer.*2 hidden layers/,

@@ -22,7 +22,7 @@ export const VaeGanConfig = z
     /** Decoder output: `auto` is sigmoid for images (data in [0, 1]) and linear otherwise. */
     outputActivation: z.enum(['auto', 'sigmoid', 'linear']).default('auto'),
     /** Adversarial objective on real samples against reconstructions and prior samples. */
-    loss: GanLoss.default('non-saturating'),
+    adversarialLoss: GanLoss.default('non-saturating'),
     /** Weight of the KL term in the encoder's loss. */
     beta: z.number().min(0).default(1),
     /** The KL weight ramps linearly from 0 (epoch 1) to beta over this many epochs; 0 disables warm-up. */
@@ -44,10 +44,10 @@ export const VaeGanConfig = z
     discriminatorLearningRate: z.number().positive().default(1e-3),
   })
   .superRefine((config, ctx) => {
-    if (config.loss === 'wgan-gp') {
+    if (config.adversarialLoss === 'wgan-gp') {
       ctx.addIssue({
         code: 'custom',
-        path: ['loss'],
+        path: ['adversarialLoss'],
         message:
           'vaegan does not implement the wgan-gp gradient penalty: pick minimax, non-saturating, lsgan or hinge',
       });

@@ -146,6 +146,7 @@ type VaeGanNetworks = {
  */
 export class VaeGanModel implements Autoencoder<VaeGanConfig>, GenerativeModel<VaeGanConfig> {
   readonly kind = 'vaegan';
+  readonly encodesToPrior = true;
   readonly optimizerNames = ['encoder', 'decoder', 'discriminator'] as const;
   /** Per-network learning rates and beta1 0.5, the usual stable Adam setting for adversarial training. */
   get optimizerSettings() {
@@ -232,7 +233,7 @@ export class VaeGanModel implements Autoencoder<VaeGanConfig>, GenerativeModel<V
     const [fakeFeatures, fakeLogits] = this.discriminate(fakes, training);
     const recon = tf.slice(fakes, 0, n);
     const feature = featureMatchingLoss(realFeatures, tf.slice(fakeFeatures, 0, n));
-    const generator = generatorLoss(this.config.loss, fakeLogits);
+    const generator = generatorLoss(this.config.adversarialLoss, fakeLogits);
     const terms = [tf.mul(featureWeight, feature), tf.mul(adversarialWeight, generator)];
     if (pixelWeight > 0) terms.push(tf.mul(pixelWeight, pixelLoss(x, recon)));
     return { objective: tf.addN(terms) as Scalar, generator, fakes };
@@ -242,7 +243,7 @@ export class VaeGanModel implements Autoencoder<VaeGanConfig>, GenerativeModel<V
   private discriminatorLosses(x: Tensor, fakes: Tensor, training: boolean): Scalar {
     const n = x.shape[0];
     const [, logits] = this.discriminate(tf.concat([x, fakes], 0), training);
-    return discriminatorLoss(this.config.loss, tf.slice(logits, 0, n), tf.slice(logits, n));
+    return discriminatorLoss(this.config.adversarialLoss, tf.slice(logits, 0, n), tf.slice(logits, n));
   }
 
   trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {
