@@ -42,6 +42,8 @@ interface FamilyEntry {
   model: { kind: string } & Record<string, unknown>;
   /** Training settings of this family that differ from the shared ones (flags still win). */
   train?: { batchSize?: number; optimizer?: { learningRate?: number; beta1?: number; beta2?: number } };
+  /** Epochs this family trains for `--epochs N` (default N): a two-stage family may add a stage on top. */
+  trainEpochs?: (epochs: number) => number;
   /** Model options that depend on the run's epochs (the phases of a multi-stage hybrid), so every family gets the same budget. */
   phases?: (epochs: number) => Record<string, unknown>;
   /** How the table names it. */
@@ -67,8 +69,15 @@ export const FAMILY_DEFAULTS: Record<CompareFamily, FamilyEntry> = {
   vaegan: { model: { kind: 'vaegan' }, description: 'VAE-GAN' },
   latentgan: {
     model: { kind: 'latentgan' },
-    // Half the epochs train the autoencoder, half the GAN on its codes.
-    phases: (epochs) => ({ autoencoderEpochs: Math.ceil(epochs / 2), ganEpochs: Math.floor(epochs / 2) }),
+    // The autoencoder gets the same N epochs as `ae` (whose samples come from a Gaussian fitted to its codes),
+    // then N epochs of the GAN on its codes: the comparison asks whether a GAN beats that Gaussian.
+    trainEpochs: (epochs) => 2 * epochs,
+    phases: (epochs) => ({
+      autoencoderEpochs: epochs,
+      ganEpochs: epochs,
+      generatorLearningRate: 3e-4,
+      discriminatorLearningRate: 3e-4,
+    }),
     description: 'GAN on autoencoder codes',
   },
   aegan: {
@@ -220,7 +229,7 @@ function familyConfig(options: CompareOptions, family: CompareFamily): RunConfig
     seed: options.seed,
     train: {
       ...entry.train,
-      epochs: options.epochs,
+      epochs: entry.trainEpochs?.(options.epochs) ?? options.epochs,
       batchSize: options.batchSize ?? entry.train?.batchSize ?? 128,
       limit: options.limit,
     },
@@ -378,9 +387,8 @@ async function ensureRun(p: Plan, options: CompareOptions, hooks: CompareHooks):
       log(`${p.family} (${p.kind}): reusing the finished run in ${p.runDir}`);
       return true;
     case 'trained': {
-      log(
-        `${p.family} (${p.kind}): training for ${options.epochs} epoch${options.epochs === 1 ? '' : 's'} → ${p.runDir}`,
-      );
+      const epochs = p.config.train?.epochs ?? options.epochs;
+      log(`${p.family} (${p.kind}): training for ${epochs} epoch${epochs === 1 ? '' : 's'} → ${p.runDir}`);
       const result = await trainRun(p.config, p.runDir, runOptions);
       result.model.dispose();
       return !result.aborted;
@@ -389,7 +397,10 @@ async function ensureRun(p: Plan, options: CompareOptions, hooks: CompareHooks):
       log(
         `${p.family} (${p.kind}): ${p.action === 'resumed' ? 'resuming' : 'extending'} the run in ${p.runDir}`,
       );
-      const result = await resumeRun(p.runDir, { ...runOptions, epochs: options.epochs });
+      const result = await resumeRun(p.runDir, {
+        ...runOptions,
+        epochs: p.config.train?.epochs ?? options.epochs,
+      });
       result.model.dispose();
       return !result.aborted;
     }
