@@ -51,11 +51,16 @@ if [[ $what == hybrids || $what == all ]]; then
   # Every family trained and judged the same way; reuses finished runs in the output directory.
   $LL compare --data fashion-mnist --families ae,vae,gan,aae,vaegan,latentgan,aegan --latent 32 --epochs 10 \
     --out "$RUNS/compare-fashion"
-  # Semi-supervised AAE with 100 labels per class, beside classifiers trained on the same 1,000 labels alone.
-  $LL train --model aae --semi-supervised --labels-per-class 100 --latent 16 --data fashion-mnist --epochs 10 \
-    --set 'labelledAugment={"shift":2,"rotation":10}' --out "$RUNS/ssaae-100"
-  $LL train --model classifier --set architecture=mlp --hidden 512,256 --labels-per-class 100 --data fashion-mnist \
-    --epochs 60 --set 'augment={"shift":2,"rotation":10}' --out "$RUNS/classifier-mlp-1000"
-  $LL train --model classifier --labels-per-class 100 --data fashion-mnist --epochs 60 \
-    --set 'augment={"shift":2,"rotation":10}' --out "$RUNS/classifier-cnn-1000"
+  # Semi-supervised AAE with 100 labels per class (with and without augmented labelled images), beside
+  # classifiers trained on the same 1,000 labels alone.
+  for aug in none augmented; do
+    set_aug=(); [[ $aug == augmented ]] && set_aug=(--set 'labelledAugment={"shift":2,"rotation":10}')
+    $LL train --model aae --semi-supervised --labels-per-class 100 --latent 16 --data fashion-mnist --epochs 10 \
+      "${set_aug[@]}" --out "$RUNS/ssaae-100-$aug"
+    set_aug=(); [[ $aug == augmented ]] && set_aug=(--set 'augment={"shift":2,"rotation":10}')
+    $LL train --model classifier --set architecture=mlp --hidden 512,256 --labels-per-class 100 \
+      --data fashion-mnist --epochs 60 "${set_aug[@]}" --out "$RUNS/classifier-mlp-1000-$aug"
+    $LL train --model classifier --labels-per-class 100 --data fashion-mnist --epochs 60 "${set_aug[@]}" \
+      --out "$RUNS/classifier-cnn-1000-$aug"
+  done
 fi
