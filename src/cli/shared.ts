@@ -1,12 +1,13 @@
 // Pieces every command shares: backend start-up, number/list flag parsing, output writing, run lookup.
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type Dataset, head } from '../data/dataset.js';
 import { loadData } from '../data/load.js';
 import { DataSpec, formatDataSpec, parseDataSpec } from '../data/spec.js';
 import { BackendName, describeBackend, selectBackend } from '../engine/backend.js';
-import { DataError, IoError } from '../errors.js';
+import { ConfigError, DataError, IoError } from '../errors.js';
 import type { LoadedModel } from '../io/model-files.js';
 
 export interface GlobalOptions {
@@ -102,4 +103,19 @@ export function withDataFlags(command: Command): Command {
     .addOption(new Option('--split <name>', 'which split').choices(Split).default('test'))
     .option('--limit <n>', 'use the first n samples only', parseNumber('--limit', { integer: true, min: 1 }))
     .addOption(backendOption());
+}
+
+/** A JSON config file given on the command line; errors name the file and say what went wrong. */
+export async function readJsonFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('cannot read config file', { path, cause: error });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`not valid JSON: ${(error as Error).message}`, { path, cause: error });
+  }
 }

@@ -1,12 +1,10 @@
 // `latentlab compare`: train several model families alike and judge them by the same figures (src/apps/compare.ts).
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { COMPARE_FAMILIES, compareFamilies, parseCompareOptions } from '../../apps/compare.js';
 import { parseDataSpec } from '../../data/spec.js';
-import { ConfigError } from '../../errors.js';
 import { progressCallbacks } from '../progress.js';
-import { backendOption, type GlobalOptions, parseNumber, startBackend } from '../shared.js';
+import { backendOption, type GlobalOptions, parseNumber, readJsonFile, startBackend } from '../shared.js';
 
 interface CompareFlags extends GlobalOptions {
   data: string;
@@ -25,20 +23,6 @@ interface CompareFlags extends GlobalOptions {
 
 const FLAGS: Record<string, string> = { batchSize: '--batch-size' };
 const flagOf = (field: string) => FLAGS[field] ?? `--${field}`;
-
-async function readOverrides(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError('cannot read config file', { path, cause: error });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`not valid JSON: ${(error as Error).message}`, { path, cause: error });
-  }
-}
 
 /** The command as typed, quoted where a shell would need it. */
 function commandLine(): string {
@@ -112,7 +96,7 @@ export function compareCommand(): Command {
           seed: flags.seed,
           permutations: flags.permutations,
           out,
-          overrides: flags.config ? await readOverrides(flags.config) : {},
+          overrides: flags.config ? await readJsonFile(flags.config) : {},
           overridesSource: flags.config ?? '--config',
           command: commandLine(),
         },

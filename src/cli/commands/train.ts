@@ -1,18 +1,17 @@
 // `latentlab train`: flags (or a JSON config file) → a validated run config → a run directory.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseDataSpec } from '../../data/spec.js';
 import { BackendName } from '../../engine/backend.js';
-import { ConfigError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { isGenerative } from '../../models/family.js';
 import { listFamilies } from '../../models/registry.js';
 import type { RunConfigInput } from '../../train/config.js';
 import { type RunResult, resumeRun, trainRun } from '../../train/run.js';
 import { runPaths } from '../../train/run-dir.js';
 import { progressCallbacks } from '../progress.js';
-import { type GlobalOptions, parseIntList, parseNumber, startBackend } from '../shared.js';
+import { type GlobalOptions, parseIntList, parseNumber, readJsonFile, startBackend } from '../shared.js';
 
 interface TrainFlags extends GlobalOptions {
   config?: string;
@@ -102,23 +101,9 @@ function parseSchedule(text: string): Record<string, unknown> {
   });
 }
 
-async function readConfigFile(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError('cannot read config file', { path, cause: error });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`not valid JSON: ${(error as Error).message}`, { path, cause: error });
-  }
-}
-
 /** Flags override the config file; unset flags leave the schema defaults. */
 export async function runConfigFromFlags(flags: TrainFlags): Promise<Record<string, unknown>> {
-  const base = flags.config ? await readConfigFile(flags.config) : {};
+  const base = flags.config ? ((await readJsonFile(flags.config)) as Record<string, unknown>) : {};
   const model: Record<string, unknown> = { kind: 'dense-ae', ...((base.model as object) ?? {}) };
   const set = (target: Record<string, unknown>, key: string, value: unknown) => {
     if (value !== undefined) target[key] = value;
