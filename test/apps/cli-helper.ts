@@ -1,8 +1,10 @@
-// Running the CLI from source in a child process, as the app tests do.
+// Running the CLI from source, as the app tests do: in a child process, or in this process through main().
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+export const ROOT = join(import.meta.dirname, '..', '..');
 
 export function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -21,4 +23,26 @@ export function cli(args: string[]): Promise<{ code: number | null; stdout: stri
     });
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** main() in this process on the wasm backend, with stdout and stderr captured (faster than a child process). */
+export async function runInProcess(
+  argv: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    const code = await main(['node', 'latentlab', ...argv, '--backend', 'wasm']);
+    return { code, stdout, stderr };
+  } finally {
+    vi.restoreAllMocks();
+  }
 }

@@ -1,6 +1,5 @@
 // `latentlab compare`: a quick comparison of ae, vae and gan on MNIST (files, table columns, which figures each
 // family gets), reuse and resumption of the runs, validation errors naming the flag or file, and the CLI shell.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,27 +14,7 @@ import {
 import { encodeTitledPanels, textWidth } from '../../src/io/plot.js';
 import { decodePng, encodeImageGrid } from '../../src/io/png.js';
 import { useBackend, withTempDir } from '../helpers.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, LATENTLAB_BACKEND: 'wasm' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { cli, ROOT } from './cli-helper.js';
 
 const quick = (out: string): CompareOptionsInput => ({
   data: { source: 'mnist' },

@@ -12,7 +12,6 @@ import {
   normalOnly,
   scoresCsv,
 } from '../../src/apps/detect.js';
-import { main } from '../../src/cli/main.js';
 import { makeDataset } from '../../src/data/dataset.js';
 import { createRng } from '../../src/data/random.js';
 import { tf } from '../../src/engine/tf.js';
@@ -24,6 +23,7 @@ import type { Autoencoder } from '../../src/models/family.js';
 import { parseModelConfig } from '../../src/models/registry.js';
 import { trainRun } from '../../src/train/run.js';
 import { blobs, expectClose, useBackend, withTempDir } from '../helpers.js';
+import { runInProcess } from './cli-helper.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -70,25 +70,6 @@ function trainOnBlobs(model: Autoencoder, steps: number): void {
     tf.dispose(Object.values(model.trainStep({ x, step, epoch: 1 }, optimizers)));
   x.dispose();
   for (const o of Object.values(optimizers)) o.dispose();
-}
-
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(['node', 'latentlab', ...argv, '--backend', 'wasm']);
-    return { code, stdout, stderr };
-  } finally {
-    vi.restoreAllMocks();
-  }
 }
 
 describe('pieces', () => {
@@ -299,7 +280,7 @@ describe('runs', () => {
       }
 
       // The CLI: the same run, printed.
-      const ok = await run([
+      const ok = await runInProcess([
         'detect',
         runDir,
         '--limit',
@@ -321,7 +302,7 @@ describe('runs', () => {
       expect(ok.stdout).toMatch(
         /heat maps: .*top-anomalies\.png \(original \| reconstruction \| squared error/,
       );
-      const labelsOnly = await run([
+      const labelsOnly = await runInProcess([
         'detect',
         runDir,
         '--limit',
@@ -354,14 +335,14 @@ describe('runs', () => {
         [['--normal-class', 'x'], 2, /expected class numbers such as 3 or 0,1 for --normal-class, got "x"/],
       ] as const;
       for (const [args, code, message] of bad) {
-        const r = await run(['detect', runDir, '--limit', '20', ...args]);
+        const r = await runInProcess(['detect', runDir, '--limit', '20', ...args]);
         expect(r.code, args.join(' ')).toBe(code);
         expect(r.stderr, args.join(' ')).toMatch(message);
       }
       const foreign = join(dir, 'mine');
       await mkdir(foreign);
       await writeFile(join(foreign, 'notes.txt'), 'keep me');
-      const refused = await run(['detect', runDir, '--limit', '20', '--out', foreign]);
+      const refused = await runInProcess(['detect', runDir, '--limit', '20', '--out', foreign]);
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(/mine: holds "notes.txt", which detect did not write/);
       expect(existsSync(join(foreign, 'notes.txt'))).toBe(true);

@@ -4,12 +4,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultMapPath, embedRun, mapCodes } from '../../src/apps/embed.js';
-import { main } from '../../src/cli/main.js';
 import { createRng } from '../../src/data/random.js';
 import { readMatrix } from '../../src/io/arrays.js';
 import { decodePng } from '../../src/io/png.js';
 import { trainRun } from '../../src/train/run.js';
 import { useBackend, withTempDir } from '../helpers.js';
+import { runInProcess } from './cli-helper.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -18,25 +18,6 @@ beforeAll(async () => {
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(['node', 'latentlab', ...argv, '--backend', 'wasm']);
-    return { code, stdout, stderr };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
 
 describe('maps', () => {
   it('PCA keeps the two directions of largest variance (points on a tilted plane in 3-D)', () => {
@@ -137,7 +118,7 @@ describe('a run on MNIST', () => {
 
       // The CLI: CSV with labels, a UMAP map beside it, the quality table.
       const csv = join(dir, 'codes.csv');
-      const ok = await run([
+      const ok = await runInProcess([
         'embed',
         runDir,
         '--limit',
@@ -179,12 +160,12 @@ describe('a run on MNIST', () => {
           { monitor: false },
         )
       ).model.dispose();
-      const noLabels = await run(['embed', tableRun, '--out', join(dir, 't.json'), '--probe']);
+      const noLabels = await runInProcess(['embed', tableRun, '--out', join(dir, 't.json'), '--probe']);
       expect(noLabels.code).toBe(1);
       expect(noLabels.stderr).toMatch(
         /plain\.csv\/test: --probe needs labelled data, and this data has no labels/,
       );
-      const badMap = await run(['embed', runDir, '--out', csv, '--map', 'tsne']);
+      const badMap = await runInProcess(['embed', runDir, '--out', csv, '--map', 'tsne']);
       expect(badMap.code).toBe(2);
       expect(badMap.stderr).toMatch(/option '--map <method>' argument 'tsne' is invalid/);
     });
