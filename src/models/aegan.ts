@@ -24,6 +24,7 @@ import {
   phaseAt,
   reconstructionParts,
   requireOptimizers,
+  standardizeCodeOption,
   trainableVariables,
 } from './hybrid.js';
 
@@ -33,8 +34,7 @@ export const AeGanConfig = z
   .object({
     kind: z.literal('aegan'),
     ...autoencoderBodyOptions,
-    /** Codes standardised by batch norm (no scale or shift), so the generator's targets have unit scale. */
-    standardizeCode: z.boolean().default(true),
+    ...standardizeCodeOption,
     /** Epochs of autoencoder pretraining before the adversarial phase; 0 trains adversarially from the start. */
     pretrainEpochs: z.number().int().min(0).default(5),
     /** Size of the mapping network's Gaussian noise. */

@@ -47,6 +47,12 @@ export const autoencoderBodyOptions = {
   loss: ReconstructionLoss.default('mse'),
 };
 
+/** The code-standardising option of the hybrids whose generator targets codes (latentgan, aegan). */
+export const standardizeCodeOption = {
+  /** Codes standardised by batch norm (scale and shift frozen at 1 and 0), so generated codes aim at unit scale. */
+  standardizeCode: z.boolean().default(true),
+};
+
 export interface AutoencoderBody {
   architecture: 'dense' | 'conv';
   hidden: number[];

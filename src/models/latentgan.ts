@@ -25,6 +25,7 @@ import {
   phaseAt,
   reconstructionParts,
   requireOptimizers,
+  standardizeCodeOption,
   trainableVariables,
 } from './hybrid.js';
 
@@ -34,8 +35,7 @@ export const LatentGanConfig = z
   .object({
     kind: z.literal('latentgan'),
     ...autoencoderBodyOptions,
-    /** Codes standardised by batch norm (no scale or shift), so the generator's targets have unit scale. */
-    standardizeCode: z.boolean().default(true),
+    ...standardizeCodeOption,
     /** Epochs of the first phase: the autoencoder alone. */
     autoencoderEpochs: z.number().int().min(0).default(10),
     /** Epochs of the second phase: the code GAN, with the autoencoder frozen. */
