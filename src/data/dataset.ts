@@ -141,6 +141,47 @@ export function onlyClasses(dataset: Dataset, classes: readonly number[]): Datas
   return subset(dataset, indices);
 }
 
+/** Concatenate labelled datasets of one sample shape (generated samples after real ones, say). */
+export function concatDatasets(name: string, parts: readonly Dataset[]): Dataset {
+  const shape = parts[0].sampleShape;
+  for (const part of parts) {
+    if (part.sampleShape.join('x') !== shape.join('x')) {
+      throw new DataError(`cannot join samples of shape [${part.sampleShape}] to [${shape}]`, {
+        path: part.name,
+      });
+    }
+  }
+  const x = new Float32Array(parts.reduce((n, p) => n + p.x.length, 0));
+  const labels = new Int32Array(parts.reduce((n, p) => n + p.size, 0));
+  let at = 0;
+  let row = 0;
+  for (const part of parts) {
+    x.set(part.x, at);
+    at += part.x.length;
+    labels.set(part.labels ?? new Int32Array(part.size).fill(-1), row);
+    row += part.size;
+  }
+  return makeDataset(name, shape, x, labels, parts[0].classNames);
+}
+
+/**
+ * Real training samples joined by extra ones (generated, say) so that `share` of the result is extra: whichever
+ * side is short is repeated a whole number of times, so every sample is used. Without a share, each is kept once.
+ */
+export function mixDatasets(real: Dataset, extra: Dataset, share?: number): Dataset {
+  const name = `${real.name} + ${extra.name}`;
+  if (share === undefined) return concatDatasets(name, [real, extra]);
+  if (!(share > 0 && share < 1)) {
+    throw new DataError(`expected a share between 0 and 1 (exclusive), got ${share}`, { path: 'share' });
+  }
+  const repeat = (part: Dataset, times: number) => new Array<Dataset>(Math.max(1, Math.round(times))).fill(part);
+  // extra / (extra + r * real) = share
+  const realRepeats = (extra.size * (1 - share)) / (share * real.size);
+  return realRepeats >= 1
+    ? concatDatasets(name, [...repeat(real, realRepeats), extra])
+    : concatDatasets(name, [real, ...repeat(extra, 1 / realRepeats)]);
+}
+
 /** Label value of a sample whose label is hidden (semi-supervised training). */
 export const UNLABELLED = -1;
 

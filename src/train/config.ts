@@ -39,6 +39,17 @@ export const TrainConfig = z.object({
    * Families that learn from unlabelled samples see the rest with label -1; any other trains on the labelled ones.
    */
   labelsPerClass: z.number().int().min(0).default(0),
+  /**
+   * More labelled training samples (e.g. written by `latentlab augment`) added to every epoch; validation and test
+   * stay on the run's own data. With `share`, that fraction of each epoch is extra samples: the real ones (or
+   * the extra ones, when they are fewer) are repeated to reach it, so a few real images are not drowned.
+   */
+  extraData: z
+    .object({
+      data: DataSpec,
+      share: z.number().gt(0).lt(1).optional(),
+    })
+    .optional(),
   /** Share of the training data held out for validation. */
   validationFraction: z.number().min(0).lt(1).default(0.1),
   /** After a NaN/Inf loss, training rolls back to the last good checkpoint with the learning rate times this. */

@@ -3,10 +3,18 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type DataSplits, type Dataset, keepLabelsPerClass, onlyClasses } from '../data/dataset.js';
-import { loadData } from '../data/load.js';
+import {
+  type DataSplits,
+  type Dataset,
+  keepLabelsPerClass,
+  makeDataset,
+  mixDatasets,
+  onlyClasses,
+} from '../data/dataset.js';
+import { loadData, loadRaw } from '../data/load.js';
+import { applyScaling } from '../data/scaling.js';
 import { formatDataSpec } from '../data/spec.js';
-import { ConfigError, IoError } from '../errors.js';
+import { ConfigError, DataError, IoError } from '../errors.js';
 import { createEpochMonitor } from '../eval/monitor.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { saveModel } from '../io/model-files.js';
@@ -54,6 +62,36 @@ interface Prepared {
   model: TrainableModel;
 }
 
+/** The training split joined by `train.extraData` (its training part; its test part, if any, is not used). */
+async function withExtraData(
+  splits: DataSplits,
+  extra: NonNullable<RunConfig['train']['extraData']>,
+): Promise<Dataset> {
+  const where = `train.extraData (${formatDataSpec(extra.data)})`;
+  const raw = await loadRaw(extra.data);
+  let extraSet = makeDataset(raw.name, raw.sampleShape, raw.train.x, raw.train.labels, raw.classNames);
+  const real = splits.train;
+  if (extraSet.sampleShape.join('x') !== real.sampleShape.join('x')) {
+    throw new DataError(
+      `extra samples have shape [${extraSet.sampleShape}], the run's data [${real.sampleShape}]`,
+      { path: where },
+    );
+  }
+  if (real.labels && !extraSet.labels) {
+    throw new DataError('extra samples need labels, since the run trains on labelled data', { path: where });
+  }
+  const known = real.classNames?.length ?? 0;
+  const unknown = extraSet.labels?.find((label) => label >= known);
+  if (real.classNames && unknown !== undefined) {
+    throw new DataError(`extra samples have label ${unknown}; the run's data has classes 0-${known - 1}`, {
+      path: where,
+    });
+  }
+  // Same units as the run's data: a table's fitted scaling applies to the extra rows too.
+  if (splits.scaling) extraSet = applyScaling(extraSet, splits.scaling);
+  return mixDatasets(real, { ...extraSet, classNames: real.classNames }, extra.share);
+}
+
 async function prepare(raw: unknown, where = ''): Promise<Prepared> {
   const config = parseRunConfig(raw, where);
   const { family, config: modelConfig } = parseModelConfig(config.model, where ? `${where}#model` : 'model');
@@ -73,6 +111,9 @@ async function prepare(raw: unknown, where = ''): Promise<Prepared> {
   if (config.train.labelsPerClass > 0) {
     const { partial, labelledOnly } = keepLabelsPerClass(splits.train, config.train.labelsPerClass);
     splits = { ...splits, train: family.partialLabels?.(modelConfig) ? partial : labelledOnly };
+  }
+  if (config.train.extraData) {
+    splits = { ...splits, train: await withExtraData(splits, config.train.extraData) };
   }
   if (family.needsImages && splits.train.sampleShape.length !== 3) {
     throw new ConfigError(

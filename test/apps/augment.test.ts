@@ -1,10 +1,11 @@
 // `latentlab augment`: labelled samples from a conditional model (an untrained tiny cvae is enough to check the
 // plumbing), written as IDX, CSV and PNG folders that read back through latentlab's own loaders.
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { augment, generateLabelled, parseClasses, requireConditional } from '../../src/apps/augment.js';
+import { makeDataset, mixDatasets } from '../../src/data/dataset.js';
 import { loadRaw } from '../../src/data/load.js';
 import { saveModel } from '../../src/io/model-files.js';
 import type { TrainableModel } from '../../src/models/family.js';
@@ -149,5 +150,77 @@ describe('augment', () => {
     const refused = await cli(['augment', join(dir, 'vae'), '--n', '10', '--out', join(dir, 'no')]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('model.conditional: augment needs a conditional model');
+  });
+
+  it('mixDatasets keeps the share of extra samples asked for, repeating real ones or subsampling extra ones', () => {
+    const real = makeDataset('real', [2], new Float32Array(20).fill(1), new Int32Array(10).fill(0));
+    const extra = makeDataset('extra', [2], new Float32Array(80).fill(2), new Int32Array(40).fill(1));
+    const all = mixDatasets(real, extra);
+    expect(all.size).toBe(50);
+    // 40 / (40 + 4 * 10) = 0.5: real repeated four times.
+    const half = mixDatasets(real, extra, 0.5);
+    expect(half.size).toBe(80);
+    expect([...half.labels!].filter((l) => l === 1)).toHaveLength(40);
+    // 0.2: 40 / (40 + 16 * 10).
+    expect(mixDatasets(real, extra, 0.2).size).toBe(200);
+    // 0.9 of 40 extra and 10 real: the extra ones are the short side, repeated 9 * 10 / 40 = 2.25 → 2 times.
+    const most = mixDatasets(real, extra, 0.9);
+    expect(most.size).toBe(90);
+    expect([...most.labels!].filter((l) => l === 1)).toHaveLength(80);
+    expect(() => mixDatasets(real, extra, 1)).toThrow('share: expected a share between 0 and 1');
+    const table = makeDataset('table', [3], new Float32Array(3), new Int32Array(1));
+    expect(() => mixDatasets(real, table)).toThrow('cannot join samples of shape [3] to [2]');
+  });
+
+  it('CLI: train --extra-data mixes generated samples into training at --extra-share, testing on the real data', async () => {
+    const out = join(dir, 'cli-idx');
+    const run = join(dir, 'clf-extra');
+    const r = await cli([
+      'train',
+      '--model',
+      'classifier',
+      '--set',
+      'architecture=mlp',
+      '--hidden',
+      '16',
+      '--data',
+      'mnist',
+      '--labels-per-class',
+      '3',
+      '--extra-data',
+      `idx:${join(out, 'train-images-idx3-ubyte')}`,
+      '--extra-share',
+      '0.5',
+      '--epochs',
+      '1',
+      '--out',
+      run,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(await readFile(join(run, 'summary.json'), 'utf8'));
+    // 30 real labelled images; 80 extra (from the augment test above) at share 0.5: real repeated 3 times.
+    expect(summary.trainSamples).toBe(170);
+    expect(summary.testSamples).toBe(2000);
+    const config = JSON.parse(await readFile(join(run, 'config.json'), 'utf8'));
+    expect(config.train.extraData).toEqual({
+      data: { source: 'idx', images: join(out, 'train-images-idx3-ubyte') },
+      share: 0.5,
+    });
+
+    const wrong = await cli([
+      'train',
+      '--model',
+      'classifier',
+      '--data',
+      'mnist',
+      '--extra-data',
+      'toy:ring8',
+      '--epochs',
+      '1',
+      '--out',
+      join(dir, 'clf-wrong'),
+    ]);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toContain('train.extraData (toy:ring8): extra samples have shape [2], the run');
   });
 });

@@ -57,6 +57,8 @@ interface TrainFlags extends GlobalOptions {
   patience?: number;
   limit?: number;
   labelsPerClass?: number;
+  extraData?: string;
+  extraShare?: number;
   classes?: number[];
   seed?: number;
   labelColumn?: string;
@@ -151,6 +153,12 @@ export async function runConfigFromFlags(flags: TrainFlags): Promise<Record<stri
   set(train, 'limit', flags.limit);
   set(train, 'labelsPerClass', flags.labelsPerClass);
   set(train, 'classes', flags.classes);
+  if (flags.extraData !== undefined || flags.extraShare !== undefined) {
+    const extra: Record<string, unknown> = { ...((train.extraData as object) ?? {}) };
+    if (flags.extraData !== undefined) extra.data = parseDataSpec(flags.extraData);
+    set(extra, 'share', flags.extraShare);
+    train.extraData = extra;
+  }
   if (flags.lr !== undefined || flags.beta1 !== undefined || flags.beta2 !== undefined) {
     const optimizer: Record<string, unknown> = { ...((train.optimizer as object) ?? {}) };
     set(optimizer, 'learningRate', flags.lr);
@@ -340,6 +348,15 @@ export function trainCommand(): Command {
       '--labels-per-class <n>',
       'keep the labels of n training samples per class (semi-supervised models use the rest unlabelled; others train on the n only)',
       parseNumber('--labels-per-class', { integer: true, min: 0 }),
+    )
+    .option(
+      '--extra-data <spec>',
+      'more labelled training samples, e.g. idx:DIR written by `latentlab augment` (validation and test stay on --data)',
+    )
+    .option(
+      '--extra-share <s>',
+      'with --extra-data: the share of each epoch taken by the extra samples (real ones repeated to keep it)',
+      parseNumber('--extra-share', { min: 0 }),
     )
     .option(
       '--seed <n>',
