@@ -174,7 +174,8 @@ export function mixDatasets(real: Dataset, extra: Dataset, share?: number): Data
   if (!(share > 0 && share < 1)) {
     throw new DataError(`expected a share between 0 and 1 (exclusive), got ${share}`, { path: 'share' });
   }
-  const repeat = (part: Dataset, times: number) => new Array<Dataset>(Math.max(1, Math.round(times))).fill(part);
+  const repeat = (part: Dataset, times: number) =>
+    new Array<Dataset>(Math.max(1, Math.round(times))).fill(part);
   // extra / (extra + r * real) = share
   const realRepeats = (extra.size * (1 - share)) / (share * real.size);
   return realRepeats >= 1
