@@ -17,4 +17,125 @@
 //   - models.get(name) → the cached LoadedModel (LRU, evicted models disposed; reloaded when model/manifest.json
 //     changes). Call it inside queue.run, and do not keep the model past the job.
 // - Errors: throw HttpError(status, message, field) or a LatentlabError; the reply is {"error", "field"?}.
-export {};
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import Fastify, {
+  type FastifyInstance,
+  type FastifySchemaCompiler,
+  type FastifyServerOptions,
+} from 'fastify';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+import { LATENTLAB_VERSION } from '../version.js';
+import { checkBinding, requireToken } from './auth.js';
+import { DEFAULT_LIMITS, type ServerContext, type ServerLimits, type ServerPlugin } from './context.js';
+import { HttpError, handleError, validationError } from './errors.js';
+import { ModelCache } from './model-cache.js';
+import { TensorQueue } from './queue.js';
+import { v1Routes } from './routes.js';
+import { RunsDirectory } from './runs.js';
+
+export { checkBinding, isLoopback, tokenMatches } from './auth.js';
+export { DEFAULT_LIMITS, type ServerContext, type ServerLimits, type ServerPlugin } from './context.js';
+export { HttpError } from './errors.js';
+export { type CachedModel, ModelCache } from './model-cache.js';
+export { type QueueStats, TensorQueue } from './queue.js';
+export { checkRunName, RunsDirectory } from './runs.js';
+
+export interface ServerOptions {
+  /** Where runs are loaded from (default ./runs). */
+  runsDir?: string;
+  /** Require `Authorization: Bearer <token>` on every request. */
+  token?: string;
+  limits?: Partial<ServerLimits>;
+  /** Models kept loaded (least recently used evicted first). */
+  cacheSize?: number;
+  /** Registered after the /v1 routes (the studio). */
+  plugins?: ServerPlugin[];
+  logger?: FastifyServerOptions['logger'];
+}
+
+export interface StartOptions extends ServerOptions {
+  /** Default 127.0.0.1; any other address needs a token. */
+  host?: string;
+  /** Default 8080; 0 picks a free port. */
+  port?: number;
+}
+
+// Validation keeps zod's path, so a 400 names the field as the client wrote it ("inputs[3]").
+const zodValidator: FastifySchemaCompiler<z.ZodType> =
+  ({ schema }) =>
+  (data) => {
+    const result = schema.safeParse(data);
+    return result.success ? { value: result.data } : { error: validationError(result.error) };
+  };
+
+/** The server, ready for `inject()` or `listen()`; nothing is bound yet. */
+export async function buildServer(options: ServerOptions = {}): Promise<FastifyInstance> {
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const runs = new RunsDirectory(options.runsDir ?? 'runs');
+  const queue = new TensorQueue(limits.maxWaiting);
+  const context: ServerContext = {
+    runs,
+    queue,
+    models: new ModelCache(runs, options.cacheSize ?? 4),
+    limits,
+    token: options.token,
+  };
+  if (options.token !== undefined) checkBinding('127.0.0.1', options.token);
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: limits.bodyBytes });
+  app.decorate('latentlab', context);
+  app.setValidatorCompiler(zodValidator);
+  // Responses are built by the server itself; the schemas document them, JSON.stringify writes them.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request) => {
+    throw new HttpError(404, `no route ${request.method} ${request.url.split('?')[0]}`);
+  });
+  if (options.token) app.addHook('onRequest', requireToken(options.token));
+  app.addContentTypeParser(
+    'image/png',
+    { parseAs: 'buffer', bodyLimit: limits.bodyBytes },
+    (_req, body, done) => done(null, body),
+  );
+  await app.register(multipart, {
+    limits: {
+      fileSize: limits.imageBytes,
+      files: limits.maxBatch,
+      fields: 32,
+      fieldSize: limits.bodyBytes,
+      parts: limits.maxBatch + 32,
+    },
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'latentlab model server',
+        description:
+          'Encode, decode, reconstruct, sample, interpolate and score with the models of a runs directory. Bodies are JSON, or PNG images as multipart files or one image/png body; outputs are JSON, or PNG with format=png or Accept: image/png.',
+        version: LATENTLAB_VERSION,
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      ...(options.token ? { security: [{ bearer: [] }] } : {}),
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(async (scope) => v1Routes(scope, context), { prefix: '/v1' });
+  for (const plugin of options.plugins ?? []) await app.register(async (scope) => plugin(scope, context));
+  app.addHook('onClose', async () => {
+    await queue.idle();
+    context.models.clear();
+  });
+  return app;
+}
+
+/** Build the server and listen: on 127.0.0.1 unless told otherwise, and on other addresses only with a token. */
+export async function startServer(
+  options: StartOptions = {},
+): Promise<{ app: FastifyInstance; url: string }> {
+  const host = options.host ?? '127.0.0.1';
+  checkBinding(host, options.token);
+  const app = await buildServer(options);
+  const url = await app.listen({ host, port: options.port ?? 8080 });
+  return { app, url };
+}

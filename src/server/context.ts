@@ -1,0 +1,48 @@
+// What the server's routes and plugins (the studio) share: the runs directory, the model cache, the queue.
+import type { FastifyInstance } from 'fastify';
+import type { ModelCache } from './model-cache.js';
+import type { TensorQueue } from './queue.js';
+import type { RunsDirectory } from './runs.js';
+
+export interface ServerLimits {
+  /** Largest request body (JSON or image/png), bytes. */
+  bodyBytes: number;
+  /** Most samples, codes or steps in one request. */
+  maxBatch: number;
+  /** Largest uploaded image file, bytes. */
+  imageBytes: number;
+  /** Largest width or height of an uploaded image, pixels. */
+  maxImageSide: number;
+  /** Requests allowed to wait for the model; more are refused with 503. */
+  maxWaiting: number;
+}
+
+// A 256-sample batch of 28x28 images as JSON is about 2 MB; 8 MB leaves room for larger images and RGB.
+export const DEFAULT_LIMITS: ServerLimits = {
+  bodyBytes: 8 * 1024 * 1024,
+  maxBatch: 256,
+  imageBytes: 4 * 1024 * 1024,
+  maxImageSide: 1024,
+  maxWaiting: 256,
+};
+
+export interface ServerContext {
+  runs: RunsDirectory;
+  models: ModelCache;
+  queue: TensorQueue;
+  limits: ServerLimits;
+  token?: string;
+}
+
+/** A plugin on top of the model server (the studio): registered after /v1, under the token check. */
+export type ServerPlugin = (app: FastifyInstance, context: ServerContext) => Promise<void>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    latentlab: ServerContext;
+  }
+  interface FastifyContextConfig {
+    /** Skip the bearer-token check: static assets holding no data only. */
+    public?: boolean;
+  }
+}

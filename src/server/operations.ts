@@ -1,0 +1,305 @@
+// What each /v1 endpoint does with a loaded model, on validated bodies, through the library's own functions
+// (encodeDataset, decodeCodes, samplePrior, interpolateCodes, anomalyScorer). Run inside TensorQueue jobs.
+
+import type { z } from 'zod';
+import {
+  type AnomalyScore,
+  type AnomalyScorer,
+  anomalyHeatmaps,
+  anomalyScorer,
+  modelData,
+} from '../apps/detect.js';
+import { type Dataset, makeDataset } from '../data/dataset.js';
+import { applyScaling, invertScaling } from '../data/scaling.js';
+import { tf } from '../engine/tf.js';
+import { LatentlabError } from '../errors.js';
+import { batchesOf, decodeCodes, encodeDataset } from '../eval/codes.js';
+import { interpolateCodes, samplePrior } from '../eval/generate.js';
+import { encodeImageGrid } from '../io/png.js';
+import {
+  type Autoencoder,
+  type GenerativeModel,
+  hasLikelihood,
+  isAutoencoder,
+  isGenerative,
+} from '../models/family.js';
+import { HttpError } from './errors.js';
+import type { CachedModel } from './model-cache.js';
+import type { BodySchemas, Capabilities } from './schemas.js';
+
+type Bodies = { [K in keyof BodySchemas]: z.output<BodySchemas[K]> };
+
+export function capabilities(cached: CachedModel): z.output<typeof Capabilities> {
+  const model = cached.model;
+  const ae = isAutoencoder(model);
+  const scores: AnomalyScore[] = ae ? ['mse', 'bce', 'mahalanobis'] : [];
+  if (hasLikelihood(model)) scores.splice(2, 0, 'elbo');
+  return {
+    encode: ae,
+    decode: ae,
+    reconstruct: ae,
+    sample: isGenerative(model),
+    interpolate: ae,
+    scores,
+    latentSize: (model as Partial<Autoencoder>).latentSize,
+    conditional: Boolean((model as Partial<Autoencoder>).conditional),
+  };
+}
+
+function autoencoder(cached: CachedModel, what: string): Autoencoder {
+  if (!isAutoencoder(cached.model))
+    throw new HttpError(
+      400,
+      `${what} needs a model with an encoder and a decoder; "${cached.model.kind}" has none`,
+      'run',
+    );
+  return cached.model;
+}
+
+function generative(cached: CachedModel, what: string): GenerativeModel {
+  if (!isGenerative(cached.model))
+    throw new HttpError(
+      400,
+      `${what} needs a generative model (a prior to sample from); "${cached.model.kind}" has none`,
+      'run',
+    );
+  return cached.model;
+}
+
+const perSample = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Class labels checked against the model: required for conditional models, one per sample, in range. */
+function checkLabels(
+  cached: CachedModel,
+  count: number,
+  labels: number[] | undefined,
+  field = 'labels',
+): Int32Array | undefined {
+  const conditional = Boolean((cached.model as Partial<Autoencoder>).conditional);
+  if (!labels) {
+    if (conditional)
+      throw new HttpError(400, `"${cached.model.kind}" is conditional: give one class per sample`, field);
+    return undefined;
+  }
+  if (labels.length !== count)
+    throw new HttpError(400, `expected ${count} labels (one per sample), got ${labels.length}`, field);
+  const classes = cached.manifest.context.numClasses;
+  labels.forEach((label, i) => {
+    if (classes !== undefined && label >= classes)
+      throw new HttpError(
+        400,
+        `expected a class between 0 and ${classes - 1}, got ${label}`,
+        `${field}[${i}]`,
+      );
+  });
+  return Int32Array.from(labels);
+}
+
+function checkClass(cached: CachedModel, label: number | undefined): void {
+  const classes = cached.manifest.context.numClasses;
+  if (label !== undefined && classes !== undefined && label >= classes)
+    throw new HttpError(400, `expected a class between 0 and ${classes - 1}, got ${label}`, 'class');
+}
+
+function flatRows(rows: number[][], width: number, field: string, what: string): Float32Array {
+  const out = new Float32Array(rows.length * width);
+  rows.forEach((row, i) => {
+    if (row.length !== width)
+      throw new HttpError(400, `expected ${width} values (${what}), got ${row.length}`, `${field}[${i}]`);
+    out.set(row, i * width);
+  });
+  return out;
+}
+
+/** The inputs as a dataset the model can take: sizes checked, table scaling applied as in training. */
+function inputDataset(cached: CachedModel, inputs: number[][], labels: number[] | undefined): Dataset {
+  const shape = cached.manifest.context.sampleShape;
+  const x = flatRows(inputs, perSample(shape), 'inputs', `one sample of shape [${shape}]`);
+  const dataset = makeDataset('request', shape, x, checkLabels(cached, inputs.length, labels));
+  return cached.manifest.scaling ? applyScaling(dataset, cached.manifest.scaling) : dataset;
+}
+
+/** Model outputs back in the data's units (tables); images as they are. */
+function dataUnits(cached: CachedModel, values: Float32Array): Float32Array {
+  return cached.manifest.scaling ? invertScaling(values, cached.manifest.scaling) : values;
+}
+
+export function rows(values: Float32Array, width: number): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < values.length; i += width) out.push(Array.from(values.subarray(i, i + width)));
+  return out;
+}
+
+export interface Outputs {
+  /** Flat samples in the data's units. */
+  values: Float32Array;
+  count: number;
+  shape: readonly number[];
+  /** PNG grid layout. */
+  grid: { rows: number; cols: number };
+}
+
+export function gridPng(cached: CachedModel, out: Outputs): Buffer {
+  const shape = cached.manifest.context.sampleShape;
+  if (shape.length !== 3)
+    throw new HttpError(
+      406,
+      `this model's samples have shape [${shape}], not images: ask for JSON`,
+      'format',
+    );
+  return encodeImageGrid(out.values, shape, { ...out.grid, scale: 2 });
+}
+
+export async function encode(cached: CachedModel, body: Bodies['encode']) {
+  const ae = autoencoder(cached, 'encode');
+  const codes = await encodeDataset(ae, inputDataset(cached, body.inputs, body.labels));
+  return { codes: rows(codes.data, codes.cols), latentSize: codes.cols };
+}
+
+export async function decode(cached: CachedModel, body: Bodies['decode']): Promise<Outputs> {
+  const ae = autoencoder(cached, 'decode');
+  const codes = flatRows(body.codes, ae.latentSize, 'codes', 'the latent size');
+  const labels = checkLabels(cached, body.codes.length, body.labels);
+  const values = await decodeCodes(
+    ae,
+    { rows: body.codes.length, cols: ae.latentSize, data: codes },
+    500,
+    labels,
+  );
+  const cols = body.cols ?? Math.ceil(Math.sqrt(body.codes.length));
+  return {
+    values: dataUnits(cached, values),
+    count: body.codes.length,
+    shape: cached.manifest.context.sampleShape,
+    grid: { rows: Math.ceil(body.codes.length / cols), cols },
+  };
+}
+
+/** Reconstructions and their squared error per sample; the PNG grid shows inputs above reconstructions. */
+export async function reconstruct(cached: CachedModel, body: Bodies['reconstruct']) {
+  const ae = autoencoder(cached, 'reconstruct');
+  const dataset = inputDataset(cached, body.inputs, body.labels);
+  const per = perSample(dataset.sampleShape);
+  const values = new Float32Array(dataset.x.length);
+  const mse = new Float32Array(dataset.size);
+  for (const batch of batchesOf(dataset, 500)) {
+    const [recon, errors] = tf.tidy(() => {
+      const r = ae.reconstruct(batch.x, batch.labels);
+      return [r, tf.mean(tf.reshape(tf.squaredDifference(batch.x, r), [batch.x.shape[0], -1]), 1)];
+    });
+    values.set((await recon.data()) as Float32Array, batch.start * per);
+    mse.set((await errors.data()) as Float32Array, batch.start);
+    tf.dispose([recon, errors]);
+    batch.dispose();
+  }
+  const outputs: Outputs = {
+    values: dataUnits(cached, values),
+    count: dataset.size,
+    shape: dataset.sampleShape,
+    grid: { rows: 2, cols: dataset.size },
+  };
+  const originals = body.inputs.flat();
+  return { outputs, mse, originals: Float32Array.from(originals) };
+}
+
+export async function sample(cached: CachedModel, body: Bodies['sample']): Promise<Outputs> {
+  const model = generative(cached, 'sample');
+  checkClass(cached, body.class);
+  const images = samplePrior(model, body.n, body.seed, body.class);
+  const values = (await images.data()) as Float32Array;
+  images.dispose();
+  const cols =
+    model.conditional && body.class === undefined
+      ? Math.ceil(body.n / (model.context.numClasses ?? 10))
+      : Math.ceil(Math.sqrt(body.n));
+  return {
+    values: dataUnits(cached, values),
+    count: body.n,
+    shape: model.context.sampleShape,
+    grid: { rows: Math.ceil(body.n / cols), cols },
+  };
+}
+
+export async function interpolate(cached: CachedModel, body: Bodies['interpolate']) {
+  const ae = autoencoder(cached, 'interpolate');
+  checkClass(cached, body.class);
+  const label = body.class ?? 0;
+  const ends: Float32Array[] = [];
+  for (const name of ['from', 'to'] as const) {
+    const end = body[name];
+    if (end.code) {
+      ends.push(flatRows([end.code], ae.latentSize, `${name}.code`, 'the latent size'));
+    } else if (end.input) {
+      const shape = cached.manifest.context.sampleShape;
+      flatRows([end.input], perSample(shape), `${name}.input`, `one sample of shape [${shape}]`);
+      const dataset = inputDataset(cached, [end.input], ae.conditional ? [label] : undefined);
+      ends.push((await encodeDataset(ae, dataset)).data);
+    } else {
+      const z = generative(cached, `a seed endpoint (${name}.seed)`).samplePrior(1, end.seed ?? 0);
+      ends.push((await z.data()) as Float32Array);
+      z.dispose();
+    }
+  }
+  const path = interpolateCodes(ends[0], ends[1], body.steps, body.slerp);
+  const labels = ae.conditional ? new Int32Array(body.steps).fill(label) : undefined;
+  const values = await decodeCodes(ae, { rows: body.steps, cols: ae.latentSize, data: path }, 500, labels);
+  const outputs: Outputs = {
+    values: dataUnits(cached, values),
+    count: body.steps,
+    shape: cached.manifest.context.sampleShape,
+    grid: { rows: 1, cols: body.steps },
+  };
+  return { outputs, codes: rows(path, ae.latentSize) };
+}
+
+/** A library error about the score (wrong model for it, data out of its range) as a 400 naming `score`. */
+function asScoreError(error: unknown): never {
+  if (error instanceof LatentlabError && (error.code === 'config' || error.code === 'data'))
+    throw new HttpError(400, error.message.replace(/^score: /, ''), 'score');
+  throw error;
+}
+
+/** The scorer for a request; the Mahalanobis fit (codes of the model's training split) is kept with the model. */
+async function scorerFor(cached: CachedModel, body: Bodies['score']): Promise<AnomalyScorer> {
+  if (body.score !== 'mahalanobis')
+    return anomalyScorer(cached.model, body.score, { seed: body.seed, elboSamples: body.elboSamples }).catch(
+      asScoreError,
+    );
+  const memo = cached.memo.get('mahalanobis') as AnomalyScorer | undefined;
+  if (memo) return memo;
+  autoencoder(cached, 'the mahalanobis score');
+  const splits = await modelData(cached).catch((error) => {
+    throw new HttpError(
+      400,
+      `mahalanobis needs the model's training data: ${(error as Error).message}`,
+      'score',
+    );
+  });
+  const scorer = await anomalyScorer(cached.model, 'mahalanobis', { fit: splits.train });
+  cached.memo.set('mahalanobis', scorer);
+  return scorer;
+}
+
+export async function score(cached: CachedModel, body: Bodies['score']) {
+  const scorer = await scorerFor(cached, body);
+  const dataset = inputDataset(cached, body.inputs, body.labels);
+  const scores = await scorer.scores(dataset).catch(asScoreError);
+  return { dataset, scores };
+}
+
+/** Heat maps of the per-pixel error of every input (original | reconstruction | error), one row each. */
+export async function scoreHeatmaps(
+  cached: CachedModel,
+  dataset: Dataset,
+  kind: AnomalyScore,
+): Promise<Buffer> {
+  const ae = autoencoder(cached, 'error heat maps');
+  if (dataset.sampleShape.length !== 3)
+    throw new HttpError(
+      406,
+      `this model's samples have shape [${dataset.sampleShape}], not images: ask for JSON`,
+      'format',
+    );
+  const ids = Array.from({ length: dataset.size }, (_, i) => i);
+  return (await anomalyHeatmaps(ae, dataset, ids, kind)).png;
+}

@@ -1,0 +1,107 @@
+// PNG uploads (multipart files, or one image/png body) turned into the JSON bodies the schemas validate:
+// images decoded, converted to the model's channels and resized to its sample shape; form fields and query
+// parameters read as JSON where they parse ("7" → 7, "[1,2]" → [1, 2]), as strings otherwise.
+import type { FastifyRequest } from 'fastify';
+import { decodeImage, resizeBilinear } from '../data/sources/images.js';
+import { LatentlabError } from '../errors.js';
+import { HttpError } from './errors.js';
+
+export interface ImageLimits {
+  /** Largest width or height of an uploaded image, in pixels. */
+  maxImageSide: number;
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** Width and height from a PNG's IHDR chunk, read before decoding so an oversized image costs nothing. */
+export function pngSize(bytes: Uint8Array): { width: number; height: number } | undefined {
+  if (bytes.length < 24 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+/** One PNG as a flat sample of `sampleShape` [h, w, 1 | 3], values in [0, 1]. */
+export function imageSample(
+  bytes: Uint8Array,
+  sampleShape: readonly number[],
+  limits: ImageLimits,
+  field: string,
+): number[] {
+  const [height, width, channels] = sampleShape;
+  if (sampleShape.length !== 3 || (channels !== 1 && channels !== 3))
+    throw new HttpError(400, `this model takes samples of shape [${sampleShape}], not images`, field);
+  const size = pngSize(bytes);
+  if (!size) throw new HttpError(415, 'expected a PNG image (bad signature)', field);
+  if (size.width > limits.maxImageSide || size.height > limits.maxImageSide)
+    throw new HttpError(
+      413,
+      `image is ${size.width}x${size.height}; the limit is ${limits.maxImageSide} pixels a side`,
+      field,
+    );
+  try {
+    return Array.from(resizeBilinear(decodeImage(bytes, channels, field), height, width));
+  } catch (error) {
+    if (error instanceof LatentlabError) throw new HttpError(400, error.message, field);
+    throw error;
+  }
+}
+
+function fieldValue(name: string, text: string): unknown {
+  let value: unknown = text;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // Not JSON: a plain string such as format=png.
+  }
+  if (name === 'labels') {
+    if (typeof value === 'number') return [value];
+    if (typeof value === 'string' && /^\d+(,\d+)*$/.test(value)) return value.split(',').map(Number);
+  }
+  return value;
+}
+
+/** Query parameters as body fields (for image/png bodies). */
+export function queryFields(query: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries((query ?? {}) as Record<string, unknown>))
+    if (typeof value === 'string') out[name] = fieldValue(name, value);
+  return out;
+}
+
+/**
+ * The JSON-shaped body of a multipart or image/png request, or undefined for a JSON request. Image files go to
+ * `inputs` in order, except files named `from` and `to`, which become interpolation endpoints.
+ */
+export async function uploadedBody(
+  request: FastifyRequest,
+  sampleShape: () => Promise<readonly number[]>,
+  limits: ImageLimits,
+): Promise<Record<string, unknown> | undefined> {
+  if (request.isMultipart()) {
+    const body: Record<string, unknown> = queryFields(request.query);
+    const images: Buffer[] = [];
+    const ends: Record<string, Buffer> = {};
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        const bytes = await part.toBuffer();
+        if (part.fieldname === 'from' || part.fieldname === 'to') ends[part.fieldname] = bytes;
+        else images.push(bytes);
+      } else if (typeof part.value === 'string') {
+        body[part.fieldname] = fieldValue(part.fieldname, part.value);
+      }
+    }
+    if (images.length > 0 || Object.keys(ends).length > 0) {
+      const shape = await sampleShape();
+      if (images.length > 0)
+        body.inputs = images.map((b, i) => imageSample(b, shape, limits, `inputs[${i}]`));
+      for (const [name, bytes] of Object.entries(ends))
+        body[name] = { input: imageSample(bytes, shape, limits, `${name}.input`) };
+    }
+    return body;
+  }
+  if (Buffer.isBuffer(request.body)) {
+    const shape = await sampleShape();
+    return { ...queryFields(request.query), inputs: [imageSample(request.body, shape, limits, 'inputs[0]')] };
+  }
+  return undefined;
+}
