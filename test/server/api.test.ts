@@ -1,0 +1,272 @@
+// The /v1 API against the library called directly, on tiny models trained here: every endpoint's shapes and
+// values, PNG in and out, and the OpenAPI description.
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { anomalyScorer, modelData } from '../../src/apps/detect.js';
+import { subset } from '../../src/data/dataset.js';
+import { tf } from '../../src/engine/tf.js';
+import { interpolateCodes, samplePrior } from '../../src/eval/generate.js';
+import { type LoadedModel, loadModel } from '../../src/io/model-files.js';
+import { decodePng } from '../../src/io/png.js';
+import type { Autoencoder, GenerativeModel } from '../../src/models/family.js';
+import { buildServer } from '../../src/server/app.js';
+import { expectClose, useBackend } from '../helpers.js';
+import { makeRunsDir, multipartBody, pngOf, tinyRun } from './helpers.js';
+
+let runs: { dir: string; cleanup: () => Promise<void> };
+let app: FastifyInstance;
+let ae: LoadedModel;
+let vae: LoadedModel;
+/** Eight MNIST test digits, flat rows of 784 values. */
+let inputs: number[][];
+let x: Float32Array;
+
+const rowsOf = (values: ArrayLike<number>, width: number) =>
+  Array.from({ length: values.length / width }, (_, i) =>
+    Array.from(values).slice(i * width, (i + 1) * width),
+  );
+
+async function post(url: string, body: unknown) {
+  return app.inject({ method: 'POST', url, payload: body as Record<string, unknown> });
+}
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  runs = await makeRunsDir();
+  await tinyRun(runs.dir, 'ae', { kind: 'dense-ae', hidden: [32], latent: 4 });
+  await tinyRun(runs.dir, 'vae', { kind: 'vae', hidden: [32], latent: 2 });
+  ae = await loadModel(join(runs.dir, 'ae', 'model'));
+  vae = await loadModel(join(runs.dir, 'vae', 'model'));
+  const test = subset((await modelData(ae)).test, [0, 1, 2, 3, 4, 5, 6, 7]);
+  x = test.x;
+  inputs = rowsOf(x, 784);
+  app = await buildServer({ runsDir: runs.dir });
+});
+
+afterAll(async () => {
+  await app?.close();
+  ae?.model.dispose();
+  vae?.model.dispose();
+  await runs?.cleanup();
+});
+
+describe('runs', () => {
+  it('lists runs with config, metrics and model', async () => {
+    const res = await app.inject({ method: 'GET', url: '/v1/runs' });
+    expect(res.statusCode).toBe(200);
+    const { runs: listed } = res.json();
+    expect(listed.map((r: { name: string }) => r.name)).toEqual(['ae', 'vae']);
+    expect(listed[0].config.model.kind).toBe('dense-ae');
+    expect(listed[0].model.kind).toBe('dense-ae');
+    expect(listed[0].model.context.sampleShape).toEqual([28, 28, 1]);
+    expect(listed[0].epochsDone).toBe(1);
+    expect(listed[0].lastEpoch.epoch).toBe(1);
+    expect(listed[0].summary).toBeDefined();
+  });
+
+  it('describes one run: history and what its model can do', async () => {
+    const res = await app.inject({ method: 'GET', url: '/v1/runs/vae' });
+    expect(res.statusCode).toBe(200);
+    const run = res.json();
+    expect(run.history).toHaveLength(1);
+    expect(run.capabilities).toMatchObject({ encode: true, sample: true, latentSize: 2, conditional: false });
+    expect(run.capabilities.scores).toEqual(['mse', 'bce', 'elbo', 'mahalanobis']);
+    const plain = (await app.inject({ method: 'GET', url: '/v1/runs/ae' })).json();
+    expect(plain.capabilities).toMatchObject({ encode: true, sample: false, latentSize: 4 });
+    expect(plain.capabilities.scores).toEqual(['mse', 'bce', 'mahalanobis']);
+  });
+});
+
+describe('operations equal the library', () => {
+  it('encode == model.encode', async () => {
+    const res = await post('/v1/runs/ae/encode', { inputs });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.latentSize).toBe(4);
+    expect(body.codes).toHaveLength(8);
+    const expected = (ae.model as Autoencoder).encode(tf.tensor(x, [8, 28, 28, 1]));
+    expectClose(body.codes.flat(), expected.dataSync());
+    expected.dispose();
+  });
+
+  it('decode == model.decode', async () => {
+    const codes = [
+      [0, 0, 0, 0],
+      [1, -1, 0.5, 2],
+    ];
+    const body = (await post('/v1/runs/ae/decode', { codes })).json();
+    expect(body.shape).toEqual([28, 28, 1]);
+    expect(body.outputs).toHaveLength(2);
+    const expected = (ae.model as Autoencoder).decode(tf.tensor2d(codes));
+    expectClose(body.outputs.flat(), expected.dataSync());
+    expected.dispose();
+  });
+
+  it('reconstruct == model.reconstruct, with the squared error per sample', async () => {
+    const body = (await post('/v1/runs/ae/reconstruct', { inputs })).json();
+    const expected = (ae.model as Autoencoder).reconstruct(tf.tensor(x, [8, 28, 28, 1]));
+    const recon = expected.dataSync();
+    expectClose(body.outputs.flat(), recon);
+    const mse = Array.from({ length: 8 }, (_, i) => {
+      let sum = 0;
+      for (let p = 0; p < 784; p++) sum += (x[i * 784 + p] - recon[i * 784 + p]) ** 2;
+      return sum / 784;
+    });
+    expectClose(body.mse, mse, 1e-4);
+    expected.dispose();
+  });
+
+  it('sample == samplePrior with the same seed', async () => {
+    const body = (await post('/v1/runs/vae/sample', { n: 5, seed: 3 })).json();
+    expect(body.outputs).toHaveLength(5);
+    const expected = samplePrior(vae.model as GenerativeModel, 5, 3);
+    expectClose(body.outputs.flat(), expected.dataSync());
+    expected.dispose();
+  });
+
+  it('interpolate == interpolateCodes, decoded (seeds, codes and inputs as ends)', async () => {
+    const model = vae.model as GenerativeModel & Autoencoder;
+    const body = (
+      await post('/v1/runs/vae/interpolate', {
+        from: { seed: 1 },
+        to: { code: [2, -2] },
+        steps: 4,
+        slerp: true,
+      })
+    ).json();
+    const a = model.samplePrior(1, 1);
+    const path = interpolateCodes(a.dataSync() as Float32Array, Float32Array.from([2, -2]), 4, true);
+    expectClose(body.codes.flat(), path);
+    const expected = model.decode(tf.tensor2d(path, [4, 2]));
+    expectClose(body.outputs.flat(), expected.dataSync());
+    tf.dispose([a, expected]);
+
+    const fromInput = (
+      await post('/v1/runs/vae/interpolate', { from: { input: inputs[0] }, to: { seed: 0 } })
+    ).json();
+    const code = model.encode(tf.tensor(x.subarray(0, 784), [1, 28, 28, 1]));
+    expectClose(fromInput.codes[0], code.dataSync());
+    expect(fromInput.outputs).toHaveLength(10);
+    code.dispose();
+  });
+
+  it('score: reconstruction error, ELBO and Mahalanobis as anomalyScorer gives them', async () => {
+    const test = subset((await modelData(vae)).test, [0, 1, 2, 3, 4, 5, 6, 7]);
+    const mse = (await post('/v1/runs/ae/score', { inputs })).json();
+    expect(mse.score).toBe('mse');
+    expectClose(mse.scores, await (await anomalyScorer(ae.model, 'mse')).scores(test), 1e-5);
+
+    const elbo = (
+      await post('/v1/runs/vae/score', { inputs, score: 'elbo', seed: 4, elboSamples: 2 })
+    ).json();
+    const elboScorer = await anomalyScorer(vae.model, 'elbo', { seed: 4, elboSamples: 2 });
+    expectClose(elbo.scores, await elboScorer.scores(test), 1e-5);
+
+    const maha = (await post('/v1/runs/ae/score', { inputs, score: 'mahalanobis' })).json();
+    const fit = (await modelData(ae)).train;
+    expectClose(
+      maha.scores,
+      await (await anomalyScorer(ae.model, 'mahalanobis', { fit })).scores(test),
+      1e-4,
+    );
+  });
+});
+
+describe('PNG in and out', () => {
+  // PNG pixels are 8-bit: the model sees the quantised values.
+  const quantised = () => inputs.map((row) => row.map((v) => Math.round(v * 255) / 255));
+
+  it('encodes uploaded PNGs (multipart files, and one image/png body) as their pixel values', async () => {
+    const q = quantised();
+    const files = q.slice(0, 3).map((row) => ({ name: 'image', bytes: pngOf(row, 28, 28) }));
+    const multipart = multipartBody(files);
+    const res = await app.inject({ method: 'POST', url: '/v1/runs/ae/encode', ...multipart });
+    expect(res.statusCode).toBe(200);
+    const json = (await post('/v1/runs/ae/encode', { inputs: q.slice(0, 3) })).json();
+    expectClose(res.json().codes.flat(), json.codes.flat(), 1e-4);
+
+    const single = await app.inject({
+      method: 'POST',
+      url: '/v1/runs/ae/encode',
+      headers: { 'content-type': 'image/png' },
+      payload: pngOf(q[0], 28, 28),
+    });
+    expect(single.statusCode).toBe(200);
+    expectClose(single.json().codes[0], json.codes[0], 1e-4);
+  });
+
+  it('resizes other sizes to the model (a 56x56 upload)', async () => {
+    const big = new Float32Array(56 * 56).fill(0.5);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/runs/ae/score?score=mse',
+      headers: { 'content-type': 'image/png' },
+      payload: pngOf(big, 56, 56),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().scores).toHaveLength(1);
+  });
+
+  it('form fields and files together; interpolation ends as files', async () => {
+    const q = quantised();
+    const multipart = multipartBody(
+      [
+        { name: 'from', bytes: pngOf(q[0], 28, 28) },
+        { name: 'to', bytes: pngOf(q[1], 28, 28) },
+      ],
+      { steps: '3', format: 'png' },
+    );
+    const res = await app.inject({ method: 'POST', url: '/v1/runs/ae/interpolate', ...multipart });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('image/png');
+    const png = decodePng(res.rawPayload);
+    // One row of 3 tiles, 28 px at scale 2 with 2 px padding.
+    expect([png.width, png.height]).toEqual([3 * 56 + 4 * 2, 56 + 2 * 2]);
+  });
+
+  it('answers PNG grids on format=png or Accept: image/png', async () => {
+    const decoded = await post('/v1/runs/ae/decode', { codes: [[0, 0, 0, 0]], format: 'png' });
+    expect(decoded.headers['content-type']).toBe('image/png');
+    expect(decodePng(decoded.rawPayload).width).toBe(56 + 4);
+
+    const sampled = await app.inject({
+      method: 'POST',
+      url: '/v1/runs/vae/sample',
+      headers: { accept: 'image/png' },
+      payload: { n: 4 },
+    });
+    expect(sampled.headers['content-type']).toBe('image/png');
+    expect(decodePng(sampled.rawPayload).width).toBe(2 * 56 + 3 * 2);
+
+    const recon = await post('/v1/runs/ae/reconstruct?format=png', { inputs: inputs.slice(0, 3) });
+    const grid = decodePng(recon.rawPayload);
+    expect([grid.width, grid.height]).toEqual([3 * 56 + 4 * 2, 2 * 56 + 3 * 2]);
+
+    const heat = await post('/v1/runs/ae/score', { inputs: inputs.slice(0, 2), format: 'png' });
+    expect(heat.headers['content-type']).toBe('image/png');
+    // Rows of original | reconstruction | error map, scale 3.
+    expect(decodePng(heat.rawPayload).height).toBe(2 * 84 + 3 * 2);
+  });
+
+  it('refuses PNG where there is no picture: codes', async () => {
+    const res = await post('/v1/runs/ae/encode?format=png', { inputs });
+    expect(res.statusCode).toBe(406);
+    expect(res.json().field).toBe('format');
+  });
+});
+
+describe('OpenAPI', () => {
+  it('describes every endpoint from the zod schemas', async () => {
+    const res = await app.inject({ method: 'GET', url: '/v1/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json();
+    expect(doc.openapi).toMatch(/^3\./);
+    for (const op of ['encode', 'decode', 'reconstruct', 'sample', 'interpolate', 'score'])
+      expect(doc.paths[`/v1/runs/{run}/${op}`]?.post, op).toBeDefined();
+    const encode = doc.paths['/v1/runs/{run}/encode'].post;
+    const schema = encode.requestBody.content['application/json'].schema;
+    expect(schema.properties.inputs.maxItems).toBe(256);
+    expect(doc.paths['/v1/runs'].get).toBeDefined();
+  });
+});
