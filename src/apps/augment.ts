@@ -6,7 +6,7 @@ import { tf } from '../engine/tf.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { type DatasetFormat, type WrittenDataset, writeLabelledDataset } from '../io/dataset-files.js';
 import type { GenerativeModel, TrainableModel } from '../models/family.js';
-import { isGenerative } from '../models/family.js';
+import { generatesClasses, isGenerative } from '../models/family.js';
 
 export const AugmentOptions = z.object({
   n: z.number().int().positive(),
@@ -25,10 +25,10 @@ export function requireConditional(model: TrainableModel): GenerativeModel {
       path: 'model.kind',
     });
   }
-  if (!model.conditional || !model.context.numClasses) {
+  if (!generatesClasses(model) || !model.context.numClasses) {
     throw new ConfigError(
       `augment needs a conditional model to generate labelled samples; this "${model.kind}" is unconditional ` +
-        '(train one with --model cvae, or --model gan --conditional)',
+        '(train one with --model cvae, --model gan --conditional, or --model aae --semi-supervised)',
       { path: 'model.conditional' },
     );
   }

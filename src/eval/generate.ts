@@ -1,7 +1,7 @@
 // Generation: prior samples, interpolation between codes (linear or spherical), and the 2-D latent map.
 import { type Tensor, tf } from '../engine/tf.js';
 import { ConfigError } from '../errors.js';
-import type { Autoencoder, GenerativeModel } from '../models/family.js';
+import { type Autoencoder, type GenerativeModel, generatesClasses } from '../models/family.js';
 
 /**
  * Labels tensor [n] for conditional models: one class, or all classes in equal consecutive runs
@@ -45,7 +45,9 @@ export function classLabels(n: number, numClasses: number, classIndex?: number):
 export function samplePrior(model: GenerativeModel, n: number, seed: number, classIndex?: number): Tensor {
   return tf.tidy(() => {
     const z = model.samplePrior(n, seed);
-    const labels = model.conditional ? classLabels(n, model.context.numClasses ?? 0, classIndex) : undefined;
+    const labels = generatesClasses(model)
+      ? classLabels(n, model.context.numClasses ?? 0, classIndex)
+      : undefined;
     return model.generate(z, labels);
   });
 }

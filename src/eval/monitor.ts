@@ -8,7 +8,12 @@ import { isToyMixture, TOY_MIXTURES } from '../data/sources/toy2d.js';
 import type { DataSpec } from '../data/spec.js';
 import { tf } from '../engine/tf.js';
 import type { ClassifierModel } from '../models/classifier.js';
-import { type GenerativeModel, isGenerative, type TrainableModel } from '../models/family.js';
+import {
+  type GenerativeModel,
+  generatesClasses,
+  isGenerative,
+  type TrainableModel,
+} from '../models/family.js';
 import type { EpochRecord } from '../train/checkpoint.js';
 import { runPaths } from '../train/run-dir.js';
 import type { EpochMonitor, MonitorReport } from '../train/trainer.js';
@@ -95,7 +100,7 @@ function imageMonitor(model: GenerativeModel, classifier: ClassifierModel): Epoc
         classesCovered: coverage.covered,
         classKl: coverage.klFromUniform,
       };
-      if (model.conditional) {
+      if (generatesClasses(model)) {
         metrics.labelAccuracy = labelAccuracy(labels, classes);
       }
       const warnings: string[] = [];

@@ -170,8 +170,18 @@ export class AaeModel
     });
   }
 
-  generate(code: Tensor): Tensor {
-    return this.decode(code);
+  /** Semi-supervised: generate(code, labels) can be asked for classes. */
+  get classControlled(): boolean {
+    return this.classes > 0;
+  }
+
+  /** Decoded codes; with labels (semi-supervised), their one-hot classes replace the code's class part. */
+  generate(code: Tensor, labels?: Tensor): Tensor {
+    if (!labels || !this.classes) return this.decode(code);
+    return tf.tidy(() => {
+      const style = tf.slice(code, [0, this.classes], [-1, this.config.latent]);
+      return this.decode(tf.concat([tf.cast(tf.oneHot(labels, this.classes), 'float32'), style], 1));
+    });
   }
 
   /** The code discriminators' objective on prior draws vs the encoder's codes (inside a tape or tidy). */

@@ -70,8 +70,18 @@ export interface GenerativeModel<C = unknown> extends TrainableModel<C> {
    * against prior draws; a GAN's noise (latent GAN, AE-GAN) is not the space its encoder maps to.
    */
   readonly encodesToPrior?: boolean;
-  /** Decoded samples [n, ...sampleShape]; `labels` [n] int32 for conditional models. */
+  /**
+   * True when generate() takes optional labels that choose the class (a semi-supervised AAE's categorical code),
+   * although encoding and decoding need none, unlike a conditional model.
+   */
+  readonly classControlled?: boolean;
+  /** Decoded samples [n, ...sampleShape]; `labels` [n] int32 for conditional and class-controlled models. */
   generate(z: Tensor, labels?: Tensor): Tensor;
+}
+
+/** Whether generate() can be asked for given classes (conditional or class-controlled models). */
+export function generatesClasses(model: GenerativeModel): boolean {
+  return model.conditional === true || model.classControlled === true;
 }
 
 /** A latent-variable model with a likelihood: ELBO and importance-weighted bounds, in nats per sample. */

@@ -54,6 +54,10 @@ describe('augment', () => {
     expect([...fromGan.labels!]).toEqual(new Array(10).fill(4));
     expect(fromGan.sampleShape).toEqual([28, 28, 1]);
     gan.dispose();
+    const aae = build({ kind: 'aae', hidden: [16], latent: 2, semiSupervised: true });
+    const fromAae = await generateLabelled(aae, { n: 6, classes: [1, 8] });
+    expect([...fromAae.labels!]).toEqual([1, 8, 1, 8, 1, 8]);
+    aae.dispose();
     await expect(generateLabelled(cvae, { n: 5, classes: [12] })).rejects.toThrow(
       'classes: expected classes between 0 and 9, got 12',
     );

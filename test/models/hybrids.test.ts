@@ -258,6 +258,27 @@ describe('semi-supervised labels', () => {
     tf.dispose([x, labels, ...Object.values(record)]);
     model.dispose();
   });
+  it('generates asked-for classes by setting the one-hot part of the code, keeping the style', () => {
+    const model = build(
+      { kind: 'aae', ...smallBody, semiSupervised: true },
+      imageContext,
+    ) as unknown as AaeModel;
+    expect(model.classControlled).toBe(true);
+    expect(model.conditional).toBeFalsy();
+    const code = model.samplePrior(4, 3);
+    const labels = labelsFor([2, 0, 1, 2]);
+    const asked = model.generate(code, labels);
+    const style = tf.slice(code, [0, 3], [-1, smallBody.latent]);
+    const byHand = model.decode(tf.concat([tf.cast(tf.oneHot(labels, 3), 'float32'), style], 1));
+    expectClose(asked.dataSync(), byHand.dataSync(), 1e-6);
+    // Without labels the code's own classes decide.
+    expectClose(model.generate(code).dataSync(), model.decode(code).dataSync(), 1e-6);
+    const plain = build({ kind: 'aae', ...smallBody }, imageContext) as unknown as AaeModel;
+    expect(plain.classControlled).toBe(false);
+    tf.dispose([code, labels, asked, style, byHand]);
+    model.dispose();
+    plain.dispose();
+  });
 });
 
 describe('learning on MNIST', () => {
