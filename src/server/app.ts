@@ -93,6 +93,8 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     throw new HttpError(404, `no route ${request.method} ${request.url.split('?')[0]}`);
   });
   if (options.token) app.addHook('onRequest', requireToken(options.token));
+  // Bodies are JSON, PNG or multipart; anything else (text/plain included) is a 415.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(
     'image/png',
     { parseAs: 'buffer', bodyLimit: limits.bodyBytes },

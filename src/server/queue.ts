@@ -22,7 +22,8 @@ export class TensorQueue {
   constructor(readonly maxWaiting = 256) {}
 
   run<T>(job: () => Promise<T> | T): Promise<T> {
-    if (this.waiting >= this.maxWaiting)
+    // The running job (or the one about to start) is not waiting.
+    if (this.waiting + this.active > this.maxWaiting)
       return Promise.reject(
         new HttpError(503, `server busy: ${this.waiting} requests already waiting for the model`),
       );
