@@ -50,6 +50,20 @@ export * from './models/hybrid.js';
 export * from './models/latentgan.js';
 export * from './models/registry.js';
 export * from './models/vae/model.js';
+export {
+  buildServer,
+  type CachedModel,
+  HttpError,
+  ModelCache,
+  RunsDirectory,
+  type ServerContext,
+  type ServerLimits,
+  type ServerOptions,
+  type ServerPlugin,
+  type StartOptions,
+  startServer,
+  TensorQueue,
+} from './server/app.js';
 export { type EpochRecord, readCheckpoint } from './train/checkpoint.js';
 export * from './train/config.js';
 export { parseRunConfig, type RunOptions, type RunResult, resumeRun, trainRun } from './train/run.js';

@@ -11,6 +11,8 @@ import { detectCommand } from './commands/detect.js';
 import { embedCommand } from './commands/embed.js';
 import { evaluateCommand, interpolateCommand, latentMapCommand, sampleCommand } from './commands/generate.js';
 import { pcaCommand } from './commands/pca.js';
+import { serveCommand } from './commands/serve.js';
+import { studioCommand } from './commands/studio.js';
 import { trainCommand } from './commands/train.js';
 import { decodeCommand, encodeCommand, infoCommand, reconstructCommand } from './commands/use.js';
 
@@ -39,6 +41,8 @@ export function buildProgram(): Command {
     augmentCommand(),
     detectCommand(),
     embedCommand(),
+    serveCommand(),
+    studioCommand(),
   ]) {
     program.addCommand(command);
   }

@@ -11,7 +11,11 @@ export async function makeRunsDir(): Promise<{ dir: string; cleanup: () => Promi
 }
 
 /** Train `model` for one epoch on 500 MNIST digits into runsDir/name. */
-export async function tinyRun(runsDir: string, name: string, model: Record<string, unknown>): Promise<void> {
+export async function tinyRun(
+  runsDir: string,
+  name: string,
+  model: { kind: string } & Record<string, unknown>,
+): Promise<void> {
   const trained = await trainRun(
     {
       model,

@@ -175,9 +175,9 @@ describe('run names stay inside the runs directory', () => {
   }
 
   it('refuses symlinks out of the directory: a run, and a model inside a run', async () => {
-    const escape = await post('/v1/runs/escape/encode', { inputs: [digit()] });
-    expect(escape.statusCode).toBe(403);
-    expect(escape.json().field).toBe('run');
+    const escaped = await post('/v1/runs/escape/encode', { inputs: [digit()] });
+    expect(escaped.statusCode).toBe(403);
+    expect(escaped.json().field).toBe('run');
     const half = await post('/v1/runs/half/encode', { inputs: [digit()] });
     expect(half.statusCode).toBe(403);
     expect((await app.inject({ method: 'GET', url: '/v1/runs/escape' })).statusCode).toBe(403);
