@@ -1,0 +1,219 @@
+// Training jobs started from the studio: each run trains in its own child process (train-worker.ts), its
+// progress fanned out to subscribers (the server-sent event streams) and kept for late subscribers.
+import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DataSpec } from '../../data/spec.js';
+import { parseModelConfig } from '../../models/registry.js';
+import type { RunConfigInput } from '../../train/config.js';
+import { parseRunConfig } from '../../train/run.js';
+import { HttpError } from '../errors.js';
+import type { GanField } from './gan-field.js';
+import type { WorkerCommand, WorkerEvent } from './protocol.js';
+
+export type JobStatus = 'starting' | 'running' | 'stopping' | 'finished' | 'stopped' | 'failed';
+
+/** What a subscriber receives: the worker's events, and the job's status whenever it changes. */
+export type JobEvent = WorkerEvent | { type: 'status'; status: JobStatus; error?: string; field?: string };
+
+export interface JobState {
+  run: string;
+  status: JobStatus;
+  backend?: string;
+  /** Epochs planned. */
+  epochs?: number;
+  error?: string;
+  field?: string;
+  /** Loss read back during training: x is the fractional epoch (epoch − 1 + batch / batches). */
+  batchLoss: [number, number][];
+  gan?: GanField;
+}
+
+interface Job {
+  state: JobState;
+  child: ChildProcess;
+  listeners: Set<(event: JobEvent) => void>;
+}
+
+/** Batch losses kept per job for late subscribers (the curve), oldest thinned first. */
+const MAX_BATCH_POINTS = 4000;
+/** After asking a worker to stop, how long before it is killed (its last checkpoint stays valid either way). */
+const STOP_GRACE_MS = 20_000;
+
+function workerEntry(): { path: string; execArgv: string[] } {
+  const here = fileURLToPath(import.meta.url);
+  // From the sources (tests, tsx) the worker is TypeScript and needs tsx's loader; from dist it is plain JS.
+  return here.endsWith('.ts')
+    ? { path: join(dirname(here), 'train-worker.ts'), execArgv: ['--import', 'tsx'] }
+    : { path: join(dirname(here), 'train-worker.js'), execArgv: [] };
+}
+
+function dataName(spec: DataSpec): string {
+  return spec.source === 'toy' ? `toy-${spec.name}` : spec.source;
+}
+
+export interface JobsOptions {
+  runsDir: string;
+  /** A run name → its directory, refusing anything outside the runs directory. */
+  resolve: (name: string) => string;
+  /** Training processes allowed at once (each takes a core or more). */
+  maxRunning?: number;
+}
+
+export class TrainingJobs {
+  private readonly jobs = new Map<string, Job>();
+
+  constructor(private readonly options: JobsOptions) {}
+
+  /** Validate a run config (400 naming the field), pick a fresh run name, and start training it. */
+  start(raw: unknown): JobState {
+    const config = parseRunConfig(raw, 'config');
+    const { config: model } = parseModelConfig(config.model, 'config.model');
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    const base = `${config.model.kind}-${dataName(config.data)}-${stamp}`;
+    let name = base;
+    for (let i = 2; existsSync(join(this.options.runsDir, name)); i++) name = `${base}-${i}`;
+    const runDir = join(this.options.runsDir, name);
+    return this.launch(name, { type: 'train', runDir, config: { ...config, model } as RunConfigInput });
+  }
+
+  /** Continue a stopped (or killed) run from its checkpoint; `epochs` may extend a finished one. */
+  resume(name: string, epochs?: number): JobState {
+    const runDir = this.options.resolve(name);
+    if (!existsSync(join(runDir, 'config.json')))
+      throw new HttpError(404, `run "${name}" has no config.json: not a run directory`, 'run');
+    return this.launch(name, { type: 'resume', runDir, epochs });
+  }
+
+  stop(name: string): JobState {
+    const job = this.jobs.get(name);
+    if (!job || !this.isActive(job.state.status))
+      throw new HttpError(409, `run "${name}" is not training`, 'run');
+    this.setStatus(job, 'stopping');
+    job.child.send({ type: 'stop' } satisfies WorkerCommand);
+    const timer = setTimeout(() => job.child.kill('SIGKILL'), STOP_GRACE_MS);
+    job.child.once('exit', () => clearTimeout(timer));
+    return job.state;
+  }
+
+  get(name: string): JobState | undefined {
+    return this.jobs.get(name)?.state;
+  }
+
+  list(): JobState[] {
+    return [...this.jobs.values()].map((job) => job.state);
+  }
+
+  /** Receive a job's events from now on; returns the unsubscribe function. */
+  subscribe(name: string, listener: (event: JobEvent) => void): () => void {
+    const job = this.jobs.get(name);
+    if (!job) return () => {};
+    job.listeners.add(listener);
+    return () => job.listeners.delete(listener);
+  }
+
+  /** Stop every job (server shutdown) and wait for the children to exit. */
+  async close(): Promise<void> {
+    const active = [...this.jobs.values()].filter((job) => job.child.exitCode === null);
+    await Promise.all(
+      active.map(
+        (job) =>
+          new Promise<void>((resolve) => {
+            job.child.once('exit', () => resolve());
+            if (job.child.connected) job.child.send({ type: 'stop' } satisfies WorkerCommand);
+            setTimeout(() => job.child.kill('SIGKILL'), STOP_GRACE_MS).unref();
+          }),
+      ),
+    );
+  }
+
+  private isActive(status: JobStatus): boolean {
+    return status === 'starting' || status === 'running' || status === 'stopping';
+  }
+
+  private launch(name: string, command: Exclude<WorkerCommand, { type: 'stop' }>): JobState {
+    const previous = this.jobs.get(name);
+    if (previous && this.isActive(previous.state.status))
+      throw new HttpError(409, `run "${name}" is already training`, 'run');
+    const running = [...this.jobs.values()].filter((job) => this.isActive(job.state.status)).length;
+    const max = this.options.maxRunning ?? 2;
+    if (running >= max)
+      throw new HttpError(
+        409,
+        `${running} runs are training already (at most ${max} at once): stop one first`,
+      );
+    const entry = workerEntry();
+    const child = fork(entry.path, [], {
+      execArgv: entry.execArgv,
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+    const job: Job = {
+      state: { run: name, status: 'starting', batchLoss: [] },
+      child,
+      // Subscribers of an earlier job on the same run (a page left open) follow the new one.
+      listeners: previous?.listeners ?? new Set(),
+    };
+    this.jobs.set(name, job);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    child.on('message', (event: WorkerEvent) => this.onEvent(job, event));
+    child.on('exit', (code, signal) => {
+      const { status } = job.state;
+      if (status === 'finished' || status === 'stopped' || status === 'failed') return;
+      if (status === 'stopping') this.setStatus(job, 'stopped');
+      else {
+        const last = stderr.trim().split('\n').pop();
+        job.state.error = `training process exited (${signal ?? `code ${code}`})${last ? `: ${last}` : ''}`;
+        this.setStatus(job, 'failed');
+      }
+    });
+    child.send(command);
+    this.emit(job, { type: 'status', status: 'starting' });
+    return job.state;
+  }
+
+  private onEvent(job: Job, event: WorkerEvent): void {
+    const { state } = job;
+    switch (event.type) {
+      case 'started':
+        state.backend = event.backend;
+        state.epochs = event.epochs;
+        if (state.status === 'starting') this.setStatus(job, 'running');
+        break;
+      case 'batch':
+        if (event.loss !== undefined) {
+          state.batchLoss.push([event.epoch - 1 + event.batch / event.batches, event.loss]);
+          if (state.batchLoss.length > MAX_BATCH_POINTS)
+            state.batchLoss = state.batchLoss.filter((_, i) => i % 2 === 0);
+        }
+        break;
+      case 'gan':
+        state.gan = event.field;
+        break;
+      case 'done':
+        this.emit(job, event);
+        this.setStatus(job, event.aborted ? 'stopped' : 'finished');
+        return;
+      case 'error':
+        state.error = event.message;
+        state.field = event.field;
+        this.emit(job, event);
+        this.setStatus(job, 'failed');
+        return;
+    }
+    this.emit(job, event);
+  }
+
+  private setStatus(job: Job, status: JobStatus): void {
+    job.state.status = status;
+    this.emit(job, { type: 'status', status, error: job.state.error, field: job.state.field });
+  }
+
+  private emit(job: Job, event: JobEvent): void {
+    for (const listener of job.listeners) listener(event);
+  }
+}

@@ -1,0 +1,265 @@
+// One run, live: loss curves (per batch while training, per epoch for train and validation), the latest
+// sample/reconstruction grid, the GAN view on 2-D data, and stop/resume. Updates come as server-sent events.
+import uPlot from 'uplot';
+import { events, getJson, postJson, showImage } from '../api.js';
+import { errorBox, format, h } from '../dom.js';
+import type { EpochRecord, GanField, JobState, RunDetails } from '../types.js';
+import { drawGanField } from './gan-canvas.js';
+import { dataLabel } from './runs.js';
+
+export function runView(root: HTMLElement, name: string) {
+  const base = `/studio/api/runs/${encodeURIComponent(name)}`;
+  const status = h('span', { class: 'status', 'data-testid': 'status' });
+  const progress = h('span', { class: 'progress', 'data-testid': 'progress' });
+  const stop = h('button', { type: 'button' }, 'Stop');
+  const resumeEpochs = h('input', {
+    type: 'number',
+    min: 1,
+    step: 1,
+    name: 'resume-epochs',
+    title: 'epochs in all',
+  });
+  const resume = h('button', { type: 'button' }, 'Resume');
+  const links = h('span', { class: 'links' });
+  const facts = h('p', { class: 'facts' });
+  const problem = h('div', {});
+  const chartBox = h('div', { class: 'chart', 'data-testid': 'loss-chart' });
+  const preview = h('img', { class: 'preview', alt: 'latest epoch picture', 'data-testid': 'preview' });
+  const previewCaption = h('figcaption', {});
+  const ganCanvas = h('canvas', { width: 480, height: 480, class: 'gan', 'data-testid': 'gan-canvas' });
+  const ganCaption = h('figcaption', {});
+  const ganFigure = h('figure', { class: 'gan-view', hidden: true }, ganCanvas, ganCaption);
+  const previewFigure = h('figure', { hidden: true }, preview, previewCaption);
+  const table = h('table', { class: 'epochs' });
+  root.append(
+    h('div', { class: 'title' }, h('h1', {}, name), status, progress),
+    facts,
+    h('div', { class: 'actions' }, stop, resumeEpochs, resume, links),
+    problem,
+    h(
+      'div',
+      { class: 'live' },
+      h('div', { class: 'panel' }, h('h2', {}, 'Loss'), chartBox),
+      previewFigure,
+      ganFigure,
+    ),
+    h('h2', {}, 'Epochs'),
+    table,
+  );
+
+  let history: EpochRecord[] = [];
+  let batchLoss: [number, number][] = [];
+  let job: JobState | null = null;
+  let planned = 0;
+  let chart: uPlot | undefined;
+  let chartDirty = false;
+
+  const chartData = (): uPlot.AlignedData => {
+    // One x axis (fractional epochs) shared by batch losses and epoch means; gaps where a series has no point.
+    const xs = new Map<number, [number | null, number | null, number | null]>();
+    for (const [x, loss] of batchLoss) xs.set(x, [loss, null, null]);
+    for (const r of history) {
+      const point = xs.get(r.epoch) ?? [null, null, null];
+      point[1] = r.train.loss ?? null;
+      point[2] = r.validation.loss ?? null;
+      xs.set(r.epoch, point);
+    }
+    const keys = [...xs.keys()].sort((a, b) => a - b);
+    return [keys, ...[0, 1, 2].map((s) => keys.map((k) => xs.get(k)![s]))] as uPlot.AlignedData;
+  };
+
+  const drawChart = () => {
+    chartDirty = false;
+    const data = chartData();
+    if (!chart) {
+      chart = new uPlot(
+        {
+          width: Math.min(640, chartBox.clientWidth || 640),
+          height: 300,
+          scales: { x: { time: false } },
+          axes: [{ label: 'epoch' }, { label: 'loss', size: 70 }],
+          series: [
+            { label: 'epoch' },
+            { label: 'batch', stroke: '#9db7d5', width: 1, spanGaps: true, points: { show: false } },
+            { label: 'train', stroke: '#1f5fa8', width: 2, spanGaps: true },
+            { label: 'validation', stroke: '#d9730d', width: 2, spanGaps: true },
+          ],
+        },
+        data,
+        chartBox,
+      );
+    } else chart.setData(data);
+    chartBox.dataset.points = String(data[0].length);
+  };
+  // Batch events come several times a second: redraw at most every half second.
+  const redraw = setInterval(() => chartDirty && drawChart(), 500);
+
+  const drawTable = () => {
+    const last = history.at(-1);
+    const keys = last
+      ? [...Object.keys(last.train), ...Object.keys(last.validation).map((k) => `val ${k}`)]
+      : [];
+    const monitor = last?.monitor ? Object.keys(last.monitor) : [];
+    table.replaceChildren(
+      h('tr', {}, ...['epoch', ...keys, ...monitor, 'samples/s', 's'].map((t) => h('th', {}, t))),
+      ...history
+        .slice(-12)
+        .reverse()
+        .map((r) =>
+          h(
+            'tr',
+            {},
+            h('td', {}, String(r.epoch)),
+            ...Object.values(r.train).map((v) => h('td', {}, format(v))),
+            ...Object.values(r.validation).map((v) => h('td', {}, format(v))),
+            ...monitor.map((k) => h('td', {}, r.monitor?.[k] === undefined ? '' : format(r.monitor[k]))),
+            h('td', {}, String(Math.round(r.samplesPerSecond))),
+            h('td', {}, r.seconds.toFixed(1)),
+          ),
+        ),
+    );
+  };
+
+  const drawStatus = () => {
+    const s =
+      job?.status ??
+      (history.length >= planned && planned > 0 ? 'finished' : history.length ? 'stopped' : '');
+    status.textContent = s;
+    status.className = `status ${s}`;
+    const active = s === 'starting' || s === 'running' || s === 'stopping';
+    stop.disabled = !active || s === 'stopping';
+    resume.disabled = active;
+    progress.textContent = planned ? `epoch ${history.length} of ${planned}` : '';
+    problem.replaceChildren(
+      ...(job?.error ? [errorBox(job.field ? `${job.field}: ${job.error}` : job.error)] : []),
+    );
+  };
+
+  const showPicture = (file: string, epoch: number) => {
+    if (file.endsWith('-scatter.png')) return;
+    previewFigure.hidden = false;
+    previewCaption.textContent = `epoch ${epoch}`;
+    void showImage(preview, `${base}/images/${file}`);
+  };
+
+  const showGan = (field: GanField) => {
+    ganFigure.hidden = false;
+    drawGanField(ganCanvas, field);
+    ganCanvas.dataset.epoch = String(field.epoch);
+    ganCaption.textContent = `epoch ${field.epoch}: real (grey), generated (green), discriminator: real (yellow) vs fake (purple)`;
+  };
+
+  const load = async () => {
+    try {
+      const details = await getJson<RunDetails & { job: JobState | null }>(base);
+      const model = details.config?.model;
+      planned = job?.epochs ?? details.config?.train?.epochs ?? 0;
+      facts.textContent = [
+        model?.kind,
+        dataLabel(details.config?.data),
+        model?.latent !== undefined ? `latent ${model.latent}` : '',
+        details.summary?.test
+          ? `test ${Object.entries(details.summary.test)
+              .map(([k, v]) => `${k} ${format(v)}`)
+              .join(', ')}`
+          : '',
+      ]
+        .filter(Boolean)
+        .join(' · ');
+      const href = `#/runs/${encodeURIComponent(name)}`;
+      links.replaceChildren(
+        ...(details.model
+          ? [
+              h('a', { href: `${href}/explore` }, 'Latent explorer'),
+              h('a', { href: `${href}/anomalies` }, 'Anomalies'),
+            ]
+          : []),
+      );
+      history = details.history;
+      if (!resumeEpochs.value) resumeEpochs.value = String(planned || 1);
+      const last = history.at(-1);
+      if (last) showPicture(`epoch-${String(last.epoch).padStart(3, '0')}.png`, last.epoch);
+      drawTable();
+      drawChart();
+      drawStatus();
+    } catch (error) {
+      if (!job) problem.replaceChildren(errorBox(error));
+    }
+  };
+
+  const close = events(`${base}/events`, (type, data) => {
+    const event = data as Record<string, unknown>;
+    switch (type) {
+      case 'snapshot':
+        job = event.job as JobState | null;
+        batchLoss = job?.batchLoss ?? [];
+        if (job?.gan) showGan(job.gan);
+        void load();
+        break;
+      case 'started':
+        planned = event.epochs as number;
+        break;
+      case 'batch':
+        if (event.loss !== undefined) {
+          batchLoss.push([
+            (event.epoch as number) - 1 + (event.batch as number) / (event.batches as number),
+            event.loss as number,
+          ]);
+          chartDirty = true;
+        }
+        progress.textContent = `epoch ${event.epoch} of ${event.epochs}, batch ${event.batch}/${event.batches}`;
+        break;
+      case 'epoch':
+        history.push(event.record as EpochRecord);
+        drawTable();
+        chartDirty = true;
+        break;
+      case 'image':
+        showPicture(event.file as string, event.epoch as number);
+        break;
+      case 'gan':
+        showGan(event.field as GanField);
+        break;
+      case 'status':
+        if (job) {
+          job.status = event.status as JobState['status'];
+          job.error = event.error as string | undefined;
+          job.field = event.field as string | undefined;
+        } else
+          job = {
+            run: name,
+            status: event.status as JobState['status'],
+            error: event.error as string | undefined,
+          };
+        drawStatus();
+        if (event.status === 'finished') void load();
+        break;
+    }
+  });
+
+  stop.addEventListener('click', async () => {
+    try {
+      await postJson(`${base}/stop`);
+    } catch (error) {
+      problem.replaceChildren(errorBox(error));
+    }
+  });
+  resume.addEventListener('click', async () => {
+    try {
+      const epochs = Number(resumeEpochs.value) || undefined;
+      const { job: started } = await postJson<{ job: JobState }>(`${base}/resume`, { epochs });
+      job = { ...started, batchLoss };
+      if (epochs) planned = epochs;
+      drawStatus();
+    } catch (error) {
+      problem.replaceChildren(errorBox(error));
+    }
+  });
+
+  return () => {
+    close();
+    clearInterval(redraw);
+    chart?.destroy();
+    if (preview.src.startsWith('blob:')) URL.revokeObjectURL(preview.src);
+  };
+}
