@@ -9,13 +9,11 @@ import { z } from 'zod';
 import { type Dataset, head } from '../data/dataset.js';
 import { loadData } from '../data/load.js';
 import { DataSpec, formatDataSpec } from '../data/spec.js';
-import { tf } from '../engine/tf.js';
 import { ConfigError, IoError } from '../errors.js';
 import { drawSamples, gaussianCodeSampler, type Sampler } from '../eval/code-prior.js';
 import { encodeDataset, reconstructionErrors } from '../eval/codes.js';
 import { classifierOutputs, domainFeatureSpace, loadDomainClassifier } from '../eval/domain-classifier.js';
-import { classLabels } from '../eval/generate.js';
-import { frechetDistance, type SampleQuality, sampleQuality } from '../eval/metrics.js';
+import { frechetDistance, knnRadiiSquared, type SampleQuality, sampleQuality } from '../eval/metrics.js';
 import { type LinearProbe, linearProbe } from '../eval/probe.js';
 import { domainClassifierFor } from '../eval/quality.js';
 import { mmdTest, type TwoSampleTest } from '../eval/two-sample.js';
@@ -367,13 +365,19 @@ async function domainJudge(spec: DataSpec, test: Dataset, train: Dataset): Promi
   const floor = frechetDistance(real, classifierOutputs(classifier, train).features);
   const featureSpace = domainFeatureSpace(name);
   const numClasses = classifier.context.numClasses ?? 10;
+  // The real set's k-NN radii are the larger half of precision/recall's cost: computed once for all families.
+  const realRadiiSquared = knnRadiiSquared(real, 3);
   return {
     numClasses,
     fdName: `FD (${featureSpace})`,
     floor,
     score(images) {
       const fake = classifierOutputs(classifier, images);
-      return sampleQuality(real, fake.features, fake.labels, numClasses, { featureSpace });
+      return sampleQuality(real, fake.features, fake.labels, numClasses, {
+        featureSpace,
+        k: 3,
+        realRadiiSquared,
+      });
     },
     dispose: () => classifier.dispose(),
   };

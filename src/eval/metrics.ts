@@ -234,9 +234,23 @@ export interface PrecisionRecall {
  * Improved precision and recall (Kynkäänniemi et al. 2019): each set's manifold is the union of balls
  * around its samples with radius the distance to the k-th nearest neighbour within the set.
  */
-export function precisionRecall(real: Matrix, fake: Matrix, k = 3): PrecisionRecall {
+export function precisionRecall(
+  real: Matrix,
+  fake: Matrix,
+  k = 3,
+  /** knnRadiiSquared(real, k), computed once when many fake sets are scored against one real set. */
+  realRadiiSquared?: Float32Array,
+): PrecisionRecall {
   checkFeatures(real, fake, k + 1);
-  const realRadii = knnRadiiSquared(real, k);
+  if (realRadiiSquared && realRadiiSquared.length !== real.rows) {
+    throw new ConfigError(
+      `expected ${real.rows} real radii (one per real row), got ${realRadiiSquared.length}`,
+      {
+        path: 'realRadiiSquared',
+      },
+    );
+  }
+  const realRadii = realRadiiSquared ?? knnRadiiSquared(real, k);
   const fakeRadii = knnRadiiSquared(fake, k);
   return { precision: shareInside(fake, real, realRadii), recall: shareInside(real, fake, fakeRadii), k };
 }
@@ -277,6 +291,8 @@ export interface SampleQualityOptions {
   kid?: KernelDistanceOptions;
   /** Neighbours for the precision/recall radii (default 3). */
   k?: number;
+  /** The real features' squared k-NN radii (knnRadiiSquared(real, k)), to reuse across calls. */
+  realRadiiSquared?: Float32Array;
 }
 
 export interface SampleQuality {
@@ -302,7 +318,7 @@ export function sampleQuality(
   options: SampleQualityOptions = {},
 ): SampleQuality {
   const featureSpace = options.featureSpace ?? 'classifier features';
-  const pr = precisionRecall(realFeatures, fakeFeatures, options.k ?? 3);
+  const pr = precisionRecall(realFeatures, fakeFeatures, options.k ?? 3, options.realRadiiSquared);
   return {
     featureSpace,
     fdName: `FD (${featureSpace})`,

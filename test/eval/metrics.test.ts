@@ -8,6 +8,7 @@ import {
   frechetDistance,
   frechetDistanceFromStats,
   kernelDistance,
+  knnRadiiSquared,
   meanAndCovariance,
   precisionRecall,
   sampleQuality,
@@ -175,6 +176,9 @@ describe('precision and recall', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(pr.precision).toBeCloseTo(share(b, a), 10);
     expect(pr.recall).toBeCloseTo(share(a, b), 10);
+    // Precomputed real radii give the same answer; radii of the wrong length are refused.
+    expect(precisionRecall(a, b, 3, knnRadiiSquared(a, 3))).toEqual(pr);
+    expect(() => precisionRecall(a, b, 3, new Float32Array(5))).toThrow('expected 40 real radii');
   });
 });
 
