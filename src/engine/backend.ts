@@ -1,14 +1,16 @@
-// Backend selection: tfjs-node when installed, else wasm (SIMD, multi-threaded) with our kernel fixes, else cpu.
+// Backend selection: tfjs-node when installed, else native (the wasm backend with latentlab's addon for the
+// hot kernels) when the addon was built, else wasm (SIMD, multi-threaded) with our kernel fixes, else cpu.
 // Only this module changes the global backend.
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { z } from 'zod';
 import { BackendError } from '../errors.js';
 import { registerWasmKernelFixes } from './kernels/index.js';
+import { nativeBlasInfo, registerNativeBackend, setNativeThreads } from './native/backend.js';
 import { tf } from './tf.js';
 import { configureWasmThreads, requestedThreads, takeWasmThreadsNotice, wasmThreadCount } from './threads.js';
 
-export const BackendName = z.enum(['auto', 'tensorflow', 'wasm', 'cpu']);
+export const BackendName = z.enum(['auto', 'tensorflow', 'native', 'wasm', 'cpu']);
 export type BackendName = z.infer<typeof BackendName>;
 
 export interface BackendInfo {
@@ -19,14 +21,20 @@ export interface BackendInfo {
   /** Threads the wasm backend computes with (1: single-threaded). */
   threads?: number;
   kernelFixes: boolean;
+  /** native: the BLAS the addon calls and its thread count. */
+  blas?: string;
+  blasThreads?: number;
 }
 
 export interface SelectBackendOptions {
-  /** Overrides LATENTLAB_BACKEND; 'auto' tries tensorflow (tfjs-node), then wasm, then cpu. */
+  /** Overrides LATENTLAB_BACKEND; 'auto' tries tensorflow (tfjs-node), then native, then wasm, then cpu. */
   backend?: BackendName;
   /** Register latentlab's wasm kernel fixes (default true; benchmarks turn them off to compare). */
   kernelFixes?: boolean;
-  /** wasm threads; overrides LATENTLAB_THREADS, default: the cores Node reports (capped at 8). */
+  /**
+   * wasm threads, and native's BLAS threads; overrides LATENTLAB_THREADS, default: the cores Node reports
+   * (capped at 8).
+   */
   threads?: number;
   /** Called once with a one-line description of the chosen backend (after a notice if threads failed). */
   log?: (line: string) => void;
@@ -56,6 +64,36 @@ async function tryBackend(name: 'wasm' | 'cpu', options: SelectBackendOptions): 
   }
 }
 
+/** Why 'native' could not be used, when it was tried and could not. */
+let nativeUnavailable: string | undefined;
+
+/**
+ * The native backend: the addon's kernels on the wasm backend's instance. The wasm threads mostly wait
+ * while the BLAS threads work, and vice versa (see docs/engine.md for the arrangement measured).
+ */
+async function tryNative(options: SelectBackendOptions): Promise<boolean> {
+  const native = registerNativeBackend();
+  if (!native.ok) {
+    nativeUnavailable = native.reason;
+    return false;
+  }
+  const threads = requestedThreads(options.threads);
+  configureWasmThreads(nativeWasmThreads(threads));
+  setNativeThreads(native.addon, { blas: threads, loops: threads });
+  try {
+    return await tf.setBackend('native');
+  } catch (error) {
+    nativeUnavailable = `the native backend failed to start: ${(error as Error).message}`;
+    return false;
+  }
+}
+
+/** wasm threads under the native backend, for `threads` in all. */
+function nativeWasmThreads(threads: number): number {
+  const fromEnv = Number(process.env.LATENTLAB_NATIVE_WASM_THREADS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : threads;
+}
+
 export function requestedBackend(options: SelectBackendOptions = {}): BackendName {
   const fromEnv = process.env.LATENTLAB_BACKEND;
   const raw = options.backend ?? (fromEnv && fromEnv.length > 0 ? fromEnv : 'auto');
@@ -81,6 +119,11 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       throw new BackendError('backend "tensorflow" needs @tensorflow/tfjs-node, which could not be loaded');
     }
     name = 'tensorflow';
+  } else if (requested === 'native') {
+    if (!(await tryNative(options))) {
+      throw new BackendError(`backend "native" is unavailable: ${nativeUnavailable}`);
+    }
+    name = 'native';
   } else if (requested === 'wasm' || requested === 'cpu') {
     if (!(await tryBackend(requested, options)))
       throw new BackendError(`backend "${requested}" failed to initialise`);
@@ -88,25 +131,32 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   } else {
     reason = 'auto';
     if (await tryTfjsNode()) name = 'tensorflow';
+    // The native backend is built on the kernel fixes: without them, auto means plain wasm.
+    else if (kernelFixes && (await tryNative(options))) name = 'native';
     else if (await tryBackend('wasm', options)) name = 'wasm';
     else if (await tryBackend('cpu', options)) name = 'cpu';
     else
-      throw new BackendError('no TensorFlow.js backend could be initialised (tried tensorflow, wasm, cpu)');
+      throw new BackendError(
+        'no TensorFlow.js backend could be initialised (tried tensorflow, native, wasm, cpu)',
+      );
   }
   await tf.ready();
   // Production mode: no debug checks, and no console banner suggesting tfjs-node on every cpu start.
   tf.enableProdMode();
-  const simd = name === 'wasm' ? await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT') : undefined;
+  const onWasm = name === 'wasm' || name === 'native';
+  const simd = onWasm ? await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT') : undefined;
+  const blas = name === 'native' ? nativeBlasInfo() : undefined;
   const info: BackendInfo = {
     name,
     reason,
-    kernelFixes: kernelFixes && name === 'wasm',
-    ...(name === 'wasm'
+    kernelFixes: kernelFixes && onWasm,
+    ...(onWasm
       ? {
           simd: simd === true,
           threads: wasmThreadCount() ?? 1,
         }
       : {}),
+    ...(blas ? { blas: blas.name, blasThreads: blas.threads } : {}),
   };
   current = info;
   if (!announced && options.log) {
@@ -122,7 +172,9 @@ export function describeBackend(info: BackendInfo): string {
   const extras: string[] = [];
   if (info.simd !== undefined) extras.push(info.simd ? 'SIMD' : 'no SIMD');
   if (info.threads !== undefined) extras.push(info.threads > 1 ? `${info.threads} threads` : 'single thread');
+  if (info.blas !== undefined) extras.push(`${info.blas}, ${info.blasThreads} BLAS threads`);
   if (info.name === 'wasm') extras.push(info.kernelFixes ? 'latentlab kernel fixes' : 'stock kernels');
+  if (info.name === 'native') extras.push('wasm kernels with latentlab fixes for the rest');
   return `backend: ${info.name}${extras.length ? ` (${extras.join(', ')})` : ''} [${info.reason}]`;
 }
 

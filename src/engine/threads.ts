@@ -176,9 +176,25 @@ let wanted = 1;
 let startTimeoutMs = DEFAULT_START_TIMEOUT_MS;
 let notice: string | undefined;
 
+/** The wasm backend made by the factory below: one per process, shared by 'wasm' and 'native'. */
+let sharedInstance: Promise<BackendWasm> | undefined;
+
 /** Has the 'wasm' backend been created (by us or anyone)? Then its thread count is fixed. */
 function wasmStarted(): boolean {
-  return tf.engine().registry.wasm != null;
+  return tf.engine().registry.wasm != null || sharedInstance != null;
+}
+
+/**
+ * The process's wasm backend instance, created on first use. The native backend runs on it: its kernels
+ * (wasm's and the addon's) all work on this one module's memory, and wasm kernels keep module-level
+ * bindings to the module they were set up with, so two instances could not serve one set of kernels.
+ */
+export async function sharedWasmBackend(): Promise<BackendWasm> {
+  const existing = tf.engine().registry.wasm;
+  if (existing) return existing as BackendWasm;
+  const factory = tf.findBackendFactory('wasm');
+  if (factory == null) throw new BackendError('the wasm backend is not registered');
+  return (await factory()) as BackendWasm;
 }
 
 /**
@@ -193,22 +209,26 @@ export function configureWasmThreads(threads: number, options: StartOptions = {}
   if (stock == null) throw new BackendError('the wasm backend is not registered');
   installed = true;
   tf.removeBackend('wasm');
+  const create = async (): Promise<BackendWasm> => {
+    if (wanted > 1) {
+      try {
+        const backend = await startThreadedWasm(wanted, { timeoutMs: startTimeoutMs });
+        // Kept truthful for code that reads it (e.g. scripts/matmul-speed.ts).
+        tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+        return backend;
+      } catch (error) {
+        notice = `wasm threads unavailable (${asError(error).message}); running on one thread`;
+      }
+    }
+    // The stock init must pick the single-threaded build: its threaded path cannot start in Node.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    return (await stock()) as BackendWasm;
+  };
   tf.registerBackend(
     'wasm',
-    async () => {
-      if (wanted > 1) {
-        try {
-          const backend = await startThreadedWasm(wanted, { timeoutMs: startTimeoutMs });
-          // Kept truthful for code that reads it (e.g. scripts/matmul-speed.ts).
-          tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
-          return backend;
-        } catch (error) {
-          notice = `wasm threads unavailable (${asError(error).message}); running on one thread`;
-        }
-      }
-      // The stock init must pick the single-threaded build: its threaded path cannot start in Node.
-      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-      return stock();
+    () => {
+      sharedInstance ??= create();
+      return sharedInstance;
     },
     WASM_PRIORITY,
   );

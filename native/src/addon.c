@@ -1,0 +1,212 @@
+/* N-API entry points. Every kernel takes the wasm backend's memory as a typed array (its heap view, an
+ * ArrayBuffer or SharedArrayBuffer) and byte offsets of float32 tensors in it: no data is copied. */
+#include <cblas.h>
+#include <node_api.h>
+#include <stdio.h>
+#include <string.h>
+#include "native.h"
+
+#define MAX_ARGS 16
+
+/* OpenBLAS's own extensions (declared in its cblas.h on Debian; repeated for other layouts). */
+extern void openblas_set_num_threads(int);
+extern int openblas_get_num_threads(void);
+extern char *openblas_get_config(void);
+extern char *openblas_get_corename(void);
+
+typedef struct {
+  napi_value argv[MAX_ARGS];
+  size_t argc;
+  uint8_t *heap;
+  size_t heapBytes;
+} call_args;
+
+static int fail(napi_env env, const char *message) {
+  napi_throw_error(env, NULL, message);
+  return 0;
+}
+
+/* Reads the arguments; the first, when `withHeap`, is a typed array over the memory the offsets point into. */
+static int read_args(napi_env env, napi_callback_info info, call_args *a, size_t want, int withHeap) {
+  a->argc = MAX_ARGS;
+  if (napi_get_cb_info(env, info, &a->argc, a->argv, NULL, NULL) != napi_ok) return fail(env, "bad call");
+  if (a->argc < want) return fail(env, "too few arguments");
+  if (!withHeap) return 1;
+  napi_typedarray_type type;
+  size_t length, byteOffset;
+  void *data;
+  napi_value buffer;
+  if (napi_get_typedarray_info(env, a->argv[0], &type, &length, &data, &buffer, &byteOffset) != napi_ok)
+    return fail(env, "the first argument must be a typed array over the wasm memory");
+  size_t itemBytes = type == napi_float32_array || type == napi_int32_array || type == napi_uint32_array ? 4
+                     : type == napi_float64_array                                                          ? 8
+                                                                                                           : 1;
+  /* The view's data pointer already includes its byte offset; offsets are relative to the view. */
+  a->heap = data;
+  a->heapBytes = length * itemBytes;
+  return 1;
+}
+
+static double num(napi_env env, napi_value v) {
+  double d = 0;
+  napi_get_value_double(env, v, &d);
+  return d;
+}
+
+/* A float32 array of `floats` elements at byte offset `offset` of the heap, bounds-checked. */
+static float *at(napi_env env, call_args *a, napi_value v, double floats, int *ok) {
+  double offset = num(env, v);
+  if (!*ok) return NULL;
+  if (offset < 0 || (long)offset % 4 != 0 || offset + floats * 4 > (double)a->heapBytes) {
+    *ok = 0;
+    fail(env, "tensor out of bounds of the wasm memory");
+    return NULL;
+  }
+  return (float *)(a->heap + (size_t)offset);
+}
+
+static napi_value undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+/* gemm(heap, transA, transB, m, n, k, aOff, bOff, cOff, batch, strideA, strideB, strideC, alpha, beta):
+ * strides in floats (0 repeats an operand for every batch). */
+static napi_value js_gemm(napi_env env, napi_callback_info info) {
+  call_args a;
+  if (!read_args(env, info, &a, 15, 1)) return NULL;
+  int transA = num(env, a.argv[1]) != 0, transB = num(env, a.argv[2]) != 0;
+  int m = (int)num(env, a.argv[3]), n = (int)num(env, a.argv[4]), k = (int)num(env, a.argv[5]);
+  int batch = (int)num(env, a.argv[9]);
+  long sA = (long)num(env, a.argv[10]), sB = (long)num(env, a.argv[11]), sC = (long)num(env, a.argv[12]);
+  float alpha = (float)num(env, a.argv[13]), beta = (float)num(env, a.argv[14]);
+  if (m < 0 || n < 0 || k < 0 || batch < 0) {
+    fail(env, "negative size");
+    return NULL;
+  }
+  if (batch == 0 || m == 0 || n == 0) return undefined(env);
+  int ok = 1;
+  const float *pa = at(env, &a, a.argv[6], (double)sA * (batch - 1) + (double)m * k, &ok);
+  const float *pb = at(env, &a, a.argv[7], (double)sB * (batch - 1) + (double)k * n, &ok);
+  float *pc = at(env, &a, a.argv[8], (double)sC * (batch - 1) + (double)m * n, &ok);
+  if (!ok) return NULL;
+  gemm_batched(transA, transB, m, n, k, alpha, pa, pb, beta, pc, batch, sA, sB, sC);
+  return undefined(env);
+}
+
+/* biasActivation(heap, yOff, rows, cols, biasOff or -1, activation, alpha): in place. */
+static napi_value js_bias_activation(napi_env env, napi_callback_info info) {
+  call_args a;
+  if (!read_args(env, info, &a, 7, 1)) return NULL;
+  long rows = (long)num(env, a.argv[2]);
+  int cols = (int)num(env, a.argv[3]);
+  int act = (int)num(env, a.argv[5]);
+  float alpha = (float)num(env, a.argv[6]);
+  int ok = 1;
+  float *y = at(env, &a, a.argv[1], (double)rows * cols, &ok);
+  const float *bias = num(env, a.argv[4]) < 0 ? NULL : at(env, &a, a.argv[4], cols, &ok);
+  if (!ok) return NULL;
+  bias_activation(y, rows, cols, bias, act, alpha);
+  return undefined(env);
+}
+
+static int read_geometry(napi_env env, napi_value v, conv_geometry *g) {
+  napi_typedarray_type type;
+  size_t length, byteOffset;
+  void *data;
+  napi_value buffer;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, &buffer, &byteOffset) != napi_ok ||
+      type != napi_int32_array || length != 15)
+    return fail(env, "the geometry must be an Int32Array of 15");
+  memcpy(g, data, sizeof(*g));
+  const int *f = data;
+  for (int i = 0; i < 15; i++)
+    if (f[i] < 0) return fail(env, "negative convolution geometry");
+  if (g->sh < 1 || g->sw < 1 || g->dh < 1 || g->dw < 1) return fail(env, "strides and dilations must be >= 1");
+  return 1;
+}
+
+typedef enum { CONV_FORWARD, CONV_BACKPROP_INPUT, CONV_BACKPROP_FILTER } conv_kind;
+
+/* conv*(heap, firstOff, secondOff, outOff, geometry): forward (x, w → y), input gradient (dy, w → dx),
+ * filter gradient (x, dy → dw). */
+static napi_value conv(napi_env env, napi_callback_info info, conv_kind kind) {
+  call_args a;
+  conv_geometry g;
+  if (!read_args(env, info, &a, 5, 1) || !read_geometry(env, a.argv[4], &g)) return NULL;
+  double xs = (double)g.batch * g.inH * g.inW * g.inC, ys = (double)g.batch * g.outH * g.outW * g.outC,
+         ws = (double)g.fh * g.fw * g.inC * g.outC;
+  int ok = 1;
+  if (kind == CONV_FORWARD) {
+    const float *x = at(env, &a, a.argv[1], xs, &ok), *w = at(env, &a, a.argv[2], ws, &ok);
+    float *y = at(env, &a, a.argv[3], ys, &ok);
+    if (ok) conv2d_forward(&g, x, w, y);
+  } else if (kind == CONV_BACKPROP_INPUT) {
+    const float *dy = at(env, &a, a.argv[1], ys, &ok), *w = at(env, &a, a.argv[2], ws, &ok);
+    float *dx = at(env, &a, a.argv[3], xs, &ok);
+    if (ok) conv2d_backprop_input(&g, dy, w, dx);
+  } else {
+    const float *x = at(env, &a, a.argv[1], xs, &ok), *dy = at(env, &a, a.argv[2], ys, &ok);
+    float *dw = at(env, &a, a.argv[3], ws, &ok);
+    if (ok) conv2d_backprop_filter(&g, x, dy, dw);
+  }
+  return ok ? undefined(env) : NULL;
+}
+
+static napi_value js_conv2d(napi_env env, napi_callback_info info) { return conv(env, info, CONV_FORWARD); }
+static napi_value js_conv2d_backprop_input(napi_env env, napi_callback_info info) {
+  return conv(env, info, CONV_BACKPROP_INPUT);
+}
+static napi_value js_conv2d_backprop_filter(napi_env env, napi_callback_info info) {
+  return conv(env, info, CONV_BACKPROP_FILTER);
+}
+
+/* setThreads(blasThreads, loopThreads) */
+static napi_value js_set_threads(napi_env env, napi_callback_info info) {
+  call_args a;
+  if (!read_args(env, info, &a, 2, 0)) return NULL;
+  int blas = (int)num(env, a.argv[0]), loops = (int)num(env, a.argv[1]);
+  openblas_set_num_threads(blas < 1 ? 1 : blas);
+  set_worker_threads(loops < 1 ? 1 : loops);
+  return undefined(env);
+}
+
+static void set_string(napi_env env, napi_value obj, const char *key, const char *value) {
+  napi_value v;
+  napi_create_string_utf8(env, value ? value : "", NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, key, v);
+}
+
+static void set_number(napi_env env, napi_value obj, const char *key, double value) {
+  napi_value v;
+  napi_create_double(env, value, &v);
+  napi_set_named_property(env, obj, key, v);
+}
+
+/* info(): { blas, core, blasThreads, loopThreads } */
+static napi_value js_info(napi_env env, napi_callback_info info) {
+  napi_value obj;
+  napi_create_object(env, &obj);
+  set_string(env, obj, "blas", openblas_get_config());
+  set_string(env, obj, "core", openblas_get_corename());
+  set_number(env, obj, "blasThreads", openblas_get_num_threads());
+  set_number(env, obj, "loopThreads", worker_threads());
+  return obj;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"gemm", NULL, js_gemm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"biasActivation", NULL, js_bias_activation, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"conv2d", NULL, js_conv2d, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"conv2dBackpropInput", NULL, js_conv2d_backprop_input, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"conv2dBackpropFilter", NULL, js_conv2d_backprop_filter, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"info", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

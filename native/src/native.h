@@ -1,0 +1,31 @@
+/* latentlab native kernels: float32 tensors that live in the wasm backend's memory, addressed by byte offsets
+ * from its base. Everything is NHWC / row-major, as TensorFlow.js lays tensors out. */
+#ifndef LATENTLAB_NATIVE_H
+#define LATENTLAB_NATIVE_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+  int batch, inH, inW, inC, outH, outW, outC, fh, fw, sh, sw, dh, dw, padTop, padLeft;
+} conv_geometry;
+
+enum activation { ACT_LINEAR = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_ELU = 3, ACT_LEAKY = 4, ACT_SIGMOID = 5 };
+
+/* Scratch memory reused across calls (grown as needed, never shrunk below the largest recent use). */
+float *scratch(size_t floats);
+
+void gemm_batched(int transA, int transB, int m, int n, int k, float alpha, const float *a, const float *b,
+                  float beta, float *c, int batch, long strideA, long strideB, long strideC);
+void bias_activation(float *y, long rows, int cols, const float *bias, int act, float alpha);
+
+void conv2d_forward(const conv_geometry *g, const float *x, const float *w, float *y);
+void conv2d_backprop_input(const conv_geometry *g, const float *dy, const float *w, float *dx);
+void conv2d_backprop_filter(const conv_geometry *g, const float *x, const float *dy, float *dw);
+
+/* Runs body(i, arg) for i in [0, n) on the worker threads and the caller; returns when all are done. */
+typedef void (*parallel_body)(long begin, long end, void *arg);
+void parallel_for(long n, long grain, parallel_body body, void *arg);
+void set_worker_threads(int threads);
+int worker_threads(void);
+
+#endif

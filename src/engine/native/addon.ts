@@ -1,0 +1,89 @@
+// Loads latentlab's optional native addon (native/, built by node-gyp at install when a C compiler and
+// OpenBLAS are present). Never throws: a missing or broken build is reported as a reason instead.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The addon's functions. Offsets are byte offsets into `heap`, a typed array over the wasm memory. */
+export interface NativeAddon {
+  gemm(
+    heap: Uint8Array,
+    transA: number,
+    transB: number,
+    m: number,
+    n: number,
+    k: number,
+    aOffset: number,
+    bOffset: number,
+    cOffset: number,
+    batch: number,
+    strideA: number,
+    strideB: number,
+    strideC: number,
+    alpha: number,
+    beta: number,
+  ): void;
+  biasActivation(
+    heap: Uint8Array,
+    yOffset: number,
+    rows: number,
+    cols: number,
+    biasOffset: number,
+    activation: number,
+    alpha: number,
+  ): void;
+  conv2d(heap: Uint8Array, xOffset: number, wOffset: number, yOffset: number, geometry: Int32Array): void;
+  conv2dBackpropInput(
+    heap: Uint8Array,
+    dyOffset: number,
+    wOffset: number,
+    dxOffset: number,
+    geometry: Int32Array,
+  ): void;
+  conv2dBackpropFilter(
+    heap: Uint8Array,
+    xOffset: number,
+    dyOffset: number,
+    dwOffset: number,
+    geometry: Int32Array,
+  ): void;
+  setThreads(blasThreads: number, loopThreads: number): void;
+  info(): { blas: string; core: string; blasThreads: number; loopThreads: number };
+}
+
+/** One line for users whose install skipped the addon. */
+export const ENABLE_NATIVE_HINT =
+  'to enable it: apt-get install g++ make python3 libopenblas-dev, then npm rebuild latentlab (or npm run build:native)';
+
+export type AddonLoad = { addon: NativeAddon; path: string } | { addon?: undefined; reason: string };
+
+let loaded: AddonLoad | undefined;
+
+/** native/build/Release/latentlab_native.node, two levels above src/engine/native or dist/engine/native. */
+function addonPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return join(here, '..', '..', '..', 'native', 'build', 'Release', 'latentlab_native.node');
+}
+
+/** The addon, loaded once; LATENTLAB_NATIVE=0 pretends it is absent. */
+export function loadNativeAddon(): AddonLoad {
+  if (loaded) return loaded;
+  const path = addonPath();
+  if (process.env.LATENTLAB_NATIVE === '0') {
+    loaded = { reason: 'LATENTLAB_NATIVE=0' };
+  } else if (!existsSync(path)) {
+    loaded = { reason: `the native addon was not built (${ENABLE_NATIVE_HINT})` };
+  } else {
+    // OpenBLAS's idle threads spin for 2^28 cycles after each call by default, taking the cores from the
+    // wasm threads that run the other kernels; read when the library loads, so set before that.
+    process.env.OPENBLAS_THREAD_TIMEOUT ??= '4';
+    try {
+      const addon = createRequire(import.meta.url)(path) as NativeAddon;
+      loaded = { addon, path };
+    } catch (error) {
+      loaded = { reason: `the native addon failed to load: ${(error as Error).message.split('\n')[0]}` };
+    }
+  }
+  return loaded;
+}

@@ -1,0 +1,330 @@
+// The native backend's own kernels: matrix products and convolutions computed by the addon (OpenBLAS
+// sgemm, im2col/col2im in C) directly on the wasm backend's memory, where every tensor of the backend lives.
+// Anything a kernel does not handle (other dtypes, NCHW, PReLU, unusual bias shapes) goes to the wasm
+// kernel it replaces.
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { convGeometry } from '../kernels/conv-geometry.js';
+import { tf } from '../tf.js';
+import type { NativeAddon } from './addon.js';
+
+type TensorInfo = tf.TensorInfo;
+
+export const NATIVE_BACKEND = 'native';
+
+interface KernelArgs {
+  inputs: Record<string, TensorInfo | undefined>;
+  backend: BackendWasm;
+  attrs: Record<string, unknown>;
+}
+type KernelFunc = (args: KernelArgs) => TensorInfo;
+
+/** The module parts read here: the memory (shared in the threaded build) and the heap view. */
+interface WasmMemoryModule {
+  wasmMemory?: WebAssembly.Memory;
+  HEAPU8: Uint8Array;
+}
+
+let heapView: Uint8Array | undefined;
+
+/** A byte view of the whole wasm memory, renewed when the memory has grown (which replaces its buffer). */
+function heap(backend: BackendWasm): Uint8Array {
+  const module = backend.wasm as unknown as WasmMemoryModule;
+  const buffer = module.wasmMemory?.buffer ?? module.HEAPU8.buffer;
+  if (heapView?.buffer !== buffer) heapView = new Uint8Array(buffer);
+  return heapView;
+}
+
+function offset(backend: BackendWasm, t: TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId)!.memoryOffset;
+}
+
+const ACTIVATIONS: Record<string, number> = {
+  linear: 0,
+  relu: 1,
+  relu6: 2,
+  elu: 3,
+  leakyrelu: 4,
+  sigmoid: 5,
+};
+
+/** The activation code of a fused kernel, or undefined when the addon has none for it (prelu). */
+function activationCode(attrs: Record<string, unknown>): number | undefined {
+  return ACTIVATIONS[(attrs.activation as string | undefined) ?? 'linear'];
+}
+
+function isFloat(...ts: (TensorInfo | undefined)[]): boolean {
+  return ts.every((t) => t == null || t.dtype === 'float32');
+}
+
+/** Flat batch index of an operand for each flat output batch index, by broadcasting rules. */
+function broadcastIndex(outDims: number[], dims: number[], o: number): number {
+  let index = 0;
+  let stride = 1;
+  let rest = o;
+  const lead = outDims.length - dims.length;
+  for (let d = outDims.length - 1; d >= 0; d--) {
+    const coord = rest % outDims[d];
+    rest = Math.floor(rest / outDims[d]);
+    const od = d - lead;
+    if (od >= 0) {
+      if (dims[od] !== 1) index += coord * stride;
+      stride *= dims[od];
+    }
+  }
+  return index;
+}
+
+/** out = a · b (with transposes and batch broadcasting) into a new tensor; undefined for non-float inputs. */
+function matMul(
+  addon: NativeAddon,
+  backend: BackendWasm,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): { out: TensorInfo; m: number; n: number } {
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+  const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+  tf.util.assert(
+    k === kb,
+    () =>
+      `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ` +
+      `${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+  );
+  const dimsA = a.shape.slice(0, -2);
+  const dimsB = b.shape.slice(0, -2);
+  const outDims = tf.broadcast_util.assertAndGetBroadcastShape(dimsA, dimsB);
+  const batchA = tf.util.sizeFromShape(dimsA);
+  const batchB = tf.util.sizeFromShape(dimsB);
+  const batch = tf.util.sizeFromShape(outDims);
+  const out = backend.makeOutput([...outDims, m, n], 'float32');
+  if (batch === 0 || m === 0 || n === 0) return { out, m, n };
+  // Offsets after makeOutput, which may grow the memory (offsets stay, the buffer changes).
+  const h = heap(backend);
+  const [oa, ob, oc] = [offset(backend, a), offset(backend, b), offset(backend, out)];
+  const [ta, tb] = [transposeA ? 1 : 0, transposeB ? 1 : 0];
+  const [sa, sb, sc] = [m * k, k * n, m * n];
+  if ((batchA === batch || batchA === 1) && (batchB === batch || batchB === 1)) {
+    // Equal batches, or one operand shared by all: one call.
+    const strideA = batchA === 1 ? 0 : sa;
+    const strideB = batchB === 1 ? 0 : sb;
+    if (batchB === 1 && batchA === batch && !transposeA && batch > 1) {
+      // [batch, m, k] · [k, n] is one product of [batch·m, k] rows.
+      addon.gemm(h, 0, tb, batch * m, n, k, oa, ob, oc, 1, 0, 0, 0, 1, 0);
+    } else {
+      addon.gemm(h, ta, tb, m, n, k, oa, ob, oc, batch, strideA, strideB, sc, 1, 0);
+    }
+    return { out, m, n };
+  }
+  for (let o = 0; o < batch; o++) {
+    const ia = broadcastIndex(outDims, dimsA, o);
+    const ib = broadcastIndex(outDims, dimsB, o);
+    addon.gemm(h, ta, tb, m, n, k, oa + 4 * ia * sa, ob + 4 * ib * sb, oc + 4 * o * sc, 1, 0, 0, 0, 1, 0);
+  }
+  return { out, m, n };
+}
+
+/** A bias with one value per output column (or channel), as the addon applies it. */
+function perColumn(bias: TensorInfo | undefined, columns: number): boolean {
+  return bias == null || tf.util.sizeFromShape(bias.shape) === columns;
+}
+
+/** The wasm kernel (with latentlab's fixes) each native kernel falls back to. */
+export type Fallbacks = Record<string, KernelFunc>;
+
+export function createNativeKernels(addon: NativeAddon, fallback: Fallbacks): tf.KernelConfig[] {
+  const kernel = (kernelName: string, kernelFunc: KernelFunc): tf.KernelConfig => ({
+    kernelName,
+    backendName: NATIVE_BACKEND,
+    kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+  });
+
+  const batchMatMul: KernelFunc = (args) => {
+    const { a, b } = args.inputs as Record<string, TensorInfo>;
+    if (!isFloat(a, b)) return fallback[tf.BatchMatMul](args);
+    return matMul(addon, args.backend, a, b, args.attrs.transposeA === true, args.attrs.transposeB === true)
+      .out;
+  };
+
+  const fusedMatMul: KernelFunc = (args) => {
+    const { backend, attrs } = args;
+    const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+    const act = activationCode(attrs);
+    const transposeB = attrs.transposeB === true;
+    const n = transposeB ? b!.shape[b!.shape.length - 2] : b!.shape[b!.shape.length - 1];
+    if (!isFloat(a, b, bias) || preluActivationWeights != null || act === undefined || !perColumn(bias, n)) {
+      return fallback[tf._FusedMatMul](args);
+    }
+    const { out, m } = matMul(addon, backend, a!, b!, attrs.transposeA === true, transposeB);
+    const rows = (tf.util.sizeFromShape(out.shape) / Math.max(1, m * n)) * m;
+    addon.biasActivation(
+      heap(backend),
+      offset(backend, out),
+      rows,
+      n,
+      bias ? offset(backend, bias) : -1,
+      act,
+      Number(attrs.leakyreluAlpha ?? 0.2),
+    );
+    return out;
+  };
+
+  /** Geometry as the addon reads it: an Int32Array in the field order of conv_geometry (native.h). */
+  const geometryArray = (
+    kernelName: string,
+    xShape: number[],
+    filterShape: number[],
+    dyShape: number[],
+    attrs: Record<string, unknown>,
+  ): Int32Array => {
+    const g = convGeometry(
+      kernelName,
+      xShape as [number, number, number, number],
+      filterShape as [number, number, number, number],
+      dyShape,
+      {
+        strides: attrs.strides as [number, number],
+        dilations: (attrs.dilations as [number, number] | undefined) ?? 1,
+        pad: attrs.pad as 'same',
+        dimRoundingMode: attrs.dimRoundingMode as 'floor' | undefined,
+      },
+    );
+    return Int32Array.of(
+      g.batch,
+      g.inH,
+      g.inW,
+      g.inC,
+      g.outH,
+      g.outW,
+      g.outC,
+      g.fh,
+      g.fw,
+      g.sh,
+      g.sw,
+      g.dh,
+      g.dw,
+      g.padTop,
+      g.padLeft,
+    );
+  };
+
+  const nhwc = (attrs: Record<string, unknown>) => (attrs.dataFormat ?? 'NHWC') === 'NHWC';
+
+  /** Output shape of a forward conv, by tfjs-core's rules. */
+  const convOutShape = (x: TensorInfo, filter: TensorInfo, attrs: Record<string, unknown>): number[] =>
+    tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      attrs.strides as [number, number],
+      (attrs.dilations as [number, number] | undefined) ?? 1,
+      attrs.pad as 'same',
+      attrs.dimRoundingMode as 'floor' | undefined,
+      false,
+      'channelsLast',
+    ).outShape;
+
+  const forwardConv = (args: KernelArgs, x: TensorInfo, filter: TensorInfo): TensorInfo => {
+    const { backend, attrs } = args;
+    const outShape = convOutShape(x, filter, attrs);
+    const geometry = geometryArray('Conv2D', x.shape, filter.shape, outShape, attrs);
+    const out = backend.makeOutput(outShape, 'float32');
+    addon.conv2d(heap(backend), offset(backend, x), offset(backend, filter), offset(backend, out), geometry);
+    return out;
+  };
+
+  const conv2d: KernelFunc = (args) => {
+    const { x, filter } = args.inputs as Record<string, TensorInfo>;
+    if (!isFloat(x, filter) || !nhwc(args.attrs)) return fallback[tf.Conv2D](args);
+    return forwardConv(args, x, filter);
+  };
+
+  const fusedConv2d: KernelFunc = (args) => {
+    const { backend, attrs } = args;
+    const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+    const act = activationCode(attrs);
+    const channels = filter!.shape[3];
+    if (
+      !isFloat(x, filter, bias) ||
+      !nhwc(attrs) ||
+      preluActivationWeights != null ||
+      act === undefined ||
+      !perColumn(bias, channels)
+    ) {
+      return fallback[tf.FusedConv2D](args);
+    }
+    const out = forwardConv(args, x!, filter!);
+    addon.biasActivation(
+      heap(backend),
+      offset(backend, out),
+      tf.util.sizeFromShape(out.shape) / Math.max(1, channels),
+      channels,
+      bias ? offset(backend, bias) : -1,
+      act,
+      Number(attrs.leakyreluAlpha ?? 0.2),
+    );
+    return out;
+  };
+
+  const conv2dBackpropInput: KernelFunc = (args) => {
+    const { backend, attrs } = args;
+    const { dy, filter } = args.inputs as Record<string, TensorInfo>;
+    if (!isFloat(dy, filter) || !nhwc(attrs)) return fallback[tf.Conv2DBackpropInput](args);
+    const inputShape = attrs.inputShape as number[];
+    const geometry = geometryArray(tf.Conv2DBackpropInput, inputShape, filter.shape, dy.shape, {
+      ...attrs,
+      dilations: 1,
+    });
+    const out = backend.makeOutput(inputShape, 'float32');
+    addon.conv2dBackpropInput(
+      heap(backend),
+      offset(backend, dy),
+      offset(backend, filter),
+      offset(backend, out),
+      geometry,
+    );
+    return out;
+  };
+
+  const conv2dBackpropFilter: KernelFunc = (args) => {
+    const { backend, attrs } = args;
+    const { x, dy } = args.inputs as Record<string, TensorInfo>;
+    if (!isFloat(x, dy) || !nhwc(attrs)) return fallback[tf.Conv2DBackpropFilter](args);
+    const filterShape = attrs.filterShape as number[];
+    const geometry = geometryArray(tf.Conv2DBackpropFilter, x.shape, filterShape, dy.shape, {
+      ...attrs,
+      dilations: 1,
+    });
+    const out = backend.makeOutput(filterShape, 'float32');
+    addon.conv2dBackpropFilter(
+      heap(backend),
+      offset(backend, x),
+      offset(backend, dy),
+      offset(backend, out),
+      geometry,
+    );
+    return out;
+  };
+
+  return [
+    kernel(tf.BatchMatMul, batchMatMul),
+    kernel(tf._FusedMatMul, fusedMatMul),
+    kernel(tf.Conv2D, conv2d),
+    kernel(tf.FusedConv2D, fusedConv2d),
+    kernel(tf.Conv2DBackpropInput, conv2dBackpropInput),
+    kernel(tf.Conv2DBackpropFilter, conv2dBackpropFilter),
+  ];
+}
+
+/** Each kernel the native backend computes itself, and how. */
+export const NATIVE_KERNELS: Readonly<Record<string, string>> = {
+  BatchMatMul: 'OpenBLAS sgemm, transposes and batch broadcasting included, on the operands in place',
+  _FusedMatMul: 'sgemm, then bias and activation (linear, relu, relu6, elu, leakyrelu, sigmoid) in one pass',
+  Conv2D: 'im2col in chunks of ~16 MB + sgemm with the HWIO filter as is (1x1 convs: sgemm alone)',
+  FusedConv2D: 'Conv2D, then bias and activation in one pass',
+  Conv2DBackpropInput: 'sgemm dy · filterᵀ into patch rows, then col2im (transposed convolutions)',
+  Conv2DBackpropFilter: 'im2col of x + sgemm patchesᵀ · dy, accumulated over chunks',
+};

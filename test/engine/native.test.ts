@@ -1,0 +1,321 @@
+// The native backend's kernels (src/engine/native/) against the cpu backend, forward and through tf.grads,
+// on random shapes, to 1e-4 of each output's largest magnitude; and no leaked tensors or wasm memory.
+// Skipped, with the reason in the suite's name, only when the addon is not built (npm run build:native).
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRng } from '../../src/data/random.js';
+import { registerWasmKernelFixes } from '../../src/engine/kernels/index.js';
+import { listNativeKernels, registerNativeBackend } from '../../src/engine/native/backend.js';
+import { tf } from '../../src/engine/tf.js';
+import { configureWasmThreads } from '../../src/engine/threads.js';
+import { type Result, worstDifference } from './stock-reference.js';
+
+registerWasmKernelFixes();
+const native = registerNativeBackend();
+const skipReason = native.ok ? '' : ` (skipped: ${native.reason})`;
+if (!native.ok) console.warn(`native backend tests skipped: ${native.reason}`);
+
+type Build = () => tf.Tensor | tf.Tensor[];
+
+const rng = createRng(7);
+const int = (lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)];
+
+let seed = 1000;
+/** Same values on whichever backend is active when the returned builder runs. */
+function random(shape: number[], scale = 1): () => tf.Tensor {
+  const r = createRng(seed++);
+  const values = Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => (r() * 2 - 1) * scale);
+  return () => tf.tensor(values, shape, 'float32');
+}
+
+async function run(backend: 'cpu' | 'native', build: Build): Promise<Result> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const out = build();
+    return (Array.isArray(out) ? out : [out]).map((t) => ({
+      shape: t.shape,
+      values: Float32Array.from(t.dataSync() as Float32Array),
+    }));
+  });
+}
+
+/** native against cpu; also checks that native leaves no tensors or heap bytes behind. */
+async function expectSame(build: Build, what: string, tolerance = 1e-4): Promise<void> {
+  const want = await run('cpu', build);
+  await tf.setBackend('native');
+  const before = tf.memory().numTensors;
+  const got = await run('native', build);
+  expect(tf.memory().numTensors, what).toBe(before);
+  expect(worstDifference(got, want), what).toBeLessThanOrEqual(tolerance);
+}
+
+/** Value and the gradients of sum(f(inputs) · r) for a random r: every output element's gradient counts. */
+function withGrads(
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  inputs: (() => tf.Tensor)[],
+  outShape: number[],
+): Build {
+  const weights = random(outShape);
+  return () => {
+    const xs = inputs.map((make) => make());
+    const r = weights();
+    const loss = (...args: tf.Tensor[]) => tf.sum(tf.mul(f(...args), r));
+    const grads = tf.grads(loss)(xs);
+    return [f(...xs), ...grads];
+  };
+}
+
+describe.skipIf(!native.ok)(`native backend kernels${skipReason}`, () => {
+  beforeAll(async () => {
+    configureWasmThreads(2);
+    expect(await tf.setBackend('native')).toBe(true);
+  });
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('overrides the kernels it lists, and serves every other wasm kernel', () => {
+    for (const name of listNativeKernels()) expect(tf.getKernel(name, 'native')).toBeDefined();
+    for (const config of tf.getKernelsForBackend('wasm'))
+      expect(tf.getKernel(config.kernelName, 'native')).toBeDefined();
+  });
+
+  it('BatchMatMul: rank 2, every transpose combination, with gradients', async () => {
+    for (let trial = 0; trial < 12; trial++) {
+      const [m, k, n] = [int(1, 70), int(1, 90), int(1, 60)];
+      const transposeA = trial % 2 === 1;
+      const transposeB = Math.floor(trial / 2) % 2 === 1;
+      const a = random(transposeA ? [k, m] : [m, k]);
+      const b = random(transposeB ? [n, k] : [k, n]);
+      await expectSame(
+        withGrads((x, y) => tf.matMul(x, y, transposeA, transposeB), [a, b], [m, n]),
+        `${m}x${k}x${n} ${transposeA} ${transposeB}`,
+      );
+    }
+  });
+
+  it('BatchMatMul: batched and broadcast batch dimensions', async () => {
+    // (The cpu backend mis-broadcasts batch dims like [2, 1] against [3]: checked by hand below.)
+    const cases: [number[], number[]][] = [
+      [[3], [3]],
+      [[4], [1]],
+      [[1], [5]],
+      [
+        [2, 3],
+        [2, 3],
+      ],
+      [
+        [2, 3],
+        [1, 1],
+      ],
+    ];
+    for (const [batchA, batchB] of cases) {
+      const [m, k, n] = [int(1, 20), int(1, 30), int(1, 20)];
+      const transposeA = rng() < 0.5;
+      const transposeB = rng() < 0.5;
+      const a = random([...batchA, ...(transposeA ? [k, m] : [m, k])]);
+      const b = random([...batchB, ...(transposeB ? [n, k] : [k, n])]);
+      await expectSame(
+        () => tf.matMul(a(), b(), transposeA, transposeB),
+        `${batchA} ${batchB} ${m}x${k}x${n} ${transposeA} ${transposeB}`,
+      );
+    }
+    // (tfjs-core's gradient does not reduce a rank-2 operand broadcast against a batch: forward only.)
+    const [a3, b2] = [random([4, 6, 7]), random([7, 5])];
+    await expectSame(() => tf.matMul(a3(), b2()), '[4, 6, 7] x [7, 5]');
+    await expectSame(
+      withGrads((x, y) => tf.matMul(x, y, true, false), [random([3, 7, 6]), random([3, 7, 5])], [3, 6, 5]),
+      'batched aT b, gradients',
+    );
+  });
+
+  it('BatchMatMul: batch dims [2, 1] against [3], by hand', async () => {
+    await tf.setBackend('native');
+    const [m, k, n] = [3, 4, 5];
+    const a = tf.tensor(random([2, 1, m, k])().arraySync() as number[][][][]);
+    const b = random([3, k, n])();
+    const got = tf.matMul(a, b).arraySync() as number[][][][];
+    const [av, bv] = [a.arraySync() as number[][][][], b.arraySync() as number[][][]];
+    expect([got.length, got[0].length, got[0][0].length, got[0][0][0].length]).toEqual([2, 3, m, n]);
+    for (let i = 0; i < 2; i++)
+      for (let j = 0; j < 3; j++)
+        for (let r = 0; r < m; r++)
+          for (let c = 0; c < n; c++) {
+            let sum = 0;
+            for (let q = 0; q < k; q++) sum += av[i][0][r][q] * bv[j][q][c];
+            expect(got[i][j][r][c]).toBeCloseTo(sum, 5);
+          }
+    tf.dispose([a, b]);
+  });
+
+  it('_FusedMatMul: bias and every activation the addon applies, with gradients', async () => {
+    for (const activation of ['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid'] as const) {
+      const [m, k, n] = [int(2, 50), int(2, 60), int(2, 40)];
+      const transposeB = rng() < 0.5;
+      const a = random([m, k]);
+      const b = random(transposeB ? [n, k] : [k, n]);
+      const bias = random([n]);
+      const f = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
+        tf.fused.matMul({
+          a: x as tf.Tensor2D,
+          b: y as tf.Tensor2D,
+          bias: z,
+          transposeB,
+          activation,
+          leakyreluAlpha: 0.3,
+        });
+      // tfjs-core has gradients of fused products for linear and relu only.
+      const needsGrads = activation === 'linear' || activation === 'relu';
+      await expectSame(
+        needsGrads ? withGrads(f, [a, b, bias], [m, n]) : () => f(a(), b(), bias()),
+        `${activation} ${m}x${k}x${n} ${transposeB}`,
+      );
+    }
+    // No bias, batched.
+    const [a3, b3] = [random([2, 5, 6]), random([2, 6, 4])];
+    await expectSame(
+      () =>
+        tf.fused.matMul({
+          a: a3() as tf.Tensor3D,
+          b: b3() as tf.Tensor3D,
+          activation: 'relu',
+        }),
+      'batched, no bias',
+    );
+  });
+
+  const convCase = () => {
+    const fh = pick([1, 2, 3, 4, 5]);
+    const fw = pick([1, 3, 4]);
+    const stride = pick([1, 2, 3]) as number;
+    const pad = pick(['same', 'valid'] as const);
+    const h = int(Math.max(fh, 3), 15);
+    const w = int(Math.max(fw, 3), 15);
+    return {
+      batch: int(1, 4),
+      h,
+      w,
+      inC: pick([1, 2, 3, 8, 17]),
+      outC: pick([1, 4, 8, 16]),
+      fh,
+      fw,
+      stride,
+      pad,
+    };
+  };
+  const convOutShape = (c: ReturnType<typeof convCase>, dilation = 1) =>
+    tf.backend_util.computeConv2DInfo(
+      [c.batch, c.h, c.w, c.inC],
+      [c.fh, c.fw, c.inC, c.outC],
+      c.stride,
+      dilation,
+      c.pad,
+    ).outShape;
+
+  it('Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter: random shapes, strides, padding', async () => {
+    for (let trial = 0; trial < 14; trial++) {
+      const c = convCase();
+      const x = random([c.batch, c.h, c.w, c.inC]);
+      const filter = random([c.fh, c.fw, c.inC, c.outC], 0.5);
+      const f = (a: tf.Tensor, b: tf.Tensor) =>
+        tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad);
+      await expectSame(withGrads(f, [x, filter], convOutShape(c)), JSON.stringify(c));
+    }
+  });
+
+  it('Conv2D with dilation (forward; tfjs has no dilated gradients)', async () => {
+    for (let trial = 0; trial < 4; trial++) {
+      const c = { ...convCase(), stride: 1, h: int(9, 15), w: int(9, 15) };
+      const x = random([c.batch, c.h, c.w, c.inC]);
+      const filter = random([c.fh, c.fw, c.inC, c.outC]);
+      await expectSame(
+        () => tf.conv2d(x() as tf.Tensor4D, filter() as tf.Tensor4D, 1, c.pad, 'NHWC', 2),
+        JSON.stringify(c),
+      );
+    }
+  });
+
+  it('FusedConv2D: bias and activations, with gradients (linear and relu)', async () => {
+    for (const activation of ['linear', 'relu', 'elu', 'leakyrelu', 'sigmoid'] as const) {
+      const c = convCase();
+      const x = random([c.batch, c.h, c.w, c.inC]);
+      const filter = random([c.fh, c.fw, c.inC, c.outC], 0.5);
+      const bias = random([c.outC]);
+      const f = (a: tf.Tensor, b: tf.Tensor, z: tf.Tensor) =>
+        tf.fused.conv2d({
+          x: a as tf.Tensor4D,
+          filter: b as tf.Tensor4D,
+          strides: c.stride,
+          pad: c.pad,
+          bias: z,
+          activation,
+          leakyreluAlpha: 0.1,
+        });
+      const needsGrads = activation === 'linear' || activation === 'relu';
+      const outShape = convOutShape(c);
+      await expectSame(
+        needsGrads ? withGrads(f, [x, filter, bias], outShape) : () => f(x(), filter(), bias()),
+        `${activation} ${JSON.stringify(c)}`,
+      );
+    }
+  });
+
+  it('transposed convolution (Conv2DBackpropInput forward) with gradients', async () => {
+    for (let trial = 0; trial < 8; trial++) {
+      const c = convCase();
+      const outShape = convOutShape(c);
+      if (outShape.some((d) => d === 0)) continue;
+      // conv2dTranspose maps the conv's output shape back to its input shape.
+      const dy = random(outShape);
+      const filter = random([c.fh, c.fw, c.inC, c.outC], 0.5);
+      const xShape: [number, number, number, number] = [c.batch, c.h, c.w, c.inC];
+      const f = (a: tf.Tensor, b: tf.Tensor) =>
+        tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, xShape, c.stride, c.pad);
+      await expectSame(withGrads(f, [dy, filter], xShape), JSON.stringify(c));
+    }
+  });
+
+  it('a small conv autoencoder loss and its gradients match cpu', async () => {
+    const [images, filter1, filter2] = [
+      random([4, 12, 12, 1]),
+      random([3, 3, 1, 8], 0.4),
+      random([4, 4, 1, 8], 0.4),
+    ];
+    const build: Build = () => {
+      const x = images();
+      const w1 = filter1();
+      const w2 = filter2();
+      const loss = (a: tf.Tensor, b: tf.Tensor) => {
+        const h = tf.fused.conv2d({
+          x: x as tf.Tensor4D,
+          filter: a as tf.Tensor4D,
+          strides: 2,
+          pad: 'same',
+          activation: 'relu',
+        });
+        const y = tf.conv2dTranspose(h, b as tf.Tensor4D, [4, 12, 12, 1], 2, 'same');
+        return tf.mean(tf.square(tf.sub(tf.sigmoid(y), x)));
+      };
+      const [g1, g2] = tf.grads(loss)([w1, w2]);
+      return [loss(w1, w2), g1, g2];
+    };
+    await expectSame(build, 'conv autoencoder');
+  });
+
+  it('large products that OpenBLAS splits across threads', async () => {
+    await expectSame(
+      withGrads((x, y) => tf.matMul(x, y), [random([256, 784]), random([784, 256], 0.1)], [256, 256]),
+      '256x784x256',
+    );
+    await expectSame(
+      withGrads(
+        (a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'),
+        [random([4, 14, 14, 64]), random([4, 4, 64, 128], 0.1)],
+        [4, 7, 7, 128],
+      ),
+      'DCGAN conv',
+    );
+  });
+});
