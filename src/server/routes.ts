@@ -1,6 +1,6 @@
 // The /v1 routes: runs and their models, and the model operations, each body validated by its zod schema and
 // each operation one job on the server's TensorQueue.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { tf } from '../engine/tf.js';
@@ -33,10 +33,6 @@ export function wantsPng(request: FastifyRequest, format?: 'json' | 'png'): bool
   if (chosen) return chosen === 'png';
   const accept = request.headers.accept ?? '';
   return accept.includes('image/png') && !accept.includes('application/json');
-}
-
-function sendPng(reply: FastifyReply, png: Buffer): FastifyReply {
-  return reply.type('image/png').send(png);
 }
 
 export async function v1Routes(app: FastifyInstance, context: ServerContext): Promise<void> {
@@ -127,138 +123,123 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
     },
   );
 
-  r.post(
-    '/runs/:run/encode',
-    {
-      schema: {
-        summary: 'latent codes of samples (JSON arrays or PNG images)',
-        consumes: CONSUMES,
-        params: RunParams,
-        querystring: FormatQuery,
-        body: bodies.encode,
-        response: { 200: responses.encode, ...errors, 406: ErrorBody },
+  /** POST /runs/:run/<name>: the body validated, the work one queue job, the answer JSON or (`png`) a picture. */
+  function operation<B extends z.ZodType>(
+    name: string,
+    spec: { summary: string; body: B; response: z.ZodType; uploads?: boolean; png?: boolean },
+    answer: (cached: CachedModel, body: z.output<B>, png: boolean) => Promise<Buffer | object>,
+  ): void {
+    r.post(
+      `/runs/:run/${name}`,
+      {
+        schema: {
+          summary: spec.summary,
+          ...(spec.uploads ? { consumes: CONSUMES } : {}),
+          params: RunParams,
+          querystring: FormatQuery,
+          body: spec.body,
+          response: {
+            200: spec.png === false ? spec.response : jsonOrPng(spec.response, spec.summary),
+            ...errors,
+            406: ErrorBody,
+          },
+        },
       },
+      async (request, reply) => {
+        const body = request.body as z.output<B>;
+        const png = wantsPng(request, (body as { format?: 'json' | 'png' }).format);
+        if (png && spec.png === false)
+          throw new HttpError(406, `${name} has no PNG form: ask for JSON`, 'format');
+        const result = await job(request.params.run, (cached) => answer(cached, body, png));
+        return Buffer.isBuffer(result) ? reply.type('image/png').send(result) : result;
+      },
+    );
+  }
+
+  const samples = (out: ops.Outputs) => ({
+    outputs: ops.rows(out.values, out.values.length / out.count),
+    shape: [...out.shape],
+  });
+
+  operation(
+    'encode',
+    {
+      summary: 'latent codes of samples (JSON arrays or PNG images)',
+      body: bodies.encode,
+      response: responses.encode,
+      uploads: true,
+      png: false,
     },
-    async (request) => {
-      if (wantsPng(request, request.body.format))
-        throw new HttpError(406, 'codes have no PNG form: ask for JSON', 'format');
-      return job(request.params.run, (cached) => ops.encode(cached, request.body));
+    (cached, body) => ops.encode(cached, body),
+  );
+
+  operation(
+    'decode',
+    { summary: 'samples decoded from latent codes', body: bodies.decode, response: responses.outputs },
+    async (cached, body, png) => {
+      const out = await ops.decode(cached, body);
+      return png ? ops.gridPng(cached, out) : samples(out);
     },
   );
 
-  r.post(
-    '/runs/:run/decode',
+  operation(
+    'reconstruct',
     {
-      schema: {
-        summary: 'samples decoded from latent codes',
-        params: RunParams,
-        querystring: FormatQuery,
-        body: bodies.decode,
-        response: { 200: jsonOrPng(responses.outputs, 'the decoded samples'), ...errors, 406: ErrorBody },
-      },
+      summary: 'reconstructions of samples and their squared error (PNG: inputs above reconstructions)',
+      body: bodies.reconstruct,
+      response: responses.reconstruct,
+      uploads: true,
     },
-    async (request, reply) => {
-      const png = wantsPng(request, request.body.format);
-      return job(request.params.run, async (cached) => {
-        const out = await ops.decode(cached, request.body);
-        if (png) return sendPng(reply, ops.gridPng(cached, out));
-        return { outputs: ops.rows(out.values, out.values.length / out.count), shape: [...out.shape] };
-      });
+    async (cached, body, png) => {
+      const { outputs, mse, originals } = await ops.reconstruct(cached, body);
+      if (!png) return { ...samples(outputs), mse: Array.from(mse) };
+      const both = new Float32Array(originals.length * 2);
+      both.set(originals);
+      both.set(outputs.values, originals.length);
+      return ops.gridPng(cached, { ...outputs, values: both });
     },
   );
 
-  r.post(
-    '/runs/:run/reconstruct',
+  operation(
+    'sample',
     {
-      schema: {
-        summary: 'reconstructions of samples and their squared error (PNG: inputs above reconstructions)',
-        consumes: CONSUMES,
-        params: RunParams,
-        querystring: FormatQuery,
-        body: bodies.reconstruct,
-        response: { 200: jsonOrPng(responses.reconstruct, 'the reconstructions'), ...errors, 406: ErrorBody },
-      },
+      summary: 'samples drawn from the prior of a generative model',
+      body: bodies.sample,
+      response: responses.outputs,
     },
-    async (request, reply) => {
-      const png = wantsPng(request, request.body.format);
-      return job(request.params.run, async (cached) => {
-        const { outputs, mse, originals } = await ops.reconstruct(cached, request.body);
-        if (png) {
-          const both = new Float32Array(originals.length * 2);
-          both.set(originals);
-          both.set(outputs.values, originals.length);
-          return sendPng(reply, ops.gridPng(cached, { ...outputs, values: both }));
-        }
-        const width = outputs.values.length / outputs.count;
-        return { outputs: ops.rows(outputs.values, width), shape: [...outputs.shape], mse: Array.from(mse) };
-      });
+    async (cached, body, png) => {
+      const out = await ops.sample(cached, body);
+      return png ? ops.gridPng(cached, out) : samples(out);
     },
   );
 
-  r.post(
-    '/runs/:run/sample',
+  operation(
+    'interpolate',
     {
-      schema: {
-        summary: 'samples drawn from the prior of a generative model',
-        params: RunParams,
-        querystring: FormatQuery,
-        body: bodies.sample,
-        response: { 200: jsonOrPng(responses.outputs, 'the samples'), ...errors, 406: ErrorBody },
-      },
+      summary: 'decoded path between two ends: samples (encoded), codes, or prior seeds',
+      body: bodies.interpolate,
+      response: responses.interpolate,
+      uploads: true,
     },
-    async (request, reply) => {
-      const png = wantsPng(request, request.body.format);
-      return job(request.params.run, async (cached) => {
-        const out = await ops.sample(cached, request.body);
-        if (png) return sendPng(reply, ops.gridPng(cached, out));
-        return { outputs: ops.rows(out.values, out.values.length / out.count), shape: [...out.shape] };
-      });
+    async (cached, body, png) => {
+      const { outputs, codes } = await ops.interpolate(cached, body);
+      return png ? ops.gridPng(cached, outputs) : { ...samples(outputs), codes };
     },
   );
 
-  r.post(
-    '/runs/:run/interpolate',
+  operation(
+    'score',
     {
-      schema: {
-        summary: 'decoded path between two ends: samples (encoded), codes, or prior seeds',
-        consumes: CONSUMES,
-        params: RunParams,
-        querystring: FormatQuery,
-        body: bodies.interpolate,
-        response: { 200: jsonOrPng(responses.interpolate, 'the path, decoded'), ...errors, 406: ErrorBody },
-      },
+      summary:
+        'anomaly score per sample, higher is more anomalous (PNG: original, reconstruction and error heat map per row)',
+      body: bodies.score,
+      response: responses.score,
+      uploads: true,
     },
-    async (request, reply) => {
-      const png = wantsPng(request, request.body.format);
-      return job(request.params.run, async (cached) => {
-        const { outputs, codes } = await ops.interpolate(cached, request.body);
-        if (png) return sendPng(reply, ops.gridPng(cached, outputs));
-        const width = outputs.values.length / outputs.count;
-        return { outputs: ops.rows(outputs.values, width), shape: [...outputs.shape], codes };
-      });
-    },
-  );
-
-  r.post(
-    '/runs/:run/score',
-    {
-      schema: {
-        summary:
-          'anomaly score per sample, higher is more anomalous (PNG: original, reconstruction and error heat map per row)',
-        consumes: CONSUMES,
-        params: RunParams,
-        querystring: FormatQuery,
-        body: bodies.score,
-        response: { 200: jsonOrPng(responses.score, 'the scores'), ...errors, 406: ErrorBody },
-      },
-    },
-    async (request, reply) => {
-      const png = wantsPng(request, request.body.format);
-      return job(request.params.run, async (cached) => {
-        const { dataset, scores } = await ops.score(cached, request.body);
-        if (png) return sendPng(reply, await ops.scoreHeatmaps(cached, dataset, request.body.score));
-        return { score: request.body.score, scores: Array.from(scores) };
-      });
+    async (cached, body, png) => {
+      const { dataset, scores } = await ops.score(cached, body);
+      if (png) return ops.scoreHeatmaps(cached, dataset, body.score);
+      return { score: body.score, scores: Array.from(scores) };
     },
   );
 
