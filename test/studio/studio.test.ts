@@ -7,8 +7,8 @@ import { detectRun } from '../../src/apps/detect.js';
 import { hasChromium, type Studio, startStudio } from './browser.js';
 
 const shots = process.env.STUDIO_SCREENSHOTS === '1';
-const screenshot = async (studio: Studio, name: string) => {
-  if (shots) await studio.page.screenshot({ path: join('docs', 'images', `studio-${name}.png`) });
+const screenshot = async (studio: Studio, name: string, fullPage = false) => {
+  if (shots) await studio.page.screenshot({ path: join('docs', 'images', `studio-${name}.png`), fullPage });
 };
 
 describe.skipIf(!hasChromium)('studio in chromium', () => {
@@ -68,7 +68,7 @@ describe.skipIf(!hasChromium)('studio in chromium', () => {
     const canvas = page.getByTestId('latent-scatter');
     await page.waitForSelector('[data-testid="latent-scatter"][data-ready="true"]');
     // Find a test item's screen position and an empty spot from the map the page drew.
-    const { item, empty } = await page.evaluate(async (run) => {
+    const { item, empty, items } = await page.evaluate(async (run) => {
       const map = await (await fetch(`/studio/api/runs/${run}/latent`)).json();
       const xs = map.points.filter((_: number, i: number) => i % 2 === 0);
       const ys = map.points.filter((_: number, i: number) => i % 2 === 1);
@@ -95,22 +95,37 @@ describe.skipIf(!hasChromium)('studio in chromium', () => {
             best = [gx, gy];
           }
         }
-      return { item: screen(xs[0], ys[0]), empty: best };
+      // Two items far apart for the interpolation.
+      let far = 1;
+      for (let i = 1; i < xs.length; i++)
+        if ((xs[i] - xs[0]) ** 2 + (ys[i] - ys[0]) ** 2 > (xs[far] - xs[0]) ** 2 + (ys[far] - ys[0]) ** 2)
+          far = i;
+      return {
+        item: screen(xs[0], ys[0]),
+        empty: best,
+        items: [screen(xs[0], ys[0]), screen(xs[far], ys[far])],
+      };
     }, aeRun);
     await canvas.hover({ position: { x: item[0], y: item[1] } });
     await page.locator('.tooltip:not([hidden]) img[src^="blob:"]').waitFor();
     await canvas.click({ position: { x: empty[0], y: empty[1] } });
     await page.locator('[data-testid="decoded"][src^="blob:"]').waitFor();
     expect(await page.locator('figcaption', { hasText: 'decoded z = (' }).count()).toBe(1);
+    // Two items chosen: the strip between them.
+    await canvas.click({ position: { x: items[0][0], y: items[0][1] } });
+    await canvas.click({ position: { x: items[1][0], y: items[1][1] } });
+    await page.locator('[data-testid="interpolation"][src^="blob:"]').waitFor();
     await page.getByRole('button', { name: 'Generate' }).click();
     await page.locator('[data-testid="samples"][src^="blob:"]').waitFor();
     await canvas.hover({ position: { x: item[0], y: item[1] } });
+    await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(studio, 'explorer');
   });
 
   it('shows the anomalies detect found, with their heat maps', async () => {
     const { page, url, runsDir } = studio;
-    await detectRun({ run: join(runsDir, aeRun), options: { top: 6 } });
+    // Ones normal, other digits anomalous: the one-class protocol's figures (AUROC, AUPRC) appear too.
+    await detectRun({ run: join(runsDir, aeRun), options: { top: 6, normalClasses: [1] } });
     await page.goto(`${url}/#/runs/${aeRun}/anomalies`);
     await page.locator('.anomalies img[src^="blob:"]').first().waitFor();
     expect(await page.locator('.anomalies figure').count()).toBe(6);
@@ -127,9 +142,10 @@ describe.skipIf(!hasChromium)('studio in chromium', () => {
     await page.locator('input[name="model.discriminatorLearningRate"]').fill('0.001');
     await page.locator('select[name="data.source"]').selectOption({ label: 'toy' });
     await page.locator('select[name="data.name"]').selectOption({ label: 'ring8' });
-    await page.locator('input[name="data.size"]').fill('4096');
-    await page.locator('input[name="train.epochs"]').fill('8');
-    await page.locator('input[name="train.batchSize"]').fill('128');
+    await page.locator('input[name="model.r1"]').fill('1');
+    await page.locator('input[name="data.size"]').fill('8192');
+    await page.locator('input[name="train.epochs"]').fill('24');
+    await page.locator('input[name="train.batchSize"]').fill('256');
     await page.getByRole('button', { name: 'Start training' }).click();
     await page.waitForURL(/#\/runs\/gan-toy-ring8-/);
     await page.waitForSelector('[data-testid="gan-canvas"][data-epoch="1"]', { timeout: 60_000 });
@@ -141,6 +157,6 @@ describe.skipIf(!hasChromium)('studio in chromium', () => {
       { timeout: 60_000 },
     );
     await page.getByTestId('status').filter({ hasText: 'finished' }).waitFor({ timeout: 90_000 });
-    await screenshot(studio, 'gan');
+    await screenshot(studio, 'gan', true);
   });
 });

@@ -185,7 +185,8 @@ export class TrainingJobs {
         if (state.status === 'starting') this.setStatus(job, 'running');
         break;
       case 'batch':
-        if (event.loss !== undefined) {
+        // The trainer reads the loss back every 250 ms and repeats it in between: keep each reading once.
+        if (event.loss !== undefined && event.loss !== state.batchLoss.at(-1)?.[1]) {
           state.batchLoss.push([event.epoch - 1 + event.batch / event.batches, event.loss]);
           if (state.batchLoss.length > MAX_BATCH_POINTS)
             state.batchLoss = state.batchLoss.filter((_, i) => i % 2 === 0);

@@ -21,16 +21,23 @@ export function anomaliesView(root: HTMLElement, name: string) {
   void (async () => {
     try {
       const { summary, heatmaps } = await getJson<Anomalies>(`${base}/anomalies`);
-      const figures = Object.entries(summary).filter(
-        ([, v]) => typeof v === 'number' || typeof v === 'string',
-      );
+      // Figures one level deep (threshold value, evaluation auroc …); paths and commands are not figures.
+      const figures: [string, unknown][] = [];
+      for (const [key, value] of Object.entries(summary)) {
+        if (key === 'run' || key === 'command') continue;
+        if (value && typeof value === 'object' && !Array.isArray(value)) {
+          for (const [inner, v] of Object.entries(value)) figures.push([`${key} ${inner}`, v]);
+        } else figures.push([key, value]);
+      }
       root.append(
         h(
           'table',
           { class: 'facts-table' },
-          ...figures.map(([k, v]) =>
-            h('tr', {}, h('th', {}, k), h('td', {}, typeof v === 'number' ? format(v) : String(v))),
-          ),
+          ...figures
+            .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
+            .map(([k, v]) =>
+              h('tr', {}, h('th', {}, k), h('td', {}, typeof v === 'number' ? format(v) : String(v))),
+            ),
         ),
         h(
           'p',

@@ -53,6 +53,7 @@ export function runView(root: HTMLElement, name: string) {
   let planned = 0;
   let chart: uPlot | undefined;
   let chartDirty = false;
+  let pictureRows = '';
 
   const chartData = (): uPlot.AlignedData => {
     // One x axis (fractional epochs) shared by batch losses and epoch means; gaps where a series has no point.
@@ -120,13 +121,16 @@ export function runView(root: HTMLElement, name: string) {
     );
   };
 
+  const isActive = () =>
+    job?.status === 'starting' || job?.status === 'running' || job?.status === 'stopping';
+
   const drawStatus = () => {
     const s =
       job?.status ??
       (history.length >= planned && planned > 0 ? 'finished' : history.length ? 'stopped' : '');
     status.textContent = s;
     status.className = `status ${s}`;
-    const active = s === 'starting' || s === 'running' || s === 'stopping';
+    const active = isActive();
     stop.disabled = !active || s === 'stopping';
     resume.disabled = active;
     progress.textContent = planned ? `epoch ${history.length} of ${planned}` : '';
@@ -137,9 +141,15 @@ export function runView(root: HTMLElement, name: string) {
 
   const showPicture = (file: string, epoch: number) => {
     if (file.endsWith('-scatter.png')) return;
-    previewFigure.hidden = false;
-    previewCaption.textContent = `epoch ${epoch}`;
-    void showImage(preview, `${base}/images/${file}`);
+    showImage(preview, `${base}/images/${file}`).then(
+      () => {
+        previewFigure.hidden = false;
+        previewCaption.textContent = `epoch ${epoch}: ${pictureRows}`;
+      },
+      () => {
+        // No picture for this run (tables, or none written yet).
+      },
+    );
   };
 
   const showGan = (field: GanField) => {
@@ -153,6 +163,10 @@ export function runView(root: HTMLElement, name: string) {
     try {
       const details = await getJson<RunDetails & { job: JobState | null }>(base);
       const model = details.config?.model;
+      pictureRows =
+        model?.kind === 'gan'
+          ? 'samples from the same noise every epoch'
+          : 'originals above, reconstructions below';
       planned = job?.epochs ?? details.config?.train?.epochs ?? 0;
       facts.textContent = [
         model?.kind,
@@ -176,9 +190,11 @@ export function runView(root: HTMLElement, name: string) {
           : []),
       );
       history = details.history;
-      if (!resumeEpochs.value) resumeEpochs.value = String(planned || 1);
+      // Resume continues to the planned epochs; a finished run is offered as many again.
+      if (!isActive()) resumeEpochs.value = String(history.length >= planned ? planned * 2 : planned || 1);
       const last = history.at(-1);
-      if (last) showPicture(`epoch-${String(last.epoch).padStart(3, '0')}.png`, last.epoch);
+      if (last && details.config?.data?.source !== 'toy')
+        showPicture(`epoch-${String(last.epoch).padStart(3, '0')}.png`, last.epoch);
       drawTable();
       drawChart();
       drawStatus();
@@ -200,7 +216,8 @@ export function runView(root: HTMLElement, name: string) {
         planned = event.epochs as number;
         break;
       case 'batch':
-        if (event.loss !== undefined) {
+        // The loss is read back every 250 ms and repeated in between: plot each reading once.
+        if (event.loss !== undefined && event.loss !== batchLoss.at(-1)?.[1]) {
           batchLoss.push([
             (event.epoch as number) - 1 + (event.batch as number) / (event.batches as number),
             event.loss as number,
