@@ -13,6 +13,7 @@ import { type Dataset, makeDataset } from '../data/dataset.js';
 import { applyScaling, invertScaling } from '../data/scaling.js';
 import { tf } from '../engine/tf.js';
 import { LatentlabError } from '../errors.js';
+import { calibrateThreshold } from '../eval/anomaly.js';
 import { batchesOf, decodeCodes, encodeDataset } from '../eval/codes.js';
 import { interpolateCodes, samplePrior } from '../eval/generate.js';
 import { encodeImageGrid } from '../io/png.js';
@@ -280,11 +281,41 @@ async function scorerFor(cached: CachedModel, body: Bodies['score']): Promise<An
   return scorer;
 }
 
+/** Scores of the run's validation split (normal data held out from training), kept with the model. */
+async function calibrationScores(
+  cached: CachedModel,
+  body: Bodies['score'],
+  scorer: AnomalyScorer,
+): Promise<{ scores: Float32Array; name: string }> {
+  const key = `calibration:${body.score}:${body.seed}:${body.elboSamples}`;
+  const memo = cached.memo.get(key) as { scores: Float32Array; name: string } | undefined;
+  if (memo) return memo;
+  const splits = await modelData(cached).catch((error) => {
+    throw new HttpError(
+      400,
+      `a threshold needs the model's validation data: ${(error as Error).message}`,
+      'quantile',
+    );
+  });
+  const calibration = { scores: await scorer.scores(splits.validation), name: splits.validation.name };
+  cached.memo.set(key, calibration);
+  return calibration;
+}
+
 export async function score(cached: CachedModel, body: Bodies['score']) {
   const scorer = await scorerFor(cached, body);
   const dataset = inputDataset(cached, body.inputs, body.labels);
   const scores = await scorer.scores(dataset).catch(asScoreError);
-  return { dataset, scores };
+  if (body.quantile === undefined && body.contamination === undefined) return { dataset, scores };
+  const calibration = await calibrationScores(cached, body, scorer);
+  const threshold = calibrateThreshold(
+    calibration.scores,
+    body.contamination !== undefined
+      ? { contamination: body.contamination }
+      : { quantile: body.quantile ?? 0 },
+  );
+  const flags = Array.from(scores, (s) => (s > threshold.value ? 1 : 0));
+  return { dataset, scores, threshold: { ...threshold, calibration: calibration.name }, flags };
 }
 
 /** Heat maps of the per-pixel error of every input (original | reconstruction | error), one row each. */

@@ -237,9 +237,9 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
       uploads: true,
     },
     async (cached, body, png) => {
-      const { dataset, scores } = await ops.score(cached, body);
+      const { dataset, scores, threshold, flags } = await ops.score(cached, body);
       if (png) return ops.scoreHeatmaps(cached, dataset, body.score);
-      return { score: body.score, scores: Array.from(scores) };
+      return { score: body.score, scores: Array.from(scores), ...(threshold ? { threshold, flags } : {}) };
     },
   );
 

@@ -49,6 +49,10 @@ export function bodySchemas(maxBatch: number) {
     .int()
     .min(0)
     .max(2 ** 31 - 1);
+  const share = z
+    .number()
+    .gt(0, 'expected a number between 0 and 1')
+    .lt(1, 'expected a number between 0 and 1');
   const endpoint = z
     .object({
       input: Row.optional().describe('a sample, encoded'),
@@ -81,16 +85,29 @@ export function bodySchemas(maxBatch: number) {
       class: Label.optional().describe('conditional models: the class decoded (default 0)'),
       format,
     }),
-    score: z.object({
-      inputs,
-      labels,
-      score: AnomalyScore.default('mse').describe(
-        'mse or bce: reconstruction error; elbo: negative ELBO (VAEs); mahalanobis: distance of the code from a Gaussian fitted to the codes of the training split',
-      ),
-      seed: seed.default(0).describe('seeds the ELBO draws'),
-      elboSamples: z.number().int().min(1).max(64).default(1),
-      format,
-    }),
+    score: z
+      .object({
+        inputs,
+        labels,
+        score: AnomalyScore.default('mse').describe(
+          'mse or bce: reconstruction error; elbo: negative ELBO (VAEs); mahalanobis: distance of the code from a Gaussian fitted to the codes of the training split',
+        ),
+        seed: seed.default(0).describe('seeds the ELBO draws'),
+        elboSamples: z.number().int().min(1).max(64).default(1),
+        quantile: share
+          .optional()
+          .describe(
+            "flag scores above this quantile of the scores of the run's validation split (held-out normal data)",
+          ),
+        contamination: share
+          .optional()
+          .describe('or: the share of the validation split taken to be anomalous'),
+        format,
+      })
+      .refine((b) => b.quantile === undefined || b.contamination === undefined, {
+        message: 'give a quantile or a contamination rate, not both',
+        path: ['contamination'],
+      }),
   };
 }
 export type BodySchemas = ReturnType<typeof bodySchemas>;
@@ -134,5 +151,18 @@ export const responses = {
     mse: z.array(z.number()).describe('mean squared error per sample'),
   }),
   interpolate: z.object({ outputs: Rows, shape: z.array(z.number().int()), codes: Rows }),
-  score: z.object({ score: AnomalyScore, scores: z.array(z.number()) }),
+  score: z.object({
+    score: AnomalyScore,
+    scores: z.array(z.number()),
+    threshold: z
+      .object({
+        value: z.number(),
+        quantile: z.number(),
+        calibrationSamples: z.number().int(),
+        calibration: z.string().describe('the data the threshold was calibrated on'),
+      })
+      .optional()
+      .describe('with quantile or contamination'),
+    flags: z.array(z.number().int()).optional().describe('1 where the score is above the threshold'),
+  }),
 };

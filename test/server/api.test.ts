@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { anomalyScorer, modelData } from '../../src/apps/detect.js';
+import { anomalyScorer, detectAnomalies, modelData } from '../../src/apps/detect.js';
 import { subset } from '../../src/data/dataset.js';
 import { tf } from '../../src/engine/tf.js';
 import { interpolateCodes, samplePrior } from '../../src/eval/generate.js';
@@ -170,6 +170,21 @@ describe('operations equal the library', () => {
       await (await anomalyScorer(ae.model, 'mahalanobis', { fit })).scores(test),
       1e-4,
     );
+  });
+});
+
+describe('thresholds', () => {
+  it('flags scores as latentlab detect does: threshold from the validation split', async () => {
+    const splits = await modelData(ae);
+    const data = subset(splits.test, [0, 1, 2, 3, 4, 5, 6, 7]);
+    for (const rule of [{ quantile: 0.5 }, { contamination: 0.2 }]) {
+      const res = (await post('/v1/runs/ae/score', { inputs, ...rule })).json();
+      const expected = await detectAnomalies(ae.model, { data, calibration: splits.validation }, rule);
+      expect(res.threshold.value).toBeCloseTo(expected.threshold.value, 5);
+      expect(res.threshold.calibration).toBe(expected.threshold.calibration);
+      expect(res.threshold.calibrationSamples).toBe(expected.threshold.calibrationSamples);
+      expect(res.flags).toEqual(Array.from(expected.flags));
+    }
   });
 });
 

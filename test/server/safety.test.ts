@@ -106,6 +106,14 @@ describe('validation errors name the field', () => {
       400,
       'labels',
     ],
+    ['a quantile of 1.5', '/v1/runs/ae/score', { inputs: [digit()], quantile: 1.5 }, 400, 'quantile'],
+    [
+      'a quantile and a contamination',
+      '/v1/runs/ae/score',
+      { inputs: [digit()], quantile: 0.9, contamination: 0.1 },
+      400,
+      'contamination',
+    ],
     ['an unknown run', '/v1/runs/nothing/encode', { inputs: [digit()] }, 404, 'run'],
     ['a run without a model', '/v1/runs/pending/encode', { inputs: [digit()] }, 404, 'run'],
   ];
@@ -330,6 +338,7 @@ describe('models and memory', () => {
       { url: '/v1/runs/vae/interpolate', payload: { from: { seed: 0 }, to: { input: digit() }, steps: 3 } },
       { url: '/v1/runs/vae/score', payload: { inputs: [digit()], score: 'elbo' } },
       { url: '/v1/runs/ae/score', payload: { inputs: [digit()], score: 'mahalanobis' } },
+      { url: '/v1/runs/vae/score', payload: { inputs: [digit()], score: 'elbo', quantile: 0.9 } },
       { url: '/v1/runs/ae/score', payload: { inputs: [digit()], format: 'png' } },
       { url: '/v1/runs/ae/encode', payload: { inputs: [[1, 2]] } },
       { url: '/v1/runs/ae/sample', payload: {} },
