@@ -17,6 +17,7 @@
 //   - models.get(name) → the cached LoadedModel (LRU, evicted models disposed; reloaded when model/manifest.json
 //     changes). Call it inside queue.run, and do not keep the model past the job.
 // - Errors: throw HttpError(status, message, field) or a LatentlabError; the reply is {"error", "field"?}.
+import { realpathSync } from 'node:fs';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import Fastify, {
@@ -29,7 +30,7 @@ import type { z } from 'zod';
 import { LATENTLAB_VERSION } from '../version.js';
 import { checkBinding, requireToken } from './auth.js';
 import { DEFAULT_LIMITS, type ServerContext, type ServerLimits, type ServerPlugin } from './context.js';
-import { HttpError, handleError, validationError } from './errors.js';
+import { errorHandler, HttpError, validationError } from './errors.js';
 import { ModelCache } from './model-cache.js';
 import { TensorQueue } from './queue.js';
 import { v1Routes } from './routes.js';
@@ -70,6 +71,14 @@ const zodValidator: FastifySchemaCompiler<z.ZodType> =
     return result.success ? { value: result.data } : { error: validationError(result.error) };
   };
 
+function realRoot(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
+  }
+}
+
 /** The server, ready for `inject()` or `listen()`; nothing is bound yet. */
 export async function buildServer(options: ServerOptions = {}): Promise<FastifyInstance> {
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -83,12 +92,17 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     token: options.token,
   };
   if (options.token !== undefined) checkBinding('127.0.0.1', options.token);
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: limits.bodyBytes });
+  // requestTimeout bounds how long a client may take to send its request (not the wait for the model).
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: limits.bodyBytes,
+    requestTimeout: 60_000,
+  });
   app.decorate('latentlab', context);
   app.setValidatorCompiler(zodValidator);
   // Responses are built by the server itself; the schemas document them, JSON.stringify writes them.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  app.setErrorHandler(handleError);
+  app.setErrorHandler(errorHandler([runs.root, realRoot(runs.root)]));
   app.setNotFoundHandler((request) => {
     throw new HttpError(404, `no route ${request.method} ${request.url.split('?')[0]}`);
   });

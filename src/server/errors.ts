@@ -36,7 +36,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   usage: 400,
   config: 400,
   data: 400,
-  io: 404,
+  io: 500, // a run's files missing or corrupt: the server's state, not the request
   network: 502,
   numeric: 500,
   backend: 500,
@@ -85,8 +85,16 @@ export function errorReply(error: unknown): { status: number; body: { error: str
   return { status: 500, body: { error: 'internal server error' } };
 }
 
-export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
-  const { status, body } = errorReply(error);
-  if (status >= 500) request.log.error({ err: error }, 'request failed');
-  void reply.code(status).type('application/json').send(body);
+/** The error handler; `roots` (the runs directory) are cut from messages, so replies name runs, not disk paths. */
+export function errorHandler(roots: readonly string[] = []) {
+  const cut = (text: string) => roots.reduce((t, root) => t.split(`${root}/`).join(''), text);
+  return (error: unknown, request: FastifyRequest, reply: FastifyReply): void => {
+    const { status, body } = errorReply(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const field = body.field === undefined ? undefined : cut(body.field);
+    void reply
+      .code(status)
+      .type('application/json')
+      .send({ error: cut(body.error), ...(field ? { field } : {}) });
+  };
 }

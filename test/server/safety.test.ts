@@ -1,6 +1,6 @@
 // The server's guards: validation errors naming the field, limits, run names that cannot leave the runs
 // directory, the bearer token, loopback-only without a token, the queue, the model cache and memory.
-import { cp, mkdir, rm, symlink } from 'node:fs/promises';
+import { cp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -151,6 +151,15 @@ describe('validation errors name the field', () => {
     expect(large.statusCode).toBe(413);
     expect(large.json()).toMatchObject({ field: 'inputs[1]' });
     expect(large.json().error).toMatch(/65x65.*64 pixels/);
+  });
+
+  it('a broken model is a 500 that names the run, not the disk path', async () => {
+    await mkdir(join(runs.dir, 'broken', 'model'), { recursive: true });
+    await writeFile(join(runs.dir, 'broken', 'model', 'manifest.json'), '{ not json');
+    const res = await post('/v1/runs/broken/encode', { inputs: [digit()] });
+    expect(res.statusCode).toBe(500);
+    expect(res.json().error).toMatch(/^broken\/model\/manifest\.json: cannot read manifest\.json/);
+    expect(res.body).not.toContain(runs.dir);
   });
 
   it('unknown routes are JSON 404s', async () => {
