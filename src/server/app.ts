@@ -17,6 +17,9 @@
 //   - models.get(name) → the cached LoadedModel (LRU, evicted models disposed; reloaded when model/manifest.json
 //     changes). Call it inside queue.run, and do not keep the model past the job.
 // - Errors: throw HttpError(status, message, field) or a LatentlabError; the reply is {"error", "field"?}.
+//   validationError(zodError) turns a failed safeParse into a 400 naming the field.
+// - The CLI side: withServerFlags(command), serverOptionsFrom(flags) and closeOnSignal(close) in
+//   src/cli/commands/serve.ts give `studio` the same --runs/--host/--port/--token/limit flags and shutdown.
 import { realpathSync } from 'node:fs';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';

@@ -9,6 +9,8 @@ import { HttpError } from './errors.js';
 export interface ImageLimits {
   /** Largest width or height of an uploaded image, in pixels. */
   maxImageSide: number;
+  /** Largest image file, bytes (multipart enforces it; named here in the error). */
+  imageBytes: number;
 }
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -83,7 +85,13 @@ export async function uploadedBody(
     const ends: Record<string, Buffer> = {};
     for await (const part of request.parts()) {
       if (part.type === 'file') {
-        const bytes = await part.toBuffer();
+        const field =
+          part.fieldname === 'from' || part.fieldname === 'to' ? part.fieldname : `inputs[${images.length}]`;
+        const bytes = await part.toBuffer().catch((error: { code?: string }) => {
+          if (error.code === 'FST_REQ_FILE_TOO_LARGE')
+            throw new HttpError(413, `image file larger than the limit of ${limits.imageBytes} bytes`, field);
+          throw error;
+        });
         if (part.fieldname === 'from' || part.fieldname === 'to') ends[part.fieldname] = bytes;
         else images.push(bytes);
       } else if (typeof part.value === 'string') {

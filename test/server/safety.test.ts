@@ -151,6 +151,29 @@ describe('validation errors name the field', () => {
     expect(large.statusCode).toBe(413);
     expect(large.json()).toMatchObject({ field: 'inputs[1]' });
     expect(large.json().error).toMatch(/65x65.*64 pixels/);
+    const small = await buildServer({ runsDir: runs.dir, limits: { imageBytes: 2000 } });
+    try {
+      const noisy = pngOf(
+        Float32Array.from({ length: 784 * 4 }, (_, i) => ((i * 7919) % 256) / 255),
+        56,
+        56,
+      );
+      const heavy = multipartBody([
+        { name: 'image', bytes: pngOf(new Float32Array(784), 28, 28) },
+        { name: 'image', bytes: noisy },
+      ]);
+      const res = await small.inject({ method: 'POST', url: '/v1/runs/ae/encode', ...heavy });
+      expect(res.statusCode).toBe(413);
+      expect(res.json()).toMatchObject({ field: 'inputs[1]' });
+      const many = multipartBody(
+        Array(17).fill({ name: 'image', bytes: pngOf(new Float32Array(784), 28, 28) }),
+      );
+      const tooMany = await app.inject({ method: 'POST', url: '/v1/runs/ae/encode', ...many });
+      expect(tooMany.statusCode).toBe(413);
+      expect(tooMany.json().field).toBe('inputs');
+    } finally {
+      await small.close();
+    }
   });
 
   it('a broken model is a 500 that names the run, not the disk path', async () => {
