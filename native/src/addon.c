@@ -162,6 +162,31 @@ static napi_value js_conv2d_backprop_filter(napi_env env, napi_callback_info inf
   return conv(env, info, CONV_BACKPROP_FILTER);
 }
 
+/* adam(heap, valueOff, mOff, vOff, gOff, size, params (Float32Array of 8, see native.h), outValueOff, outMOff,
+ * outVOff) */
+static napi_value js_adam(napi_env env, napi_callback_info info) {
+  call_args a;
+  if (!read_args(env, info, &a, 10, 1)) return NULL;
+  double n = num(env, a.argv[5]);
+  napi_typedarray_type type;
+  size_t length, byteOffset;
+  void *params;
+  napi_value buffer;
+  if (napi_get_typedarray_info(env, a.argv[6], &type, &length, &params, &buffer, &byteOffset) != napi_ok ||
+      type != napi_float32_array || length != 8) {
+    fail(env, "the Adam parameters must be a Float32Array of 8");
+    return NULL;
+  }
+  int ok = 1;
+  const float *value = at(env, &a, a.argv[1], n, &ok), *m = at(env, &a, a.argv[2], n, &ok),
+              *v = at(env, &a, a.argv[3], n, &ok), *g = at(env, &a, a.argv[4], n, &ok);
+  float *outValue = at(env, &a, a.argv[7], n, &ok), *outM = at(env, &a, a.argv[8], n, &ok),
+        *outV = at(env, &a, a.argv[9], n, &ok);
+  if (!ok) return NULL;
+  adam_step(value, m, v, g, (long)n, params, outValue, outM, outV);
+  return undefined(env);
+}
+
 /* setThreads(blasThreads, loopThreads) */
 static napi_value js_set_threads(napi_env env, napi_callback_info info) {
   call_args a;
@@ -202,6 +227,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"conv2d", NULL, js_conv2d, NULL, NULL, NULL, napi_enumerable, NULL},
       {"conv2dBackpropInput", NULL, js_conv2d_backprop_input, NULL, NULL, NULL, napi_enumerable, NULL},
       {"conv2dBackpropFilter", NULL, js_conv2d_backprop_filter, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"adam", NULL, js_adam, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"info", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL},
   };

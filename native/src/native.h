@@ -22,6 +22,10 @@ void conv2d_forward(const conv_geometry *g, const float *x, const float *w, floa
 void conv2d_backprop_input(const conv_geometry *g, const float *dy, const float *w, float *dx);
 void conv2d_backprop_filter(const conv_geometry *g, const float *x, const float *dy, float *dw);
 
+/* params: beta1, 1 - beta1, beta2, 1 - beta2, 1 - beta1^t, 1 - beta2^t, epsilon, -learning rate (float32). */
+void adam_step(const float *value, const float *m, const float *v, const float *g, long n, const float *params,
+               float *outValue, float *outM, float *outV);
+
 /* Runs body(i, arg) for i in [0, n) on the worker threads and the caller; returns when all are done. */
 typedef void (*parallel_body)(long begin, long end, void *arg);
 void parallel_for(long n, long grain, parallel_body body, void *arg);

@@ -304,6 +304,44 @@ describe.skipIf(!native.ok)(`native backend kernels${skipReason}`, () => {
     await expectSame(build, 'conv autoencoder');
   });
 
+  it('Adam in one kernel per variable: same weights and moments as the stock optimizer on cpu', async () => {
+    const [xs, ys, w0, b0] = [random([64, 40]), random([64, 30]), random([40, 30], 0.2), random([30], 0.1)];
+    const train = async (backend: 'cpu' | 'native') => {
+      await tf.setBackend(backend);
+      const before = tf.memory().numTensors;
+      const init = [w0(), b0(), b0()];
+      const w = tf.variable(init[0], true, `adam-w-${backend}`);
+      const b = tf.variable(init[1], true, `adam-b-${backend}`);
+      const frozen = tf.variable(init[2], false, `adam-frozen-${backend}`);
+      const [x, y] = [xs(), ys()];
+      const optimizer = tf.train.adam(0.01, 0.9, 0.999);
+      for (let step = 0; step < 6; step++) {
+        optimizer.minimize(
+          () => tf.mean(tf.square(tf.sub(tf.add(tf.matMul(x, w), b), y))) as tf.Scalar,
+          false,
+          [w, b],
+        );
+      }
+      const weights = await optimizer.getWeights();
+      tf.dispose(weights[0].tensor); // the iteration count, made by getWeights
+      const moments = weights.slice(1).map((n) => ({
+        shape: n.tensor.shape,
+        values: Float32Array.from(n.tensor.dataSync()),
+      }));
+      const result: Result = [w, b, frozen].map((t) => ({
+        shape: t.shape,
+        values: Float32Array.from(t.dataSync()),
+      }));
+      optimizer.dispose();
+      tf.dispose([w, b, frozen, x, y, ...init]);
+      expect(tf.memory().numTensors).toBe(before);
+      return [...result, ...moments];
+    };
+    const want = await train('cpu');
+    const got = await train('native');
+    expect(worstDifference(got, want)).toBeLessThanOrEqual(1e-5);
+  });
+
   it('large products that OpenBLAS splits across threads', async () => {
     await expectSame(
       withGrads((x, y) => tf.matMul(x, y), [random([256, 784]), random([784, 256], 0.1)], [256, 256]),

@@ -4,6 +4,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../tf.js';
 import { sharedWasmBackend } from '../threads.js';
+import { createAdamKernel, installNativeAdam } from './adam.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
 import { createNativeKernels, type Fallbacks, NATIVE_BACKEND, NATIVE_KERNELS } from './kernels.js';
 
@@ -34,7 +35,7 @@ export function registerNativeBackend(): { ok: true; addon: NativeAddon } | { ok
   for (const config of wasmKernels) {
     fallback[config.kernelName] = config.kernelFunc as unknown as Fallbacks[string];
   }
-  const own = createNativeKernels(addon, fallback);
+  const own = [...createNativeKernels(addon, fallback), createAdamKernel(addon)];
   const ownNames = new Set(own.map((k) => k.kernelName));
   for (const config of wasmKernels) {
     if (ownNames.has(config.kernelName) || tf.getKernel(config.kernelName, NATIVE_BACKEND)) continue;
@@ -46,6 +47,7 @@ export function registerNativeBackend(): { ok: true; addon: NativeAddon } | { ok
     tf.registerKernel(config);
   }
   tf.registerBackend(NATIVE_BACKEND, async (): Promise<BackendWasm> => sharedWasmBackend(), NATIVE_PRIORITY);
+  installNativeAdam();
   registered = { addon };
   return { ok: true, addon };
 }

@@ -27,14 +27,14 @@ interface WasmMemoryModule {
 let heapView: Uint8Array | undefined;
 
 /** A byte view of the whole wasm memory, renewed when the memory has grown (which replaces its buffer). */
-function heap(backend: BackendWasm): Uint8Array {
+export function heap(backend: BackendWasm): Uint8Array {
   const module = backend.wasm as unknown as WasmMemoryModule;
   const buffer = module.wasmMemory?.buffer ?? module.HEAPU8.buffer;
   if (heapView?.buffer !== buffer) heapView = new Uint8Array(buffer);
   return heapView;
 }
 
-function offset(backend: BackendWasm, t: TensorInfo): number {
+export function offset(backend: BackendWasm, t: TensorInfo): number {
   return backend.dataIdMap.get(t.dataId)!.memoryOffset;
 }
 
