@@ -79,12 +79,12 @@ describe('studio API', () => {
       payload: {},
     });
     expect(stop.statusCode).toBe(409);
-    const escape = await app.inject({
+    const traversal = await app.inject({
       url: '/studio/api/runs/idle/images/..%2f..%2fconfig.json',
       headers: auth,
     });
-    expect(escape.statusCode).toBe(400);
-    expect(escape.json().field).toBe('file');
+    expect(traversal.statusCode).toBe(400);
+    expect(traversal.json().field).toBe('file');
     const outside = await app.inject({ url: '/studio/api/runs/..%2fapp/anomalies', headers: auth });
     expect(outside.statusCode).toBe(400);
     const none = await app.inject({ url: '/studio/api/runs/idle/anomalies', headers: auth });
