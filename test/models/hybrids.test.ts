@@ -264,7 +264,7 @@ describe('semi-supervised labels', () => {
       imageContext,
     ) as unknown as AaeModel;
     expect(model.classControlled).toBe(true);
-    expect(model.conditional).toBeFalsy();
+    expect((model as unknown as GenerativeModel).conditional).toBeFalsy();
     const code = model.samplePrior(4, 3);
     const labels = labelsFor([2, 0, 1, 2]);
     const asked = model.generate(code, labels);
