@@ -40,7 +40,7 @@ export function capabilities(cached: CachedModel): z.output<typeof Capabilities>
     decode: ae,
     reconstruct: ae,
     sample: isGenerative(model),
-    interpolate: ae,
+    interpolate: ae || isGenerative(model),
     scores,
     latentSize: (model as Partial<Autoencoder>).latentSize,
     conditional: Boolean((model as Partial<Autoencoder>).conditional),
@@ -221,36 +221,88 @@ export async function sample(cached: CachedModel, body: Bodies['sample']): Promi
   };
 }
 
+function checkRow(row: number[], width: number, field: string, what: string): Float32Array {
+  if (row.length !== width)
+    throw new HttpError(400, `expected ${width} values (${what}), got ${row.length}`, field);
+  return Float32Array.from(row);
+}
+
+/** `codes` [rows, latent] through a generator, in batches: flat samples. */
+async function generateCodes(
+  model: GenerativeModel,
+  codes: Float32Array,
+  count: number,
+  labels?: Int32Array,
+) {
+  const per = perSample(model.context.sampleShape);
+  const out = new Float32Array(count * per);
+  for (let start = 0; start < count; start += 500) {
+    const n = Math.min(500, count - start);
+    const x = tf.tidy(() =>
+      model.generate(
+        tf.tensor2d(codes.subarray(start * model.latentSize, (start + n) * model.latentSize), [
+          n,
+          model.latentSize,
+        ]),
+        labels ? tf.tensor1d(labels.subarray(start, start + n), 'int32') : undefined,
+      ),
+    );
+    out.set((await x.data()) as Float32Array, start * per);
+    x.dispose();
+  }
+  return out;
+}
+
+/**
+ * A decoded path between two ends. With a seed end the path runs through the prior's space and is decoded by the
+ * generator, so an input end (encoded) is allowed only where the encoder maps to that space (VAE, AAE); without
+ * one it runs through the encoder's codes and is decoded by the decoder (a GAN's codes are its noise).
+ */
 export async function interpolate(cached: CachedModel, body: Bodies['interpolate']) {
-  const ae = autoencoder(cached, 'interpolate');
+  const model = cached.model;
+  const ae = isAutoencoder(model) ? model : undefined;
+  const gen = isGenerative(model) ? model : undefined;
+  const seeded = body.from.seed !== undefined || body.to.seed !== undefined;
+  const decoder = seeded || !ae ? generative(cached, 'interpolating from a seed or a generator code') : ae;
   checkClass(cached, body.class);
   const label = body.class ?? 0;
+  const latent = decoder.latentSize;
   const ends: Float32Array[] = [];
   for (const name of ['from', 'to'] as const) {
     const end = body[name];
     if (end.code) {
-      ends.push(flatRows([end.code], ae.latentSize, `${name}.code`, 'the latent size'));
+      ends.push(checkRow(end.code, latent, `${name}.code`, 'the latent size'));
     } else if (end.input) {
+      const encoder = autoencoder(cached, `an input end (${name}.input)`);
+      if (seeded && !gen?.encodesToPrior)
+        throw new HttpError(
+          400,
+          `"${model.kind}" encodes to another space than its prior draws: interpolate between two inputs or two seeds`,
+          `${name}.input`,
+        );
       const shape = cached.manifest.context.sampleShape;
-      flatRows([end.input], perSample(shape), `${name}.input`, `one sample of shape [${shape}]`);
-      const dataset = inputDataset(cached, [end.input], ae.conditional ? [label] : undefined);
-      ends.push((await encodeDataset(ae, dataset)).data);
+      checkRow(end.input, perSample(shape), `${name}.input`, `one sample of shape [${shape}]`);
+      const dataset = inputDataset(cached, [end.input], encoder.conditional ? [label] : undefined);
+      ends.push((await encodeDataset(encoder, dataset)).data);
     } else {
-      const z = generative(cached, `a seed endpoint (${name}.seed)`).samplePrior(1, end.seed ?? 0);
+      const z = (decoder as GenerativeModel).samplePrior(1, end.seed ?? 0);
       ends.push((await z.data()) as Float32Array);
       z.dispose();
     }
   }
   const path = interpolateCodes(ends[0], ends[1], body.steps, body.slerp);
-  const labels = ae.conditional ? new Int32Array(body.steps).fill(label) : undefined;
-  const values = await decodeCodes(ae, { rows: body.steps, cols: ae.latentSize, data: path }, 500, labels);
+  const labels = decoder.conditional ? new Int32Array(body.steps).fill(label) : undefined;
+  const values =
+    decoder === ae
+      ? await decodeCodes(ae, { rows: body.steps, cols: latent, data: path }, 500, labels)
+      : await generateCodes(decoder as GenerativeModel, path, body.steps, labels);
   const outputs: Outputs = {
     values: dataUnits(cached, values),
     count: body.steps,
     shape: cached.manifest.context.sampleShape,
     grid: { rows: 1, cols: body.steps },
   };
-  return { outputs, codes: rows(path, ae.latentSize) };
+  return { outputs, codes: rows(path, latent) };
 }
 
 /** A library error about the score (wrong model for it, data out of its range) as a 400 naming `score`. */

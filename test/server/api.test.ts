@@ -36,6 +36,12 @@ beforeAll(async () => {
   runs = await makeRunsDir();
   await tinyRun(runs.dir, 'ae', { kind: 'dense-ae', hidden: [32], latent: 4 });
   await tinyRun(runs.dir, 'vae', { kind: 'vae', hidden: [32], latent: 2 });
+  await tinyRun(runs.dir, 'gan', {
+    kind: 'gan',
+    latent: 4,
+    generatorHidden: [16],
+    discriminatorHidden: [16],
+  });
   ae = await loadModel(join(runs.dir, 'ae', 'model'));
   vae = await loadModel(join(runs.dir, 'vae', 'model'));
   const test = subset((await modelData(ae)).test, [0, 1, 2, 3, 4, 5, 6, 7]);
@@ -56,7 +62,7 @@ describe('runs', () => {
     const res = await app.inject({ method: 'GET', url: '/v1/runs' });
     expect(res.statusCode).toBe(200);
     const { runs: listed } = res.json();
-    expect(listed.map((r: { name: string }) => r.name)).toEqual(['ae', 'vae']);
+    expect(listed.map((r: { name: string }) => r.name)).toEqual(['ae', 'gan', 'vae']);
     expect(listed[0].config.model.kind).toBe('dense-ae');
     expect(listed[0].model.kind).toBe('dense-ae');
     expect(listed[0].model.context.sampleShape).toEqual([28, 28, 1]);
@@ -170,6 +176,38 @@ describe('operations equal the library', () => {
       await (await anomalyScorer(ae.model, 'mahalanobis', { fit })).scores(test),
       1e-4,
     );
+  });
+});
+
+describe('a GAN', () => {
+  it('samples and interpolates through its generator; has no encoder', async () => {
+    const gan = await loadModel(join(runs.dir, 'gan', 'model'));
+    const model = gan.model as GenerativeModel;
+    try {
+      const caps = (await app.inject({ method: 'GET', url: '/v1/runs/gan' })).json().capabilities;
+      expect(caps).toMatchObject({ encode: false, sample: true, interpolate: true, scores: [] });
+      const sampled = (await post('/v1/runs/gan/sample', { n: 3, seed: 5 })).json();
+      const expected = samplePrior(model, 3, 5);
+      expectClose(sampled.outputs.flat(), expected.dataSync());
+      const path = (
+        await post('/v1/runs/gan/interpolate', { from: { seed: 1 }, to: { seed: 2 }, steps: 3 })
+      ).json();
+      const a = model.samplePrior(1, 1);
+      const b = model.samplePrior(1, 2);
+      const codes = interpolateCodes(a.dataSync() as Float32Array, b.dataSync() as Float32Array, 3, false);
+      const images = model.generate(tf.tensor2d(codes, [3, 4]));
+      expectClose(path.outputs.flat(), images.dataSync());
+      tf.dispose([expected, a, b, images]);
+      const encode = await post('/v1/runs/gan/encode', { inputs });
+      expect(encode.statusCode).toBe(400);
+      expect(encode.json().field).toBe('run');
+      const mixed = await post('/v1/runs/gan/interpolate', { from: { input: inputs[0] }, to: { seed: 2 } });
+      expect(mixed.json().field).toBe('run');
+      const plain = await post('/v1/runs/ae/interpolate', { from: { input: inputs[0] }, to: { seed: 2 } });
+      expect(plain.json()).toMatchObject({ field: 'run' });
+    } finally {
+      gan.model.dispose();
+    }
   });
 });
 
