@@ -1,4 +1,5 @@
-// `npm run bench`: every workload on latentlab, stock tfjs wasm and cpu, PyTorch and (W1) numpy, each
+// `npm run bench`: every workload on latentlab (its default backend, native when the addon is built, and its
+// wasm backend), stock tfjs wasm and cpu, PyTorch and (W1) numpy, each
 // in a fresh process, side by side in one run. Writes bench/results.json and docs/performance.md.
 // `npm run bench -- --soak`: 1,000 steps of each workload on latentlab, writes bench/soak.json too.
 // `npm run bench -- --report`: rewrites docs/performance.md from the two JSON files, runs nothing.
@@ -65,6 +66,11 @@ function machine(): Machine {
     loadAverage: loadavg(),
     backgroundTrainingJobs: { start: backgroundTrainingJobs(), end: 0 },
     date: new Date().toISOString(),
+    env: Object.fromEntries(
+      Object.entries(process.env).filter(
+        (e): e is [string, string] => /^(OPENBLAS_|LATENTLAB_)/.test(e[0]) && e[1] !== undefined,
+      ),
+    ),
   };
 }
 
@@ -198,6 +204,8 @@ async function bench(): Promise<void> {
       const steps = stepsFor(w);
       const runs: Array<() => Row> = [
         () => nodeWorker(w, 'latentlab', steps, warmup),
+        // latentlab's wasm backend, the default when the native addon is not built.
+        () => nodeWorker(w, 'latentlab-wasm', steps, warmup),
         () => nodeWorker(w, 'stock-wasm', steps, warmup),
         // The cpu backend is ~100x slower on convolutions: fewer steps keep the run short.
         () => nodeWorker(w, 'stock-cpu', values.quick ? 1 : slowSteps, values.quick ? 0 : slowWarmup),

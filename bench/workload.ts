@@ -7,7 +7,7 @@ import { batchTensors } from '../src/train/trainer.js';
 import { type BenchModel, buildBenchModel } from './models.js';
 import { WORKLOADS, type WorkloadName } from './workloads.js';
 
-const ENGINES = ['latentlab', 'stock-wasm', 'stock-cpu'] as const;
+const ENGINES = ['latentlab', 'latentlab-wasm', 'stock-wasm', 'stock-cpu'] as const;
 type Engine = (typeof ENGINES)[number];
 
 const { values } = parseArgs({
@@ -30,12 +30,15 @@ const steps = Number(values.steps);
 const warmup = Number(values.warmup);
 const traceEvery = Number(values.trace) > 0 ? Math.max(1, Math.round(steps / Number(values.trace))) : 0;
 
-/** latentlab's default selection, or a stock backend with nothing of latentlab's registered. */
+/**
+ * latentlab's default selection (native when its addon is built), latentlab's wasm backend, or a stock
+ * backend with nothing of latentlab's registered.
+ */
 async function startEngine(): Promise<string> {
-  if (engine === 'latentlab') {
+  if (engine === 'latentlab' || engine === 'latentlab-wasm') {
     // Imported only here, so the stock engines never load latentlab's backend module.
     const { selectBackend, describeBackend } = await import('../src/engine/backend.js');
-    return describeBackend(await selectBackend());
+    return describeBackend(await selectBackend(engine === 'latentlab-wasm' ? { backend: 'wasm' } : {}));
   }
   const backend = engine === 'stock-wasm' ? 'wasm' : 'cpu';
   await import(backend === 'wasm' ? '@tensorflow/tfjs-backend-wasm' : '@tensorflow/tfjs-backend-cpu');
