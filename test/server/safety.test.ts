@@ -96,7 +96,7 @@ describe('validation errors name the field', () => {
       '/v1/runs/vae/interpolate',
       { from: { code: [0, 0, 0] }, to: { seed: 2 } },
       400,
-      'from.code[0]',
+      'from.code',
     ],
     ['one step', '/v1/runs/vae/interpolate', { from: { seed: 1 }, to: { seed: 2 }, steps: 1 }, 400, 'steps'],
     [
