@@ -8,10 +8,12 @@ import { runPaths } from '../train/run-dir.js';
 import { HttpError } from './errors.js';
 
 /** One path segment of ordinary characters: no separators, no "..", no leading dot, no control characters. */
-const RUN_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
+export const RUN_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
+
+export const isRunName = (name: string) => RUN_NAME.test(name) && !name.includes('..');
 
 export function checkRunName(name: string): void {
-  if (!RUN_NAME.test(name) || name.includes('..'))
+  if (!isRunName(name))
     throw new HttpError(
       400,
       `expected a run name (letters, digits, ".", "_", "-", one path segment, not starting with "."), got ${JSON.stringify(name.slice(0, 80))}`,
@@ -154,9 +156,7 @@ export class RunsDirectory {
       return [];
     }
     const names = entries
-      .filter(
-        (e) => (e.isDirectory() || e.isSymbolicLink()) && RUN_NAME.test(e.name) && !e.name.includes('..'),
-      )
+      .filter((e) => (e.isDirectory() || e.isSymbolicLink()) && isRunName(e.name))
       .map((e) => e.name)
       .sort();
     const out: RunListing[] = [];

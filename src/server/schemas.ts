@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { AnomalyScore } from '../apps/detect.js';
 import { ModelManifest } from '../io/model-files.js';
+import { RUN_NAME } from './runs.js';
 
 export const ErrorBody = z.object({
   error: z.string().describe('what was expected and what came'),
@@ -12,10 +13,7 @@ export const ErrorBody = z.object({
 export const RunParams = z.object({
   run: z
     .string()
-    .regex(
-      /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/,
-      'expected a run name: one path segment of letters, digits, ".", "_", "-"',
-    )
+    .regex(RUN_NAME, 'expected a run name: one path segment of letters, digits, ".", "_", "-"')
     .refine((name) => !name.includes('..'), 'a run name cannot contain ".."')
     .describe('a run directory directly inside the runs directory'),
 });
