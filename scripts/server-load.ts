@@ -121,7 +121,7 @@ function send(
   method: string,
   path: string,
   job?: Job,
-): Promise<{ status: number; bytes: number; body: string }> {
+): Promise<{ status: number; bytes: number; body: string; modelMs?: number }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       {
@@ -139,10 +139,12 @@ function send(
         res.on('data', (c) => chunks.push(c));
         res.on('end', () => {
           const all = Buffer.concat(chunks);
+          const timing = /model;dur=([\d.]+)/.exec(String(res.headers['server-timing'] ?? ''));
           resolve({
             status: res.statusCode ?? 0,
             bytes: all.length,
             body: method === 'GET' ? all.toString() : '',
+            modelMs: timing ? Number(timing[1]) : undefined,
           });
         });
         res.on('error', reject);
@@ -179,6 +181,7 @@ async function main(): Promise<void> {
     }, 1000);
     const latencies: number[] = [];
     const perJob = new Map<string, number[]>();
+    const modelTimes = new Map<string, number[]>();
     let errors = 0;
     let bytes = 0;
     const errorKinds = new Map<string, number>();
@@ -198,6 +201,11 @@ async function main(): Promise<void> {
             const own = perJob.get(job.name) ?? [];
             own.push(ms);
             perJob.set(job.name, own);
+            if (res.modelMs !== undefined) {
+              const times = modelTimes.get(job.name) ?? [];
+              times.push(res.modelMs);
+              modelTimes.set(job.name, times);
+            }
           }
         } catch (error) {
           errors++;
@@ -234,9 +242,16 @@ async function main(): Promise<void> {
       perEndpoint: Object.fromEntries(
         [...perJob].map(([name, ms]) => {
           const s = [...ms].sort((a, b) => a - b);
+          const model = [...(modelTimes.get(name) ?? [])].sort((a, b) => a - b);
           return [
             name,
-            { requests: s.length, p50: Math.round(percentile(s, 0.5)), p99: Math.round(percentile(s, 0.99)) },
+            {
+              requests: s.length,
+              p50: Math.round(percentile(s, 0.5)),
+              p99: Math.round(percentile(s, 0.99)),
+              // Time with the model (server-timing), the rest being the wait in the queue and HTTP.
+              modelP50: Math.round(percentile(model, 0.5) * 10) / 10,
+            },
           ];
         }),
       ),

@@ -150,7 +150,17 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
         const png = wantsPng(request, (body as { format?: 'json' | 'png' }).format);
         if (png && spec.png === false)
           throw new HttpError(406, `${name} has no PNG form: ask for JSON`, 'format');
-        const result = await job(request.params.run, (cached) => answer(cached, body, png));
+        const queued = performance.now();
+        let started = queued;
+        const result = await job(request.params.run, (cached) => {
+          started = performance.now();
+          return answer(cached, body, png);
+        });
+        // Time waiting for the model and time with it, for clients and the load test.
+        void reply.header(
+          'server-timing',
+          `queue;dur=${(started - queued).toFixed(1)}, model;dur=${(performance.now() - started).toFixed(1)}`,
+        );
         return Buffer.isBuffer(result) ? reply.type('image/png').send(result) : result;
       },
     );
