@@ -5,10 +5,12 @@
 #include <string.h>
 #include "native.h"
 
-/* Rows of the patch matrix per chunk: bounded so the scratch stays ~16 MB whatever the batch. */
+/* Rows of the patch matrix per chunk: ~4 MB, so a chunk written by im2col (or by the product, for col2im) is
+ * still in cache when it is read back. On the DCGAN's 4x4 stride-2 convolutions 4 MB chunks took ~10% less CPU
+ * than 16 MB ones, and 0.5 MB chunks more (the product's share of the fixed costs grows). */
 static long chunk_rows(const conv_geometry *g) {
   long k = (long)g->fh * g->fw * g->inC;
-  long rows = (4L << 20) / (k > 0 ? k : 1);
+  long rows = (1L << 20) / (k > 0 ? k : 1);
   long total = (long)g->batch * g->outH * g->outW;
   if (rows < 64) rows = 64;
   return rows < total ? rows : total;
