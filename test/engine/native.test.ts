@@ -131,6 +131,13 @@ describe.skipIf(!native.ok)(`native backend kernels${skipReason}`, () => {
     );
   });
 
+  it('int32 products go to the wasm kernel (which refuses them, as on wasm)', async () => {
+    const a = [1, 2, 3, 4, 5, 6];
+    const build = () => tf.matMul(tf.tensor2d(a, [2, 3], 'int32'), tf.tensor2d(a, [3, 2], 'int32'));
+    await tf.setBackend('native');
+    expect(() => tf.tidy(build)).toThrow('BatchMatMul for non non-float32 tensors not yet supported');
+  });
+
   it('BatchMatMul: batch dims [2, 1] against [3], by hand', async () => {
     await tf.setBackend('native');
     const [m, k, n] = [3, 4, 5];
