@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { augment, generateLabelled, parseClasses, requireConditional } from '../../src/apps/augment.js';
 import { makeDataset, mixDatasets } from '../../src/data/dataset.js';
 import { loadRaw } from '../../src/data/load.js';
+import { type Tensor, tf } from '../../src/engine/tf.js';
 import { saveModel } from '../../src/io/model-files.js';
 import type { TrainableModel } from '../../src/models/family.js';
 import { getFamily } from '../../src/models/registry.js';
@@ -57,6 +58,26 @@ describe('augment', () => {
     const aae = build({ kind: 'aae', hidden: [16], latent: 2, semiSupervised: true });
     const fromAae = await generateLabelled(aae, { n: 6, classes: [1, 8] });
     expect([...fromAae.labels!]).toEqual([1, 8, 1, 8, 1, 8]);
+    // Vetted: every kept sample is one the judge puts in the class it was generated for. This judge's class is
+    // a hash of the pixels, so about one sample in ten passes.
+    const hashJudge = {
+      classify: (x: Tensor) =>
+        tf.tidy(() => {
+          const hash = tf.mod(tf.floor(tf.mul(tf.sum(tf.reshape(x, [x.shape[0], -1]), 1), 1e4)), 10);
+          return tf.oneHot(tf.cast(hash, 'int32'), 10);
+        }),
+    };
+    const vetted = await generateLabelled(aae, { n: 12, classes: [1, 8], batchSize: 64 }, hashJudge);
+    expect([...vetted.labels!]).toEqual([1, 8, 1, 8, 1, 8, 1, 8, 1, 8, 1, 8]);
+    const judged = tf.tidy(() =>
+      tf.argMax(hashJudge.classify(tf.tensor(vetted.x, [12, 28, 28, 1])), -1).arraySync(),
+    );
+    expect(judged).toEqual([...vetted.labels!]);
+    // A judge that only ever sees class 1 starves class 8, and says so.
+    const onlyOnes = { classify: (x: Tensor) => tf.oneHot(tf.fill([x.shape[0]], 1, 'int32'), 10) };
+    await expect(
+      generateLabelled(aae, { n: 4, classes: [1, 8], maxDrawsPerSample: 3, batchSize: 4 }, onlyOnes),
+    ).rejects.toThrow('judge: after 12 draws the judge still rejects too many samples: class 8 short of 2');
     aae.dispose();
     await expect(generateLabelled(cvae, { n: 5, classes: [12] })).rejects.toThrow(
       'classes: expected classes between 0 and 9, got 12',

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { augment, parseClasses } from '../../apps/augment.js';
+import { augment, canJudge, parseClasses, type SampleJudge } from '../../apps/augment.js';
 import { type Dataset, keepLabelsPerClass } from '../../data/dataset.js';
 import { loadData } from '../../data/load.js';
 import { DataSpec } from '../../data/spec.js';
@@ -11,6 +11,7 @@ import { UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { DatasetFormat, encodeIdxImages, encodeIdxLabels } from '../../io/dataset-files.js';
 import { loadModel } from '../../io/model-files.js';
+import type { TrainableModel } from '../../models/family.js';
 import { backendOption, type GlobalOptions, parseNumber, resolveModelDir, startBackend } from '../shared.js';
 
 interface AugmentFlags extends GlobalOptions {
@@ -21,6 +22,21 @@ interface AugmentFlags extends GlobalOptions {
   seed: number;
   withLabelled?: number;
   withTest?: boolean;
+  judge?: string;
+}
+
+/** `self`: the model's own classify() head; otherwise a run whose model can classify (e.g. a classifier). */
+async function judgeFor(which: string, model: TrainableModel): Promise<SampleJudge> {
+  const judge = which === 'self' ? model : (await loadModel(resolveModelDir(which))).model;
+  if (!canJudge(judge)) {
+    throw new UsageError(
+      which === 'self'
+        ? `a "${model.kind}" has no classifier head to judge its samples (a semi-supervised aae has; or give a classifier run)`
+        : `${which} holds a "${judge.kind}", which cannot classify: give a classifier run`,
+      { path: '--judge' },
+    );
+  }
+  return judge;
 }
 
 export function augmentCommand(): Command {
@@ -48,6 +64,10 @@ export function augmentCommand(): Command {
       parseNumber('--with-labelled', { integer: true, min: 1 }),
     )
     .option(
+      '--judge <self|run>',
+      "keep only samples that a classifier puts in their class: 'self' (a semi-supervised AAE's own head) or a classifier run",
+    )
+    .option(
       '--with-test',
       "idx into a directory: also write the model data's test split as t10k-images-idx3-ubyte/t10k-labels-idx1-ubyte",
     )
@@ -62,6 +82,7 @@ export function augmentCommand(): Command {
       }
       await startBackend(flags);
       const loaded = await loadModel(resolveModelDir(run));
+      const judge = flags.judge ? await judgeFor(flags.judge, loaded.model) : undefined;
       let real: Dataset | undefined;
       let test: Dataset | undefined;
       if (flags.withLabelled || flags.withTest) {
@@ -85,6 +106,7 @@ export function augmentCommand(): Command {
         format,
         out: flags.out,
         real,
+        judge,
       });
       const lines = [
         `${flags.n} generated samples${real ? ` after ${real.size} real labelled ones` : ''} → ${result.files.join(', ')}`,
