@@ -33,6 +33,8 @@ export interface Row {
   warmup: number;
   samplesPerSecond?: number;
   seconds?: number;
+  /** CPU time of all threads per timed step (Node rows). */
+  cpuMsPerStep?: number;
   /** Trainable parameters (TensorFlow.js and PyTorch rows). */
   params?: number;
   peakRssMb?: number;

@@ -88,6 +88,7 @@ try {
   const counts = () => ({ liveBefore: tf.memory().numTensors, bytesBefore: tf.memory().numBytes });
   let baseline = warmup > 0 ? counts() : undefined;
   const trace = [memorySample()];
+  const cpuStart = process.cpuUsage();
   const started = performance.now();
   for (let s = 0; s < steps; s++) {
     runStep(warmup + s);
@@ -97,6 +98,7 @@ try {
   // One read at the end so asynchronous backends have finished all work.
   await m.probe().data();
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
   trace.push(memorySample());
   const [first, last] = [trace[0], trace[trace.length - 1]];
   result = {
@@ -104,6 +106,8 @@ try {
     params: m.params,
     samplesPerSecond: (steps * batchSize) / seconds,
     seconds,
+    // CPU time of all the process's threads per step: steadier than wall time on a shared machine.
+    cpuMsPerStep: (cpu.user + cpu.system) / 1000 / steps,
     ...baseline,
     liveAfter: tf.memory().numTensors,
     bytesAfter: tf.memory().numBytes,
