@@ -36,6 +36,7 @@ beforeAll(async () => {
   runs = await makeRunsDir();
   await tinyRun(runs.dir, 'ae', { kind: 'dense-ae', hidden: [32], latent: 4 });
   await tinyRun(runs.dir, 'vae', { kind: 'vae', hidden: [32], latent: 2 });
+  await tinyRun(runs.dir, 'cvae', { kind: 'cvae', hidden: [16], latent: 2 });
   await tinyRun(runs.dir, 'gan', {
     kind: 'gan',
     latent: 4,
@@ -62,7 +63,7 @@ describe('runs', () => {
     const res = await app.inject({ method: 'GET', url: '/v1/runs' });
     expect(res.statusCode).toBe(200);
     const { runs: listed } = res.json();
-    expect(listed.map((r: { name: string }) => r.name)).toEqual(['ae', 'gan', 'vae']);
+    expect(listed.map((r: { name: string }) => r.name)).toEqual(['ae', 'cvae', 'gan', 'vae']);
     expect(listed[0].config.model.kind).toBe('dense-ae');
     expect(listed[0].model.kind).toBe('dense-ae');
     expect(listed[0].model.context.sampleShape).toEqual([28, 28, 1]);
@@ -177,6 +178,40 @@ describe('operations equal the library', () => {
       await (await anomalyScorer(ae.model, 'mahalanobis', { fit })).scores(test),
       1e-4,
     );
+  });
+});
+
+describe('a conditional model', () => {
+  it('takes one class per sample, checked against its classes', async () => {
+    const cvae = await loadModel(join(runs.dir, 'cvae', 'model'));
+    const model = cvae.model as Autoencoder & GenerativeModel;
+    try {
+      const labels = [7, 2, 1, 0, 4, 1, 4, 9];
+      const res = (await post('/v1/runs/cvae/encode', { inputs, labels })).json();
+      const y = tf.tensor1d(labels, 'int32');
+      const expected = model.encode(tf.tensor(x, [8, 28, 28, 1]), y);
+      expectClose(res.codes.flat(), expected.dataSync());
+      const decoded = (await post('/v1/runs/cvae/decode', { codes: [[0, 0]], labels: [3] })).json();
+      const image = model.decode(tf.tensor2d([[0, 0]]), tf.tensor1d([3], 'int32'));
+      expectClose(decoded.outputs[0], image.dataSync());
+      const sampled = (await post('/v1/runs/cvae/sample', { n: 4, seed: 2, class: 5 })).json();
+      const samples = samplePrior(model, 4, 2, 5);
+      expectClose(sampled.outputs.flat(), samples.dataSync());
+      tf.dispose([y, expected, image, samples]);
+
+      const missing = await post('/v1/runs/cvae/encode', { inputs });
+      expect(missing.statusCode).toBe(400);
+      expect(missing.json().field).toBe('labels');
+      const outOfRange = await post('/v1/runs/cvae/encode', { inputs: inputs.slice(0, 2), labels: [1, 10] });
+      expect(outOfRange.json()).toMatchObject({
+        field: 'labels[1]',
+        error: 'expected a class between 0 and 9, got 10',
+      });
+      const badClass = await post('/v1/runs/cvae/sample', { class: 12 });
+      expect(badClass.json().field).toBe('class');
+    } finally {
+      cvae.model.dispose();
+    }
   });
 });
 
