@@ -22,7 +22,8 @@ export type AugmentOptionsInput = z.input<typeof AugmentOptions>;
 
 /**
  * A classifier that vets generated samples: only those it puts in the class they were generated for are kept
- * (a semi-supervised AAE's own categorical head, or a classifier run). Returns class probabilities [n, classes].
+ * (a semi-supervised AAE's own categorical head, or a classifier run). Returns class probabilities [n, classes]
+ * or the predicted classes [n].
  */
 export interface SampleJudge {
   classify(x: Tensor): Tensor;
@@ -144,7 +145,8 @@ async function generateVetted(
     const [samples, predicted] = tf.tidy(() => {
       const z = generator.samplePrior(asked.length, options.seed * 1_000_003 + b);
       const images = tf.clipByValue(generator.generate(z, tf.tensor1d(asked, 'int32')), 0, 1);
-      return [images, tf.argMax(judge.classify(images), -1)];
+      const verdict = judge.classify(images);
+      return [images, verdict.rank === 1 ? tf.cast(verdict, 'int32') : tf.argMax(verdict, -1)];
     });
     const values = (await samples.data()) as Float32Array;
     const classes = (await predicted.data()) as Int32Array;

@@ -73,8 +73,9 @@ describe('augment', () => {
       tf.argMax(hashJudge.classify(tf.tensor(vetted.x, [12, 28, 28, 1])), -1).arraySync(),
     );
     expect(judged).toEqual([...vetted.labels!]);
-    // A judge that only ever sees class 1 starves class 8, and says so.
-    const onlyOnes = { classify: (x: Tensor) => tf.oneHot(tf.fill([x.shape[0]], 1, 'int32'), 10) };
+    // A judge that only ever sees class 1 (as a classifier model answers: one class per sample) starves class 8,
+    // and says so.
+    const onlyOnes = { classify: (x: Tensor) => tf.fill([x.shape[0]], 1, 'int32') };
     await expect(
       generateLabelled(aae, { n: 4, classes: [1, 8], maxDrawsPerSample: 3, batchSize: 4 }, onlyOnes),
     ).rejects.toThrow('judge: after 12 draws the judge still rejects too many samples: class 8 short of 2');
@@ -172,6 +173,29 @@ describe('augment', () => {
     const testPart = await loadRaw({ source: 'idx', images: join(out, 't10k-images-idx3-ubyte') });
     expect(testPart.train.labels?.length).toBe(2000);
 
+    const noHead = await cli([
+      'augment',
+      join(dir, 'cvae'),
+      '--n',
+      '4',
+      '--out',
+      join(dir, 'no'),
+      '--judge',
+      'self',
+    ]);
+    expect(noHead.code).toBe(2);
+    expect(noHead.stderr).toContain('--judge: a "cvae" has no classifier head to judge its samples');
+    const notClassifier = await cli([
+      'augment',
+      join(dir, 'cvae'),
+      '--n',
+      '4',
+      '--out',
+      join(dir, 'no'),
+      '--judge',
+      join(dir, 'vae'),
+    ]);
+    expect(notClassifier.stderr).toContain('holds a "vae", which cannot classify: give a classifier run');
     const refused = await cli(['augment', join(dir, 'vae'), '--n', '10', '--out', join(dir, 'no')]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('model.conditional: augment needs a conditional model');
