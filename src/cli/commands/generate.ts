@@ -27,7 +27,14 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { type LoadedModel, loadModel } from '../../io/model-files.js';
 import { encodeScatter } from '../../io/plot.js';
 import { encodeImageGrid } from '../../io/png.js';
-import { type GenerativeModel, hasLikelihood, isAutoencoder, isGenerative } from '../../models/family.js';
+import {
+  type Autoencoder,
+  type GenerativeModel,
+  generatesClasses,
+  hasLikelihood,
+  isAutoencoder,
+  isGenerative,
+} from '../../models/family.js';
 import { GanModel } from '../../models/gan/model.js';
 import {
   backendOption,
@@ -145,13 +152,25 @@ export function interpolateCommand(): Command {
     ) => {
       await startBackend(flags);
       const loaded = await loadModel(resolveModelDir(run));
-      const model = requireAutoencoder(loaded.model, 'interpolate');
       const ends = [parseEndpoint(flags.from, '--from'), parseEndpoint(flags.to, '--to')];
+      // Seed ends live in the prior's space and go through generate(): for a latent GAN or AE-GAN that is the
+      // GAN's noise, not the space the encoder maps to, so items and seeds mix only where the two are one.
+      const seeded = ends.some((end) => 'seed' in end);
+      const generator = seeded ? requireGenerative(loaded, 'interpolating between seeds') : undefined;
+      const encoder = ends.some((end) => 'item' in end)
+        ? requireAutoencoder(loaded.model, 'interpolating between items')
+        : undefined;
+      if (generator && encoder && !generator.encodesToPrior) {
+        throw new ConfigError(
+          `"${loaded.model.kind}" encodes to another space than its prior draws: interpolate between two items or two seeds`,
+          { path: '--from' },
+        );
+      }
       const codes: Float32Array[] = [];
       let label = flags.class ?? 0;
       for (const end of ends) {
         if ('seed' in end) {
-          const z = requireGenerative(loaded, 'interpolating between seeds').samplePrior(1, end.seed);
+          const z = (generator as GenerativeModel).samplePrior(1, end.seed);
           codes.push((await z.data()) as Float32Array);
           z.dispose();
         } else {
@@ -162,15 +181,17 @@ export function interpolateCommand(): Command {
             );
           const item = subset(dataset, [end.item]);
           if (item.labels && flags.class === undefined) label = item.labels[0];
-          codes.push((await encodeDataset(model, item)).data);
+          codes.push((await encodeDataset(encoder as Autoencoder, item)).data);
         }
       }
       const path = interpolateCodes(codes[0], codes[1], flags.steps, flags.slerp ?? false);
       const images = tf.tidy(() => {
-        const labels = model.conditional
-          ? classLabels(flags.steps, model.context.numClasses ?? 0, label)
-          : undefined;
-        return model.decode(tf.tensor2d(path, [flags.steps, model.latentSize]), labels);
+        const z = tf.tensor2d(path, [flags.steps, codes[0].length]);
+        const classes = (n: number) => classLabels(n, loaded.model.context.numClasses ?? 0, label);
+        if (generator)
+          return generator.generate(z, generatesClasses(generator) ? classes(flags.steps) : undefined);
+        const ae = encoder as Autoencoder;
+        return ae.decode(z, ae.conditional ? classes(flags.steps) : undefined);
       });
       const out = flags.out ?? join(run, 'interpolation.png');
       await writePng(out, images, 1, flags.steps);
