@@ -68,8 +68,10 @@ async function tryBackend(name: 'wasm' | 'cpu', options: SelectBackendOptions): 
 let nativeUnavailable: string | undefined;
 
 /**
- * The native backend: the addon's kernels on the wasm backend's instance. The wasm threads mostly wait
- * while the BLAS threads work, and vice versa (see docs/engine.md for the arrangement measured).
+ * The native backend: the addon's kernels on the wasm backend's instance. `threads` sizes OpenBLAS and the
+ * addon's loops; the wasm kernels it leaves to the wasm backend run on one thread. Measured on 2 cores (W1 and
+ * W3 of bench/, docs/engine.md): with 2 wasm threads too, XNNPack's idle workers spin after each wasm kernel
+ * while OpenBLAS wants both cores, for 15-25% more CPU per step and slower steps.
  */
 async function tryNative(options: SelectBackendOptions): Promise<boolean> {
   const native = registerNativeBackend();
@@ -78,7 +80,7 @@ async function tryNative(options: SelectBackendOptions): Promise<boolean> {
     return false;
   }
   const threads = requestedThreads(options.threads);
-  configureWasmThreads(nativeWasmThreads(threads));
+  configureWasmThreads(nativeWasmThreads());
   setNativeThreads(native.addon, { blas: threads, loops: threads });
   try {
     return await tf.setBackend('native');
@@ -88,10 +90,10 @@ async function tryNative(options: SelectBackendOptions): Promise<boolean> {
   }
 }
 
-/** wasm threads under the native backend, for `threads` in all. */
-function nativeWasmThreads(threads: number): number {
+/** wasm threads under the native backend: 1 unless LATENTLAB_NATIVE_WASM_THREADS says otherwise. */
+function nativeWasmThreads(): number {
   const fromEnv = Number(process.env.LATENTLAB_NATIVE_WASM_THREADS);
-  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : threads;
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 1;
 }
 
 export function requestedBackend(options: SelectBackendOptions = {}): BackendName {
@@ -170,11 +172,16 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
 
 export function describeBackend(info: BackendInfo): string {
   const extras: string[] = [];
-  if (info.simd !== undefined) extras.push(info.simd ? 'SIMD' : 'no SIMD');
-  if (info.threads !== undefined) extras.push(info.threads > 1 ? `${info.threads} threads` : 'single thread');
-  if (info.blas !== undefined) extras.push(`${info.blas}, ${info.blasThreads} BLAS threads`);
-  if (info.name === 'wasm') extras.push(info.kernelFixes ? 'latentlab kernel fixes' : 'stock kernels');
-  if (info.name === 'native') extras.push('wasm kernels with latentlab fixes for the rest');
+  const threads = (n: number) => (n > 1 ? `${n} threads` : 'single thread');
+  if (info.name === 'native') {
+    extras.push(`${info.blas}, ${threads(info.blasThreads ?? 1)}`);
+    const simd = info.simd ? 'SIMD' : 'no SIMD';
+    extras.push(`other kernels: wasm ${simd}, ${threads(info.threads ?? 1)}, latentlab kernel fixes`);
+  } else {
+    if (info.simd !== undefined) extras.push(info.simd ? 'SIMD' : 'no SIMD');
+    if (info.threads !== undefined) extras.push(threads(info.threads));
+    if (info.name === 'wasm') extras.push(info.kernelFixes ? 'latentlab kernel fixes' : 'stock kernels');
+  }
   return `backend: ${info.name}${extras.length ? ` (${extras.join(', ')})` : ''} [${info.reason}]`;
 }
 

@@ -32,7 +32,7 @@ describe('selectBackend', () => {
       nativeBuilt
         ? expect.stringMatching(
             new RegExp(
-              `^backend: native \\(SIMD, ${threads}, OpenBLAS [^,]+, ${cores} BLAS threads, wasm kernels with latentlab fixes for the rest\\) \\[auto\\]$`,
+              `^backend: native \\(OpenBLAS [^,]+, ${threads}, other kernels: wasm SIMD, single thread, latentlab kernel fixes\\) \\[auto\\]$`,
             ),
           )
         : `backend: wasm (SIMD, ${threads}, latentlab kernel fixes) [auto]`,

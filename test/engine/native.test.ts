@@ -3,6 +3,8 @@
 // Skipped, with the reason in the suite's name, only when the addon is not built (npm run build:native).
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../../src/data/random.js';
 import { registerWasmKernelFixes } from '../../src/engine/kernels/index.js';
@@ -69,7 +71,9 @@ function withGrads(
 
 describe.skipIf(!native.ok)(`native backend kernels${skipReason}`, () => {
   beforeAll(async () => {
-    configureWasmThreads(2);
+    // The native backend's own arrangement: wasm kernels on one thread (the stock build, whose memory is a
+    // plain ArrayBuffer); the threaded build's SharedArrayBuffer memory is checked in a child process below.
+    configureWasmThreads(1);
     expect(await tf.setBackend('native')).toBe(true);
   });
   afterAll(async () => {
@@ -349,6 +353,39 @@ describe.skipIf(!native.ok)(`native backend kernels${skipReason}`, () => {
     // The gradients differ in the last bits (BLAS sums in another order), which Adam's normalisation
     // can magnify in the first steps: the usual 1e-4.
     expect(worstDifference(got, want)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('works on the threaded wasm build too (its memory is a SharedArrayBuffer)', async () => {
+    const script = `
+      const { tf } = await import('./src/engine/tf.ts');
+      const { selectBackend } = await import('./src/engine/backend.ts');
+      const info = await selectBackend({ backend: 'native' });
+      const run = () => tf.tidy(() => {
+        const x = tf.randomUniform([4, 9, 9, 3], -1, 1, 'float32', 1);
+        const w = tf.randomUniform([3, 3, 3, 5], -1, 1, 'float32', 2);
+        const f = (a, b) => tf.sum(tf.square(tf.conv2d(a, b, 2, 'same')));
+        const [dx, dw] = tf.grads(f)([x, w]);
+        const y = tf.matMul(tf.reshape(x, [4, 243]), tf.randomUniform([243, 7], -1, 1, 'float32', 3));
+        return [dx, dw, y].map((t) => Array.from(t.dataSync()));
+      });
+      const got = run();
+      await tf.setBackend('cpu');
+      const want = run();
+      let worst = 0;
+      want.forEach((w, k) => {
+        const scale = Math.max(...w.map(Math.abs));
+        w.forEach((v, i) => { worst = Math.max(worst, Math.abs(got[k][i] - v) / scale); });
+      });
+      const shared = tf.engine().registry.native.wasm.HEAPU8.buffer instanceof SharedArrayBuffer;
+      console.log(JSON.stringify({ threads: info.threads, shared, worst }));`;
+    const run = promisify(execFile);
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...process.env, LATENTLAB_NATIVE_WASM_THREADS: '2', LATENTLAB_THREADS: '2' },
+    });
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
+    expect(result.threads).toBe(2);
+    expect(result.shared).toBe(true);
+    expect(result.worst).toBeLessThanOrEqual(1e-4);
   });
 
   it('large products that OpenBLAS splits across threads', async () => {
