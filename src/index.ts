@@ -7,6 +7,7 @@ export * from './apps/denoise.js';
 export * from './apps/detect.js';
 export * from './apps/embed.js';
 export * from './apps/image-folder.js';
+export * from './apps/model-data.js';
 export * from './data/dataset.js';
 export { listLocalDatasets, loadData } from './data/load.js';
 export { loadToy, sampleToy, TOY_MIXTURES, TOY_NAMES, type ToyName } from './data/sources/toy2d.js';

@@ -5,9 +5,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { type DataSplits, type Dataset, subset } from '../data/dataset.js';
-import { loadData } from '../data/load.js';
-import { DataSpec, formatDataSpec } from '../data/spec.js';
+import { type Dataset, subset } from '../data/dataset.js';
+import { DataSpec } from '../data/spec.js';
 import { type Tensor, tf } from '../engine/tf.js';
 import { ConfigError, DataError, IoError } from '../errors.js';
 import {
@@ -22,16 +21,15 @@ import { fitGaussian, type GaussianFit } from '../eval/code-prior.js';
 import { batchesOf, encodeDataset, requireAutoencoder } from '../eval/codes.js';
 import type { Matrix } from '../io/arrays.js';
 import { writeDirAtomic } from '../io/atomic.js';
-import { type LoadedModel, loadModel } from '../io/model-files.js';
+import { loadModel } from '../io/model-files.js';
 import { heatMapRgb } from '../io/plot.js';
 import { encodeImageGrid } from '../io/png.js';
 import { type Autoencoder, hasLikelihood, isAutoencoder, type TrainableModel } from '../models/family.js';
+import { resolveModelDir } from '../train/run-dir.js';
+import { DataSplit, modelData } from './model-data.js';
 
 export const AnomalyScore = z.enum(['mse', 'bce', 'elbo', 'mahalanobis']);
 export type AnomalyScore = z.infer<typeof AnomalyScore>;
-
-export const DataSplit = z.enum(['train', 'validation', 'test']);
-export type DataSplit = z.infer<typeof DataSplit>;
 
 /** Default threshold: the 0.99 quantile of the normal calibration scores (1% of normal samples flagged). */
 export const DEFAULT_QUANTILE = 0.99;
@@ -438,41 +436,6 @@ export async function anomalyHeatmaps(
 // ---- Runs ----
 
 /** A run directory or the model directory inside one → the model directory. */
-export function modelDirOf(runOrModel: string): string {
-  if (existsSync(join(runOrModel, 'manifest.json'))) return runOrModel;
-  const inner = join(runOrModel, 'model');
-  if (existsSync(join(inner, 'manifest.json'))) return inner;
-  throw new IoError(
-    'no trained model here (expected model/manifest.json in a run directory, or manifest.json)',
-    { path: runOrModel },
-  );
-}
-
-/**
- * Splits of `spec` (default: the data the model was trained on), loaded as the model saw them (its seed and
- * table scaling), checked against the model's sample shape.
- */
-export async function modelData(loaded: LoadedModel, spec?: DataSpec): Promise<DataSplits> {
-  const own = DataSpec.safeParse(loaded.manifest.data);
-  if (!spec && !own.success)
-    throw new ConfigError("the model's manifest does not say which data it was trained on: give the data", {
-      path: 'data',
-    });
-  const chosen = spec ?? (own.data as DataSpec);
-  const splits = await loadData(chosen, {
-    seed: loaded.manifest.context.seed,
-    scaling: loaded.manifest.scaling,
-  });
-  const expected = loaded.manifest.context.sampleShape;
-  if (splits.test.sampleShape.join('x') !== expected.join('x')) {
-    throw new DataError(
-      `the model expects samples of shape [${expected}], the data has [${splits.test.sampleShape}]`,
-      { path: formatDataSpec(chosen) },
-    );
-  }
-  return splits;
-}
-
 export const DetectRunOptions = z.object({
   /** Run directory, or its model directory. */
   run: z.string().min(1),
@@ -535,7 +498,7 @@ export async function detectRun(raw: DetectRunOptionsInput): Promise<DetectRunRe
   }
   const run = parsed.data;
   const options = run.options ?? parseDetectOptions({});
-  const dir = modelDirOf(run.run);
+  const dir = resolveModelDir(run.run);
   const loaded = await loadModel(dir);
   try {
     const own = await modelData(loaded);

@@ -18,7 +18,8 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { loadModel } from '../io/model-files.js';
 import { encodeScatter } from '../io/plot.js';
 import type { Autoencoder } from '../models/family.js';
-import { DataSplit, modelData, modelDirOf } from './detect.js';
+import { resolveModelDir } from '../train/run-dir.js';
+import { DataSplit, modelData } from './model-data.js';
 
 export const EmbedMap = z.enum(['umap', 'pca']);
 export type EmbedMap = z.infer<typeof EmbedMap>;
@@ -155,7 +156,7 @@ export async function embedRun(raw: EmbedRunOptionsInput): Promise<EmbedRunResul
     throw new ConfigError(issue.message, { path: issue.path.join('.') || undefined });
   }
   const o = parsed.data;
-  const loaded = await loadModel(modelDirOf(o.run));
+  const loaded = await loadModel(resolveModelDir(o.run));
   try {
     const model = requireAutoencoder(loaded.model, 'embed');
     const splits = await modelData(loaded, o.data);

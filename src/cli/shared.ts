@@ -1,13 +1,10 @@
-// Pieces every command shares: backend start-up, number/list flag parsing, output writing, run lookup.
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { DataSplit, modelData } from '../apps/model-data.js';
 import { type Dataset, head } from '../data/dataset.js';
-import { loadData } from '../data/load.js';
-import { DataSpec, formatDataSpec, parseDataSpec } from '../data/spec.js';
+import { parseDataSpec } from '../data/spec.js';
 import { BackendName, describeBackend, selectBackend } from '../engine/backend.js';
-import { ConfigError, DataError, IoError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { LoadedModel } from '../io/model-files.js';
 
 export interface GlobalOptions {
@@ -50,25 +47,9 @@ export function parseIntList(flag: string, min = 1) {
   };
 }
 
-/** A run directory, or the model directory inside one; returns the model directory. */
-export function resolveModelDir(runOrModel: string): string {
-  if (existsSync(join(runOrModel, 'manifest.json'))) return runOrModel;
-  const inner = join(runOrModel, 'model');
-  if (existsSync(join(inner, 'manifest.json'))) return inner;
-  throw new IoError(
-    'no trained model here (expected model/manifest.json in a run directory, or manifest.json)',
-    {
-      path: runOrModel,
-    },
-  );
-}
-
-export const Split = ['train', 'validation', 'test'] as const;
-export type Split = (typeof Split)[number];
-
 export interface DataFlags extends GlobalOptions {
   data?: string;
-  split: Split;
+  split: DataSplit;
   limit?: number;
 }
 
@@ -79,28 +60,15 @@ export const backendOption = () =>
 
 /** The split of the model's own data (or of --data) that a command works on, checked against the model. */
 export async function datasetFor(loaded: LoadedModel, flags: DataFlags): Promise<Dataset> {
-  const spec = flags.data ? parseDataSpec(flags.data) : DataSpec.parse(loaded.manifest.data);
-  const splits = await loadData(spec, {
-    seed: loaded.manifest.context.seed,
-    scaling: loaded.manifest.scaling,
-  });
+  const splits = await modelData(loaded, flags.data ? parseDataSpec(flags.data) : undefined);
   const dataset = splits[flags.split];
-  const expected = loaded.manifest.context.sampleShape;
-  if (dataset.sampleShape.join('x') !== expected.join('x')) {
-    throw new DataError(
-      `the model expects samples of shape [${expected}], the data has [${dataset.sampleShape}]`,
-      {
-        path: formatDataSpec(spec),
-      },
-    );
-  }
   return flags.limit ? head(dataset, flags.limit) : dataset;
 }
 
 export function withDataFlags(command: Command): Command {
   return command
     .option('--data <spec>', "data to use (default: the model's own)")
-    .addOption(new Option('--split <name>', 'which split').choices(Split).default('test'))
+    .addOption(new Option('--split <name>', 'which split').choices(DataSplit.options).default('test'))
     .option('--limit <n>', 'use the first n samples only', parseNumber('--limit', { integer: true, min: 1 }))
     .addOption(backendOption());
 }

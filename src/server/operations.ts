@@ -2,13 +2,8 @@
 // (encodeDataset, decodeCodes, samplePrior, interpolateCodes, anomalyScorer). Run inside TensorQueue jobs.
 
 import type { z } from 'zod';
-import {
-  type AnomalyScore,
-  type AnomalyScorer,
-  anomalyHeatmaps,
-  anomalyScorer,
-  modelData,
-} from '../apps/detect.js';
+import { type AnomalyScore, type AnomalyScorer, anomalyHeatmaps, anomalyScorer } from '../apps/detect.js';
+import { modelData } from '../apps/model-data.js';
 import { type Dataset, makeDataset } from '../data/dataset.js';
 import { applyScaling, invertScaling } from '../data/scaling.js';
 import { tf } from '../engine/tf.js';

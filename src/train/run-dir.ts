@@ -1,5 +1,7 @@
 // The layout of a run directory, in one place.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { IoError } from '../errors.js';
 
 export function runPaths(runDir: string) {
   return {
@@ -15,4 +17,17 @@ export function runPaths(runDir: string) {
       join(runDir, 'images', `epoch-${String(epoch).padStart(3, '0')}-scatter.png`),
     model: join(runDir, 'model'),
   };
+}
+
+/** A run directory, or the model directory inside one; returns the model directory. */
+export function resolveModelDir(runOrModel: string): string {
+  if (existsSync(join(runOrModel, 'manifest.json'))) return runOrModel;
+  const inner = join(runOrModel, 'model');
+  if (existsSync(join(inner, 'manifest.json'))) return inner;
+  throw new IoError(
+    'no trained model here (expected model/manifest.json in a run directory, or manifest.json)',
+    {
+      path: runOrModel,
+    },
+  );
 }

@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { anomalyScorer, detectAnomalies, modelData } from '../../src/apps/detect.js';
+import { anomalyScorer, detectAnomalies } from '../../src/apps/detect.js';
+import { modelData } from '../../src/apps/model-data.js';
 import { subset } from '../../src/data/dataset.js';
 import { tf } from '../../src/engine/tf.js';
 import { interpolateCodes, samplePrior } from '../../src/eval/generate.js';

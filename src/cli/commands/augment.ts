@@ -12,7 +12,8 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { DatasetFormat, encodeIdxImages, encodeIdxLabels } from '../../io/dataset-files.js';
 import { loadModel } from '../../io/model-files.js';
 import type { TrainableModel } from '../../models/family.js';
-import { backendOption, type GlobalOptions, parseNumber, resolveModelDir, startBackend } from '../shared.js';
+import { resolveModelDir } from '../../train/run-dir.js';
+import { backendOption, type GlobalOptions, parseNumber, startBackend } from '../shared.js';
 
 interface AugmentFlags extends GlobalOptions {
   n: number;

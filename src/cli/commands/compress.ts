@@ -12,13 +12,13 @@ import { writeDirAtomic, writeFileAtomic } from '../../io/atomic.js';
 import { modelId, readCodeFile } from '../../io/code-file.js';
 import { loadModel } from '../../io/model-files.js';
 import { encodeImage, encodeImageGrid } from '../../io/png.js';
+import { resolveModelDir } from '../../train/run-dir.js';
 import {
   backendOption,
   type DataFlags,
   datasetFor,
   type GlobalOptions,
   parseNumber,
-  resolveModelDir,
   startBackend,
   withDataFlags,
 } from '../shared.js';

@@ -10,14 +10,8 @@ import { writeDirAtomic, writeFileAtomic } from '../../io/atomic.js';
 import { loadModel } from '../../io/model-files.js';
 import { encodeImage } from '../../io/png.js';
 import type { InputNoise } from '../../models/autoencoder-base.js';
-import {
-  type DataFlags,
-  datasetFor,
-  parseNumber,
-  resolveModelDir,
-  startBackend,
-  withDataFlags,
-} from '../shared.js';
+import { resolveModelDir } from '../../train/run-dir.js';
+import { type DataFlags, datasetFor, parseNumber, startBackend, withDataFlags } from '../shared.js';
 
 interface DenoiseFlags extends DataFlags {
   images?: string;

@@ -2,12 +2,12 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   AnomalyScore,
-  DataSplit,
   DetectOptions,
   type DetectOptionsInput,
   detectRun,
   parseDetectOptions,
 } from '../../apps/detect.js';
+import { DataSplit } from '../../apps/model-data.js';
 import { parseDataSpec } from '../../data/spec.js';
 import { ConfigError } from '../../errors.js';
 import { backendOption, type GlobalOptions, parseNumber, startBackend } from '../shared.js';

@@ -1,7 +1,7 @@
 // `latentlab embed`: codes of any dataset, a 2-D map, and representation quality beside PCA (src/apps/embed.ts).
 import { Command, Option } from 'commander';
-import { DataSplit } from '../../apps/detect.js';
 import { EmbedMap, embedRun, type RepresentationQuality } from '../../apps/embed.js';
+import { DataSplit } from '../../apps/model-data.js';
 import { parseDataSpec } from '../../data/spec.js';
 import { MatrixFormat } from '../../io/arrays.js';
 import { backendOption, type GlobalOptions, parseNumber, startBackend } from '../shared.js';

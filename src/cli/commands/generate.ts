@@ -36,13 +36,13 @@ import {
   isGenerative,
 } from '../../models/family.js';
 import { GanModel } from '../../models/gan/model.js';
+import { resolveModelDir } from '../../train/run-dir.js';
 import {
   backendOption,
   type DataFlags,
   datasetFor,
   type GlobalOptions,
   parseNumber,
-  resolveModelDir,
   startBackend,
   withDataFlags,
 } from '../shared.js';

@@ -11,13 +11,13 @@ import { encodeMatrix, formatFromPath, MatrixFormat, readMatrix } from '../../io
 import { writeFileAtomic } from '../../io/atomic.js';
 import { loadModel, readManifest } from '../../io/model-files.js';
 import { encodeImageGrid } from '../../io/png.js';
+import { resolveModelDir } from '../../train/run-dir.js';
 import {
   backendOption,
   type DataFlags,
   datasetFor,
   type GlobalOptions,
   parseNumber,
-  resolveModelDir,
   startBackend,
   withDataFlags,
 } from '../shared.js';

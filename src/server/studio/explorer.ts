@@ -1,8 +1,9 @@
 // The latent explorer's server side: a run's test codes mapped to 2-D (the codes themselves for 2-D latents,
 // else PCA or UMAP), item images for hovering, decoding a point, interpolation strips and seeded samples.
 // Every function here does tensor work: call it inside the server's TensorQueue with the cached model.
-import { modelData } from '../../apps/detect.js';
+
 import { mapCodes } from '../../apps/embed.js';
+import { modelData } from '../../apps/model-data.js';
 import { type Dataset, head } from '../../data/dataset.js';
 import { createRng } from '../../data/random.js';
 import { decodeCodes, encodeDataset, requireAutoencoder } from '../../eval/codes.js';
