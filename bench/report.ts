@@ -144,16 +144,40 @@ export function ratioTable(results: Results): string {
 
 /** The native backend's targets (issue 9), each against a peer measured in the same run. */
 export function targetsTable(results: Results): string {
-  const targets: { workload: WorkloadName; peer: EngineKey; min: number; strict: boolean; what: string }[] = [
+  /** The numpy limit: the faster of its 2-thread and 1-thread rows (2 threads collapse on a busy machine). */
+  const numpyLimit = (): { row?: Row; label: string } => {
+    const rows = (['numpy', 'numpy-1t'] as const)
+      .map((e) => rate(results.rows, 'W1', e))
+      .filter((r) => r?.ok);
+    const best = rows.sort((a, b) => b!.samplesPerSecond! - a!.samplesPerSecond!)[0];
+    return {
+      row: best,
+      label: best?.engine === 'numpy-1t' ? 'numpy, 1 thread (faster than 2 in this run)' : 'numpy, 2 threads',
+    };
+  };
+  const limit = numpyLimit();
+  const targets: { workload: WorkloadName; peer?: Row; min: number; strict: boolean; what: string }[] = [
     {
       workload: 'W1',
-      peer: 'numpy',
+      peer: limit.row,
       min: 0.8,
       strict: false,
-      what: 'at least 0.8x the numpy limit (2 threads)',
+      what: `at least 0.8x the numpy limit (${limit.label})`,
     },
-    { workload: 'W2', peer: 'pytorch', min: 1, strict: true, what: 'faster than PyTorch, 2 threads' },
-    { workload: 'W3', peer: 'pytorch', min: 1, strict: true, what: 'faster than PyTorch, 2 threads' },
+    {
+      workload: 'W2',
+      peer: rate(results.rows, 'W2', 'pytorch'),
+      min: 1,
+      strict: true,
+      what: 'faster than PyTorch, 2 threads',
+    },
+    {
+      workload: 'W3',
+      peer: rate(results.rows, 'W3', 'pytorch'),
+      min: 1,
+      strict: true,
+      what: 'faster than PyTorch, 2 threads',
+    },
   ];
   const lines = [
     '| workload | target | latentlab samples/s | peer samples/s | ratio | met |',
@@ -161,7 +185,7 @@ export function targetsTable(results: Results): string {
   ];
   for (const t of targets) {
     const ours = rate(results.rows, t.workload, 'latentlab');
-    const peer = rate(results.rows, t.workload, t.peer);
+    const peer = t.peer;
     if (!ours?.ok || !peer?.ok) {
       lines.push(
         `| ${t.workload} | ${t.what} | ${fmtRate(ours?.samplesPerSecond)} | ${fmtRate(peer?.samplesPerSecond)} | - | not measured |`,
@@ -304,6 +328,15 @@ export function performanceDoc(results: Results | undefined, soak: Soak | undefi
       '### Targets of the native backend',
       '',
       targetsTable(results),
+      '',
+      'The native backend (docs/engine.md) computes matrix products, convolutions and their gradients and Adam',
+      "steps with OpenBLAS and C loops on the wasm backend's memory, and leaves the other kernels to the wasm",
+      "backend. Its arrangement of threads: OpenBLAS and the addon's loops on every core, wasm kernels on one",
+      "thread (with 2 wasm threads, XNNPack's idle workers spun against OpenBLAS: 15-25% more CPU per step).",
+      'Trained the same way, it reaches the same test error as wasm: the dense autoencoder of',
+      '[docs/results.md](results.md) (`npx latentlab train --data fashion-mnist --model dense-ae --hidden 512,256',
+      '--latent 32 --epochs 20 --batch-size 128 --lr 1e-3`) gave test MSE 0.008138 with `--backend native`',
+      'and 0.008173 with `--backend wasm` (0.00814 in results.md).',
       '',
       '### Notes',
       '',
