@@ -374,6 +374,8 @@ export function performanceDoc(results: Results | undefined, soak: Soak | undefi
       '',
       soakTable(soak),
       '',
+      `Backend as run: ${[...new Set(soak.rows.map((r) => r.backend).filter(Boolean))].join('; ')}.`,
+      '',
     );
     const leakFree = soak.rows.every(
       (r) => r.ok && r.liveBefore === r.liveAfter && r.bytesBefore === r.bytesAfter,
