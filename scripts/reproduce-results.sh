@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the figures in docs/results.md on Fashion-MNIST (needs the dataset: apt-get install -y
 # dataset-fashion-mnist, or network access for the checked download). Runs land in ${RUNS:-runs/results}.
-# Usage: scripts/reproduce-results.sh [autoencoders|vae|gans|hybrids|all]
+# Usage: scripts/reproduce-results.sh [autoencoders|vae|gans|hybrids|augment|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs/results}
@@ -62,5 +62,23 @@ if [[ $what == hybrids || $what == all ]]; then
       --data fashion-mnist --epochs 60 "${set_aug[@]}" --out "$RUNS/classifier-mlp-1000-$aug"
     $LL train --model classifier --labels-per-class 100 --data fashion-mnist --epochs 60 "${set_aug[@]}" \
       --out "$RUNS/classifier-cnn-1000-$aug"
+  done
+fi
+
+if [[ $what == augment || $what == all ]]; then
+  # 1% of the labels (60 per class): a CNN on the 600 real images, and with 10,000 generated ones at share 0.5.
+  $LL train --model aae --semi-supervised --labels-per-class 60 --latent 4 --data fashion-mnist --epochs 10 \
+    --set 'labelledAugment={"shift":2,"rotation":10}' --out "$RUNS/ssaae-60"
+  $LL augment "$RUNS/ssaae-60" --n 10000 --out "$RUNS/gen-ssaae"
+  $LL train --model cvae --data fashion-mnist --labels-per-class 60 --epochs 50 --out "$RUNS/cvae-1pct"
+  $LL augment "$RUNS/cvae-1pct" --n 10000 --out "$RUNS/gen-cvae"
+  for seed in 0 1 2; do
+    $LL train --model classifier --data fashion-mnist --labels-per-class 60 --epochs 30 --seed $seed \
+      --out "$RUNS/clf-1pct-s$seed"
+    for gen in gen-ssaae gen-cvae; do
+      $LL train --model classifier --data fashion-mnist --labels-per-class 60 --seed $seed \
+        --extra-data "idx:$RUNS/$gen/train-images-idx3-ubyte" --extra-share 0.5 --epochs 2 \
+        --out "$RUNS/clf-1pct-$gen-s$seed"
+    done
   done
 fi
