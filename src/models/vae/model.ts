@@ -1,5 +1,6 @@
 // Variational autoencoders: a Gaussian encoder q(z|x), a Bernoulli or Gaussian decoder p(x|z), trained on the
 // ELBO (beta, KL warm-up, free bits), with importance-weighted bounds on -log p(x). Dense, conv, conditional.
+import type { z } from 'zod';
 import { type Tensor, tf, tfl } from '../../engine/tf.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import {
@@ -581,45 +582,50 @@ export class VaeModel<C extends AnyVaeConfig = AnyVaeConfig>
 
 // --- Families ---
 
-export const vaeFamily: ModelFamily<typeof VaeConfig> = {
-  kind: 'vae',
-  description: 'variational autoencoder, dense (Bernoulli or Gaussian decoder; beta, KL warm-up, free bits)',
-  configSchema: VaeConfig,
-  build(config, context) {
-    const { encoder, decoder } = buildNetworks(config, context, denseBodies(config, context));
-    return new VaeModel(config, context, encoder, decoder);
-  },
-  restore(config, context, networks) {
-    return new VaeModel(config, context, networks.encoder, networks.decoder);
-  },
-};
+/** A VAE family: the kinds differ only in their schema and in the bodies (dense or conv) around the same model. */
+function vaeKind<S extends typeof VaeConfig | typeof CvaeConfig | typeof ConvVaeConfig>(
+  kind: z.output<S>['kind'],
+  description: string,
+  configSchema: S,
+  bodies: (config: z.output<S>, context: BuildContext) => Bodies,
+  needsImages = false,
+): ModelFamily<S> {
+  return {
+    kind,
+    description,
+    configSchema,
+    ...(needsImages ? { needsImages } : {}),
+    build(config, context) {
+      const { encoder, decoder } = buildNetworks(config, context, bodies(config, context));
+      return new VaeModel(config, context, encoder, decoder);
+    },
+    restore(config, context, networks) {
+      return new VaeModel(config, context, networks.encoder, networks.decoder);
+    },
+  };
+}
 
-export const cvaeFamily: ModelFamily<typeof CvaeConfig> = {
-  kind: 'cvae',
-  description: 'conditional variational autoencoder, dense (class labels into encoder and decoder)',
-  configSchema: CvaeConfig,
-  build(config, context) {
-    const { encoder, decoder } = buildNetworks(config, context, denseBodies(config, context));
-    return new VaeModel(config, context, encoder, decoder);
-  },
-  restore(config, context, networks) {
-    return new VaeModel(config, context, networks.encoder, networks.decoder);
-  },
-};
+export const vaeFamily = vaeKind(
+  'vae',
+  'variational autoencoder, dense (Bernoulli or Gaussian decoder; beta, KL warm-up, free bits)',
+  VaeConfig,
+  denseBodies,
+);
 
-export const convVaeFamily: ModelFamily<typeof ConvVaeConfig> = {
-  kind: 'conv-vae',
-  description: 'convolutional variational autoencoder for images (conditional through an option)',
-  configSchema: ConvVaeConfig,
-  needsImages: true,
-  build(config, context) {
-    const { encoder, decoder } = buildNetworks(config, context, convBodies(config, context));
-    return new VaeModel(config, context, encoder, decoder);
-  },
-  restore(config, context, networks) {
-    return new VaeModel(config, context, networks.encoder, networks.decoder);
-  },
-};
+export const cvaeFamily = vaeKind(
+  'cvae',
+  'conditional variational autoencoder, dense (class labels into encoder and decoder)',
+  CvaeConfig,
+  denseBodies,
+);
+
+export const convVaeFamily = vaeKind(
+  'conv-vae',
+  'convolutional variational autoencoder for images (conditional through an option)',
+  ConvVaeConfig,
+  convBodies,
+  true,
+);
 
 /** Every VAE kind, for the registry. */
 export const vaeFamilies: readonly ModelFamily[] = [vaeFamily, convVaeFamily, cvaeFamily];
