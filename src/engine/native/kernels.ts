@@ -74,7 +74,7 @@ function broadcastIndex(outDims: number[], dims: number[], o: number): number {
   return index;
 }
 
-/** out = a · b (with transposes and batch broadcasting) into a new tensor; undefined for non-float inputs. */
+/** out = a · b (with transposes and batch broadcasting) into a new tensor; float32 operands only. */
 function matMul(
   addon: NativeAddon,
   backend: BackendWasm,
@@ -82,7 +82,7 @@ function matMul(
   b: TensorInfo,
   transposeA: boolean,
   transposeB: boolean,
-): { out: TensorInfo; m: number; n: number } {
+): { out: TensorInfo } {
   const ra = a.shape.length;
   const rb = b.shape.length;
   const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
@@ -102,7 +102,7 @@ function matMul(
   const batchB = tf.util.sizeFromShape(dimsB);
   const batch = tf.util.sizeFromShape(outDims);
   const out = backend.makeOutput([...outDims, m, n], 'float32');
-  if (batch === 0 || m === 0 || n === 0) return { out, m, n };
+  if (batch === 0 || m === 0 || n === 0) return { out };
   // Offsets after makeOutput, which may grow the memory (offsets stay, the buffer changes).
   const h = heap(backend);
   const [oa, ob, oc] = [offset(backend, a), offset(backend, b), offset(backend, out)];
@@ -118,14 +118,14 @@ function matMul(
     } else {
       addon.gemm(h, ta, tb, m, n, k, oa, ob, oc, batch, strideA, strideB, sc, 1, 0);
     }
-    return { out, m, n };
+    return { out };
   }
   for (let o = 0; o < batch; o++) {
     const ia = broadcastIndex(outDims, dimsA, o);
     const ib = broadcastIndex(outDims, dimsB, o);
     addon.gemm(h, ta, tb, m, n, k, oa + 4 * ia * sa, ob + 4 * ib * sb, oc + 4 * o * sc, 1, 0, 0, 0, 1, 0);
   }
-  return { out, m, n };
+  return { out };
 }
 
 /** A bias with one value per output column (or channel), as the addon applies it. */
@@ -159,8 +159,9 @@ export function createNativeKernels(addon: NativeAddon, fallback: Fallbacks): tf
     if (!isFloat(a, b, bias) || preluActivationWeights != null || act === undefined || !perColumn(bias, n)) {
       return fallback[tf._FusedMatMul](args);
     }
-    const { out, m } = matMul(addon, backend, a!, b!, attrs.transposeA === true, transposeB);
-    const rows = (tf.util.sizeFromShape(out.shape) / Math.max(1, m * n)) * m;
+    const { out } = matMul(addon, backend, a!, b!, attrs.transposeA === true, transposeB);
+    // Every row of every batch gets the same per-column bias.
+    const rows = n > 0 ? tf.util.sizeFromShape(out.shape) / n : 0;
     addon.biasActivation(
       heap(backend),
       offset(backend, out),
