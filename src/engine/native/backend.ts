@@ -2,6 +2,7 @@
 // included), with the hot ones replaced by the addon's (kernels.ts), which work on the same memory.
 // Tensors never leave the wasm heap, so switching between kernels costs nothing.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { registerWasmKernelFixes } from '../kernels/index.js';
 import { tf } from '../tf.js';
 import { sharedWasmBackend } from '../threads.js';
 import { createAdamKernel, installNativeAdam } from './adam.js';
@@ -29,6 +30,8 @@ export function registerNativeBackend(): { ok: true; addon: NativeAddon } | { ok
   const load = loadNativeAddon();
   if (!load.addon) return { ok: false, reason: load.reason };
   const { addon } = load;
+  // The kernels native leaves to wasm are the fixed ones (the stock wasm backend cannot train conv models).
+  registerWasmKernelFixes();
   const wasmKernels = tf.getKernelsForBackend('wasm');
   if (wasmKernels.length === 0) return { ok: false, reason: 'the wasm backend is not registered' };
   const fallback: Fallbacks = {};
