@@ -187,6 +187,25 @@ static napi_value js_adam(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* binary(heap, op, aOff, aPeriod, bOff, bPeriod, outOff, size): see binary_op in native.h. */
+static napi_value js_binary(napi_env env, napi_callback_info info) {
+  call_args a;
+  if (!read_args(env, info, &a, 8, 1)) return NULL;
+  int op = (int)num(env, a.argv[1]);
+  double pa = num(env, a.argv[3]), pb = num(env, a.argv[5]), n = num(env, a.argv[7]);
+  if (op < 0 || op > 3 || pa < 1 || pb < 1 || n < 0 || (n > 0 && ((long)n % (long)pa || (long)n % (long)pb)) ||
+      (pa != n && pb != n && pa != 1 && pb != 1)) {
+    fail(env, "bad elementwise operands");
+    return NULL;
+  }
+  int ok = 1;
+  const float *x = at(env, &a, a.argv[2], pa, &ok), *y = at(env, &a, a.argv[4], pb, &ok);
+  float *out = at(env, &a, a.argv[6], n, &ok);
+  if (!ok) return NULL;
+  binary_op(op, x, (long)pa, y, (long)pb, out, (long)n);
+  return undefined(env);
+}
+
 /* setThreads(blasThreads, loopThreads) */
 static napi_value js_set_threads(napi_env env, napi_callback_info info) {
   call_args a;
@@ -227,6 +246,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"conv2d", NULL, js_conv2d, NULL, NULL, NULL, napi_enumerable, NULL},
       {"conv2dBackpropInput", NULL, js_conv2d_backprop_input, NULL, NULL, NULL, napi_enumerable, NULL},
       {"conv2dBackpropFilter", NULL, js_conv2d_backprop_filter, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"binary", NULL, js_binary, NULL, NULL, NULL, napi_enumerable, NULL},
       {"adam", NULL, js_adam, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"info", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL},

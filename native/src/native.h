@@ -26,6 +26,10 @@ void conv2d_backprop_filter(const conv_geometry *g, const float *x, const float 
 void adam_step(const float *value, const float *m, const float *v, const float *g, long n, const float *params,
                float *outValue, float *outM, float *outV);
 
+/* out[i] = a[i mod pa] op b[i mod pb] for i < n; op 0 add, 1 sub, 2 mul, 3 div. Each period is n, 1, or (for
+ * one of the two) a divisor of n. */
+void binary_op(int op, const float *a, long pa, const float *b, long pb, float *out, long n);
+
 /* Runs body(i, arg) for i in [0, n) on the worker threads and the caller; returns when all are done. */
 typedef void (*parallel_body)(long begin, long end, void *arg);
 void parallel_for(long n, long grain, parallel_body body, void *arg);

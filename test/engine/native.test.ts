@@ -315,6 +315,60 @@ describe.skipIf(!native.ok)(`native backend kernels${skipReason}`, () => {
     await expectSame(build, 'conv autoencoder');
   });
 
+  it('Add, Sub, Multiply, RealDiv: full, scalar and repeated operands on either side, other broadcasts, gradients', async () => {
+    const cases: [number[], number[]][] = [
+      [
+        [64, 9, 9, 16],
+        [64, 9, 9, 16],
+      ],
+      [[64, 9, 9, 16], [16]],
+      [
+        [64, 9, 9, 16],
+        [1, 1, 1, 16],
+      ],
+      [
+        [9, 16],
+        [64, 9, 16],
+      ],
+      [[], [70, 90]],
+      [[70, 90], []],
+      [
+        [64, 1],
+        [64, 100],
+      ], // not a leading-dims repeat: wasm
+      [
+        [3, 5],
+        [3, 5],
+      ], // small: wasm
+    ];
+    const ops = [tf.add, tf.sub, tf.mul, tf.div] as const;
+    for (const [sa, sb] of cases) {
+      const a = random(sa);
+      // Divisors away from zero.
+      const bValues = random(sb);
+      const b = () => tf.add(tf.abs(bValues()), 0.5);
+      for (const op of ops) {
+        await expectSame(
+          withGrads(
+            (x, y) => op(x, tf.add(tf.abs(y), 0.5)),
+            [a, bValues],
+            tf.broadcast_util.assertAndGetBroadcastShape(sa, sb),
+          ),
+          `${op.name} ${JSON.stringify(sa)} ${JSON.stringify(sb)}`,
+        );
+        await expectSame(
+          () => op(b(), a()),
+          `${op.name} swapped ${JSON.stringify(sa)} ${JSON.stringify(sb)}`,
+        );
+      }
+    }
+    await tf.setBackend('native');
+    const ints = tf.tidy(() =>
+      Array.from(tf.add(tf.ones([5000], 'int32'), tf.scalar(2, 'int32')).dataSync()),
+    );
+    expect(ints.every((v) => v === 3)).toBe(true);
+  });
+
   it('Adam in one kernel per variable: same weights and moments as the stock optimizer on cpu', async () => {
     const [xs, ys, w0, b0] = [random([64, 40]), random([64, 30]), random([40, 30], 0.2), random([30], 0.1)];
     const train = async (backend: 'cpu' | 'native') => {

@@ -48,6 +48,16 @@ export interface NativeAddon {
     dwOffset: number,
     geometry: Int32Array,
   ): void;
+  binary(
+    heap: Uint8Array,
+    op: number,
+    aOffset: number,
+    aPeriod: number,
+    bOffset: number,
+    bPeriod: number,
+    outOffset: number,
+    size: number,
+  ): void;
   adam(
     heap: Uint8Array,
     valueOffset: number,

@@ -47,7 +47,9 @@ export function registerNativeBackend(): { ok: true; addon: NativeAddon } | { ok
   for (const config of own) {
     if (tf.getKernel(config.kernelName, NATIVE_BACKEND))
       tf.unregisterKernel(config.kernelName, NATIVE_BACKEND);
-    tf.registerKernel(config);
+    // The wasm kernel it falls back to binds its wasm function in its setup: run that on native too.
+    const wasm = tf.getKernel(config.kernelName, 'wasm');
+    tf.registerKernel({ ...config, setupFunc: wasm?.setupFunc, disposeFunc: wasm?.disposeFunc });
   }
   tf.registerBackend(NATIVE_BACKEND, async (): Promise<BackendWasm> => sharedWasmBackend(), NATIVE_PRIORITY);
   installNativeAdam();

@@ -128,6 +128,9 @@ function matMul(
   return { out };
 }
 
+/** Below this many elements, elementwise kernels stay on wasm: the call costs more than the loop. */
+const MIN_NATIVE_ELEMENTS = 4096;
+
 /** A bias with one value per output column (or channel), as the addon applies it. */
 function perColumn(bias: TensorInfo | undefined, columns: number): boolean {
   return bias == null || tf.util.sizeFromShape(bias.shape) === columns;
@@ -310,7 +313,46 @@ export function createNativeKernels(addon: NativeAddon, fallback: Fallbacks): tf
     return out;
   };
 
+  /**
+   * Elementwise arithmetic when each operand is the output's shape, a scalar, or repeated along leading
+   * dimensions (its shape, leading 1s aside, is the output's trailing dimensions); other broadcasts go to wasm.
+   */
+  const binary = (kernelName: string, op: number): KernelFunc => {
+    return (args) => {
+      const { backend } = args;
+      const { a, b } = args.inputs as Record<string, TensorInfo>;
+      if (!isFloat(a, b)) return fallback[kernelName](args);
+      const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+      const size = tf.util.sizeFromShape(outShape);
+      const period = (t: TensorInfo): number | undefined => {
+        const n = tf.util.sizeFromShape(t.shape);
+        if (n === size || n === 1) return n;
+        const dims = t.shape.slice(t.shape.findIndex((d) => d !== 1));
+        return tf.util.arraysEqual(dims, outShape.slice(outShape.length - dims.length)) ? n : undefined;
+      };
+      const [pa, pb] = [period(a), period(b)];
+      if (pa === undefined || pb === undefined || size < MIN_NATIVE_ELEMENTS)
+        return fallback[kernelName](args);
+      const out = backend.makeOutput(outShape, 'float32');
+      addon.binary(
+        heap(backend),
+        op,
+        offset(backend, a),
+        pa,
+        offset(backend, b),
+        pb,
+        offset(backend, out),
+        size,
+      );
+      return out;
+    };
+  };
+
   return [
+    kernel(tf.Add, binary(tf.Add, 0)),
+    kernel(tf.Sub, binary(tf.Sub, 1)),
+    kernel(tf.Multiply, binary(tf.Multiply, 2)),
+    kernel(tf.RealDiv, binary(tf.RealDiv, 3)),
     kernel(tf.BatchMatMul, batchMatMul),
     kernel(tf._FusedMatMul, fusedMatMul),
     kernel(tf.Conv2D, conv2d),
@@ -328,4 +370,8 @@ export const NATIVE_KERNELS: Readonly<Record<string, string>> = {
   FusedConv2D: 'Conv2D, then bias and activation in one pass',
   Conv2DBackpropInput: 'sgemm dy · filterᵀ into patch rows, then col2im (transposed convolutions)',
   Conv2DBackpropFilter: 'im2col of x + sgemm patchesᵀ · dy, accumulated over chunks',
+  Add: 'float32, 4,096 elements or more, operands full, scalar or repeated along leading dims: C on every core',
+  Sub: 'as Add',
+  Multiply: 'as Add',
+  RealDiv: 'as Add',
 };
