@@ -7,38 +7,13 @@ export interface RunConfigJson {
   seed?: number;
 }
 
-export interface EpochRecord {
-  epoch: number;
-  learningRate: number;
-  seconds: number;
-  samplesPerSecond: number;
-  train: Record<string, number>;
-  validation: Record<string, number>;
-  monitor?: Record<string, number>;
-  warnings?: string[];
-}
+// The server's own shapes, shared by type only (erased from the bundle).
+import type { JobState } from '../../src/server/studio/jobs.js';
+import type { EpochRecord } from '../../src/train/checkpoint.js';
 
-export type JobStatus = 'starting' | 'running' | 'stopping' | 'finished' | 'stopped' | 'failed';
-
-export interface GanField {
-  epoch: number;
-  range: [number, number];
-  resolution: number;
-  surface?: number[];
-  generated: number[];
-  real: number[];
-}
-
-export interface JobState {
-  run: string;
-  status: JobStatus;
-  backend?: string;
-  epochs?: number;
-  error?: string;
-  field?: string;
-  batchLoss?: [number, number][];
-  gan?: GanField;
-}
+export type { GanField } from '../../src/server/studio/gan-field.js';
+export type { JobState, JobStatus } from '../../src/server/studio/jobs.js';
+export type { EpochRecord };
 
 export interface RunListing {
   name: string;

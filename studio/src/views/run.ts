@@ -247,6 +247,7 @@ export function runView(root: HTMLElement, name: string) {
             run: name,
             status: event.status as JobState['status'],
             error: event.error as string | undefined,
+            batchLoss: [],
           };
         drawStatus();
         if (event.status === 'finished') void load();
