@@ -28,8 +28,11 @@ export function fieldName(path: readonly PropertyKey[], prefix = ''): string {
 /** The first issue of a failed parse as a 400 naming its field. */
 export function validationError(error: z.ZodError, prefix = ''): HttpError {
   const issue = error.issues[0];
-  const field = fieldName(issue.path, prefix);
-  return new HttpError(400, issue.message, field || undefined);
+  // A field the body may not have: name it, rather than the object holding it.
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
+  const field = fieldName(path, prefix);
+  const message = issue.code === 'unrecognized_keys' ? `unknown field "${issue.keys[0]}"` : issue.message;
+  return new HttpError(400, message, field || undefined);
 }
 
 const STATUS_BY_CODE: Record<ErrorCode, number> = {

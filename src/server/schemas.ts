@@ -52,7 +52,7 @@ export function bodySchemas(maxBatch: number) {
     .gt(0, 'expected a number between 0 and 1')
     .lt(1, 'expected a number between 0 and 1');
   const endpoint = z
-    .object({
+    .strictObject({
       input: Row.optional().describe('a sample, encoded'),
       code: Row.optional().describe('a latent code'),
       seed: seed.optional().describe('a draw from the prior'),
@@ -61,21 +61,21 @@ export function bodySchemas(maxBatch: number) {
       message: 'give exactly one of input, code or seed',
     });
   return {
-    encode: z.object({ inputs, labels, format: z.literal('json').optional() }),
-    decode: z.object({
+    encode: z.strictObject({ inputs, labels, format: z.literal('json').optional() }),
+    decode: z.strictObject({
       codes: z.array(Row).min(1).max(maxBatch).describe('latent codes, one array each'),
       labels,
       format,
       cols: z.number().int().min(1).max(maxBatch).optional().describe('PNG grid columns'),
     }),
-    reconstruct: z.object({ inputs, labels, format }),
-    sample: z.object({
+    reconstruct: z.strictObject({ inputs, labels, format }),
+    sample: z.strictObject({
       n: n.default(16),
       seed: seed.default(0),
       class: Label.optional().describe('conditional models: the class (default: one row per class)'),
       format,
     }),
-    interpolate: z.object({
+    interpolate: z.strictObject({
       from: endpoint,
       to: endpoint,
       steps: z.number().int().min(2).max(maxBatch).default(10).describe('codes on the path, ends included'),
@@ -84,7 +84,7 @@ export function bodySchemas(maxBatch: number) {
       format,
     }),
     score: z
-      .object({
+      .strictObject({
         inputs,
         labels,
         score: AnomalyScore.default('mse').describe(

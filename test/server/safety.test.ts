@@ -82,6 +82,14 @@ describe('validation errors name the field', () => {
     ],
     ['a bad format', '/v1/runs/ae/decode', { codes: [[1, 2, 3]], format: 'gif' }, 400, 'format'],
     ['too many samples', '/v1/runs/vae/sample', { n: 100 }, 400, 'n'],
+    ['a misspelt field', '/v1/runs/vae/sample', { count: 4 }, 400, 'count'],
+    [
+      'an unknown field in an end',
+      '/v1/runs/vae/interpolate',
+      { from: { seed: 1, z: 2 }, to: { seed: 2 } },
+      400,
+      'from.z',
+    ],
     ['a negative seed', '/v1/runs/vae/sample', { seed: -1 }, 400, 'seed'],
     ['sampling a plain autoencoder', '/v1/runs/ae/sample', { n: 2 }, 400, 'run'],
     [
