@@ -3,21 +3,21 @@ import { z } from 'zod';
 import { UsageError } from '../errors.js';
 
 export const DataSpec = z.discriminatedUnion('source', [
-  z.object({ source: z.literal('mnist') }),
-  z.object({ source: z.literal('fashion-mnist') }),
-  z.object({
+  z.strictObject({ source: z.literal('mnist') }),
+  z.strictObject({ source: z.literal('fashion-mnist') }),
+  z.strictObject({
     source: z.literal('idx'),
     /** IDX image file (plain or .gz); the labels file is found beside it or given. */
     images: z.string().min(1),
     labels: z.string().min(1).optional(),
   }),
-  z.object({
+  z.strictObject({
     source: z.literal('csv'),
     path: z.string().min(1),
     labelColumn: z.string().min(1).optional(),
     scaling: z.enum(['minmax', 'standard', 'none']).default('minmax'),
   }),
-  z.object({
+  z.strictObject({
     source: z.literal('images'),
     dir: z.string().min(1),
     /** Every image is resized to this size. */
@@ -25,7 +25,7 @@ export const DataSpec = z.discriminatedUnion('source', [
     width: z.number().int().positive().default(28),
     channels: z.union([z.literal(1), z.literal(3)]).default(1),
   }),
-  z.object({
+  z.strictObject({
     source: z.literal('toy'),
     /** 2-D toy distribution (src/data/sources/toy2d.ts). */
     name: z.enum(['ring8', 'grid25', 'moons', 'spiral']),

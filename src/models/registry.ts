@@ -61,8 +61,11 @@ export function parseModelConfig(raw: unknown, where = 'model'): { family: Model
 
 export function configErrorFrom(error: z.ZodError, where: string): ConfigError {
   const issue = error.issues[0];
-  const field = [where, ...issue.path.map(String)].filter(Boolean).join('.');
-  return new ConfigError(issue.message, { path: field, cause: error });
+  // An unknown key is named itself, with the keys its object does take when the schema can tell.
+  const unknown = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+  const field = [where, ...issue.path.map(String), ...(unknown ? [unknown] : [])].filter(Boolean).join('.');
+  const message = unknown ? `unknown option "${unknown}"` : issue.message;
+  return new ConfigError(message, { path: field, cause: error });
 }
 
 registerFamily(denseAutoencoderFamily);

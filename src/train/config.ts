@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { DataSpec } from '../data/spec.js';
 
-export const AdamConfig = z.object({
+export const AdamConfig = z.strictObject({
   learningRate: z.number().positive().default(1e-3),
   beta1: z.number().min(0).lt(1).default(0.9),
   beta2: z.number().min(0).lt(1).default(0.999),
@@ -10,21 +10,21 @@ export const AdamConfig = z.object({
 export type AdamConfig = z.infer<typeof AdamConfig>;
 
 export const ScheduleConfig = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('constant') }),
+  z.strictObject({ type: z.literal('constant') }),
   /** lr * decay^epoch */
-  z.object({ type: z.literal('exponential'), decay: z.number().positive().max(1).default(0.95) }),
+  z.strictObject({ type: z.literal('exponential'), decay: z.number().positive().max(1).default(0.95) }),
   /** Cosine from lr down to minLearningRate over the run's epochs. */
-  z.object({ type: z.literal('cosine'), minLearningRate: z.number().min(0).default(0) }),
+  z.strictObject({ type: z.literal('cosine'), minLearningRate: z.number().min(0).default(0) }),
 ]);
 export type ScheduleConfig = z.infer<typeof ScheduleConfig>;
 
-export const EarlyStoppingConfig = z.object({
+export const EarlyStoppingConfig = z.strictObject({
   /** Epochs without a validation improvement before stopping; 0 disables. */
   patience: z.number().int().min(0).default(0),
   minDelta: z.number().min(0).default(0),
 });
 
-export const TrainConfig = z.object({
+export const TrainConfig = z.strictObject({
   epochs: z.number().int().positive().default(20),
   batchSize: z.number().int().positive().default(128),
   optimizer: AdamConfig.default({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999 }),
@@ -59,11 +59,14 @@ export const TrainConfig = z.object({
 });
 export type TrainConfig = z.infer<typeof TrainConfig>;
 
-export const RunConfig = z.object({
+export const RunConfig = z.strictObject({
   model: z.record(z.string(), z.unknown()).and(z.object({ kind: z.string() })),
   data: DataSpec,
   train: TrainConfig,
   seed: z.number().int().min(0).default(0),
+  /** Written into config.json beside the run's settings: the version that made it and facts such as the backend. */
+  latentlabVersion: z.string().optional(),
+  environment: z.record(z.string(), z.unknown()).optional(),
 });
 export type RunConfig = z.infer<typeof RunConfig>;
 export type RunConfigInput = z.input<typeof RunConfig>;

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseDataSpec } from '../../data/spec.js';
 import { BackendName } from '../../engine/backend.js';
-import { UsageError } from '../../errors.js';
+import { ConfigError, UsageError } from '../../errors.js';
 import { isGenerative } from '../../models/family.js';
-import { listFamilies } from '../../models/registry.js';
+import { listFamilies, parseModelConfig } from '../../models/registry.js';
 import type { RunConfigInput } from '../../train/config.js';
-import { type RunResult, resumeRun, trainRun } from '../../train/run.js';
+import { parseRunConfig, type RunResult, resumeRun, trainRun } from '../../train/run.js';
 import { runPaths } from '../../train/run-dir.js';
 import { progressCallbacks } from '../progress.js';
 import { type GlobalOptions, parseIntList, parseNumber, readJsonFile, startBackend } from '../shared.js';
@@ -177,7 +177,21 @@ export async function runConfigFromFlags(flags: TrainFlags): Promise<Record<stri
           imageSize: flags.imageSize,
         })
       : base.data;
-  return { seed: flags.seed ?? base.seed ?? 0, model, data, train };
+  // Any other key of the file stays, so that the schema refuses a misspelt one instead of dropping it.
+  return { ...base, seed: flags.seed ?? base.seed ?? 0, model, data, train };
+}
+
+/** A config file's mistakes name the file: "runs.json: train.limt: unknown option". */
+function checkConfigFile(config: Record<string, unknown>, file: string): void {
+  try {
+    parseModelConfig(parseRunConfig(config).model, 'model');
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const bare = error.path ? error.message.slice(error.path.length + 2) : error.message;
+    throw new ConfigError(bare, {
+      path: error.path ? `${file}: ${error.path}` : file,
+    });
+  }
 }
 
 function defaultRunDir(runsDir: string, config: Record<string, unknown>): string {
@@ -399,6 +413,7 @@ export function trainCommand(): Command {
           report(await resumeRun(flags.resume, { ...options, epochs: flags.epochs }));
         } else {
           const config = await runConfigFromFlags(flags);
+          if (flags.config) checkConfigFile(config, flags.config);
           report(
             await trainRun(
               config as RunConfigInput,
