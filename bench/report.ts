@@ -33,6 +33,8 @@ export interface Row {
   warmup: number;
   samplesPerSecond?: number;
   seconds?: number;
+  /** samples/s of every round when the row was run more than once (the row is the median round). */
+  rounds?: number[];
   /** CPU time of all threads per timed step (Node rows). */
   cpuMsPerStep?: number;
   /** Trainable parameters (TensorFlow.js and PyTorch rows). */
@@ -95,8 +97,8 @@ function rate(rows: Row[], workload: WorkloadName, engine: EngineKey): Row | und
 
 export function resultsTable(results: Results): string {
   const lines = [
-    '| workload | engine | steps (warm-up + timed) | samples/s | vs latentlab | peak RSS (MB) | live tensors before → after |',
-    '| --- | --- | --- | ---: | ---: | ---: | --- |',
+    '| workload | engine | steps (warm-up + timed) | samples/s | vs latentlab | rounds (samples/s) | peak RSS (MB) | live tensors before → after |',
+    '| --- | --- | --- | ---: | ---: | --- | ---: | --- |',
   ];
   for (const name of WORKLOAD_NAMES) {
     const ours = rate(results.rows, name, 'latentlab')?.samplesPerSecond;
@@ -110,8 +112,8 @@ export function resultsTable(results: Results): string {
       const steps = `${r.warmup} + ${r.steps}`;
       lines.push(
         r.ok
-          ? `| ${name} | ${ENGINE_LABELS[r.engine]} | ${steps} | ${fmtRate(r.samplesPerSecond)} | ${r.engine === 'latentlab' ? '1.00' : (r.samplesPerSecond! / ours!).toFixed(3)} | ${fmt(r.peakRssMb)} | ${live} |`
-          : `| ${name} | ${ENGINE_LABELS[r.engine]} | ${steps} | fails: ${r.error} | - | - | - |`,
+          ? `| ${name} | ${ENGINE_LABELS[r.engine]} | ${steps} | ${fmtRate(r.samplesPerSecond)} | ${r.engine === 'latentlab' ? '1.00' : (r.samplesPerSecond! / ours!).toFixed(3)} | ${r.rounds ? r.rounds.map((v) => fmtRate(v)).join(', ') : '1 round'} | ${fmt(r.peakRssMb)} | ${live} |`
+          : `| ${name} | ${ENGINE_LABELS[r.engine]} | ${steps} | fails: ${r.error} | - | - | - | - |`,
       );
     }
   }
@@ -316,6 +318,12 @@ export function performanceDoc(results: Results | undefined, soak: Soak | undefi
       '',
       resultsTable(results),
       '',
+      ...(results.rows.some((r) => r.rounds)
+        ? [
+            'Every row but stock cpu ran in several rounds, interleaved (the engines of a workload one after the',
+            'other, then again); samples/s is the median round, the rounds column lists them all in the order run.',
+          ]
+        : []),
       '"vs latentlab" is the row\'s samples/s divided by latentlab\'s for the same workload (above 1: faster',
       'than latentlab). Peak RSS is the whole process (Node with tsx and the MNIST arrays, or Python).',
       'Live tensors are counted after warm-up (after the first step when there is none) and after the timed',
