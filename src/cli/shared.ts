@@ -54,9 +54,10 @@ export interface DataFlags extends GlobalOptions {
 }
 
 export const backendOption = () =>
-  new Option('--backend <name>', 'tensorflow | wasm | cpu (env LATENTLAB_BACKEND)').choices(
-    BackendName.options,
-  );
+  new Option(
+    '--backend <name>',
+    'engine (env LATENTLAB_BACKEND); auto takes the first of tensorflow, native, wasm, cpu that starts',
+  ).choices(BackendName.options);
 
 /** The split of the model's own data (or of --data) that a command works on, checked against the model. */
 export async function datasetFor(loaded: LoadedModel, flags: DataFlags): Promise<Dataset> {

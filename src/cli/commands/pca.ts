@@ -1,10 +1,9 @@
 // `latentlab pca`: the PCA baseline at a given number of components, on the same splits models use.
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { loadData } from '../../data/load.js';
 import { formatDataSpec, parseDataSpec } from '../../data/spec.js';
-import { BackendName } from '../../engine/backend.js';
 import { fitPca, pcaReconstructionError } from '../../eval/pca.js';
-import { type GlobalOptions, parseNumber, startBackend } from '../shared.js';
+import { backendOption, type GlobalOptions, parseNumber, startBackend } from '../shared.js';
 
 export function pcaCommand(): Command {
   return new Command('pca')
@@ -18,7 +17,7 @@ export function pcaCommand(): Command {
     )
     .option('--seed <n>', 'split seed (as in train)', parseNumber('--seed', { integer: true, min: 0 }), 0)
     .option('--json', 'print JSON')
-    .addOption(new Option('--backend <name>', 'tensorflow | wasm | cpu').choices(BackendName.options))
+    .addOption(backendOption())
     .action(
       async (flags: GlobalOptions & { data: string; components: number; seed: number; json?: boolean }) => {
         await startBackend(flags);

@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseDataSpec } from '../../data/spec.js';
-import { BackendName } from '../../engine/backend.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import { isGenerative } from '../../models/family.js';
 import { listFamilies, parseModelConfig } from '../../models/registry.js';
@@ -11,7 +10,14 @@ import type { RunConfigInput } from '../../train/config.js';
 import { parseRunConfig, type RunResult, resumeRun, trainRun } from '../../train/run.js';
 import { runPaths } from '../../train/run-dir.js';
 import { progressCallbacks } from '../progress.js';
-import { type GlobalOptions, parseIntList, parseNumber, readJsonFile, startBackend } from '../shared.js';
+import {
+  backendOption,
+  type GlobalOptions,
+  parseIntList,
+  parseNumber,
+  readJsonFile,
+  startBackend,
+} from '../shared.js';
 
 interface TrainFlags extends GlobalOptions {
   config?: string;
@@ -393,11 +399,7 @@ export function trainCommand(): Command {
     .option('--out <dir>', 'run directory (default: RUNS_DIR/<kind>-<data>-<time>)')
     .option('--runs-dir <dir>', 'where new runs go', 'runs')
     .option('--resume <run>', 'continue a run from its last checkpoint (with --epochs to extend it)')
-    .addOption(
-      new Option('--backend <name>', 'tensorflow | wasm | cpu (env LATENTLAB_BACKEND)').choices(
-        BackendName.options,
-      ),
-    )
+    .addOption(backendOption())
     .action(async (flags: TrainFlags) => {
       const backend = await startBackend(flags);
       const progress = progressCallbacks();
