@@ -67,6 +67,9 @@ fi
 
 if [[ $what == augment || $what == all ]]; then
   # 1% of the labels (60 per class): a CNN on the 600 real images, and with 10,000 generated ones at share 0.5.
+  $LL train --model gan --architecture dcgan --conditional --data fashion-mnist --labels-per-class 60 \
+    --epochs 300 --batch-size 64 --ema 0.999 --out "$RUNS/cgan-60"
+  $LL augment "$RUNS/cgan-60" --n 10000 --out "$RUNS/gen-cgan"
   $LL train --model aae --semi-supervised --labels-per-class 60 --latent 4 --data fashion-mnist --epochs 10 \
     --set 'labelledAugment={"shift":2,"rotation":10}' --out "$RUNS/ssaae-60"
   $LL augment "$RUNS/ssaae-60" --n 10000 --out "$RUNS/gen-ssaae"
@@ -75,7 +78,7 @@ if [[ $what == augment || $what == all ]]; then
   for seed in 0 1 2; do
     $LL train --model classifier --data fashion-mnist --labels-per-class 60 --epochs 30 --seed $seed \
       --out "$RUNS/clf-1pct-s$seed"
-    for gen in gen-ssaae gen-cvae; do
+    for gen in gen-cgan gen-ssaae gen-cvae; do
       $LL train --model classifier --data fashion-mnist --labels-per-class 60 --seed $seed \
         --extra-data "idx:$RUNS/$gen/train-images-idx3-ubyte" --extra-share 0.5 --epochs 2 \
         --out "$RUNS/clf-1pct-$gen-s$seed"
