@@ -59,11 +59,16 @@ export function parseModelConfig(raw: unknown, where = 'model'): { family: Model
   return { family, config: parsed.data };
 }
 
+/**
+ * The first issue of a failed parse as a ConfigError naming its field. `where` prefixes the field: a dotted
+ * field (`families.ae`) joins it with '.', a file ending in '#' (`run.json#`) directly (`run.json#train.epochs`).
+ */
 export function configErrorFrom(error: z.ZodError, where: string): ConfigError {
   const issue = error.issues[0];
-  // An unknown key is named itself, with the keys its object does take when the schema can tell.
+  // An unknown key is named itself, rather than the object holding it.
   const unknown = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
-  const field = [where, ...issue.path.map(String), ...(unknown ? [unknown] : [])].filter(Boolean).join('.');
+  const inner = [...issue.path.map(String), ...(unknown ? [unknown] : [])].join('.');
+  const field = where.endsWith('#') ? `${where}${inner}` : [where, inner].filter(Boolean).join('.');
   const message = unknown ? `unknown option "${unknown}"` : issue.message;
   return new ConfigError(message, { path: field, cause: error });
 }

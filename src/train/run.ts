@@ -34,6 +34,8 @@ export interface RunOptions {
   leakGuard?: boolean;
   /** false: no per-epoch monitor (mode coverage, class coverage, toy scatter) even where one applies. */
   monitor?: false;
+  /** The file the config was read from: its errors name it (`run.json#train.epochs`). */
+  configFile?: string;
 }
 
 export interface RunResult {
@@ -92,9 +94,13 @@ async function withExtraData(
   return mixDatasets(real, { ...extraSet, classNames: real.classNames }, extra.share);
 }
 
-async function prepare(raw: unknown, where = ''): Promise<Prepared> {
-  const config = parseRunConfig(raw, where);
-  const { family, config: modelConfig } = parseModelConfig(config.model, where ? `${where}#model` : 'model');
+/** Validates and builds; errors name `configFile` when the config came from one. */
+async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
+  const config = parseRunConfig(raw, configFile ? `${configFile}#` : '');
+  const { family, config: modelConfig } = parseModelConfig(
+    config.model,
+    configFile ? `${configFile}#model` : 'model',
+  );
   let splits = await loadData(config.data, {
     seed: config.seed,
     validationFraction: config.train.validationFraction,
@@ -207,7 +213,7 @@ export async function trainRun(
   options: RunOptions = {},
 ): Promise<RunResult> {
   const started = performance.now();
-  const prepared = await prepare(raw);
+  const prepared = await prepare(raw, options.configFile);
   if (existsSync(runDir) && (await readdir(runDir)).length > 0) {
     prepared.model.dispose();
     throw new IoError(

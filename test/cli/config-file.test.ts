@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseRunConfig } from '../../src/train/run.js';
+import { parseRunConfig, resumeRun } from '../../src/train/run.js';
 import { runInProcess } from '../apps/cli-helper.js';
 import { withTempDir } from '../helpers.js';
 
@@ -42,10 +42,21 @@ describe('train --config', () => {
         await writeFile(file, JSON.stringify(config));
         const r = await runInProcess(['train', '--config', file, '--out', join(dir, 'run')]);
         expect(r.code).toBe(2);
-        expect(r.stderr).toContain(`${file}: ${message}`);
+        expect(r.stderr).toContain(`${file}#${message}`);
       });
     });
   }
+
+  it("names a run's config.json when resuming reads a misspelt key from it", async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, 'config.json');
+      await writeFile(
+        file,
+        JSON.stringify({ model: { kind: 'dense-ae' }, data: { source: 'mnist' }, train: { epoch: 3 } }),
+      );
+      await expect(resumeRun(dir)).rejects.toThrow(`${file}#train.epoch: unknown option "epoch"`);
+    });
+  });
 
   it("still reads a run's own config.json, with the version and environment it stores", () => {
     const config = parseRunConfig({

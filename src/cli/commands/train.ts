@@ -3,11 +3,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseDataSpec } from '../../data/spec.js';
-import { ConfigError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { isGenerative } from '../../models/family.js';
-import { listFamilies, parseModelConfig } from '../../models/registry.js';
+import { listFamilies } from '../../models/registry.js';
 import type { RunConfigInput } from '../../train/config.js';
-import { parseRunConfig, type RunResult, resumeRun, trainRun } from '../../train/run.js';
+import { type RunResult, resumeRun, trainRun } from '../../train/run.js';
 import { runPaths } from '../../train/run-dir.js';
 import { progressCallbacks } from '../progress.js';
 import {
@@ -185,19 +185,6 @@ export async function runConfigFromFlags(flags: TrainFlags): Promise<Record<stri
       : base.data;
   // Any other key of the file stays, so that the schema refuses a misspelt one instead of dropping it.
   return { ...base, seed: flags.seed ?? base.seed ?? 0, model, data, train };
-}
-
-/** A config file's mistakes name the file: "runs.json: train.limt: unknown option". */
-function checkConfigFile(config: Record<string, unknown>, file: string): void {
-  try {
-    parseModelConfig(parseRunConfig(config).model, 'model');
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    const bare = error.path ? error.message.slice(error.path.length + 2) : error.message;
-    throw new ConfigError(bare, {
-      path: error.path ? `${file}: ${error.path}` : file,
-    });
-  }
 }
 
 function defaultRunDir(runsDir: string, config: Record<string, unknown>): string {
@@ -415,13 +402,11 @@ export function trainCommand(): Command {
           report(await resumeRun(flags.resume, { ...options, epochs: flags.epochs }));
         } else {
           const config = await runConfigFromFlags(flags);
-          if (flags.config) checkConfigFile(config, flags.config);
           report(
-            await trainRun(
-              config as RunConfigInput,
-              flags.out ?? defaultRunDir(flags.runsDir, config),
-              options,
-            ),
+            await trainRun(config as RunConfigInput, flags.out ?? defaultRunDir(flags.runsDir, config), {
+              ...options,
+              configFile: flags.config,
+            }),
           );
         }
       } finally {
