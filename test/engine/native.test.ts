@@ -11,14 +11,12 @@ import { registerWasmKernelFixes } from '../../src/engine/kernels/index.js';
 import { listNativeKernels, registerNativeBackend } from '../../src/engine/native/backend.js';
 import { tf } from '../../src/engine/tf.js';
 import { configureWasmThreads } from '../../src/engine/threads.js';
-import { type Result, worstDifference } from './stock-reference.js';
+import { type Build, outputsOf, type Result, worstDifference } from './stock-reference.js';
 
 registerWasmKernelFixes();
 const native = registerNativeBackend();
 const skipReason = native.ok ? '' : ` (skipped: ${native.reason})`;
 if (!native.ok) console.warn(`native backend tests skipped: ${native.reason}`);
-
-type Build = () => tf.Tensor | tf.Tensor[];
 
 const rng = createRng(7);
 const int = (lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
@@ -34,13 +32,7 @@ function random(shape: number[], scale = 1): () => tf.Tensor {
 
 async function run(backend: 'cpu' | 'native', build: Build): Promise<Result> {
   await tf.setBackend(backend);
-  return tf.tidy(() => {
-    const out = build();
-    return (Array.isArray(out) ? out : [out]).map((t) => ({
-      shape: t.shape,
-      values: Float32Array.from(t.dataSync() as Float32Array),
-    }));
-  });
+  return outputsOf(build);
 }
 
 /** native against cpu; also checks that native leaves no tensors or heap bytes behind. */

@@ -23,19 +23,24 @@ export function randomTensor(shape: number[]): () => tf.Tensor {
   return () => tf.tensor(values, shape, 'float32');
 }
 
+/** The shapes and values `build` gives on the active backend (its tensors disposed). */
+export function outputsOf(build: Build): Result {
+  return tf.tidy(() => {
+    const out = build();
+    return (Array.isArray(out) ? out : [out]).map((t) => ({
+      shape: t.shape,
+      values: Float32Array.from(t.dataSync() as Float32Array),
+    }));
+  });
+}
+
 /** Runs `build` on a backend, with latentlab's fixes (kernels and gradients) or the stock ones. */
 export async function runOn(backend: 'cpu' | 'wasm', build: Build, fixes = true): Promise<Result> {
   if (fixes) registerWasmKernelFixes();
   else unregisterWasmKernelFixes();
   try {
     await tf.setBackend(backend);
-    return tf.tidy(() => {
-      const out = build();
-      return (Array.isArray(out) ? out : [out]).map((t) => ({
-        shape: t.shape,
-        values: Float32Array.from(t.dataSync() as Float32Array),
-      }));
-    });
+    return outputsOf(build);
   } finally {
     registerWasmKernelFixes();
   }

@@ -3,17 +3,7 @@
 // clicking two items draws the interpolation between them; a seed generates new samples.
 import { getJson, imageUrl, showImage } from '../api.js';
 import { errorBox, h, PALETTE } from '../dom.js';
-
-interface LatentMap {
-  latentSize: number;
-  method: 'codes' | 'pca' | 'umap';
-  points: number[];
-  labels?: number[];
-  classNames?: string[];
-  images: boolean;
-  decodable: boolean;
-  conditional: boolean;
-}
+import type { LatentMap } from '../types.js';
 
 const SIZE = 520;
 const PAD = 24;
