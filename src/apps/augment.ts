@@ -100,15 +100,19 @@ export async function generateLabelled(
   const x = new Float32Array(options.n * per);
   for (let start = 0, b = 0; start < options.n; start += options.batchSize, b++) {
     const count = Math.min(options.batchSize, options.n - start);
-    const samples = tf.tidy(() => {
-      const z = generator.samplePrior(count, options.seed * 1_000_003 + b);
-      const y = tf.tensor1d(labels.subarray(start, start + count), 'int32');
-      return tf.clipByValue(generator.generate(z, y), 0, 1);
-    });
+    const samples = drawBatch(generator, labels.subarray(start, start + count), options.seed, b);
     x.set((await samples.data()) as Float32Array, start * per);
     samples.dispose();
   }
   return makeDataset(name, generator.context.sampleShape, x, labels, classNames);
+}
+
+/** Batch `batch` of samples for `labels`, seeded from `seed`, clipped to [0, 1]. */
+function drawBatch(generator: GenerativeModel, labels: Int32Array, seed: number, batch: number): Tensor {
+  return tf.tidy(() => {
+    const z = generator.samplePrior(labels.length, seed * 1_000_003 + batch);
+    return tf.clipByValue(generator.generate(z, tf.tensor1d(labels, 'int32')), 0, 1);
+  });
 }
 
 /**
@@ -143,8 +147,7 @@ async function generateVetted(
     const short = [...slots.entries()].filter(([, free]) => free.length > 0).map(([k]) => k);
     const asked = Int32Array.from({ length: options.batchSize }, (_, i) => short[i % short.length]);
     const [samples, predicted] = tf.tidy(() => {
-      const z = generator.samplePrior(asked.length, options.seed * 1_000_003 + b);
-      const images = tf.clipByValue(generator.generate(z, tf.tensor1d(asked, 'int32')), 0, 1);
+      const images = drawBatch(generator, asked, options.seed, b);
       const verdict = judge.classify(images);
       return [images, verdict.rank === 1 ? tf.cast(verdict, 'int32') : tf.argMax(verdict, -1)];
     });
