@@ -206,6 +206,26 @@ static napi_value js_binary(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* activationBackward(heap, dyOff, yOff, rows, cols, activation, dzOff, dbiasOff or -1): see native.h. */
+static napi_value js_activation_backward(napi_env env, napi_callback_info info) {
+  call_args a;
+  if (!read_args(env, info, &a, 8, 1)) return NULL;
+  double rows = num(env, a.argv[3]), cols = num(env, a.argv[4]);
+  int act = (int)num(env, a.argv[5]);
+  if (rows < 0 || cols < 0 || cols > 2147483647.0 ||
+      (act != ACT_LINEAR && act != ACT_RELU && act != ACT_ELU && act != ACT_SIGMOID)) {
+    fail(env, "bad activation gradient operands");
+    return NULL;
+  }
+  int ok = 1;
+  const float *dy = at(env, &a, a.argv[1], rows * cols, &ok), *y = at(env, &a, a.argv[2], rows * cols, &ok);
+  float *dz = at(env, &a, a.argv[6], rows * cols, &ok);
+  float *dbias = num(env, a.argv[7]) < 0 ? NULL : at(env, &a, a.argv[7], cols, &ok);
+  if (!ok) return NULL;
+  activation_backward(dy, y, (long)rows, (int)cols, act, dz, dbias);
+  return undefined(env);
+}
+
 /* setThreads(blasThreads, loopThreads) */
 static napi_value js_set_threads(napi_env env, napi_callback_info info) {
   call_args a;
@@ -247,6 +267,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"conv2dBackpropInput", NULL, js_conv2d_backprop_input, NULL, NULL, NULL, napi_enumerable, NULL},
       {"conv2dBackpropFilter", NULL, js_conv2d_backprop_filter, NULL, NULL, NULL, napi_enumerable, NULL},
       {"binary", NULL, js_binary, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"activationBackward", NULL, js_activation_backward, NULL, NULL, NULL, napi_enumerable, NULL},
       {"adam", NULL, js_adam, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"info", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL},

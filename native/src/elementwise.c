@@ -53,11 +53,63 @@ void binary_op(int op, const float *a, long pa, const float *b, long pb, float *
   if (n <= 0 || op < 0 || op > 3) return;
   binary_job job = {spans[op], a, b, pa, pb, n, out};
   if (pa == n && pb == n) {
-    parallel_for(n, 1L << 15, flat_range, &job);
+    parallel_for(n, ELEMENTWISE_GRAIN, flat_range, &job);
   } else if (pa == 1 || pb == 1) {
-    parallel_for(n, 1L << 15, flat_range, &job);
+    parallel_for(n, ELEMENTWISE_GRAIN, flat_range, &job);
   } else {
     const long period = pa < pb ? pa : pb;
-    parallel_for(n / period, (1L << 15) / period + 1, row_range, &job);
+    parallel_for(n / period, ELEMENTWISE_GRAIN / period + 1, row_range, &job);
   }
+}
+
+/* The backward pass of a fused activation, from its output y (every supported activation's derivative is a
+ * function of y), with the bias gradient (column sums of dz) in the same pass. Threads take column ranges, so
+ * each owns its sums. */
+typedef struct {
+  const float *dy, *y;
+  float *dz, *dbias;
+  long rows;
+  int cols, act;
+} activation_job;
+
+static inline float activation_derivative(int act, float y) {
+  switch (act) {
+    case ACT_RELU:
+      return y > 0.f ? 1.f : 0.f;
+    case ACT_ELU:
+      return y >= 0.f ? 1.f : y + 1.f;
+    case ACT_SIGMOID:
+      return y * (1.f - y);
+    default:
+      return 1.f;
+  }
+}
+
+static void activation_columns(long begin, long end, void *arg) {
+  const activation_job *j = arg;
+  const long cols = j->cols, rows = j->rows;
+  const int act = j->act;
+  float *restrict dbias = j->dbias;
+  if (dbias)
+    for (long c = begin; c < end; c++) dbias[c] = 0.f;
+  for (long r = 0; r < rows; r++) {
+    const float *restrict dy = j->dy + r * cols, *restrict y = j->y + r * cols;
+    float *restrict dz = j->dz + r * cols;
+    /* dy * f'(y) with f'(y) computed first, in tfjs-core's order for sigmoid: dy * (y * (1 - y)). */
+    for (long c = begin; c < end; c++) dz[c] = dy[c] * activation_derivative(act, y[c]);
+    if (dbias)
+      for (long c = begin; c < end; c++) dbias[c] += dz[c];
+  }
+}
+
+void activation_backward(const float *dy, const float *y, long rows, int cols, int act, float *dz, float *dbias) {
+  if (rows <= 0 || cols <= 0) {
+    if (dbias)
+      for (int c = 0; c < cols; c++) dbias[c] = 0.f;
+    return;
+  }
+  activation_job job = {dy, y, dz, dbias, rows, cols, act};
+  /* Columns per thread: at least 16 (a cache line of floats) and ELEMENTWISE_GRAIN elements of work. */
+  long grain = ELEMENTWISE_GRAIN / rows + 16;
+  parallel_for(cols, grain, activation_columns, &job);
 }

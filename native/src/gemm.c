@@ -68,6 +68,6 @@ static void epilogue_rows(long begin, long end, void *arg) {
 void bias_activation(float *y, long rows, int cols, const float *bias, int act, float alpha) {
   if ((!bias && act == ACT_LINEAR) || rows == 0 || cols == 0) return;
   epilogue_job job = {y, cols, bias, act, alpha};
-  long grain = (1L << 16) / cols + 1;
+  long grain = ELEMENTWISE_GRAIN / cols + 1;
   parallel_for(rows, grain, epilogue_rows, &job);
 }

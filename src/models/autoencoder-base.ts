@@ -45,19 +45,23 @@ export function activationLayer(activation: Activation, name: string): tfl.layer
   return tfl.layers.activation({ activation, name });
 }
 
-/** Activations tfjs-layers fuses into its Dense and Conv2D kernels (one fused op instead of two). */
-const FUSABLE: ReadonlySet<Activation> = new Set(['relu', 'elu', 'linear']);
+/**
+ * Activations kept inside a Dense or Conv2D layer: tfjs-layers fuses relu, elu and linear into the layer's
+ * kernel, and latentlab's engine also sigmoid in Dense (a layer applies any other itself, at no extra cost).
+ */
+export type InLayerActivation = 'relu' | 'elu' | 'linear' | 'sigmoid';
+const FUSABLE: ReadonlySet<Activation> = new Set<InLayerActivation>(['relu', 'elu', 'linear', 'sigmoid']);
 
 /**
- * A dense or conv2d layer followed by its activation: fused into the layer when TensorFlow.js can
- * (saves a kernel launch and a tensor per layer and step), else as a separate layer.
+ * A dense or conv2d layer followed by its activation: inside the layer when it can be fused there (saves
+ * kernel launches and a tensor per layer and step), else as a separate layer.
  */
 export function withActivation(
-  make: (activation: 'relu' | 'elu' | 'linear' | undefined) => tfl.layers.Layer,
+  make: (activation: InLayerActivation | undefined) => tfl.layers.Layer,
   activation: Activation,
   name: string,
 ): tfl.layers.Layer[] {
-  if (FUSABLE.has(activation)) return [make(activation as 'relu' | 'elu' | 'linear')];
+  if (FUSABLE.has(activation)) return [make(activation as InLayerActivation)];
   return [make(undefined), activationLayer(activation, name)];
 }
 

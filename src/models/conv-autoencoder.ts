@@ -6,6 +6,7 @@ import {
   AutoencoderModel,
   activationLayer,
   autoencoderOptions,
+  type InLayerActivation,
   seededInit,
   strideTwoGeometry,
   withActivation,
@@ -28,7 +29,7 @@ function buildNetworks(config: ConvAutoencoderConfig, context: BuildContext) {
 
   const encoder = tfl.sequential({ name: 'encoder' });
   config.filters.forEach((filters, i) => {
-    const conv = (activation: 'relu' | 'elu' | 'linear' | undefined) =>
+    const conv = (activation: InLayerActivation | undefined) =>
       tfl.layers.conv2d({
         ...(i === 0 ? { inputShape: context.sampleShape } : {}),
         filters,
@@ -45,7 +46,7 @@ function buildNetworks(config: ConvAutoencoderConfig, context: BuildContext) {
   encoder.add(tfl.layers.dense({ units: config.latent, kernelInitializer: init(), name: 'encoder_latent' }));
 
   const decoder = tfl.sequential({ name: 'decoder' });
-  const expand = (activation: 'relu' | 'elu' | 'linear' | undefined) =>
+  const expand = (activation: InLayerActivation | undefined) =>
     tfl.layers.dense({
       inputShape: [config.latent],
       units: innerShape[0] * innerShape[1] * innerShape[2],

@@ -7,6 +7,7 @@ import { ConfigError, UsageError } from '../errors.js';
 import {
   Activation,
   activationLayer,
+  type InLayerActivation,
   ReconstructionLoss,
   reconstructionLoss,
   seededInit,
@@ -105,7 +106,7 @@ export function buildEncoder(
     h = x;
     body.filters.forEach((filters, i) => {
       const name = `encoder_conv_${i + 1}`;
-      const conv = (activation: 'relu' | 'elu' | 'linear' | undefined) =>
+      const conv = (activation: InLayerActivation | undefined) =>
         tfl.layers.conv2d({
           filters,
           kernelSize: body.kernelSize,

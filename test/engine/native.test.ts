@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../../src/data/random.js';
 import { registerWasmKernelFixes } from '../../src/engine/kernels/index.js';
 import { listNativeKernels, registerNativeBackend } from '../../src/engine/native/backend.js';
-import { tf } from '../../src/engine/tf.js';
+import { tf, tfl } from '../../src/engine/tf.js';
 import { configureWasmThreads } from '../../src/engine/threads.js';
 import { type Build, outputsOf, type Result, worstDifference } from './stock-reference.js';
 
@@ -155,26 +155,33 @@ describe.skipIf(!native.ok)(`native backend kernels${skipReason}`, () => {
 
   it('_FusedMatMul: bias and every activation the addon applies, with gradients', async () => {
     for (const activation of ['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid'] as const) {
-      const [m, k, n] = [int(2, 50), int(2, 60), int(2, 40)];
-      const transposeB = rng() < 0.5;
-      const a = random([m, k]);
-      const b = random(transposeB ? [n, k] : [k, n]);
-      const bias = random([n]);
-      const f = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
-        tf.fused.matMul({
-          a: x as tf.Tensor2D,
-          b: y as tf.Tensor2D,
-          bias: z,
-          transposeB,
-          activation,
-          leakyreluAlpha: 0.3,
-        });
-      // tfjs-core has gradients of fused products for linear and relu only.
-      const needsGrads = activation === 'linear' || activation === 'relu';
-      await expectSame(
-        needsGrads ? withGrads(f, [a, b, bias], [m, n]) : () => f(a(), b(), bias()),
-        `${activation} ${m}x${k}x${n} ${transposeB}`,
-      );
+      for (const [transposeA, transposeB] of [
+        [false, false],
+        [false, true],
+        [true, false],
+        [true, true],
+      ]) {
+        const [m, k, n] = [int(2, 50), int(2, 60), int(2, 40)];
+        const a = random(transposeA ? [k, m] : [m, k]);
+        const b = random(transposeB ? [n, k] : [k, n]);
+        const bias = random([n]);
+        const f = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
+          tf.fused.matMul({
+            a: x as tf.Tensor2D,
+            b: y as tf.Tensor2D,
+            bias: z,
+            transposeA,
+            transposeB,
+            activation,
+            leakyreluAlpha: 0.3,
+          });
+        // Native keeps linear, relu, elu and sigmoid fused under the tape, with its own gradient (on cpu
+        // the reference is tfjs-core's unfused ops); relu6 and leakyrelu are unfused there as on cpu.
+        await expectSame(
+          withGrads(f, [a, b, bias], [m, n]),
+          `${activation} ${m}x${k}x${n} ${transposeA} ${transposeB}`,
+        );
+      }
     }
     // No bias, batched.
     const [a3, b3] = [random([2, 5, 6]), random([2, 6, 4])];
@@ -361,6 +368,53 @@ describe.skipIf(!native.ok)(`native backend kernels${skipReason}`, () => {
     expect(ints.every((v) => v === 3)).toBe(true);
   });
 
+  it('a fused dense gradient runs one activation-gradient kernel and rank-2 products, no unfused ops', async () => {
+    await tf.setBackend('native');
+    const [x, w, b] = [random([32, 20])(), random([20, 16])(), random([16])()];
+    const loss = (w_: tf.Tensor, b_: tf.Tensor) =>
+      tf.sum(tf.fused.matMul({ a: x as tf.Tensor2D, b: w_ as tf.Tensor2D, bias: b_, activation: 'sigmoid' }));
+    const kernels: string[] = [];
+    const profile = await tf.profile(() => tf.dispose(tf.grads(loss)([w, b])));
+    for (const k of profile.kernels) kernels.push(k.name);
+    expect(kernels).toContain('LatentlabActivationGrad');
+    expect(kernels.filter((k) => k === '_FusedMatMul')).toHaveLength(1);
+    // x's gradient is not asked for: only w's product runs; no Sigmoid, Add or Reshape of the unfused path.
+    expect(kernels.filter((k) => k === 'BatchMatMul')).toHaveLength(1);
+    // (The loss's own Sum and its gradient's Reshape and Tile aside.)
+    for (const unfused of ['Sigmoid', 'Add', 'Multiply', 'Sub', 'ExpandDims', 'Squeeze'])
+      expect(kernels).not.toContain(unfused);
+    expect(kernels.filter((k) => k === 'Sum')).toHaveLength(1);
+    tf.dispose([x, w, b]);
+  });
+
+  it("a sigmoid Dense layer runs fused, with the stock layer's outputs and gradients", async () => {
+    const [x, w, b] = [random([24, 12]), random([12, 7]), random([7])];
+    const build: Build = () => {
+      // In a model, which owns and disposes the layer.
+      const layer = tfl.sequential({
+        layers: [tfl.layers.dense({ units: 7, activation: 'sigmoid', inputShape: [12] })],
+      });
+      layer.setWeights([w(), b()]);
+      const input = x();
+      const [kernel, bias] = layer.trainableWeights.map((v) => v.read() as tf.Variable);
+      const f = () => tf.sum(tf.square(layer.apply(input) as tf.Tensor)) as tf.Scalar;
+      const { value, grads } = tf.variableGrads(f, [kernel, bias]);
+      const out = [layer.apply(input) as tf.Tensor, value, grads[kernel.name], grads[bias.name]];
+      layer.dispose();
+      return out;
+    };
+    await expectSame(build, 'sigmoid dense');
+    await tf.setBackend('native');
+    const layer = tfl.sequential({
+      layers: [tfl.layers.dense({ units: 7, activation: 'sigmoid', inputShape: [12] })],
+    });
+    const input = x();
+    const profile = await tf.profile(() => tf.dispose(layer.apply(input) as tf.Tensor));
+    expect(profile.kernels.map((k) => k.name)).toEqual(['_FusedMatMul']);
+    layer.dispose();
+    input.dispose();
+  });
+
   it('Adam in one kernel per variable: same weights and moments as the stock optimizer on cpu', async () => {
     const [xs, ys, w0, b0] = [random([64, 40]), random([64, 30]), random([40, 30], 0.2), random([30], 0.1)];
     const train = async (backend: 'cpu' | 'native') => {
@@ -372,13 +426,21 @@ describe.skipIf(!native.ok)(`native backend kernels${skipReason}`, () => {
       const frozen = tf.variable(init[2], false, `adam-frozen-${backend}`);
       const [x, y] = [xs(), ys()];
       const optimizer = tf.train.adam(0.01, 0.9, 0.999);
+      let held: { copy: tf.Tensor; values: Float32Array } | undefined;
       for (let step = 0; step < 6; step++) {
+        if (step === 3) {
+          // A tensor sharing w's buffer (Identity shares on wasm): this step must not update it in place.
+          const copy = tf.clone(w);
+          held = { copy, values: Float32Array.from(copy.dataSync()) };
+        }
         optimizer.minimize(
           () => tf.mean(tf.square(tf.sub(tf.add(tf.matMul(x, w), b), y))) as tf.Scalar,
           false,
           [w, b],
         );
       }
+      expect(held!.copy.dataSync()).toEqual(held!.values);
+      held!.copy.dispose();
       const weights = await optimizer.getWeights();
       tf.dispose(weights[0].tensor); // the iteration count, made by getWeights
       const moments = weights.slice(1).map((n) => ({

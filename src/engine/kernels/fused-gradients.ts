@@ -3,7 +3,8 @@
 // generator step the discriminator's filter gradients, in its discriminator step the first conv's input
 // gradient (~30 ms of a DCGAN step). Here a linear fused op runs its kernel through the registry, where
 // these gradients hand the tape one thunk per input, and the tape calls only the ones it needs.
-import { tf } from '../tf.js';
+import { ACTIVATION_GRAD_KERNEL } from '../native/kernels.js';
+import { tf, tfl } from '../tf.js';
 
 type FusedConv2DArgs = Parameters<typeof tf.fused.conv2d>[0];
 type FusedMatMulArgs = Parameters<typeof tf.fused.matMul>[0];
@@ -31,13 +32,74 @@ export const fusedConv2DGradConfig: tf.GradConfig = {
   },
 };
 
+/** Activations a fused matMul keeps under the gradient tape: each one's derivative is a function of its output. */
+const DIFFERENTIABLE_FUSED = new Set(['linear', 'relu', 'elu', 'sigmoid']);
+
+/** Whether the active backend runs rank-2 products and the fused activation gradient as single kernels. */
+function directDense(): boolean {
+  return tf.getKernel(ACTIVATION_GRAD_KERNEL, tf.getBackend()) != null;
+}
+
+/** x · y with transposes: one BatchMatMul on rank-2 operands where the backend takes them, else tf.matMul. */
+function product(x: tf.Tensor, y: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
+  if (x.rank === 2 && y.rank === 2 && directDense()) {
+    return tf.engine().runKernel(tf.BatchMatMul, { a: x, b: y }, { transposeA, transposeB }) as tf.Tensor;
+  }
+  return tf.matMul(x, y, transposeA, transposeB);
+}
+
+/**
+ * dz = dy · f'(y) for the fused activation f, with the bias gradient when the backend computes both in one
+ * pass (native); elsewhere tfjs-core's own gradient of f, written out.
+ */
+function activationBackward(
+  dy: tf.Tensor,
+  y: tf.Tensor,
+  activation: string,
+): { dz: tf.Tensor; dbias?: tf.Tensor } {
+  if (activation === 'linear') return { dz: dy };
+  if (directDense()) {
+    const [dz, dbias] = tf
+      .engine()
+      .runKernel(ACTIVATION_GRAD_KERNEL, { dy, y }, { activation }) as tf.Tensor[];
+    return { dz, dbias };
+  }
+  switch (activation) {
+    case 'relu':
+      return { dz: tf.mul(dy, tf.step(y)) };
+    case 'elu':
+      return { dz: tf.engine().runKernel(tf.EluGrad, { dy, y }) as tf.Tensor };
+    default:
+      return { dz: tf.mul(dy, tf.mul(y, tf.sub(1, y))) };
+  }
+}
+
 export const fusedMatMulGradConfig: tf.GradConfig = {
   kernelName: tf._FusedMatMul,
   inputsToSave: ['a', 'b'],
-  gradFunc: (dy, saved, attrs) => {
-    linearOnly(tf._FusedMatMul, attrs.activation);
-    const product = tf.getGradient(tf.BatchMatMul).gradFunc(dy, saved, attrs);
-    return { ...product, bias: () => biasGradient(dy as tf.Tensor) };
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs): ReturnType<tf.GradFunc> => {
+    const activation = (attrs.activation as string | undefined) ?? 'linear';
+    if (!DIFFERENTIABLE_FUSED.has(activation)) {
+      throw new Error(
+        `${tf._FusedMatMul}: no gradient for the fused activation '${activation}' (only ${[...DIFFERENTIABLE_FUSED].join(', ')})`,
+      );
+    }
+    const [a, b, y] = saved;
+    // Computed once, outside the per-input thunks: every thunk needs it.
+    const { dz, dbias } = activationBackward(dy as tf.Tensor, y, activation);
+    const transposeA = attrs.transposeA === true;
+    const transposeB = attrs.transposeB === true;
+    if (a.rank !== 2 || b.rank !== 2) {
+      // Batched products: the stock gradient, which also sums over broadcast batch dims.
+      const stock = tf.getGradient(tf.BatchMatMul).gradFunc(dz, [a, b], attrs);
+      return { ...stock, bias: () => dbias ?? biasGradient(dz) };
+    }
+    return {
+      a: () => (transposeA ? product(b, dz, transposeB, true) : product(dz, b, false, !transposeB)),
+      b: () => (transposeB ? product(dz, a, true, transposeA) : product(a, dz, !transposeA, false)),
+      bias: () => dbias ?? biasGradient(dz),
+    };
   },
 };
 
@@ -74,8 +136,11 @@ function routedConv2D(stock: Fused['conv2d']): Fused['conv2d'] {
 function routedMatMul(stock: Fused['matMul']): Fused['matMul'] {
   return (args: FusedMatMulArgs) => {
     const { a, b, transposeA = false, transposeB = false, bias } = args;
+    const activation = args.activation ?? 'linear';
+    const direct = directDense();
     if (
-      (args.activation ?? 'linear') !== 'linear' ||
+      // Activations other than linear need the backend's one-pass gradient; elsewhere stock unfuses them.
+      !(activation === 'linear' || (direct && DIFFERENTIABLE_FUSED.has(activation))) ||
       args.preluActivationWeights != null ||
       !isFloatTensor(a, 2) ||
       !isFloatTensor(b, 2) ||
@@ -84,22 +149,49 @@ function routedMatMul(stock: Fused['matMul']): Fused['matMul'] {
     ) {
       return stock(args);
     }
-    // The kernels take rank-3 operands, as the stock op gives them.
+    const attrs = { transposeA, transposeB, activation } as unknown as tf.NamedAttrMap;
+    const run = (x: tf.Tensor, y: tf.Tensor) => {
+      const inputs: tf.NamedTensorMap = bias ? { a: x, b: y, bias: bias as tf.Tensor } : { a: x, b: y };
+      return tf.engine().runKernel(tf._FusedMatMul, inputs, attrs) as tf.Tensor;
+    };
+    // The native kernels take rank-2 operands; the others rank 3, as the stock op gives them.
+    if (direct) return run(a, b);
+    return tf.tidy(() => tf.squeeze(run(tf.expandDims(a, 0), tf.expandDims(b, 0)), [0]));
+  };
+}
+
+/** The parts of tfjs-layers' Dense read here (protected in its types). */
+interface DenseInternals {
+  kernel: { read(): tf.Tensor };
+  bias: { read(): tf.Tensor } | null;
+  activation: { getClassName(): string } | null;
+  invokeCallHook(inputs: unknown, kwargs: unknown): void;
+}
+type LayerCall = (this: DenseInternals, inputs: tf.Tensor | tf.Tensor[], kwargs: unknown) => tf.Tensor;
+
+/**
+ * tfjs-layers' Dense fuses only relu, elu and linear into its matMul, so a sigmoid output layer ran its
+ * product, bias and sigmoid (and their gradients) as separate kernels. Where the backend has the one-pass
+ * gradient, a rank-2 sigmoid Dense goes through the fused op like the others.
+ */
+function routedDenseCall(stock: LayerCall): LayerCall {
+  return function (this: DenseInternals, inputs, kwargs) {
+    const input = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
+    if (this.activation?.getClassName() !== 'sigmoid' || !directDense() || !isFloatTensor(input, 2)) {
+      return stock.call(this, inputs, kwargs);
+    }
     return tf.tidy(() => {
-      const inputs: tf.NamedTensorMap = { a: tf.expandDims(a, 0), b: tf.expandDims(b, 0) };
-      if (bias) inputs.bias = bias as tf.Tensor;
-      const attrs = { transposeA, transposeB, activation: 'linear' };
-      const out = tf
-        .engine()
-        .runKernel(tf._FusedMatMul, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
-      return tf.squeeze(out, [0]);
+      this.invokeCallHook(inputs, kwargs);
+      const bias = this.bias?.read();
+      return tf.fused.matMul({ a: input, b: this.kernel.read() as tf.Tensor2D, bias, activation: 'sigmoid' });
     });
   };
 }
 
 /**
- * Routes tf.fused.conv2d and tf.fused.matMul through the registry; returns the undo, or undefined when the
- * fused namespace cannot be patched (an ES module build, where it is frozen: the stock closures stay).
+ * Routes tf.fused.conv2d and tf.fused.matMul through the registry, and sigmoid Dense layers through
+ * tf.fused.matMul; returns the undo, or undefined when the fused namespace cannot be patched (an ES module
+ * build, where it is frozen: the stock closures stay).
  */
 export function routeFusedOps(): (() => void) | undefined {
   const fused = tf.fused as unknown as Fused;
@@ -117,8 +209,12 @@ export function routeFusedOps(): (() => void) | undefined {
     } catch {}
     return undefined;
   }
+  const dense = Object.getPrototypeOf(tfl.layers.dense({ units: 1 })) as { call: LayerCall };
+  const stockDenseCall = dense.call;
+  dense.call = routedDenseCall(stockDenseCall);
   return () => {
     fused.conv2d = stock.conv2d;
     fused.matMul = stock.matMul;
+    dense.call = stockDenseCall;
   };
 }

@@ -1,6 +1,8 @@
 // Adam in one pass per variable on the native backend. tfjs-core's AdamOptimizer runs 13 kernels per
 // variable per step (each a full pass over it); here one addon call computes the new value and moments with
-// the same float32 arithmetic in the same order, into new buffers that the variables then take over.
+// the same float32 arithmetic in the same order. When nothing else holds a variable's buffers (the usual case:
+// the tape's saved copies are gone by then) it updates them in place, with no kernel call or new tensor;
+// otherwise into new buffers that the variables then take over.
 // Installed by patching AdamOptimizer.prototype.applyGradients, which keeps the stock path for every other
 // backend and for anything unusual (non-float variables, missing gradients are skipped as stock does).
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -63,6 +65,7 @@ interface AdamInternals {
 type ApplyGradients = (this: tf.AdamOptimizer, grads: tf.NamedTensorMap | NamedTensor[]) => void;
 
 let stockApply: ApplyGradients | undefined;
+let nativeAddon: NativeAddon | undefined;
 
 const f32 = Math.fround;
 
@@ -114,6 +117,24 @@ function nativeApply(this: tf.AdamOptimizer, variableGradients: tf.NamedTensorMa
       if (gradient == null) return;
       const m = self.accumulatedFirstMoment[i].variable;
       const v = self.accumulatedSecondMoment[i].variable;
+      const backend = tf.backend() as BackendWasm;
+      if ([value, m, v].every((t) => backend.refCount(t.dataId) === 1)) {
+        // Each element is read before it is written, so the outputs may be the inputs.
+        const [ov, om, ovv] = [value, m, v].map((t) => offset(backend, t));
+        nativeAddon!.adam(
+          heap(backend),
+          ov,
+          om,
+          ovv,
+          offset(backend, gradient),
+          value.size,
+          params,
+          ov,
+          om,
+          ovv,
+        );
+        return;
+      }
       const [newValue, newM, newV] = tf.engine().runKernel(ADAM_KERNEL, { value, m, v, g: gradient }, {
         params,
       } as unknown as tf.NamedAttrMap) as tf.Tensor[];
@@ -128,8 +149,9 @@ function nativeApply(this: tf.AdamOptimizer, variableGradients: tf.NamedTensorMa
 }
 
 /** Routes Adam steps through the kernel whenever the native backend is the active one (once). */
-export function installNativeAdam(): void {
+export function installNativeAdam(addon: NativeAddon): void {
   if (stockApply) return;
+  nativeAddon = addon;
   const proto = tf.AdamOptimizer.prototype as unknown as { applyGradients: ApplyGradients };
   const stock = proto.applyGradients;
   stockApply = stock;

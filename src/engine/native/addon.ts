@@ -58,6 +58,16 @@ export interface NativeAddon {
     outOffset: number,
     size: number,
   ): void;
+  activationBackward(
+    heap: Uint8Array,
+    dyOffset: number,
+    yOffset: number,
+    rows: number,
+    cols: number,
+    activation: number,
+    dzOffset: number,
+    dbiasOffset: number,
+  ): void;
   adam(
     heap: Uint8Array,
     valueOffset: number,

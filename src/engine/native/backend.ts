@@ -52,7 +52,7 @@ export function registerNativeBackend(): { ok: true; addon: NativeAddon } | { ok
     tf.registerKernel({ ...config, setupFunc: wasm?.setupFunc, disposeFunc: wasm?.disposeFunc });
   }
   tf.registerBackend(NATIVE_BACKEND, async (): Promise<BackendWasm> => sharedWasmBackend(), NATIVE_PRIORITY);
-  installNativeAdam();
+  installNativeAdam(addon);
   registered = { addon };
   return { ok: true, addon };
 }

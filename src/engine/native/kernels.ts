@@ -11,6 +11,13 @@ type TensorInfo = tf.TensorInfo;
 
 export const NATIVE_BACKEND = 'native';
 
+/**
+ * Added kernel: the backward pass of a fused activation (relu, elu, sigmoid) from its output, with the bias
+ * gradient. Inputs dy and y of one shape; outputs [dz, dbias] with dbias the sums of dz over all but the last
+ * axis. What the gradient of a fused dense layer (fused-gradients.ts) runs on this backend.
+ */
+export const ACTIVATION_GRAD_KERNEL = 'LatentlabActivationGrad';
+
 interface KernelArgs {
   inputs: Record<string, TensorInfo | undefined>;
   backend: BackendWasm;
@@ -348,7 +355,37 @@ export function createNativeKernels(addon: NativeAddon, fallback: Fallbacks): tf
     };
   };
 
+  const activationGrad = ({ inputs, backend, attrs }: KernelArgs): TensorInfo[] => {
+    const { dy, y } = inputs as Record<string, TensorInfo>;
+    const act = activationCode(attrs);
+    tf.util.assert(
+      act === ACTIVATIONS.relu || act === ACTIVATIONS.elu || act === ACTIVATIONS.sigmoid,
+      () => `${ACTIVATION_GRAD_KERNEL}: no gradient for the activation '${attrs.activation}'`,
+    );
+    tf.util.assert(
+      isFloat(dy, y) && tf.util.arraysEqual(dy.shape, y.shape) && dy.shape.length > 0,
+      () =>
+        `${ACTIVATION_GRAD_KERNEL}: dy and y must be float32 of one shape, got ${dy.shape} and ${y.shape}`,
+    );
+    const cols = dy.shape[dy.shape.length - 1];
+    const rows = cols > 0 ? tf.util.sizeFromShape(dy.shape) / cols : 0;
+    const dz = backend.makeOutput(dy.shape, 'float32');
+    const dbias = backend.makeOutput([cols], 'float32');
+    addon.activationBackward(
+      heap(backend),
+      offset(backend, dy),
+      offset(backend, y),
+      rows,
+      cols,
+      act!,
+      offset(backend, dz),
+      offset(backend, dbias),
+    );
+    return [dz, dbias];
+  };
+
   return [
+    kernel(ACTIVATION_GRAD_KERNEL, activationGrad as unknown as KernelFunc),
     kernel(tf.Add, binary(tf.Add, 0)),
     kernel(tf.Sub, binary(tf.Sub, 1)),
     kernel(tf.Multiply, binary(tf.Multiply, 2)),
@@ -374,4 +411,6 @@ export const NATIVE_KERNELS: Readonly<Record<string, string>> = {
   Sub: 'as Add',
   Multiply: 'as Add',
   RealDiv: 'as Add',
+  [ACTIVATION_GRAD_KERNEL]:
+    "added: a fused dense layer's activation gradient (relu, elu, sigmoid, from its output) and bias gradient in one pass",
 };

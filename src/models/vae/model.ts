@@ -6,6 +6,7 @@ import { ConfigError, UsageError } from '../../errors.js';
 import {
   type Activation,
   activationLayer,
+  type InLayerActivation,
   seededInit,
   strideTwoGeometry,
   withActivation,
@@ -246,7 +247,7 @@ function convBodies(config: ConvVaeConfig, context: BuildContext): Bodies {
   return {
     features(x, kit) {
       config.filters.forEach((filters, i) => {
-        const conv = (activation: 'relu' | 'elu' | 'linear' | undefined) =>
+        const conv = (activation: InLayerActivation | undefined) =>
           tfl.layers.conv2d({
             filters,
             kernelSize: config.kernelSize,

@@ -2,7 +2,12 @@
 // decoder is also a GAN generator, with reconstructions measured on a hidden layer of the discriminator.
 import { type Scalar, type Tensor, tf, tfl } from '../../engine/tf.js';
 import { ConfigError, UsageError } from '../../errors.js';
-import { seededInit, strideTwoGeometry, withActivation } from '../autoencoder-base.js';
+import {
+  type InLayerActivation,
+  seededInit,
+  strideTwoGeometry,
+  withActivation,
+} from '../autoencoder-base.js';
 import type {
   Autoencoder,
   Batch,
@@ -86,13 +91,13 @@ export function buildEncoder(config: VaeGanConfig, context: BuildContext): tfl.L
   if (config.architecture === 'mlp') {
     if (context.sampleShape.length > 1) h = chain([tfl.layers.flatten({ name: 'encoder_flatten' })], h);
     config.hidden.forEach((units, i) => {
-      const dense = (activation: 'relu' | 'elu' | 'linear' | undefined) =>
+      const dense = (activation: InLayerActivation | undefined) =>
         tfl.layers.dense({ units, activation, kernelInitializer: init(), name: `encoder_dense_${i + 1}` });
       h = chain(withActivation(dense, 'relu', `encoder_act_${i + 1}`), h);
     });
   } else {
     config.filters.forEach((filters, i) => {
-      const conv = (activation: 'relu' | 'elu' | 'linear' | undefined) =>
+      const conv = (activation: InLayerActivation | undefined) =>
         tfl.layers.conv2d({
           filters,
           kernelSize: config.kernelSize,
