@@ -387,6 +387,22 @@ describe.skipIf(!native.ok)(`native backend kernels${skipReason}`, () => {
     tf.dispose([x, w, b]);
   });
 
+  it('second-order gradients through fused activations (a gradient penalty) match cpu', async () => {
+    for (const activation of ['relu', 'elu', 'sigmoid'] as const) {
+      const [x, w, b] = [random([9, 6]), random([6, 5]), random([5])];
+      // The penalty is the squared gradient of a critic with respect to its input; its gradient with respect
+      // to the critic's weights differentiates the fused gradient again. (Only the weights: stock tfjs-core
+      // finds no path to the bias through its elu and sigmoid gradients, so tf.grads refuses it on cpu.)
+      const penalty = (w_: tf.Tensor) => {
+        const bias = b();
+        const critic = (input: tf.Tensor) =>
+          tf.sum(tf.fused.matMul({ a: input as tf.Tensor2D, b: w_ as tf.Tensor2D, bias, activation }));
+        return tf.sum(tf.square(tf.grad(critic)(x())));
+      };
+      await expectSame(() => tf.grads(penalty)([w()]), `penalty ${activation}`);
+    }
+  });
+
   it("a sigmoid Dense layer runs fused, with the stock layer's outputs and gradients", async () => {
     const [x, w, b] = [random([24, 12]), random([12, 7]), random([7])];
     const build: Build = () => {

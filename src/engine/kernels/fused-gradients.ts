@@ -48,6 +48,11 @@ function product(x: tf.Tensor, y: tf.Tensor, transposeA: boolean, transposeB: bo
   return tf.matMul(x, y, transposeA, transposeB);
 }
 
+/** Whether kernels run now are recorded by a tape (during a backward pass: an enclosing gradient's). */
+function recordingBackward(): boolean {
+  return (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
+}
+
 /**
  * dz = dy · f'(y) for the fused activation f, with the bias gradient when the backend computes both in one
  * pass (native); elsewhere tfjs-core's own gradient of f, written out.
@@ -58,7 +63,9 @@ function activationBackward(
   activation: string,
 ): { dz: tf.Tensor; dbias?: tf.Tensor } {
   if (activation === 'linear') return { dz: dy };
-  if (directDense()) {
+  // The kernel has no gradient of its own: when this backward pass is itself recorded (a gradient penalty
+  // differentiates it again), the composite ops below are used.
+  if (directDense() && !recordingBackward()) {
     const [dz, dbias] = tf
       .engine()
       .runKernel(ACTIVATION_GRAD_KERNEL, { dy, y }, { activation }) as tf.Tensor[];
