@@ -1,7 +1,16 @@
 // Generation: prior samples, interpolation between codes (linear or spherical), and the 2-D latent map.
+import type { Dataset } from '../data/dataset.js';
 import { type Tensor, tf } from '../engine/tf.js';
 import { ConfigError } from '../errors.js';
-import { type Autoencoder, type GenerativeModel, generatesClasses } from '../models/family.js';
+import {
+  type Autoencoder,
+  type GenerativeModel,
+  generatesClasses,
+  isAutoencoder,
+  isGenerative,
+  type TrainableModel,
+} from '../models/family.js';
+import { encodeDataset } from './codes.js';
 
 /**
  * Labels tensor [n] for conditional models: one class, or all classes in equal consecutive runs
@@ -91,6 +100,105 @@ export function interpolateCodes(
     out.set(spherical ? slerp(a, b, t) : lerp(a, b, t), s * a.length);
   }
   return out;
+}
+
+/** One end of an interpolation: a prior draw, a code as given, or one sample to encode. */
+export type PathEnd = { seed: number } | { code: Float32Array } | { sample: Dataset };
+
+/** A path of codes, ends included, and what decodes it. */
+export interface InterpolationPath {
+  /** [steps, latent], flat. */
+  codes: Float32Array;
+  steps: number;
+  latent: number;
+  /** The generator (paths through the prior's space, or a GAN's noise) or the autoencoder's decoder. */
+  decoder: { generator: GenerativeModel } | { autoencoder: Autoencoder };
+  /** The label of the first labelled sample end: the class to decode with when none is asked for. */
+  sampleLabel?: number;
+}
+
+/**
+ * The path between two ends. With a seed end the path runs through the prior's space and the generator decodes
+ * it, so a sample end (encoded) is allowed only where the encoder maps to that space (VAE, AAE: not a latent
+ * GAN or AE-GAN, whose generator reads GAN noise). Without one it runs through the encoder's codes, decoded by
+ * the decoder; a model without an encoder (a GAN) interpolates between codes of its noise. Errors name
+ * `fields.model` or the end's field.
+ */
+export async function interpolationPath(
+  model: TrainableModel,
+  ends: readonly [PathEnd, PathEnd],
+  options: { steps: number; slerp: boolean; fields: { model?: string; ends: readonly [string, string] } },
+): Promise<InterpolationPath> {
+  const { fields } = options;
+  const seeded = ends.some((end) => 'seed' in end);
+  const sampleEnd = ends.findIndex((end) => 'sample' in end);
+  if (sampleEnd >= 0 && !isAutoencoder(model)) {
+    throw new ConfigError(`an encoded end needs a model with an encoder; "${model.kind}" has none`, {
+      path: fields.model,
+    });
+  }
+  let decoder: InterpolationPath['decoder'];
+  if (!seeded && isAutoencoder(model)) {
+    decoder = { autoencoder: model };
+  } else if (isGenerative(model)) {
+    if (sampleEnd >= 0 && !model.encodesToPrior) {
+      throw new ConfigError(
+        `"${model.kind}" encodes to another space than its prior draws: interpolate between two encoded ends or two seeds`,
+        { path: fields.ends[sampleEnd] },
+      );
+    }
+    decoder = { generator: model };
+  } else {
+    throw new ConfigError(
+      `interpolating from a seed needs a generative model (a prior to sample from); "${model.kind}" has none`,
+      { path: fields.model },
+    );
+  }
+  // A generator's space is its prior's, which need not be latentSize (a latent GAN's noise is not its codes).
+  const latent =
+    'generator' in decoder
+      ? tf.tidy(() => decoder.generator.samplePrior(1, 0).shape[1] ?? 0)
+      : decoder.autoencoder.latentSize;
+  const codes: Float32Array[] = [];
+  let sampleLabel: number | undefined;
+  for (const [i, end] of ends.entries()) {
+    if ('seed' in end) {
+      const z = (decoder as { generator: GenerativeModel }).generator.samplePrior(1, end.seed);
+      codes.push((await z.data()) as Float32Array);
+      z.dispose();
+    } else if ('code' in end) {
+      if (end.code.length !== latent) {
+        throw new ConfigError(`expected ${latent} values (the latent size), got ${end.code.length}`, {
+          path: fields.ends[i],
+        });
+      }
+      codes.push(end.code);
+    } else {
+      sampleLabel ??= end.sample.labels?.[0];
+      codes.push((await encodeDataset(model as Autoencoder, end.sample)).data);
+    }
+  }
+  return {
+    codes: interpolateCodes(codes[0], codes[1], options.steps, options.slerp),
+    steps: options.steps,
+    latent,
+    decoder,
+    sampleLabel,
+  };
+}
+
+/** A path decoded: [steps, ...sampleShape]; conditional and class-controlled decoders get class `label`. */
+export function decodePath(path: InterpolationPath, label: number): Tensor {
+  return tf.tidy(() => {
+    const z = tf.tensor2d(path.codes, [path.steps, path.latent]);
+    const classes = (model: TrainableModel) => classLabels(path.steps, model.context.numClasses ?? 0, label);
+    if ('generator' in path.decoder) {
+      const { generator } = path.decoder;
+      return generator.generate(z, generatesClasses(generator) ? classes(generator) : undefined);
+    }
+    const { autoencoder } = path.decoder;
+    return autoencoder.decode(z, autoencoder.conditional ? classes(autoencoder) : undefined);
+  });
 }
 
 /** Evenly spaced grid over [-range, range]^2 in latent space, decoded row by row (top row: high z1). */

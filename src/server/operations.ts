@@ -10,7 +10,7 @@ import { tf } from '../engine/tf.js';
 import { LatentlabError } from '../errors.js';
 import { calibrateThreshold } from '../eval/anomaly.js';
 import { batchesOf, decodeCodes, encodeDataset } from '../eval/codes.js';
-import { interpolateCodes, samplePrior } from '../eval/generate.js';
+import { decodePath, interpolationPath, type PathEnd, samplePrior } from '../eval/generate.js';
 import { encodeImageGrid } from '../io/png.js';
 import {
   type Autoencoder,
@@ -228,82 +228,37 @@ function checkRow(row: number[], width: number, field: string, what: string): Fl
   return Float32Array.from(row);
 }
 
-/** `codes` [rows, latent] through a generator, in batches: flat samples. */
-async function generateCodes(
-  model: GenerativeModel,
-  codes: Float32Array,
-  count: number,
-  labels?: Int32Array,
-) {
-  const per = perSample(model.context.sampleShape);
-  const out = new Float32Array(count * per);
-  for (let start = 0; start < count; start += 500) {
-    const n = Math.min(500, count - start);
-    const x = tf.tidy(() =>
-      model.generate(
-        tf.tensor2d(codes.subarray(start * model.latentSize, (start + n) * model.latentSize), [
-          n,
-          model.latentSize,
-        ]),
-        labels ? tf.tensor1d(labels.subarray(start, start + n), 'int32') : undefined,
-      ),
-    );
-    out.set((await x.data()) as Float32Array, start * per);
-    x.dispose();
-  }
-  return out;
-}
-
-/**
- * A decoded path between two ends. With a seed end the path runs through the prior's space and is decoded by the
- * generator, so an input end (encoded) is allowed only where the encoder maps to that space (VAE, AAE); without
- * one it runs through the encoder's codes and is decoded by the decoder (a GAN's codes are its noise).
- */
+/** A decoded path between two ends (interpolationPath says which space it runs through and what decodes it). */
 export async function interpolate(cached: CachedModel, body: Bodies['interpolate']) {
-  const model = cached.model;
-  const ae = isAutoencoder(model) ? model : undefined;
-  const gen = isGenerative(model) ? model : undefined;
-  const seeded = body.from.seed !== undefined || body.to.seed !== undefined;
-  const decoder = seeded || !ae ? generative(cached, 'interpolating from a seed or a generator code') : ae;
   checkClass(cached, body.class);
-  const label = body.class ?? 0;
-  const latent = decoder.latentSize;
-  const ends: Float32Array[] = [];
-  for (const name of ['from', 'to'] as const) {
+  const toEnd = (name: 'from' | 'to'): { end: PathEnd; field: string } => {
     const end = body[name];
-    if (end.code) {
-      ends.push(checkRow(end.code, latent, `${name}.code`, 'the latent size'));
-    } else if (end.input) {
-      const encoder = autoencoder(cached, `an input end (${name}.input)`);
-      if (seeded && !gen?.encodesToPrior)
-        throw new HttpError(
-          400,
-          `"${model.kind}" encodes to another space than its prior draws: interpolate between two inputs or two seeds`,
-          `${name}.input`,
-        );
+    if (end.code) return { end: { code: Float32Array.from(end.code) }, field: `${name}.code` };
+    if (end.input) {
       const shape = cached.manifest.context.sampleShape;
       checkRow(end.input, perSample(shape), `${name}.input`, `one sample of shape [${shape}]`);
-      const dataset = inputDataset(cached, [end.input], encoder.conditional ? [label] : undefined);
-      ends.push((await encodeDataset(encoder, dataset)).data);
-    } else {
-      const z = (decoder as GenerativeModel).samplePrior(1, end.seed ?? 0);
-      ends.push((await z.data()) as Float32Array);
-      z.dispose();
+      const conditional = isAutoencoder(cached.model) && cached.model.conditional;
+      const sample = inputDataset(cached, [end.input], conditional ? [body.class ?? 0] : undefined);
+      return { end: { sample }, field: `${name}.input` };
     }
-  }
-  const path = interpolateCodes(ends[0], ends[1], body.steps, body.slerp);
-  const labels = decoder.conditional ? new Int32Array(body.steps).fill(label) : undefined;
-  const values =
-    decoder === ae
-      ? await decodeCodes(ae, { rows: body.steps, cols: latent, data: path }, 500, labels)
-      : await generateCodes(decoder as GenerativeModel, path, body.steps, labels);
+    return { end: { seed: end.seed ?? 0 }, field: `${name}.seed` };
+  };
+  const [from, to] = [toEnd('from'), toEnd('to')];
+  const path = await interpolationPath(cached.model, [from.end, to.end], {
+    steps: body.steps,
+    slerp: body.slerp,
+    fields: { model: 'run', ends: [from.field, to.field] },
+  });
+  const images = decodePath(path, body.class ?? 0);
+  const values = (await images.data()) as Float32Array;
+  images.dispose();
   const outputs: Outputs = {
     values: dataUnits(cached, values),
     count: body.steps,
     shape: cached.manifest.context.sampleShape,
     grid: { rows: 1, cols: body.steps },
   };
-  return { outputs, codes: rows(path, latent) };
+  return { outputs, codes: rows(path.codes, path.latent) };
 }
 
 /** A library error about the score (wrong model for it, data out of its range) as a 400 naming `score`. */

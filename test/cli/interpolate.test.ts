@@ -47,7 +47,7 @@ describe('interpolate', () => {
       ]);
       expect(mixed.code).not.toBe(0);
       expect(mixed.stderr).toContain(
-        '"latentgan" encodes to another space than its prior draws: interpolate between two items or two seeds',
+        '"latentgan" encodes to another space than its prior draws: interpolate between two encoded ends or two seeds',
       );
     });
   });

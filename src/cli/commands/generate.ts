@@ -8,10 +8,16 @@ import { subset } from '../../data/dataset.js';
 import { loadData } from '../../data/load.js';
 import { isToyMixture } from '../../data/sources/toy2d.js';
 import { DataSpec } from '../../data/spec.js';
-import { tf } from '../../engine/tf.js';
+import type { tf } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
 import { encodeDataset, reconstructionErrors, requireAutoencoder } from '../../eval/codes.js';
-import { classLabels, interpolateCodes, latentManifold, samplePrior } from '../../eval/generate.js';
+import {
+  decodePath,
+  interpolationPath,
+  latentManifold,
+  type PathEnd,
+  samplePrior,
+} from '../../eval/generate.js';
 import { evaluateLikelihood } from '../../eval/likelihood.js';
 import { domainClassifierFor, type GeneratedQuality, generatedQuality } from '../../eval/quality.js';
 import {
@@ -27,14 +33,7 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { type LoadedModel, loadModel } from '../../io/model-files.js';
 import { encodeScatter } from '../../io/plot.js';
 import { encodeImageGrid } from '../../io/png.js';
-import {
-  type Autoencoder,
-  type GenerativeModel,
-  generatesClasses,
-  hasLikelihood,
-  isAutoencoder,
-  isGenerative,
-} from '../../models/family.js';
+import { type GenerativeModel, hasLikelihood, isAutoencoder, isGenerative } from '../../models/family.js';
 import { GanModel } from '../../models/gan/model.js';
 import { resolveModelDir } from '../../train/run-dir.js';
 import {
@@ -152,47 +151,24 @@ export function interpolateCommand(): Command {
     ) => {
       await startBackend(flags);
       const loaded = await loadModel(resolveModelDir(run));
-      const ends = [parseEndpoint(flags.from, '--from'), parseEndpoint(flags.to, '--to')];
-      // Seed ends live in the prior's space and go through generate(): for a latent GAN or AE-GAN that is the
-      // GAN's noise, not the space the encoder maps to, so items and seeds mix only where the two are one.
-      const seeded = ends.some((end) => 'seed' in end);
-      const generator = seeded ? requireGenerative(loaded, 'interpolating between seeds') : undefined;
-      const encoder = ends.some((end) => 'item' in end)
-        ? requireAutoencoder(loaded.model, 'interpolating between items')
-        : undefined;
-      if (generator && encoder && !generator.encodesToPrior) {
-        throw new ConfigError(
-          `"${loaded.model.kind}" encodes to another space than its prior draws: interpolate between two items or two seeds`,
-          { path: '--from' },
-        );
-      }
-      const codes: Float32Array[] = [];
-      let label = flags.class ?? 0;
-      for (const end of ends) {
-        if ('seed' in end) {
-          const z = (generator as GenerativeModel).samplePrior(1, end.seed);
-          codes.push((await z.data()) as Float32Array);
-          z.dispose();
-        } else {
-          const dataset = await datasetFor(loaded, flags);
-          if (end.item >= dataset.size)
-            throw new ConfigError(
-              `item ${end.item} is past the end of the ${flags.split} split (${dataset.size} items)`,
-            );
-          const item = subset(dataset, [end.item]);
-          if (item.labels && flags.class === undefined) label = item.labels[0];
-          codes.push((await encodeDataset(encoder as Autoencoder, item)).data);
-        }
-      }
-      const path = interpolateCodes(codes[0], codes[1], flags.steps, flags.slerp ?? false);
-      const images = tf.tidy(() => {
-        const z = tf.tensor2d(path, [flags.steps, codes[0].length]);
-        const classes = (n: number) => classLabels(n, loaded.model.context.numClasses ?? 0, label);
-        if (generator)
-          return generator.generate(z, generatesClasses(generator) ? classes(flags.steps) : undefined);
-        const ae = encoder as Autoencoder;
-        return ae.decode(z, ae.conditional ? classes(flags.steps) : undefined);
+      const toEnd = async (text: string, flag: string): Promise<PathEnd> => {
+        const end = parseEndpoint(text, flag);
+        if ('seed' in end) return end;
+        const dataset = await datasetFor(loaded, flags);
+        if (end.item >= dataset.size)
+          throw new ConfigError(
+            `item ${end.item} is past the end of the ${flags.split} split (${dataset.size} items)`,
+            { path: flag },
+          );
+        return { sample: subset(dataset, [end.item]) };
+      };
+      const ends = [await toEnd(flags.from, '--from'), await toEnd(flags.to, '--to')] as const;
+      const path = await interpolationPath(loaded.model, ends, {
+        steps: flags.steps,
+        slerp: flags.slerp ?? false,
+        fields: { ends: ['--from', '--to'] },
       });
+      const images = decodePath(path, flags.class ?? path.sampleLabel ?? 0);
       const out = flags.out ?? join(run, 'interpolation.png');
       await writePng(out, images, 1, flags.steps);
       images.dispose();
