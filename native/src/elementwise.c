@@ -1,6 +1,9 @@
-/* Elementwise binary arithmetic (add, sub, mul, div) on float32. Each operand is either full (the output's
- * size), repeated along leading dimensions (a bias, batch-norm statistics: its size divides the output's) or a
- * scalar. Split across the pool's threads for large outputs. */
+/* Elementwise binary arithmetic (add, sub, mul, div) on float32, and the backward pass of fused activations.
+ * Each operand of the arithmetic is either full (the output's size), repeated along leading dimensions (a bias,
+ * batch-norm statistics: its size divides the output's) or a scalar. Split across the pool's threads for large
+ * outputs. */
+#include <pthread.h>
+#include <stdlib.h>
 #include "native.h"
 
 /* out[i] = a[i*sa] OP b[i*sb] for i < n, with strides 0 (a scalar) or 1. */
@@ -63,53 +66,66 @@ void binary_op(int op, const float *a, long pa, const float *b, long pb, float *
 }
 
 /* The backward pass of a fused activation, from its output y (every supported activation's derivative is a
- * function of y), with the bias gradient (column sums of dz) in the same pass. Threads take column ranges, so
- * each owns its sums. */
+ * function of y), with the bias gradient (column sums of dz) in the same pass. Threads take row ranges, each
+ * summing its rows into a private buffer that is added to dbias under a lock at its end. */
 typedef struct {
   const float *dy, *y;
   float *dz, *dbias;
-  long rows;
   int cols, act;
+  pthread_mutex_t lock;
 } activation_job;
 
-static inline float activation_derivative(int act, float y) {
+/* dz = dy * f'(y) over n elements, f'(y) computed first (tfjs-core's order for sigmoid: dy * (y * (1 - y))).
+ * One loop per activation, so each vectorises. */
+static void activation_span(int act, const float *restrict dy, const float *restrict y, float *restrict dz,
+                            long n) {
   switch (act) {
     case ACT_RELU:
-      return y > 0.f ? 1.f : 0.f;
+      for (long i = 0; i < n; i++) dz[i] = dy[i] * (y[i] > 0.f ? 1.f : 0.f);
+      break;
     case ACT_ELU:
-      return y >= 0.f ? 1.f : y + 1.f;
+      for (long i = 0; i < n; i++) dz[i] = dy[i] * (y[i] >= 0.f ? 1.f : y[i] + 1.f);
+      break;
     case ACT_SIGMOID:
-      return y * (1.f - y);
+      for (long i = 0; i < n; i++) dz[i] = dy[i] * (y[i] * (1.f - y[i]));
+      break;
     default:
-      return 1.f;
+      for (long i = 0; i < n; i++) dz[i] = dy[i];
+      break;
   }
 }
 
-static void activation_columns(long begin, long end, void *arg) {
-  const activation_job *j = arg;
-  const long cols = j->cols, rows = j->rows;
-  const int act = j->act;
-  float *restrict dbias = j->dbias;
-  if (dbias)
-    for (long c = begin; c < end; c++) dbias[c] = 0.f;
-  for (long r = 0; r < rows; r++) {
-    const float *restrict dy = j->dy + r * cols, *restrict y = j->y + r * cols;
-    float *restrict dz = j->dz + r * cols;
-    /* dy * f'(y) with f'(y) computed first, in tfjs-core's order for sigmoid: dy * (y * (1 - y)). */
-    for (long c = begin; c < end; c++) dz[c] = dy[c] * activation_derivative(act, y[c]);
-    if (dbias)
-      for (long c = begin; c < end; c++) dbias[c] += dz[c];
+static void activation_rows(long begin, long end, void *arg) {
+  activation_job *j = arg;
+  const long cols = j->cols;
+  activation_span(j->act, j->dy + begin * cols, j->y + begin * cols, j->dz + begin * cols, (end - begin) * cols);
+  if (!j->dbias) return;
+  float *sums = calloc((size_t)cols, sizeof(float));
+  pthread_mutex_lock(&j->lock);
+  if (!sums) {
+    /* No memory for the private sums: add the rows into dbias directly, under the lock. */
+    for (long r = begin; r < end; r++)
+      for (long c = 0; c < cols; c++) j->dbias[c] += j->dz[r * cols + c];
+    pthread_mutex_unlock(&j->lock);
+    return;
   }
+  pthread_mutex_unlock(&j->lock);
+  for (long r = begin; r < end; r++) {
+    const float *restrict row = j->dz + r * cols;
+    for (long c = 0; c < cols; c++) sums[c] += row[c];
+  }
+  pthread_mutex_lock(&j->lock);
+  for (long c = 0; c < cols; c++) j->dbias[c] += sums[c];
+  pthread_mutex_unlock(&j->lock);
+  free(sums);
 }
 
 void activation_backward(const float *dy, const float *y, long rows, int cols, int act, float *dz, float *dbias) {
-  if (rows <= 0 || cols <= 0) {
-    if (dbias)
-      for (int c = 0; c < cols; c++) dbias[c] = 0.f;
-    return;
-  }
-  activation_job job = {dy, y, dz, dbias, rows, cols, act};
-  /* Columns per thread: at least 16 (a cache line of floats) and ELEMENTWISE_GRAIN elements of work. */
-  long grain = ELEMENTWISE_GRAIN / rows + 16;
-  parallel_for(cols, grain, activation_columns, &job);
+  if (dbias)
+    for (int c = 0; c < cols; c++) dbias[c] = 0.f;
+  if (rows <= 0 || cols <= 0) return;
+  activation_job job = {dy, y, dz, dbias, cols, act, PTHREAD_MUTEX_INITIALIZER};
+  /* Rows per thread: ELEMENTWISE_GRAIN elements of work. */
+  parallel_for(rows, ELEMENTWISE_GRAIN / cols + 1, activation_rows, &job);
+  pthread_mutex_destroy(&job.lock);
 }

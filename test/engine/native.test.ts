@@ -247,7 +247,7 @@ describe.skipIf(!native.ok)(`native backend kernels${skipReason}`, () => {
     }
   });
 
-  it('FusedConv2D: bias and activations, with gradients (linear and relu)', async () => {
+  it('FusedConv2D: bias and activations, with gradients (kept fused for linear, relu, elu, sigmoid)', async () => {
     for (const activation of ['linear', 'relu', 'elu', 'leakyrelu', 'sigmoid'] as const) {
       const c = convCase();
       const x = random([c.batch, c.h, c.w, c.inC]);
@@ -263,13 +263,33 @@ describe.skipIf(!native.ok)(`native backend kernels${skipReason}`, () => {
           activation,
           leakyreluAlpha: 0.1,
         });
-      const needsGrads = activation === 'linear' || activation === 'relu';
-      const outShape = convOutShape(c);
+      // On cpu the reference is tfjs-core's unfused ops; leakyrelu is unfused on native too.
       await expectSame(
-        needsGrads ? withGrads(f, [x, filter, bias], outShape) : () => f(x(), filter(), bias()),
+        withGrads(f, [x, filter, bias], convOutShape(c)),
         `${activation} ${JSON.stringify(c)}`,
       );
     }
+    // A relu conv's gradient: one activation-gradient kernel (bias included), none of the unfused ops.
+    await tf.setBackend('native');
+    const [x, filter, bias] = [random([2, 6, 6, 3])(), random([3, 3, 3, 4])(), random([4])()];
+    const loss = (f_: tf.Tensor, b_: tf.Tensor) =>
+      tf.sum(
+        tf.fused.conv2d({
+          x: x as tf.Tensor4D,
+          filter: f_ as tf.Tensor4D,
+          strides: 1,
+          pad: 'same',
+          bias: b_,
+          activation: 'relu',
+        }),
+      );
+    const kernels = (await tf.profile(() => tf.dispose(tf.grads(loss)([filter, bias])))).kernels.map(
+      (k) => k.name,
+    );
+    expect(kernels).toContain('LatentlabActivationGrad');
+    for (const unfused of ['Relu', 'Step', 'Add', 'Multiply', 'Conv2DBackpropInput'])
+      expect(kernels).not.toContain(unfused);
+    tf.dispose([x, filter, bias]);
   });
 
   it('transposed convolution (Conv2DBackpropInput forward) with gradients', async () => {

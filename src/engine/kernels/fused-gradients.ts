@@ -2,7 +2,8 @@
 // Stock records each as a customGrad closure that computes every input's gradient, needed or not: in a GAN's
 // generator step the discriminator's filter gradients, in its discriminator step the first conv's input
 // gradient (~30 ms of a DCGAN step). Here a linear fused op runs its kernel through the registry, where
-// these gradients hand the tape one thunk per input, and the tape calls only the ones it needs.
+// these gradients hand the tape one thunk per input, and the tape calls only the ones it needs. On the native
+// backend fused ops also keep relu, elu and sigmoid, whose gradient (with the bias's) is one kernel there.
 import { ACTIVATION_GRAD_KERNEL } from '../native/kernels.js';
 import { tf, tfl } from '../tf.js';
 
@@ -10,32 +11,15 @@ type FusedConv2DArgs = Parameters<typeof tf.fused.conv2d>[0];
 type FusedMatMulArgs = Parameters<typeof tf.fused.matMul>[0];
 type Fused = { conv2d: typeof tf.fused.conv2d; matMul: typeof tf.fused.matMul };
 
-function linearOnly(kernelName: string, activation: unknown): void {
-  if (activation != null && activation !== 'linear') {
-    throw new Error(`${kernelName}: no gradient for the fused activation '${activation}' (only 'linear')`);
-  }
-}
-
 /** Sum of dy over every axis but the last: the gradient of a [channels] bias added to dy's shape. */
 function biasGradient(dy: tf.Tensor): tf.Tensor {
   return tf.sum(dy, [...Array(dy.rank - 1).keys()]);
 }
 
-export const fusedConv2DGradConfig: tf.GradConfig = {
-  kernelName: tf.FusedConv2D,
-  inputsToSave: ['x', 'filter'],
-  gradFunc: (dy, saved, attrs) => {
-    linearOnly(tf.FusedConv2D, attrs.activation);
-    // The unfused conv's gradient, which is already one thunk per input.
-    const conv = tf.getGradient(tf.Conv2D).gradFunc(dy, saved, attrs);
-    return { ...conv, bias: () => biasGradient(dy as tf.Tensor) };
-  },
-};
-
-/** Activations a fused matMul keeps under the gradient tape: each one's derivative is a function of its output. */
+/** Activations a fused op keeps under the gradient tape: each one's derivative is a function of its output. */
 const DIFFERENTIABLE_FUSED = new Set(['linear', 'relu', 'elu', 'sigmoid']);
 
-/** Whether the active backend runs rank-2 products and the fused activation gradient as single kernels. */
+/** Whether the active backend runs rank-2 products and the fused activation gradient as single kernels (native). */
 function directDense(): boolean {
   return tf.getKernel(ACTIVATION_GRAD_KERNEL, tf.getBackend()) != null;
 }
@@ -81,17 +65,37 @@ function activationBackward(
   }
 }
 
+/** The fused activation of a kernel's attrs, refused when its gradient is not written here. */
+function differentiableActivation(kernelName: string, attrs: tf.NamedAttrMap): string {
+  const activation = (attrs.activation as string | undefined) ?? 'linear';
+  if (!DIFFERENTIABLE_FUSED.has(activation)) {
+    throw new Error(
+      `${kernelName}: no gradient for the fused activation '${activation}' (only ${[...DIFFERENTIABLE_FUSED].join(', ')})`,
+    );
+  }
+  return activation;
+}
+
+export const fusedConv2DGradConfig: tf.GradConfig = {
+  kernelName: tf.FusedConv2D,
+  inputsToSave: ['x', 'filter'],
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs): ReturnType<tf.GradFunc> => {
+    const activation = differentiableActivation(tf.FusedConv2D, attrs);
+    const [x, filter, y] = saved;
+    const { dz, dbias } = activationBackward(dy as tf.Tensor, y, activation);
+    // The unfused conv's gradient, which is already one thunk per input.
+    const conv = tf.getGradient(tf.Conv2D).gradFunc(dz, [x, filter], attrs);
+    return { ...conv, bias: () => dbias ?? biasGradient(dz) };
+  },
+};
+
 export const fusedMatMulGradConfig: tf.GradConfig = {
   kernelName: tf._FusedMatMul,
   inputsToSave: ['a', 'b'],
   outputsToSave: [true],
   gradFunc: (dy, saved, attrs): ReturnType<tf.GradFunc> => {
-    const activation = (attrs.activation as string | undefined) ?? 'linear';
-    if (!DIFFERENTIABLE_FUSED.has(activation)) {
-      throw new Error(
-        `${tf._FusedMatMul}: no gradient for the fused activation '${activation}' (only ${[...DIFFERENTIABLE_FUSED].join(', ')})`,
-      );
-    }
+    const activation = differentiableActivation(tf._FusedMatMul, attrs);
     const [a, b, y] = saved;
     // Computed once, outside the per-input thunks: every thunk needs it.
     const { dz, dbias } = activationBackward(dy as tf.Tensor, y, activation);
@@ -123,8 +127,10 @@ function isChannelBias(bias: unknown, channels: number): boolean {
 function routedConv2D(stock: Fused['conv2d']): Fused['conv2d'] {
   const routed = (args: FusedConv2DArgs): tf.Tensor => {
     const { x, filter, strides, pad, dataFormat = 'NHWC', dilations = [1, 1], dimRoundingMode, bias } = args;
+    const activation = args.activation ?? 'linear';
     const simple =
-      (args.activation ?? 'linear') === 'linear' &&
+      // As for products: activations other than linear only where their gradient is one kernel (native).
+      (activation === 'linear' || (directDense() && DIFFERENTIABLE_FUSED.has(activation))) &&
       args.preluActivationWeights == null &&
       dataFormat === 'NHWC' &&
       isFloatTensor(x, 4) &&
@@ -134,7 +140,7 @@ function routedConv2D(stock: Fused['conv2d']): Fused['conv2d'] {
       isChannelBias(bias, filter.shape[3]);
     if (!simple) return stock(args);
     const inputs: tf.NamedTensorMap = bias ? { x, filter, bias: bias as tf.Tensor } : { x, filter };
-    const attrs = { strides, pad, dataFormat, dilations, dimRoundingMode, activation: 'linear' };
+    const attrs = { strides, pad, dataFormat, dilations, dimRoundingMode, activation };
     return tf.engine().runKernel(tf.FusedConv2D, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
   };
   return routed as Fused['conv2d'];
