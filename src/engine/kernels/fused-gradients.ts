@@ -19,14 +19,14 @@ function biasGradient(dy: tf.Tensor): tf.Tensor {
 /** Activations a fused op keeps under the gradient tape: each one's derivative is a function of its output. */
 const DIFFERENTIABLE_FUSED = new Set(['linear', 'relu', 'elu', 'sigmoid']);
 
-/** Whether the active backend runs rank-2 products and the fused activation gradient as single kernels (native). */
-function directDense(): boolean {
+/** Whether the active backend runs the fused activation gradient and rank-2 products as single kernels (native). */
+function nativeFusedGradients(): boolean {
   return tf.getKernel(ACTIVATION_GRAD_KERNEL, tf.getBackend()) != null;
 }
 
 /** x · y with transposes: one BatchMatMul on rank-2 operands where the backend takes them, else tf.matMul. */
 function product(x: tf.Tensor, y: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
-  if (x.rank === 2 && y.rank === 2 && directDense()) {
+  if (x.rank === 2 && y.rank === 2 && nativeFusedGradients()) {
     return tf.engine().runKernel(tf.BatchMatMul, { a: x, b: y }, { transposeA, transposeB }) as tf.Tensor;
   }
   return tf.matMul(x, y, transposeA, transposeB);
@@ -49,7 +49,7 @@ function activationBackward(
   if (activation === 'linear') return { dz: dy };
   // The kernel has no gradient of its own: when this backward pass is itself recorded (a gradient penalty
   // differentiates it again), the composite ops below are used.
-  if (directDense() && !recordingBackward()) {
+  if (nativeFusedGradients() && !recordingBackward()) {
     const [dz, dbias] = tf
       .engine()
       .runKernel(ACTIVATION_GRAD_KERNEL, { dy, y }, { activation }) as tf.Tensor[];
@@ -130,7 +130,7 @@ function routedConv2D(stock: Fused['conv2d']): Fused['conv2d'] {
     const activation = args.activation ?? 'linear';
     const simple =
       // As for products: activations other than linear only where their gradient is one kernel (native).
-      (activation === 'linear' || (directDense() && DIFFERENTIABLE_FUSED.has(activation))) &&
+      (activation === 'linear' || (nativeFusedGradients() && DIFFERENTIABLE_FUSED.has(activation))) &&
       args.preluActivationWeights == null &&
       dataFormat === 'NHWC' &&
       isFloatTensor(x, 4) &&
@@ -150,7 +150,7 @@ function routedMatMul(stock: Fused['matMul']): Fused['matMul'] {
   return (args: FusedMatMulArgs) => {
     const { a, b, transposeA = false, transposeB = false, bias } = args;
     const activation = args.activation ?? 'linear';
-    const direct = directDense();
+    const direct = nativeFusedGradients();
     if (
       // Activations other than linear need the backend's one-pass gradient; elsewhere stock unfuses them.
       !(activation === 'linear' || (direct && DIFFERENTIABLE_FUSED.has(activation))) ||
@@ -190,7 +190,11 @@ type LayerCall = (this: DenseInternals, inputs: tf.Tensor | tf.Tensor[], kwargs:
 function routedDenseCall(stock: LayerCall): LayerCall {
   return function (this: DenseInternals, inputs, kwargs) {
     const input = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
-    if (this.activation?.getClassName() !== 'sigmoid' || !directDense() || !isFloatTensor(input, 2)) {
+    if (
+      this.activation?.getClassName() !== 'sigmoid' ||
+      !nativeFusedGradients() ||
+      !isFloatTensor(input, 2)
+    ) {
       return stock.call(this, inputs, kwargs);
     }
     return tf.tidy(() => {
