@@ -101,15 +101,14 @@ static void activation_rows(long begin, long end, void *arg) {
   activation_span(j->act, j->dy + begin * cols, j->y + begin * cols, j->dz + begin * cols, (end - begin) * cols);
   if (!j->dbias) return;
   float *sums = calloc((size_t)cols, sizeof(float));
-  pthread_mutex_lock(&j->lock);
   if (!sums) {
     /* No memory for the private sums: add the rows into dbias directly, under the lock. */
+    pthread_mutex_lock(&j->lock);
     for (long r = begin; r < end; r++)
       for (long c = 0; c < cols; c++) j->dbias[c] += j->dz[r * cols + c];
     pthread_mutex_unlock(&j->lock);
     return;
   }
-  pthread_mutex_unlock(&j->lock);
   for (long r = begin; r < end; r++) {
     const float *restrict row = j->dz + r * cols;
     for (long c = 0; c < cols; c++) sums[c] += row[c];

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
-import { subset } from '../../data/dataset.js';
+import { type Dataset, subset } from '../../data/dataset.js';
 import { loadData } from '../../data/load.js';
 import { isToyMixture } from '../../data/sources/toy2d.js';
 import { DataSpec } from '../../data/spec.js';
@@ -151,10 +151,13 @@ export function interpolateCommand(): Command {
     ) => {
       await startBackend(flags);
       const loaded = await loadModel(resolveModelDir(run));
+      // Loaded once, for whichever ends are items.
+      let split: Promise<Dataset> | undefined;
       const toEnd = async (text: string, flag: string): Promise<PathEnd> => {
         const end = parseEndpoint(text, flag);
         if ('seed' in end) return end;
-        const dataset = await datasetFor(loaded, flags);
+        split ??= datasetFor(loaded, flags);
+        const dataset = await split;
         if (end.item >= dataset.size)
           throw new ConfigError(
             `item ${end.item} is past the end of the ${flags.split} split (${dataset.size} items)`,

@@ -80,7 +80,8 @@ export function permute3(
   return out;
 }
 
-interface MatMulGeometry {
+/** Sizes of a @ b with transposes and batch broadcasting (also read by the native backend's products). */
+export interface MatMulGeometry {
   m: number;
   k: number;
   n: number;
@@ -93,7 +94,12 @@ interface MatMulGeometry {
   outShape: number[];
 }
 
-function geometry(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): MatMulGeometry {
+export function matMulGeometry(
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): MatMulGeometry {
   const ra = a.shape.length;
   const rb = b.shape.length;
   const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
@@ -124,7 +130,7 @@ function geometry(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB:
 }
 
 /** Flat batch index of an operand for each flat output batch index, following broadcasting rules. */
-function broadcastIndices(outDims: number[], dims: number[]): number[] {
+export function broadcastIndices(outDims: number[], dims: number[]): number[] {
   const rowMajorStrides = (shape: number[]): number[] => {
     const strides = new Array<number>(shape.length).fill(1);
     for (let d = shape.length - 2; d >= 0; d--) strides[d] = strides[d + 1] * shape[d + 1];
@@ -301,7 +307,7 @@ function runRoute(
   g: MatMulGeometry,
 ): TensorInfo {
   if (route === 'direct') return fastMatMul(plan, a, b, transposeA, transposeB, g);
-  const gT = geometry(b, a, !transposeB, !transposeA);
+  const gT = matMulGeometry(b, a, !transposeB, !transposeA);
   const productT = fastMatMul(plan, b, a, !transposeB, !transposeA, gT);
   const out = permute3(plan.backend, productT, [g.outBatch, g.n, g.m], [0, 2, 1]);
   plan.backend.disposeData(productT.dataId);
@@ -325,13 +331,13 @@ export function createBatchMatMulConfig(stock: tf.KernelConfig): tf.KernelConfig
     const transposeA = attrs.transposeA === true;
     const transposeB = attrs.transposeB === true;
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return stockFunc(args);
-    const g = geometry(a, b, transposeA, transposeB);
+    const g = matMulGeometry(a, b, transposeA, transposeB);
     if (g.outBatch === 1 && batchMatMulOptions.forceRoute === undefined) {
       const thin = thinMatMul(backend, a, b, transposeA, transposeB, g.m, g.k, g.n);
       if (thin) return view(thin, g.outShape);
     }
     const route = chooseRoute(g, transposeA, transposeB, true, stockBroadcastCorrect(g), () =>
-      geometry(b, a, !transposeB, !transposeA),
+      matMulGeometry(b, a, !transposeB, !transposeA),
     );
     if (route === 'stock') return stockFunc(args);
     const run: PlainMatMul = (x, y) =>
@@ -361,14 +367,14 @@ export function createFusedMatMulConfig(stock: tf.KernelConfig): tf.KernelConfig
     const transposeB = attrs.transposeB === true;
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return stockFunc(args);
     // XNNPack applies fused extras per output column; other shapes keep the stock behaviour.
-    const g = geometry(a, b, transposeA, transposeB);
+    const g = matMulGeometry(a, b, transposeA, transposeB);
     const perColumn = (t: TensorInfo | undefined): boolean =>
       t == null || (t.shape.length === 1 && t.shape[0] === g.n);
     if (!perColumn(bias) || !perColumn(preluActivationWeights)) return stockFunc(args);
     const columnFree = bias == null && preluActivationWeights == null;
     // The stock slow path is never trusted here, so it is never picked in preference.
     const route = chooseRoute(g, transposeA, transposeB, columnFree, false, () =>
-      geometry(b, a, !transposeB, !transposeA),
+      matMulGeometry(b, a, !transposeB, !transposeA),
     );
     if (route === 'stock') return stockFunc(args);
     const run: PlainMatMul = (x, y) =>

@@ -90,6 +90,7 @@ function nativeApply(this: tf.AdamOptimizer, variableGradients: tf.NamedTensorMa
     stockApply!.call(this, variableGradients);
     return;
   }
+  const backend = tf.backend() as BackendWasm;
   tf.tidy(() => {
     // 1 - beta^t as stock computes it: a float32 subtraction from the float32 accumulator.
     const [acc1, acc2] = [self.accBeta1, self.accBeta2].map((a) => (a.dataSync() as Float32Array)[0]);
@@ -117,7 +118,6 @@ function nativeApply(this: tf.AdamOptimizer, variableGradients: tf.NamedTensorMa
       if (gradient == null) return;
       const m = self.accumulatedFirstMoment[i].variable;
       const v = self.accumulatedSecondMoment[i].variable;
-      const backend = tf.backend() as BackendWasm;
       if ([value, m, v].every((t) => backend.refCount(t.dataId) === 1)) {
         // Each element is read before it is written, so the outputs may be the inputs.
         const [ov, om, ovv] = [value, m, v].map((t) => offset(backend, t));

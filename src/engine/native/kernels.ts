@@ -3,6 +3,7 @@
 // Anything a kernel does not handle (other dtypes, NCHW, PReLU, unusual bias shapes) goes to the wasm
 // kernel it replaces.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { broadcastIndices, matMulGeometry } from '../kernels/batch-mat-mul.js';
 import { convGeometry } from '../kernels/conv-geometry.js';
 import { tf } from '../tf.js';
 import type { NativeAddon } from './addon.js';
@@ -63,24 +64,6 @@ function isFloat(...ts: (TensorInfo | undefined)[]): boolean {
   return ts.every((t) => t == null || t.dtype === 'float32');
 }
 
-/** Flat batch index of an operand for each flat output batch index, by broadcasting rules. */
-function broadcastIndex(outDims: number[], dims: number[], o: number): number {
-  let index = 0;
-  let stride = 1;
-  let rest = o;
-  const lead = outDims.length - dims.length;
-  for (let d = outDims.length - 1; d >= 0; d--) {
-    const coord = rest % outDims[d];
-    rest = Math.floor(rest / outDims[d]);
-    const od = d - lead;
-    if (od >= 0) {
-      if (dims[od] !== 1) index += coord * stride;
-      stride *= dims[od];
-    }
-  }
-  return index;
-}
-
 /** out = a · b (with transposes and batch broadcasting) into a new tensor; float32 operands only. */
 function matMul(
   addon: NativeAddon,
@@ -90,25 +73,10 @@ function matMul(
   transposeA: boolean,
   transposeB: boolean,
 ): { out: TensorInfo } {
-  const ra = a.shape.length;
-  const rb = b.shape.length;
-  const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
-  const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
-  const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
-  const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
-  tf.util.assert(
-    k === kb,
-    () =>
-      `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ` +
-      `${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
-  );
-  const dimsA = a.shape.slice(0, -2);
-  const dimsB = b.shape.slice(0, -2);
-  const outDims = tf.broadcast_util.assertAndGetBroadcastShape(dimsA, dimsB);
-  const batchA = tf.util.sizeFromShape(dimsA);
-  const batchB = tf.util.sizeFromShape(dimsB);
-  const batch = tf.util.sizeFromShape(outDims);
-  const out = backend.makeOutput([...outDims, m, n], 'float32');
+  const g = matMulGeometry(a, b, transposeA, transposeB);
+  const { m, k, n, batchA, batchB } = g;
+  const batch = g.outBatch;
+  const out = backend.makeOutput(g.outShape, 'float32');
   if (batch === 0 || m === 0 || n === 0) return { out };
   // Offsets after makeOutput, which may grow the memory (offsets stay, the buffer changes).
   const h = heap(backend);
@@ -127,9 +95,10 @@ function matMul(
     }
     return { out };
   }
+  const aIndex = broadcastIndices(g.outBatchDims, g.batchDimsA);
+  const bIndex = broadcastIndices(g.outBatchDims, g.batchDimsB);
   for (let o = 0; o < batch; o++) {
-    const ia = broadcastIndex(outDims, dimsA, o);
-    const ib = broadcastIndex(outDims, dimsB, o);
+    const [ia, ib] = [aIndex[o], bIndex[o]];
     addon.gemm(h, ta, tb, m, n, k, oa + 4 * ia * sa, ob + 4 * ib * sb, oc + 4 * o * sc, 1, 0, 0, 0, 1, 0);
   }
   return { out };
