@@ -285,6 +285,33 @@ export function classCoverage(labels: ArrayLike<number>, numClasses: number): Cl
   return { counts, klFromUniform: kl, covered: counts.filter((c) => c > 0).length, numClasses };
 }
 
+/**
+ * KL(p ‖ q) in nats between two class histograms (counts or shares; each is normalised here). q is mixed
+ * with `floor` of the uniform histogram, so a class the reference lacks costs a large, finite amount.
+ */
+export function klBetweenHistograms(p: ArrayLike<number>, q: ArrayLike<number>, floor = 1e-4): number {
+  const classes = p.length;
+  if (classes === 0 || q.length !== classes)
+    throw new ConfigError(`histograms of ${classes} and ${q.length} classes do not compare`, {
+      path: 'classes',
+    });
+  let pTotal = 0;
+  let qTotal = 0;
+  for (let c = 0; c < classes; c++) {
+    pTotal += p[c];
+    qTotal += q[c];
+  }
+  if (pTotal <= 0 || qTotal <= 0) throw new ConfigError('a class histogram is empty', { path: 'classes' });
+  let kl = 0;
+  for (let c = 0; c < classes; c++) {
+    if (p[c] <= 0) continue;
+    const pc = p[c] / pTotal;
+    const qc = (1 - floor) * (q[c] / qTotal) + floor / classes;
+    kl += pc * Math.log(pc / qc);
+  }
+  return kl;
+}
+
 export interface SampleQualityOptions {
   /** Names the feature space in the report, e.g. 'latentlab fashion-mnist classifier'. */
   featureSpace?: string;

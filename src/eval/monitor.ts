@@ -1,6 +1,7 @@
 // Per-epoch watch over generative runs, so mode collapse shows while training rather than after: exact mode
 // metrics and a real-vs-generated scatter over the discriminator's surface on 2-D toy data, class coverage by
-// the shipped domain classifier on MNIST and Fashion-MNIST, and a warning whenever coverage drops.
+// the shipped domain classifier on MNIST and Fashion-MNIST, and a warning whenever coverage drops below the
+// run's best so far or falls short of the data itself (a run collapsed from its first epoch has no better past).
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DataSplits } from '../data/dataset.js';
@@ -19,7 +20,7 @@ import { runPaths } from '../train/run-dir.js';
 import type { EpochMonitor, MonitorReport } from '../train/trainer.js';
 import { classifierLabels, loadDomainClassifier } from './domain-classifier.js';
 import { labelAccuracy } from './generate.js';
-import { classCoverage } from './metrics.js';
+import { classCoverage, klBetweenHistograms } from './metrics.js';
 import { domainClassifierFor } from './quality.js';
 import {
   DEFAULT_EVAL_SAMPLES,
@@ -35,6 +36,14 @@ export const MONITOR_IMAGE_SAMPLES = 1000;
 const MONITOR_SEED = 424_242;
 /** A rise of KL from uniform beyond the run's best by this much (nats) counts as a coverage drop. */
 const KL_RISE_WARNING = 0.25;
+/**
+ * KL of the samples' classes from the training data's label distribution (nats) above which a run is called
+ * collapsed whatever its history: log 2 ≈ 0.69 is half the classes gone; a classifier's errors on real digits
+ * stay under 0.05.
+ */
+const DATA_KL_WARNING = 0.5;
+/** A class the data holds is missing from the samples when their share of it is under this part of the data's. */
+const MISSING_CLASS_SHARE = 0.1;
 
 /** The best value of a monitor metric over earlier epochs, with its epoch. */
 function bestSoFar(
@@ -85,12 +94,27 @@ function toyMonitor(model: GenerativeModel, name: string, splits: DataSplits, ru
   };
 }
 
+/** The training data's class histogram (labels counted), or undefined when the data has no labels. */
+function dataClassCounts(splits: DataSplits, classes: number): number[] | undefined {
+  const labels = splits.train.labels;
+  if (!labels || labels.length === 0) return undefined;
+  const counts = new Array<number>(classes).fill(0);
+  for (const label of labels) if (label >= 0 && label < classes) counts[label]++;
+  return counts;
+}
+
 /**
- * MNIST-like images: the shipped classifier labels 1,000 samples each epoch; classes covered and KL from
- * uniform are recorded, and for conditional models the share classified as the class asked for.
+ * MNIST-like images: the shipped classifier labels 1,000 samples each epoch; classes covered, KL from uniform
+ * and KL from the data's label distribution are recorded, and for conditional models the share classified as
+ * the class asked for. Warnings: coverage dropping below the best epoch so far, and samples far from the data.
  */
-function imageMonitor(model: GenerativeModel, classifier: ClassifierModel): EpochMonitor {
+function imageMonitor(model: GenerativeModel, classifier: ClassifierModel, splits: DataSplits): EpochMonitor {
   const classes = classifier.context.numClasses ?? 10;
+  const names = splits.train.classNames;
+  const className = (c: number) => names?.[c] ?? String(c);
+  const dataCounts = dataClassCounts(splits, classes);
+  const dataTotal = dataCounts?.reduce((a, b) => a + b, 0) ?? 0;
+  const dataClasses = dataCounts?.filter((count) => count > 0).length ?? classes;
   return {
     async observe(_epoch, history): Promise<MonitorReport> {
       const samples = generatePoints(model, MONITOR_IMAGE_SAMPLES, MONITOR_SEED);
@@ -100,6 +124,7 @@ function imageMonitor(model: GenerativeModel, classifier: ClassifierModel): Epoc
         classesCovered: coverage.covered,
         classKl: coverage.klFromUniform,
       };
+      if (dataCounts) metrics.dataClassKl = klBetweenHistograms(coverage.counts, dataCounts);
       if (generatesClasses(model)) {
         metrics.labelAccuracy = labelAccuracy(labels, classes);
       }
@@ -115,6 +140,23 @@ function imageMonitor(model: GenerativeModel, classifier: ClassifierModel): Epoc
             `${coverage.klFromUniform.toFixed(3)} (best so far: ${bestCovered?.value ?? coverage.covered} classes, ` +
             `KL ${(bestKl?.value ?? coverage.klFromUniform).toFixed(3)} at epoch ${bestKl?.epoch ?? '-'})`,
         );
+      }
+      // Against the data: judged every epoch, so a run collapsed from the start is seen too.
+      if (dataCounts) {
+        const total = labels.length;
+        const missing = dataCounts.flatMap((count, c) =>
+          count > 0 && coverage.counts[c] / total < (MISSING_CLASS_SHARE * count) / dataTotal ? [c] : [],
+        );
+        if (metrics.dataClassKl > DATA_KL_WARNING || missing.length > 0) {
+          warnings.push(
+            `mode collapse against the data: samples cover ${dataClasses - missing.length} of the data's ` +
+              `${dataClasses} classes (KL from the data's class distribution ${metrics.dataClassKl.toFixed(3)} ` +
+              `nats, warning above ${DATA_KL_WARNING})` +
+              (missing.length > 0
+                ? `; missing or under a tenth of their share: ${missing.map(className).join(', ')}`
+                : ''),
+          );
+        }
       }
       return { metrics, warnings };
     },
@@ -138,5 +180,5 @@ export async function createEpochMonitor(
   if (spec.source === 'toy') return toyMonitor(model, spec.name, splits, runDir);
   const classifierName = domainClassifierFor(spec);
   if (!classifierName || tf.util.sizeFromShape(model.context.sampleShape) !== 28 * 28) return undefined;
-  return imageMonitor(model, await loadDomainClassifier(classifierName));
+  return imageMonitor(model, await loadDomainClassifier(classifierName), splits);
 }

@@ -257,7 +257,9 @@ describe('latentlab CLI', () => {
         run,
       ]);
       expect(trained.code, trained.stderr).toBe(0);
-      expect(trained.stderr).toMatch(/classesCovered \d+, classKl [\d.]+, labelAccuracy [\d.]+/);
+      expect(trained.stderr).toMatch(
+        /classesCovered \d+, classKl [\d.]+, dataClassKl [\d.]+, labelAccuracy [\d.]+/,
+      );
       const evaluation = await cli(['evaluate', run, '--samples', '200', '--json']);
       expect(evaluation.code, evaluation.stderr).toBe(0);
       const report = JSON.parse(evaluation.stdout);

@@ -8,6 +8,7 @@ import {
   frechetDistance,
   frechetDistanceFromStats,
   kernelDistance,
+  klBetweenHistograms,
   knnRadiiSquared,
   meanAndCovariance,
   precisionRecall,
@@ -196,6 +197,20 @@ describe('class coverage', () => {
 
   it('rejects labels outside the classes', () => {
     expect(() => classCoverage([0, 10], 10)).toThrow(/outside/);
+  });
+});
+
+describe('KL between class histograms', () => {
+  it('matches a hand computation, normalises counts, and stays finite where the reference has no mass', () => {
+    // p = (1/2, 1/2, 0), q = (1/4, 1/4, 1/2): KL = 2 · 1/2 · ln 2 = ln 2 (floor 0).
+    expect(klBetweenHistograms([5, 5, 0], [1, 1, 2], 0)).toBeCloseTo(Math.log(2), 12);
+    expect(klBetweenHistograms([1, 2, 3], [2, 4, 6], 0)).toBeCloseTo(0, 12);
+    // All samples in a class the data lacks: ln(1 / (floor/3)) with floor 1e-4.
+    expect(klBetweenHistograms([4, 0, 0], [0, 1, 1], 1e-4)).toBeCloseTo(Math.log(3e4), 9);
+    expect(() => klBetweenHistograms([1, 2], [1, 2, 3])).toThrow(
+      'histograms of 2 and 3 classes do not compare',
+    );
+    expect(() => klBetweenHistograms([0, 0], [1, 1])).toThrow('a class histogram is empty');
   });
 });
 

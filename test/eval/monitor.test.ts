@@ -128,6 +128,67 @@ describe('image monitor', () => {
     }
   });
 
+  it('warns of a run collapsed from its first epoch (judged against the data), and of a drop from its best', async () => {
+    const splits = await loadData({ source: 'mnist' }, { seed: 0 });
+    const test = splits.test;
+    const per = 28 * 28;
+    const context = { sampleShape: [28, 28, 1], seed: 0, numClasses: 10 };
+    /** Real test digits of the given classes only, cycling through them in test order. */
+    const digitsOf = (classes: number[]) => {
+      const keep: number[] = [];
+      for (let i = 0; i < test.size; i++) if (classes.includes(test.labels![i])) keep.push(i);
+      return (n: number) => {
+        const out = new Float32Array(n * per);
+        for (let i = 0; i < n; i++) {
+          const k = keep[i % keep.length];
+          out.set(test.x.subarray(k * per, (k + 1) * per), i * per);
+        }
+        return out;
+      };
+    };
+    // Total collapse onto one class from epoch 1: no history to drop from, yet it warns.
+    const collapsed = await createEpochMonitor(
+      stubModel(context, digitsOf([7])),
+      { source: 'mnist' },
+      splits,
+      '/x',
+    );
+    try {
+      const report = await collapsed!.observe(1, []);
+      expect(report.metrics.classesCovered).toBeLessThanOrEqual(3);
+      // Nearly all mass on one of ten roughly balanced classes: KL close to log 10.
+      expect(report.metrics.dataClassKl).toBeGreaterThan(2);
+      expect(report.metrics.dataClassKl).toBeLessThan(Math.log(10) + 0.1);
+      expect(report.warnings).toHaveLength(1);
+      expect(report.warnings[0]).toMatch(
+        /^mode collapse against the data: samples cover 1 of the data's 10 classes/,
+      );
+      expect(report.warnings[0]).toMatch(
+        /missing or under a tenth of their share: 0, 1, 2, 3, 4, 5, 6, 8, 9$/,
+      );
+    } finally {
+      collapsed!.dispose?.();
+    }
+    // Six classes at the last epoch, five now: the drop from the best and the distance from the data both warn.
+    const fewer = await createEpochMonitor(
+      stubModel(context, digitsOf([0, 1, 2, 3, 4])),
+      { source: 'mnist' },
+      splits,
+      '/x',
+    );
+    try {
+      const report = await fewer!.observe(3, [record(2, { classesCovered: 6, classKl: 0.5 })]);
+      expect(report.metrics.classesCovered).toBeGreaterThanOrEqual(5);
+      expect(report.metrics.dataClassKl).toBeGreaterThan(0.6);
+      expect(report.warnings.some((w) => w.startsWith('possible mode collapse'))).toBe(
+        report.metrics.classesCovered < 6,
+      );
+      expect(report.warnings.at(-1)).toMatch(/samples cover 5 of the data's 10 classes.*: 5, 6, 7, 8, 9$/);
+    } finally {
+      fewer!.dispose?.();
+    }
+  });
+
   it('labelAccuracy compares with the classes samplePrior asks for, in equal blocks', () => {
     expect([0, 1, 2, 3, 4, 5].map((i) => requestedClass(i, 6, 3))).toEqual([0, 0, 1, 1, 2, 2]);
     expect(labelAccuracy([0, 0, 1, 2, 2, 2], 3)).toBeCloseTo(5 / 6);
