@@ -188,3 +188,18 @@ export function describeBackend(info: BackendInfo): string {
 export function currentBackend(): BackendInfo | undefined {
   return current;
 }
+
+let starting: Promise<BackendInfo> | undefined;
+
+/**
+ * The backend in use, chosen now as `selectBackend()` would (LATENTLAB_BACKEND, else auto) when nothing chose
+ * one yet: the library's entry points (trainRun, loadModel, the server, the array API) call it, so using
+ * latentlab as a library needs no setup call. Concurrent first calls share one start.
+ */
+export async function ensureBackend(): Promise<BackendInfo> {
+  if (current) return current;
+  starting ??= selectBackend().finally(() => {
+    starting = undefined;
+  });
+  return starting;
+}
