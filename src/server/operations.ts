@@ -121,6 +121,30 @@ function dataUnits(cached: CachedModel, values: Float32Array): Float32Array {
 }
 
 /**
+ * Outputs must be finite: JSON would carry NaN and ±Infinity as null, silently. A 422 names the first sample
+ * (or path step) at fault and, where one exists, the request field that produced it.
+ */
+function checkFinite(
+  values: Float32Array,
+  count: number,
+  field?: (i: number) => string,
+  what = 'sample',
+): Float32Array {
+  const width = values.length / count;
+  for (let k = 0; k < values.length; k++) {
+    if (Number.isFinite(values[k])) continue;
+    const i = Math.floor(k / width);
+    throw new HttpError(
+      422,
+      `the model produced non-finite outputs (NaN or ±Infinity) for ${what} ${i}` +
+        (field ? ': its inputs are out of the range it works in' : ''),
+      field?.(i),
+    );
+  }
+  return values;
+}
+
+/**
  * Rows of float32 values as JSON numbers with 9 significant digits: enough to read back the same float32, and
  * about half the text of their float64 expansions (0.490608037 rather than 0.4906080365180969).
  */
@@ -155,6 +179,7 @@ export function gridPng(cached: CachedModel, out: Outputs): Buffer {
 export async function encode(cached: CachedModel, body: Bodies['encode']) {
   const ae = autoencoder(cached, 'encode');
   const codes = await encodeDataset(ae, inputDataset(cached, body.inputs, body.labels));
+  checkFinite(codes.data, codes.rows, (i) => `inputs[${i}]`);
   return { codes: rows(codes.data, codes.cols), latentSize: codes.cols };
 }
 
@@ -170,7 +195,7 @@ export async function decode(cached: CachedModel, body: Bodies['decode']): Promi
   );
   const cols = body.cols ?? Math.ceil(Math.sqrt(body.codes.length));
   return {
-    values: dataUnits(cached, values),
+    values: checkFinite(dataUnits(cached, values), body.codes.length, (i) => `codes[${i}]`),
     count: body.codes.length,
     shape: cached.manifest.context.sampleShape,
     grid: { rows: Math.ceil(body.codes.length / cols), cols },
@@ -194,8 +219,10 @@ export async function reconstruct(cached: CachedModel, body: Bodies['reconstruct
     tf.dispose([recon, errors]);
     batch.dispose();
   }
+  const field = (i: number) => `inputs[${i}]`;
+  checkFinite(mse, dataset.size, field);
   const outputs: Outputs = {
-    values: dataUnits(cached, values),
+    values: checkFinite(dataUnits(cached, values), dataset.size, field),
     count: dataset.size,
     shape: dataset.sampleShape,
     grid: { rows: 2, cols: dataset.size },
@@ -215,7 +242,7 @@ export async function sample(cached: CachedModel, body: Bodies['sample']): Promi
       ? Math.ceil(body.n / (model.context.numClasses ?? 10))
       : Math.ceil(Math.sqrt(body.n));
   return {
-    values: dataUnits(cached, values),
+    values: checkFinite(dataUnits(cached, values), body.n),
     count: body.n,
     shape: model.context.sampleShape,
     grid: { rows: Math.ceil(body.n / cols), cols },
@@ -252,8 +279,9 @@ export async function interpolate(cached: CachedModel, body: Bodies['interpolate
   const images = decodePath(path, body.class ?? 0);
   const values = (await images.data()) as Float32Array;
   images.dispose();
+  checkFinite(path.codes, body.steps, undefined, 'step');
   const outputs: Outputs = {
-    values: dataUnits(cached, values),
+    values: checkFinite(dataUnits(cached, values), body.steps, undefined, 'step'),
     count: body.steps,
     shape: cached.manifest.context.sampleShape,
     grid: { rows: 1, cols: body.steps },
@@ -313,7 +341,11 @@ async function calibrationScores(
 export async function score(cached: CachedModel, body: Bodies['score']) {
   const scorer = await scorerFor(cached, body);
   const dataset = inputDataset(cached, body.inputs, body.labels);
-  const scores = await scorer.scores(dataset).catch(asScoreError);
+  const scores = checkFinite(
+    await scorer.scores(dataset).catch(asScoreError),
+    dataset.size,
+    (i) => `inputs[${i}]`,
+  );
   if (body.quantile === undefined && body.contamination === undefined) return { dataset, scores };
   const calibration = await calibrationScores(cached, body, scorer);
   const threshold = calibrateThreshold(
