@@ -6,9 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRaw } from '../../src/data/load.js';
 import { buildServer } from '../../src/server/app.js';
 import { createStudioPlugin } from '../../src/server/studio/plugin.js';
 import { trainRun } from '../../src/train/run.js';
+import { runInProcess } from '../apps/cli-helper.js';
 import { useBackend } from '../helpers.js';
 import { pngOf } from '../server/helpers.js';
 
@@ -186,6 +188,16 @@ describe('studio with --data-root', () => {
     expectNoSecrets(file.body, dir.body);
   });
 
+  it('reads an image folder under a root without following the symlinks inside it', async () => {
+    const dir = join(roots, 'mixed');
+    await writeImages(dir);
+    await symlink(join(privateDir, 'photos', '00.png'), join(dir, 'zz-outside.png'));
+    await symlink(join(privateDir, 'photos'), join(dir, 'zz-class'));
+    const raw = await loadRaw({ source: 'images', dir, height: 8, width: 8, channels: 1 });
+    expect(raw.train.x.length).toBe(20 * 64);
+    expect(raw.classNames).toBeUndefined();
+  });
+
   it('answers 400 for a file under a root that does not exist', async () => {
     const missing = await start({ source: 'csv', path: join(roots, 'nope.csv') });
     expect(missing.statusCode).toBe(400);
@@ -238,5 +250,25 @@ describe('studio with --data-root', () => {
     });
     expect(resume.statusCode).toBe(403);
     expect(resume.json().field).toBe('data.dir');
+  });
+});
+
+describe('latentlab studio --data-root', () => {
+  it('refuses a root that is not an existing folder, naming the flag', async () => {
+    const { code, stderr } = await runInProcess([
+      'studio',
+      '--runs',
+      join(temp, 'runs'),
+      '--port',
+      '0',
+      '--data-root',
+      roots,
+      '--data-root',
+      join(temp, 'nowhere'),
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      `--data-root: data root "${join(temp, 'nowhere')}" is not an existing directory`,
+    );
   });
 });

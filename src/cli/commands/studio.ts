@@ -10,7 +10,7 @@ import { closeOnSignal, type ServerFlags, serverOptionsFrom, withServerFlags } f
 
 interface StudioFlags extends ServerFlags {
   maxJobs: number;
-  dataRoot: string[];
+  dataRoot?: string[];
 }
 
 export function studioCommand(): Command {
@@ -28,11 +28,11 @@ export function studioCommand(): Command {
     .option(
       '--data-root <dir>',
       'a folder whose files runs started in the studio may read as data (repeatable; default: none, built-in data only)',
-      (dir: string, dirs: string[]) => [...dirs, dir],
-      [] as string[],
+      (dir: string, dirs: string[] = []) => [...dirs, dir],
     )
     .action(async (flags: StudioFlags) => {
       const options = serverOptionsFrom(flags);
+      const dataRoots = flags.dataRoot ?? [];
       const backend = await startBackend(flags);
       const assets = defaultAssetsDir();
       if (!existsSync(join(assets, 'index.html')))
@@ -41,9 +41,9 @@ export function studioCommand(): Command {
         );
       const { app, url } = await startServer({
         ...options,
-        plugins: [createStudioPlugin({ maxRunning: flags.maxJobs, dataRoots: flags.dataRoot })],
+        plugins: [createStudioPlugin({ maxRunning: flags.maxJobs, dataRoots })],
       });
-      const data = flags.dataRoot.length > 0 ? flags.dataRoot.join(', ') : 'built-in data only';
+      const data = dataRoots.length > 0 ? dataRoots.join(', ') : 'built-in data only';
       process.stdout.write(
         `studio at ${url}/ over ${flags.runs} (API: ${url}/v1; ${backend}; data: ${data})${options.token ? `; open ${url}/?token=<token>` : ''}\nCtrl-C stops (training runs stop at a checkpoint)\n`,
       );
