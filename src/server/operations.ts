@@ -6,6 +6,7 @@ import { type AnomalyScore, type AnomalyScorer, anomalyHeatmaps, anomalyScorer }
 import { modelData } from '../apps/model-data.js';
 import { type Dataset, makeDataset } from '../data/dataset.js';
 import { applyScaling, invertScaling } from '../data/scaling.js';
+import { DataSpec, formatDataSpec } from '../data/spec.js';
 import { tf } from '../engine/tf.js';
 import { LatentlabError } from '../errors.js';
 import { calibrateThreshold } from '../eval/anomaly.js';
@@ -289,6 +290,23 @@ export async function interpolate(cached: CachedModel, body: Bodies['interpolate
   return { outputs, codes: rows(path.codes, path.latent) };
 }
 
+/**
+ * The model's own data could not be loaded, as a 400 on `field`. Data sources quote what they could not read (a
+ * header, a cell), so for data read from files the answer says where it failed, not why.
+ */
+function dataUnavailable(cached: CachedModel, error: unknown, what: string, field: string): HttpError {
+  const spec = DataSpec.safeParse(cached.manifest.data);
+  const fromFiles =
+    spec.success &&
+    (spec.data.source === 'csv' || spec.data.source === 'images' || spec.data.source === 'idx');
+  const reason =
+    fromFiles && !(error instanceof LatentlabError && error.code !== 'data')
+      ? `${error instanceof LatentlabError && error.path ? error.path : formatDataSpec(spec.data)} cannot be read as ` +
+        `${spec.data.source} data (the reason is not shown, as it may quote the file: latentlab detect on the run shows it)`
+      : (error as Error).message;
+  return new HttpError(400, `${what}: ${reason}`, field);
+}
+
 /** A library error about the score (wrong model for it, data out of its range) as a 400 naming `score`. */
 function asScoreError(error: unknown): never {
   if (error instanceof LatentlabError && (error.code === 'config' || error.code === 'data'))
@@ -306,11 +324,7 @@ async function scorerFor(cached: CachedModel, body: Bodies['score']): Promise<An
   if (memo) return memo;
   autoencoder(cached, 'the mahalanobis score');
   const splits = await modelData(cached).catch((error) => {
-    throw new HttpError(
-      400,
-      `mahalanobis needs the model's training data: ${(error as Error).message}`,
-      'score',
-    );
+    throw dataUnavailable(cached, error, "mahalanobis needs the model's training data", 'score');
   });
   const scorer = await anomalyScorer(cached.model, 'mahalanobis', { fit: splits.train });
   cached.memo.set('mahalanobis', scorer);
@@ -327,11 +341,7 @@ async function calibrationScores(
   const memo = cached.memo.get(key) as { scores: Float32Array; name: string } | undefined;
   if (memo) return memo;
   const splits = await modelData(cached).catch((error) => {
-    throw new HttpError(
-      400,
-      `a threshold needs the model's validation data: ${(error as Error).message}`,
-      'quantile',
-    );
+    throw dataUnavailable(cached, error, "a threshold needs the model's validation data", 'quantile');
   });
   const calibration = { scores: await scorer.scores(splits.validation), name: splits.validation.name };
   cached.memo.set(key, calibration);

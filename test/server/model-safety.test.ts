@@ -12,6 +12,7 @@ let runs: { dir: string; cleanup: () => Promise<void> };
 let app: FastifyInstance;
 const digit = () => Array.from({ length: 784 }, (_, i) => (i % 7) / 7);
 const FLOAT32_MAX = 3.4028234663852886e38;
+const SECRET_HEADER = 'hunter2:x:1000:1000,sk-live-4242,password=swordfish';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -25,6 +26,13 @@ beforeAll(async () => {
   const json = JSON.parse(await readFile(join(encoder, 'model.json'), 'utf8'));
   json.weightsManifest[0].paths = ['../../x'];
   await writeFile(join(encoder, 'model.json'), JSON.stringify(json));
+  // A copy whose manifest says it was trained on a table with a secret header (and a label column it lacks).
+  await cp(join(runs.dir, 'ae'), join(runs.dir, 'table'), { recursive: true });
+  await writeFile(join(runs.dir, 'secret.csv'), `${SECRET_HEADER}\n1,2,3\n`);
+  const manifestFile = join(runs.dir, 'table', 'model', 'manifest.json');
+  const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
+  manifest.data = { source: 'csv', path: join(runs.dir, 'secret.csv'), labelColumn: 'zzz' };
+  await writeFile(manifestFile, JSON.stringify(manifest));
   app = await buildServer({ runsDir: runs.dir });
 });
 
@@ -46,6 +54,21 @@ describe('model files', () => {
     );
     const details = await app.inject({ url: '/v1/runs/escape' });
     expect(details.statusCode).toBe(500);
+  });
+});
+
+describe("the model's data", () => {
+  it('is named but never quoted when it cannot be read (mahalanobis, thresholds)', async () => {
+    for (const payload of [
+      { inputs: [digit()], score: 'mahalanobis' },
+      { inputs: [digit()], quantile: 0.9 },
+    ]) {
+      const reply = await post('/v1/runs/table/score', payload);
+      expect(reply.statusCode).toBe(400);
+      expect(reply.body).not.toContain('hunter2');
+      expect(reply.body).not.toContain('swordfish');
+      expect(reply.json().error).toContain('secret.csv');
+    }
   });
 });
 
