@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRaw } from '../../src/data/load.js';
 import { buildServer } from '../../src/server/app.js';
+import { shownError } from '../../src/server/studio/jobs.js';
 import { createStudioPlugin } from '../../src/server/studio/plugin.js';
 import { trainRun } from '../../src/train/run.js';
 import { runInProcess } from '../apps/cli-helper.js';
@@ -270,5 +271,34 @@ describe('latentlab studio --data-root', () => {
     expect(stderr).toContain(
       `--data-root: data root "${join(temp, 'nowhere')}" is not an existing directory`,
     );
+  });
+});
+
+describe('job errors of runs on files', () => {
+  const files = [
+    { file: '/data/t.csv', source: 'csv', field: 'data.path' },
+    { file: '/data/extra', source: 'images', field: 'train.extraData.data.dir' },
+  ];
+  it('keep where loading failed and drop why; other errors stay whole', () => {
+    const header = {
+      message: '/data/t.csv:1: label column "zzz" not in the header; columns are root:x:0:0',
+      field: '/data/t.csv:1',
+      code: 'data',
+    };
+    expect(shownError(files, header)).toEqual({
+      message:
+        'cannot use /data/t.csv:1 as csv data; the reason is not shown in the studio, as it may quote the file: latentlab train with the same config shows it',
+      field: 'data.path',
+    });
+    const image = { message: 'cannot decode image: …', field: '/data/extra/a/1.png', code: 'data' };
+    expect(shownError(files, image).field).toBe('train.extraData.data.dir');
+    expect(shownError(files, { message: 'Invalid Opening Quote: root:x' }).message).not.toContain('root');
+    const config = {
+      message: 'config.model.latent: expected a positive integer',
+      field: 'model.latent',
+      code: 'config',
+    };
+    expect(shownError(files, config)).toEqual({ message: config.message, field: config.field });
+    expect(shownError([], header)).toEqual({ message: header.message, field: header.field });
   });
 });

@@ -93,7 +93,7 @@ export function shownError(
   // A data error's path is the file (and line) it is about: a file name, not its contents.
   const at = error.field;
   const data = files.find((f) => at?.startsWith(f.file)) ?? files[0];
-  const where = at && at !== data.file ? `${data.file} (at ${at})` : data.file;
+  const where = !at || at.startsWith(data.file) ? (at ?? data.file) : `${data.file} (at ${at})`;
   return {
     message:
       `cannot use ${where} as ${data.source} data; the reason is not shown in the studio, as it may quote ` +
