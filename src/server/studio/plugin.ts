@@ -109,11 +109,7 @@ export function createStudioPlugin(options: StudioOptions = {}): ServerPlugin {
       if (data.success)
         await dataRoots.confine(data.data, 'data').catch((error: unknown) => {
           if (!(error instanceof HttpError)) throw error;
-          throw new HttpError(
-            403,
-            `run "${name}" was trained on data the studio does not read: ${error.message}`,
-            error.field,
-          );
+          throw new HttpError(error.statusCode, `run "${name}": ${error.message}`, error.field);
         });
       return cached;
     };
