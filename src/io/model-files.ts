@@ -1,7 +1,7 @@
 // Saved models: each network in the standard TensorFlow.js layers format (model.json + weights.bin,
 // loadable by a plain tf.loadLayersModel), plus latentlab's manifest.json with everything else.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep, win32 } from 'node:path';
 import { z } from 'zod';
 import { tf, tfl } from '../engine/tf.js';
 import { IoError } from '../errors.js';
@@ -65,6 +65,29 @@ export async function saveNetwork(network: tfl.LayersModel, dir: string): Promis
   );
 }
 
+/**
+ * The real path of weight file `path` named in `modelPath`, refused unless it is a relative path without ".."
+ * that stays inside `dir` after symlinks: a model file can make the loader read nothing else on the machine.
+ */
+async function weightFile(dir: string, path: unknown, modelPath: string): Promise<string> {
+  const outside = () =>
+    new IoError(
+      `weight path ${JSON.stringify(path)} leads outside the model directory (expected a relative path inside ${dir}, without "..")`,
+      { path: modelPath },
+    );
+  if (typeof path !== 'string' || path === '' || isAbsolute(path) || win32.isAbsolute(path)) throw outside();
+  if (path.split(/[\\/]/).includes('..')) throw outside();
+  let real: string;
+  try {
+    real = await realpath(join(dir, path));
+  } catch (error) {
+    throw new IoError('cannot read weight file named in model.json', { path: join(dir, path), cause: error });
+  }
+  const rel = relative(await realpath(dir), real);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) throw outside();
+  return real;
+}
+
 /** Load dir/model.json + its weight files without any network access. */
 export async function loadNetwork(dir: string): Promise<tfl.LayersModel> {
   const modelPath = join(dir, 'model.json');
@@ -85,8 +108,9 @@ export async function loadNetwork(dir: string): Promise<tfl.LayersModel> {
   for (const group of modelJson.weightsManifest) {
     specs.push(...group.weights);
     for (const p of group.paths) {
+      const file = await weightFile(dir, p, modelPath);
       try {
-        buffers.push(await readFile(join(dir, p)));
+        buffers.push(await readFile(file));
       } catch (error) {
         throw new IoError('cannot read weight file named in model.json', {
           path: join(dir, p),

@@ -6,6 +6,7 @@ import { type AnomalyScore, type AnomalyScorer, anomalyHeatmaps, anomalyScorer }
 import { modelData } from '../apps/model-data.js';
 import { type Dataset, makeDataset } from '../data/dataset.js';
 import { applyScaling, invertScaling } from '../data/scaling.js';
+import { DataSpec, formatDataSpec } from '../data/spec.js';
 import { tf } from '../engine/tf.js';
 import { LatentlabError } from '../errors.js';
 import { calibrateThreshold } from '../eval/anomaly.js';
@@ -121,6 +122,30 @@ function dataUnits(cached: CachedModel, values: Float32Array): Float32Array {
 }
 
 /**
+ * Outputs must be finite: JSON would carry NaN and ±Infinity as null, silently. A 422 names the first sample
+ * (or path step) at fault and, where one exists, the request field that produced it.
+ */
+function checkFinite(
+  values: Float32Array,
+  count: number,
+  field?: (i: number) => string,
+  what = 'sample',
+): Float32Array {
+  const width = values.length / count;
+  for (let k = 0; k < values.length; k++) {
+    if (Number.isFinite(values[k])) continue;
+    const i = Math.floor(k / width);
+    throw new HttpError(
+      422,
+      `the model produced non-finite outputs (NaN or ±Infinity) for ${what} ${i}` +
+        (field ? ': its inputs are out of the range it works in' : ''),
+      field?.(i),
+    );
+  }
+  return values;
+}
+
+/**
  * Rows of float32 values as JSON numbers with 9 significant digits: enough to read back the same float32, and
  * about half the text of their float64 expansions (0.490608037 rather than 0.4906080365180969).
  */
@@ -155,6 +180,7 @@ export function gridPng(cached: CachedModel, out: Outputs): Buffer {
 export async function encode(cached: CachedModel, body: Bodies['encode']) {
   const ae = autoencoder(cached, 'encode');
   const codes = await encodeDataset(ae, inputDataset(cached, body.inputs, body.labels));
+  checkFinite(codes.data, codes.rows, (i) => `inputs[${i}]`);
   return { codes: rows(codes.data, codes.cols), latentSize: codes.cols };
 }
 
@@ -170,7 +196,7 @@ export async function decode(cached: CachedModel, body: Bodies['decode']): Promi
   );
   const cols = body.cols ?? Math.ceil(Math.sqrt(body.codes.length));
   return {
-    values: dataUnits(cached, values),
+    values: checkFinite(dataUnits(cached, values), body.codes.length, (i) => `codes[${i}]`),
     count: body.codes.length,
     shape: cached.manifest.context.sampleShape,
     grid: { rows: Math.ceil(body.codes.length / cols), cols },
@@ -194,8 +220,10 @@ export async function reconstruct(cached: CachedModel, body: Bodies['reconstruct
     tf.dispose([recon, errors]);
     batch.dispose();
   }
+  const field = (i: number) => `inputs[${i}]`;
+  checkFinite(mse, dataset.size, field);
   const outputs: Outputs = {
-    values: dataUnits(cached, values),
+    values: checkFinite(dataUnits(cached, values), dataset.size, field),
     count: dataset.size,
     shape: dataset.sampleShape,
     grid: { rows: 2, cols: dataset.size },
@@ -215,7 +243,7 @@ export async function sample(cached: CachedModel, body: Bodies['sample']): Promi
       ? Math.ceil(body.n / (model.context.numClasses ?? 10))
       : Math.ceil(Math.sqrt(body.n));
   return {
-    values: dataUnits(cached, values),
+    values: checkFinite(dataUnits(cached, values), body.n),
     count: body.n,
     shape: model.context.sampleShape,
     grid: { rows: Math.ceil(body.n / cols), cols },
@@ -252,13 +280,31 @@ export async function interpolate(cached: CachedModel, body: Bodies['interpolate
   const images = decodePath(path, body.class ?? 0);
   const values = (await images.data()) as Float32Array;
   images.dispose();
+  checkFinite(path.codes, body.steps, undefined, 'step');
   const outputs: Outputs = {
-    values: dataUnits(cached, values),
+    values: checkFinite(dataUnits(cached, values), body.steps, undefined, 'step'),
     count: body.steps,
     shape: cached.manifest.context.sampleShape,
     grid: { rows: 1, cols: body.steps },
   };
   return { outputs, codes: rows(path.codes, path.latent) };
+}
+
+/**
+ * The model's own data could not be loaded, as a 400 on `field`. Data sources quote what they could not read (a
+ * header, a cell), so for data read from files the answer says where it failed, not why.
+ */
+function dataUnavailable(cached: CachedModel, error: unknown, what: string, field: string): HttpError {
+  const spec = DataSpec.safeParse(cached.manifest.data);
+  const fromFiles =
+    spec.success &&
+    (spec.data.source === 'csv' || spec.data.source === 'images' || spec.data.source === 'idx');
+  const reason =
+    fromFiles && !(error instanceof LatentlabError && error.code !== 'data')
+      ? `${error instanceof LatentlabError && error.path ? error.path : formatDataSpec(spec.data)} cannot be read as ` +
+        `${spec.data.source} data (the reason is not shown, as it may quote the file: latentlab detect on the run shows it)`
+      : (error as Error).message;
+  return new HttpError(400, `${what}: ${reason}`, field);
 }
 
 /** A library error about the score (wrong model for it, data out of its range) as a 400 naming `score`. */
@@ -278,11 +324,7 @@ async function scorerFor(cached: CachedModel, body: Bodies['score']): Promise<An
   if (memo) return memo;
   autoencoder(cached, 'the mahalanobis score');
   const splits = await modelData(cached).catch((error) => {
-    throw new HttpError(
-      400,
-      `mahalanobis needs the model's training data: ${(error as Error).message}`,
-      'score',
-    );
+    throw dataUnavailable(cached, error, "mahalanobis needs the model's training data", 'score');
   });
   const scorer = await anomalyScorer(cached.model, 'mahalanobis', { fit: splits.train });
   cached.memo.set('mahalanobis', scorer);
@@ -299,11 +341,7 @@ async function calibrationScores(
   const memo = cached.memo.get(key) as { scores: Float32Array; name: string } | undefined;
   if (memo) return memo;
   const splits = await modelData(cached).catch((error) => {
-    throw new HttpError(
-      400,
-      `a threshold needs the model's validation data: ${(error as Error).message}`,
-      'quantile',
-    );
+    throw dataUnavailable(cached, error, "a threshold needs the model's validation data", 'quantile');
   });
   const calibration = { scores: await scorer.scores(splits.validation), name: splits.validation.name };
   cached.memo.set(key, calibration);
@@ -313,7 +351,11 @@ async function calibrationScores(
 export async function score(cached: CachedModel, body: Bodies['score']) {
   const scorer = await scorerFor(cached, body);
   const dataset = inputDataset(cached, body.inputs, body.labels);
-  const scores = await scorer.scores(dataset).catch(asScoreError);
+  const scores = checkFinite(
+    await scorer.scores(dataset).catch(asScoreError),
+    dataset.size,
+    (i) => `inputs[${i}]`,
+  );
   if (body.quantile === undefined && body.contamination === undefined) return { dataset, scores };
   const calibration = await calibrationScores(cached, body, scorer);
   const threshold = calibrateThreshold(

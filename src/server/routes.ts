@@ -14,7 +14,8 @@ import { bodySchemas, ErrorBody, FormatQuery, RunParams, responses } from './sch
 import { uploadedBody } from './uploads.js';
 
 const CONSUMES = ['application/json', 'multipart/form-data', 'image/png'];
-const errors = { 400: ErrorBody, 404: ErrorBody, 413: ErrorBody, 503: ErrorBody };
+// 422: the model produced NaN or ±Infinity (JSON would carry them as null).
+const errors = { 400: ErrorBody, 404: ErrorBody, 413: ErrorBody, 422: ErrorBody, 503: ErrorBody };
 
 /** A 200 answered as JSON, or as a PNG where the endpoint draws one. */
 function jsonOrPng(schema: z.ZodType, description: string) {

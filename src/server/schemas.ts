@@ -23,7 +23,11 @@ export const OutputFormat = z
   .describe('json (default) or png (a grid of image outputs)');
 export const FormatQuery = z.object({ format: OutputFormat.optional() });
 
-const Row = z.array(z.number());
+/** The largest float32: models compute in float32, so a JSON number beyond it would reach them as ±Infinity. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+const FLOAT32_RANGE = 'expected a number within the float32 range (±3.4028234663852886e38)';
+const Value = z.number().min(-FLOAT32_MAX, FLOAT32_RANGE).max(FLOAT32_MAX, FLOAT32_RANGE);
+const Row = z.array(Value);
 const Label = z.number().int().min(0);
 
 /** Schemas that depend on the server's limits. */

@@ -10,6 +10,7 @@ import { closeOnSignal, type ServerFlags, serverOptionsFrom, withServerFlags } f
 
 interface StudioFlags extends ServerFlags {
   maxJobs: number;
+  dataRoot?: string[];
 }
 
 export function studioCommand(): Command {
@@ -24,8 +25,14 @@ export function studioCommand(): Command {
       parseNumber('--max-jobs', { integer: true, min: 1 }),
       2,
     )
+    .option(
+      '--data-root <dir>',
+      'a folder whose files runs started in the studio may read as data (repeatable; default: none, built-in data only)',
+      (dir: string, dirs: string[] = []) => [...dirs, dir],
+    )
     .action(async (flags: StudioFlags) => {
       const options = serverOptionsFrom(flags);
+      const dataRoots = flags.dataRoot ?? [];
       const backend = await startBackend(flags);
       const assets = defaultAssetsDir();
       if (!existsSync(join(assets, 'index.html')))
@@ -34,10 +41,11 @@ export function studioCommand(): Command {
         );
       const { app, url } = await startServer({
         ...options,
-        plugins: [createStudioPlugin({ maxRunning: flags.maxJobs })],
+        plugins: [createStudioPlugin({ maxRunning: flags.maxJobs, dataRoots })],
       });
+      const data = dataRoots.length > 0 ? dataRoots.join(', ') : 'built-in data only';
       process.stdout.write(
-        `studio at ${url}/ over ${flags.runs} (API: ${url}/v1; ${backend})${options.token ? `; open ${url}/?token=<token>` : ''}\nCtrl-C stops (training runs stop at a checkpoint)\n`,
+        `studio at ${url}/ over ${flags.runs} (API: ${url}/v1; ${backend}; data: ${data})${options.token ? `; open ${url}/?token=<token>` : ''}\nCtrl-C stops (training runs stop at a checkpoint)\n`,
       );
       await closeOnSignal(() => app.close());
     });

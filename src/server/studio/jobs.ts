@@ -2,13 +2,15 @@
 // progress fanned out to subscribers (the server-sent event streams) and kept for late subscribers.
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataSpec } from '../../data/spec.js';
 import { parseModelConfig } from '../../models/registry.js';
-import type { RunConfigInput } from '../../train/config.js';
+import type { RunConfig, RunConfigInput } from '../../train/config.js';
 import { parseRunConfig } from '../../train/run.js';
 import { HttpError } from '../errors.js';
+import { DataRoots, mainFileField, readsFiles } from './data-roots.js';
 import type { GanField } from './gan-field.js';
 import type { WorkerCommand, WorkerEvent } from './protocol.js';
 
@@ -34,6 +36,8 @@ interface Job {
   state: JobState;
   child: ChildProcess;
   listeners: Set<(event: JobEvent) => void>;
+  /** The files the run's data is read from: its errors are shown without their reason (see shownError). */
+  files: DataFile[];
 }
 
 /** Batch losses kept per job for late subscribers (the curve), oldest thinned first. */
@@ -53,12 +57,59 @@ function dataName(spec: DataSpec): string {
   return spec.source === 'toy' ? `toy-${spec.name}` : spec.source;
 }
 
+/** A file or folder a run's data is read from, and the config field naming it (`data.path`). */
+export interface DataFile {
+  file: string;
+  source: string;
+  field: string;
+}
+
+/** The main file of the run's data and of its extra training data, where these are read from files. */
+function dataFiles(config: RunConfig): DataFile[] {
+  const extra = config.train.extraData?.data;
+  const specs = [
+    { spec: config.data, prefix: 'data' },
+    ...(extra ? [{ spec: extra, prefix: 'train.extraData.data' }] : []),
+  ];
+  return specs.flatMap(({ spec, prefix }) => {
+    if (!readsFiles(spec)) return [];
+    const key = mainFileField(spec);
+    const file = (spec as Record<string, unknown>)[key] as string;
+    return [{ file, source: spec.source, field: `${prefix}.${key}` }];
+  });
+}
+
+/**
+ * A failed job's error as the studio shows it. Data sources quote what they could not read (a header, a cell,
+ * a parser's view of a line), so for data read from files a data error (or one of unknown origin) keeps
+ * where it happened and drops why: the runs list must never carry a file's contents.
+ */
+export function shownError(
+  files: readonly DataFile[],
+  error: { message: string; field?: string; code?: string },
+): { message: string; field?: string } {
+  if (files.length === 0 || (error.code !== undefined && error.code !== 'data'))
+    return { message: error.message, field: error.field };
+  // A data error's path is the file (and line) it is about: a file name, not its contents.
+  const at = error.field;
+  const data = files.find((f) => at?.startsWith(f.file)) ?? files[0];
+  const where = !at || at.startsWith(data.file) ? (at ?? data.file) : `${data.file} (at ${at})`;
+  return {
+    message:
+      `cannot use ${where} as ${data.source} data; the reason is not shown in the studio, as it may quote ` +
+      'the file: latentlab train with the same config shows it',
+    field: data.field,
+  };
+}
+
 export interface JobsOptions {
   runsDir: string;
   /** A run name → its directory, refusing anything outside the runs directory. */
   resolve: (name: string) => string;
   /** Training processes allowed at once (each takes a core or more). */
   maxRunning?: number;
+  /** Where runs may read data files; none: built-in data only. */
+  dataRoots?: DataRoots;
 }
 
 export class TrainingJobs {
@@ -66,24 +117,53 @@ export class TrainingJobs {
 
   constructor(private readonly options: JobsOptions) {}
 
-  /** Validate a run config (400 naming the field), pick a fresh run name, and start training it. */
-  start(raw: unknown): JobState {
-    const config = parseRunConfig(raw, 'config');
-    const { config: model } = parseModelConfig(config.model, 'config.model');
+  /**
+   * Validate a run config (400 naming the field), confine its data to the data roots (403 naming the field),
+   * pick a fresh run name, and start training it.
+   */
+  async start(raw: unknown): Promise<JobState> {
+    const parsed = parseRunConfig(raw, 'config');
+    const { config: model } = parseModelConfig(parsed.model, 'config.model');
+    const config = await this.confined(parsed, 'config.');
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
     const base = `${config.model.kind}-${dataName(config.data)}-${stamp}`;
     let name = base;
     for (let i = 2; existsSync(join(this.options.runsDir, name)); i++) name = `${base}-${i}`;
     const runDir = join(this.options.runsDir, name);
-    return this.launch(name, { type: 'train', runDir, config: { ...config, model } as RunConfigInput });
+    return this.launch(
+      name,
+      { type: 'train', runDir, config: { ...config, model } as RunConfigInput },
+      config,
+    );
   }
 
-  /** Continue a stopped (or killed) run from its checkpoint; `epochs` may extend a finished one. */
-  resume(name: string, epochs?: number): JobState {
+  /**
+   * Continue a stopped (or killed) run from its checkpoint; `epochs` may extend a finished one. A run made
+   * outside the studio on data outside its data roots is refused (403 naming the field of its config.json).
+   */
+  async resume(name: string, epochs?: number): Promise<JobState> {
     const runDir = this.options.resolve(name);
-    if (!existsSync(join(runDir, 'config.json')))
+    const configFile = join(runDir, 'config.json');
+    if (!existsSync(configFile))
       throw new HttpError(404, `run "${name}" has no config.json: not a run directory`, 'run');
-    return this.launch(name, { type: 'resume', runDir, epochs });
+    let config: RunConfig | undefined;
+    try {
+      config = parseRunConfig(JSON.parse(await readFile(configFile, 'utf8')));
+    } catch {
+      // The worker reports a broken config.json before it reads any data.
+    }
+    if (config) await this.confined(config, '');
+    return this.launch(name, { type: 'resume', runDir, epochs }, config);
+  }
+
+  /** `config` with every data file it reads confined to the data roots (real paths). */
+  private async confined(config: RunConfig, prefix: string): Promise<RunConfig> {
+    const roots = this.options.dataRoots ?? (await DataRoots.open());
+    const data = await roots.confine(config.data, `${prefix}data`);
+    const extra = config.train.extraData;
+    if (!extra) return { ...config, data };
+    const extraData = { ...extra, data: await roots.confine(extra.data, `${prefix}train.extraData.data`) };
+    return { ...config, data, train: { ...config.train, extraData } };
   }
 
   stop(name: string): JobState {
@@ -132,7 +212,11 @@ export class TrainingJobs {
     return status === 'starting' || status === 'running' || status === 'stopping';
   }
 
-  private launch(name: string, command: Exclude<WorkerCommand, { type: 'stop' }>): JobState {
+  private launch(
+    name: string,
+    command: Exclude<WorkerCommand, { type: 'stop' }>,
+    config: RunConfig | undefined,
+  ): JobState {
     const previous = this.jobs.get(name);
     if (previous && this.isActive(previous.state.status))
       throw new HttpError(409, `run "${name}" is already training`, 'run');
@@ -154,6 +238,7 @@ export class TrainingJobs {
       child,
       // Subscribers of an earlier job on the same run (a page left open) follow the new one.
       listeners: previous?.listeners ?? new Set(),
+      files: config ? dataFiles(config) : [],
     };
     this.jobs.set(name, job);
     let stderr = '';
@@ -166,7 +251,8 @@ export class TrainingJobs {
       if (status === 'finished' || status === 'stopped' || status === 'failed') return;
       if (status === 'stopping') this.setStatus(job, 'stopped');
       else {
-        const last = stderr.trim().split('\n').pop();
+        // What a crash printed may quote the data: shown only for built-in data.
+        const last = job.files.length > 0 ? undefined : stderr.trim().split('\n').pop();
         job.state.error = `training process exited (${signal ?? `code ${code}`})${last ? `: ${last}` : ''}`;
         this.setStatus(job, 'failed');
       }
@@ -199,12 +285,14 @@ export class TrainingJobs {
         this.emit(job, event);
         this.setStatus(job, event.aborted ? 'stopped' : 'finished');
         return;
-      case 'error':
-        state.error = event.message;
-        state.field = event.field;
-        this.emit(job, event);
+      case 'error': {
+        const shown = shownError(job.files, event);
+        state.error = shown.message;
+        state.field = shown.field;
+        this.emit(job, { type: 'error', ...shown });
         this.setStatus(job, 'failed');
         return;
+      }
     }
     this.emit(job, event);
   }

@@ -13,7 +13,9 @@ import { listFamilies } from '../../models/registry.js';
 import { TrainConfig } from '../../train/config.js';
 import type { ServerContext, ServerPlugin } from '../context.js';
 import { HttpError, validationError } from '../errors.js';
+import type { CachedModel } from '../model-cache.js';
 import { RunParams } from '../schemas.js';
+import { DataRoots } from './data-roots.js';
 import {
   decodePoint,
   interpolationStrip,
@@ -29,6 +31,8 @@ export interface StudioOptions {
   assetsDir?: string;
   /** Training processes allowed at once. */
   maxRunning?: number;
+  /** Folders whose files (and subfolders) runs may read as data; none: built-in data only. */
+  dataRoots?: readonly string[];
 }
 
 /** dist/studio beside the compiled code, reached the same way from src/server/studio and dist/server/studio. */
@@ -88,14 +92,27 @@ const png = (reply: FastifyReply, bytes: Buffer) =>
 export function createStudioPlugin(options: StudioOptions = {}): ServerPlugin {
   return async (app: FastifyInstance, context: ServerContext): Promise<void> => {
     const { runs, models, queue } = context;
+    const dataRoots = await DataRoots.open(options.dataRoots);
     const jobs = new TrainingJobs({
       runsDir: runs.root,
       resolve: (name) => join(runs.root, name),
       maxRunning: options.maxRunning,
+      dataRoots,
     });
     app.addHook('onClose', () => jobs.close());
     const schemas = formSchemas();
     const runName = (params: unknown) => parse(RunParams, params).run;
+    // The explorer reads the run's test data at request time: only from where a new run could read it.
+    const explorable = async (name: string): Promise<CachedModel> => {
+      const cached = await models.get(name);
+      const data = DataSpec.safeParse(cached.manifest.data);
+      if (data.success)
+        await dataRoots.confine(data.data, 'data').catch((error: unknown) => {
+          if (!(error instanceof HttpError)) throw error;
+          throw new HttpError(error.statusCode, `run "${name}": ${error.message}`, error.field);
+        });
+      return cached;
+    };
 
     app.get('/studio/api/schemas', async () => schemas);
 
@@ -128,7 +145,7 @@ export function createStudioPlugin(options: StudioOptions = {}): ServerPlugin {
 
     app.post('/studio/api/runs', async (request, reply) => {
       const { config } = parse(StartBody, request.body);
-      const state = jobs.start(config);
+      const state = await jobs.start(config);
       return reply.code(201).send({ run: state.run, job: state });
     });
 
@@ -141,7 +158,7 @@ export function createStudioPlugin(options: StudioOptions = {}): ServerPlugin {
       const name = runName(request.params);
       await runs.resolve(name);
       const { epochs } = parse(ResumeBody, request.body ?? {});
-      return { job: summaryOf(jobs.resume(name, epochs)) };
+      return { job: summaryOf(await jobs.resume(name, epochs)) };
     });
 
     // Server-sent events: the job's state once, then its events as they come; a comment line keeps it open.
@@ -190,18 +207,18 @@ export function createStudioPlugin(options: StudioOptions = {}): ServerPlugin {
     app.get('/studio/api/runs/:run/latent', async (request) => {
       const name = runName(request.params);
       const { map } = parse(LatentQuery, request.query);
-      return queue.run(async () => latentMap(await models.get(name), map as MapMethod | undefined));
+      return queue.run(async () => latentMap(await explorable(name), map as MapMethod | undefined));
     });
 
     app.get('/studio/api/runs/:run/items/:id', async (request, reply) => {
       const { run, id } = parse(ItemParams, request.params);
-      return png(reply, await queue.run(async () => itemImage(await models.get(run), id)));
+      return png(reply, await queue.run(async () => itemImage(await explorable(run), id)));
     });
 
     app.post('/studio/api/runs/:run/decode', async (request, reply) => {
       const name = runName(request.params);
       const { code, label } = parse(DecodeBody, request.body);
-      return png(reply, await queue.run(async () => decodePoint(await models.get(name), code, label)));
+      return png(reply, await queue.run(async () => decodePoint(await explorable(name), code, label)));
     });
 
     app.post('/studio/api/runs/:run/interpolate', async (request, reply) => {
@@ -209,14 +226,14 @@ export function createStudioPlugin(options: StudioOptions = {}): ServerPlugin {
       const { from, to, steps } = parse(InterpolateBody, request.body);
       return png(
         reply,
-        await queue.run(async () => interpolationStrip(await models.get(name), from, to, steps)),
+        await queue.run(async () => interpolationStrip(await explorable(name), from, to, steps)),
       );
     });
 
     app.post('/studio/api/runs/:run/sample', async (request, reply) => {
       const name = runName(request.params);
       const { seed, n } = parse(SampleBody, request.body ?? {});
-      return png(reply, await queue.run(async () => sampleGrid(await models.get(name), seed, n)));
+      return png(reply, await queue.run(async () => sampleGrid(await explorable(name), seed, n)));
     });
 
     // ---- Anomalies: what `latentlab detect` wrote into RUN/detect ----

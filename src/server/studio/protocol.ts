@@ -19,4 +19,5 @@ export type WorkerEvent =
   | { type: 'gan'; field: GanField }
   | { type: 'warning'; epoch: number; message: string }
   | { type: 'done'; epochs: number; aborted: boolean; test?: Record<string, number> }
-  | { type: 'error'; message: string; field?: string };
+  /** `code`: a LatentlabError's (`data`, `config`, ...), absent for any other error. */
+  | { type: 'error'; message: string; field?: string; code?: string };

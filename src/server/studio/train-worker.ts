@@ -72,8 +72,13 @@ process.on('message', (command: WorkerCommand) => {
     })
     .catch(async (error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
-      const field = error instanceof LatentlabError ? error.path : undefined;
-      await send({ type: 'error', message, field });
+      const known = error instanceof LatentlabError;
+      await send({
+        type: 'error',
+        message,
+        field: known ? error.path : undefined,
+        code: known ? error.code : undefined,
+      });
       process.exit(1);
     });
 });
