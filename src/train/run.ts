@@ -54,6 +54,8 @@ export interface RunResult {
   stoppedEarly: boolean;
   /** Stopped by the signal: model/ holds the last complete epoch (the best one with early stopping), if any. */
   aborted: boolean;
+  /** The epoch whose weights the model holds: the best one under early stopping, else the last complete one. */
+  modelEpoch: number;
   /** Test-split means of the model's losses (e.g. loss, mse), absent when aborted. */
   test?: Record<string, number>;
   seconds: number;
@@ -160,6 +162,10 @@ async function finish(
     epochs: loop.state.epoch,
     stoppedEarly: loop.stoppedEarly,
     aborted: loop.aborted,
+    modelEpoch:
+      config.train.earlyStopping.patience > 0 && loop.state.bestEpoch > 0
+        ? loop.state.bestEpoch
+        : loop.state.epoch,
     seconds: (performance.now() - started) / 1000,
   };
   const paths = runPaths(runDir);
