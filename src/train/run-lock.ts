@@ -43,8 +43,8 @@ function heldFor(since: string): string {
   return `for ${(seconds / 3600).toFixed(1)} h`;
 }
 
-/** The holder of an existing lock, or 'stale' when it can be taken over. */
-async function holder(path: string): Promise<LockContent | 'stale' | 'gone'> {
+/** The holder of an existing lock, or the stale lock's text when it can be taken over. */
+async function holder(path: string): Promise<LockContent | { stale: string } | 'gone'> {
   let text: string;
   let modified: number;
   try {
@@ -58,10 +58,10 @@ async function holder(path: string): Promise<LockContent | 'stale' | 'gone'> {
   } catch {
     parsed = undefined;
   }
-  if (!parsed?.success) return Date.now() - modified > UNREADABLE_STALE_MS ? 'stale' : ('gone' as const);
+  if (!parsed?.success) return Date.now() - modified > UNREADABLE_STALE_MS ? { stale: text } : 'gone';
   const lock = parsed.data;
   // A pid on another host cannot be checked from here: that lock stays until someone removes it.
-  if (lock.hostname === hostname() && !alive(lock.pid)) return 'stale';
+  if (lock.hostname === hostname() && !alive(lock.pid)) return { stale: text };
   return lock;
 }
 
@@ -102,8 +102,9 @@ export async function acquireRunLock(runDir: string): Promise<RunLock> {
       await new Promise((resolve) => setTimeout(resolve, 50));
       continue;
     }
-    if (found === 'stale') {
-      await rm(path, { force: true });
+    if ('stale' in found) {
+      // Still the dead writer's lock (not one a faster taker just made): remove it and try again.
+      if ((await readFile(path, 'utf8').catch(() => '')) === found.stale) await rm(path, { force: true });
       continue;
     }
     throw new IoError(
