@@ -65,8 +65,20 @@ export class BackendError extends LatentlabError {
   }
 }
 
-/** CLI exit status: 2 for usage and config mistakes the user can fix by retyping, 1 otherwise. */
-export function exitCodeFor(error: unknown): 1 | 2 {
+/** A command the user stopped (Ctrl-C) after it kept what it could; the message says what was kept. */
+export class InterruptedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InterruptedError';
+  }
+}
+
+/**
+ * CLI exit status: 2 for usage and config mistakes the user can fix by retyping, 130 for Ctrl-C (as a shell
+ * reports SIGINT), 1 otherwise.
+ */
+export function exitCodeFor(error: unknown): 1 | 2 | 130 {
+  if (error instanceof InterruptedError) return 130;
   if (error instanceof LatentlabError && (error.code === 'usage' || error.code === 'config')) return 2;
   return 1;
 }

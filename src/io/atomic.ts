@@ -1,25 +1,35 @@
 // Writes that never leave a half-written file: write a temporary sibling, fsync, then rename over the target.
+// A failed write (a full disk) names the file and says the previous version is kept.
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { IoError } from '../errors.js';
 
+/** `.NAME.PID.HEX.tmp`: the pid lets a later writer tell a dead writer's leftovers from a live one's. */
 function tempSibling(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
+function writeFailed(path: string, error: unknown): IoError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new IoError(`cannot write (${reason}); the previous version is kept`, { path, cause: error });
+}
+
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const temp = tempSibling(path);
-  const handle = await open(temp, 'w');
   try {
-    await handle.writeFile(data);
-    await handle.sync();
+    const handle = await open(temp, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
   } catch (error) {
-    await handle.close();
     await rm(temp, { force: true });
-    throw error;
+    throw writeFailed(path, error);
   }
-  await handle.close();
-  await rename(temp, path);
 }
 
 /**
@@ -27,14 +37,16 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
  * A crash leaves either the old directory or the new one, plus at worst a stray temporary.
  */
 export async function writeDirAtomic(path: string, fill: (tempDir: string) => Promise<void>): Promise<void> {
-  const { mkdir } = await import('node:fs/promises');
   const temp = tempSibling(path);
-  await mkdir(temp, { recursive: true });
   try {
+    await mkdir(temp, { recursive: true });
     await fill(temp);
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
-    throw error;
+    // System errors (a full disk) get the path; the filler's own errors pass as they are.
+    throw (error as NodeJS.ErrnoException).code && !(error instanceof IoError)
+      ? writeFailed(path, error)
+      : error;
   }
   const old = `${temp}.old`;
   let hadOld = false;
@@ -44,6 +56,12 @@ export async function writeDirAtomic(path: string, fill: (tempDir: string) => Pr
   } catch {
     // No previous directory.
   }
-  await rename(temp, path);
+  try {
+    await rename(temp, path);
+  } catch (error) {
+    if (hadOld) await rename(old, path).catch(() => undefined);
+    await rm(temp, { recursive: true, force: true });
+    throw writeFailed(path, error);
+  }
   if (hadOld) await rm(old, { recursive: true, force: true });
 }

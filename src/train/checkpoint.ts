@@ -1,5 +1,7 @@
 // Checkpoints: network weights, optimiser state and trainer state in one checksummed file, replaced
 // atomically each epoch, so a run killed at any moment resumes from its last complete epoch.
+import { existsSync } from 'node:fs';
+import { lstat, readlink } from 'node:fs/promises';
 import { z } from 'zod';
 import { tf, type tfl } from '../engine/tf.js';
 import { IoError } from '../errors.js';
@@ -34,11 +36,20 @@ export const TrainerState = z.object({
 });
 export type TrainerState = z.infer<typeof TrainerState>;
 
+/**
+ * Adam's running products beta1^t and beta2^t, as the float32 values training holds. tfjs's setWeights
+ * rebuilds them with pow(), which differs in the last bits, so a resumed run would drift from an
+ * uninterrupted one. A float32 value is exact as a JSON number.
+ */
+const BetaPowers = z.tuple([z.number(), z.number()]);
+
 const CheckpointMeta = z.object({
   kind: z.string(),
   state: TrainerState,
   networks: z.record(z.string(), z.number().int()),
   optimizers: z.record(z.string(), z.array(z.string())),
+  /** Absent in checkpoints written before it was kept (those resume with pow()). */
+  betaPowers: z.record(z.string(), BetaPowers).optional(),
   hasBest: z.boolean(),
 });
 
@@ -46,7 +57,18 @@ export interface Checkpoint {
   state: TrainerState;
   weights: Record<string, NamedArray[]>;
   optimizers: Record<string, NamedArray[]>;
+  betaPowers?: Record<string, [number, number]>;
   best?: Record<string, NamedArray[]>;
+}
+
+/** The fields of tfjs's AdamOptimizer holding beta1^t and beta2^t (private in its types). */
+interface AdamBetaPowers {
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+}
+
+function adamPowers(optimizer: tf.Optimizer): AdamBetaPowers | undefined {
+  return optimizer instanceof tf.AdamOptimizer ? (optimizer as unknown as AdamBetaPowers) : undefined;
 }
 
 export async function networkWeights(network: tfl.LayersModel): Promise<NamedArray[]> {
@@ -94,7 +116,10 @@ export async function saveCheckpoint(
     for (const w of weights) arrays.push({ ...w, name: `net/${name}/${w.name}` });
   }
   const optimizerNames: Record<string, string[]> = {};
+  const betaPowers: Record<string, [number, number]> = {};
   for (const [name, optimizer] of Object.entries(optimizers)) {
+    const powers = adamPowers(optimizer);
+    if (powers) betaPowers[name] = [powers.accBeta1.dataSync()[0], powers.accBeta2.dataSync()[0]];
     const weights = await optimizer.getWeights();
     optimizerNames[name] = weights.map((w) => w.name);
     for (const [i, w] of weights.entries()) {
@@ -112,7 +137,14 @@ export async function saveCheckpoint(
       for (const w of weights) arrays.push({ ...w, name: `best/${name}/${w.name}` });
     }
   }
-  const meta = { kind: model.kind, state, networks, optimizers: optimizerNames, hasBest: best !== undefined };
+  const meta = {
+    kind: model.kind,
+    state,
+    networks,
+    optimizers: optimizerNames,
+    betaPowers,
+    hasBest: best !== undefined,
+  };
   await writeTensorFile(path, meta, arrays);
 }
 
@@ -137,13 +169,50 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
   for (const [name, names] of Object.entries(parsed.data.optimizers)) {
     optimizers[name] = byPrefix('opt', name, names.length).map((a, i) => ({ ...a, name: names[i] }));
   }
-  return { state: parsed.data.state, weights, optimizers, best: parsed.data.hasBest ? best : undefined };
+  return {
+    state: parsed.data.state,
+    weights,
+    optimizers,
+    betaPowers: parsed.data.betaPowers,
+    best: parsed.data.hasBest ? best : undefined,
+  };
 }
 
-export async function restoreOptimizer(optimizer: tf.Optimizer, arrays: NamedArray[]): Promise<void> {
+/**
+ * The checkpoint at `path`, or undefined when there is none. A path that exists as a link to a missing file
+ * is refused: reading it as "no checkpoint" would silently restart the run from epoch 0.
+ */
+export async function readCheckpointIfAny(path: string): Promise<Checkpoint | undefined> {
+  try {
+    await lstat(path);
+  } catch {
+    return undefined;
+  }
+  if (!existsSync(path)) {
+    throw new IoError(
+      `the checkpoint is a link to a missing file (${await readlink(path).catch(() => '?')}); restore the file, ` +
+        'or remove the link to train the run again from epoch 0',
+      { path },
+    );
+  }
+  return readCheckpoint(path);
+}
+
+export async function restoreOptimizer(
+  optimizer: tf.Optimizer,
+  arrays: NamedArray[],
+  betaPowers?: [number, number],
+): Promise<void> {
   if (arrays.length === 0) return;
   const named = arrays.map((a) => ({ name: a.name, tensor: tf.tensor(a.data, a.shape) }));
   await optimizer.setWeights(named);
   // setWeights copies into variables of its own.
   tf.dispose(named.map((n) => n.tensor));
+  const powers = adamPowers(optimizer);
+  if (powers && betaPowers) {
+    tf.tidy(() => {
+      powers.accBeta1.assign(tf.scalar(betaPowers[0]));
+      powers.accBeta2.assign(tf.scalar(betaPowers[1]));
+    });
+  }
 }

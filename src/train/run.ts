@@ -1,8 +1,9 @@
 // A run from start to finish: validate the config, load and check the data, build the model, train with
-// checkpoints, save the model and its test figures. Nothing is written before validation has passed.
+// checkpoints, save the model and its test figures. Nothing is written before validation has passed; one
+// writer at a time holds the run's lock; a run is finished once summary.json is written, after model/.
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import {
   type DataSplits,
   type Dataset,
@@ -21,9 +22,10 @@ import { saveModel } from '../io/model-files.js';
 import type { BuildContext, ModelFamily, TrainableModel } from '../models/family.js';
 import { configErrorFrom, parseModelConfig } from '../models/registry.js';
 import { LATENTLAB_VERSION } from '../version.js';
-import { type Checkpoint, readCheckpoint } from './checkpoint.js';
+import { type Checkpoint, readCheckpointIfAny } from './checkpoint.js';
 import { RunConfig, type RunConfigInput } from './config.js';
 import { runPaths } from './run-dir.js';
+import { acquireRunLock, LOCK_FILE, type RunLock, removeStaleTemporaries } from './run-lock.js';
 import { evaluateDataset, type TrainCallbacks, trainLoop } from './trainer.js';
 
 export interface RunOptions {
@@ -36,6 +38,11 @@ export interface RunOptions {
   monitor?: false;
   /** The file the config was read from: its errors name it (`run.json#train.epochs`). */
   configFile?: string;
+  /**
+   * trainRun only: `runDir` is a name to make unique rather than a directory to fill. Where it exists,
+   * `-2`, `-3` … are tried; RunResult.runDir says which was created.
+   */
+  uniqueDir?: boolean;
 }
 
 export interface RunResult {
@@ -45,7 +52,10 @@ export interface RunResult {
   splits: DataSplits;
   epochs: number;
   stoppedEarly: boolean;
+  /** Stopped by the signal: model/ holds the last complete epoch (the best one with early stopping), if any. */
   aborted: boolean;
+  /** The epoch whose weights the model holds: the best one under early stopping, else the last complete one. */
+  modelEpoch: number;
   /** Test-split means of the model's losses (e.g. loss, mse), absent when aborted. */
   test?: Record<string, number>;
   seconds: number;
@@ -152,15 +162,22 @@ async function finish(
     epochs: loop.state.epoch,
     stoppedEarly: loop.stoppedEarly,
     aborted: loop.aborted,
+    modelEpoch:
+      config.train.earlyStopping.patience > 0 && loop.state.bestEpoch > 0
+        ? loop.state.bestEpoch
+        : loop.state.epoch,
     seconds: (performance.now() - started) / 1000,
   };
-  if (loop.aborted) return result;
-  result.test = await evaluateDataset(model, splits.test);
   const paths = runPaths(runDir);
+  const extras = { data: config.data, classNames: splits.train.classNames, scaling: splits.scaling };
+  if (loop.aborted) {
+    // A stopped run is usable (and stays resumable): its model, but no summary, since it is not finished.
+    if (loop.state.epoch > 0) await saveModel(model, paths.model, extras);
+    return result;
+  }
+  result.test = await evaluateDataset(model, splits.test);
   await saveModel(model, paths.model, {
-    data: config.data,
-    classNames: splits.train.classNames,
-    scaling: splits.scaling,
+    ...extras,
     metrics: Object.fromEntries(Object.entries(result.test).map(([k, v]) => [`test_${k}`, v])),
   });
   const summary = {
@@ -206,6 +223,20 @@ async function runAndFinish(
   return finish(prepared, runDir, loop, started);
 }
 
+/** mkdir without `recursive`, so two trains choosing the same name cannot both get it. */
+async function createUniqueDir(base: string): Promise<string> {
+  await mkdir(dirname(base), { recursive: true });
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? base : `${base}-${n}`;
+    try {
+      await mkdir(candidate);
+      return candidate;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
 /** Train a new run into `runDir`, which must not exist yet or be empty. */
 export async function trainRun(
   raw: RunConfigInput,
@@ -214,24 +245,33 @@ export async function trainRun(
 ): Promise<RunResult> {
   const started = performance.now();
   const prepared = await prepare(raw, options.configFile);
-  if (existsSync(runDir) && (await readdir(runDir)).length > 0) {
+  let lock: RunLock | undefined;
+  try {
+    if (options.uniqueDir) runDir = await createUniqueDir(runDir);
+    else await mkdir(runDir, { recursive: true });
+    lock = await acquireRunLock(runDir);
+    if ((await readdir(runDir)).some((name) => name !== LOCK_FILE)) {
+      throw new IoError(
+        'run directory already exists and is not empty (resume it with --resume, or pick another --out)',
+        { path: runDir },
+      );
+    }
+    const stored = {
+      ...prepared.config,
+      latentlabVersion: LATENTLAB_VERSION,
+      environment: options.environment ?? {},
+    };
+    await writeFileAtomic(runPaths(runDir).config, `${JSON.stringify(stored, null, 2)}\n`);
+  } catch (error) {
     prepared.model.dispose();
-    throw new IoError(
-      'run directory already exists and is not empty (resume it with --resume, or pick another --out)',
-      {
-        path: runDir,
-      },
-    );
+    await lock?.release();
+    throw error;
   }
-  await mkdir(runDir, { recursive: true });
-  const paths = runPaths(runDir);
-  const stored = {
-    ...prepared.config,
-    latentlabVersion: LATENTLAB_VERSION,
-    environment: options.environment ?? {},
-  };
-  await writeFileAtomic(paths.config, `${JSON.stringify(stored, null, 2)}\n`);
-  return runAndFinish(prepared, runDir, options, started);
+  try {
+    return await runAndFinish(prepared, runDir, options, started);
+  } finally {
+    await lock.release();
+  }
 }
 
 /** Continue a run from its last checkpoint; `epochs` may raise the planned number of epochs. */
@@ -239,6 +279,20 @@ export async function resumeRun(
   runDir: string,
   options: RunOptions & { epochs?: number } = {},
 ): Promise<RunResult> {
+  const paths = runPaths(runDir);
+  if (!existsSync(paths.config)) {
+    throw new IoError('cannot read the run config (is this a run directory?)', { path: paths.config });
+  }
+  const lock = await acquireRunLock(runDir);
+  try {
+    await removeStaleTemporaries(runDir);
+    return await resumeLocked(runDir, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function resumeLocked(runDir: string, options: RunOptions & { epochs?: number }): Promise<RunResult> {
   const started = performance.now();
   const paths = runPaths(runDir);
   let raw: Record<string, unknown>;
@@ -252,17 +306,31 @@ export async function resumeRun(
   }
   if (options.epochs !== undefined) raw.train = { ...(raw.train as object), epochs: options.epochs };
   const prepared = await prepare(raw, paths.config);
-  const checkpoint = existsSync(paths.checkpoint) ? await readCheckpoint(paths.checkpoint) : undefined;
-  if (
-    checkpoint &&
-    checkpoint.state.epoch >= prepared.config.train.epochs &&
-    existsSync(join(runDir, 'model'))
-  ) {
+  let checkpoint: Checkpoint | undefined;
+  try {
+    checkpoint = await readCheckpointIfAny(paths.checkpoint);
+  } catch (error) {
     prepared.model.dispose();
-    throw new IoError(
-      `run already finished ${checkpoint.state.epoch} of ${prepared.config.train.epochs} epochs (pass --epochs to train longer)`,
-      { path: runDir },
-    );
+    throw error;
+  }
+  // Finished means summary.json written (after model/): a run killed before it is finished on resume.
+  const finished = existsSync(paths.summary) && existsSync(join(paths.model, 'manifest.json'));
+  const { epochs, earlyStopping } = prepared.config.train;
+  if (finished && checkpoint) {
+    const done = checkpoint.state.epoch;
+    const early =
+      earlyStopping.patience > 0 && checkpoint.state.epochsWithoutImprovement >= earlyStopping.patience;
+    if (done >= epochs || early) {
+      prepared.model.dispose();
+      throw new IoError(
+        early
+          ? `run already finished: early stopping ended it after epoch ${done} (best epoch ${checkpoint.state.bestEpoch})`
+          : `run already finished ${done} of ${epochs} epochs (pass --epochs to train longer)`,
+        { path: runDir },
+      );
+    }
+    // Training on: the run is unfinished again until its new end writes a new summary.
+    await rm(paths.summary, { force: true });
   }
   if (options.epochs !== undefined) {
     const stored = JSON.parse(await readFile(paths.config, 'utf8'));

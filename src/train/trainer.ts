@@ -1,6 +1,5 @@
 // The one training loop every family uses: batches, optimiser steps, validation, previews,
 // metrics, checkpoints, early stopping and a tensor-leak guard. Families supply only their step.
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { batchIndices, type DataSplits, type Dataset, gatherSamples, head } from '../data/dataset.js';
 import { TensorLeakGuard } from '../engine/memory.js';
@@ -13,7 +12,7 @@ import type { Batch, LossRecord, TrainableModel } from '../models/family.js';
 import {
   type Checkpoint,
   type EpochRecord,
-  readCheckpoint,
+  readCheckpointIfAny,
   restoreOptimizer,
   saveCheckpoint,
   setNetworkWeights,
@@ -214,7 +213,11 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
   if (options.resume) {
     setNetworkWeights(model, options.resume.weights);
     for (const [name, optimizer] of Object.entries(optimizers)) {
-      await restoreOptimizer(optimizer, options.resume.optimizers[name] ?? []);
+      await restoreOptimizer(
+        optimizer,
+        options.resume.optimizers[name] ?? [],
+        options.resume.betaPowers?.[name],
+      );
     }
     state = structuredClone(options.resume.state);
     best = options.resume.best;
@@ -227,11 +230,11 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     for (const optimizer of Object.values(optimizers)) optimizer.dispose();
     optimizers = createOptimizers(model, train);
     const { learningRateScale, rollbacks } = state;
-    if (existsSync(paths.checkpoint)) {
-      const checkpoint = await readCheckpoint(paths.checkpoint);
+    const checkpoint = await readCheckpointIfAny(paths.checkpoint);
+    if (checkpoint) {
       setNetworkWeights(model, checkpoint.weights);
       for (const [name, optimizer] of Object.entries(optimizers)) {
-        await restoreOptimizer(optimizer, checkpoint.optimizers[name] ?? []);
+        await restoreOptimizer(optimizer, checkpoint.optimizers[name] ?? [], checkpoint.betaPowers?.[name]);
       }
       state = structuredClone(checkpoint.state);
       best = checkpoint.best;
@@ -252,7 +255,10 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
   const previewLabels = previewX && previewSet.labels ? tf.tensor1d(previewSet.labels, 'int32') : undefined;
   const guard = new TensorLeakGuard();
   const batches = Math.ceil(trainSet.size / train.batchSize);
-  let stoppedEarly = false;
+  const patienceSpent = () =>
+    train.earlyStopping.patience > 0 && state.epochsWithoutImprovement >= train.earlyStopping.patience;
+  // A run early stopping ended (resumed only to finish it) trains no further.
+  let stoppedEarly = patienceSpent();
   let aborted = false;
 
   const runEpoch = (epoch: number): EpochRun => {
@@ -304,7 +310,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
   };
 
   try {
-    for (let epoch = state.epoch + 1; epoch <= train.epochs; epoch++) {
+    for (let epoch = state.epoch + 1; epoch <= train.epochs && !stoppedEarly; epoch++) {
       const rates = scheduledLearningRates(model, train, epoch, state.learningRateScale);
       setLearningRates(optimizers, rates);
       // The first optimiser's rate is the one recorded (the only one for most families).
@@ -391,16 +397,18 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
       if (options.leakGuard !== false) guard.check(epoch);
       callbacks?.onEpochEnd?.(record);
       for (const warning of record.warnings ?? []) callbacks?.onWarning?.(warning, epoch);
-      if (
-        train.earlyStopping.patience > 0 &&
-        state.epochsWithoutImprovement >= train.earlyStopping.patience
-      ) {
+      if (patienceSpent()) {
         stoppedEarly = true;
         break;
       }
     }
-    // Early stopping keeps the best epoch's weights, not the last one's.
-    if (best && train.earlyStopping.patience > 0 && !aborted) setNetworkWeights(model, best);
+    if (aborted) {
+      // Stopped midway through an epoch: back to what the run keeps, the last complete epoch (as checkpointed).
+      const checkpoint = await readCheckpointIfAny(paths.checkpoint);
+      if (checkpoint) setNetworkWeights(model, checkpoint.weights);
+    }
+    // Early stopping keeps the best epoch's weights, not the last one's; a stopped run keeps them too.
+    if (best && train.earlyStopping.patience > 0) setNetworkWeights(model, best);
   } finally {
     previewX?.dispose();
     previewLabels?.dispose();

@@ -105,7 +105,7 @@ describe('trainRun', () => {
     });
   });
 
-  it('stops at a batch boundary when aborted, keeping the last complete checkpoint', async () => {
+  it('stops at a batch boundary when aborted, keeping the last complete checkpoint and its model', async () => {
     await withTempDir(async (dir) => {
       const abort = new AbortController();
       const result = await trainRun(small(5), join(dir, 'run'), {
@@ -114,7 +114,9 @@ describe('trainRun', () => {
       });
       expect(result.aborted).toBe(true);
       expect(result.epochs).toBe(2);
-      expect(existsSync(join(dir, 'run', 'model'))).toBe(false);
+      expect(result.modelEpoch).toBe(2);
+      expect(existsSync(join(dir, 'run', 'model', 'manifest.json'))).toBe(true);
+      expect(existsSync(join(dir, 'run', 'summary.json'))).toBe(false);
       expect((await readCheckpoint(join(dir, 'run', 'checkpoint.lltf'))).state.epoch).toBe(2);
       result.model.dispose();
     });

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseDataSpec } from '../../data/spec.js';
-import { UsageError } from '../../errors.js';
+import { InterruptedError, UsageError } from '../../errors.js';
 import { isGenerative } from '../../models/family.js';
 import { listFamilies } from '../../models/registry.js';
 import type { RunConfigInput } from '../../train/config.js';
@@ -187,8 +187,10 @@ export async function runConfigFromFlags(flags: TrainFlags): Promise<Record<stri
   return { ...base, seed: flags.seed ?? base.seed ?? 0, model, data, train };
 }
 
+/** `<kind>-<data>-<yyyymmdd-hhmmss-mmm>`; trainRun adds `-2`, `-3` … if two trains still pick one name. */
 function defaultRunDir(runsDir: string, config: Record<string, unknown>): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const iso = new Date().toISOString();
+  const stamp = `${iso.replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${iso.slice(20, 23)}`;
   const kind = (config.model as { kind: string }).kind;
   const data = (config.data as { source: string }).source;
   return join(runsDir, `${kind}-${data}-${stamp}`);
@@ -198,10 +200,14 @@ function report(result: RunResult): void {
   const paths = runPaths(result.runDir);
   const out = process.stdout;
   if (result.aborted) {
+    const kept =
+      result.epochs === 0
+        ? 'no model yet (no epoch finished)'
+        : `model of epoch ${result.modelEpoch}: ${paths.model}`;
     out.write(
-      `stopped after epoch ${result.epochs}; continue with: latentlab train --resume ${result.runDir}\n`,
+      `stopped after epoch ${result.epochs}; ${kept}\ncontinue with: latentlab train --resume ${result.runDir}\n`,
     );
-    return;
+    throw new InterruptedError(`interrupted after epoch ${result.epochs} (run ${result.runDir})`);
   }
   const test = Object.entries(result.test ?? {})
     .map(([k, v]) => `${k} ${v.toPrecision(4)}`)
@@ -392,7 +398,7 @@ export function trainCommand(): Command {
       const progress = progressCallbacks();
       const abort = new AbortController();
       const onSignal = () => {
-        process.stderr.write('\nstopping after this batch; the last checkpoint is kept\n');
+        process.stderr.write('\nstopping after this batch; the last complete epoch is kept\n');
         abort.abort();
       };
       process.once('SIGINT', onSignal);
@@ -406,6 +412,7 @@ export function trainCommand(): Command {
             await trainRun(config as RunConfigInput, flags.out ?? defaultRunDir(flags.runsDir, config), {
               ...options,
               configFile: flags.config,
+              uniqueDir: flags.out === undefined,
             }),
           );
         }
