@@ -1,6 +1,7 @@
 // The layout of a run directory, in one place.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { IoError } from '../errors.js';
 
 export function runPaths(runDir: string) {
@@ -30,4 +31,27 @@ export function resolveModelDir(runOrModel: string): string {
       path: runOrModel,
     },
   );
+}
+
+/** A default run name, `<kind>-<data>-<yyyymmdd-hhmmss-mmm>` (UTC, to the millisecond). */
+export function defaultRunName(kind: string, data: string, now = new Date()): string {
+  const iso = now.toISOString();
+  return `${kind}-${data}-${iso.replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${iso.slice(20, 23)}`;
+}
+
+/**
+ * Create `base`, or `base-2`, `base-3` … where it exists, with a non-recursive mkdir: the name is claimed by
+ * whoever creates it, so two trains picking one name at once both get a directory of their own.
+ */
+export async function createUniqueDir(base: string): Promise<string> {
+  await mkdir(dirname(base), { recursive: true });
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? base : `${base}-${n}`;
+    try {
+      await mkdir(candidate);
+      return candidate;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
 }

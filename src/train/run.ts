@@ -24,7 +24,7 @@ import { configErrorFrom, parseModelConfig } from '../models/registry.js';
 import { LATENTLAB_VERSION } from '../version.js';
 import { type Checkpoint, readCheckpointIfAny } from './checkpoint.js';
 import { RunConfig, type RunConfigInput } from './config.js';
-import { runPaths } from './run-dir.js';
+import { createUniqueDir, runPaths } from './run-dir.js';
 import { acquireRunLock, LOCK_FILE, type RunLock, removeStaleTemporaries } from './run-lock.js';
 import { evaluateDataset, type TrainCallbacks, trainLoop } from './trainer.js';
 
@@ -224,19 +224,6 @@ async function runAndFinish(
 }
 
 /** mkdir without `recursive`, so two trains choosing the same name cannot both get it. */
-async function createUniqueDir(base: string): Promise<string> {
-  await mkdir(dirname(base), { recursive: true });
-  for (let n = 1; ; n++) {
-    const candidate = n === 1 ? base : `${base}-${n}`;
-    try {
-      await mkdir(candidate);
-      return candidate;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-}
-
 /** Train a new run into `runDir`, which must not exist yet or be empty. */
 export async function trainRun(
   raw: RunConfigInput,

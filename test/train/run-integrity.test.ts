@@ -12,6 +12,7 @@ import { loadModel } from '../../src/io/model-files.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
 import type { RunConfigInput } from '../../src/train/config.js';
 import { type RunResult, resumeRun, trainRun } from '../../src/train/run.js';
+import { createUniqueDir, defaultRunName } from '../../src/train/run-dir.js';
 import { LOCK_FILE } from '../../src/train/run-lock.js';
 import { useBackend, withTempDir } from '../helpers.js';
 
@@ -253,6 +254,18 @@ describe('run directory names', () => {
       const dirs = results.map((r) => r.runDir).sort();
       expect(dirs).toEqual([base, `${base}-2`]);
       for (const d of dirs) expect(existsSync(join(d, 'summary.json'))).toBe(true);
+    });
+  });
+
+  it('are named to the millisecond, and claimed by creating them (the CLI and the studio share this)', async () => {
+    expect(defaultRunName('conv-ae', 'mnist', new Date('2026-12-06T20:33:39.042Z'))).toBe(
+      'conv-ae-mnist-20261206-203339-042',
+    );
+    await withTempDir(async (dir) => {
+      const base = join(dir, 'runs', 'gan-toy-ring8-20261206-203339-042');
+      const made = await Promise.all(Array.from({ length: 5 }, () => createUniqueDir(base)));
+      expect(made.sort()).toEqual([base, `${base}-2`, `${base}-3`, `${base}-4`, `${base}-5`].sort());
+      expect((await readdir(join(dir, 'runs'))).length).toBe(5);
     });
   });
 });

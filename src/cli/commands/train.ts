@@ -8,7 +8,7 @@ import { isGenerative } from '../../models/family.js';
 import { listFamilies } from '../../models/registry.js';
 import type { RunConfigInput } from '../../train/config.js';
 import { type RunResult, resumeRun, trainRun } from '../../train/run.js';
-import { runPaths } from '../../train/run-dir.js';
+import { defaultRunName, runPaths } from '../../train/run-dir.js';
 import { progressCallbacks } from '../progress.js';
 import {
   backendOption,
@@ -187,13 +187,11 @@ export async function runConfigFromFlags(flags: TrainFlags): Promise<Record<stri
   return { ...base, seed: flags.seed ?? base.seed ?? 0, model, data, train };
 }
 
-/** `<kind>-<data>-<yyyymmdd-hhmmss-mmm>`; trainRun adds `-2`, `-3` … if two trains still pick one name. */
+/** `runs/<kind>-<data>-<yyyymmdd-hhmmss-mmm>`; trainRun adds `-2`, `-3` … if two trains still pick one name. */
 function defaultRunDir(runsDir: string, config: Record<string, unknown>): string {
-  const iso = new Date().toISOString();
-  const stamp = `${iso.replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${iso.slice(20, 23)}`;
   const kind = (config.model as { kind: string }).kind;
   const data = (config.data as { source: string }).source;
-  return join(runsDir, `${kind}-${data}-${stamp}`);
+  return join(runsDir, defaultRunName(kind, data));
 }
 
 function report(result: RunResult): void {

@@ -3,12 +3,13 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataSpec } from '../../data/spec.js';
 import { parseModelConfig } from '../../models/registry.js';
 import type { RunConfig, RunConfigInput } from '../../train/config.js';
 import { parseRunConfig } from '../../train/run.js';
+import { createUniqueDir, defaultRunName } from '../../train/run-dir.js';
 import { HttpError } from '../errors.js';
 import { DataRoots, mainFileField, readsFiles } from './data-roots.js';
 import type { GanField } from './gan-field.js';
@@ -125,11 +126,11 @@ export class TrainingJobs {
     const parsed = parseRunConfig(raw, 'config');
     const { config: model } = parseModelConfig(parsed.model, 'config.model');
     const config = await this.confined(parsed, 'config.');
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-    const base = `${config.model.kind}-${dataName(config.data)}-${stamp}`;
-    let name = base;
-    for (let i = 2; existsSync(join(this.options.runsDir, name)); i++) name = `${base}-${i}`;
-    const runDir = join(this.options.runsDir, name);
+    // The directory is created here, so two runs started at once never pick one name.
+    const runDir = await createUniqueDir(
+      join(this.options.runsDir, defaultRunName(config.model.kind, dataName(config.data))),
+    );
+    const name = basename(runDir);
     return this.launch(
       name,
       { type: 'train', runDir, config: { ...config, model } as RunConfigInput },
