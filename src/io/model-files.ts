@@ -3,6 +3,7 @@
 import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep, win32 } from 'node:path';
 import { z } from 'zod';
+import { ensureBackend } from '../engine/backend.js';
 import { tf, tfl } from '../engine/tf.js';
 import { IoError } from '../errors.js';
 import type { BuildContext, TrainableModel } from '../models/family.js';
@@ -192,6 +193,7 @@ export interface LoadedModel {
 
 /** Restore a saved model (networks, config, scaling) from its directory. */
 export async function loadModel(dir: string): Promise<LoadedModel> {
+  await ensureBackend();
   const manifest = await readManifest(dir);
   const family = getFamily(manifest.kind);
   const parsed = family.configSchema.safeParse(manifest.config);

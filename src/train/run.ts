@@ -3,7 +3,7 @@
 // writer at a time holds the run's lock; a run is finished once summary.json is written, after model/.
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import {
   type DataSplits,
   type Dataset,
@@ -15,6 +15,7 @@ import {
 import { loadData, loadRaw } from '../data/load.js';
 import { applyScaling } from '../data/scaling.js';
 import { formatDataSpec } from '../data/spec.js';
+import { ensureBackend } from '../engine/backend.js';
 import { ConfigError, DataError, IoError } from '../errors.js';
 import { createEpochMonitor } from '../eval/monitor.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -230,6 +231,7 @@ export async function trainRun(
   runDir: string,
   options: RunOptions = {},
 ): Promise<RunResult> {
+  await ensureBackend();
   const started = performance.now();
   const prepared = await prepare(raw, options.configFile);
   let lock: RunLock | undefined;
@@ -266,6 +268,7 @@ export async function resumeRun(
   runDir: string,
   options: RunOptions & { epochs?: number } = {},
 ): Promise<RunResult> {
+  await ensureBackend();
   const paths = runPaths(runDir);
   if (!existsSync(paths.config)) {
     throw new IoError('cannot read the run config (is this a run directory?)', { path: paths.config });
