@@ -97,30 +97,59 @@ function decodeNpy(bytes: Buffer, path: string): Matrix {
   return { rows, cols, data };
 }
 
-function decodeCsv(text: string, path: string): Matrix {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  if (lines.length < 2) throw new DataError('expected a header line and at least one row', { path });
-  const header = lines[0].split(',').map((h) => h.trim());
+/** How a CSV of codes is laid out: a header row (default) and lines to skip before it. */
+export interface CsvLayout {
+  header?: boolean;
+  skipRows?: number;
+}
+
+const NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+
+function decodeCsv(text: string, path: string, layout: CsvLayout = {}): Matrix {
+  const skip = layout.skipRows ?? 0;
+  const hasHeader = layout.header ?? true;
+  // Lines keep their numbers in the file; skipped ones (metadata) are dropped before blank lines are.
+  const numbered = text
+    .split(/\r?\n/)
+    .map((l, i) => ({ l, n: i + 1 }))
+    .slice(skip)
+    .filter(({ l }) => l.trim() !== '');
+  if (numbered.length < (hasHeader ? 2 : 1))
+    throw new DataError(
+      hasHeader ? 'expected a header line and at least one row' : 'expected at least one row',
+      {
+        path,
+      },
+    );
+  const first = numbered[0];
+  if (hasHeader && first.l.split(',').every((cell) => NUMBER.test(cell))) {
+    throw new DataError(
+      'the header row is all numbers: this looks like codes without a header, whose first row would be lost to ' +
+        'column names. Pass --no-header, or add a header row (code columns, optionally "label" and "id")',
+      { path: `${path}:${first.n}` },
+    );
+  }
+  // Without a header every column is a code, named by its 0-based position in messages.
+  const header = first.l.split(',').map((h, j) => (hasHeader ? h.trim() : `#${j}`));
+  const body = hasHeader ? numbered.slice(1) : numbered;
   const keep = header.map((h, j) => (h === 'label' || h === 'id' ? -1 : j)).filter((j) => j >= 0);
-  const rows = lines.length - 1;
+  const rows = body.length;
   const data = new Float32Array(rows * keep.length);
-  for (let i = 0; i < rows; i++) {
-    const cells = lines[i + 1].split(',');
+  body.forEach(({ l, n }, i) => {
+    const cells = l.split(',');
     if (cells.length !== header.length) {
-      throw new DataError(`expected ${header.length} columns, got ${cells.length}`, {
-        path: `${path}:${i + 2}`,
-      });
+      throw new DataError(`expected ${header.length} columns, got ${cells.length}`, { path: `${path}:${n}` });
     }
     keep.forEach((j, k) => {
       const v = Number(cells[j]);
       if (cells[j].trim() === '' || !Number.isFinite(v)) {
         throw new DataError(`column "${header[j]}": expected a number, got "${cells[j]}"`, {
-          path: `${path}:${i + 2}`,
+          path: `${path}:${n}`,
         });
       }
       data[i * keep.length + k] = v;
     });
-  }
+  });
   return { rows, cols: keep.length, data };
 }
 
@@ -150,7 +179,8 @@ function decodeJson(text: string, path: string): Matrix {
   return { rows: parsed.data.length, cols, data: Float32Array.from(parsed.data.flat()) };
 }
 
-export async function readMatrix(path: string): Promise<Matrix> {
+/** A matrix from .npy, .json or .csv; `layout` says how a CSV is laid out (a header row by default). */
+export async function readMatrix(path: string, layout?: CsvLayout): Promise<Matrix> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -161,5 +191,5 @@ export async function readMatrix(path: string): Promise<Matrix> {
   if (format === 'npy') return decodeNpy(bytes, path);
   return format === 'json'
     ? decodeJson(bytes.toString('utf8'), path)
-    : decodeCsv(bytes.toString('utf8'), path);
+    : decodeCsv(bytes.toString('utf8'), path, layout);
 }

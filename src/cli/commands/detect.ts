@@ -8,13 +8,21 @@ import {
   parseDetectOptions,
 } from '../../apps/detect.js';
 import { DataSplit } from '../../apps/model-data.js';
-import { parseDataSpec } from '../../data/spec.js';
 import { ConfigError } from '../../errors.js';
-import { backendOption, type GlobalOptions, parseNumber, startBackend } from '../shared.js';
+import {
+  backendOption,
+  type CsvFlags,
+  dataSpecFrom,
+  type GlobalOptions,
+  labelColumnOption,
+  noHeaderOption,
+  parseNumber,
+  skipRowsOption,
+  startBackend,
+} from '../shared.js';
 
-interface DetectFlags extends GlobalOptions {
+interface DetectFlags extends GlobalOptions, CsvFlags {
   data?: string;
-  labelColumn?: string;
   split: DataSplit;
   limit?: number;
   score: AnomalyScore;
@@ -59,7 +67,9 @@ export function detectCommand(): Command {
     )
     .argument('<run>', 'run directory (or its model directory) of a model trained on normal data')
     .option('--data <spec>', "data to score (default: the model's own)")
-    .option('--label-column <name>', 'csv: column holding class labels')
+    .addOption(labelColumnOption())
+    .addOption(noHeaderOption())
+    .addOption(skipRowsOption())
     .addOption(
       new Option('--split <name>', 'which split to score').choices(DataSplit.options).default('test'),
     )
@@ -120,7 +130,7 @@ export function detectCommand(): Command {
         elboSamples: flags.elboSamples,
       };
       const options = parseDetectOptions(raw, flagOf);
-      const data = flags.data ? parseDataSpec(flags.data, { labelColumn: flags.labelColumn }) : undefined;
+      const data = flags.data ? dataSpecFrom(flags.data, flags) : undefined;
       await startBackend(flags);
       const command = ['latentlab detect', ...process.argv.slice(3)].join(' ');
       const {

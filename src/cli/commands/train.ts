@@ -12,14 +12,19 @@ import { runPaths } from '../../train/run-dir.js';
 import { progressCallbacks } from '../progress.js';
 import {
   backendOption,
+  type CsvFlags,
+  dataSpecFrom,
   type GlobalOptions,
+  labelColumnOption,
+  noHeaderOption,
   parseIntList,
   parseNumber,
   readJsonFile,
+  skipRowsOption,
   startBackend,
 } from '../shared.js';
 
-interface TrainFlags extends GlobalOptions {
+interface TrainFlags extends GlobalOptions, CsvFlags {
   config?: string;
   model?: string;
   data?: string;
@@ -67,7 +72,6 @@ interface TrainFlags extends GlobalOptions {
   extraShare?: number;
   classes?: number[];
   seed?: number;
-  labelColumn?: string;
   scaling?: 'minmax' | 'standard' | 'none';
   imageSize?: number;
   out?: string;
@@ -177,11 +181,7 @@ export async function runConfigFromFlags(flags: TrainFlags): Promise<Record<stri
 
   const data =
     flags.data !== undefined || base.data === undefined
-      ? parseDataSpec(flags.data ?? 'mnist', {
-          labelColumn: flags.labelColumn,
-          scaling: flags.scaling,
-          imageSize: flags.imageSize,
-        })
+      ? dataSpecFrom(flags.data ?? 'mnist', flags, { scaling: flags.scaling, imageSize: flags.imageSize })
       : base.data;
   // Any other key of the file stays, so that the schema refuses a misspelt one instead of dropping it.
   return { ...base, seed: flags.seed ?? base.seed ?? 0, model, data, train };
@@ -370,7 +370,9 @@ export function trainCommand(): Command {
       'random seed (same seed, same run)',
       parseNumber('--seed', { integer: true, min: 0 }),
     )
-    .option('--label-column <name>', 'csv: column holding class labels')
+    .addOption(labelColumnOption())
+    .addOption(noHeaderOption())
+    .addOption(skipRowsOption())
     .addOption(
       new Option('--scaling <method>', 'csv: feature scaling fitted on the training split').choices([
         'minmax',

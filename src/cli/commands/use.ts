@@ -14,10 +14,12 @@ import { encodeImageGrid } from '../../io/png.js';
 import { resolveModelDir } from '../../train/run-dir.js';
 import {
   backendOption,
+  type CsvFlags,
   type DataFlags,
   datasetFor,
   type GlobalOptions,
   parseNumber,
+  skipRowsOption,
   startBackend,
   withDataFlags,
 } from '../shared.js';
@@ -81,21 +83,28 @@ export function encodeCommand(): Command {
   });
 }
 
+type DecodeFlags = GlobalOptions & CsvFlags & { codes: string; out: string; cols?: number };
+
 export function decodeCommand(): Command {
   return new Command('decode')
     .description(
       'decode latent codes (CSV, JSON or .npy) into samples: a PNG grid for images, or a matrix file',
     )
     .argument('<run>', 'run directory (or its model directory)')
-    .requiredOption('--codes <file>', 'codes: .csv (header; label column ignored), .json or .npy')
+    .requiredOption(
+      '--codes <file>',
+      'codes: .csv (a header row unless --no-header; "label" and "id" columns ignored), .json or .npy',
+    )
+    .addOption(new Option('--no-header', '--codes .csv: no header row, every column is a code'))
+    .addOption(skipRowsOption())
     .requiredOption('--out <file>', '.png for an image grid, or .csv/.json/.npy for raw values')
     .option('--cols <n>', 'grid columns', parseNumber('--cols', { integer: true, min: 1 }))
     .addOption(backendOption())
-    .action(async (run: string, flags: GlobalOptions & { codes: string; out: string; cols?: number }) => {
+    .action(async (run: string, flags: DecodeFlags) => {
       await startBackend(flags);
       const loaded = await loadModel(resolveModelDir(run));
       const model = requireAutoencoder(loaded.model, 'decode');
-      const codes = await readMatrix(flags.codes);
+      const codes = await readMatrix(flags.codes, { header: flags.header, skipRows: flags.skipRows });
       const samples = await decodeCodes(model, codes);
       const shape = model.context.sampleShape;
       await mkdir(dirname(flags.out), { recursive: true });
