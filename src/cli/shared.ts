@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DataSplit, modelData } from '../apps/model-data.js';
+import { DataSplit, isOwnData, modelData, wholeData } from '../apps/model-data.js';
 import { type Dataset, head } from '../data/dataset.js';
 import { type DataSpec, type DataSpecOptions, parseDataSpec } from '../data/spec.js';
 import { BackendName, describeBackend, selectBackend } from '../engine/backend.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import type { LoadedModel } from '../io/model-files.js';
 
 export interface GlobalOptions {
@@ -98,10 +98,24 @@ export const backendOption = () =>
     'engine (env LATENTLAB_BACKEND); auto takes the first of tensorflow, native, wasm, cpu that starts',
   ).choices(BackendName.options);
 
-/** The split of the model's own data (or of --data) that a command works on, checked against the model. */
-export async function datasetFor(loaded: LoadedModel, flags: DataFlags): Promise<Dataset> {
-  const splits = await modelData(loaded, flags.data ? dataSpecFrom(flags.data, flags) : undefined);
-  const dataset = splits[flags.split];
+/**
+ * The split of the model's own data (or of --data) that a command works on, checked against the model. With
+ * `command` (encode), data other than the model's own is taken whole, in file order, with its rows' ids, and an
+ * explicit --split beside it is refused (such data has no splits).
+ */
+export async function datasetFor(loaded: LoadedModel, flags: DataFlags, command?: Command): Promise<Dataset> {
+  const spec = flags.data ? dataSpecFrom(flags.data, flags) : undefined;
+  let dataset: Dataset;
+  if (command && spec && !isOwnData(loaded, spec)) {
+    if (command.getOptionValueSource('split') === 'cli')
+      throw new UsageError(
+        `picks a split of the run's own data; other data (${flags.data}) is used whole, in file order`,
+        { path: '--split' },
+      );
+    dataset = await wholeData(loaded, spec);
+  } else {
+    dataset = (await modelData(loaded, spec))[flags.split];
+  }
   return flags.limit ? head(dataset, flags.limit) : dataset;
 }
 

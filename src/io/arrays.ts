@@ -18,24 +18,32 @@ export function formatFromPath(path: string, fallback: MatrixFormat = 'csv'): Ma
   return MatrixFormat.safeParse(ext).success ? (ext as MatrixFormat) : fallback;
 }
 
-/** CSV with a header (z0, z1, ...; plus `label` when labels are given). */
-export function encodeCsv(m: Matrix, labels?: ArrayLike<number>, prefix = 'z'): string {
+/** CSV with a header (z0, z1, ...; plus `label` when labels are given, and a first `id` column with ids). */
+export function encodeCsv(
+  m: Matrix,
+  labels?: ArrayLike<number>,
+  prefix = 'z',
+  ids?: readonly string[],
+): string {
   const header = Array.from({ length: m.cols }, (_, j) => `${prefix}${j}`);
   if (labels) header.push('label');
+  if (ids) header.unshift('id');
   const lines = [header.join(',')];
   for (let i = 0; i < m.rows; i++) {
     const row = Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols), (v) => String(v));
     if (labels) row.push(String(labels[i]));
+    if (ids) row.unshift(/[",\r\n]/.test(ids[i]) ? `"${ids[i].replace(/"/g, '""')}"` : ids[i]);
     lines.push(row.join(','));
   }
   return `${lines.join('\n')}\n`;
 }
 
-export function encodeJson(m: Matrix, labels?: ArrayLike<number>): string {
+export function encodeJson(m: Matrix, labels?: ArrayLike<number>, ids?: readonly string[]): string {
   const rows = Array.from({ length: m.rows }, (_, i) =>
     Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)),
   );
-  return `${JSON.stringify(labels ? { codes: rows, labels: Array.from(labels) } : { codes: rows })}\n`;
+  const out = { codes: rows, ...(labels ? { labels: Array.from(labels) } : {}), ...(ids ? { ids } : {}) };
+  return `${JSON.stringify(out)}\n`;
 }
 
 export function encodeNpy(m: Matrix): Buffer {
@@ -53,9 +61,15 @@ export function encodeNpy(m: Matrix): Buffer {
   return out;
 }
 
-export function encodeMatrix(format: MatrixFormat, m: Matrix, labels?: ArrayLike<number>): string | Buffer {
+/** `ids` (CSV row numbers, file names) go into CSV and JSON, so rows join back to their source. */
+export function encodeMatrix(
+  format: MatrixFormat,
+  m: Matrix,
+  labels?: ArrayLike<number>,
+  ids?: readonly string[],
+): string | Buffer {
   if (format === 'npy') return encodeNpy(m);
-  return format === 'json' ? encodeJson(m, labels) : encodeCsv(m, labels);
+  return format === 'json' ? encodeJson(m, labels, ids) : encodeCsv(m, labels, 'z', ids);
 }
 
 function decodeNpy(bytes: Buffer, path: string): Matrix {

@@ -23,7 +23,7 @@ import {
 
 interface DetectFlags extends GlobalOptions, CsvFlags {
   data?: string;
-  split: DataSplit;
+  split?: DataSplit;
   limit?: number;
   score: AnomalyScore;
   quantile?: number;
@@ -42,7 +42,8 @@ const flagOf = (field: string) => FLAGS[field] ?? `--${field}`;
 
 /** An option error from the library, renamed to the flag that set it (normalClasses → --normal-class). */
 function asFlagError(error: unknown): unknown {
-  if (!(error instanceof ConfigError) || !error.path || !(error.path in DetectOptions.shape)) return error;
+  if (!(error instanceof ConfigError) || !error.path) return error;
+  if (!(error.path in DetectOptions.shape) && error.path !== 'split') return error;
   return new ConfigError(error.message.slice(error.path.length + 2), {
     path: flagOf(error.path),
     cause: error,
@@ -71,7 +72,10 @@ export function detectCommand(): Command {
     .addOption(noHeaderOption())
     .addOption(skipRowsOption())
     .addOption(
-      new Option('--split <name>', 'which split to score').choices(DataSplit.options).default('test'),
+      new Option(
+        '--split <name>',
+        "which split of the run's own data to score (default test); other --data is scored whole, in file order",
+      ).choices(DataSplit.options),
     )
     .option(
       '--limit <n>',

@@ -66,21 +66,25 @@ export function reconstructCommand(): Command {
 export function encodeCommand(): Command {
   return withDataFlags(
     new Command('encode')
-      .description('encode a split to latent codes (CSV with labels, JSON, or .npy)')
+      .description(
+        "encode a split of the run's own data, or other --data whole in file order (with an id column: CSV row numbers, file names), to latent codes (CSV with labels, JSON, or .npy)",
+      )
       .argument('<run>', 'run directory (or its model directory)')
       .requiredOption('--out <file>', 'output file; format from the extension unless --format')
       .addOption(new Option('--format <format>', 'csv | json | npy').choices(MatrixFormat.options)),
-  ).action(async (run: string, flags: DataFlags & { out: string; format?: MatrixFormat }) => {
-    await startBackend(flags);
-    const loaded = await loadModel(resolveModelDir(run));
-    const model = requireAutoencoder(loaded.model, 'encode');
-    const dataset = await datasetFor(loaded, flags);
-    const codes = await encodeDataset(model, dataset);
-    const format = flags.format ?? formatFromPath(flags.out);
-    await mkdir(dirname(flags.out), { recursive: true });
-    await writeFileAtomic(flags.out, encodeMatrix(format, codes, dataset.labels));
-    process.stdout.write(`${codes.rows} codes of size ${codes.cols} → ${flags.out} (${format})\n`);
-  });
+  ).action(
+    async (run: string, flags: DataFlags & { out: string; format?: MatrixFormat }, command: Command) => {
+      await startBackend(flags);
+      const loaded = await loadModel(resolveModelDir(run));
+      const model = requireAutoencoder(loaded.model, 'encode');
+      const dataset = await datasetFor(loaded, flags, command);
+      const codes = await encodeDataset(model, dataset);
+      const format = flags.format ?? formatFromPath(flags.out);
+      await mkdir(dirname(flags.out), { recursive: true });
+      await writeFileAtomic(flags.out, encodeMatrix(format, codes, dataset.labels, dataset.ids));
+      process.stdout.write(`${codes.rows} codes of size ${codes.cols} → ${flags.out} (${format})\n`);
+    },
+  );
 }
 
 type DecodeFlags = GlobalOptions & CsvFlags & { codes: string; out: string; cols?: number };

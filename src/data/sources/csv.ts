@@ -217,6 +217,7 @@ export async function loadCsv(spec: CsvSpec): Promise<RawData> {
     name: basename(file),
     sampleShape: [features],
     classNames,
-    train: { x, labels },
+    // Data rows counted from 1 (header and skipped lines not counted): pandas' index + 1.
+    train: { x, labels, ids: Array.from({ length: body.length }, (_, i) => String(i + 1)) },
   };
 }

@@ -2,7 +2,7 @@
 // and resized to one size. Files are taken in sorted order so the same folder always gives the same dataset.
 import type { Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, extname, join, relative, sep } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { DataError } from '../../errors.js';
@@ -185,10 +185,12 @@ export async function loadImages(spec: ImagesSpec): Promise<RawData> {
     x.set(resizeBilinear(decodeImage(bytes, channels, files[i]), height, width), i * per);
   }
   const labels = labelled ? Int32Array.from(classes.flatMap((c, k) => c.files.map(() => k))) : undefined;
+  // File names inside the folder (class/name.png), so scores join back to the files.
+  const ids = files.map((file) => relative(dir, file).split(sep).join('/'));
   return {
     name: basename(dir),
     sampleShape: [height, width, channels],
     classNames: labelled ? classes.map((c) => c.name) : undefined,
-    train: { x, labels },
+    train: { x, labels, ids },
   };
 }
