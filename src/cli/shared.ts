@@ -140,3 +140,17 @@ export async function readJsonFile(path: string): Promise<unknown> {
     throw new ConfigError(`not valid JSON: ${(error as Error).message}`, { path, cause: error });
   }
 }
+
+const jsonKind = (value: unknown) =>
+  value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+
+/** A run config file: a JSON object, else an error naming the file (`[]` or `5` must not train the defaults). */
+export async function readJsonObject(path: string): Promise<Record<string, unknown>> {
+  const value = await readJsonFile(path);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ConfigError(
+      `expected a JSON object such as {"model": {...}, "data": {...}, "train": {...}}, got ${jsonKind(value)}`,
+      { path },
+    );
+  return value as Record<string, unknown>;
+}

@@ -10,6 +10,7 @@ import { denseAutoencoderFamily } from './dense-autoencoder.js';
 import type { ModelFamily } from './family.js';
 import { ganFamily } from './gan/model.js';
 import { latentGanFamily } from './latentgan.js';
+import { checkModelSize } from './limits.js';
 import { vaeFamilies } from './vae/model.js';
 import { vaeganFamily } from './vaegan/model.js';
 
@@ -17,7 +18,14 @@ const families = new Map<string, ModelFamily>();
 
 export function registerFamily(family: ModelFamily): void {
   if (families.has(family.kind)) throw new ConfigError(`model family "${family.kind}" is already registered`);
-  families.set(family.kind, family);
+  // Every build is sized first: a model too large to allocate is refused with its parameter count.
+  families.set(family.kind, {
+    ...family,
+    build: (config, context) => {
+      checkModelSize(config as Record<string, unknown>, context.sampleShape);
+      return family.build(config, context);
+    },
+  });
 }
 
 export function getFamily(kind: string): ModelFamily {

@@ -19,7 +19,7 @@ import {
   noHeaderOption,
   parseIntList,
   parseNumber,
-  readJsonFile,
+  readJsonObject,
   skipRowsOption,
   startBackend,
 } from '../shared.js';
@@ -115,7 +115,7 @@ function parseSchedule(text: string): Record<string, unknown> {
 
 /** Flags override the config file; unset flags leave the schema defaults. */
 export async function runConfigFromFlags(flags: TrainFlags): Promise<Record<string, unknown>> {
-  const base = flags.config ? ((await readJsonFile(flags.config)) as Record<string, unknown>) : {};
+  const base = flags.config ? await readJsonObject(flags.config) : {};
   const model: Record<string, unknown> = { kind: 'dense-ae', ...((base.model as object) ?? {}) };
   const set = (target: Record<string, unknown>, key: string, value: unknown) => {
     if (value !== undefined) target[key] = value;
