@@ -19,10 +19,10 @@ import { createEpochMonitor } from '../eval/monitor.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { saveModel } from '../io/model-files.js';
 import type { BuildContext, ModelFamily, TrainableModel } from '../models/family.js';
-import { configErrorFrom, parseModelConfig } from '../models/registry.js';
+import { configErrorFrom, modelDefaultsForData, parseModelConfig } from '../models/registry.js';
 import { LATENTLAB_VERSION } from '../version.js';
 import { type Checkpoint, readCheckpoint } from './checkpoint.js';
-import { RunConfig, type RunConfigInput } from './config.js';
+import { defaultEpochs, namesEpochs, RunConfig, type RunConfigInput } from './config.js';
 import { runPaths } from './run-dir.js';
 import { evaluateDataset, type TrainCallbacks, trainLoop } from './trainer.js';
 
@@ -98,7 +98,7 @@ async function withExtraData(
 async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
   const config = parseRunConfig(raw, configFile ? `${configFile}#` : '');
   const { family, config: modelConfig } = parseModelConfig(
-    config.model,
+    modelDefaultsForData(config.model, config.data),
     configFile ? `${configFile}#model` : 'model',
   );
   let splits = await loadData(config.data, {
@@ -121,6 +121,7 @@ async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
   if (config.train.extraData) {
     splits = { ...splits, train: await withExtraData(splits, config.train.extraData) };
   }
+  if (!namesEpochs(raw)) config.train.epochs = defaultEpochs(splits.train.size, config.train.batchSize);
   if (family.needsImages && splits.train.sampleShape.length !== 3) {
     throw new ConfigError(
       `model "${family.kind}" needs image data, but ${formatDataSpec(config.data)} has samples of shape [${splits.train.sampleShape}]`,

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { parseDataSpec } from '../../data/spec.js';
 import { UsageError } from '../../errors.js';
 import { isGenerative } from '../../models/family.js';
-import { listFamilies } from '../../models/registry.js';
+import { dataFitWarnings, listFamilies } from '../../models/registry.js';
 import type { RunConfigInput } from '../../train/config.js';
 import { type RunResult, resumeRun, trainRun } from '../../train/run.js';
 import { runPaths } from '../../train/run-dir.js';
@@ -404,6 +404,7 @@ export function trainCommand(): Command {
           report(await resumeRun(flags.resume, { ...options, epochs: flags.epochs }));
         } else {
           const config = await runConfigFromFlags(flags);
+          for (const warning of dataFitWarnings(config)) process.stderr.write(`warning: ${warning}\n`);
           report(
             await trainRun(config as RunConfigInput, flags.out ?? defaultRunDir(flags.runsDir, config), {
               ...options,
