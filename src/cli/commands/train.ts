@@ -334,7 +334,11 @@ export function trainCommand(): Command {
       'attention-ae: transformer blocks per side',
       parseNumber('--depth', { integer: true, min: 1 }),
     )
-    .option('--epochs <n>', 'epochs', parseNumber('--epochs', { integer: true, min: 1 }))
+    .option(
+      '--epochs <n>',
+      'epochs (default 20, or on small data enough for 1,000 optimiser steps, at most 500)',
+      parseNumber('--epochs', { integer: true, min: 1 }),
+    )
     .option('--batch-size <n>', 'mini-batch size', parseNumber('--batch-size', { integer: true, min: 1 }))
     .option('--lr <rate>', 'Adam learning rate', parseNumber('--lr', { min: 0 }))
     .option('--beta1 <b>', 'Adam beta1', parseNumber('--beta1', { min: 0 }))
