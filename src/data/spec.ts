@@ -14,8 +14,17 @@ export const DataSpec = z.discriminatedUnion('source', [
   z.strictObject({
     source: z.literal('csv'),
     path: z.string().min(1),
-    /** A header name, or a 0-based position as `#N` (or `N` when no column is named N). */
-    labelColumn: z.string().min(1).optional(),
+    /** A header name, or a 0-based position: `#N`, `N` when no column is named N, or the number N in JSON. */
+    labelColumn: z
+      .union([
+        z.string().min(1),
+        z
+          .number()
+          .int()
+          .min(0)
+          .transform((n) => `#${n}`),
+      ])
+      .optional(),
     /** false: the file has no header row (the default, true, refuses a header of numbers only). */
     header: z.boolean().optional(),
     /** Lines skipped at the start of the file, before the header or first row (e.g. a metadata line). */

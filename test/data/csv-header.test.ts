@@ -120,6 +120,9 @@ describe('data specs', () => {
       labelColumn: '#30',
       scaling: 'minmax',
     });
+    expect(DataSpec.parse({ source: 'csv', path: 'a.csv', labelColumn: 30 })).toMatchObject({
+      labelColumn: '#30',
+    });
     expect(DataSpec.safeParse({ source: 'csv', path: 'a.csv', skipRows: -1 }).success).toBe(false);
     expect(DataSpec.safeParse({ source: 'csv', path: 'a.csv', header: 'no' }).success).toBe(false);
   });
