@@ -6,7 +6,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { type Dataset, subset } from '../data/dataset.js';
-import { DataSpec } from '../data/spec.js';
+import { DataSpec, formatDataSpec } from '../data/spec.js';
 import { type Tensor, tf } from '../engine/tf.js';
 import { ConfigError, DataError, IoError } from '../errors.js';
 import {
@@ -26,7 +26,7 @@ import { heatMapRgb } from '../io/plot.js';
 import { encodeImageGrid } from '../io/png.js';
 import { type Autoencoder, hasLikelihood, isAutoencoder, type TrainableModel } from '../models/family.js';
 import { resolveModelDir } from '../train/run-dir.js';
-import { DataSplit, modelData } from './model-data.js';
+import { DataSplit, isOwnData, modelData, wholeData } from './model-data.js';
 
 export const AnomalyScore = z.enum(['mse', 'bce', 'elbo', 'mahalanobis']);
 export type AnomalyScore = z.infer<typeof AnomalyScore>;
@@ -294,6 +294,8 @@ export interface Detection {
   threshold: Threshold & { calibration: string };
   flagged: number;
   labels?: Int32Array;
+  /** Per sample, the id scores.csv gives it: a CSV row number or file name for data other than the run's own. */
+  ids?: readonly string[];
   /** With known truth: AUROC, average precision (AUPRC), and how the flags agree with the truth. */
   evaluation?: {
     rule: string;
@@ -341,6 +343,7 @@ export async function detectAnomalies(
     threshold: { ...threshold, calibration: calibration.name },
     flagged: flags.reduce((a, f) => a + f, 0),
     labels: sets.data.labels,
+    ids: sets.data.ids,
     top: order.slice(0, options.top),
   };
   if (truth) {
@@ -359,11 +362,18 @@ export async function detectAnomalies(
   return detection;
 }
 
-/** scores.csv: id (index in the split), score, flag, and label when the data has labels. */
+/** A CSV cell: quoted when it holds a comma, a quote or a line break (file names may). */
+const cell = (text: string) => (/[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
+
+/**
+ * scores.csv: id, score, flag, and label when the data has labels. The id is the sample's own (a CSV row number
+ * counted from 1 without the header, an image's file name) when the data has one, else its index in the split.
+ */
 export function scoresCsv(detection: Detection): string {
   const lines = [detection.labels ? 'id,score,flag,label' : 'id,score,flag'];
   for (let i = 0; i < detection.samples; i++) {
-    const row = [i, detection.scores[i], detection.flags[i]];
+    const id = detection.ids ? cell(detection.ids[i]) : i;
+    const row = [id, detection.scores[i], detection.flags[i]];
     if (detection.labels) row.push(detection.labels[i]);
     lines.push(row.join(','));
   }
@@ -439,9 +449,10 @@ export async function anomalyHeatmaps(
 export const DetectRunOptions = z.object({
   /** Run directory, or its model directory. */
   run: z.string().min(1),
-  /** Data to score (default: the model's own). */
+  /** Data to score (default: the model's own); other data is scored whole, in file order. */
   data: DataSpec.optional(),
-  split: DataSplit.default('test'),
+  /** Split of the model's own data to score (default test); refused with other data, which has no splits. */
+  split: DataSplit.optional(),
   /** Split of the model's own data that calibrates the threshold. */
   calibration: DataSplit.default('validation'),
   /** Score the first n samples only (0: all). */
@@ -482,7 +493,7 @@ async function checkOutDir(out: string): Promise<void> {
 
 /** The summary without the per-sample arrays (those are in scores.csv). */
 export function detectionSummary(detection: Detection, extra: Record<string, unknown> = {}) {
-  const { scores: _s, flags: _f, labels: _l, ...rest } = detection;
+  const { scores: _s, flags: _f, labels: _l, ids: _i, ...rest } = detection;
   return { ...extra, ...rest };
 }
 
@@ -502,8 +513,20 @@ export async function detectRun(raw: DetectRunOptionsInput): Promise<DetectRunRe
   const loaded = await loadModel(dir);
   try {
     const own = await modelData(loaded);
-    const scored = run.data ? await modelData(loaded, run.data) : own;
-    let data = scored[run.split];
+    const whole = !isOwnData(loaded, run.data);
+    let data: Dataset;
+    if (!whole) {
+      data = own[run.split ?? 'test'];
+    } else {
+      // New data is scored whole and in file order, so scores join back to its rows; only the run's own data
+      // has splits (and the model saw its training split).
+      if (run.split !== undefined)
+        throw new ConfigError(
+          `picks a split of the run's own data; other data (${formatDataSpec(run.data as DataSpec)}) is scored whole, in file order`,
+          { path: 'split' },
+        );
+      data = await wholeData(loaded, run.data as DataSpec);
+    }
     if (run.limit > 0)
       data = subset(
         data,
@@ -537,6 +560,11 @@ export async function detectRun(raw: DetectRunOptionsInput): Promise<DetectRunRe
       const summary = detectionSummary(detection, {
         run: run.run,
         ...(run.command ? { command: run.command } : {}),
+        scored: whole ? 'all rows, in file order' : `the ${run.split ?? 'test'} split of the run's own data`,
+        ids:
+          whole && data.ids
+            ? "the rows' own: CSV row numbers from 1 (header not counted), image file names"
+            : 'index in the split',
         ...(heatmaps ? { heatmaps: { error: heatmaps.error, maxError: heatmaps.maxError } } : {}),
       });
       await writeFile(join(temp, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);

@@ -1,7 +1,8 @@
 // A trained model's data: which splits an app can score, and those splits loaded as the model saw them.
 import { z } from 'zod';
-import type { DataSplits } from '../data/dataset.js';
-import { loadData } from '../data/load.js';
+import { type DataSplits, type Dataset, makeDataset } from '../data/dataset.js';
+import { loadData, loadRaw } from '../data/load.js';
+import { applyScaling } from '../data/scaling.js';
 import { DataSpec, formatDataSpec } from '../data/spec.js';
 import { ConfigError, DataError } from '../errors.js';
 import type { LoadedModel } from '../io/model-files.js';
@@ -32,4 +33,58 @@ export async function modelData(loaded: LoadedModel, spec?: DataSpec): Promise<D
     );
   }
   return splits;
+}
+
+/** JSON with sorted keys: two specs that differ only in key order are the same data. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
+}
+
+/** Whether `spec` is the data the model was trained on (then its splits apply), or other data. */
+export function isOwnData(loaded: LoadedModel, spec?: DataSpec): boolean {
+  if (!spec) return true;
+  const own = DataSpec.safeParse(loaded.manifest.data);
+  return own.success && canonical(own.data) === canonical(DataSpec.parse(spec));
+}
+
+/**
+ * Data other than the model's own, whole and in file order (a source's test part after its training part), in
+ * the model's units (its saved table scaling), checked against its sample shape. Rows keep the source's ids
+ * (CSV row numbers, image file names), so scores join back to the file; nothing is split or shuffled.
+ */
+export async function wholeData(loaded: LoadedModel, spec: DataSpec): Promise<Dataset> {
+  const raw = await loadRaw(spec);
+  const parts = [raw.train, ...(raw.test ? [raw.test] : [])];
+  const x = new Float32Array(parts.reduce((n, p) => n + p.x.length, 0));
+  const labelled = parts.every((p) => p.labels);
+  const labels = labelled
+    ? new Int32Array(parts.reduce((n, p) => n + (p.labels?.length ?? 0), 0))
+    : undefined;
+  let at = 0;
+  let row = 0;
+  for (const part of parts) {
+    x.set(part.x, at);
+    at += part.x.length;
+    if (labels && part.labels) labels.set(part.labels, row);
+    row += part.labels?.length ?? 0;
+  }
+  const ids = parts.every((p) => p.ids) ? parts.flatMap((p) => p.ids as string[]) : undefined;
+  const where = formatDataSpec(spec);
+  const expected = loaded.manifest.context.sampleShape;
+  if (raw.sampleShape.join('x') !== expected.join('x')) {
+    throw new DataError(
+      `the model expects samples of shape [${expected}], the data has [${raw.sampleShape}]`,
+      { path: where },
+    );
+  }
+  const dataset = { ...makeDataset(raw.name, raw.sampleShape, x, labels, raw.classNames), ids };
+  const scaling = loaded.manifest.scaling;
+  return scaling ? applyScaling(dataset, scaling) : dataset;
 }

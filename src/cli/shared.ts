@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DataSplit, modelData } from '../apps/model-data.js';
+import { DataSplit, isOwnData, modelData, wholeData } from '../apps/model-data.js';
 import { type Dataset, head } from '../data/dataset.js';
-import { parseDataSpec } from '../data/spec.js';
+import { type DataSpec, type DataSpecOptions, parseDataSpec } from '../data/spec.js';
 import { BackendName, describeBackend, selectBackend } from '../engine/backend.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import type { LoadedModel } from '../io/model-files.js';
 
 export interface GlobalOptions {
@@ -47,7 +47,46 @@ export function parseIntList(flag: string, min = 1) {
   };
 }
 
-export interface DataFlags extends GlobalOptions {
+/** How a `csv:PATH` given as --data is read: the same three flags wherever csv data is taken. */
+export interface CsvFlags {
+  labelColumn?: string;
+  /** false with --no-header (commander's negated flag; true otherwise). */
+  header?: boolean;
+  skipRows?: number;
+}
+
+export const labelColumnOption = () =>
+  new Option(
+    '--label-column <name>',
+    'csv: column holding class labels, by header name or 0-based position (#30, or 30 when no column is named 30)',
+  );
+export const noHeaderOption = () =>
+  new Option(
+    '--no-header',
+    'csv: the file has no header row (a header of numbers only is refused rather than read as names)',
+  );
+export const skipRowsOption = () =>
+  new Option(
+    '--skip-rows <n>',
+    'csv: skip n lines at the start of the file (e.g. a metadata line)',
+  ).argParser(parseNumber('--skip-rows', { integer: true, min: 0 }));
+
+/** --label-column, --no-header and --skip-rows on a command that takes --data. */
+export function withCsvFlags(command: Command): Command {
+  return command.addOption(labelColumnOption()).addOption(noHeaderOption()).addOption(skipRowsOption());
+}
+
+/** A --data spec with the csv flags applied. */
+export function dataSpecFrom(text: string, flags: CsvFlags, options: DataSpecOptions = {}): DataSpec {
+  return parseDataSpec(text, {
+    ...options,
+    labelColumn: flags.labelColumn,
+    header: flags.header,
+    skipRows: flags.skipRows,
+  });
+}
+
+export interface DataFlags extends GlobalOptions, CsvFlags {
   data?: string;
   split: DataSplit;
   limit?: number;
@@ -59,16 +98,29 @@ export const backendOption = () =>
     'engine (env LATENTLAB_BACKEND); auto takes the first of tensorflow, native, wasm, cpu that starts',
   ).choices(BackendName.options);
 
-/** The split of the model's own data (or of --data) that a command works on, checked against the model. */
-export async function datasetFor(loaded: LoadedModel, flags: DataFlags): Promise<Dataset> {
-  const splits = await modelData(loaded, flags.data ? parseDataSpec(flags.data) : undefined);
-  const dataset = splits[flags.split];
+/**
+ * The split of the model's own data (or of --data) that a command works on, checked against the model. With
+ * `command` (encode), data other than the model's own is taken whole, in file order, with its rows' ids, and an
+ * explicit --split beside it is refused (such data has no splits).
+ */
+export async function datasetFor(loaded: LoadedModel, flags: DataFlags, command?: Command): Promise<Dataset> {
+  const spec = flags.data ? dataSpecFrom(flags.data, flags) : undefined;
+  let dataset: Dataset;
+  if (command && spec && !isOwnData(loaded, spec)) {
+    if (command.getOptionValueSource('split') === 'cli')
+      throw new UsageError(
+        `picks a split of the run's own data; other data (${flags.data}) is used whole, in file order`,
+        { path: '--split' },
+      );
+    dataset = await wholeData(loaded, spec);
+  } else {
+    dataset = (await modelData(loaded, spec))[flags.split];
+  }
   return flags.limit ? head(dataset, flags.limit) : dataset;
 }
 
 export function withDataFlags(command: Command): Command {
-  return command
-    .option('--data <spec>', "data to use (default: the model's own)")
+  return withCsvFlags(command.option('--data <spec>', "data to use (default: the model's own)"))
     .addOption(new Option('--split <name>', 'which split').choices(DataSplit.options).default('test'))
     .option('--limit <n>', 'use the first n samples only', parseNumber('--limit', { integer: true, min: 1 }))
     .addOption(backendOption());
@@ -87,4 +139,18 @@ export async function readJsonFile(path: string): Promise<unknown> {
   } catch (error) {
     throw new ConfigError(`not valid JSON: ${(error as Error).message}`, { path, cause: error });
   }
+}
+
+const jsonKind = (value: unknown) =>
+  value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+
+/** A run config file: a JSON object, else an error naming the file (`[]` or `5` must not train the defaults). */
+export async function readJsonObject(path: string): Promise<Record<string, unknown>> {
+  const value = await readJsonFile(path);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ConfigError(
+      `expected a JSON object such as {"model": {...}, "data": {...}, "train": {...}}, got ${jsonKind(value)}`,
+      { path },
+    );
+  return value as Record<string, unknown>;
 }

@@ -11,6 +11,8 @@ export interface Dataset {
   readonly x: Float32Array;
   readonly labels?: Int32Array;
   readonly classNames?: readonly string[];
+  /** Per sample, an id the user can join on: a CSV row number (1-based), an image's file name. */
+  readonly ids?: readonly string[];
 }
 
 /** Scaling fitted on the training split of a table and saved with the model (identity for images). */
@@ -34,8 +36,8 @@ export interface RawData {
   readonly name: string;
   readonly sampleShape: readonly number[];
   readonly classNames?: readonly string[];
-  readonly train: { x: Float32Array; labels?: Int32Array };
-  readonly test?: { x: Float32Array; labels?: Int32Array };
+  readonly train: { x: Float32Array; labels?: Int32Array; ids?: string[] };
+  readonly test?: { x: Float32Array; labels?: Int32Array; ids?: string[] };
 }
 
 export function sampleSize(dataset: Pick<Dataset, 'sampleShape'>): number {
@@ -75,7 +77,8 @@ export function subset(dataset: Dataset, indices: ArrayLike<number>, name = data
     x.set(dataset.x.subarray(j * per, (j + 1) * per), i * per);
     if (labels && dataset.labels) labels[i] = dataset.labels[j];
   }
-  return { ...dataset, name, size: indices.length, x, labels };
+  const ids = dataset.ids ? Array.from(indices, (j) => (dataset.ids as readonly string[])[j]) : undefined;
+  return { ...dataset, name, size: indices.length, x, labels, ids };
 }
 
 /** The first `n` samples (no copy). */
@@ -87,6 +90,7 @@ export function head(dataset: Dataset, n: number): Dataset {
     size: count,
     x: dataset.x.subarray(0, count * per),
     labels: dataset.labels?.subarray(0, count),
+    ids: dataset.ids?.slice(0, count),
   };
 }
 

@@ -14,7 +14,21 @@ export const DataSpec = z.discriminatedUnion('source', [
   z.strictObject({
     source: z.literal('csv'),
     path: z.string().min(1),
-    labelColumn: z.string().min(1).optional(),
+    /** A header name, or a 0-based position: `#N`, `N` when no column is named N, or the number N in JSON. */
+    labelColumn: z
+      .union([
+        z.string().min(1),
+        z
+          .number()
+          .int()
+          .min(0)
+          .transform((n) => `#${n}`),
+      ])
+      .optional(),
+    /** false: the file has no header row (the default, true, refuses a header of numbers only). */
+    header: z.boolean().optional(),
+    /** Lines skipped at the start of the file, before the header or first row (e.g. a metadata line). */
+    skipRows: z.number().int().min(0).max(1_000_000, 'expected at most 1,000,000 lines to skip').optional(),
     scaling: z.enum(['minmax', 'standard', 'none']).default('minmax'),
   }),
   z.strictObject({
@@ -38,6 +52,8 @@ export type DataSpecInput = z.input<typeof DataSpec>;
 
 export interface DataSpecOptions {
   labelColumn?: string;
+  header?: boolean;
+  skipRows?: number;
   scaling?: 'minmax' | 'standard' | 'none';
   imageSize?: number;
   channels?: 1 | 3;
@@ -63,6 +79,9 @@ export function parseDataSpec(text: string, options: DataSpecOptions = {}): Data
         source: 'csv',
         path: needPath(),
         labelColumn: options.labelColumn,
+        // Only when not the default, so the saved spec of an ordinary CSV stays as it was.
+        ...(options.header === false ? { header: false } : {}),
+        ...(options.skipRows ? { skipRows: options.skipRows } : {}),
         scaling: options.scaling,
       });
     case 'images':

@@ -18,24 +18,32 @@ export function formatFromPath(path: string, fallback: MatrixFormat = 'csv'): Ma
   return MatrixFormat.safeParse(ext).success ? (ext as MatrixFormat) : fallback;
 }
 
-/** CSV with a header (z0, z1, ...; plus `label` when labels are given). */
-export function encodeCsv(m: Matrix, labels?: ArrayLike<number>, prefix = 'z'): string {
+/** CSV with a header (z0, z1, ...; plus `label` when labels are given, and a first `id` column with ids). */
+export function encodeCsv(
+  m: Matrix,
+  labels?: ArrayLike<number>,
+  prefix = 'z',
+  ids?: readonly string[],
+): string {
   const header = Array.from({ length: m.cols }, (_, j) => `${prefix}${j}`);
   if (labels) header.push('label');
+  if (ids) header.unshift('id');
   const lines = [header.join(',')];
   for (let i = 0; i < m.rows; i++) {
     const row = Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols), (v) => String(v));
     if (labels) row.push(String(labels[i]));
+    if (ids) row.unshift(/[",\r\n]/.test(ids[i]) ? `"${ids[i].replace(/"/g, '""')}"` : ids[i]);
     lines.push(row.join(','));
   }
   return `${lines.join('\n')}\n`;
 }
 
-export function encodeJson(m: Matrix, labels?: ArrayLike<number>): string {
+export function encodeJson(m: Matrix, labels?: ArrayLike<number>, ids?: readonly string[]): string {
   const rows = Array.from({ length: m.rows }, (_, i) =>
     Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)),
   );
-  return `${JSON.stringify(labels ? { codes: rows, labels: Array.from(labels) } : { codes: rows })}\n`;
+  const out = { codes: rows, ...(labels ? { labels: Array.from(labels) } : {}), ...(ids ? { ids } : {}) };
+  return `${JSON.stringify(out)}\n`;
 }
 
 export function encodeNpy(m: Matrix): Buffer {
@@ -53,9 +61,15 @@ export function encodeNpy(m: Matrix): Buffer {
   return out;
 }
 
-export function encodeMatrix(format: MatrixFormat, m: Matrix, labels?: ArrayLike<number>): string | Buffer {
+/** `ids` (CSV row numbers, file names) go into CSV and JSON, so rows join back to their source. */
+export function encodeMatrix(
+  format: MatrixFormat,
+  m: Matrix,
+  labels?: ArrayLike<number>,
+  ids?: readonly string[],
+): string | Buffer {
   if (format === 'npy') return encodeNpy(m);
-  return format === 'json' ? encodeJson(m, labels) : encodeCsv(m, labels);
+  return format === 'json' ? encodeJson(m, labels, ids) : encodeCsv(m, labels, 'z', ids);
 }
 
 function decodeNpy(bytes: Buffer, path: string): Matrix {
@@ -97,30 +111,59 @@ function decodeNpy(bytes: Buffer, path: string): Matrix {
   return { rows, cols, data };
 }
 
-function decodeCsv(text: string, path: string): Matrix {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  if (lines.length < 2) throw new DataError('expected a header line and at least one row', { path });
-  const header = lines[0].split(',').map((h) => h.trim());
+/** How a CSV of codes is laid out: a header row (default) and lines to skip before it. */
+export interface CsvLayout {
+  header?: boolean;
+  skipRows?: number;
+}
+
+const NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+
+function decodeCsv(text: string, path: string, layout: CsvLayout = {}): Matrix {
+  const skip = layout.skipRows ?? 0;
+  const hasHeader = layout.header ?? true;
+  // Lines keep their numbers in the file; skipped ones (metadata) are dropped before blank lines are.
+  const numbered = text
+    .split(/\r?\n/)
+    .map((l, i) => ({ l, n: i + 1 }))
+    .slice(skip)
+    .filter(({ l }) => l.trim() !== '');
+  if (numbered.length < (hasHeader ? 2 : 1))
+    throw new DataError(
+      hasHeader ? 'expected a header line and at least one row' : 'expected at least one row',
+      {
+        path,
+      },
+    );
+  const first = numbered[0];
+  if (hasHeader && first.l.split(',').every((cell) => NUMBER.test(cell))) {
+    throw new DataError(
+      'the header row is all numbers: this looks like codes without a header, whose first row would be lost to ' +
+        'column names. Pass --no-header, or add a header row (code columns, optionally "label" and "id")',
+      { path: `${path}:${first.n}` },
+    );
+  }
+  // Without a header every column is a code, named by its 0-based position in messages.
+  const header = first.l.split(',').map((h, j) => (hasHeader ? h.trim() : `#${j}`));
+  const body = hasHeader ? numbered.slice(1) : numbered;
   const keep = header.map((h, j) => (h === 'label' || h === 'id' ? -1 : j)).filter((j) => j >= 0);
-  const rows = lines.length - 1;
+  const rows = body.length;
   const data = new Float32Array(rows * keep.length);
-  for (let i = 0; i < rows; i++) {
-    const cells = lines[i + 1].split(',');
+  body.forEach(({ l, n }, i) => {
+    const cells = l.split(',');
     if (cells.length !== header.length) {
-      throw new DataError(`expected ${header.length} columns, got ${cells.length}`, {
-        path: `${path}:${i + 2}`,
-      });
+      throw new DataError(`expected ${header.length} columns, got ${cells.length}`, { path: `${path}:${n}` });
     }
     keep.forEach((j, k) => {
       const v = Number(cells[j]);
       if (cells[j].trim() === '' || !Number.isFinite(v)) {
         throw new DataError(`column "${header[j]}": expected a number, got "${cells[j]}"`, {
-          path: `${path}:${i + 2}`,
+          path: `${path}:${n}`,
         });
       }
       data[i * keep.length + k] = v;
     });
-  }
+  });
   return { rows, cols: keep.length, data };
 }
 
@@ -150,7 +193,8 @@ function decodeJson(text: string, path: string): Matrix {
   return { rows: parsed.data.length, cols, data: Float32Array.from(parsed.data.flat()) };
 }
 
-export async function readMatrix(path: string): Promise<Matrix> {
+/** A matrix from .npy, .json or .csv; `layout` says how a CSV is laid out (a header row by default). */
+export async function readMatrix(path: string, layout?: CsvLayout): Promise<Matrix> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -161,5 +205,5 @@ export async function readMatrix(path: string): Promise<Matrix> {
   if (format === 'npy') return decodeNpy(bytes, path);
   return format === 'json'
     ? decodeJson(bytes.toString('utf8'), path)
-    : decodeCsv(bytes.toString('utf8'), path);
+    : decodeCsv(bytes.toString('utf8'), path, layout);
 }

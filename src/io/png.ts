@@ -1,7 +1,60 @@
-// PNG pictures: image grids (reconstructions, samples) written with pngjs.
+// PNG pictures: image grids (reconstructions, samples) written with pngjs, and PNGs read with their size checked
+// before any pixel is decoded.
 import { PNG } from 'pngjs';
 import type { Tensor } from '../engine/tf.js';
+import { DataError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
+
+/**
+ * Largest image a command decodes: 40 megapixels (7,300 x 5,500, above most cameras). pngjs holds 4 bytes a
+ * pixel and the loaders 4 more per channel, so this bounds one decode near 800 MB; the server's upload limit
+ * (maxImageSide in src/server/context.ts) is far lower.
+ */
+export const MAX_IMAGE_PIXELS = 40_000_000;
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+export function isPng(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && PNG_SIGNATURE.every((b, i) => bytes[i] === b);
+}
+
+/** Width and height from a PNG's IHDR chunk (no decoding); undefined when the bytes are not a PNG. */
+export function pngSize(bytes: Uint8Array): { width: number; height: number } | undefined {
+  if (bytes.length < 24 || !isPng(bytes)) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+/**
+ * Decode a PNG read from `file`: its header size is checked against `maxPixels` first, and pngjs's errors come
+ * back as DataErrors naming the file ("not a complete PNG" for a truncated one, not pngjs's internal message).
+ */
+export function readPng(
+  bytes: Uint8Array,
+  file: string,
+  maxPixels = MAX_IMAGE_PIXELS,
+): { width: number; height: number; data: Buffer } {
+  const size = pngSize(bytes);
+  if (!size) throw new DataError('not a PNG file (bad signature)', { path: file });
+  const pixels = size.width * size.height;
+  if (pixels > maxPixels)
+    throw new DataError(
+      `image is ${size.width}x${size.height} (${pixels.toLocaleString('en')} pixels); the limit is ${maxPixels.toLocaleString('en')} pixels`,
+      { path: file },
+    );
+  try {
+    return PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  } catch (error) {
+    const message = (error as Error).message;
+    // pngjs says "There are some read requests waitng on finished stream" when the data runs out.
+    if (/waiting|waitng|finished stream|unexpected end/i.test(message))
+      throw new DataError(`not a complete PNG (the file ends early, after ${bytes.length} bytes)`, {
+        path: file,
+        cause: error,
+      });
+    throw new DataError(`not a valid PNG (${message})`, { path: file, cause: error });
+  }
+}
 
 export interface GridOptions {
   rows: number;
@@ -62,8 +115,8 @@ export async function writeImageGrid(path: string, images: Tensor, options: Grid
   await writeFileAtomic(path, encodeImageGrid(data, images.shape.slice(1), options));
 }
 
-export function decodePng(bytes: Buffer): { width: number; height: number; rgba: Uint8Array } {
-  const png = PNG.sync.read(bytes);
+export function decodePng(bytes: Buffer, file = 'PNG'): { width: number; height: number; rgba: Uint8Array } {
+  const png = readPng(bytes, file);
   return { width: png.width, height: png.height, rgba: png.data };
 }
 

@@ -29,6 +29,7 @@ import {
   samplePriorCodes,
   trainableVariables,
 } from './hybrid.js';
+import { units } from './limits.js';
 
 export const AaeConfig = z
   .object({
@@ -36,7 +37,7 @@ export const AaeConfig = z
     ...autoencoderBodyOptions,
     ...codePriorOptions,
     /** Hidden widths of the code discriminator(s). */
-    discriminatorHidden: z.array(z.number().int().positive()).default([256, 256]),
+    discriminatorHidden: z.array(units()).default([256, 256]),
     ...adversarialOptions,
     /** Adam learning rates of the discriminators and of the encoder's regularisation (generator) update. */
     discriminatorLearningRate: z.number().positive().default(2e-4),

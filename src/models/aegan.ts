@@ -27,8 +27,9 @@ import {
   standardizeCodeOption,
   trainableVariables,
 } from './hybrid.js';
+import { units } from './limits.js';
 
-const widths = z.array(z.number().int().positive());
+const widths = z.array(units());
 
 export const AeGanConfig = z
   .object({
@@ -38,7 +39,7 @@ export const AeGanConfig = z
     /** Epochs of autoencoder pretraining before the adversarial phase; 0 trains adversarially from the start. */
     pretrainEpochs: z.number().int().min(0).default(5),
     /** Size of the mapping network's Gaussian noise. */
-    noiseSize: z.number().int().positive().default(64),
+    noiseSize: units().default(64),
     /** Hidden widths of the mapping network (noise → code). */
     mappingHidden: widths.default([256]),
     /** Image discriminator: MLP widths or DCGAN channels. */

@@ -13,6 +13,7 @@ import {
 } from './attention.js';
 import { AutoencoderModel, activationLayer, autoencoderOptions, seededInit } from './autoencoder-base.js';
 import type { BuildContext, ModelFamily } from './family.js';
+import { units } from './limits.js';
 
 // The layers (and patchify/unpatchify) are part of this family's public surface.
 export * from './attention.js';
@@ -23,7 +24,7 @@ export const AttentionAutoencoderConfig = z
     /** Side of the square, non-overlapping patches; must divide height and width (7: 16 patches on 28x28). */
     patchSize: z.number().int().positive().default(7),
     /** Token width inside the transformer blocks. */
-    dim: z.number().int().positive().default(64),
+    dim: units().default(64),
     /** Attention heads per block; must divide dim. */
     heads: z.number().int().positive().default(4),
     /** Transformer blocks in the encoder, and again in the decoder. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { type Tensor, tf, tfl } from '../engine/tf.js';
 import { ConfigError } from '../errors.js';
 import type { Autoencoder, Batch, BuildContext, LossRecord } from './family.js';
+import { units } from './limits.js';
 
 export const Activation = z.enum(['relu', 'leakyRelu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear']);
 export type Activation = z.infer<typeof Activation>;
@@ -20,7 +21,7 @@ export type InputNoise = z.infer<typeof InputNoise>;
 
 /** Options every autoencoder family accepts, spread into each family's schema. */
 export const autoencoderOptions = {
-  latent: z.number().int().positive().default(32),
+  latent: units().default(32),
   activation: Activation.default('relu'),
   /** Sigmoid suits data in [0, 1] (images, min-max scaled tables); linear suits standardised tables. */
   outputActivation: z.enum(['sigmoid', 'linear']).default('sigmoid'),

@@ -6,6 +6,7 @@ import { type Scalar, type Tensor, tf, tfl } from '../engine/tf.js';
 import { ConfigError } from '../errors.js';
 import { seededInit } from './autoencoder-base.js';
 import type { Batch, BuildContext, LossRecord, ModelFamily, TrainableModel } from './family.js';
+import { units } from './limits.js';
 
 /** Random poses for training images (cnn or mlp on [h, w, c] samples); all zero leaves images as they are. */
 export const Augmentation = z.strictObject({
@@ -23,11 +24,11 @@ export const ClassifierConfig = z.object({
   /** cnn for images; mlp (flatten + dense stack) for tables or any sample shape. */
   architecture: z.enum(['cnn', 'mlp']).default('cnn'),
   /** cnn: filters of each 3x3 conv + 2x2 max-pool stage. */
-  filters: z.array(z.number().int().positive()).min(1).default([32, 64]),
+  filters: z.array(units()).min(1).default([32, 64]),
   /** mlp: hidden widths before the feature layer. */
-  hidden: z.array(z.number().int().positive()).default([256]),
+  hidden: z.array(units()).default([256]),
   /** Width of the penultimate layer, named `features`: the space the sample-quality metrics work in. */
-  features: z.number().int().positive().default(128),
+  features: units().default(128),
   /** cnn: dropout rate after each pooling stage at train time; 0 disables. */
   convDropout: z.number().min(0).lt(1).default(0),
   /** Dropout rate on the features at train time (seeded by the step); 0 disables. */

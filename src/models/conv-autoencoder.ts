@@ -12,11 +12,12 @@ import {
   withActivation,
 } from './autoencoder-base.js';
 import type { BuildContext, ModelFamily } from './family.js';
+import { units } from './limits.js';
 
 export const ConvAutoencoderConfig = z.object({
   kind: z.literal('conv-ae'),
   /** Channels of each stride-2 convolution, input side first; each halves height and width. */
-  filters: z.array(z.number().int().positive()).min(1).default([32, 64]),
+  filters: z.array(units()).min(1).default([32, 64]),
   kernelSize: z.number().int().positive().default(3),
   ...autoencoderOptions,
 });

@@ -10,11 +10,12 @@ import {
   withActivation,
 } from './autoencoder-base.js';
 import type { BuildContext, ModelFamily } from './family.js';
+import { units } from './limits.js';
 
 export const DenseAutoencoderConfig = z.object({
   kind: z.literal('dense-ae'),
   /** Encoder hidden widths, input side first; the decoder mirrors them. [] gives a shallow autoencoder. */
-  hidden: z.array(z.number().int().positive()).default([256]),
+  hidden: z.array(units()).default([256]),
   ...autoencoderOptions,
   /** Activation on the code; linear keeps the code unconstrained (as PCA's is). */
   latentActivation: Activation.default('linear'),

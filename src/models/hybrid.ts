@@ -24,9 +24,10 @@ import {
   wassersteinEstimate,
 } from './gan/losses.js';
 import { buildDiscriminator, discriminate, type NetworkSpec } from './gan/networks.js';
+import { units } from './limits.js';
 
 type Symbolic = tfl.SymbolicTensor;
-const width = z.number().int().positive();
+const width = units();
 
 // --- Autoencoder body ---
 

@@ -28,8 +28,9 @@ import {
   standardizeCodeOption,
   trainableVariables,
 } from './hybrid.js';
+import { units } from './limits.js';
 
-const widths = z.array(z.number().int().positive());
+const widths = z.array(units());
 
 export const LatentGanConfig = z
   .object({
@@ -43,7 +44,7 @@ export const LatentGanConfig = z
     /** After both phases: joint fine-tuning against an image discriminator (true) or more code-GAN epochs. */
     finetune: z.boolean().default(false),
     /** Size of the code generator's Gaussian noise. */
-    noiseSize: z.number().int().positive().default(64),
+    noiseSize: units().default(64),
     /** Hidden widths of the code generator and of the code discriminator. */
     generatorHidden: widths.default([256, 256]),
     discriminatorHidden: widths.default([256, 256]),

@@ -1,5 +1,6 @@
 // Families register here under their `kind`; the CLI, persistence and (later) server and studio look them up.
 import { z } from 'zod';
+import { DataSpec, formatDataSpec } from '../data/spec.js';
 import { ConfigError } from '../errors.js';
 import { aaeFamily } from './aae.js';
 import { aeGanFamily } from './aegan.js';
@@ -10,6 +11,7 @@ import { denseAutoencoderFamily } from './dense-autoencoder.js';
 import type { ModelFamily } from './family.js';
 import { ganFamily } from './gan/model.js';
 import { latentGanFamily } from './latentgan.js';
+import { checkModelSize } from './limits.js';
 import { vaeFamilies } from './vae/model.js';
 import { vaeganFamily } from './vaegan/model.js';
 
@@ -17,7 +19,14 @@ const families = new Map<string, ModelFamily>();
 
 export function registerFamily(family: ModelFamily): void {
   if (families.has(family.kind)) throw new ConfigError(`model family "${family.kind}" is already registered`);
-  families.set(family.kind, family);
+  // Every build is sized first: a model too large to allocate is refused with its parameter count.
+  families.set(family.kind, {
+    ...family,
+    build: (config, context) => {
+      checkModelSize(config as Record<string, unknown>, context.sampleShape);
+      return family.build(config, context);
+    },
+  });
 }
 
 export function getFamily(kind: string): ModelFamily {
@@ -57,6 +66,52 @@ export function parseModelConfig(raw: unknown, where = 'model'): { family: Model
     );
   }
   return { family, config: parsed.data };
+}
+
+/**
+ * Model options that depend on the data, filled in where the config leaves them out: a table scaled to no fixed
+ * range (standard or none) gets a linear output, since a sigmoid cannot reach values outside [0, 1]. Images and
+ * min-max scaled tables keep the family's default (sigmoid), as does a bce loss, which needs probabilities.
+ */
+export function modelDefaultsForData(
+  model: Record<string, unknown>,
+  data: DataSpec,
+): Record<string, unknown> {
+  if (model.outputActivation !== undefined || model.loss === 'bce') return model;
+  if (data.source !== 'csv' || data.scaling === 'minmax') return model;
+  const family = families.get(String(model.kind));
+  // Only families that take the option (a VAE's Bernoulli likelihood, say, refuses a linear output).
+  const probe = family?.configSchema.safeParse({ ...model, outputActivation: 'linear' });
+  if (!probe?.success || (probe.data as { outputActivation?: unknown }).outputActivation !== 'linear')
+    return model;
+  return { ...model, outputActivation: 'linear' };
+}
+
+/**
+ * Combinations a model cannot fit its data with, said before training: a sigmoid output (or a Bernoulli
+ * likelihood) on a table scaled to no fixed range caps every reconstruction in [0, 1]. Empty when the config is
+ * invalid (training reports that).
+ */
+export function dataFitWarnings(config: { model?: unknown; data?: unknown }): string[] {
+  const data = DataSpec.safeParse(config.data);
+  if (!data.success || data.data.source !== 'csv' || data.data.scaling === 'minmax') return [];
+  let model: Record<string, unknown>;
+  try {
+    model = parseModelConfig(modelDefaultsForData(config.model as Record<string, unknown>, data.data))
+      .config as Record<string, unknown>;
+  } catch {
+    return [];
+  }
+  const scaled = `${formatDataSpec(data.data)} is scaled by ${data.data.scaling} (values outside [0, 1])`;
+  if (model.likelihood === 'bernoulli')
+    return [
+      `a Bernoulli likelihood models values in [0, 1], but ${scaled}: use --likelihood gaussian or --scaling minmax`,
+    ];
+  if (model.outputActivation === 'sigmoid')
+    return [
+      `the model's output is a sigmoid (0 to 1), but ${scaled}: reconstructions cannot fit it; use --set outputActivation=linear or --scaling minmax`,
+    ];
+  return [];
 }
 
 /**

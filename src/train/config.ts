@@ -24,8 +24,32 @@ export const EarlyStoppingConfig = z.strictObject({
   minDelta: z.number().min(0).default(0),
 });
 
+/** Epochs when a config names none, on data large enough (MNIST's 7,200 training images: 1,140 steps). */
+export const DEFAULT_EPOCHS = 20;
+/** Optimiser steps a run makes at least when no epochs are given: small tables get more epochs. */
+export const MIN_DEFAULT_STEPS = 1000;
+/** The most epochs that rule gives (a table of a few rows would otherwise take thousands). */
+export const MAX_DEFAULT_EPOCHS = 500;
+
+/**
+ * Epochs for a run that names none: DEFAULT_EPOCHS, raised on small data so that training makes at least
+ * MIN_DEFAULT_STEPS optimiser steps (at most MAX_DEFAULT_EPOCHS epochs). 20 epochs of a 569-row table at batch
+ * size 128 are 80 steps, too few for an autoencoder to learn anything.
+ */
+export function defaultEpochs(trainSamples: number, batchSize: number): number {
+  const batches = Math.max(1, Math.ceil(trainSamples / batchSize));
+  return Math.max(DEFAULT_EPOCHS, Math.min(MAX_DEFAULT_EPOCHS, Math.ceil(MIN_DEFAULT_STEPS / batches)));
+}
+
+/** Whether a run config, before validation, names its epochs (else defaultEpochs decides once data is loaded). */
+export function namesEpochs(raw: unknown): boolean {
+  const train = (raw as { train?: unknown } | null | undefined)?.train;
+  return typeof train === 'object' && train !== null && (train as { epochs?: unknown }).epochs !== undefined;
+}
+
 export const TrainConfig = z.strictObject({
-  epochs: z.number().int().positive().default(20),
+  /** Default: DEFAULT_EPOCHS, or more on small data (defaultEpochs); config.json records the number used. */
+  epochs: z.number().int().positive().default(DEFAULT_EPOCHS),
   batchSize: z.number().int().positive().default(128),
   optimizer: AdamConfig.default({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999 }),
   schedule: ScheduleConfig.default({ type: 'constant' }),

@@ -21,10 +21,10 @@ import { createEpochMonitor } from '../eval/monitor.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { saveModel } from '../io/model-files.js';
 import type { BuildContext, ModelFamily, TrainableModel } from '../models/family.js';
-import { configErrorFrom, parseModelConfig } from '../models/registry.js';
+import { configErrorFrom, modelDefaultsForData, parseModelConfig } from '../models/registry.js';
 import { LATENTLAB_VERSION } from '../version.js';
 import { type Checkpoint, readCheckpointIfAny } from './checkpoint.js';
-import { RunConfig, type RunConfigInput } from './config.js';
+import { defaultEpochs, namesEpochs, RunConfig, type RunConfigInput } from './config.js';
 import { createUniqueDir, runPaths } from './run-dir.js';
 import { acquireRunLock, LOCK_FILE, type RunLock, removeStaleTemporaries } from './run-lock.js';
 import { evaluateDataset, type TrainCallbacks, trainLoop } from './trainer.js';
@@ -109,7 +109,7 @@ async function withExtraData(
 async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
   const config = parseRunConfig(raw, configFile ? `${configFile}#` : '');
   const { family, config: modelConfig } = parseModelConfig(
-    config.model,
+    modelDefaultsForData(config.model, config.data),
     configFile ? `${configFile}#model` : 'model',
   );
   let splits = await loadData(config.data, {
@@ -132,6 +132,7 @@ async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
   if (config.train.extraData) {
     splits = { ...splits, train: await withExtraData(splits, config.train.extraData) };
   }
+  if (!namesEpochs(raw)) config.train.epochs = defaultEpochs(splits.train.size, config.train.batchSize);
   if (family.needsImages && splits.train.sampleShape.length !== 3) {
     throw new ConfigError(
       `model "${family.kind}" needs image data, but ${formatDataSpec(config.data)} has samples of shape [${splits.train.sampleShape}]`,

@@ -106,7 +106,9 @@ describe('loadCsv', () => {
   it('rejects an unknown label column, listing the columns', async () => {
     const file = await csvFile('cols.csv', 'a,b\n1,2\n');
     const error = await errorFrom(loadCsv({ path: file, labelColumn: 'class' }));
-    expect(error.message).toBe(`${file}: label column "class" not in the header; columns are a, b`);
+    expect(error.message).toBe(
+      `${file}: label column "class" not in the header; columns are a, b (or name it by 0-based position, e.g. #1)`,
+    );
   });
 
   it('reports an unclosed quote with its line', async () => {

@@ -96,7 +96,7 @@ describe('loadImages', () => {
     );
     expect(error).toBeInstanceOf(DataError);
     expect((error as DataError).path).toBe(file);
-    expect((error as Error).message).toContain(`${file}: cannot decode image`);
+    expect((error as Error).message).toContain(`${file}: not a complete PNG (the file ends early`);
   });
 
   it('rejects a folder without images, and a missing folder', async () => {

@@ -2,11 +2,19 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { COMPARE_FAMILIES, compareFamilies, parseCompareOptions } from '../../apps/compare.js';
-import { parseDataSpec } from '../../data/spec.js';
 import { progressCallbacks } from '../progress.js';
-import { backendOption, type GlobalOptions, parseNumber, readJsonFile, startBackend } from '../shared.js';
+import {
+  backendOption,
+  type CsvFlags,
+  dataSpecFrom,
+  type GlobalOptions,
+  parseNumber,
+  readJsonFile,
+  startBackend,
+  withCsvFlags,
+} from '../shared.js';
 
-interface CompareFlags extends GlobalOptions {
+interface CompareFlags extends GlobalOptions, CsvFlags {
   data: string;
   families: string;
   latent: number;
@@ -33,11 +41,16 @@ function commandLine(): string {
 }
 
 export function compareCommand(): Command {
-  return new Command('compare')
+  return withCsvFlags(
+    new Command('compare').option(
+      '--data <spec>',
+      'mnist | fashion-mnist | idx:PATH | csv:PATH | images:DIR',
+      'mnist',
+    ),
+  )
     .description(
       'train several model families with one latent size and compare them: reconstruction, sample quality, linear probe, codes vs prior, speed',
     )
-    .option('--data <spec>', 'mnist | fashion-mnist | idx:PATH | csv:PATH | images:DIR', 'mnist')
     .option(
       '--families <list>',
       `comma-separated, from ${COMPARE_FAMILIES.join(', ')}`,
@@ -79,7 +92,7 @@ export function compareCommand(): Command {
     .option('--json', 'print the comparison as JSON instead of the table')
     .addOption(backendOption())
     .action(async (flags: CompareFlags) => {
-      const data = parseDataSpec(flags.data);
+      const data = dataSpecFrom(flags.data, flags);
       const out = flags.out ?? join('runs', `compare-${data.source}-latent${flags.latent}`);
       const options = parseCompareOptions(
         {

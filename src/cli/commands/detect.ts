@@ -8,14 +8,22 @@ import {
   parseDetectOptions,
 } from '../../apps/detect.js';
 import { DataSplit } from '../../apps/model-data.js';
-import { parseDataSpec } from '../../data/spec.js';
 import { ConfigError } from '../../errors.js';
-import { backendOption, type GlobalOptions, parseNumber, startBackend } from '../shared.js';
+import {
+  backendOption,
+  type CsvFlags,
+  dataSpecFrom,
+  type GlobalOptions,
+  labelColumnOption,
+  noHeaderOption,
+  parseNumber,
+  skipRowsOption,
+  startBackend,
+} from '../shared.js';
 
-interface DetectFlags extends GlobalOptions {
+interface DetectFlags extends GlobalOptions, CsvFlags {
   data?: string;
-  labelColumn?: string;
-  split: DataSplit;
+  split?: DataSplit;
   limit?: number;
   score: AnomalyScore;
   quantile?: number;
@@ -34,7 +42,8 @@ const flagOf = (field: string) => FLAGS[field] ?? `--${field}`;
 
 /** An option error from the library, renamed to the flag that set it (normalClasses → --normal-class). */
 function asFlagError(error: unknown): unknown {
-  if (!(error instanceof ConfigError) || !error.path || !(error.path in DetectOptions.shape)) return error;
+  if (!(error instanceof ConfigError) || !error.path) return error;
+  if (!(error.path in DetectOptions.shape) && error.path !== 'split') return error;
   return new ConfigError(error.message.slice(error.path.length + 2), {
     path: flagOf(error.path),
     cause: error,
@@ -59,9 +68,14 @@ export function detectCommand(): Command {
     )
     .argument('<run>', 'run directory (or its model directory) of a model trained on normal data')
     .option('--data <spec>', "data to score (default: the model's own)")
-    .option('--label-column <name>', 'csv: column holding class labels')
+    .addOption(labelColumnOption())
+    .addOption(noHeaderOption())
+    .addOption(skipRowsOption())
     .addOption(
-      new Option('--split <name>', 'which split to score').choices(DataSplit.options).default('test'),
+      new Option(
+        '--split <name>',
+        "which split of the run's own data to score (default test); other --data is scored whole, in file order",
+      ).choices(DataSplit.options),
     )
     .option(
       '--limit <n>',
@@ -120,7 +134,7 @@ export function detectCommand(): Command {
         elboSamples: flags.elboSamples,
       };
       const options = parseDetectOptions(raw, flagOf);
-      const data = flags.data ? parseDataSpec(flags.data, { labelColumn: flags.labelColumn }) : undefined;
+      const data = flags.data ? dataSpecFrom(flags.data, flags) : undefined;
       await startBackend(flags);
       const command = ['latentlab detect', ...process.argv.slice(3)].join(' ');
       const {

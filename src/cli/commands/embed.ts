@@ -2,13 +2,21 @@
 import { Command, Option } from 'commander';
 import { EmbedMap, embedRun, type RepresentationQuality } from '../../apps/embed.js';
 import { DataSplit } from '../../apps/model-data.js';
-import { parseDataSpec } from '../../data/spec.js';
 import { MatrixFormat } from '../../io/arrays.js';
-import { backendOption, type GlobalOptions, parseNumber, startBackend } from '../shared.js';
+import {
+  backendOption,
+  type CsvFlags,
+  dataSpecFrom,
+  type GlobalOptions,
+  labelColumnOption,
+  noHeaderOption,
+  parseNumber,
+  skipRowsOption,
+  startBackend,
+} from '../shared.js';
 
-interface EmbedFlags extends GlobalOptions {
+interface EmbedFlags extends GlobalOptions, CsvFlags {
   data?: string;
-  labelColumn?: string;
   split: DataSplit;
   limit?: number;
   out: string;
@@ -51,7 +59,9 @@ export function embedCommand(): Command {
       new Option('--format <format>', 'csv | json | npy (default: from --out)').choices(MatrixFormat.options),
     )
     .option('--data <spec>', "data to embed (default: the model's own)")
-    .option('--label-column <name>', 'csv: column holding class labels')
+    .addOption(labelColumnOption())
+    .addOption(noHeaderOption())
+    .addOption(skipRowsOption())
     .addOption(new Option('--split <name>', 'which split').choices(DataSplit.options).default('test'))
     .option(
       '--limit <n>',
@@ -77,7 +87,7 @@ export function embedCommand(): Command {
     .option('--json', 'print the results as JSON')
     .addOption(backendOption())
     .action(async (run: string, flags: EmbedFlags) => {
-      const data = flags.data ? parseDataSpec(flags.data, { labelColumn: flags.labelColumn }) : undefined;
+      const data = flags.data ? dataSpecFrom(flags.data, flags) : undefined;
       await startBackend(flags);
       const result = await embedRun({
         run,

@@ -1,14 +1,27 @@
 // `latentlab pca`: the PCA baseline at a given number of components, on the same splits models use.
 import { Command } from 'commander';
 import { loadData } from '../../data/load.js';
-import { formatDataSpec, parseDataSpec } from '../../data/spec.js';
+import { formatDataSpec } from '../../data/spec.js';
 import { fitPca, pcaReconstructionError } from '../../eval/pca.js';
-import { backendOption, type GlobalOptions, parseNumber, startBackend } from '../shared.js';
+import {
+  backendOption,
+  type CsvFlags,
+  dataSpecFrom,
+  type GlobalOptions,
+  parseNumber,
+  startBackend,
+  withCsvFlags,
+} from '../shared.js';
 
 export function pcaCommand(): Command {
-  return new Command('pca')
+  return withCsvFlags(
+    new Command('pca').option(
+      '--data <spec>',
+      'mnist | fashion-mnist | idx:PATH | csv:PATH | images:DIR',
+      'mnist',
+    ),
+  )
     .description('PCA baseline: fit on the training split, report test reconstruction MSE per value')
-    .option('--data <spec>', 'mnist | fashion-mnist | idx:PATH | csv:PATH | images:DIR', 'mnist')
     .option(
       '--components <n>',
       'number of components (compare with the latent size)',
@@ -19,9 +32,11 @@ export function pcaCommand(): Command {
     .option('--json', 'print JSON')
     .addOption(backendOption())
     .action(
-      async (flags: GlobalOptions & { data: string; components: number; seed: number; json?: boolean }) => {
+      async (
+        flags: GlobalOptions & CsvFlags & { data: string; components: number; seed: number; json?: boolean },
+      ) => {
         await startBackend(flags);
-        const spec = parseDataSpec(flags.data);
+        const spec = dataSpecFrom(flags.data, flags);
         const splits = await loadData(spec, { seed: flags.seed });
         const started = performance.now();
         const pca = fitPca(splits.train, flags.components);

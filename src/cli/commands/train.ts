@@ -5,21 +5,26 @@ import { Command, Option } from 'commander';
 import { parseDataSpec } from '../../data/spec.js';
 import { InterruptedError, UsageError } from '../../errors.js';
 import { isGenerative } from '../../models/family.js';
-import { listFamilies } from '../../models/registry.js';
+import { dataFitWarnings, listFamilies } from '../../models/registry.js';
 import type { RunConfigInput } from '../../train/config.js';
 import { type RunResult, resumeRun, trainRun } from '../../train/run.js';
 import { defaultRunName, runPaths } from '../../train/run-dir.js';
 import { progressCallbacks } from '../progress.js';
 import {
   backendOption,
+  type CsvFlags,
+  dataSpecFrom,
   type GlobalOptions,
+  labelColumnOption,
+  noHeaderOption,
   parseIntList,
   parseNumber,
-  readJsonFile,
+  readJsonObject,
+  skipRowsOption,
   startBackend,
 } from '../shared.js';
 
-interface TrainFlags extends GlobalOptions {
+interface TrainFlags extends GlobalOptions, CsvFlags {
   config?: string;
   model?: string;
   data?: string;
@@ -67,7 +72,6 @@ interface TrainFlags extends GlobalOptions {
   extraShare?: number;
   classes?: number[];
   seed?: number;
-  labelColumn?: string;
   scaling?: 'minmax' | 'standard' | 'none';
   imageSize?: number;
   out?: string;
@@ -111,7 +115,7 @@ function parseSchedule(text: string): Record<string, unknown> {
 
 /** Flags override the config file; unset flags leave the schema defaults. */
 export async function runConfigFromFlags(flags: TrainFlags): Promise<Record<string, unknown>> {
-  const base = flags.config ? ((await readJsonFile(flags.config)) as Record<string, unknown>) : {};
+  const base = flags.config ? await readJsonObject(flags.config) : {};
   const model: Record<string, unknown> = { kind: 'dense-ae', ...((base.model as object) ?? {}) };
   const set = (target: Record<string, unknown>, key: string, value: unknown) => {
     if (value !== undefined) target[key] = value;
@@ -177,11 +181,7 @@ export async function runConfigFromFlags(flags: TrainFlags): Promise<Record<stri
 
   const data =
     flags.data !== undefined || base.data === undefined
-      ? parseDataSpec(flags.data ?? 'mnist', {
-          labelColumn: flags.labelColumn,
-          scaling: flags.scaling,
-          imageSize: flags.imageSize,
-        })
+      ? dataSpecFrom(flags.data ?? 'mnist', flags, { scaling: flags.scaling, imageSize: flags.imageSize })
       : base.data;
   // Any other key of the file stays, so that the schema refuses a misspelt one instead of dropping it.
   return { ...base, seed: flags.seed ?? base.seed ?? 0, model, data, train };
@@ -338,7 +338,11 @@ export function trainCommand(): Command {
       'attention-ae: transformer blocks per side',
       parseNumber('--depth', { integer: true, min: 1 }),
     )
-    .option('--epochs <n>', 'epochs', parseNumber('--epochs', { integer: true, min: 1 }))
+    .option(
+      '--epochs <n>',
+      'epochs (default 20, or on small data enough for 1,000 optimiser steps, at most 500)',
+      parseNumber('--epochs', { integer: true, min: 1 }),
+    )
     .option('--batch-size <n>', 'mini-batch size', parseNumber('--batch-size', { integer: true, min: 1 }))
     .option('--lr <rate>', 'Adam learning rate', parseNumber('--lr', { min: 0 }))
     .option('--beta1 <b>', 'Adam beta1', parseNumber('--beta1', { min: 0 }))
@@ -374,7 +378,9 @@ export function trainCommand(): Command {
       'random seed (same seed, same run)',
       parseNumber('--seed', { integer: true, min: 0 }),
     )
-    .option('--label-column <name>', 'csv: column holding class labels')
+    .addOption(labelColumnOption())
+    .addOption(noHeaderOption())
+    .addOption(skipRowsOption())
     .addOption(
       new Option('--scaling <method>', 'csv: feature scaling fitted on the training split').choices([
         'minmax',
@@ -406,6 +412,7 @@ export function trainCommand(): Command {
           report(await resumeRun(flags.resume, { ...options, epochs: flags.epochs }));
         } else {
           const config = await runConfigFromFlags(flags);
+          for (const warning of dataFitWarnings(config)) process.stderr.write(`warning: ${warning}\n`);
           report(
             await trainRun(config as RunConfigInput, flags.out ?? defaultRunDir(flags.runsDir, config), {
               ...options,

@@ -14,10 +14,12 @@ import { encodeImageGrid } from '../../io/png.js';
 import { resolveModelDir } from '../../train/run-dir.js';
 import {
   backendOption,
+  type CsvFlags,
   type DataFlags,
   datasetFor,
   type GlobalOptions,
   parseNumber,
+  skipRowsOption,
   startBackend,
   withDataFlags,
 } from '../shared.js';
@@ -64,22 +66,28 @@ export function reconstructCommand(): Command {
 export function encodeCommand(): Command {
   return withDataFlags(
     new Command('encode')
-      .description('encode a split to latent codes (CSV with labels, JSON, or .npy)')
+      .description(
+        "encode a split of the run's own data, or other --data whole in file order (with an id column: CSV row numbers, file names), to latent codes (CSV with labels, JSON, or .npy)",
+      )
       .argument('<run>', 'run directory (or its model directory)')
       .requiredOption('--out <file>', 'output file; format from the extension unless --format')
       .addOption(new Option('--format <format>', 'csv | json | npy').choices(MatrixFormat.options)),
-  ).action(async (run: string, flags: DataFlags & { out: string; format?: MatrixFormat }) => {
-    await startBackend(flags);
-    const loaded = await loadModel(resolveModelDir(run));
-    const model = requireAutoencoder(loaded.model, 'encode');
-    const dataset = await datasetFor(loaded, flags);
-    const codes = await encodeDataset(model, dataset);
-    const format = flags.format ?? formatFromPath(flags.out);
-    await mkdir(dirname(flags.out), { recursive: true });
-    await writeFileAtomic(flags.out, encodeMatrix(format, codes, dataset.labels));
-    process.stdout.write(`${codes.rows} codes of size ${codes.cols} → ${flags.out} (${format})\n`);
-  });
+  ).action(
+    async (run: string, flags: DataFlags & { out: string; format?: MatrixFormat }, command: Command) => {
+      await startBackend(flags);
+      const loaded = await loadModel(resolveModelDir(run));
+      const model = requireAutoencoder(loaded.model, 'encode');
+      const dataset = await datasetFor(loaded, flags, command);
+      const codes = await encodeDataset(model, dataset);
+      const format = flags.format ?? formatFromPath(flags.out);
+      await mkdir(dirname(flags.out), { recursive: true });
+      await writeFileAtomic(flags.out, encodeMatrix(format, codes, dataset.labels, dataset.ids));
+      process.stdout.write(`${codes.rows} codes of size ${codes.cols} → ${flags.out} (${format})\n`);
+    },
+  );
 }
+
+type DecodeFlags = GlobalOptions & CsvFlags & { codes: string; out: string; cols?: number };
 
 export function decodeCommand(): Command {
   return new Command('decode')
@@ -87,15 +95,20 @@ export function decodeCommand(): Command {
       'decode latent codes (CSV, JSON or .npy) into samples: a PNG grid for images, or a matrix file',
     )
     .argument('<run>', 'run directory (or its model directory)')
-    .requiredOption('--codes <file>', 'codes: .csv (header; label column ignored), .json or .npy')
+    .requiredOption(
+      '--codes <file>',
+      'codes: .csv (a header row unless --no-header; "label" and "id" columns ignored), .json or .npy',
+    )
+    .addOption(new Option('--no-header', '--codes .csv: no header row, every column is a code'))
+    .addOption(skipRowsOption())
     .requiredOption('--out <file>', '.png for an image grid, or .csv/.json/.npy for raw values')
     .option('--cols <n>', 'grid columns', parseNumber('--cols', { integer: true, min: 1 }))
     .addOption(backendOption())
-    .action(async (run: string, flags: GlobalOptions & { codes: string; out: string; cols?: number }) => {
+    .action(async (run: string, flags: DecodeFlags) => {
       await startBackend(flags);
       const loaded = await loadModel(resolveModelDir(run));
       const model = requireAutoencoder(loaded.model, 'decode');
-      const codes = await readMatrix(flags.codes);
+      const codes = await readMatrix(flags.codes, { header: flags.header, skipRows: flags.skipRows });
       const samples = await decodeCodes(model, codes);
       const shape = model.context.sampleShape;
       await mkdir(dirname(flags.out), { recursive: true });

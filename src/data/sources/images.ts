@@ -2,10 +2,10 @@
 // and resized to one size. Files are taken in sorted order so the same folder always gives the same dataset.
 import type { Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, extname, join, relative, sep } from 'node:path';
 import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
 import { DataError } from '../../errors.js';
+import { MAX_IMAGE_PIXELS, readPng } from '../../io/png.js';
 import type { RawData } from '../dataset.js';
 
 export interface ImagesSpec {
@@ -34,17 +34,24 @@ export function decodeImage(bytes: Uint8Array, channels: 1 | 3, file: string): P
   const isJpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
   try {
     if (isPng) {
-      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      // Sized from the header before decoding; errors already name the file.
+      const png = readPng(bytes, file);
       ({ width, height } = png);
       rgba = png.data;
     } else if (isJpeg) {
-      const decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
+      const decoded = jpeg.decode(bytes, {
+        useTArray: true,
+        formatAsRGBA: true,
+        maxMemoryUsageInMB: 1024,
+        maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6,
+      });
       ({ width, height } = decoded);
       rgba = decoded.data;
     } else {
       throw new Error('not a PNG or JPEG file (unknown signature)');
     }
   } catch (error) {
+    if (error instanceof DataError) throw error;
     throw new DataError(`cannot decode image: ${(error as Error).message}`, { path: file, cause: error });
   }
   if (width <= 0 || height <= 0 || rgba.length < width * height * 4) {
@@ -185,10 +192,12 @@ export async function loadImages(spec: ImagesSpec): Promise<RawData> {
     x.set(resizeBilinear(decodeImage(bytes, channels, files[i]), height, width), i * per);
   }
   const labels = labelled ? Int32Array.from(classes.flatMap((c, k) => c.files.map(() => k))) : undefined;
+  // File names inside the folder (class/name.png), so scores join back to the files.
+  const ids = files.map((file) => relative(dir, file).split(sep).join('/'));
   return {
     name: basename(dir),
     sampleShape: [height, width, channels],
     classNames: labelled ? classes.map((c) => c.name) : undefined,
-    train: { x, labels },
+    train: { x, labels, ids },
   };
 }

@@ -1,6 +1,7 @@
 // Config schema of the `gan` kind. Every field has a default, so `{ kind: 'gan' }` is a complete config;
 // defaults that depend on other fields (latent size, discriminator steps) are filled in after parsing.
 import { z } from 'zod';
+import { units } from '../limits.js';
 import { GanLoss } from './losses.js';
 
 export const GanConfig = z
@@ -10,14 +11,14 @@ export const GanConfig = z
     architecture: z.enum(['mlp', 'dcgan']).default('mlp'),
     loss: GanLoss.default('non-saturating'),
     /** Size of the generator's Gaussian noise; default 64 (mlp) or 100 (dcgan, as in Radford et al.). */
-    latent: z.number().int().positive().optional(),
+    latent: units().optional(),
     /** MLP hidden widths of the generator (noise side first) and of the discriminator (input side first). */
-    generatorHidden: z.array(z.number().int().positive()).default([256, 256]),
-    discriminatorHidden: z.array(z.number().int().positive()).default([256, 256]),
+    generatorHidden: z.array(units()).default([256, 256]),
+    discriminatorHidden: z.array(units()).default([256, 256]),
     /** DCGAN generator channels, widest first; k entries upsample by 2^k, so height and width need 2^k | size. */
-    generatorFilters: z.array(z.number().int().positive()).min(1).default([128, 64]),
+    generatorFilters: z.array(units()).min(1).default([128, 64]),
     /** DCGAN discriminator channels of its stride-2 convolutions, input side first. */
-    discriminatorFilters: z.array(z.number().int().positive()).min(1).default([64, 128]),
+    discriminatorFilters: z.array(units()).min(1).default([64, 128]),
     kernelSize: z.number().int().positive().default(4),
     /** Generator output: `auto` is sigmoid for images (data in [0, 1]) and linear otherwise (tables, 2-D toys). */
     outputActivation: z.enum(['auto', 'sigmoid', 'linear']).default('auto'),

@@ -2,11 +2,12 @@
 // Every field has a default, so `{ kind: 'vae' }` is a complete config.
 import { z } from 'zod';
 import { Activation } from '../autoencoder-base.js';
+import { units } from '../limits.js';
 
 /** Options shared by every VAE kind. */
 const vaeOptions = {
   /** Size of the latent code z. */
-  latent: z.number().int().positive().default(32),
+  latent: units().default(32),
   /** Activation of the hidden layers. */
   activation: Activation.default('relu'),
   /**
@@ -48,7 +49,7 @@ export const VaeConfig = z
   .object({
     kind: z.literal('vae'),
     /** Encoder hidden widths, input side first; the decoder mirrors them. */
-    hidden: z.array(z.number().int().positive()).default([512, 256]),
+    hidden: z.array(units()).default([512, 256]),
     ...vaeOptions,
   })
   .superRefine(checkLikelihood);
@@ -58,7 +59,7 @@ export type VaeConfig = z.infer<typeof VaeConfig>;
 export const CvaeConfig = z
   .object({
     kind: z.literal('cvae'),
-    hidden: z.array(z.number().int().positive()).default([512, 256]),
+    hidden: z.array(units()).default([512, 256]),
     ...vaeOptions,
     conditional: z.literal(true).default(true),
   })
@@ -69,7 +70,7 @@ export const ConvVaeConfig = z
   .object({
     kind: z.literal('conv-vae'),
     /** Channels of each stride-2 convolution, input side first; each halves height and width. */
-    filters: z.array(z.number().int().positive()).min(1).default([32, 64]),
+    filters: z.array(units()).min(1).default([32, 64]),
     kernelSize: z.number().int().positive().default(3),
     ...vaeOptions,
   })

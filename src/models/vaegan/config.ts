@@ -2,8 +2,9 @@
 // the feature layer's default depends on the architecture and is filled in after parsing.
 import { z } from 'zod';
 import { GanLoss } from '../gan/losses.js';
+import { units } from '../limits.js';
 
-const widths = z.array(z.number().int().positive());
+const widths = z.array(units());
 
 export const VaeGanConfig = z
   .object({
@@ -11,7 +12,7 @@ export const VaeGanConfig = z
     /** `mlp` works on any sample shape and is the fast default; `dcgan` (stride-2 convolutions) on images only. */
     architecture: z.enum(['mlp', 'dcgan']).default('mlp'),
     /** Size of the latent code z; the prior is N(0, I). */
-    latent: z.number().int().positive().default(32),
+    latent: units().default(32),
     /** MLP encoder widths, input side first; the decoder mirrors them. */
     hidden: widths.default([512, 256]),
     /** MLP discriminator widths, input side first; one layer keeps the three-network step fast. */

@@ -1,0 +1,28 @@
+// The parameter estimate that refuses oversized models before they are built (src/models/limits.ts) stays close to
+// the real count for every family at its defaults, on MNIST-shaped and table-shaped samples.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { estimateParameters } from '../../src/models/limits.js';
+import { listFamilies } from '../../src/models/registry.js';
+import { useBackend } from '../helpers.js';
+
+beforeAll(async () => {
+  await useBackend('wasm');
+});
+
+describe('estimateParameters', () => {
+  for (const family of listFamilies()) {
+    it(`${family.kind}: within a factor of 3 of the built model`, () => {
+      const shape = [28, 28, 1];
+      const config = family.configSchema.parse({ kind: family.kind }) as Record<string, unknown>;
+      const model = family.build(config, { sampleShape: shape, numClasses: 10, seed: 0 });
+      try {
+        const built = Object.values(model.networks).reduce((n, net) => n + net.countParams(), 0);
+        const estimate = estimateParameters(config, shape);
+        expect(estimate, `built ${built}`).toBeGreaterThan(built / 3);
+        expect(estimate, `built ${built}`).toBeLessThan(built * 3);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+});
