@@ -23,10 +23,13 @@ export type DecodeAnswer =
       data: boolean;
     };
 
+// Pixels live in Buffers, outside the heap: a small heap keeps an idle thread's garbage small too.
+const resourceLimits = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 };
+
 /** A worker thread; from the sources (tests, tsx) its TypeScript needs tsx's loader, from dist it is plain JS. */
 function startWorker(): Worker {
   const here = fileURLToPath(import.meta.url);
-  if (!here.endsWith('.ts')) return new Worker(join(dirname(here), 'image-worker.js'));
+  if (!here.endsWith('.ts')) return new Worker(join(dirname(here), 'image-worker.js'), { resourceLimits });
   // Worker threads take no --import, so the thread registers tsx itself before loading the entry.
   const entry = pathToFileURL(join(dirname(here), 'image-worker.ts')).href;
   const tsx = pathToFileURL(
@@ -35,7 +38,7 @@ function startWorker(): Worker {
       .replace(/\.cjs$/, '.mjs'),
   ).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true });
+  return new Worker(bootstrap, { eval: true, resourceLimits });
 }
 
 interface Pending {

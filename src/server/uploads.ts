@@ -143,11 +143,14 @@ export async function uploadedBody(
         body[part.fieldname] = fieldValue(part.fieldname, part.value);
       }
     }
-    // One image at a time: a request's batch takes one decoding thread, leaving the others to other requests.
+    // One image at a time: a request's batch takes one decoding thread, leaving the others to other requests;
+    // a client that went away takes the rest of its batch with it.
     if (shape) {
       const inputs: number[][] = [];
-      for (const [i, bytes] of images.entries())
+      for (const [i, bytes] of images.entries()) {
+        if (request.socket?.destroyed) throw new HttpError(400, 'the client closed the connection', 'inputs');
         inputs.push(await imageSample(bytes, shape, limits, `inputs[${i}]`));
+      }
       if (images.length > 0) body.inputs = inputs;
       for (const [name, bytes] of Object.entries(ends))
         body[name] = { input: await imageSample(bytes, shape, limits, `${name}.input`) };
