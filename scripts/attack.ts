@@ -464,11 +464,13 @@ async function main(): Promise<void> {
     const epochs = readFileSync(join(race, 'metrics.jsonl'), 'utf8').trim().split('\n').length;
     const oneWon = (a.code === 0) !== (b.code === 0);
     const consistent = config.train.epochs === epochs;
+    const loser = [a, b].find((p) => p.code !== 0);
+    const why = loser?.stderr.trim().split('\n').pop()?.slice(0, 70);
     record(
       '6',
       'train --resume R --epochs 3 & --epochs 2',
-      'one exits non-zero; config matches metrics',
-      `exits ${a.code} and ${b.code}; config ${config.train.epochs} epochs, metrics ${epochs}`,
+      'one refused; config matches metrics',
+      `exits ${a.code} and ${b.code}${why ? ` ("${why}")` : ''}; config ${config.train.epochs} epochs, metrics ${epochs}`,
       oneWon && consistent,
     );
   } finally {

@@ -126,6 +126,10 @@ export async function buildServer(options: StartOptions = {}): Promise<FastifyIn
   app.addHook('onRequest', requireKnownHost(hosts));
   app.addHook('onRequest', refuseForeignPages(hosts));
   if (options.token) app.addHook('onRequest', requireToken(options.token));
+  // An answer sent before the body was read (a refusal) ends the connection: the rest of an upload is not waited for.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.raw.complete === false) void reply.header('connection', 'close');
+  });
   // Bodies are JSON, PNG or multipart; anything else (text/plain included) is a 415.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(

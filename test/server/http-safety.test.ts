@@ -282,6 +282,30 @@ describe('uploads', () => {
     }
   });
 
+  it('closes the connection after answering an upload it did not read, rather than wait for the rest', async () => {
+    const { app: server, url } = await startServer({ runsDir: runs.dir, port: 0 });
+    try {
+      const { request } = await import('node:http');
+      const { chunks, type } = floodChunks(10, 4 * 1024 * 1024);
+      const body = lazyBody(chunks);
+      const answer = await new Promise<{ status: number; connection?: string }>((resolve, reject) => {
+        const req = request(
+          `${url}/v1/runs/missing/encode`,
+          { method: 'POST', headers: { 'content-type': type } },
+          (res) => {
+            res.resume();
+            resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });
+          },
+        );
+        req.on('error', reject);
+        body.stream.pipe(req);
+      });
+      expect(answer).toEqual({ status: 404, connection: 'close' });
+    } finally {
+      await server.close();
+    }
+  });
+
   it('counts every part against the body limit and answers 413 as soon as it is passed', async () => {
     const { chunks, type } = floodChunks(40, 60_000);
     const body = lazyBody(chunks);
