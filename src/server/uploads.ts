@@ -67,6 +67,8 @@ async function readFile(
   limits: ImageLimits,
   field: string,
 ): Promise<Buffer> {
+  const fileTooLarge = () =>
+    new HttpError(413, `image file larger than the limit of ${limits.imageBytes} bytes`, field);
   const chunks: Buffer[] = [];
   for await (const chunk of file as AsyncIterable<Buffer>) {
     received.bytes += chunk.length;
@@ -76,12 +78,10 @@ async function readFile(
         `the upload is larger than the body limit of ${limits.bodyBytes} bytes (--body-limit)`,
         field,
       );
-    if (file.truncated)
-      throw new HttpError(413, `image file larger than the limit of ${limits.imageBytes} bytes`, field);
+    if (file.truncated) throw fileTooLarge();
     chunks.push(chunk);
   }
-  if (file.truncated)
-    throw new HttpError(413, `image file larger than the limit of ${limits.imageBytes} bytes`, field);
+  if (file.truncated) throw fileTooLarge();
   return Buffer.concat(chunks);
 }
 
