@@ -127,6 +127,8 @@ const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 let port = 0;
 let sent = 0;
 let answered = 0;
+/** Uploads whose connection the server closed before the client read an answer (it refuses them unread). */
+let cut = 0;
 let leaked = 0;
 const leaks = new Set<string>();
 let secrets: Secrets;
@@ -158,6 +160,7 @@ function send(
         leaked += leakedBytes(all, String(res.headers['content-type'] ?? ''), secrets, leaks);
         resolve({ status: res.statusCode ?? 0, body: all, ms: performance.now() - t0 });
       });
+      res.on('error', reject);
     });
     // A server that answers before reading the whole upload may close the socket under the writer.
     req.on('error', reject);
@@ -400,17 +403,30 @@ async function main(): Promise<void> {
     const rssBefore = JSON.parse((await send('GET', '/v1/status')).body.toString()).memory.rss;
     const peakBefore = peakRssMiB(pid);
     const missing = multipartStream(FLOOD_FILES, () => FLOOD_FILE_BYTES_BUFFER);
+    const t1 = performance.now();
     const flood1 = await underFlood(
       send('POST', '/v1/runs/missing/encode', { 'content-type': missing.type }, missing.stream).catch(
-        (error) => ({ status: 0, body: Buffer.from(String(error)), ms: 0 }) as Answer,
+        (error: NodeJS.ErrnoException) => {
+          // The server answers and closes; the reset can reach the client before it has read the answer.
+          cut++;
+          return {
+            status: 0,
+            body: Buffer.from(error.code ?? 'error'),
+            ms: performance.now() - t1,
+          } as Answer;
+        },
       ),
     );
+    const flood1Got =
+      flood1.result.status === 0
+        ? `connection closed by the server (${flood1.result.body}) after ${Math.round(flood1.result.ms)} ms`
+        : `${flood1.result.status} after ${Math.round(flood1.result.ms)} ms`;
     record(
       '4',
       `${FLOOD_FILES} x 4 MB multipart to a missing run`,
-      '404 before reading',
-      `${flood1.result.status} after ${Math.round(flood1.result.ms)} ms; server RSS at most ${flood1.rssMB} MiB`,
-      flood1.result.status === 404,
+      '404 (or closed) before reading',
+      `${flood1Got}; server RSS at most ${flood1.rssMB} MiB`,
+      (flood1.result.status === 404 || flood1.result.status === 0) && flood1.result.ms < 5000,
     );
     const heavy = heavyPng();
     const pngs = multipartStream(floodImages, () => heavy);
@@ -480,7 +496,7 @@ async function main(): Promise<void> {
   const report = {
     command: `node --import tsx scripts/attack.ts --images ${floodImages} --backend ${backend}`,
     seconds: Math.round((performance.now() - started) / 1000),
-    requests: { sent, answered },
+    requests: { sent, answered, cutUnread: cut },
     foreignBytesLeaked: leaked,
     leaked: [...leaks],
     floods,
@@ -495,14 +511,14 @@ async function main(): Promise<void> {
   );
   for (const r of rows) process.stdout.write(`${line({ ...r, ok: r.ok ? 'ok' : 'FAIL' })}\n`);
   process.stdout.write(
-    `\nall answered: ${answered === sent ? 'yes' : 'NO'} (${answered}/${sent} requests)\n` +
+    `\nall answered: ${answered + cut === sent ? 'yes' : 'NO'} (${answered}/${sent} requests${cut ? `, ${cut} upload cut unread by the server` : ''})\n` +
       `/v1/status during the floods: p50 ${(floods as { statusMs?: { p50: number } }).statusMs?.p50} ms, p99 ${(floods as { statusMs?: { p99: number } }).statusMs?.p99} ms (${(floods as { statusPolls?: number }).statusPolls} polls)\n` +
       `server RSS, MiB: ${JSON.stringify((floods as { serverRssMiB?: unknown }).serverRssMiB)}\n` +
       `foreign bytes leaked: ${leaked}${leaks.size ? ` (${[...leaks].join(', ')})` : ''}\n` +
       `${rows.filter((r) => !r.ok).length} of ${rows.length} attacks not refused as expected; ${report.seconds} s\n`,
   );
   if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
-  if (leaked > 0 || rows.some((r) => !r.ok) || answered !== sent) process.exitCode = 1;
+  if (leaked > 0 || rows.some((r) => !r.ok) || answered + cut !== sent) process.exitCode = 1;
 }
 
 const FLOOD_FILE_BYTES_BUFFER = Buffer.alloc(FLOOD_FILE_BYTES, 1);

@@ -126,7 +126,8 @@ export async function buildServer(options: StartOptions = {}): Promise<FastifyIn
   app.addHook('onRequest', requireKnownHost(hosts));
   app.addHook('onRequest', refuseForeignPages(hosts));
   if (options.token) app.addHook('onRequest', requireToken(options.token));
-  // An answer sent before the body was read (a refusal) ends the connection: the rest of an upload is not waited for.
+  // An answer sent before the body was read (a refusal) ends the connection, as Go's server does: Node would stop
+  // reading the rest and hold the connection until the request timeout.
   app.addHook('onSend', async (request, reply) => {
     if (request.raw.complete === false) void reply.header('connection', 'close');
   });
