@@ -472,19 +472,20 @@ async function main(): Promise<void> {
   try {
     log('two `latentlab train --resume` on one run at once ...');
     const race = join(runs, 'race');
+    // Long enough to overlap whatever the two start-up times.
     const [a, b] = await Promise.all([
-      latentlab(['train', '--resume', race, '--epochs', '3']),
-      latentlab(['train', '--resume', race, '--epochs', '2']),
+      latentlab(['train', '--resume', race, '--epochs', '30']),
+      latentlab(['train', '--resume', race, '--epochs', '20']),
     ]);
     const config = JSON.parse(readFileSync(join(race, 'config.json'), 'utf8'));
     const epochs = readFileSync(join(race, 'metrics.jsonl'), 'utf8').trim().split('\n').length;
     const oneWon = (a.code === 0) !== (b.code === 0);
     const consistent = config.train.epochs === epochs;
     const loser = [a, b].find((p) => p.code !== 0);
-    const why = loser?.stderr.trim().split('\n').pop()?.slice(0, 70);
+    const why = loser?.stderr.trim().split('\n').pop()?.slice(0, 110);
     record(
       '6',
-      'train --resume R --epochs 3 & --epochs 2',
+      'train --resume R --epochs 30 & --epochs 20',
       'one refused; config matches metrics',
       `exits ${a.code} and ${b.code}${why ? ` ("${why}")` : ''}; config ${config.train.epochs} epochs, metrics ${epochs}`,
       oneWon && consistent,
