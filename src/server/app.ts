@@ -6,7 +6,10 @@
 // - ServerPlugin = (app: FastifyInstance, context: ServerContext) => Promise<void>; plugins are registered at
 //   the root after the /v1 routes, so they inherit the token check and the JSON error handler, and choose
 //   their own prefixes (the studio: e.g. /studio/api/..., static files at /). Routes whose
-//   `config: { public: true }` skip the token check: static assets only, never data.
+//   `config: { public: true }` skip the token check: static assets only, never data. A plugin's state-changing
+//   requests must be JSON (a page on another site cannot send JSON without the browser asking the server first).
+// - Before any route: the Host must name this server (loopback, --host, --allow-host), and a state-changing
+//   request sent by a page of another origin (Origin, Sec-Fetch-Site) is refused.
 // - ServerContext (also `app.latentlab`): { runs: RunsDirectory, models: ModelCache, queue: TensorQueue,
 //   limits: ServerLimits, token?: string }.
 //   - runs.resolve(name) → absolute run directory, refusing names that are not one plain segment and paths
@@ -31,7 +34,14 @@ import Fastify, {
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { LATENTLAB_VERSION } from '../version.js';
-import { checkBinding, requireToken } from './auth.js';
+import {
+  checkBinding,
+  type HostPolicy,
+  refuseForeignPages,
+  requireJson,
+  requireKnownHost,
+  requireToken,
+} from './auth.js';
 import { DEFAULT_LIMITS, type ServerContext, type ServerLimits, type ServerPlugin } from './context.js';
 import { errorHandler, HttpError, validationError } from './errors.js';
 import { ModelCache } from './model-cache.js';
@@ -39,7 +49,7 @@ import { TensorQueue } from './queue.js';
 import { v1Routes } from './routes.js';
 import { RunsDirectory } from './runs.js';
 
-export { checkBinding, isLoopback, tokenMatches } from './auth.js';
+export { checkBinding, type HostPolicy, hostAllowed, isLoopback, tokenMatches } from './auth.js';
 export { DEFAULT_LIMITS, type ServerContext, type ServerLimits, type ServerPlugin } from './context.js';
 export { HttpError } from './errors.js';
 export { type CachedModel, ModelCache } from './model-cache.js';
@@ -57,10 +67,12 @@ export interface ServerOptions {
   /** Registered after the /v1 routes (the studio). */
   plugins?: ServerPlugin[];
   logger?: FastifyServerOptions['logger'];
+  /** Host names the server answers to besides loopback and its own address (--allow-host); '*' any. */
+  allowHosts?: string[];
 }
 
 export interface StartOptions extends ServerOptions {
-  /** Default 127.0.0.1; any other address needs a token. */
+  /** Default 127.0.0.1; any other address needs a token. Accepted as a Host (on 0.0.0.0: the machine's addresses). */
   host?: string;
   /** Default 8080; 0 picks a free port. */
   port?: number;
@@ -82,8 +94,8 @@ function realRoot(dir: string): string {
   }
 }
 
-/** The server, ready for `inject()` or `listen()`; nothing is bound yet. */
-export async function buildServer(options: ServerOptions = {}): Promise<FastifyInstance> {
+/** The server, ready for `inject()` or `listen()`; nothing is bound yet (`host` only names the Hosts it accepts). */
+export async function buildServer(options: StartOptions = {}): Promise<FastifyInstance> {
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const runs = new RunsDirectory(options.runsDir ?? 'runs');
   const queue = new TensorQueue(limits.maxWaiting);
@@ -109,7 +121,16 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   app.setNotFoundHandler((request) => {
     throw new HttpError(404, `no route ${request.method} ${request.url.split('?')[0]}`);
   });
+  // Host first: a rebound name learns nothing, not even whether a token is needed.
+  const hosts: HostPolicy = { bound: options.host, allow: options.allowHosts };
+  app.addHook('onRequest', requireKnownHost(hosts));
+  app.addHook('onRequest', refuseForeignPages(hosts));
   if (options.token) app.addHook('onRequest', requireToken(options.token));
+  // An answer sent before the body was read (a refusal) ends the connection, as Go's server does: Node would stop
+  // reading the rest and hold the connection until the request timeout.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.raw.complete === false) void reply.header('connection', 'close');
+  });
   // Bodies are JSON, PNG or multipart; anything else (text/plain included) is a 415.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(
@@ -139,8 +160,22 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(async (scope) => v1Routes(scope, context), { prefix: '/v1' });
-  for (const plugin of options.plugins ?? []) await app.register(async (scope) => plugin(scope, context));
+  await app.register(
+    async (scope) => {
+      // An operation on a run without a model is refused before its body (an upload) is read.
+      scope.addHook('preParsing', async (request) => {
+        const { run } = request.params as { run?: string };
+        if (request.method === 'POST' && run !== undefined) await runs.modelDir(run);
+      });
+      await v1Routes(scope, context);
+    },
+    { prefix: '/v1' },
+  );
+  for (const plugin of options.plugins ?? [])
+    await app.register(async (scope) => {
+      scope.addHook('onRequest', requireJson);
+      await plugin(scope, context);
+    });
   app.addHook('onClose', async () => {
     await queue.idle();
     context.models.clear();

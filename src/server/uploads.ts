@@ -1,17 +1,23 @@
 // PNG uploads (multipart files, or one image/png body) turned into the JSON bodies the schemas validate:
-// images decoded, converted to the model's channels and resized to its sample shape; form fields and query
-// parameters read as JSON where they parse ("7" → 7, "[1,2]" → [1, 2]), as strings otherwise.
+// images decoded (on worker threads), converted to the model's channels and resized to its sample shape; form
+// fields and query parameters read as JSON where they parse ("7" → 7, "[1,2]" → [1, 2]), as strings otherwise.
+// A multipart body counts against the body limit as it arrives, all parts together.
+import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
-import { decodeImage, resizeBilinear } from '../data/sources/images.js';
-import { LatentlabError } from '../errors.js';
 import { HttpError } from './errors.js';
+import { DecodeError, ImageDecoder } from './image-decoder.js';
 
 export interface ImageLimits {
   /** Largest width or height of an uploaded image, in pixels. */
   maxImageSide: number;
   /** Largest image file, bytes (multipart enforces it; named here in the error). */
   imageBytes: number;
+  /** Largest request body, bytes: a multipart body's parts together. */
+  bodyBytes: number;
 }
+
+/** Shared by every server in the process, as libuv's thread pool is. */
+export const imageDecoder = new ImageDecoder();
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -22,16 +28,22 @@ export function pngSize(bytes: Uint8Array): { width: number; height: number } | 
   return { width: view.getUint32(16), height: view.getUint32(20) };
 }
 
-/** One PNG as a flat sample of `sampleShape` [h, w, 1 | 3], values in [0, 1]. */
-export function imageSample(
-  bytes: Uint8Array,
-  sampleShape: readonly number[],
-  limits: ImageLimits,
-  field: string,
-): number[] {
+/** The model's sample shape as an image's [h, w, 1 | 3], or a 400: a model of table rows takes no images. */
+function imageShape(sampleShape: readonly number[], field: string): [number, number, 1 | 3] {
   const [height, width, channels] = sampleShape;
   if (sampleShape.length !== 3 || (channels !== 1 && channels !== 3))
     throw new HttpError(400, `this model takes samples of shape [${sampleShape}], not images`, field);
+  return [height, width, channels];
+}
+
+/** One PNG as a flat sample of `sampleShape` [h, w, 1 | 3], values in [0, 1]; its size checked before decoding. */
+export async function imageSample(
+  bytes: Uint8Array,
+  sampleShape: readonly number[],
+  limits: Pick<ImageLimits, 'maxImageSide'>,
+  field: string,
+): Promise<number[]> {
+  const shape = imageShape(sampleShape, field);
   const size = pngSize(bytes);
   if (!size) throw new HttpError(415, 'expected a PNG image (bad signature)', field);
   if (size.width > limits.maxImageSide || size.height > limits.maxImageSide)
@@ -41,11 +53,36 @@ export function imageSample(
       field,
     );
   try {
-    return Array.from(resizeBilinear(decodeImage(bytes, channels, field), height, width));
+    return Array.from(await imageDecoder.decode(bytes, shape, field));
   } catch (error) {
-    if (error instanceof LatentlabError) throw new HttpError(400, error.message, field);
+    if (error instanceof DecodeError) throw new HttpError(400, error.message, field);
     throw error;
   }
+}
+
+/** A multipart file's bytes, refused (413) as soon as it or the whole body passes its limit. */
+async function readFile(
+  file: Readable & { truncated?: boolean },
+  received: { bytes: number },
+  limits: ImageLimits,
+  field: string,
+): Promise<Buffer> {
+  const fileTooLarge = () =>
+    new HttpError(413, `image file larger than the limit of ${limits.imageBytes} bytes`, field);
+  const chunks: Buffer[] = [];
+  for await (const chunk of file as AsyncIterable<Buffer>) {
+    received.bytes += chunk.length;
+    if (received.bytes > limits.bodyBytes)
+      throw new HttpError(
+        413,
+        `the upload is larger than the body limit of ${limits.bodyBytes} bytes (--body-limit)`,
+        field,
+      );
+    if (file.truncated) throw fileTooLarge();
+    chunks.push(chunk);
+  }
+  if (file.truncated) throw fileTooLarge();
+  return Buffer.concat(chunks);
 }
 
 function fieldValue(name: string, text: string): unknown {
@@ -83,33 +120,49 @@ export async function uploadedBody(
     const body: Record<string, unknown> = queryFields(request.query);
     const images: Buffer[] = [];
     const ends: Record<string, Buffer> = {};
+    const received = { bytes: 0 };
+    let shape: readonly number[] | undefined;
     for await (const part of request.parts()) {
       if (part.type === 'file') {
         const field =
           part.fieldname === 'from' || part.fieldname === 'to' ? part.fieldname : `inputs[${images.length}]`;
-        const bytes = await part.toBuffer().catch((error: { code?: string }) => {
-          if (error.code === 'FST_REQ_FILE_TOO_LARGE')
-            throw new HttpError(413, `image file larger than the limit of ${limits.imageBytes} bytes`, field);
-          throw error;
-        });
+        // Whether the model takes images at all, before reading any.
+        shape ??= await sampleShape();
+        imageShape(shape, field);
+        const bytes = await readFile(part.file, received, limits, field);
         if (part.fieldname === 'from' || part.fieldname === 'to') ends[part.fieldname] = bytes;
         else images.push(bytes);
       } else if (typeof part.value === 'string') {
+        received.bytes += part.fieldname.length + Buffer.byteLength(part.value);
+        if (received.bytes > limits.bodyBytes)
+          throw new HttpError(
+            413,
+            `the upload is larger than the body limit of ${limits.bodyBytes} bytes (--body-limit)`,
+            part.fieldname,
+          );
         body[part.fieldname] = fieldValue(part.fieldname, part.value);
       }
     }
-    if (images.length > 0 || Object.keys(ends).length > 0) {
-      const shape = await sampleShape();
-      if (images.length > 0)
-        body.inputs = images.map((b, i) => imageSample(b, shape, limits, `inputs[${i}]`));
+    // One image at a time: a request's batch takes one decoding thread, leaving the others to other requests;
+    // a client that went away takes the rest of its batch with it.
+    if (shape) {
+      const inputs: number[][] = [];
+      for (const [i, bytes] of images.entries()) {
+        if (request.socket?.destroyed) throw new HttpError(400, 'the client closed the connection', 'inputs');
+        inputs.push(await imageSample(bytes, shape, limits, `inputs[${i}]`));
+      }
+      if (images.length > 0) body.inputs = inputs;
       for (const [name, bytes] of Object.entries(ends))
-        body[name] = { input: imageSample(bytes, shape, limits, `${name}.input`) };
+        body[name] = { input: await imageSample(bytes, shape, limits, `${name}.input`) };
     }
     return body;
   }
   if (Buffer.isBuffer(request.body)) {
     const shape = await sampleShape();
-    return { ...queryFields(request.query), inputs: [imageSample(request.body, shape, limits, 'inputs[0]')] };
+    return {
+      ...queryFields(request.query),
+      inputs: [await imageSample(request.body, shape, limits, 'inputs[0]')],
+    };
   }
   return undefined;
 }

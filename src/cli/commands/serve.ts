@@ -9,6 +9,7 @@ export interface ServerFlags extends GlobalOptions {
   host: string;
   port: number;
   token?: string;
+  allowHost: string[];
   maxBatch: number;
   bodyLimit: number;
   maxImageSide: number;
@@ -26,6 +27,12 @@ export function withServerFlags(command: Command): Command {
     .option(
       '--token <token>',
       'require "Authorization: Bearer <token>" on every request (env LATENTLAB_TOKEN)',
+    )
+    .option(
+      '--allow-host <name>',
+      'answer requests addressed to this host name too (repeatable; "*": any, behind a proxy that checks it); loopback names and --host always',
+      (name: string, names: string[]) => [...names, name],
+      [],
     )
     .option(
       '--max-batch <n>',
@@ -59,6 +66,7 @@ export function serverOptionsFrom(flags: ServerFlags): StartOptions {
     host: flags.host,
     port: flags.port,
     token,
+    allowHosts: flags.allowHost,
     cacheSize: flags.cache,
     limits: { maxBatch: flags.maxBatch, bodyBytes: flags.bodyLimit, maxImageSide: flags.maxImageSide },
     logger: flags.log ? { level: 'info', stream: process.stderr } : false,
