@@ -33,6 +33,7 @@ import Fastify, {
 } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
+import { ensureBackend } from '../engine/backend.js';
 import { LATENTLAB_VERSION } from '../version.js';
 import {
   checkBinding,
@@ -96,6 +97,8 @@ function realRoot(dir: string): string {
 
 /** The server, ready for `inject()` or `listen()`; nothing is bound yet (`host` only names the Hosts it accepts). */
 export async function buildServer(options: StartOptions = {}): Promise<FastifyInstance> {
+  // Operations run tensors; a server started from the library needs no selectBackend() call first.
+  await ensureBackend();
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const runs = new RunsDirectory(options.runsDir ?? 'runs');
   const queue = new TensorQueue(limits.maxWaiting);

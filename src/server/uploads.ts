@@ -4,6 +4,7 @@
 // A multipart body counts against the body limit as it arrives, all parts together.
 import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
+import { pngSize } from '../io/png.js';
 import { HttpError } from './errors.js';
 import { DecodeError, ImageDecoder } from './image-decoder.js';
 
@@ -18,15 +19,6 @@ export interface ImageLimits {
 
 /** Shared by every server in the process, as libuv's thread pool is. */
 export const imageDecoder = new ImageDecoder();
-
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/** Width and height from a PNG's IHDR chunk, read before decoding so an oversized image costs nothing. */
-export function pngSize(bytes: Uint8Array): { width: number; height: number } | undefined {
-  if (bytes.length < 24 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) return undefined;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return { width: view.getUint32(16), height: view.getUint32(20) };
-}
 
 /** The model's sample shape as an image's [h, w, 1 | 3], or a 400: a model of table rows takes no images. */
 function imageShape(sampleShape: readonly number[], field: string): [number, number, 1 | 3] {

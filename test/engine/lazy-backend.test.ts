@@ -14,6 +14,10 @@ process.env.LATENTLAB_BACKEND = 'wasm';
 describe('the backend, started when first needed', () => {
   it('lets trainRun, loadModel and the server work with no setup call', async () => {
     expect(currentBackend()).toBeUndefined();
+    // The server alone starts it (it answered 500 before).
+    const empty = await withTempDir((dir) => buildServer({ runsDir: dir }).then((app) => app.close()));
+    expect(empty).toBeUndefined();
+    expect(currentBackend()?.name).toBe('wasm');
     await withTempDir(async (dir) => {
       const runDir = join(dir, 'run');
       const result = await trainRun(
