@@ -6,6 +6,7 @@ import { Autoencoder } from '../../src/api/autoencoder.js';
 import { createRng } from '../../src/data/random.js';
 import { tf } from '../../src/engine/tf.js';
 import { loadModel } from '../../src/io/model-files.js';
+import type { ModelConfigInput } from '../../src/models/configs.js';
 import { trainRun } from '../../src/train/run.js';
 import { withTempDir } from '../helpers.js';
 
@@ -25,7 +26,12 @@ const OFF_LINE = [
   [100, 5, 50, 9],
 ];
 const quick = { epochs: 40, batchSize: 32, seed: 3 } as const;
-const dense = { kind: 'dense-ae', hidden: [16], latent: 1, outputActivation: 'linear' } as const;
+const dense: ModelConfigInput<'dense-ae'> = {
+  kind: 'dense-ae',
+  hidden: [16],
+  latent: 1,
+  outputActivation: 'linear',
+};
 
 describe('Autoencoder on arrays', () => {
   it('fits rows and scores new ones in three lines: rows off the data score above the threshold', async () => {
@@ -92,6 +98,9 @@ describe('Autoencoder on arrays', () => {
     await expect(Autoencoder.fit([], dense, quick)).rejects.toThrow('x: expected rows (number[][])');
     await expect(Autoencoder.fit([[1, Number.NaN]], dense, quick)).rejects.toThrow(
       'x[0][1]: expected a finite number, got NaN',
+    );
+    await expect(Autoencoder.fit(lineRows(50, 1), dense, { epoch: 5 } as never)).rejects.toThrow(
+      'options.epoch: unknown option "epoch"',
     );
     await expect(Autoencoder.fit(lineRows(50, 1), dense, { epochs: 0 } as never)).rejects.toThrow(
       'options.epochs',
