@@ -1,5 +1,6 @@
 // The array API: fit, encode, decode, score and save a model on arrays in memory, no files or setup call needed.
 // This file never selects a backend itself (the API starts one); vitest runs it in a fork of its own.
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Autoencoder } from '../../src/api/autoencoder.js';
@@ -8,6 +9,7 @@ import { tf } from '../../src/engine/tf.js';
 import { loadModel } from '../../src/io/model-files.js';
 import type { ModelConfigInput } from '../../src/models/configs.js';
 import { trainRun } from '../../src/train/run.js';
+import { runInProcess } from '../apps/cli-helper.js';
 import { withTempDir } from '../helpers.js';
 
 process.env.LATENTLAB_BACKEND = 'wasm';
@@ -25,7 +27,7 @@ const OFF_LINE = [
   [105, 1, 0, 7],
   [100, 5, 50, 9],
 ];
-const quick = { epochs: 40, batchSize: 32, seed: 3 } as const;
+const quick = { epochs: 20, batchSize: 32, seed: 3 } as const;
 const dense: ModelConfigInput<'dense-ae'> = {
   kind: 'dense-ae',
   hidden: [16],
@@ -137,6 +139,21 @@ describe('Autoencoder on arrays', () => {
       expect([...(await loaded.score(OFF_LINE))]).toEqual([...(await ae.score(OFF_LINE))]);
       expect(loaded.threshold).toEqual(ae.threshold);
       expect([...(await loaded.predict(OFF_LINE))]).toEqual([...(await ae.predict(OFF_LINE))]);
+      // The CLI encodes a table with the saved model, in the model's units (its saved scaling).
+      const table = join(dir, 'new.csv');
+      await writeFile(table, `a,b,c,d\n${OFF_LINE.map((row) => row.join(',')).join('\n')}\n`);
+      const codesFile = join(dir, 'codes.csv');
+      const run = await runInProcess(['encode', saved, '--data', `csv:${table}`, '--out', codesFile]);
+      expect(run.stderr).not.toContain('error');
+      expect(run.code).toBe(0);
+      const cliCodes = (await readFile(codesFile, 'utf8'))
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => Number(line.split(',')[1]));
+      const apiCodes = await ae.transform(OFF_LINE);
+      expect(cliCodes[0]).toBeCloseTo(apiCodes[0][0], 5);
+      expect(cliCodes[1]).toBeCloseTo(apiCodes[1][0], 5);
       ae.dispose();
       loaded.dispose();
     });
