@@ -52,7 +52,7 @@ describe('Autoencoder on arrays', () => {
 
   it('encodes, decodes and reconstructs in the data units, each result in the form of its input', async () => {
     const rows = lineRows(400, 1);
-    const ae = await Autoencoder.fit(rows, dense, { ...quick, contamination: 0.05 });
+    const ae = await Autoencoder.fit(rows, dense, { ...quick, epochs: 40, contamination: 0.05 });
     expect(ae.threshold?.quantile).toBeCloseTo(0.95);
     const test = lineRows(10, 4);
     const codes = await ae.transform(test);
