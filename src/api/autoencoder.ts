@@ -25,7 +25,13 @@ import { drawSamples, gaussianCodeSampler, type Sampler } from '../eval/code-pri
 import { decodeCodes, encodeDataset, requireAutoencoder } from '../eval/codes.js';
 import { loadModel, saveModel } from '../io/model-files.js';
 import type { ModelConfigInput, ModelKind } from '../models/configs.js';
-import { type BuildContext, isAutoencoder, isGenerative, type TrainableModel } from '../models/family.js';
+import {
+  type BuildContext,
+  hasLikelihood,
+  isAutoencoder,
+  isGenerative,
+  type TrainableModel,
+} from '../models/family.js';
 import { configErrorFrom, modelDefaultsForData, parseModelConfig } from '../models/registry.js';
 import { defaultEpochs, TrainConfig } from '../train/config.js';
 import { resolveModelDir } from '../train/run-dir.js';
@@ -235,7 +241,8 @@ export class Autoencoder {
     }
     const fitted = new Autoencoder(model, scaling, classNames, fit.score);
     // Held-out rows are normal data the model has not trained on: the threshold and code prior come from them.
-    if (isAutoencoder(model) || isGenerative(model)) {
+    // A model without an encoder or a likelihood (a GAN) has no score, so no threshold.
+    if (isAutoencoder(model) || (fit.score === 'elbo' && hasLikelihood(model))) {
       const normal = splits.validation.size > 0 ? splits.validation : splits.train;
       await fitted.calibrateScaled(normal, fit, splits.train);
     }

@@ -80,6 +80,28 @@ describe('Autoencoder on arrays', () => {
     ae.dispose();
   });
 
+  it('fits a GAN to rows: it samples in the data units, and has no score to threshold', async () => {
+    const gan = await Autoencoder.fit(
+      lineRows(200, 1),
+      { kind: 'gan', latent: 2, generatorHidden: [16], discriminatorHidden: [16] },
+      {
+        epochs: 2,
+        seed: 1,
+      },
+    );
+    expect(gan.threshold).toBeUndefined();
+    const drawn = await gan.sample(3, { seed: 2 });
+    expect(drawn).toHaveLength(3);
+    expect(drawn[0]).toHaveLength(4);
+    // Table scaling is inverted: the column within 7 ± 0.01 comes back there, whatever the generator draws.
+    for (const row of drawn) expect(Math.abs(row[3] - 7)).toBeLessThan(0.02);
+    await expect(gan.score(OFF_LINE)).rejects.toThrow(
+      'the mse score needs a model with an encoder; "gan" has none',
+    );
+    await expect(gan.predict(OFF_LINE)).rejects.toThrow('threshold: no anomaly threshold yet');
+    gan.dispose();
+  });
+
   it('is reproducible: the same seed and rows give the same scores', async () => {
     const rows = lineRows(200, 1);
     const options = { epochs: 3, batchSize: 32, seed: 9 };
