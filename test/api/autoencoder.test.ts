@@ -102,6 +102,30 @@ describe('Autoencoder on arrays', () => {
     gan.dispose();
   });
 
+  it('fits a conditional model with labels, which encoding and decoding then need too', async () => {
+    const rows = lineRows(120, 1);
+    const labels = rows.map((_, i) => i % 2);
+    const cvae = await Autoencoder.fit(
+      rows,
+      { kind: 'cvae', hidden: [8], latent: 2, likelihood: 'gaussian' },
+      {
+        epochs: 1,
+        labels,
+      },
+    );
+    const codes = await cvae.transform(rows.slice(0, 4), [0, 1, 0, 1]);
+    expect(codes).toHaveLength(4);
+    expect(await cvae.inverseTransform(codes, [0, 1, 0, 1])).toHaveLength(4);
+    await expect(cvae.transform(rows.slice(0, 4))).rejects.toThrow('labels: cvae is conditional');
+    await expect(cvae.transform(rows.slice(0, 4), [0, 1])).rejects.toThrow(
+      'labels: expected one label per sample (4), got 2',
+    );
+    await expect(Autoencoder.fit(rows, { kind: 'cvae' }, { epochs: 1, labels: [0, 1] })).rejects.toThrow(
+      'options.labels: expected one label per sample (120), got 2',
+    );
+    cvae.dispose();
+  });
+
   it('is reproducible: the same seed and rows give the same scores', async () => {
     const rows = lineRows(200, 1);
     const options = { epochs: 3, batchSize: 32, seed: 9 };
