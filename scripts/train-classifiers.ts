@@ -4,7 +4,7 @@ import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { selectBackend } from '../src/engine/backend.js';
-import type { RunConfigInput } from '../src/train/config.js';
+import type { RunConfig, RunConfigInput } from '../src/train/config.js';
 import { trainRun } from '../src/train/run.js';
 
 type Name = 'mnist' | 'fashion-mnist';
@@ -52,7 +52,8 @@ interface Entry {
   testSamples: number;
   trainSamples: number;
   epochs: number;
-  config: RunConfigInput;
+  /** The run's config as trained, every default filled in. */
+  config: RunConfig;
   command: string;
   date: string;
 }

@@ -22,6 +22,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { loadModel } from '../io/model-files.js';
 import { encodeTitledPanels } from '../io/plot.js';
 import { encodeImageGrid } from '../io/png.js';
+import type { ModelConfigInput } from '../models/configs.js';
 import { type Autoencoder, isAutoencoder, isGenerative, type TrainableModel } from '../models/family.js';
 import { listFamilies, parseModelConfig } from '../models/registry.js';
 import type { RunConfigInput } from '../train/config.js';
@@ -222,7 +223,13 @@ function familyConfig(options: CompareOptions, family: CompareFamily): RunConfig
     }
   }
   return {
-    model: { ...entry.model, ...entry.phases?.(options.epochs), ...override, latent: options.latent },
+    // Overrides come from a file: checked against the family's schema when the run starts.
+    model: {
+      ...entry.model,
+      ...entry.phases?.(options.epochs),
+      ...override,
+      latent: options.latent,
+    } as ModelConfigInput,
     data: options.data,
     seed: options.seed,
     train: {

@@ -1,6 +1,7 @@
 // Training options and the full run description saved as config.json in every run directory.
 import { z } from 'zod';
 import { DataSpec } from '../data/spec.js';
+import type { ModelConfigInput } from '../models/configs.js';
 
 export const AdamConfig = z.strictObject({
   learningRate: z.number().positive().default(1e-3),
@@ -93,7 +94,11 @@ export const RunConfig = z.strictObject({
   environment: z.record(z.string(), z.unknown()).optional(),
 });
 export type RunConfig = z.infer<typeof RunConfig>;
-export type RunConfigInput = z.input<typeof RunConfig>;
+/**
+ * A run config as written, the model part typed per family: `{ kind: 'dense-ae', latnet: 16 }` does not compile.
+ * (A config read from a file is any object; trainRun validates it at run time either way.)
+ */
+export type RunConfigInput = Omit<z.input<typeof RunConfig>, 'model'> & { model: ModelConfigInput };
 
 export function learningRateAt(
   base: number,

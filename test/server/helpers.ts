@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
+import type { ModelConfigInput } from '../../src/models/configs.js';
 import { trainRun } from '../../src/train/run.js';
 
 export async function makeRunsDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
@@ -11,11 +12,7 @@ export async function makeRunsDir(): Promise<{ dir: string; cleanup: () => Promi
 }
 
 /** Train `model` for one epoch on 500 MNIST digits into runsDir/name. */
-export async function tinyRun(
-  runsDir: string,
-  name: string,
-  model: { kind: string } & Record<string, unknown>,
-): Promise<void> {
+export async function tinyRun(runsDir: string, name: string, model: ModelConfigInput): Promise<void> {
   const trained = await trainRun(
     {
       model,

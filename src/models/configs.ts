@@ -1,0 +1,41 @@
+// The model configs of every registered family as one union, so a config written in TypeScript is checked
+// against its family's schema at compile time: a misspelt kind or option does not compile.
+import type { z } from 'zod';
+import type { AaeConfig } from './aae.js';
+import type { AeGanConfig } from './aegan.js';
+import type { AttentionAutoencoderConfig } from './attention-autoencoder.js';
+import type { ClassifierConfig } from './classifier.js';
+import type { ConvAutoencoderConfig } from './conv-autoencoder.js';
+import type { DenseAutoencoderConfig } from './dense-autoencoder.js';
+import type { GanConfig } from './gan/config.js';
+import type { LatentGanConfig } from './latentgan.js';
+import type { ConvVaeConfig, CvaeConfig, VaeConfig } from './vae/config.js';
+import type { VaeGanConfig } from './vaegan/config.js';
+
+/** Each family's config schema by its kind (a family added to the registry is added here too). */
+export interface ModelConfigSchemas {
+  'dense-ae': typeof DenseAutoencoderConfig;
+  'conv-ae': typeof ConvAutoencoderConfig;
+  'attention-ae': typeof AttentionAutoencoderConfig;
+  vae: typeof VaeConfig;
+  'conv-vae': typeof ConvVaeConfig;
+  cvae: typeof CvaeConfig;
+  classifier: typeof ClassifierConfig;
+  gan: typeof GanConfig;
+  aae: typeof AaeConfig;
+  latentgan: typeof LatentGanConfig;
+  aegan: typeof AeGanConfig;
+  vaegan: typeof VaeGanConfig;
+}
+
+export type ModelKind = keyof ModelConfigSchemas;
+
+/** A model config as written: `kind` and any options (the rest take their defaults). */
+export type ModelConfigInput<K extends ModelKind = ModelKind> = {
+  [P in K]: z.input<ModelConfigSchemas[P]>;
+}[K];
+
+/** A model config after validation, every default filled in. */
+export type ModelConfig<K extends ModelKind = ModelKind> = {
+  [P in K]: z.output<ModelConfigSchemas[P]>;
+}[K];
