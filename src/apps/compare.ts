@@ -10,7 +10,7 @@ import { type Dataset, head } from '../data/dataset.js';
 import { loadData } from '../data/load.js';
 import { DataSpec, formatDataSpec } from '../data/spec.js';
 import { ConfigError, IoError } from '../errors.js';
-import { drawSamples, gaussianCodeSampler, type Sampler } from '../eval/code-prior.js';
+import { codePrior, drawSamples, type Sampler } from '../eval/code-prior.js';
 import { encodeDataset, reconstructionErrors } from '../eval/codes.js';
 import { classifierOutputs, domainFeatureSpace, loadDomainClassifier } from '../eval/domain-classifier.js';
 import { frechetDistance, knnRadiiSquared, type SampleQuality, sampleQuality } from '../eval/metrics.js';
@@ -441,7 +441,8 @@ async function evaluateFamily(
         });
       }
       if (!sampler) {
-        sampler = gaussianCodeSampler(model, trainCodes);
+        // Not cached: these are the codes of the (limited) training set this comparison trained on.
+        sampler = await codePrior(model, { codes: trainCodes });
         result.sampler = 'gaussian fit to codes';
       }
       if (priorOverCodes(model)) {

@@ -80,7 +80,7 @@ export interface GenerativeModel<C = unknown> extends TrainableModel<C> {
 }
 
 /** Whether generate() can be asked for given classes (conditional or class-controlled models). */
-export function generatesClasses(model: GenerativeModel): boolean {
+export function generatesClasses(model: Pick<GenerativeModel, 'conditional' | 'classControlled'>): boolean {
   return model.conditional === true || model.classControlled === true;
 }
 
