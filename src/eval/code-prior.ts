@@ -15,6 +15,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import type { Autoencoder, GenerativeModel } from '../models/family.js';
 import { classLabels } from './generate.js';
 import { meanAndCovariance } from './metrics.js';
+import type { OnProgress } from './progress.js';
 
 export interface GaussianFit {
   dims: number;
@@ -226,6 +227,7 @@ export async function drawSamples(
   n: number,
   seed: number,
   batchSize = 500,
+  onProgress?: OnProgress,
 ): Promise<Float32Array> {
   const per = sampler.context.sampleShape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n * per);
@@ -237,6 +239,7 @@ export async function drawSamples(
     });
     out.set((await x.data()) as Float32Array, start * per);
     x.dispose();
+    onProgress?.({ task: 'sample', done: start + count, total: n });
   }
   return out;
 }

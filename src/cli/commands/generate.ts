@@ -38,6 +38,7 @@ import { encodeImageGrid } from '../../io/png.js';
 import { hasLikelihood, isAutoencoder, isGenerative } from '../../models/family.js';
 import { GanModel } from '../../models/gan/model.js';
 import { resolveModelDir } from '../../train/run-dir.js';
+import { taskProgress } from '../progress.js';
 import {
   backendOption,
   type DataFlags,
@@ -263,9 +264,14 @@ export function evaluateCommand(): Command {
       const command = `latentlab evaluate ${process.argv.slice(3).join(' ')}`.trim();
       const report: Record<string, unknown> = { run, data: dataset.name, samples: dataset.size, command };
       if (hasLikelihood(loaded.model)) {
+        const tasks = taskProgress();
         Object.assign(
           report,
-          await evaluateLikelihood(loaded.model, dataset, { k: flags.k, seed: flags.seed }),
+          await evaluateLikelihood(loaded.model, dataset, {
+            k: flags.k,
+            seed: flags.seed,
+            onProgress: tasks.onProgress,
+          }).finally(() => tasks.stop()),
         );
       } else if (isAutoencoder(loaded.model)) {
         report.mse = (await reconstructionErrors(loaded.model, dataset)).mean;
