@@ -49,6 +49,17 @@ describe('network signatures in the manifest', () => {
     });
   });
 
+  it('a GAN says its generator takes N(0, I) noise and its discriminator gives logits', async () => {
+    await withTempDir(async (dir) => {
+      const manifest = await savedManifest({ kind: 'gan', latent: 4 }, dir, mnistContext);
+      const { generator, discriminator } = manifest.signatures ?? {};
+      expect(generator.inputs[0]).toMatchObject({ shape: [null, 4] });
+      expect(generator.inputs[0].meaning).toContain('N(0, I)');
+      expect(generator.outputs[0].shape).toEqual([null, 28, 28, 1]);
+      expect(discriminator.outputs[0].meaning).toBe('logits [n, 1]: apply a sigmoid for P(real)');
+    });
+  });
+
   it('every family lists every saved network with its inputs and outputs', async () => {
     for (const family of listFamilies()) {
       await withTempDir(async (dir) => {
