@@ -33,6 +33,8 @@ describe('latentlab sample on a plain autoencoder', () => {
       };
       const first = await draw(3, 'a.npy');
       expect(first.stdout).toContain('Gaussian fitted to the training codes');
+      // Encoding the training split shows progress: on a non-terminal one line, however many batches.
+      expect(first.stderr).toMatch(/^encode train: (\d+)\/\1 done\n$/);
       expect(existsSync(join(run, 'samples.png'))).toBe(true);
       const cache = JSON.parse(await readFile(join(run, 'code-prior.json'), 'utf8'));
       expect(cache.format).toBe('latentlab-code-prior');
@@ -42,6 +44,7 @@ describe('latentlab sample on a plain autoencoder', () => {
 
       const again = await draw(3, 'b.npy');
       expect(Array.from(again.values)).toEqual(Array.from(first.values));
+      expect(again.stderr).toBe(''); // cached: nothing to encode
       const other = await draw(4, 'c.npy');
       expect(Array.from(other.values)).not.toEqual(Array.from(first.values));
 

@@ -66,7 +66,14 @@ async function samplerFor(
   }
   const file = codePriorFile(modelDir);
   const sampler = await codePrior(model, {
-    codes: async () => encodeDataset(model, (await modelData(loaded)).train),
+    codes: async () => {
+      // Once per saved model (then cached), but the whole training split: worth a progress bar.
+      const tasks = taskProgress();
+      const train = (await modelData(loaded)).train;
+      return encodeDataset(model, train, undefined, (p) =>
+        tasks.onProgress({ ...p, task: 'encode train' }),
+      ).finally(() => tasks.stop());
+    },
     cache: file ? { file, modelSavedAt: loaded.manifest.savedAt } : undefined,
   });
   return { sampler, from: 'Gaussian fitted to the training codes' };
