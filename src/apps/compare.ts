@@ -10,11 +10,12 @@ import { type Dataset, head } from '../data/dataset.js';
 import { loadData } from '../data/load.js';
 import { DataSpec, formatDataSpec } from '../data/spec.js';
 import { ConfigError, IoError } from '../errors.js';
-import { drawSamples, gaussianCodeSampler, type Sampler } from '../eval/code-prior.js';
+import { codePrior, drawSamples, type Sampler } from '../eval/code-prior.js';
 import { encodeDataset, reconstructionErrors } from '../eval/codes.js';
 import { classifierOutputs, domainFeatureSpace, loadDomainClassifier } from '../eval/domain-classifier.js';
 import { frechetDistance, knnRadiiSquared, type SampleQuality, sampleQuality } from '../eval/metrics.js';
 import { type LinearProbe, linearProbe } from '../eval/probe.js';
+import type { OnProgress } from '../eval/progress.js';
 import { domainClassifierFor } from '../eval/quality.js';
 import { mmdTest, type TwoSampleTest } from '../eval/two-sample.js';
 import type { Matrix } from '../io/arrays.js';
@@ -185,6 +186,8 @@ export interface CompareHooks {
   log?: (line: string) => void;
   /** Passed to trainRun/resumeRun (callbacks, signal, environment). */
   run?: RunOptions;
+  /** Evaluating a family: its codes ('<family>: encode train', '… encode test') and samples ('<family>: sample'). */
+  onProgress?: OnProgress;
 }
 
 const SummaryFile = z.object({
@@ -423,7 +426,10 @@ async function evaluateFamily(
   options: CompareOptions,
   splits: { train: Dataset; test: Dataset },
   judge: Judge | undefined,
+  onProgress?: OnProgress,
 ): Promise<{ result: FamilyResult; grid?: Buffer }> {
+  const progress = (task: string): OnProgress | undefined =>
+    onProgress && ((q) => onProgress({ ...q, task: `${p.family}: ${task}` }));
   const summary = SummaryFile.parse(JSON.parse(await readFile(runPaths(p.runDir).summary, 'utf8')));
   const { model } = await loadModel(runPaths(p.runDir).model);
   try {
@@ -440,15 +446,16 @@ async function evaluateFamily(
     let sampler: Sampler | undefined = isGenerative(model) ? model : undefined;
     if (isAutoencoder(model)) {
       result.testMse = (await reconstructionErrors(model, splits.test)).mean;
-      const trainCodes = await encodeDataset(model, splits.train);
-      const testCodes = await encodeDataset(model, splits.test);
+      const trainCodes = await encodeDataset(model, splits.train, undefined, progress('encode train'));
+      const testCodes = await encodeDataset(model, splits.test, undefined, progress('encode test'));
       if (splits.train.labels && splits.test.labels) {
         result.probe = linearProbe(trainCodes, splits.train.labels, testCodes, splits.test.labels, {
           numClasses: splits.train.classNames?.length,
         });
       }
       if (!sampler) {
-        sampler = gaussianCodeSampler(model, trainCodes);
+        // Not cached: these are the codes of the (limited) training set this comparison trained on.
+        sampler = await codePrior(model, { codes: trainCodes });
         result.sampler = 'gaussian fit to codes';
       }
       if (priorOverCodes(model)) {
@@ -462,7 +469,7 @@ async function evaluateFamily(
     }
     if (!sampler) return { result };
     const drawn = Math.max(options.samples, 64);
-    const images = await drawSamples(sampler, drawn, options.seed);
+    const images = await drawSamples(sampler, drawn, options.seed, undefined, progress('sample'));
     if (judge && options.samples > 0)
       result.quality = judge.score(images.subarray(0, options.samples * perSample(model)));
     const shape = model.context.sampleShape;
@@ -575,7 +582,7 @@ export async function compareFamilies(
       }
       if (!judge && options.samples > 0) judge = await domainJudge(options.data, splits.test, splits.train);
       log(`${p.family}: evaluating`);
-      const { result, grid } = await evaluateFamily(p, options, splits, judge);
+      const { result, grid } = await evaluateFamily(p, options, splits, judge, hooks.onProgress);
       results.push(result);
       if (grid) grids.push({ title: p.family, png: grid });
     }

@@ -19,6 +19,7 @@ import {
 } from '../eval/anomaly.js';
 import { fitGaussian, type GaussianFit } from '../eval/code-prior.js';
 import { batchesOf, encodeDataset, requireAutoencoder } from '../eval/codes.js';
+import type { OnProgress } from '../eval/progress.js';
 import type { Matrix } from '../io/arrays.js';
 import { writeDirAtomic } from '../io/atomic.js';
 import { loadModel } from '../io/model-files.js';
@@ -87,7 +88,8 @@ export function parseDetectOptions(raw: unknown, name: (field: string) => string
 /** Scores per sample, higher = more anomalous; `errorMaps` gives per-pixel terms for heat maps. */
 export interface AnomalyScorer {
   readonly score: AnomalyScore;
-  scores(dataset: Dataset): Promise<Float32Array>;
+  /** Reports the samples scored so far through `onProgress`. */
+  scores(dataset: Dataset, onProgress?: OnProgress): Promise<Float32Array>;
 }
 
 // Probabilities are clipped so a confident wrong pixel costs log(1e6), not infinity.
@@ -138,6 +140,11 @@ export function mahalanobisDistances(fit: GaussianFit, codes: Matrix): Float32Ar
  * A scorer for `model`. Reconstruction scores need an encoder; `elbo` a likelihood model (VAE); `mahalanobis`
  * fits a Gaussian to the codes of `fit` (normal training data).
  */
+/** The same progress under another task name (a scorer's 'score' is calibration when it scores that). */
+function renamed(task: string, onProgress: OnProgress): OnProgress {
+  return (p) => onProgress({ ...p, task });
+}
+
 export async function anomalyScorer(
   model: TrainableModel,
   score: AnomalyScore,
@@ -151,7 +158,7 @@ export async function anomalyScorer(
       const ae = requireAutoencoder(model, `the ${score} score`);
       return {
         score,
-        async scores(dataset) {
+        async scores(dataset, onProgress) {
           if (score === 'bce') checkUnitRange(dataset);
           const out = new Float32Array(dataset.size);
           for (const batch of batchesOf(dataset, batchSize)) {
@@ -162,6 +169,7 @@ export async function anomalyScorer(
             out.set((await s.data()) as Float32Array, batch.start);
             tf.dispose(s);
             batch.dispose();
+            onProgress?.({ task: 'score', done: batch.start + s.shape[0], total: dataset.size });
           }
           return out;
         },
@@ -176,7 +184,7 @@ export async function anomalyScorer(
       const draws = options.elboSamples ?? 1;
       return {
         score,
-        async scores(dataset) {
+        async scores(dataset, onProgress) {
           const out = new Float32Array(dataset.size);
           for (const batch of batchesOf(dataset, batchSize)) {
             const s = tf.tidy(() => {
@@ -191,6 +199,7 @@ export async function anomalyScorer(
             out.set((await s.data()) as Float32Array, batch.start);
             tf.dispose(s);
             batch.dispose();
+            onProgress?.({ task: 'score', done: batch.start + s.shape[0], total: dataset.size });
           }
           return out;
         },
@@ -206,8 +215,14 @@ export async function anomalyScorer(
       return {
         score,
         gaussian,
-        async scores(dataset) {
-          return mahalanobisDistances(gaussian, await encodeDataset(ae, dataset, batchSize));
+        async scores(dataset, onProgress) {
+          const codes = await encodeDataset(
+            ae,
+            dataset,
+            batchSize,
+            onProgress && renamed('score', onProgress),
+          );
+          return mahalanobisDistances(gaussian, codes);
         },
       };
     }
@@ -318,14 +333,16 @@ export async function detectAnomalies(
   model: TrainableModel,
   sets: { data: Dataset; calibration: Dataset; fit?: Dataset },
   raw: DetectOptionsInput = {},
+  hooks: { onProgress?: OnProgress } = {},
 ): Promise<Detection> {
   const options = parseDetectOptions(raw);
   const truth = anomalyTruth(sets.data, options.normalClasses);
   const calibration = normalOnly(sets.calibration, options.normalClasses);
   const fit = sets.fit ? normalOnly(sets.fit, options.normalClasses) : undefined;
   const scorer = await anomalyScorer(model, options.score, { ...options, fit });
-  const scores = await scorer.scores(sets.data);
-  const calibrationScores = await scorer.scores(calibration);
+  const { onProgress } = hooks;
+  const scores = await scorer.scores(sets.data, onProgress);
+  const calibrationScores = await scorer.scores(calibration, onProgress && renamed('calibrate', onProgress));
   const threshold = calibrateThreshold(
     calibrationScores,
     options.contamination !== undefined
@@ -501,7 +518,10 @@ export function detectionSummary(detection: Detection, extra: Record<string, unk
  * Load the run's model, score a split, calibrate on the model's own held-out normal data, and write
  * DIR/scores.csv, DIR/summary.json and (images) DIR/top-anomalies.png with DIR/heatmaps/NN-idID.png.
  */
-export async function detectRun(raw: DetectRunOptionsInput): Promise<DetectRunResult> {
+export async function detectRun(
+  raw: DetectRunOptionsInput,
+  hooks: { onProgress?: OnProgress } = {},
+): Promise<DetectRunResult> {
   const parsed = DetectRunOptions.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -540,6 +560,7 @@ export async function detectRun(raw: DetectRunOptionsInput): Promise<DetectRunRe
         fit: options.score === 'mahalanobis' ? own.train : undefined,
       },
       options,
+      hooks,
     );
     const out = run.out ?? join(dir === run.run ? dir : run.run, 'detect');
     await checkOutDir(out);

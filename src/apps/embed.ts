@@ -13,6 +13,7 @@ import { clusteringNmi } from '../eval/clustering.js';
 import { encodeDataset, requireAutoencoder } from '../eval/codes.js';
 import { fitPca, pcaTransform } from '../eval/pca.js';
 import { type LinearProbe, type LinearProbeOptions, linearProbe, requireLabels } from '../eval/probe.js';
+import type { OnProgress } from '../eval/progress.js';
 import { encodeMatrix, formatFromPath, type Matrix, MatrixFormat } from '../io/arrays.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadModel } from '../io/model-files.js';
@@ -31,6 +32,8 @@ export interface MapOptions {
   neighbors?: number;
   /** UMAP minimum distance between embedded points (default 0.1). */
   minDist?: number;
+  /** UMAP's optimisation epochs as they finish (task 'umap'). */
+  onProgress?: OnProgress;
 }
 
 /** A 2-D map of the rows of `codes` [n, d] (d ≥ 2): the first two principal components, or UMAP. [n, 2] */
@@ -54,7 +57,13 @@ export function mapCodes(codes: Matrix, method: EmbedMap, options: MapOptions = 
     minDist: options.minDist ?? 0.1,
     random: createRng(options.seed ?? 0),
   });
-  const embedding = umap.fit(rows);
+  // fit(), with its epochs reported: the same steps, so the same map for a seed.
+  const total = umap.initializeFit(rows);
+  for (let done = 0; done < total; ) {
+    done = umap.step();
+    options.onProgress?.({ task: 'umap', done, total });
+  }
+  const embedding = umap.getEmbedding();
   return { rows: codes.rows, cols: 2, data: Float32Array.from(embedding.flat()) };
 }
 
@@ -149,7 +158,10 @@ export function defaultMapPath(out: string | undefined, method: EmbedMap): strin
 }
 
 /** Load the run's model, encode a split, and write the codes, the map and the quality figures asked for. */
-export async function embedRun(raw: EmbedRunOptionsInput): Promise<EmbedRunResult> {
+export async function embedRun(
+  raw: EmbedRunOptionsInput,
+  hooks: { onProgress?: OnProgress } = {},
+): Promise<EmbedRunResult> {
   const parsed = EmbedRunOptions.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -163,7 +175,7 @@ export async function embedRun(raw: EmbedRunOptionsInput): Promise<EmbedRunResul
     const dataset = o.limit > 0 ? head(splits[o.split], o.limit) : splits[o.split];
     if (o.probe && !dataset.labels)
       throw new DataError('--probe needs labelled data, and this data has no labels', { path: dataset.name });
-    const codes = await encodeDataset(model, dataset);
+    const codes = await encodeDataset(model, dataset, undefined, hooks.onProgress);
     const result: EmbedRunResult = { data: dataset.name, codes, labels: dataset.labels, files: {} };
     if (o.out) {
       const format = o.format ?? formatFromPath(o.out);
@@ -174,7 +186,7 @@ export async function embedRun(raw: EmbedRunOptionsInput): Promise<EmbedRunResul
     if (o.map || o.mapOut) {
       const method = o.map ?? 'umap';
       const started = performance.now();
-      const points = mapCodes(codes, method, { seed: o.seed });
+      const points = mapCodes(codes, method, { seed: o.seed, onProgress: hooks.onProgress });
       result.map = { method, points, seconds: (performance.now() - started) / 1000 };
       const path = o.mapOut ?? defaultMapPath(o.out, method);
       await mkdir(dirname(path), { recursive: true });

@@ -1,5 +1,6 @@
 // Training progress for people: a live bar on a terminal, one line per epoch otherwise (logs, CI).
 import cliProgress from 'cli-progress';
+import type { OnProgress } from '../eval/progress.js';
 import type { EpochRecord } from '../train/checkpoint.js';
 import type { RollbackEvent, TrainCallbacks } from '../train/trainer.js';
 
@@ -85,6 +86,63 @@ export function progressCallbacks(
     onWarning,
     stop() {
       if (active) bar.stop();
+    },
+  };
+}
+
+/**
+ * Progress of long work other than training (UMAP, the IWAE bound, scoring, encoding) on `stream`: a bar per
+ * task on a terminal, cleared when the task ends; otherwise one line per finished task, so logs stay short.
+ */
+export function taskProgress(stream: NodeJS.WriteStream = process.stderr): {
+  onProgress: OnProgress;
+  stop(): void;
+} {
+  let current: string | undefined;
+  let finished = false;
+  if (!stream.isTTY) {
+    return {
+      onProgress({ task, done, total }) {
+        if (task !== current) {
+          current = task;
+          finished = false;
+        }
+        if (done >= total && !finished) {
+          finished = true;
+          stream.write(`${task}: ${total}/${total} done\n`);
+        }
+      },
+      stop() {},
+    };
+  }
+  const bar = new cliProgress.SingleBar(
+    {
+      stream,
+      format: '{task} [{bar}] {value}/{total} | ETA {eta_formatted}',
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let active = false;
+  return {
+    onProgress({ task, done, total }) {
+      if (task !== current || !active) {
+        if (active) bar.stop();
+        current = task;
+        bar.start(total, 0, { task });
+        active = true;
+      }
+      bar.update(done);
+      if (done >= total) {
+        bar.stop();
+        active = false;
+      }
+    },
+    stop() {
+      if (active) bar.stop();
+      active = false;
     },
   };
 }

@@ -1,13 +1,21 @@
 // Sampling from a plain autoencoder: the usual "AE + Gaussian fit to its codes" baseline. A full-covariance
 // Gaussian is fitted to the training codes and its draws are decoded, so an autoencoder without a prior can be
 // judged on samples beside VAEs and GANs. Draws are seeded and backend-independent (JS Box-Muller).
+// `codePrior` is the one way `latentlab sample`, `compare` and the studio get that Gaussian; fitted to a run's
+// training codes, it is cached as RUN/code-prior.json (valid for one saved model), so repeated draws are cheap.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { z } from 'zod';
 import { createRng } from '../data/random.js';
 import { type Tensor, tf } from '../engine/tf.js';
-import { ConfigError, NumericError } from '../errors.js';
+import { ConfigError, IoError, NumericError } from '../errors.js';
 import type { Matrix } from '../io/arrays.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import type { Autoencoder, GenerativeModel } from '../models/family.js';
 import { classLabels } from './generate.js';
 import { meanAndCovariance } from './metrics.js';
+import type { OnProgress } from './progress.js';
 
 export interface GaussianFit {
   dims: number;
@@ -41,8 +49,13 @@ export function cholesky(a: Float64Array, d: number): Float64Array | undefined {
 /** Fit N(mean, covariance) to the rows of `codes` [n, d]. */
 export function fitGaussian(codes: Matrix): GaussianFit {
   if (codes.rows < 2) throw new ConfigError(`a Gaussian fit needs at least 2 codes, got ${codes.rows}`);
-  const d = codes.cols;
   const { mean, covariance } = meanAndCovariance(codes);
+  return factorGaussian(mean, covariance);
+}
+
+/** The fit of N(mean, covariance) [d], [d, d]: its Cholesky factor, with the least jitter that makes one. */
+export function factorGaussian(mean: Float64Array, covariance: Float64Array): GaussianFit {
+  const d = mean.length;
   let trace = 0;
   for (let j = 0; j < d; j++) trace += covariance[j * d + j];
   // Dead code dimensions make the covariance singular: add the smallest jitter that factors it.
@@ -90,7 +103,7 @@ export function sampleGaussian(fit: GaussianFit, n: number, seed: number): Matri
 /** What drawing samples needs: a prior and a map from its space to data. Every GenerativeModel is one. */
 export type Sampler = Pick<
   GenerativeModel,
-  'latentSize' | 'conditional' | 'context' | 'samplePrior' | 'generate'
+  'latentSize' | 'conditional' | 'classControlled' | 'context' | 'samplePrior' | 'generate'
 >;
 
 /** An autoencoder with a Gaussian fitted to its (training) codes as its prior; decodes the draws. */
@@ -103,7 +116,10 @@ export function gaussianCodeSampler(model: Autoencoder, codes: Matrix): Sampler 
       },
     );
   }
-  const fit = fitGaussian(codes);
+  return fittedSampler(model, fitGaussian(codes));
+}
+
+function fittedSampler(model: Autoencoder, fit: GaussianFit): Sampler & { fit: GaussianFit } {
   return {
     fit,
     latentSize: model.latentSize,
@@ -118,6 +134,90 @@ export function gaussianCodeSampler(model: Autoencoder, codes: Matrix): Sampler 
   };
 }
 
+export const CODE_PRIOR_FILE = 'code-prior.json';
+
+const CodePriorFile = z.object({
+  format: z.literal('latentlab-code-prior'),
+  formatVersion: z.literal(1),
+  /** The saved model the codes came from (its manifest's savedAt): a model saved again makes the file stale. */
+  modelSavedAt: z.string(),
+  /** How many training codes were fitted. */
+  codes: z.number().int().min(2),
+  mean: z.array(z.number()),
+  /** Unbiased covariance, row-major. */
+  covariance: z.array(z.number()),
+});
+type CodePriorFile = z.infer<typeof CodePriorFile>;
+
+/** Where the code prior of the model in `modelDir` is cached: RUN/code-prior.json, or nowhere outside a run. */
+export function codePriorFile(modelDir: string): string | undefined {
+  const run = dirname(modelDir);
+  return basename(modelDir) === 'model' && existsSync(join(run, 'config.json'))
+    ? join(run, CODE_PRIOR_FILE)
+    : undefined;
+}
+
+export interface CodePriorOptions {
+  /** The training codes, or how to compute them (called only when no valid cached fit exists). */
+  codes: Matrix | (() => Promise<Matrix>);
+  /** The cache file and the saved model (manifest savedAt) it belongs to; without it the fit is not kept. */
+  cache?: { file: string; modelSavedAt: string };
+}
+
+async function readCodePrior(
+  file: string,
+  modelSavedAt: string,
+  dims: number,
+): Promise<GaussianFit | undefined> {
+  if (!existsSync(file)) return undefined;
+  let parsed: CodePriorFile;
+  try {
+    parsed = CodePriorFile.parse(JSON.parse(await readFile(file, 'utf8')));
+  } catch {
+    return undefined; // a cache: a damaged one is fitted again and replaced
+  }
+  if (
+    parsed.modelSavedAt !== modelSavedAt ||
+    parsed.mean.length !== dims ||
+    parsed.covariance.length !== dims * dims
+  )
+    return undefined;
+  return factorGaussian(Float64Array.from(parsed.mean), Float64Array.from(parsed.covariance));
+}
+
+/**
+ * A plain autoencoder's prior: the full-covariance Gaussian fitted to its training codes, read from the cache
+ * when it belongs to this saved model, else fitted and cached (atomically). Cached or fitted, the fit is the
+ * same numbers (JSON keeps every float64), so the draws for a seed are too.
+ */
+export async function codePrior(
+  model: Autoencoder,
+  options: CodePriorOptions,
+): Promise<Sampler & { fit: GaussianFit }> {
+  const { cache } = options;
+  const known = cache && (await readCodePrior(cache.file, cache.modelSavedAt, model.latentSize));
+  if (known) return fittedSampler(model, known);
+  const codes = typeof options.codes === 'function' ? await options.codes() : options.codes;
+  const sampler = gaussianCodeSampler(model, codes);
+  if (cache) {
+    const file: CodePriorFile = {
+      format: 'latentlab-code-prior',
+      formatVersion: 1,
+      modelSavedAt: cache.modelSavedAt,
+      codes: codes.rows,
+      mean: Array.from(sampler.fit.mean),
+      covariance: Array.from(sampler.fit.covariance),
+    };
+    try {
+      await writeFileAtomic(cache.file, `${JSON.stringify(file)}\n`);
+    } catch (error) {
+      // A read-only run still samples: the fit is recomputed (the same numbers) next time.
+      if (!(error instanceof IoError)) throw error;
+    }
+  }
+  return sampler;
+}
+
 /**
  * `n` samples drawn in batches, flat [n * prod(sampleShape)]. Conditional samplers get the classes in equal
  * consecutive blocks per batch (as `latentlab sample` draws them). Batch b uses seed + b·batchSize.
@@ -127,6 +227,7 @@ export async function drawSamples(
   n: number,
   seed: number,
   batchSize = 500,
+  onProgress?: OnProgress,
 ): Promise<Float32Array> {
   const per = sampler.context.sampleShape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n * per);
@@ -138,6 +239,7 @@ export async function drawSamples(
     });
     out.set((await x.data()) as Float32Array, start * per);
     x.dispose();
+    onProgress?.({ task: 'sample', done: start + count, total: n });
   }
   return out;
 }

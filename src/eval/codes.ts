@@ -4,6 +4,7 @@ import { type Tensor, tf } from '../engine/tf.js';
 import { ConfigError } from '../errors.js';
 import type { Matrix } from '../io/arrays.js';
 import { type Autoencoder, isAutoencoder, type TrainableModel } from '../models/family.js';
+import type { OnProgress } from './progress.js';
 
 export function requireAutoencoder(model: TrainableModel, what: string): Autoencoder {
   if (!isAutoencoder(model))
@@ -28,13 +29,20 @@ export function* batchesOf(
 }
 
 /** Codes of every sample: [size, latent]. */
-export async function encodeDataset(model: Autoencoder, dataset: Dataset, batchSize = 500): Promise<Matrix> {
+export async function encodeDataset(
+  model: Autoencoder,
+  dataset: Dataset,
+  batchSize = 500,
+  onProgress?: OnProgress,
+): Promise<Matrix> {
   const data = new Float32Array(dataset.size * model.latentSize);
   for (const batch of batchesOf(dataset, batchSize)) {
+    const count = batch.x.shape[0];
     const z = model.encode(batch.x, batch.labels);
     data.set((await z.data()) as Float32Array, batch.start * model.latentSize);
     z.dispose();
     batch.dispose();
+    onProgress?.({ task: 'encode', done: batch.start + count, total: dataset.size });
   }
   return { rows: dataset.size, cols: model.latentSize, data };
 }

@@ -10,6 +10,7 @@ import {
   isGenerative,
   type TrainableModel,
 } from '../models/family.js';
+import type { Sampler } from './code-prior.js';
 import { encodeDataset } from './codes.js';
 
 /**
@@ -51,7 +52,7 @@ export function classLabels(n: number, numClasses: number, classIndex?: number):
 }
 
 /** n samples from the prior, decoded: [n, ...sampleShape]. */
-export function samplePrior(model: GenerativeModel, n: number, seed: number, classIndex?: number): Tensor {
+export function samplePrior(model: Sampler, n: number, seed: number, classIndex?: number): Tensor {
   return tf.tidy(() => {
     const z = model.samplePrior(n, seed);
     const labels = generatesClasses(model)

@@ -4,6 +4,7 @@ import type { Dataset } from '../data/dataset.js';
 import { tf } from '../engine/tf.js';
 import { isAutoencoder, type LikelihoodModel } from '../models/family.js';
 import { batchesOf } from './codes.js';
+import type { OnProgress } from './progress.js';
 
 export interface LikelihoodReport {
   samples: number;
@@ -23,7 +24,7 @@ export async function evaluateLikelihood(
     k?: number;
     batchSize?: number;
     seed?: number;
-    onProgress?: (done: number, total: number) => void;
+    onProgress?: OnProgress;
   } = {},
 ): Promise<LikelihoodReport> {
   const k = options.k ?? 100;
@@ -50,7 +51,7 @@ export async function evaluateLikelihood(
     mseSum += (await mse.data())[0];
     tf.dispose([elbo, iwae, mse]);
     dispose();
-    options.onProgress?.(start + count, dataset.size);
+    options.onProgress?.({ task: 'iwae', done: start + count, total: dataset.size });
   }
   return {
     samples: dataset.size,

@@ -17,6 +17,21 @@ export const FeatureScalingSchema = z.object({
   scale: z.array(z.number()),
 });
 
+const TensorSignature = z.object({
+  name: z.string(),
+  /** null: any size (the batch dimension). */
+  shape: z.array(z.number().int().nullable()),
+  meaning: z.string().optional(),
+});
+
+/** A saved network's inputs and outputs, in the order tfjs takes and returns them. */
+export const NetworkSignature = z.object({
+  summary: z.string().optional(),
+  inputs: z.array(TensorSignature),
+  outputs: z.array(TensorSignature),
+});
+export type NetworkSignature = z.infer<typeof NetworkSignature>;
+
 export const ModelManifest = z.object({
   format: z.literal('latentlab-model'),
   formatVersion: z.literal(1),
@@ -30,6 +45,8 @@ export const ModelManifest = z.object({
   }),
   /** Sub-directories holding a layers model each. */
   networks: z.array(z.string()),
+  /** Per network, what it takes and outputs (absent in models saved before latentlab wrote it). */
+  signatures: z.record(z.string(), NetworkSignature).optional(),
   /** The data spec the model was trained on (informational). */
   data: z.unknown().optional(),
   classNames: z.array(z.string()).optional(),
@@ -133,6 +150,29 @@ export async function loadNetwork(dir: string): Promise<tfl.LayersModel> {
   }
 }
 
+/**
+ * What each network takes and outputs: names and shapes from the network, meanings from the family's
+ * `networkRoles` (none when it declares none), so a stock tfjs user knows e.g. that a decoder gives logits.
+ */
+export function networkSignatures(model: TrainableModel): Record<string, NetworkSignature> {
+  const roles = model.networkRoles?.() ?? {};
+  const tensors = (list: tfl.SymbolicTensor[], meanings: readonly string[] | undefined) =>
+    list.map((t, i) => ({ name: t.name, shape: [...t.shape], meaning: meanings?.[i] }));
+  return Object.fromEntries(
+    Object.entries(model.networks).map(([name, network]) => {
+      const role = roles[name];
+      return [
+        name,
+        {
+          summary: role?.summary,
+          inputs: tensors(network.inputs, role?.inputs),
+          outputs: tensors(network.outputs, role?.outputs),
+        },
+      ];
+    }),
+  );
+}
+
 export interface SaveModelExtras {
   data?: unknown;
   classNames?: readonly string[];
@@ -154,6 +194,7 @@ export async function saveModel(
     config: model.config as Record<string, unknown>,
     context: model.context,
     networks: Object.keys(model.networks),
+    signatures: networkSignatures(model),
     data: extras.data,
     classNames: extras.classNames ? [...extras.classNames] : undefined,
     scaling: extras.scaling,

@@ -5,7 +5,7 @@ import { createRng } from '../data/random.js';
 import { type Scalar, type Tensor, tf, tfl } from '../engine/tf.js';
 import { ConfigError } from '../errors.js';
 import { seededInit } from './autoencoder-base.js';
-import type { Batch, BuildContext, LossRecord, ModelFamily, TrainableModel } from './family.js';
+import type { Batch, BuildContext, LossRecord, ModelFamily, NetworkRole, TrainableModel } from './family.js';
 import { units } from './limits.js';
 
 /** Random poses for training images (cnn or mlp on [h, w, c] samples); all zero leaves images as they are. */
@@ -187,6 +187,16 @@ export class ClassifierModel implements TrainableModel<ClassifierConfig> {
     if (end < 0) throw new ConfigError('classifier network has no layer named "features"');
     this.featureLayers = layers.slice(0, end + 1);
     this.logitsLayer = classifier.getLayer('logits');
+  }
+
+  networkRoles(): Record<string, NetworkRole> {
+    return {
+      classifier: {
+        summary: 'classifies samples (dropout is applied by latentlab in training, not in the network)',
+        inputs: ['samples [n, ...sampleShape], scaled as the training data'],
+        outputs: ['class logits [n, classes]: apply a softmax for probabilities'],
+      },
+    };
   }
 
   /**

@@ -27,12 +27,25 @@ export interface Batch {
 /** Named scalar losses; the trainer averages each over an epoch. `loss` is the one optimised/monitored. */
 export type LossRecord = Record<string, Scalar> & { loss: Scalar };
 
+/**
+ * What one saved network takes and gives, in words, for people using it from stock TensorFlow.js: one entry
+ * per input and per output, in order (the manifest adds the names and shapes from the network itself).
+ */
+export interface NetworkRole {
+  /** One line: what the network is for. */
+  summary: string;
+  inputs: readonly string[];
+  outputs: readonly string[];
+}
+
 export interface TrainableModel<C = unknown> {
   readonly kind: string;
   readonly config: C;
   readonly context: BuildContext;
   /** Sub-networks saved as standard TensorFlow.js layers models, e.g. { encoder, decoder }. */
   readonly networks: Record<string, tfl.LayersModel>;
+  /** Per saved network, what it takes and outputs (the manifest's `signatures`); undeclared: shapes only. */
+  networkRoles?(): Readonly<Record<string, NetworkRole>>;
   /** Names of the optimisers a step needs (one Adam each, created by the trainer). */
   readonly optimizerNames: readonly string[];
   /** Per-optimiser Adam settings that override the run's `train.optimizer` (e.g. a GAN's two learning rates). */
@@ -80,7 +93,7 @@ export interface GenerativeModel<C = unknown> extends TrainableModel<C> {
 }
 
 /** Whether generate() can be asked for given classes (conditional or class-controlled models). */
-export function generatesClasses(model: GenerativeModel): boolean {
+export function generatesClasses(model: Pick<GenerativeModel, 'conditional' | 'classControlled'>): boolean {
   return model.conditional === true || model.classControlled === true;
 }
 

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { COMPARE_FAMILIES, compareFamilies, parseCompareOptions } from '../../apps/compare.js';
-import { progressCallbacks } from '../progress.js';
+import { progressCallbacks, taskProgress } from '../progress.js';
 import {
   backendOption,
   type CsvFlags,
@@ -117,6 +117,7 @@ export function compareCommand(): Command {
       );
       const backend = await startBackend(flags);
       const progress = progressCallbacks();
+      const tasks = taskProgress();
       const abort = new AbortController();
       const onSignal = () => {
         process.stderr.write('\nstopping after this batch; rerun the same command to resume\n');
@@ -127,6 +128,7 @@ export function compareCommand(): Command {
         const result = await compareFamilies(options, {
           log: (line) => process.stderr.write(`${line}\n`),
           run: { callbacks: progress, signal: abort.signal, environment: { backend } },
+          onProgress: tasks.onProgress,
         });
         if (result.aborted) {
           process.stdout.write(`stopped; rerun the same command to resume: ${options.command}\n`);
@@ -147,6 +149,7 @@ export function compareCommand(): Command {
         process.stdout.write(`written: ${files}\n`);
       } finally {
         progress.stop();
+        tasks.stop();
         process.off('SIGINT', onSignal);
       }
     });

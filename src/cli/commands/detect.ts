@@ -9,6 +9,7 @@ import {
 } from '../../apps/detect.js';
 import { DataSplit } from '../../apps/model-data.js';
 import { ConfigError } from '../../errors.js';
+import { taskProgress } from '../progress.js';
 import {
   backendOption,
   type CsvFlags,
@@ -137,23 +138,29 @@ export function detectCommand(): Command {
       const data = flags.data ? dataSpecFrom(flags.data, flags) : undefined;
       await startBackend(flags);
       const command = ['latentlab detect', ...process.argv.slice(3)].join(' ');
+      const tasks = taskProgress();
       const {
         detection: d,
         files,
         heatmapError,
         heatmapMax,
-      } = await detectRun({
-        run,
-        data,
-        split: flags.split,
-        calibration: flags.calibration,
-        limit: flags.limit ?? 0,
-        out: flags.out,
-        options,
-        command,
-      }).catch((error) => {
-        throw asFlagError(error);
-      });
+      } = await detectRun(
+        {
+          run,
+          data,
+          split: flags.split,
+          calibration: flags.calibration,
+          limit: flags.limit ?? 0,
+          out: flags.out,
+          options,
+          command,
+        },
+        tasks,
+      )
+        .catch((error) => {
+          throw asFlagError(error);
+        })
+        .finally(() => tasks.stop());
       if (flags.json) {
         process.stdout.write(
           `${JSON.stringify({ ...d, scores: undefined, flags: undefined, labels: undefined, files })}\n`,

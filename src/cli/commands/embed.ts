@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { EmbedMap, embedRun, type RepresentationQuality } from '../../apps/embed.js';
 import { DataSplit } from '../../apps/model-data.js';
 import { MatrixFormat } from '../../io/arrays.js';
+import { taskProgress } from '../progress.js';
 import {
   backendOption,
   type CsvFlags,
@@ -89,19 +90,23 @@ export function embedCommand(): Command {
     .action(async (run: string, flags: EmbedFlags) => {
       const data = flags.data ? dataSpecFrom(flags.data, flags) : undefined;
       await startBackend(flags);
-      const result = await embedRun({
-        run,
-        data,
-        split: flags.split,
-        limit: flags.limit ?? 0,
-        out: flags.out,
-        format: flags.format,
-        map: flags.map,
-        mapOut: flags.mapOut,
-        probe: flags.probe ?? false,
-        probeLimit: flags.probeLimit,
-        seed: flags.seed,
-      });
+      const tasks = taskProgress();
+      const result = await embedRun(
+        {
+          run,
+          data,
+          split: flags.split,
+          limit: flags.limit ?? 0,
+          out: flags.out,
+          format: flags.format,
+          map: flags.map,
+          mapOut: flags.mapOut,
+          probe: flags.probe ?? false,
+          probeLimit: flags.probeLimit,
+          seed: flags.seed,
+        },
+        tasks,
+      ).finally(() => tasks.stop());
       if (flags.json) {
         const { codes, labels: _labels, map, ...rest } = result;
         process.stdout.write(

@@ -4,12 +4,14 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
+import { modelData } from '../../apps/model-data.js';
 import { type Dataset, subset } from '../../data/dataset.js';
 import { loadData } from '../../data/load.js';
 import { isToyMixture } from '../../data/sources/toy2d.js';
 import { DataSpec } from '../../data/spec.js';
 import type { tf } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
+import { codePrior, codePriorFile, type Sampler } from '../../eval/code-prior.js';
 import { encodeDataset, reconstructionErrors, requireAutoencoder } from '../../eval/codes.js';
 import {
   decodePath,
@@ -33,9 +35,10 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { type LoadedModel, loadModel } from '../../io/model-files.js';
 import { encodeScatter } from '../../io/plot.js';
 import { encodeImageGrid } from '../../io/png.js';
-import { type GenerativeModel, hasLikelihood, isAutoencoder, isGenerative } from '../../models/family.js';
+import { hasLikelihood, isAutoencoder, isGenerative } from '../../models/family.js';
 import { GanModel } from '../../models/gan/model.js';
 import { resolveModelDir } from '../../train/run-dir.js';
+import { taskProgress } from '../progress.js';
 import {
   backendOption,
   type DataFlags,
@@ -46,13 +49,34 @@ import {
   withDataFlags,
 } from '../shared.js';
 
-function requireGenerative(loaded: LoadedModel, what: string): GenerativeModel {
-  if (!isGenerative(loaded.model)) {
+/**
+ * What `sample` draws from: a generative model's own prior, or for a plain autoencoder the Gaussian fitted to
+ * its training codes (cached as RUN/code-prior.json).
+ */
+async function samplerFor(
+  loaded: LoadedModel,
+  modelDir: string,
+): Promise<{ sampler: Sampler; from: string }> {
+  const { model } = loaded;
+  if (isGenerative(model)) return { sampler: model, from: 'prior' };
+  if (!isAutoencoder(model)) {
     throw new ConfigError(
-      `${what} needs a generative model (a prior to sample from); "${loaded.model.kind}" has none`,
+      `sample needs a generative model (a prior) or an autoencoder (codes to fit one to); "${model.kind}" is neither`,
     );
   }
-  return loaded.model;
+  const file = codePriorFile(modelDir);
+  const sampler = await codePrior(model, {
+    codes: async () => {
+      // Once per saved model (then cached), but the whole training split: worth a progress bar.
+      const tasks = taskProgress();
+      const train = (await modelData(loaded)).train;
+      return encodeDataset(model, train, undefined, (p) =>
+        tasks.onProgress({ ...p, task: 'encode train' }),
+      ).finally(() => tasks.stop());
+    },
+    cache: file ? { file, modelSavedAt: loaded.manifest.savedAt } : undefined,
+  });
+  return { sampler, from: 'Gaussian fitted to the training codes' };
 }
 
 async function writePng(path: string, images: tf.Tensor, rows: number, cols: number): Promise<void> {
@@ -64,7 +88,7 @@ async function writePng(path: string, images: tf.Tensor, rows: number, cols: num
 export function sampleCommand(): Command {
   return new Command('sample')
     .description(
-      'draw samples from the prior of a generative model as a PNG grid (and optionally raw values)',
+      'draw samples from the prior of a generative model (a plain autoencoder: a Gaussian fitted to its training codes) as a PNG grid (and optionally raw values)',
     )
     .argument('<run>', 'run directory (or its model directory)')
     .option('--n <count>', 'number of samples', parseNumber('--n', { integer: true, min: 1 }), 64)
@@ -83,8 +107,9 @@ export function sampleCommand(): Command {
         flags: GlobalOptions & { n: number; class?: number; seed: number; out?: string; raw?: string },
       ) => {
         await startBackend(flags);
-        const loaded = await loadModel(resolveModelDir(run));
-        const model = requireGenerative(loaded, 'sample');
+        const modelDir = resolveModelDir(run);
+        const loaded = await loadModel(modelDir);
+        const { sampler: model, from } = await samplerFor(loaded, modelDir);
         const images = samplePrior(model, flags.n, flags.seed, flags.class);
         const cols =
           model.conditional && flags.class === undefined
@@ -103,7 +128,7 @@ export function sampleCommand(): Command {
         }
         images.dispose();
         process.stdout.write(
-          `${flags.n} samples (seed ${flags.seed}) → ${model.context.sampleShape.length === 3 ? out : (flags.raw ?? '(no image data: use --raw)')}\n`,
+          `${flags.n} samples (seed ${flags.seed}, ${from}) → ${model.context.sampleShape.length === 3 ? out : (flags.raw ?? '(no image data: use --raw)')}\n`,
         );
       },
     );
@@ -246,9 +271,14 @@ export function evaluateCommand(): Command {
       const command = `latentlab evaluate ${process.argv.slice(3).join(' ')}`.trim();
       const report: Record<string, unknown> = { run, data: dataset.name, samples: dataset.size, command };
       if (hasLikelihood(loaded.model)) {
+        const tasks = taskProgress();
         Object.assign(
           report,
-          await evaluateLikelihood(loaded.model, dataset, { k: flags.k, seed: flags.seed }),
+          await evaluateLikelihood(loaded.model, dataset, {
+            k: flags.k,
+            seed: flags.seed,
+            onProgress: tasks.onProgress,
+          }).finally(() => tasks.stop()),
         );
       } else if (isAutoencoder(loaded.model)) {
         report.mse = (await reconstructionErrors(loaded.model, dataset)).mean;

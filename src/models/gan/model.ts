@@ -3,7 +3,14 @@
 // smoothing, annealed instance noise, and an EMA copy of the generator for sampling.
 import { type Scalar, type Tensor, tf, type tfl } from '../../engine/tf.js';
 import { ConfigError, UsageError } from '../../errors.js';
-import type { Batch, BuildContext, GenerativeModel, LossRecord, ModelFamily } from '../family.js';
+import type {
+  Batch,
+  BuildContext,
+  GenerativeModel,
+  LossRecord,
+  ModelFamily,
+  NetworkRole,
+} from '../family.js';
 import { GanConfig, instanceNoiseAt } from './config.js';
 import {
   discriminatorLoss,
@@ -141,6 +148,48 @@ export class GanModel implements GenerativeModel<GanConfig> {
   /** Per-step seeds: slot 0..2 of update k within step `step`. */
   private seedFor(step: number, k: number, slot: number): number {
     return (this.seed * 7919 + step * 4099 + k * 3 + slot) >>> 0;
+  }
+
+  networkRoles(): Record<string, NetworkRole> {
+    const { spec } = this;
+    const generator: NetworkRole = {
+      summary: 'maps noise z ~ N(0, I) to samples',
+      inputs: [
+        'noise z ~ N(0, I) [n, latent]',
+        ...(spec.generatorClasses > 0 ? ['the class, one-hot [n, classes]'] : []),
+      ],
+      outputs: [
+        spec.outputActivation === 'sigmoid'
+          ? 'samples [n, ...sampleShape] in [0, 1] (sigmoid applied): pixels as they are'
+          : 'samples [n, ...sampleShape] in the units of the (scaled) training data',
+      ],
+    };
+    return {
+      generator,
+      ...(this.networks.generatorEma
+        ? {
+            generatorEma: {
+              ...generator,
+              summary: `${generator.summary} (moving average of the weights: the one sampled)`,
+            },
+          }
+        : {}),
+      discriminator: {
+        summary: 'scores samples as real or generated',
+        inputs: [
+          'samples [n, ...sampleShape]',
+          ...(spec.discriminatorClasses > 0 ? ['the class, one-hot [n, classes]'] : []),
+        ],
+        outputs: [
+          this.config.loss === 'minimax' || this.config.loss === 'non-saturating'
+            ? 'logits [n, 1]: apply a sigmoid for P(real)'
+            : `a raw score [n, 1] (${this.config.loss}: higher means more real; no probability)`,
+          ...(spec.auxiliaryClasses > 0
+            ? ['class logits [n, classes] (apply a softmax for probabilities)']
+            : []),
+        ],
+      },
+    };
   }
 
   samplePrior(n: number, seed: number): Tensor {

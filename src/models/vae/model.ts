@@ -19,6 +19,7 @@ import type {
   LikelihoodModel,
   LossRecord,
   ModelFamily,
+  NetworkRole,
 } from '../family.js';
 import { type AnyVaeConfig, ConvVaeConfig, CvaeConfig, klWeight, VaeConfig } from './config.js';
 
@@ -334,6 +335,32 @@ export class VaeModel<C extends AnyVaeConfig = AnyVaeConfig>
 
   get latentSize(): number {
     return this.config.latent;
+  }
+
+  networkRoles(): Record<string, NetworkRole> {
+    const label = this.conditional ? ['the class, one-hot [n, classes]'] : [];
+    const bernoulli = this.config.likelihood === 'bernoulli';
+    return {
+      encoder: {
+        summary: 'the approximate posterior q(z|x): [mean, logVariance] heads',
+        inputs: ['samples [n, ...sampleShape], scaled as the training data', ...label],
+        outputs: [
+          'mean of q(z|x) [n, latent]: the code latentlab encodes to',
+          'log-variance of q(z|x) [n, latent]: z = mean + exp(logVariance / 2) · ε',
+        ],
+      },
+      decoder: {
+        summary:
+          'p(x|z): maps a code (or a prior draw z ~ N(0, I)) to the parameters of the data distribution',
+        inputs: ['a code z [n, latent]', ...label],
+        outputs: [
+          bernoulli
+            ? 'logits: apply a sigmoid for pixels (Bernoulli probabilities) [n, ...sampleShape]'
+            : 'mean of p(x|z) [n, ...sampleShape] in the units of the (scaled) training data',
+          'log σ of p(x|z) (learned Gaussian scale)',
+        ],
+      },
+    };
   }
 
   private requireLabels(labels: Tensor | undefined, what: string): void {

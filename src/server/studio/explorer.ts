@@ -5,7 +5,7 @@
 import { mapCodes } from '../../apps/embed.js';
 import { modelData } from '../../apps/model-data.js';
 import { type Dataset, head } from '../../data/dataset.js';
-import { createRng } from '../../data/random.js';
+import { codePrior, codePriorFile, type Sampler } from '../../eval/code-prior.js';
 import { decodeCodes, encodeDataset, requireAutoencoder } from '../../eval/codes.js';
 import { interpolateCodes, samplePrior } from '../../eval/generate.js';
 import type { Matrix } from '../../io/arrays.js';
@@ -41,6 +41,23 @@ interface Explored {
 export const EXPLORER_ITEMS = 1000;
 /** The explorer's state lives in the model cache's memo, so it goes when the model is evicted or reloaded. */
 const MEMO_KEY = 'studio.explorer';
+const PRIOR_KEY = 'studio.codePrior';
+
+/** The model's prior, or the code prior of a plain autoencoder (kept with the model, cached in its run). */
+async function samplerOf(loaded: CachedModel): Promise<Sampler> {
+  const model = loaded.model;
+  if (isGenerative(model)) return model;
+  const hit = loaded.memo.get(PRIOR_KEY) as Sampler | undefined;
+  if (hit) return hit;
+  const ae = autoencoderOf(loaded);
+  const file = codePriorFile(loaded.dir);
+  const sampler = await codePrior(ae, {
+    codes: async () => encodeDataset(ae, (await modelData(loaded)).train),
+    cache: file ? { file, modelSavedAt: loaded.manifest.savedAt } : undefined,
+  });
+  loaded.memo.set(PRIOR_KEY, sampler);
+  return sampler;
+}
 
 function autoencoderOf(loaded: LoadedModel): Autoencoder {
   return requireAutoencoder(loaded.model, 'the latent explorer');
@@ -138,42 +155,16 @@ export async function interpolationStrip(
 }
 
 /**
- * `n` new samples for `seed`: from the prior of a generative model, otherwise from a diagonal Gaussian fitted
- * to the test codes (a plain autoencoder has no prior of its own).
+ * `n` new samples for `seed`: from the prior of a generative model, otherwise from the Gaussian fitted to the
+ * training codes (a plain autoencoder has no prior of its own), as `latentlab sample` draws them.
  */
 export async function sampleGrid(loaded: CachedModel, seed: number, n: number): Promise<Buffer> {
-  const { test, codes } = await explored(loaded);
+  const { test } = await explored(loaded);
   const shape = imageShape(test);
   const cols = Math.ceil(Math.sqrt(n));
   const rows = Math.ceil(n / cols);
-  const model = loaded.model;
-  let values: Float32Array;
-  if (isGenerative(model)) {
-    const images = samplePrior(model, n, seed);
-    values = (await images.data()) as Float32Array;
-    images.dispose();
-  } else {
-    const d = codes.cols;
-    const mean = new Float64Array(d);
-    const sq = new Float64Array(d);
-    for (let i = 0; i < codes.rows; i++)
-      for (let j = 0; j < d; j++) {
-        mean[j] += codes.data[i * d + j] / codes.rows;
-        sq[j] += codes.data[i * d + j] ** 2 / codes.rows;
-      }
-    const rng = createRng(seed);
-    const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-    const z = Float32Array.from({ length: n * d }, (_, k) => {
-      const j = k % d;
-      return mean[j] + Math.sqrt(Math.max(0, sq[j] - mean[j] ** 2)) * normal();
-    });
-    const ae = autoencoderOf(loaded);
-    values = await decodeCodes(
-      ae,
-      { rows: n, cols: d, data: z },
-      n,
-      ae.conditional ? new Array(n).fill(0) : undefined,
-    );
-  }
+  const images = samplePrior(await samplerOf(loaded), n, seed);
+  const values = (await images.data()) as Float32Array;
+  images.dispose();
   return encodeImageGrid(values, shape, { rows, cols, scale: 2 });
 }

@@ -1,0 +1,93 @@
+// The manifest says what every saved network takes and outputs (names, shapes and, where the family declares
+// it, meaning), so stock TensorFlow.js users can use the networks; models saved before it still load.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadModel, readManifest, saveModel } from '../../src/io/model-files.js';
+import { listFamilies, parseModelConfig } from '../../src/models/registry.js';
+import { useBackend, withTempDir } from '../helpers.js';
+
+beforeAll(async () => {
+  await useBackend('wasm');
+});
+
+const context = { sampleShape: [4, 4, 1], numClasses: 3, seed: 1 };
+
+const mnistContext = { sampleShape: [28, 28, 1], numClasses: 10, seed: 1 };
+
+async function savedManifest(raw: Record<string, unknown>, dir: string, ctx = context) {
+  const { family, config } = parseModelConfig(raw);
+  const model = family.build(config, ctx);
+  await saveModel(model, join(dir, 'model'));
+  model.dispose();
+  return readManifest(join(dir, 'model'));
+}
+
+describe('network signatures in the manifest', () => {
+  it('a VAE says its encoder gives [mean, logVariance] heads and its decoder logits', async () => {
+    await withTempDir(async (dir) => {
+      const manifest = await savedManifest({ kind: 'vae', hidden: [8], latent: 2 }, dir);
+      const { encoder, decoder } = manifest.signatures ?? {};
+      expect(encoder.inputs.map((t) => t.shape)).toEqual([[null, 4, 4, 1]]);
+      expect(encoder.outputs.map((t) => t.shape)).toEqual([
+        [null, 2],
+        [null, 2],
+      ]);
+      expect(encoder.outputs[0].meaning).toContain('mean');
+      expect(encoder.outputs[1].meaning).toContain('log-variance');
+      expect(decoder.outputs[0].shape).toEqual([null, 4, 4, 1]);
+      expect(decoder.outputs[0].meaning).toContain('logits: apply a sigmoid for pixels');
+    });
+  });
+
+  it('a plain autoencoder says its decoder outputs pixels in [0, 1]', async () => {
+    await withTempDir(async (dir) => {
+      const manifest = await savedManifest({ kind: 'dense-ae', hidden: [8], latent: 3 }, dir);
+      expect(manifest.signatures?.encoder.outputs[0]).toMatchObject({ shape: [null, 3] });
+      expect(manifest.signatures?.encoder.outputs[0].meaning).toContain('code');
+      expect(manifest.signatures?.decoder.outputs[0].meaning).toContain('sigmoid applied');
+    });
+  });
+
+  it('a GAN says its generator takes N(0, I) noise and its discriminator gives logits', async () => {
+    await withTempDir(async (dir) => {
+      const manifest = await savedManifest({ kind: 'gan', latent: 4 }, dir, mnistContext);
+      const { generator, discriminator } = manifest.signatures ?? {};
+      expect(generator.inputs[0]).toMatchObject({ shape: [null, 4] });
+      expect(generator.inputs[0].meaning).toContain('N(0, I)');
+      expect(generator.outputs[0].shape).toEqual([null, 28, 28, 1]);
+      expect(discriminator.outputs[0].meaning).toBe('logits [n, 1]: apply a sigmoid for P(real)');
+    });
+  });
+
+  it('every family lists every saved network with its inputs and outputs', async () => {
+    for (const family of listFamilies()) {
+      await withTempDir(async (dir) => {
+        const { config } = parseModelConfig({ kind: family.kind });
+        const model = family.build(config, mnistContext);
+        const names = Object.keys(model.networks);
+        model.dispose();
+        const manifest = await savedManifest({ kind: family.kind }, dir, mnistContext);
+        expect(Object.keys(manifest.signatures ?? {}).sort(), family.kind).toEqual([...names].sort());
+        for (const signature of Object.values(manifest.signatures ?? {})) {
+          expect(signature.inputs.length).toBeGreaterThan(0);
+          expect(signature.outputs.length).toBeGreaterThan(0);
+        }
+      });
+    }
+  }, 60_000);
+
+  it('a model saved without signatures (an older latentlab) still loads', async () => {
+    await withTempDir(async (dir) => {
+      await savedManifest({ kind: 'vae', hidden: [8], latent: 2 }, dir);
+      const file = join(dir, 'model', 'manifest.json');
+      const { signatures, ...old } = JSON.parse(await readFile(file, 'utf8'));
+      expect(signatures).toBeDefined();
+      await writeFile(file, JSON.stringify(old));
+      const loaded = await loadModel(join(dir, 'model'));
+      expect(loaded.manifest.signatures).toBeUndefined();
+      expect(loaded.model.kind).toBe('vae');
+      loaded.model.dispose();
+    });
+  });
+});
