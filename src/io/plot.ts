@@ -7,6 +7,7 @@
 
 import { PNG } from 'pngjs';
 import type { TopLevelSpec } from 'vega-lite';
+import { writeFileAtomic } from './atomic.js';
 
 /** Tableau 10 then the lighter half of Tableau 20: distinct, colour-blind-friendlier than a rainbow. */
 const PALETTE = [
@@ -265,6 +266,15 @@ export async function encodeLossChart(
   options: LossChartOptions = {},
 ): Promise<Buffer> {
   return svgToPng(await renderSvg(lossChartSpec(history, options)), options.scale);
+}
+
+/** Draw `history` to `path` (temp file then rename: a viewer never sees half a PNG). */
+export async function writeLossChart(
+  path: string,
+  history: readonly EpochLosses[],
+  options: LossChartOptions = {},
+): Promise<void> {
+  await writeFileAtomic(path, await encodeLossChart(history, options));
 }
 
 // 3x5 bitmaps for 0-9, rows top to bottom, bits left to right.

@@ -42,7 +42,9 @@ describe('scatter charts', () => {
       title: 'UMAP of the codes',
       axisTitles: ['UMAP 1', 'UMAP 2'] as const,
     };
-    const spec = scatterSpec(points, labels, options) as { encoding: Record<string, { scale: object }> };
+    const spec = scatterSpec(points, labels, options) as unknown as {
+      encoding: Record<string, { scale: object }>;
+    };
     expect(spec.encoding.color.scale).toMatchObject({ domain: ['T-shirt/top', 'Trouser', 'Ankle boot'] });
     // No forced zero: the data sit far from the origin and the axes span the data.
     expect(spec.encoding.x.scale).toMatchObject({ zero: false });
@@ -88,7 +90,9 @@ const history = (epochs: number) =>
 
 describe('loss charts', () => {
   it('plot each loss term in its own panel, one train and one validation point per epoch', async () => {
-    const spec = lossChartSpec(history(5)) as { data: { values: { term: string; split: string }[] } };
+    const spec = lossChartSpec(history(5)) as unknown as {
+      data: { values: { term: string; split: string }[] };
+    };
     for (const term of ['loss', 'reconstruction', 'kl'])
       for (const split of ['train', 'validation'])
         expect(spec.data.values.filter((v) => v.term === term && v.split === split)).toHaveLength(5);
@@ -103,7 +107,7 @@ describe('loss charts', () => {
       train: { loss: 1 / epoch, mse: 1 / epoch },
       validation: {},
     }));
-    const spec = lossChartSpec(plain) as { data: { values: { term: string; split: string }[] } };
+    const spec = lossChartSpec(plain) as unknown as { data: { values: { term: string; split: string }[] } };
     expect(spec.data.values.map((v) => `${v.term}/${v.split}`)).toEqual(['loss/train', 'loss/train']);
   });
 
