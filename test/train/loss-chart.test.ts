@@ -2,7 +2,8 @@
 // and a chart that cannot be written warns once without stopping training.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { infoCommand } from '../../src/cli/commands/use.js';
 import { encodeLossChart } from '../../src/io/plot.js';
 import type { EpochRecord } from '../../src/train/checkpoint.js';
 import type { RunConfigInput } from '../../src/train/config.js';
@@ -43,6 +44,20 @@ describe('loss.png', () => {
         expect(png?.equals(expected)).toBe(true);
       }
       expect(drawn[0]?.equals(drawn[2] as Buffer)).toBe(false);
+      // `latentlab info RUN` names the chart, in text and in JSON.
+      const printed: string[] = [];
+      const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+        printed.push(String(chunk));
+        return true;
+      });
+      try {
+        await infoCommand().parseAsync([runDir], { from: 'user' });
+        await infoCommand().parseAsync([runDir, '--json'], { from: 'user' });
+      } finally {
+        write.mockRestore();
+      }
+      expect(printed[0]).toContain(`loss chart: ${chart}\n`);
+      expect(JSON.parse(printed[1]).lossChart).toBe(chart);
     });
   });
 
