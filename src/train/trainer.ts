@@ -399,11 +399,13 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
           .concat('\n'),
       );
       // The chart is for people watching: failing to draw it warns once and never stops training.
-      await writeLossChart(paths.loss, state.history, { title: basename(runDir) }).catch((error: Error) => {
-        if (!lossChartFailed)
-          (callbacks?.onWarning ?? warnProcess)(`loss.png not drawn: ${error.message}`, epoch);
-        lossChartFailed = true;
-      });
+      await writeLossChart(paths.loss, state.history, { title: `${basename(runDir)}: loss per epoch` }).catch(
+        (error: Error) => {
+          if (!lossChartFailed)
+            (callbacks?.onWarning ?? warnProcess)(`loss.png not drawn: ${error.message}`, epoch);
+          lossChartFailed = true;
+        },
+      );
       await saveCheckpoint(paths.checkpoint, model, optimizers, state, best);
       if (options.leakGuard !== false) guard.check(epoch);
       callbacks?.onEpochEnd?.(record);

@@ -40,7 +40,9 @@ describe('loss.png', () => {
       expect(drawn).toHaveLength(3);
       // Each epoch's file is the chart of the records up to it: 1, 2, then 3 points per line.
       for (const [i, png] of drawn.entries()) {
-        const expected = await encodeLossChart(records.slice(0, i + 1), { title: basename(runDir) });
+        const expected = await encodeLossChart(records.slice(0, i + 1), {
+          title: `${basename(runDir)}: loss per epoch`,
+        });
         expect(png?.equals(expected)).toBe(true);
       }
       expect(drawn[0]?.equals(drawn[2] as Buffer)).toBe(false);
