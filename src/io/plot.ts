@@ -5,6 +5,7 @@
 // inside a platform sub-package, so `npm ci` downloads nothing at install time.
 // The rest of the file draws straight onto pixels with pngjs: titled image panels (a 3x5 font) and heat maps.
 
+import { existsSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import type { TopLevelSpec } from 'vega-lite';
 import { writeFileAtomic } from './atomic.js';
@@ -33,7 +34,7 @@ const PALETTE = [
   '#9edae5',
 ];
 
-/** Fonts commonly installed on Linux, macOS and Windows, in that order; resvg takes the first it has. */
+/** The font the SVG asks for; the PNG gets the face chartFont finds (DejaVu Sans where it is installed). */
 const FONT = 'DejaVu Sans, Liberation Sans, Helvetica, Arial, sans-serif';
 
 /** Light, matplotlib/seaborn-like defaults: a framed data area, a faint grid, grey ticks, readable sizes. */
@@ -162,13 +163,41 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-/** SVG text as a PNG, `scale` pixels per CSS pixel, with the system's fonts (see FONT). */
+/** Where FONT's first faces usually are (Debian/Ubuntu, Fedora, Arch, macOS, Windows). */
+const FONT_FILES = [
+  ['DejaVu Sans', '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'],
+  ['DejaVu Sans', '/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf'],
+  ['DejaVu Sans', '/usr/share/fonts/TTF/DejaVuSans.ttf'],
+  ['Liberation Sans', '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf'],
+  ['Arial', '/System/Library/Fonts/Supplemental/Arial.ttf'],
+  ['Arial', 'C:\\Windows\\Fonts\\arial.ttf'],
+] as const;
+
+/**
+ * One known font file when there is one: reading a single face is faster than scanning every system font on
+ * each chart, and charts look the same on machines with other fonts installed. Else all system fonts.
+ */
+const chartFont = (() => {
+  let font: { loadSystemFonts: boolean; fontFiles?: string[]; defaultFontFamily?: string } | undefined;
+  return () => {
+    if (!font) {
+      const found = FONT_FILES.find(([, path]) => existsSync(path));
+      font = found
+        ? { loadSystemFonts: false, fontFiles: [found[1]], defaultFontFamily: found[0] }
+        : { loadSystemFonts: true };
+    }
+    return font;
+  };
+})();
+
+/** SVG text as a PNG, `scale` pixels per CSS pixel (see chartFont for the text). */
 export async function svgToPng(svg: string, scale = 2): Promise<Buffer> {
   const { Resvg } = await import('@resvg/resvg-js');
+  const font = chartFont();
   const rendered = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: scale },
     background: 'white',
-    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
+    font: { ...font, ...(font.defaultFontFamily ? { sansSerifFamily: font.defaultFontFamily } : {}) },
   }).render();
   return rendered.asPng();
 }
