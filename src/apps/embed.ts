@@ -25,6 +25,12 @@ import { DataSplit, modelData } from './model-data.js';
 export const EmbedMap = z.enum(['umap', 'pca']);
 export type EmbedMap = z.infer<typeof EmbedMap>;
 
+/** How a map is named in its chart's title and axes. */
+const MAP_NAMES: Record<EmbedMap, { name: string; axis: string }> = {
+  umap: { name: 'UMAP', axis: 'UMAP' },
+  pca: { name: 'PCA', axis: 'PC' },
+};
+
 export interface MapOptions {
   /** Seeds UMAP's random draws (initialisation, negative samples): the same seed gives the same map. */
   seed?: number;
@@ -190,7 +196,14 @@ export async function embedRun(
       result.map = { method, points, seconds: (performance.now() - started) / 1000 };
       const path = o.mapOut ?? defaultMapPath(o.out, method);
       await mkdir(dirname(path), { recursive: true });
-      await writeFileAtomic(path, encodeScatter(points.data, dataset.labels));
+      await writeFileAtomic(
+        path,
+        await encodeScatter(points.data, dataset.labels, {
+          classNames: dataset.classNames,
+          title: `${MAP_NAMES[method].name} of the codes of ${dataset.name} (${points.rows})`,
+          axisTitles: [`${MAP_NAMES[method].axis} 1`, `${MAP_NAMES[method].axis} 2`],
+        }),
+      );
       result.files.map = path;
     }
     if (o.probe) {

@@ -1,20 +1,310 @@
-// Scatter plots as PNG (latent codes coloured by label), drawn directly with pngjs: dots, axes through zero,
-// and a legend of class colours numbered with a tiny built-in digit font.
-import { PNG } from 'pngjs';
+// Charts as PNG: scatters of 2-D codes and maps coloured by class, and loss curves, declared as Vega-Lite specs,
+// rendered to SVG by Vega in Node (no browser, no canvas) and rasterised by resvg. Chosen over Chart.js on a
+// canvas because a spec is plain data (tests read the class names and axis titles off it and the SVG), Vega
+// lays out axes, ticks and legends outside the data as plotting libraries do, and resvg ships its binary
+// inside a platform sub-package, so `npm ci` downloads nothing at install time.
+// The rest of the file draws straight onto pixels with pngjs: titled image panels (a 3x5 font) and heat maps.
 
-/** Tableau 10: distinct, colour-blind-friendlier than a rainbow. */
-const PALETTE: ReadonlyArray<readonly [number, number, number]> = [
-  [31, 119, 180],
-  [255, 127, 14],
-  [44, 160, 44],
-  [214, 39, 40],
-  [148, 103, 189],
-  [140, 86, 75],
-  [227, 119, 194],
-  [127, 127, 127],
-  [188, 189, 34],
-  [23, 190, 207],
+import { existsSync } from 'node:fs';
+import { PNG } from 'pngjs';
+import type { TopLevelSpec } from 'vega-lite';
+import { writeFileAtomic } from './atomic.js';
+
+/** Tableau 10 then the lighter half of Tableau 20: distinct, colour-blind-friendlier than a rainbow. */
+const PALETTE = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
+  '#aec7e8',
+  '#ffbb78',
+  '#98df8a',
+  '#ff9896',
+  '#c5b0d5',
+  '#c49c94',
+  '#f7b6d2',
+  '#c7c7c7',
+  '#dbdb8d',
+  '#9edae5',
 ];
+
+/** The font the SVG asks for; the PNG gets the face chartFont finds (DejaVu Sans where it is installed). */
+const FONT = 'DejaVu Sans, Liberation Sans, Helvetica, Arial, sans-serif';
+
+/** Light, matplotlib/seaborn-like defaults: a framed data area, a faint grid, grey ticks, readable sizes. */
+const CONFIG = {
+  font: FONT,
+  background: 'white',
+  padding: 8,
+  view: { stroke: '#444', strokeWidth: 0.8 },
+  title: { fontSize: 15, fontWeight: 'normal', anchor: 'middle', offset: 10 },
+  axis: {
+    labelFontSize: 11,
+    titleFontSize: 13,
+    titleFontWeight: 'normal',
+    gridColor: '#ececec',
+    domain: false,
+    tickColor: '#444',
+    labelColor: '#222',
+    titleColor: '#222',
+  },
+  legend: { labelFontSize: 12, titleFontSize: 13, titleFontWeight: 'normal', symbolSize: 80 },
+  header: { labelFontSize: 13, titleFontSize: 13 },
+} as const;
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+export interface ScatterOptions {
+  /** Side of the (square) data area in CSS pixels; the PNG adds axes, title and legend, times `scale`. */
+  size?: number;
+  /** Dot radius in CSS pixels. */
+  radius?: number;
+  /** Pixels per CSS pixel in the PNG (2 reads well on a screen, as a 200-dpi matplotlib figure). */
+  scale?: number;
+  /** Class names by label index (Dataset.classNames); a label without one shows as its number. */
+  classNames?: readonly string[];
+  title?: string;
+  /** Titles of the horizontal and vertical axes. */
+  axisTitles?: readonly [string, string];
+}
+
+/** The 0.5th and 99.5th percentiles padded by 5%, so a few outliers do not squash the plot. */
+function robustRange(points: Float32Array, offset: 0 | 1): [number, number] {
+  const n = points.length / 2;
+  const values = Float32Array.from({ length: n }, (_, i) => points[i * 2 + offset])
+    .filter(Number.isFinite)
+    .sort();
+  const lo = values[Math.floor(values.length * 0.005)] ?? -1;
+  const hi = values[Math.min(values.length - 1, Math.ceil(values.length * 0.995))] ?? 1;
+  const pad = (hi - lo) * 0.05 || 1;
+  return [lo - pad, hi + pad];
+}
+
+/**
+ * The Vega-Lite spec of a scatter of `points` [n * 2], coloured by `labels` with a legend of class names to the
+ * right of the data. No zero lines and no forced zero on the scales: on a latent map or a UMAP the origin means
+ * nothing, so each axis spans the data (robust limits; points beyond them are clipped).
+ */
+export function scatterSpec(
+  points: Float32Array,
+  labels?: ArrayLike<number>,
+  {
+    size = 420,
+    radius = 2,
+    classNames,
+    title,
+    axisTitles = ['dimension 1', 'dimension 2'],
+  }: ScatterOptions = {},
+): TopLevelSpec {
+  const n = Math.floor(points.length / 2);
+  const name = (label: number) => classNames?.[label] ?? String(label);
+  const values = Array.from({ length: n }, (_, i) => ({
+    x: points[i * 2],
+    y: points[i * 2 + 1],
+    ...(labels ? { class: name(labels[i]) } : {}),
+  }));
+  // Legend order follows the label index (0, 1, ... 10), not the text order of the names.
+  const present = labels ? [...new Set(Array.from(labels))].sort((a, b) => a - b) : [];
+  const axis = (title: string, [lo, hi]: [number, number]) => ({
+    type: 'quantitative' as const,
+    title,
+    scale: { domain: [lo, hi], zero: false, nice: false },
+    axis: { tickCount: 6 },
+  });
+  return {
+    $schema: SCHEMA,
+    config: CONFIG,
+    ...(title ? { title } : {}),
+    width: size,
+    height: size,
+    data: { values },
+    mark: {
+      type: 'circle',
+      size: Math.PI * radius * radius * 1.6,
+      opacity: 0.55,
+      clip: true,
+      ...(labels ? {} : { color: PALETTE[0] }),
+    },
+    encoding: {
+      x: { field: 'x', ...axis(axisTitles[0], robustRange(points, 0)) },
+      y: { field: 'y', ...axis(axisTitles[1], robustRange(points, 1)) },
+      ...(labels
+        ? {
+            color: {
+              field: 'class',
+              type: 'nominal' as const,
+              title: 'class',
+              scale: {
+                domain: present.map(name),
+                range: present.map((label) => PALETTE[label % PALETTE.length]),
+              },
+              legend: { orient: 'right' as const, symbolOpacity: 1, columns: present.length > 24 ? 2 : 1 },
+            },
+          }
+        : {}),
+    },
+  } as TopLevelSpec;
+}
+
+/** A Vega-Lite spec as SVG text (Vega's SVG renderer in Node: no browser, no canvas). */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vegaLite, vega] = await Promise.all([import('vega-lite'), import('vega')]);
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Where FONT's first faces usually are (Debian/Ubuntu, Fedora, Arch, macOS, Windows). */
+const FONT_FILES = [
+  ['DejaVu Sans', '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'],
+  ['DejaVu Sans', '/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf'],
+  ['DejaVu Sans', '/usr/share/fonts/TTF/DejaVuSans.ttf'],
+  ['Liberation Sans', '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf'],
+  ['Arial', '/System/Library/Fonts/Supplemental/Arial.ttf'],
+  ['Arial', 'C:\\Windows\\Fonts\\arial.ttf'],
+] as const;
+
+/**
+ * One known font file when there is one: reading a single face is faster than scanning every system font on
+ * each chart, and charts look the same on machines with other fonts installed. Else all system fonts.
+ */
+const chartFont = (() => {
+  let font: { loadSystemFonts: boolean; fontFiles?: string[]; defaultFontFamily?: string } | undefined;
+  return () => {
+    if (!font) {
+      const found = FONT_FILES.find(([, path]) => existsSync(path));
+      font = found
+        ? { loadSystemFonts: false, fontFiles: [found[1]], defaultFontFamily: found[0] }
+        : { loadSystemFonts: true };
+    }
+    return font;
+  };
+})();
+
+/** SVG text as a PNG, `scale` pixels per CSS pixel (see chartFont for the text). */
+export async function svgToPng(svg: string, scale = 2): Promise<Buffer> {
+  const { Resvg } = await import('@resvg/resvg-js');
+  const font = chartFont();
+  const rendered = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: scale },
+    background: 'white',
+    font: { ...font, ...(font.defaultFontFamily ? { sansSerifFamily: font.defaultFontFamily } : {}) },
+  }).render();
+  return rendered.asPng();
+}
+
+/** A scatter of `points` [n * 2] coloured by `labels`, as a PNG (see scatterSpec). */
+export async function encodeScatter(
+  points: Float32Array,
+  labels?: ArrayLike<number>,
+  options: ScatterOptions = {},
+): Promise<Buffer> {
+  return svgToPng(await renderSvg(scatterSpec(points, labels, options)), options.scale);
+}
+
+export interface LossChartOptions {
+  title?: string;
+  /** Width of one panel in CSS pixels (height is two thirds of it). */
+  panelWidth?: number;
+  scale?: number;
+}
+
+interface EpochLosses {
+  epoch: number;
+  train: Record<string, number>;
+  validation: Record<string, number>;
+}
+
+/**
+ * The Vega-Lite spec of a run's history: one panel per loss term (its own y scale, the term as its title), train
+ * and validation as two lines with a point per epoch. A term equal to `loss` at every epoch (a plain
+ * autoencoder's `mse`) is left out: the same line twice says nothing.
+ */
+export function lossChartSpec(
+  history: readonly EpochLosses[],
+  { title = 'Loss per epoch', panelWidth = 300 }: LossChartOptions = {},
+): TopLevelSpec {
+  const splits = ['train', 'validation'] as const;
+  const terms = [...new Set(history.flatMap((r) => splits.flatMap((s) => Object.keys(r[s]))))];
+  const sameAsLoss = (term: string) =>
+    term !== 'loss' &&
+    history.every((r) => splits.every((s) => r[s][term] === undefined || r[s][term] === r[s].loss));
+  const shown = terms
+    .filter((t) => !sameAsLoss(t))
+    .sort((a, b) => (a === 'loss' ? -1 : b === 'loss' ? 1 : 0));
+  const values = history.flatMap((r) =>
+    splits.flatMap((split) =>
+      shown
+        .filter((term) => Number.isFinite(r[split][term]))
+        .map((term) => ({ epoch: r.epoch, split, term, value: r[split][term] })),
+    ),
+  );
+  const lastEpoch = Math.max(2, ...history.map((r) => r.epoch));
+  const panel = (term: string) => ({
+    transform: [{ filter: { field: 'term', equal: term } }],
+    title: term,
+    width: panelWidth,
+    height: Math.round((panelWidth * 2) / 3),
+    mark: { type: 'line' as const, point: { size: 30, filled: true }, strokeWidth: 1.8 },
+    encoding: {
+      x: {
+        field: 'epoch',
+        type: 'quantitative' as const,
+        title: 'epoch',
+        scale: { domain: [1, lastEpoch], nice: false, padding: 8 },
+        axis: { tickMinStep: 1, format: 'd' },
+      },
+      y: { field: 'value', type: 'quantitative' as const, title: term, scale: { zero: false, padding: 8 } },
+      color: {
+        field: 'split',
+        type: 'nominal' as const,
+        title: null,
+        scale: { domain: [...splits], range: [PALETTE[0], PALETTE[1]] },
+        legend: { orient: 'right' as const },
+      },
+    },
+  });
+  return {
+    $schema: SCHEMA,
+    // Left and bottom axis lines in place of a frame: Vega frames the panels of a concat unevenly.
+    config: {
+      ...CONFIG,
+      view: { stroke: null },
+      axis: { ...CONFIG.axis, domain: true, domainColor: '#444' },
+    },
+    title: { text: title, offset: 16 },
+    data: { values },
+    columns: Math.min(3, Math.max(1, shown.length)),
+    concat: shown.map(panel),
+    resolve: { scale: { y: 'independent', color: 'shared' } },
+  } as TopLevelSpec;
+}
+
+/** A run's loss curves as a PNG (see lossChartSpec). */
+export async function encodeLossChart(
+  history: readonly EpochLosses[],
+  options: LossChartOptions = {},
+): Promise<Buffer> {
+  return svgToPng(await renderSvg(lossChartSpec(history, options)), options.scale);
+}
+
+/** Draw `history` to `path` (temp file then rename: a viewer never sees half a PNG). */
+export async function writeLossChart(
+  path: string,
+  history: readonly EpochLosses[],
+  options: LossChartOptions = {},
+): Promise<void> {
+  await writeFileAtomic(path, await encodeLossChart(history, options));
+}
 
 // 3x5 bitmaps for 0-9, rows top to bottom, bits left to right.
 const DIGITS = [
@@ -29,70 +319,6 @@ const DIGITS = [
   '111101111101111',
   '111101111001111',
 ];
-
-export interface ScatterOptions {
-  size?: number;
-  /** Dot radius in pixels. */
-  radius?: number;
-}
-
-export function encodeScatter(
-  points: Float32Array,
-  labels?: ArrayLike<number>,
-  { size = 640, radius = 2 }: ScatterOptions = {},
-): Buffer {
-  const n = points.length / 2;
-  const png = new PNG({ width: size, height: size });
-  png.data.fill(255);
-  const set = (x: number, y: number, [r, g, b]: readonly [number, number, number], alpha = 1) => {
-    if (x < 0 || y < 0 || x >= size || y >= size) return;
-    const i = (y * size + x) * 4;
-    png.data[i] = Math.round(png.data[i] * (1 - alpha) + r * alpha);
-    png.data[i + 1] = Math.round(png.data[i + 1] * (1 - alpha) + g * alpha);
-    png.data[i + 2] = Math.round(png.data[i + 2] * (1 - alpha) + b * alpha);
-  };
-  // Robust limits: the 0.5th and 99.5th percentiles, so a few outliers do not squash the plot.
-  const axisRange = (offset: number) => {
-    const values = Float32Array.from({ length: n }, (_, i) => points[i * 2 + offset]).sort();
-    const lo = values[Math.floor(n * 0.005)] ?? -1;
-    const hi = values[Math.min(n - 1, Math.ceil(n * 0.995))] ?? 1;
-    const pad = (hi - lo) * 0.05 || 1;
-    return [lo - pad, hi + pad] as const;
-  };
-  const [x0, x1] = axisRange(0);
-  const [y0, y1] = axisRange(1);
-  const px = (v: number) => Math.round(((v - x0) / (x1 - x0)) * (size - 1));
-  const py = (v: number) => Math.round((1 - (v - y0) / (y1 - y0)) * (size - 1));
-  const grey = [200, 200, 200] as const;
-  if (x0 < 0 && x1 > 0) for (let y = 0; y < size; y++) set(px(0), y, grey);
-  if (y0 < 0 && y1 > 0) for (let x = 0; x < size; x++) set(x, py(0), grey);
-  for (let i = 0; i < n; i++) {
-    const colour = PALETTE[(labels?.[i] ?? 0) % PALETTE.length];
-    const cx = px(points[i * 2]);
-    const cy = py(points[i * 2 + 1]);
-    for (let dy = -radius; dy <= radius; dy++) {
-      for (let dx = -radius; dx <= radius; dx++) {
-        if (dx * dx + dy * dy <= radius * radius) set(cx + dx, cy + dy, colour, 0.6);
-      }
-    }
-  }
-  if (labels) {
-    const classes = Math.min(PALETTE.length, Math.max(...Array.from(labels)) + 1);
-    for (let c = 0; c < classes; c++) {
-      const top = 8 + c * 14;
-      for (let y = 0; y < 10; y++) for (let x = 0; x < 10; x++) set(size - 40 + x, top + y, PALETTE[c]);
-      const bits = DIGITS[c];
-      for (let r = 0; r < 5; r++) {
-        for (let col = 0; col < 3; col++) {
-          if (bits[r * 3 + col] !== '1') continue;
-          for (let sy = 0; sy < 2; sy++)
-            for (let sx = 0; sx < 2; sx++) set(size - 24 + col * 2 + sx, top + r * 2 + sy, [0, 0, 0]);
-        }
-      }
-    }
-  }
-  return PNG.sync.write(png);
-}
 
 // 3x5 bitmaps for the letters, rows top to bottom (titles are drawn in capitals).
 const LETTERS: Record<string, string> = {

@@ -9,6 +9,8 @@ export function runPaths(runDir: string) {
     root: runDir,
     config: join(runDir, 'config.json'),
     metrics: join(runDir, 'metrics.jsonl'),
+    /** Train and validation loss terms per epoch, redrawn after each one. */
+    loss: join(runDir, 'loss.png'),
     summary: join(runDir, 'summary.json'),
     checkpoint: join(runDir, 'checkpoint.lltf'),
     images: join(runDir, 'images'),

@@ -1,11 +1,13 @@
 // The one training loop every family uses: batches, optimiser steps, validation, previews,
 // metrics, checkpoints, early stopping and a tensor-leak guard. Families supply only their step.
 import { mkdir } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { batchIndices, type DataSplits, type Dataset, gatherSamples, head } from '../data/dataset.js';
 import { TensorLeakGuard } from '../engine/memory.js';
 import { type Scalar, tf } from '../engine/tf.js';
 import { NumericError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { writeLossChart } from '../io/plot.js';
 import { writeImageGrid } from '../io/png.js';
 import type { NamedArray } from '../io/tensor-file.js';
 import type { Batch, LossRecord, TrainableModel } from '../models/family.js';
@@ -192,10 +194,13 @@ const FINITE_CHECK_EVERY = 10;
 /** Rollbacks allowed per run before giving up. */
 const MAX_ROLLBACKS = 3;
 
+const warnProcess = (message: string) => process.emitWarning(message);
+
 export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopResult> {
   const { model, splits, train, seed, runDir, callbacks, signal } = options;
   const paths = runPaths(runDir);
   await mkdir(paths.images, { recursive: true });
+  let lossChartFailed = false;
   const trainSet = train.limit > 0 ? head(splits.train, train.limit) : splits.train;
   let optimizers = createOptimizers(model, train);
   const initialState: TrainerState = {
@@ -392,6 +397,14 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
           .map((r) => JSON.stringify(r))
           .join('\n')
           .concat('\n'),
+      );
+      // The chart is for people watching: failing to draw it warns once and never stops training.
+      await writeLossChart(paths.loss, state.history, { title: `${basename(runDir)}: loss per epoch` }).catch(
+        (error: Error) => {
+          if (!lossChartFailed)
+            (callbacks?.onWarning ?? warnProcess)(`loss.png not drawn: ${error.message}`, epoch);
+          lossChartFailed = true;
+        },
       );
       await saveCheckpoint(paths.checkpoint, model, optimizers, state, best);
       if (options.leakGuard !== false) guard.check(epoch);

@@ -43,6 +43,7 @@ describe('trainRun', () => {
         'checkpoint.lltf',
         'config.json',
         'images',
+        'loss.png',
         'metrics.jsonl',
         'model',
         'summary.json',

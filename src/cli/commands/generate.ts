@@ -234,7 +234,14 @@ export function latentMapCommand(): Command {
       grid.dispose();
       const dataset = await datasetFor(loaded, flags);
       const codes = await encodeDataset(model, dataset);
-      await writeFileAtomic(join(dir, 'latent-scatter.png'), encodeScatter(codes.data, dataset.labels));
+      await writeFileAtomic(
+        join(dir, 'latent-scatter.png'),
+        await encodeScatter(codes.data, dataset.labels, {
+          classNames: dataset.classNames,
+          title: `Latent codes of ${dataset.name} (${codes.rows})`,
+          axisTitles: ['z1', 'z2'],
+        }),
+      );
       process.stdout.write(
         `manifold: ${join(dir, 'latent-manifold.png')}\nscatter:  ${join(dir, 'latent-scatter.png')} (${codes.rows} ${flags.split} codes)\n`,
       );

@@ -215,6 +215,7 @@ function report(result: RunResult): void {
   out.write(`run:             ${result.runDir}\n`);
   out.write(`model:           ${paths.model}\n`);
   out.write(`metrics:         ${paths.metrics}\n`);
+  if (existsSync(paths.loss)) out.write(`loss chart:      ${paths.loss} (train and validation per epoch)\n`);
   if (result.model.preview && result.splits.train.sampleShape.length === 3) {
     const rows =
       result.model.kind === 'gan'

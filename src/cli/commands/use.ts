@@ -1,4 +1,5 @@
 // Commands that use a trained model: reconstruct, encode, decode, info.
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
@@ -11,7 +12,7 @@ import { encodeMatrix, formatFromPath, MatrixFormat, readMatrix } from '../../io
 import { writeFileAtomic } from '../../io/atomic.js';
 import { loadModel, readManifest } from '../../io/model-files.js';
 import { encodeImageGrid } from '../../io/png.js';
-import { resolveModelDir } from '../../train/run-dir.js';
+import { resolveModelDir, runPaths } from '../../train/run-dir.js';
 import {
   backendOption,
   type CsvFlags,
@@ -164,11 +165,13 @@ export function infoCommand(): Command {
       }
       if (!config && !manifest)
         throw new DataError('not a run directory (no config.json or model/manifest.json)', { path: run });
+      const lossChart = runPaths(run).loss;
       const info = {
         run,
         config,
         epochsDone: history.length,
         lastEpoch: history.at(-1),
+        ...(existsSync(lossChart) ? { lossChart } : {}),
         summary,
         model: manifest,
       };
@@ -183,6 +186,7 @@ export function infoCommand(): Command {
         out.push(`train: ${JSON.stringify(config.train)}`);
       }
       out.push(`epochs done: ${history.length}${config ? ` of ${config.train.epochs}` : ''}`);
+      if (info.lossChart) out.push(`loss chart: ${info.lossChart}`);
       if (summary)
         out.push(
           `test: ${JSON.stringify(summary.test)}   samples/s: ${Math.round(summary.meanSamplesPerSecond)}`,
