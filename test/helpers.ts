@@ -55,6 +55,23 @@ export async function withStaticServer<T>(root: string, fn: (baseUrl: string) =>
   }
 }
 
+/**
+ * Runs `fn` and expects it to leave exactly as many live tensors as it found: whatever it makes, it disposes.
+ * Awaits `fn` when it returns a promise. `what` names the check in a failure.
+ */
+export function expectNoLeakedTensors(fn: () => void, what?: string): void;
+export function expectNoLeakedTensors(fn: () => Promise<void>, what?: string): Promise<void>;
+export function expectNoLeakedTensors(
+  fn: () => void | Promise<void>,
+  what = 'live tensors',
+): void | Promise<void> {
+  const before = tf.memory().numTensors;
+  const check = () => expect(tf.memory().numTensors, what).toBe(before);
+  const result = fn();
+  if (result instanceof Promise) return result.then(check);
+  check();
+}
+
 /** Deterministic uniform floats in [-1, 1), from the project's own seeded generator. */
 export function randomValues(size: number, seed: number): Float32Array {
   const rng = createRng(seed);
