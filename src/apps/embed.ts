@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { type Dataset, head, makeDataset, sampleSize } from '../data/dataset.js';
 import { createRng } from '../data/random.js';
 import { DataSpec } from '../data/spec.js';
-import { ConfigError, DataError } from '../errors.js';
+import { ConfigError, DataError, parseOrThrow } from '../errors.js';
 import { clusteringNmi } from '../eval/clustering.js';
 import { encodeDataset, requireAutoencoder } from '../eval/codes.js';
 import { fitPca, pcaTransform } from '../eval/pca.js';
@@ -150,12 +150,7 @@ export function defaultMapPath(out: string | undefined, method: EmbedMap): strin
 
 /** Load the run's model, encode a split, and write the codes, the map and the quality figures asked for. */
 export async function embedRun(raw: EmbedRunOptionsInput): Promise<EmbedRunResult> {
-  const parsed = EmbedRunOptions.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(issue.message, { path: issue.path.join('.') || undefined });
-  }
-  const o = parsed.data;
+  const o = parseOrThrow(EmbedRunOptions, raw);
   const loaded = await loadModel(resolveModelDir(o.run));
   try {
     const model = requireAutoencoder(loaded.model, 'embed');
