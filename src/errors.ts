@@ -1,5 +1,6 @@
 // Typed errors: each has a code the CLI maps to an exit status and the server to an HTTP status,
 // and a path (file, line, field) that says where the problem is.
+import type { z } from 'zod';
 
 export type ErrorCode =
   | 'usage' // bad flag or argument
@@ -63,6 +64,49 @@ export class BackendError extends LatentlabError {
     super('backend', message, options);
     this.name = 'BackendError';
   }
+}
+
+/**
+ * The first issue of a failed parse: where it is and what is wrong. An unknown key is named itself, rather than
+ * the object holding it (`unknown <word> "key"`); the CLI and library say option, the server field.
+ */
+export function firstIssue(error: z.ZodError, word = 'option'): { path: PropertyKey[]; message: string } {
+  const issue = error.issues[0];
+  if (issue.code === 'unrecognized_keys')
+    return { path: [...issue.path, issue.keys[0]], message: `unknown ${word} "${issue.keys[0]}"` };
+  return { path: issue.path, message: issue.message };
+}
+
+/**
+ * Where a parse failure points. A string prefixes the field: a dotted field (`families.ae`) joins it with '.', a
+ * file ending in '#' (`run.json#`) directly (`run.json#train.epochs`), '' leaves the field alone. A function maps
+ * the first part of the field to what the user typed (quantile → --quantile).
+ */
+export type ParseWhere = string | ((field: string) => string);
+
+/** The first issue of a failed parse as a ConfigError naming its field. */
+export function configErrorFrom(error: z.ZodError, where: ParseWhere = ''): ConfigError {
+  const { path, message } = firstIssue(error);
+  const [first, ...rest] = path.map(String);
+  let field: string;
+  if (typeof where === 'function')
+    field = [first === undefined ? '' : where(first), ...rest].filter(Boolean).join('.');
+  else {
+    const inner = path.map(String).join('.');
+    field = where.endsWith('#') ? `${where}${inner}` : [where, inner].filter(Boolean).join('.');
+  }
+  return new ConfigError(message, { path: field || undefined, cause: error });
+}
+
+/** `raw` parsed by `schema`, or a ConfigError naming the first field that fails it (see ParseWhere). */
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  where: ParseWhere = '',
+): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw configErrorFrom(parsed.error, where);
+  return parsed.data;
 }
 
 /** A command the user stopped (Ctrl-C) after it kept what it could; the message says what was kept. */

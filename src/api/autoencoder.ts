@@ -19,7 +19,7 @@ import { applyScaling, fitScaling, invertScaling } from '../data/scaling.js';
 import type { DataSpec } from '../data/spec.js';
 import { ensureBackend } from '../engine/backend.js';
 import type { Tensor } from '../engine/tf.js';
-import { ConfigError, DataError } from '../errors.js';
+import { ConfigError, DataError, parseOrThrow } from '../errors.js';
 import { calibrateThreshold, type Threshold } from '../eval/anomaly.js';
 import { drawSamples, gaussianCodeSampler, type Sampler } from '../eval/code-prior.js';
 import { decodeCodes, encodeDataset, requireAutoencoder } from '../eval/codes.js';
@@ -32,7 +32,7 @@ import {
   isGenerative,
   type TrainableModel,
 } from '../models/family.js';
-import { configErrorFrom, modelDefaultsForData, parseModelConfig } from '../models/registry.js';
+import { modelDefaultsForData, parseModelConfig } from '../models/registry.js';
 import { defaultEpochs, TrainConfig } from '../train/config.js';
 import { resolveModelDir } from '../train/run-dir.js';
 import { type TrainCallbacks, trainLoop } from '../train/trainer.js';
@@ -111,9 +111,7 @@ const DEFAULT_QUANTILE = 0.99;
 const THRESHOLD_KEY = /^threshold_(mse|bce|elbo|mahalanobis)$/;
 
 function parseWith<S extends z.ZodType>(schema: S, raw: unknown, where: string): z.output<S> {
-  const parsed = schema.safeParse(raw ?? {});
-  if (!parsed.success) throw configErrorFrom(parsed.error, where);
-  return parsed.data;
+  return parseOrThrow(schema, raw ?? {}, where);
 }
 
 /** A data spec standing for arrays, so data-dependent model defaults (a linear output on standardised rows) apply. */

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { concatDatasets, type Dataset, makeDataset, sampleSize } from '../data/dataset.js';
 import { type Tensor, tf } from '../engine/tf.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, parseOrThrow, UsageError } from '../errors.js';
 import { type DatasetFormat, type WrittenDataset, writeLabelledDataset } from '../io/dataset-files.js';
 import type { GenerativeModel, TrainableModel } from '../models/family.js';
 import { generatesClasses, isGenerative } from '../models/family.js';
@@ -74,12 +74,7 @@ export async function generateLabelled(
   input: AugmentOptionsInput,
   judge?: SampleJudge,
 ): Promise<Dataset> {
-  const parsed = AugmentOptions.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(issue.message, { path: issue.path.join('.') || 'options' });
-  }
-  const options = parsed.data;
+  const options = parseOrThrow(AugmentOptions, input);
   const generator = requireConditional(model);
   const numClasses = generator.context.numClasses ?? 0;
   const classes = options.classes ?? Array.from({ length: numClasses }, (_, k) => k);

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { type Dataset, head, sampleSize } from '../data/dataset.js';
 import { tf } from '../engine/tf.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, parseOrThrow } from '../errors.js';
 import { encodeDataset } from '../eval/codes.js';
 import { type ImageQuality, QualityMeter } from '../eval/image-quality.js';
 import { fitPca, pcaInverse, pcaTransform } from '../eval/pca.js';
@@ -52,12 +52,7 @@ export interface CompressReport {
 }
 
 function parseOptions(input: CompressOptionsInput): CompressOptions {
-  const parsed = CompressOptions.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(issue.message, { path: issue.path.join('.') || 'options' });
-  }
-  return parsed.data;
+  return parseOrThrow(CompressOptions, input);
 }
 
 /** Decode codes [n, latent] into images in [0, 1], flat; conditional models take the labels. */

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { Dataset } from '../data/dataset.js';
 import { tf } from '../engine/tf.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, parseOrThrow, UsageError } from '../errors.js';
 import { batchesOf } from '../eval/codes.js';
 import { gaussianBlur, medianFilter } from '../eval/image-filters.js';
 import { type ImageQuality, psnr, QualityMeter, type SsimOptions } from '../eval/image-quality.js';
@@ -117,12 +117,7 @@ export async function denoiseDataset(
   dataset: Dataset,
   input: DenoiseOptionsInput,
 ): Promise<DenoiseResult> {
-  const parsed = DenoiseOptions.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(issue.message, { path: issue.path.join('.') || 'options' });
-  }
-  const options = parsed.data;
+  const options = parseOrThrow(DenoiseOptions, input);
   const shape = dataset.sampleShape;
   if (shape.length !== 3) {
     throw new ConfigError(`denoising needs image samples [h, w, c], got shape [${shape}]`, {

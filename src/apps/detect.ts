@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { type Dataset, subset } from '../data/dataset.js';
 import { DataSpec, formatDataSpec } from '../data/spec.js';
 import { type Tensor, tf } from '../engine/tf.js';
-import { ConfigError, DataError, IoError } from '../errors.js';
+import { ConfigError, DataError, IoError, parseOrThrow } from '../errors.js';
 import {
   auprc,
   auroc,
@@ -73,14 +73,7 @@ export type DetectOptionsInput = z.input<typeof DetectOptions>;
 
 /** Validate options; `name` maps a field to what the user typed (e.g. quantile → --quantile) for error paths. */
 export function parseDetectOptions(raw: unknown, name: (field: string) => string = (f) => f): DetectOptions {
-  const parsed = DetectOptions.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const [field, ...rest] = issue.path.map(String);
-    const where = [field === undefined ? '' : name(field), ...rest].filter(Boolean).join('.');
-    throw new ConfigError(issue.message, { path: where || undefined });
-  }
-  return parsed.data;
+  return parseOrThrow(DetectOptions, raw, name);
 }
 
 // ---- Scores ----
@@ -522,12 +515,7 @@ export async function detectRun(
   raw: DetectRunOptionsInput,
   hooks: { onProgress?: OnProgress } = {},
 ): Promise<DetectRunResult> {
-  const parsed = DetectRunOptions.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(issue.message, { path: issue.path.join('.') || undefined });
-  }
-  const run = parsed.data;
+  const run = parseOrThrow(DetectRunOptions, raw);
   const options = run.options ?? parseDetectOptions({});
   const dir = resolveModelDir(run.run);
   const loaded = await loadModel(dir);

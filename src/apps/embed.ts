@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { type Dataset, head, makeDataset, sampleSize } from '../data/dataset.js';
 import { createRng } from '../data/random.js';
 import { DataSpec } from '../data/spec.js';
-import { ConfigError, DataError } from '../errors.js';
+import { ConfigError, DataError, parseOrThrow } from '../errors.js';
 import { clusteringNmi } from '../eval/clustering.js';
 import { encodeDataset, requireAutoencoder } from '../eval/codes.js';
 import { fitPca, pcaTransform } from '../eval/pca.js';
@@ -168,12 +168,7 @@ export async function embedRun(
   raw: EmbedRunOptionsInput,
   hooks: { onProgress?: OnProgress } = {},
 ): Promise<EmbedRunResult> {
-  const parsed = EmbedRunOptions.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(issue.message, { path: issue.path.join('.') || undefined });
-  }
-  const o = parsed.data;
+  const o = parseOrThrow(EmbedRunOptions, raw);
   const loaded = await loadModel(resolveModelDir(o.run));
   try {
     const model = requireAutoencoder(loaded.model, 'embed');

@@ -5,9 +5,9 @@ import { isAbsolute, join, relative, sep, win32 } from 'node:path';
 import { z } from 'zod';
 import { ensureBackend } from '../engine/backend.js';
 import { tf, tfl } from '../engine/tf.js';
-import { IoError } from '../errors.js';
+import { IoError, parseOrThrow } from '../errors.js';
 import type { BuildContext, TrainableModel } from '../models/family.js';
-import { configErrorFrom, getFamily } from '../models/registry.js';
+import { getFamily } from '../models/registry.js';
 import { LATENTLAB_VERSION } from '../version.js';
 import { writeDirAtomic } from './atomic.js';
 
@@ -237,10 +237,9 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   await ensureBackend();
   const manifest = await readManifest(dir);
   const family = getFamily(manifest.kind);
-  const parsed = family.configSchema.safeParse(manifest.config);
-  if (!parsed.success) throw configErrorFrom(parsed.error, `${join(dir, 'manifest.json')}#config`);
+  const config = parseOrThrow(family.configSchema, manifest.config, `${join(dir, 'manifest.json')}#config`);
   const networks: Record<string, tfl.LayersModel> = {};
   for (const name of manifest.networks) networks[name] = await loadNetwork(join(dir, name));
   const context: BuildContext = manifest.context;
-  return { model: family.restore(parsed.data, context, networks), manifest };
+  return { model: family.restore(config, context, networks), manifest };
 }

@@ -386,7 +386,8 @@ export const aaeFamily: ModelFamily<typeof AaeConfig> = {
       encoder: networks.encoder,
       decoder: networks.decoder,
       discriminator: networks.discriminator,
-      categoryDiscriminator: networks.categoryDiscriminator,
+      // Only a semi-supervised model has one: an absent key, not an undefined network saving would trip over.
+      ...(networks.categoryDiscriminator ? { categoryDiscriminator: networks.categoryDiscriminator } : {}),
     });
   },
 };

@@ -1,7 +1,7 @@
 // Families register here under their `kind`; the CLI, persistence and (later) server and studio look them up.
 import { z } from 'zod';
 import { DataSpec, formatDataSpec } from '../data/spec.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, parseOrThrow } from '../errors.js';
 import { aaeFamily } from './aae.js';
 import { aeGanFamily } from './aegan.js';
 import { attentionAutoencoderFamily } from './attention-autoencoder.js';
@@ -52,10 +52,9 @@ export function parseModelConfig(raw: unknown, where = 'model'): { family: Model
   if (!kind.success)
     throw new ConfigError('expected an object with a string "kind"', { path: `${where}.kind` });
   const family = getFamily(kind.data.kind);
-  const parsed = family.configSchema.safeParse(raw);
-  if (!parsed.success) throw configErrorFrom(parsed.error, where);
+  const config = parseOrThrow(family.configSchema, raw, where);
   // Schemas drop keys they do not know; a misspelt or misplaced option must not vanish silently.
-  const known = new Set(Object.keys(parsed.data as object));
+  const known = new Set(Object.keys(config as object));
   const unknown = Object.keys(raw as object).filter((key) => !known.has(key));
   if (unknown.length > 0) {
     throw new ConfigError(
@@ -65,7 +64,7 @@ export function parseModelConfig(raw: unknown, where = 'model'): { family: Model
       },
     );
   }
-  return { family, config: parsed.data };
+  return { family, config };
 }
 
 /**
@@ -112,20 +111,6 @@ export function dataFitWarnings(config: { model?: unknown; data?: unknown }): st
       `the model's output is a sigmoid (0 to 1), but ${scaled}: reconstructions cannot fit it; use --set outputActivation=linear or --scaling minmax`,
     ];
   return [];
-}
-
-/**
- * The first issue of a failed parse as a ConfigError naming its field. `where` prefixes the field: a dotted
- * field (`families.ae`) joins it with '.', a file ending in '#' (`run.json#`) directly (`run.json#train.epochs`).
- */
-export function configErrorFrom(error: z.ZodError, where: string): ConfigError {
-  const issue = error.issues[0];
-  // An unknown key is named itself, rather than the object holding it.
-  const unknown = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
-  const inner = [...issue.path.map(String), ...(unknown ? [unknown] : [])].join('.');
-  const field = where.endsWith('#') ? `${where}${inner}` : [where, inner].filter(Boolean).join('.');
-  const message = unknown ? `unknown option "${unknown}"` : issue.message;
-  return new ConfigError(message, { path: field, cause: error });
 }
 
 registerFamily(denseAutoencoderFamily);

@@ -2,7 +2,7 @@
 // anything the client can fix. Library errors map by their code; validation errors name the field.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { type ErrorCode, LatentlabError } from '../errors.js';
+import { type ErrorCode, firstIssue, LatentlabError } from '../errors.js';
 
 export class HttpError extends Error {
   constructor(
@@ -27,12 +27,8 @@ export function fieldName(path: readonly PropertyKey[], prefix = ''): string {
 
 /** The first issue of a failed parse as a 400 naming its field. */
 export function validationError(error: z.ZodError, prefix = ''): HttpError {
-  const issue = error.issues[0];
-  // A field the body may not have: name it, rather than the object holding it.
-  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
-  const field = fieldName(path, prefix);
-  const message = issue.code === 'unrecognized_keys' ? `unknown field "${issue.keys[0]}"` : issue.message;
-  return new HttpError(400, message, field || undefined);
+  const { path, message } = firstIssue(error, 'field');
+  return new HttpError(400, message, fieldName(path, prefix) || undefined);
 }
 
 const STATUS_BY_CODE: Record<ErrorCode, number> = {

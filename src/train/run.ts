@@ -16,12 +16,12 @@ import { loadData, loadRaw } from '../data/load.js';
 import { applyScaling } from '../data/scaling.js';
 import { formatDataSpec } from '../data/spec.js';
 import { ensureBackend } from '../engine/backend.js';
-import { ConfigError, DataError, IoError } from '../errors.js';
+import { ConfigError, DataError, IoError, parseOrThrow } from '../errors.js';
 import { createEpochMonitor } from '../eval/monitor.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { saveModel } from '../io/model-files.js';
 import type { BuildContext, ModelFamily, TrainableModel } from '../models/family.js';
-import { configErrorFrom, modelDefaultsForData, parseModelConfig } from '../models/registry.js';
+import { modelDefaultsForData, parseModelConfig } from '../models/registry.js';
 import { LATENTLAB_VERSION } from '../version.js';
 import { type Checkpoint, readCheckpointIfAny } from './checkpoint.js';
 import { defaultEpochs, namesEpochs, RunConfig, type RunConfigInput } from './config.js';
@@ -63,9 +63,7 @@ export interface RunResult {
 }
 
 export function parseRunConfig(raw: unknown, where = ''): RunConfig {
-  const parsed = RunConfig.safeParse(raw);
-  if (!parsed.success) throw configErrorFrom(parsed.error, where);
-  return parsed.data;
+  return parseOrThrow(RunConfig, raw, where);
 }
 
 interface Prepared {

@@ -10,7 +10,7 @@ import {
   unregisterWasmKernelFixes,
 } from '../../src/engine/kernels/index.js';
 import { tf } from '../../src/engine/tf.js';
-import { randomValues } from '../helpers.js';
+import { expectNoLeakedTensors, randomValues } from '../helpers.js';
 
 type Build = () => tf.Tensor;
 
@@ -478,9 +478,7 @@ describe('OneHot on wasm', () => {
     const expected = run();
     await tf.setBackend('wasm');
     registerWasmKernelFixes();
-    const before = tf.memory().numTensors;
-    expect(run()).toEqual(expected);
-    expect(tf.memory().numTensors).toBe(before);
+    expectNoLeakedTensors(() => expect(run()).toEqual(expected));
     expect((expected[0] as number[][])[1]).toEqual([-2, -2, -2, 5]);
   });
 });

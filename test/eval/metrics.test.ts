@@ -2,7 +2,6 @@
 // loop, precision/recall on hand-made point clouds, class coverage's KL from uniform.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../../src/data/random.js';
-import { tf } from '../../src/engine/tf.js';
 import {
   classCoverage,
   frechetDistance,
@@ -15,7 +14,7 @@ import {
   sampleQuality,
 } from '../../src/eval/metrics.js';
 import type { Matrix } from '../../src/io/arrays.js';
-import { useBackend } from '../helpers.js';
+import { expectNoLeakedTensors, useBackend } from '../helpers.js';
 
 function gaussian(rows: number, means: number[], sds: number[], seed: number): Matrix {
   const rng = createRng(seed);
@@ -172,9 +171,10 @@ describe('precision and recall', () => {
       }
       return inside / q.rows;
     };
-    const before = tf.memory().numTensors;
-    const pr = precisionRecall(a, b);
-    expect(tf.memory().numTensors).toBe(before);
+    let pr!: ReturnType<typeof precisionRecall>;
+    expectNoLeakedTensors(() => {
+      pr = precisionRecall(a, b);
+    });
     expect(pr.precision).toBeCloseTo(share(b, a), 10);
     expect(pr.recall).toBeCloseTo(share(a, b), 10);
     // Precomputed real radii give the same answer; radii of the wrong length are refused.
@@ -219,12 +219,13 @@ describe('sampleQuality', () => {
     const real = gaussian(200, [0, 0, 0], [1, 1, 1], 10);
     const fake = gaussian(150, [0.3, 0, 0], [1, 1, 1], 11);
     const labels = Int32Array.from({ length: 150 }, (_, i) => i % 5);
-    const before = tf.memory().numTensors;
-    const q = sampleQuality(real, fake, labels, 10, {
-      featureSpace: 'latentlab mnist classifier',
-      kid: { subsets: 3, subsetSize: 100 },
+    let q!: ReturnType<typeof sampleQuality>;
+    expectNoLeakedTensors(() => {
+      q = sampleQuality(real, fake, labels, 10, {
+        featureSpace: 'latentlab mnist classifier',
+        kid: { subsets: 3, subsetSize: 100 },
+      });
     });
-    expect(tf.memory().numTensors).toBe(before);
     expect(q.fdName).toBe('FD (latentlab mnist classifier)');
     expect(q.frechetDistance).toBeGreaterThan(0);
     expect(q.kernelDistance.subsetSize).toBe(100);

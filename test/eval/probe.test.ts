@@ -3,10 +3,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadData } from '../../src/data/load.js';
 import { createRng } from '../../src/data/random.js';
-import { tf } from '../../src/engine/tf.js';
 import { linearProbe, pcaProbe, standardiser } from '../../src/eval/probe.js';
 import type { Matrix } from '../../src/io/arrays.js';
-import { expectClose, useBackend } from '../helpers.js';
+import { expectClose, expectNoLeakedTensors, useBackend } from '../helpers.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -70,9 +69,10 @@ describe('linear probe', () => {
     ];
     const train = blobsAround(centres, 50, 0.5, 1);
     const test = blobsAround(centres, 25, 0.5, 2);
-    const before = tf.memory().numTensors;
-    const a = linearProbe(train.codes, train.labels, test.codes, test.labels);
-    expect(tf.memory().numTensors).toBe(before);
+    let a!: ReturnType<typeof linearProbe>;
+    expectNoLeakedTensors(() => {
+      a = linearProbe(train.codes, train.labels, test.codes, test.labels);
+    });
     expect(a.accuracy).toBeGreaterThanOrEqual(0.99);
     expect(a.numClasses).toBe(4);
     expect(a.features).toBe(3);

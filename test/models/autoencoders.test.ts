@@ -3,7 +3,7 @@ import { tf } from '../../src/engine/tf.js';
 import { corrupt, reconstructionLoss } from '../../src/models/autoencoder-base.js';
 import type { Autoencoder, BuildContext } from '../../src/models/family.js';
 import { getFamily, parseModelConfig } from '../../src/models/registry.js';
-import { blobs, expectAutoencoderRoundTrip, expectClose, useBackend, withTempDir } from '../helpers.js';
+import { blobs, expectClose, expectStockAutoencoder, useBackend, withTempDir } from '../helpers.js';
 
 const context: BuildContext = { sampleShape: [8, 8, 1], seed: 3 };
 
@@ -35,61 +35,14 @@ beforeAll(async () => {
   await useBackend('wasm');
 });
 
+// Build, learning, leaks and save/load are the contract suite's (contract.test.ts); here, what a stock tfjs user
+// gets from the saved networks of the plain autoencoders.
 describe.each(families)('$kind', ({ config }) => {
-  it('builds encoder and decoder with the right shapes', () => {
-    const model = build(config);
-    const x = blobs(5, 1);
-    const z = model.encode(x);
-    const recon = model.decode(z);
-    expect(z.shape).toEqual([5, model.latentSize]);
-    expect(recon.shape).toEqual([5, 8, 8, 1]);
-    tf.dispose([x, z, recon]);
-    model.dispose();
-  });
-
-  it('learns: loss drops on a fixed batch', () => {
-    const model = build(config);
-    const optimizer = tf.train.adam(0.01);
-    const x = blobs(32, 2);
-    const first = model.evaluate({ x, step: 0 });
-    const before = first.loss.dataSync()[0];
-    tf.dispose(Object.values(first));
-    for (let step = 0; step < 60; step++)
-      tf.dispose(Object.values(model.trainStep({ x, step }, { autoencoder: optimizer })));
-    const last = model.evaluate({ x, step: 0 });
-    const after = last.loss.dataSync()[0];
-    tf.dispose(Object.values(last));
-    expect(after).toBeLessThan(before * 0.7);
-    tf.dispose(x);
-    optimizer.dispose();
-    model.dispose();
-  });
-
-  it('leaks no tensors in train and evaluate steps', () => {
-    const model = build(config);
-    const optimizer = tf.train.adam(0.01);
-    const x = blobs(8, 3);
-    // The first step creates Adam's moment variables; count from the second.
-    tf.dispose(Object.values(model.trainStep({ x, step: 0 }, { autoencoder: optimizer })));
-    const before = tf.memory().numTensors;
-    for (let step = 1; step < 5; step++) {
-      tf.dispose(Object.values(model.trainStep({ x, step }, { autoencoder: optimizer })));
-      tf.dispose(Object.values(model.evaluate({ x, step })));
-      model.reconstruct(x).dispose();
-      const preview = model.preview?.(x);
-      preview?.images.dispose();
-    }
-    expect(tf.memory().numTensors).toBe(before);
-    tf.dispose(x);
-    optimizer.dispose();
-    model.dispose();
-  });
-
-  it('saves and loads back with identical outputs, and stock tf.loadLayersModel reads the networks', async () => {
+  it('the saved encoder gives the codes and the decoder, fed them, the reconstructions (stock tfjs)', async () => {
     await withTempDir(async (dir) => {
       const model = build(config);
       const x = blobs(4, 4);
-      await expectAutoencoderRoundTrip(model, x, dir);
+      await expectStockAutoencoder(model, x, dir);
       tf.dispose(x);
       model.dispose();
     });
@@ -160,25 +113,5 @@ describe('shared autoencoder pieces', () => {
         seed: 0,
       } as never),
     ).toThrow(/divisible by 8/);
-  });
-});
-
-describe('table rows [n, features]', () => {
-  // Flatten needs rank 3 or more; the dense families once put one in front of flat rows and could not build.
-  it.each([
-    { kind: 'dense-ae', hidden: [8], latent: 2 },
-    { kind: 'vae', hidden: [8], latent: 2 },
-    { kind: 'classifier', architecture: 'mlp', hidden: [8] },
-  ])('$kind builds and steps on 2-D points', (raw) => {
-    const { family, config } = parseModelConfig(raw);
-    const model = family.build(config, { sampleShape: [2], numClasses: 3, seed: 0 });
-    const x = tf.randomNormal([4, 2], 0, 1, 'float32', 1);
-    const labels = tf.tensor1d([0, 1, 2, 0], 'int32');
-    const optimizers = Object.fromEntries(model.optimizerNames.map((n) => [n, tf.train.adam(1e-3)]));
-    const record = model.trainStep({ x, labels, step: 0, epoch: 1 }, optimizers);
-    expect(Number.isFinite(record.loss.dataSync()[0])).toBe(true);
-    tf.dispose([x, labels, ...Object.values(record)]);
-    for (const o of Object.values(optimizers)) o.dispose();
-    model.dispose();
   });
 });

@@ -1,5 +1,6 @@
-// The classifier family (build, shapes, learning, leaks, save/load) and the shipped domain classifiers,
-// which must load and reach their stated accuracy on a slice of their test data.
+// The classifier family (shapes, learning to full accuracy, augmentation; build, leaks and save/load are
+// contract.test.ts's) and the shipped domain classifiers, which must load and reach their stated accuracy on a
+// slice of their test data.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,6 @@ import {
   classifiersDir,
   loadDomainClassifier,
 } from '../../src/eval/domain-classifier.js';
-import { loadModel, saveModel } from '../../src/io/model-files.js';
 import {
   augmentImages,
   type ClassifierModel,
@@ -21,7 +21,7 @@ import {
   poseTransforms,
 } from '../../src/models/classifier.js';
 import { getFamily, parseModelConfig } from '../../src/models/registry.js';
-import { expectClose, useBackend, withTempDir } from '../helpers.js';
+import { expectClose, expectNoLeakedTensors, useBackend } from '../helpers.js';
 
 function build(raw: Record<string, unknown>, sampleShape = [8, 8, 1]): ClassifierModel {
   const { family, config } = parseModelConfig({ kind: 'classifier', ...raw });
@@ -69,7 +69,7 @@ describe.each(variants)('classifier ($name)', ({ config }) => {
     model.dispose();
   });
 
-  it('learns a fixed batch and leaks no tensors', () => {
+  it('learns a fixed batch to full accuracy; steps, features and classify leak no tensors', () => {
     const model = build(config);
     const optimizer = tf.train.adam(0.01);
     const batch = { ...bands(30, 2), step: 0 };
@@ -77,37 +77,19 @@ describe.each(variants)('classifier ($name)', ({ config }) => {
     const before = first.loss.dataSync()[0];
     tf.dispose(Object.values(first));
     tf.dispose(Object.values(model.trainStep({ ...batch, step: 0 }, { classifier: optimizer })));
-    const tensors = tf.memory().numTensors;
-    for (let step = 1; step < 40; step++)
-      tf.dispose(Object.values(model.trainStep({ ...batch, step }, { classifier: optimizer })));
-    const last = model.evaluate(batch);
-    expect(last.loss.dataSync()[0]).toBeLessThan(before * 0.3);
-    expect(last.accuracy.dataSync()[0]).toBe(1);
-    tf.dispose(Object.values(last));
-    model.features(batch.x).dispose();
-    model.classify(batch.x).dispose();
-    expect(tf.memory().numTensors).toBe(tensors);
+    expectNoLeakedTensors(() => {
+      for (let step = 1; step < 40; step++)
+        tf.dispose(Object.values(model.trainStep({ ...batch, step }, { classifier: optimizer })));
+      const last = model.evaluate(batch);
+      expect(last.loss.dataSync()[0]).toBeLessThan(before * 0.3);
+      expect(last.accuracy.dataSync()[0]).toBe(1);
+      tf.dispose(Object.values(last));
+      model.features(batch.x).dispose();
+      model.classify(batch.x).dispose();
+    });
     tf.dispose([batch.x, batch.labels]);
     optimizer.dispose();
     model.dispose();
-  });
-
-  it('saves and loads back with identical logits and features', async () => {
-    await withTempDir(async (dir) => {
-      const model = build(config);
-      const { x, labels } = bands(4, 3);
-      const logits = model.predict(x);
-      const features = model.features(x);
-      await saveModel(model, join(dir, 'model'));
-      const loaded = (await loadModel(join(dir, 'model'))).model as ClassifierModel;
-      const again = loaded.predict(x);
-      const againFeatures = loaded.features(x);
-      expectClose(again.dataSync(), logits.dataSync(), 1e-6);
-      expectClose(againFeatures.dataSync(), features.dataSync(), 1e-6);
-      tf.dispose([x, labels, logits, features, again, againFeatures]);
-      model.dispose();
-      loaded.dispose();
-    });
   });
 });
 
@@ -259,9 +241,11 @@ describe('shipped domain classifiers', () => {
   it.skipIf(!shipped.mnist)('mnist reaches its stated accuracy on the 2,000 held-out digits', async () => {
     const model = await loadDomainClassifier('mnist');
     const { test } = await loadData({ source: 'mnist' }, { seed: shipped.mnist.config.seed });
-    const before = tf.memory().numTensors;
-    const { features, labels } = classifierOutputs(model, test);
-    expect(tf.memory().numTensors).toBe(before);
+    let outputs!: ReturnType<typeof classifierOutputs>;
+    expectNoLeakedTensors(() => {
+      outputs = classifierOutputs(model, test);
+    });
+    const { features, labels } = outputs;
     expect(features.rows).toBe(2000);
     expect(features.cols).toBe(128);
     let correct = 0;

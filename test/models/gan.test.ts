@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { sampleToy, TOY_MIXTURES } from '../../src/data/sources/toy2d.js';
 import { tf, tfl } from '../../src/engine/tf.js';
 import { meanDistanceToModes } from '../../src/eval/toy2d.js';
-import { loadModel, saveModel } from '../../src/io/model-files.js';
+import { saveModel } from '../../src/io/model-files.js';
 import type { BuildContext, TrainableModel } from '../../src/models/family.js';
 import {
   bceFromLogits,
@@ -214,14 +214,14 @@ function changed(before: number[][], network: tfl.LayersModel): boolean {
   return after.some((w, i) => w.some((v, j) => v !== before[i][j]));
 }
 
+// Build, learning, leaks and save/load are the contract suite's (contract.test.ts); here, what the options change
+// in the networks, the step and the saved generator.
 describe.each(kinds)('$name', ({ config, context }) => {
-  it('builds generator and discriminator with the right shapes', () => {
+  it('builds the networks its options ask for: AC-GAN heads, an EMA copy, image outputs in [0, 1]', () => {
     const model = build(config, context);
     const labels = labelsFor(5);
     const z = model.samplePrior(5, 1);
     const samples = model.generate(z, labels);
-    expect(z.shape).toEqual([5, 4]);
-    expect(samples.shape).toEqual([5, ...context.sampleShape]);
     if (context.sampleShape.length === 3) {
       for (const v of samples.dataSync()) expect(v >= 0 && v <= 1).toBe(true);
     }
@@ -250,7 +250,7 @@ describe.each(kinds)('$name', ({ config, context }) => {
     model.dispose();
   });
 
-  it('trains both networks, reports its losses, and leaks no tensors after the first step', () => {
+  it('trains both networks and reports its losses, finite', () => {
     const model = build(config, context);
     const x = data(context, 6, 2);
     const labels = labelsFor(6);
@@ -260,7 +260,6 @@ describe.each(kinds)('$name', ({ config, context }) => {
     tf.dispose(Object.values(model.trainStep({ x, labels, step: 0, epoch: 1 }, opt)));
     expect(changed(g0, model.networks.generator)).toBe(true);
     expect(changed(d0, model.networks.discriminator)).toBe(true);
-    const before = tf.memory().numTensors;
     const record = model.trainStep({ x, labels, step: 1, epoch: 1 }, opt);
     const keys = ['loss', 'generator', 'discriminator'];
     if (model.config.loss === 'wgan-gp') keys.push('gradientPenalty', 'wasserstein');
@@ -268,17 +267,15 @@ describe.each(kinds)('$name', ({ config, context }) => {
     expect(Object.keys(record).sort()).toEqual(keys.sort());
     for (const value of Object.values(record)) expect(Number.isFinite(value.dataSync()[0])).toBe(true);
     tf.dispose(Object.values(record));
-    expect(tf.memory().numTensors).toBe(before);
     const evaluated = model.evaluate({ x, labels, step: 0 });
     expect(Object.keys(evaluated).sort()).toEqual(keys.sort());
     tf.dispose(Object.values(evaluated));
-    expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, labels]);
     for (const o of Object.values(opt)) o.dispose();
     model.dispose();
   });
 
-  it('saves and loads back generating identically from a fixed z; stock tf.loadLayersModel reads it', async () => {
+  it('the saved generator (its EMA copy when there is one), read by stock tfjs, generates as the model does', async () => {
     await withTempDir(async (dir) => {
       const model = build(config, context);
       const x = data(context, 4, 4);
@@ -288,16 +285,7 @@ describe.each(kinds)('$name', ({ config, context }) => {
         tf.dispose(Object.values(model.trainStep({ x, labels, step }, opt)));
       const z = model.samplePrior(4, 11);
       const expected = model.generate(z, labels);
-      const expectedScores = model.discriminatorScores(x, labels);
       await saveModel(model, join(dir, 'model'));
-      const loaded = (await loadModel(join(dir, 'model'))).model as GanModel;
-      expect(loaded.kind).toBe('gan');
-      expect(loaded.config).toEqual(model.config);
-      const again = loaded.generate(z, labels);
-      const scores = loaded.discriminatorScores(x, labels);
-      expectClose(again.dataSync(), expected.dataSync(), 1e-6);
-      expectClose(scores.dataSync(), expectedScores.dataSync(), 1e-6);
-
       // No latentlab code on this path: plain HTTP and tfl.loadLayersModel, as a browser would.
       await withStaticServer(join(dir, 'model'), async (base) => {
         const name = model.config.ema > 0 ? 'generatorEma' : 'generator';
@@ -308,10 +296,9 @@ describe.each(kinds)('$name', ({ config, context }) => {
         tf.dispose([oneHot, out]);
         generator.dispose();
       });
-      tf.dispose([x, labels, z, expected, expectedScores, again, scores]);
+      tf.dispose([x, labels, z, expected]);
       for (const o of Object.values(opt)) o.dispose();
       model.dispose();
-      loaded.dispose();
     });
   });
 });

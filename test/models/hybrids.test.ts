@@ -1,11 +1,7 @@
-// The autoencoder + GAN hybrids (aae, latentgan, aegan): the per-family checks (build, each phase's step updates
-// the right networks, no leaks, save/load round trip), their priors by hand, semi-supervised labels, learning.
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UNLABELLED } from '../../src/data/dataset.js';
 import { loadData } from '../../src/data/load.js';
 import { tf, type tfl } from '../../src/engine/tf.js';
-import { loadModel, saveModel } from '../../src/io/model-files.js';
 import type { AaeModel } from '../../src/models/aae.js';
 import type { Autoencoder, BuildContext, GenerativeModel, TrainableModel } from '../../src/models/family.js';
 import { mixtureMeans, samplePriorCodes } from '../../src/models/hybrid.js';
@@ -13,7 +9,7 @@ import type { LatentGanModel } from '../../src/models/latentgan.js';
 import { parseModelConfig } from '../../src/models/registry.js';
 import { TrainConfig } from '../../src/train/config.js';
 import { createOptimizers } from '../../src/train/trainer.js';
-import { expectClose, useBackend, withTempDir } from '../helpers.js';
+import { expectClose, useBackend } from '../helpers.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -139,22 +135,18 @@ const cases = [
   },
 ];
 
+// Build, learning, leaks and save/load are the contract suite's (contract.test.ts); here, what each phase trains
+// and reports.
 describe.each(cases)('$name', ({ config, context, phases, keys }) => {
-  it('builds with the right shapes: codes, reconstructions, prior draws, samples, preview', () => {
+  it('samples values in [0, 1]; an image preview shows 15 tiles (data, reconstruction, sample)', () => {
     const model = build(config, context);
     const x = data(context, 5, 1);
-    const code = model.encode(x);
-    expect(code.shape).toEqual([5, model.latentSize]);
-    const recon = model.reconstruct(x);
-    expect(recon.shape).toEqual([5, ...context.sampleShape]);
     const z = model.samplePrior(5, 2);
     const samples = model.generate(z);
-    expect(samples.shape).toEqual([5, ...context.sampleShape]);
     for (const v of samples.dataSync()) expect(v >= 0 && v <= 1).toBe(true);
     const preview = model.preview?.(x);
     if (context.sampleShape.length === 3) expect(preview?.images.shape).toEqual([15, ...context.sampleShape]);
-    else expect(preview).toBeUndefined();
-    tf.dispose([x, code, recon, z, samples, preview?.images]);
+    tf.dispose([x, z, samples, preview?.images]);
     model.dispose();
   });
 
@@ -168,49 +160,24 @@ describe.each(cases)('$name', ({ config, context, phases, keys }) => {
     model.dispose();
   });
 
-  it('reports its losses, finite, and leaks no tensors after the first step', () => {
+  it("reports its last phase's losses, finite, and evaluates the reconstruction", () => {
     const model = build(config, context);
     const x = data(context, 6, 4);
     const labels = labelsFor([0, 1, 2, 0, UNLABELLED, 1]);
     const optimizers = createOptimizers(model, TrainConfig.parse({}));
     const last = phases[phases.length - 1].epoch;
     tf.dispose(Object.values(model.trainStep({ x, labels, step: 0, epoch: last }, optimizers)));
-    const before = tf.memory().numTensors;
     const record = model.trainStep({ x, labels, step: 1, epoch: last }, optimizers);
     // The last phase's losses.
     expect(Object.keys(record).sort()).toEqual([...keys].sort());
     for (const value of Object.values(record)) expect(Number.isFinite(value.dataSync()[0])).toBe(true);
     tf.dispose(Object.values(record));
-    expect(tf.memory().numTensors).toBe(before);
     const evaluated = model.evaluate({ x, labels, step: 0 });
     expect(Object.keys(evaluated)).toContain('reconstruction');
     tf.dispose(Object.values(evaluated));
-    expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, labels]);
     for (const o of Object.values(optimizers)) o.dispose();
     model.dispose();
-  });
-
-  it('saves and loads back encoding and generating identically', async () => {
-    await withTempDir(async (dir) => {
-      const model = build(config, context);
-      const x = data(context, 4, 5);
-      const optimizers = createOptimizers(model, TrainConfig.parse({}));
-      for (const { epoch } of phases)
-        tf.dispose(Object.values(model.trainStep({ x, step: epoch, epoch }, optimizers)));
-      const z = model.samplePrior(4, 11);
-      const expected = [model.encode(x), model.generate(z)];
-      await saveModel(model, join(dir, 'model'));
-      const loaded = (await loadModel(join(dir, 'model'))).model as Hybrid;
-      expect(loaded.kind).toBe(model.kind);
-      expect(loaded.config).toEqual(model.config);
-      const again = [loaded.encode(x), loaded.generate(z)];
-      for (const [i, t] of again.entries()) expectClose(t.dataSync(), expected[i].dataSync(), 1e-6);
-      tf.dispose([x, z, ...expected, ...again]);
-      for (const o of Object.values(optimizers)) o.dispose();
-      model.dispose();
-      loaded.dispose();
-    });
   });
 });
 

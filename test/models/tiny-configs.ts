@@ -1,0 +1,296 @@
+// One tiny config per registered family (and per option that changes the networks or the step), read by the
+// contract suite (contract.test.ts). A new family adds its entry here; the suite fails until it does.
+import type { BuildContext } from '../../src/models/family.js';
+
+export interface TinyCase {
+  /** Shown in the test names. */
+  name: string;
+  config: Record<string, unknown>;
+  context: BuildContext;
+  /**
+   * The loss terms that a few steps on a fixed batch must lower; `loss` unless said. An adversarial model's `loss`
+   * is a game's value, free to rise while it learns: there the critic's, or the reconstruction's, falls.
+   */
+  falls?: string[];
+}
+
+const image: BuildContext = { sampleShape: [8, 8, 1], numClasses: 3, seed: 3 };
+const table: BuildContext = { sampleShape: [6], numClasses: 3, seed: 5 };
+const points: BuildContext = { sampleShape: [2], numClasses: 3, seed: 3 };
+
+const body = { hidden: [16], latent: 4 };
+const ganBody = { latent: 4, generatorHidden: [16], discriminatorHidden: [16] };
+const dcganBody = { latent: 4, generatorFilters: [8, 4], discriminatorFilters: [4, 8] };
+
+/** A VAE's bound and pixel error fall with its loss. */
+const VAE_FALLS = ['loss', 'negElbo', 'mse'];
+
+/** By kind; the first case of a kind is its plain tiny config, the others cover options. */
+export const TINY_CONFIGS: Record<string, TinyCase[]> = {
+  'dense-ae': [
+    { name: 'dense-ae', config: { kind: 'dense-ae', hidden: [32, 16], latent: 4 }, context: image },
+    {
+      name: 'dense-ae (shallow, sparse, denoising)',
+      config: {
+        kind: 'dense-ae',
+        hidden: [],
+        latent: 6,
+        sparsity: 0.01,
+        noise: { type: 'masking', level: 0.2 },
+      },
+      context: image,
+    },
+    { name: 'dense-ae (table rows)', config: { kind: 'dense-ae', hidden: [8], latent: 2 }, context: table },
+  ],
+  'conv-ae': [
+    { name: 'conv-ae', config: { kind: 'conv-ae', filters: [4, 8], latent: 4 }, context: image },
+    {
+      name: 'conv-ae (bce, leaky relu)',
+      config: { kind: 'conv-ae', filters: [4], latent: 3, loss: 'bce', activation: 'leakyRelu' },
+      context: image,
+    },
+  ],
+  'attention-ae': [
+    {
+      name: 'attention-ae',
+      config: { kind: 'attention-ae', patchSize: 4, dim: 16, heads: 2, depth: 1, latent: 4 },
+      context: image,
+    },
+    {
+      name: 'attention-ae (gaussian noise, sparse)',
+      config: {
+        kind: 'attention-ae',
+        patchSize: 4,
+        dim: 16,
+        heads: 2,
+        depth: 1,
+        latent: 4,
+        noise: { type: 'gaussian', level: 0.1 },
+        sparsity: 0.01,
+      },
+      context: image,
+    },
+  ],
+  vae: [
+    { name: 'vae', config: { kind: 'vae', hidden: [32, 16], latent: 4 }, context: image, falls: VAE_FALLS },
+    {
+      name: 'vae (gaussian, learned sigma, beta, warm-up, free bits)',
+      config: {
+        kind: 'vae',
+        hidden: [16],
+        latent: 3,
+        likelihood: 'gaussian',
+        sigma: 'learned',
+        beta: 0.5,
+        klWarmupEpochs: 2,
+        freeBits: 0.05,
+      },
+      context: image,
+      falls: VAE_FALLS,
+    },
+    {
+      name: 'vae (gaussian, fixed sigma, linear mean)',
+      config: {
+        kind: 'vae',
+        hidden: [16],
+        latent: 3,
+        likelihood: 'gaussian',
+        sigma: 0.2,
+        outputActivation: 'linear',
+      },
+      context: image,
+      falls: VAE_FALLS,
+    },
+    {
+      name: 'vae (table rows)',
+      config: { kind: 'vae', hidden: [8], latent: 2 },
+      context: table,
+      falls: VAE_FALLS,
+    },
+  ],
+  'conv-vae': [
+    {
+      name: 'conv-vae',
+      config: { kind: 'conv-vae', filters: [4, 8], latent: 4 },
+      context: image,
+      falls: VAE_FALLS,
+    },
+    {
+      name: 'conv-vae (conditional, gaussian, per-pixel sigma)',
+      config: {
+        kind: 'conv-vae',
+        filters: [4],
+        latent: 3,
+        conditional: true,
+        likelihood: 'gaussian',
+        sigma: 'learned-per-pixel',
+        activation: 'leakyRelu',
+      },
+      context: image,
+      falls: VAE_FALLS,
+    },
+  ],
+  cvae: [
+    { name: 'cvae', config: { kind: 'cvae', hidden: [16], latent: 3 }, context: image, falls: VAE_FALLS },
+  ],
+  classifier: [
+    {
+      name: 'classifier (cnn)',
+      config: { kind: 'classifier', filters: [4, 8], features: 16, dropout: 0.2 },
+      context: image,
+    },
+    {
+      name: 'classifier (mlp)',
+      config: { kind: 'classifier', architecture: 'mlp', hidden: [32], features: 16 },
+      context: image,
+    },
+    {
+      name: 'classifier (cnn, augmented)',
+      config: {
+        kind: 'classifier',
+        filters: [4, 8],
+        features: 16,
+        augment: { shift: 1, rotation: 10, scale: 0.1 },
+      },
+      context: image,
+    },
+    {
+      name: 'classifier (mlp, table rows)',
+      config: { kind: 'classifier', architecture: 'mlp', hidden: [8] },
+      context: table,
+    },
+  ],
+  gan: [
+    {
+      name: 'gan (mlp, non-saturating, 2-D points)',
+      config: { kind: 'gan', ...ganBody },
+      context: points,
+      falls: ['discriminator'],
+    },
+    {
+      name: 'gan (mlp, wgan-gp, conditional)',
+      config: { kind: 'gan', ...ganBody, loss: 'wgan-gp', conditional: true },
+      context: image,
+      falls: ['discriminator'],
+    },
+    {
+      name: 'gan (dcgan, lsgan, label smoothing, instance noise)',
+      config: {
+        kind: 'gan',
+        architecture: 'dcgan',
+        ...dcganBody,
+        loss: 'lsgan',
+        labelSmoothing: 0.1,
+        instanceNoise: 0.1,
+      },
+      context: image,
+      falls: ['discriminator'],
+    },
+    {
+      name: 'gan (dcgan, hinge, AC-GAN, EMA)',
+      config: { kind: 'gan', architecture: 'dcgan', ...dcganBody, loss: 'hinge', acgan: true, ema: 0.9 },
+      context: image,
+      falls: ['discriminator'],
+    },
+    {
+      name: 'gan (dcgan, minimax, conditional)',
+      config: { kind: 'gan', architecture: 'dcgan', ...dcganBody, loss: 'minimax', conditional: true },
+      context: image,
+      falls: ['discriminator'],
+    },
+  ],
+  aae: [
+    {
+      name: 'aae (gaussian prior, dense, table rows)',
+      config: { kind: 'aae', ...body, discriminatorHidden: [8] },
+      context: table,
+    },
+    {
+      name: 'aae (mixture prior, conv, wgan-gp)',
+      config: {
+        kind: 'aae',
+        architecture: 'conv',
+        filters: [4, 8],
+        latent: 4,
+        prior: 'mixture',
+        adversarialLoss: 'wgan-gp',
+        discriminatorHidden: [8],
+      },
+      context: image,
+    },
+    {
+      name: 'aae (uniform prior, semi-supervised)',
+      config: {
+        kind: 'aae',
+        ...body,
+        prior: 'uniform',
+        semiSupervised: true,
+        labelledAugment: { shift: 1, rotation: 10 },
+        discriminatorHidden: [8],
+      },
+      context: image,
+    },
+  ],
+  latentgan: [
+    {
+      name: 'latentgan (fine-tuning)',
+      config: {
+        kind: 'latentgan',
+        ...body,
+        generatorHidden: [8],
+        discriminatorHidden: [8],
+        autoencoderEpochs: 1,
+        ganEpochs: 1,
+        finetune: true,
+        imageDiscriminatorHidden: [8],
+        discriminatorSteps: 2,
+      },
+      context: image,
+    },
+  ],
+  aegan: [
+    {
+      name: 'aegan (pretrained, dcgan discriminator)',
+      config: {
+        kind: 'aegan',
+        architecture: 'conv',
+        filters: [4, 8],
+        latent: 4,
+        mappingHidden: [8],
+        pretrainEpochs: 1,
+        discriminator: 'dcgan',
+        discriminatorFilters: [4, 8],
+      },
+      context: image,
+    },
+  ],
+  vaegan: [
+    {
+      name: 'vaegan (mlp, non-saturating)',
+      config: { kind: 'vaegan', latent: 4, hidden: [16, 8], discriminatorHidden: [16, 8] },
+      context: image,
+      falls: ['mse'],
+    },
+    {
+      name: 'vaegan (mlp, lsgan, pixel term, KL warm-up, first feature layer)',
+      config: {
+        kind: 'vaegan',
+        latent: 3,
+        hidden: [16],
+        discriminatorHidden: [12, 6],
+        adversarialLoss: 'lsgan',
+        pixelWeight: 0.5,
+        klWarmupEpochs: 2,
+        featureLayer: 1,
+      },
+      context: image,
+      falls: ['mse'],
+    },
+    {
+      name: 'vaegan (dcgan, hinge)',
+      config: { kind: 'vaegan', architecture: 'dcgan', latent: 4, filters: [4, 8], adversarialLoss: 'hinge' },
+      context: image,
+      falls: ['mse'],
+    },
+  ],
+};
