@@ -35,6 +35,8 @@ export interface RunOptions {
   /** Extra facts stored in config.json (e.g. the backend in use). */
   environment?: Record<string, unknown>;
   leakGuard?: boolean;
+  /** Redraw loss.png at most this often (seconds, default 2; 0: after every epoch). */
+  lossChartSeconds?: number;
   /** false: no per-epoch monitor (mode coverage, class coverage, toy scatter) even where one applies. */
   monitor?: false;
   /** The file the config was read from: its errors name it (`run.json#train.epochs`). */
@@ -219,6 +221,7 @@ async function runAndFinish(
     callbacks: options.callbacks,
     signal: options.signal,
     leakGuard: options.leakGuard,
+    lossChartSeconds: options.lossChartSeconds,
   });
   return finish(prepared, runDir, loop, started);
 }

@@ -84,6 +84,8 @@ export interface TrainLoopOptions {
   leakGuard?: boolean;
   /** Per-epoch checks beyond the losses; the loop disposes it when done. */
   monitor?: EpochMonitor;
+  /** Redraw loss.png at most this often (seconds; default 2); the last epoch's chart is always drawn. */
+  lossChartSeconds?: number;
 }
 
 export interface TrainLoopResult {
@@ -93,6 +95,11 @@ export interface TrainLoopResult {
 }
 
 const LOSS_READ_INTERVAL_MS = 250;
+/**
+ * A loss chart costs about 0.1 s to draw (vega layout and PNG): after every epoch it would add a third to the
+ * README's 20 short MNIST epochs, so fast epochs redraw it at most every 2 s, and once more at the end.
+ */
+const LOSS_CHART_SECONDS = 2;
 
 export function batchTensors(dataset: Dataset, indices: ArrayLike<number>, step: number): Batch {
   const x = tf.tensor(gatherSamples(dataset, indices), [indices.length, ...dataset.sampleShape]);
@@ -201,6 +208,21 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
   const paths = runPaths(runDir);
   await mkdir(paths.images, { recursive: true });
   let lossChartFailed = false;
+  let chartDrawnAt = Number.NEGATIVE_INFINITY;
+  let chartStale = false;
+  const chartInterval = (options.lossChartSeconds ?? LOSS_CHART_SECONDS) * 1000;
+  // The chart is for people watching: failing to draw it warns once and never stops training.
+  const drawLossChart = async () => {
+    chartStale = false;
+    await writeLossChart(paths.loss, state.history, { title: `${basename(runDir)}: loss per epoch` }).catch(
+      (error: Error) => {
+        if (!lossChartFailed)
+          (callbacks?.onWarning ?? warnProcess)(`loss.png not drawn: ${error.message}`, state.epoch);
+        lossChartFailed = true;
+      },
+    );
+    chartDrawnAt = performance.now();
+  };
   const trainSet = train.limit > 0 ? head(splits.train, train.limit) : splits.train;
   let optimizers = createOptimizers(model, train);
   const initialState: TrainerState = {
@@ -398,14 +420,8 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
           .join('\n')
           .concat('\n'),
       );
-      // The chart is for people watching: failing to draw it warns once and never stops training.
-      await writeLossChart(paths.loss, state.history, { title: `${basename(runDir)}: loss per epoch` }).catch(
-        (error: Error) => {
-          if (!lossChartFailed)
-            (callbacks?.onWarning ?? warnProcess)(`loss.png not drawn: ${error.message}`, epoch);
-          lossChartFailed = true;
-        },
-      );
+      if (performance.now() - chartDrawnAt >= chartInterval || epoch === train.epochs) await drawLossChart();
+      else chartStale = true;
       await saveCheckpoint(paths.checkpoint, model, optimizers, state, best);
       if (options.leakGuard !== false) guard.check(epoch);
       callbacks?.onEpochEnd?.(record);
@@ -415,6 +431,8 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
         break;
       }
     }
+    // Epochs skipped by the chart's interval (early stopping, Ctrl-C): the chart ends where the run does.
+    if (chartStale) await drawLossChart();
     if (aborted) {
       // Stopped midway through an epoch: back to what the run keeps, the last complete epoch (as checkpointed).
       const checkpoint = await readCheckpointIfAny(paths.checkpoint);

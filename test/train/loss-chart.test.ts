@@ -29,6 +29,7 @@ describe('loss.png', () => {
       const drawn: (Buffer | undefined)[] = [];
       const chart = join(runDir, 'loss.png');
       const result = await trainRun(tiny(3), runDir, {
+        lossChartSeconds: 0,
         callbacks: {
           onEpochEnd: (record) => {
             records.push(record);
@@ -60,6 +61,30 @@ describe('loss.png', () => {
       }
       expect(printed[0]).toContain(`loss chart: ${chart}\n`);
       expect(JSON.parse(printed[1]).lossChart).toBe(chart);
+    });
+  });
+
+  it('is redrawn at most every lossChartSeconds on fast epochs, and always ends with the whole run', async () => {
+    await withTempDir(async (dir) => {
+      const runDir = join(dir, 'run');
+      const records: EpochRecord[] = [];
+      const drawn: (Buffer | undefined)[] = [];
+      const chart = join(runDir, 'loss.png');
+      const result = await trainRun(tiny(3), runDir, {
+        lossChartSeconds: 3600,
+        callbacks: {
+          onEpochEnd: (record) => {
+            records.push(record);
+            drawn.push(existsSync(chart) ? readFileSync(chart) : undefined);
+          },
+        },
+      });
+      result.model.dispose();
+      // Epoch 1 draws (nothing drawn yet), epoch 2 is within the interval, the last epoch always draws.
+      const title = `${basename(runDir)}: loss per epoch`;
+      expect(drawn[0]?.equals(await encodeLossChart(records.slice(0, 1), { title }))).toBe(true);
+      expect(drawn[1]?.equals(drawn[0] as Buffer)).toBe(true);
+      expect(drawn[2]?.equals(await encodeLossChart(records, { title }))).toBe(true);
     });
   });
 
