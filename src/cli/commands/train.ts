@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseDataSpec } from '../../data/spec.js';
 import { InterruptedError, UsageError } from '../../errors.js';
-import { isGenerative } from '../../models/family.js';
+import { isAutoencoder, isGenerative } from '../../models/family.js';
 import { dataFitWarnings, listFamilies } from '../../models/registry.js';
 import type { RunConfigInput } from '../../train/config.js';
 import { type RunResult, resumeRun, trainRun } from '../../train/run.js';
@@ -217,12 +217,12 @@ function report(result: RunResult): void {
   out.write(`metrics:         ${paths.metrics}\n`);
   if (existsSync(paths.loss)) out.write(`loss chart:      ${paths.loss} (train and validation per epoch)\n`);
   if (result.model.preview && result.splits.train.sampleShape.length === 3) {
-    const rows =
-      result.model.kind === 'gan'
-        ? 'samples from the same noise every epoch'
-        : isGenerative(result.model)
-          ? 'originals, reconstructions, prior samples'
-          : 'originals above, reconstructions below';
+    // What the preview holds follows from what the model can do: samples, reconstructions, or both.
+    const rows = !isGenerative(result.model)
+      ? 'originals above, reconstructions below'
+      : isAutoencoder(result.model)
+        ? 'originals, reconstructions, prior samples'
+        : 'samples from the same noise every epoch';
     out.write(`pictures:        ${paths.epochImage(result.epochs)} (${rows}; one per epoch)\n`);
   }
   const scatter = paths.epochScatter(result.epochs);
