@@ -420,9 +420,10 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
           .join('\n')
           .concat('\n'),
       );
+      await saveCheckpoint(paths.checkpoint, model, optimizers, state, best);
+      // After the checkpoint: the chart is for people watching, and a kill while drawing loses no epoch.
       if (performance.now() - chartDrawnAt >= chartInterval || epoch === train.epochs) await drawLossChart();
       else chartStale = true;
-      await saveCheckpoint(paths.checkpoint, model, optimizers, state, best);
       if (options.leakGuard !== false) guard.check(epoch);
       callbacks?.onEpochEnd?.(record);
       for (const warning of record.warnings ?? []) callbacks?.onWarning?.(warning, epoch);

@@ -19,6 +19,28 @@ const floor = pkg.engines.node;
  */
 const RUN_THROUGH_REQUIRE_ESM = ['content-disposition', 'cookie'];
 
+/**
+ * Whether every Node `inner` admits is admitted by `outer`. semver.subset() can't split one of inner's ranges over
+ * two of outer's (`>=22.12.0` against `^22.12.0 || >=23`), so this checks each version either range names as a
+ * bound, with the next patch, minor and major after it: both are unions of intervals bounded by those.
+ */
+function admitsAllOf(outer: string, inner: string): boolean {
+  const bounds = [outer, inner].flatMap((range) =>
+    new semver.Range(range).set.flat().map((comparator) => comparator.semver.version),
+  );
+  const probes = bounds.flatMap((version) =>
+    version === '0.0.0'
+      ? [version]
+      : [
+          version,
+          semver.inc(version, 'patch')!,
+          semver.inc(version, 'minor')!,
+          semver.inc(version, 'major')!,
+        ],
+  );
+  return probes.every((version) => !semver.satisfies(version, inner) || semver.satisfies(version, outer));
+}
+
 describe('the Node.js floor', () => {
   it('admits the Node running the tests (CI runs them on the floor it claims to meet)', () => {
     expect(semver.satisfies(process.version, floor), `${process.version} against ${floor}`).toBe(true);
@@ -37,7 +59,7 @@ describe('the Node.js floor', () => {
       const range = entry.engines && !Array.isArray(entry.engines) ? entry.engines.node : undefined;
       if (!path || entry.dev || !range) continue;
       const name = path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
-      if (semver.subset(floor, range)) continue;
+      if (admitsAllOf(range, floor)) continue;
       if (RUN_THROUGH_REQUIRE_ESM.includes(name)) {
         const manifest = JSON.parse(readFileSync(join(ROOT, path, 'package.json'), 'utf8')) as {
           type?: string;

@@ -49,9 +49,10 @@ async function until(condition: () => Promise<boolean> | boolean, what: string):
   throw new Error(`gave up waiting for ${what}`);
 }
 
+/** Epochs the run's checkpoint holds (0 before the first): what a kill now would keep. */
 async function epochsWritten(runDir: string): Promise<number> {
-  const file = join(runDir, 'metrics.jsonl');
-  return existsSync(file) ? (await readFile(file, 'utf8')).trim().split('\n').filter(Boolean).length : 0;
+  const file = join(runDir, 'checkpoint.lltf');
+  return existsSync(file) ? (await readCheckpoint(file)).state.epoch : 0;
 }
 
 async function metricsOf(runDir: string): Promise<unknown[]> {
