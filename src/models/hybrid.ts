@@ -14,7 +14,7 @@ import {
   strideTwoGeometry,
   withActivation,
 } from './autoencoder-base.js';
-import type { BuildContext, LossRecord } from './family.js';
+import type { BuildContext, LossRecord, NetworkRole } from './family.js';
 import {
   discriminatorLoss,
   GanLoss,
@@ -559,6 +559,40 @@ export abstract class HybridModel<
   /** Seed of evaluation draws for batch `step`, apart from every training seed of that step. */
   protected evaluationSeed(step: number): number {
     return this.seedFor(step + EVAL_SEED_OFFSET, 0);
+  }
+
+  /**
+   * The encoder and decoder every hybrid has, read off their heads (a semi-supervised AAE's class head, a
+   * decoder that also takes the class); a hybrid's other networks are declared by shape only.
+   */
+  networkRoles(): Record<string, NetworkRole> {
+    const { encoder, decoder } = this.networks;
+    const latent = this.config.latent;
+    const extra = (decoder.inputs[0].shape[1] ?? latent) - latent;
+    return {
+      encoder: {
+        summary: 'maps samples to codes',
+        inputs: ['samples [n, ...sampleShape], scaled as the training data'],
+        outputs: encoder.outputs.map((output) =>
+          output.name.includes('classes')
+            ? `class logits [n, ${output.shape[1]}] (softmax for probabilities)`
+            : `the code [n, ${latent}]`,
+        ),
+      },
+      decoder: {
+        summary: 'maps codes back to samples',
+        inputs: [
+          extra > 0
+            ? `the code [n, ${latent}] followed by the class as one-hot [n, ${extra}]`
+            : `the code [n, ${latent}]`,
+        ],
+        outputs: [
+          this.config.outputActivation === 'sigmoid'
+            ? 'samples [n, ...sampleShape] in [0, 1] (sigmoid applied): pixels as they are'
+            : 'samples [n, ...sampleShape] in the units of the (scaled) training data',
+        ],
+      },
+    };
   }
 
   encode(x: Tensor): Tensor {

@@ -60,6 +60,26 @@ describe('network signatures in the manifest', () => {
     });
   });
 
+  it('a semi-supervised AAE says its encoder gives the code and class logits, its decoder takes both', async () => {
+    await withTempDir(async (dir) => {
+      const manifest = await savedManifest(
+        { kind: 'aae', hidden: [8], latent: 2, semiSupervised: true },
+        dir,
+      );
+      const { encoder, decoder } = manifest.signatures ?? {};
+      expect(encoder.outputs.map((t) => [t.shape, t.meaning])).toEqual([
+        [[null, 2], 'the code [n, 2]'],
+        [[null, 3], 'class logits [n, 3] (softmax for probabilities)'],
+      ]);
+      expect(decoder.inputs.map((t) => [t.shape, t.meaning])).toEqual([
+        [[null, 5], 'the code [n, 2] followed by the class as one-hot [n, 3]'],
+      ]);
+      expect(decoder.outputs[0].meaning).toContain('sigmoid applied');
+      // The adversaries are declared by shape only.
+      expect(manifest.signatures?.discriminator.summary).toBeUndefined();
+    });
+  });
+
   it('every family lists every saved network with its inputs and outputs', async () => {
     for (const family of listFamilies()) {
       await withTempDir(async (dir) => {
