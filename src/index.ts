@@ -118,8 +118,9 @@ export {
 export { AaeConfig, AaeModel, aaeFamily } from './models/aae.js';
 export { AeGanConfig, AeGanModel, aeGanFamily } from './models/aegan.js';
 export { AttentionAutoencoderConfig, attentionAutoencoderFamily } from './models/attention-autoencoder.js';
+export { Augmentation } from './models/augmentation.js';
 export { Activation, AutoencoderModel, InputNoise, ReconstructionLoss } from './models/autoencoder-base.js';
-export { Augmentation, ClassifierConfig, ClassifierModel, classifierFamily } from './models/classifier.js';
+export { ClassifierConfig, ClassifierModel, classifierFamily } from './models/classifier.js';
 export type { ModelConfig, ModelConfigInput, ModelConfigSchemas, ModelKind } from './models/configs.js';
 export { ConvAutoencoderConfig, convAutoencoderFamily } from './models/conv-autoencoder.js';
 export { DenseAutoencoderConfig, denseAutoencoderFamily } from './models/dense-autoencoder.js';

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { type Scalar, type Tensor, tf, type tfl } from '../engine/tf.js';
 import { ConfigError, UsageError } from '../errors.js';
-import { Augmentation, augmentationOff, augmentImages } from './classifier.js';
+import { Augmentation, augmentationOff, augmentImages } from './augmentation.js';
 import type { Autoencoder, Batch, BuildContext, GenerativeModel, LossRecord, ModelFamily } from './family.js';
 import { buildDiscriminator } from './gan/networks.js';
 import {

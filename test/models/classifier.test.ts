@@ -14,12 +14,8 @@ import {
   classifiersDir,
   loadDomainClassifier,
 } from '../../src/eval/domain-classifier.js';
-import {
-  augmentImages,
-  type ClassifierModel,
-  drawPoses,
-  poseTransforms,
-} from '../../src/models/classifier.js';
+import { augmentImages, drawPoses, poseTransforms } from '../../src/models/augmentation.js';
+import type { ClassifierModel } from '../../src/models/classifier.js';
 import { getFamily, parseModelConfig } from '../../src/models/registry.js';
 import { expectClose, expectNoLeakedTensors, useBackend } from '../helpers.js';
 
