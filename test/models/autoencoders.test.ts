@@ -4,27 +4,11 @@ import { corrupt, reconstructionLoss } from '../../src/models/autoencoder-base.j
 import type { Autoencoder, BuildContext } from '../../src/models/family.js';
 import { getFamily, parseModelConfig } from '../../src/models/registry.js';
 import { blobs, expectClose, expectStockAutoencoder, useBackend, withTempDir } from '../helpers.js';
+import { tinyImageCases } from './tiny-configs.js';
 
 const context: BuildContext = { sampleShape: [8, 8, 1], seed: 3 };
 
-const families = [
-  { kind: 'dense-ae', config: { kind: 'dense-ae', hidden: [32, 16], latent: 4 } },
-  {
-    kind: 'dense-ae (shallow, sparse, denoising)',
-    config: {
-      kind: 'dense-ae',
-      hidden: [],
-      latent: 6,
-      sparsity: 0.01,
-      noise: { type: 'masking', level: 0.2 },
-    },
-  },
-  { kind: 'conv-ae', config: { kind: 'conv-ae', filters: [4, 8], latent: 4 } },
-  {
-    kind: 'conv-ae (bce)',
-    config: { kind: 'conv-ae', filters: [4], latent: 3, loss: 'bce', activation: 'leakyRelu' },
-  },
-];
+const families = tinyImageCases('dense-ae', 'conv-ae');
 
 function build(raw: unknown): Autoencoder {
   const { family, config } = parseModelConfig(raw);
@@ -37,7 +21,7 @@ beforeAll(async () => {
 
 // Build, learning, leaks and save/load are the contract suite's (contract.test.ts); here, what a stock tfjs user
 // gets from the saved networks of the plain autoencoders.
-describe.each(families)('$kind', ({ config }) => {
+describe.each(families)('$name', ({ config }) => {
   it('the saved encoder gives the codes and the decoder, fed them, the reconstructions (stock tfjs)', async () => {
     await withTempDir(async (dir) => {
       const model = build(config);

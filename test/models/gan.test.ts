@@ -20,6 +20,7 @@ import { parseModelConfig } from '../../src/models/registry.js';
 import { TrainConfig } from '../../src/train/config.js';
 import { createOptimizers } from '../../src/train/trainer.js';
 import { expectClose, useBackend, withStaticServer, withTempDir } from '../helpers.js';
+import { TINY_CONFIGS } from './tiny-configs.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -147,36 +148,7 @@ const pointContext: BuildContext = { sampleShape: [2], seed: 3, numClasses: 3 };
 const small = { latent: 4, generatorHidden: [16], discriminatorHidden: [16] };
 const smallConv = { latent: 4, generatorFilters: [8, 4], discriminatorFilters: [4, 8] };
 
-const kinds = [
-  { name: 'mlp, non-saturating, 2-D points', config: { kind: 'gan', ...small }, context: pointContext },
-  {
-    name: 'mlp, wgan-gp, conditional, images',
-    config: { kind: 'gan', ...small, loss: 'wgan-gp', conditional: true },
-    context: imageContext,
-  },
-  {
-    name: 'dcgan, lsgan, label smoothing, instance noise',
-    config: {
-      kind: 'gan',
-      architecture: 'dcgan',
-      ...smallConv,
-      loss: 'lsgan',
-      labelSmoothing: 0.1,
-      instanceNoise: 0.1,
-    },
-    context: imageContext,
-  },
-  {
-    name: 'dcgan, hinge, AC-GAN, EMA',
-    config: { kind: 'gan', architecture: 'dcgan', ...smallConv, loss: 'hinge', acgan: true, ema: 0.9 },
-    context: imageContext,
-  },
-  {
-    name: 'dcgan, minimax, conditional',
-    config: { kind: 'gan', architecture: 'dcgan', ...smallConv, loss: 'minimax', conditional: true },
-    context: imageContext,
-  },
-];
+const kinds = TINY_CONFIGS.gan;
 
 function build(raw: unknown, context: BuildContext): GanModel {
   const { family, config } = parseModelConfig(raw);

@@ -10,6 +10,7 @@ import { parseModelConfig } from '../../src/models/registry.js';
 import { TrainConfig } from '../../src/train/config.js';
 import { createOptimizers } from '../../src/train/trainer.js';
 import { expectClose, useBackend } from '../helpers.js';
+import { tinyCase } from './tiny-configs.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -18,9 +19,7 @@ beforeAll(async () => {
 type Hybrid = TrainableModel & Autoencoder & GenerativeModel;
 
 const imageContext: BuildContext = { sampleShape: [8, 8, 1], numClasses: 3, seed: 3 };
-const tableContext: BuildContext = { sampleShape: [6], numClasses: 3, seed: 5 };
 const smallBody = { hidden: [16], latent: 4 };
-const smallAdversarial = { discriminatorHidden: [8] };
 
 function build(raw: unknown, context: BuildContext): Hybrid {
   const { family, config } = parseModelConfig(raw);
@@ -55,57 +54,25 @@ function networksChangedBy(model: Hybrid, epoch: number, x: tf.Tensor, labels?: 
     .sort();
 }
 
+// The contract suite's tiny hybrids, each with what its phases train and the losses it reports.
 const cases = [
   {
-    name: 'aae, gaussian prior, dense, tables',
-    config: { kind: 'aae', ...smallBody, ...smallAdversarial },
-    context: tableContext,
+    ...tinyCase('aae', 'aae (gaussian prior, dense, table rows)'),
     phases: [{ epoch: 1, changes: ['decoder', 'discriminator', 'encoder'] }],
     keys: ['loss', 'reconstruction', 'mse', 'discriminator', 'adversarial'],
   },
   {
-    name: 'aae, mixture prior, conv, wgan-gp',
-    config: {
-      kind: 'aae',
-      architecture: 'conv',
-      filters: [4, 8],
-      latent: 4,
-      prior: 'mixture',
-      adversarialLoss: 'wgan-gp',
-      ...smallAdversarial,
-    },
-    context: imageContext,
+    ...tinyCase('aae', 'aae (mixture prior, conv, wgan-gp)'),
     phases: [{ epoch: 1, changes: ['decoder', 'discriminator', 'encoder'] }],
     keys: ['loss', 'reconstruction', 'mse', 'discriminator', 'wasserstein', 'adversarial'],
   },
   {
-    name: 'aae, uniform prior, semi-supervised',
-    config: {
-      kind: 'aae',
-      ...smallBody,
-      prior: 'uniform',
-      semiSupervised: true,
-      labelledAugment: { shift: 1, rotation: 10 },
-      ...smallAdversarial,
-    },
-    context: imageContext,
+    ...tinyCase('aae', 'aae (uniform prior, semi-supervised)'),
     phases: [{ epoch: 1, changes: ['categoryDiscriminator', 'decoder', 'discriminator', 'encoder'] }],
     keys: ['loss', 'reconstruction', 'mse', 'discriminator', 'adversarial', 'classification'],
   },
   {
-    name: 'latentgan with fine-tuning',
-    config: {
-      kind: 'latentgan',
-      ...smallBody,
-      generatorHidden: [8],
-      ...smallAdversarial,
-      autoencoderEpochs: 1,
-      ganEpochs: 1,
-      finetune: true,
-      imageDiscriminatorHidden: [8],
-      discriminatorSteps: 2,
-    },
-    context: imageContext,
+    ...tinyCase('latentgan', 'latentgan (fine-tuning)'),
     phases: [
       { epoch: 1, changes: ['decoder', 'encoder'] },
       // The code GAN leaves the autoencoder alone: its codes are the targets.
@@ -115,18 +82,7 @@ const cases = [
     keys: ['loss', 'reconstruction', 'mse', 'imageDiscriminator', 'wasserstein', 'generator'],
   },
   {
-    name: 'aegan, pretrained, dcgan discriminator',
-    config: {
-      kind: 'aegan',
-      architecture: 'conv',
-      filters: [4, 8],
-      latent: 4,
-      mappingHidden: [8],
-      pretrainEpochs: 1,
-      discriminator: 'dcgan',
-      discriminatorFilters: [4, 8],
-    },
-    context: imageContext,
+    ...tinyCase('aegan', 'aegan (pretrained, dcgan discriminator)'),
     phases: [
       { epoch: 1, changes: ['decoder', 'encoder'] },
       { epoch: 2, changes: ['decoder', 'discriminator', 'mapping'] },

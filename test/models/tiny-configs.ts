@@ -294,3 +294,15 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
     },
   ],
 };
+
+/** The tiny case of `kind` named `name`, for family tests that add checks of their own to it. */
+export function tinyCase(kind: string, name: string): TinyCase {
+  const found = TINY_CONFIGS[kind]?.find((c) => c.name === name);
+  if (!found) throw new Error(`no tiny config "${name}" of kind "${kind}" in tiny-configs.ts`);
+  return found;
+}
+
+/** The image-shaped tiny cases of these kinds, in table order. */
+export function tinyImageCases(...kinds: string[]): TinyCase[] {
+  return kinds.flatMap((kind) => TINY_CONFIGS[kind] ?? []).filter((c) => c.context.sampleShape.length === 3);
+}

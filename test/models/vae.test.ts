@@ -20,51 +20,13 @@ import {
   withStaticServer,
   withTempDir,
 } from '../helpers.js';
+import { tinyImageCases } from './tiny-configs.js';
 
 const context: BuildContext = { sampleShape: [8, 8, 1], seed: 3, numClasses: 3 };
 const LOG_2PI = Math.log(2 * Math.PI);
 
-const kinds = [
-  { name: 'vae', config: { kind: 'vae', hidden: [32, 16], latent: 4 } },
-  {
-    name: 'vae (gaussian, learned sigma, beta, warm-up, free bits)',
-    config: {
-      kind: 'vae',
-      hidden: [16],
-      latent: 3,
-      likelihood: 'gaussian',
-      sigma: 'learned',
-      beta: 0.5,
-      klWarmupEpochs: 2,
-      freeBits: 0.05,
-    },
-  },
-  {
-    name: 'vae (gaussian, fixed sigma, linear mean)',
-    config: {
-      kind: 'vae',
-      hidden: [16],
-      latent: 3,
-      likelihood: 'gaussian',
-      sigma: 0.2,
-      outputActivation: 'linear',
-    },
-  },
-  { name: 'conv-vae', config: { kind: 'conv-vae', filters: [4, 8], latent: 4 } },
-  {
-    name: 'conv-vae (conditional, gaussian, per-pixel sigma)',
-    config: {
-      kind: 'conv-vae',
-      filters: [4],
-      latent: 3,
-      conditional: true,
-      likelihood: 'gaussian',
-      sigma: 'learned-per-pixel',
-      activation: 'leakyRelu',
-    },
-  },
-  { name: 'cvae', config: { kind: 'cvae', hidden: [16], latent: 3 } },
-];
+// The contract suite's tiny VAEs on images (its table-row case has no preview to check here).
+const kinds = tinyImageCases('vae', 'conv-vae', 'cvae');
 
 function build(raw: unknown, ctx: BuildContext = context): VaeModel {
   const { family, config } = parseModelConfig(raw);

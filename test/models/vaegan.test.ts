@@ -20,6 +20,7 @@ import {
   withStaticServer,
   withTempDir,
 } from '../helpers.js';
+import { TINY_CONFIGS } from './tiny-configs.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -27,29 +28,7 @@ beforeAll(async () => {
 
 const context: BuildContext = { sampleShape: [8, 8, 1], seed: 3 };
 
-const kinds = [
-  {
-    name: 'mlp, non-saturating',
-    config: { kind: 'vaegan', latent: 4, hidden: [16, 8], discriminatorHidden: [16, 8] },
-  },
-  {
-    name: 'mlp, lsgan, pixel term, KL warm-up, first feature layer',
-    config: {
-      kind: 'vaegan',
-      latent: 3,
-      hidden: [16],
-      discriminatorHidden: [12, 6],
-      adversarialLoss: 'lsgan',
-      pixelWeight: 0.5,
-      klWarmupEpochs: 2,
-      featureLayer: 1,
-    },
-  },
-  {
-    name: 'dcgan, hinge',
-    config: { kind: 'vaegan', architecture: 'dcgan', latent: 4, filters: [4, 8], adversarialLoss: 'hinge' },
-  },
-];
+const kinds = TINY_CONFIGS.vaegan;
 
 function build(raw: unknown, ctx: BuildContext = context): VaeGanModel {
   const { family, config } = parseModelConfig(raw);
