@@ -1,34 +1,12 @@
 // Headerless tables (issue 16, item 12): a first row of numbers is refused rather than read as column names,
 // `header: false` and `skipRows` read such files whole, and a label column can be named by 0-based position.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadCsv } from '../../src/data/sources/csv.js';
 import { DataSpec, parseDataSpec } from '../../src/data/spec.js';
-import { DataError } from '../../src/errors.js';
 import { readMatrix } from '../../src/io/arrays.js';
+import { csvFolder, errorFrom } from './csv-files.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'latentlab-csv-header-'));
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
-
-async function csvFile(name: string, text: string): Promise<string> {
-  const file = join(dir, name);
-  await writeFile(file, text);
-  return file;
-}
-
-async function errorFrom(promise: Promise<unknown>): Promise<DataError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DataError);
-  return error as DataError;
-}
+const csvFile = csvFolder('latentlab-csv-header-');
 
 const NUMBERS = '1.5,2,0\n3,4.25,1\n5,6,0\n';
 

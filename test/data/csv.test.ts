@@ -1,35 +1,14 @@
 // CSV tables: labels from a column, scaling fitted on the training split only, and `file:line` for bad rows.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeDataset } from '../../src/data/dataset.js';
 import { loadData } from '../../src/data/load.js';
 import { applyScaling, fitScaling, invertScaling } from '../../src/data/scaling.js';
 import { loadCsv } from '../../src/data/sources/csv.js';
 import { DataSpec } from '../../src/data/spec.js';
 import { DataError } from '../../src/errors.js';
+import { csvFolder, errorFrom } from './csv-files.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'latentlab-csv-'));
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
-
-async function csvFile(name: string, text: string): Promise<string> {
-  const file = join(dir, name);
-  await writeFile(file, text);
-  return file;
-}
-
-async function errorFrom(promise: Promise<unknown>): Promise<DataError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DataError);
-  return error as DataError;
-}
+const csvFile = csvFolder('latentlab-csv-');
 
 describe('loadCsv', () => {
   it('reads features and maps label texts to sorted class indices', async () => {

@@ -3,20 +3,10 @@
 // out as PNGs of a sensible size.
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
+import { FASHION_MNIST_CLASSES } from '../../src/data/sources/fashion-mnist.js';
 import { encodeLossChart, encodeScatter, lossChartSpec, renderSvg, scatterSpec } from '../../src/io/plot.js';
 
-const FASHION = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-];
+const FASHION = [...FASHION_MNIST_CLASSES];
 
 /** 300 points in three blobs far from the origin, labels 0, 1 and 9. */
 function blobs(): { points: Float32Array; labels: Int32Array } {
