@@ -1,44 +1,13 @@
 // The CLI as a user runs it: exit codes, one-line errors, a run killed with SIGKILL that resumes,
 // and the commands that use a trained model.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readMatrix } from '../../src/io/arrays.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
+import { cli, startCli } from '../apps/cli-helper.js';
 import { withTempDir } from '../helpers.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, LATENTLAB_BACKEND: 'wasm' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-function cli(args: string[]): Promise<Ran> {
-  return new Promise((resolve) => {
-    const child = start(args);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr?.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const quick = ['--hidden', '32', '--latent', '4', '--limit', '512', '--batch-size', '64'];
 
@@ -78,7 +47,7 @@ describe('latentlab CLI', () => {
   it('survives SIGKILL mid-training and resumes from the last checkpoint', async () => {
     await withTempDir(async (dir) => {
       const run = join(dir, 'run');
-      const child = start(['train', ...quick, '--limit', '2048', '--epochs', '200', '--out', run]);
+      const { child } = startCli(['train', ...quick, '--limit', '2048', '--epochs', '200', '--out', run]);
       const metrics = join(run, 'metrics.jsonl');
       // Wait for two finished epochs, then kill without warning at whatever point it is.
       for (let i = 0; i < 600; i++) {

@@ -21,23 +21,30 @@ beforeAll(async () => {
   await useBackend('wasm');
 });
 
+/** Trains tiny(3) into `runDir`, keeping each epoch's record and the loss.png on disk right after it. */
+async function trainWatchingChart(runDir: string, lossChartSeconds: number) {
+  const records: EpochRecord[] = [];
+  const drawn: (Buffer | undefined)[] = [];
+  const chart = join(runDir, 'loss.png');
+  const result = await trainRun(tiny(3), runDir, {
+    lossChartSeconds,
+    callbacks: {
+      onEpochEnd: (record) => {
+        records.push(record);
+        drawn.push(existsSync(chart) ? readFileSync(chart) : undefined);
+      },
+    },
+  });
+  result.model.dispose();
+  return { records, drawn };
+}
+
 describe('loss.png', () => {
   it('is redrawn after every epoch from the whole history so far', async () => {
     await withTempDir(async (dir) => {
       const runDir = join(dir, 'run');
-      const records: EpochRecord[] = [];
-      const drawn: (Buffer | undefined)[] = [];
       const chart = join(runDir, 'loss.png');
-      const result = await trainRun(tiny(3), runDir, {
-        lossChartSeconds: 0,
-        callbacks: {
-          onEpochEnd: (record) => {
-            records.push(record);
-            drawn.push(existsSync(chart) ? readFileSync(chart) : undefined);
-          },
-        },
-      });
-      result.model.dispose();
+      const { records, drawn } = await trainWatchingChart(runDir, 0);
       expect(drawn).toHaveLength(3);
       // Each epoch's file is the chart of the records up to it: 1, 2, then 3 points per line.
       for (const [i, png] of drawn.entries()) {
@@ -67,19 +74,7 @@ describe('loss.png', () => {
   it('is redrawn at most every lossChartSeconds on fast epochs, and always ends with the whole run', async () => {
     await withTempDir(async (dir) => {
       const runDir = join(dir, 'run');
-      const records: EpochRecord[] = [];
-      const drawn: (Buffer | undefined)[] = [];
-      const chart = join(runDir, 'loss.png');
-      const result = await trainRun(tiny(3), runDir, {
-        lossChartSeconds: 3600,
-        callbacks: {
-          onEpochEnd: (record) => {
-            records.push(record);
-            drawn.push(existsSync(chart) ? readFileSync(chart) : undefined);
-          },
-        },
-      });
-      result.model.dispose();
+      const { records, drawn } = await trainWatchingChart(runDir, 3600);
       // Epoch 1 draws (nothing drawn yet), epoch 2 is within the interval, the last epoch always draws.
       const title = `${basename(runDir)}: loss per epoch`;
       expect(drawn[0]?.equals(await encodeLossChart(records.slice(0, 1), { title }))).toBe(true);

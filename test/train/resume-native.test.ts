@@ -1,15 +1,13 @@
 // The native backend (src/engine/native, with its own Adam kernel) resumes bit for bit too.
 // Skipped, with the reason in the suite's name, only when the addon is not built (npm run build:native).
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/engine/backend.js';
 import { loadNativeAddon } from '../../src/engine/native/addon.js';
-import { readCheckpoint } from '../../src/train/checkpoint.js';
 import type { RunConfigInput } from '../../src/train/config.js';
 import { resumeRun, trainRun } from '../../src/train/run.js';
 import { withTempDir } from '../helpers.js';
+import { metricsOf, stateBytes } from './run-state.js';
 
 const native = loadNativeAddon();
 const skipReason = native.addon ? '' : ` (skipped: ${'reason' in native ? native.reason : ''})`;
@@ -20,26 +18,6 @@ const config = (epochs: number): RunConfigInput => ({
   data: { source: 'mnist' },
   train: { epochs, batchSize: 16, limit: 256, previewCount: 0 },
 });
-
-async function fingerprint(runDir: string): Promise<string[]> {
-  const checkpoint = await readCheckpoint(join(runDir, 'checkpoint.lltf'));
-  const weights = [...Object.values(checkpoint.weights), ...Object.values(checkpoint.optimizers)].flatMap(
-    (arrays) =>
-      arrays.map((a) =>
-        createHash('sha256')
-          .update(new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength))
-          .digest('hex'),
-      ),
-  );
-  const metrics = (await readFile(join(runDir, 'metrics.jsonl'), 'utf8'))
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const { seconds: _s, samplesPerSecond: _r, ...rest } = JSON.parse(line);
-      return JSON.stringify(rest);
-    });
-  return [...metrics, ...weights];
-}
 
 describe.skipIf(!native.addon)(`resume on the native backend${skipReason}`, () => {
   beforeAll(async () => {
@@ -59,7 +37,8 @@ describe.skipIf(!native.addon)(`resume on the native backend${skipReason}`, () =
       stopped.model.dispose();
       const resumed = await resumeRun(join(dir, 'stopped'));
       resumed.model.dispose();
-      expect(await fingerprint(join(dir, 'stopped'))).toEqual(await fingerprint(join(dir, 'straight')));
+      expect(await metricsOf(join(dir, 'stopped'))).toEqual(await metricsOf(join(dir, 'straight')));
+      expect(await stateBytes(join(dir, 'stopped'))).toEqual(await stateBytes(join(dir, 'straight')));
     });
   });
 });

@@ -1,42 +1,14 @@
 // Runs as the CLI leaves them, with real processes: two writers at once, a SIGKILL then a resume that ends
 // bit for bit where an uninterrupted run ends, and Ctrl-C (SIGINT) that exits 130 leaving a usable model.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
 import { LOCK_FILE } from '../../src/train/run-lock.js';
+import { cli, startCli } from '../apps/cli-helper.js';
 import { withTempDir } from '../helpers.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[]): { child: ChildProcess; done: Promise<Ran> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, LATENTLAB_BACKEND: 'wasm' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr?.on('data', (d) => {
-    stderr += d;
-  });
-  const done = new Promise<Ran>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { child, done };
-}
-
-const cli = (args: string[]) => start(args).done;
+import { metricsOf, stateBytes } from './run-state.js';
 
 /** 32 steps an epoch, enough for Adam's running beta powers to drift from pow() if they were rebuilt. */
 const quick = ['--hidden', '32', '--latent', '4', '--limit', '512', '--batch-size', '16', '--seed', '2'];
@@ -55,33 +27,12 @@ async function epochsWritten(runDir: string): Promise<number> {
   return existsSync(file) ? (await readCheckpoint(file)).state.epoch : 0;
 }
 
-async function metricsOf(runDir: string): Promise<unknown[]> {
-  return (await readFile(join(runDir, 'metrics.jsonl'), 'utf8'))
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const { seconds: _s, samplesPerSecond: _r, ...rest } = JSON.parse(line);
-      return rest;
-    });
-}
-
-async function weightDigests(runDir: string): Promise<string[]> {
-  const checkpoint = await readCheckpoint(join(runDir, 'checkpoint.lltf'));
-  return [...Object.values(checkpoint.weights), ...Object.values(checkpoint.optimizers)].flatMap((arrays) =>
-    arrays.map((a) =>
-      createHash('sha256')
-        .update(new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength))
-        .digest('hex'),
-    ),
-  );
-}
-
 describe('runs through the CLI', () => {
   it('lets one writer at a time into a run: a second train or resume exits 1 naming the holder', async () => {
     await withTempDir(async (dir) => {
       const run = join(dir, 'run');
       // Long enough (128 steps an epoch) to still hold the lock while the other two start.
-      const first = start(['train', ...quick, '--limit', '4096', '--epochs', '3', '--out', run]);
+      const first = startCli(['train', ...quick, '--limit', '4096', '--epochs', '3', '--out', run]);
       await until(() => existsSync(join(run, LOCK_FILE)), 'the first train to take the lock');
       const [second, third] = await Promise.all([
         cli(['train', '--resume', run, '--epochs', '5']),
@@ -123,9 +74,9 @@ describe('runs through the CLI', () => {
 
   it('resumes a run killed with SIGKILL to end bit-identical to an uninterrupted one', async () => {
     await withTempDir(async (dir) => {
-      const straight = start(['train', ...quick, '--epochs', '4', '--out', join(dir, 'straight')]);
+      const straight = startCli(['train', ...quick, '--epochs', '4', '--out', join(dir, 'straight')]);
       const killed = join(dir, 'killed');
-      const victim = start(['train', ...quick, '--epochs', '4', '--out', killed]);
+      const victim = startCli(['train', ...quick, '--epochs', '4', '--out', killed]);
       await until(async () => (await epochsWritten(killed)) >= 1, 'one epoch');
       victim.child.kill('SIGKILL');
       await victim.done;
@@ -136,14 +87,14 @@ describe('runs through the CLI', () => {
       expect(resumed.code, resumed.stderr).toBe(0);
       expect((await straight.done).code).toBe(0);
       expect(await metricsOf(killed)).toEqual(await metricsOf(join(dir, 'straight')));
-      expect(await weightDigests(killed)).toEqual(await weightDigests(join(dir, 'straight')));
+      expect(await stateBytes(killed)).toEqual(await stateBytes(join(dir, 'straight')));
     });
   });
 
   it('Ctrl-C exits 130 and leaves a model every command uses; the run stays resumable', async () => {
     await withTempDir(async (dir) => {
       const run = join(dir, 'run');
-      const training = start(['train', ...quick, '--epochs', '50', '--out', run]);
+      const training = startCli(['train', ...quick, '--epochs', '50', '--out', run]);
       await until(async () => (await epochsWritten(run)) >= 2, 'two epochs');
       training.child.kill('SIGINT');
       const stopped = await training.done;

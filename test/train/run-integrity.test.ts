@@ -2,19 +2,18 @@
 // resumes that end bit for bit where an uninterrupted run ends, stale temporaries removed, write errors that
 // name their file, unique run names, and a stopped run that leaves a usable model.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/io/model-files.js';
-import { readCheckpoint } from '../../src/train/checkpoint.js';
 import type { RunConfigInput } from '../../src/train/config.js';
 import { type RunResult, resumeRun, trainRun } from '../../src/train/run.js';
 import { createUniqueDir, defaultRunName } from '../../src/train/run-dir.js';
 import { LOCK_FILE } from '../../src/train/run-lock.js';
 import { useBackend, withTempDir } from '../helpers.js';
+import { metricsOf, stateBytes } from './run-state.js';
 
 const tiny = (epochs: number, seed = 3, batchSize = 64): RunConfigInput => ({
   seed,
@@ -22,33 +21,6 @@ const tiny = (epochs: number, seed = 3, batchSize = 64): RunConfigInput => ({
   data: { source: 'mnist' },
   train: { epochs, batchSize, limit: 512, previewCount: 0 },
 });
-
-/** metrics.jsonl without the wall-clock fields, which differ between any two runs. */
-async function metricsOf(runDir: string): Promise<unknown[]> {
-  return (await readFile(join(runDir, 'metrics.jsonl'), 'utf8'))
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const { seconds: _s, samplesPerSecond: _r, ...rest } = JSON.parse(line);
-      return rest;
-    });
-}
-
-/** A digest of the checkpoint's weights and optimiser state, per array, byte for byte. */
-async function stateBytes(runDir: string): Promise<Record<string, string>> {
-  const checkpoint = await readCheckpoint(join(runDir, 'checkpoint.lltf'));
-  const out: Record<string, string> = {};
-  for (const [group, byNetwork] of Object.entries({ net: checkpoint.weights, opt: checkpoint.optimizers })) {
-    for (const [name, arrays] of Object.entries(byNetwork)) {
-      // By position: the optimiser's names hold tfjs's global variable counters.
-      for (const [i, a] of arrays.entries())
-        out[`${group}/${name}/${i}`] = createHash('sha256')
-          .update(new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength))
-          .digest('hex');
-    }
-  }
-  return out;
-}
 
 /** A run's error message, or what it did instead (a resolved RunResult is too big for an assertion's diff). */
 async function failure(run: Promise<RunResult>): Promise<string> {
