@@ -3,7 +3,15 @@
 import { z } from 'zod';
 import { type Tensor, tf, tfl } from '../engine/tf.js';
 import { ConfigError } from '../errors.js';
-import type { Autoencoder, Batch, BuildContext, LossRecord, NetworkRole } from './family.js';
+import {
+  type Autoencoder,
+  type Batch,
+  type BuildContext,
+  type LossRecord,
+  type NetworkRole,
+  SAMPLES_INPUT,
+  samplesOutput,
+} from './family.js';
 import { units } from './limits.js';
 
 export const Activation = z.enum(['relu', 'leakyRelu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear']);
@@ -153,17 +161,13 @@ export class AutoencoderModel<C extends AutoencoderOptions & { kind: string }> i
     return {
       encoder: {
         summary: 'maps samples to codes',
-        inputs: ['samples [n, ...sampleShape], scaled as the training data'],
+        inputs: [SAMPLES_INPUT],
         outputs: ['the code [n, latent]'],
       },
       decoder: {
         summary: 'maps codes back to samples',
         inputs: ['a code [n, latent]'],
-        outputs: [
-          this.config.outputActivation === 'sigmoid'
-            ? 'reconstructions [n, ...sampleShape] in [0, 1] (sigmoid applied): pixels as they are'
-            : 'reconstructions [n, ...sampleShape] in the units of the (scaled) training data',
-        ],
+        outputs: [samplesOutput('reconstructions', this.config.outputActivation)],
       },
     };
   }

@@ -5,7 +5,15 @@ import { type Scalar, type Tensor, tf, tfl } from '../engine/tf.js';
 import { ConfigError } from '../errors.js';
 import { Augmentation, augmentationOff, augmentImages } from './augmentation.js';
 import { seededInit } from './autoencoder-base.js';
-import type { Batch, BuildContext, LossRecord, ModelFamily, NetworkRole, TrainableModel } from './family.js';
+import {
+  type Batch,
+  type BuildContext,
+  type LossRecord,
+  type ModelFamily,
+  type NetworkRole,
+  SAMPLES_INPUT,
+  type TrainableModel,
+} from './family.js';
 import { units } from './limits.js';
 
 export const ClassifierConfig = z.object({
@@ -120,7 +128,7 @@ export class ClassifierModel implements TrainableModel<ClassifierConfig> {
     return {
       classifier: {
         summary: 'classifies samples (dropout is applied by latentlab in training, not in the network)',
-        inputs: ['samples [n, ...sampleShape], scaled as the training data'],
+        inputs: [SAMPLES_INPUT],
         outputs: ['class logits [n, classes]: apply a softmax for probabilities'],
       },
     };

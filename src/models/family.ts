@@ -38,6 +38,16 @@ export interface NetworkRole {
   outputs: readonly string[];
 }
 
+/** A network's sample input, in the words every family's roles use. */
+export const SAMPLES_INPUT = 'samples [n, ...sampleShape], scaled as the training data';
+
+/** What a network gives that outputs `what` (samples, reconstructions) through `outputActivation`. */
+export function samplesOutput(what: string, outputActivation: string): string {
+  return outputActivation === 'sigmoid'
+    ? `${what} [n, ...sampleShape] in [0, 1] (sigmoid applied): pixels as they are`
+    : `${what} [n, ...sampleShape] in the units of the (scaled) training data`;
+}
+
 export interface TrainableModel<C = unknown> {
   readonly kind: string;
   readonly config: C;

@@ -14,7 +14,13 @@ import {
   strideTwoGeometry,
   withActivation,
 } from './autoencoder-base.js';
-import type { BuildContext, LossRecord, NetworkRole } from './family.js';
+import {
+  type BuildContext,
+  type LossRecord,
+  type NetworkRole,
+  SAMPLES_INPUT,
+  samplesOutput,
+} from './family.js';
 import {
   discriminatorLoss,
   GanLoss,
@@ -572,7 +578,7 @@ export abstract class HybridModel<
     return {
       encoder: {
         summary: 'maps samples to codes',
-        inputs: ['samples [n, ...sampleShape], scaled as the training data'],
+        inputs: [SAMPLES_INPUT],
         outputs: encoder.outputs.map((output) =>
           output.name.includes('classes')
             ? `class logits [n, ${output.shape[1]}] (softmax for probabilities)`
@@ -586,11 +592,7 @@ export abstract class HybridModel<
             ? `the code [n, ${latent}] followed by the class as one-hot [n, ${extra}]`
             : `the code [n, ${latent}]`,
         ],
-        outputs: [
-          this.config.outputActivation === 'sigmoid'
-            ? 'samples [n, ...sampleShape] in [0, 1] (sigmoid applied): pixels as they are'
-            : 'samples [n, ...sampleShape] in the units of the (scaled) training data',
-        ],
+        outputs: [samplesOutput('samples', this.config.outputActivation)],
       },
     };
   }

@@ -3,13 +3,14 @@
 // smoothing, annealed instance noise, and an EMA copy of the generator for sampling.
 import { type Scalar, type Tensor, tf, type tfl } from '../../engine/tf.js';
 import { ConfigError, UsageError } from '../../errors.js';
-import type {
-  Batch,
-  BuildContext,
-  GenerativeModel,
-  LossRecord,
-  ModelFamily,
-  NetworkRole,
+import {
+  type Batch,
+  type BuildContext,
+  type GenerativeModel,
+  type LossRecord,
+  type ModelFamily,
+  type NetworkRole,
+  samplesOutput,
 } from '../family.js';
 import { GanConfig, instanceNoiseAt } from './config.js';
 import {
@@ -158,11 +159,7 @@ export class GanModel implements GenerativeModel<GanConfig> {
         'noise z ~ N(0, I) [n, latent]',
         ...(spec.generatorClasses > 0 ? ['the class, one-hot [n, classes]'] : []),
       ],
-      outputs: [
-        spec.outputActivation === 'sigmoid'
-          ? 'samples [n, ...sampleShape] in [0, 1] (sigmoid applied): pixels as they are'
-          : 'samples [n, ...sampleShape] in the units of the (scaled) training data',
-      ],
+      outputs: [samplesOutput('samples', spec.outputActivation)],
     };
     return {
       generator,

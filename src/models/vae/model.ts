@@ -11,15 +11,16 @@ import {
   strideTwoGeometry,
   withActivation,
 } from '../autoencoder-base.js';
-import type {
-  Autoencoder,
-  Batch,
-  BuildContext,
-  GenerativeModel,
-  LikelihoodModel,
-  LossRecord,
-  ModelFamily,
-  NetworkRole,
+import {
+  type Autoencoder,
+  type Batch,
+  type BuildContext,
+  type GenerativeModel,
+  type LikelihoodModel,
+  type LossRecord,
+  type ModelFamily,
+  type NetworkRole,
+  SAMPLES_INPUT,
 } from '../family.js';
 import { type AnyVaeConfig, ConvVaeConfig, CvaeConfig, klWeight, VaeConfig } from './config.js';
 
@@ -343,7 +344,7 @@ export class VaeModel<C extends AnyVaeConfig = AnyVaeConfig>
     return {
       encoder: {
         summary: 'the approximate posterior q(z|x): [mean, logVariance] heads',
-        inputs: ['samples [n, ...sampleShape], scaled as the training data', ...label],
+        inputs: [SAMPLES_INPUT, ...label],
         outputs: [
           'mean of q(z|x) [n, latent]: the code latentlab encodes to',
           'log-variance of q(z|x) [n, latent]: z = mean + exp(logVariance / 2) · ε',
