@@ -29,6 +29,14 @@ export function formatRollback(event: RollbackEvent): string {
   );
 }
 
+/** One bar on a terminal, cleared when done: training's and the other tasks' look alike. */
+function terminalBar(stream: NodeJS.WriteStream, format: string): cliProgress.SingleBar {
+  return new cliProgress.SingleBar(
+    { stream, format, hideCursor: true, clearOnComplete: true, etaBuffer: 50 },
+    cliProgress.Presets.shades_classic,
+  );
+}
+
 export function progressCallbacks(
   stream: NodeJS.WriteStream = process.stderr,
 ): TrainCallbacks & { stop(): void } {
@@ -49,16 +57,9 @@ export function progressCallbacks(
       stop() {},
     };
   }
-  const bar = new cliProgress.SingleBar(
-    {
-      stream,
-      format:
-        'epoch {epoch}/{epochs} [{bar}] {value}/{total} | loss {loss} | {rate} samples/s | ETA {eta_formatted}',
-      hideCursor: true,
-      clearOnComplete: true,
-      etaBuffer: 50,
-    },
-    cliProgress.Presets.shades_classic,
+  const bar = terminalBar(
+    stream,
+    'epoch {epoch}/{epochs} [{bar}] {value}/{total} | loss {loss} | {rate} samples/s | ETA {eta_formatted}',
   );
   let active = false;
   return {
@@ -115,16 +116,7 @@ export function taskProgress(stream: NodeJS.WriteStream = process.stderr): {
       stop() {},
     };
   }
-  const bar = new cliProgress.SingleBar(
-    {
-      stream,
-      format: '{task} [{bar}] {value}/{total} | ETA {eta_formatted}',
-      hideCursor: true,
-      clearOnComplete: true,
-      etaBuffer: 50,
-    },
-    cliProgress.Presets.shades_classic,
-  );
+  const bar = terminalBar(stream, '{task} [{bar}] {value}/{total} | ETA {eta_formatted}');
   let active = false;
   return {
     onProgress({ task, done, total }) {
