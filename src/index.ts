@@ -115,15 +115,13 @@ export {
   saveNetwork,
 } from './io/model-files.js';
 // ---- Families: config (schema and type), model, family ----
-export { AaeConfig, AaeModel, aaeFamily } from './models/aae.js';
-export { AeGanConfig, AeGanModel, aeGanFamily } from './models/aegan.js';
-export { AttentionAutoencoderConfig, attentionAutoencoderFamily } from './models/attention-autoencoder.js';
-export { Augmentation } from './models/augmentation.js';
-export { Activation, AutoencoderModel, InputNoise, ReconstructionLoss } from './models/autoencoder-base.js';
-export { ClassifierConfig, ClassifierModel, classifierFamily } from './models/classifier.js';
+export { AaeConfig, AaeModel, aaeFamily } from './models/aae/model.js';
+export { AeGanConfig, AeGanModel, aeGanFamily } from './models/aegan/model.js';
+export { AttentionAutoencoderConfig, attentionAutoencoderFamily } from './models/attention-ae/model.js';
+export { ClassifierConfig, ClassifierModel, classifierFamily } from './models/classifier/model.js';
 export type { ModelConfig, ModelConfigInput, ModelConfigSchemas, ModelKind } from './models/configs.js';
-export { ConvAutoencoderConfig, convAutoencoderFamily } from './models/conv-autoencoder.js';
-export { DenseAutoencoderConfig, denseAutoencoderFamily } from './models/dense-autoencoder.js';
+export { ConvAutoencoderConfig, convAutoencoderFamily } from './models/conv-ae/model.js';
+export { DenseAutoencoderConfig, denseAutoencoderFamily } from './models/dense-ae/model.js';
 export {
   type Autoencoder as AutoencodingModel,
   type Batch,
@@ -139,11 +137,18 @@ export {
   type TrainableModel,
 } from './models/family.js';
 export { GanConfig, GanLoss, GanModel, ganFamily } from './models/gan/model.js';
-export { CodePrior } from './models/hybrid.js';
-export { LatentGanConfig, LatentGanModel, latentGanFamily } from './models/latentgan.js';
+export { LatentGanConfig, LatentGanModel, latentGanFamily } from './models/latentgan/model.js';
 export { MAX_PARAMETERS, MAX_UNITS } from './models/limits.js';
 // ---- The registry ----
 export { getFamily, listFamilies, parseModelConfig, registerFamily } from './models/registry.js';
+export { Augmentation } from './models/shared/augmentation.js';
+export {
+  Activation,
+  AutoencoderModel,
+  InputNoise,
+  ReconstructionLoss,
+} from './models/shared/autoencoder-base.js';
+export { CodePrior } from './models/shared/hybrid.js';
 export {
   ConvVaeConfig,
   CvaeConfig,

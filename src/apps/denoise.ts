@@ -10,8 +10,8 @@ import { gaussianBlur, medianFilter } from '../eval/image-filters.js';
 import { type ImageQuality, psnr, QualityMeter, type SsimOptions } from '../eval/image-quality.js';
 import { encodeTitledPanels } from '../io/plot.js';
 import { encodeImageGrid } from '../io/png.js';
-import { corrupt, InputNoise } from '../models/autoencoder-base.js';
 import type { Autoencoder } from '../models/family.js';
+import { corrupt, InputNoise } from '../models/shared/autoencoder-base.js';
 
 export const NOISE_TYPES = ['gaussian', 'masking', 'salt-and-pepper'] as const;
 

@@ -8,7 +8,7 @@ import { type Tensor, tf } from '../engine/tf.js';
 import { ConfigError, IoError } from '../errors.js';
 import type { Matrix } from '../io/arrays.js';
 import { loadModel } from '../io/model-files.js';
-import { ClassifierModel } from '../models/classifier.js';
+import { ClassifierModel } from '../models/classifier/model.js';
 
 export const DOMAIN_CLASSIFIERS = ['mnist', 'fashion-mnist'] as const;
 export type DomainClassifierName = (typeof DOMAIN_CLASSIFIERS)[number];

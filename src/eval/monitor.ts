@@ -8,7 +8,7 @@ import type { DataSplits } from '../data/dataset.js';
 import { isToyMixture, TOY_MIXTURES } from '../data/sources/toy2d.js';
 import type { DataSpec } from '../data/spec.js';
 import { tf } from '../engine/tf.js';
-import type { ClassifierModel } from '../models/classifier.js';
+import type { ClassifierModel } from '../models/classifier/model.js';
 import {
   type GenerativeModel,
   generatesClasses,

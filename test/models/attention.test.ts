@@ -7,6 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, tfl } from '../../src/engine/tf.js';
 import { ConfigError } from '../../src/errors.js';
 import { loadNetwork, saveNetwork } from '../../src/io/model-files.js';
+import type { Autoencoder, BuildContext } from '../../src/models/family.js';
+import { getFamily, parseModelConfig } from '../../src/models/registry.js';
 import {
   LayerNorm,
   MultiHeadSelfAttention,
@@ -16,9 +18,7 @@ import {
   TransformerBlock,
   Unpatchify,
   unpatchify,
-} from '../../src/models/attention.js';
-import type { Autoencoder, BuildContext } from '../../src/models/family.js';
-import { getFamily, parseModelConfig } from '../../src/models/registry.js';
+} from '../../src/models/shared/attention.js';
 import { blobs, expectClose, expectStockAutoencoder, useBackend, withTempDir } from '../helpers.js';
 
 beforeAll(async () => {

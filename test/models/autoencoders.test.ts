@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/engine/tf.js';
-import { corrupt, reconstructionLoss } from '../../src/models/autoencoder-base.js';
 import type { Autoencoder, BuildContext } from '../../src/models/family.js';
 import { getFamily, parseModelConfig } from '../../src/models/registry.js';
+import { corrupt, reconstructionLoss } from '../../src/models/shared/autoencoder-base.js';
 import { blobs, expectClose, expectStockAutoencoder, useBackend, withTempDir } from '../helpers.js';
 import { tinyImageCases } from './tiny-configs.js';
 

@@ -14,9 +14,9 @@ import {
   classifiersDir,
   loadDomainClassifier,
 } from '../../src/eval/domain-classifier.js';
-import { augmentImages, drawPoses, poseTransforms } from '../../src/models/augmentation.js';
-import type { ClassifierModel } from '../../src/models/classifier.js';
+import type { ClassifierModel } from '../../src/models/classifier/model.js';
 import { getFamily, parseModelConfig } from '../../src/models/registry.js';
+import { augmentImages, drawPoses, poseTransforms } from '../../src/models/shared/augmentation.js';
 import { expectClose, expectNoLeakedTensors, useBackend } from '../helpers.js';
 
 function build(raw: Record<string, unknown>, sampleShape = [8, 8, 1]): ClassifierModel {

@@ -9,7 +9,7 @@ import { requireAutoencoder } from '../../eval/codes.js';
 import { writeDirAtomic, writeFileAtomic } from '../../io/atomic.js';
 import { loadModel } from '../../io/model-files.js';
 import { encodeImage } from '../../io/png.js';
-import type { InputNoise } from '../../models/autoencoder-base.js';
+import type { InputNoise } from '../../models/shared/autoencoder-base.js';
 import { resolveModelDir } from '../../train/run-dir.js';
 import { type DataFlags, datasetFor, parseNumber, startBackend, withDataFlags } from '../shared.js';
 

@@ -2,7 +2,7 @@
 // defaults that depend on other fields (latent size, discriminator steps) are filled in after parsing.
 import { z } from 'zod';
 import { units } from '../limits.js';
-import { GanLoss } from './losses.js';
+import { GanLoss } from '../shared/gan-losses.js';
 
 export const GanConfig = z
   .object({

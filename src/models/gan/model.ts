@@ -12,25 +12,25 @@ import {
   type NetworkRole,
   samplesOutput,
 } from '../family.js';
-import { GanConfig, instanceNoiseAt } from './config.js';
 import {
   discriminatorLoss,
   generatorLoss,
   gradientPenalty,
   r1Penalty,
   wassersteinEstimate,
-} from './losses.js';
+} from '../shared/gan-losses.js';
 import {
   buildDiscriminator,
   buildGenerator,
   copyWeights,
   discriminate,
   type NetworkSpec,
-} from './networks.js';
+} from '../shared/gan-networks.js';
+import { GanConfig, instanceNoiseAt } from './config.js';
 
+export * from '../shared/gan-losses.js';
+export * from '../shared/gan-networks.js';
 export * from './config.js';
-export * from './losses.js';
-export * from './networks.js';
 
 /** Evaluation draws noise with other seeds than the training step of the same number. */
 const EVAL_SEED_OFFSET = 104_729;

@@ -1,8 +1,8 @@
 // Config schemas of the variational autoencoder kinds (vae, conv-vae, cvae) and the KL weight schedule.
 // Every field has a default, so `{ kind: 'vae' }` is a complete config.
 import { z } from 'zod';
-import { Activation } from '../autoencoder-base.js';
 import { units } from '../limits.js';
+import { Activation } from '../shared/autoencoder-base.js';
 
 /** Options shared by every VAE kind. */
 const vaeOptions = {

@@ -4,14 +4,6 @@ import type { z } from 'zod';
 import { type Tensor, tf, tfl } from '../../engine/tf.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import {
-  type Activation,
-  activationLayer,
-  type InLayerActivation,
-  seededInit,
-  strideTwoGeometry,
-  withActivation,
-} from '../autoencoder-base.js';
-import {
   type Autoencoder,
   type Batch,
   type BuildContext,
@@ -22,6 +14,14 @@ import {
   type NetworkRole,
   SAMPLES_INPUT,
 } from '../family.js';
+import {
+  type Activation,
+  activationLayer,
+  type InLayerActivation,
+  seededInit,
+  strideTwoGeometry,
+  withActivation,
+} from '../shared/autoencoder-base.js';
 import { type AnyVaeConfig, ConvVaeConfig, CvaeConfig, klWeight, VaeConfig } from './config.js';
 
 export * from './config.js';

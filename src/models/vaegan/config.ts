@@ -1,8 +1,8 @@
 // Config schema of the `vaegan` kind. Every field has a default, so `{ kind: 'vaegan' }` is a complete config;
 // the feature layer's default depends on the architecture and is filled in after parsing.
 import { z } from 'zod';
-import { GanLoss } from '../gan/losses.js';
 import { units } from '../limits.js';
+import { GanLoss } from '../shared/gan-losses.js';
 
 const widths = z.array(units());
 

@@ -2,12 +2,6 @@
 // decoder is also a GAN generator, with reconstructions measured on a hidden layer of the discriminator.
 import { type Scalar, type Tensor, tf, tfl } from '../../engine/tf.js';
 import { ConfigError, UsageError } from '../../errors.js';
-import {
-  type InLayerActivation,
-  seededInit,
-  strideTwoGeometry,
-  withActivation,
-} from '../autoencoder-base.js';
 import type {
   Autoencoder,
   Batch,
@@ -16,8 +10,14 @@ import type {
   LossRecord,
   ModelFamily,
 } from '../family.js';
-import { discriminatorLoss, generatorLoss } from '../gan/losses.js';
-import { buildDiscriminator, buildGenerator, type NetworkSpec } from '../gan/networks.js';
+import {
+  type InLayerActivation,
+  seededInit,
+  strideTwoGeometry,
+  withActivation,
+} from '../shared/autoencoder-base.js';
+import { discriminatorLoss, generatorLoss } from '../shared/gan-losses.js';
+import { buildDiscriminator, buildGenerator, type NetworkSpec } from '../shared/gan-networks.js';
 import { klWeight } from '../vae/config.js';
 import { gaussianKl, LOG_VARIANCE_LIMIT, softClamp } from '../vae/model.js';
 import { VaeGanConfig } from './config.js';

@@ -1,16 +1,16 @@
 // Dense autoencoder: shallow (no hidden layers) to deep stacks, mirrored decoder.
 // Denoising and sparse variants are the shared `noise` and `sparsity` options.
 import { z } from 'zod';
-import { tfl } from '../engine/tf.js';
+import { tfl } from '../../engine/tf.js';
+import type { BuildContext, ModelFamily } from '../family.js';
+import { units } from '../limits.js';
 import {
   Activation,
   AutoencoderModel,
   autoencoderOptions,
   seededInit,
   withActivation,
-} from './autoencoder-base.js';
-import type { BuildContext, ModelFamily } from './family.js';
-import { units } from './limits.js';
+} from '../shared/autoencoder-base.js';
 
 export const DenseAutoencoderConfig = z.object({
   kind: z.literal('dense-ae'),

@@ -1,8 +1,8 @@
 // What all deterministic autoencoders share: reconstruction losses, denoising noise, the sparsity
 // penalty on the code, and the encode/decode/step plumbing. A family file only builds its networks.
 import { z } from 'zod';
-import { type Tensor, tf, tfl } from '../engine/tf.js';
-import { ConfigError } from '../errors.js';
+import { type Tensor, tf, tfl } from '../../engine/tf.js';
+import { ConfigError } from '../../errors.js';
 import {
   type Autoencoder,
   type Batch,
@@ -11,8 +11,8 @@ import {
   type NetworkRole,
   SAMPLES_INPUT,
   samplesOutput,
-} from './family.js';
-import { units } from './limits.js';
+} from '../family.js';
+import { units } from '../limits.js';
 
 export const Activation = z.enum(['relu', 'leakyRelu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear']);
 export type Activation = z.infer<typeof Activation>;

@@ -1,7 +1,7 @@
 // Attention building blocks for image models, as serialisable TensorFlow.js layers: patchify and
 // un-patchify, learned positions, multi-head self-attention and pre-norm transformer blocks.
 // Importing this module registers the classes, so tfl.loadLayersModel can rebuild saved networks.
-import { type Tensor, tf, tfl } from '../engine/tf.js';
+import { type Tensor, tf, tfl } from '../../engine/tf.js';
 
 type Shape = tfl.Shape;
 type ConfigDict = tf.serialization.ConfigDict;

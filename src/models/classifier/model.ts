@@ -1,10 +1,8 @@
 // A plain classifier family: the domain classifiers behind the sample-quality metrics (FD, KID,
 // precision/recall, class coverage) are ordinary latentlab runs of this family.
 import { z } from 'zod';
-import { type Scalar, type Tensor, tf, tfl } from '../engine/tf.js';
-import { ConfigError } from '../errors.js';
-import { Augmentation, augmentationOff, augmentImages } from './augmentation.js';
-import { seededInit } from './autoencoder-base.js';
+import { type Scalar, type Tensor, tf, tfl } from '../../engine/tf.js';
+import { ConfigError } from '../../errors.js';
 import {
   type Batch,
   type BuildContext,
@@ -13,8 +11,10 @@ import {
   type NetworkRole,
   SAMPLES_INPUT,
   type TrainableModel,
-} from './family.js';
-import { units } from './limits.js';
+} from '../family.js';
+import { units } from '../limits.js';
+import { Augmentation, augmentationOff, augmentImages } from '../shared/augmentation.js';
+import { seededInit } from '../shared/autoencoder-base.js';
 
 export const ClassifierConfig = z.object({
   kind: z.literal('classifier'),

@@ -2,8 +2,16 @@
 // functionally so an encoder can have several heads), priors over codes, and adversarial updates for any
 // discriminator. Each hybrid family file only wires these into its phases.
 import { z } from 'zod';
-import { type Scalar, type Tensor, tf, tfl } from '../engine/tf.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { type Scalar, type Tensor, tf, tfl } from '../../engine/tf.js';
+import { ConfigError, UsageError } from '../../errors.js';
+import {
+  type BuildContext,
+  type LossRecord,
+  type NetworkRole,
+  SAMPLES_INPUT,
+  samplesOutput,
+} from '../family.js';
+import { units } from '../limits.js';
 import {
   Activation,
   activationLayer,
@@ -15,22 +23,14 @@ import {
   withActivation,
 } from './autoencoder-base.js';
 import {
-  type BuildContext,
-  type LossRecord,
-  type NetworkRole,
-  SAMPLES_INPUT,
-  samplesOutput,
-} from './family.js';
-import {
   discriminatorLoss,
   GanLoss,
   generatorLoss,
   gradientPenalty,
   r1Penalty,
   wassersteinEstimate,
-} from './gan/losses.js';
-import { buildDiscriminator, discriminate, type NetworkSpec } from './gan/networks.js';
-import { units } from './limits.js';
+} from './gan-losses.js';
+import { buildDiscriminator, discriminate, type NetworkSpec } from './gan-networks.js';
 
 type Symbolic = tfl.SymbolicTensor;
 const width = units();

@@ -1,8 +1,10 @@
 // Attention autoencoder for images: the image is cut into patches, embedded as tokens with learned
 // positions and passed through transformer blocks down to a dense code; the decoder mirrors it.
 import { z } from 'zod';
-import { tfl } from '../engine/tf.js';
-import { ConfigError } from '../errors.js';
+import { tfl } from '../../engine/tf.js';
+import { ConfigError } from '../../errors.js';
+import type { BuildContext, ModelFamily } from '../family.js';
+import { units } from '../limits.js';
 import {
   BLOCK_ACTIVATIONS,
   LayerNorm,
@@ -10,13 +12,16 @@ import {
   PositionEmbedding,
   TransformerBlock,
   Unpatchify,
-} from './attention.js';
-import { AutoencoderModel, activationLayer, autoencoderOptions, seededInit } from './autoencoder-base.js';
-import type { BuildContext, ModelFamily } from './family.js';
-import { units } from './limits.js';
+} from '../shared/attention.js';
+import {
+  AutoencoderModel,
+  activationLayer,
+  autoencoderOptions,
+  seededInit,
+} from '../shared/autoencoder-base.js';
 
 // The layers (and patchify/unpatchify) are part of this family's public surface.
-export * from './attention.js';
+export * from '../shared/attention.js';
 
 export const AttentionAutoencoderConfig = z
   .object({

@@ -2,8 +2,8 @@
 // tf.loadLayersModel): MLP generator/discriminator for any sample shape, DCGAN ones for images.
 import { type Tensor, tfl } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
-import { activationLayer, seededInit } from '../autoencoder-base.js';
 import type { BuildContext } from '../family.js';
+import { activationLayer, seededInit } from './autoencoder-base.js';
 
 type Symbolic = tfl.SymbolicTensor;
 

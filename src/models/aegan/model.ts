@@ -3,9 +3,17 @@
 // may first be pretrained on the data (pretrainEpochs), which starts the generator from a decoder that already
 // draws the data's shapes; then mapping and decoder train adversarially against an image discriminator.
 import { z } from 'zod';
-import { type Tensor, tf, type tfl } from '../engine/tf.js';
-import type { Autoencoder, Batch, BuildContext, GenerativeModel, LossRecord, ModelFamily } from './family.js';
-import { buildGenerator } from './gan/networks.js';
+import { type Tensor, tf, type tfl } from '../../engine/tf.js';
+import type {
+  Autoencoder,
+  Batch,
+  BuildContext,
+  GenerativeModel,
+  LossRecord,
+  ModelFamily,
+} from '../family.js';
+import { units } from '../limits.js';
+import { buildGenerator } from '../shared/gan-networks.js';
 import {
   adversarialAdam,
   adversarialLossOf,
@@ -26,8 +34,7 @@ import {
   requireOptimizers,
   standardizeCodeOption,
   trainableVariables,
-} from './hybrid.js';
-import { units } from './limits.js';
+} from '../shared/hybrid.js';
 
 const widths = z.array(units());
 

@@ -1,7 +1,9 @@
 // Convolutional autoencoder for images: stride-2 convolutions down to a dense code,
 // mirrored with stride-2 transposed convolutions.
 import { z } from 'zod';
-import { tfl } from '../engine/tf.js';
+import { tfl } from '../../engine/tf.js';
+import type { BuildContext, ModelFamily } from '../family.js';
+import { units } from '../limits.js';
 import {
   AutoencoderModel,
   activationLayer,
@@ -10,9 +12,7 @@ import {
   seededInit,
   strideTwoGeometry,
   withActivation,
-} from './autoencoder-base.js';
-import type { BuildContext, ModelFamily } from './family.js';
-import { units } from './limits.js';
+} from '../shared/autoencoder-base.js';
 
 export const ConvAutoencoderConfig = z.object({
   kind: z.literal('conv-ae'),

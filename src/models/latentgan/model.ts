@@ -3,10 +3,18 @@
 // phase fine-tunes the decoder and the code generator together against an image discriminator, alternating
 // with reconstruction steps. Phases follow the epochs: autoencoderEpochs, ganEpochs, then fine-tuning or more GAN.
 import { z } from 'zod';
-import { type Tensor, tf, type tfl } from '../engine/tf.js';
-import type { Autoencoder, Batch, BuildContext, GenerativeModel, LossRecord, ModelFamily } from './family.js';
-import { GanLoss } from './gan/losses.js';
-import { buildDiscriminator, buildGenerator } from './gan/networks.js';
+import { type Tensor, tf, type tfl } from '../../engine/tf.js';
+import type {
+  Autoencoder,
+  Batch,
+  BuildContext,
+  GenerativeModel,
+  LossRecord,
+  ModelFamily,
+} from '../family.js';
+import { units } from '../limits.js';
+import { GanLoss } from '../shared/gan-losses.js';
+import { buildDiscriminator, buildGenerator } from '../shared/gan-networks.js';
 import {
   adversarialAdam,
   adversarialLossOf,
@@ -27,8 +35,7 @@ import {
   requireOptimizers,
   standardizeCodeOption,
   trainableVariables,
-} from './hybrid.js';
-import { units } from './limits.js';
+} from '../shared/hybrid.js';
 
 const widths = z.array(units());
 

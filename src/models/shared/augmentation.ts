@@ -1,8 +1,8 @@
 // Random poses for image batches (shift, rotation, size), drawn from a seed: used by the classifier and the
 // semi-supervised AAE's class head, so it lives beside them rather than in either family.
 import { z } from 'zod';
-import { createRng } from '../data/random.js';
-import { type Tensor, tf } from '../engine/tf.js';
+import { createRng } from '../../data/random.js';
+import { type Tensor, tf } from '../../engine/tf.js';
 
 /** Random poses for training images (cnn or mlp on [h, w, c] samples); all zero leaves images as they are. */
 export const Augmentation = z.strictObject({

@@ -3,11 +3,19 @@
 // categorical head y (pushed to one-hot draws by a second discriminator, and trained on the few labels) and a
 // style code z; the decoder sees both.
 import { z } from 'zod';
-import { type Scalar, type Tensor, tf, type tfl } from '../engine/tf.js';
-import { ConfigError, UsageError } from '../errors.js';
-import { Augmentation, augmentationOff, augmentImages } from './augmentation.js';
-import type { Autoencoder, Batch, BuildContext, GenerativeModel, LossRecord, ModelFamily } from './family.js';
-import { buildDiscriminator } from './gan/networks.js';
+import { type Scalar, type Tensor, tf, type tfl } from '../../engine/tf.js';
+import { ConfigError, UsageError } from '../../errors.js';
+import type {
+  Autoencoder,
+  Batch,
+  BuildContext,
+  GenerativeModel,
+  LossRecord,
+  ModelFamily,
+} from '../family.js';
+import { units } from '../limits.js';
+import { Augmentation, augmentationOff, augmentImages } from '../shared/augmentation.js';
+import { buildDiscriminator } from '../shared/gan-networks.js';
 import {
   adversarialAdam,
   adversarialLossOf,
@@ -28,8 +36,7 @@ import {
   requireOptimizers,
   samplePriorCodes,
   trainableVariables,
-} from './hybrid.js';
-import { units } from './limits.js';
+} from '../shared/hybrid.js';
 
 export const AaeConfig = z
   .object({
