@@ -115,13 +115,19 @@ export {
   saveNetwork,
 } from './io/model-files.js';
 // ---- Families: config (schema and type), model, family ----
-export { AaeConfig, AaeModel, aaeFamily } from './models/aae/model.js';
-export { AeGanConfig, AeGanModel, aeGanFamily } from './models/aegan/model.js';
-export { AttentionAutoencoderConfig, attentionAutoencoderFamily } from './models/attention-ae/model.js';
-export { ClassifierConfig, ClassifierModel, classifierFamily } from './models/classifier/model.js';
+export { AaeConfig } from './models/aae/config.js';
+export { AaeModel, aaeFamily } from './models/aae/model.js';
+export { AeGanConfig } from './models/aegan/config.js';
+export { AeGanModel, aeGanFamily } from './models/aegan/model.js';
+export { AttentionAutoencoderConfig } from './models/attention-ae/config.js';
+export { attentionAutoencoderFamily } from './models/attention-ae/model.js';
+export { ClassifierConfig } from './models/classifier/config.js';
+export { ClassifierModel, classifierFamily } from './models/classifier/model.js';
 export type { ModelConfig, ModelConfigInput, ModelConfigSchemas, ModelKind } from './models/configs.js';
-export { ConvAutoencoderConfig, convAutoencoderFamily } from './models/conv-ae/model.js';
-export { DenseAutoencoderConfig, denseAutoencoderFamily } from './models/dense-ae/model.js';
+export { ConvAutoencoderConfig } from './models/conv-ae/config.js';
+export { convAutoencoderFamily } from './models/conv-ae/model.js';
+export { DenseAutoencoderConfig } from './models/dense-ae/config.js';
+export { denseAutoencoderFamily } from './models/dense-ae/model.js';
 export {
   type Autoencoder as AutoencodingModel,
   type Batch,
@@ -137,7 +143,8 @@ export {
   type TrainableModel,
 } from './models/family.js';
 export { GanConfig, GanLoss, GanModel, ganFamily } from './models/gan/model.js';
-export { LatentGanConfig, LatentGanModel, latentGanFamily } from './models/latentgan/model.js';
+export { LatentGanConfig } from './models/latentgan/config.js';
+export { LatentGanModel, latentGanFamily } from './models/latentgan/model.js';
 export { MAX_PARAMETERS, MAX_UNITS } from './models/limits.js';
 // ---- The registry ----
 export { getFamily, listFamilies, parseModelConfig, registerFamily } from './models/registry.js';

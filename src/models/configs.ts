@@ -1,14 +1,14 @@
 // The model configs of every registered family as one union, so a config written in TypeScript is checked
 // against its family's schema at compile time: a misspelt kind or option does not compile.
 import type { z } from 'zod';
-import type { AaeConfig } from './aae/model.js';
-import type { AeGanConfig } from './aegan/model.js';
-import type { AttentionAutoencoderConfig } from './attention-ae/model.js';
-import type { ClassifierConfig } from './classifier/model.js';
-import type { ConvAutoencoderConfig } from './conv-ae/model.js';
-import type { DenseAutoencoderConfig } from './dense-ae/model.js';
+import type { AaeConfig } from './aae/config.js';
+import type { AeGanConfig } from './aegan/config.js';
+import type { AttentionAutoencoderConfig } from './attention-ae/config.js';
+import type { ClassifierConfig } from './classifier/config.js';
+import type { ConvAutoencoderConfig } from './conv-ae/config.js';
+import type { DenseAutoencoderConfig } from './dense-ae/config.js';
 import type { GanConfig } from './gan/config.js';
-import type { LatentGanConfig } from './latentgan/model.js';
+import type { LatentGanConfig } from './latentgan/config.js';
 import type { ConvVaeConfig, CvaeConfig, VaeConfig } from './vae/config.js';
 import type { VaeGanConfig } from './vaegan/config.js';
 

@@ -2,7 +2,6 @@
 // toward a chosen prior (Gaussian, mixture, uniform). The semi-supervised variant splits the code into a
 // categorical head y (pushed to one-hot draws by a second discriminator, and trained on the few labels) and a
 // style code z; the decoder sees both.
-import { z } from 'zod';
 import { type Scalar, type Tensor, tf, type tfl } from '../../engine/tf.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import type {
@@ -13,19 +12,14 @@ import type {
   LossRecord,
   ModelFamily,
 } from '../family.js';
-import { units } from '../limits.js';
-import { Augmentation, augmentationOff, augmentImages } from '../shared/augmentation.js';
+import { augmentationOff, augmentImages } from '../shared/augmentation.js';
 import { buildDiscriminator } from '../shared/gan-networks.js';
 import {
   adversarialAdam,
   adversarialLossOf,
-  adversarialOptions,
-  autoencoderBodyOptions,
   buildDecoder,
   buildEncoder,
-  checkAdversarial,
   codeNetworkSpec,
-  codePriorOptions,
   discriminatorObjective,
   discriminatorStepsOf,
   HybridModel,
@@ -37,35 +31,7 @@ import {
   samplePriorCodes,
   trainableVariables,
 } from '../shared/hybrid.js';
-
-export const AaeConfig = z
-  .object({
-    kind: z.literal('aae'),
-    ...autoencoderBodyOptions,
-    ...codePriorOptions,
-    /** Hidden widths of the code discriminator(s). */
-    discriminatorHidden: z.array(units()).default([256, 256]),
-    ...adversarialOptions,
-    /** Adam learning rates of the discriminators and of the encoder's regularisation (generator) update. */
-    discriminatorLearningRate: z.number().positive().default(2e-4),
-    generatorLearningRate: z.number().positive().default(2e-4),
-    /**
-     * Semi-supervised AAE: the encoder adds a categorical head over the classes, pushed toward one-hot draws by
-     * a second discriminator and trained with cross-entropy on the labelled samples (labels of -1 are
-     * unlabelled; see train.labelsPerClass). The code is [softmax(y), z].
-     */
-    semiSupervised: z.boolean().default(false),
-    /** Weight of the cross-entropy on labelled samples (semi-supervised). */
-    classWeight: z.number().min(0).default(1),
-    /** Labelled samples per supervised update, drawn from those seen so far (semi-supervised). */
-    labelledBatchSize: z.number().int().positive().default(64),
-    /** Shifts, rotations and scaling of the labelled images in supervised updates (as the classifier's `augment`). */
-    labelledAugment: Augmentation.default({ shift: 0, rotation: 0, scale: 0 }),
-    /** How many labelled samples the model keeps for its supervised updates (semi-supervised). */
-    labelledBufferSize: z.number().int().positive().default(5000),
-  })
-  .superRefine(checkAdversarial);
-export type AaeConfig = z.output<typeof AaeConfig>;
+import { AaeConfig } from './config.js';
 
 type AaeNetworks = {
   encoder: tfl.LayersModel;

@@ -2,7 +2,6 @@
 // low-dimensional code, ending in a linear layer; the decoder's first dense layer expands it). The autoencoder
 // may first be pretrained on the data (pretrainEpochs), which starts the generator from a decoder that already
 // draws the data's shapes; then mapping and decoder train adversarially against an image discriminator.
-import { z } from 'zod';
 import { type Tensor, tf, type tfl } from '../../engine/tf.js';
 import type {
   Autoencoder,
@@ -12,18 +11,14 @@ import type {
   LossRecord,
   ModelFamily,
 } from '../family.js';
-import { units } from '../limits.js';
 import { buildGenerator } from '../shared/gan-networks.js';
 import {
   adversarialAdam,
   adversarialLossOf,
-  adversarialOptions,
   adversarialRound,
-  autoencoderBodyOptions,
   buildDecoder,
   buildEncoder,
   buildImageDiscriminator,
-  checkAdversarial,
   codeNetworkSpec,
   discriminatorObjective,
   freezeCodeStandardization,
@@ -32,33 +27,9 @@ import {
   phaseAt,
   reconstructionParts,
   requireOptimizers,
-  standardizeCodeOption,
   trainableVariables,
 } from '../shared/hybrid.js';
-
-const widths = z.array(units());
-
-export const AeGanConfig = z
-  .object({
-    kind: z.literal('aegan'),
-    ...autoencoderBodyOptions,
-    ...standardizeCodeOption,
-    /** Epochs of autoencoder pretraining before the adversarial phase; 0 trains adversarially from the start. */
-    pretrainEpochs: z.number().int().min(0).default(5),
-    /** Size of the mapping network's Gaussian noise. */
-    noiseSize: units().default(64),
-    /** Hidden widths of the mapping network (noise → code). */
-    mappingHidden: widths.default([256]),
-    /** Image discriminator: MLP widths or DCGAN channels. */
-    discriminator: z.enum(['mlp', 'dcgan']).default('mlp'),
-    discriminatorHidden: widths.default([512, 256]),
-    discriminatorFilters: widths.min(1).default([64, 128]),
-    ...adversarialOptions,
-    generatorLearningRate: z.number().positive().default(2e-4),
-    discriminatorLearningRate: z.number().positive().default(2e-4),
-  })
-  .superRefine(checkAdversarial);
-export type AeGanConfig = z.output<typeof AeGanConfig>;
+import { AeGanConfig } from './config.js';
 
 type AeGanNetworks = {
   encoder: tfl.LayersModel;

@@ -1,55 +1,14 @@
 // Attention autoencoder for images: the image is cut into patches, embedded as tokens with learned
 // positions and passed through transformer blocks down to a dense code; the decoder mirrors it.
-import { z } from 'zod';
 import { tfl } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
 import type { BuildContext, ModelFamily } from '../family.js';
-import { units } from '../limits.js';
-import {
-  BLOCK_ACTIVATIONS,
-  LayerNorm,
-  Patchify,
-  PositionEmbedding,
-  TransformerBlock,
-  Unpatchify,
-} from '../shared/attention.js';
-import {
-  AutoencoderModel,
-  activationLayer,
-  autoencoderOptions,
-  seededInit,
-} from '../shared/autoencoder-base.js';
+import { LayerNorm, Patchify, PositionEmbedding, TransformerBlock, Unpatchify } from '../shared/attention.js';
+import { AutoencoderModel, activationLayer, seededInit } from '../shared/autoencoder-base.js';
+import { AttentionAutoencoderConfig } from './config.js';
 
 // The layers (and patchify/unpatchify) are part of this family's public surface.
 export * from '../shared/attention.js';
-
-export const AttentionAutoencoderConfig = z
-  .object({
-    kind: z.literal('attention-ae'),
-    /** Side of the square, non-overlapping patches; must divide height and width (7: 16 patches on 28x28). */
-    patchSize: z.number().int().positive().default(7),
-    /** Token width inside the transformer blocks. */
-    dim: units().default(64),
-    /** Attention heads per block; must divide dim. */
-    heads: z.number().int().positive().default(4),
-    /** Transformer blocks in the encoder, and again in the decoder. */
-    depth: z.number().int().positive().default(2),
-    /** MLP hidden width in each block, as a multiple of dim. */
-    mlpRatio: z.number().positive().max(16).default(2),
-    ...autoencoderOptions,
-    /** Activation inside the blocks' MLPs; gelu as in most transformers. */
-    activation: z.enum(BLOCK_ACTIVATIONS).default('gelu'),
-  })
-  .superRefine((config, ctx) => {
-    if (config.dim % config.heads !== 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['heads'],
-        message: `${config.heads} heads do not divide dim ${config.dim}`,
-      });
-    }
-  });
-export type AttentionAutoencoderConfig = z.infer<typeof AttentionAutoencoderConfig>;
 
 function checkShapes(config: AttentionAutoencoderConfig, context: BuildContext): [number, number, number] {
   if (context.sampleShape.length !== 3) {

@@ -1,27 +1,16 @@
 // Convolutional autoencoder for images: stride-2 convolutions down to a dense code,
 // mirrored with stride-2 transposed convolutions.
-import { z } from 'zod';
 import { tfl } from '../../engine/tf.js';
 import type { BuildContext, ModelFamily } from '../family.js';
-import { units } from '../limits.js';
 import {
   AutoencoderModel,
   activationLayer,
-  autoencoderOptions,
   type InLayerActivation,
   seededInit,
   strideTwoGeometry,
   withActivation,
 } from '../shared/autoencoder-base.js';
-
-export const ConvAutoencoderConfig = z.object({
-  kind: z.literal('conv-ae'),
-  /** Channels of each stride-2 convolution, input side first; each halves height and width. */
-  filters: z.array(units()).min(1).default([32, 64]),
-  kernelSize: z.number().int().positive().default(3),
-  ...autoencoderOptions,
-});
-export type ConvAutoencoderConfig = z.infer<typeof ConvAutoencoderConfig>;
+import { ConvAutoencoderConfig } from './config.js';
 
 function buildNetworks(config: ConvAutoencoderConfig, context: BuildContext) {
   const { channels, innerShape } = strideTwoGeometry('conv-ae', config.filters, context.sampleShape);

@@ -1,26 +1,9 @@
 // Dense autoencoder: shallow (no hidden layers) to deep stacks, mirrored decoder.
 // Denoising and sparse variants are the shared `noise` and `sparsity` options.
-import { z } from 'zod';
 import { tfl } from '../../engine/tf.js';
 import type { BuildContext, ModelFamily } from '../family.js';
-import { units } from '../limits.js';
-import {
-  Activation,
-  AutoencoderModel,
-  autoencoderOptions,
-  seededInit,
-  withActivation,
-} from '../shared/autoencoder-base.js';
-
-export const DenseAutoencoderConfig = z.object({
-  kind: z.literal('dense-ae'),
-  /** Encoder hidden widths, input side first; the decoder mirrors them. [] gives a shallow autoencoder. */
-  hidden: z.array(units()).default([256]),
-  ...autoencoderOptions,
-  /** Activation on the code; linear keeps the code unconstrained (as PCA's is). */
-  latentActivation: Activation.default('linear'),
-});
-export type DenseAutoencoderConfig = z.infer<typeof DenseAutoencoderConfig>;
+import { type Activation, AutoencoderModel, seededInit, withActivation } from '../shared/autoencoder-base.js';
+import { DenseAutoencoderConfig } from './config.js';
 
 function buildNetworks(config: DenseAutoencoderConfig, context: BuildContext) {
   const features = context.sampleShape.reduce((a, b) => a * b, 1);

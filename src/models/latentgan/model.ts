@@ -2,7 +2,6 @@
 // to generate codes in its latent space (real codes: the encoder's), and samples are decoded. An optional third
 // phase fine-tunes the decoder and the code generator together against an image discriminator, alternating
 // with reconstruction steps. Phases follow the epochs: autoencoderEpochs, ganEpochs, then fine-tuning or more GAN.
-import { z } from 'zod';
 import { type Tensor, tf, type tfl } from '../../engine/tf.js';
 import type {
   Autoencoder,
@@ -12,19 +11,14 @@ import type {
   LossRecord,
   ModelFamily,
 } from '../family.js';
-import { units } from '../limits.js';
-import { GanLoss } from '../shared/gan-losses.js';
 import { buildDiscriminator, buildGenerator } from '../shared/gan-networks.js';
 import {
   adversarialAdam,
   adversarialLossOf,
-  adversarialOptions,
   adversarialRound,
-  autoencoderBodyOptions,
   buildDecoder,
   buildEncoder,
   buildImageDiscriminator,
-  checkAdversarial,
   codeNetworkSpec,
   discriminatorObjective,
   freezeCodeStandardization,
@@ -33,42 +27,9 @@ import {
   phaseAt,
   reconstructionParts,
   requireOptimizers,
-  standardizeCodeOption,
   trainableVariables,
 } from '../shared/hybrid.js';
-
-const widths = z.array(units());
-
-export const LatentGanConfig = z
-  .object({
-    kind: z.literal('latentgan'),
-    ...autoencoderBodyOptions,
-    ...standardizeCodeOption,
-    /** Epochs of the first phase: the autoencoder alone. */
-    autoencoderEpochs: z.number().int().min(0).default(10),
-    /** Epochs of the second phase: the code GAN, with the autoencoder frozen. */
-    ganEpochs: z.number().int().min(0).default(10),
-    /** After both phases: joint fine-tuning against an image discriminator (true) or more code-GAN epochs. */
-    finetune: z.boolean().default(false),
-    /** Size of the code generator's Gaussian noise. */
-    noiseSize: units().default(64),
-    /** Hidden widths of the code generator and of the code discriminator. */
-    generatorHidden: widths.default([256, 256]),
-    discriminatorHidden: widths.default([256, 256]),
-    /** Image discriminator of the fine-tuning phase: MLP widths or DCGAN channels. */
-    imageDiscriminator: z.enum(['mlp', 'dcgan']).default('mlp'),
-    imageDiscriminatorHidden: widths.default([512, 256]),
-    imageDiscriminatorFilters: widths.min(1).default([64, 128]),
-    ...adversarialOptions,
-    /** WGAN-GP suits codes: no sigmoid to saturate, and its critic value tracks sample quality. */
-    adversarialLoss: GanLoss.default('wgan-gp'),
-    generatorLearningRate: z.number().positive().default(1e-4),
-    discriminatorLearningRate: z.number().positive().default(1e-4),
-    /** Learning rate of the fine-tuning phase's joint (decoder + code generator) and image-discriminator updates. */
-    finetuneLearningRate: z.number().positive().default(5e-5),
-  })
-  .superRefine(checkAdversarial);
-export type LatentGanConfig = z.output<typeof LatentGanConfig>;
+import { LatentGanConfig } from './config.js';
 
 type LatentGanNetworks = {
   encoder: tfl.LayersModel;

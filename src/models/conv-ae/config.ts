@@ -1,0 +1,14 @@
+// Config schema of the convolutional autoencoder (conv-ae): stride-2 convolution channels, kernel size and
+// the options every autoencoder shares.
+import { z } from 'zod';
+import { units } from '../limits.js';
+import { autoencoderOptions } from '../shared/autoencoder-base.js';
+
+export const ConvAutoencoderConfig = z.object({
+  kind: z.literal('conv-ae'),
+  /** Channels of each stride-2 convolution, input side first; each halves height and width. */
+  filters: z.array(units()).min(1).default([32, 64]),
+  kernelSize: z.number().int().positive().default(3),
+  ...autoencoderOptions,
+});
+export type ConvAutoencoderConfig = z.infer<typeof ConvAutoencoderConfig>;
