@@ -25,8 +25,8 @@ export const WORKLOADS = {
   W3: {
     title: 'DCGAN step (D + G update), 28x28x1, batch 64',
     detail:
-      'G: z(100) → dense 7x7x128 + BN + ReLU → 4x4 stride-2 deconv 64 + BN + ReLU → deconv 1, sigmoid; D: 4x4 stride-2 convs 64, 128 + LeakyReLU(0.2) → dense 1 logit; non-saturating BCE, Adam 2e-4 β1 0.5 on images in [0, 1] (latentlab `gan`, architecture dcgan)',
-    model: { kind: 'gan', architecture: 'dcgan', loss: 'non-saturating' },
+      'G: z(100) → dense 7x7x128 + BN + ReLU → 4x4 stride-2 deconv 64 + BN + ReLU → deconv 1, sigmoid; D: 4x4 stride-2 convs 64, 128 + LeakyReLU(0.2) → dense 1 logit; non-saturating BCE, Adam 2e-4 β1 0.5 on images in [0, 1] (latentlab `gan`, architecture conv)',
+    model: { kind: 'gan', architecture: 'conv', adversarialLoss: 'non-saturating' },
     batchSize: 64,
     steps: 20,
     // Stock cpu needs minutes per step here; its single timed step is also its warm-up.

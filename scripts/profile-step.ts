@@ -1,6 +1,6 @@
 // Where a family's training step spends its time: tf.profile over a few steps, kernels ranked by total time.
 // Usage: npx tsx scripts/profile-step.ts [kind | model JSON] [batch] [rows]
-//   e.g. conv-ae 128, or '{"kind":"gan","architecture":"dcgan"}' 64 40 (rows: lines per table, default 20)
+//   e.g. conv-ae 128, or '{"kind":"gan","architecture":"conv"}' 64 40 (rows: lines per table, default 20)
 import { selectBackend } from '../src/engine/backend.js';
 import { tf } from '../src/engine/tf.js';
 import { parseModelConfig } from '../src/models/registry.js';

@@ -27,21 +27,21 @@ fi
 
 if [[ $what == gans || $what == all ]]; then
   # Ring of 8 Gaussians: non-saturating loss with R1, and WGAN-GP; both with an EMA generator and a cosine schedule.
-  $LL train --model gan --loss non-saturating --set r1=1 --g-lr 1e-3 --d-lr 1e-3 --ema 0.999 --schedule cosine \
+  $LL train --model gan --adversarial-loss non-saturating --set r1=1 --g-lr 1e-3 --d-lr 1e-3 --ema 0.999 --schedule cosine \
     --data toy:ring8:51200 --epochs 80 --batch-size 512 --out "$RUNS/gan-ring8"
   $LL evaluate "$RUNS/gan-ring8"
   # λ = 0.1 as in the WGAN-GP authors' own 2-D experiments.
-  $LL train --model gan --loss wgan-gp --set gradientPenaltyWeight=0.1 --g-lr 1e-3 --d-lr 1e-3 --ema 0.999 \
+  $LL train --model gan --adversarial-loss wgan-gp --set gradientPenaltyWeight=0.1 --g-lr 1e-3 --d-lr 1e-3 --ema 0.999 \
     --schedule cosine --data toy:ring8:25600 --epochs 80 --batch-size 256 --out "$RUNS/wgan-gp-ring8"
   $LL evaluate "$RUNS/wgan-gp-ring8"
   # Fashion-MNIST DCGAN against the VAE (run the vae part first for vae-32).
-  $LL train --model gan --architecture dcgan --data fashion-mnist --epochs 5 --batch-size 64 --ema 0.999 \
+  $LL train --model gan --architecture conv --data fashion-mnist --epochs 5 --batch-size 64 --ema 0.999 \
     --out "$RUNS/dcgan-fashion"
   $LL evaluate "$RUNS/dcgan-fashion"
   $LL sample "$RUNS/dcgan-fashion" --n 100 --seed 1
   $LL evaluate "$RUNS/vae-32" --k 100
   # Conditional DCGAN (labels into both networks, plus the AC-GAN class head) on the embedded MNIST.
-  $LL train --model gan --architecture dcgan --conditional --acgan --data mnist --epochs 30 --batch-size 64 \
+  $LL train --model gan --architecture conv --conditional --acgan --data mnist --epochs 30 --batch-size 64 \
     --ema 0.999 --out "$RUNS/cgan-mnist"
   $LL evaluate "$RUNS/cgan-mnist"
   $LL sample "$RUNS/cgan-mnist" --n 100 --seed 1
@@ -58,7 +58,7 @@ if [[ $what == hybrids || $what == all ]]; then
     $LL train --model aae --semi-supervised --labels-per-class 100 --latent 16 --data fashion-mnist --epochs 10 \
       "${set_aug[@]}" --out "$RUNS/ssaae-100-$aug"
     set_aug=(); [[ $aug == augmented ]] && set_aug=(--set 'augment={"shift":2,"rotation":10}')
-    $LL train --model classifier --set architecture=mlp --hidden 512,256 --labels-per-class 100 \
+    $LL train --model classifier --architecture dense --hidden 512,256 --labels-per-class 100 \
       --data fashion-mnist --epochs 60 "${set_aug[@]}" --out "$RUNS/classifier-mlp-1000-$aug"
     $LL train --model classifier --labels-per-class 100 --data fashion-mnist --epochs 60 "${set_aug[@]}" \
       --out "$RUNS/classifier-cnn-1000-$aug"
@@ -67,7 +67,7 @@ fi
 
 if [[ $what == augment || $what == all ]]; then
   # 1% of the labels (60 per class): a CNN on the 600 real images, and with 10,000 generated ones at share 0.5.
-  $LL train --model gan --architecture dcgan --conditional --data fashion-mnist --labels-per-class 60 \
+  $LL train --model gan --architecture conv --conditional --data fashion-mnist --labels-per-class 60 \
     --epochs 300 --batch-size 64 --ema 0.999 --out "$RUNS/cgan-60"
   $LL augment "$RUNS/cgan-60" --n 10000 --out "$RUNS/gen-cgan"
   $LL train --model aae --semi-supervised --labels-per-class 60 --latent 4 --data fashion-mnist --epochs 10 \

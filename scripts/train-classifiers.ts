@@ -16,7 +16,7 @@ const CONFIGS: Record<Name, RunConfigInput> = {
   mnist: {
     model: {
       kind: 'classifier',
-      architecture: 'cnn',
+      architecture: 'conv',
       filters: [32, 64],
       features: 128,
       convDropout: 0,
@@ -30,7 +30,7 @@ const CONFIGS: Record<Name, RunConfigInput> = {
   'fashion-mnist': {
     model: {
       kind: 'classifier',
-      architecture: 'cnn',
+      architecture: 'conv',
       filters: [16, 32],
       features: 128,
       convDropout: 0,

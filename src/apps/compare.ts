@@ -55,10 +55,10 @@ export const FAMILY_DEFAULTS: Record<CompareFamily, FamilyEntry> = {
   ae: { model: { kind: 'dense-ae', hidden: [512, 256] }, description: 'dense autoencoder' },
   vae: { model: { kind: 'vae' }, description: 'variational autoencoder' },
   gan: {
-    // The MLP GAN's samples stay speckled for many epochs; an averaged generator (EMA) smooths them out.
+    // The dense GAN's samples stay speckled for many epochs; an averaged generator (EMA) smooths them out.
     model: {
       kind: 'gan',
-      architecture: 'mlp',
+      architecture: 'dense',
       generatorHidden: [256, 512],
       discriminatorHidden: [512, 256],
       ema: 0.999,

@@ -7,6 +7,7 @@ import { ensureBackend } from '../engine/backend.js';
 import { tf, tfl } from '../engine/tf.js';
 import { IoError, parseOrThrow } from '../errors.js';
 import type { BuildContext, TrainableModel } from '../models/family.js';
+import { upgradeModelConfig } from '../models/legacy.js';
 import { getFamily } from '../models/registry.js';
 import { LATENTLAB_VERSION } from '../version.js';
 import { writeDirAtomic } from './atomic.js';
@@ -237,7 +238,11 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   await ensureBackend();
   const manifest = await readManifest(dir);
   const family = getFamily(manifest.kind);
-  const config = parseOrThrow(family.configSchema, manifest.config, `${join(dir, 'manifest.json')}#config`);
+  const config = parseOrThrow(
+    family.configSchema,
+    upgradeModelConfig(manifest.config),
+    `${join(dir, 'manifest.json')}#config`,
+  );
   const networks: Record<string, tfl.LayersModel> = {};
   for (const name of manifest.networks) networks[name] = await loadNetwork(join(dir, name));
   const context: BuildContext = manifest.context;

@@ -11,6 +11,7 @@ import { denseAutoencoderFamily } from './dense-ae/model.js';
 import type { ModelFamily } from './family.js';
 import { ganFamily } from './gan/model.js';
 import { latentGanFamily } from './latentgan/model.js';
+import { upgradeModelConfig } from './legacy.js';
 import { checkModelSize } from './limits.js';
 import { vaeFamilies } from './vae/model.js';
 import { vaeganFamily } from './vaegan/model.js';
@@ -47,7 +48,9 @@ export function listFamilies(): ModelFamily[] {
 }
 
 /** Validate a model config against its family's schema; errors name the field. */
-export function parseModelConfig(raw: unknown, where = 'model'): { family: ModelFamily; config: unknown } {
+export function parseModelConfig(given: unknown, where = 'model'): { family: ModelFamily; config: unknown } {
+  // Configs saved by earlier versions say some options in older words (src/models/legacy.ts).
+  const raw = upgradeModelConfig(given);
   const kind = z.object({ kind: z.string() }).safeParse(raw);
   if (!kind.success)
     throw new ConfigError('expected an object with a string "kind"', { path: `${where}.kind` });

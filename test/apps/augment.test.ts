@@ -229,7 +229,7 @@ describe('augment', () => {
       '--model',
       'classifier',
       '--set',
-      'architecture=mlp',
+      'architecture=dense',
       '--hidden',
       '16',
       '--data',

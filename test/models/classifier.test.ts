@@ -44,10 +44,10 @@ beforeAll(async () => {
 });
 
 const variants = [
-  { name: 'cnn', config: { filters: [4, 8], features: 16, dropout: 0.2 } },
-  { name: 'mlp', config: { architecture: 'mlp', hidden: [32], features: 16 } },
+  { name: 'conv', config: { filters: [4, 8], features: 16, dropout: 0.2 } },
+  { name: 'dense', config: { architecture: 'dense', hidden: [32], features: 16 } },
   {
-    name: 'cnn, augmented',
+    name: 'conv, augmented',
     config: { filters: [4, 8], features: 16, augment: { shift: 1, rotation: 10, scale: 0.1 } },
   },
 ];
@@ -97,7 +97,7 @@ describe('classifier config', () => {
     );
   });
 
-  it('rejects a cnn on table data and unknown options', () => {
+  it('rejects a conv classifier on table data and unknown options', () => {
     expect(() => build({}, [10])).toThrow(/model\.architecture/);
     expect(() => parseModelConfig({ kind: 'classifier', filter: [8] })).toThrow(/model\.filter/);
   });
@@ -125,7 +125,12 @@ describe('classifier augmentation', () => {
       convDropout: 0.25,
       dropout: 0.5,
     };
-    expect(parseModelConfig(old).config).toEqual({ ...old, augment: { shift: 0, rotation: 0, scale: 0 } });
+    // Read in today's words: its `cnn` is `conv` (src/models/legacy.ts).
+    expect(parseModelConfig(old).config).toEqual({
+      ...old,
+      architecture: 'conv',
+      augment: { shift: 0, rotation: 0, scale: 0 },
+    });
     expect(parseModelConfig({ kind: 'classifier', augment: { shift: 1 } }).config).toMatchObject({
       augment: { shift: 1, rotation: 0, scale: 0 },
     });
@@ -139,7 +144,7 @@ describe('classifier augmentation', () => {
       /model\.augment\.scale/,
     );
     expect(() => parseModelConfig({ kind: 'classifier', augment: { shfit: 2 } })).toThrow(/model\.augment/);
-    expect(() => build({ architecture: 'mlp', augment: { shift: 1 } }, [10])).toThrow(/model\.augment/);
+    expect(() => build({ architecture: 'dense', augment: { shift: 1 } }, [10])).toThrow(/model\.augment/);
   });
 
   it('keeps shapes and moves pixels by whole-pixel shifts exactly', () => {

@@ -108,7 +108,7 @@ describe('GAN losses', () => {
   });
 
   it('refuses r1 together with wgan-gp, naming the field', () => {
-    expect(() => parseModelConfig({ kind: 'gan', loss: 'wgan-gp', r1: 1 })).toThrow(/r1/);
+    expect(() => parseModelConfig({ kind: 'gan', adversarialLoss: 'wgan-gp', r1: 1 })).toThrow(/r1/);
   });
 
   it('gradient penalty of a linear critic w·x is lambda (|w| - 1)² wherever it is evaluated', () => {
@@ -234,7 +234,7 @@ describe.each(kinds)('$name', ({ config, context }) => {
     expect(changed(d0, model.networks.discriminator)).toBe(true);
     const record = model.trainStep({ x, labels, step: 1, epoch: 1 }, opt);
     const keys = ['loss', 'generator', 'discriminator'];
-    if (model.config.loss === 'wgan-gp') keys.push('gradientPenalty', 'wasserstein');
+    if (model.config.adversarialLoss === 'wgan-gp') keys.push('gradientPenalty', 'wasserstein');
     if (model.config.acgan) keys.push('classification');
     expect(Object.keys(record).sort()).toEqual(keys.sort());
     for (const value of Object.values(record)) expect(Number.isFinite(value.dataSync()[0])).toBe(true);
@@ -278,7 +278,9 @@ describe.each(kinds)('$name', ({ config, context }) => {
 describe('GAN training schedule', () => {
   it('runs discriminatorSteps discriminator updates per generator update (default 5 for wgan-gp)', () => {
     const model = build({ kind: 'gan', ...small, discriminatorSteps: 2 }, pointContext);
-    expect(build({ kind: 'gan', ...small, loss: 'wgan-gp' }, pointContext).discriminatorSteps).toBe(5);
+    expect(
+      build({ kind: 'gan', ...small, adversarialLoss: 'wgan-gp' }, pointContext).discriminatorSteps,
+    ).toBe(5);
     expect(model.discriminatorSteps).toBe(2);
     const opt = optimizers();
     const d = vi.spyOn(opt.discriminator, 'applyGradients');
@@ -304,7 +306,7 @@ describe('GAN training schedule', () => {
   });
 
   it('gives the EMA copy of a batch-norm generator its own batch-norm statistics, not averaged ones', () => {
-    const model = build({ kind: 'gan', architecture: 'dcgan', ...smallConv, ema: 0.9 }, imageContext);
+    const model = build({ kind: 'gan', architecture: 'conv', ...smallConv, ema: 0.9 }, imageContext);
     const ema = model.networks.generatorEma!;
     const stats = (net: tfl.LayersModel) =>
       net.weights.map((w, i) => [w.originalName, i] as const).filter(([name]) => /moving_/.test(name));
@@ -328,7 +330,7 @@ describe('GAN training schedule', () => {
   });
 
   it('a conditional discriminator scores the pairing of image and label, not the label alone', () => {
-    for (const architecture of ['mlp', 'dcgan'] as const) {
+    for (const architecture of ['dense', 'conv'] as const) {
       const config = {
         kind: 'gan',
         architecture,

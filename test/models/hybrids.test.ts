@@ -82,7 +82,7 @@ const cases = [
     keys: ['loss', 'reconstruction', 'mse', 'imageDiscriminator', 'wasserstein', 'generator'],
   },
   {
-    ...tinyCase('aegan', 'aegan (pretrained, dcgan discriminator)'),
+    ...tinyCase('aegan', 'aegan (pretrained, conv discriminator)'),
     phases: [
       { epoch: 1, changes: ['decoder', 'encoder'] },
       { epoch: 2, changes: ['decoder', 'discriminator', 'mapping'] },

@@ -20,7 +20,7 @@ const points: BuildContext = { sampleShape: [2], numClasses: 3, seed: 3 };
 
 const body = { hidden: [16], latent: 4 };
 const ganBody = { latent: 4, generatorHidden: [16], discriminatorHidden: [16] };
-const dcganBody = { latent: 4, generatorFilters: [8, 4], discriminatorFilters: [4, 8] };
+const convGanBody = { latent: 4, generatorFilters: [8, 4], discriminatorFilters: [4, 8] };
 
 /** A VAE's bound and pixel error fall with its loss. */
 const VAE_FALLS = ['loss', 'negElbo', 'mse'];
@@ -135,17 +135,17 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
   ],
   classifier: [
     {
-      name: 'classifier (cnn)',
+      name: 'classifier (conv)',
       config: { kind: 'classifier', filters: [4, 8], features: 16, dropout: 0.2 },
       context: image,
     },
     {
-      name: 'classifier (mlp)',
-      config: { kind: 'classifier', architecture: 'mlp', hidden: [32], features: 16 },
+      name: 'classifier (dense)',
+      config: { kind: 'classifier', architecture: 'dense', hidden: [32], features: 16 },
       context: image,
     },
     {
-      name: 'classifier (cnn, augmented)',
+      name: 'classifier (conv, augmented)',
       config: {
         kind: 'classifier',
         filters: [4, 8],
@@ -155,31 +155,31 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
       context: image,
     },
     {
-      name: 'classifier (mlp, table rows)',
-      config: { kind: 'classifier', architecture: 'mlp', hidden: [8] },
+      name: 'classifier (dense, table rows)',
+      config: { kind: 'classifier', architecture: 'dense', hidden: [8] },
       context: table,
     },
   ],
   gan: [
     {
-      name: 'gan (mlp, non-saturating, 2-D points)',
+      name: 'gan (dense, non-saturating, 2-D points)',
       config: { kind: 'gan', ...ganBody },
       context: points,
       falls: ['discriminator'],
     },
     {
-      name: 'gan (mlp, wgan-gp, conditional)',
-      config: { kind: 'gan', ...ganBody, loss: 'wgan-gp', conditional: true },
+      name: 'gan (dense, wgan-gp, conditional)',
+      config: { kind: 'gan', ...ganBody, adversarialLoss: 'wgan-gp', conditional: true },
       context: image,
       falls: ['discriminator'],
     },
     {
-      name: 'gan (dcgan, lsgan, label smoothing, instance noise)',
+      name: 'gan (conv, lsgan, label smoothing, instance noise)',
       config: {
         kind: 'gan',
-        architecture: 'dcgan',
-        ...dcganBody,
-        loss: 'lsgan',
+        architecture: 'conv',
+        ...convGanBody,
+        adversarialLoss: 'lsgan',
         labelSmoothing: 0.1,
         instanceNoise: 0.1,
       },
@@ -187,14 +187,27 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
       falls: ['discriminator'],
     },
     {
-      name: 'gan (dcgan, hinge, AC-GAN, EMA)',
-      config: { kind: 'gan', architecture: 'dcgan', ...dcganBody, loss: 'hinge', acgan: true, ema: 0.9 },
+      name: 'gan (conv, hinge, AC-GAN, EMA)',
+      config: {
+        kind: 'gan',
+        architecture: 'conv',
+        ...convGanBody,
+        adversarialLoss: 'hinge',
+        acgan: true,
+        ema: 0.9,
+      },
       context: image,
       falls: ['discriminator'],
     },
     {
-      name: 'gan (dcgan, minimax, conditional)',
-      config: { kind: 'gan', architecture: 'dcgan', ...dcganBody, loss: 'minimax', conditional: true },
+      name: 'gan (conv, minimax, conditional)',
+      config: {
+        kind: 'gan',
+        architecture: 'conv',
+        ...convGanBody,
+        adversarialLoss: 'minimax',
+        conditional: true,
+      },
       context: image,
       falls: ['discriminator'],
     },
@@ -250,7 +263,7 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
   ],
   aegan: [
     {
-      name: 'aegan (pretrained, dcgan discriminator)',
+      name: 'aegan (pretrained, conv discriminator)',
       config: {
         kind: 'aegan',
         architecture: 'conv',
@@ -258,7 +271,7 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
         latent: 4,
         mappingHidden: [8],
         pretrainEpochs: 1,
-        discriminator: 'dcgan',
+        discriminatorArchitecture: 'conv',
         discriminatorFilters: [4, 8],
       },
       context: image,
@@ -266,13 +279,13 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
   ],
   vaegan: [
     {
-      name: 'vaegan (mlp, non-saturating)',
+      name: 'vaegan (dense, non-saturating)',
       config: { kind: 'vaegan', latent: 4, hidden: [16, 8], discriminatorHidden: [16, 8] },
       context: image,
       falls: ['mse'],
     },
     {
-      name: 'vaegan (mlp, lsgan, pixel term, KL warm-up, first feature layer)',
+      name: 'vaegan (dense, lsgan, pixel term, KL warm-up, first feature layer)',
       config: {
         kind: 'vaegan',
         latent: 3,
@@ -287,8 +300,8 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
       falls: ['mse'],
     },
     {
-      name: 'vaegan (dcgan, hinge)',
-      config: { kind: 'vaegan', architecture: 'dcgan', latent: 4, filters: [4, 8], adversarialLoss: 'hinge' },
+      name: 'vaegan (conv, hinge)',
+      config: { kind: 'vaegan', architecture: 'conv', latent: 4, filters: [4, 8], adversarialLoss: 'hinge' },
       context: image,
       falls: ['mse'],
     },

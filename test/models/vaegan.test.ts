@@ -243,10 +243,10 @@ describe('VAE-GAN numerics', () => {
 });
 
 describe('VAE-GAN config', () => {
-  it('has documented defaults: mlp, latent 32, feature layer the last hidden one, three learning rates', () => {
+  it('has documented defaults: dense, latent 32, feature layer the last hidden one, three learning rates', () => {
     expect(parseModelConfig({ kind: 'vaegan' }).config).toEqual({
       kind: 'vaegan',
-      architecture: 'mlp',
+      architecture: 'dense',
       latent: 32,
       hidden: [512, 256],
       discriminatorHidden: [256],
@@ -268,7 +268,7 @@ describe('VAE-GAN config', () => {
       featureLayer: 2,
     });
     expect(
-      parseModelConfig({ kind: 'vaegan', architecture: 'dcgan', filters: [8, 16, 32] }).config,
+      parseModelConfig({ kind: 'vaegan', architecture: 'conv', filters: [8, 16, 32] }).config,
     ).toMatchObject({ featureLayer: 3 });
     const model = build({ kind: 'vaegan', latent: 2, hidden: [8], decoderLearningRate: 2e-3 });
     const opt = optimizers(model);
@@ -295,12 +295,12 @@ describe('VAE-GAN config', () => {
     expect(() => parseModelConfig({ kind: 'vaegan', generatorLearningRate: 1e-3 })).toThrow(
       /no option "generatorLearningRate"/,
     );
-    expect(() => build({ kind: 'vaegan', architecture: 'dcgan' }, { sampleShape: [5], seed: 0 })).toThrow(
+    expect(() => build({ kind: 'vaegan', architecture: 'conv' }, { sampleShape: [5], seed: 0 })).toThrow(
       /model\.architecture/,
     );
     expect(() =>
       build(
-        { kind: 'vaegan', architecture: 'dcgan', filters: [4, 4, 4] },
+        { kind: 'vaegan', architecture: 'conv', filters: [4, 4, 4] },
         { sampleShape: [12, 12, 1], seed: 0 },
       ),
     ).toThrow(/divisible by 8/);

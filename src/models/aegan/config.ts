@@ -2,6 +2,7 @@
 // code) and the image discriminator with its game.
 import { z } from 'zod';
 import { units } from '../limits.js';
+import { Architecture } from '../shared/architecture.js';
 import {
   adversarialOptions,
   autoencoderBodyOptions,
@@ -22,8 +23,8 @@ export const AeGanConfig = z
     noiseSize: units().default(64),
     /** Hidden widths of the mapping network (noise → code). */
     mappingHidden: widths.default([256]),
-    /** Image discriminator: MLP widths or DCGAN channels. */
-    discriminator: z.enum(['mlp', 'dcgan']).default('mlp'),
+    /** Image discriminator: dense (MLP, widths discriminatorHidden) or conv (DCGAN, channels discriminatorFilters). */
+    discriminatorArchitecture: Architecture.default('dense'),
     discriminatorHidden: widths.default([512, 256]),
     discriminatorFilters: widths.min(1).default([64, 128]),
     ...adversarialOptions,

@@ -122,7 +122,7 @@ function buildNetworks(config: AeGanConfig, context: BuildContext): AeGanNetwork
       'mapping',
     ),
     discriminator: buildImageDiscriminator(
-      config.discriminator,
+      config.discriminatorArchitecture,
       config.discriminatorHidden,
       config.discriminatorFilters,
       context,

@@ -25,10 +25,10 @@ function buildNetwork(config: ClassifierConfig, context: BuildContext, numClasse
       { path: 'model.augment' },
     );
   }
-  if (config.architecture === 'cnn') {
+  if (config.architecture === 'conv') {
     if (context.sampleShape.length !== 3) {
       throw new ConfigError(
-        `the cnn classifier needs image samples [h, w, c], got [${context.sampleShape}] (use architecture "mlp")`,
+        `the conv classifier needs image samples [h, w, c], got [${context.sampleShape}] (use architecture "dense")`,
         { path: 'model.architecture' },
       );
     }

@@ -2,22 +2,23 @@
 // defaults that depend on other fields (latent size, discriminator steps) are filled in after parsing.
 import { z } from 'zod';
 import { units } from '../limits.js';
+import { Architecture } from '../shared/architecture.js';
 import { GanLoss } from '../shared/gan-losses.js';
 
 export const GanConfig = z
   .object({
     kind: z.literal('gan'),
-    /** `mlp` works on any sample shape; `dcgan` (transposed convolutions, batch norm) on images only. */
-    architecture: z.enum(['mlp', 'dcgan']).default('mlp'),
-    loss: GanLoss.default('non-saturating'),
-    /** Size of the generator's Gaussian noise; default 64 (mlp) or 100 (dcgan, as in Radford et al.). */
+    /** `dense` (an MLP) works on any sample shape; `conv` (DCGAN: transposed convolutions, batch norm) on images only. */
+    architecture: Architecture.default('dense'),
+    adversarialLoss: GanLoss.default('non-saturating'),
+    /** Size of the generator's Gaussian noise; default 64 (dense) or 100 (conv, as in DCGAN, Radford et al.). */
     latent: units().optional(),
-    /** MLP hidden widths of the generator (noise side first) and of the discriminator (input side first). */
+    /** Dense hidden widths of the generator (noise side first) and of the discriminator (input side first). */
     generatorHidden: z.array(units()).default([256, 256]),
     discriminatorHidden: z.array(units()).default([256, 256]),
-    /** DCGAN generator channels, widest first; k entries upsample by 2^k, so height and width need 2^k | size. */
+    /** Conv generator channels, widest first; k entries upsample by 2^k, so height and width need 2^k | size. */
     generatorFilters: z.array(units()).min(1).default([128, 64]),
-    /** DCGAN discriminator channels of its stride-2 convolutions, input side first. */
+    /** Conv discriminator channels of its stride-2 convolutions, input side first. */
     discriminatorFilters: z.array(units()).min(1).default([64, 128]),
     kernelSize: z.number().int().positive().default(4),
     /** Generator output: `auto` is sigmoid for images (data in [0, 1]) and linear otherwise (tables, 2-D toys). */
@@ -50,16 +51,19 @@ export const GanConfig = z
     ema: z.number().min(0).lt(1).default(0),
   })
   .superRefine((config, ctx) => {
-    if (config.labelSmoothing > 0 && (config.loss === 'wgan-gp' || config.loss === 'hinge')) {
+    if (
+      config.labelSmoothing > 0 &&
+      (config.adversarialLoss === 'wgan-gp' || config.adversarialLoss === 'hinge')
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['labelSmoothing'],
-        message: `label smoothing needs a loss with targets (minimax, non-saturating, lsgan), not ${config.loss}`,
+        message: `label smoothing needs a loss with targets (minimax, non-saturating, lsgan), not ${config.adversarialLoss}`,
       });
     }
   })
   .superRefine((config, ctx) => {
-    if (config.r1 > 0 && config.loss === 'wgan-gp') {
+    if (config.r1 > 0 && config.adversarialLoss === 'wgan-gp') {
       ctx.addIssue({
         code: 'custom',
         path: ['r1'],
@@ -69,8 +73,8 @@ export const GanConfig = z
   })
   .transform((config) => ({
     ...config,
-    latent: config.latent ?? (config.architecture === 'dcgan' ? 100 : 64),
-    discriminatorSteps: config.discriminatorSteps ?? (config.loss === 'wgan-gp' ? 5 : 1),
+    latent: config.latent ?? (config.architecture === 'conv' ? 100 : 64),
+    discriminatorSteps: config.discriminatorSteps ?? (config.adversarialLoss === 'wgan-gp' ? 5 : 1),
   }));
 export type GanConfig = z.output<typeof GanConfig>;
 

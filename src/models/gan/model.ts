@@ -178,9 +178,9 @@ export class GanModel implements GenerativeModel<GanConfig> {
           ...(spec.discriminatorClasses > 0 ? ['the class, one-hot [n, classes]'] : []),
         ],
         outputs: [
-          this.config.loss === 'minimax' || this.config.loss === 'non-saturating'
+          this.config.adversarialLoss === 'minimax' || this.config.adversarialLoss === 'non-saturating'
             ? 'logits [n, 1]: apply a sigmoid for P(real)'
-            : `a raw score [n, 1] (${this.config.loss}: higher means more real; no probability)`,
+            : `a raw score [n, 1] (${this.config.adversarialLoss}: higher means more real; no probability)`,
           ...(spec.auxiliaryClasses > 0
             ? ['class logits [n, classes] (apply a softmax for probabilities)']
             : []),
@@ -221,7 +221,7 @@ export class GanModel implements GenerativeModel<GanConfig> {
     y: Tensor | undefined,
     seed: number,
   ): Record<string, Scalar> & { discriminator: Scalar } {
-    const { loss } = this.config;
+    const loss = this.config.adversarialLoss;
     const yD = this.spec.discriminatorClasses ? y : undefined;
     const onReal = discriminate(this.networks.discriminator, real, yD, true);
     const onFake = discriminate(this.networks.discriminator, fake, yD, true);
@@ -258,14 +258,14 @@ export class GanModel implements GenerativeModel<GanConfig> {
   private generatorLosses(fake: Tensor, y: Tensor | undefined): Scalar {
     const yD = this.spec.discriminatorClasses ? y : undefined;
     const out = discriminate(this.networks.discriminator, fake, yD, true);
-    let total = generatorLoss(this.config.loss, out.logit);
+    let total = generatorLoss(this.config.adversarialLoss, out.logit);
     if (out.classes && y)
       total = tf.add(total, tf.mul(this.config.classWeight, classLoss(out.classes, y))) as Scalar;
     return total;
   }
 
   private record(d: Record<string, Scalar>, generator: Scalar): LossRecord {
-    const loss = this.config.loss === 'wgan-gp' ? d.wasserstein.clone() : generator.clone();
+    const loss = this.config.adversarialLoss === 'wgan-gp' ? d.wasserstein.clone() : generator.clone();
     return { ...d, generator, loss };
   }
 
@@ -423,7 +423,7 @@ function requireOptimizers(optimizers: Record<string, tf.Optimizer>): void {
 export const ganFamily: ModelFamily<typeof GanConfig> = {
   kind: 'gan',
   description:
-    'generative adversarial network, MLP or DCGAN (minimax, non-saturating, lsgan, wgan-gp, hinge; conditional, AC-GAN, EMA)',
+    'generative adversarial network, dense (MLP) or conv (DCGAN) (minimax, non-saturating, lsgan, wgan-gp, hinge; conditional, AC-GAN, EMA)',
   configSchema: GanConfig,
   build(config, context) {
     const spec = networkSpec(config, context);

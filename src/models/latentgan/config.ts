@@ -2,6 +2,7 @@
 // fine-tuning), the code generator and discriminator, and the image discriminator of fine-tuning.
 import { z } from 'zod';
 import { units } from '../limits.js';
+import { Architecture } from '../shared/architecture.js';
 import { GanLoss } from '../shared/gan-losses.js';
 import {
   adversarialOptions,
@@ -28,8 +29,8 @@ export const LatentGanConfig = z
     /** Hidden widths of the code generator and of the code discriminator. */
     generatorHidden: widths.default([256, 256]),
     discriminatorHidden: widths.default([256, 256]),
-    /** Image discriminator of the fine-tuning phase: MLP widths or DCGAN channels. */
-    imageDiscriminator: z.enum(['mlp', 'dcgan']).default('mlp'),
+    /** Image discriminator of the fine-tuning phase: dense (MLP) or conv (DCGAN). */
+    imageDiscriminatorArchitecture: Architecture.default('dense'),
     imageDiscriminatorHidden: widths.default([512, 256]),
     imageDiscriminatorFilters: widths.min(1).default([64, 128]),
     ...adversarialOptions,

@@ -179,7 +179,7 @@ function buildNetworks(config: LatentGanConfig, context: BuildContext): LatentGa
     ...(config.finetune
       ? {
           imageDiscriminator: buildImageDiscriminator(
-            config.imageDiscriminator,
+            config.imageDiscriminatorArchitecture,
             config.imageDiscriminatorHidden,
             config.imageDiscriminatorFilters,
             context,

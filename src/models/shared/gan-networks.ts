@@ -3,12 +3,13 @@
 import { type Tensor, tfl } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
 import type { BuildContext } from '../family.js';
+import type { Architecture } from './architecture.js';
 import { activationLayer, seededInit } from './autoencoder-base.js';
 
 type Symbolic = tfl.SymbolicTensor;
 
 export interface NetworkSpec {
-  architecture: 'mlp' | 'dcgan';
+  architecture: Architecture;
   latent: number;
   /** MLP hidden widths: generator from the noise side, discriminator from the input side. */
   generatorHidden: number[];
@@ -48,7 +49,7 @@ function concat(inputs: Symbolic[], name: string): Symbolic {
 function innerSize(spec: NetworkSpec, context: BuildContext): [number, number] {
   if (context.sampleShape.length !== 3) {
     throw new ConfigError(
-      `architecture "dcgan" needs image samples [height, width, channels], got shape [${context.sampleShape}]`,
+      `architecture "conv" needs image samples [height, width, channels], got shape [${context.sampleShape}]`,
       { path: 'model.architecture' },
     );
   }
@@ -81,7 +82,7 @@ export function buildGenerator(
     ? tfl.input({ shape: [spec.generatorClasses], name: 'generator_labels' })
     : undefined;
   let h = labels ? concat([z, labels], 'generator_concat') : z;
-  if (spec.architecture === 'mlp') {
+  if (spec.architecture === 'dense') {
     spec.generatorHidden.forEach((units, i) => {
       const dense = tfl.layers.dense({
         units,
@@ -165,7 +166,7 @@ export function buildDiscriminator(spec: NetworkSpec, context: BuildContext): tf
     ? tfl.input({ shape: [spec.discriminatorClasses], name: 'discriminator_labels' })
     : undefined;
   let h: Symbolic;
-  if (spec.architecture === 'mlp') {
+  if (spec.architecture === 'dense') {
     // Flatten wants rank 3 or more; a [n, features] input is flat already.
     h =
       context.sampleShape.length > 1 ? chain([tfl.layers.flatten({ name: 'discriminator_flatten' })], x) : x;
@@ -204,7 +205,7 @@ export function buildDiscriminator(spec: NetworkSpec, context: BuildContext): tf
     [tfl.layers.dense({ units: 1, kernelInitializer: init(), name: 'discriminator_logit' })],
     h,
   );
-  if (labels && spec.architecture === 'dcgan') {
+  if (labels && spec.architecture === 'conv') {
     // Projection (Miyato & Koyama 2018): logit + <embed(y), features>. Labels concatenated to the features
     // before a linear head would only add a per-class constant, which cannot tell a matching pair from a
     // mismatched one; the inner product makes the label change how the image's features are scored.

@@ -12,6 +12,7 @@ import {
   samplesOutput,
 } from '../family.js';
 import { units } from '../limits.js';
+import type { Architecture } from './architecture.js';
 import {
   Activation,
   activationLayer,
@@ -295,14 +296,14 @@ export function samplePriorCodes(spec: CodePriorSpec, n: number, latent: number,
 
 // --- Networks of the adversarial parts ---
 
-/** A GAN NetworkSpec for MLP networks over flat [n, size] vectors (codes). */
+/** A GAN NetworkSpec for dense networks over flat [n, size] vectors (codes). */
 export function codeNetworkSpec(
   noise: number,
   generatorHidden: number[],
   discriminatorHidden: number[],
 ): NetworkSpec {
   return {
-    architecture: 'mlp',
+    architecture: 'dense',
     latent: noise,
     generatorHidden,
     discriminatorHidden,
@@ -316,9 +317,9 @@ export function codeNetworkSpec(
   };
 }
 
-/** The image discriminator of a hybrid: the GAN family's MLP or DCGAN discriminator. */
+/** The image discriminator of a hybrid: the GAN family's dense (MLP) or conv (DCGAN) discriminator. */
 export function buildImageDiscriminator(
-  architecture: 'mlp' | 'dcgan',
+  architecture: Architecture,
   hidden: number[],
   filters: number[],
   context: BuildContext,

@@ -2,6 +2,7 @@
 // the feature layer's default depends on the architecture and is filled in after parsing.
 import { z } from 'zod';
 import { units } from '../limits.js';
+import { Architecture } from '../shared/architecture.js';
 import { GanLoss } from '../shared/gan-losses.js';
 
 const widths = z.array(units());
@@ -9,15 +10,15 @@ const widths = z.array(units());
 export const VaeGanConfig = z
   .object({
     kind: z.literal('vaegan'),
-    /** `mlp` works on any sample shape and is the fast default; `dcgan` (stride-2 convolutions) on images only. */
-    architecture: z.enum(['mlp', 'dcgan']).default('mlp'),
+    /** `dense` works on any sample shape and is the fast default; `conv` (stride-2 convolutions) on images only. */
+    architecture: Architecture.default('dense'),
     /** Size of the latent code z; the prior is N(0, I). */
     latent: units().default(32),
-    /** MLP encoder widths, input side first; the decoder mirrors them. */
+    /** Dense encoder widths, input side first; the decoder mirrors them. */
     hidden: widths.default([512, 256]),
-    /** MLP discriminator widths, input side first; one layer keeps the three-network step fast. */
+    /** Dense discriminator widths, input side first; one layer keeps the three-network step fast. */
     discriminatorHidden: widths.min(1).default([256]),
-    /** DCGAN channels of the encoder's and the discriminator's stride-2 convolutions; the decoder mirrors them. */
+    /** Conv channels of the encoder's and the discriminator's stride-2 convolutions; the decoder mirrors them. */
     filters: widths.min(1).default([64, 128]),
     kernelSize: z.number().int().positive().default(4),
     /** Decoder output: `auto` is sigmoid for images (data in [0, 1]) and linear otherwise. */
@@ -31,8 +32,8 @@ export const VaeGanConfig = z
     /** gamma: weight of the feature-matching reconstruction error in the decoder's loss (the encoder's is 1). */
     featureWeight: z.number().min(0).default(1),
     /**
-     * Weight of the pixel reconstruction error ½·Σ(x - x̃)² in the encoder's and decoder's losses. Without it an
-     * MLP decoder leaves salt-and-pepper noise the discriminator does not see; 1 beat 0.3 and 3 by FD.
+     * Weight of the pixel reconstruction error ½·Σ(x - x̃)² in the encoder's and decoder's losses. Without it a
+     * dense decoder leaves salt-and-pepper noise the discriminator does not see; 1 beat 0.3 and 3 by FD.
      */
     pixelWeight: z.number().min(0).default(1),
     /** Weight of the adversarial term in the decoder's loss; 2 gave sharper samples than 1 (Fashion-MNIST FD). */
@@ -65,11 +66,11 @@ export const VaeGanConfig = z
   .transform((config) => ({ ...config, featureLayer: config.featureLayer ?? discriminatorLayers(config) }));
 export type VaeGanConfig = z.output<typeof VaeGanConfig>;
 
-/** Hidden layers of the discriminator: its dense layers (mlp) or its convolutions (dcgan). */
+/** Hidden layers of the discriminator: its dense layers or its convolutions. */
 function discriminatorLayers(config: {
-  architecture: 'mlp' | 'dcgan';
+  architecture: Architecture;
   discriminatorHidden: number[];
   filters: number[];
 }): number {
-  return config.architecture === 'dcgan' ? config.filters.length : config.discriminatorHidden.length;
+  return config.architecture === 'conv' ? config.filters.length : config.discriminatorHidden.length;
 }

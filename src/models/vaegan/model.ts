@@ -50,10 +50,10 @@ function pixelLoss(x: Tensor, recon: Tensor): Scalar {
 /** The GAN builders' spec: the decoder mirrors the encoder, the discriminator has its own widths. */
 export function networkSpec(config: VaeGanConfig, context: BuildContext): NetworkSpec {
   const images = context.sampleShape.length === 3;
-  if (config.architecture === 'dcgan') {
+  if (config.architecture === 'conv') {
     if (!images) {
       throw new ConfigError(
-        `architecture "dcgan" needs image samples [height, width, channels], got shape [${context.sampleShape}]`,
+        `architecture "conv" needs image samples [height, width, channels], got shape [${context.sampleShape}]`,
         { path: 'model.architecture' },
       );
     }
@@ -81,14 +81,14 @@ function chain(layers: tfl.layers.Layer[], input: Symbolic): Symbolic {
 
 /**
  * Gaussian encoder x → [mean, logVariance] ([n, latent] each), the log-variance soft-clamped as in the VAE.
- * MLP: flatten → dense ReLU layers. DCGAN: stride-2 convolutions with ReLU → flatten.
+ * Dense: flatten → dense ReLU layers. Conv: stride-2 convolutions with ReLU → flatten.
  */
 export function buildEncoder(config: VaeGanConfig, context: BuildContext): tfl.LayersModel {
   let layer = ENCODER_SEEDS;
   const init = () => seededInit(context, layer++);
   const x = tfl.input({ shape: context.sampleShape, name: 'encoder_input' });
   let h: Symbolic = x;
-  if (config.architecture === 'mlp') {
+  if (config.architecture === 'dense') {
     if (context.sampleShape.length > 1) h = chain([tfl.layers.flatten({ name: 'encoder_flatten' })], h);
     config.hidden.forEach((units, i) => {
       const dense = (activation: InLayerActivation | undefined) =>
@@ -388,7 +388,7 @@ function requireOptimizers(optimizers: Record<string, tf.Optimizer>): void {
 export const vaeganFamily: ModelFamily<typeof VaeGanConfig> = {
   kind: 'vaegan',
   description:
-    'VAE-GAN: a VAE whose decoder is a GAN generator, reconstructions compared on discriminator features (MLP or DCGAN)',
+    'VAE-GAN: a VAE whose decoder is a GAN generator, reconstructions compared on discriminator features (dense or conv)',
   configSchema: VaeGanConfig,
   build(config, context) {
     const spec = networkSpec(config, context);
