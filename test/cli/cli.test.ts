@@ -149,7 +149,7 @@ describe('latentlab CLI', () => {
         'train',
         '--model',
         'gan',
-        '--loss',
+        '--adversarial-loss',
         'non-saturating',
         '--set',
         'r1=1',

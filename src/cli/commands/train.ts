@@ -252,7 +252,7 @@ export function trainCommand(): Command {
     )
     .option(
       '--loss <name>',
-      'autoencoders: reconstruction loss mse | bce; gan: minimax | non-saturating | lsgan | wgan-gp | hinge',
+      'autoencoders: reconstruction loss mse | bce',
     )
     .option('--noise <type[:level]>', 'denoising: gaussian | masking | salt-and-pepper, e.g. gaussian:0.3')
     .option(
@@ -274,15 +274,15 @@ export function trainCommand(): Command {
       parseNumber('--free-bits', { min: 0 }),
     )
     .option('--conditional', 'conv-vae, vae, gan: condition the model on class labels')
-    .option('--architecture <name>', 'gan: mlp | dcgan')
+    .option('--architecture <name>', 'gan, vaegan, classifier, aae: dense | conv')
     .option(
       '--generator-hidden <widths>',
-      'gan (mlp): generator widths, noise side first',
+      'gan (dense): generator widths, noise side first',
       parseIntList('--generator-hidden'),
     )
     .option(
       '--discriminator-hidden <widths>',
-      'gan (mlp): discriminator widths, input side first',
+      'gan (dense): discriminator widths, input side first',
       parseIntList('--discriminator-hidden'),
     )
     .option(
@@ -320,7 +320,7 @@ export function trainCommand(): Command {
     .option('--semi-supervised', 'aae: categorical head trained on the labels kept by --labels-per-class')
     .option(
       '--adversarial-loss <loss>',
-      'aae, latentgan, aegan, vaegan: GAN loss of the adversarial part (non-saturating, minimax, lsgan, wgan-gp, hinge)',
+      'gan, aae, latentgan, aegan, vaegan: the GAN objective (non-saturating, minimax, lsgan, wgan-gp, hinge)',
     )
     .option(
       '--set <key=value>',
