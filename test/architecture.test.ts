@@ -1,5 +1,5 @@
 // docs/architecture.md is the map of the layers: every import in src/ across layers must be one its table
-// allows (or one of its listed exceptions), and every layer it names must exist, so the page stays true.
+// allows, and every layer it names must exist, so the page stays true.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,11 +32,6 @@ const layers = new Map(
     layer,
     new Set(imports === '(nothing)' ? [] : imports.split(',').map((s) => s.trim())),
   ]),
-);
-const exceptions = new Set(
-  tableAfter(doc, 'Known exceptions').map(
-    ([file, target]) => `${file.replace(/`/g, '')} -> ${target.replace(/`/g, '')}`,
-  ),
 );
 
 function sourceFiles(dir: string): string[] {
@@ -77,26 +72,19 @@ describe('docs/architecture.md', () => {
       for (const target of allowed) expect(layers.has(target), `${layer} may import "${target}"`).toBe(true);
   });
 
-  it('allows every import across layers that the code makes (and its exceptions are still real)', () => {
+  it('allows every import across layers that the code makes', () => {
     const wrong: string[] = [];
-    const used = new Set<string>();
     for (const [from, to] of importEdges()) {
       const source = layerOf(from);
       const target = layerOf(to);
       if (!source || !target || source === target) continue;
       const pair = `${relative(ROOT, from)} -> ${relative(ROOT, to)}`;
       if (layers.get(source)?.has(target)) continue;
-      if (exceptions.has(pair)) {
-        used.add(pair);
-        continue;
-      }
       wrong.push(
         `${pair} (${source} may import: ${[...(layers.get(source) ?? [])].join(', ') || 'nothing'})`,
       );
     }
     expect(wrong).toEqual([]);
-    // A fixed exception is taken off the page, so the list never grows stale.
-    expect([...exceptions].filter((pair) => !used.has(pair))).toEqual([]);
   });
 
   it('keeps the top-level files free of the layers (errors and version import nothing of ours)', () => {

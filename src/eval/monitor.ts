@@ -15,9 +15,6 @@ import {
   isGenerative,
   type TrainableModel,
 } from '../models/family.js';
-import type { EpochRecord } from '../train/checkpoint.js';
-import { runPaths } from '../train/run-dir.js';
-import type { EpochMonitor, MonitorReport } from '../train/trainer.js';
 import { classifierLabels, loadDomainClassifier } from './domain-classifier.js';
 import { labelAccuracy } from './generate.js';
 import { classCoverage, klBetweenHistograms } from './metrics.js';
@@ -29,6 +26,26 @@ import {
   scatterRealPoints,
   writeToyScatter,
 } from './toy2d.js';
+
+/** What the monitor reads of an earlier epoch (a metrics.jsonl record): its number and its monitor figures. */
+export interface MonitoredEpoch {
+  epoch: number;
+  monitor?: Record<string, number>;
+}
+
+export interface MonitorReport {
+  /** Recorded in the epoch's record (metrics.jsonl) under `monitor`. */
+  metrics: Record<string, number>;
+  warnings: string[];
+  /** Pictures written for this epoch. */
+  images?: string[];
+}
+
+/** Watches a run after each epoch (the training loop calls it); `history` holds the earlier epochs' records. */
+export interface EpochMonitor {
+  observe(epoch: number, history: readonly MonitoredEpoch[]): Promise<MonitorReport>;
+  dispose?(): void;
+}
 
 /** Samples the image monitor classifies each epoch: enough for a 10-class histogram, about a second of work. */
 export const MONITOR_IMAGE_SAMPLES = 1000;
@@ -47,7 +64,7 @@ const MISSING_CLASS_SHARE = 0.1;
 
 /** The best value of a monitor metric over earlier epochs, with its epoch. */
 function bestSoFar(
-  history: readonly EpochRecord[],
+  history: readonly MonitoredEpoch[],
   key: string,
   better: (a: number, b: number) => boolean,
 ): { value: number; epoch: number } | undefined {
@@ -64,7 +81,12 @@ function bestSoFar(
  * 2-D toy data: modes covered and the high-quality share (mixtures), and every epoch a scatter PNG
  * images/epoch-NNN-scatter.png (with the discriminator's surface for an unconditional GAN).
  */
-function toyMonitor(model: GenerativeModel, name: string, splits: DataSplits, runDir: string): EpochMonitor {
+function toyMonitor(
+  model: GenerativeModel,
+  name: string,
+  splits: DataSplits,
+  scatterFile: (epoch: number) => string,
+): EpochMonitor {
   const source = splits.validation.size > 0 ? splits.validation : splits.train;
   const real = scatterRealPoints(source);
   const mixture = isToyMixture(name) ? TOY_MIXTURES[name] : undefined;
@@ -86,7 +108,7 @@ function toyMonitor(model: GenerativeModel, name: string, splits: DataSplits, ru
           );
         }
       }
-      const image = runPaths(runDir).epochScatter(epoch);
+      const image = scatterFile(epoch);
       await mkdir(dirname(image), { recursive: true });
       await writeToyScatter(image, model, real, { generated: points });
       return { metrics, warnings, images: [image] };
@@ -168,16 +190,17 @@ function imageMonitor(model: GenerativeModel, classifier: ClassifierModel, split
 
 /**
  * The monitor for this run, if any: generative models on toy data or on data with a shipped classifier.
- * Others (autoencoders, classifiers, tables) are left unwatched.
+ * Others (autoencoders, classifiers, tables) are left unwatched. On toy data the scatter of each epoch goes to
+ * `scatterFile(epoch)` (the run directory's layout is train's to say).
  */
 export async function createEpochMonitor(
   model: TrainableModel,
   spec: DataSpec,
   splits: DataSplits,
-  runDir: string,
+  scatterFile: (epoch: number) => string,
 ): Promise<EpochMonitor | undefined> {
   if (!isGenerative(model)) return undefined;
-  if (spec.source === 'toy') return toyMonitor(model, spec.name, splits, runDir);
+  if (spec.source === 'toy') return toyMonitor(model, spec.name, splits, scatterFile);
   const classifierName = domainClassifierFor(spec);
   if (!classifierName || tf.util.sizeFromShape(model.context.sampleShape) !== 28 * 28) return undefined;
   return imageMonitor(model, await loadDomainClassifier(classifierName), splits);

@@ -209,7 +209,9 @@ async function runAndFinish(
   const monitor =
     options.monitor === false
       ? undefined
-      : await createEpochMonitor(prepared.model, prepared.config.data, prepared.splits, runDir);
+      : await createEpochMonitor(prepared.model, prepared.config.data, prepared.splits, (epoch) =>
+          runPaths(runDir).epochScatter(epoch),
+        );
   const loop = await trainLoop({
     monitor,
     model: prepared.model,

@@ -6,6 +6,7 @@ import { batchIndices, type DataSplits, type Dataset, gatherSamples, head } from
 import { TensorLeakGuard } from '../engine/memory.js';
 import { type Scalar, tf } from '../engine/tf.js';
 import { NumericError } from '../errors.js';
+import type { EpochMonitor } from '../eval/monitor.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { writeLossChart } from '../io/plot.js';
 import { writeImageGrid } from '../io/png.js';
@@ -54,20 +55,6 @@ export interface TrainCallbacks {
   onPreview?(path: string, epoch: number): void;
   /** The epoch monitor saw something worth a person's attention (e.g. possible mode collapse). */
   onWarning?(message: string, epoch: number): void;
-}
-
-export interface MonitorReport {
-  /** Recorded in the epoch's record (metrics.jsonl) under `monitor`. */
-  metrics: Record<string, number>;
-  warnings: string[];
-  /** Pictures written for this epoch. */
-  images?: string[];
-}
-
-/** Watches a run after each epoch (src/eval/monitor.ts); `history` holds the earlier epochs' records. */
-export interface EpochMonitor {
-  observe(epoch: number, history: readonly EpochRecord[]): Promise<MonitorReport>;
-  dispose?(): void;
 }
 
 export interface TrainLoopOptions {

@@ -13,7 +13,13 @@ import { createEpochMonitor } from '../../src/eval/monitor.js';
 import type { BuildContext, GenerativeModel } from '../../src/models/family.js';
 import type { EpochRecord } from '../../src/train/checkpoint.js';
 import { trainRun } from '../../src/train/run.js';
+import { runPaths } from '../../src/train/run-dir.js';
 import { useBackend, withTempDir } from '../helpers.js';
+
+/** Image monitors draw no scatter; one asked for a path fails the test. */
+const noScatter = (): string => {
+  throw new Error('an image monitor asked for a scatter file');
+};
 
 beforeAll(async () => {
   await useBackend();
@@ -66,7 +72,12 @@ describe('toy monitor', () => {
         for (let i = 0; i < n / 2; i++) out.set(means[i % 2], i * 2);
         return out;
       });
-      const monitor = await createEpochMonitor(model, { source: 'toy', name: 'ring8' }, splits, dir);
+      const monitor = await createEpochMonitor(
+        model,
+        { source: 'toy', name: 'ring8' },
+        splits,
+        runPaths(dir).epochScatter,
+      );
       const report = await monitor!.observe(4, [record(3, { modesCovered: 8, highQuality: 0.9 })]);
       expect(report.metrics).toEqual({ modesCovered: 2, highQuality: 0.5 });
       expect(report.warnings).toEqual([
@@ -89,7 +100,7 @@ describe('image monitor', () => {
     const real = stubModel({ sampleShape: [28, 28, 1], seed: 0, numClasses: 10 }, (n) =>
       test.x.slice(0, n * per),
     );
-    const monitor = await createEpochMonitor(real, { source: 'mnist' }, splits, '/nonexistent');
+    const monitor = await createEpochMonitor(real, { source: 'mnist' }, splits, noScatter);
     try {
       const report = await monitor!.observe(2, [record(1, { classesCovered: 10, classKl: 0.01 })]);
       expect(report.metrics.classesCovered).toBe(10);
@@ -116,7 +127,7 @@ describe('image monitor', () => {
       },
       true,
     );
-    const watch = await createEpochMonitor(conditional, { source: 'mnist' }, splits, '/nonexistent');
+    const watch = await createEpochMonitor(conditional, { source: 'mnist' }, splits, noScatter);
     try {
       const report = await watch!.observe(5, [record(4, { classesCovered: 10, classKl: 0.0 })]);
       // The blank images of class 3 all go to one class: 90% of samples are right at best, 9 or 10 classes seen.
@@ -151,7 +162,7 @@ describe('image monitor', () => {
       stubModel(context, digitsOf([7])),
       { source: 'mnist' },
       splits,
-      '/x',
+      noScatter,
     );
     try {
       const report = await collapsed!.observe(1, []);
@@ -174,7 +185,7 @@ describe('image monitor', () => {
       stubModel(context, digitsOf([0, 1, 2, 3, 4])),
       { source: 'mnist' },
       splits,
-      '/x',
+      noScatter,
     );
     try {
       const report = await fewer!.observe(3, [record(2, { classesCovered: 6, classKl: 0.5 })]);

@@ -250,10 +250,7 @@ export function trainCommand(): Command {
       '--activation <name>',
       'relu | leakyRelu | elu | selu | tanh | sigmoid | linear (attention-ae also gelu)',
     )
-    .option(
-      '--loss <name>',
-      'autoencoders: reconstruction loss mse | bce',
-    )
+    .option('--loss <name>', 'autoencoders: reconstruction loss mse | bce')
     .option('--noise <type[:level]>', 'denoising: gaussian | masking | salt-and-pepper, e.g. gaussian:0.3')
     .option(
       '--sparsity <weight>',
