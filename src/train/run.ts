@@ -189,7 +189,9 @@ async function finish(
     bestEpoch: loop.state.bestEpoch,
     stoppedEarly: loop.stoppedEarly,
     test: result.test,
-    trainSamples: splits.train.size,
+    // The samples an epoch trained on: train.limit keeps the first of them (trainer.ts).
+    trainSamples:
+      config.train.limit > 0 ? Math.min(config.train.limit, splits.train.size) : splits.train.size,
     testSamples: splits.test.size,
     meanSamplesPerSecond:
       loop.state.history.reduce((a, r) => a + r.samplesPerSecond, 0) / Math.max(1, loop.state.history.length),
