@@ -60,6 +60,24 @@ describe('network signatures in the manifest', () => {
     });
   });
 
+  it('a VAE-GAN says its encoder gives [mean, logVariance], its decoder pixels and its discriminator scores', async () => {
+    await withTempDir(async (dir) => {
+      const manifest = await savedManifest(
+        { kind: 'vaegan', hidden: [8], latent: 2, discriminatorHidden: [6], adversarialLoss: 'lsgan' },
+        dir,
+      );
+      const { encoder, decoder, discriminator } = manifest.signatures ?? {};
+      expect(encoder.outputs.map((t) => t.meaning)).toEqual([
+        expect.stringContaining('mean of q(z|x)'),
+        expect.stringContaining('log-variance of q(z|x)'),
+      ]);
+      expect(decoder.inputs[0]).toMatchObject({ shape: [null, 2] });
+      expect(decoder.outputs[0].meaning).toContain('sigmoid applied');
+      expect(discriminator.summary).toContain('hidden layer 1 is the feature space');
+      expect(discriminator.outputs[0].meaning).toContain('a raw score [n, 1] (lsgan');
+    });
+  });
+
   it('a semi-supervised AAE says its encoder gives the code and class logits, its decoder takes both', async () => {
     await withTempDir(async (dir) => {
       const manifest = await savedManifest(

@@ -2,13 +2,16 @@
 // decoder is also a GAN generator, with reconstructions measured on a hidden layer of the discriminator.
 import { type Scalar, type Tensor, tf, tfl } from '../../engine/tf.js';
 import { ConfigError, UsageError } from '../../errors.js';
-import type {
-  Autoencoder,
-  Batch,
-  BuildContext,
-  GenerativeModel,
-  LossRecord,
-  ModelFamily,
+import {
+  type Autoencoder,
+  type Batch,
+  type BuildContext,
+  type GenerativeModel,
+  type LossRecord,
+  type ModelFamily,
+  type NetworkRole,
+  SAMPLES_INPUT,
+  samplesOutput,
 } from '../family.js';
 import {
   type InLayerActivation,
@@ -364,6 +367,33 @@ export class VaeGanModel implements Autoencoder<VaeGanConfig>, GenerativeModel<V
       const samples = this.generate(this.samplePrior(n, this.seed));
       return { images: tf.concat([x, this.reconstruct(x), samples], 0), rows: 3, cols: n };
     });
+  }
+
+  networkRoles(): Record<string, NetworkRole> {
+    const scored =
+      this.config.adversarialLoss === 'minimax' || this.config.adversarialLoss === 'non-saturating'
+        ? 'logits [n, 1]: apply a sigmoid for P(real)'
+        : `a raw score [n, 1] (${this.config.adversarialLoss}: higher means more real; no probability)`;
+    return {
+      encoder: {
+        summary: 'the approximate posterior q(z|x): [mean, logVariance] heads',
+        inputs: [SAMPLES_INPUT],
+        outputs: [
+          'mean of q(z|x) [n, latent]: the code latentlab encodes to',
+          'log-variance of q(z|x) [n, latent]: z = mean + exp(logVariance / 2) · ε',
+        ],
+      },
+      decoder: {
+        summary: 'the generator: maps a code (or a prior draw z ~ N(0, I)) to samples',
+        inputs: ['a code z [n, latent]'],
+        outputs: [samplesOutput('samples', this.spec.outputActivation)],
+      },
+      discriminator: {
+        summary: `scores samples as real or generated; its hidden layer ${this.config.featureLayer} is the feature space reconstructions are measured in`,
+        inputs: ['samples [n, ...sampleShape]'],
+        outputs: [scored],
+      },
+    };
   }
 
   dispose(): void {
