@@ -101,7 +101,7 @@ export const TrainConfig = z.strictObject({
     'Learning-rate schedule over the epochs: constant, exponential (decay per epoch) or cosine',
   ),
   earlyStopping: EarlyStoppingConfig.default({ patience: 0, minDelta: 0 }).describe(
-    'Stop when the validation loss has not improved for `patience` epochs',
+    'Stop when the validation loss has not improved for patience epochs',
   ),
   limit: z
     .number()
