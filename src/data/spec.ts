@@ -7,13 +7,16 @@ export const DataSpec = z.discriminatedUnion('source', [
   z.strictObject({ source: z.literal('fashion-mnist') }),
   z.strictObject({
     source: z.literal('idx'),
-    /** IDX image file (plain or .gz); the labels file is found beside it or given. */
-    images: z.string().min(1),
-    labels: z.string().min(1).optional(),
+    images: z.string().min(1).describe('Path of the IDX image file (plain or .gz)'),
+    labels: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Path of the IDX labels file; by default it is found beside the images file'),
   }),
   z.strictObject({
     source: z.literal('csv'),
-    path: z.string().min(1),
+    path: z.string().min(1).describe('Path of the CSV file'),
     /** A header name, or a 0-based position: `#N`, `N` when no column is named N, or the number N in JSON. */
     labelColumn: z
       .union([
@@ -24,27 +27,51 @@ export const DataSpec = z.discriminatedUnion('source', [
           .min(0)
           .transform((n) => `#${n}`),
       ])
-      .optional(),
+      .optional()
+      .describe('Label column: a header name or a 0-based position (#N); without it the data has no labels'),
     /** false: the file has no header row (the default, true, refuses a header of numbers only). */
-    header: z.boolean().optional(),
-    /** Lines skipped at the start of the file, before the header or first row (e.g. a metadata line). */
-    skipRows: z.number().int().min(0).max(1_000_000, 'expected at most 1,000,000 lines to skip').optional(),
-    scaling: z.enum(['minmax', 'standard', 'none']).default('minmax'),
+    header: z
+      .boolean()
+      .optional()
+      .describe('Whether the file has a header row (default true; false for a file without one)'),
+    skipRows: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000, 'expected at most 1,000,000 lines to skip')
+      .optional()
+      .describe(
+        'Lines skipped at the start of the file, before the header or first row (e.g. a metadata line)',
+      ),
+    scaling: z
+      .enum(['minmax', 'standard', 'none'])
+      .default('minmax')
+      .describe('Column scaling: minmax to [0, 1], standard (zero mean, unit variance) or none'),
   }),
   z.strictObject({
     source: z.literal('images'),
-    dir: z.string().min(1),
-    /** Every image is resized to this size. */
-    height: z.number().int().positive().default(28),
-    width: z.number().int().positive().default(28),
-    channels: z.union([z.literal(1), z.literal(3)]).default(1),
+    dir: z
+      .string()
+      .min(1)
+      .describe('Folder of PNG/JPEG images, either all at the top or one subfolder per class'),
+    height: z.number().int().positive().default(28).describe('Height in pixels every image is resized to'),
+    width: z.number().int().positive().default(28).describe('Width in pixels every image is resized to'),
+    channels: z
+      .union([z.literal(1), z.literal(3)])
+      .default(1)
+      .describe('Colour channels: 1 (greyscale) or 3 (RGB)'),
   }),
   z.strictObject({
     source: z.literal('toy'),
-    /** 2-D toy distribution (src/data/sources/toy2d.ts). */
-    name: z.enum(['ring8', 'grid25', 'moons', 'spiral']),
-    /** Training samples (a test part of a fifth of that is drawn beside them). */
-    size: z.number().int().positive().optional(),
+    name: z
+      .enum(['ring8', 'grid25', 'moons', 'spiral'])
+      .describe('2-D toy distribution: ring8, grid25, moons or spiral'),
+    size: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Training samples to draw (a test part of a fifth of that is drawn beside them)'),
   }),
 ]);
 export type DataSpec = z.infer<typeof DataSpec>;

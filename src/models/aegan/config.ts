@@ -17,19 +17,37 @@ export const AeGanConfig = z
     kind: z.literal('aegan'),
     ...autoencoderBodyOptions,
     ...standardizeCodeOption,
-    /** Epochs of autoencoder pretraining before the adversarial phase; 0 trains adversarially from the start. */
-    pretrainEpochs: z.number().int().min(0).default(5),
-    /** Size of the mapping network's Gaussian noise. */
-    noiseSize: units().default(64),
-    /** Hidden widths of the mapping network (noise → code). */
-    mappingHidden: widths.default([256]),
-    /** Image discriminator: dense (MLP, widths discriminatorHidden) or conv (DCGAN, channels discriminatorFilters). */
-    discriminatorArchitecture: Architecture.default('dense'),
-    discriminatorHidden: widths.default([512, 256]),
-    discriminatorFilters: widths.min(1).default([64, 128]),
+    pretrainEpochs: z
+      .number()
+      .int()
+      .min(0)
+      .default(5)
+      .describe(
+        'Epochs of autoencoder-only pretraining before the adversarial phase; 0 starts adversarially',
+      ),
+    noiseSize: units().default(64).describe("Size of the mapping network's Gaussian noise"),
+    mappingHidden: widths.default([256]).describe('Hidden widths of the mapping network (noise → code)'),
+    discriminatorArchitecture: Architecture.default('dense').describe(
+      'Image discriminator: dense (an MLP) or conv (stride-2 convolutions, images only)',
+    ),
+    discriminatorHidden: widths
+      .default([512, 256])
+      .describe('dense image discriminator: hidden widths, input side first'),
+    discriminatorFilters: widths
+      .min(1)
+      .default([64, 128])
+      .describe('conv image discriminator: channels of its stride-2 convolutions, input side first'),
     ...adversarialOptions,
-    generatorLearningRate: z.number().positive().default(2e-4),
-    discriminatorLearningRate: z.number().positive().default(2e-4),
+    generatorLearningRate: z
+      .number()
+      .positive()
+      .default(2e-4)
+      .describe('Adam learning rate of the generator update (mapping network and decoder)'),
+    discriminatorLearningRate: z
+      .number()
+      .positive()
+      .default(2e-4)
+      .describe('Adam learning rate of the image discriminator'),
   })
   .superRefine(checkAdversarial);
 export type AeGanConfig = z.output<typeof AeGanConfig>;

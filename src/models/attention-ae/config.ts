@@ -9,18 +9,31 @@ export const AttentionAutoencoderConfig = z
   .object({
     kind: z.literal('attention-ae'),
     /** Side of the square, non-overlapping patches; must divide height and width (7: 16 patches on 28x28). */
-    patchSize: z.number().int().positive().default(7),
-    /** Token width inside the transformer blocks. */
-    dim: units().default(64),
-    /** Attention heads per block; must divide dim. */
-    heads: z.number().int().positive().default(4),
-    /** Transformer blocks in the encoder, and again in the decoder. */
-    depth: z.number().int().positive().default(2),
-    /** MLP hidden width in each block, as a multiple of dim. */
-    mlpRatio: z.number().positive().max(16).default(2),
+    patchSize: z
+      .number()
+      .int()
+      .positive()
+      .default(7)
+      .describe('Side of the square, non-overlapping patches in pixels; must divide height and width'),
+    dim: units().default(64).describe('Token width inside the transformer blocks'),
+    heads: z.number().int().positive().default(4).describe('Attention heads per block; must divide dim'),
+    depth: z
+      .number()
+      .int()
+      .positive()
+      .default(2)
+      .describe('Transformer blocks in the encoder, and as many again in the decoder'),
+    mlpRatio: z
+      .number()
+      .positive()
+      .max(16)
+      .default(2)
+      .describe("Hidden width of each block's MLP, as a multiple of dim"),
     ...autoencoderOptions,
-    /** Activation inside the blocks' MLPs; gelu as in most transformers. */
-    activation: z.enum(BLOCK_ACTIVATIONS).default('gelu'),
+    activation: z
+      .enum(BLOCK_ACTIVATIONS)
+      .default('gelu')
+      .describe("Activation inside the blocks' MLPs (gelu, as in most transformers)"),
   })
   .superRefine((config, ctx) => {
     if (config.dim % config.heads !== 0) {

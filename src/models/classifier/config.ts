@@ -7,19 +7,37 @@ import { Augmentation } from '../shared/augmentation.js';
 
 export const ClassifierConfig = z.object({
   kind: z.literal('classifier'),
-  /** conv (convolution and pooling stages) for images; dense (flatten + dense stack) for tables or any sample shape. */
-  architecture: Architecture.default('conv'),
-  /** conv: filters of each 3x3 conv + 2x2 max-pool stage. */
-  filters: z.array(units()).min(1).default([32, 64]),
-  /** dense: hidden widths before the feature layer. */
-  hidden: z.array(units()).default([256]),
-  /** Width of the penultimate layer, named `features`: the space the sample-quality metrics work in. */
-  features: units().default(128),
-  /** conv: dropout rate after each pooling stage at train time; 0 disables. */
-  convDropout: z.number().min(0).lt(1).default(0),
+  architecture: Architecture.default('conv').describe(
+    'conv (convolution + pooling stages) for images; dense (flatten + dense layers) for any sample shape',
+  ),
+  filters: z
+    .array(units())
+    .min(1)
+    .default([32, 64])
+    .describe('conv: channels of each 3x3 convolution + 2x2 max-pool stage, input side first'),
+  hidden: z
+    .array(units())
+    .default([256])
+    .describe('dense: hidden widths before the feature layer, input side first'),
+  features: units()
+    .default(128)
+    .describe('Width of the penultimate (feature) layer: the space the sample-quality metrics work in'),
+  convDropout: z
+    .number()
+    .min(0)
+    .lt(1)
+    .default(0)
+    .describe('conv: dropout rate after each pooling stage at train time; 0 disables'),
   /** Dropout rate on the features at train time (seeded by the step); 0 disables. */
-  dropout: z.number().min(0).lt(1).default(0),
+  dropout: z
+    .number()
+    .min(0)
+    .lt(1)
+    .default(0)
+    .describe('Dropout rate on the features at train time; 0 disables'),
   /** Training-time augmentation, seeded by the step; off by default (and in configs saved before it existed). */
-  augment: Augmentation.default({ shift: 0, rotation: 0, scale: 0 }),
+  augment: Augmentation.default({ shift: 0, rotation: 0, scale: 0 }).describe(
+    'Random shifts, rotations and scaling of the training images; all 0 (the default) disables',
+  ),
 });
 export type ClassifierConfig = z.infer<typeof ClassifierConfig>;

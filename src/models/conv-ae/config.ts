@@ -6,9 +6,17 @@ import { autoencoderOptions } from '../shared/autoencoder-base.js';
 
 export const ConvAutoencoderConfig = z.object({
   kind: z.literal('conv-ae'),
-  /** Channels of each stride-2 convolution, input side first; each halves height and width. */
-  filters: z.array(units()).min(1).default([32, 64]),
-  kernelSize: z.number().int().positive().default(3),
+  filters: z
+    .array(units())
+    .min(1)
+    .default([32, 64])
+    .describe('Channels of each stride-2 convolution, input side first; each halves height and width'),
+  kernelSize: z
+    .number()
+    .int()
+    .positive()
+    .default(3)
+    .describe('Side of the square convolution kernels, in pixels'),
   ...autoencoderOptions,
 });
 export type ConvAutoencoderConfig = z.infer<typeof ConvAutoencoderConfig>;

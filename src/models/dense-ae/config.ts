@@ -6,10 +6,15 @@ import { Activation, autoencoderOptions } from '../shared/autoencoder-base.js';
 
 export const DenseAutoencoderConfig = z.object({
   kind: z.literal('dense-ae'),
-  /** Encoder hidden widths, input side first; the decoder mirrors them. [] gives a shallow autoencoder. */
-  hidden: z.array(units()).default([256]),
+  hidden: z
+    .array(units())
+    .default([256])
+    .describe(
+      'Encoder hidden widths, input side first; the decoder mirrors them ([] gives a shallow autoencoder)',
+    ),
   ...autoencoderOptions,
-  /** Activation on the code; linear keeps the code unconstrained (as PCA's is). */
-  latentActivation: Activation.default('linear'),
+  latentActivation: Activation.default('linear').describe(
+    'Activation on the code; linear leaves the code unconstrained (as PCA does)',
+  ),
 });
 export type DenseAutoencoderConfig = z.infer<typeof DenseAutoencoderConfig>;

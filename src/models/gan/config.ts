@@ -8,47 +8,119 @@ import { GanLoss } from '../shared/gan-losses.js';
 export const GanConfig = z
   .object({
     kind: z.literal('gan'),
-    /** `dense` (an MLP) works on any sample shape; `conv` (DCGAN: transposed convolutions, batch norm) on images only. */
-    architecture: Architecture.default('dense'),
-    adversarialLoss: GanLoss.default('non-saturating'),
+    architecture: Architecture.default('dense').describe(
+      'dense (an MLP) works on any sample shape; conv (DCGAN: transposed convolutions, batch norm) on images only',
+    ),
+    adversarialLoss: GanLoss.default('non-saturating').describe(
+      'GAN objective: minimax, non-saturating, lsgan, wgan-gp (with gradient penalty) or hinge',
+    ),
     /** Size of the generator's Gaussian noise; default 64 (dense) or 100 (conv, as in DCGAN, Radford et al.). */
-    latent: units().optional(),
-    /** Dense hidden widths of the generator (noise side first) and of the discriminator (input side first). */
-    generatorHidden: z.array(units()).default([256, 256]),
-    discriminatorHidden: z.array(units()).default([256, 256]),
+    latent: units()
+      .optional()
+      .describe("Size of the generator's Gaussian noise; default 64 (dense) or 100 (conv)"),
+    generatorHidden: z
+      .array(units())
+      .default([256, 256])
+      .describe('dense: hidden widths of the generator, noise side first'),
+    discriminatorHidden: z
+      .array(units())
+      .default([256, 256])
+      .describe('dense: hidden widths of the discriminator, input side first'),
     /** Conv generator channels, widest first; k entries upsample by 2^k, so height and width need 2^k | size. */
-    generatorFilters: z.array(units()).min(1).default([128, 64]),
-    /** Conv discriminator channels of its stride-2 convolutions, input side first. */
-    discriminatorFilters: z.array(units()).min(1).default([64, 128]),
-    kernelSize: z.number().int().positive().default(4),
-    /** Generator output: `auto` is sigmoid for images (data in [0, 1]) and linear otherwise (tables, 2-D toys). */
-    outputActivation: z.enum(['auto', 'sigmoid', 'linear']).default('auto'),
-    /** Conditional GAN: one-hot class labels into the generator and the discriminator. */
-    conditional: z.boolean().default(false),
-    /** AC-GAN: labels into the generator and an auxiliary classifier head on the discriminator. */
-    acgan: z.boolean().default(false),
-    /** Weight of the AC-GAN class loss on both sides. */
-    classWeight: z.number().min(0).default(1),
-    /** Discriminator updates per generator update (each with fresh noise); default 5 for wgan-gp, else 1. */
-    discriminatorSteps: z.number().int().positive().optional(),
-    /** Adam learning rates of the two networks; they replace train.optimizer.learningRate for GANs. */
-    generatorLearningRate: z.number().positive().default(2e-4),
-    discriminatorLearningRate: z.number().positive().default(2e-4),
-    /** One-sided label smoothing: the discriminator's real targets are 1 - s (BCE and lsgan losses). */
-    labelSmoothing: z.number().min(0).lt(1).default(0),
-    /** Std of Gaussian noise added to every discriminator input (real and generated) during training. */
-    instanceNoise: z.number().min(0).default(0),
-    /** The instance noise falls linearly to 0 over this many epochs; 0 keeps it constant. */
-    instanceNoiseEpochs: z.number().int().min(0).default(0),
+    generatorFilters: z
+      .array(units())
+      .min(1)
+      .default([128, 64])
+      .describe('conv: generator channels, widest first; k entries need height and width divisible by 2^k'),
+    discriminatorFilters: z
+      .array(units())
+      .min(1)
+      .default([64, 128])
+      .describe("conv: channels of the discriminator's stride-2 convolutions, input side first"),
+    kernelSize: z
+      .number()
+      .int()
+      .positive()
+      .default(4)
+      .describe('conv: side of the square convolution kernels, in pixels'),
+    outputActivation: z
+      .enum(['auto', 'sigmoid', 'linear'])
+      .default('auto')
+      .describe('Generator output: auto is sigmoid for images (data in [0, 1]) and linear otherwise'),
+    conditional: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Conditional GAN: one-hot class labels into the generator and the discriminator (needs labels)',
+      ),
+    acgan: z
+      .boolean()
+      .default(false)
+      .describe(
+        'AC-GAN: labels into the generator and an auxiliary class head on the discriminator (needs labels)',
+      ),
+    classWeight: z.number().min(0).default(1).describe('AC-GAN only: weight of the class loss on both sides'),
+    discriminatorSteps: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        'Discriminator updates per generator update, each with fresh noise; default 5 for wgan-gp, else 1',
+      ),
+    generatorLearningRate: z
+      .number()
+      .positive()
+      .default(2e-4)
+      .describe("Generator's Adam learning rate (replaces train.optimizer.learningRate)"),
+    discriminatorLearningRate: z
+      .number()
+      .positive()
+      .default(2e-4)
+      .describe("Discriminator's Adam learning rate (replaces train.optimizer.learningRate)"),
+    labelSmoothing: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(0)
+      .describe(
+        'One-sided label smoothing s: real targets become 1 - s (minimax, non-saturating, lsgan only)',
+      ),
+    instanceNoise: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe(
+        'Std of Gaussian noise added to every discriminator input (real and generated) at train time',
+      ),
+    instanceNoiseEpochs: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe('Epochs over which the instance noise falls linearly to 0; 0 keeps it constant'),
     /**
      * R1 penalty weight gamma on real data (Mescheder et al. 2018), for the losses other than wgan-gp: keeps
      * non-saturating training from cycling between modes. 0 disables.
      */
-    r1: z.number().min(0).default(0),
-    /** WGAN-GP's gradient-penalty weight lambda. */
-    gradientPenaltyWeight: z.number().min(0).default(10),
-    /** Decay of an exponential moving average of the generator's weights, used for sampling; 0 disables. */
-    ema: z.number().min(0).lt(1).default(0),
+    r1: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe('R1 gradient-penalty weight on real data (losses other than wgan-gp); 0 disables'),
+    gradientPenaltyWeight: z
+      .number()
+      .min(0)
+      .default(10)
+      .describe('wgan-gp only: weight lambda of the gradient penalty'),
+    ema: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(0)
+      .describe(
+        "Decay of an exponential moving average of the generator's weights, used for sampling; 0 disables",
+      ),
   })
   .superRefine((config, ctx) => {
     if (

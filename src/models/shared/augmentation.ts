@@ -6,12 +6,24 @@ import { type Tensor, tf } from '../../engine/tf.js';
 
 /** Random poses for training images (cnn or mlp on [h, w, c] samples); all zero leaves images as they are. */
 export const Augmentation = z.strictObject({
-  /** Largest shift in whole pixels along each axis, drawn uniformly from -shift..shift. */
-  shift: z.number().int().min(0).default(0),
-  /** Largest rotation in degrees either way, about the image centre. */
-  rotation: z.number().min(0).max(180).default(0),
-  /** Largest relative change of size: the factor is drawn from [1 - scale, 1 + scale]. */
-  scale: z.number().min(0).lt(1).default(0),
+  shift: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('Largest random shift in whole pixels along each axis (uniform in -shift..shift); 0 disables'),
+  rotation: z
+    .number()
+    .min(0)
+    .max(180)
+    .default(0)
+    .describe('Largest random rotation in degrees either way, about the image centre; 0 disables'),
+  scale: z
+    .number()
+    .min(0)
+    .lt(1)
+    .default(0)
+    .describe('Largest relative size change: the factor is drawn from [1 - scale, 1 + scale]; 0 disables'),
 });
 export type Augmentation = z.infer<typeof Augmentation>;
 

@@ -14,30 +14,55 @@ import {
 } from '../family.js';
 import { units } from '../limits.js';
 
-export const Activation = z.enum(['relu', 'leakyRelu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear']);
+export const Activation = z
+  .enum(['relu', 'leakyRelu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear'])
+  .describe('Activation function: relu, leakyRelu (slope 0.2), elu, selu, tanh, sigmoid or linear');
 export type Activation = z.infer<typeof Activation>;
 
-export const ReconstructionLoss = z.enum(['mse', 'bce']);
+export const ReconstructionLoss = z
+  .enum(['mse', 'bce'])
+  .describe(
+    'Reconstruction loss: mse (mean squared error) or bce (binary cross-entropy, for data in [0, 1])',
+  );
 export type ReconstructionLoss = z.infer<typeof ReconstructionLoss>;
 
 export const InputNoise = z.object({
-  type: z.enum(['none', 'gaussian', 'masking', 'salt-and-pepper']).default('none'),
-  /** Standard deviation (gaussian) or share of corrupted entries (masking, salt-and-pepper). */
-  level: z.number().min(0).max(10).default(0.3),
+  type: z
+    .enum(['none', 'gaussian', 'masking', 'salt-and-pepper'])
+    .default('none')
+    .describe('Corruption of the inputs at train time: none, gaussian, masking (zeroing) or salt-and-pepper'),
+  level: z
+    .number()
+    .min(0)
+    .max(10)
+    .default(0.3)
+    .describe(
+      'Gaussian: standard deviation; masking and salt-and-pepper: share of entries corrupted (0 to 1)',
+    ),
 });
 export type InputNoise = z.infer<typeof InputNoise>;
 
 /** Options every autoencoder family accepts, spread into each family's schema. */
 export const autoencoderOptions = {
-  latent: units().default(32),
-  activation: Activation.default('relu'),
-  /** Sigmoid suits data in [0, 1] (images, min-max scaled tables); linear suits standardised tables. */
-  outputActivation: z.enum(['sigmoid', 'linear']).default('sigmoid'),
-  loss: ReconstructionLoss.default('mse'),
-  /** Denoising autoencoder: corrupt the inputs at train time only, reconstruct the clean ones. */
-  noise: InputNoise.default({ type: 'none', level: 0.3 }),
-  /** Sparse autoencoder: weight of the L1 penalty on the code (mean over the batch of sum |z|). */
-  sparsity: z.number().min(0).default(0),
+  latent: units().default(32).describe('Size of the code (the bottleneck width)'),
+  activation: Activation.default('relu').describe('Activation of the hidden layers'),
+  outputActivation: z
+    .enum(['sigmoid', 'linear'])
+    .default('sigmoid')
+    .describe(
+      'Decoder output: sigmoid for data in [0, 1], linear for unbounded data (default on standard-scaled tables)',
+    ),
+  loss: ReconstructionLoss.default('mse').describe(
+    'Reconstruction loss: mse, or bce (binary cross-entropy; needs a sigmoid output, data in [0, 1])',
+  ),
+  noise: InputNoise.default({ type: 'none', level: 0.3 }).describe(
+    'Denoising: corrupt the inputs at train time only and reconstruct the clean ones; type none disables',
+  ),
+  sparsity: z
+    .number()
+    .min(0)
+    .default(0)
+    .describe('Sparse autoencoder: weight of the L1 penalty on the code (batch mean of sum |z|); 0 disables'),
 };
 
 export interface AutoencoderOptions {

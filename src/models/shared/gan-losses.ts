@@ -3,7 +3,11 @@
 import { z } from 'zod';
 import { type Scalar, type Tensor, tf } from '../../engine/tf.js';
 
-export const GanLoss = z.enum(['minimax', 'non-saturating', 'lsgan', 'wgan-gp', 'hinge']);
+export const GanLoss = z
+  .enum(['minimax', 'non-saturating', 'lsgan', 'wgan-gp', 'hinge'])
+  .describe(
+    'GAN objective: minimax, non-saturating, lsgan (least squares), wgan-gp (with gradient penalty) or hinge',
+  );
 export type GanLoss = z.infer<typeof GanLoss>;
 
 /**

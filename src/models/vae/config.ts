@@ -6,33 +6,55 @@ import { Activation } from '../shared/autoencoder-base.js';
 
 /** Options shared by every VAE kind. */
 const vaeOptions = {
-  /** Size of the latent code z. */
-  latent: units().default(32),
-  /** Activation of the hidden layers. */
-  activation: Activation.default('relu'),
+  latent: units().default(32).describe('Size of the latent code z (the prior is N(0, I))'),
+  activation: Activation.default('relu').describe('Activation of the hidden layers'),
   /**
    * p(x|z): `bernoulli` for data in [0, 1] (the decoder outputs logits; cross-entropy is computed from them),
    * `gaussian` for real-valued data (the decoder outputs the mean; the scale is `sigma`).
    */
-  likelihood: z.enum(['bernoulli', 'gaussian']).default('bernoulli'),
+  likelihood: z
+    .enum(['bernoulli', 'gaussian'])
+    .default('bernoulli')
+    .describe('p(x|z): bernoulli for data in [0, 1], gaussian for real-valued data (its scale is sigma)'),
   /**
    * Gaussian likelihood only: a fixed standard deviation, `learned` (one scale for all entries) or
    * `learned-per-pixel` (one per entry). Learned scales live in the decoder network, so they are saved.
    */
-  sigma: z.union([z.number().positive(), z.enum(['learned', 'learned-per-pixel'])]).default('learned'),
+  sigma: z
+    .union([z.number().positive(), z.enum(['learned', 'learned-per-pixel'])])
+    .default('learned')
+    .describe(
+      "Gaussian likelihood only: fixed standard deviation, 'learned' (one scale) or 'learned-per-pixel'",
+    ),
   /**
    * Activation of what decode() returns: the Bernoulli decoder is always sigmoid; the Gaussian mean may be
    * sigmoid (data in [0, 1]) or linear (standardised tables).
    */
-  outputActivation: z.enum(['sigmoid', 'linear']).default('sigmoid'),
-  /** Weight of the KL term (beta-VAE); 1 gives the ELBO. */
-  beta: z.number().min(0).default(1),
-  /** The KL weight ramps linearly from 0 (epoch 1) to beta over this many epochs; 0 disables warm-up. */
-  klWarmupEpochs: z.number().int().min(0).default(0),
+  outputActivation: z
+    .enum(['sigmoid', 'linear'])
+    .default('sigmoid')
+    .describe(
+      'What decode() returns: sigmoid, or linear (gaussian likelihood only, e.g. standardised tables)',
+    ),
+  beta: z.number().min(0).default(1).describe('Weight of the KL term (beta-VAE); 1 gives the ELBO'),
+  klWarmupEpochs: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('Epochs over which the KL weight ramps linearly from 0 (epoch 1) to beta; 0 disables warm-up'),
   /** Free bits: KL floor per latent dimension in nats (sum over dims of max(freeBits, batch-mean KL_d)). */
-  freeBits: z.number().min(0).default(0),
-  /** Conditional VAE: one-hot class labels go into the encoder and the decoder. */
-  conditional: z.boolean().default(false),
+  freeBits: z
+    .number()
+    .min(0)
+    .default(0)
+    .describe('Free bits: floor on the KL per latent dimension, in nats; 0 disables'),
+  conditional: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Conditional VAE: one-hot class labels go into the encoder and the decoder (needs labelled data)',
+    ),
 };
 
 function checkLikelihood(config: { likelihood: string; outputActivation: string }, ctx: z.RefinementCtx) {
@@ -48,8 +70,10 @@ function checkLikelihood(config: { likelihood: string; outputActivation: string 
 export const VaeConfig = z
   .object({
     kind: z.literal('vae'),
-    /** Encoder hidden widths, input side first; the decoder mirrors them. */
-    hidden: z.array(units()).default([512, 256]),
+    hidden: z
+      .array(units())
+      .default([512, 256])
+      .describe('Encoder hidden widths, input side first; the decoder mirrors them'),
     ...vaeOptions,
   })
   .superRefine(checkLikelihood);
@@ -59,9 +83,15 @@ export type VaeConfig = z.infer<typeof VaeConfig>;
 export const CvaeConfig = z
   .object({
     kind: z.literal('cvae'),
-    hidden: z.array(units()).default([512, 256]),
+    hidden: z
+      .array(units())
+      .default([512, 256])
+      .describe('Encoder hidden widths, input side first; the decoder mirrors them'),
     ...vaeOptions,
-    conditional: z.literal(true).default(true),
+    conditional: z
+      .literal(true)
+      .default(true)
+      .describe('Always on for cvae: one-hot class labels go into the encoder and the decoder'),
   })
   .superRefine(checkLikelihood);
 export type CvaeConfig = z.infer<typeof CvaeConfig>;
@@ -69,9 +99,17 @@ export type CvaeConfig = z.infer<typeof CvaeConfig>;
 export const ConvVaeConfig = z
   .object({
     kind: z.literal('conv-vae'),
-    /** Channels of each stride-2 convolution, input side first; each halves height and width. */
-    filters: z.array(units()).min(1).default([32, 64]),
-    kernelSize: z.number().int().positive().default(3),
+    filters: z
+      .array(units())
+      .min(1)
+      .default([32, 64])
+      .describe('Channels of each stride-2 convolution, input side first; each halves height and width'),
+    kernelSize: z
+      .number()
+      .int()
+      .positive()
+      .default(3)
+      .describe('Side of the square convolution kernels, in pixels'),
     ...vaeOptions,
   })
   .superRefine(checkLikelihood);
