@@ -79,13 +79,31 @@ export interface ModelOption {
   byKind: Map<string, FieldSchema>;
 }
 
+/** A schema with `$ref`s into its `$defs` replaced by what they name (zod writes them for schemas given an id). */
+function inlineRefs(schema: Record<string, unknown>): Record<string, unknown> {
+  const defs = (schema.$defs ?? {}) as Record<string, unknown>;
+  const inline = (node: unknown, seen: Set<string>): unknown => {
+    if (Array.isArray(node)) return node.map((item) => inline(item, seen));
+    if (typeof node !== 'object' || node === null) return node;
+    const { $ref, ...rest } = node as Record<string, unknown>;
+    const name = typeof $ref === 'string' ? $ref.replace('#/$defs/', '') : undefined;
+    const target = name !== undefined && !seen.has(name) ? defs[name] : undefined;
+    const merged = target ? { ...(target as object), ...rest } : rest;
+    const inner = name ? new Set([...seen, name]) : seen;
+    return Object.fromEntries(Object.entries(merged).map(([key, value]) => [key, inline(value, inner)]));
+  };
+  return inline(schema, new Set()) as Record<string, unknown>;
+}
+
 const familySchemas = new Map<string, Record<string, FieldSchema>>();
 
 /** A family's options by config name (without `kind`), from its schema as JSON Schema. */
 export function familyFields(family: ModelFamily): Record<string, FieldSchema> {
   let fields = familySchemas.get(family.kind);
   if (!fields) {
-    const json = z.toJSONSchema(family.configSchema, { io: 'input', unrepresentable: 'any' }) as FieldSchema;
+    const json = inlineRefs(
+      z.toJSONSchema(family.configSchema, { io: 'input', unrepresentable: 'any' }),
+    ) as FieldSchema;
     if (!json.properties)
       throw new Error(
         `the config schema of "${family.kind}" is not an object; the CLI cannot list its options`,
