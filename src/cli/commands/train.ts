@@ -84,11 +84,12 @@ export async function runConfigFromFlags(flags: TrainFlags): Promise<Record<stri
   const base = flags.config ? await readJsonObject(flags.config) : {};
   const fileModel = (base.model as Record<string, unknown> | undefined) ?? {};
   // The kind decides how the model flags read (`--loss` takes other words for a GAN than for an autoencoder).
-  const kind = flags.model ?? (typeof fileModel.kind === 'string' ? fileModel.kind : 'dense-ae');
+  // A file's kind that is not a string stays as written, for the schema to refuse.
+  const kind = flags.model ?? fileModel.kind ?? 'dense-ae';
   const model: Record<string, unknown> = {
     ...fileModel,
     kind,
-    ...modelConfigFromFlags(flags as unknown as Record<string, unknown>, kind),
+    ...modelConfigFromFlags(flags as unknown as Record<string, unknown>, String(kind)),
   };
   const set = (target: Record<string, unknown>, key: string, value: unknown) => {
     if (value !== undefined) target[key] = value;
