@@ -10,6 +10,7 @@ import { denoiseCommand } from './commands/denoise.js';
 import { detectCommand } from './commands/detect.js';
 import { embedCommand } from './commands/embed.js';
 import { evaluateCommand, interpolateCommand, latentMapCommand, sampleCommand } from './commands/generate.js';
+import { modelsCommand } from './commands/models.js';
 import { pcaCommand } from './commands/pca.js';
 import { serveCommand } from './commands/serve.js';
 import { studioCommand } from './commands/studio.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   for (const command of [
     trainCommand(),
+    modelsCommand(),
     reconstructCommand(),
     encodeCommand(),
     decodeCommand(),

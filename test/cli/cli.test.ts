@@ -308,7 +308,7 @@ describe('latentlab CLI', () => {
 
       const typo = await cli(['train', '--model', 'dense-ae', '--beta', '4', '--out', join(dir, 'x')]);
       expect(typo.code).toBe(2);
-      expect(typo.stderr).toContain('model.beta: "dense-ae" has no option "beta"');
+      expect(typo.stderr).toContain('--beta is not an option of "dense-ae" (it is an option of vae');
 
       const cvae = join(dir, 'cvae');
       const cTrained = await cli(['train', '--model', 'cvae', ...vaeFlags, '--out', cvae]);

@@ -9,6 +9,7 @@ import { dataFitWarnings, listFamilies } from '../../models/registry.js';
 import type { RunConfigInput } from '../../train/config.js';
 import { type RunResult, resumeRun, trainRun } from '../../train/run.js';
 import { defaultRunName, runPaths } from '../../train/run-dir.js';
+import { modelConfigFromFlags, modelOptionFlags } from '../model-options.js';
 import { progressCallbacks } from '../progress.js';
 import {
   backendOption,
@@ -28,36 +29,6 @@ interface TrainFlags extends GlobalOptions, CsvFlags {
   config?: string;
   model?: string;
   data?: string;
-  latent?: number;
-  hidden?: number[];
-  filters?: number[];
-  activation?: string;
-  loss?: string;
-  noise?: string;
-  sparsity?: number;
-  likelihood?: string;
-  sigma?: string;
-  beta?: number;
-  klWarmup?: number;
-  freeBits?: number;
-  conditional?: boolean;
-  patchSize?: number;
-  dim?: number;
-  heads?: number;
-  depth?: number;
-  architecture?: string;
-  generatorHidden?: number[];
-  discriminatorHidden?: number[];
-  discriminatorSteps?: number;
-  gLr?: number;
-  dLr?: number;
-  labelSmoothing?: number;
-  instanceNoise?: number;
-  ema?: number;
-  acgan?: boolean;
-  prior?: string;
-  semiSupervised?: boolean;
-  adversarialLoss?: string;
   set?: string[];
   epochs?: number;
   batchSize?: number;
@@ -77,11 +48,6 @@ interface TrainFlags extends GlobalOptions, CsvFlags {
   out?: string;
   runsDir: string;
   resume?: string;
-}
-
-function parseNoise(text: string): { type: string; level: number } {
-  const [type, level] = text.split(':');
-  return { type, level: level === undefined ? 0.3 : parseNumber('--noise', { min: 0 })(level) };
 }
 
 /** `--set key=value`: any model option by its config name; the value is JSON when it parses as JSON, else text. */
@@ -116,42 +82,18 @@ function parseSchedule(text: string): Record<string, unknown> {
 /** Flags override the config file; unset flags leave the schema defaults. */
 export async function runConfigFromFlags(flags: TrainFlags): Promise<Record<string, unknown>> {
   const base = flags.config ? await readJsonObject(flags.config) : {};
-  const model: Record<string, unknown> = { kind: 'dense-ae', ...((base.model as object) ?? {}) };
+  const fileModel = (base.model as Record<string, unknown> | undefined) ?? {};
+  // The kind decides how the model flags read (`--loss` takes other words for a GAN than for an autoencoder).
+  // A file's kind that is not a string stays as written, for the schema to refuse.
+  const kind = flags.model ?? fileModel.kind ?? 'dense-ae';
+  const model: Record<string, unknown> = {
+    ...fileModel,
+    kind,
+    ...modelConfigFromFlags(flags as unknown as Record<string, unknown>, String(kind)),
+  };
   const set = (target: Record<string, unknown>, key: string, value: unknown) => {
     if (value !== undefined) target[key] = value;
   };
-  set(model, 'kind', flags.model);
-  set(model, 'latent', flags.latent);
-  set(model, 'hidden', flags.hidden);
-  set(model, 'filters', flags.filters);
-  set(model, 'activation', flags.activation);
-  set(model, 'loss', flags.loss);
-  set(model, 'sparsity', flags.sparsity);
-  set(model, 'likelihood', flags.likelihood);
-  if (flags.sigma !== undefined)
-    model.sigma = Number.isNaN(Number(flags.sigma)) ? flags.sigma : Number(flags.sigma);
-  set(model, 'beta', flags.beta);
-  set(model, 'klWarmupEpochs', flags.klWarmup);
-  set(model, 'freeBits', flags.freeBits);
-  set(model, 'conditional', flags.conditional);
-  set(model, 'patchSize', flags.patchSize);
-  set(model, 'dim', flags.dim);
-  set(model, 'heads', flags.heads);
-  set(model, 'depth', flags.depth);
-  if (flags.noise) model.noise = parseNoise(flags.noise);
-  set(model, 'architecture', flags.architecture);
-  set(model, 'generatorHidden', flags.generatorHidden);
-  set(model, 'discriminatorHidden', flags.discriminatorHidden);
-  set(model, 'discriminatorSteps', flags.discriminatorSteps);
-  set(model, 'generatorLearningRate', flags.gLr);
-  set(model, 'discriminatorLearningRate', flags.dLr);
-  set(model, 'labelSmoothing', flags.labelSmoothing);
-  set(model, 'instanceNoise', flags.instanceNoise);
-  set(model, 'ema', flags.ema);
-  set(model, 'acgan', flags.acgan);
-  set(model, 'prior', flags.prior);
-  set(model, 'semiSupervised', flags.semiSupervised);
-  set(model, 'adversarialLoss', flags.adversarialLoss);
   for (const assignment of flags.set ?? []) {
     const [key, value] = parseAssignment(assignment);
     model[key] = value;
@@ -232,109 +174,22 @@ function report(result: RunResult): void {
 
 export function trainCommand(): Command {
   const kinds = listFamilies().map((f) => f.kind);
-  return new Command('train')
+  const command = new Command('train')
     .description(
       'train a model; writes a run directory with config, metrics, pictures, checkpoints and the model',
     )
     .option('--config <file>', 'JSON run config ({model, data, train, seed}); flags override it')
-    .addOption(new Option('--model <kind>', 'model family').choices(kinds))
+    .addOption(
+      new Option(
+        '--model <kind>',
+        'model family (`latentlab models` describes each; default dense-ae)',
+      ).choices(kinds),
+    )
     .option('--data <spec>', 'mnist | fashion-mnist | idx:PATH | csv:PATH | images:DIR (default mnist)')
-    .option('--latent <n>', 'latent (code) size', parseNumber('--latent', { integer: true, min: 1 }))
-    .option(
-      '--hidden <widths>',
-      'dense hidden widths, input side first, e.g. 512,256 ("" for shallow)',
-      parseIntList('--hidden'),
-    )
-    .option('--filters <channels>', 'conv channels per stride-2 stage, e.g. 32,64', parseIntList('--filters'))
-    .option(
-      '--activation <name>',
-      'relu | leakyRelu | elu | selu | tanh | sigmoid | linear (attention-ae also gelu)',
-    )
-    .option('--loss <name>', 'autoencoders: reconstruction loss mse | bce')
-    .option('--noise <type[:level]>', 'denoising: gaussian | masking | salt-and-pepper, e.g. gaussian:0.3')
-    .option(
-      '--sparsity <weight>',
-      'sparse autoencoder: L1 weight on the code',
-      parseNumber('--sparsity', { min: 0 }),
-    )
-    .option('--likelihood <name>', 'VAE decoder likelihood: bernoulli | gaussian')
-    .option('--sigma <s>', 'VAE gaussian scale: a number, learned, or learned-per-pixel')
-    .option('--beta <b>', 'VAE: weight of the KL term (beta-VAE)', parseNumber('--beta', { min: 0 }))
-    .option(
-      '--kl-warmup <epochs>',
-      'VAE: ramp the KL weight up over this many epochs',
-      parseNumber('--kl-warmup', { integer: true, min: 0 }),
-    )
-    .option(
-      '--free-bits <nats>',
-      'VAE: KL floor per latent dimension',
-      parseNumber('--free-bits', { min: 0 }),
-    )
-    .option('--conditional', 'conv-vae, vae, gan: condition the model on class labels')
-    .option('--architecture <name>', 'gan, vaegan, classifier, aae: dense | conv')
-    .option(
-      '--generator-hidden <widths>',
-      'gan (dense): generator widths, noise side first',
-      parseIntList('--generator-hidden'),
-    )
-    .option(
-      '--discriminator-hidden <widths>',
-      'gan (dense): discriminator widths, input side first',
-      parseIntList('--discriminator-hidden'),
-    )
-    .option(
-      '--discriminator-steps <n>',
-      'gan: discriminator updates per generator update (default 5 for wgan-gp, else 1)',
-      parseNumber('--discriminator-steps', { integer: true, min: 1 }),
-    )
-    .option(
-      '--g-lr <rate>',
-      'gan: generator Adam learning rate (default 2e-4)',
-      parseNumber('--g-lr', { min: 0 }),
-    )
-    .option(
-      '--d-lr <rate>',
-      'gan: discriminator Adam learning rate (default 2e-4)',
-      parseNumber('--d-lr', { min: 0 }),
-    )
-    .option(
-      '--label-smoothing <s>',
-      'gan: one-sided label smoothing (real targets 1 - s)',
-      parseNumber('--label-smoothing', { min: 0 }),
-    )
-    .option(
-      '--instance-noise <std>',
-      'gan: Gaussian noise on every discriminator input',
-      parseNumber('--instance-noise', { min: 0 }),
-    )
-    .option(
-      '--ema <decay>',
-      'gan: EMA of generator weights for sampling, e.g. 0.999',
-      parseNumber('--ema', { min: 0 }),
-    )
-    .option('--acgan', 'gan: auxiliary-classifier GAN')
-    .option('--prior <prior>', 'aae: prior over codes, gaussian | mixture | uniform')
-    .option('--semi-supervised', 'aae: categorical head trained on the labels kept by --labels-per-class')
-    .option(
-      '--adversarial-loss <loss>',
-      'gan, aae, latentgan, aegan, vaegan: the GAN objective (non-saturating, minimax, lsgan, wgan-gp, hinge)',
-    )
     .option(
       '--set <key=value>',
       'any model option by its config name (repeatable), e.g. --set instanceNoiseEpochs=10',
       (value: string, previous: string[] = []) => [...previous, value],
-    )
-    .option(
-      '--patch-size <n>',
-      'attention-ae: patch side in pixels',
-      parseNumber('--patch-size', { integer: true, min: 1 }),
-    )
-    .option('--dim <n>', 'attention-ae: token width', parseNumber('--dim', { integer: true, min: 1 }))
-    .option('--heads <n>', 'attention-ae: attention heads', parseNumber('--heads', { integer: true, min: 1 }))
-    .option(
-      '--depth <n>',
-      'attention-ae: transformer blocks per side',
-      parseNumber('--depth', { integer: true, min: 1 }),
     )
     .option(
       '--epochs <n>',
@@ -396,6 +251,8 @@ export function trainCommand(): Command {
     .option('--resume <run>', 'continue a run from its last checkpoint (with --epochs to extend it)')
     .addOption(backendOption())
     .action(async (flags: TrainFlags) => {
+      // A mistyped flag is said before the backend spends seconds starting.
+      const config = flags.resume ? undefined : await runConfigFromFlags(flags);
       const backend = await startBackend(flags);
       const progress = progressCallbacks();
       const abort = new AbortController();
@@ -406,10 +263,9 @@ export function trainCommand(): Command {
       process.once('SIGINT', onSignal);
       try {
         const options = { callbacks: progress, signal: abort.signal, environment: { backend } };
-        if (flags.resume) {
-          report(await resumeRun(flags.resume, { ...options, epochs: flags.epochs }));
+        if (!config) {
+          report(await resumeRun(flags.resume as string, { ...options, epochs: flags.epochs }));
         } else {
-          const config = await runConfigFromFlags(flags);
           for (const warning of dataFitWarnings(config)) process.stderr.write(`warning: ${warning}\n`);
           report(
             await trainRun(config as RunConfigInput, flags.out ?? defaultRunDir(flags.runsDir, config), {
@@ -424,4 +280,6 @@ export function trainCommand(): Command {
         process.off('SIGINT', onSignal);
       }
     });
+  for (const option of modelOptionFlags()) command.addOption(option);
+  return command;
 }
