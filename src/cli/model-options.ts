@@ -5,6 +5,7 @@ import { Option } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import type { ModelFamily } from '../models/family.js';
+import { renamedArchitecture, renamedOption } from '../models/legacy.js';
 import { listFamilies } from '../models/registry.js';
 
 /** The part of JSON Schema that zod writes for the model configs. */
@@ -236,8 +237,11 @@ export function parseOptionValue(
   const text = value === true ? '' : value;
   const choices = choicesOf(field);
   if (choices) {
-    if (!choices.map(String).includes(text))
-      throw new UsageError(`expected one of ${choices.join(', ')}, got "${text}"`, { path: flag });
+    if (!choices.map(String).includes(text)) {
+      const renamed = renamedArchitecture(text);
+      const hint = renamed && choices.includes(renamed) ? ` ("${text}" is now called "${renamed}")` : '';
+      throw new UsageError(`expected one of ${choices.join(', ')}, got "${text}"${hint}`, { path: flag });
+    }
     return choices.find((choice) => String(choice) === text);
   }
   if (field.anyOf) {
@@ -410,7 +414,9 @@ export function modelConfigFromFlags(flags: Record<string, unknown>, kind: strin
     if (!family) continue; // an unknown kind is reported by the config check, naming the known kinds
     if (!field) {
       const owners = [...option.byKind.keys()].join(', ');
-      throw new UsageError(`${flag} is not an option of "${kind}" (it is an option of ${owners})`);
+      const renamed = renamedOption(kind, option.key);
+      const now = renamed ? `; "${kind}" now calls it ${renamed}: --${kebab(renamed)}` : '';
+      throw new UsageError(`${flag} is not an option of "${kind}" (it is an option of ${owners})${now}`);
     }
     const earlier = givenBy.get(option.key);
     if (earlier) throw new UsageError(`${earlier} and ${flag} both set ${option.key}; give one of them`);

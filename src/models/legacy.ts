@@ -44,3 +44,13 @@ export function upgradeModelConfig(raw: unknown): unknown {
   }
   return upgraded;
 }
+
+/** Today's name of an option `kind` called `key` in 0.1.0, if it was renamed (the GAN's `loss`: adversarialLoss). */
+export function renamedOption(kind: string, key: string): string | undefined {
+  return RENAMED[kind]?.keys?.[key];
+}
+
+/** Today's word for a 0.1.0 architecture word (`mlp`, `dcgan`, `cnn`), if `word` is one. */
+export function renamedArchitecture(word: string): string | undefined {
+  return ARCHITECTURE_WORDS[word];
+}

@@ -118,6 +118,15 @@ describe('model flags from the family schemas', () => {
     expect(r.stderr).toContain('--prior is not an option of "vae"');
   });
 
+  it("points 0.1.0's words to today's: the GAN's --loss, the dcgan architecture", async () => {
+    await expect(modelFor(['--model', 'gan', '--loss', 'hinge'])).rejects.toThrow(
+      '"gan" now calls it adversarialLoss: --adversarial-loss',
+    );
+    await expect(modelFor(['--model', 'gan', '--architecture', 'dcgan'])).rejects.toThrow(
+      '--architecture: expected one of dense, conv, got "dcgan" ("dcgan" is now called "conv")',
+    );
+  });
+
   it('refuses a value outside the choices, naming them', async () => {
     const choices = propertiesOf('vae').likelihood.enum as string[];
     await expect(modelFor(['--model', 'vae', '--likelihood', 'normal'])).rejects.toThrow(
