@@ -12,25 +12,19 @@ import type {
   LossRecord,
   ModelFamily,
 } from '../family.js';
-import { augmentationOff, augmentImages } from '../shared/augmentation.js';
-import { buildDiscriminator } from '../shared/gan-networks.js';
 import {
   adversarialAdam,
   adversarialLossOf,
-  buildDecoder,
-  buildEncoder,
   codeNetworkSpec,
   discriminatorObjective,
   discriminatorStepsOf,
-  HybridModel,
-  lossRecord,
-  minimize,
-  reconstructionParts,
-  requireClasses,
-  requireOptimizers,
-  samplePriorCodes,
-  trainableVariables,
-} from '../shared/hybrid.js';
+} from '../shared/adversarial.js';
+import { augmentationOff, augmentImages } from '../shared/augmentation.js';
+import { buildDecoder, buildEncoder, reconstructionParts } from '../shared/bodies.js';
+import { samplePriorCodes } from '../shared/code-priors.js';
+import { buildDiscriminator } from '../shared/gan-networks.js';
+import { HybridModel, requireClasses } from '../shared/hybrid-model.js';
+import { lossRecord, minimize, requireOptimizers, trainableVariables } from '../shared/step.js';
 import { AaeConfig } from './config.js';
 
 type AaeNetworks = {
