@@ -19,7 +19,8 @@ import {
 import { discriminatorLoss, generatorLoss } from '../shared/gan-losses.js';
 import { buildDiscriminator, buildGenerator, type NetworkSpec } from '../shared/gan-networks.js';
 import { klWeight } from '../vae/config.js';
-import { gaussianKl, LOG_VARIANCE_LIMIT, softClamp } from '../vae/model.js';
+import { gaussianKl } from '../vae/losses.js';
+import { LOG_VARIANCE_LIMIT, softClamp } from '../vae/networks.js';
 import { VaeGanConfig } from './config.js';
 
 export * from './config.js';
