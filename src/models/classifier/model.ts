@@ -13,6 +13,7 @@ import {
 } from '../family.js';
 import { augmentationOff, augmentImages } from '../shared/augmentation.js';
 import { seededInit } from '../shared/autoencoder-base.js';
+import { minimize, trainableVariables } from '../shared/step.js';
 import { ClassifierConfig } from './config.js';
 
 function buildNetwork(config: ClassifierConfig, context: BuildContext, numClasses: number) {
@@ -166,20 +167,16 @@ export class ClassifierModel implements TrainableModel<ClassifierConfig> {
     const x = augmentationOff(augment)
       ? batch.x
       : augmentImages(batch.x, augment, this.context.seed * 104_729 + batch.step * 31 + 5);
-    let record: LossRecord | undefined;
     try {
-      const { grads } = tf.variableGrads(() => {
-        record = this.losses({ ...batch, x }, true);
-        // Keep every part past variableGrads' tidy; the caller disposes them.
-        for (const value of Object.values(record)) tf.keep(value);
-        return record.loss;
-      }, this.trainableVariables());
-      optimizers.classifier.applyGradients(grads);
-      tf.dispose(Object.values(grads));
+      return minimize(
+        optimizers.classifier,
+        this.trainableVariables(),
+        () => this.losses({ ...batch, x }, true),
+        'loss',
+      );
     } finally {
       if (x !== batch.x) x.dispose();
     }
-    return record!;
   }
 
   evaluate(batch: Batch): LossRecord {
@@ -187,7 +184,7 @@ export class ClassifierModel implements TrainableModel<ClassifierConfig> {
   }
 
   trainableVariables(): tf.Variable[] {
-    return this.networks.classifier.trainableWeights.map((w) => w.read() as tf.Variable);
+    return trainableVariables(this.networks.classifier);
   }
 
   dispose(): void {

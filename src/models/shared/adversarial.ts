@@ -13,7 +13,7 @@ import {
   wassersteinEstimate,
 } from './gan-losses.js';
 import { buildDiscriminator, discriminate, type NetworkSpec } from './gan-networks.js';
-import { minimize, trainableVariables } from './step.js';
+import { minimize, type Parts, trainableVariables } from './step.js';
 
 /** A GAN NetworkSpec for MLP networks over flat [n, size] vectors (codes). */
 export function codeNetworkSpec(
@@ -137,21 +137,49 @@ export interface AdversarialRound {
 }
 
 /**
- * One round of a GAN: discriminatorSteps updates of the discriminator on real vs generated samples (fresh noise
- * each, no tape through the generator), then one update of the generator side against it. Returns the
- * discriminator's loss (and `wasserstein` for wgan-gp) and the generator side's loss `generator`.
+ * "k discriminator updates, then a generator update", the round every adversarial family plays (gan, the
+ * hybrids, aae): `steps` calls of `discriminatorUpdate(k)`, each freeing the previous one's parts, then one call
+ * of `generatorUpdate`. Returns the last discriminator update's parts and the generator update's (the caller
+ * owns them); on a throw, frees the parts it holds.
+ */
+export function alternate<D extends Parts, G extends Parts>(
+  steps: number,
+  discriminatorUpdate: (k: number) => D,
+  generatorUpdate: () => G,
+): { discriminator: D; generator: G } {
+  let discriminator: D | undefined;
+  try {
+    for (let k = 0; k < steps; k++) {
+      const previous = discriminator;
+      discriminator = undefined;
+      if (previous) tf.dispose(present(previous));
+      discriminator = discriminatorUpdate(k);
+    }
+    return { discriminator: discriminator ?? ({} as D), generator: generatorUpdate() };
+  } catch (error) {
+    if (discriminator) tf.dispose(present(discriminator));
+    throw error;
+  }
+}
+
+function present(parts: Parts): Tensor[] {
+  return Object.values(parts).filter((v): v is Tensor => v !== undefined);
+}
+
+/**
+ * One round of a hybrid's GAN: discriminatorSteps updates of the discriminator on real vs generated samples
+ * (fresh noise each, no tape through the generator), then one update of the generator side against it. Returns
+ * the discriminator's loss (and `wasserstein` for wgan-gp) and the generator side's loss `generator`.
  */
 export function adversarialRound(round: AdversarialRound): Record<string, Scalar | undefined> {
   const n = round.real.shape[0];
-  const name = round.discriminatorName ?? 'discriminator';
   const dVars = trainableVariables(round.discriminator);
-  const kept: Record<string, Scalar | undefined> = {};
-  try {
-    for (let k = 0; k < discriminatorStepsOf(round.settings); k++) {
-      tf.dispose([kept[name], kept.wasserstein].filter((v): v is Scalar => v !== undefined));
+  const { discriminator, generator } = alternate(
+    discriminatorStepsOf(round.settings),
+    (k) => {
       const generated = tf.tidy(() => round.fake(round.noise(n, round.seed(10 * k))));
       try {
-        const d = minimize(
+        return minimize(
           round.optimizers.discriminator,
           dVars,
           () =>
@@ -164,29 +192,30 @@ export function adversarialRound(round: AdversarialRound): Record<string, Scalar
             ),
           'discriminator',
         );
-        kept[name] = d.discriminator;
-        kept.wasserstein = d.wasserstein;
       } finally {
         generated.dispose();
       }
-    }
-    const noise = round.noise(n, round.seed(1000));
-    try {
-      const loss = round.settings.adversarialLoss;
-      kept.generator = minimize(
-        round.optimizers.generator,
-        round.variables,
-        () => ({ generator: adversarialLossOf(round.discriminator, round.fake(noise), loss) }),
-        'generator',
-      ).generator;
-    } finally {
-      noise.dispose();
-    }
-    return kept;
-  } catch (error) {
-    tf.dispose(Object.values(kept).filter((v): v is Scalar => v !== undefined));
-    throw error;
-  }
+    },
+    () => {
+      const noise = round.noise(n, round.seed(1000));
+      try {
+        const loss = round.settings.adversarialLoss;
+        return minimize(
+          round.optimizers.generator,
+          round.variables,
+          () => ({ generator: adversarialLossOf(round.discriminator, round.fake(noise), loss) }),
+          'generator',
+        );
+      } finally {
+        noise.dispose();
+      }
+    },
+  );
+  return {
+    [round.discriminatorName ?? 'discriminator']: discriminator.discriminator,
+    wasserstein: discriminator.wasserstein,
+    generator: generator.generator,
+  };
 }
 
 /** Adam settings of an adversarial optimiser: its learning rate and DCGAN's beta1 0.5. */

@@ -13,6 +13,8 @@ import {
   samplesOutput,
 } from '../family.js';
 import { units } from '../limits.js';
+import { stepSeed } from './seeds.js';
+import { minimize, trainableVariables } from './step.js';
 
 export const Activation = z.enum(['relu', 'leakyRelu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear']);
 export type Activation = z.infer<typeof Activation>;
@@ -199,17 +201,12 @@ export class AutoencoderModel<C extends AutoencoderOptions & { kind: string }> i
   }
 
   trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {
-    let record: LossRecord | undefined;
-    const { grads } = tf.variableGrads(() => {
-      const input = corrupt(batch.x, this.config.noise, this.seed * 7919 + batch.step);
-      record = this.losses(batch, input, true);
-      // Keep every part past variableGrads' tidy; the caller disposes them.
-      for (const value of Object.values(record)) tf.keep(value);
-      return record.loss;
-    }, this.trainableVariables());
-    optimizers.autoencoder.applyGradients(grads);
-    tf.dispose(Object.values(grads));
-    return record!;
+    return minimize(
+      optimizers.autoencoder,
+      this.trainableVariables(),
+      () => this.losses(batch, corrupt(batch.x, this.config.noise, stepSeed(this.seed, batch.step)), true),
+      'loss',
+    );
   }
 
   evaluate(batch: Batch): LossRecord {
@@ -225,8 +222,7 @@ export class AutoencoderModel<C extends AutoencoderOptions & { kind: string }> i
   }
 
   trainableVariables(): tf.Variable[] {
-    const weights = [...this.networks.encoder.trainableWeights, ...this.networks.decoder.trainableWeights];
-    return weights.map((w) => w.read() as tf.Variable);
+    return trainableVariables(this.networks.encoder, this.networks.decoder);
   }
 
   dispose(): void {

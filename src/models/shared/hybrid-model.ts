@@ -5,7 +5,7 @@ import { type Tensor, tf, type tfl } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
 import { type BuildContext, type NetworkRole, SAMPLES_INPUT, samplesOutput } from '../family.js';
 import { type AutoencoderBody, reconstructionParts } from './bodies.js';
-import { EVAL_SEED_OFFSET, PREVIEW_SEED_OFFSET } from './seeds.js';
+import { evaluationStep, previewSeed, slotSeed } from './seeds.js';
 import { minimize, trainableVariables } from './step.js';
 
 type AutoencoderNetworks = { encoder: tfl.LayersModel; decoder: tfl.LayersModel };
@@ -39,12 +39,12 @@ export abstract class HybridModel<
 
   /** Seed of `slot` within training step `step`. */
   protected seedFor(step: number, slot: number): number {
-    return (this.seed * 7919 + step * 4099 + slot) >>> 0;
+    return slotSeed(this.seed, step, slot);
   }
 
   /** Seed of evaluation draws for batch `step`, apart from every training seed of that step. */
   protected evaluationSeed(step: number): number {
-    return this.seedFor(step + EVAL_SEED_OFFSET, 0);
+    return this.seedFor(evaluationStep(step), 0);
   }
 
   /**
@@ -108,7 +108,7 @@ export abstract class HybridModel<
     if (this.context.sampleShape.length !== 3) return undefined;
     return tf.tidy(() => {
       const n = x.shape[0];
-      const samples = this.generate(this.samplePrior(n, (this.seed + PREVIEW_SEED_OFFSET) >>> 0));
+      const samples = this.generate(this.samplePrior(n, previewSeed(this.seed)));
       return { images: tf.concat([x, this.reconstruct(x), samples], 0), rows: 3, cols: n };
     });
   }

@@ -14,6 +14,9 @@ import {
   type NetworkRole,
   SAMPLES_INPUT,
 } from '../family.js';
+import { oneHot } from '../shared/labels.js';
+import { evaluationStep, stepSeed } from '../shared/seeds.js';
+import { minimize, trainableVariables } from '../shared/step.js';
 import { type AnyVaeConfig, ConvVaeConfig, CvaeConfig, klWeight, VaeConfig } from './config.js';
 import { bernoulliNll, gaussianKl, gaussianNll, klObjective } from './losses.js';
 import { type Bodies, buildNetworks, classCount, convBodies, denseBodies } from './networks.js';
@@ -24,8 +27,6 @@ export { LOG_SIGMA_LIMIT, LOG_VARIANCE_LIMIT, softClamp } from './networks.js';
 
 /** Floats of decoder activations per importance-weighting pass (16 MB); k is split into passes to fit. */
 const IWAE_BUDGET = 1 << 22;
-/** Evaluation draws with other seeds than the training step of the same number. */
-const EVAL_SEED_OFFSET = 104_729;
 
 /** Floats of activations one sample makes in a network's forward pass (sizes importance-weighting passes). */
 function activationsPerSample(network: tfl.LayersModel): number {
@@ -41,14 +42,6 @@ function activationsPerSample(network: tfl.LayersModel): number {
 /** The seed of importance sample i: sample 0 uses `seed` itself, so k = 1 draws what negativeElbo draws. */
 function sampleSeed(seed: number, i: number): number {
   return i === 0 ? seed : seed + i * 1_000_003;
-}
-
-/**
- * Float one-hot rows [n, classes]. Made as int32 and cast: the wasm OneHot kernel writes int32 bits
- * whatever the dtype, so a float32 oneHot reads as ~1e-45 instead of 1 there.
- */
-function oneHot(labels: Tensor, classes: number): Tensor {
-  return tf.cast(tf.oneHot(tf.cast(labels, 'int32'), classes), 'float32');
 }
 
 // --- The model ---
@@ -179,25 +172,21 @@ export class VaeModel<C extends AnyVaeConfig = AnyVaeConfig>
    * per sample. eps is seeded by the step, so a run reproduces.
    */
   trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {
-    // Checked before variableGrads: a throw inside it leaves tensors behind.
+    // Checked before minimize: a throw inside its tape leaves tensors behind.
     this.requireLabels(batch.labels, 'training');
     const weight = klWeight(this.config, batch.epoch);
-    let record: LossRecord | undefined;
-    const { grads } = tf.variableGrads(() => {
-      record = this.losses(batch, true, this.seed * 7919 + batch.step, weight);
-      // Keep every part past variableGrads' tidy; the caller disposes them.
-      for (const value of Object.values(record)) tf.keep(value);
-      return record.loss;
-    }, this.trainableVariables());
-    optimizers[this.optimizerNames[0]].applyGradients(grads);
-    tf.dispose(Object.values(grads));
-    return record!;
+    return minimize(
+      optimizers[this.optimizerNames[0]],
+      this.trainableVariables(),
+      () => this.losses(batch, true, stepSeed(this.seed, batch.step), weight),
+      'loss',
+    );
   }
 
   /** Losses with the full KL weight (beta), whatever the epoch. */
   evaluate(batch: Batch): LossRecord {
     return tf.tidy(() =>
-      this.losses(batch, false, this.seed * 7919 + batch.step + EVAL_SEED_OFFSET, this.config.beta),
+      this.losses(batch, false, stepSeed(this.seed, evaluationStep(batch.step)), this.config.beta),
     );
   }
 
@@ -344,8 +333,7 @@ export class VaeModel<C extends AnyVaeConfig = AnyVaeConfig>
   }
 
   trainableVariables(): tf.Variable[] {
-    const weights = [...this.networks.encoder.trainableWeights, ...this.networks.decoder.trainableWeights];
-    return weights.map((w) => w.read() as tf.Variable);
+    return trainableVariables(this.networks.encoder, this.networks.decoder);
   }
 
   dispose(): void {
