@@ -5,18 +5,9 @@ import { z } from 'zod';
 import { type Scalar, type Tensor, tf, tfl } from '../../engine/tf.js';
 import type { BuildContext } from '../family.js';
 import { units } from '../limits.js';
-import {
-  Activation,
-  activationLayer,
-  type InLayerActivation,
-  ReconstructionLoss,
-  reconstructionLoss,
-  seededInit,
-  strideTwoGeometry,
-  withActivation,
-} from './autoencoder-base.js';
+import { Activation, ReconstructionLoss, reconstructionLoss } from './autoencoder-base.js';
+import { chain, decoderBody, encoderBody, encoderHeads, initialisers } from './layers.js';
 
-type Symbolic = tfl.SymbolicTensor;
 const width = units();
 
 /** Options of a hybrid's autoencoder, spread into each hybrid's schema. */
@@ -54,19 +45,9 @@ export interface AutoencoderBody {
   loss: ReconstructionLoss;
 }
 
-function chain(layers: tfl.layers.Layer[], input: Symbolic): Symbolic {
-  return layers.reduce((h, layer) => layer.apply(h) as Symbolic, input);
-}
-
-/** Seeded initialisers for one network; networks of a model take disjoint offsets. */
-function initialisers(context: BuildContext, offset: number) {
-  let layer = offset;
-  return () => seededInit(context, layer++);
-}
-
 /**
  * Encoder: samples [n, ...sampleShape] → one output per head ([n, units] each, linear). Dense: flatten and
- * hidden layers; conv: stride-2 convolutions and flatten.
+ * hidden layers; conv: stride-2 convolutions and flatten (the shared body, layers.ts).
  */
 export function buildEncoder(
   body: AutoencoderBody,
@@ -76,42 +57,8 @@ export function buildEncoder(
 ): tfl.LayersModel {
   const init = initialisers(context, 0);
   const x = tfl.input({ shape: context.sampleShape, name: 'encoder_input' });
-  let h: Symbolic;
-  if (body.architecture === 'dense') {
-    h = context.sampleShape.length > 1 ? chain([tfl.layers.flatten({ name: 'encoder_flatten' })], x) : x;
-    body.hidden.forEach((units, i) => {
-      const name = `encoder_dense_${i + 1}`;
-      h = chain(
-        withActivation(
-          (activation) => tfl.layers.dense({ units, activation, kernelInitializer: init(), name }),
-          body.activation,
-          `${name}_act`,
-        ),
-        h,
-      );
-    });
-  } else {
-    strideTwoGeometry('architecture "conv"', body.filters, context.sampleShape);
-    h = x;
-    body.filters.forEach((filters, i) => {
-      const name = `encoder_conv_${i + 1}`;
-      const conv = (activation: InLayerActivation | undefined) =>
-        tfl.layers.conv2d({
-          filters,
-          kernelSize: body.kernelSize,
-          strides: 2,
-          padding: 'same',
-          activation,
-          kernelInitializer: init(),
-          name,
-        });
-      h = chain(withActivation(conv, body.activation, `${name}_act`), h);
-    });
-    h = chain([tfl.layers.flatten({ name: 'encoder_flatten' })], h);
-  }
-  const outputs = heads.map((head) =>
-    chain([tfl.layers.dense({ units: head.units, kernelInitializer: init(), name: head.name })], h),
-  );
+  const h = encoderBody(body, context, init, x, { what: 'architecture "conv"' });
+  const outputs = encoderHeads(h, heads, init);
   if (standardizeCode) {
     // Batch norm with its scale and shift frozen at 1 and 0: codes of mean 0 and variance 1 per dimension (running statistics at
     // inference, saved with the encoder), so a code GAN or mapping network starts at the codes' scale.
@@ -148,56 +95,8 @@ export function buildDecoder(
   inputSize = body.latent,
 ): tfl.LayersModel {
   const init = initialisers(context, 500);
-  const { sampleShape } = context;
   const z = tfl.input({ shape: [inputSize], name: 'decoder_input' });
-  let h: Symbolic = z;
-  const dense = (units: number, name: string, activation: Activation) =>
-    withActivation(
-      (fused) => tfl.layers.dense({ units, activation: fused, kernelInitializer: init(), name }),
-      activation,
-      `${name}_act`,
-    );
-  if (body.architecture === 'dense') {
-    [...body.hidden].reverse().forEach((units, i) => {
-      h = chain(dense(units, `decoder_dense_${i + 1}`, body.activation), h);
-    });
-    const size = sampleShape.reduce((a, b) => a * b, 1);
-    h = chain(dense(size, 'decoder_output', body.outputActivation), h);
-    h = chain([tfl.layers.reshape({ targetShape: sampleShape, name: 'decoder_reshape' })], h);
-  } else {
-    const { channels, innerShape } = strideTwoGeometry(
-      'architecture "conv"',
-      body.filters,
-      context.sampleShape,
-    );
-    h = chain(dense(innerShape[0] * innerShape[1] * innerShape[2], 'decoder_dense', body.activation), h);
-    h = chain([tfl.layers.reshape({ targetShape: innerShape, name: 'decoder_reshape' })], h);
-    const deconv = (filters: number, name: string) =>
-      tfl.layers.conv2dTranspose({
-        filters,
-        kernelSize: body.kernelSize,
-        strides: 2,
-        padding: 'same',
-        kernelInitializer: init(),
-        name,
-      });
-    [...body.filters]
-      .reverse()
-      .slice(1)
-      .forEach((filters, i) => {
-        h = chain(
-          [
-            deconv(filters, `decoder_deconv_${i + 1}`),
-            activationLayer(body.activation, `decoder_act_${i + 1}`),
-          ],
-          h,
-        );
-      });
-    h = chain(
-      [deconv(channels, 'decoder_output'), activationLayer(body.outputActivation, 'decoder_output_act')],
-      h,
-    );
-  }
+  const h = decoderBody(body, context, init, z, body.outputActivation, 'architecture "conv"');
   return tfl.model({ name: 'decoder', inputs: z, outputs: h });
 }
 

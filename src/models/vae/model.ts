@@ -15,11 +15,12 @@ import {
   SAMPLES_INPUT,
 } from '../family.js';
 import { oneHot } from '../shared/labels.js';
+import type { BodySpec } from '../shared/layers.js';
 import { evaluationStep, stepSeed } from '../shared/seeds.js';
 import { minimize, trainableVariables } from '../shared/step.js';
 import { type AnyVaeConfig, ConvVaeConfig, CvaeConfig, klWeight, VaeConfig } from './config.js';
 import { bernoulliNll, gaussianKl, gaussianNll, klObjective } from './losses.js';
-import { type Bodies, buildNetworks, classCount, convBodies, denseBodies } from './networks.js';
+import { buildNetworks, classCount, convBody, denseBody } from './networks.js';
 
 export * from './config.js';
 export * from './losses.js';
@@ -349,7 +350,7 @@ function vaeKind<S extends typeof VaeConfig | typeof CvaeConfig | typeof ConvVae
   kind: z.output<S>['kind'],
   description: string,
   configSchema: S,
-  bodies: (config: z.output<S>, context: BuildContext) => Bodies,
+  body: (config: z.output<S>, context: BuildContext) => BodySpec,
   needsImages = false,
 ): ModelFamily<S> {
   return {
@@ -358,7 +359,7 @@ function vaeKind<S extends typeof VaeConfig | typeof CvaeConfig | typeof ConvVae
     configSchema,
     ...(needsImages ? { needsImages } : {}),
     build(config, context) {
-      const { encoder, decoder } = buildNetworks(config, context, bodies(config, context));
+      const { encoder, decoder } = buildNetworks(config, context, body(config, context));
       return new VaeModel(config, context, encoder, decoder);
     },
     restore(config, context, networks) {
@@ -371,21 +372,21 @@ export const vaeFamily = vaeKind(
   'vae',
   'variational autoencoder, dense (Bernoulli or Gaussian decoder; beta, KL warm-up, free bits)',
   VaeConfig,
-  denseBodies,
+  denseBody,
 );
 
 export const cvaeFamily = vaeKind(
   'cvae',
   'conditional variational autoencoder, dense (class labels into encoder and decoder)',
   CvaeConfig,
-  denseBodies,
+  denseBody,
 );
 
 export const convVaeFamily = vaeKind(
   'conv-vae',
   'convolutional variational autoencoder for images (conditional through an option)',
   ConvVaeConfig,
-  convBodies,
+  convBody,
   true,
 );
 
