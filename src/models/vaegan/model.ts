@@ -10,14 +10,10 @@ import type {
   LossRecord,
   ModelFamily,
 } from '../family.js';
-import {
-  type InLayerActivation,
-  seededInit,
-  strideTwoGeometry,
-  withActivation,
-} from '../shared/autoencoder-base.js';
+import { strideTwoGeometry } from '../shared/autoencoder-base.js';
 import { discriminatorLoss, generatorLoss } from '../shared/gan-losses.js';
 import { buildDiscriminator, buildGenerator, type NetworkSpec } from '../shared/gan-networks.js';
+import { type BodySpec, encoderBody, encoderHeads, initialisers, type Symbolic } from '../shared/layers.js';
 import { evaluationStep, slotSeed } from '../shared/seeds.js';
 import { gradientsOf, requireOptimizers, trainableVariables } from '../shared/step.js';
 import { klWeight } from '../vae/config.js';
@@ -26,8 +22,6 @@ import { LOG_VARIANCE_LIMIT, softClamp } from '../vae/networks.js';
 import { VaeGanConfig } from './config.js';
 
 export * from './config.js';
-
-type Symbolic = tfl.SymbolicTensor;
 
 /** Seeds of the encoder's initialisers, apart from the decoder's (0 on) and the discriminator's (1000 on). */
 const ENCODER_SEEDS = 2000;
@@ -76,46 +70,31 @@ export function networkSpec(config: VaeGanConfig, context: BuildContext): Networ
   };
 }
 
-function chain(layers: tfl.layers.Layer[], input: Symbolic): Symbolic {
-  return layers.reduce((h, layer) => layer.apply(h) as Symbolic, input);
-}
-
 /**
  * Gaussian encoder x → [mean, logVariance] ([n, latent] each), the log-variance soft-clamped as in the VAE.
- * MLP: flatten → dense ReLU layers. DCGAN: stride-2 convolutions with ReLU → flatten.
+ * MLP: flatten → dense ReLU layers. DCGAN: stride-2 convolutions with ReLU → flatten. The shared dense/conv body
+ * (ReLU is fused into its layers, so there are no activation layers to name).
  */
 export function buildEncoder(config: VaeGanConfig, context: BuildContext): tfl.LayersModel {
-  let layer = ENCODER_SEEDS;
-  const init = () => seededInit(context, layer++);
+  const init = initialisers(context, ENCODER_SEEDS);
   const x = tfl.input({ shape: context.sampleShape, name: 'encoder_input' });
-  let h: Symbolic = x;
-  if (config.architecture === 'mlp') {
-    if (context.sampleShape.length > 1) h = chain([tfl.layers.flatten({ name: 'encoder_flatten' })], h);
-    config.hidden.forEach((units, i) => {
-      const dense = (activation: InLayerActivation | undefined) =>
-        tfl.layers.dense({ units, activation, kernelInitializer: init(), name: `encoder_dense_${i + 1}` });
-      h = chain(withActivation(dense, 'relu', `encoder_act_${i + 1}`), h);
-    });
-  } else {
-    config.filters.forEach((filters, i) => {
-      const conv = (activation: InLayerActivation | undefined) =>
-        tfl.layers.conv2d({
-          filters,
-          kernelSize: config.kernelSize,
-          strides: 2,
-          padding: 'same',
-          activation,
-          kernelInitializer: init(),
-          name: `encoder_conv_${i + 1}`,
-        });
-      h = chain(withActivation(conv, 'relu', `encoder_act_${i + 1}`), h);
-    });
-    h = chain([tfl.layers.flatten({ name: 'encoder_flatten' })], h);
-  }
-  const head = (name: string) =>
-    tfl.layers.dense({ units: config.latent, kernelInitializer: init(), name }).apply(h) as Symbolic;
-  const mean = head('encoder_mean');
-  const logVar = softClamp(head('encoder_log_variance_dense'), LOG_VARIANCE_LIMIT, 'encoder_log_variance');
+  const body: BodySpec = {
+    architecture: config.architecture === 'mlp' ? 'dense' : 'conv',
+    hidden: config.hidden,
+    filters: config.filters,
+    kernelSize: config.kernelSize,
+    activation: 'relu',
+  };
+  const h = encoderBody(body, context, init, x, { what: 'vaegan', convActivationNames: 'stage' });
+  const [mean, rawLogVar] = encoderHeads(
+    h,
+    [
+      { name: 'encoder_mean', units: config.latent },
+      { name: 'encoder_log_variance_dense', units: config.latent },
+    ],
+    init,
+  );
+  const logVar = softClamp(rawLogVar, LOG_VARIANCE_LIMIT, 'encoder_log_variance');
   return tfl.model({ name: 'encoder', inputs: x, outputs: [mean, logVar] });
 }
 
