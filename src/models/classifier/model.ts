@@ -12,13 +12,17 @@ import {
   type TrainableModel,
 } from '../family.js';
 import { augmentationOff, augmentImages } from '../shared/augmentation.js';
-import { seededInit } from '../shared/autoencoder-base.js';
+import { oneHot } from '../shared/labels.js';
+import { initialisers } from '../shared/layers.js';
 import { minimize, trainableVariables } from '../shared/step.js';
 import { ClassifierConfig } from './config.js';
 
+/**
+ * A Sequential network of its own, not the autoencoders' shared body: stride-1 3x3 convolutions with max pooling
+ * (the pooling layers are where forward() applies conv dropout), or ReLU dense layers, then `features` and `logits`.
+ */
 function buildNetwork(config: ClassifierConfig, context: BuildContext, numClasses: number) {
-  let index = 0;
-  const init = () => seededInit(context, index++);
+  const init = initialisers(context);
   const net = tfl.sequential({ name: 'classifier' });
   if (!augmentationOff(config.augment) && context.sampleShape.length !== 3) {
     throw new ConfigError(
@@ -156,7 +160,7 @@ export class ClassifierModel implements TrainableModel<ClassifierConfig> {
     if (!batch.labels) throw new ConfigError('the classifier needs labels in every batch', { path: 'data' });
     const logits = this.forward(batch.x, training, batch.step);
     const labels = tf.cast(batch.labels, 'int32');
-    const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, this.numClasses), logits) as Scalar;
+    const loss = tf.losses.softmaxCrossEntropy(oneHot(labels, this.numClasses), logits) as Scalar;
     const accuracy = tf.mean(tf.cast(tf.equal(tf.argMax(logits, -1), labels), 'float32')) as Scalar;
     return { loss, accuracy };
   }
