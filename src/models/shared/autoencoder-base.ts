@@ -138,8 +138,28 @@ export function corrupt(x: Tensor, noise: InputNoise, seed: number): Tensor {
   });
 }
 
+/** A model of an encoder and a decoder network: encode, decode and reconstruct in inference mode. */
+export abstract class EncoderDecoder {
+  abstract readonly networks: { encoder: tfl.LayersModel; decoder: tfl.LayersModel };
+
+  encode(x: Tensor): Tensor {
+    return this.networks.encoder.apply(x, { training: false }) as Tensor;
+  }
+
+  decode(code: Tensor): Tensor {
+    return this.networks.decoder.apply(code, { training: false }) as Tensor;
+  }
+
+  reconstruct(x: Tensor): Tensor {
+    return tf.tidy(() => this.decode(this.encode(x)));
+  }
+}
+
 /** An autoencoder made of an encoder and a decoder network; families differ only in how those are built. */
-export class AutoencoderModel<C extends AutoencoderOptions & { kind: string }> implements Autoencoder<C> {
+export class AutoencoderModel<C extends AutoencoderOptions & { kind: string }>
+  extends EncoderDecoder
+  implements Autoencoder<C>
+{
   readonly kind: string;
   readonly optimizerNames = ['autoencoder'] as const;
   readonly networks: { encoder: tfl.LayersModel; decoder: tfl.LayersModel };
@@ -151,6 +171,7 @@ export class AutoencoderModel<C extends AutoencoderOptions & { kind: string }> i
     decoder: tfl.LayersModel,
     private readonly seed: number = context.seed,
   ) {
+    super();
     this.kind = config.kind;
     this.networks = { encoder, decoder };
   }
@@ -172,18 +193,6 @@ export class AutoencoderModel<C extends AutoencoderOptions & { kind: string }> i
         outputs: [samplesOutput('reconstructions', this.config.outputActivation)],
       },
     };
-  }
-
-  encode(x: Tensor): Tensor {
-    return this.networks.encoder.apply(x, { training: false }) as Tensor;
-  }
-
-  decode(z: Tensor): Tensor {
-    return this.networks.decoder.apply(z, { training: false }) as Tensor;
-  }
-
-  reconstruct(x: Tensor): Tensor {
-    return tf.tidy(() => this.decode(this.encode(x)));
   }
 
   /** Losses for a batch; `input` may be a corrupted copy of `batch.x` (denoising). */

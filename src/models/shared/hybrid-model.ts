@@ -4,6 +4,7 @@
 import { type Tensor, tf, type tfl } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
 import { type BuildContext, type NetworkRole, SAMPLES_INPUT, samplesOutput } from '../family.js';
+import { EncoderDecoder } from './autoencoder-base.js';
 import { type AutoencoderBody, reconstructionParts } from './bodies.js';
 import { evaluationStep, previewSeed, slotSeed } from './seeds.js';
 import { minimize, trainableVariables } from './step.js';
@@ -18,7 +19,7 @@ type AutoencoderNetworks = { encoder: tfl.LayersModel; decoder: tfl.LayersModel 
 export abstract class HybridModel<
   C extends AutoencoderBody & { kind: string },
   N extends AutoencoderNetworks & Record<string, tfl.LayersModel | undefined>,
-> {
+> extends EncoderDecoder {
   abstract readonly kind: string;
   protected readonly seed: number;
 
@@ -27,6 +28,7 @@ export abstract class HybridModel<
     readonly context: BuildContext,
     readonly networks: N,
   ) {
+    super();
     this.seed = context.seed;
   }
 
@@ -75,18 +77,6 @@ export abstract class HybridModel<
         outputs: [samplesOutput('samples', this.config.outputActivation)],
       },
     };
-  }
-
-  encode(x: Tensor): Tensor {
-    return this.networks.encoder.apply(x, { training: false }) as Tensor;
-  }
-
-  decode(code: Tensor): Tensor {
-    return this.networks.decoder.apply(code, { training: false }) as Tensor;
-  }
-
-  reconstruct(x: Tensor): Tensor {
-    return tf.tidy(() => this.decode(this.encode(x)));
   }
 
   /** One update of encoder and decoder on the reconstruction loss: its parts (`reconstruction`, `mse`). */
