@@ -19,16 +19,7 @@ function buildNetworks(config: ConvAutoencoderConfig, context: BuildContext) {
   config.filters.forEach((filters, i) => {
     const first = i === 0 ? { inputShape: context.sampleShape } : {};
     const name = `encoder_conv_${i + 1}`;
-    for (const l of convLayers(
-      filters,
-      kernelSize,
-      name,
-      config.activation,
-      `encoder_act_${i + 1}`,
-      init,
-      first,
-    ))
-      encoder.add(l);
+    for (const l of convLayers(filters, name, config, `encoder_act_${i + 1}`, init, first)) encoder.add(l);
   });
   encoder.add(tfl.layers.flatten({ name: 'encoder_flatten' }));
   encoder.add(tfl.layers.dense({ units: config.latent, kernelInitializer: init(), name: 'encoder_latent' }));

@@ -47,12 +47,14 @@ export function denseLayers(
   );
 }
 
-/** A stride-2 'same' convolution `name` with its activation (fused when it can be, else a layer `actName`). */
+/**
+ * A stride-2 'same' convolution `name` of the body's kernel size, with the body's activation (fused when it can
+ * be, else a layer `actName`).
+ */
 export function convLayers(
   filters: number,
-  kernelSize: number,
   name: string,
-  activation: Activation,
+  { kernelSize, activation }: Pick<BodySpec, 'kernelSize' | 'activation'>,
   actName: string,
   init: Init,
   first: FirstLayer = {},
@@ -126,7 +128,7 @@ export function encoderBody(
     body.filters.forEach((filters, i) => {
       const name = `encoder_conv_${i + 1}`;
       const actName = options.convActivationNames === 'stage' ? `encoder_act_${i + 1}` : `${name}_act`;
-      h = chain(convLayers(filters, body.kernelSize, name, body.activation, actName, init), h);
+      h = chain(convLayers(filters, name, body, actName, init), h);
     });
     h = chain([tfl.layers.flatten({ name: 'encoder_flatten' })], h);
   }
