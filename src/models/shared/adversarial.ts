@@ -1,6 +1,7 @@
-// Adversarial updates for any discriminator, shared by the hybrids: the options of the game, the
-// discriminator's objective and the generator side's loss, one round (k discriminator updates, then a generator
-// update), the adversarial Adam settings, and the discriminators (over codes or images) built from the GAN's.
+// Adversarial updates for any discriminator: alternate(), the one round every adversarial family plays (k
+// discriminator updates, then a generator update: gan, aae, latentgan, aegan), and for the hybrids the options of
+// the game, the discriminator's objective and the generator side's loss, adversarialRound over them, the
+// adversarial Adam settings, and the discriminators (over codes or images) built from the GAN's.
 import { z } from 'zod';
 import { type Scalar, type Tensor, tf, type tfl } from '../../engine/tf.js';
 import type { BuildContext } from '../family.js';
