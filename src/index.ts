@@ -155,7 +155,7 @@ export {
   InputNoise,
   ReconstructionLoss,
 } from './models/shared/autoencoder-base.js';
-export { CodePrior } from './models/shared/hybrid.js';
+export { CodePrior } from './models/shared/code-priors.js';
 export {
   ConvVaeConfig,
   CvaeConfig,

@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import { type Dataset, head } from '../data/dataset.js';
+import { type Dataset, head, sampleSize } from '../data/dataset.js';
 import { loadData } from '../data/load.js';
 import { DataSpec, formatDataSpec } from '../data/spec.js';
 import { ConfigError, IoError } from '../errors.js';
@@ -484,7 +484,7 @@ async function evaluateFamily(
 }
 
 function perSample(model: TrainableModel): number {
-  return model.context.sampleShape.reduce((a, b) => a * b, 1);
+  return sampleSize(model.context);
 }
 
 const dash = '—';

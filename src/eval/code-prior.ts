@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
+import { sampleSize } from '../data/dataset.js';
 import { createRng } from '../data/random.js';
 import { type Tensor, tf } from '../engine/tf.js';
 import { ConfigError, IoError, NumericError } from '../errors.js';
@@ -229,7 +230,7 @@ export async function drawSamples(
   batchSize = 500,
   onProgress?: OnProgress,
 ): Promise<Float32Array> {
-  const per = sampler.context.sampleShape.reduce((a, b) => a * b, 1);
+  const per = sampleSize(sampler.context);
   const out = new Float32Array(n * per);
   for (let start = 0; start < n; start += batchSize) {
     const count = Math.min(batchSize, n - start);

@@ -1,5 +1,5 @@
 // Using a trained autoencoder on a whole dataset, in batches: codes, reconstructions, errors.
-import { type Dataset, gatherSamples } from '../data/dataset.js';
+import { type Dataset, gatherSamples, sampleSize } from '../data/dataset.js';
 import { type Tensor, tf } from '../engine/tf.js';
 import { ConfigError } from '../errors.js';
 import type { Matrix } from '../io/arrays.js';
@@ -64,7 +64,7 @@ export async function decodeCodes(
       `codes have ${codes.cols} columns, but the model's latent size is ${model.latentSize}`,
     );
   }
-  const per = model.context.sampleShape.reduce((a, b) => a * b, 1);
+  const per = sampleSize(model.context);
   const out = new Float32Array(codes.rows * per);
   for (let start = 0; start < codes.rows; start += batchSize) {
     const count = Math.min(batchSize, codes.rows - start);

@@ -1,6 +1,6 @@
 // Sample quality of a generative model on MNIST-like data: generate, embed with the shipped domain classifier,
 // and compare with the test split (FD, KID, precision/recall, class coverage), beside the train-vs-test floor.
-import type { Dataset } from '../data/dataset.js';
+import { type Dataset, sampleSize } from '../data/dataset.js';
 import type { DataSpec } from '../data/spec.js';
 import type { GenerativeModel } from '../models/family.js';
 import {
@@ -36,7 +36,7 @@ export async function generatedQuality(
   const classifier = await loadDomainClassifier(classifierName);
   try {
     const batch = 500;
-    const per = model.context.sampleShape.reduce((a, b) => a * b, 1);
+    const per = sampleSize(model.context);
     const images = new Float32Array(n * per);
     const classes = model.context.numClasses ?? 0;
     const requested = new Int32Array(n);

@@ -1,6 +1,7 @@
 // Bounds on model sizes: each width in the config schemas (so an error names the field), and the whole model's
 // parameter count, estimated from the config before anything is allocated (so 1e9 units never reach a typed array).
 import { z } from 'zod';
+import { sampleSize } from '../data/dataset.js';
 import { ConfigError } from '../errors.js';
 
 /** Largest latent size, layer width, channel count or token width. */
@@ -34,7 +35,7 @@ const number = (value: unknown, fallback: number) => (typeof value === 'number' 
  * taken to mirror encoders. An estimate, close enough to refuse a model that cannot be built.
  */
 export function estimateParameters(config: Record<string, unknown>, sampleShape: readonly number[]): number {
-  const input = sampleShape.reduce((a, b) => a * b, 1);
+  const input = sampleSize({ sampleShape });
   const channels = sampleShape.length === 3 ? sampleShape[2] : 1;
   const latent = number(config.latent, 32);
   const noise = number(config.noiseSize, latent);

@@ -70,8 +70,8 @@ describe('runs saved by latentlab 0.1.0', () => {
         await ok(['train', '--resume', run, '--epochs', String(epochs + 1)]);
         const summary = JSON.parse(await readFile(join(run, 'summary.json'), 'utf8'));
         expect(summary.epochs).toBe(epochs + 1);
-      // The samples trained on: the run's limit of 64, not the whole training split.
-      expect(summary.trainSamples).toBe(64);
+        // The samples trained on: the run's limit of 64, not the whole training split.
+        expect(summary.trainSamples).toBe(64);
         const lines = (await readFile(join(run, 'metrics.jsonl'), 'utf8')).trim().split('\n');
         expect(lines.map((line) => JSON.parse(line).epoch)).toEqual(
           Array.from({ length: epochs + 1 }, (_, i) => i + 1),

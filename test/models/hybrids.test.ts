@@ -6,7 +6,7 @@ import type { AaeModel } from '../../src/models/aae/model.js';
 import type { Autoencoder, BuildContext, GenerativeModel, TrainableModel } from '../../src/models/family.js';
 import type { LatentGanModel } from '../../src/models/latentgan/model.js';
 import { parseModelConfig } from '../../src/models/registry.js';
-import { mixtureMeans, samplePriorCodes } from '../../src/models/shared/hybrid.js';
+import { mixtureMeans, samplePriorCodes } from '../../src/models/shared/code-priors.js';
 import { TrainConfig } from '../../src/train/config.js';
 import { createOptimizers } from '../../src/train/trainer.js';
 import { expectClose, useBackend } from '../helpers.js';

@@ -7,35 +7,6 @@ import { DataSpec } from '../../src/data/spec.js';
 import { listFamilies } from '../../src/models/registry.js';
 import { RunConfig, TrainConfig } from '../../src/train/config.js';
 
-/**
- * TEMPORARY: the options of src/models/shared/hybrid.ts's blocks (autoencoderBodyOptions, adversarialOptions,
- * codePriorOptions, standardizeCodeOption), which are described after hybrid.ts is split. Skipped only in the
- * families that spread those blocks (HYBRID_KINDS). Whoever merges the split and adds their `.describe()`s
- * deletes this list, HYBRID_KINDS and the test that guards the list; that test fails once a listed option is
- * described in every family, as a reminder.
- */
-const DESCRIBED_AFTER_HYBRID_SPLIT: readonly string[] = [
-  // autoencoderBodyOptions (activation and loss already carry their enums' generic descriptions)
-  'architecture',
-  'hidden',
-  'filters',
-  'kernelSize',
-  'latent',
-  'outputActivation',
-  // codePriorOptions (aae)
-  'prior',
-  'mixtureComponents',
-  'mixtureRadius',
-  'mixtureStd',
-  // standardizeCodeOption (latentgan, aegan)
-  'standardizeCode',
-  // adversarialOptions (adversarialLoss already carries GanLoss's generic description)
-  'gradientPenaltyWeight',
-  'r1',
-  'discriminatorSteps',
-];
-const HYBRID_KINDS: ReadonlySet<string> = new Set(['aae', 'latentgan', 'aegan']);
-
 interface JsonSchema {
   description?: string;
   const?: unknown;
@@ -94,8 +65,7 @@ describe('option descriptions', () => {
   it.each(families.map((family) => [family.kind, family] as const))(
     '%s: every option has a description',
     (kind, family) => {
-      const skipped = HYBRID_KINDS.has(kind) ? new Set(DESCRIBED_AFTER_HYBRID_SPLIT) : new Set<string>();
-      const missing = undescribed(jsonSchema(family.configSchema)).filter((path) => !skipped.has(path));
+      const missing = undescribed(jsonSchema(family.configSchema));
       expect(missing, `options of "${kind}" without a .describe(): ${missing.join(', ')}`).toEqual([]);
     },
   );
@@ -118,15 +88,5 @@ describe('option descriptions', () => {
     expect(missing, `options of ${name} without a .describe(): ${missing.join(', ')}`).toEqual([]);
     const long = tooLong(json);
     expect(long, `${name} descriptions over one line or 120 characters: ${long.join(', ')}`).toEqual([]);
-  });
-
-  it('lists in DESCRIBED_AFTER_HYBRID_SPLIT only options still undescribed somewhere (else delete them)', () => {
-    const stillMissing = new Set(
-      families
-        .filter((family) => HYBRID_KINDS.has(family.kind))
-        .flatMap((family) => undescribed(jsonSchema(family.configSchema))),
-    );
-    const stale = DESCRIBED_AFTER_HYBRID_SPLIT.filter((name) => !stillMissing.has(name));
-    expect(stale, `described now; remove from DESCRIBED_AFTER_HYBRID_SPLIT: ${stale.join(', ')}`).toEqual([]);
   });
 });

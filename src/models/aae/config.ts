@@ -2,13 +2,10 @@
 // discriminator and its game, and the semi-supervised variant's options.
 import { z } from 'zod';
 import { units } from '../limits.js';
+import { adversarialOptions, checkAdversarial } from '../shared/adversarial.js';
 import { Augmentation } from '../shared/augmentation.js';
-import {
-  adversarialOptions,
-  autoencoderBodyOptions,
-  checkAdversarial,
-  codePriorOptions,
-} from '../shared/hybrid.js';
+import { autoencoderBodyOptions } from '../shared/bodies.js';
+import { codePriorOptions } from '../shared/code-priors.js';
 
 export const AaeConfig = z
   .object({

@@ -2,6 +2,8 @@
 // toward a chosen prior (Gaussian, mixture, uniform). The semi-supervised variant splits the code into a
 // categorical head y (pushed to one-hot draws by a second discriminator, and trained on the few labels) and a
 // style code z; the decoder sees both.
+
+import { sampleSize } from '../../data/dataset.js';
 import { type Scalar, type Tensor, tf, type tfl } from '../../engine/tf.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import type {
@@ -12,25 +14,21 @@ import type {
   LossRecord,
   ModelFamily,
 } from '../family.js';
-import { augmentationOff, augmentImages } from '../shared/augmentation.js';
-import { buildDiscriminator } from '../shared/gan-networks.js';
 import {
   adversarialAdam,
   adversarialLossOf,
-  buildDecoder,
-  buildEncoder,
+  alternate,
   codeNetworkSpec,
   discriminatorObjective,
   discriminatorStepsOf,
-  HybridModel,
-  lossRecord,
-  minimize,
-  reconstructionParts,
-  requireClasses,
-  requireOptimizers,
-  samplePriorCodes,
-  trainableVariables,
-} from '../shared/hybrid.js';
+} from '../shared/adversarial.js';
+import { augmentationOff, augmentImages } from '../shared/augmentation.js';
+import { buildDecoder, buildEncoder, reconstructionParts } from '../shared/bodies.js';
+import { samplePriorCodes } from '../shared/code-priors.js';
+import { buildDiscriminator } from '../shared/gan-networks.js';
+import { HybridModel, requireClasses } from '../shared/hybrid-model.js';
+import { oneHot } from '../shared/labels.js';
+import { lossRecord, minimize, requireOptimizers, trainableVariables } from '../shared/step.js';
 import { AaeConfig } from './config.js';
 
 type AaeNetworks = {
@@ -81,7 +79,7 @@ export class AaeModel
     this.optimizerNames = config.semiSupervised
       ? ['autoencoder', 'discriminator', 'encoder', 'classifier']
       : ['autoencoder', 'discriminator', 'encoder'];
-    const per = context.sampleShape.reduce((a, b) => a * b, 1);
+    const per = sampleSize(context);
     const capacity = config.semiSupervised ? config.labelledBufferSize : 0;
     this.labelled = {
       x: new Float32Array(capacity * per),
@@ -140,7 +138,7 @@ export class AaeModel
         tf.floor(tf.mul(tf.randomUniform([n], 0, 1, 'float32', seed), this.classes - 1e-4)),
         'int32',
       );
-      return tf.cast(tf.oneHot(k, this.classes), 'float32');
+      return oneHot(k, this.classes);
     });
   }
 
@@ -154,7 +152,7 @@ export class AaeModel
     if (!labels || !this.classes) return this.decode(code);
     return tf.tidy(() => {
       const style = tf.slice(code, [0, this.classes], [-1, this.config.latent]);
-      return this.decode(tf.concat([tf.cast(tf.oneHot(labels, this.classes), 'float32'), style], 1));
+      return this.decode(tf.concat([oneHot(labels, this.classes), style], 1));
     });
   }
 
@@ -214,32 +212,32 @@ export class AaeModel
         discriminator,
         ...(categoryDiscriminator ? [categoryDiscriminator] : []),
       );
-      const steps = discriminatorStepsOf(this.config);
+      // The codes the code discriminators see, made once outside their tapes.
       const parts = tf.tidy(() => this.encodeParts(batch.x, true));
       try {
-        for (let k = 0; k < steps; k++) {
-          tf.dispose([kept.discriminator, kept.wasserstein]);
-          const d = minimize(
-            optimizers.discriminator,
-            dVars,
-            () => this.discriminatorObjectives(parts, this.seedFor(batch.step, 10 * k)),
-            'discriminator',
-          );
-          kept.discriminator = d.discriminator;
-          kept.wasserstein = d.wasserstein;
-        }
+        const round = alternate(
+          discriminatorStepsOf(this.config),
+          (k) =>
+            minimize(
+              optimizers.discriminator,
+              dVars,
+              () => this.discriminatorObjectives(parts, this.seedFor(batch.step, 10 * k)),
+              'discriminator',
+            ),
+          () =>
+            minimize(
+              optimizers.encoder,
+              trainableVariables(encoder),
+              () => ({ adversarial: this.adversarialObjective(this.encodeParts(batch.x, true)) }),
+              'adversarial',
+            ),
+        );
+        kept.discriminator = round.discriminator.discriminator;
+        kept.wasserstein = round.discriminator.wasserstein;
+        Object.assign(kept, round.generator);
       } finally {
         tf.dispose([parts.z, parts.logits]);
       }
-      Object.assign(
-        kept,
-        minimize(
-          optimizers.encoder,
-          trainableVariables(encoder),
-          () => ({ adversarial: this.adversarialObjective(this.encodeParts(batch.x, true)) }),
-          'adversarial',
-        ),
-      );
       if (this.classes) {
         const classification = this.supervisedStep(batch.step, optimizers.classifier);
         if (classification) kept.classification = classification;
@@ -256,7 +254,7 @@ export class AaeModel
     if (!batch.labels) return;
     const labels = batch.labels.dataSync();
     if (!labels.some((l) => l >= 0)) return;
-    const per = this.context.sampleShape.reduce((a, b) => a * b, 1);
+    const per = sampleSize(this.context);
     const x = batch.x.dataSync();
     const ring = this.labelled;
     const capacity = ring.labels.length;
@@ -273,7 +271,7 @@ export class AaeModel
   private supervisedStep(step: number, optimizer: tf.Optimizer): Scalar | undefined {
     const ring = this.labelled;
     if (ring.count === 0) return undefined;
-    const per = this.context.sampleShape.reduce((a, b) => a * b, 1);
+    const per = sampleSize(this.context);
     const n = Math.min(this.config.labelledBatchSize, ring.count);
     const x = new Float32Array(n * per);
     const labels = new Int32Array(n);
@@ -291,7 +289,7 @@ export class AaeModel
     const augment = this.config.labelledAugment;
     const xs = augmentationOff(augment) ? raw : augmentImages(raw, augment, this.seedFor(step, 98));
     if (xs !== raw) raw.dispose();
-    const targets = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), this.classes), 'float32'));
+    const targets = tf.tidy(() => oneHot(tf.tensor1d(labels, 'int32'), this.classes));
     try {
       const { classification, weighted } = minimize(
         optimizer,

@@ -2,13 +2,9 @@
 // code) and the image discriminator with its game.
 import { z } from 'zod';
 import { units } from '../limits.js';
+import { adversarialOptions, checkAdversarial } from '../shared/adversarial.js';
 import { Architecture } from '../shared/architecture.js';
-import {
-  adversarialOptions,
-  autoencoderBodyOptions,
-  checkAdversarial,
-  standardizeCodeOption,
-} from '../shared/hybrid.js';
+import { autoencoderBodyOptions, standardizeCodeOption } from '../shared/bodies.js';
 
 const widths = z.array(units());
 

@@ -12,12 +12,17 @@ import {
   type TrainableModel,
 } from '../family.js';
 import { augmentationOff, augmentImages } from '../shared/augmentation.js';
-import { seededInit } from '../shared/autoencoder-base.js';
+import { oneHot } from '../shared/labels.js';
+import { initialisers } from '../shared/layers.js';
+import { minimize, trainableVariables } from '../shared/step.js';
 import { ClassifierConfig } from './config.js';
 
+/**
+ * A Sequential network of its own, not the autoencoders' shared body: stride-1 3x3 convolutions with max pooling
+ * (the pooling layers are where forward() applies conv dropout), or ReLU dense layers, then `features` and `logits`.
+ */
 function buildNetwork(config: ClassifierConfig, context: BuildContext, numClasses: number) {
-  let index = 0;
-  const init = () => seededInit(context, index++);
+  const init = initialisers(context);
   const net = tfl.sequential({ name: 'classifier' });
   if (!augmentationOff(config.augment) && context.sampleShape.length !== 3) {
     throw new ConfigError(
@@ -155,7 +160,7 @@ export class ClassifierModel implements TrainableModel<ClassifierConfig> {
     if (!batch.labels) throw new ConfigError('the classifier needs labels in every batch', { path: 'data' });
     const logits = this.forward(batch.x, training, batch.step);
     const labels = tf.cast(batch.labels, 'int32');
-    const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, this.numClasses), logits) as Scalar;
+    const loss = tf.losses.softmaxCrossEntropy(oneHot(labels, this.numClasses), logits) as Scalar;
     const accuracy = tf.mean(tf.cast(tf.equal(tf.argMax(logits, -1), labels), 'float32')) as Scalar;
     return { loss, accuracy };
   }
@@ -166,20 +171,16 @@ export class ClassifierModel implements TrainableModel<ClassifierConfig> {
     const x = augmentationOff(augment)
       ? batch.x
       : augmentImages(batch.x, augment, this.context.seed * 104_729 + batch.step * 31 + 5);
-    let record: LossRecord | undefined;
     try {
-      const { grads } = tf.variableGrads(() => {
-        record = this.losses({ ...batch, x }, true);
-        // Keep every part past variableGrads' tidy; the caller disposes them.
-        for (const value of Object.values(record)) tf.keep(value);
-        return record.loss;
-      }, this.trainableVariables());
-      optimizers.classifier.applyGradients(grads);
-      tf.dispose(Object.values(grads));
+      return minimize(
+        optimizers.classifier,
+        this.trainableVariables(),
+        () => this.losses({ ...batch, x }, true),
+        'loss',
+      );
     } finally {
       if (x !== batch.x) x.dispose();
     }
-    return record!;
   }
 
   evaluate(batch: Batch): LossRecord {
@@ -187,7 +188,7 @@ export class ClassifierModel implements TrainableModel<ClassifierConfig> {
   }
 
   trainableVariables(): tf.Variable[] {
-    return this.networks.classifier.trainableWeights.map((w) => w.read() as tf.Variable);
+    return trainableVariables(this.networks.classifier);
   }
 
   dispose(): void {

@@ -2,74 +2,41 @@
 // mirrored with stride-2 transposed convolutions.
 import { tfl } from '../../engine/tf.js';
 import type { BuildContext, ModelFamily } from '../family.js';
-import {
-  AutoencoderModel,
-  activationLayer,
-  type InLayerActivation,
-  seededInit,
-  strideTwoGeometry,
-  withActivation,
-} from '../shared/autoencoder-base.js';
+import { AutoencoderModel, activationLayer, strideTwoGeometry } from '../shared/autoencoder-base.js';
+import { convLayers, deconvLayer, denseLayers, initialisers } from '../shared/layers.js';
 import { ConvAutoencoderConfig } from './config.js';
 
+/**
+ * Sequential networks, as conv-ae runs have always been saved: the shared body's conv, dense and transposed conv
+ * layers (layers.ts), added one by one, the first carrying the input shape.
+ */
 function buildNetworks(config: ConvAutoencoderConfig, context: BuildContext) {
   const { channels, innerShape } = strideTwoGeometry('conv-ae', config.filters, context.sampleShape);
-  let layer = 0;
-  const init = () => seededInit(context, layer++);
+  const init = initialisers(context);
+  const { kernelSize } = config;
 
   const encoder = tfl.sequential({ name: 'encoder' });
   config.filters.forEach((filters, i) => {
-    const conv = (activation: InLayerActivation | undefined) =>
-      tfl.layers.conv2d({
-        ...(i === 0 ? { inputShape: context.sampleShape } : {}),
-        filters,
-        kernelSize: config.kernelSize,
-        strides: 2,
-        padding: 'same',
-        activation,
-        kernelInitializer: init(),
-        name: `encoder_conv_${i + 1}`,
-      });
-    for (const l of withActivation(conv, config.activation, `encoder_act_${i + 1}`)) encoder.add(l);
+    const first = i === 0 ? { inputShape: context.sampleShape } : {};
+    const name = `encoder_conv_${i + 1}`;
+    for (const l of convLayers(filters, name, config, `encoder_act_${i + 1}`, init, first)) encoder.add(l);
   });
   encoder.add(tfl.layers.flatten({ name: 'encoder_flatten' }));
   encoder.add(tfl.layers.dense({ units: config.latent, kernelInitializer: init(), name: 'encoder_latent' }));
 
   const decoder = tfl.sequential({ name: 'decoder' });
-  const expand = (activation: InLayerActivation | undefined) =>
-    tfl.layers.dense({
-      inputShape: [config.latent],
-      units: innerShape[0] * innerShape[1] * innerShape[2],
-      activation,
-      kernelInitializer: init(),
-      name: 'decoder_dense',
-    });
-  for (const l of withActivation(expand, config.activation, 'decoder_dense_act')) decoder.add(l);
+  const size = innerShape[0] * innerShape[1] * innerShape[2];
+  for (const l of denseLayers(size, 'decoder_dense', config.activation, init, {
+    inputShape: [config.latent],
+  }))
+    decoder.add(l);
   decoder.add(tfl.layers.reshape({ targetShape: innerShape, name: 'decoder_reshape' }));
   const upFilters = [...config.filters].reverse().slice(1);
   upFilters.forEach((filters, i) => {
-    decoder.add(
-      tfl.layers.conv2dTranspose({
-        filters,
-        kernelSize: config.kernelSize,
-        strides: 2,
-        padding: 'same',
-        kernelInitializer: init(),
-        name: `decoder_deconv_${i + 1}`,
-      }),
-    );
+    decoder.add(deconvLayer(filters, kernelSize, `decoder_deconv_${i + 1}`, init));
     decoder.add(activationLayer(config.activation, `decoder_act_${i + 1}`));
   });
-  decoder.add(
-    tfl.layers.conv2dTranspose({
-      filters: channels,
-      kernelSize: config.kernelSize,
-      strides: 2,
-      padding: 'same',
-      kernelInitializer: init(),
-      name: 'decoder_output',
-    }),
-  );
+  decoder.add(deconvLayer(channels, kernelSize, 'decoder_output', init));
   decoder.add(activationLayer(config.outputActivation, 'decoder_output_act'));
   return { encoder, decoder };
 }

@@ -12,6 +12,7 @@ import {
   type NetworkRole,
   samplesOutput,
 } from '../family.js';
+import { alternate } from '../shared/adversarial.js';
 import {
   discriminatorLoss,
   generatorLoss,
@@ -26,26 +27,17 @@ import {
   discriminate,
   type NetworkSpec,
 } from '../shared/gan-networks.js';
+import { oneHot } from '../shared/labels.js';
+import { evaluationStep, previewSeed, slotSeed } from '../shared/seeds.js';
+import { minimize, requireOptimizers, trainableVariables } from '../shared/step.js';
 import { GanConfig, instanceNoiseAt } from './config.js';
 
 export * from '../shared/gan-losses.js';
 export * from '../shared/gan-networks.js';
 export * from './config.js';
 
-/** Evaluation draws noise with other seeds than the training step of the same number. */
-const EVAL_SEED_OFFSET = 104_729;
-/** Seed of the preview's noise: the same draws every epoch, so frames compare. */
-const PREVIEW_SEED_OFFSET = 7_777;
 const PREVIEW_COLS = 8;
 const PREVIEW_ROWS = 4;
-
-/**
- * Float one-hot rows [n, classes]. Made as int32 and cast: the wasm OneHot kernel writes int32 bits whatever
- * the dtype, so a float32 oneHot reads as ~1e-45 instead of 1 there.
- */
-function oneHot(labels: Tensor, classes: number): Tensor {
-  return tf.cast(tf.oneHot(tf.cast(labels, 'int32'), classes), 'float32');
-}
 
 /** Mean softmax cross-entropy of class logits [n, classes] against one-hot rows. */
 function classLoss(logits: Tensor, targets: Tensor): Scalar {
@@ -148,7 +140,7 @@ export class GanModel implements GenerativeModel<GanConfig> {
 
   /** Per-step seeds: slot 0..2 of update k within step `step`. */
   private seedFor(step: number, k: number, slot: number): number {
-    return (this.seed * 7919 + step * 4099 + k * 3 + slot) >>> 0;
+    return slotSeed(this.seed, step, k * 3 + slot);
   }
 
   networkRoles(): Record<string, NetworkRole> {
@@ -270,58 +262,65 @@ export class GanModel implements GenerativeModel<GanConfig> {
   }
 
   /**
-   * `discriminatorSteps` discriminator updates on this batch (fresh noise each), then one generator update,
-   * then the EMA update. Each network has its own variableGrads/applyGradients pair and learning rate.
+   * `discriminatorSteps` discriminator updates on this batch (fresh noise each), then one generator update (the
+   * shared adversarial round), then the EMA update. Each network has its own optimiser and learning rate.
    */
   trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {
-    // Checked before variableGrads: a throw inside it leaves tensors behind.
+    // Checked before the updates: a throw inside a tape leaves tensors behind.
     this.requireLabels(batch.labels, 'training');
-    requireOptimizers(optimizers);
+    requireOptimizers(optimizers, this.optimizerNames, 'gan');
     const n = batch.x.shape[0];
     const std = instanceNoiseAt(this.config, batch.epoch);
     const y = this.conditional ? tf.tidy(() => oneHot(batch.labels!, this.spec.generatorClasses)) : undefined;
-    const dVars = trainable(this.networks.discriminator);
-    const gVars = trainable(this.networks.generator);
-    let d: Record<string, Scalar> = {};
+    const dVars = trainableVariables(this.networks.discriminator);
+    const gVars = trainableVariables(this.networks.generator);
+    const last = this.config.discriminatorSteps;
     try {
-      for (let k = 0; k < this.config.discriminatorSteps; k++) {
-        tf.dispose(Object.values(d));
-        // Generated outside the discriminator's gradient scope: no tape through the generator.
-        const fake = tf.tidy(() =>
-          this.runGenerator(this.samplePrior(n, this.seedFor(batch.step, k, 0)), y, true),
-        );
-        let parts: Record<string, Scalar> = {};
-        const { grads } = tf.variableGrads(() => {
-          const real = this.withNoise(batch.x, std, this.seedFor(batch.step, k, 1));
-          const noisyFake = this.withNoise(fake, std, this.seedFor(batch.step, k, 2) + 1);
-          parts = this.discriminatorLosses(real, noisyFake, y, this.seedFor(batch.step, k, 2));
-          for (const value of Object.values(parts)) tf.keep(value);
-          return parts.discriminator;
-        }, dVars);
-        optimizers.discriminator.applyGradients(grads);
-        tf.dispose([fake, ...Object.values(grads)]);
-        d = parts;
+      const { discriminator: d, generator } = alternate(
+        this.config.discriminatorSteps,
+        (k) => {
+          // Generated outside the discriminator's gradient scope: no tape through the generator.
+          const fake = tf.tidy(() =>
+            this.runGenerator(this.samplePrior(n, this.seedFor(batch.step, k, 0)), y, true),
+          );
+          try {
+            return minimize(
+              optimizers.discriminator,
+              dVars,
+              () => {
+                const real = this.withNoise(batch.x, std, this.seedFor(batch.step, k, 1));
+                const noisyFake = this.withNoise(fake, std, this.seedFor(batch.step, k, 2) + 1);
+                return this.discriminatorLosses(real, noisyFake, y, this.seedFor(batch.step, k, 2));
+              },
+              'discriminator',
+            );
+          } finally {
+            fake.dispose();
+          }
+        },
+        () =>
+          minimize(
+            optimizers.generator,
+            gVars,
+            () => {
+              const fake = this.runGenerator(this.samplePrior(n, this.seedFor(batch.step, last, 0)), y, true);
+              const noisy = this.withNoise(fake, std, this.seedFor(batch.step, last, 1));
+              return { generator: this.generatorLosses(noisy, y) };
+            },
+            'generator',
+          ),
+      );
+      try {
+        if (this.networks.generatorEma) {
+          const z = this.samplePrior(n, this.seedFor(batch.step, last, 0));
+          this.updateEma(batch.step, z, y);
+          z.dispose();
+        }
+      } catch (error) {
+        tf.dispose([...Object.values(d), generator.generator]);
+        throw error;
       }
-      const last = this.config.discriminatorSteps;
-      let generator: Scalar | undefined;
-      const { grads } = tf.variableGrads(() => {
-        const fake = this.runGenerator(this.samplePrior(n, this.seedFor(batch.step, last, 0)), y, true);
-        generator = tf.keep(
-          this.generatorLosses(this.withNoise(fake, std, this.seedFor(batch.step, last, 1)), y),
-        );
-        return generator;
-      }, gVars);
-      optimizers.generator.applyGradients(grads);
-      tf.dispose(Object.values(grads));
-      if (this.networks.generatorEma) {
-        const z = this.samplePrior(n, this.seedFor(batch.step, last, 0));
-        this.updateEma(batch.step, z, y);
-        z.dispose();
-      }
-      return this.record(d, generator!);
-    } catch (error) {
-      tf.dispose(Object.values(d));
-      throw error;
+      return this.record(d, generator.generator);
     } finally {
       y?.dispose();
     }
@@ -358,7 +357,7 @@ export class GanModel implements GenerativeModel<GanConfig> {
     return tf.tidy(() => {
       const n = batch.x.shape[0];
       const y = this.conditional ? oneHot(batch.labels!, this.spec.generatorClasses) : undefined;
-      const seed = this.seedFor(batch.step + EVAL_SEED_OFFSET, 0, 0);
+      const seed = this.seedFor(evaluationStep(batch.step), 0, 0);
       const fake = this.runGenerator(this.samplePrior(n, seed), y, false);
       const d = this.discriminatorLosses(batch.x, fake, y, seed + 1);
       return this.record(d, this.generatorLosses(fake, y));
@@ -372,7 +371,7 @@ export class GanModel implements GenerativeModel<GanConfig> {
   preview() {
     if (this.context.sampleShape.length !== 3) return undefined;
     return tf.tidy(() => {
-      const seed = (this.seed + PREVIEW_SEED_OFFSET) >>> 0;
+      const seed = previewSeed(this.seed);
       if (!this.conditional) {
         const images = this.generate(this.samplePrior(PREVIEW_ROWS * PREVIEW_COLS, seed));
         return { images, rows: PREVIEW_ROWS, cols: PREVIEW_COLS };
@@ -408,16 +407,6 @@ export class GanModel implements GenerativeModel<GanConfig> {
 /** The EMA decay used after training step `step` (0-based): `ema`, warmed up over the first steps. */
 export function emaDecayAt(ema: number, step: number): number {
   return Math.min(ema, (1 + step) / (10 + step));
-}
-
-function trainable(network: tfl.LayersModel): tf.Variable[] {
-  return network.trainableWeights.map((w) => w.read() as tf.Variable);
-}
-
-function requireOptimizers(optimizers: Record<string, tf.Optimizer>): void {
-  if (!optimizers.generator || !optimizers.discriminator) {
-    throw new UsageError('a GAN step needs the optimizers "generator" and "discriminator"');
-  }
 }
 
 export const ganFamily: ModelFamily<typeof GanConfig> = {

@@ -2,14 +2,10 @@
 // fine-tuning), the code generator and discriminator, and the image discriminator of fine-tuning.
 import { z } from 'zod';
 import { units } from '../limits.js';
+import { adversarialOptions, checkAdversarial } from '../shared/adversarial.js';
 import { Architecture } from '../shared/architecture.js';
+import { autoencoderBodyOptions, standardizeCodeOption } from '../shared/bodies.js';
 import { GanLoss } from '../shared/gan-losses.js';
-import {
-  adversarialOptions,
-  autoencoderBodyOptions,
-  checkAdversarial,
-  standardizeCodeOption,
-} from '../shared/hybrid.js';
 
 const widths = z.array(units());
 

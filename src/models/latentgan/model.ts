@@ -11,24 +11,23 @@ import type {
   LossRecord,
   ModelFamily,
 } from '../family.js';
-import { buildDiscriminator, buildGenerator } from '../shared/gan-networks.js';
 import {
   adversarialAdam,
   adversarialLossOf,
   adversarialRound,
-  buildDecoder,
-  buildEncoder,
   buildImageDiscriminator,
   codeNetworkSpec,
   discriminatorObjective,
+} from '../shared/adversarial.js';
+import {
+  buildDecoder,
+  buildEncoder,
   freezeCodeStandardization,
-  HybridModel,
-  lossRecord,
-  phaseAt,
   reconstructionParts,
-  requireOptimizers,
-  trainableVariables,
-} from '../shared/hybrid.js';
+} from '../shared/bodies.js';
+import { buildDiscriminator, buildGenerator } from '../shared/gan-networks.js';
+import { HybridModel, phaseAt } from '../shared/hybrid-model.js';
+import { lossRecord, requireOptimizers, trainableVariables } from '../shared/step.js';
 import { LatentGanConfig } from './config.js';
 
 type LatentGanNetworks = {

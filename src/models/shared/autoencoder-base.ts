@@ -13,6 +13,8 @@ import {
   samplesOutput,
 } from '../family.js';
 import { units } from '../limits.js';
+import { stepSeed } from './seeds.js';
+import { minimize, trainableVariables } from './step.js';
 
 export const Activation = z
   .enum(['relu', 'leakyRelu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear'])
@@ -161,8 +163,28 @@ export function corrupt(x: Tensor, noise: InputNoise, seed: number): Tensor {
   });
 }
 
+/** A model of an encoder and a decoder network: encode, decode and reconstruct in inference mode. */
+export abstract class EncoderDecoder {
+  abstract readonly networks: { encoder: tfl.LayersModel; decoder: tfl.LayersModel };
+
+  encode(x: Tensor): Tensor {
+    return this.networks.encoder.apply(x, { training: false }) as Tensor;
+  }
+
+  decode(code: Tensor): Tensor {
+    return this.networks.decoder.apply(code, { training: false }) as Tensor;
+  }
+
+  reconstruct(x: Tensor): Tensor {
+    return tf.tidy(() => this.decode(this.encode(x)));
+  }
+}
+
 /** An autoencoder made of an encoder and a decoder network; families differ only in how those are built. */
-export class AutoencoderModel<C extends AutoencoderOptions & { kind: string }> implements Autoencoder<C> {
+export class AutoencoderModel<C extends AutoencoderOptions & { kind: string }>
+  extends EncoderDecoder
+  implements Autoencoder<C>
+{
   readonly kind: string;
   readonly optimizerNames = ['autoencoder'] as const;
   readonly networks: { encoder: tfl.LayersModel; decoder: tfl.LayersModel };
@@ -174,6 +196,7 @@ export class AutoencoderModel<C extends AutoencoderOptions & { kind: string }> i
     decoder: tfl.LayersModel,
     private readonly seed: number = context.seed,
   ) {
+    super();
     this.kind = config.kind;
     this.networks = { encoder, decoder };
   }
@@ -197,18 +220,6 @@ export class AutoencoderModel<C extends AutoencoderOptions & { kind: string }> i
     };
   }
 
-  encode(x: Tensor): Tensor {
-    return this.networks.encoder.apply(x, { training: false }) as Tensor;
-  }
-
-  decode(z: Tensor): Tensor {
-    return this.networks.decoder.apply(z, { training: false }) as Tensor;
-  }
-
-  reconstruct(x: Tensor): Tensor {
-    return tf.tidy(() => this.decode(this.encode(x)));
-  }
-
   /** Losses for a batch; `input` may be a corrupted copy of `batch.x` (denoising). */
   private losses(batch: Batch, input: Tensor, training: boolean): LossRecord {
     const z = this.networks.encoder.apply(input, { training }) as Tensor;
@@ -224,17 +235,12 @@ export class AutoencoderModel<C extends AutoencoderOptions & { kind: string }> i
   }
 
   trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {
-    let record: LossRecord | undefined;
-    const { grads } = tf.variableGrads(() => {
-      const input = corrupt(batch.x, this.config.noise, this.seed * 7919 + batch.step);
-      record = this.losses(batch, input, true);
-      // Keep every part past variableGrads' tidy; the caller disposes them.
-      for (const value of Object.values(record)) tf.keep(value);
-      return record.loss;
-    }, this.trainableVariables());
-    optimizers.autoencoder.applyGradients(grads);
-    tf.dispose(Object.values(grads));
-    return record!;
+    return minimize(
+      optimizers.autoencoder,
+      this.trainableVariables(),
+      () => this.losses(batch, corrupt(batch.x, this.config.noise, stepSeed(this.seed, batch.step)), true),
+      'loss',
+    );
   }
 
   evaluate(batch: Batch): LossRecord {
@@ -250,8 +256,7 @@ export class AutoencoderModel<C extends AutoencoderOptions & { kind: string }> i
   }
 
   trainableVariables(): tf.Variable[] {
-    const weights = [...this.networks.encoder.trainableWeights, ...this.networks.decoder.trainableWeights];
-    return weights.map((w) => w.read() as tf.Variable);
+    return trainableVariables(this.networks.encoder, this.networks.decoder);
   }
 
   dispose(): void {

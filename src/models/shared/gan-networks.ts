@@ -1,12 +1,16 @@
 // GAN networks as functional layers models (so conditional ones with two inputs still load with a stock
-// tf.loadLayersModel): MLP generator/discriminator for any sample shape, DCGAN ones for images.
+// tf.loadLayersModel): MLP generator/discriminator for any sample shape, DCGAN ones for images. Their bodies are
+// not the autoencoders' shared body (layers.ts): batch norm in the DCGAN generator, leaky ReLU layers and no fused
+// activations in the discriminator, the generator's ReLU inside its dense layers; they share its chain() and
+// initialisers.
+
+import { sampleSize } from '../../data/dataset.js';
 import { type Tensor, tfl } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
 import type { BuildContext } from '../family.js';
 import type { Architecture } from './architecture.js';
-import { activationLayer, seededInit } from './autoencoder-base.js';
-
-type Symbolic = tfl.SymbolicTensor;
+import { activationLayer } from './autoencoder-base.js';
+import { chain, initialisers, type Symbolic } from './layers.js';
 
 export interface NetworkSpec {
   architecture: Architecture;
@@ -30,16 +34,6 @@ export interface NetworkSpec {
 
 /** Leaky ReLU slope of every discriminator (DCGAN's 0.2). */
 export const LEAK = 0.2;
-
-function chain(layers: tfl.layers.Layer[], input: Symbolic): Symbolic {
-  return layers.reduce((h, layer) => layer.apply(h) as Symbolic, input);
-}
-
-/** Layer-seed counter: the generator and discriminator draw from disjoint seed ranges. */
-function seeds(context: BuildContext, offset: number) {
-  let layer = offset;
-  return () => seededInit(context, layer++);
-}
 
 function concat(inputs: Symbolic[], name: string): Symbolic {
   return tfl.layers.concatenate({ name }).apply(inputs) as Symbolic;
@@ -75,7 +69,8 @@ export function buildGenerator(
   context: BuildContext,
   name = 'generator',
 ): tfl.LayersModel {
-  const init = seeds(context, 0);
+  // The generator and discriminator draw from disjoint seed ranges.
+  const init = initialisers(context, 0);
   const { sampleShape } = context;
   const z = tfl.input({ shape: [spec.latent], name: 'generator_noise' });
   const labels = spec.generatorClasses
@@ -92,8 +87,10 @@ export function buildGenerator(
       });
       h = chain([dense], h);
     });
-    const size = sampleShape.reduce((a, b) => a * b, 1);
-    h = chain([tfl.layers.dense({ units: size, kernelInitializer: init(), name: 'generator_output' })], h);
+    h = chain(
+      [tfl.layers.dense({ units: sampleSize(context), kernelInitializer: init(), name: 'generator_output' })],
+      h,
+    );
     if (spec.outputActivation !== 'linear')
       h = chain([activationLayer(spec.outputActivation, 'generator_output_act')], h);
     h = chain([tfl.layers.reshape({ targetShape: sampleShape, name: 'generator_reshape' })], h);
@@ -160,7 +157,7 @@ export function buildGenerator(
  * → flatten. Labels join the MLP's input; the DCGAN scores them by projection onto the features.
  */
 export function buildDiscriminator(spec: NetworkSpec, context: BuildContext): tfl.LayersModel {
-  const init = seeds(context, 1000);
+  const init = initialisers(context, 1000);
   const x = tfl.input({ shape: context.sampleShape, name: 'discriminator_input' });
   const labels = spec.discriminatorClasses
     ? tfl.input({ shape: [spec.discriminatorClasses], name: 'discriminator_labels' })

@@ -1,8 +1,8 @@
 // Variational autoencoders: a Gaussian encoder q(z|x), a Bernoulli or Gaussian decoder p(x|z), trained on the
 // ELBO (beta, KL warm-up, free bits), with importance-weighted bounds on -log p(x). Dense, conv, conditional.
 import type { z } from 'zod';
-import { type Tensor, tf, tfl } from '../../engine/tf.js';
-import { ConfigError, UsageError } from '../../errors.js';
+import { type Tensor, tf, type tfl } from '../../engine/tf.js';
+import { UsageError } from '../../errors.js';
 import {
   type Autoencoder,
   type Batch,
@@ -14,273 +14,20 @@ import {
   type NetworkRole,
   SAMPLES_INPUT,
 } from '../family.js';
-import {
-  type Activation,
-  activationLayer,
-  type InLayerActivation,
-  seededInit,
-  strideTwoGeometry,
-  withActivation,
-} from '../shared/autoencoder-base.js';
+import { oneHot } from '../shared/labels.js';
+import type { BodySpec } from '../shared/layers.js';
+import { evaluationStep, stepSeed } from '../shared/seeds.js';
+import { minimize, trainableVariables } from '../shared/step.js';
 import { type AnyVaeConfig, ConvVaeConfig, CvaeConfig, klWeight, VaeConfig } from './config.js';
+import { bernoulliNll, gaussianKl, gaussianNll, klObjective } from './losses.js';
+import { buildNetworks, classCount, convBody, denseBody } from './networks.js';
 
 export * from './config.js';
+export * from './losses.js';
+export { LOG_SIGMA_LIMIT, LOG_VARIANCE_LIMIT, softClamp } from './networks.js';
 
-const LOG_2PI = Math.log(2 * Math.PI);
-/** The encoder's log-variance is soft-clamped to (-10, 10): exp() of it can neither overflow nor reach 0. */
-export const LOG_VARIANCE_LIMIT = 10;
-/** A learned log-sigma is soft-clamped to (-7, 7), so a Gaussian likelihood cannot run off to -inf. */
-export const LOG_SIGMA_LIMIT = 7;
-/** Adam moves a parameter by about the learning rate per step; the gain lets log-sigma settle in ~100s of steps. */
-const LOG_SIGMA_GAIN = 10;
 /** Floats of decoder activations per importance-weighting pass (16 MB); k is split into passes to fit. */
 const IWAE_BUDGET = 1 << 22;
-/** Evaluation draws with other seeds than the training step of the same number. */
-const EVAL_SEED_OFFSET = 104_729;
-
-type Symbolic = tfl.SymbolicTensor;
-
-// --- Likelihood and KL terms (exported for tests and for other latent-variable families) ---
-
-/** Sum over the last `rank` axes (the sample's own axes). */
-function sumLast(t: Tensor, rank: number): Tensor {
-  return tf.sum(
-    t,
-    Array.from({ length: rank }, (_, i) => t.rank - rank + i),
-  );
-}
-
-/**
- * -log Bernoulli(x | sigmoid(logits)) in nats, summed over the last `rank` axes: [..., n]. Computed from
- * logits as max(l, 0) - x·l + log(1 + e^-|l|), which neither overflows nor takes log(0) for any logit.
- */
-export function bernoulliNll(x: Tensor, logits: Tensor, rank: number): Tensor {
-  return tf.tidy(() => {
-    const perEntry = tf.add(
-      tf.sub(tf.relu(logits), tf.mul(x, logits)),
-      tf.log1p(tf.exp(tf.neg(tf.abs(logits)))),
-    );
-    return sumLast(perEntry, rank);
-  });
-}
-
-/**
- * -log N(x | mean, sigma²) in nats with the full normalising constant, summed over the last `rank` axes:
- * [..., n]. `logSigma` is a number (fixed scale) or a tensor broadcasting against `mean`.
- */
-export function gaussianNll(x: Tensor, mean: Tensor, logSigma: Tensor | number, rank: number): Tensor {
-  return tf.tidy(() => {
-    const squared = tf.squaredDifference(x, mean);
-    const scaled =
-      typeof logSigma === 'number'
-        ? tf.mul(squared, 0.5 * Math.exp(-2 * logSigma))
-        : tf.mul(squared, tf.mul(0.5, tf.exp(tf.mul(-2, logSigma))));
-    const perEntry = tf.add(tf.add(scaled, logSigma), 0.5 * LOG_2PI);
-    return sumLast(perEntry, rank);
-  });
-}
-
-/** KL(N(mean, e^logVar) || N(0, 1)) per latent dimension, closed form: [n, latent]. */
-export function gaussianKl(mean: Tensor, logVar: Tensor): Tensor {
-  return tf.tidy(() => tf.mul(0.5, tf.sub(tf.add(tf.square(mean), tf.exp(logVar)), tf.add(logVar, 1))));
-}
-
-/**
- * The KL term the objective uses: the batch mean of the per-sample KL, or with free bits (Kingma et al.
- * 2016) the sum over dimensions of max(freeBits, batch-mean KL_d), so dimensions under the floor get no push.
- */
-export function klObjective(klPerDim: Tensor, freeBits: number): tf.Scalar {
-  return tf.tidy(() => {
-    const perDim = tf.mean(klPerDim, 0); // [latent]
-    return tf.sum(freeBits > 0 ? tf.maximum(perDim, freeBits) : perDim) as tf.Scalar;
-  });
-}
-
-// --- Networks ---
-
-interface Kit {
-  /** The next seeded initialiser (layer order fixes the seeds). */
-  init(): ReturnType<typeof seededInit>;
-  dense(units: number, name: string, activation: Activation): tfl.layers.Layer[];
-}
-
-/** What differs between the dense and the convolutional VAE; heads, labels and likelihood are shared. */
-interface Bodies {
-  /** Encoder input to flat features: [n, ...sampleShape] → [n, f]. */
-  features(x: Symbolic, kit: Kit): Symbolic;
-  /** Dense widths between the features (plus one-hot labels) and the mean/log-variance heads. */
-  hidden: number[];
-  /** Decoder from [n, latent (+ classes)] to the output before its activation: [n, ...sampleShape]. */
-  output(h: Symbolic, kit: Kit): Symbolic;
-}
-
-function chain(layers: tfl.layers.Layer[], input: Symbolic): Symbolic {
-  return layers.reduce((h, layer) => layer.apply(h) as Symbolic, input);
-}
-
-/** limit · tanh(gain · a / limit): about gain · a near 0, never beyond ±limit, and no dead gradients. */
-export function softClamp(input: Symbolic, limit: number, name: string, gain = 1): Symbolic {
-  return chain(
-    [
-      tfl.layers.rescaling({ scale: gain / limit, name: `${name}_in` }),
-      tfl.layers.activation({ activation: 'tanh', name: `${name}_tanh` }),
-      tfl.layers.rescaling({ scale: limit, name }),
-    ],
-    input,
-  );
-}
-
-function classCount(config: AnyVaeConfig, context: BuildContext): number {
-  if (!config.conditional) return 0;
-  if (!context.numClasses) {
-    throw new ConfigError(
-      `${config.kind} is conditional and needs class labels, but the data has none (pick labelled data or conditional: false)`,
-      { path: 'model.kind' },
-    );
-  }
-  return context.numClasses;
-}
-
-/**
- * Encoder x (+ one-hot labels) → [mean, logVariance]; decoder z (+ one-hot labels) → logits (Bernoulli) or
- * the mean (Gaussian), plus log-sigma [n, ...] as a second output when the scale is learned. Functional
- * models, so the conditional ones take two inputs and still load with a stock tf.loadLayersModel.
- */
-function buildNetworks(config: AnyVaeConfig, context: BuildContext, bodies: Bodies) {
-  const classes = classCount(config, context);
-  const { sampleShape } = context;
-  let layer = 0;
-  const kit: Kit = {
-    init: () => seededInit(context, layer++),
-    dense: (units, name, activation) =>
-      withActivation(
-        (fused) => tfl.layers.dense({ units, name, activation: fused, kernelInitializer: kit.init() }),
-        activation,
-        `${name}_act`,
-      ),
-  };
-  const concat = (inputs: Symbolic[], name: string) =>
-    tfl.layers.concatenate({ name }).apply(inputs) as Symbolic;
-
-  const x = tfl.input({ shape: sampleShape, name: 'encoder_input' });
-  const encoderLabels = classes ? tfl.input({ shape: [classes], name: 'encoder_labels' }) : undefined;
-  let h = bodies.features(x, kit);
-  if (encoderLabels) h = concat([h, encoderLabels], 'encoder_concat');
-  bodies.hidden.forEach((units, i) => {
-    h = chain(kit.dense(units, `encoder_dense_${i + 1}`, config.activation), h);
-  });
-  const mean = chain(kit.dense(config.latent, 'encoder_mean', 'linear'), h);
-  const rawLogVar = chain(kit.dense(config.latent, 'encoder_log_variance_dense', 'linear'), h);
-  const logVar = softClamp(rawLogVar, LOG_VARIANCE_LIMIT, 'encoder_log_variance');
-  const encoder = tfl.model({
-    name: 'encoder',
-    inputs: encoderLabels ? [x, encoderLabels] : x,
-    outputs: [mean, logVar],
-  });
-
-  const z = tfl.input({ shape: [config.latent], name: 'decoder_input' });
-  const decoderLabels = classes ? tfl.input({ shape: [classes], name: 'decoder_labels' }) : undefined;
-  let out = bodies.output(decoderLabels ? concat([z, decoderLabels], 'decoder_concat') : z, kit);
-  if (config.likelihood === 'gaussian' && config.outputActivation === 'sigmoid')
-    out = chain([activationLayer('sigmoid', 'decoder_output_act')], out);
-  const outputs = [out];
-  if (config.likelihood === 'gaussian' && typeof config.sigma === 'string') {
-    // A learned scale inside the decoder, so the saved network holds it: a frozen all-zero projection of
-    // z feeds a dense layer whose output is therefore exactly its bias, the (unclamped) log-sigma.
-    const perPixel = config.sigma === 'learned-per-pixel';
-    const zero = tfl.layers
-      .dense({
-        units: 1,
-        useBias: false,
-        kernelInitializer: 'zeros',
-        trainable: false,
-        name: 'decoder_sigma_zero',
-      })
-      .apply(z) as Symbolic;
-    const raw = tfl.layers
-      .dense({
-        units: perPixel ? sampleShape.reduce((a, b) => a * b, 1) : 1,
-        kernelInitializer: 'zeros',
-        biasInitializer: 'zeros',
-        name: 'decoder_log_sigma_bias',
-      })
-      .apply(zero) as Symbolic;
-    const clamped = softClamp(raw, LOG_SIGMA_LIMIT, 'decoder_log_sigma_clamp', LOG_SIGMA_GAIN);
-    // Per entry, or [1, 1, 1] so one scale broadcasts over the sample.
-    const targetShape = perPixel ? sampleShape : sampleShape.map(() => 1);
-    outputs.push(chain([tfl.layers.reshape({ targetShape, name: 'decoder_log_sigma' })], clamped));
-  }
-  const decoder = tfl.model({
-    name: 'decoder',
-    inputs: decoderLabels ? [z, decoderLabels] : z,
-    outputs: outputs.length === 1 ? outputs[0] : outputs,
-  });
-  return { encoder, decoder };
-}
-
-function denseBodies(config: VaeConfig | CvaeConfig, context: BuildContext): Bodies {
-  const features = context.sampleShape.reduce((a, b) => a * b, 1);
-  return {
-    // Flatten needs rank 3 or more; table rows [n, features] are flat already.
-    features: (x) =>
-      context.sampleShape.length > 1 ? chain([tfl.layers.flatten({ name: 'encoder_flatten' })], x) : x,
-    hidden: config.hidden,
-    output(h, kit) {
-      [...config.hidden].reverse().forEach((units, i) => {
-        h = chain(kit.dense(units, `decoder_dense_${i + 1}`, config.activation), h);
-      });
-      h = chain(kit.dense(features, 'decoder_output', 'linear'), h);
-      return chain([tfl.layers.reshape({ targetShape: context.sampleShape, name: 'decoder_reshape' })], h);
-    },
-  };
-}
-
-function convBodies(config: ConvVaeConfig, context: BuildContext): Bodies {
-  const { channels, innerShape: inner } = strideTwoGeometry('conv-vae', config.filters, context.sampleShape);
-  const deconv = (filters: number, name: string, kit: Kit) =>
-    tfl.layers.conv2dTranspose({
-      filters,
-      kernelSize: config.kernelSize,
-      strides: 2,
-      padding: 'same',
-      kernelInitializer: kit.init(),
-      name,
-    });
-  return {
-    features(x, kit) {
-      config.filters.forEach((filters, i) => {
-        const conv = (activation: InLayerActivation | undefined) =>
-          tfl.layers.conv2d({
-            filters,
-            kernelSize: config.kernelSize,
-            strides: 2,
-            padding: 'same',
-            activation,
-            kernelInitializer: kit.init(),
-            name: `encoder_conv_${i + 1}`,
-          });
-        x = chain(withActivation(conv, config.activation, `encoder_act_${i + 1}`), x);
-      });
-      return chain([tfl.layers.flatten({ name: 'encoder_flatten' })], x);
-    },
-    hidden: [],
-    output(h, kit) {
-      h = chain(kit.dense(inner[0] * inner[1] * inner[2], 'decoder_dense', config.activation), h);
-      h = chain([tfl.layers.reshape({ targetShape: inner, name: 'decoder_reshape' })], h);
-      [...config.filters]
-        .reverse()
-        .slice(1)
-        .forEach((filters, i) => {
-          const layers = [
-            deconv(filters, `decoder_deconv_${i + 1}`, kit),
-            activationLayer(config.activation, `decoder_act_${i + 1}`),
-          ];
-          h = chain(layers, h);
-        });
-      return chain([deconv(channels, 'decoder_output', kit)], h);
-    },
-  };
-}
 
 /** Floats of activations one sample makes in a network's forward pass (sizes importance-weighting passes). */
 function activationsPerSample(network: tfl.LayersModel): number {
@@ -296,14 +43,6 @@ function activationsPerSample(network: tfl.LayersModel): number {
 /** The seed of importance sample i: sample 0 uses `seed` itself, so k = 1 draws what negativeElbo draws. */
 function sampleSeed(seed: number, i: number): number {
   return i === 0 ? seed : seed + i * 1_000_003;
-}
-
-/**
- * Float one-hot rows [n, classes]. Made as int32 and cast: the wasm OneHot kernel writes int32 bits
- * whatever the dtype, so a float32 oneHot reads as ~1e-45 instead of 1 there.
- */
-function oneHot(labels: Tensor, classes: number): Tensor {
-  return tf.cast(tf.oneHot(tf.cast(labels, 'int32'), classes), 'float32');
 }
 
 // --- The model ---
@@ -434,25 +173,21 @@ export class VaeModel<C extends AnyVaeConfig = AnyVaeConfig>
    * per sample. eps is seeded by the step, so a run reproduces.
    */
   trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {
-    // Checked before variableGrads: a throw inside it leaves tensors behind.
+    // Checked before minimize: a throw inside its tape leaves tensors behind.
     this.requireLabels(batch.labels, 'training');
     const weight = klWeight(this.config, batch.epoch);
-    let record: LossRecord | undefined;
-    const { grads } = tf.variableGrads(() => {
-      record = this.losses(batch, true, this.seed * 7919 + batch.step, weight);
-      // Keep every part past variableGrads' tidy; the caller disposes them.
-      for (const value of Object.values(record)) tf.keep(value);
-      return record.loss;
-    }, this.trainableVariables());
-    optimizers[this.optimizerNames[0]].applyGradients(grads);
-    tf.dispose(Object.values(grads));
-    return record!;
+    return minimize(
+      optimizers[this.optimizerNames[0]],
+      this.trainableVariables(),
+      () => this.losses(batch, true, stepSeed(this.seed, batch.step), weight),
+      'loss',
+    );
   }
 
   /** Losses with the full KL weight (beta), whatever the epoch. */
   evaluate(batch: Batch): LossRecord {
     return tf.tidy(() =>
-      this.losses(batch, false, this.seed * 7919 + batch.step + EVAL_SEED_OFFSET, this.config.beta),
+      this.losses(batch, false, stepSeed(this.seed, evaluationStep(batch.step)), this.config.beta),
     );
   }
 
@@ -599,8 +334,7 @@ export class VaeModel<C extends AnyVaeConfig = AnyVaeConfig>
   }
 
   trainableVariables(): tf.Variable[] {
-    const weights = [...this.networks.encoder.trainableWeights, ...this.networks.decoder.trainableWeights];
-    return weights.map((w) => w.read() as tf.Variable);
+    return trainableVariables(this.networks.encoder, this.networks.decoder);
   }
 
   dispose(): void {
@@ -616,7 +350,7 @@ function vaeKind<S extends typeof VaeConfig | typeof CvaeConfig | typeof ConvVae
   kind: z.output<S>['kind'],
   description: string,
   configSchema: S,
-  bodies: (config: z.output<S>, context: BuildContext) => Bodies,
+  body: (config: z.output<S>, context: BuildContext) => BodySpec,
   needsImages = false,
 ): ModelFamily<S> {
   return {
@@ -625,7 +359,7 @@ function vaeKind<S extends typeof VaeConfig | typeof CvaeConfig | typeof ConvVae
     configSchema,
     ...(needsImages ? { needsImages } : {}),
     build(config, context) {
-      const { encoder, decoder } = buildNetworks(config, context, bodies(config, context));
+      const { encoder, decoder } = buildNetworks(config, context, body(config, context));
       return new VaeModel(config, context, encoder, decoder);
     },
     restore(config, context, networks) {
@@ -638,21 +372,21 @@ export const vaeFamily = vaeKind(
   'vae',
   'variational autoencoder, dense (Bernoulli or Gaussian decoder; beta, KL warm-up, free bits)',
   VaeConfig,
-  denseBodies,
+  denseBody,
 );
 
 export const cvaeFamily = vaeKind(
   'cvae',
   'conditional variational autoencoder, dense (class labels into encoder and decoder)',
   CvaeConfig,
-  denseBodies,
+  denseBody,
 );
 
 export const convVaeFamily = vaeKind(
   'conv-vae',
   'convolutional variational autoencoder for images (conditional through an option)',
   ConvVaeConfig,
-  convBodies,
+  convBody,
   true,
 );
 

@@ -1,7 +1,7 @@
 // VAE-GAN (Larsen et al. 2016, "Autoencoding beyond pixels using a learned similarity metric"): a VAE whose
 // decoder is also a GAN generator, with reconstructions measured on a hidden layer of the discriminator.
 import { type Scalar, type Tensor, tf, tfl } from '../../engine/tf.js';
-import { ConfigError, UsageError } from '../../errors.js';
+import { ConfigError } from '../../errors.js';
 import {
   type Autoencoder,
   type Batch,
@@ -13,24 +13,19 @@ import {
   SAMPLES_INPUT,
   samplesOutput,
 } from '../family.js';
-import {
-  type InLayerActivation,
-  seededInit,
-  strideTwoGeometry,
-  withActivation,
-} from '../shared/autoencoder-base.js';
+import { strideTwoGeometry } from '../shared/autoencoder-base.js';
 import { discriminatorLoss, generatorLoss } from '../shared/gan-losses.js';
 import { buildDiscriminator, buildGenerator, type NetworkSpec } from '../shared/gan-networks.js';
+import { type BodySpec, encoderBody, encoderHeads, initialisers, type Symbolic } from '../shared/layers.js';
+import { evaluationStep, slotSeed } from '../shared/seeds.js';
+import { gradientsOf, requireOptimizers, trainableVariables } from '../shared/step.js';
 import { klWeight } from '../vae/config.js';
-import { gaussianKl, LOG_VARIANCE_LIMIT, softClamp } from '../vae/model.js';
+import { gaussianKl } from '../vae/losses.js';
+import { LOG_VARIANCE_LIMIT, softClamp } from '../vae/networks.js';
 import { VaeGanConfig } from './config.js';
 
 export * from './config.js';
 
-type Symbolic = tfl.SymbolicTensor;
-
-/** Evaluation draws with other seeds than the training step of the same number. */
-const EVAL_SEED_OFFSET = 104_729;
 /** Seeds of the encoder's initialisers, apart from the decoder's (0 on) and the discriminator's (1000 on). */
 const ENCODER_SEEDS = 2000;
 
@@ -78,46 +73,31 @@ export function networkSpec(config: VaeGanConfig, context: BuildContext): Networ
   };
 }
 
-function chain(layers: tfl.layers.Layer[], input: Symbolic): Symbolic {
-  return layers.reduce((h, layer) => layer.apply(h) as Symbolic, input);
-}
-
 /**
  * Gaussian encoder x → [mean, logVariance] ([n, latent] each), the log-variance soft-clamped as in the VAE.
- * Dense: flatten → dense ReLU layers. Conv: stride-2 convolutions with ReLU → flatten.
+ * Dense: flatten → dense ReLU layers. Conv: stride-2 convolutions with ReLU → flatten. The shared dense/conv body
+ * (ReLU is fused into its layers, so there are no activation layers to name).
  */
 export function buildEncoder(config: VaeGanConfig, context: BuildContext): tfl.LayersModel {
-  let layer = ENCODER_SEEDS;
-  const init = () => seededInit(context, layer++);
+  const init = initialisers(context, ENCODER_SEEDS);
   const x = tfl.input({ shape: context.sampleShape, name: 'encoder_input' });
-  let h: Symbolic = x;
-  if (config.architecture === 'dense') {
-    if (context.sampleShape.length > 1) h = chain([tfl.layers.flatten({ name: 'encoder_flatten' })], h);
-    config.hidden.forEach((units, i) => {
-      const dense = (activation: InLayerActivation | undefined) =>
-        tfl.layers.dense({ units, activation, kernelInitializer: init(), name: `encoder_dense_${i + 1}` });
-      h = chain(withActivation(dense, 'relu', `encoder_act_${i + 1}`), h);
-    });
-  } else {
-    config.filters.forEach((filters, i) => {
-      const conv = (activation: InLayerActivation | undefined) =>
-        tfl.layers.conv2d({
-          filters,
-          kernelSize: config.kernelSize,
-          strides: 2,
-          padding: 'same',
-          activation,
-          kernelInitializer: init(),
-          name: `encoder_conv_${i + 1}`,
-        });
-      h = chain(withActivation(conv, 'relu', `encoder_act_${i + 1}`), h);
-    });
-    h = chain([tfl.layers.flatten({ name: 'encoder_flatten' })], h);
-  }
-  const head = (name: string) =>
-    tfl.layers.dense({ units: config.latent, kernelInitializer: init(), name }).apply(h) as Symbolic;
-  const mean = head('encoder_mean');
-  const logVar = softClamp(head('encoder_log_variance_dense'), LOG_VARIANCE_LIMIT, 'encoder_log_variance');
+  const body: BodySpec = {
+    architecture: config.architecture,
+    hidden: config.hidden,
+    filters: config.filters,
+    kernelSize: config.kernelSize,
+    activation: 'relu',
+  };
+  const h = encoderBody(body, context, init, x, { what: 'vaegan', convActivationNames: 'stage' });
+  const [mean, rawLogVar] = encoderHeads(
+    h,
+    [
+      { name: 'encoder_mean', units: config.latent },
+      { name: 'encoder_log_variance_dense', units: config.latent },
+    ],
+    init,
+  );
+  const logVar = softClamp(rawLogVar, LOG_VARIANCE_LIMIT, 'encoder_log_variance');
   return tfl.model({ name: 'encoder', inputs: x, outputs: [mean, logVar] });
 }
 
@@ -187,7 +167,7 @@ export class VaeGanModel implements Autoencoder<VaeGanConfig>, GenerativeModel<V
 
   /** Per-step seeds: slot 0 the reparameterisation noise, slot 1 the prior draws. */
   private seedFor(step: number, slot: number): number {
-    return (this.seed * 7919 + step * 4099 + slot) >>> 0;
+    return slotSeed(this.seed, step, slot);
   }
 
   private encoderOutputs(x: Tensor, training: boolean): [Tensor, Tensor] {
@@ -255,7 +235,7 @@ export class VaeGanModel implements Autoencoder<VaeGanConfig>, GenerativeModel<V
   }
 
   trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {
-    requireOptimizers(optimizers);
+    requireOptimizers(optimizers, this.optimizerNames, 'vaegan');
     const { x } = batch;
     const weight = klWeight(this.config, batch.epoch);
     const keep: Tensor[] = [];
@@ -269,39 +249,38 @@ export class VaeGanModel implements Autoencoder<VaeGanConfig>, GenerativeModel<V
         this.samplePrior(x.shape[0], this.seedFor(batch.step, 1)),
       ]);
       keep.push(realFeatures, zp);
-      let encoder: ReturnType<VaeGanModel['encoderLosses']> | undefined;
-      const encoderGrads = tf.variableGrads(() => {
-        encoder = this.encoderLosses(x, realFeatures, this.seedFor(batch.step, 0), true);
-        for (const value of [encoder.z, encoder.kl, encoder.feature, encoder.mse, encoder.pixel])
-          tf.keep(value);
-        return this.encoderObjective(encoder, weight);
-      }, trainable(this.networks.encoder));
-      grads.encoder = encoderGrads.grads;
-      keep.push(encoderGrads.value);
-      const { z, kl, feature, mse, pixel } = encoder!;
-      keep.push(z, pixel);
+      const encoder = gradientsOf(
+        trainableVariables(this.networks.encoder),
+        () => {
+          const parts = this.encoderLosses(x, realFeatures, this.seedFor(batch.step, 0), true);
+          return { ...parts, objective: this.encoderObjective(parts, weight) };
+        },
+        'objective',
+      );
+      grads.encoder = encoder.grads;
+      const { z, kl, feature, mse, pixel, objective: encoderObjective } = encoder.parts;
+      keep.push(encoderObjective, z, pixel);
       out.push(kl, feature, mse);
-      let decoder: ReturnType<VaeGanModel['decoderLosses']> | undefined;
-      const decoderGrads = tf.variableGrads(() => {
-        decoder = this.decoderLosses(x, realFeatures, z, zp, true);
-        tf.keep(decoder.generator);
-        tf.keep(decoder.fakes);
-        return decoder.objective;
-      }, trainable(this.networks.decoder));
-      grads.decoder = decoderGrads.grads;
-      keep.push(decoderGrads.value);
-      const { generator, fakes } = decoder!;
-      keep.push(fakes);
+      const decoder = gradientsOf(
+        trainableVariables(this.networks.decoder),
+        () => this.decoderLosses(x, realFeatures, z, zp, true),
+        'objective',
+      );
+      grads.decoder = decoder.grads;
+      const { generator, fakes, objective: decoderObjective } = decoder.parts;
+      keep.push(decoderObjective, fakes);
       out.push(generator);
-      let discriminator: Scalar | undefined;
-      grads.discriminator = tf.variableGrads(() => {
-        discriminator = tf.keep(this.discriminatorLosses(x, fakes, true));
-        out.push(discriminator);
-        return discriminator;
-      }, trainable(this.networks.discriminator)).grads;
+      const critic = gradientsOf(
+        trainableVariables(this.networks.discriminator),
+        () => ({ discriminator: this.discriminatorLosses(x, fakes, true) }),
+        'discriminator',
+      );
+      grads.discriminator = critic.grads;
+      const { discriminator } = critic.parts;
+      out.push(discriminator);
       for (const name of this.optimizerNames) optimizers[name].applyGradients(grads[name]);
       const loss = tf.tidy(() => this.encoderObjective({ kl, feature, pixel }, this.config.beta));
-      return { loss, kl, feature, mse, discriminator: discriminator!, generator };
+      return { loss, kl, feature, mse, discriminator, generator };
     } catch (error) {
       tf.dispose(out);
       throw error;
@@ -315,7 +294,7 @@ export class VaeGanModel implements Autoencoder<VaeGanConfig>, GenerativeModel<V
   evaluate(batch: Batch): LossRecord {
     return tf.tidy(() => {
       const { x } = batch;
-      const step = batch.step + EVAL_SEED_OFFSET;
+      const step = evaluationStep(batch.step);
       const [realFeatures] = this.discriminate(x, false);
       const parts = this.encoderLosses(x, realFeatures, this.seedFor(step, 0), false);
       const zp = this.samplePrior(x.shape[0], this.seedFor(step, 1));
@@ -399,19 +378,6 @@ export class VaeGanModel implements Autoencoder<VaeGanConfig>, GenerativeModel<V
   dispose(): void {
     // The feature model shares the discriminator's layers: disposing the three networks frees everything.
     for (const network of Object.values(this.networks)) network.dispose();
-  }
-}
-
-function trainable(network: tfl.LayersModel): tf.Variable[] {
-  return network.trainableWeights.map((w) => w.read() as tf.Variable);
-}
-
-function requireOptimizers(optimizers: Record<string, tf.Optimizer>): void {
-  const missing = ['encoder', 'decoder', 'discriminator'].filter((name) => !optimizers[name]);
-  if (missing.length > 0) {
-    throw new UsageError(
-      `a vaegan step needs the optimizers "encoder", "decoder" and "discriminator"; missing ${missing.join(', ')}`,
-    );
   }
 }
 
