@@ -93,12 +93,18 @@ describe('network signatures in the manifest', () => {
         [[null, 5], 'the code [n, 2] followed by the class as one-hot [n, 3]'],
       ]);
       expect(decoder.outputs[0].meaning).toContain('sigmoid applied');
-      // The adversaries are declared by shape only.
-      expect(manifest.signatures?.discriminator.summary).toBeUndefined();
+      // The adversaries say what they score and what their output means.
+      const { discriminator, categoryDiscriminator } = manifest.signatures ?? {};
+      expect(discriminator.summary).toBe(
+        'scores codes: draws from the gaussian prior as real, encoded samples as fake',
+      );
+      expect(discriminator.inputs.map((t) => [t.shape, t.meaning])).toEqual([[[null, 2], 'a code [n, 2]']]);
+      expect(discriminator.outputs[0].meaning).toBe('logits [n, 1]: apply a sigmoid for P(real)');
+      expect(categoryDiscriminator.inputs[0].meaning).toBe('class probabilities [n, 3]');
     });
   });
 
-  it('every family lists every saved network with its inputs and outputs', async () => {
+  it('every family lists every saved network with its meaning, inputs and outputs', async () => {
     for (const family of listFamilies()) {
       await withTempDir(async (dir) => {
         const { config } = parseModelConfig({ kind: family.kind });
@@ -107,9 +113,13 @@ describe('network signatures in the manifest', () => {
         model.dispose();
         const manifest = await savedManifest({ kind: family.kind }, dir, mnistContext);
         expect(Object.keys(manifest.signatures ?? {}).sort(), family.kind).toEqual([...names].sort());
-        for (const signature of Object.values(manifest.signatures ?? {})) {
-          expect(signature.inputs.length).toBeGreaterThan(0);
-          expect(signature.outputs.length).toBeGreaterThan(0);
+        for (const [name, signature] of Object.entries(manifest.signatures ?? {})) {
+          const where = `${family.kind}.${name}`;
+          expect(signature.summary, where).toBeTruthy();
+          expect(signature.inputs.length, where).toBeGreaterThan(0);
+          expect(signature.outputs.length, where).toBeGreaterThan(0);
+          for (const tensor of [...signature.inputs, ...signature.outputs])
+            expect(tensor.meaning, where).toBeTruthy();
         }
       });
     }

@@ -13,6 +13,7 @@ import type {
   GenerativeModel,
   LossRecord,
   ModelFamily,
+  NetworkRole,
 } from '../family.js';
 import {
   adversarialAdam,
@@ -154,6 +155,27 @@ export class AaeModel
       const style = tf.slice(code, [0, this.classes], [-1, this.config.latent]);
       return this.decode(tf.concat([oneHot(labels, this.classes), style], 1));
     });
+  }
+
+  override networkRoles(): Record<string, NetworkRole> {
+    const { latent, prior, adversarialLoss } = this.config;
+    return {
+      ...super.networkRoles(),
+      discriminator: this.adversaryRole(
+        `scores codes: draws from the ${prior} prior as real, encoded samples as fake`,
+        `a code [n, ${latent}]`,
+        adversarialLoss,
+      ),
+      ...(this.networks.categoryDiscriminator
+        ? {
+            categoryDiscriminator: this.adversaryRole(
+              "scores class vectors: one-hot draws as real, the encoder's softmax as fake",
+              `class probabilities [n, ${this.classes}]`,
+              adversarialLoss,
+            ),
+          }
+        : {}),
+    };
   }
 
   /** The code discriminators' objective on prior draws vs the encoder's codes (inside a tape or tidy). */

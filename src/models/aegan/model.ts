@@ -10,6 +10,7 @@ import type {
   GenerativeModel,
   LossRecord,
   ModelFamily,
+  NetworkRole,
 } from '../family.js';
 import {
   adversarialAdam,
@@ -68,6 +69,25 @@ export class AeGanModel
   /** Samples: noise → mapping → code → decoder. */
   generate(noise: Tensor): Tensor {
     return tf.tidy(() => this.decode(this.networks.mapping.apply(noise, { training: false }) as Tensor));
+  }
+
+  override networkRoles(): Record<string, NetworkRole> {
+    const { latent, noiseSize, adversarialLoss } = this.config;
+    return {
+      ...super.networkRoles(),
+      mapping: {
+        summary: 'maps noise to codes; the decoder behind it is the generator',
+        inputs: [`noise z ~ N(0, I) [n, ${noiseSize}]`],
+        outputs: [
+          `a code [n, ${latent}]${this.config.standardizeCode ? ' (in the standardised code space)' : ''}`,
+        ],
+      },
+      discriminator: this.adversaryRole(
+        'scores samples as real or generated (decoded from mapped noise)',
+        'samples [n, ...sampleShape]',
+        adversarialLoss,
+      ),
+    };
   }
 
   private generated(noise: Tensor, training: boolean): Tensor {

@@ -15,6 +15,7 @@ import {
 import { alternate } from '../shared/adversarial.js';
 import {
   discriminatorLoss,
+  discriminatorOutput,
   generatorLoss,
   gradientPenalty,
   r1Penalty,
@@ -170,9 +171,7 @@ export class GanModel implements GenerativeModel<GanConfig> {
           ...(spec.discriminatorClasses > 0 ? ['the class, one-hot [n, classes]'] : []),
         ],
         outputs: [
-          this.config.adversarialLoss === 'minimax' || this.config.adversarialLoss === 'non-saturating'
-            ? 'logits [n, 1]: apply a sigmoid for P(real)'
-            : `a raw score [n, 1] (${this.config.adversarialLoss}: higher means more real; no probability)`,
+          discriminatorOutput(this.config.adversarialLoss),
           ...(spec.auxiliaryClasses > 0
             ? ['class logits [n, classes] (apply a softmax for probabilities)']
             : []),

@@ -10,6 +10,7 @@ import type {
   GenerativeModel,
   LossRecord,
   ModelFamily,
+  NetworkRole,
 } from '../family.js';
 import {
   adversarialAdam,
@@ -93,6 +94,33 @@ export class LatentGanModel
   /** Samples: noise → code generator → decoder. */
   generate(noise: Tensor): Tensor {
     return tf.tidy(() => this.decode(this.generateCodes(noise)));
+  }
+
+  override networkRoles(): Record<string, NetworkRole> {
+    const { latent, noiseSize, adversarialLoss } = this.config;
+    const code = `a code [n, ${latent}]${this.config.standardizeCode ? ' (in the standardised code space)' : ''}`;
+    return {
+      ...super.networkRoles(),
+      generator: {
+        summary: "the code GAN's generator: maps noise to codes; the decoder turns them into samples",
+        inputs: [`noise z ~ N(0, I) [n, ${noiseSize}]`],
+        outputs: [code],
+      },
+      discriminator: this.adversaryRole(
+        'scores codes: encoded samples as real, generated codes as fake',
+        code,
+        adversarialLoss,
+      ),
+      ...(this.networks.imageDiscriminator
+        ? {
+            imageDiscriminator: this.adversaryRole(
+              'fine-tuning: scores samples as real or generated',
+              'samples [n, ...sampleShape]',
+              adversarialLoss,
+            ),
+          }
+        : {}),
+    };
   }
 
   trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord {

@@ -145,3 +145,10 @@ export function r1Penalty(discriminator: (x: Tensor) => Tensor, real: Tensor, ga
     return tf.mul(gamma / 2, tf.div(tf.sum(tf.square(grad)), n)) as Scalar;
   });
 }
+
+/** What a discriminator trained on `loss` outputs, in words for the manifest (its networks' roles). */
+export function discriminatorOutput(loss: GanLoss): string {
+  return loss === 'minimax' || loss === 'non-saturating'
+    ? 'logits [n, 1]: apply a sigmoid for P(real)'
+    : `a raw score [n, 1] (${loss}: higher means more real; no probability)`;
+}

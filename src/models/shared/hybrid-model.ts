@@ -6,6 +6,7 @@ import { ConfigError } from '../../errors.js';
 import { type BuildContext, type NetworkRole, SAMPLES_INPUT, samplesOutput } from '../family.js';
 import { EncoderDecoder } from './autoencoder-base.js';
 import { type AutoencoderBody, reconstructionParts } from './bodies.js';
+import { discriminatorOutput, type GanLoss } from './gan-losses.js';
 import { evaluationStep, previewSeed, slotSeed } from './seeds.js';
 import { minimize, trainableVariables } from './step.js';
 
@@ -51,7 +52,7 @@ export abstract class HybridModel<
 
   /**
    * The encoder and decoder every hybrid has, read off their heads (a semi-supervised AAE's class head, a
-   * decoder that also takes the class); a hybrid's other networks are declared by shape only.
+   * decoder that also takes the class); each hybrid adds its adversaries' roles (adversaryRole).
    */
   networkRoles(): Record<string, NetworkRole> {
     const { encoder, decoder } = this.networks;
@@ -77,6 +78,11 @@ export abstract class HybridModel<
         outputs: [samplesOutput('samples', this.config.outputActivation)],
       },
     };
+  }
+
+  /** The role of a discriminator of this hybrid that scores `input` as real or generated. */
+  protected adversaryRole(summary: string, input: string, loss: GanLoss): NetworkRole {
+    return { summary, inputs: [input], outputs: [discriminatorOutput(loss)] };
   }
 
   /** One update of encoder and decoder on the reconstruction loss: its parts (`reconstruction`, `mse`). */

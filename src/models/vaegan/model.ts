@@ -14,7 +14,7 @@ import {
   samplesOutput,
 } from '../family.js';
 import { strideTwoGeometry } from '../shared/autoencoder-base.js';
-import { discriminatorLoss, generatorLoss } from '../shared/gan-losses.js';
+import { discriminatorLoss, discriminatorOutput, generatorLoss } from '../shared/gan-losses.js';
 import { buildDiscriminator, buildGenerator, type NetworkSpec } from '../shared/gan-networks.js';
 import { type BodySpec, encoderBody, encoderHeads, initialisers, type Symbolic } from '../shared/layers.js';
 import { evaluationStep, slotSeed } from '../shared/seeds.js';
@@ -349,10 +349,7 @@ export class VaeGanModel implements Autoencoder<VaeGanConfig>, GenerativeModel<V
   }
 
   networkRoles(): Record<string, NetworkRole> {
-    const scored =
-      this.config.adversarialLoss === 'minimax' || this.config.adversarialLoss === 'non-saturating'
-        ? 'logits [n, 1]: apply a sigmoid for P(real)'
-        : `a raw score [n, 1] (${this.config.adversarialLoss}: higher means more real; no probability)`;
+    const scored = discriminatorOutput(this.config.adversarialLoss);
     return {
       encoder: {
         summary: 'the approximate posterior q(z|x): [mean, logVariance] heads',
