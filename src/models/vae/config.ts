@@ -116,13 +116,3 @@ export const ConvVaeConfig = z
 export type ConvVaeConfig = z.infer<typeof ConvVaeConfig>;
 
 export type AnyVaeConfig = VaeConfig | CvaeConfig | ConvVaeConfig;
-
-/**
- * KL weight for a training epoch (1-based): beta * (epoch - 1) / klWarmupEpochs during warm-up, so epoch 1
- * trains with weight 0 and epoch klWarmupEpochs + 1 on with the full beta. Without an epoch (evaluation,
- * steps outside the trainer) the full beta.
- */
-export function klWeight(config: Pick<AnyVaeConfig, 'beta' | 'klWarmupEpochs'>, epoch?: number): number {
-  if (epoch === undefined || config.klWarmupEpochs === 0) return config.beta;
-  return config.beta * Math.min(1, Math.max(0, epoch - 1) / config.klWarmupEpochs);
-}

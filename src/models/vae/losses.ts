@@ -42,11 +42,6 @@ export function gaussianNll(x: Tensor, mean: Tensor, logSigma: Tensor | number, 
   });
 }
 
-/** KL(N(mean, e^logVar) || N(0, 1)) per latent dimension, closed form: [n, latent]. */
-export function gaussianKl(mean: Tensor, logVar: Tensor): Tensor {
-  return tf.tidy(() => tf.mul(0.5, tf.sub(tf.add(tf.square(mean), tf.exp(logVar)), tf.add(logVar, 1))));
-}
-
 /**
  * The KL term the objective uses: the batch mean of the per-sample KL, or with free bits (Kingma et al.
  * 2016) the sum over dimensions of max(freeBits, batch-mean KL_d), so dimensions under the floor get no push.

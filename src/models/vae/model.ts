@@ -14,17 +14,19 @@ import {
   type NetworkRole,
   SAMPLES_INPUT,
 } from '../family.js';
+import { gaussianKl, klWeight } from '../shared/gaussian-code.js';
 import { oneHot } from '../shared/labels.js';
 import type { BodySpec } from '../shared/layers.js';
 import { evaluationStep, stepSeed } from '../shared/seeds.js';
 import { minimize, trainableVariables } from '../shared/step.js';
-import { type AnyVaeConfig, ConvVaeConfig, CvaeConfig, klWeight, VaeConfig } from './config.js';
-import { bernoulliNll, gaussianKl, gaussianNll, klObjective } from './losses.js';
+import { type AnyVaeConfig, ConvVaeConfig, CvaeConfig, VaeConfig } from './config.js';
+import { bernoulliNll, gaussianNll, klObjective } from './losses.js';
 import { buildNetworks, classCount, convBody, denseBody } from './networks.js';
 
+export { gaussianKl, klWeight, LOG_VARIANCE_LIMIT, softClamp } from '../shared/gaussian-code.js';
 export * from './config.js';
 export * from './losses.js';
-export { LOG_SIGMA_LIMIT, LOG_VARIANCE_LIMIT, softClamp } from './networks.js';
+export { LOG_SIGMA_LIMIT } from './networks.js';
 
 /** Floats of decoder activations per importance-weighting pass (16 MB); k is split into passes to fit. */
 const IWAE_BUDGET = 1 << 22;

@@ -7,6 +7,7 @@ import { tfl } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
 import type { BuildContext } from '../family.js';
 import { activationLayer, strideTwoGeometry } from '../shared/autoencoder-base.js';
+import { LOG_VARIANCE_LIMIT, softClamp } from '../shared/gaussian-code.js';
 import {
   type BodySpec,
   chain,
@@ -18,24 +19,10 @@ import {
 } from '../shared/layers.js';
 import type { AnyVaeConfig, ConvVaeConfig, CvaeConfig, VaeConfig } from './config.js';
 
-/** The encoder's log-variance is soft-clamped to (-10, 10): exp() of it can neither overflow nor reach 0. */
-export const LOG_VARIANCE_LIMIT = 10;
 /** A learned log-sigma is soft-clamped to (-7, 7), so a Gaussian likelihood cannot run off to -inf. */
 export const LOG_SIGMA_LIMIT = 7;
 /** Adam moves a parameter by about the learning rate per step; the gain lets log-sigma settle in ~100s of steps. */
 const LOG_SIGMA_GAIN = 10;
-
-/** limit · tanh(gain · a / limit): about gain · a near 0, never beyond ±limit, and no dead gradients. */
-export function softClamp(input: Symbolic, limit: number, name: string, gain = 1): Symbolic {
-  return chain(
-    [
-      tfl.layers.rescaling({ scale: gain / limit, name: `${name}_in` }),
-      tfl.layers.activation({ activation: 'tanh', name: `${name}_tanh` }),
-      tfl.layers.rescaling({ scale: limit, name }),
-    ],
-    input,
-  );
-}
 
 export function classCount(config: AnyVaeConfig, context: BuildContext): number {
   if (!config.conditional) return 0;

@@ -16,12 +16,10 @@ import {
 import { strideTwoGeometry } from '../shared/autoencoder-base.js';
 import { discriminatorLoss, discriminatorOutput, generatorLoss } from '../shared/gan-losses.js';
 import { buildDiscriminator, buildGenerator, type NetworkSpec } from '../shared/gan-networks.js';
+import { gaussianKl, klWeight, LOG_VARIANCE_LIMIT, softClamp } from '../shared/gaussian-code.js';
 import { type BodySpec, encoderBody, encoderHeads, initialisers, type Symbolic } from '../shared/layers.js';
 import { evaluationStep, slotSeed } from '../shared/seeds.js';
 import { gradientsOf, requireOptimizers, trainableVariables } from '../shared/step.js';
-import { klWeight } from '../vae/config.js';
-import { gaussianKl } from '../vae/losses.js';
-import { LOG_VARIANCE_LIMIT, softClamp } from '../vae/networks.js';
 import { VaeGanConfig } from './config.js';
 
 export * from './config.js';
