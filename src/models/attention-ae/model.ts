@@ -2,9 +2,9 @@
 // positions and passed through transformer blocks down to a dense code; the decoder mirrors it.
 import { tfl } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
-import type { BuildContext, ModelFamily } from '../family.js';
+import type { BuildContext } from '../family.js';
 import { LayerNorm, Patchify, PositionEmbedding, TransformerBlock, Unpatchify } from '../shared/attention.js';
-import { AutoencoderModel, activationLayer, seededInit } from '../shared/autoencoder-base.js';
+import { activationLayer, autoencoderFamily, seededInit } from '../shared/autoencoder-base.js';
 import { AttentionAutoencoderConfig } from './config.js';
 
 // The layers (and patchify/unpatchify) are part of this family's public surface.
@@ -82,17 +82,11 @@ function buildNetworks(config: AttentionAutoencoderConfig, context: BuildContext
   return { encoder, decoder };
 }
 
-export const attentionAutoencoderFamily: ModelFamily<typeof AttentionAutoencoderConfig> = {
+export const attentionAutoencoderFamily = autoencoderFamily({
   kind: 'attention-ae',
   description:
     'attention autoencoder for images: transformer blocks over patches (denoising and sparse through options)',
   configSchema: AttentionAutoencoderConfig,
   needsImages: true,
-  build(config, context) {
-    const { encoder, decoder } = buildNetworks(config, context);
-    return new AutoencoderModel(config, context, encoder, decoder);
-  },
-  restore(config, context, networks) {
-    return new AutoencoderModel(config, context, networks.encoder, networks.decoder);
-  },
-};
+  buildNetworks,
+});

@@ -1,8 +1,8 @@
 // Convolutional autoencoder for images: stride-2 convolutions down to a dense code,
 // mirrored with stride-2 transposed convolutions.
 import { tfl } from '../../engine/tf.js';
-import type { BuildContext, ModelFamily } from '../family.js';
-import { AutoencoderModel, activationLayer, strideTwoGeometry } from '../shared/autoencoder-base.js';
+import type { BuildContext } from '../family.js';
+import { activationLayer, autoencoderFamily, strideTwoGeometry } from '../shared/autoencoder-base.js';
 import { convLayers, deconvLayer, denseLayers, initialisers } from '../shared/layers.js';
 import { ConvAutoencoderConfig } from './config.js';
 
@@ -41,16 +41,10 @@ function buildNetworks(config: ConvAutoencoderConfig, context: BuildContext) {
   return { encoder, decoder };
 }
 
-export const convAutoencoderFamily: ModelFamily<typeof ConvAutoencoderConfig> = {
+export const convAutoencoderFamily = autoencoderFamily({
   kind: 'conv-ae',
   description: 'convolutional autoencoder for images (denoising and sparse through options)',
   configSchema: ConvAutoencoderConfig,
   needsImages: true,
-  build(config, context) {
-    const { encoder, decoder } = buildNetworks(config, context);
-    return new AutoencoderModel(config, context, encoder, decoder);
-  },
-  restore(config, context, networks) {
-    return new AutoencoderModel(config, context, networks.encoder, networks.decoder);
-  },
-};
+  buildNetworks,
+});

@@ -2,8 +2,8 @@
 // Denoising and sparse variants are the shared `noise` and `sparsity` options.
 import { sampleSize } from '../../data/dataset.js';
 import { tfl } from '../../engine/tf.js';
-import type { BuildContext, ModelFamily } from '../family.js';
-import { AutoencoderModel } from '../shared/autoencoder-base.js';
+import type { BuildContext } from '../family.js';
+import { autoencoderFamily } from '../shared/autoencoder-base.js';
 import { denseLayers, initialisers } from '../shared/layers.js';
 import { DenseAutoencoderConfig } from './config.js';
 
@@ -38,15 +38,9 @@ function buildNetworks(config: DenseAutoencoderConfig, context: BuildContext) {
   return { encoder, decoder };
 }
 
-export const denseAutoencoderFamily: ModelFamily<typeof DenseAutoencoderConfig> = {
+export const denseAutoencoderFamily = autoencoderFamily({
   kind: 'dense-ae',
   description: 'dense autoencoder (shallow or deep; denoising and sparse through options)',
   configSchema: DenseAutoencoderConfig,
-  build(config, context) {
-    const { encoder, decoder } = buildNetworks(config, context);
-    return new AutoencoderModel(config, context, encoder, decoder);
-  },
-  restore(config, context, networks) {
-    return new AutoencoderModel(config, context, networks.encoder, networks.decoder);
-  },
-};
+  buildNetworks,
+});

@@ -8,6 +8,7 @@ import {
   type Batch,
   type BuildContext,
   type LossRecord,
+  type ModelFamily,
   type NetworkRole,
   SAMPLES_INPUT,
   samplesOutput,
@@ -65,6 +66,21 @@ export const autoencoderOptions = {
     .min(0)
     .default(0)
     .describe('Sparse autoencoder: weight of the L1 penalty on the code (batch mean of sum |z|); 0 disables'),
+};
+
+/** The convolutional body's options of the conv autoencoders (conv-ae, conv-vae), spread into their schemas. */
+export const convBodyOptions = {
+  filters: z
+    .array(units())
+    .min(1)
+    .default([32, 64])
+    .describe('Channels of each stride-2 convolution, input side first; each halves height and width'),
+  kernelSize: z
+    .number()
+    .int()
+    .positive()
+    .default(3)
+    .describe('Side of the square convolution kernels, in pixels'),
 };
 
 export interface AutoencoderOptions {
@@ -263,4 +279,31 @@ export class AutoencoderModel<C extends AutoencoderOptions & { kind: string }>
     this.networks.encoder.dispose();
     this.networks.decoder.dispose();
   }
+}
+
+/**
+ * The family object of a plain autoencoder (dense-ae, conv-ae, attention-ae): its networks from `buildNetworks`,
+ * trained and used by AutoencoderModel; only the networks differ between these families.
+ */
+export function autoencoderFamily<S extends z.ZodType<AutoencoderOptions & { kind: string }>>(family: {
+  kind: string;
+  description: string;
+  configSchema: S;
+  needsImages?: boolean;
+  buildNetworks: (
+    config: z.output<S>,
+    context: BuildContext,
+  ) => { encoder: tfl.LayersModel; decoder: tfl.LayersModel };
+}): ModelFamily<S> {
+  const { buildNetworks, ...described } = family;
+  return {
+    ...described,
+    build(config, context) {
+      const { encoder, decoder } = buildNetworks(config, context);
+      return new AutoencoderModel(config, context, encoder, decoder);
+    },
+    restore(config, context, networks) {
+      return new AutoencoderModel(config, context, networks.encoder, networks.decoder);
+    },
+  };
 }

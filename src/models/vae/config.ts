@@ -2,7 +2,7 @@
 // Every field has a default, so `{ kind: 'vae' }` is a complete config.
 import { z } from 'zod';
 import { units } from '../limits.js';
-import { Activation } from '../shared/autoencoder-base.js';
+import { Activation, convBodyOptions } from '../shared/autoencoder-base.js';
 
 /** Options shared by every VAE kind. */
 const vaeOptions = {
@@ -99,17 +99,7 @@ export type CvaeConfig = z.infer<typeof CvaeConfig>;
 export const ConvVaeConfig = z
   .object({
     kind: z.literal('conv-vae'),
-    filters: z
-      .array(units())
-      .min(1)
-      .default([32, 64])
-      .describe('Channels of each stride-2 convolution, input side first; each halves height and width'),
-    kernelSize: z
-      .number()
-      .int()
-      .positive()
-      .default(3)
-      .describe('Side of the square convolution kernels, in pixels'),
+    ...convBodyOptions,
     ...vaeOptions,
   })
   .superRefine(checkLikelihood);
