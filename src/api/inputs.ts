@@ -1,5 +1,6 @@
 // Arrays in and out of the array API: rows (number[][]), flat Float32Arrays, tensors and decoded images, each
 // checked against the shape expected, with errors naming the argument. Outputs take the form of the input.
+import { sampleSize } from '../data/dataset.js';
 import { type Tensor, tf } from '../engine/tf.js';
 import { DataError } from '../errors.js';
 
@@ -24,7 +25,7 @@ export interface Samples {
   readonly format: ArrayFormat;
 }
 
-const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const product = (shape: readonly number[]) => sampleSize({ sampleShape: shape });
 const shapeText = (shape: readonly number[]) => `[n, ${shape.join(', ')}]`;
 
 function isDecodedImage(value: unknown): value is DecodedImage {

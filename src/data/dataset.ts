@@ -51,7 +51,7 @@ export function makeDataset(
   labels?: Int32Array,
   classNames?: readonly string[],
 ): Dataset {
-  const per = sampleShape.reduce((a, b) => a * b, 1);
+  const per = sampleSize({ sampleShape });
   if (per <= 0 || x.length % per !== 0) {
     throw new DataError(
       `expected a multiple of ${per} values (sample shape [${sampleShape}]), got ${x.length}`,

@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import { type AnomalyScore, type AnomalyScorer, anomalyHeatmaps, anomalyScorer } from '../apps/detect.js';
 import { modelData } from '../apps/model-data.js';
-import { type Dataset, makeDataset } from '../data/dataset.js';
+import { type Dataset, makeDataset, sampleSize } from '../data/dataset.js';
 import { applyScaling, invertScaling } from '../data/scaling.js';
 import { DataSpec, formatDataSpec } from '../data/spec.js';
 import { tf } from '../engine/tf.js';
@@ -63,7 +63,7 @@ function generative(cached: CachedModel, what: string): GenerativeModel {
   return cached.model;
 }
 
-const perSample = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const perSample = (shape: readonly number[]) => sampleSize({ sampleShape: shape });
 
 /** Class labels checked against the model: required for conditional models, one per sample, in range. */
 function checkLabels(

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { compressDataset, decompressCodes, formatCompressReport } from '../../apps/compress.js';
 import { readImageFolder } from '../../apps/image-folder.js';
-import { type Dataset, head } from '../../data/dataset.js';
+import { type Dataset, head, sampleSize } from '../../data/dataset.js';
 import { loadData } from '../../data/load.js';
 import { DataSpec } from '../../data/spec.js';
 import { requireAutoencoder } from '../../eval/codes.js';
@@ -108,7 +108,7 @@ export function decompressCommand(): Command {
       const model = requireAutoencoder(loaded.model, 'decompress');
       const images = await decompressCodes(model, await modelId(dir), codes, file);
       const shape = codes.sampleShape;
-      const per = shape.reduce((a, b) => a * b, 1);
+      const per = sampleSize({ sampleShape: shape });
       await mkdir(dirname(flags.out), { recursive: true });
       if (flags.out.toLowerCase().endsWith('.png')) {
         const cols = flags.cols ?? Math.ceil(Math.sqrt(codes.count));

@@ -4,7 +4,7 @@ import { dirname, extname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { denoiseDataset, denoiseGrid, formatDenoiseReport, parseNoiseSpec } from '../../apps/denoise.js';
 import { readImageFolder } from '../../apps/image-folder.js';
-import { type Dataset, head } from '../../data/dataset.js';
+import { type Dataset, head, sampleSize } from '../../data/dataset.js';
 import { requireAutoencoder } from '../../eval/codes.js';
 import { writeDirAtomic, writeFileAtomic } from '../../io/atomic.js';
 import { loadModel } from '../../io/model-files.js';
@@ -78,7 +78,7 @@ export function denoiseCommand(): Command {
       ssimWindow: flags.ssimWindow,
     });
     const shape = dataset.sampleShape;
-    const per = shape.reduce((a, b) => a * b, 1);
+    const per = sampleSize({ sampleShape: shape });
     if (flags.out && result.denoised) {
       const outputs = result.denoised;
       const width = String(Math.max(0, dataset.size - 1)).length;

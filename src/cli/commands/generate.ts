@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { modelData } from '../../apps/model-data.js';
-import { type Dataset, subset } from '../../data/dataset.js';
+import { type Dataset, sampleSize, subset } from '../../data/dataset.js';
 import { loadData } from '../../data/load.js';
 import { isToyMixture } from '../../data/sources/toy2d.js';
 import { DataSpec } from '../../data/spec.js';
@@ -119,7 +119,7 @@ export function sampleCommand(): Command {
         if (model.context.sampleShape.length === 3)
           await writePng(out, images, Math.ceil(flags.n / cols), cols);
         if (flags.raw) {
-          const per = model.context.sampleShape.reduce((a, b) => a * b, 1);
+          const per = sampleSize(model.context);
           const format = flags.raw.endsWith('.npy') ? 'npy' : flags.raw.endsWith('.json') ? 'json' : 'csv';
           await writeFileAtomic(
             flags.raw,

@@ -83,7 +83,7 @@ function parseSchedule(text: string): Record<string, unknown> {
 export async function runConfigFromFlags(flags: TrainFlags): Promise<Record<string, unknown>> {
   const base = flags.config ? await readJsonObject(flags.config) : {};
   const fileModel = (base.model as Record<string, unknown> | undefined) ?? {};
-  // The kind decides how the model flags read (`--loss` takes other words for a GAN than for an autoencoder).
+  // The kind decides how the model flags read (which options exist, their types and choices differ by family).
   // A file's kind that is not a string stays as written, for the schema to refuse.
   const kind = flags.model ?? fileModel.kind ?? 'dense-ae';
   const model: Record<string, unknown> = {

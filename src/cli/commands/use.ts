@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
-import { head } from '../../data/dataset.js';
+import { head, sampleSize } from '../../data/dataset.js';
 import { formatDataSpec } from '../../data/spec.js';
 import { tf } from '../../engine/tf.js';
 import { DataError } from '../../errors.js';
@@ -122,7 +122,7 @@ export function decodeCommand(): Command {
         const rows = Math.ceil(codes.rows / cols);
         await writeFileAtomic(flags.out, encodeImageGrid(samples, shape, { rows, cols, scale: 2 }));
       } else {
-        const per = shape.reduce((a, b) => a * b, 1);
+        const per = sampleSize({ sampleShape: shape });
         await writeFileAtomic(
           flags.out,
           encodeMatrix(formatFromPath(flags.out), { rows: codes.rows, cols: per, data: samples }),

@@ -4,7 +4,7 @@
 
 import { mapCodes } from '../../apps/embed.js';
 import { modelData } from '../../apps/model-data.js';
-import { type Dataset, head } from '../../data/dataset.js';
+import { type Dataset, head, sampleSize } from '../../data/dataset.js';
 import { codePrior, codePriorFile, type Sampler } from '../../eval/code-prior.js';
 import { decodeCodes, encodeDataset, requireAutoencoder } from '../../eval/codes.js';
 import { interpolateCodes, samplePrior } from '../../eval/generate.js';
@@ -116,7 +116,7 @@ export async function itemImage(loaded: CachedModel, id: number): Promise<Buffer
   const { test } = await explored(loaded);
   const shape = imageShape(test);
   checkItem(test, id, 'item');
-  const per = shape.reduce((a, b) => a * b, 1);
+  const per = sampleSize({ sampleShape: shape });
   return encodeImage(test.x.subarray(id * per, (id + 1) * per), shape);
 }
 
