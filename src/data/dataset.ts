@@ -1,6 +1,7 @@
 // The in-memory dataset every model trains on: samples as one flat Float32Array, optional integer labels.
 import { DataError } from '../errors.js';
 import { permutation } from './random.js';
+import type { TextVocabulary } from './text/vocabulary.js';
 
 export interface Dataset {
   readonly name: string;
@@ -13,6 +14,11 @@ export interface Dataset {
   readonly classNames?: readonly string[];
   /** Per sample, an id the user can join on: a CSV row number (1-based), an image's file name. */
   readonly ids?: readonly string[];
+  /**
+   * Text data (data/text): `x` holds token ids (as float32), one row of sampleShape [maxLength] per sample, and
+   * this is the vocabulary they index, with the number of samples of this split cut to fit.
+   */
+  readonly text?: TextVocabulary;
 }
 
 /** Scaling fitted on the training split of a table and saved with the model (identity for images). */
@@ -29,6 +35,8 @@ export interface DataSplits {
   readonly validation: Dataset;
   readonly test: Dataset;
   readonly scaling?: FeatureScaling;
+  /** Text data: the vocabulary fitted on the training split (its `truncated` counts training samples). */
+  readonly text?: TextVocabulary;
 }
 
 /** What a source produces before splitting: a training part and, when the source has one, a test part. */

@@ -1,6 +1,8 @@
 // One entry point from a data spec to train/validation/test splits, plus the list behind `latentlab datasets`.
-import type { DataSplits, FeatureScaling, RawData } from './dataset.js';
+import { DataError } from '../errors.js';
+import type { DataSplits, Dataset, FeatureScaling, RawData } from './dataset.js';
 import { splitData } from './dataset.js';
+import { permutation } from './random.js';
 import { applyScaling, fitScaling } from './scaling.js';
 import { loadCsv } from './sources/csv.js';
 import {
@@ -14,7 +16,17 @@ import { loadIdx } from './sources/idx.js';
 import { loadImages } from './sources/images.js';
 import { loadMnist, mnistPackageDir } from './sources/mnist.js';
 import { loadToy } from './sources/toy2d.js';
-import type { DataSpec } from './spec.js';
+import { type DataSpec, formatDataSpec, isTextSpec, type TextDataSpec } from './spec.js';
+import { BROWN_FILES, loadBrown, loadSpamAssassin, loadTextFiles, type TextSamples } from './text/sources.js';
+import { tokenize } from './text/tokenizer.js';
+import {
+  checkVocabulary,
+  encodeTokenLists,
+  fitVocabulary,
+  type SavedVocabulary,
+  type TextVocabulary,
+  textDefaults,
+} from './text/vocabulary.js';
 
 type Loaders = { [K in DataSpec['source']]: (spec: Extract<DataSpec, { source: K }>) => Promise<RawData> };
 
@@ -25,7 +37,20 @@ const LOADERS: Loaders = {
   csv: (spec) => loadCsv(spec),
   images: (spec) => loadImages(spec),
   toy: (spec) => loadToy(spec),
+  text: textRaw,
+  brown: textRaw,
+  'spam-assassin': textRaw,
 };
+
+/** Text has no raw form: its ids come from a vocabulary fitted on the training split (loadData). */
+function textRaw(spec: TextDataSpec): Promise<RawData> {
+  return Promise.reject(
+    new DataError(
+      "text data is read with its splits (its vocabulary is fitted on the training split): use it as the run's own data, not as whole or extra data",
+      { path: formatDataSpec(spec) },
+    ),
+  );
+}
 
 export interface LoadOptions {
   /** Share of the training part held out for validation (default 0.1). */
@@ -35,6 +60,11 @@ export interface LoadOptions {
   seed?: number;
   /** A saved model's scaling, applied as is instead of fitting a new one (keeps the model's units). */
   scaling?: FeatureScaling;
+  /**
+   * Text: a saved model's vocabulary, used as is instead of fitting one, so the data gets the model's ids (its
+   * tokenizer and lower-casing must be the spec's; its maxLength wins over the spec's).
+   */
+  text?: SavedVocabulary;
 }
 
 /** The raw data of a source, before splitting. */
@@ -44,6 +74,7 @@ export function loadRaw(spec: DataSpec): Promise<RawData> {
 }
 
 export async function loadData(spec: DataSpec, options: LoadOptions = {}): Promise<DataSplits> {
+  if (isTextSpec(spec)) return loadTextData(spec, options);
   const raw = await loadRaw(spec);
   const splits = splitData(raw, {
     validationFraction: options.validationFraction ?? 0.1,
@@ -61,6 +92,128 @@ export async function loadData(spec: DataSpec, options: LoadOptions = {}): Promi
     validation: applyScaling(splits.validation, scaling),
     test: applyScaling(splits.test, scaling),
     scaling,
+  };
+}
+
+function loadTextSamples(spec: TextDataSpec): Promise<TextSamples> {
+  if (spec.source === 'brown') return loadBrown();
+  if (spec.source === 'spam-assassin') return loadSpamAssassin();
+  return loadTextFiles(spec);
+}
+
+/**
+ * Brown's split, by file so that one file's sentences never straddle splits: the 500 files shuffled with the
+ * seed, the first 400 for training, the next 50 validation, the last 50 test (80/10/10).
+ */
+export function brownFileSplit(seed: number): {
+  train: Int32Array;
+  validation: Int32Array;
+  test: Int32Array;
+} {
+  const order = permutation(BROWN_FILES, seed);
+  const nTrain = Math.round(BROWN_FILES * 0.8);
+  const nValidation = Math.round(BROWN_FILES * 0.1);
+  return {
+    train: order.slice(0, nTrain),
+    validation: order.slice(nTrain, nTrain + nValidation),
+    test: order.slice(nTrain + nValidation),
+  };
+}
+
+/** Sample indices per split: by file for Brown, otherwise the same seeded split as every other source. */
+function textSplitIndices(
+  samples: TextSamples,
+  options: LoadOptions,
+): Record<'train' | 'validation' | 'test', number[]> {
+  const seed = options.seed ?? 0;
+  if (samples.fileOf) {
+    const split = brownFileSplit(seed);
+    const which = new Int8Array(BROWN_FILES);
+    split.validation.forEach((f) => {
+      which[f] = 1;
+    });
+    split.test.forEach((f) => {
+      which[f] = 2;
+    });
+    const out = { train: [] as number[], validation: [] as number[], test: [] as number[] };
+    samples.fileOf.forEach((file, i) => {
+      out[(['train', 'validation', 'test'] as const)[which[file]]].push(i);
+    });
+    return out;
+  }
+  // Through splitData with each sample's index as its one value, so text splits exactly as tables do.
+  const splits = splitData(
+    {
+      name: samples.name,
+      sampleShape: [1],
+      train: { x: Float32Array.from(samples.texts, (_, i) => i) },
+    },
+    {
+      validationFraction: options.validationFraction ?? 0.1,
+      testFraction: options.testFraction ?? 0.2,
+      seed,
+    },
+  );
+  return {
+    train: Array.from(splits.train.x),
+    validation: Array.from(splits.validation.x),
+    test: Array.from(splits.test.x),
+  };
+}
+
+/**
+ * Text sources: strings split first (seeded; Brown by file), then tokenized, the vocabulary fitted on the
+ * training split only (or a saved model's taken as is), and all three splits encoded with it.
+ */
+async function loadTextData(spec: TextDataSpec, options: LoadOptions): Promise<DataSplits> {
+  const samples = await loadTextSamples(spec);
+  const where = formatDataSpec(spec);
+  const indices = textSplitIndices(samples, options);
+  const tokensOf = (list: number[]) => list.map((i) => tokenize(samples.texts[i], spec));
+  const trainTokens = tokensOf(indices.train);
+  let vocabulary: TextVocabulary;
+  if (options.text) {
+    checkVocabulary(options.text, 'model vocabulary');
+    if (options.text.tokenizer !== spec.tokenizer || options.text.lowercase !== spec.lowercase) {
+      throw new DataError(
+        `the model's vocabulary is of ${options.text.tokenizer} tokens (lowercase ${options.text.lowercase}), the data asks for ${spec.tokenizer} tokens (lowercase ${spec.lowercase})`,
+        { path: where },
+      );
+    }
+    vocabulary = { ...options.text, truncated: 0 };
+  } else {
+    vocabulary = fitVocabulary(trainTokens, {
+      tokenizer: spec.tokenizer,
+      lowercase: spec.lowercase,
+      minCount: spec.minCount,
+      maxVocab: spec.maxVocab,
+      maxLength: spec.maxLength ?? textDefaults(spec.tokenizer).maxLength,
+    });
+  }
+  const make = (part: 'train' | 'validation' | 'test', tokens: string[][]): Dataset => {
+    const list = indices[part];
+    const { x, truncated } = encodeTokenLists(vocabulary, tokens);
+    const labels = samples.labels
+      ? Int32Array.from(list, (i) => (samples.labels as Int32Array)[i])
+      : undefined;
+    return {
+      name: part === 'train' ? `${samples.name}/train` : `${samples.name}/${part}`,
+      sampleShape: [vocabulary.maxLength],
+      size: list.length,
+      x,
+      labels,
+      classNames: samples.classNames,
+      ids: list.map((i) => samples.ids[i]),
+      text: { ...vocabulary, truncated },
+    };
+  };
+  const train = make('train', trainTokens);
+  if (train.size === 0) throw new DataError('no training samples left after splitting', { path: where });
+  return {
+    train,
+    validation: make('validation', tokensOf(indices.validation)),
+    test: make('test', tokensOf(indices.test)),
+    text: train.text,
   };
 }
 

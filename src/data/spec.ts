@@ -2,6 +2,37 @@
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 
+/** The tokenizer and vocabulary fields shared by the text sources (text:PATH, brown, spam-assassin). */
+const textFields = {
+  tokenizer: z
+    .enum(['word', 'char'])
+    .default('word')
+    .describe('Tokens: word (words and punctuation marks, Unicode-aware) or char (characters)'),
+  lowercase: z.boolean().default(true).describe('Lower-case the text before tokenizing (default true)'),
+  minCount: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe(
+      'A token seen fewer times in the training split is <unk> (default 2 for words, 1 for characters)',
+    ),
+  maxVocab: z
+    .number()
+    .int()
+    .min(1)
+    .default(10_000)
+    .describe('At most this many tokens (most frequent first) besides the four reserved ones'),
+  maxLength: z
+    .number()
+    .int()
+    .min(1, 'expected a max length of at least 1 token (a row holds the tokens, then <eos>)')
+    .optional()
+    .describe(
+      'Tokens per sample, <eos> included; longer samples are cut (default 40 for words, 120 for characters)',
+    ),
+};
+
 export const DataSpec = z.discriminatedUnion('source', [
   z.strictObject({ source: z.literal('mnist') }),
   z.strictObject({ source: z.literal('fashion-mnist') }),
@@ -73,8 +104,30 @@ export const DataSpec = z.discriminatedUnion('source', [
       .optional()
       .describe('Training samples to draw (a test part of a fifth of that is drawn beside them)'),
   }),
+  z.strictObject({
+    source: z.literal('text'),
+    path: z
+      .string()
+      .min(1)
+      .describe('A UTF-8 text file, a folder of text files, or a folder of one subfolder of files per class'),
+    unit: z
+      .enum(['line', 'sentence'])
+      .default('line')
+      .describe('One sample per non-empty line (line) or per sentence (sentence)'),
+    labels: z
+      .boolean()
+      .optional()
+      .describe('With a folder of class subfolders: label samples by subfolder name (default true)'),
+    ...textFields,
+  }),
+  z.strictObject({ source: z.literal('brown'), ...textFields }),
+  z.strictObject({ source: z.literal('spam-assassin'), ...textFields }),
 ]);
 export type DataSpec = z.infer<typeof DataSpec>;
+/** The text sources: their samples are token ids (data/text). */
+export type TextDataSpec = Extract<DataSpec, { source: 'text' | 'brown' | 'spam-assassin' }>;
+export const isTextSpec = (spec: DataSpec): spec is TextDataSpec =>
+  spec.source === 'text' || spec.source === 'brown' || spec.source === 'spam-assassin';
 export type DataSpecInput = z.input<typeof DataSpec>;
 
 export interface DataSpecOptions {
@@ -84,9 +137,19 @@ export interface DataSpecOptions {
   scaling?: 'minmax' | 'standard' | 'none';
   imageSize?: number;
   channels?: 1 | 3;
+  /** Text sources (text:PATH, brown, spam-assassin). */
+  tokenizer?: 'word' | 'char';
+  lowercase?: boolean;
+  minCount?: number;
+  maxVocab?: number;
+  maxLength?: number;
+  unit?: 'line' | 'sentence';
 }
 
-/** `mnist`, `fashion-mnist`, `idx:PATH`, `csv:PATH`, `images:DIR`, `toy:NAME` → a validated spec. */
+/**
+ * `mnist`, `fashion-mnist`, `idx:PATH`, `csv:PATH`, `images:DIR`, `toy:NAME`, `text:PATH`, `brown`,
+ * `spam-assassin` → a validated spec.
+ */
 export function parseDataSpec(text: string, options: DataSpecOptions = {}): DataSpec {
   const colon = text.indexOf(':');
   const kind = colon < 0 ? text : text.slice(0, colon);
@@ -95,7 +158,18 @@ export function parseDataSpec(text: string, options: DataSpecOptions = {}): Data
     if (!rest) throw new UsageError(`data spec "${text}" needs a path after "${kind}:"`, { path: '--data' });
     return rest;
   };
+  // Only the options given, so the spec's defaults (which depend on the tokenizer) apply to the rest.
+  const textOptions = Object.fromEntries(
+    (['tokenizer', 'lowercase', 'minCount', 'maxVocab', 'maxLength'] as const)
+      .filter((key) => options[key] !== undefined)
+      .map((key) => [key, options[key]]),
+  );
   switch (kind) {
+    case 'text':
+      return DataSpec.parse({ source: 'text', path: needPath(), unit: options.unit, ...textOptions });
+    case 'brown':
+    case 'spam-assassin':
+      return DataSpec.parse({ source: kind, ...textOptions });
     case 'mnist':
     case 'fashion-mnist':
       return DataSpec.parse({ source: kind });
@@ -137,7 +211,7 @@ export function parseDataSpec(text: string, options: DataSpecOptions = {}): Data
     }
     default:
       throw new UsageError(
-        `unknown data source "${kind}": expected mnist, fashion-mnist, idx:PATH, csv:PATH, images:DIR or toy:NAME`,
+        `unknown data source "${kind}": expected mnist, fashion-mnist, idx:PATH, csv:PATH, images:DIR, toy:NAME, text:PATH, brown or spam-assassin`,
         { path: '--data' },
       );
   }
@@ -154,6 +228,11 @@ export function formatDataSpec(spec: DataSpec): string {
       return `csv:${spec.path}`;
     case 'images':
       return `images:${spec.dir}`;
+    case 'text':
+      return `text:${spec.path}`;
+    case 'brown':
+    case 'spam-assassin':
+      return spec.source;
     case 'toy':
       return spec.size === undefined ? `toy:${spec.name}` : `toy:${spec.name}:${spec.size}`;
   }

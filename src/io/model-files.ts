@@ -3,6 +3,7 @@
 import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep, win32 } from 'node:path';
 import { z } from 'zod';
+import { checkVocabulary, SavedVocabularySchema, type TextVocabulary } from '../data/text/vocabulary.js';
 import { ensureBackend } from '../engine/backend.js';
 import { tf, tfl } from '../engine/tf.js';
 import { IoError, parseOrThrow } from '../errors.js';
@@ -42,6 +43,7 @@ export const ModelManifest = z.object({
   context: z.object({
     sampleShape: z.array(z.number().int().positive()),
     numClasses: z.number().int().positive().optional(),
+    vocabularySize: z.number().int().positive().optional(),
     seed: z.number().int(),
   }),
   /** Sub-directories holding a layers model each. */
@@ -52,6 +54,8 @@ export const ModelManifest = z.object({
   data: z.unknown().optional(),
   classNames: z.array(z.string()).optional(),
   scaling: FeatureScalingSchema.optional(),
+  /** Text models: the vocabulary (tokenizer, tokens by id, row length), so text is encoded with the model's ids. */
+  text: SavedVocabularySchema.optional(),
   metrics: z.record(z.string(), z.number()).optional(),
   savedAt: z.string(),
 });
@@ -178,6 +182,8 @@ export interface SaveModelExtras {
   data?: unknown;
   classNames?: readonly string[];
   scaling?: ModelManifest['scaling'];
+  /** Text data's vocabulary (a split's `truncated` count is not saved). */
+  text?: Omit<TextVocabulary, 'truncated'>;
   metrics?: Record<string, number>;
 }
 
@@ -199,6 +205,14 @@ export async function saveModel(
     data: extras.data,
     classNames: extras.classNames ? [...extras.classNames] : undefined,
     scaling: extras.scaling,
+    text: extras.text
+      ? {
+          tokenizer: extras.text.tokenizer,
+          lowercase: extras.text.lowercase,
+          tokens: [...extras.text.tokens],
+          maxLength: extras.text.maxLength,
+        }
+      : undefined,
     metrics: extras.metrics,
     savedAt: new Date().toISOString(),
   };
@@ -225,7 +239,35 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
     const issue = parsed.error.issues[0];
     throw new IoError(`invalid manifest at field "${issue.path.join('.')}": ${issue.message}`, { path });
   }
+  checkManifestText(parsed.data, path);
   return parsed.data;
+}
+
+/**
+ * A text model's vocabulary must fit it: reserved tokens first, no token twice, as many tokens as the model
+ * has ids, rows as long as its samples.
+ */
+function checkManifestText(manifest: ModelManifest, path: string): void {
+  const { text, context } = manifest;
+  if (!text) return;
+  const where = `${path}#text`;
+  try {
+    checkVocabulary(text, where);
+  } catch (error) {
+    throw new IoError(`invalid vocabulary: ${(error as Error).message}`, { path: where, cause: error });
+  }
+  if (context.vocabularySize !== undefined && context.vocabularySize !== text.tokens.length) {
+    throw new IoError(
+      `the vocabulary has ${text.tokens.length} tokens, but the model was built for ${context.vocabularySize} token ids`,
+      { path: where },
+    );
+  }
+  if (context.sampleShape.length !== 1 || context.sampleShape[0] !== text.maxLength) {
+    throw new IoError(
+      `the vocabulary's rows are ${text.maxLength} tokens, but the model takes samples of shape [${context.sampleShape}]`,
+      { path: where },
+    );
+  }
 }
 
 export interface LoadedModel {

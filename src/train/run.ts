@@ -133,6 +133,19 @@ async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
     splits = { ...splits, train: await withExtraData(splits, config.train.extraData) };
   }
   if (!namesEpochs(raw)) config.train.epochs = defaultEpochs(splits.train.size, config.train.batchSize);
+  const text = splits.text ?? splits.train.text;
+  if (family.needsSequences && !text) {
+    throw new ConfigError(
+      `model "${family.kind}" takes text (token ids), but ${formatDataSpec(config.data)} is not text: use text:PATH, brown or spam-assassin`,
+      { path: 'model.kind' },
+    );
+  }
+  if (!family.needsSequences && text) {
+    throw new ConfigError(
+      `model "${family.kind}" takes images or table rows, but ${formatDataSpec(config.data)} is text (token ids): use seq-ae, seq-vae or lm`,
+      { path: 'model.kind' },
+    );
+  }
   if (family.needsImages && splits.train.sampleShape.length !== 3) {
     throw new ConfigError(
       `model "${family.kind}" needs image data, but ${formatDataSpec(config.data)} has samples of shape [${splits.train.sampleShape}]`,
@@ -142,6 +155,7 @@ async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
   const context: BuildContext = {
     sampleShape: [...splits.train.sampleShape],
     numClasses: splits.train.classNames?.length,
+    ...(text ? { vocabularySize: text.tokens.length } : {}),
     seed: config.seed,
   };
   const model = family.build(modelConfig, context);
@@ -171,7 +185,12 @@ async function finish(
     seconds: (performance.now() - started) / 1000,
   };
   const paths = runPaths(runDir);
-  const extras = { data: config.data, classNames: splits.train.classNames, scaling: splits.scaling };
+  const extras = {
+    data: config.data,
+    classNames: splits.train.classNames,
+    scaling: splits.scaling,
+    text: splits.text ?? splits.train.text,
+  };
   if (loop.aborted) {
     // A stopped run is usable (and stays resumable): its model, but no summary, since it is not finished.
     if (loop.state.epoch > 0) await saveModel(model, paths.model, extras);
