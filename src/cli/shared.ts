@@ -76,10 +76,56 @@ export function withCsvFlags(command: Command): Command {
   return command.addOption(labelColumnOption()).addOption(noHeaderOption()).addOption(skipRowsOption());
 }
 
-/** A --data spec with the csv flags applied. */
-export function dataSpecFrom(text: string, flags: CsvFlags, options: DataSpecOptions = {}): DataSpec {
+/** How text data (text:PATH, brown, spam-assassin) given as --data is tokenized. */
+export interface TextFlags {
+  tokenizer?: 'word' | 'char';
+  /** false with --no-lowercase. */
+  lowercase?: boolean;
+  minCount?: number;
+  maxVocab?: number;
+  maxLength?: number;
+  unit?: 'line' | 'sentence';
+}
+
+/** --tokenizer, --no-lowercase, --min-count, --max-vocab, --max-length and --unit, for text data. */
+export const textDataOptions = (): Option[] => [
+  new Option(
+    '--tokenizer <kind>',
+    'text: word (words and punctuation marks) or char (characters); default word',
+  ).choices(['word', 'char']),
+  new Option('--no-lowercase', 'text: keep upper case (the text is lower-cased by default)'),
+  new Option(
+    '--min-count <n>',
+    'text: tokens seen fewer times in the training split are <unk> (default 2 for words, 1 for characters)',
+  ).argParser(parseNumber('--min-count', { integer: true, min: 1 })),
+  new Option('--max-vocab <n>', 'text: at most n tokens, most frequent first (default 10000)').argParser(
+    parseNumber('--max-vocab', { integer: true, min: 1 }),
+  ),
+  new Option(
+    '--max-length <n>',
+    'text: tokens per sample with <eos>; longer samples are cut and counted (default 40 words, 120 characters)',
+  ).argParser(parseNumber('--max-length', { integer: true, min: 1 })),
+  new Option(
+    '--unit <unit>',
+    'text:PATH: one sample per non-empty line or per sentence (default line)',
+  ).choices(['line', 'sentence']),
+];
+
+/** A --data spec with the csv (and text) flags applied. */
+export function dataSpecFrom(
+  text: string,
+  flags: CsvFlags & TextFlags,
+  options: DataSpecOptions = {},
+): DataSpec {
   return parseDataSpec(text, {
     ...options,
+    tokenizer: flags.tokenizer,
+    // Only --no-lowercase says anything: commander's default true leaves the spec's default.
+    ...(flags.lowercase === false ? { lowercase: false } : {}),
+    minCount: flags.minCount,
+    maxVocab: flags.maxVocab,
+    maxLength: flags.maxLength,
+    unit: flags.unit,
     labelColumn: flags.labelColumn,
     header: flags.header,
     skipRows: flags.skipRows,

@@ -23,9 +23,11 @@ import {
   readJsonObject,
   skipRowsOption,
   startBackend,
+  type TextFlags,
+  textDataOptions,
 } from '../shared.js';
 
-interface TrainFlags extends GlobalOptions, CsvFlags {
+interface TrainFlags extends GlobalOptions, CsvFlags, TextFlags {
   config?: string;
   model?: string;
   data?: string;
@@ -185,7 +187,10 @@ export function trainCommand(): Command {
         'model family (`latentlab models` describes each; default dense-ae)',
       ).choices(kinds),
     )
-    .option('--data <spec>', 'mnist | fashion-mnist | idx:PATH | csv:PATH | images:DIR (default mnist)')
+    .option(
+      '--data <spec>',
+      'mnist | fashion-mnist | idx:PATH | csv:PATH | images:DIR | text:PATH | brown | spam-assassin (default mnist)',
+    )
     .option(
       '--set <key=value>',
       'any model option by its config name (repeatable), e.g. --set instanceNoiseEpochs=10',
@@ -280,6 +285,7 @@ export function trainCommand(): Command {
         process.off('SIGINT', onSignal);
       }
     });
+  for (const option of textDataOptions()) command.addOption(option);
   for (const option of modelOptionFlags()) command.addOption(option);
   return command;
 }
