@@ -23,7 +23,6 @@ import {
   checkVocabulary,
   encodeTokenLists,
   fitVocabulary,
-  type SavedVocabulary,
   type TextVocabulary,
   textDefaults,
 } from './text/vocabulary.js';
@@ -64,7 +63,7 @@ export interface LoadOptions {
    * Text: a saved model's vocabulary, used as is instead of fitting one, so the data gets the model's ids (its
    * tokenizer and lower-casing must be the spec's; its maxLength wins over the spec's).
    */
-  text?: SavedVocabulary;
+  text?: Omit<TextVocabulary, 'truncated'>;
 }
 
 /** The raw data of a source, before splitting. */
