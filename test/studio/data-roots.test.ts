@@ -176,7 +176,10 @@ describe('studio with --data-root', () => {
     });
     expect(labels.statusCode).toBe(403);
     expect(labels.json().field).toBe('config.data.labels');
-    expectNoSecrets(passwd.body, photos.body, dotted.body, labels.body);
+    const text = await start({ source: 'text', path: '/etc/passwd' });
+    expect(text.statusCode).toBe(403);
+    expect(text.json().field).toBe('config.data.path');
+    expectNoSecrets(passwd.body, photos.body, dotted.body, labels.body, text.body);
   });
 
   it('refuses symlinks inside a root that lead outside it', async () => {

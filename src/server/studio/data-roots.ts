@@ -9,7 +9,7 @@ import { UsageError } from '../../errors.js';
 import { HttpError } from '../errors.js';
 
 /** The spec's fields that name files or folders, by source. */
-const FILE_FIELDS = { csv: ['path'], images: ['dir'], idx: ['images', 'labels'] } as const;
+const FILE_FIELDS = { csv: ['path'], images: ['dir'], idx: ['images', 'labels'], text: ['path'] } as const;
 
 type FileSpec = Extract<DataSpec, { source: keyof typeof FILE_FIELDS }>;
 
@@ -90,6 +90,9 @@ export class DataRoots {
   async confine(spec: DataSpec, prefix: string): Promise<DataSpec> {
     switch (spec.source) {
       case 'csv':
+        return { ...spec, path: await this.confinePath(spec.path, `${prefix}.path`) };
+      case 'text':
+        // A folder's files and class subfolders are listed without following symlinks (data/text/sources.ts).
         return { ...spec, path: await this.confinePath(spec.path, `${prefix}.path`) };
       case 'images':
         // Files inside the folder are listed without following symlinks (src/data/sources/images.ts).
