@@ -57,6 +57,8 @@ export {
   type DataSpecInput,
   type DataSplits,
   type Dataset,
+  decodeIds,
+  encodeText,
   type FeatureScaling,
   fitScaling,
   formatDataSpec,
@@ -65,6 +67,7 @@ export {
   loadData,
   makeDataset,
   parseDataSpec,
+  type TextVocabulary,
 } from './data/index.js';
 export {
   type BackendInfo,

@@ -5,5 +5,18 @@ export type { LoadOptions, LocalDataset } from './load.js';
 export { listLocalDatasets, loadData, loadRaw } from './load.js';
 export { createRng, permutation } from './random.js';
 export { applyScaling, fitScaling, invertScaling } from './scaling.js';
-export type { DataSpecInput, DataSpecOptions } from './spec.js';
-export { DataSpec, formatDataSpec, parseDataSpec } from './spec.js';
+export type { DataSpecInput, DataSpecOptions, TextDataSpec } from './spec.js';
+export { DataSpec, formatDataSpec, isTextSpec, parseDataSpec } from './spec.js';
+export type { TokenizerKind, TokenizerOptions } from './text/tokenizer.js';
+export { tokenize } from './text/tokenizer.js';
+export type { TextVocabulary, VocabularyOptions } from './text/vocabulary.js';
+export {
+  BOS_ID,
+  decodeIds,
+  EOS_ID,
+  encodeText,
+  fitVocabulary,
+  PAD_ID,
+  RESERVED_TOKENS,
+  UNK_ID,
+} from './text/vocabulary.js';
