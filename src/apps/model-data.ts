@@ -11,8 +11,8 @@ export const DataSplit = z.enum(['train', 'validation', 'test']);
 export type DataSplit = z.infer<typeof DataSplit>;
 
 /**
- * Splits of `spec` (default: the data the model was trained on), loaded as the model saw them (its seed and
- * table scaling), checked against the model's sample shape.
+ * Splits of `spec` (default: the data the model was trained on), loaded as the model saw them (its seed, its
+ * table scaling or text vocabulary), checked against the model's sample shape.
  */
 export async function modelData(loaded: LoadedModel, spec?: DataSpec): Promise<DataSplits> {
   const own = DataSpec.safeParse(loaded.manifest.data);
@@ -24,6 +24,8 @@ export async function modelData(loaded: LoadedModel, spec?: DataSpec): Promise<D
   const splits = await loadData(chosen, {
     seed: loaded.manifest.context.seed,
     scaling: loaded.manifest.scaling,
+    // Text: the model's own vocabulary, so the ids are the ones it was trained with.
+    text: loaded.manifest.text,
   });
   const expected = loaded.manifest.context.sampleShape;
   if (splits.test.sampleShape.join('x') !== expected.join('x')) {

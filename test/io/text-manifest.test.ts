@@ -2,6 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { modelData } from '../../src/apps/model-data.js';
 import { IoError } from '../../src/errors.js';
 import { loadModel, readManifest, saveModel } from '../../src/io/model-files.js';
 import { parseModelConfig } from '../../src/models/registry.js';
@@ -51,6 +52,26 @@ describe('text in the model manifest', () => {
       });
       expect(loaded.manifest.context.vocabularySize).toBe(6);
       expect(loaded.model.context.vocabularySize).toBe(6);
+      loaded.model.dispose();
+    });
+  });
+
+  it("a model's own text data is encoded with its saved vocabulary", async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, 'lines.txt');
+      await writeFile(file, 'the cat sat\nthe dog\nthe cat\n'.repeat(5));
+      const { family, config } = parseModelConfig({ kind: 'dense-ae', hidden: [4], latent: 2 });
+      const model = family.build(config, { sampleShape: [6], vocabularySize: 6, seed: 0 });
+      await saveModel(model, join(dir, 'model'), { text: vocabulary, data: { source: 'text', path: file } });
+      model.dispose();
+      const loaded = await loadModel(join(dir, 'model'));
+      const splits = await modelData(loaded);
+      // Fitted afresh, "sat" and "dog" would get ids; with the model's vocabulary they are <unk>.
+      expect(splits.text?.tokens).toEqual(vocabulary.tokens);
+      const rows = new Set<string>();
+      for (let i = 0; i < splits.train.size; i++)
+        rows.add(splits.train.x.subarray(i * 6, i * 6 + 6).join(','));
+      expect([...rows].sort()).toEqual(['4,1,3,0,0,0', '4,5,1,3,0,0', '4,5,3,0,0,0']);
       loaded.model.dispose();
     });
   });
