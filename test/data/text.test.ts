@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { dataSpecFrom } from '../../src/cli/shared.js';
 import { loadData } from '../../src/data/load.js';
 import { DataSpec, formatDataSpec, parseDataSpec } from '../../src/data/spec.js';
 import { firstInvalidUtf8, loadTextFiles, readTextFile } from '../../src/data/text/sources.js';
@@ -236,5 +237,28 @@ describe('text:PATH through loadData', () => {
       });
       expect(() => parseDataSpec('text:')).toThrow(/needs a path/);
     });
+  });
+
+  it('CLI flags reach the spec; only --no-lowercase says anything about case', () => {
+    expect(
+      dataSpecFrom('text:a.txt', {
+        tokenizer: 'char',
+        lowercase: true,
+        minCount: 3,
+        maxVocab: 50,
+        maxLength: 9,
+        unit: 'sentence',
+      }),
+    ).toEqual({
+      source: 'text',
+      path: 'a.txt',
+      unit: 'sentence',
+      tokenizer: 'char',
+      lowercase: true,
+      minCount: 3,
+      maxVocab: 50,
+      maxLength: 9,
+    });
+    expect(dataSpecFrom('brown', { lowercase: false })).toMatchObject({ source: 'brown', lowercase: false });
   });
 });
