@@ -8,6 +8,8 @@ export interface BuildContext {
   /** Shape of one sample, e.g. [28, 28, 1] or [features]. */
   sampleShape: number[];
   numClasses?: number;
+  /** Tokens in the vocabulary of text data (token ids are 0 .. vocabularySize - 1); absent for other data. */
+  vocabularySize?: number;
   /** Seeds weight initialisers, so a run with the same seed starts from the same weights. */
   seed: number;
 }
@@ -134,6 +136,8 @@ export interface ModelFamily<S extends z.ZodType = z.ZodType> {
   readonly configSchema: S;
   /** True when the family can only be built for image-shaped samples [h, w, c]. */
   readonly needsImages?: boolean;
+  /** True when the family takes text (token ids, see BuildContext.vocabularySize) and nothing else. */
+  readonly needsSequences?: boolean;
   /**
    * True when the model learns from partly labelled data (labels of -1 mark unlabelled samples), e.g. a
    * semi-supervised AAE; only then does a run with `train.labelsPerClass` keep the unlabelled samples.
