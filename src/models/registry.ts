@@ -25,7 +25,7 @@ export function registerFamily(family: ModelFamily): void {
   families.set(family.kind, {
     ...family,
     build: (config, context) => {
-      checkModelSize(config as Record<string, unknown>, context.sampleShape);
+      checkModelSize(config as Record<string, unknown>, context.sampleShape, 'model', context.vocabularySize);
       return family.build(config, context);
     },
   });

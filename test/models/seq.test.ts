@@ -170,6 +170,12 @@ describe('greedy decoding', () => {
     expect(() => build({ kind: 'seq-ae' }, { sampleShape: [6], seed: 1 })).toThrow(ConfigError);
     expect(() => build({ kind: 'lm' }, { sampleShape: [6], seed: 1 })).toThrow(/needs text data/);
   });
+
+  it('refuses a vocabulary too large to allocate, before building (embeddings and softmax are counted)', () => {
+    expect(() => build({ kind: 'lm' }, { sampleShape: [8], vocabularySize: 1_000_000, seed: 1 })).toThrow(
+      /parameters; the limit/,
+    );
+  });
 });
 
 /**
