@@ -151,6 +151,17 @@ export { LatentGanModel, latentGanFamily } from './models/latentgan/model.js';
 export { MAX_PARAMETERS, MAX_UNITS } from './models/limits.js';
 // ---- The registry ----
 export { getFamily, listFamilies, parseModelConfig, registerFamily } from './models/registry.js';
+export {
+  LanguageModel,
+  LanguageModelConfig,
+  languageModelFamily,
+  SeqAutoencoderConfig,
+  SeqAutoencoderModel,
+  SeqVaeConfig,
+  SeqVaeModel,
+  seqAutoencoderFamily,
+  seqVaeFamily,
+} from './models/seq/model.js';
 export { Augmentation } from './models/shared/augmentation.js';
 export {
   Activation,

@@ -9,6 +9,7 @@ import type { ConvAutoencoderConfig } from './conv-ae/config.js';
 import type { DenseAutoencoderConfig } from './dense-ae/config.js';
 import type { GanConfig } from './gan/config.js';
 import type { LatentGanConfig } from './latentgan/config.js';
+import type { LanguageModelConfig, SeqAutoencoderConfig, SeqVaeConfig } from './seq/config.js';
 import type { ConvVaeConfig, CvaeConfig, VaeConfig } from './vae/config.js';
 import type { VaeGanConfig } from './vaegan/config.js';
 
@@ -26,6 +27,9 @@ export interface ModelConfigSchemas {
   latentgan: typeof LatentGanConfig;
   aegan: typeof AeGanConfig;
   vaegan: typeof VaeGanConfig;
+  'seq-ae': typeof SeqAutoencoderConfig;
+  'seq-vae': typeof SeqVaeConfig;
+  lm: typeof LanguageModelConfig;
 }
 
 export type ModelKind = keyof ModelConfigSchemas;

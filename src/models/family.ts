@@ -8,7 +8,7 @@ export interface BuildContext {
   /** Shape of one sample, e.g. [28, 28, 1] or [features]. */
   sampleShape: number[];
   numClasses?: number;
-  /** Text data: the number of token ids (the vocabulary's tokens.length, reserved ids 0-3 included). */
+  /** Tokens in the vocabulary of text data (token ids are 0 .. vocabularySize - 1); absent for other data. */
   vocabularySize?: number;
   /** Seeds weight initialisers, so a run with the same seed starts from the same weights. */
   seed: number;
@@ -136,7 +136,7 @@ export interface ModelFamily<S extends z.ZodType = z.ZodType> {
   readonly configSchema: S;
   /** True when the family can only be built for image-shaped samples [h, w, c]. */
   readonly needsImages?: boolean;
-  /** True when the family is built for text: samples of token ids [maxLength] with a vocabulary (data/text). */
+  /** True when the family takes text (token ids, see BuildContext.vocabularySize) and nothing else. */
   readonly needsSequences?: boolean;
   /**
    * True when the model learns from partly labelled data (labels of -1 mark unlabelled samples), e.g. a

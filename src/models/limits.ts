@@ -34,7 +34,12 @@ const number = (value: unknown, fallback: number) => (typeof value === 'number' 
  * names alike (hidden, filters, latent, generator and discriminator widths, attention dim and depth). Decoders are
  * taken to mirror encoders. An estimate, close enough to refuse a model that cannot be built.
  */
-export function estimateParameters(config: Record<string, unknown>, sampleShape: readonly number[]): number {
+export function estimateParameters(
+  config: Record<string, unknown>,
+  sampleShape: readonly number[],
+  vocabularySize?: number,
+): number {
+  if (typeof config.cell === 'string') return sequenceParameters(config, vocabularySize ?? 0);
   const input = sampleSize({ sampleShape });
   const channels = sampleShape.length === 3 ? sampleShape[2] : 1;
   const latent = number(config.latent, 32);
@@ -68,16 +73,32 @@ export function estimateParameters(config: Record<string, unknown>, sampleShape:
   return total;
 }
 
+/**
+ * The sequence families (seq-ae, seq-vae, lm): token embeddings, GRU (3 gates) or LSTM (4 gates) layers and the
+ * decoder's softmax over the vocabulary, whose size text data gives; the code (not lm's) feeds every decoder step.
+ */
+function sequenceParameters(config: Record<string, unknown>, vocabulary: number): number {
+  const embedding = number(config.embedding, 256);
+  const hidden = number(config.hidden, 512);
+  const gates = config.cell === 'lstm' ? 4 : 3;
+  const rnn = (input: number) => gates * (input * hidden + hidden * hidden + 2 * hidden);
+  const latent = config.kind === 'lm' ? 0 : number(config.latent, 32);
+  let total = vocabulary * embedding + rnn(embedding + latent) + hidden * vocabulary + vocabulary;
+  if (latent > 0) total += vocabulary * embedding + rnn(embedding) + 2 * (hidden * latent + latent);
+  return total;
+}
+
 /** Refuse a model whose estimated parameter count is above MAX_PARAMETERS, before it is built. */
 export function checkModelSize(
   config: Record<string, unknown>,
   sampleShape: readonly number[],
   where = 'model',
+  vocabularySize?: number,
 ): void {
-  const count = estimateParameters(config, sampleShape);
+  const count = estimateParameters(config, sampleShape, vocabularySize);
   if (count > MAX_PARAMETERS)
     throw new ConfigError(
-      `about ${count.toPrecision(3)} parameters; the limit is ${MAX_PARAMETERS.toLocaleString('en')} (make hidden, filters, latent or dim smaller)`,
+      `about ${count.toPrecision(3)} parameters; the limit is ${MAX_PARAMETERS.toLocaleString('en')} (make hidden, filters, latent, dim or embedding smaller)`,
       { path: where },
     );
 }

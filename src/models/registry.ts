@@ -13,6 +13,7 @@ import { ganFamily } from './gan/model.js';
 import { latentGanFamily } from './latentgan/model.js';
 import { upgradeModelConfig } from './legacy.js';
 import { checkModelSize } from './limits.js';
+import { seqFamilies } from './seq/model.js';
 import { vaeFamilies } from './vae/model.js';
 import { vaeganFamily } from './vaegan/model.js';
 
@@ -24,7 +25,7 @@ export function registerFamily(family: ModelFamily): void {
   families.set(family.kind, {
     ...family,
     build: (config, context) => {
-      checkModelSize(config as Record<string, unknown>, context.sampleShape);
+      checkModelSize(config as Record<string, unknown>, context.sampleShape, 'model', context.vocabularySize);
       return family.build(config, context);
     },
   });
@@ -126,3 +127,4 @@ registerFamily(aaeFamily);
 registerFamily(latentGanFamily);
 registerFamily(aeGanFamily);
 registerFamily(vaeganFamily);
+for (const family of seqFamilies) registerFamily(family);

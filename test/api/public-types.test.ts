@@ -53,6 +53,9 @@ describe('RunConfigInput', () => {
       | 'latentgan'
       | 'aegan'
       | 'vaegan'
+      | 'seq-ae'
+      | 'seq-vae'
+      | 'lm'
     >();
     expectTypeOf<ModelConfigInput<'vae'>>().toHaveProperty('beta');
     expectTypeOf<Extract<ModelConfigInput, { kind: 'dense-ae' }>>().toEqualTypeOf<

@@ -123,6 +123,7 @@ describe('registration', () => {
       'Conv2DBackpropFilter',
       'Conv2DBackpropInput',
       'OneHot',
+      'UnsortedSegmentSum',
       'Tile',
       'LeakyRelu',
       'LatentlabLeakyReluGrad',
@@ -480,6 +481,33 @@ describe('OneHot on wasm', () => {
     registerWasmKernelFixes();
     expectNoLeakedTensors(() => expect(run()).toEqual(expected));
     expect((expected[0] as number[][])[1]).toEqual([-2, -2, -2, 5]);
+  });
+});
+
+describe('UnsortedSegmentSum on wasm', () => {
+  it("matches cpu, rows summed into their segments (an embedding's gradient), out-of-range ids dropped", async () => {
+    const run = () =>
+      tf.tidy(() => {
+        const x = tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [6, 2]);
+        const ids = tf.tensor1d([0, 2, 0, 5, 2, -1], 'int32');
+        const table = tf.variable(tf.ones([4, 2]));
+        const grad = tf.grad((t: tf.Tensor) =>
+          tf.sum(tf.mul(tf.gather(t, tf.tensor1d([3, 1, 3], 'int32')), 2)),
+        )(table);
+        table.dispose();
+        return [tf.unsortedSegmentSum(x, ids, 4).arraySync(), grad.arraySync()];
+      });
+    await tf.setBackend('cpu');
+    const expected = run();
+    await tf.setBackend('wasm');
+    registerWasmKernelFixes();
+    expectNoLeakedTensors(() => expect(run()).toEqual(expected));
+    expect(expected[0]).toEqual([
+      [6, 8],
+      [0, 0],
+      [12, 14],
+      [0, 0],
+    ]);
   });
 });
 

@@ -15,6 +15,9 @@ const context = { sampleShape: [4, 4, 1], numClasses: 3, seed: 1 };
 
 const mnistContext = { sampleShape: [28, 28, 1], numClasses: 10, seed: 1 };
 
+/** Token ids for the sequence families (needsSequences). */
+const textContext = { sampleShape: [16], vocabularySize: 50, numClasses: 2, seed: 1 };
+
 async function savedManifest(raw: Record<string, unknown>, dir: string, ctx = context) {
   const { family, config } = parseModelConfig(raw);
   const model = family.build(config, ctx);
@@ -108,10 +111,11 @@ describe('network signatures in the manifest', () => {
     for (const family of listFamilies()) {
       await withTempDir(async (dir) => {
         const { config } = parseModelConfig({ kind: family.kind });
-        const model = family.build(config, mnistContext);
+        const ctx = family.needsSequences ? textContext : mnistContext;
+        const model = family.build(config, ctx);
         const names = Object.keys(model.networks);
         model.dispose();
-        const manifest = await savedManifest({ kind: family.kind }, dir, mnistContext);
+        const manifest = await savedManifest({ kind: family.kind }, dir, ctx);
         expect(Object.keys(manifest.signatures ?? {}).sort(), family.kind).toEqual([...names].sort());
         for (const [name, signature] of Object.entries(manifest.signatures ?? {})) {
           const where = `${family.kind}.${name}`;

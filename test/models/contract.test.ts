@@ -21,6 +21,7 @@ import {
   blobs,
   expectClose,
   expectNoLeakedTensors,
+  randomValues,
   useBackend,
   withStaticServer,
   withTempDir,
@@ -40,12 +41,32 @@ function build(raw: unknown, context: BuildContext): TrainableModel {
   return family.build(config, context);
 }
 
-/** A fixed batch: smooth blobs for 8x8 images, uniform values for anything else. */
+/**
+ * Token ids for text contexts (those with a vocabulary): each row 1 .. maxLength - 1 real tokens (ids 4 ..
+ * vocabularySize - 1), <eos> (3), then <pad> (0), as the text data lays rows out. Seeded.
+ */
+function tokenRows(context: BuildContext, n: number, seed: number): tf.Tensor {
+  const [length] = context.sampleShape;
+  const vocabulary = context.vocabularySize!;
+  const random = randomValues(n * (length + 1), seed).map((v) => (v + 1) / 2); // [0, 1)
+  const ids = new Float32Array(n * length);
+  for (let row = 0; row < n; row++) {
+    const tokens = 1 + Math.floor(random[row * (length + 1)] * (length - 1));
+    for (let t = 0; t < tokens; t++)
+      ids[row * length + t] = 4 + Math.floor(random[row * (length + 1) + 1 + t] * (vocabulary - 4));
+    ids[row * length + tokens] = 3;
+  }
+  return tf.tensor2d(ids, [n, length]);
+}
+
+/** A fixed batch: smooth blobs for 8x8 images, token ids for text, uniform values for anything else. */
 function batchOf(context: BuildContext, n: number, seed: number): { x: tf.Tensor; labels?: tf.Tensor } {
   const x =
     context.sampleShape.join('x') === '8x8x1'
       ? blobs(n, seed)
-      : tf.randomUniform([n, ...context.sampleShape], 0, 1, 'float32', seed);
+      : context.vocabularySize !== undefined
+        ? tokenRows(context, n, seed)
+        : tf.randomUniform([n, ...context.sampleShape], 0, 1, 'float32', seed);
   const classes = context.numClasses;
   const labels = classes
     ? tf.tensor1d(

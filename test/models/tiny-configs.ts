@@ -17,6 +17,9 @@ export interface TinyCase {
 const image: BuildContext = { sampleShape: [8, 8, 1], numClasses: 3, seed: 3 };
 const table: BuildContext = { sampleShape: [6], numClasses: 3, seed: 5 };
 const points: BuildContext = { sampleShape: [2], numClasses: 3, seed: 3 };
+/** Token ids: rows of 6 (tokens, <eos>, pads) over a vocabulary of 12 (ids 4 .. 11 real tokens). */
+const text: BuildContext = { sampleShape: [6], vocabularySize: 12, numClasses: 2, seed: 3 };
+const rnn = { embedding: 8, hidden: 16 };
 
 const body = { hidden: [16], latent: 4 };
 const ganBody = { latent: 4, generatorHidden: [16], discriminatorHidden: [16] };
@@ -304,6 +307,45 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
       config: { kind: 'vaegan', architecture: 'conv', latent: 4, filters: [4, 8], adversarialLoss: 'hinge' },
       context: image,
       falls: ['mse'],
+    },
+  ],
+  'seq-ae': [
+    { name: 'seq-ae (gru)', config: { kind: 'seq-ae', ...rnn, latent: 4 }, context: text },
+    {
+      name: 'seq-ae (lstm, word dropout)',
+      config: { kind: 'seq-ae', ...rnn, latent: 4, cell: 'lstm', wordDropout: 0.3 },
+      context: text,
+    },
+  ],
+  'seq-vae': [
+    {
+      name: 'seq-vae (gru, logistic annealing)',
+      config: { kind: 'seq-vae', ...rnn, latent: 4 },
+      context: text,
+      falls: ['loss', 'nllPerToken'],
+    },
+    {
+      name: 'seq-vae (lstm, conditional, linear annealing, free bits)',
+      config: {
+        kind: 'seq-vae',
+        ...rnn,
+        latent: 3,
+        cell: 'lstm',
+        conditional: true,
+        klAnneal: 'linear',
+        klAnnealSteps: 20,
+        freeBits: 0.1,
+      },
+      context: text,
+      falls: ['loss', 'nllPerToken'],
+    },
+  ],
+  lm: [
+    { name: 'lm (gru)', config: { kind: 'lm', ...rnn }, context: text },
+    {
+      name: 'lm (lstm, word dropout)',
+      config: { kind: 'lm', ...rnn, cell: 'lstm', wordDropout: 0.2 },
+      context: text,
     },
   ],
 };

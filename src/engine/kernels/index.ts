@@ -26,6 +26,7 @@ import {
   tileGradConfig,
 } from './reduce.js';
 import { createTileConfig } from './tile.js';
+import { createUnsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 
 /** Each kernel latentlab overrides or adds on 'wasm', and why. */
 export const WASM_KERNEL_FIXES: Readonly<Record<string, string>> = {
@@ -43,6 +44,9 @@ export const WASM_KERNEL_FIXES: Readonly<Record<string, string>> = {
     'conv input gradient). Now dx is split by position modulo the stride into stride-1 XNNPack convs of dy ' +
     'with sub-filters, interleaved by SIMD block copies (matmul + col2im for dx depths below 4): ~8x faster.',
   OneHot: 'stock writes int32 bit patterns for every dtype, so float32 one-hots held 1.4e-45 instead of 1.',
+  UnsortedSegmentSum:
+    "missing from stock wasm; a gather's gradient (an embedding layer's) needs it, so text models could not " +
+    'train. Added, in JS on the wasm heap.',
   Tile:
     "stock computes each element's source index separately (~80 ns an element: 68 ms per batch-norm " +
     'gradient on a DCGAN layer); now block copies: 0.2 ms.',
@@ -118,6 +122,7 @@ export function registerWasmKernelFixes(): void {
       conv2d: stockKernel(tf.Conv2D).kernelFunc as unknown as WasmKernelFunc,
     }),
     createOneHotConfig(),
+    createUnsortedSegmentSumConfig(),
     createTileConfig(),
     createLeakyReluConfig(stockKernel(tf.LeakyRelu)),
     createLeakyReluGradWasmConfig(),
