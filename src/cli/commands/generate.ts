@@ -9,6 +9,7 @@ import { type Dataset, sampleSize, subset } from '../../data/dataset.js';
 import { loadData } from '../../data/load.js';
 import { isToyMixture } from '../../data/sources/toy2d.js';
 import { DataSpec } from '../../data/spec.js';
+import { rowsAsText } from '../../data/text/vocabulary.js';
 import type { tf } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
 import { codePrior, codePriorFile, type Sampler } from '../../eval/code-prior.js';
@@ -126,10 +127,16 @@ export function sampleCommand(): Command {
             encodeMatrix(format, { rows: flags.n, cols: per, data: (await images.data()) as Float32Array }),
           );
         }
+        const text = loaded.manifest.text;
+        const sentences = text ? rowsAsText(text, (await images.data()) as Float32Array, flags.n) : undefined;
         images.dispose();
-        process.stdout.write(
-          `${flags.n} samples (seed ${flags.seed}, ${from}) → ${model.context.sampleShape.length === 3 ? out : (flags.raw ?? '(no image data: use --raw)')}\n`,
-        );
+        const where = sentences
+          ? 'stdout (one sentence a line)'
+          : model.context.sampleShape.length === 3
+            ? out
+            : (flags.raw ?? '(no image data: use --raw)');
+        process.stdout.write(`${flags.n} samples (seed ${flags.seed}, ${from}) → ${where}\n`);
+        for (const sentence of sentences ?? []) process.stdout.write(`${sentence}\n`);
       },
     );
 }

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { head, sampleSize } from '../../data/dataset.js';
 import { formatDataSpec } from '../../data/spec.js';
+import { rowsAsText, tokenAccuracy } from '../../data/text/vocabulary.js';
 import { tf } from '../../engine/tf.js';
 import { DataError } from '../../errors.js';
 import { decodeCodes, encodeDataset, reconstructionErrors, requireAutoencoder } from '../../eval/codes.js';
@@ -25,6 +26,9 @@ import {
   withDataFlags,
 } from '../shared.js';
 
+/** Sentences reconstructed per batch. */
+const TEXT_BATCH = 256;
+
 export function reconstructCommand(): Command {
   return withDataFlags(
     new Command('reconstruct')
@@ -40,6 +44,30 @@ export function reconstructCommand(): Command {
     const loaded = await loadModel(dir);
     const model = requireAutoencoder(loaded.model, 'reconstruct');
     const dataset = await datasetFor(loaded, flags);
+    const text = loaded.manifest.text;
+    if (text) {
+      // Token ids have no distance to average: text is judged by the tokens reconstructed exactly, and shown.
+      const shown = head(dataset, flags.n);
+      const ids = new Float32Array(dataset.x.length);
+      const per = sampleSize(dataset);
+      // In batches: greedy decoding runs the decoder once per position.
+      for (let start = 0; start < dataset.size; start += TEXT_BATCH) {
+        const count = Math.min(TEXT_BATCH, dataset.size - start);
+        const x = tf.tensor(dataset.x.subarray(start * per, (start + count) * per), [count, per]);
+        const recon = model.reconstruct(x);
+        ids.set((await recon.data()) as Float32Array, start * per);
+        tf.dispose([x, recon]);
+      }
+      process.stdout.write(
+        `${dataset.name}: ${dataset.size} samples, tokens reconstructed exactly ${(100 * tokenAccuracy(dataset.x, ids)).toFixed(1)}%\n`,
+      );
+      const inputs = rowsAsText(text, shown.x, shown.size);
+      const outputs = rowsAsText(text, ids, shown.size);
+      inputs.forEach((input, i) => {
+        process.stdout.write(`  in:  ${input}\n  out: ${outputs[i]}\n`);
+      });
+      return;
+    }
     const { mean } = await reconstructionErrors(model, dataset);
     process.stdout.write(
       `${dataset.name}: ${dataset.size} samples, reconstruction MSE per value ${mean.toPrecision(5)}\n`,

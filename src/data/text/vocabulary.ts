@@ -163,3 +163,27 @@ export function decodeIds(
   }
   return joinTokens(out, vocabulary.tokenizer);
 }
+
+/** Rows of token ids (`rows` of `maxLength` each, as in a text dataset's x) as strings, one per row. */
+export function rowsAsText(
+  vocabulary: Pick<TextVocabulary, 'tokenizer' | 'tokens' | 'maxLength'>,
+  ids: ArrayLike<number>,
+  rows: number,
+): string[] {
+  const length = vocabulary.maxLength;
+  return Array.from({ length: rows }, (_, row) =>
+    decodeIds(vocabulary, Array.prototype.slice.call(ids, row * length, (row + 1) * length) as number[]),
+  );
+}
+
+/** Share of the target's tokens (every position that is not <pad>, <eos> included) that `output` has the same. */
+export function tokenAccuracy(target: ArrayLike<number>, output: ArrayLike<number>): number {
+  let counted = 0;
+  let same = 0;
+  for (let i = 0; i < target.length; i++) {
+    if (target[i] === PAD_ID) continue;
+    counted++;
+    if (output[i] === target[i]) same++;
+  }
+  return counted === 0 ? 0 : same / counted;
+}
