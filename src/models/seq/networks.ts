@@ -1,6 +1,7 @@
 // The sequence families' networks, functional tfjs-layers models that a stock tf.loadLayersModel reads: an RNN
 // encoder (token ids → the last state → the code heads) and an RNN decoder (teacher-forcing input ids and the
 // code → next-token logits at every step). lm's network is the decoder without a code.
+import { RESERVED_TOKENS } from '../../data/text/vocabulary.js';
 import { tfl } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
 import type { BuildContext } from '../family.js';
@@ -8,12 +9,9 @@ import { LOG_VARIANCE_LIMIT, softClamp } from '../shared/gaussian-code.js';
 import { chain, type Init, initialisers, type Symbolic } from '../shared/layers.js';
 import type { AnySeqConfig, Cell } from './config.js';
 
-/** Reserved token ids of the text data contract: real tokens start at FIRST_TOKEN. */
-export const PAD = 0;
-export const UNK = 1;
-export const BOS = 2;
-export const EOS = 3;
-export const FIRST_TOKEN = 4;
+/** Reserved token ids of the text data (src/data/text/vocabulary.ts): real tokens start at FIRST_TOKEN. */
+export { BOS_ID as BOS, EOS_ID as EOS, PAD_ID as PAD, UNK_ID as UNK } from '../../data/text/vocabulary.js';
+export const FIRST_TOKEN = RESERVED_TOKENS.length;
 
 /** The sequence length and vocabulary a sequence family is built for, or a ConfigError saying it needs text. */
 export function textShape(kind: string, context: BuildContext): { maxLength: number; vocabulary: number } {
