@@ -25,8 +25,11 @@ export async function evaluateLikelihood(
     batchSize?: number;
     seed?: number;
     onProgress?: OnProgress;
+    /** false: no reconstruction error (text, whose token ids have no distance; greedy decoding costs steps). */
+    reconstruction?: boolean;
   } = {},
 ): Promise<LikelihoodReport> {
+  const withMse = options.reconstruction !== false && isAutoencoder(model);
   const k = options.k ?? 100;
   // The IWAE pass holds k decoded copies of each batch: keep batch * k bounded.
   const batchSize = options.batchSize ?? Math.max(1, Math.floor(20_000 / k));
@@ -41,9 +44,10 @@ export async function evaluateLikelihood(
     const [elbo, iwae, mse] = tf.tidy(() => {
       const e = tf.sum(model.negativeElbo(x, labels, seed + b));
       const w = tf.sum(model.importanceWeightedBound(x, labels, k, seed + 7919 + b));
-      const m = isAutoencoder(model)
-        ? tf.sum(tf.mean(tf.reshape(tf.squaredDifference(x, model.reconstruct(x, labels)), [count, -1]), 1))
-        : tf.scalar(0);
+      const m =
+        withMse && isAutoencoder(model)
+          ? tf.sum(tf.mean(tf.reshape(tf.squaredDifference(x, model.reconstruct(x, labels)), [count, -1]), 1))
+          : tf.scalar(0);
       return [e, w, m];
     });
     elboSum += (await elbo.data())[0];
@@ -55,7 +59,7 @@ export async function evaluateLikelihood(
   }
   return {
     samples: dataset.size,
-    ...(isAutoencoder(model) ? { mse: mseSum / dataset.size } : {}),
+    ...(withMse ? { mse: mseSum / dataset.size } : {}),
     negElbo: elboSum / dataset.size,
     iwae: iwaeSum / dataset.size,
     k,

@@ -1,10 +1,12 @@
 // A text run through the CLI, end to end: train a sequence autoencoder on a file of lines, then `sample` prints
-// sentences in the run's own words and `reconstruct` prints inputs beside outputs with the share of tokens
-// reconstructed exactly (token ids have no distance to average, so no MSE).
+// sentences in the run's own words, `reconstruct` prints inputs beside outputs with the share of tokens
+// reconstructed exactly (token ids have no distance to average, so no MSE), and `evaluate` gives the text
+// figures; a language model on the same lines is evaluated by its exact NLL per token and perplexity.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rowsAsText, tokenAccuracy } from '../../src/data/text/vocabulary.js';
+import { activeUnits, countTokens } from '../../src/eval/text.js';
 import { runInProcess } from '../apps/cli-helper.js';
 import { withTempDir } from '../helpers.js';
 
@@ -32,6 +34,19 @@ describe('text helpers for printing', () => {
   it('counts every non-pad target token, <eos> included', () => {
     expect(tokenAccuracy([4, 5, 3, 0], [4, 4, 3, 7])).toBeCloseTo(2 / 3);
     expect(tokenAccuracy([0, 0], [1, 1])).toBe(0);
+  });
+});
+
+describe('text figures', () => {
+  it('counts every non-pad position as a token', () => {
+    expect(countTokens([4, 5, 3, 0, 6, 3, 0, 0])).toBe(5);
+  });
+
+  it('counts as active the dimensions whose code varies by more than 0.01 across the data', () => {
+    // Dimension 0 varies (variance 1), dimension 1 barely (variance 0.0025), dimension 2 not at all.
+    const codes = { rows: 2, cols: 3, data: new Float32Array([-1, 0.05, 2, 1, -0.05, 2]) };
+    expect(activeUnits(codes)).toBe(1);
+    expect(activeUnits(codes, 0.001)).toBe(2);
   });
 });
 
@@ -80,6 +95,40 @@ describe('latentlab on text', () => {
       // The pattern is learnable: well above the share a constant guess gets (one word of five).
       expect(Number(share?.[1])).toBeGreaterThan(50);
       expect(rec.stdout).toMatch(/ {2}in: {2}the \w+ \w+ \w+ \.\n {2}out: /);
+
+      const evaluated = await runInProcess(['evaluate', run, '--json']);
+      expect(evaluated.code, evaluated.stderr).toBe(0);
+      const text = JSON.parse(evaluated.stdout).text;
+      // 80 test sentences of 5 tokens and <eos> (max length 8: nothing cut).
+      expect(text).toMatchObject({ sentences: 80, tokens: 480, latent: 8 });
+      expect(text.tokenAccuracy).toBeGreaterThan(0.5);
+      expect(text.activeUnits).toBeGreaterThan(0);
+      expect(text.nllPerToken).toBeUndefined(); // an autoencoder's reconstruction NLL is not a likelihood
+
+      const lm = join(dir, 'lm');
+      const args = ['--data', `text:${file}`, '--embedding', '16', '--hidden', '32', '--max-length', '8'];
+      const trainedLm = await runInProcess([
+        'train',
+        '--model',
+        'lm',
+        ...args,
+        '--min-count',
+        '1',
+        '--epochs',
+        '12',
+        '--batch-size',
+        '32',
+        '--out',
+        lm,
+      ]);
+      expect(trainedLm.code, trainedLm.stderr).toBe(0);
+      const lmReport = await runInProcess(['evaluate', lm]);
+      expect(lmReport.code, lmReport.stderr).toBe(0);
+      const nll = /NLL per token: ([\d.]+) nats \(exact\); perplexity ([\d.]+)/.exec(lmReport.stdout);
+      expect(nll, lmReport.stdout).not.toBeNull();
+      // 13 ids; the pattern leaves about 1.6 nats of choice per sentence of 6 tokens: far below log 13.
+      expect(Number(nll?.[1])).toBeLessThan(0.6 * Math.log(13));
+      expect(Number(nll?.[2])).toBeCloseTo(Math.exp(Number(nll?.[1])), 1);
     });
   }, 120_000);
 });

@@ -23,6 +23,7 @@ import {
 } from '../../eval/generate.js';
 import { evaluateLikelihood } from '../../eval/likelihood.js';
 import { domainClassifierFor, type GeneratedQuality, generatedQuality } from '../../eval/quality.js';
+import { evaluateText, type TextReport } from '../../eval/text.js';
 import {
   DEFAULT_EVAL_SAMPLES,
   evaluateToyGan,
@@ -284,7 +285,14 @@ export function evaluateCommand(): Command {
       const dataset = await datasetFor(loaded, flags);
       const command = `latentlab evaluate ${process.argv.slice(3).join(' ')}`.trim();
       const report: Record<string, unknown> = { run, data: dataset.name, samples: dataset.size, command };
-      if (hasLikelihood(loaded.model)) {
+      if (loaded.manifest.text) {
+        const tasks = taskProgress();
+        report.text = await evaluateText(loaded.model, dataset, {
+          k: flags.k,
+          seed: flags.seed,
+          onProgress: tasks.onProgress,
+        }).finally(() => tasks.stop());
+      } else if (hasLikelihood(loaded.model)) {
         const tasks = taskProgress();
         Object.assign(
           report,
@@ -339,6 +347,7 @@ export function evaluateCommand(): Command {
         return;
       }
       const lines = [`${dataset.name}: ${dataset.size} samples`];
+      if (report.text) lines.push(...textLines(report.text as TextReport));
       if (report.mse !== undefined)
         lines.push(`reconstruction MSE per value: ${(report.mse as number).toPrecision(5)}`);
       if (report.negElbo !== undefined)
@@ -372,4 +381,26 @@ export function evaluateCommand(): Command {
       process.stdout.write(`${lines.join('\n')}\n`);
     },
   );
+}
+
+/** The text figures of `evaluate`, one line each. */
+function textLines(report: TextReport): string[] {
+  const lines = [`${report.tokens} tokens in ${report.sentences} sentences`];
+  if (report.nllPerToken !== undefined) {
+    const from = report.k !== undefined ? `the IWAE bound, k=${report.k}` : 'exact';
+    lines.push(
+      `NLL per token: ${report.nllPerToken.toFixed(4)} nats (${from}); perplexity ${report.perplexity?.toFixed(2)}`,
+    );
+  }
+  if (report.iwae !== undefined)
+    lines.push(
+      `per sentence: negative ELBO ${report.negElbo?.toFixed(2)} nats, IWAE bound ${report.iwae.toFixed(2)} nats, KL ${report.kl?.toFixed(2)} nats`,
+    );
+  if (report.activeUnits !== undefined)
+    lines.push(
+      `active units: ${report.activeUnits} of ${report.latent} (posterior mean variance above 0.01)`,
+    );
+  if (report.tokenAccuracy !== undefined)
+    lines.push(`tokens reconstructed exactly: ${(100 * report.tokenAccuracy).toFixed(1)}%`);
+  return lines;
 }
