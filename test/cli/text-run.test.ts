@@ -88,6 +88,31 @@ describe('latentlab on text', () => {
       expect(lines.slice(1)).toHaveLength(3);
       for (const line of lines.slice(1)) expect(line.split(' ').every((t) => t.length > 0)).toBe(true);
 
+      // Drawn tokens: the same seed draws the same sentences; top-k without a temperature is refused.
+      const drawn = ['sample', run, '--n', '4', '--seed', '5', '--temperature', '1', '--top-k', '3'];
+      const first = await runInProcess(drawn);
+      expect(first.code, first.stderr).toBe(0);
+      expect((await runInProcess(drawn)).stdout).toBe(first.stdout);
+      expect(first.stdout.trim().split('\n')).toHaveLength(5);
+      // Among the top 1 only, a draw is the greedy choice.
+      const greedy = await runInProcess(['sample', run, '--n', '4', '--seed', '5']);
+      const topOne = await runInProcess([
+        'sample',
+        run,
+        '--n',
+        '4',
+        '--seed',
+        '5',
+        '--temperature',
+        '1',
+        '--top-k',
+        '1',
+      ]);
+      expect(topOne.stdout).toBe(greedy.stdout);
+      const refused = await runInProcess(['sample', run, '--top-k', '3']);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('--top-k: draws tokens, so it needs a --temperature above 0');
+
       const rec = await runInProcess(['reconstruct', run, '--n', '2']);
       expect(rec.code, rec.stderr).toBe(0);
       const share = /tokens reconstructed exactly ([\d.]+)%/.exec(rec.stdout);

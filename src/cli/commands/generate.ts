@@ -11,7 +11,7 @@ import { isToyMixture } from '../../data/sources/toy2d.js';
 import { DataSpec } from '../../data/spec.js';
 import { rowsAsText } from '../../data/text/vocabulary.js';
 import type { tf } from '../../engine/tf.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, UsageError } from '../../errors.js';
 import { codePrior, codePriorFile, type Sampler } from '../../eval/code-prior.js';
 import { encodeDataset, reconstructionErrors, requireAutoencoder } from '../../eval/codes.js';
 import {
@@ -39,6 +39,7 @@ import { encodeScatter } from '../../io/plot.js';
 import { encodeImageGrid } from '../../io/png.js';
 import { hasLikelihood, isAutoencoder, isGenerative } from '../../models/family.js';
 import { GanModel } from '../../models/gan/model.js';
+import { choosesTokens } from '../../models/seq/model.js';
 import { resolveModelDir } from '../../train/run-dir.js';
 import { taskProgress } from '../progress.js';
 import {
@@ -102,15 +103,49 @@ export function sampleCommand(): Command {
     .option('--seed <s>', 'random seed', parseNumber('--seed', { integer: true, min: 0 }), 0)
     .option('--out <file.png>', 'grid path (default RUN/samples.png)')
     .option('--raw <file>', 'also write the samples as .npy, .csv or .json (one row per sample)')
+    .option(
+      '--temperature <t>',
+      'text models: draw each token from the softmax of logits / t (default 0: the most likely token, greedy)',
+      parseNumber('--temperature', { min: 0 }),
+    )
+    .option(
+      '--top-k <k>',
+      'text models, with --temperature: draw among the k most likely tokens only (default 0: all)',
+      parseNumber('--top-k', { integer: true, min: 0 }),
+    )
     .addOption(backendOption())
     .action(
       async (
         run: string,
-        flags: GlobalOptions & { n: number; class?: number; seed: number; out?: string; raw?: string },
+        flags: GlobalOptions & {
+          n: number;
+          class?: number;
+          seed: number;
+          out?: string;
+          raw?: string;
+          temperature?: number;
+          topK?: number;
+        },
       ) => {
         await startBackend(flags);
         const modelDir = resolveModelDir(run);
         const loaded = await loadModel(modelDir);
+        if (flags.temperature !== undefined || flags.topK !== undefined) {
+          if (!choosesTokens(loaded.model))
+            throw new UsageError(
+              `chooses the tokens of text models (seq-ae, seq-vae); "${loaded.model.kind}" has none`,
+              { path: flags.temperature !== undefined ? '--temperature' : '--top-k' },
+            );
+          if (flags.topK && !flags.temperature)
+            throw new UsageError('draws tokens, so it needs a --temperature above 0', {
+              path: '--top-k',
+            });
+          loaded.model.decoding = {
+            temperature: flags.temperature ?? 0,
+            topK: flags.topK ?? 0,
+            seed: flags.seed,
+          };
+        }
         const { sampler: model, from } = await samplerFor(loaded, modelDir);
         const images = samplePrior(model, flags.n, flags.seed, flags.class);
         const cols =

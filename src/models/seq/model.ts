@@ -38,9 +38,26 @@ function savedVocabulary(decoder: tfl.LayersModel): number {
   return shape[shape.length - 1] as number;
 }
 
-/** What every sequence model shares: the decoder, its teacher-forced loss, greedy decoding. */
+/**
+ * How decoding picks each token: `temperature` 0 takes the most likely one (greedy); above 0 it draws from the
+ * softmax of logits / temperature, among the `topK` most likely (0: all), seeded by `seed` and the position.
+ */
+export interface TokenChoice {
+  temperature: number;
+  topK: number;
+  seed: number;
+}
+
+/** Whether a model decodes token by token and can be told how to choose (the sequence families). */
+export function choosesTokens(model: object): model is { decoding: TokenChoice } {
+  return typeof (model as { decoding?: unknown }).decoding === 'object';
+}
+
+/** What every sequence model shares: the decoder, its teacher-forced loss, token-by-token decoding. */
 abstract class SeqBase<C extends AnySeqConfig> implements TrainableModel<C> {
   readonly kind: string;
+  /** How decode(), generate() and reconstruct() choose tokens; greedy unless a caller says otherwise. */
+  decoding: TokenChoice = { temperature: 0, topK: 0, seed: 0 };
   readonly optimizerNames = ['seq'] as const;
   abstract readonly networks: Record<string, tfl.LayersModel> & { decoder: tfl.LayersModel };
   readonly conditional: boolean;
@@ -87,8 +104,9 @@ abstract class SeqBase<C extends AnySeqConfig> implements TrainableModel<C> {
   }
 
   /**
-   * Greedy decoding: from <bos>, each step feeds the argmax so far back in, until every row has said <eos> or
-   * maxLength is reached; <pad> and <bos> are never chosen, and ids after a row's <eos> are <pad>. The decoder
+   * Decoding: from <bos>, each step feeds the token chosen so far back in (the argmax, or a draw as `decoding`
+   * says), until every row has said <eos> or maxLength is reached; <pad> and <bos> are never chosen, and ids
+   * after a row's <eos> are <pad>. The decoder
    * runs over the whole buffer each step (the RNN is causal, so position t sees only ids ≤ t): O(T²) work,
    * but the saved network stays a plain stateless model. Returns ids [n, maxLength] as float32.
    */
@@ -106,7 +124,16 @@ abstract class SeqBase<C extends AnySeqConfig> implements TrainableModel<C> {
         const banned = new Float32Array(vocabulary);
         banned[PAD] = -1e9;
         banned[BOS] = -1e9;
-        return tf.argMax(tf.add(step, tf.tensor1d(banned)), -1);
+        const allowed = tf.add(step, tf.tensor1d(banned)) as tf.Tensor2D;
+        const { temperature, topK, seed } = this.decoding;
+        if (temperature <= 0) return tf.argMax(allowed, -1);
+        let scaled = tf.div(allowed, temperature) as tf.Tensor2D;
+        if (topK > 0 && topK < vocabulary) {
+          // Everything below the k-th largest logit of its row is ruled out.
+          const kth = tf.slice(tf.topk(scaled, topK).values, [0, topK - 1], [n, 1]);
+          scaled = tf.where(tf.less(scaled, kth), tf.fill(scaled.shape, -1e9), scaled) as tf.Tensor2D;
+        }
+        return tf.reshape(tf.multinomial(scaled, 1, seed * 1009 + t), [n]);
       });
       const ids = next.dataSync();
       next.dispose();
