@@ -147,6 +147,12 @@ describe('latentlab on text', () => {
         lm,
       ]);
       expect(trainedLm.code, trainedLm.stderr).toBe(0);
+      // A language model writes sentences from <bos>: greedy ones follow the pattern it learnt.
+      const written = await runInProcess(['sample', lm, '--n', '2']);
+      expect(written.code, written.stderr).toBe(0);
+      expect(written.stdout).toContain('2 samples (seed 0, the language model)');
+      for (const line of written.stdout.trim().split('\n').slice(1))
+        expect(line).toMatch(/^the \w+ \w+ \w+ \.$/);
       const lmReport = await runInProcess(['evaluate', lm]);
       expect(lmReport.code, lmReport.stderr).toBe(0);
       const nll = /NLL per token: ([\d.]+) nats \(exact\); perplexity ([\d.]+)/.exec(lmReport.stdout);

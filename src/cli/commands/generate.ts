@@ -10,7 +10,7 @@ import { loadData } from '../../data/load.js';
 import { isToyMixture } from '../../data/sources/toy2d.js';
 import { DataSpec } from '../../data/spec.js';
 import { rowsAsText } from '../../data/text/vocabulary.js';
-import type { tf } from '../../engine/tf.js';
+import type { Tensor, tf } from '../../engine/tf.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import { codePrior, codePriorFile, type Sampler } from '../../eval/code-prior.js';
 import { encodeDataset, reconstructionErrors, requireAutoencoder } from '../../eval/codes.js';
@@ -39,7 +39,7 @@ import { encodeScatter } from '../../io/plot.js';
 import { encodeImageGrid } from '../../io/png.js';
 import { hasLikelihood, isAutoencoder, isGenerative } from '../../models/family.js';
 import { GanModel } from '../../models/gan/model.js';
-import { choosesTokens } from '../../models/seq/model.js';
+import { choosesTokens, writesSentences } from '../../models/seq/model.js';
 import { resolveModelDir } from '../../train/run-dir.js';
 import { taskProgress } from '../progress.js';
 import {
@@ -133,7 +133,7 @@ export function sampleCommand(): Command {
         if (flags.temperature !== undefined || flags.topK !== undefined) {
           if (!choosesTokens(loaded.model))
             throw new UsageError(
-              `chooses the tokens of text models (seq-ae, seq-vae); "${loaded.model.kind}" has none`,
+              `chooses the tokens of text models (seq-ae, seq-vae, lm); "${loaded.model.kind}" has none`,
               { path: flags.temperature !== undefined ? '--temperature' : '--top-k' },
             );
           if (flags.topK && !flags.temperature)
@@ -146,17 +146,27 @@ export function sampleCommand(): Command {
             seed: flags.seed,
           };
         }
-        const { sampler: model, from } = await samplerFor(loaded, modelDir);
-        const images = samplePrior(model, flags.n, flags.seed, flags.class);
+        const { context } = loaded.model;
+        let images: Tensor;
+        let from = 'the language model';
+        let conditional = false;
+        if (writesSentences(loaded.model)) {
+          // A language model has no prior to draw codes from: it writes from <bos> on.
+          images = loaded.model.writeSentences(flags.n);
+        } else {
+          const found = await samplerFor(loaded, modelDir);
+          images = samplePrior(found.sampler, flags.n, flags.seed, flags.class);
+          from = found.from;
+          conditional = found.sampler.conditional === true;
+        }
         const cols =
-          model.conditional && flags.class === undefined
-            ? Math.ceil(flags.n / (model.context.numClasses ?? 10))
+          conditional && flags.class === undefined
+            ? Math.ceil(flags.n / (context.numClasses ?? 10))
             : Math.ceil(Math.sqrt(flags.n));
         const out = flags.out ?? join(run, 'samples.png');
-        if (model.context.sampleShape.length === 3)
-          await writePng(out, images, Math.ceil(flags.n / cols), cols);
+        if (context.sampleShape.length === 3) await writePng(out, images, Math.ceil(flags.n / cols), cols);
         if (flags.raw) {
-          const per = sampleSize(model.context);
+          const per = sampleSize(context);
           const format = flags.raw.endsWith('.npy') ? 'npy' : flags.raw.endsWith('.json') ? 'json' : 'csv';
           await writeFileAtomic(
             flags.raw,
@@ -168,7 +178,7 @@ export function sampleCommand(): Command {
         images.dispose();
         const where = sentences
           ? 'stdout (one sentence a line)'
-          : model.context.sampleShape.length === 3
+          : context.sampleShape.length === 3
             ? out
             : (flags.raw ?? '(no image data: use --raw)');
         process.stdout.write(`${flags.n} samples (seed ${flags.seed}, ${from}) → ${where}\n`);

@@ -53,6 +53,11 @@ export function choosesTokens(model: object): model is { decoding: TokenChoice }
   return typeof (model as { decoding?: unknown }).decoding === 'object';
 }
 
+/** Whether a model writes sentences of its own from <bos> (a language model: no code to decode). */
+export function writesSentences(model: object): model is { writeSentences(n: number): Tensor } {
+  return typeof (model as { writeSentences?: unknown }).writeSentences === 'function';
+}
+
 /** What every sequence model shares: the decoder, its teacher-forced loss, token-by-token decoding. */
 abstract class SeqBase<C extends AnySeqConfig> implements TrainableModel<C> {
   readonly kind: string;
@@ -220,8 +225,8 @@ export class LanguageModel extends SeqBase<LanguageModelConfig> {
     return { loss: stats.nllPerToken.clone(), ...stats };
   }
 
-  /** Greedy continuation from <bos>: ids [n, maxLength]. */
-  greedyDecode(n: number): Tensor {
+  /** Sentences from <bos> on, each token chosen as `decoding` says (greedy by default): ids [n, maxLength]. */
+  writeSentences(n: number): Tensor {
     return this.greedy(undefined, undefined, n);
   }
 }
