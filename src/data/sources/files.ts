@@ -3,11 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { DataError } from '../../errors.js';
 
-/** Read a whole data file; a missing or unreadable file is a DataError naming it. */
-export async function readBytes(file: string): Promise<Buffer> {
-  let bytes: Buffer;
+/** A whole file's bytes as they are; a missing or unreadable file is a DataError naming it. */
+export async function readFileNamed(file: string): Promise<Buffer> {
   try {
-    bytes = await readFile(file);
+    return await readFile(file);
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
     throw new DataError(missing ? 'file not found' : `cannot read file: ${(error as Error).message}`, {
@@ -15,6 +14,11 @@ export async function readBytes(file: string): Promise<Buffer> {
       cause: error,
     });
   }
+}
+
+/** Read a whole data file (gunzipped when it is gzip); a missing or unreadable file is a DataError naming it. */
+export async function readBytes(file: string): Promise<Buffer> {
+  const bytes = await readFileNamed(file);
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       return gunzipSync(bytes);

@@ -7,6 +7,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { DataError } from '../../errors.js';
+import { readFileNamed } from '../sources/files.js';
 import { splitSentences } from './tokenizer.js';
 
 const require = createRequire(import.meta.url);
@@ -56,16 +57,7 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
  * for binary and refused; bytes that are not UTF-8 are refused; either error names the file and byte offset.
  */
 export async function readTextFile(file: string): Promise<string> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new DataError(missing ? 'file not found' : `cannot read file: ${(error as Error).message}`, {
-      path: file,
-      cause: error,
-    });
-  }
+  const bytes = await readFileNamed(file);
   const nul = bytes.indexOf(0);
   if (nul >= 0) {
     throw new DataError(`a binary file, not text: NUL byte at byte offset ${nul}`, { path: file });
