@@ -77,15 +77,10 @@ export function withCsvFlags(command: Command): Command {
 }
 
 /** How text data (text:PATH, brown, spam-assassin) given as --data is tokenized. */
-export interface TextFlags {
-  tokenizer?: 'word' | 'char';
-  /** false with --no-lowercase. */
-  lowercase?: boolean;
-  minCount?: number;
-  maxVocab?: number;
-  maxLength?: number;
-  unit?: 'line' | 'sentence';
-}
+export type TextFlags = Pick<
+  DataSpecOptions,
+  'tokenizer' | 'lowercase' | 'minCount' | 'maxVocab' | 'maxLength' | 'unit'
+>;
 
 /** --tokenizer, --no-lowercase, --min-count, --max-vocab, --max-length and --unit, for text data. */
 export const textDataOptions = (): Option[] => [
