@@ -2,6 +2,7 @@
 // conditioned on it, teacher forcing), seq-vae (the same with a Gaussian code: ELBO with KL annealing, free
 // bits, word dropout, optionally conditional on a class) and lm (the decoder alone, an RNN language model).
 // Losses are cross-entropies over the non-pad positions of x (the <eos> counts), in nats.
+import type { z } from 'zod';
 import { type Tensor, tf, type tfl } from '../../engine/tf.js';
 import { UsageError } from '../../errors.js';
 import type {
@@ -31,12 +32,6 @@ const TOKENS_INPUT = 'token ids [n, maxLength] as float32: tokens, <eos> (3), th
 const SHIFTED_INPUT =
   'teacher-forcing ids [n, maxLength]: <bos> (2), then the sentence shifted right one step';
 const LOGITS_OUTPUT = 'next-token logits [n, maxLength, vocabulary] (softmax over the last axis)';
-
-/** The saved networks' vocabulary: the decoder's logits are [n, maxLength, vocabulary]. */
-function savedVocabulary(decoder: tfl.LayersModel): number {
-  const shape = decoder.outputs[0].shape;
-  return shape[shape.length - 1] as number;
-}
 
 /**
  * How decoding picks each token: `temperature` 0 takes the most likely one (greedy); above 0 it draws from the
@@ -412,48 +407,50 @@ export class SeqVaeModel
 // --- The families ---
 
 /** The context a saved model is restored with: its vocabulary read from the decoder when the manifest has none. */
-function restoredContext(context: BuildContext, decoder: tfl.LayersModel): BuildContext {
-  return { ...context, vocabularySize: context.vocabularySize ?? savedVocabulary(decoder) };
+/**
+ * The family object of a sequence model with an encoder (seq-ae, seq-vae): both build the same two networks and
+ * restore them into their model class. A saved manifest's context carries vocabularySize, as a build's does.
+ */
+function encodingFamily<S extends typeof SeqAutoencoderConfig | typeof SeqVaeConfig>(
+  family: { kind: string; description: string; configSchema: S },
+  Model: new (
+    config: z.output<S>,
+    context: BuildContext,
+    encoder: tfl.LayersModel,
+    decoder: tfl.LayersModel,
+  ) => TrainableModel<z.output<S>>,
+): ModelFamily<S> {
+  return {
+    ...family,
+    needsSequences: true,
+    build(config, context) {
+      const { encoder, decoder } = buildNetworks(config, context);
+      return new Model(config, context, encoder!, decoder);
+    },
+    restore(config, context, networks) {
+      return new Model(config, context, networks.encoder, networks.decoder);
+    },
+  };
 }
 
-export const seqAutoencoderFamily: ModelFamily<typeof SeqAutoencoderConfig> = {
-  kind: 'seq-ae',
-  description: 'Sequence autoencoder: an RNN (GRU/LSTM) encoder to a code, an RNN decoder, teacher forcing',
-  configSchema: SeqAutoencoderConfig,
-  needsSequences: true,
-  build(config, context) {
-    const { encoder, decoder } = buildNetworks(config, context);
-    return new SeqAutoencoderModel(config, context, encoder!, decoder);
+export const seqAutoencoderFamily = encodingFamily(
+  {
+    kind: 'seq-ae',
+    description: 'Sequence autoencoder: an RNN (GRU/LSTM) encoder to a code, an RNN decoder, teacher forcing',
+    configSchema: SeqAutoencoderConfig,
   },
-  restore(config, context, networks) {
-    return new SeqAutoencoderModel(
-      config,
-      restoredContext(context, networks.decoder),
-      networks.encoder,
-      networks.decoder,
-    );
-  },
-};
+  SeqAutoencoderModel,
+);
 
-export const seqVaeFamily: ModelFamily<typeof SeqVaeConfig> = {
-  kind: 'seq-vae',
-  description:
-    'Sequence VAE (Bowman et al. 2016): RNN encoder and decoder, KL annealing, word dropout, free bits',
-  configSchema: SeqVaeConfig,
-  needsSequences: true,
-  build(config, context) {
-    const { encoder, decoder } = buildNetworks(config, context);
-    return new SeqVaeModel(config, context, encoder!, decoder);
+export const seqVaeFamily = encodingFamily(
+  {
+    kind: 'seq-vae',
+    description:
+      'Sequence VAE (Bowman et al. 2016): RNN encoder and decoder, KL annealing, word dropout, free bits',
+    configSchema: SeqVaeConfig,
   },
-  restore(config, context, networks) {
-    return new SeqVaeModel(
-      config,
-      restoredContext(context, networks.decoder),
-      networks.encoder,
-      networks.decoder,
-    );
-  },
-};
+  SeqVaeModel,
+);
 
 export const languageModelFamily: ModelFamily<typeof LanguageModelConfig> = {
   kind: 'lm',
@@ -464,7 +461,7 @@ export const languageModelFamily: ModelFamily<typeof LanguageModelConfig> = {
     return new LanguageModel(config, context, buildNetworks(config, context).decoder);
   },
   restore(config, context, networks) {
-    return new LanguageModel(config, restoredContext(context, networks.decoder), networks.decoder);
+    return new LanguageModel(config, context, networks.decoder);
   },
 };
 
