@@ -318,14 +318,14 @@ function kindList(kinds: string[], all: string[]): string {
 }
 
 /**
- * A property that may differ by kind, in words: one value, or the commonest one followed by the others with
- * their kinds (`512,256; 256 for dense-ae, classifier`). Undefined where no kind has it.
+ * A property that may differ by kind, in words: how many values it takes, the commonest, and all of them as the
+ * commonest followed by the others with their kinds (`512,256; 256 for dense-ae, classifier`). Undefined where
+ * no kind has it.
  */
 function perKind(
   option: ModelOption,
   render: (field: FieldSchema) => string | undefined,
-  { commonestOnly = false } = {},
-): { count: number; text: string | undefined } {
+): { count: number; commonest: string | undefined; text: string | undefined } {
   const groups = new Map<string, string[]>();
   for (const [kind, field] of option.byKind) {
     const value = render(field);
@@ -333,12 +333,11 @@ function perKind(
     groups.set(value, [...(groups.get(value) ?? []), kind]);
   }
   const [commonest, ...others] = [...groups].sort((a, b) => b[1].length - a[1].length);
-  if (!commonest) return { count: 0, text: undefined };
-  if (commonestOnly) return { count: groups.size, text: commonest[0] };
+  if (!commonest) return { count: 0, commonest: undefined, text: undefined };
   const text = [commonest[0], ...others.map(([value, kinds]) => `${value} for ${kinds.join(', ')}`)].join(
     '; ',
   );
-  return { count: groups.size, text };
+  return { count: groups.size, commonest: commonest[0], text };
 }
 
 /** What a flag takes, where the placeholder does not say it all: the choices, or the union's branches. */
@@ -360,12 +359,11 @@ export function optionHelp(option: ModelOption, all: string[]): string {
   const parts: string[] = [];
   // Families word the same option their own way; one line of help gives the commonest wording, and `models KIND`
   // each family's own.
-  const description = perKind(option, (field) => field.description, { commonestOnly: true });
-  if (description.text)
+  if (descriptions.commonest)
     parts.push(
       descriptions.count > 1
-        ? `${description.text} (wording per kind: latentlab models KIND)`
-        : description.text,
+        ? `${descriptions.commonest} (wording per kind: latentlab models KIND)`
+        : descriptions.commonest,
     );
   parts.push(`[${kindList([...option.byKind.keys()], all)}]`);
   if (choices.text) parts.push(`(choices: ${choices.text})`);
