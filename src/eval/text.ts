@@ -5,7 +5,7 @@
 import type { Dataset } from '../data/dataset.js';
 import { PAD_ID, tokenAccuracy } from '../data/text/vocabulary.js';
 import { tf } from '../engine/tf.js';
-import { hasLikelihood, isAutoencoder, type TrainableModel } from '../models/family.js';
+import { type Autoencoder, hasLikelihood, isAutoencoder, type TrainableModel } from '../models/family.js';
 import { batchesOf, encodeDataset } from './codes.js';
 import { evaluateLikelihood } from './likelihood.js';
 import type { OnProgress } from './progress.js';
@@ -73,6 +73,27 @@ async function evaluatedMeans(model: TrainableModel, dataset: Dataset, keys: str
   return Object.fromEntries(keys.map((key) => [key, sums[key] / dataset.size]));
 }
 
+/**
+ * An autoencoder's reconstructions of every row of a text dataset, as token ids in its layout: in batches, since
+ * greedy decoding runs the decoder once per position; labels go along for a conditional model.
+ */
+export async function reconstructTokens(
+  model: Autoencoder,
+  dataset: Dataset,
+  onProgress?: OnProgress,
+): Promise<Float32Array> {
+  const output = new Float32Array(dataset.x.length);
+  const per = dataset.sampleShape[0];
+  for (const { start, x, labels, dispose } of batchesOf(dataset, BATCH)) {
+    const ids = model.reconstruct(x, labels);
+    output.set((await ids.data()) as Float32Array, start * per);
+    ids.dispose();
+    dispose();
+    onProgress?.({ task: 'reconstruct', done: Math.min(start + BATCH, dataset.size), total: dataset.size });
+  }
+  return output;
+}
+
 export async function evaluateText(
   model: TrainableModel,
   dataset: Dataset,
@@ -94,20 +115,10 @@ export async function evaluateText(
     const codes = await encodeDataset(model, dataset, BATCH, options.onProgress);
     report.activeUnits = activeUnits(codes);
     report.latent = codes.cols;
-    const output = new Float32Array(dataset.x.length);
-    const per = dataset.sampleShape[0];
-    for (const { start, x, labels, dispose } of batchesOf(dataset, BATCH)) {
-      const ids = model.reconstruct(x, labels);
-      output.set((await ids.data()) as Float32Array, start * per);
-      ids.dispose();
-      dispose();
-      options.onProgress?.({
-        task: 'reconstruct',
-        done: Math.min(start + BATCH, dataset.size),
-        total: dataset.size,
-      });
-    }
-    report.tokenAccuracy = tokenAccuracy(dataset.x, output);
+    report.tokenAccuracy = tokenAccuracy(
+      dataset.x,
+      await reconstructTokens(model, dataset, options.onProgress),
+    );
   }
   return report;
 }

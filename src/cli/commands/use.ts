@@ -9,6 +9,7 @@ import { rowsAsText, tokenAccuracy } from '../../data/text/vocabulary.js';
 import { tf } from '../../engine/tf.js';
 import { DataError } from '../../errors.js';
 import { decodeCodes, encodeDataset, reconstructionErrors, requireAutoencoder } from '../../eval/codes.js';
+import { reconstructTokens } from '../../eval/text.js';
 import { encodeMatrix, formatFromPath, MatrixFormat, readMatrix } from '../../io/arrays.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { loadModel, readManifest } from '../../io/model-files.js';
@@ -25,9 +26,6 @@ import {
   startBackend,
   withDataFlags,
 } from '../shared.js';
-
-/** Sentences reconstructed per batch. */
-const TEXT_BATCH = 256;
 
 export function reconstructCommand(): Command {
   return withDataFlags(
@@ -48,16 +46,7 @@ export function reconstructCommand(): Command {
     if (text) {
       // Token ids have no distance to average: text is judged by the tokens reconstructed exactly, and shown.
       const shown = head(dataset, flags.n);
-      const ids = new Float32Array(dataset.x.length);
-      const per = sampleSize(dataset);
-      // In batches: greedy decoding runs the decoder once per position.
-      for (let start = 0; start < dataset.size; start += TEXT_BATCH) {
-        const count = Math.min(TEXT_BATCH, dataset.size - start);
-        const x = tf.tensor(dataset.x.subarray(start * per, (start + count) * per), [count, per]);
-        const recon = model.reconstruct(x);
-        ids.set((await recon.data()) as Float32Array, start * per);
-        tf.dispose([x, recon]);
-      }
+      const ids = await reconstructTokens(model, dataset);
       process.stdout.write(
         `${dataset.name}: ${dataset.size} samples, tokens reconstructed exactly ${(100 * tokenAccuracy(dataset.x, ids)).toFixed(1)}%\n`,
       );
