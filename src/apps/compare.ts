@@ -8,15 +8,18 @@ import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { type Dataset, head, sampleSize } from '../data/dataset.js';
 import { loadData } from '../data/load.js';
-import { DataSpec, formatDataSpec } from '../data/spec.js';
+import { DataSpec, formatDataSpec, isTextSpec } from '../data/spec.js';
+import { rowsAsText } from '../data/text/vocabulary.js';
 import { ConfigError, IoError } from '../errors.js';
 import { codePrior, drawSamples, type Sampler } from '../eval/code-prior.js';
 import { encodeDataset, reconstructionErrors } from '../eval/codes.js';
 import { classifierOutputs, domainFeatureSpace, loadDomainClassifier } from '../eval/domain-classifier.js';
+import { samplePrior } from '../eval/generate.js';
 import { frechetDistance, knnRadiiSquared, type SampleQuality, sampleQuality } from '../eval/metrics.js';
 import { type LinearProbe, linearProbe } from '../eval/probe.js';
 import type { OnProgress } from '../eval/progress.js';
 import { domainClassifierFor } from '../eval/quality.js';
+import { evaluateText, type TextReport } from '../eval/text.js';
 import { mmdTest, type TwoSampleTest } from '../eval/two-sample.js';
 import type { Matrix } from '../io/arrays.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -26,11 +29,17 @@ import { encodeImageGrid } from '../io/png.js';
 import type { ModelConfigInput } from '../models/configs.js';
 import { type Autoencoder, isAutoencoder, isGenerative, type TrainableModel } from '../models/family.js';
 import { listFamilies, parseModelConfig } from '../models/registry.js';
+import { writesSentences } from '../models/seq/model.js';
 import type { RunConfigInput } from '../train/config.js';
 import { parseRunConfig, type RunOptions, resumeRun, trainRun } from '../train/run.js';
 import { runPaths } from '../train/run-dir.js';
+import { modelData } from './model-data.js';
 
-export const COMPARE_FAMILIES = ['ae', 'vae', 'gan', 'aae', 'vaegan', 'latentgan', 'aegan'] as const;
+/** Families of images and other fixed-size samples. */
+export const IMAGE_FAMILIES = ['ae', 'vae', 'gan', 'aae', 'vaegan', 'latentgan', 'aegan'] as const;
+/** Families of text (token ids): the language model is the baseline a text VAE is judged against. */
+export const TEXT_FAMILIES = ['lm', 'seq-ae', 'seq-vae'] as const;
+export const COMPARE_FAMILIES = [...IMAGE_FAMILIES, ...TEXT_FAMILIES] as const;
 export const CompareFamily = z.enum(COMPARE_FAMILIES, {
   error: (issue) =>
     `unknown family ${JSON.stringify(issue.input)}: expected one of ${COMPARE_FAMILIES.join(', ')}`,
@@ -48,6 +57,8 @@ interface FamilyEntry {
   phases?: (epochs: number) => Record<string, unknown>;
   /** How the table names it. */
   description: string;
+  /** The family has no code (a language model): --latent does not apply to it. */
+  noLatent?: true;
 }
 
 /** Each family's default config in one table; `--config FILE` overrides model options per family. */
@@ -86,7 +97,19 @@ export const FAMILY_DEFAULTS: Record<CompareFamily, FamilyEntry> = {
     phases: (epochs) => ({ pretrainEpochs: Math.max(1, Math.round(epochs / 4)) }),
     description: 'AE-GAN',
   },
+  // Text: Bowman et al. (2016) judge a sentence VAE by its likelihood bound against an RNN language model
+  // with the same decoder, trained alike; the seq-ae shows what a code without a prior gives.
+  lm: { model: { kind: 'lm' }, noLatent: true, description: 'RNN language model' },
+  'seq-ae': { model: { kind: 'seq-ae' }, description: 'sequence autoencoder' },
+  'seq-vae': { model: { kind: 'seq-vae' }, description: 'sentence VAE' },
 };
+
+/** The families compared when none are named: the text ones on text data, the image ones otherwise. */
+export function defaultFamilies(data: DataSpec): CompareFamily[] {
+  return isTextSpec(data) ? ['lm', 'seq-vae'] : [...IMAGE_FAMILIES];
+}
+
+const isTextFamily = (family: CompareFamily) => (TEXT_FAMILIES as readonly string[]).includes(family);
 
 /** Model options per family from --config FILE: `{ "vae": { "beta": 2 }, ... }`. */
 export const FamilyOverrides = z.partialRecord(CompareFamily, z.record(z.string(), z.unknown()));
@@ -94,10 +117,12 @@ export type FamilyOverrides = z.infer<typeof FamilyOverrides>;
 
 export const CompareOptions = z.object({
   data: DataSpec,
+  /** Default: by the data (defaultFamilies). */
   families: z
     .array(CompareFamily)
     .min(1)
-    .refine((list) => new Set(list).size === list.length, 'a family is listed twice'),
+    .refine((list) => new Set(list).size === list.length, 'a family is listed twice')
+    .optional(),
   latent: z.number().int().positive(),
   epochs: z.number().int().positive(),
   /** Default: the family's entry, else 128. */
@@ -114,10 +139,12 @@ export const CompareOptions = z.object({
   overridesSource: z.string().default('overrides'),
   /** Relabellings for the codes-vs-prior p-value. */
   permutations: z.number().int().positive().default(200),
+  /** Text: importance samples of the IWAE bound on a VAE's NLL (Burda et al.; Bowman et al. report k = 100). */
+  k: z.number().int().positive().default(100),
   /** The command line that produced the comparison, written beside the table. */
   command: z.string().optional(),
 });
-export type CompareOptions = z.output<typeof CompareOptions>;
+export type CompareOptions = z.output<typeof CompareOptions> & { families: CompareFamily[] };
 export type CompareOptionsInput = z.input<typeof CompareOptions>;
 
 /** Validate options; `name` maps a field to what the user typed (e.g. latent → --latent) for error paths. */
@@ -142,7 +169,18 @@ export function parseCompareOptions(
     const where = [field === undefined ? '' : name(field), ...inner].filter(Boolean).join('.');
     throw new ConfigError(issue.message, { path: where || undefined });
   }
-  return parsed.data;
+  const options = { ...parsed.data, families: parsed.data.families ?? defaultFamilies(parsed.data.data) };
+  const text = isTextSpec(options.data);
+  const misfits = options.families.filter((family) => isTextFamily(family) !== text);
+  if (misfits.length > 0) {
+    throw new ConfigError(
+      text
+        ? `${misfits.join(', ')}: image families, and ${formatDataSpec(options.data)} is text; on text compare ${TEXT_FAMILIES.join(', ')}`
+        : `${misfits.join(', ')}: text families, and ${formatDataSpec(options.data)} is not text; give text data (text:PATH, brown, spam-assassin) or compare ${IMAGE_FAMILIES.join(', ')}`,
+      { path: name('families') },
+    );
+  }
+  return options;
 }
 
 export type RunAction = 'trained' | 'resumed' | 'extended' | 'reused';
@@ -161,6 +199,10 @@ export interface FamilyResult {
   probe?: LinearProbe;
   /** Test codes against prior draws (models whose prior is over the codes). */
   codesVsPrior?: TwoSampleTest;
+  /** Text: NLL and perplexity on the test split (the IWAE bound for a VAE), KL, active units, token accuracy. */
+  text?: TextReport;
+  /** Text: a few sentences the model writes (prior draws decoded greedily; a language model from <bos>). */
+  sentences?: string[];
   trainSeconds: number;
   samplesPerSecond: number;
 }
@@ -177,6 +219,8 @@ export interface Comparison {
   fdName?: string;
   /** FD of the training split against the test split: the floor for every model. */
   floorFrechetDistance?: number;
+  /** Text: the IWAE's importance samples. */
+  k?: number;
   families: FamilyResult[];
   files: { markdown: string; json: string; png?: string };
 }
@@ -220,7 +264,9 @@ function familyConfig(options: CompareOptions, family: CompareFamily): RunConfig
       throw new ConfigError(
         key === 'kind'
           ? `the model kind of "${family}" is fixed (${entry.model.kind}); pick families with --families`
-          : 'the latent size is the same for every family: set it with --latent',
+          : entry.noLatent
+            ? `"${family}" has no code, so no latent size`
+            : 'the latent size is the same for every family: set it with --latent',
         { path: `${options.overridesSource}#${family}.${key}` },
       );
     }
@@ -231,7 +277,7 @@ function familyConfig(options: CompareOptions, family: CompareFamily): RunConfig
       ...entry.model,
       ...entry.phases?.(options.epochs),
       ...override,
-      latent: options.latent,
+      ...(entry.noLatent ? {} : { latent: options.latent }),
     } as ModelConfigInput,
     data: options.data,
     seed: options.seed,
@@ -483,6 +529,60 @@ async function evaluateFamily(
   }
 }
 
+/** Sentences each text family writes into the comparison. */
+const TEXT_SAMPLES = 5;
+
+/**
+ * A text family, judged on its own test split (loaded with its saved vocabulary, so the ids are the ones it was
+ * trained with): NLL per token and perplexity (the IWAE bound for a VAE, exact for a language model), KL and
+ * active units, token accuracy, and a few sentences written greedily from its prior (or from <bos>).
+ */
+async function evaluateTextFamily(
+  p: Plan,
+  options: CompareOptions,
+  onProgress?: OnProgress,
+): Promise<{ result: FamilyResult }> {
+  const summary = SummaryFile.parse(JSON.parse(await readFile(runPaths(p.runDir).summary, 'utf8')));
+  const loaded = await loadModel(runPaths(p.runDir).model);
+  const { model, manifest } = loaded;
+  try {
+    const { test } = await modelData(loaded);
+    const text = await evaluateText(model, test, {
+      k: options.k,
+      seed: options.seed,
+      onProgress: onProgress && ((q) => onProgress({ ...q, task: `${p.family}: ${q.task ?? 'evaluate'}` })),
+    });
+    const vocabulary = manifest.text;
+    let sentences: string[] | undefined;
+    if (vocabulary) {
+      const ids = writesSentences(model)
+        ? model.writeSentences(TEXT_SAMPLES)
+        : isGenerative(model)
+          ? samplePrior(model, TEXT_SAMPLES, options.seed)
+          : undefined;
+      if (ids) {
+        sentences = rowsAsText(vocabulary, (await ids.data()) as Float32Array, TEXT_SAMPLES);
+        ids.dispose();
+      }
+    }
+    const result: FamilyResult = {
+      family: p.family,
+      kind: p.kind,
+      runDir: p.runDir,
+      action: p.action,
+      epochs: summary.epochs,
+      sampler: 'prior',
+      text,
+      ...(sentences ? { sentences } : {}),
+      trainSeconds: summary.trainSeconds,
+      samplesPerSecond: summary.meanSamplesPerSecond,
+    };
+    return { result };
+  } finally {
+    model.dispose();
+  }
+}
+
 function perSample(model: TrainableModel): number {
   return sampleSize(model.context);
 }
@@ -491,8 +591,60 @@ const dash = '—';
 const fixed = (v: number | undefined, digits: number) => (v === undefined ? dash : v.toFixed(digits));
 const precise = (v: number | undefined, digits: number) => (v === undefined ? dash : v.toPrecision(digits));
 
+/** Rows of cells as a Markdown table, columns padded so it also reads on a terminal. */
+function markdownTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, j) => cell.padEnd(widths[j])).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/**
+ * Text families side by side: NLL per token and per sentence, perplexity, and how far each is from the language
+ * model's NLL (the bar a sentence VAE is held to), beside the VAE's KL and active units.
+ */
+export function textComparisonTable(c: Omit<Comparison, 'files'>): string {
+  const lm = c.families.find((f) => f.family === 'lm')?.text?.nllPerToken;
+  const header = [
+    'family',
+    'model',
+    'NLL/token',
+    'perplexity',
+    'NLL/sentence',
+    'vs lm',
+    'KL/sentence',
+    'active units',
+    'token accuracy',
+    'train s',
+    'samples/s',
+  ];
+  const rows = c.families.map((f) => {
+    const t = f.text;
+    const perSentence =
+      t?.nllPerToken === undefined ? undefined : (t.nllPerToken * t.tokens) / Math.max(1, t.sentences);
+    const versus =
+      lm === undefined || t?.nllPerToken === undefined || f.family === 'lm'
+        ? dash
+        : `${t.nllPerToken >= lm ? '+' : ''}${((100 * (t.nllPerToken - lm)) / lm).toFixed(2)}%`;
+    return [
+      f.family,
+      f.kind,
+      fixed(t?.nllPerToken, 4),
+      fixed(t?.perplexity, 2),
+      fixed(perSentence, 2),
+      versus,
+      fixed(t?.kl, 2),
+      t?.activeUnits === undefined ? dash : `${t.activeUnits}/${t.latent}`,
+      t?.tokenAccuracy === undefined ? dash : `${(100 * t.tokenAccuracy).toFixed(1)}%`,
+      f.trainSeconds.toFixed(1),
+      Math.round(f.samplesPerSecond).toString(),
+    ];
+  });
+  return markdownTable(header, rows);
+}
+
 /** The comparison as a Markdown table (columns padded, so it also reads on a terminal). */
 export function comparisonTable(c: Omit<Comparison, 'files'>): string {
+  if (c.families.some((f) => f.text)) return textComparisonTable(c);
   const fd = c.fdName ?? 'FD';
   const header = [
     'family',
@@ -526,12 +678,41 @@ export function comparisonTable(c: Omit<Comparison, 'files'>): string {
     f.trainSeconds.toFixed(1),
     Math.round(f.samplesPerSecond).toString(),
   ]);
-  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
-  const line = (cells: string[]) => `| ${cells.map((cell, j) => cell.padEnd(widths[j])).join(' | ')} |`;
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  return markdownTable(header, rows);
+}
+
+function textNotes(c: Comparison): string[] {
+  return [
+    `Data ${c.data}, latent size ${c.latent} (the language model has no code), ${c.epochs} epoch${c.epochs === 1 ? '' : 's'}${c.limit ? `, first ${c.limit} training sentences` : ''}, seed ${c.seed}; every family is scored on its own run's test split, tokenized with its saved vocabulary.`,
+    `NLL per token in nats over every scored token (<eos> included, <pad> not): exact for the language model, the IWAE bound with k = ${c.k} importance samples for a VAE (an upper bound on its NLL). Perplexity = exp(NLL/token). "vs lm": the relative gap to the language model's NLL per token. KL/sentence: mean KL(q(z|x) || p(z)) in nats; active units: latent dimensions whose posterior mean varies over the test split by more than 0.01 (Burda et al.); token accuracy: tokens a greedy reconstruction gets exactly. Train s and samples/s from the run summaries.`,
+  ];
+}
+
+function sentenceLists(c: Comparison): string[] {
+  return c.families.flatMap((f) =>
+    f.sentences
+      ? [
+          `${f.family} (${f.family === 'lm' ? 'from <bos>' : 'prior draws'}, greedy):`,
+          '',
+          ...f.sentences.map((s) => `- ${s || '(empty)'}`),
+          '',
+        ]
+      : [],
+  );
 }
 
 function markdown(c: Comparison, table: string): string {
+  if (c.families.some((f) => f.text)) {
+    return [
+      '# Comparison',
+      '',
+      table,
+      '',
+      ...textNotes(c).flatMap((n) => [n, '']),
+      ...sentenceLists(c),
+      ...(c.command ? ['Command:', '', '```sh', c.command, '```', ''] : []),
+    ].join('\n');
+  }
   const notes = [
     `Data ${c.data}, latent size ${c.latent}, ${c.epochs} epoch${c.epochs === 1 ? '' : 's'}${c.limit ? `, first ${c.limit} training samples` : ''}, seed ${c.seed}.`,
     c.fdName
@@ -553,6 +734,16 @@ function markdown(c: Comparison, table: string): string {
   ].join('\n');
 }
 
+/** The image splits every family is judged on (the training part cut to --limit, as the runs were). */
+async function imageSplits(options: CompareOptions, first: Plan): Promise<{ train: Dataset; test: Dataset }> {
+  const reference = parseRunConfig(first.config);
+  const loaded = await loadData(options.data, {
+    seed: options.seed,
+    validationFraction: reference.train.validationFraction,
+  });
+  return { train: options.limit ? head(loaded.train, options.limit) : loaded.train, test: loaded.test };
+}
+
 /** Train (or reuse) every family, judge them alike, write DIR/comparison.{md,json,png}. */
 export async function compareFamilies(
   input: CompareOptionsInput,
@@ -561,15 +752,9 @@ export async function compareFamilies(
   const options = parseCompareOptions(input);
   const log = hooks.log ?? (() => {});
   const plans = await plan(options);
-  const reference = parseRunConfig(plans[0].config);
-  const loaded = await loadData(options.data, {
-    seed: options.seed,
-    validationFraction: reference.train.validationFraction,
-  });
-  const splits = {
-    train: options.limit ? head(loaded.train, options.limit) : loaded.train,
-    test: loaded.test,
-  };
+  const text = isTextSpec(options.data);
+  // Image data is loaded once for every family; each text family reads its own splits with its vocabulary.
+  const splits = text ? undefined : await imageSplits(options, plans[0]);
   const results: FamilyResult[] = [];
   const grids: { title: string; png: Buffer }[] = [];
   let judge: Judge | undefined;
@@ -580,8 +765,12 @@ export async function compareFamilies(
         const partial = { ...summaryOf(options, results, judge), table: '', aborted: true };
         return { ...partial, files: { markdown: '', json: '' } };
       }
-      if (!judge && options.samples > 0) judge = await domainJudge(options.data, splits.test, splits.train);
       log(`${p.family}: evaluating`);
+      if (!splits) {
+        results.push((await evaluateTextFamily(p, options, hooks.onProgress)).result);
+        continue;
+      }
+      if (!judge && options.samples > 0) judge = await domainJudge(options.data, splits.test, splits.train);
       const { result, grid } = await evaluateFamily(p, options, splits, judge, hooks.onProgress);
       results.push(result);
       if (grid) grids.push({ title: p.family, png: grid });
@@ -611,6 +800,7 @@ function summaryOf(options: CompareOptions, families: FamilyResult[], judge: Jud
     limit: options.limit,
     seed: options.seed,
     samples: options.samples,
+    ...(isTextSpec(options.data) ? { k: options.k } : {}),
     ...(judge ? { fdName: judge.fdName, floorFrechetDistance: judge.floor } : {}),
     families,
   };

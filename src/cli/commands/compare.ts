@@ -1,7 +1,13 @@
 // `latentlab compare`: train several model families alike and judge them by the same figures (src/apps/compare.ts).
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { COMPARE_FAMILIES, compareFamilies, parseCompareOptions } from '../../apps/compare.js';
+import {
+  COMPARE_FAMILIES,
+  compareFamilies,
+  IMAGE_FAMILIES,
+  parseCompareOptions,
+  TEXT_FAMILIES,
+} from '../../apps/compare.js';
 import { progressCallbacks, taskProgress } from '../progress.js';
 import {
   backendOption,
@@ -11,12 +17,15 @@ import {
   parseNumber,
   readJsonFile,
   startBackend,
+  type TextFlags,
+  textDataOptions,
   withCsvFlags,
 } from '../shared.js';
 
-interface CompareFlags extends GlobalOptions, CsvFlags {
+interface CompareFlags extends GlobalOptions, CsvFlags, TextFlags {
   data: string;
-  families: string;
+  families?: string;
+  k: number;
   latent: number;
   epochs: number;
   batchSize?: number;
@@ -41,20 +50,19 @@ function commandLine(): string {
 }
 
 export function compareCommand(): Command {
-  return withCsvFlags(
+  const command = withCsvFlags(
     new Command('compare').option(
       '--data <spec>',
-      'mnist | fashion-mnist | idx:PATH | csv:PATH | images:DIR',
+      'mnist | fashion-mnist | idx:PATH | csv:PATH | images:DIR | text:PATH | brown | spam-assassin',
       'mnist',
     ),
   )
     .description(
-      'train several model families with one latent size and compare them: reconstruction, sample quality, linear probe, codes vs prior, speed',
+      'train several model families with one latent size and compare them: reconstruction, sample quality, linear probe, codes vs prior, speed; on text, NLL and perplexity against a language model',
     )
     .option(
       '--families <list>',
-      `comma-separated, from ${COMPARE_FAMILIES.join(', ')}`,
-      COMPARE_FAMILIES.join(','),
+      `comma-separated, from ${COMPARE_FAMILIES.join(', ')} (default: ${IMAGE_FAMILIES.join(',')}; on text ${TEXT_FAMILIES.filter((f) => f !== 'seq-ae').join(',')})`,
     )
     .option(
       '--latent <n>',
@@ -87,6 +95,12 @@ export function compareCommand(): Command {
       parseNumber('--permutations', { integer: true, min: 1 }),
       200,
     )
+    .option(
+      '--k <n>',
+      "text: importance samples of a VAE's IWAE bound on the NLL",
+      parseNumber('--k', { integer: true, min: 1 }),
+      100,
+    )
     .option('--out <dir>', 'runs (DIR/<family>) and comparison files (default runs/compare-<data>-latent<n>)')
     .option('--config <file>', 'JSON object: family → model options, e.g. {"vae": {"beta": 2}}')
     .option('--json', 'print the comparison as JSON instead of the table')
@@ -98,9 +112,10 @@ export function compareCommand(): Command {
         {
           data,
           families: flags.families
-            .split(',')
+            ?.split(',')
             .map((f) => f.trim())
             .filter(Boolean),
+          k: flags.k,
           latent: flags.latent,
           epochs: flags.epochs,
           batchSize: flags.batchSize,
@@ -153,4 +168,6 @@ export function compareCommand(): Command {
         process.off('SIGINT', onSignal);
       }
     });
+  for (const option of textDataOptions()) command.addOption(option);
+  return command;
 }
