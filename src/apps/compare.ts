@@ -467,6 +467,21 @@ async function ensureRun(p: Plan, options: CompareOptions, hooks: CompareHooks):
   }
 }
 
+/** What a family's run says of itself (its summary), before any figure is computed. */
+async function runResult(p: Plan): Promise<FamilyResult> {
+  const summary = SummaryFile.parse(JSON.parse(await readFile(runPaths(p.runDir).summary, 'utf8')));
+  return {
+    family: p.family,
+    kind: p.kind,
+    runDir: p.runDir,
+    action: p.action,
+    epochs: summary.epochs,
+    sampler: 'prior',
+    trainSeconds: summary.trainSeconds,
+    samplesPerSecond: summary.meanSamplesPerSecond,
+  };
+}
+
 async function evaluateFamily(
   p: Plan,
   options: CompareOptions,
@@ -476,19 +491,9 @@ async function evaluateFamily(
 ): Promise<{ result: FamilyResult; grid?: Buffer }> {
   const progress = (task: string): OnProgress | undefined =>
     onProgress && ((q) => onProgress({ ...q, task: `${p.family}: ${task}` }));
-  const summary = SummaryFile.parse(JSON.parse(await readFile(runPaths(p.runDir).summary, 'utf8')));
+  const result = await runResult(p);
   const { model } = await loadModel(runPaths(p.runDir).model);
   try {
-    const result: FamilyResult = {
-      family: p.family,
-      kind: p.kind,
-      runDir: p.runDir,
-      action: p.action,
-      epochs: summary.epochs,
-      sampler: 'prior',
-      trainSeconds: summary.trainSeconds,
-      samplesPerSecond: summary.meanSamplesPerSecond,
-    };
     let sampler: Sampler | undefined = isGenerative(model) ? model : undefined;
     if (isAutoencoder(model)) {
       result.testMse = (await reconstructionErrors(model, splits.test)).mean;
@@ -542,7 +547,7 @@ async function evaluateTextFamily(
   options: CompareOptions,
   onProgress?: OnProgress,
 ): Promise<{ result: FamilyResult }> {
-  const summary = SummaryFile.parse(JSON.parse(await readFile(runPaths(p.runDir).summary, 'utf8')));
+  const result = await runResult(p);
   const loaded = await loadModel(runPaths(p.runDir).model);
   const { model, manifest } = loaded;
   try {
@@ -565,18 +570,8 @@ async function evaluateTextFamily(
         ids.dispose();
       }
     }
-    const result: FamilyResult = {
-      family: p.family,
-      kind: p.kind,
-      runDir: p.runDir,
-      action: p.action,
-      epochs: summary.epochs,
-      sampler: 'prior',
-      text,
-      ...(sentences ? { sentences } : {}),
-      trainSeconds: summary.trainSeconds,
-      samplesPerSecond: summary.meanSamplesPerSecond,
-    };
+    result.text = text;
+    if (sentences) result.sentences = sentences;
     return { result };
   } finally {
     model.dispose();

@@ -6,25 +6,17 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareFamilies, defaultFamilies, parseCompareOptions } from '../../src/apps/compare.js';
+import { DataSpec } from '../../src/data/spec.js';
 import { withTempDir } from '../helpers.js';
+import { patternCorpus as corpus } from '../text-fixtures.js';
 import { runInProcess } from './cli-helper.js';
-
-const WORDS = ['red', 'green', 'blue', 'cat', 'dog', 'bird', 'runs', 'sleeps', 'sings'];
-
-/** Sentences of a fixed pattern (colour animal verb), so small models learn them in a few epochs. */
-function corpus(lines: number): string {
-  return Array.from(
-    { length: lines },
-    (_, i) => `the ${WORDS[i % 3]} ${WORDS[3 + ((i >> 2) % 3)]} ${WORDS[6 + ((i >> 4) % 3)]} .`,
-  ).join('\n');
-}
 
 const small = { embedding: 16, hidden: 32 };
 
 describe('compare on text', () => {
   it('picks the text families for text data and refuses image families there (and text ones on images)', async () => {
-    expect(defaultFamilies({ source: 'brown' })).toEqual(['lm', 'seq-vae']);
-    expect(defaultFamilies({ source: 'mnist' })).not.toContain('lm');
+    expect(defaultFamilies(DataSpec.parse({ source: 'brown' }))).toEqual(['lm', 'seq-vae']);
+    expect(defaultFamilies(DataSpec.parse({ source: 'mnist' }))).not.toContain('lm');
     const base = { latent: 4, epochs: 1, out: '/tmp/never-written' };
     expect(parseCompareOptions({ ...base, data: { source: 'brown' } }).families).toEqual(['lm', 'seq-vae']);
     expect(() =>

@@ -9,16 +9,7 @@ import { rowsAsText, tokenAccuracy } from '../../src/data/text/vocabulary.js';
 import { activeUnits, countTokens } from '../../src/eval/text.js';
 import { runInProcess } from '../apps/cli-helper.js';
 import { withTempDir } from '../helpers.js';
-
-const WORDS = ['red', 'green', 'blue', 'cat', 'dog', 'bird', 'runs', 'sleeps', 'sings'];
-
-/** Sentences of a fixed pattern (colour animal verb), so a small model learns them in a few epochs. */
-function corpus(lines: number): string {
-  return Array.from(
-    { length: lines },
-    (_, i) => `the ${WORDS[i % 3]} ${WORDS[3 + ((i >> 2) % 3)]} ${WORDS[6 + ((i >> 4) % 3)]} .`,
-  ).join('\n');
-}
+import { patternCorpus as corpus } from '../text-fixtures.js';
 
 describe('text helpers for printing', () => {
   const vocabulary = {
