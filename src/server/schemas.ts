@@ -104,7 +104,12 @@ export function bodySchemas(limits: Pick<ServerLimits, 'maxBatch' | 'maxTextChar
     });
   return {
     encode: z
-      .strictObject({ inputs: inputs.optional(), texts: texts.optional(), labels, format: z.literal('json').optional() })
+      .strictObject({
+        inputs: inputs.optional(),
+        texts: texts.optional(),
+        labels,
+        format: z.literal('json').optional(),
+      })
       .refine(oneInput.check, oneInput.message),
     decode: z.strictObject({
       codes: z.array(Row).min(1).max(maxBatch).describe('latent codes, one array each'),
@@ -171,7 +176,10 @@ export const TextInfo = z
   .object({
     tokenizer: z.enum(['char', 'word']),
     lowercase: z.boolean(),
-    vocabularySize: z.number().int().describe('token ids, the four reserved ones (<pad> <unk> <bos> <eos>) included'),
+    vocabularySize: z
+      .number()
+      .int()
+      .describe('token ids, the four reserved ones (<pad> <unk> <bos> <eos>) included'),
     maxLength: z.number().int().describe('tokens a text is read to, <eos> included'),
   })
   .describe('a text run: it takes and returns strings (texts), tokenized with this vocabulary');

@@ -4,12 +4,7 @@
 import type { z } from 'zod';
 import { type Dataset, makeDataset } from '../data/dataset.js';
 import { tokenize } from '../data/text/tokenizer.js';
-import {
-  encodeTokenLists,
-  rowsAsText,
-  type SavedVocabulary,
-  UNK_ID,
-} from '../data/text/vocabulary.js';
+import { encodeTokenLists, rowsAsText, type SavedVocabulary, UNK_ID } from '../data/text/vocabulary.js';
 import { choosesTokens } from '../models/seq/model.js';
 import { HttpError } from './errors.js';
 import type { CachedModel } from './model-cache.js';
@@ -111,7 +106,11 @@ export async function withDecoding<T>(
       field,
     );
   if (topK && !temperature)
-    throw new HttpError(400, 'draws among the k most likely tokens, so it needs a temperature above 0', 'topK');
+    throw new HttpError(
+      400,
+      'draws among the k most likely tokens, so it needs a temperature above 0',
+      'topK',
+    );
   const saved = model.decoding;
   model.decoding = { temperature: temperature ?? 0, topK: topK ?? 0, seed };
   try {
