@@ -83,7 +83,7 @@ export function textView(root: HTMLElement, name: string) {
   );
   const homotopyPanel = h(
     'section',
-    { class: 'panel text-panel', hidden: true },
+    { class: 'panel text-panel wide', hidden: true },
     h('h2', {}, 'Homotopy'),
     h('p', { class: 'hint' }, 'Sentences decoded along the path between the codes of two sentences.'),
     h('label', { class: 'field' }, h('span', {}, 'from'), from),
