@@ -59,7 +59,7 @@ export function bodySchemas(limits: Pick<ServerLimits, 'maxBatch' | 'maxTextChar
     .min(1)
     .max(maxBatch)
     .describe('text models (seq-ae, seq-vae): strings instead of inputs, each cut to maxLength - 1 tokens');
-  // The model's `decoding`, for this request only; ignored by nothing: a model that does not choose tokens refuses.
+  // The model's `decoding`, for this request only; a model that does not choose tokens refuses them.
   const decoding = {
     temperature: z
       .number()
@@ -67,7 +67,7 @@ export function bodySchemas(limits: Pick<ServerLimits, 'maxBatch' | 'maxTextChar
       .max(100)
       .optional()
       .describe(
-        'text models: draw each token from the softmax of logits / temperature (0, the default: the most likely token)',
+        "text models: draw each token from the softmax of logits / temperature (0, the default: the most likely token); draws are seeded by the request's seed (sample), else 0",
       ),
     topK: z
       .number()
