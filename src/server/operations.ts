@@ -273,19 +273,22 @@ export async function reconstruct(cached: CachedModel, body: Bodies['reconstruct
 }
 
 export async function sample(cached: CachedModel, body: Bodies['sample']): Promise<Outputs> {
-  // A language model has no prior to draw codes from: it writes from <bos> on.
-  const lm = writesSentences(cached.model) ? cached.model : undefined;
-  const model = lm ? undefined : generative(cached, 'sample');
-  checkClass(cached, body.class);
-  const images = await withDecoding(cached, body, body.seed, async () =>
-    lm ? lm.writeSentences(body.n) : samplePrior(model!, body.n, body.seed, body.class),
-  );
+  let draw: () => Promise<tf.Tensor>;
+  let classRows = 0;
+  const written = cached.model;
+  if (writesSentences(written)) {
+    // A language model has no prior to draw codes from: it writes from <bos> on.
+    draw = async () => written.writeSentences(body.n);
+  } else {
+    const model = generative(cached, 'sample');
+    checkClass(cached, body.class);
+    if (model.conditional && body.class === undefined) classRows = model.context.numClasses ?? 10;
+    draw = async () => samplePrior(model, body.n, body.seed, body.class);
+  }
+  const images = await withDecoding(cached, body, body.seed, draw);
   const values = (await images.data()) as Float32Array;
   images.dispose();
-  const cols =
-    model?.conditional && body.class === undefined
-      ? Math.ceil(body.n / (model.context.numClasses ?? 10))
-      : Math.ceil(Math.sqrt(body.n));
+  const cols = classRows ? Math.ceil(body.n / classRows) : Math.ceil(Math.sqrt(body.n));
   return {
     values: checkFinite(dataUnits(cached, values), body.n),
     count: body.n,

@@ -111,9 +111,14 @@ describe.skipIf(!hasChromium)('studio on text runs', () => {
     await page.goto(`${url}/#/runs/lm/text`);
     await page.waitForSelector('.text-view[data-ready="true"]');
     expect(await page.locator('.facts').textContent()).toContain('language model');
+    // Greedy, a language model writes one sentence n times: the view draws tokens (temperature 1) instead.
+    expect(await page.locator('input[name="temperature"]').inputValue()).toBe('1');
+    expect(await page.locator('.hint', { hasText: 'seed 0, temperature 1' }).count()).toBe(1);
     const written = await page.getByTestId('text-samples').locator('li').allTextContents();
     expect(written).toHaveLength(8);
-    for (const sentence of written) expect(sentence).toMatch(PATTERN);
+    expect(new Set(written).size).toBeGreaterThan(1);
+    // Most draws follow the pattern the model learnt.
+    expect(written.filter((sentence) => PATTERN.test(sentence)).length).toBeGreaterThanOrEqual(4);
     expect(await page.getByRole('heading', { name: 'Reconstructions' }).isVisible()).toBe(false);
     expect(await page.getByRole('heading', { name: 'Homotopy' }).isVisible()).toBe(false);
   });

@@ -222,6 +222,8 @@ export function textView(root: HTMLElement, name: string) {
     reconstructPanel.hidden = !capabilities.encode;
     homotopyPanel.hidden = !(capabilities.encode && capabilities.interpolate);
     samplePanel.hidden = !capabilities.sample;
+    // A language model's greedy sentences are all the same one: it is shown drawing tokens.
+    if (capabilities.latentSize === undefined && !(Number(temperature.value) > 0)) temperature.value = '1';
     // Something to start from: sentences the model writes itself, one of them to reconstruct and two to join.
     if (capabilities.sample) {
       await drawSamples();
