@@ -7,8 +7,10 @@ import type { RunsDirectory } from './runs.js';
 export interface ServerLimits {
   /** Largest request body (JSON or image/png), bytes. */
   bodyBytes: number;
-  /** Most samples, codes or steps in one request. */
+  /** Most samples, texts, codes or steps in one request. */
   maxBatch: number;
+  /** Longest text in a request (text models), characters (UTF-16 units), checked before tokenizing. */
+  maxTextChars: number;
   /** Largest uploaded image file, bytes. */
   imageBytes: number;
   /** Largest width or height of an uploaded image, pixels. */
@@ -21,6 +23,8 @@ export interface ServerLimits {
 export const DEFAULT_LIMITS: ServerLimits = {
   bodyBytes: 8 * 1024 * 1024,
   maxBatch: 256,
+  // A long paragraph; the model reads at most maxLength tokens of it anyway.
+  maxTextChars: 4096,
   imageBytes: 4 * 1024 * 1024,
   maxImageSide: 1024,
   maxWaiting: 256,

@@ -1,5 +1,6 @@
 // What each /v1 endpoint does with a loaded model, on validated bodies, through the library's own functions
 // (encodeDataset, decodeCodes, samplePrior, interpolateCodes, anomalyScorer). Run inside TensorQueue jobs.
+// Text runs take `texts` and answer with `texts` beside the token ids (text.ts).
 
 import type { z } from 'zod';
 import { type AnomalyScore, type AnomalyScorer, anomalyHeatmaps, anomalyScorer } from '../apps/detect.js';
@@ -7,11 +8,13 @@ import { modelData } from '../apps/model-data.js';
 import { type Dataset, makeDataset, sampleSize } from '../data/dataset.js';
 import { applyScaling, invertScaling } from '../data/scaling.js';
 import { DataSpec, formatDataSpec } from '../data/spec.js';
+import { tokenAccuracy } from '../data/text/vocabulary.js';
 import { tf } from '../engine/tf.js';
 import { LatentlabError } from '../errors.js';
 import { calibrateThreshold } from '../eval/anomaly.js';
 import { batchesOf, decodeCodes, encodeDataset } from '../eval/codes.js';
 import { decodePath, interpolationPath, type PathEnd, samplePrior } from '../eval/generate.js';
+import { reconstructTokens } from '../eval/text.js';
 import { encodeImageGrid } from '../io/png.js';
 import {
   type Autoencoder,
@@ -20,26 +23,31 @@ import {
   isAutoencoder,
   isGenerative,
 } from '../models/family.js';
+import { writesSentences } from '../models/seq/model.js';
 import { HttpError } from './errors.js';
 import type { CachedModel } from './model-cache.js';
-import type { BodySchemas, Capabilities } from './schemas.js';
+import type { BodySchemas, Capabilities, Tokenized } from './schemas.js';
+import { idsAsTexts, refuseSamples, textDataset, textInfo, withDecoding } from './text.js';
 
 type Bodies = { [K in keyof BodySchemas]: z.output<BodySchemas[K]> };
 
 export function capabilities(cached: CachedModel): z.output<typeof Capabilities> {
   const model = cached.model;
   const ae = isAutoencoder(model);
-  const scores: AnomalyScore[] = ae ? ['mse', 'bce', 'mahalanobis'] : [];
-  if (hasLikelihood(model)) scores.splice(2, 0, 'elbo');
+  const text = cached.manifest.text;
+  // Errors of token ids are no distance: a text model is scored by its likelihood only.
+  const scores: AnomalyScore[] = ae && !text ? ['mse', 'bce', 'mahalanobis'] : [];
+  if (hasLikelihood(model)) scores.splice(text ? 0 : 2, 0, 'elbo');
   return {
     encode: ae,
     decode: ae,
     reconstruct: ae,
-    sample: isGenerative(model),
+    sample: isGenerative(model) || writesSentences(model),
     interpolate: ae || isGenerative(model),
     scores,
     latentSize: (model as Partial<Autoencoder>).latentSize,
     conditional: Boolean((model as Partial<Autoencoder>).conditional),
+    ...(text ? { text: textInfo(text) } : {}),
   };
 }
 
@@ -110,10 +118,22 @@ function flatRows(rows: number[][], width: number, field: string, what: string):
 
 /** The inputs as a dataset the model can take: sizes checked, table scaling applied as in training. */
 function inputDataset(cached: CachedModel, inputs: number[][], labels: number[] | undefined): Dataset {
+  refuseSamples(cached, 'inputs');
   const shape = cached.manifest.context.sampleShape;
   const x = flatRows(inputs, perSample(shape), 'inputs', `one sample of shape [${shape}]`);
   const dataset = makeDataset('request', shape, x, checkLabels(cached, inputs.length, labels));
   return cached.manifest.scaling ? applyScaling(dataset, cached.manifest.scaling) : dataset;
+}
+
+/** A request's samples or texts (the schemas let exactly one through) as a dataset; texts say how they were read. */
+function requestDataset(
+  cached: CachedModel,
+  body: { inputs?: number[][]; texts?: string[]; labels?: number[] },
+): { dataset: Dataset; field: string; tokenized?: z.output<typeof Tokenized>[] } {
+  if (body.texts === undefined)
+    return { dataset: inputDataset(cached, body.inputs ?? [], body.labels), field: 'inputs' };
+  const labels = checkLabels(cached, body.texts.length, body.labels);
+  return { ...textDataset(cached, body.texts, labels), field: 'texts' };
 }
 
 /** Model outputs back in the data's units (tables); images as they are. */
@@ -164,6 +184,8 @@ export interface Outputs {
   shape: readonly number[];
   /** PNG grid layout. */
   grid: { rows: number; cols: number };
+  /** Text runs: each sample (token ids) as a string. */
+  texts?: string[];
 }
 
 export function gridPng(cached: CachedModel, out: Outputs): Buffer {
@@ -179,20 +201,18 @@ export function gridPng(cached: CachedModel, out: Outputs): Buffer {
 
 export async function encode(cached: CachedModel, body: Bodies['encode']) {
   const ae = autoencoder(cached, 'encode');
-  const codes = await encodeDataset(ae, inputDataset(cached, body.inputs, body.labels));
-  checkFinite(codes.data, codes.rows, (i) => `inputs[${i}]`);
-  return { codes: rows(codes.data, codes.cols), latentSize: codes.cols };
+  const { dataset, field, tokenized } = requestDataset(cached, body);
+  const codes = await encodeDataset(ae, dataset);
+  checkFinite(codes.data, codes.rows, (i) => `${field}[${i}]`);
+  return { codes: rows(codes.data, codes.cols), latentSize: codes.cols, ...(tokenized ? { tokenized } : {}) };
 }
 
 export async function decode(cached: CachedModel, body: Bodies['decode']): Promise<Outputs> {
   const ae = autoencoder(cached, 'decode');
   const codes = flatRows(body.codes, ae.latentSize, 'codes', 'the latent size');
   const labels = checkLabels(cached, body.codes.length, body.labels);
-  const values = await decodeCodes(
-    ae,
-    { rows: body.codes.length, cols: ae.latentSize, data: codes },
-    500,
-    labels,
+  const values = await withDecoding(cached, body, 0, () =>
+    decodeCodes(ae, { rows: body.codes.length, cols: ae.latentSize, data: codes }, 500, labels),
   );
   const cols = body.cols ?? Math.ceil(Math.sqrt(body.codes.length));
   return {
@@ -200,13 +220,33 @@ export async function decode(cached: CachedModel, body: Bodies['decode']): Promi
     count: body.codes.length,
     shape: cached.manifest.context.sampleShape,
     grid: { rows: Math.ceil(body.codes.length / cols), cols },
+    texts: idsAsTexts(cached, values, body.codes.length),
   };
+}
+
+/** A text model's reconstructions: the texts as read, the outputs, and the share of tokens right per text. */
+async function reconstructTexts(cached: CachedModel, ae: Autoencoder, body: Bodies['reconstruct']) {
+  const { dataset, tokenized } = requestDataset(cached, body);
+  const ids = await withDecoding(cached, body, 0, () => reconstructTokens(ae, dataset));
+  const width = dataset.sampleShape[0];
+  const accuracy = Array.from({ length: dataset.size }, (_, i) =>
+    tokenAccuracy(dataset.x.subarray(i * width, (i + 1) * width), ids.subarray(i * width, (i + 1) * width)),
+  );
+  const outputs: Outputs = {
+    values: ids,
+    count: dataset.size,
+    shape: dataset.sampleShape,
+    grid: { rows: 2, cols: dataset.size },
+    texts: idsAsTexts(cached, ids, dataset.size),
+  };
+  return { outputs, inputTexts: idsAsTexts(cached, dataset.x, dataset.size), tokenized, accuracy };
 }
 
 /** Reconstructions and their squared error per sample; the PNG grid shows inputs above reconstructions. */
 export async function reconstruct(cached: CachedModel, body: Bodies['reconstruct']) {
   const ae = autoencoder(cached, 'reconstruct');
-  const dataset = inputDataset(cached, body.inputs, body.labels);
+  if (body.texts) return { text: await reconstructTexts(cached, ae, body) };
+  const dataset = inputDataset(cached, body.inputs ?? [], body.labels);
   const per = perSample(dataset.sampleShape);
   const values = new Float32Array(dataset.x.length);
   const mse = new Float32Array(dataset.size);
@@ -228,25 +268,33 @@ export async function reconstruct(cached: CachedModel, body: Bodies['reconstruct
     shape: dataset.sampleShape,
     grid: { rows: 2, cols: dataset.size },
   };
-  const originals = body.inputs.flat();
-  return { outputs, mse, originals: Float32Array.from(originals) };
+  const originals = (body.inputs ?? []).flat();
+  return { image: { outputs, mse, originals: Float32Array.from(originals) } };
 }
 
 export async function sample(cached: CachedModel, body: Bodies['sample']): Promise<Outputs> {
-  const model = generative(cached, 'sample');
-  checkClass(cached, body.class);
-  const images = samplePrior(model, body.n, body.seed, body.class);
+  let draw: () => Promise<tf.Tensor>;
+  let classRows = 0;
+  const written = cached.model;
+  if (writesSentences(written)) {
+    // A language model has no prior to draw codes from: it writes from <bos> on.
+    draw = async () => written.writeSentences(body.n);
+  } else {
+    const model = generative(cached, 'sample');
+    checkClass(cached, body.class);
+    if (model.conditional && body.class === undefined) classRows = model.context.numClasses ?? 10;
+    draw = async () => samplePrior(model, body.n, body.seed, body.class);
+  }
+  const images = await withDecoding(cached, body, body.seed, draw);
   const values = (await images.data()) as Float32Array;
   images.dispose();
-  const cols =
-    model.conditional && body.class === undefined
-      ? Math.ceil(body.n / (model.context.numClasses ?? 10))
-      : Math.ceil(Math.sqrt(body.n));
+  const cols = classRows ? Math.ceil(body.n / classRows) : Math.ceil(Math.sqrt(body.n));
   return {
     values: checkFinite(dataUnits(cached, values), body.n),
     count: body.n,
-    shape: model.context.sampleShape,
+    shape: cached.manifest.context.sampleShape,
     grid: { rows: Math.ceil(body.n / cols), cols },
+    texts: idsAsTexts(cached, values, body.n),
   };
 }
 
@@ -258,11 +306,24 @@ function checkRow(row: number[], width: number, field: string, what: string): Fl
 
 /** A decoded path between two ends (interpolationPath says which space it runs through and what decodes it). */
 export async function interpolate(cached: CachedModel, body: Bodies['interpolate']) {
+  if (!isAutoencoder(cached.model) && !isGenerative(cached.model))
+    throw new HttpError(
+      400,
+      `interpolate needs a latent space (an encoder or a prior); "${cached.model.kind}" has none`,
+      'run',
+    );
   checkClass(cached, body.class);
   const toEnd = (name: 'from' | 'to'): { end: PathEnd; field: string } => {
     const end = body[name];
     if (end.code) return { end: { code: Float32Array.from(end.code) }, field: `${name}.code` };
+    if (end.text !== undefined) {
+      const conditional = isAutoencoder(cached.model) && cached.model.conditional;
+      const labels = conditional ? Int32Array.of(body.class ?? 0) : undefined;
+      const { dataset } = textDataset(cached, [end.text], labels, `${name}.text`);
+      return { end: { sample: dataset }, field: `${name}.text` };
+    }
     if (end.input) {
+      refuseSamples(cached, `${name}.input`);
       const shape = cached.manifest.context.sampleShape;
       checkRow(end.input, perSample(shape), `${name}.input`, `one sample of shape [${shape}]`);
       const conditional = isAutoencoder(cached.model) && cached.model.conditional;
@@ -277,7 +338,7 @@ export async function interpolate(cached: CachedModel, body: Bodies['interpolate
     slerp: body.slerp,
     fields: { model: 'run', ends: [from.field, to.field] },
   });
-  const images = decodePath(path, body.class ?? 0);
+  const images = await withDecoding(cached, body, 0, async () => decodePath(path, body.class ?? 0));
   const values = (await images.data()) as Float32Array;
   images.dispose();
   checkFinite(path.codes, body.steps, undefined, 'step');
@@ -286,6 +347,7 @@ export async function interpolate(cached: CachedModel, body: Bodies['interpolate
     count: body.steps,
     shape: cached.manifest.context.sampleShape,
     grid: { rows: 1, cols: body.steps },
+    texts: idsAsTexts(cached, values, body.steps),
   };
   return { outputs, codes: rows(path.codes, path.latent) };
 }
@@ -349,12 +411,18 @@ async function calibrationScores(
 }
 
 export async function score(cached: CachedModel, body: Bodies['score']) {
+  if (cached.manifest.text && body.score !== 'elbo')
+    throw new HttpError(
+      400,
+      `"${body.score}" measures distances between samples, which token ids have none: score text by elbo (a seq-vae)`,
+      'score',
+    );
   const scorer = await scorerFor(cached, body);
-  const dataset = inputDataset(cached, body.inputs, body.labels);
+  const { dataset, field } = requestDataset(cached, body);
   const scores = checkFinite(
     await scorer.scores(dataset).catch(asScoreError),
     dataset.size,
-    (i) => `inputs[${i}]`,
+    (i) => `${field}[${i}]`,
   );
   if (body.quantile === undefined && body.contamination === undefined) return { dataset, scores };
   const calibration = await calibrationScores(cached, body, scorer);

@@ -38,7 +38,7 @@ export function wantsPng(request: FastifyRequest, format?: 'json' | 'png'): bool
 
 export async function v1Routes(app: FastifyInstance, context: ServerContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const bodies = bodySchemas(context.limits.maxBatch);
+  const bodies = bodySchemas(context.limits);
   const job = <T>(run: string, work: (cached: CachedModel) => Promise<T>) =>
     context.queue.run(async () => work(await context.models.get(run)));
 
@@ -49,7 +49,16 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
     const run = (request.params as { run?: string }).run ?? '';
     const body = await uploadedBody(
       request,
-      async () => (await readManifest(await context.runs.modelDir(run))).context.sampleShape,
+      async () => {
+        const manifest = await readManifest(await context.runs.modelDir(run));
+        if (manifest.text)
+          throw new HttpError(
+            400,
+            `"${manifest.kind}" reads text: send JSON with "texts" (strings), not images`,
+            'inputs',
+          );
+        return manifest.context.sampleShape;
+      },
       context.limits,
     );
     if (body) request.body = body;
@@ -170,12 +179,13 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
   const samples = (out: ops.Outputs) => ({
     outputs: ops.rows(out.values, out.values.length / out.count),
     shape: [...out.shape],
+    ...(out.texts ? { texts: out.texts } : {}),
   });
 
   operation(
     'encode',
     {
-      summary: 'latent codes of samples (JSON arrays or PNG images)',
+      summary: 'latent codes of samples (JSON arrays or PNG images) or, for text models, of texts',
       body: bodies.encode,
       response: responses.encode,
       uploads: true,
@@ -186,7 +196,11 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
 
   operation(
     'decode',
-    { summary: 'samples decoded from latent codes', body: bodies.decode, response: responses.outputs },
+    {
+      summary: 'samples decoded from latent codes (text models: texts beside the token ids)',
+      body: bodies.decode,
+      response: responses.outputs,
+    },
     async (cached, body, png) => {
       const out = await ops.decode(cached, body);
       return png ? ops.gridPng(cached, out) : samples(out);
@@ -196,13 +210,20 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
   operation(
     'reconstruct',
     {
-      summary: 'reconstructions of samples and their squared error (PNG: inputs above reconstructions)',
+      summary:
+        'reconstructions of samples and their squared error (PNG: inputs above reconstructions); of texts, with the share of tokens reconstructed exactly',
       body: bodies.reconstruct,
       response: responses.reconstruct,
       uploads: true,
     },
     async (cached, body, png) => {
-      const { outputs, mse, originals } = await ops.reconstruct(cached, body);
+      const result = await ops.reconstruct(cached, body);
+      if (result.text) {
+        const { outputs, inputTexts, tokenized, accuracy } = result.text;
+        if (png) ops.gridPng(cached, outputs); // a 406: text has no picture
+        return { ...samples(outputs), inputTexts, tokenized, tokenAccuracy: accuracy };
+      }
+      const { outputs, mse, originals } = result.image;
       if (!png) return { ...samples(outputs), mse: Array.from(mse) };
       const both = new Float32Array(originals.length * 2);
       both.set(originals);
@@ -214,7 +235,8 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
   operation(
     'sample',
     {
-      summary: 'samples drawn from the prior of a generative model',
+      summary:
+        'samples drawn from the prior of a generative model; sentences written by a language model (text models: texts beside the token ids)',
       body: bodies.sample,
       response: responses.outputs,
     },
@@ -227,7 +249,8 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
   operation(
     'interpolate',
     {
-      summary: 'decoded path between two ends: samples (encoded), codes, or prior seeds',
+      summary:
+        'decoded path between two ends: samples or texts (encoded), codes, or prior seeds (text models: the homotopy as texts)',
       body: bodies.interpolate,
       response: responses.interpolate,
       uploads: true,

@@ -6,6 +6,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { type ModelManifest, readManifest } from '../io/model-files.js';
 import { runPaths } from '../train/run-dir.js';
 import { HttpError } from './errors.js';
+import { textInfo } from './text.js';
 
 /** One path segment of ordinary characters: no separators, no "..", no leading dot, no control characters. */
 export const RUN_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
@@ -34,6 +35,8 @@ export interface RunListing {
   lastEpoch?: unknown;
   /** The saved model's manifest (kind, config, sample shape, data, metrics), when training has finished. */
   model?: ModelManifest;
+  /** A text run: its tokenizer, vocabulary size and row length (the tokens are in the manifest). */
+  text?: ReturnType<typeof textInfo>;
 }
 
 export interface RunDetails extends RunListing {
@@ -144,7 +147,16 @@ export class RunsDirectory {
     ]);
     if (config === undefined && model === undefined)
       throw new HttpError(404, `"${name}" is not a run (no config.json or model/manifest.json)`, 'run');
-    return { name, config, summary, epochsDone: history.length, lastEpoch: history.at(-1), model, history };
+    return {
+      name,
+      config,
+      summary,
+      epochsDone: history.length,
+      lastEpoch: history.at(-1),
+      model,
+      ...(model?.text ? { text: textInfo(model.text) } : {}),
+      history,
+    };
   }
 
   /** Every run directly in the runs directory (sorted by name); entries that are not runs are skipped. */

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { AnomalyScore } from '../apps/detect.js';
 import { ModelManifest } from '../io/model-files.js';
+import type { ServerLimits } from './context.js';
 import { RUN_NAME } from './runs.js';
 
 export const ErrorBody = z.object({
@@ -30,8 +31,18 @@ const Value = z.number().min(-FLOAT32_MAX, FLOAT32_RANGE).max(FLOAT32_MAX, FLOAT
 const Row = z.array(Value);
 const Label = z.number().int().min(0);
 
+/** Exactly one of `inputs` (samples) and `texts` (text models), as a refinement naming `inputs`. */
+const oneInput = {
+  check: (b: { inputs?: unknown; texts?: unknown }) => (b.inputs === undefined) !== (b.texts === undefined),
+  message: {
+    message: 'give inputs (samples as arrays or images) or texts (strings, for text models), one of them',
+    path: ['inputs'],
+  },
+};
+
 /** Schemas that depend on the server's limits. */
-export function bodySchemas(maxBatch: number) {
+export function bodySchemas(limits: Pick<ServerLimits, 'maxBatch' | 'maxTextChars'>) {
+  const { maxBatch, maxTextChars } = limits;
   const inputs = z
     .array(Row.describe('one sample, flattened row-major (images: h·w·c values in [0, 1])'))
     .min(1)
@@ -39,6 +50,32 @@ export function bodySchemas(maxBatch: number) {
     .describe(
       'samples as arrays, or PNG images uploaded as multipart files (or one image/png body), resized to the model',
     );
+  const text = z
+    .string()
+    .max(maxTextChars, `expected a text of at most ${maxTextChars} characters`)
+    .describe("a sentence, tokenized with the model's saved vocabulary (unknown tokens read as <unk>)");
+  const texts = z
+    .array(text)
+    .min(1)
+    .max(maxBatch)
+    .describe('text models (seq-ae, seq-vae): strings instead of inputs, each cut to maxLength - 1 tokens');
+  // The model's `decoding`, for this request only; a model that does not choose tokens refuses them.
+  const decoding = {
+    temperature: z
+      .number()
+      .min(0)
+      .max(100)
+      .optional()
+      .describe(
+        "text models: draw each token from the softmax of logits / temperature (0, the default: the most likely token); draws are seeded by the request's seed (sample), else 0",
+      ),
+    topK: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('text models, with a temperature: draw among the k most likely tokens only (0: all)'),
+  };
   const labels = z
     .array(Label)
     .max(maxBatch)
@@ -60,24 +97,36 @@ export function bodySchemas(maxBatch: number) {
       input: Row.optional().describe('a sample, encoded'),
       code: Row.optional().describe('a latent code'),
       seed: seed.optional().describe('a draw from the prior'),
+      text: text.optional().describe('text models: a sentence, encoded'),
     })
-    .refine((e) => [e.input, e.code, e.seed].filter((v) => v !== undefined).length === 1, {
-      message: 'give exactly one of input, code or seed',
+    .refine((e) => [e.input, e.code, e.seed, e.text].filter((v) => v !== undefined).length === 1, {
+      message: 'give exactly one of input, code, seed or text',
     });
   return {
-    encode: z.strictObject({ inputs, labels, format: z.literal('json').optional() }),
+    encode: z
+      .strictObject({
+        inputs: inputs.optional(),
+        texts: texts.optional(),
+        labels,
+        format: z.literal('json').optional(),
+      })
+      .refine(oneInput.check, oneInput.message),
     decode: z.strictObject({
       codes: z.array(Row).min(1).max(maxBatch).describe('latent codes, one array each'),
       labels,
       format,
       cols: z.number().int().min(1).max(maxBatch).optional().describe('PNG grid columns'),
+      ...decoding,
     }),
-    reconstruct: z.strictObject({ inputs, labels, format }),
+    reconstruct: z
+      .strictObject({ inputs: inputs.optional(), texts: texts.optional(), labels, format, ...decoding })
+      .refine(oneInput.check, oneInput.message),
     sample: z.strictObject({
       n: n.default(16),
-      seed: seed.default(0),
+      seed: seed.default(0).describe('seeds the prior draws and, with a temperature, the token draws'),
       class: Label.optional().describe('conditional models: the class (default: one row per class)'),
       format,
+      ...decoding,
     }),
     interpolate: z.strictObject({
       from: endpoint,
@@ -86,10 +135,12 @@ export function bodySchemas(maxBatch: number) {
       slerp: z.boolean().default(false).describe('spherical interpolation (suits Gaussian priors)'),
       class: Label.optional().describe('conditional models: the class decoded (default 0)'),
       format,
+      ...decoding,
     }),
     score: z
       .strictObject({
-        inputs,
+        inputs: inputs.optional(),
+        texts: texts.optional(),
         labels,
         score: AnomalyScore.default('mse').describe(
           'mse or bce: reconstruction error; elbo: negative ELBO (VAEs); mahalanobis: distance of the code from a Gaussian fitted to the codes of the training split',
@@ -106,6 +157,7 @@ export function bodySchemas(maxBatch: number) {
           .describe('or: the share of the validation split taken to be anomalous'),
         format,
       })
+      .refine(oneInput.check, oneInput.message)
       .refine((b) => b.quantile === undefined || b.contamination === undefined, {
         message: 'give a quantile or a contamination rate, not both',
         path: ['contamination'],
@@ -115,6 +167,29 @@ export function bodySchemas(maxBatch: number) {
 export type BodySchemas = ReturnType<typeof bodySchemas>;
 
 const Rows = z.array(z.array(z.number()));
+const OutputTexts = z
+  .array(z.string())
+  .optional()
+  .describe('text models: each output as a string (outputs holds its token ids)');
+
+export const TextInfo = z
+  .object({
+    tokenizer: z.enum(['char', 'word']),
+    lowercase: z.boolean(),
+    vocabularySize: z
+      .number()
+      .int()
+      .describe('token ids, the four reserved ones (<pad> <unk> <bos> <eos>) included'),
+    maxLength: z.number().int().describe('tokens a text is read to, <eos> included'),
+  })
+  .describe('a text run: it takes and returns strings (texts), tokenized with this vocabulary');
+
+/** What tokenizing did to one text of a request. */
+export const Tokenized = z.object({
+  tokens: z.number().int().describe('tokens read (before <eos>)'),
+  unknown: z.number().int().describe('of them, tokens not in the vocabulary (read as <unk>)'),
+  truncated: z.boolean().describe('the text had more than maxLength - 1 tokens and was cut'),
+});
 
 export const RunListing = z.object({
   name: z.string(),
@@ -123,6 +198,7 @@ export const RunListing = z.object({
   epochsDone: z.number().int(),
   lastEpoch: z.unknown().optional().describe('the last line of metrics.jsonl'),
   model: ModelManifest.optional().describe('the saved model, when training has finished'),
+  text: TextInfo.optional(),
 });
 
 export const Capabilities = z.object({
@@ -134,6 +210,7 @@ export const Capabilities = z.object({
   scores: z.array(AnomalyScore),
   latentSize: z.number().int().optional(),
   conditional: z.boolean(),
+  text: TextInfo.optional(),
 });
 
 export const responses = {
@@ -142,17 +219,37 @@ export const responses = {
     history: z.array(z.unknown()).describe('every line of metrics.jsonl'),
     capabilities: Capabilities.optional(),
   }),
-  encode: z.object({ codes: Rows, latentSize: z.number().int() }),
+  encode: z.object({
+    codes: Rows,
+    latentSize: z.number().int(),
+    tokenized: z.array(Tokenized).optional().describe('texts: what tokenizing did to each'),
+  }),
   outputs: z.object({
-    outputs: Rows.describe('one flattened sample each'),
+    outputs: Rows.describe('one flattened sample each (text models: token ids, <eos> (3) then <pad> (0))'),
     shape: z.array(z.number().int()).describe('the shape of one sample'),
+    texts: OutputTexts,
   }),
   reconstruct: z.object({
     outputs: Rows,
     shape: z.array(z.number().int()),
-    mse: z.array(z.number()).describe('mean squared error per sample'),
+    mse: z.array(z.number()).optional().describe('mean squared error per sample (not for text models)'),
+    texts: OutputTexts,
+    inputTexts: z
+      .array(z.string())
+      .optional()
+      .describe('text models: each input as the model read it (unknown tokens as <unk>, cut to maxLength)'),
+    tokenized: z.array(Tokenized).optional().describe('text models: what tokenizing did to each input'),
+    tokenAccuracy: z
+      .array(z.number())
+      .optional()
+      .describe('text models: share of the tokens read (<eos> included) reconstructed exactly, per text'),
   }),
-  interpolate: z.object({ outputs: Rows, shape: z.array(z.number().int()), codes: Rows }),
+  interpolate: z.object({
+    outputs: Rows,
+    shape: z.array(z.number().int()),
+    codes: Rows,
+    texts: OutputTexts.describe('text models: the homotopy, one sentence per step'),
+  }),
   score: z.object({
     score: AnomalyScore,
     scores: z.array(z.number()),

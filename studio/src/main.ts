@@ -1,4 +1,5 @@
-// The studio's entry: a hash router over the views (runs list, new run, live run, latent explorer, anomalies).
+// The studio's entry: a hash router over the views (runs list, new run, live run, latent explorer, anomalies,
+// and for text runs the text view).
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { anomaliesView } from './views/anomalies.js';
@@ -6,6 +7,7 @@ import { explorerView } from './views/explorer.js';
 import { newRunView } from './views/new-run.js';
 import { runView } from './views/run.js';
 import { runsView } from './views/runs.js';
+import { textView } from './views/text.js';
 
 /** A view draws into its root and returns a clean-up for when the page changes (closing streams). */
 export type View = (root: HTMLElement, ...params: string[]) => (() => void) | undefined;
@@ -16,6 +18,7 @@ const routes: [RegExp, View][] = [
   [/^#\/runs\/([^/]+)$/, runView],
   [/^#\/runs\/([^/]+)\/explore$/, explorerView],
   [/^#\/runs\/([^/]+)\/anomalies$/, anomaliesView],
+  [/^#\/runs\/([^/]+)\/text$/, textView],
 ];
 
 let cleanup: (() => void) | undefined;

@@ -16,6 +16,14 @@ export type { GanField } from '../../src/server/studio/gan-field.js';
 export type { JobState, JobStatus } from '../../src/server/studio/jobs.js';
 export type { EpochRecord };
 
+/** A text run's vocabulary, as the server lists it. */
+export interface TextInfo {
+  tokenizer: 'char' | 'word';
+  lowercase: boolean;
+  vocabularySize: number;
+  maxLength: number;
+}
+
 export interface RunListing {
   name: string;
   config?: RunConfigJson;
@@ -24,6 +32,7 @@ export interface RunListing {
   model?: { kind: string };
   job?: JobState | null;
   detect?: boolean;
+  text?: TextInfo;
 }
 
 export interface RunDetails extends RunListing {

@@ -182,18 +182,21 @@ export function runView(root: HTMLElement, name: string) {
         .join(' · ');
       const href = `#/runs/${encodeURIComponent(name)}`;
       links.replaceChildren(
-        ...(details.model
-          ? [
-              h('a', { href: `${href}/explore` }, 'Latent explorer'),
-              h('a', { href: `${href}/anomalies` }, 'Anomalies'),
-            ]
-          : []),
+        ...(!details.model
+          ? []
+          : details.text
+            ? [h('a', { href: `${href}/text` }, 'Samples, reconstructions and homotopies')]
+            : [
+                h('a', { href: `${href}/explore` }, 'Latent explorer'),
+                h('a', { href: `${href}/anomalies` }, 'Anomalies'),
+              ]),
       );
       history = details.history;
       // Resume continues to the planned epochs; a finished run is offered as many again.
       if (!isActive()) resumeEpochs.value = String(history.length >= planned ? planned * 2 : planned || 1);
       const last = history.at(-1);
-      if (last && details.config?.data?.source !== 'toy')
+      // Toy and text runs draw no epoch picture.
+      if (last && details.config?.data?.source !== 'toy' && !details.text)
         showPicture(`epoch-${String(last.epoch).padStart(3, '0')}.png`, last.epoch);
       drawTable();
       drawChart();

@@ -36,7 +36,12 @@ export function runsView(root: HTMLElement) {
             h(
               'td',
               {},
-              run.model ? h('a', { href: `#/runs/${encodeURIComponent(run.name)}/explore` }, 'explore') : '',
+              // A text run is explored in sentences, not in a scatter of images.
+              run.model
+                ? run.text
+                  ? h('a', { href: `#/runs/${encodeURIComponent(run.name)}/text` }, 'sentences')
+                  : h('a', { href: `#/runs/${encodeURIComponent(run.name)}/explore` }, 'explore')
+                : '',
               run.detect ? ' · ' : '',
               run.detect
                 ? h('a', { href: `#/runs/${encodeURIComponent(run.name)}/anomalies` }, 'anomalies')
