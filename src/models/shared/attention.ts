@@ -1,5 +1,6 @@
-// Attention building blocks for image models, as serialisable TensorFlow.js layers: patchify and
-// un-patchify, learned positions, multi-head self-attention and pre-norm transformer blocks.
+// Attention building blocks, as serialisable TensorFlow.js layers: patchify and un-patchify (images),
+// learned positions, multi-head self-attention and pre-norm transformer blocks (optionally causal, optionally
+// with a key-padding mask), and the token mask and masked mean pool that sequences of token ids need.
 // Importing this module registers the classes, so tfl.loadLayersModel can rebuild saved networks.
 import { type Tensor, tf, tfl } from '../../engine/tf.js';
 
@@ -133,8 +134,29 @@ interface AttentionWeights {
   outBias: Tensor;
 }
 
-/** softmax(QK^T / sqrt(d_head)) V per head, heads concatenated, then the output projection. */
-function selfAttention(x: Tensor, w: AttentionWeights, heads: number): Tensor {
+/**
+ * What masking adds to a key's score: far below any real score, so softmax gives the key a weight of exactly 0
+ * in float32, yet finite, so a query with every key masked gets uniform weights rather than NaN.
+ */
+const MASKED = -1e9;
+
+/** [1, 1, tokens, tokens]: MASKED where key j comes after query i (j > i), 0 elsewhere. */
+function causalBias(tokens: number): Tensor {
+  const allowed = tf.linalg.bandPart(tf.ones([tokens, tokens]), -1, 0); // lower triangle, diagonal included
+  return tf.reshape(tf.mul(tf.sub(1, allowed), MASKED), [1, 1, tokens, tokens]);
+}
+
+/** keep [batch, tokens] (1: a real token, 0: padding) → [batch, 1, 1, tokens]: MASKED at the padding keys. */
+function keyPaddingBias(keep: Tensor): Tensor {
+  const [batch, tokens] = keep.shape;
+  return tf.reshape(tf.mul(tf.sub(1, keep), MASKED), [batch, 1, 1, tokens]);
+}
+
+/**
+ * softmax(QK^T / sqrt(d_head) + bias) V per head, heads concatenated, then the output projection. `bias`
+ * (broadcast to [batch, heads, tokens, tokens]) masks keys: causalBias, keyPaddingBias or their sum.
+ */
+function selfAttention(x: Tensor, w: AttentionWeights, heads: number, bias?: Tensor): Tensor {
   const [batch, tokens, dim] = x.shape;
   const headDim = dim / heads;
   const qkv = linear(x, w.qkvKernel, w.qkvBias); // [batch, tokens, 3*dim]
@@ -143,7 +165,8 @@ function selfAttention(x: Tensor, w: AttentionWeights, heads: number): Tensor {
   const grouped = tf.transpose(tf.reshape(qkv, [batch, tokens, 3 * heads, headDim]), [0, 2, 1, 3]);
   const [q, k, v] = tf.split(grouped, 3, 1); // each [batch, heads, tokens, headDim]
   // Scaling q (not the scores) is the same product and no more work.
-  const scores = tf.matMul(tf.mul(q, 1 / Math.sqrt(headDim)), k, false, true); // [batch, heads, tokens, tokens]
+  let scores = tf.matMul(tf.mul(q, 1 / Math.sqrt(headDim)), k, false, true); // [batch, heads, tokens, tokens]
+  if (bias) scores = tf.add(scores, bias);
   const attention = tf.softmax(scores); // over the keys
   const context = tf.matMul(attention, v); // [batch, heads, tokens, headDim]
   const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch, tokens, dim]);
@@ -355,6 +378,8 @@ export class MultiHeadSelfAttention extends tfl.layers.Layer {
 
 export interface TransformerBlockArgs extends LayerArgs {
   heads: number;
+  /** Each token attends only to itself and the tokens before it (a decoder's self-attention). */
+  causal?: boolean;
   /** MLP hidden width as a multiple of dim. */
   mlpRatio?: number;
   activation?: BlockActivation;
@@ -366,10 +391,13 @@ export interface TransformerBlockArgs extends LayerArgs {
  * Pre-norm transformer block over [batch, tokens, dim]: x + MHSA(LN(x)), then x + MLP(LN(x)) with
  * MLP = dense(dim * mlpRatio, activation) → dense(dim). Owns all its weights (tfjs-layers does not
  * track weights of nested layers); the attention maths and layout are MultiHeadSelfAttention's.
+ * Applied to [x, keep] (keep [batch, tokens]: 1 a real token, 0 padding, as TokenMask gives), no token
+ * attends to padding; `causal`, no token attends to the tokens after it.
  */
 export class TransformerBlock extends tfl.layers.Layer {
   static className = 'LatentlabTransformerBlock';
   readonly heads: number;
+  readonly causal: boolean;
   readonly mlpRatio: number;
   readonly activation: BlockActivation;
   readonly epsilon: number;
@@ -389,6 +417,7 @@ export class TransformerBlock extends tfl.layers.Layer {
     if (!Number.isInteger(args.heads) || args.heads < 1)
       throw new Error(`heads must be a positive integer, got ${args.heads}`);
     this.heads = args.heads;
+    this.causal = args.causal ?? false;
     this.mlpRatio = args.mlpRatio ?? 2;
     if (!(this.mlpRatio > 0)) throw new Error(`mlpRatio must be positive, got ${this.mlpRatio}`);
     this.activation = args.activation ?? 'gelu';
@@ -434,9 +463,9 @@ export class TransformerBlock extends tfl.layers.Layer {
 
   override call(inputs: Tensor | Tensor[]): Tensor {
     return tf.tidy(() => {
-      const x = single(inputs); // [batch, tokens, dim]
+      const [x, keep] = withMask(inputs); // [batch, tokens, dim], [batch, tokens]
       const n1 = layerNorm(x, this.norm1.gamma.read(), this.norm1.beta.read(), this.epsilon);
-      const attended = tf.add(x, selfAttention(n1, read(this.attention), this.heads));
+      const attended = tf.add(x, selfAttention(n1, read(this.attention), this.heads, this.bias(x, keep)));
       const n2 = layerNorm(attended, this.norm2.gamma.read(), this.norm2.beta.read(), this.epsilon);
       // relu fuses into the matmul; others run as their own ops.
       const fused = this.activation === 'relu' ? 'relu' : undefined;
@@ -447,10 +476,19 @@ export class TransformerBlock extends tfl.layers.Layer {
     });
   }
 
+  /** The additive attention mask of this block for x (and keep), or undefined when nothing is masked. */
+  private bias(x: Tensor, keep: Tensor | undefined): Tensor | undefined {
+    const [, tokens] = x.shape as number[];
+    const causal = this.causal ? causalBias(tokens) : undefined;
+    const padding = keep ? keyPaddingBias(keep) : undefined;
+    return causal && padding ? tf.add(causal, padding) : (causal ?? padding);
+  }
+
   override getConfig(): ConfigDict {
     return {
       ...super.getConfig(),
       heads: this.heads,
+      causal: this.causal,
       mlpRatio: this.mlpRatio,
       activation: this.activation,
       epsilon: this.epsilon,
@@ -460,6 +498,71 @@ export class TransformerBlock extends tfl.layers.Layer {
 
   private weightAdder(): WeightAdder {
     return (name, shape, init) => this.addWeight(name, shape, 'float32', init);
+  }
+}
+
+/** x, or [x, keep]: the tokens and, when given, which of them are real (1) rather than padding (0). */
+function withMask(inputs: Tensor | Tensor[]): [Tensor, Tensor | undefined] {
+  if (!Array.isArray(inputs)) return [inputs, undefined];
+  if (inputs.length === 1) return [inputs[0], undefined];
+  if (inputs.length !== 2) throw new Error(`expected [tokens, keep], got ${inputs.length} input tensors`);
+  const [x, keep] = inputs;
+  if (keep.rank !== 2 || keep.shape[0] !== x.shape[0] || keep.shape[1] !== x.shape[1])
+    throw new Error(
+      `the mask [${keep.shape}] does not match the tokens [${x.shape}] (expected [batch, tokens])`,
+    );
+  return [x, keep];
+}
+
+// ---- Sequences of token ids ----
+
+export interface TokenMaskArgs extends LayerArgs {
+  /** The id of padding (latentlab's text data: 0). */
+  padId?: number;
+}
+
+/** ids [batch, tokens] → keep [batch, tokens]: 1 where the id is a token, 0 where it is padding. */
+export class TokenMask extends tfl.layers.Layer {
+  static className = 'LatentlabTokenMask';
+  readonly padId: number;
+
+  constructor(args: TokenMaskArgs = {}) {
+    super(args);
+    this.padId = args.padId ?? 0;
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    return singleShape(inputShape);
+  }
+
+  override call(inputs: Tensor | Tensor[]): Tensor {
+    return tf.tidy(() => tf.cast(tf.notEqual(single(inputs), this.padId), 'float32'));
+  }
+
+  override getConfig(): ConfigDict {
+    return { ...super.getConfig(), padId: this.padId };
+  }
+}
+
+/**
+ * [x [batch, tokens, dim], keep [batch, tokens]] → [batch, dim]: the mean of x over the kept tokens, so padding
+ * neither counts nor dilutes (a row with none kept gives 0).
+ */
+export class MaskedMeanPool extends tfl.layers.Layer {
+  static className = 'LatentlabMaskedMeanPool';
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const [batch, , dim] = singleShape(inputShape);
+    return [batch, dim];
+  }
+
+  override call(inputs: Tensor | Tensor[]): Tensor {
+    return tf.tidy(() => {
+      const [x, keep] = withMask(inputs);
+      if (!keep) throw new Error('MaskedMeanPool takes [tokens, keep]');
+      const sum = tf.sum(tf.mul(x, tf.expandDims(keep, -1)), 1); // [batch, dim]
+      return tf.div(sum, tf.maximum(tf.sum(keep, 1, true), 1));
+    });
   }
 }
 
@@ -495,5 +598,7 @@ for (const cls of [
   LayerNorm,
   MultiHeadSelfAttention,
   TransformerBlock,
+  TokenMask,
+  MaskedMeanPool,
 ])
   tf.serialization.registerClass(cls);
