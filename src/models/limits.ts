@@ -74,17 +74,28 @@ export function estimateParameters(
 }
 
 /**
- * The sequence families (seq-ae, seq-vae, lm): token embeddings, GRU (3 gates) or LSTM (4 gates) layers and the
- * decoder's softmax over the vocabulary, whose size text data gives; the code (not lm's) feeds every decoder step.
+ * The sequence families (seq-ae, seq-vae, lm): token embeddings, the decoder's softmax over the vocabulary (whose
+ * size text data gives) and, between them, GRU (3 gates) or LSTM (4 gates) layers, or transformer blocks
+ * (attention 4e², a feed-forward e·h both ways, layer norms and biases) over learned positions; the code (not
+ * lm's) feeds every decoder step (an RNN input, or a projection added to every position).
  */
 function sequenceParameters(config: Record<string, unknown>, vocabulary: number): number {
   const embedding = number(config.embedding, 256);
   const hidden = number(config.hidden, 512);
+  const latent = config.kind === 'lm' ? 0 : number(config.latent, 32);
+  const codeHeads = 2 * (hidden * latent + latent);
+  if (config.network === 'transformer') {
+    const layers = number(config.layers, 2);
+    const block = 4 * embedding * embedding + 2 * embedding * hidden + hidden + 9 * embedding;
+    const network = vocabulary * embedding + layers * block + 2 * embedding;
+    let total = network + embedding * vocabulary + vocabulary;
+    if (latent > 0) total += network + 2 * (embedding * latent + latent) + (latent + 1) * embedding;
+    return total;
+  }
   const gates = config.cell === 'lstm' ? 4 : 3;
   const rnn = (input: number) => gates * (input * hidden + hidden * hidden + 2 * hidden);
-  const latent = config.kind === 'lm' ? 0 : number(config.latent, 32);
   let total = vocabulary * embedding + rnn(embedding + latent) + hidden * vocabulary + vocabulary;
-  if (latent > 0) total += vocabulary * embedding + rnn(embedding) + 2 * (hidden * latent + latent);
+  if (latent > 0) total += vocabulary * embedding + rnn(embedding) + codeHeads;
   return total;
 }
 

@@ -225,7 +225,7 @@ describe('learning a toy corpus', () => {
     expect(exact / 64).toBeGreaterThan(0.9);
     tf.dispose([x, recon]);
     model.dispose();
-  }, 30_000);
+  });
 
   it('lm brings its NLL per token well below log(vocabulary)', () => {
     const x = toyCorpus();
@@ -239,7 +239,7 @@ describe('learning a toy corpus', () => {
     expect(after.loss).toBeCloseTo(after.nllPerToken, 5);
     tf.dispose(x);
     model.dispose();
-  }, 30_000);
+  });
 
   it('seq-vae reports nll per sentence and per token, kl and the bound nll + kl', () => {
     const x = toyCorpus();

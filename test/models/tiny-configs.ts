@@ -316,6 +316,11 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
       config: { kind: 'seq-ae', ...rnn, latent: 4, cell: 'lstm', wordDropout: 0.3 },
       context: text,
     },
+    {
+      name: 'seq-ae (transformer)',
+      config: { kind: 'seq-ae', ...rnn, latent: 4, network: 'transformer', heads: 2, layers: 1 },
+      context: text,
+    },
   ],
   'seq-vae': [
     {
@@ -339,12 +344,23 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
       context: text,
       falls: ['loss', 'nllPerToken'],
     },
+    {
+      name: 'seq-vae (transformer, conditional)',
+      config: { kind: 'seq-vae', ...rnn, latent: 3, network: 'transformer', heads: 2, conditional: true },
+      context: text,
+      falls: ['loss', 'nllPerToken'],
+    },
   ],
   lm: [
     { name: 'lm (gru)', config: { kind: 'lm', ...rnn }, context: text },
     {
       name: 'lm (lstm, word dropout)',
       config: { kind: 'lm', ...rnn, cell: 'lstm', wordDropout: 0.2 },
+      context: text,
+    },
+    {
+      name: 'lm (transformer)',
+      config: { kind: 'lm', ...rnn, network: 'transformer', heads: 2 },
       context: text,
     },
   ],
