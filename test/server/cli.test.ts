@@ -27,12 +27,14 @@ describe('latentlab serve', () => {
 
   it('takes the token from --token or LATENTLAB_TOKEN, and the limits from flags', () => {
     vi.stubEnv('LATENTLAB_TOKEN', 'from-env');
-    const options = serverOptionsFrom(flags(['--host', '0.0.0.0', '--max-batch', '8', '--cache', '2']));
+    const options = serverOptionsFrom(
+      flags(['--host', '0.0.0.0', '--max-batch', '8', '--cache', '2', '--max-text-chars', '500']),
+    );
     expect(options).toMatchObject({
       host: '0.0.0.0',
       token: 'from-env',
       cacheSize: 2,
-      limits: { maxBatch: 8 },
+      limits: { maxBatch: 8, maxTextChars: 500 },
     });
     expect(serverOptionsFrom(flags(['--token', 'flag'])).token).toBe('flag');
     vi.stubEnv('LATENTLAB_TOKEN', '');

@@ -13,6 +13,7 @@ export interface ServerFlags extends GlobalOptions {
   maxBatch: number;
   bodyLimit: number;
   maxImageSide: number;
+  maxTextChars: number;
   cache: number;
   log?: boolean;
 }
@@ -52,6 +53,12 @@ export function withServerFlags(command: Command): Command {
       positive('--max-image-side'),
       DEFAULT_LIMITS.maxImageSide,
     )
+    .option(
+      '--max-text-chars <n>',
+      'longest text (characters) a text run reads per request item, checked before tokenizing',
+      positive('--max-text-chars'),
+      DEFAULT_LIMITS.maxTextChars,
+    )
     .option('--cache <n>', 'models kept loaded (least recently used evicted)', positive('--cache'), 4)
     .option('--log', 'log every request (JSON lines on stderr)')
     .addOption(backendOption());
@@ -68,7 +75,12 @@ export function serverOptionsFrom(flags: ServerFlags): StartOptions {
     token,
     allowHosts: flags.allowHost,
     cacheSize: flags.cache,
-    limits: { maxBatch: flags.maxBatch, bodyBytes: flags.bodyLimit, maxImageSide: flags.maxImageSide },
+    limits: {
+      maxBatch: flags.maxBatch,
+      bodyBytes: flags.bodyLimit,
+      maxImageSide: flags.maxImageSide,
+      maxTextChars: flags.maxTextChars,
+    },
     logger: flags.log ? { level: 'info', stream: process.stderr } : false,
   };
 }
