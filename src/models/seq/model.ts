@@ -30,6 +30,9 @@ export { beamSearch, lengthNormaliser, type NextLogProbs } from './decoding.js';
 export { klAnnealWeight, padAfterEos, shiftRight, tokenNll, wordDropout } from './losses.js';
 export { BOS, EOS, FIRST_TOKEN, PAD, UNK } from './networks.js';
 
+/** Logits the beam search asks the decoder for at once (2^26 floats, 256 MB), rows × maxLength × vocabulary. */
+const DECODER_VALUES = 2 ** 26;
+
 const TOKENS_INPUT = 'token ids [n, maxLength] as float32: tokens, <eos> (3), then <pad> (0)';
 const SHIFTED_INPUT =
   'teacher-forcing ids [n, maxLength]: <bos> (2), then the sentence shifted right one step';
@@ -117,9 +120,12 @@ abstract class SeqBase<C extends AnySeqConfig> implements TrainableModel<C> {
    * decoding maximises; `z` (and a conditional model's labels) is the code for seq-ae and seq-vae, none for lm.
    */
   logProbability(x: Tensor, z?: Tensor, labels?: Tensor): Tensor {
-    if (!z !== !('encoder' in this.networks))
+    const hasCode = 'encoder' in this.networks;
+    if (hasCode !== (z !== undefined))
       throw new UsageError(
-        z ? `${this.kind} has no code to score with` : `${this.kind} scores a sentence given its code z`,
+        hasCode
+          ? `${this.kind} scores a sentence given its code z`
+          : `${this.kind} has no code to score with`,
         { path: 'z' },
       );
     return tf.tidy(() => {
@@ -137,27 +143,40 @@ abstract class SeqBase<C extends AnySeqConfig> implements TrainableModel<C> {
         `a beam search looks for the most likely sentence and draws nothing: it takes no temperature (got ${temperature})`,
         { path: 'decoding.beam' },
       );
+    // Without a code every row would search alike (lm): search once and repeat it.
+    const searched = z ? n : 1;
     // Row i's hypotheses are rows i · beam + b of the decoder's batch: each code repeated beam times.
     const [tiledZ, tiledY] = tf.tidy(() => {
       const rows = tf.tensor1d(
-        Int32Array.from({ length: n * beam }, (_, r) => Math.floor(r / beam)),
+        Int32Array.from({ length: searched * beam }, (_, r) => Math.floor(r / beam)),
         'int32',
       );
       return [z && tf.gather(z, rows), y && tf.gather(y, rows)];
     });
+    const length = this.maxLength;
+    // The decoder gives logits at every position: chunks of rows keep beam × vocabulary within memory.
+    const chunk = Math.max(1, Math.floor(DECODER_VALUES / (length * (this.context.vocabularySize ?? 1))));
     try {
       const ids = beamSearch(
         (input, rows, t) => {
-          const logits = this.logits(tf.tensor2d(input, [rows, this.maxLength]), tiledZ, tiledY, false);
-          const vocabulary = logits.shape[2]!;
-          return tf.logSoftmax(
-            tf.reshape(tf.slice(logits, [0, t, 0], [rows, 1, vocabulary]), [rows, vocabulary]),
-          ) as tf.Tensor2D;
+          const parts: Tensor[] = [];
+          for (let start = 0; start < rows; start += chunk) {
+            const size = Math.min(chunk, rows - start);
+            const part = (code: Tensor | undefined) => code && tf.slice(code, [start, 0], [size, -1]);
+            const x = tf.tensor2d(input.subarray(start * length, (start + size) * length), [size, length]);
+            const logits = this.logits(x, part(tiledZ), part(tiledY), false);
+            const vocabulary = logits.shape[2]!;
+            parts.push(tf.reshape(tf.slice(logits, [0, t, 0], [size, 1, vocabulary]), [size, vocabulary]));
+          }
+          return tf.logSoftmax(parts.length === 1 ? parts[0] : tf.concat(parts, 0)) as tf.Tensor2D;
         },
-        n,
-        { width: beam, lengthPenalty, maxLength: this.maxLength },
+        searched,
+        { width: beam, lengthPenalty, maxLength: length },
       );
-      return tf.tensor2d(ids, [n, this.maxLength]);
+      const out = new Float32Array(n * length);
+      for (let row = 0; row < n; row++)
+        out.set(ids.subarray((row % searched) * length, ((row % searched) + 1) * length), row * length);
+      return tf.tensor2d(out, [n, length]);
     } finally {
       tf.dispose([tiledZ, tiledY].filter((t): t is Tensor => t !== undefined));
     }
