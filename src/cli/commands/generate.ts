@@ -3,13 +3,14 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { modelData } from '../../apps/model-data.js';
-import { type Dataset, sampleSize, subset } from '../../data/dataset.js';
+import { type Dataset, makeDataset, sampleSize, subset } from '../../data/dataset.js';
 import { loadData } from '../../data/load.js';
 import { isToyMixture } from '../../data/sources/toy2d.js';
 import { DataSpec } from '../../data/spec.js';
-import { rowsAsText } from '../../data/text/vocabulary.js';
+import { tokenize } from '../../data/text/tokenizer.js';
+import { encodeTokenLists, rowsAsText, type SavedVocabulary, UNK_ID } from '../../data/text/vocabulary.js';
 import type { Tensor, tf } from '../../engine/tf.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import { codePrior, codePriorFile, type Sampler } from '../../eval/code-prior.js';
@@ -37,9 +38,9 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { type LoadedModel, loadModel } from '../../io/model-files.js';
 import { encodeScatter } from '../../io/plot.js';
 import { encodeImageGrid } from '../../io/png.js';
-import { hasLikelihood, isAutoencoder, isGenerative } from '../../models/family.js';
+import { hasLikelihood, isAutoencoder, isGenerative, type TrainableModel } from '../../models/family.js';
 import { GanModel } from '../../models/gan/model.js';
-import { choosesTokens, writesSentences } from '../../models/seq/model.js';
+import { choosesTokens, type TokenChoice, writesSentences } from '../../models/seq/model.js';
 import { resolveModelDir } from '../../train/run-dir.js';
 import { taskProgress } from '../progress.js';
 import {
@@ -51,6 +52,76 @@ import {
   startBackend,
   withDataFlags,
 } from '../shared.js';
+
+/** How the commands that write text choose its tokens (sample's --temperature and --top-k; --beam everywhere). */
+export interface DecodingFlags {
+  temperature?: number;
+  topK?: number;
+  beam?: number;
+  lengthPenalty?: number;
+  seed?: number;
+}
+
+export const beamOption = () =>
+  new Option(
+    '--beam <width>',
+    'text models: beam search for the most likely sentence, keeping this many hypotheses (default 1: greedy)',
+  ).argParser(parseNumber('--beam', { integer: true, min: 1 }));
+
+export const lengthPenaltyOption = () =>
+  new Option(
+    '--length-penalty <alpha>',
+    'text models, with --beam: rank finished sentences by log p / ((5 + length) / 6)^alpha (GNMT; default 0: by log p)',
+  ).argParser(parseNumber('--length-penalty', { min: 0 }));
+
+const DECODING_FLAGS = {
+  temperature: '--temperature',
+  topK: '--top-k',
+  beam: '--beam',
+  lengthPenalty: '--length-penalty',
+} as const;
+
+/** Sets how a text model chooses tokens from the decoding flags; refuses them for other models, and bad pairs. */
+export function chooseTokens(model: TrainableModel, flags: DecodingFlags): void {
+  const given = (Object.keys(DECODING_FLAGS) as (keyof typeof DECODING_FLAGS)[]).filter(
+    (key) => flags[key] !== undefined,
+  );
+  if (given.length === 0) return;
+  if (!choosesTokens(model))
+    throw new UsageError(
+      `chooses the tokens of text models (seq-ae, seq-vae, lm); "${model.kind}" has none`,
+      {
+        path: DECODING_FLAGS[given[0]],
+      },
+    );
+  const searching = (flags.beam ?? 0) > 1;
+  if (flags.topK && !flags.temperature)
+    throw new UsageError('draws tokens, so it needs a --temperature above 0', { path: '--top-k' });
+  if (searching && flags.temperature)
+    throw new UsageError(
+      'a beam search looks for the most likely sentence and draws nothing: give --beam or --temperature, not both',
+      { path: '--beam' },
+    );
+  if (flags.lengthPenalty !== undefined && !searching)
+    throw new UsageError('ranks the sentences a beam search finishes, so it needs --beam above 1', {
+      path: '--length-penalty',
+    });
+  model.decoding = {
+    temperature: flags.temperature ?? 0,
+    topK: flags.topK ?? 0,
+    seed: flags.seed ?? 0,
+    beam: flags.beam ?? 0,
+    lengthPenalty: flags.lengthPenalty ?? 0,
+  };
+}
+
+/** How a text model chooses tokens, in words: "greedy", "beam 4", "beam 4, length penalty 0.6", "temperature 1". */
+export function decodingName(model: { decoding: TokenChoice }): string {
+  const { beam, lengthPenalty, temperature, topK } = model.decoding;
+  if (beam > 1) return `beam ${beam}${lengthPenalty > 0 ? `, length penalty ${lengthPenalty}` : ''}`;
+  if (temperature > 0) return `temperature ${temperature}${topK > 0 ? `, top-k ${topK}` : ''}`;
+  return 'greedy';
+}
 
 /**
  * What `sample` draws from: a generative model's own prior, or for a plain autoencoder the Gaussian fitted to
@@ -113,6 +184,8 @@ export function sampleCommand(): Command {
       'text models, with --temperature: draw among the k most likely tokens only (default 0: all)',
       parseNumber('--top-k', { integer: true, min: 0 }),
     )
+    .addOption(beamOption())
+    .addOption(lengthPenaltyOption())
     .addOption(backendOption())
     .action(
       async (
@@ -123,29 +196,12 @@ export function sampleCommand(): Command {
           seed: number;
           out?: string;
           raw?: string;
-          temperature?: number;
-          topK?: number;
-        },
+        } & DecodingFlags,
       ) => {
         await startBackend(flags);
         const modelDir = resolveModelDir(run);
         const loaded = await loadModel(modelDir);
-        if (flags.temperature !== undefined || flags.topK !== undefined) {
-          if (!choosesTokens(loaded.model))
-            throw new UsageError(
-              `chooses the tokens of text models (seq-ae, seq-vae, lm); "${loaded.model.kind}" has none`,
-              { path: flags.temperature !== undefined ? '--temperature' : '--top-k' },
-            );
-          if (flags.topK && !flags.temperature)
-            throw new UsageError('draws tokens, so it needs a --temperature above 0', {
-              path: '--top-k',
-            });
-          loaded.model.decoding = {
-            temperature: flags.temperature ?? 0,
-            topK: flags.topK ?? 0,
-            seed: flags.seed,
-          };
-        }
+        chooseTokens(loaded.model, flags);
         const { context } = loaded.model;
         let images: Tensor;
         let from = 'the language model';
@@ -181,7 +237,11 @@ export function sampleCommand(): Command {
           : context.sampleShape.length === 3
             ? out
             : (flags.raw ?? '(no image data: use --raw)');
-        process.stdout.write(`${flags.n} samples (seed ${flags.seed}, ${from}) → ${where}\n`);
+        const searched =
+          choosesTokens(loaded.model) && loaded.model.decoding.beam > 1
+            ? `, ${decodingName(loaded.model)}`
+            : '';
+        process.stdout.write(`${flags.n} samples (seed ${flags.seed}, ${from}${searched}) → ${where}\n`);
         for (const sentence of sentences ?? []) process.stdout.write(`${sentence}\n`);
       },
     );
@@ -195,67 +255,204 @@ function parseEndpoint(text: string, flag: string): { item: number } | { seed: n
   throw new ConfigError(`expected an item index (e.g. 12) or seed:N, got "${text}"`, { path: flag });
 }
 
+/** One end of a text path as the table shows it: the sentence as the vocabulary reads it, or the prior draw. */
+interface TextEnd {
+  flag: string;
+  /** The sentence (an item's or a given one, unknown words as <unk>); none for a seed end. */
+  text?: string;
+  item?: number;
+  seed?: number;
+  /** A given sentence: its tokens the vocabulary lacks (read as <unk>), and whether it was cut to maxLength - 1. */
+  unknown?: number;
+  cut?: boolean;
+}
+
+/** A sentence given on the command line as a one-row dataset of the model's ids, and what the table says of it. */
+function sentenceEnd(
+  vocabulary: SavedVocabulary,
+  sentence: string,
+  flag: string,
+  label: number | undefined,
+): { end: PathEnd; shown: TextEnd } {
+  const tokens = tokenize(sentence, vocabulary);
+  if (tokens.length === 0)
+    throw new UsageError(`expected a sentence of at least one token, got ${JSON.stringify(sentence)}`, {
+      path: flag,
+    });
+  const { x, truncated } = encodeTokenLists(vocabulary, [tokens]);
+  const labels = label === undefined ? undefined : Int32Array.of(label);
+  return {
+    end: { sample: makeDataset(flag, [vocabulary.maxLength], x, labels) },
+    shown: {
+      flag,
+      text: rowsAsText(vocabulary, x, 1)[0],
+      unknown: x.filter((id) => id === UNK_ID).length,
+      cut: truncated > 0,
+    },
+  };
+}
+
 export function interpolateCommand(): Command {
   return withDataFlags(
     new Command('interpolate')
-      .description('decode a path between two codes (two dataset items, or two prior seeds) as a PNG strip')
+      .description(
+        'decode a path between two codes (two dataset items, two prior seeds or, for text models, two sentences) as a PNG strip; text models print it, one sentence a step (Bowman et al.)',
+      )
       .argument('<run>', 'run directory (or its model directory)')
-      .requiredOption('--from <a>', 'item index in the split, or seed:N')
-      .requiredOption('--to <b>', 'item index in the split, or seed:N')
+      .option('--from <a>', 'item index in the split, or seed:N')
+      .option('--to <b>', 'item index in the split, or seed:N')
+      .option('--from-text <sentence>', 'text models: a sentence to start from, in place of --from')
+      .option('--to-text <sentence>', 'text models: a sentence to end at, in place of --to')
       .option(
         '--steps <n>',
-        'images in the strip, ends included',
+        'codes on the path (images in the strip, lines of the table), ends included',
         parseNumber('--steps', { integer: true, min: 2 }),
         10,
       )
       .option('--slerp', 'spherical interpolation (suits Gaussian priors)')
       .option(
         '--class <k>',
-        'conditional models: class for seed endpoints',
+        'conditional models: class for seed and sentence endpoints',
         parseNumber('--class', { integer: true, min: 0 }),
       )
-      .option('--out <file.png>', 'strip path (default RUN/interpolation.png)'),
+      .addOption(beamOption())
+      .addOption(lengthPenaltyOption())
+      .option('--json', 'text models: print the path as JSON')
+      .option('--out <file.png>', 'strip path (default RUN/interpolation.png; not for text models)'),
   ).action(
     async (
       run: string,
-      flags: DataFlags & {
-        from: string;
-        to: string;
-        steps: number;
-        slerp?: boolean;
-        class?: number;
-        out?: string;
-      },
+      flags: DataFlags &
+        DecodingFlags & {
+          from?: string;
+          to?: string;
+          fromText?: string;
+          toText?: string;
+          steps: number;
+          slerp?: boolean;
+          class?: number;
+          json?: boolean;
+          out?: string;
+        },
     ) => {
       await startBackend(flags);
       const loaded = await loadModel(resolveModelDir(run));
+      const { model } = loaded;
+      const text = loaded.manifest.text;
+      const ends = [
+        { flag: '--from', value: flags.from, textFlag: '--from-text', sentence: flags.fromText },
+        { flag: '--to', value: flags.to, textFlag: '--to-text', sentence: flags.toText },
+      ];
+      for (const end of ends) {
+        if (end.value !== undefined && end.sentence !== undefined)
+          throw new UsageError(`give ${end.flag} or ${end.textFlag}, not both`, { path: end.textFlag });
+        if (end.value === undefined && end.sentence === undefined)
+          throw new UsageError(
+            `expected an end: an item index or seed:N${text ? ` (or a sentence with ${end.textFlag})` : ''}`,
+            { path: end.flag },
+          );
+        if (end.sentence !== undefined && !text)
+          throw new UsageError(
+            `takes a sentence, for models of text; "${model.kind}" was trained on samples of shape [${model.context.sampleShape.join(', ')}]: give ${end.flag} (an item index or seed:N)`,
+            { path: end.textFlag },
+          );
+      }
+      if (text) {
+        if (flags.out !== undefined)
+          throw new UsageError('writes an image strip; a text model prints its path (or --json)', {
+            path: '--out',
+          });
+        if (!isAutoencoder(model))
+          throw new ConfigError(
+            `interpolates between the codes of two sentences; "${model.kind}" has no encoder to read a sentence into a code (a language model writes from <bos>: use sample)`,
+            { path: ends.find((end) => end.sentence !== undefined)?.textFlag ?? '--from' },
+          );
+      } else if (flags.json) {
+        throw new UsageError("prints a text model's path; an image model writes a PNG strip (--out)", {
+          path: '--json',
+        });
+      }
+      chooseTokens(model, flags);
       // Loaded once, for whichever ends are items.
       let split: Promise<Dataset> | undefined;
-      const toEnd = async (text: string, flag: string): Promise<PathEnd> => {
-        const end = parseEndpoint(text, flag);
-        if ('seed' in end) return end;
+      const toEnd = async (end: (typeof ends)[number]): Promise<{ end: PathEnd; shown: TextEnd }> => {
+        if (end.sentence !== undefined && text) {
+          const label = isAutoencoder(model) && model.conditional ? (flags.class ?? 0) : undefined;
+          return sentenceEnd(text, end.sentence, end.textFlag, label);
+        }
+        const parsed = parseEndpoint(end.value ?? '', end.flag);
+        if ('seed' in parsed) return { end: parsed, shown: { flag: end.flag, seed: parsed.seed } };
         split ??= datasetFor(loaded, flags);
         const dataset = await split;
-        if (end.item >= dataset.size)
+        if (parsed.item >= dataset.size)
           throw new ConfigError(
-            `item ${end.item} is past the end of the ${flags.split} split (${dataset.size} items)`,
-            { path: flag },
+            `item ${parsed.item} is past the end of the ${flags.split} split (${dataset.size} items)`,
+            { path: end.flag },
           );
-        return { sample: subset(dataset, [end.item]) };
+        const sample = subset(dataset, [parsed.item]);
+        const shown = text ? rowsAsText(text, sample.x, 1)[0] : undefined;
+        return { end: { sample }, shown: { flag: end.flag, item: parsed.item, text: shown } };
       };
-      const ends = [await toEnd(flags.from, '--from'), await toEnd(flags.to, '--to')] as const;
-      const path = await interpolationPath(loaded.model, ends, {
+      const [from, to] = [await toEnd(ends[0]), await toEnd(ends[1])];
+      const path = await interpolationPath(model, [from.end, to.end], {
         steps: flags.steps,
         slerp: flags.slerp ?? false,
-        fields: { ends: ['--from', '--to'] },
+        fields: { ends: [from.shown.flag, to.shown.flag] },
       });
-      const images = decodePath(path, flags.class ?? path.sampleLabel ?? 0);
+      const decoded = decodePath(path, flags.class ?? path.sampleLabel ?? 0);
+      const how = flags.slerp ? 'spherical' : 'linear';
+      if (text) {
+        const sentences = rowsAsText(text, (await decoded.data()) as Float32Array, flags.steps);
+        decoded.dispose();
+        const decoding = choosesTokens(model) ? decodingName(model) : 'greedy';
+        printTextPath(
+          { steps: flags.steps, how, decoding, from: from.shown, to: to.shown, sentences },
+          flags.json,
+        );
+        return;
+      }
       const out = flags.out ?? join(run, 'interpolation.png');
-      await writePng(out, images, 1, flags.steps);
-      images.dispose();
-      process.stdout.write(`${flags.steps} steps (${flags.slerp ? 'spherical' : 'linear'}) → ${out}\n`);
+      await writePng(out, decoded, 1, flags.steps);
+      decoded.dispose();
+      process.stdout.write(`${flags.steps} steps (${how}) → ${out}\n`);
     },
   );
+}
+
+/**
+ * A text path as Bowman et al.'s table: the two ends as given ("from", "to"), and between them one line per code
+ * on the path, led by its position t in [0, 1]; or all of it as one JSON object.
+ */
+function printTextPath(
+  table: { steps: number; how: string; decoding: string; from: TextEnd; to: TextEnd; sentences: string[] },
+  json?: boolean,
+): void {
+  const { steps, sentences } = table;
+  const position = (i: number) => i / (steps - 1);
+  if (json) {
+    const path = sentences.map((sentence, i) => ({ t: position(i), text: sentence }));
+    const { from, to, how, decoding } = table;
+    process.stdout.write(`${JSON.stringify({ steps, interpolation: how, decoding, from, to, path })}\n`);
+    return;
+  }
+  const unknown = (table.from.unknown ?? 0) + (table.to.unknown ?? 0);
+  const notes = [
+    ...(unknown > 0
+      ? [`${unknown} token${unknown === 1 ? '' : 's'} not in the vocabulary read as <unk>`]
+      : []),
+    ...[table.from, table.to]
+      .filter((end) => end.cut)
+      .map((end) => `${end.flag} cut to the model's max length`),
+  ];
+  const endLine = (mark: string, end: TextEnd) =>
+    `${mark}${end.text ?? `(seed:${end.seed}, a draw from the prior)`}${end.item !== undefined ? `   [item ${end.item}]` : ''}`;
+  const lines = [
+    `${steps} steps (${table.how}, ${table.decoding})${notes.length ? `; ${notes.join('; ')}` : ''}`,
+    endLine('from  ', table.from),
+    ...sentences.map((sentence, i) => `${position(i).toFixed(2)}  ${sentence}`),
+    endLine('to    ', table.to),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 export function latentMapCommand(): Command {

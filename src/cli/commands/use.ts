@@ -14,6 +14,7 @@ import { encodeMatrix, formatFromPath, MatrixFormat, readMatrix } from '../../io
 import { writeFileAtomic } from '../../io/atomic.js';
 import { loadModel, readManifest } from '../../io/model-files.js';
 import { encodeImageGrid } from '../../io/png.js';
+import { choosesTokens } from '../../models/seq/model.js';
 import { resolveModelDir, runPaths } from '../../train/run-dir.js';
 import {
   backendOption,
@@ -26,6 +27,13 @@ import {
   startBackend,
   withDataFlags,
 } from '../shared.js';
+import {
+  beamOption,
+  chooseTokens,
+  type DecodingFlags,
+  decodingName,
+  lengthPenaltyOption,
+} from './generate.js';
 
 export function reconstructCommand(): Command {
   return withDataFlags(
@@ -34,21 +42,30 @@ export function reconstructCommand(): Command {
         'reconstruct a split: mean squared error per pixel, and a grid PNG (originals above, reconstructions below)',
       )
       .argument('<run>', 'run directory (or its model directory)')
-      .option('--n <count>', 'images in the grid', parseNumber('--n', { integer: true, min: 1 }), 16)
+      .option(
+        '--n <count>',
+        'images in the grid (text: sentences shown)',
+        parseNumber('--n', { integer: true, min: 1 }),
+        16,
+      )
+      .addOption(beamOption())
+      .addOption(lengthPenaltyOption())
       .option('--out <file.png>', 'grid path (default RUN/reconstructions.png)'),
-  ).action(async (run: string, flags: DataFlags & { n: number; out?: string }) => {
+  ).action(async (run: string, flags: DataFlags & DecodingFlags & { n: number; out?: string }) => {
     await startBackend(flags);
     const dir = resolveModelDir(run);
     const loaded = await loadModel(dir);
     const model = requireAutoencoder(loaded.model, 'reconstruct');
+    chooseTokens(model, flags);
     const dataset = await datasetFor(loaded, flags);
     const text = loaded.manifest.text;
     if (text) {
       // Token ids have no distance to average: text is judged by the tokens reconstructed exactly, and shown.
       const shown = head(dataset, flags.n);
       const ids = await reconstructTokens(model, dataset);
+      const searched = choosesTokens(model) && model.decoding.beam > 1 ? ` (${decodingName(model)})` : '';
       process.stdout.write(
-        `${dataset.name}: ${dataset.size} samples, tokens reconstructed exactly ${(100 * tokenAccuracy(dataset.x, ids)).toFixed(1)}%\n`,
+        `${dataset.name}: ${dataset.size} samples, tokens reconstructed exactly ${(100 * tokenAccuracy(dataset.x, ids)).toFixed(1)}%${searched}\n`,
       );
       const inputs = rowsAsText(text, shown.x, shown.size);
       const outputs = rowsAsText(text, ids, shown.size);

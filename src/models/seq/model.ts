@@ -21,12 +21,17 @@ import { oneHot } from '../shared/labels.js';
 import { evaluationStep, slotSeed } from '../shared/seeds.js';
 import { minimize, trainableVariables } from '../shared/step.js';
 import { type AnySeqConfig, LanguageModelConfig, SeqAutoencoderConfig, SeqVaeConfig } from './config.js';
+import { beamSearch } from './decoding.js';
 import { klAnnealWeight, klObjective, padAfterEos, shiftRight, tokenNll, wordDropout } from './losses.js';
 import { BOS, buildNetworks, classCount, PAD, textShape } from './networks.js';
 
 export * from './config.js';
+export { beamSearch, lengthNormaliser, type NextLogProbs } from './decoding.js';
 export { klAnnealWeight, padAfterEos, shiftRight, tokenNll, wordDropout } from './losses.js';
 export { BOS, EOS, FIRST_TOKEN, PAD, UNK } from './networks.js';
+
+/** Logits the beam search asks the decoder for at once (2^26 floats, 256 MB), rows × maxLength × vocabulary. */
+const DECODER_VALUES = 2 ** 26;
 
 const TOKENS_INPUT = 'token ids [n, maxLength] as float32: tokens, <eos> (3), then <pad> (0)';
 const SHIFTED_INPUT =
@@ -36,12 +41,19 @@ const LOGITS_OUTPUT = 'next-token logits [n, maxLength, vocabulary] (softmax ove
 /**
  * How decoding picks each token: `temperature` 0 takes the most likely one (greedy); above 0 it draws from the
  * softmax of logits / temperature, among the `topK` most likely (0: all), seeded by `seed` and the position.
+ * `beam` above 1 searches instead for the most likely sentence with that many hypotheses per row (0 or 1: off),
+ * ranking finished ones by log p / ((5 + length) / 6)^lengthPenalty (GNMT; 0, the default, ranks by log p).
  */
 export interface TokenChoice {
   temperature: number;
   topK: number;
   seed: number;
+  beam: number;
+  lengthPenalty: number;
 }
+
+/** Greedy: the most likely token at each step. */
+export const GREEDY: Readonly<TokenChoice> = { temperature: 0, topK: 0, seed: 0, beam: 0, lengthPenalty: 0 };
 
 /** Whether a model decodes token by token and can be told how to choose (the sequence families). */
 export function choosesTokens(model: object): model is { decoding: TokenChoice } {
@@ -57,7 +69,7 @@ export function writesSentences(model: object): model is { writeSentences(n: num
 abstract class SeqBase<C extends AnySeqConfig> implements TrainableModel<C> {
   readonly kind: string;
   /** How decode(), generate() and reconstruct() choose tokens; greedy unless a caller says otherwise. */
-  decoding: TokenChoice = { temperature: 0, topK: 0, seed: 0 };
+  decoding: TokenChoice = { ...GREEDY };
   readonly optimizerNames = ['seq'] as const;
   abstract readonly networks: Record<string, tfl.LayersModel> & { decoder: tfl.LayersModel };
   readonly conditional: boolean;
@@ -101,6 +113,73 @@ abstract class SeqBase<C extends AnySeqConfig> implements TrainableModel<C> {
   protected logits(input: Tensor, z: Tensor | undefined, y: Tensor | undefined, training: boolean): Tensor {
     const inputs = z ? [input, z, ...(y ? [y] : [])] : input;
     return this.networks.decoder.apply(inputs, { training }) as Tensor;
+  }
+
+  /**
+   * Sum of log p(x_t | x_<t, z) over each row's non-pad positions (<eos> included), in nats: [n]. The score
+   * decoding maximises; `z` (and a conditional model's labels) is the code for seq-ae and seq-vae, none for lm.
+   */
+  logProbability(x: Tensor, z?: Tensor, labels?: Tensor): Tensor {
+    const hasCode = 'encoder' in this.networks;
+    if (hasCode !== (z !== undefined))
+      throw new UsageError(
+        hasCode
+          ? `${this.kind} scores a sentence given its code z`
+          : `${this.kind} has no code to score with`,
+        { path: 'z' },
+      );
+    return tf.tidy(() => {
+      const y = this.labelInput(labels, 'logProbability');
+      return tf.neg(tokenNll(this.logits(shiftRight(x), z, y, false), x).nll);
+    });
+  }
+
+  /** Ids [n, maxLength] for n codes z (lm: none) as `decoding` says: greedy, drawn, or a beam search. */
+  protected decodeTokens(z: Tensor | undefined, y: Tensor | undefined, n: number): Tensor {
+    const { beam, temperature, lengthPenalty } = this.decoding;
+    if (beam <= 1) return this.greedy(z, y, n);
+    if (temperature > 0)
+      throw new UsageError(
+        `a beam search looks for the most likely sentence and draws nothing: it takes no temperature (got ${temperature})`,
+        { path: 'decoding.beam' },
+      );
+    // Without a code every row would search alike (lm): search once and repeat it.
+    const searched = z ? n : 1;
+    // Row i's hypotheses are rows i · beam + b of the decoder's batch: each code repeated beam times.
+    const [tiledZ, tiledY] = tf.tidy(() => {
+      const rows = tf.tensor1d(
+        Int32Array.from({ length: searched * beam }, (_, r) => Math.floor(r / beam)),
+        'int32',
+      );
+      return [z && tf.gather(z, rows), y && tf.gather(y, rows)];
+    });
+    const length = this.maxLength;
+    // The decoder gives logits at every position: chunks of rows keep beam × vocabulary within memory.
+    const chunk = Math.max(1, Math.floor(DECODER_VALUES / (length * (this.context.vocabularySize ?? 1))));
+    try {
+      const ids = beamSearch(
+        (input, rows, t) => {
+          const parts: Tensor[] = [];
+          for (let start = 0; start < rows; start += chunk) {
+            const size = Math.min(chunk, rows - start);
+            const part = (code: Tensor | undefined) => code && tf.slice(code, [start, 0], [size, -1]);
+            const x = tf.tensor2d(input.subarray(start * length, (start + size) * length), [size, length]);
+            const logits = this.logits(x, part(tiledZ), part(tiledY), false);
+            const vocabulary = logits.shape[2]!;
+            parts.push(tf.reshape(tf.slice(logits, [0, t, 0], [size, 1, vocabulary]), [size, vocabulary]));
+          }
+          return tf.logSoftmax(parts.length === 1 ? parts[0] : tf.concat(parts, 0)) as tf.Tensor2D;
+        },
+        searched,
+        { width: beam, lengthPenalty, maxLength: length },
+      );
+      const out = new Float32Array(n * length);
+      for (let row = 0; row < n; row++)
+        out.set(ids.subarray((row % searched) * length, ((row % searched) + 1) * length), row * length);
+      return tf.tensor2d(out, [n, length]);
+    } finally {
+      tf.dispose([tiledZ, tiledY].filter((t): t is Tensor => t !== undefined));
+    }
   }
 
   /**
@@ -222,7 +301,7 @@ export class LanguageModel extends SeqBase<LanguageModelConfig> {
 
   /** Sentences from <bos> on, each token chosen as `decoding` says (greedy by default): ids [n, maxLength]. */
   writeSentences(n: number): Tensor {
-    return this.greedy(undefined, undefined, n);
+    return this.decodeTokens(undefined, undefined, n);
   }
 }
 
@@ -276,11 +355,11 @@ export class SeqAutoencoderModel<C extends SeqAutoencoderConfig | SeqVaeConfig =
     return tf.tidy(() => this.code(x, this.labelInput(labels, 'encode'), false));
   }
 
-  /** Greedy decoding of codes [n, latent] into ids [n, maxLength] (float32; <pad> after <eos>). */
+  /** Codes [n, latent] decoded as `decoding` says (greedy by default) into ids [n, maxLength] (<pad> after <eos>). */
   decode(z: Tensor, labels?: Tensor): Tensor {
     const y = tf.tidy(() => this.labelInput(labels, 'decode'));
     try {
-      return this.greedy(z, y, z.shape[0]);
+      return this.decodeTokens(z, y, z.shape[0]);
     } finally {
       y?.dispose();
     }
@@ -367,7 +446,7 @@ export class SeqVaeModel
     return tf.randomNormal([n, this.config.latent], 0, 1, 'float32', seed);
   }
 
-  /** Greedy decoding of z (the decoder's most likely tokens, not a draw from p(x|z)). */
+  /** z decoded as `decoding` says (greedy by default: the decoder's most likely tokens, not a draw from p(x|z)). */
   generate(z: Tensor, labels?: Tensor): Tensor {
     return this.decode(z, labels);
   }
