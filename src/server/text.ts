@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { type Dataset, makeDataset } from '../data/dataset.js';
 import { tokenize } from '../data/text/tokenizer.js';
 import { encodeTokenLists, rowsAsText, type SavedVocabulary, UNK_ID } from '../data/text/vocabulary.js';
-import { choosesTokens } from '../models/seq/model.js';
+import { choosesTokens, GREEDY } from '../models/seq/model.js';
 import { HttpError } from './errors.js';
 import type { CachedModel } from './model-cache.js';
 import type { TextInfo, Tokenized } from './schemas.js';
@@ -112,7 +112,7 @@ export async function withDecoding<T>(
       'topK',
     );
   const saved = model.decoding;
-  model.decoding = { temperature: temperature ?? 0, topK: topK ?? 0, seed };
+  model.decoding = { ...GREEDY, temperature: temperature ?? 0, topK: topK ?? 0, seed };
   try {
     return await work();
   } finally {
