@@ -1,6 +1,7 @@
-// Sequence models on token ids (issue 18; Bowman et al. 2016): seq-ae (RNN encoder to a code, RNN decoder
+// Sequence models on token ids (issue 18; Bowman et al. 2016): seq-ae (an encoder to a code, a decoder
 // conditioned on it, teacher forcing), seq-vae (the same with a Gaussian code: ELBO with KL annealing, free
-// bits, word dropout, optionally conditional on a class) and lm (the decoder alone, an RNN language model).
+// bits, word dropout, optionally conditional on a class) and lm (the decoder alone, a language model).
+// The networks are RNNs (GRU/LSTM) or causal transformers (networks.ts); the decoding here works on either.
 // Losses are cross-entropies over the non-pad positions of x (the <eos> counts), in nats.
 import type { z } from 'zod';
 import { type Tensor, tf, type tfl } from '../../engine/tf.js';
@@ -186,7 +187,7 @@ abstract class SeqBase<C extends AnySeqConfig> implements TrainableModel<C> {
    * Decoding: from <bos>, each step feeds the token chosen so far back in (the argmax, or a draw as `decoding`
    * says), until every row has said <eos> or maxLength is reached; <pad> and <bos> are never chosen, and ids
    * after a row's <eos> are <pad>. The decoder
-   * runs over the whole buffer each step (the RNN is causal, so position t sees only ids ≤ t): O(T²) work,
+   * runs over the whole buffer each step (the decoder is causal, RNN or masked attention, so position t sees only ids ≤ t): O(T²) work,
    * but the saved network stays a plain stateless model. Returns ids [n, maxLength] as float32.
    */
   protected greedy(z: Tensor | undefined, y: Tensor | undefined, n: number): Tensor {
@@ -274,7 +275,7 @@ type TokenNll = ReturnType<typeof tokenNll>;
 
 // --- lm ---
 
-/** An RNN language model: p(x) = Π_t p(x_t | x_<t); `loss` is the mean NLL per token. */
+/** A language model (RNN or causal transformer): p(x) = Π_t p(x_t | x_<t); `loss` is the mean NLL per token. */
 export class LanguageModel extends SeqBase<LanguageModelConfig> {
   readonly networks: { decoder: tfl.LayersModel };
 
@@ -326,7 +327,8 @@ export class SeqAutoencoderModel<C extends SeqAutoencoderConfig | SeqVaeConfig =
   networkRoles(): Record<string, NetworkRole> {
     return {
       encoder: {
-        summary: 'reads a sentence into its code (the last state of the RNN, projected)',
+        summary:
+          "reads a sentence into its code (the RNN's last state, or the transformer's mean over tokens, projected)",
         inputs: [TOKENS_INPUT],
         outputs: ['the code [n, latent]'],
       },
@@ -515,7 +517,8 @@ function encodingFamily<S extends typeof SeqAutoencoderConfig | typeof SeqVaeCon
 export const seqAutoencoderFamily = encodingFamily(
   {
     kind: 'seq-ae',
-    description: 'Sequence autoencoder: an RNN (GRU/LSTM) encoder to a code, an RNN decoder, teacher forcing',
+    description:
+      'Sequence autoencoder: an RNN (GRU/LSTM) or transformer encoder to a code, a decoder, teacher forcing',
     configSchema: SeqAutoencoderConfig,
   },
   SeqAutoencoderModel,
@@ -525,7 +528,7 @@ export const seqVaeFamily = encodingFamily(
   {
     kind: 'seq-vae',
     description:
-      'Sequence VAE (Bowman et al. 2016): RNN encoder and decoder, KL annealing, word dropout, free bits',
+      'Sequence VAE (Bowman et al. 2016): RNN or transformer networks, KL annealing, word dropout, free bits',
     configSchema: SeqVaeConfig,
   },
   SeqVaeModel,
@@ -533,7 +536,7 @@ export const seqVaeFamily = encodingFamily(
 
 export const languageModelFamily: ModelFamily<typeof LanguageModelConfig> = {
   kind: 'lm',
-  description: 'RNN language model (GRU/LSTM): the decoder without a code, the baseline for text VAEs',
+  description: 'Language model (RNN or transformer): the decoder without a code, the baseline for text VAEs',
   configSchema: LanguageModelConfig,
   needsSequences: true,
   build(config, context) {
