@@ -7,7 +7,7 @@ import { head, sampleSize } from '../../data/dataset.js';
 import { formatDataSpec } from '../../data/spec.js';
 import { rowsAsText, tokenAccuracy } from '../../data/text/vocabulary.js';
 import { tf } from '../../engine/tf.js';
-import { DataError } from '../../errors.js';
+import { DataError, UsageError } from '../../errors.js';
 import { decodeCodes, encodeDataset, reconstructionErrors, requireAutoencoder } from '../../eval/codes.js';
 import { reconstructTokens } from '../../eval/text.js';
 import { encodeMatrix, formatFromPath, MatrixFormat, readMatrix } from '../../io/arrays.js';
@@ -122,7 +122,7 @@ export function encodeCommand(): Command {
   );
 }
 
-type DecodeFlags = GlobalOptions & CsvFlags & { codes: string; out: string; cols?: number };
+type DecodeFlags = GlobalOptions & CsvFlags & { codes: string; out?: string; cols?: number };
 
 export function decodeCommand(): Command {
   return new Command('decode')
@@ -136,33 +136,61 @@ export function decodeCommand(): Command {
     )
     .addOption(new Option('--no-header', '--codes .csv: no header row, every column is a code'))
     .addOption(skipRowsOption())
-    .requiredOption('--out <file>', '.png for an image grid, or .csv/.json/.npy for raw values')
+    .option(
+      '--out <file>',
+      '.png for an image grid, or .csv/.json/.npy for raw values; a text model prints sentences without it, or writes them to .txt',
+    )
     .option('--cols <n>', 'grid columns', parseNumber('--cols', { integer: true, min: 1 }))
     .addOption(backendOption())
     .action(async (run: string, flags: DecodeFlags) => {
       await startBackend(flags);
       const loaded = await loadModel(resolveModelDir(run));
       const model = requireAutoencoder(loaded.model, 'decode');
+      const vocabulary = loaded.manifest.text;
+      const out = flags.out;
+      const lower = out?.toLowerCase() ?? '';
+      // A text model's decodings are sentences: printed, or a .txt of one a line; its ids go to a matrix file.
+      if (vocabulary && lower.endsWith('.png'))
+        throw new DataError(
+          'this is a text model: its decodings are sentences, not images; leave out --out to print them, or write .txt (sentences) or .csv/.json/.npy (token ids)',
+          { path: '--out' },
+        );
+      if (!out && !vocabulary)
+        throw new UsageError('needs --out: .png for an image grid, or .csv/.json/.npy for raw values', {
+          path: '--out',
+        });
       const codes = await readMatrix(flags.codes, { header: flags.header, skipRows: flags.skipRows });
       const samples = await decodeCodes(model, codes);
       const shape = model.context.sampleShape;
-      await mkdir(dirname(flags.out), { recursive: true });
-      if (flags.out.toLowerCase().endsWith('.png')) {
+      if (vocabulary && (!out || lower.endsWith('.txt'))) {
+        const sentences = rowsAsText(vocabulary, samples, codes.rows);
+        if (!out) {
+          process.stdout.write(`${sentences.join('\n')}\n`);
+          return;
+        }
+        await mkdir(dirname(out), { recursive: true });
+        await writeFileAtomic(out, `${sentences.join('\n')}\n`);
+        process.stdout.write(`${codes.rows} sentences → ${out}\n`);
+        return;
+      }
+      if (!out) return;
+      await mkdir(dirname(out), { recursive: true });
+      if (lower.endsWith('.png')) {
         if (shape.length !== 3)
           throw new DataError('a PNG needs image samples; write .csv, .json or .npy instead', {
-            path: flags.out,
+            path: out,
           });
         const cols = flags.cols ?? Math.ceil(Math.sqrt(codes.rows));
         const rows = Math.ceil(codes.rows / cols);
-        await writeFileAtomic(flags.out, encodeImageGrid(samples, shape, { rows, cols, scale: 2 }));
+        await writeFileAtomic(out, encodeImageGrid(samples, shape, { rows, cols, scale: 2 }));
       } else {
         const per = sampleSize({ sampleShape: shape });
         await writeFileAtomic(
-          flags.out,
-          encodeMatrix(formatFromPath(flags.out), { rows: codes.rows, cols: per, data: samples }),
+          out,
+          encodeMatrix(formatFromPath(out), { rows: codes.rows, cols: per, data: samples }),
         );
       }
-      process.stdout.write(`${codes.rows} samples → ${flags.out}\n`);
+      process.stdout.write(`${codes.rows} samples → ${out}\n`);
     });
 }
 
