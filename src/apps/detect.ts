@@ -734,7 +734,7 @@ export async function detectRun(
         scored: whole ? 'all rows, in file order' : `the ${run.split ?? 'test'} split of the run's own data`,
         ids:
           whole && data.ids
-            ? "the rows' own: CSV row numbers from 1 (header not counted), image file names"
+            ? "the rows' own: CSV row numbers from 1 (header not counted), image file names, text file:line"
             : 'index in the split',
         ...(heatmaps ? { heatmaps: { error: heatmaps.error, maxError: heatmaps.maxError } } : {}),
       });
