@@ -7,6 +7,7 @@ import { ConfigError, parseOrThrow, UsageError } from '../errors.js';
 import { type DatasetFormat, type WrittenDataset, writeLabelledDataset } from '../io/dataset-files.js';
 import type { GenerativeModel, TrainableModel } from '../models/family.js';
 import { generatesClasses, isGenerative } from '../models/family.js';
+import { refuseText } from './model-data.js';
 
 export const AugmentOptions = z.object({
   n: z.number().int().positive(),
@@ -34,8 +35,13 @@ export function canJudge(model: unknown): model is SampleJudge {
   return typeof (model as Partial<SampleJudge>).classify === 'function';
 }
 
+/** What a text model is pointed to instead of augment. */
+export const TEXT_INSTEAD =
+  "it writes image or table datasets (use latentlab sample --class K for a conditional seq-vae's sentences of a class)";
+
 /** The model as a conditional generator, or a ConfigError saying why it is not one. */
 export function requireConditional(model: TrainableModel): GenerativeModel {
+  refuseText(model, 'augment', TEXT_INSTEAD);
   if (!isGenerative(model)) {
     throw new ConfigError(`augment needs a generative model; "${model.kind}" cannot sample`, {
       path: 'model.kind',

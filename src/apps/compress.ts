@@ -17,6 +17,7 @@ import {
 } from '../io/code-file.js';
 import { encodeImage } from '../io/png.js';
 import type { Autoencoder } from '../models/family.js';
+import { refuseText } from './model-data.js';
 
 export const CompressOptions = z.object({
   bits: z.number().int().min(1).max(16).default(8),
@@ -99,6 +100,7 @@ export async function compressDataset(
   pcaTrain?: Dataset,
 ): Promise<{ file: CodeFile; bytes: Buffer; report: CompressReport }> {
   const options = parseOptions(input);
+  refuseText(model, 'compress', TEXT_INSTEAD);
   const shape = model.context.sampleShape;
   if (dataset.sampleShape.join('x') !== shape.join('x')) {
     throw new ConfigError(
@@ -168,6 +170,10 @@ export async function compressDataset(
   return { file, bytes, report };
 }
 
+/** What a text model is pointed to instead of compress and decompress. */
+export const TEXT_INSTEAD =
+  "quantised codes decoded back to pixels mean nothing for sentences (use latentlab encode for a text model's codes, latentlab reconstruct for its sentences)";
+
 /** Images [count, ...sampleShape] from a code file, after checking it was made by this model. */
 export async function decompressCodes(
   model: Autoencoder,
@@ -175,6 +181,7 @@ export async function decompressCodes(
   file: CodeFile,
   path: string,
 ): Promise<Float32Array> {
+  refuseText(model, 'decompress', TEXT_INSTEAD);
   checkCodeFileFits(
     file,
     { modelId, sampleShape: model.context.sampleShape, latentSize: model.latentSize },

@@ -12,6 +12,7 @@ import { encodeTitledPanels } from '../io/plot.js';
 import { encodeImageGrid } from '../io/png.js';
 import type { Autoencoder } from '../models/family.js';
 import { corrupt, InputNoise } from '../models/shared/autoencoder-base.js';
+import { refuseText } from './model-data.js';
 
 export const NOISE_TYPES = ['gaussian', 'masking', 'salt-and-pepper'] as const;
 
@@ -111,6 +112,10 @@ function choose<P extends string>(
   return { chosen: best[name], tried };
 }
 
+/** What a text model is pointed to instead of denoise. */
+export const TEXT_INSTEAD =
+  'pixel noise on token ids means nothing (use latentlab reconstruct to see sentences through the model)';
+
 /** Denoise every image of `dataset` (values in [0, 1]) and score it beside the noisy input and the filters. */
 export async function denoiseDataset(
   model: Autoencoder,
@@ -118,6 +123,7 @@ export async function denoiseDataset(
   input: DenoiseOptionsInput,
 ): Promise<DenoiseResult> {
   const options = parseOrThrow(DenoiseOptions, input);
+  refuseText(model, 'denoise', TEXT_INSTEAD);
   const shape = dataset.sampleShape;
   if (shape.length !== 3) {
     throw new ConfigError(`denoising needs image samples [h, w, c], got shape [${shape}]`, {

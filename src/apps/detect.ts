@@ -1,6 +1,7 @@
 // Anomaly detection with a model trained on normal data: score new samples (reconstruction error, negative ELBO,
-// Mahalanobis distance of codes), flag those above a threshold calibrated on held-out normal data, and with known
-// labels judge the scores by AUROC and AUPRC. `latentlab detect` is the shell over detectRun.
+// a text model's NLL, Mahalanobis distance of codes), flag those above a threshold calibrated on held-out normal
+// data, and with known labels judge the scores by AUROC and AUPRC (text: beside a TF-IDF → PCA baseline scored
+// on the same rows). `latentlab detect` is the shell over detectRun.
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,6 +21,8 @@ import {
 import { fitGaussian, type GaussianFit } from '../eval/code-prior.js';
 import { batchesOf, encodeDataset, requireAutoencoder } from '../eval/codes.js';
 import type { OnProgress } from '../eval/progress.js';
+import { countTokens } from '../eval/text.js';
+import { fitTextPcaBaseline } from '../eval/text-features.js';
 import type { Matrix } from '../io/arrays.js';
 import { writeDirAtomic } from '../io/atomic.js';
 import { loadModel } from '../io/model-files.js';
@@ -29,15 +32,36 @@ import { type Autoencoder, hasLikelihood, isAutoencoder, type TrainableModel } f
 import { resolveModelDir } from '../train/run-dir.js';
 import { DataSplit, isOwnData, modelData, wholeData } from './model-data.js';
 
-export const AnomalyScore = z.enum(['mse', 'bce', 'elbo', 'mahalanobis']);
+export const AnomalyScore = z.enum(['mse', 'bce', 'elbo', 'nll', 'mahalanobis']);
 export type AnomalyScore = z.infer<typeof AnomalyScore>;
+
+/** Text scores (elbo, nll) per sentence, or divided by the sentence's tokens (<eos> counted). */
+export const TextScoreUnit = z.enum(['token', 'sentence']);
+export type TextScoreUnit = z.infer<typeof TextScoreUnit>;
+
+/** Whether a model reads text (token ids with a vocabulary). */
+function readsText(model: TrainableModel): boolean {
+  return model.context.vocabularySize !== undefined;
+}
+
+/**
+ * The score when none is asked for: pixel/value error for other data; for text, the negative ELBO of a model
+ * with a likelihood, else the model's own NLL (a seq-ae's teacher-forced reconstruction, a language model's).
+ */
+export function defaultScore(model: TrainableModel): AnomalyScore {
+  if (!readsText(model)) return 'mse';
+  return hasLikelihood(model) ? 'elbo' : 'nll';
+}
 
 /** Default threshold: the 0.99 quantile of the normal calibration scores (1% of normal samples flagged). */
 export const DEFAULT_QUANTILE = 0.99;
 
 export const DetectOptions = z
   .object({
-    score: AnomalyScore.default('mse'),
+    /** Default: mse, or for text models elbo (seq-vae) or nll (seq-ae, lm); see defaultScore. */
+    score: AnomalyScore.optional(),
+    /** Text: elbo and nll per token (default: length does not count) or per sentence. */
+    per: TextScoreUnit.optional(),
     /** Threshold at this quantile of the calibration scores (default 0.99). */
     quantile: z
       .number()
@@ -141,10 +165,34 @@ function renamed(task: string, onProgress: OnProgress): OnProgress {
 export async function anomalyScorer(
   model: TrainableModel,
   score: AnomalyScore,
-  options: { fit?: Dataset; seed?: number; elboSamples?: number; batchSize?: number } = {},
+  options: {
+    fit?: Dataset;
+    seed?: number;
+    elboSamples?: number;
+    batchSize?: number;
+    per?: TextScoreUnit;
+  } = {},
 ): Promise<AnomalyScorer & { gaussian?: GaussianFit }> {
   const batchSize = options.batchSize ?? 250;
   const seed = options.seed ?? 0;
+  if (readsText(model) && (score === 'mse' || score === 'bce'))
+    throw new ConfigError(
+      `${score} would compare token ids as numbers, which means nothing for text: use elbo (seq-vae), nll (seq-ae, seq-vae, lm) or mahalanobis (codes)`,
+      { path: 'score' },
+    );
+  const per = options.per ?? 'token';
+  if (options.per !== undefined && !(readsText(model) && (score === 'elbo' || score === 'nll')))
+    throw new ConfigError(
+      `per token or per sentence applies to the elbo and nll scores of text models, not to ${score}${readsText(model) ? '' : ` on "${model.kind}"`}`,
+      { path: 'per' },
+    );
+  const perToken = (scores: Float32Array, dataset: Dataset): Float32Array => {
+    if (!readsText(model) || per === 'sentence') return scores;
+    const length = dataset.sampleShape[0];
+    return scores.map(
+      (s, i) => s / Math.max(1, countTokens(dataset.x.subarray(i * length, (i + 1) * length))),
+    );
+  };
   switch (score) {
     case 'mse':
     case 'bce': {
@@ -194,7 +242,39 @@ export async function anomalyScorer(
             batch.dispose();
             onProgress?.({ task: 'score', done: batch.start + s.shape[0], total: dataset.size });
           }
-          return out;
+          return perToken(out, dataset);
+        },
+      };
+    }
+    case 'nll': {
+      if (!readsText(model))
+        throw new ConfigError(
+          `nll is the score of text models (seq-ae, seq-vae, lm); "${model.kind}" reads no text: use mse, bce, elbo or mahalanobis`,
+          { path: 'score' },
+        );
+      return {
+        score,
+        async scores(dataset, onProgress) {
+          // evaluate() reports a batch's mean NLL per sentence, so each sentence is its own batch: its NLL alone
+          // (teacher-forced; a seq-vae's with one draw of z, seeded).
+          const out = new Float32Array(dataset.size);
+          for (const row of batchesOf(dataset, 1)) {
+            const record = model.evaluate({ x: row.x, labels: row.labels, step: seed + row.start });
+            const nll = record.nll;
+            if (!nll) {
+              tf.dispose(Object.values(record));
+              row.dispose();
+              throw new ConfigError(`"${model.kind}" reports no NLL per sentence: use another score`, {
+                path: 'score',
+              });
+            }
+            out[row.start] = (await nll.data())[0];
+            tf.dispose(Object.values(record));
+            row.dispose();
+            if ((row.start + 1) % 50 === 0 || row.start + 1 === dataset.size)
+              onProgress?.({ task: 'score', done: row.start + 1, total: dataset.size });
+          }
+          return perToken(out, dataset);
         },
       };
     }
@@ -291,8 +371,35 @@ export function normalOnly(dataset: Dataset, normalClasses?: readonly number[]):
 
 // ---- Detection ----
 
+/** Judged scores: AUROC, average precision (AUPRC), and how the flags agree with the truth. */
+export interface ScoreEvaluation {
+  rule: string;
+  anomalies: number;
+  auroc: number;
+  auprc: number;
+  /** AUPRC of a random ranking: the share of anomalies. */
+  auprcChance: number;
+  atThreshold: FlagRates;
+}
+
+/** The text baseline, scored on the same rows and calibrated on the same normal rows as the model. */
+export interface BaselineDetection {
+  /** e.g. "TF-IDF bag of words (5004 words) → PCA-16, squared reconstruction error". */
+  method: string;
+  components: number;
+  /** The normal training rows its idf and PCA are fitted on. */
+  fittedOn: string;
+  fitSamples: number;
+  scores: Float32Array;
+  threshold: Threshold;
+  flagged: number;
+  evaluation?: ScoreEvaluation;
+}
+
 export interface Detection {
   score: AnomalyScore;
+  /** Text scores (elbo, nll): per token or per sentence. */
+  per?: TextScoreUnit;
   data: string;
   samples: number;
   /** Per sample of `data`, in order. */
@@ -305,17 +412,57 @@ export interface Detection {
   /** Per sample, the id scores.csv gives it: a CSV row number or file name for data other than the run's own. */
   ids?: readonly string[];
   /** With known truth: AUROC, average precision (AUPRC), and how the flags agree with the truth. */
-  evaluation?: {
-    rule: string;
-    anomalies: number;
-    auroc: number;
-    auprc: number;
-    /** AUPRC of a random ranking: the share of anomalies. */
-    auprcChance: number;
-    atThreshold: FlagRates;
-  };
+  evaluation?: ScoreEvaluation;
+  /** Text with normal training data (`fit`): the TF-IDF → PCA baseline on the same rows. */
+  baseline?: BaselineDetection;
   /** Sample ids (indices in `data`) by score, highest first, `top` of them. */
   top: number[];
+}
+
+function evaluateScores(
+  scores: Float32Array,
+  flags: Uint8Array,
+  truth: AnomalyTruth | undefined,
+): ScoreEvaluation | undefined {
+  if (!truth) return undefined;
+  const anomalies = truth.truth.reduce((a, t) => a + t, 0);
+  if (anomalies === 0 || anomalies === truth.truth.length) return undefined;
+  return {
+    rule: truth.rule,
+    anomalies,
+    auroc: auroc(scores, truth.truth),
+    auprc: auprc(scores, truth.truth),
+    auprcChance: anomalies / truth.truth.length,
+    atThreshold: flagRates(flags, truth.truth),
+  };
+}
+
+/**
+ * The baseline of a text detection: TF-IDF of the normal training rows → PCA with the model's latent size (16 for
+ * a model without codes), each row scored by its squared reconstruction error; calibrated as the model is.
+ */
+function textBaseline(
+  model: TrainableModel,
+  sets: { data: Dataset; calibration: Dataset; fit: Dataset },
+  threshold: (calibration: Float32Array) => Threshold,
+  truth: AnomalyTruth | undefined,
+  seed: number,
+): BaselineDetection {
+  const latent = isAutoencoder(model) ? model.latentSize : 16;
+  const fitted = fitTextPcaBaseline(sets.fit, latent, { seed });
+  const scores = fitted.errors(sets.data);
+  const t = threshold(fitted.errors(sets.calibration));
+  const flags = Uint8Array.from(scores, (s) => (s > t.value ? 1 : 0));
+  return {
+    method: `${fitted.name}, squared reconstruction error`,
+    components: fitted.components,
+    fittedOn: sets.fit.name,
+    fitSamples: sets.fit.size,
+    scores,
+    threshold: t,
+    flagged: flags.reduce((a, f) => a + f, 0),
+    evaluation: evaluateScores(scores, flags, truth),
+  };
 }
 
 /**
@@ -329,23 +476,28 @@ export async function detectAnomalies(
   hooks: { onProgress?: OnProgress } = {},
 ): Promise<Detection> {
   const options = parseDetectOptions(raw);
+  const score = options.score ?? defaultScore(model);
   const truth = anomalyTruth(sets.data, options.normalClasses);
   const calibration = normalOnly(sets.calibration, options.normalClasses);
   const fit = sets.fit ? normalOnly(sets.fit, options.normalClasses) : undefined;
-  const scorer = await anomalyScorer(model, options.score, { ...options, fit });
+  const scorer = await anomalyScorer(model, score, { ...options, fit });
   const { onProgress } = hooks;
   const scores = await scorer.scores(sets.data, onProgress);
   const calibrationScores = await scorer.scores(calibration, onProgress && renamed('calibrate', onProgress));
-  const threshold = calibrateThreshold(
-    calibrationScores,
-    options.contamination !== undefined
-      ? { contamination: options.contamination }
-      : { quantile: options.quantile ?? DEFAULT_QUANTILE },
-  );
+  const calibrate = (values: Float32Array) =>
+    calibrateThreshold(
+      values,
+      options.contamination !== undefined
+        ? { contamination: options.contamination }
+        : { quantile: options.quantile ?? DEFAULT_QUANTILE },
+    );
+  const threshold = calibrate(calibrationScores);
   const flags = Uint8Array.from(scores, (s) => (s > threshold.value ? 1 : 0));
   const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a]);
+  const text = readsText(model);
   const detection: Detection = {
-    score: options.score,
+    score,
+    ...(text && (score === 'elbo' || score === 'nll') ? { per: options.per ?? 'token' } : {}),
     data: sets.data.name,
     samples: sets.data.size,
     scores,
@@ -356,18 +508,17 @@ export async function detectAnomalies(
     ids: sets.data.ids,
     top: order.slice(0, options.top),
   };
-  if (truth) {
-    const anomalies = truth.truth.reduce((a, t) => a + t, 0);
-    if (anomalies > 0 && anomalies < truth.truth.length) {
-      detection.evaluation = {
-        rule: truth.rule,
-        anomalies,
-        auroc: auroc(scores, truth.truth),
-        auprc: auprc(scores, truth.truth),
-        auprcChance: anomalies / truth.truth.length,
-        atThreshold: flagRates(flags, truth.truth),
-      };
-    }
+  detection.evaluation = evaluateScores(scores, flags, truth);
+  if (text && fit) {
+    onProgress?.({ task: 'baseline', done: 0, total: 1 });
+    detection.baseline = textBaseline(
+      model,
+      { data: sets.data, calibration, fit },
+      calibrate,
+      truth,
+      options.seed,
+    );
+    onProgress?.({ task: 'baseline', done: 1, total: 1 });
   }
   return detection;
 }
@@ -376,14 +527,23 @@ export async function detectAnomalies(
 const cell = (text: string) => (/[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
 
 /**
- * scores.csv: id, score, flag, and label when the data has labels. The id is the sample's own (a CSV row number
+ * scores.csv: id, score, flag, the text baseline's score when there is one, and label when the data has labels. The id is the sample's own (a CSV row number
  * counted from 1 without the header, an image's file name) when the data has one, else its index in the split.
  */
 export function scoresCsv(detection: Detection): string {
-  const lines = [detection.labels ? 'id,score,flag,label' : 'id,score,flag'];
+  const baseline = detection.baseline;
+  const header = [
+    'id',
+    'score',
+    'flag',
+    ...(baseline ? ['baseline'] : []),
+    ...(detection.labels ? ['label'] : []),
+  ];
+  const lines = [header.join(',')];
   for (let i = 0; i < detection.samples; i++) {
     const id = detection.ids ? cell(detection.ids[i]) : i;
     const row = [id, detection.scores[i], detection.flags[i]];
+    if (baseline) row.push(baseline.scores[i]);
     if (detection.labels) row.push(detection.labels[i]);
     lines.push(row.join(','));
   }
@@ -503,8 +663,9 @@ async function checkOutDir(out: string): Promise<void> {
 
 /** The summary without the per-sample arrays (those are in scores.csv). */
 export function detectionSummary(detection: Detection, extra: Record<string, unknown> = {}) {
-  const { scores: _s, flags: _f, labels: _l, ids: _i, ...rest } = detection;
-  return { ...extra, ...rest };
+  const { scores: _s, flags: _f, labels: _l, ids: _i, baseline, ...rest } = detection;
+  const { scores: _b, ...baselineRest } = baseline ?? { scores: undefined };
+  return { ...extra, ...rest, ...(baseline ? { baseline: baselineRest } : {}) };
 }
 
 /**
@@ -545,7 +706,8 @@ export async function detectRun(
       {
         data,
         calibration: own[run.calibration],
-        fit: options.score === 'mahalanobis' ? own.train : undefined,
+        // The Mahalanobis Gaussian and the text baseline are fitted on the normal training rows.
+        fit: options.score === 'mahalanobis' || own.train.text ? own.train : undefined,
       },
       options,
       hooks,
@@ -572,7 +734,7 @@ export async function detectRun(
         scored: whole ? 'all rows, in file order' : `the ${run.split ?? 'test'} split of the run's own data`,
         ids:
           whole && data.ids
-            ? "the rows' own: CSV row numbers from 1 (header not counted), image file names"
+            ? "the rows' own: CSV row numbers from 1 (header not counted), image file names, text file:line"
             : 'index in the split',
         ...(heatmaps ? { heatmaps: { error: heatmaps.error, maxError: heatmaps.maxError } } : {}),
       });

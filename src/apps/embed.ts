@@ -1,5 +1,6 @@
 // Embeddings: a model's codes for any dataset as a file, a 2-D map of them (PCA, or UMAP from umap-js) drawn as a
-// scatter coloured by label, and representation quality (linear probe, k-means NMI) beside PCA of the same size.
+// scatter coloured by label, and representation quality (linear probe, k-means NMI) beside PCA of the same size
+// (for text: PCA of the TF-IDF bag of words, since PCA of token ids by position means nothing).
 // `latentlab embed` is the shell over embedRun.
 import { mkdir } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
@@ -14,6 +15,7 @@ import { encodeDataset, requireAutoencoder } from '../eval/codes.js';
 import { fitPca, pcaTransform } from '../eval/pca.js';
 import { type LinearProbe, type LinearProbeOptions, linearProbe, requireLabels } from '../eval/probe.js';
 import type { OnProgress } from '../eval/progress.js';
+import { fitTextPcaBaseline } from '../eval/text-features.js';
 import { encodeMatrix, formatFromPath, type Matrix, MatrixFormat } from '../io/arrays.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadModel } from '../io/model-files.js';
@@ -88,7 +90,8 @@ export interface RepresentationQuality {
   trainSplit: string;
   clusters: number;
   codes: CodeQuality;
-  pca: CodeQuality & { components: number };
+  /** The baseline: PCA of the values (pixels, columns), or for text of the TF-IDF bag of words. */
+  pca: CodeQuality & { components: number; features: string };
 }
 
 /**
@@ -114,15 +117,34 @@ export async function representationQuality(
       .nmi,
   });
   const codes = judge(await encodeDataset(model, fitOn), await encodeDataset(model, test));
-  const components = Math.min(model.latentSize, sampleSize(train), fitOn.size - 1);
-  const pca = fitPca(fitOn, components);
-  return {
+  const base = {
     dims: model.latentSize,
     split: test.name,
     trainSplit: fitOn.name + (options.limit ? ` (first ${fitOn.size})` : ''),
     clusters,
     codes,
-    pca: { ...judge(pcaTransform(pca, fitOn), pcaTransform(pca, test)), components },
+  };
+  if (fitOn.text) {
+    // Idf and PCA from the probe's training rows only, like the probe itself.
+    const baseline = fitTextPcaBaseline(fitOn, model.latentSize, { seed: options.seed });
+    return {
+      ...base,
+      pca: {
+        ...judge(baseline.codes(fitOn), baseline.codes(test)),
+        components: baseline.components,
+        features: `TF-IDF bag of words (${baseline.features} words)`,
+      },
+    };
+  }
+  const components = Math.min(model.latentSize, sampleSize(train), fitOn.size - 1);
+  const pca = fitPca(fitOn, components);
+  return {
+    ...base,
+    pca: {
+      ...judge(pcaTransform(pca, fitOn), pcaTransform(pca, test)),
+      components,
+      features: 'the values',
+    },
   };
 }
 

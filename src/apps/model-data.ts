@@ -1,11 +1,12 @@
 // A trained model's data: which splits an app can score, and those splits loaded as the model saw them.
 import { z } from 'zod';
 import { type DataSplits, type Dataset, makeDataset } from '../data/dataset.js';
-import { loadData, loadRaw } from '../data/load.js';
+import { loadData, loadRaw, loadTextWhole } from '../data/load.js';
 import { applyScaling } from '../data/scaling.js';
-import { DataSpec, formatDataSpec } from '../data/spec.js';
-import { ConfigError, DataError } from '../errors.js';
+import { DataSpec, formatDataSpec, isTextSpec } from '../data/spec.js';
+import { ConfigError, DataError, UsageError } from '../errors.js';
 import type { LoadedModel } from '../io/model-files.js';
+import type { TrainableModel } from '../models/family.js';
 
 export const DataSplit = z.enum(['train', 'validation', 'test']);
 export type DataSplit = z.infer<typeof DataSplit>;
@@ -20,7 +21,7 @@ export async function modelData(loaded: LoadedModel, spec?: DataSpec): Promise<D
     throw new ConfigError("the model's manifest does not say which data it was trained on: give the data", {
       path: 'data',
     });
-  const chosen = spec ?? (own.data as DataSpec);
+  const chosen = readAsModel(loaded, spec ?? (own.data as DataSpec));
   const splits = await loadData(chosen, {
     seed: loaded.manifest.context.seed,
     scaling: loaded.manifest.scaling,
@@ -35,6 +36,48 @@ export async function modelData(loaded: LoadedModel, spec?: DataSpec): Promise<D
     );
   }
   return splits;
+}
+
+/**
+ * Text goes only to text models and the other way round: a model's ids come from its saved vocabulary, and
+ * pixels or table values are no token ids.
+ */
+function checkDataKind(loaded: LoadedModel, spec: DataSpec): void {
+  const where = formatDataSpec(spec);
+  if (isTextSpec(spec) && !loaded.manifest.text)
+    throw new DataError(
+      `is text, but this ${loaded.manifest.kind} model was trained on samples of shape [${loaded.manifest.context.sampleShape}], not text: give data like its own`,
+      { path: where },
+    );
+  if (!isTextSpec(spec) && loaded.manifest.text)
+    throw new DataError(
+      `is not text, but this ${loaded.manifest.kind} model reads text (token ids of its vocabulary): give text:PATH, brown or spam-assassin`,
+      { path: where },
+    );
+}
+
+/**
+ * The spec checked against the model's kind of data; text is tokenized as the model's vocabulary was (its
+ * tokenizer and lower-casing), since its ids mean nothing otherwise and detect/embed/encode have no such flags.
+ */
+function readAsModel(loaded: LoadedModel, spec: DataSpec): DataSpec {
+  checkDataKind(loaded, spec);
+  const text = loaded.manifest.text;
+  return isTextSpec(spec) && text ? { ...spec, tokenizer: text.tokenizer, lowercase: text.lowercase } : spec;
+}
+
+/**
+ * Refuse a text model where a use works on pixels or values (`what`), saying what to use instead: quantised
+ * codes, pixel noise or image files of token ids mean nothing.
+ */
+export function refuseText(model: TrainableModel, what: string, instead: string): void {
+  if (model.context.vocabularySize !== undefined)
+    throw new UsageError(
+      `${what} works on images and tables, and "${model.kind}" is a text model: ${instead}`,
+      {
+        path: 'model.kind',
+      },
+    );
 }
 
 /** JSON with sorted keys: two specs that differ only in key order are the same data. */
@@ -58,10 +101,14 @@ export function isOwnData(loaded: LoadedModel, spec?: DataSpec): boolean {
 
 /**
  * Data other than the model's own, whole and in file order (a source's test part after its training part), in
- * the model's units (its saved table scaling), checked against its sample shape. Rows keep the source's ids
- * (CSV row numbers, image file names), so scores join back to the file; nothing is split or shuffled.
+ * the model's units (its saved table scaling, or for text its saved vocabulary), checked against its sample shape.
+ * Rows keep the source's ids (CSV row numbers, image file names, text file:line), so scores join back to the
+ * file; nothing is split or shuffled.
  */
 export async function wholeData(loaded: LoadedModel, spec: DataSpec): Promise<Dataset> {
+  spec = readAsModel(loaded, spec);
+  // readAsModel made sure a text spec meets a model with a vocabulary.
+  if (isTextSpec(spec) && loaded.manifest.text) return loadTextWhole(spec, loaded.manifest.text);
   const raw = await loadRaw(spec);
   const parts = [raw.train, ...(raw.test ? [raw.test] : [])];
   const x = new Float32Array(parts.reduce((n, p) => n + p.x.length, 0));

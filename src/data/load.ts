@@ -49,11 +49,14 @@ const LOADERS: Loaders = {
   'spam-assassin': textRaw,
 };
 
-/** Text has no raw form: its ids come from a vocabulary fitted on the training split (loadData). */
+/**
+ * Text has no raw form: its ids come from a vocabulary, fitted on a run's training split (loadData) or a saved
+ * model's (loadTextWhole). Extra training data of text would need the run's vocabulary before it is fitted.
+ */
 function textRaw(spec: TextDataSpec): Promise<RawData> {
   return Promise.reject(
     new DataError(
-      "text data is read with its splits (its vocabulary is fitted on the training split): use it as the run's own data, not as whole or extra data",
+      "text has no raw form (its ids come from a vocabulary): use it as a run's own data, or score it whole with a trained text model (detect, encode, embed --data); it cannot be extra training data",
       { path: formatDataSpec(spec) },
     ),
   );
@@ -180,14 +183,7 @@ async function loadTextData(spec: TextDataSpec, options: LoadOptions): Promise<D
   const trainTokens = tokensOf(indices.train);
   let vocabulary: TextVocabulary;
   if (options.text) {
-    checkVocabulary(options.text, 'model vocabulary');
-    if (options.text.tokenizer !== spec.tokenizer || options.text.lowercase !== spec.lowercase) {
-      throw new DataError(
-        `the model's vocabulary is of ${options.text.tokenizer} tokens (lowercase ${options.text.lowercase}), the data asks for ${spec.tokenizer} tokens (lowercase ${spec.lowercase})`,
-        { path: where },
-      );
-    }
-    vocabulary = { ...options.text, truncated: 0 };
+    vocabulary = savedVocabulary(spec, options.text);
   } else {
     vocabulary = fitVocabulary(trainTokens, {
       tokenizer: spec.tokenizer,
@@ -221,6 +217,46 @@ async function loadTextData(spec: TextDataSpec, options: LoadOptions): Promise<D
     validation: make('validation', tokensOf(indices.validation)),
     test: make('test', tokensOf(indices.test)),
     text: train.text,
+  };
+}
+
+/** A saved model's vocabulary for `spec`, checked: its tokenizer and lower-casing must be the spec's. */
+function savedVocabulary(spec: TextDataSpec, saved: Omit<TextVocabulary, 'truncated'>): TextVocabulary {
+  checkVocabulary(saved, 'model vocabulary');
+  if (saved.tokenizer !== spec.tokenizer || saved.lowercase !== spec.lowercase) {
+    throw new DataError(
+      `the model's vocabulary is of ${saved.tokenizer} tokens (lowercase ${saved.lowercase}), the data asks for ${spec.tokenizer} tokens (lowercase ${spec.lowercase})`,
+      { path: formatDataSpec(spec) },
+    );
+  }
+  return { ...saved, truncated: 0 };
+}
+
+/**
+ * Every sample of a text source, in file order and unsplit (Spam Assassin's ham and spam as the package lists
+ * them), encoded with a saved model's vocabulary: text scored or encoded whole by a trained model. Words the
+ * model never saw become <unk>.
+ */
+export async function loadTextWhole(
+  spec: TextDataSpec,
+  vocabulary: Omit<TextVocabulary, 'truncated'>,
+): Promise<Dataset> {
+  const checked = savedVocabulary(spec, vocabulary);
+  const samples = await loadTextSamples(spec);
+  if (samples.texts.length === 0) throw new DataError('no text samples', { path: formatDataSpec(spec) });
+  const { x, truncated } = encodeTokenLists(
+    checked,
+    samples.texts.map((text) => tokenize(text, spec)),
+  );
+  return {
+    name: samples.name,
+    sampleShape: [checked.maxLength],
+    size: samples.texts.length,
+    x,
+    labels: samples.labels,
+    classNames: samples.classNames,
+    ids: samples.ids,
+    text: { ...checked, truncated },
   };
 }
 

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { augment, canJudge, parseClasses, type SampleJudge } from '../../apps/augment.js';
+import { augment, canJudge, parseClasses, type SampleJudge, TEXT_INSTEAD } from '../../apps/augment.js';
+import { refuseText } from '../../apps/model-data.js';
 import { type Dataset, keepLabelsPerClass } from '../../data/dataset.js';
 import { loadData } from '../../data/load.js';
 import { DataSpec } from '../../data/spec.js';
@@ -83,6 +84,8 @@ export function augmentCommand(): Command {
       }
       await startBackend(flags);
       const loaded = await loadModel(resolveModelDir(run));
+      // Before any data is read: a text run's data would load only to be refused.
+      refuseText(loaded.model, 'augment', TEXT_INSTEAD);
       const judge = flags.judge ? await judgeFor(flags.judge, loaded.model) : undefined;
       let real: Dataset | undefined;
       let test: Dataset | undefined;

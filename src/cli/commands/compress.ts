@@ -2,8 +2,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
-import { compressDataset, decompressCodes, formatCompressReport } from '../../apps/compress.js';
+import { compressDataset, decompressCodes, formatCompressReport, TEXT_INSTEAD } from '../../apps/compress.js';
 import { readImageFolder } from '../../apps/image-folder.js';
+import { refuseText } from '../../apps/model-data.js';
 import { type Dataset, head, sampleSize } from '../../data/dataset.js';
 import { loadData } from '../../data/load.js';
 import { DataSpec } from '../../data/spec.js';
@@ -59,6 +60,8 @@ export function compressCommand(): Command {
     const dir = resolveModelDir(run);
     const loaded = await loadModel(dir);
     const model = requireAutoencoder(loaded.model, 'compress');
+    // Before any data is read: a text run's data would load only to be refused.
+    refuseText(model, 'compress', TEXT_INSTEAD);
     let dataset: Dataset;
     if (flags.images) {
       const folder = await readImageFolder(flags.images, model.context.sampleShape);

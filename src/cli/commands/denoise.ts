@@ -2,8 +2,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { denoiseDataset, denoiseGrid, formatDenoiseReport, parseNoiseSpec } from '../../apps/denoise.js';
+import {
+  denoiseDataset,
+  denoiseGrid,
+  formatDenoiseReport,
+  parseNoiseSpec,
+  TEXT_INSTEAD,
+} from '../../apps/denoise.js';
 import { readImageFolder } from '../../apps/image-folder.js';
+import { refuseText } from '../../apps/model-data.js';
 import { type Dataset, head, sampleSize } from '../../data/dataset.js';
 import { requireAutoencoder } from '../../eval/codes.js';
 import { writeDirAtomic, writeFileAtomic } from '../../io/atomic.js';
@@ -60,6 +67,8 @@ export function denoiseCommand(): Command {
     await startBackend(flags);
     const loaded = await loadModel(resolveModelDir(run));
     const model = requireAutoencoder(loaded.model, 'denoise');
+    // Before any data is read: a text run's data would load only to be refused.
+    refuseText(model, 'denoise', TEXT_INSTEAD);
     let files: string[] | undefined;
     let dataset: Dataset;
     if (flags.images) {

@@ -6,6 +6,7 @@ import {
   type DetectOptionsInput,
   detectRun,
   parseDetectOptions,
+  TextScoreUnit,
 } from '../../apps/detect.js';
 import { DataSplit } from '../../apps/model-data.js';
 import { ConfigError } from '../../errors.js';
@@ -26,7 +27,8 @@ interface DetectFlags extends GlobalOptions, CsvFlags {
   data?: string;
   split?: DataSplit;
   limit?: number;
-  score: AnomalyScore;
+  score?: AnomalyScore;
+  per?: TextScoreUnit;
   quantile?: number;
   contamination?: number;
   calibration: DataSplit;
@@ -84,9 +86,15 @@ export function detectCommand(): Command {
       parseNumber('--limit', { integer: true, min: 1 }),
     )
     .addOption(
-      new Option('--score <kind>', 'mse | bce (reconstruction), elbo (VAEs), mahalanobis (codes)')
-        .choices(AnomalyScore.options)
-        .default('mse'),
+      new Option(
+        '--score <kind>',
+        'mse | bce (reconstruction), elbo (VAEs), nll (text models), mahalanobis (codes); default mse, for text elbo (seq-vae) or nll',
+      ).choices(AnomalyScore.options),
+    )
+    .addOption(
+      new Option('--per <unit>', 'text: elbo and nll per token (default) or per sentence').choices(
+        TextScoreUnit.options,
+      ),
     )
     .option(
       '--quantile <q>',
@@ -127,6 +135,7 @@ export function detectCommand(): Command {
     .action(async (run: string, flags: DetectFlags) => {
       const raw: DetectOptionsInput = {
         score: flags.score,
+        per: flags.per,
         quantile: flags.quantile,
         contamination: flags.contamination,
         normalClasses: flags.normalClass,
@@ -163,13 +172,13 @@ export function detectCommand(): Command {
         .finally(() => tasks.stop());
       if (flags.json) {
         process.stdout.write(
-          `${JSON.stringify({ ...d, scores: undefined, flags: undefined, labels: undefined, files })}\n`,
+          `${JSON.stringify({ ...d, scores: undefined, flags: undefined, labels: undefined, baseline: d.baseline && { ...d.baseline, scores: undefined }, files })}\n`,
         );
         return;
       }
       const t = d.threshold;
       const lines = [
-        `${d.data}: ${d.samples} samples scored by ${d.score}`,
+        `${d.data}: ${d.samples} samples scored by ${d.score}${d.per ? ` per ${d.per}` : ''}`,
         `threshold ${t.value.toPrecision(5)}: the ${t.quantile} quantile of ${t.calibrationSamples} normal scores (${t.calibration})`,
         `flagged: ${d.flagged} of ${d.samples} (${percent(d.flagged / Math.max(1, d.samples))})`,
       ];
@@ -182,6 +191,16 @@ export function detectCommand(): Command {
         );
       } else if (d.labels) {
         lines.push('labels are classes: pass --normal-class K for AUROC and AUPRC');
+      }
+      const b = d.baseline;
+      if (b) {
+        lines.push(
+          `baseline: ${b.method}, fitted on ${b.fitSamples} normal rows of ${b.fittedOn}; flagged ${b.flagged} of ${d.samples}`,
+        );
+        if (b.evaluation)
+          lines.push(
+            `baseline AUROC ${b.evaluation.auroc.toFixed(4)}   AUPRC ${b.evaluation.auprc.toFixed(4)} (same rows)`,
+          );
       }
       lines.push(`scores:    ${files.scores}`, `summary:   ${files.summary}`);
       if (files.heatmaps)

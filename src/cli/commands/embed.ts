@@ -35,7 +35,7 @@ export function qualityLines(q: RepresentationQuality): string[] {
   const pct = (v: number) => `${(100 * v).toFixed(2)}%`.padStart(7);
   const rows = [
     [`codes (${q.dims}-D)`, q.codes],
-    [`PCA-${q.pca.components}`, q.pca],
+    [q.pca.features === 'the values' ? `PCA-${q.pca.components}` : `TF-IDF → PCA-${q.pca.components}`, q.pca],
   ] as const;
   const width = Math.max(...rows.map(([name]) => name.length));
   return [
