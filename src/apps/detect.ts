@@ -29,6 +29,7 @@ import { loadModel } from '../io/model-files.js';
 import { heatMapRgb } from '../io/plot.js';
 import { encodeImageGrid } from '../io/png.js';
 import { type Autoencoder, hasLikelihood, isAutoencoder, type TrainableModel } from '../models/family.js';
+import { scoresSentences } from '../models/seq/model.js';
 import { resolveModelDir } from '../train/run-dir.js';
 import { DataSplit, isOwnData, modelData, wholeData } from './model-data.js';
 
@@ -252,27 +253,25 @@ export async function anomalyScorer(
           `nll is the score of text models (seq-ae, seq-vae, lm); "${model.kind}" reads no text: use mse, bce, elbo or mahalanobis`,
           { path: 'score' },
         );
+      if (!scoresSentences(model))
+        throw new ConfigError(`"${model.kind}" gives no NLL per sentence: use another score`, {
+          path: 'score',
+        });
       return {
         score,
         async scores(dataset, onProgress) {
-          // evaluate() reports a batch's mean NLL per sentence, so each sentence is its own batch: its NLL alone
-          // (teacher-forced; a seq-vae's with one draw of z, seeded).
+          // Teacher-forced NLL of each sentence: a language model's exact one; an autoencoder's given its code
+          // (a seq-vae's posterior mean, so the score is deterministic).
           const out = new Float32Array(dataset.size);
-          for (const row of batchesOf(dataset, 1)) {
-            const record = model.evaluate({ x: row.x, labels: row.labels, step: seed + row.start });
-            const nll = record.nll;
-            if (!nll) {
-              tf.dispose(Object.values(record));
-              row.dispose();
-              throw new ConfigError(`"${model.kind}" reports no NLL per sentence: use another score`, {
-                path: 'score',
-              });
-            }
-            out[row.start] = (await nll.data())[0];
-            tf.dispose(Object.values(record));
-            row.dispose();
-            if ((row.start + 1) % 50 === 0 || row.start + 1 === dataset.size)
-              onProgress?.({ task: 'score', done: row.start + 1, total: dataset.size });
+          for (const batch of batchesOf(dataset, batchSize)) {
+            const s = tf.tidy(() => {
+              const z = isAutoencoder(model) ? model.encode(batch.x, batch.labels) : undefined;
+              return tf.neg(model.logProbability(batch.x, z, batch.labels));
+            });
+            out.set((await s.data()) as Float32Array, batch.start);
+            tf.dispose(s);
+            batch.dispose();
+            onProgress?.({ task: 'score', done: batch.start + s.shape[0], total: dataset.size });
           }
           return perToken(out, dataset);
         },

@@ -75,6 +75,11 @@ export interface LoadOptions {
    * tokenizer and lower-casing must be the spec's; its maxLength wins over the spec's).
    */
   text?: Omit<TextVocabulary, 'truncated'>;
+  /**
+   * Text: fit the vocabulary on the training samples of these classes only (a run's --classes), so a model of
+   * one class (ham) knows no word that only the others (spam) use. The splits still hold every class.
+   */
+  vocabularyClasses?: readonly number[];
 }
 
 /** The raw data of a source, before splitting. */
@@ -185,7 +190,13 @@ async function loadTextData(spec: TextDataSpec, options: LoadOptions): Promise<D
   if (options.text) {
     vocabulary = savedVocabulary(spec, options.text);
   } else {
-    vocabulary = fitVocabulary(trainTokens, {
+    const classes = options.vocabularyClasses ?? [];
+    const labels = samples.labels;
+    const fitted =
+      classes.length > 0 && labels
+        ? trainTokens.filter((_, j) => classes.includes(labels[indices.train[j]]))
+        : trainTokens;
+    vocabulary = fitVocabulary(fitted, {
       tokenizer: spec.tokenizer,
       lowercase: spec.lowercase,
       minCount: spec.minCount,

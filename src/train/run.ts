@@ -115,6 +115,7 @@ async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
   let splits = await loadData(config.data, {
     seed: config.seed,
     validationFraction: config.train.validationFraction,
+    vocabularyClasses: config.train.classes,
   });
   if (config.train.classes.length > 0) {
     const keep = (d: Dataset) => onlyClasses(d, config.train.classes);

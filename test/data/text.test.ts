@@ -209,6 +209,32 @@ describe('text:PATH through loadData', () => {
     });
   });
 
+  it("vocabularyClasses: a run of one class fits its vocabulary on that class's training samples only", async () => {
+    await withTempDir(async (dir) => {
+      await mkdir(join(dir, 'ham'));
+      await mkdir(join(dir, 'spam'));
+      await writeFile(
+        join(dir, 'ham', 'a.txt'),
+        Array.from({ length: 30 }, () => 'meeting at noon').join('\n'),
+      );
+      await writeFile(
+        join(dir, 'spam', 'b.txt'),
+        Array.from({ length: 30 }, () => 'cheap pills now').join('\n'),
+      );
+      const spec = parseDataSpec(`text:${dir}`, { minCount: 1 });
+      const all = await loadData(spec, { seed: 0 });
+      expect(all.text?.tokens).toContain('pills');
+      const ham = await loadData(spec, { seed: 0, vocabularyClasses: [0] });
+      expect(ham.text?.tokens.slice(4)).toEqual(['meeting', 'at', 'noon']);
+      // The splits still hold both classes; spam words read as <unk>.
+      expect(ham.test.size).toBe(all.test.size);
+      const spamRow = Array.from(ham.test.labels ?? []).indexOf(1);
+      const width = ham.test.sampleShape[0];
+      const row = ham.test.x.subarray(spamRow * width, (spamRow + 1) * width);
+      expect(decodeIds(ham.text!, row)).toBe('<unk> <unk> <unk>');
+    });
+  });
+
   it('sentence unit, spec fields and defaults', async () => {
     await withTempDir(async (dir) => {
       const file = join(dir, 'story.txt');

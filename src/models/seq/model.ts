@@ -66,6 +66,13 @@ export function writesSentences(model: object): model is { writeSentences(n: num
   return typeof (model as { writeSentences?: unknown }).writeSentences === 'function';
 }
 
+/** Whether a model gives each sentence's log-probability, Σ_t log p(x_t | x_<t, z): the sequence families. */
+export function scoresSentences(
+  model: object,
+): model is { logProbability(x: Tensor, z?: Tensor, labels?: Tensor): Tensor } {
+  return typeof (model as { logProbability?: unknown }).logProbability === 'function';
+}
+
 /** What every sequence model shares: the decoder, its teacher-forced loss, token-by-token decoding. */
 abstract class SeqBase<C extends AnySeqConfig> implements TrainableModel<C> {
   readonly kind: string;
