@@ -35,9 +35,14 @@ export function capabilities(cached: CachedModel): z.output<typeof Capabilities>
   const model = cached.model;
   const ae = isAutoencoder(model);
   const text = cached.manifest.text;
-  // Errors of token ids are no distance: a text model is scored by its likelihood only.
-  const scores: AnomalyScore[] = ae && !text ? ['mse', 'bce', 'mahalanobis'] : [];
-  if (hasLikelihood(model)) scores.splice(text ? 0 : 2, 0, 'elbo');
+  // Errors of token ids are no distance: a text model is scored by its likelihood (a bound, or its NLL
+  // per sentence) or by where its code falls.
+  const scores: AnomalyScore[] = text
+    ? [...(hasLikelihood(model) ? (['elbo'] as const) : []), 'nll', ...(ae ? (['mahalanobis'] as const) : [])]
+    : ae
+      ? ['mse', 'bce', 'mahalanobis']
+      : [];
+  if (!text && hasLikelihood(model)) scores.splice(2, 0, 'elbo');
   return {
     encode: ae,
     decode: ae,
@@ -411,10 +416,10 @@ async function calibrationScores(
 }
 
 export async function score(cached: CachedModel, body: Bodies['score']) {
-  if (cached.manifest.text && body.score !== 'elbo')
+  if (cached.manifest.text && (body.score === 'mse' || body.score === 'bce'))
     throw new HttpError(
       400,
-      `"${body.score}" measures distances between samples, which token ids have none: score text by elbo (a seq-vae)`,
+      `"${body.score}" measures distances between samples, which token ids have none: score text by ${capabilities(cached).scores.join(', ')}`,
       'score',
     );
   const scorer = await scorerFor(cached, body);

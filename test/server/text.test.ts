@@ -82,7 +82,7 @@ describe('text runs on /v1', () => {
       encode: true,
       sample: true,
       interpolate: true,
-      scores: ['elbo'],
+      scores: ['elbo', 'nll', 'mahalanobis'],
       latentSize: 8,
       text,
     });
@@ -92,7 +92,7 @@ describe('text runs on /v1', () => {
       decode: false,
       sample: true,
       interpolate: false,
-      scores: [],
+      scores: ['nll'],
       text,
     });
     expect((await app.inject('/v1/runs/ae')).json().capabilities.text).toBeUndefined();
@@ -204,11 +204,16 @@ describe('text runs on /v1', () => {
     expect(scored.statusCode, scored.body).toBe(200);
     const [seen, scrambled] = scored.json().scores;
     expect(scrambled).toBeGreaterThan(seen);
+    // The language model's NLL per sentence ranks them alike.
+    const nll = await post('/v1/runs/lm/score', { texts: [SENTENCE, 'dog the . runs red'], score: 'nll' });
+    expect(nll.statusCode, nll.body).toBe(200);
+    const [lmSeen, lmScrambled] = nll.json().scores;
+    expect(lmScrambled).toBeGreaterThan(lmSeen);
     const mse = await post('/v1/runs/vae/score', { texts: [SENTENCE] });
     expect(mse.statusCode).toBe(400);
     expect(mse.json()).toEqual({
       error:
-        '"mse" measures distances between samples, which token ids have none: score text by elbo (a seq-vae)',
+        '"mse" measures distances between samples, which token ids have none: score text by elbo, nll, mahalanobis',
       field: 'score',
     });
   });
