@@ -540,6 +540,15 @@ describe('Tile on wasm', () => {
         [300, 1],
         [1, 5],
       ],
+      // Single values spread along the last axis (a softmax's sums), short and long.
+      [
+        [4, 3, 1],
+        [1, 2, 3],
+      ],
+      [
+        [2, 5, 1],
+        [1, 1, 1000],
+      ],
       [
         [2, 2],
         [0, 3],
