@@ -67,9 +67,13 @@ console.log(
 );
 console.log('by kernel:');
 for (const [k, t] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, rows))
-  console.log(`  ${k.padEnd(24)} ${(t.ms / steps).toFixed(2).padStart(8)} ms/step ${String(t.calls / steps).padStart(5)}x`);
+  console.log(
+    `  ${k.padEnd(24)} ${(t.ms / steps).toFixed(2).padStart(8)} ms/step ${String(t.calls / steps).padStart(5)}x`,
+  );
 console.log('by kernel and shape:');
 for (const [key, t] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, rows)) {
-  console.log(`  ${(t.ms / steps).toFixed(2).padStart(8)} ms/step ${String(t.calls / steps).padStart(4)}x  ${key}`);
+  console.log(
+    `  ${(t.ms / steps).toFixed(2).padStart(8)} ms/step ${String(t.calls / steps).padStart(4)}x  ${key}`,
+  );
 }
 model.dispose();
