@@ -21,7 +21,7 @@ import {
   type Soak,
   soakTable,
 } from './report.js';
-import { WORKLOAD_NAMES, WORKLOADS, type WorkloadName } from './workloads.js';
+import { syntheticTokens, TEXT_SAMPLES, WORKLOAD_NAMES, WORKLOADS, type WorkloadName } from './workloads.js';
 
 const { values } = parseArgs({
   options: {
@@ -172,7 +172,9 @@ async function soak(): Promise<void> {
   const m = machine();
   const rows: Row[] = [];
   for (const w of workloads) {
-    const row = nodeWorker(w, 'latentlab', values.quick ? 50 : SOAK_STEPS, 3, 10);
+    const workload = WORKLOADS[w];
+    const steps = 'soakSteps' in workload ? workload.soakSteps : SOAK_STEPS;
+    const row = nodeWorker(w, 'latentlab', values.quick ? 50 : steps, 3, 10);
     log(row);
     rows.push(row);
   }
@@ -192,10 +194,18 @@ async function bench(): Promise<void> {
     values.quick ? 5 : values.steps ? Number(values.steps) : WORKLOADS[w].steps;
   const warmup = values.quick ? 1 : 3;
 
-  // The Python peers train on the same MNIST samples in the same order: raw float32 [n, 784].
+  // The Python peers train on the same samples in the same order: MNIST as raw float32 [n, 784], the text
+  // workloads' synthetic sentences as float32 token ids [n, length].
   const dataFile = join(tmpdir(), `latentlab-bench-mnist-${process.pid}.f32`);
+  const textFile = join(tmpdir(), `latentlab-bench-text-${process.pid}.f32`);
   const { train } = await loadData({ source: 'mnist' }, { seed: 0 });
   writeFileSync(dataFile, train.x);
+  const peerData = (w: WorkloadName): string => {
+    const workload = WORKLOADS[w];
+    if (!('text' in workload)) return dataFile;
+    writeFileSync(textFile, syntheticTokens(TEXT_SAMPLES, workload.text.length, workload.text.vocabulary));
+    return textFile;
+  };
 
   // Debian's python3-torch lives in /usr/bin/python3, not in a pyenv python3 earlier on PATH.
   const torchPython = findPython(['/usr/bin/python3', 'python3'], 'torch');
@@ -206,7 +216,7 @@ async function bench(): Promise<void> {
   const peers = join(here, 'peers');
 
   let numpyCheck: Record<string, unknown> | undefined;
-  if (numpyPython) {
+  if (numpyPython && workloads.includes('W1')) {
     // Checked with torch too when one interpreter has both.
     const checker = torchPython && findPython([torchPython], 'numpy') ? torchPython : numpyPython;
     numpyCheck = runJson(checker, [join(peers, 'numpy_w1.py'), '--check'], threadEnv(2));
@@ -217,6 +227,7 @@ async function bench(): Promise<void> {
     for (const w of workloads) {
       const { slowSteps, slowWarmup } = WORKLOADS[w];
       const steps = stepsFor(w);
+      const data = peerData(w);
       const runs: Array<() => Row> = [
         () => nodeWorker(w, 'latentlab', steps, warmup),
         // latentlab's wasm backend, the default when the native addon is not built.
@@ -232,7 +243,7 @@ async function bench(): Promise<void> {
         if (torchPython) {
           const engine = threads === 2 ? 'pytorch' : 'pytorch-1t';
           const script = [join(peers, 'torch_bench.py'), '--workload', w, '--threads', String(threads)];
-          runs.push(() => peerRow(torchPython, script, w, engine, threads, steps, warmup, dataFile));
+          runs.push(() => peerRow(torchPython, script, w, engine, threads, steps, warmup, data));
         }
         if (numpyPython && w === 'W1') {
           const engine = threads === 2 ? 'numpy' : 'numpy-1t';
@@ -254,17 +265,28 @@ async function bench(): Promise<void> {
     }
   } finally {
     rmSync(dataFile, { force: true });
+    rmSync(textFile, { force: true });
   }
 
   m.backgroundTrainingJobs.end = backgroundTrainingJobs();
   m.loadAverageEnd = loadavg();
+  // --only reruns some workloads: the others keep their rows from the earlier run, which the page says.
+  const earlier = values.only ? readJson<Results>(resultsFile) : undefined;
+  const kept = earlier?.rows.filter((r) => !workloads.includes(r.workload)) ?? [];
+  if (kept.length > 0) {
+    const names = [...new Set(kept.map((r) => r.workload))].join(', ');
+    notes.push(
+      `${names}: rows from the earlier run of ${earlier!.machine.date} (\`${earlier!.command}\`); this run (\`${command}\`) measured ${workloads.join(', ')} only.`,
+    );
+    rows.unshift(...kept);
+  }
   const results: Results = {
     machine: m,
     command,
     totalSeconds: (performance.now() - started) / 1000,
     rows,
     notes,
-    ...(numpyCheck ? { numpyCheck } : {}),
+    ...(numpyCheck ? { numpyCheck } : earlier?.numpyCheck ? { numpyCheck: earlier.numpyCheck } : {}),
   };
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`${resultsTable(results)}\n\n${ratioTable(results)}\n`);

@@ -50,7 +50,10 @@ export const WORKLOADS = {
     model: { kind: 'seq-vae', cell: 'gru', embedding: 256, hidden: 512, latent: 32 },
     text: { vocabulary: 10_000, length: 40 },
     batchSize: 64,
-    steps: 10,
+    // Seconds per step on every engine.
+    steps: 6,
+    // Seconds per step: a soak of 1,000 would take most of an hour.
+    soakSteps: 100,
     // Minutes per stock cpu step: one timed step, no warm-up.
     slowSteps: 1,
     slowWarmup: 0,

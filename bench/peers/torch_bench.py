@@ -285,11 +285,13 @@ def main():
     try:
         for s in range(args.warmup):
             run(s)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         for s in range(args.steps):
             run(args.warmup + s)
         seconds = time.perf_counter() - started
-        result.update(ok=True, samplesPerSecond=args.steps * batch / seconds, seconds=seconds)
+        # CPU time of all the process's threads per step, as the TensorFlow.js worker reports it.
+        cpu_ms = (time.process_time() - cpu_started) * 1000 / args.steps
+        result.update(ok=True, samplesPerSecond=args.steps * batch / seconds, seconds=seconds, cpuMsPerStep=cpu_ms)
     except Exception as error:  # reported as a failed row, like the TensorFlow.js worker does
         result.update(ok=False, error=str(error).split('\n')[0])
     result['peakRssMb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -124,6 +124,10 @@ describe('registration', () => {
       'Conv2DBackpropInput',
       'OneHot',
       'UnsortedSegmentSum',
+      'GatherV2',
+      'Unpack',
+      'LatentlabSoftmaxCrossEntropy',
+      'LatentlabSoftmaxCrossEntropyGrad',
       'Tile',
       'LeakyRelu',
       'LatentlabLeakyReluGrad',
@@ -507,6 +511,64 @@ describe('UnsortedSegmentSum on wasm', () => {
       [0, 0],
       [12, 14],
       [0, 0],
+    ]);
+  });
+});
+
+describe('GatherV2 and Unpack on wasm (row copies)', () => {
+  it('match cpu: gathers along axis 0 (an embedding lookup, ids of any shape), other axes, and unstacks on every axis', async () => {
+    const table = randomTensor([50, 8]);
+    const ids = () =>
+      tf.tensor2d(
+        [
+          [3, 0, 49],
+          [7, 7, 12],
+        ],
+        [2, 3],
+        'int32',
+      );
+    await expectSame(() => tf.gather(table(), ids()));
+    await expectSame(() => tf.gather(table(), tf.tensor1d([1, 4], 'int32'), 1));
+    const vector = randomTensor([6]);
+    await expectSame(() => tf.gather(vector(), tf.tensor1d([5, 0, 2], 'int32')));
+    const x = randomTensor([4, 3, 5]);
+    const flat = (ts: tf.Tensor[]) => tf.concat(ts.map((t) => tf.reshape(t, [-1])));
+    for (const axis of [0, 1, 2, -1]) await expectSame(() => flat(tf.unstack(x(), axis)));
+    // Their gradients (UnsortedSegmentSum, Pack) through an embedding and a per-step unstack.
+    await expectSame(() =>
+      flat(
+        tf.grads((t: tf.Tensor, v: tf.Tensor) =>
+          tf.add(
+            tf.sum(tf.square(tf.gather(t, ids()))),
+            tf.sum(tf.stack(tf.unstack(v, 1).map((s, i) => tf.mul(s, i)))),
+          ),
+        )([table(), x()]),
+      ),
+    );
+  });
+
+  it('gather: int32 tables stay exact', async () => {
+    const run = () =>
+      tf.tidy(() =>
+        tf
+          .gather(
+            tf.tensor2d(
+              [
+                [1, 2],
+                [3, 4],
+                [5, 6],
+              ],
+              [3, 2],
+              'int32',
+            ),
+            tf.tensor1d([2, 0], 'int32'),
+          )
+          .arraySync(),
+      );
+    await tf.setBackend('wasm');
+    expect(run()).toEqual([
+      [5, 6],
+      [1, 2],
     ]);
   });
 });
