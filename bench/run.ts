@@ -37,6 +37,8 @@ const { values } = parseArgs({
     /** Only rewrite docs/performance.md from bench/results.json and bench/soak.json. */
     report: { type: 'boolean', default: false },
     only: { type: 'string' },
+    /** Only these engines (comma-separated keys, e.g. latentlab,pytorch,pytorch-1t); default all. */
+    engines: { type: 'string' },
   },
 });
 
@@ -54,6 +56,9 @@ const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...proces
 );
 const workloads = values.only ? (values.only.split(',') as WorkloadName[]) : WORKLOAD_NAMES;
 for (const w of workloads) if (!(w in WORKLOADS)) throw new Error(`unknown workload ${w}`);
+const engines = values.engines ? (values.engines.split(',') as EngineKey[]) : undefined;
+for (const e of engines ?? []) if (!(e in ENGINE_LABELS)) throw new Error(`unknown engine ${e}`);
+const wanted = (engine: EngineKey) => !engines || engines.includes(engine);
 
 /** Running `latentlab train` jobs, from source (src/cli/bin.ts) or built (bin/latentlab.js). */
 function backgroundTrainingJobs(): number {
@@ -228,25 +233,25 @@ async function bench(): Promise<void> {
       const { slowSteps, slowWarmup } = WORKLOADS[w];
       const steps = stepsFor(w);
       const data = peerData(w);
-      const runs: Array<() => Row> = [
-        () => nodeWorker(w, 'latentlab', steps, warmup),
-        // latentlab's wasm backend, the default when the native addon is not built.
-        () => nodeWorker(w, 'latentlab-wasm', steps, warmup),
-        () => nodeWorker(w, 'stock-wasm', steps, warmup),
-      ];
+      const runs: Array<() => Row> = (['latentlab', 'latentlab-wasm', 'stock-wasm'] as const)
+        .filter(wanted)
+        // latentlab-wasm: latentlab's wasm backend, the default when the native addon is not built.
+        .map((engine) => () => nodeWorker(w, engine, steps, warmup));
       // The cpu backend is ~100x slower on convolutions: fewer steps and one round keep the run short.
       const slow = () =>
         nodeWorker(w, 'stock-cpu', values.quick ? 1 : slowSteps, values.quick ? 0 : slowWarmup);
       // Peers at 2 threads (the comparison asked for) and at 1: on a busy 2-core machine, 2-thread
       // BLAS/OpenMP pools spin against the other load and can fall far below their 1-thread speed.
       for (const threads of [2, 1] as const) {
-        if (torchPython) {
-          const engine = threads === 2 ? 'pytorch' : 'pytorch-1t';
+        const torchEngine = threads === 2 ? 'pytorch' : 'pytorch-1t';
+        if (torchPython && wanted(torchEngine)) {
+          const engine = torchEngine;
           const script = [join(peers, 'torch_bench.py'), '--workload', w, '--threads', String(threads)];
           runs.push(() => peerRow(torchPython, script, w, engine, threads, steps, warmup, data));
         }
-        if (numpyPython && w === 'W1') {
-          const engine = threads === 2 ? 'numpy' : 'numpy-1t';
+        const numpyEngine = threads === 2 ? 'numpy' : 'numpy-1t';
+        if (numpyPython && w === 'W1' && wanted(numpyEngine)) {
+          const engine = numpyEngine;
           runs.push(() =>
             peerRow(numpyPython, [join(peers, 'numpy_w1.py')], w, engine, threads, steps, warmup, dataFile),
           );
@@ -255,7 +260,7 @@ async function bench(): Promise<void> {
       const rounds = values.quick ? 1 : Math.max(1, Number(values.rounds));
       const byEngine = new Map<string, Row[]>();
       for (let round = 0; round < rounds; round++) {
-        for (const run of round === 0 ? [...runs, slow] : runs) {
+        for (const run of round === 0 && wanted('stock-cpu') ? [...runs, slow] : runs) {
           const row = run();
           log(row);
           byEngine.set(row.engine, [...(byEngine.get(row.engine) ?? []), row]);

@@ -135,6 +135,7 @@ describe('registration', () => {
       'Mean',
       'FusedBatchNorm',
       'Identity',
+      'Transpose',
       'Cast',
     ]);
     const fixed = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
