@@ -126,6 +126,7 @@ describe('registration', () => {
       'UnsortedSegmentSum',
       'GatherV2',
       'Unpack',
+      'SplitV',
       'LatentlabSoftmaxCrossEntropy',
       'LatentlabSoftmaxCrossEntropyGrad',
       'Tile',
@@ -516,8 +517,8 @@ describe('UnsortedSegmentSum on wasm', () => {
   });
 });
 
-describe('GatherV2 and Unpack on wasm (row copies)', () => {
-  it('match cpu: gathers along axis 0 (an embedding lookup, ids of any shape), other axes, and unstacks on every axis', async () => {
+describe('GatherV2, Unpack and SplitV on wasm (row copies)', () => {
+  it('match cpu: gathers along axis 0 (an embedding lookup, ids of any shape), other axes, unstacks and splits on every axis', async () => {
     const table = randomTensor([50, 8]);
     const ids = () =>
       tf.tensor2d(
@@ -534,7 +535,14 @@ describe('GatherV2 and Unpack on wasm (row copies)', () => {
     await expectSame(() => tf.gather(vector(), tf.tensor1d([5, 0, 2], 'int32')));
     const x = randomTensor([4, 3, 5]);
     const flat = (ts: tf.Tensor[]) => tf.concat(ts.map((t) => tf.reshape(t, [-1])));
-    for (const axis of [0, 1, 2, -1]) await expectSame(() => flat(tf.unstack(x(), axis)));
+    for (const axis of [0, 1, 2, -1]) {
+      await expectSame(() => flat(tf.unstack(x(), axis)));
+      await expectSame(() => flat(tf.split(x(), [x().shape.at(axis)! - 1, 1], axis)));
+    }
+    // A GRU's gate split, by count and by sizes with an inferred one.
+    const kernel = randomTensor([6, 9]);
+    await expectSame(() => flat(tf.split(kernel(), 3, 1)));
+    await expectSame(() => flat(tf.split(kernel(), [6, -1], 1)));
     // Their gradients (UnsortedSegmentSum, Pack) through an embedding and a per-step unstack.
     await expectSame(() =>
       flat(

@@ -25,7 +25,7 @@ import {
   sumGradConfig,
   tileGradConfig,
 } from './reduce.js';
-import { createGatherConfig, createUnpackConfig } from './row-copies.js';
+import { createGatherConfig, createSplitVConfig, createUnpackConfig } from './row-copies.js';
 import {
   createSoftmaxCrossEntropyCpuConfigs,
   createSoftmaxCrossEntropyWasmConfigs,
@@ -61,6 +61,9 @@ export const WASM_KERNEL_FIXES: Readonly<Record<string, string>> = {
   Unpack:
     'stock slices element by element (a GRU unstacking its [64, 40, 512] input by step: ~14 ms); now one copy ' +
     'per row of each output.',
+  SplitV:
+    'the same for a split: a GRU splits its [512, 1536] recurrent kernel into gates at every step, ~2 ms a ' +
+    'call; now one copy per row of each output.',
   [SOFTMAX_CROSS_ENTROPY]:
     'added (wasm and cpu, native in C): softmax cross-entropy against integer labels with the argmax, for ' +
     "the text families' next-token loss; composed from stock ops it took ~10 passes over [n, T, vocabulary] " +
@@ -151,6 +154,7 @@ export function registerWasmKernelFixes(): void {
     createTileConfig(),
     createGatherConfig(stockKernel(tf.GatherV2)),
     createUnpackConfig(stockKernel(tf.Unpack)),
+    createSplitVConfig(stockKernel(tf.SplitV)),
     ...createSoftmaxCrossEntropyWasmConfigs(),
     createLeakyReluConfig(stockKernel(tf.LeakyRelu)),
     createLeakyReluGradWasmConfig(),

@@ -1,6 +1,7 @@
-// Replacement wasm GatherV2 (along axis 0) and Unpack: both are row copies, which the stock kernels do an element
-// at a time with an index computation each. A text model's embedding lookup (gather [10000, 256] by 2,560 ids)
-// took ~27 ms of CPU and unstacking a GRU's [64, 40, 512] inputs by step ~14 ms; here they are typed-array
+// Replacement wasm GatherV2 (along axis 0), Unpack and SplitV: all row copies, which the stock kernels do an
+// element at a time with an index computation each. A text model's embedding lookup (gather [10000, 256] by 2,560
+// ids) took ~27 ms of CPU, unstacking a GRU's [64, 40, 512] inputs by step ~14 ms, and splitting its [512, 1536]
+// recurrent kernel into gates, which tfjs-layers does at every step, ~2 ms a call; here they are typed-array
 // copies of whole rows on the wasm heap. Other cases go to the stock kernels.
 import { tf } from '../tf.js';
 import type { WasmKernelArgs, WasmKernelFunc } from './batch-mat-mul.js';
@@ -70,6 +71,39 @@ export function createUnpackConfig(stock: tf.KernelConfig): tf.KernelConfig {
           const from = (r * count + k) * inner;
           target.set(source.subarray(from, from + inner), r * inner);
         }
+      });
+      return outs;
+    }) as unknown as tf.KernelFunc,
+  };
+}
+
+export function createSplitVConfig(stock: tf.KernelConfig): tf.KernelConfig {
+  return {
+    ...stock,
+    kernelFunc: (({ inputs, backend, attrs }: WasmKernelArgs) => {
+      const x = inputs.x!;
+      const { numOrSizeSplits, axis } = attrs as unknown as tf.SplitVAttrs;
+      const dim = tf.util.parseAxisParam(axis, x.shape)[0];
+      const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, dim);
+      const outer = tf.util.sizeFromShape(x.shape.slice(0, dim));
+      const inner = tf.util.sizeFromShape(x.shape.slice(dim + 1));
+      const row = x.shape[dim] * inner;
+      const outs = sizes.map((size) =>
+        backend.makeOutput(
+          x.shape.map((s, d) => (d === dim ? size : s)),
+          x.dtype,
+        ),
+      );
+      const source = backend.typedArrayFromHeap(x) as Numeric;
+      let start = 0;
+      sizes.forEach((size, k) => {
+        const target = backend.typedArrayFromHeap(outs[k]) as Numeric;
+        const width = size * inner;
+        for (let r = 0; r < outer; r++) {
+          const from = r * row + start;
+          target.set(source.subarray(from, from + width), r * width);
+        }
+        start += width;
       });
       return outs;
     }) as unknown as tf.KernelFunc,
