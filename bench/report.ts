@@ -56,6 +56,8 @@ export interface Row {
   wasmHeapStartMb?: number;
   wasmHeapEndMb?: number;
   error?: string;
+  /** Set on rows kept from an earlier run by `--only`: that run's date and command. */
+  from?: { date: string; command: string };
 }
 
 export interface Machine {
@@ -287,6 +289,54 @@ function backgroundNote(m: Machine): string | undefined {
   return `${jobs}; 1-minute load average ${load}${loads.length > 1 ? ' at the end' : ' at the start'} on ${m.cores} cores. Figures are depressed accordingly, multi-threaded engines most: their threads wait on each other while the cores are shared.`;
 }
 
+/**
+ * Where W5's step goes, measured by hand (not by the runner) with bench/profile.ts: the profile that chose what
+ * to fuse (issue 18), before and after.
+ */
+function w5Profile(): string[] {
+  return [
+    '### Where a W5 step goes (seq-vae, profiled)',
+    '',
+    '`npx tsx bench/profile.ts W5 3 40` runs the bench model under `tf.profile` and ranks its kernels (wall ms',
+    'per step on the shared machine; only the shares compare between the two columns, which ran at different',
+    'loads: the first at a 1-minute load average of ~5, the second at ~10, both on 2 cores). About 11,500',
+    'kernel calls a step, almost all from the two GRUs, which tfjs-layers runs step by step.',
+    '',
+    '| kernels | before (2026-12-07) | after |',
+    '| --- | ---: | ---: |',
+    '| whole step, unprofiled | 15,319 ms (CPU 5,545 ms) | 3,493 ms (CPU 2,805 ms) |',
+    '| output projection [2560, 512] · [512, 10000]: forward, both gradients | 2,282 ms | 1,585 ms (45%) |',
+    '| GRU products, per step (encoder and decoder, forward and backward) | 2,827 ms | 1,073 ms |',
+    '| softmax cross-entropy over 10,000 classes: logSoftmax, one-hot, sums, their gradients | ~3,100 ms: Tile [64,40,1] → [64,40,10000] 1,608 ms (one copy per element), Exp ×2 1,053 ms, Max, Sum, Sub, Multiply, ArgMax ~450 ms | 105 ms: one fused kernel (86 ms) and its gradient (19 ms) |',
+    "| GRU recurrent kernel split into gates every step (SplitV), its gradient's Concat, gradient sums (Add) | 702 ms | 476 ms (SplitV since made row copies) |",
+    '| embedding lookups (GatherV2) and unstacking by step (Unpack) | 567 ms | 9 ms |',
+    '| identity-permutation Transpose of the 512 × 10,000 kernel | 26 ms | 0 (shared buffer) |',
+    '| GRU gates and masking, elementwise ([64, 512] each: Tanh, hard-sigmoid clip, Select, …) | ~350 ms | ~250 ms |',
+    '',
+    'What was changed, in the engine (docs/engine.md lists the kernels): a fused softmax cross-entropy with its',
+    'argmax and gradient (`LatentlabSoftmaxCrossEntropy`, C on every core under native, JS on wasm and cpu),',
+    "which the sequence families' `tokenNll` now uses instead of logSoftmax times a [n, T, V] one-hot; Tile of",
+    'a single value as one fill; GatherV2, Unpack and SplitV as row copies; Transpose by the identity',
+    'permutation sharing its buffer. Losses are unchanged beyond float rounding (test/engine/softmax-cross-',
+    'entropy.test.ts: the kernels against the stock composition to 2e-6, forward and gradient; the Brown run',
+    'below gives the same test figures to the printed digits).',
+    '',
+    'What remains: the output projection is three 13-GFLOP sgemm calls that PyTorch makes too. The rest is the',
+    "structure of tfjs-layers' GRU: the input product runs per step (40 products [64, 256] · [256, 1536] where",
+    "PyTorch's nn.GRU makes one [2560, 256] · [256, 1536]), the recurrent kernel is split into gates and its",
+    'gradient concatenated and summed at every step, and every one of the ~11,500 kernel calls goes through the',
+    'tape in JS. A GRU layer computed by a fused kernel (in networks.ts, whose layers stock tf.loadLayersModel must',
+    'still read) is the next step.',
+    '',
+    'The small Brown configuration (`node --import tsx src/cli/bin.ts train --model seq-vae --data brown',
+    '--embedding 64 --hidden 128 --latent 16 --max-length 16 --max-vocab 2000 --limit 4096 --epochs 1`), main',
+    'before these changes and this branch back to back at a load average of ~9-12: 73.0 → 77.7 samples/s (the',
+    'wall clock, dominated by the load) and 36.9 → 21.1 s of user CPU for the whole run; test loss 244.0, NLL',
+    '69.29, accuracy 0.1845 both times.',
+    '',
+  ];
+}
+
 export function performanceDoc(results: Results | undefined, soak: Soak | undefined): string {
   const out: string[] = [
     '# Performance',
@@ -358,6 +408,7 @@ export function performanceDoc(results: Results | undefined, soak: Soak | undefi
       '(64 s for the 20 epochs) and 0.008114 with `--backend wasm` (0.00814 in results.md), with the fused',
       'dense gradients and in-place Adam of 2026-11-22.',
       '',
+      ...w5Profile(),
       '### Notes',
       '',
     );

@@ -277,14 +277,20 @@ async function bench(): Promise<void> {
   m.loadAverageEnd = loadavg();
   // --only reruns some workloads: the others keep their rows from the earlier run, which the page says.
   const earlier = values.only ? readJson<Results>(resultsFile) : undefined;
-  const kept = earlier?.rows.filter((r) => !workloads.includes(r.workload)) ?? [];
-  if (kept.length > 0) {
-    const names = [...new Set(kept.map((r) => r.workload))].join(', ');
-    notes.push(
-      `${names}: rows from the earlier run of ${earlier!.machine.date} (\`${earlier!.command}\`); this run (\`${command}\`) measured ${workloads.join(', ')} only.`,
-    );
-    rows.unshift(...kept);
+  const kept = (earlier?.rows ?? [])
+    .filter((r) => !workloads.includes(r.workload))
+    .map((r) => ({ ...r, from: r.from ?? { date: earlier!.machine.date, command: earlier!.command } }));
+  const byRun = new Map<string, Set<string>>();
+  for (const r of kept) {
+    const run = `${r.from.date} (\`${r.from.command}\`)`;
+    byRun.set(run, (byRun.get(run) ?? new Set()).add(r.workload));
   }
+  for (const [run, names] of byRun) {
+    notes.push(
+      `${[...names].join(', ')}: rows from the earlier run of ${run}; this run (\`${command}\`) measured ${workloads.join(', ')} only.`,
+    );
+  }
+  rows.unshift(...kept);
   const results: Results = {
     machine: m,
     command,
