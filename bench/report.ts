@@ -56,6 +56,8 @@ export interface Row {
   wasmHeapStartMb?: number;
   wasmHeapEndMb?: number;
   error?: string;
+  /** Set on rows kept from an earlier run by `--only`: that run's date and command. */
+  from?: { date: string; command: string };
 }
 
 export interface Machine {
@@ -180,6 +182,13 @@ export function targetsTable(results: Results): string {
       strict: true,
       what: 'faster than PyTorch, 2 threads',
     },
+    {
+      workload: 'W5',
+      peer: rate(results.rows, 'W5', 'pytorch'),
+      min: 1,
+      strict: false,
+      what: 'at least 1.0x PyTorch, 2 threads (issue 18)',
+    },
   ];
   const lines = [
     '| workload | target | latentlab samples/s | peer samples/s | ratio | met |',
@@ -280,6 +289,55 @@ function backgroundNote(m: Machine): string | undefined {
   return `${jobs}; 1-minute load average ${load}${loads.length > 1 ? ' at the end' : ' at the start'} on ${m.cores} cores. Figures are depressed accordingly, multi-threaded engines most: their threads wait on each other while the cores are shared.`;
 }
 
+/**
+ * Where W5's step goes, measured by hand (not by the runner) with bench/profile.ts: the profile that chose what
+ * to fuse (issue 18), before and after.
+ */
+function w5Profile(): string[] {
+  return [
+    '### Where a W5 step goes (seq-vae, profiled)',
+    '',
+    '`npx tsx bench/profile.ts W5 3 40` runs the bench model under `tf.profile` and ranks its kernels (wall ms',
+    'per step, native backend). Before: the branch point (commit a205f41: the same bench files, the engine and',
+    '`losses.ts` as they were); after: this branch; both profiled back to back at a 1-minute load average of',
+    '~3.5 on the 2 cores. About 11,500 kernel calls a step, almost all from the two GRUs, which tfjs-layers',
+    'runs step by step.',
+    '',
+    '| kernels | before | after |',
+    '| --- | ---: | ---: |',
+    '| whole step, unprofiled | 3,915 ms, CPU 3,909 ms (16.3 samples/s) | 2,048 ms, CPU 2,052 ms (31.3 samples/s) |',
+    '| softmax cross-entropy over 10,000 classes, forward and backward | 1,138 ms: Tile [64,40,1] → [64,40,10000] 576 (a copy per element), Exp ×2 370, Sum ×3 64, Multiply, Sub, Max, ArgMax, Cast 128 | 55 ms: the fused kernel 44, its gradient 11 |',
+    '| output projection [2560, 512] · [512, 10000]: forward and both gradients (sgemm) | 791 ms | 842 ms |',
+    '| GRU products, per step (encoder and decoder, forward and backward; sgemm) | 654 ms | 667 ms |',
+    "| GRU recurrent kernel split into gates every step (SplitV), its gradient's Concat, kernel-gradient sums | 279 ms | 209 ms |",
+    '| embedding lookups (GatherV2) and unstacking the inputs by step (Unpack) | 133 ms | 6 ms |',
+    '| GRU gates and masking, elementwise on [64, 512] (Tanh, hard-sigmoid clip, Select, …) | ~200 ms | ~200 ms |',
+    '',
+    'What was changed, in the engine (docs/engine.md lists the kernels): a fused softmax cross-entropy with its',
+    'argmax and gradient (`LatentlabSoftmaxCrossEntropy`, C on every core under native, JS on wasm and cpu),',
+    "which the sequence families' `tokenNll` now uses instead of logSoftmax times a [n, T, V] one-hot; Tile of",
+    'a single value as one fill; GatherV2, Unpack and SplitV as row copies; Transpose by the identity',
+    'permutation sharing its buffer. Losses are unchanged beyond float rounding (test/engine/softmax-cross-',
+    'entropy.test.ts: the kernels against the stock composition to 2e-6, forward and gradient; the Brown run',
+    'below gives the same test figures to the printed digits).',
+    '',
+    'What remains: the output projection is three 13-GFLOP sgemm calls (41% of the step) that PyTorch makes',
+    'too, on the same OpenBLAS. The rest is the',
+    "structure of tfjs-layers' GRU: the input product runs per step (40 products [64, 256] · [256, 1536] where",
+    "PyTorch's nn.GRU makes one [2560, 256] · [256, 1536]), the recurrent kernel is split into gates and its",
+    'gradient concatenated and summed at every step, and every one of the ~11,500 kernel calls goes through the',
+    'tape in JS. A GRU layer computed by a fused kernel (in networks.ts, whose layers stock tf.loadLayersModel must',
+    'still read) is the next step.',
+    '',
+    'The small Brown configuration (`node --import tsx src/cli/bin.ts train --model seq-vae --data brown',
+    '--embedding 64 --hidden 128 --latent 16 --max-length 16 --max-vocab 2000 --limit 4096 --epochs 1`), main',
+    'before these changes and this branch back to back (load average ~4 on 2 cores): 312 → 625 samples/s, the',
+    'whole run 29.5 → 13.8 s (27.8 → 12.9 s of user CPU); test loss 244.0, NLL 69.29, NLL per token 5.013,',
+    'accuracy 0.1845 and KL 174.7 both times.',
+    '',
+  ];
+}
+
 export function performanceDoc(results: Results | undefined, soak: Soak | undefined): string {
   const out: string[] = [
     '# Performance',
@@ -289,8 +347,9 @@ export function performanceDoc(results: Results | undefined, soak: Soak | undefi
     'Training throughput of latentlab (its default backend, which is `native` when the addon is built, and its',
     '`wasm` backend) against the stock TensorFlow.js backends and against PyTorch and numpy',
     'on the same machine, shapes and batch sizes. Every row is a fresh process that trains on real MNIST',
-    'batches for a fixed number of steps after warm-up. The machine is shared and noisy: read the ratios,',
-    'which compare rows of one run, rather than the absolute figures.',
+    'batches (W5: synthetic sentences, the same for every engine) for a fixed number of steps after warm-up.',
+    'The machine is shared and noisy: read the ratios, which compare rows of one run, rather than the',
+    'absolute figures.',
     '',
     'Workloads:',
     '',
@@ -300,11 +359,14 @@ export function performanceDoc(results: Results | undefined, soak: Soak | undefi
   }
   out.push(
     '',
-    'Each workload trains a latentlab family (`dense-ae`, `conv-ae`, `gan` with the DCGAN architecture, `vae`)',
-    'through its own `trainStep`, with the optimisers `latentlab train` would make for it (`bench/models.ts`).',
-    '`bench/peers/torch_bench.py` implements all four with the same architectures, initialisation, Adam',
-    'settings and batch sizes; `bench/peers/numpy_w1.py` is W1 by hand in numpy (forward, hand-written',
-    'backward, Adam), the practical limit of this machine for that workload.',
+    'Each workload trains a latentlab family (`dense-ae`, `conv-ae`, `gan` with the DCGAN architecture, `vae`,',
+    '`seq-vae`) through its own `trainStep`, with the optimisers `latentlab train` would make for it',
+    '(`bench/models.ts`). `bench/peers/torch_bench.py` implements all five with the same architectures,',
+    'initialisation, Adam settings and batch sizes (W5 with `nn.GRU`, its second bias frozen at zero so the',
+    'trainable parameters are the same: its gates are sigmoids where tfjs-layers uses hard sigmoids, and its',
+    'reset gate applies after the recurrent product, not before; the products are the same);',
+    '`bench/peers/numpy_w1.py` is W1 by hand in numpy (forward, hand-written backward, Adam), the practical',
+    'limit of this machine for that workload.',
     '',
   );
   if (results) {
@@ -347,6 +409,7 @@ export function performanceDoc(results: Results | undefined, soak: Soak | undefi
       '(64 s for the 20 epochs) and 0.008114 with `--backend wasm` (0.00814 in results.md), with the fused',
       'dense gradients and in-place Adam of 2026-11-22.',
       '',
+      ...w5Profile(),
       '### Notes',
       '',
     );
@@ -361,7 +424,7 @@ export function performanceDoc(results: Results | undefined, soak: Soak | undefi
     notes.push(`Engines as run: ${backends.join('; ')}.`);
     notes.push(
       'Stock tfjs cpu is orders of magnitude slower on convolutions, so it runs fewer steps (see the steps column); samples/s stays comparable.',
-      'Stock tfjs wasm has no Conv2DBackpropFilter kernel, so W2 and W3 fail there; the failure text is reported as is.',
+      "Stock tfjs wasm has no Conv2DBackpropFilter kernel, so W2 and W3 fail there, and no UnsortedSegmentSum (an embedding's gradient), so W5 fails there; the failure text is reported as is.",
       'OpenBLAS-based engines (latentlab native, numpy, PyTorch) all inherit the environment of the run, OPENBLAS_CORETYPE included when it is set (see the machine line).',
       "PyTorch and numpy run with OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS set to their thread count (Debian's torch does its matrix products in OpenBLAS, whose pool torch.set_num_threads does not size) and OMP_WAIT_POLICY=PASSIVE: with the default spin-waiting, 2-thread PyTorch ran 10-25x slower than 1-thread PyTorch whenever anything else used the cores. OpenBLAS has no such switch, so its 2-thread rows can still fall below the 1-thread ones on a busy machine. The 2-thread rows are the comparison asked for; the 1-thread rows show what the second thread buys, or on a busy machine costs.",
       paramsNote(results.rows),

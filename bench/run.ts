@@ -21,7 +21,7 @@ import {
   type Soak,
   soakTable,
 } from './report.js';
-import { WORKLOAD_NAMES, WORKLOADS, type WorkloadName } from './workloads.js';
+import { syntheticTokens, TEXT_SAMPLES, WORKLOAD_NAMES, WORKLOADS, type WorkloadName } from './workloads.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,6 +37,8 @@ const { values } = parseArgs({
     /** Only rewrite docs/performance.md from bench/results.json and bench/soak.json. */
     report: { type: 'boolean', default: false },
     only: { type: 'string' },
+    /** Only these engines (comma-separated keys, e.g. latentlab,pytorch,pytorch-1t); default all. */
+    engines: { type: 'string' },
   },
 });
 
@@ -54,6 +56,9 @@ const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...proces
 );
 const workloads = values.only ? (values.only.split(',') as WorkloadName[]) : WORKLOAD_NAMES;
 for (const w of workloads) if (!(w in WORKLOADS)) throw new Error(`unknown workload ${w}`);
+const engines = values.engines ? (values.engines.split(',') as EngineKey[]) : undefined;
+for (const e of engines ?? []) if (!(e in ENGINE_LABELS)) throw new Error(`unknown engine ${e}`);
+const wanted = (engine: EngineKey) => !engines || engines.includes(engine);
 
 /** Running `latentlab train` jobs, from source (src/cli/bin.ts) or built (bin/latentlab.js). */
 function backgroundTrainingJobs(): number {
@@ -172,7 +177,9 @@ async function soak(): Promise<void> {
   const m = machine();
   const rows: Row[] = [];
   for (const w of workloads) {
-    const row = nodeWorker(w, 'latentlab', values.quick ? 50 : SOAK_STEPS, 3, 10);
+    const workload = WORKLOADS[w];
+    const steps = 'soakSteps' in workload ? workload.soakSteps : SOAK_STEPS;
+    const row = nodeWorker(w, 'latentlab', values.quick ? 50 : steps, 3, 10);
     log(row);
     rows.push(row);
   }
@@ -192,10 +199,18 @@ async function bench(): Promise<void> {
     values.quick ? 5 : values.steps ? Number(values.steps) : WORKLOADS[w].steps;
   const warmup = values.quick ? 1 : 3;
 
-  // The Python peers train on the same MNIST samples in the same order: raw float32 [n, 784].
+  // The Python peers train on the same samples in the same order: MNIST as raw float32 [n, 784], the text
+  // workloads' synthetic sentences as float32 token ids [n, length].
   const dataFile = join(tmpdir(), `latentlab-bench-mnist-${process.pid}.f32`);
+  const textFile = join(tmpdir(), `latentlab-bench-text-${process.pid}.f32`);
   const { train } = await loadData({ source: 'mnist' }, { seed: 0 });
   writeFileSync(dataFile, train.x);
+  const peerData = (w: WorkloadName): string => {
+    const workload = WORKLOADS[w];
+    if (!('text' in workload)) return dataFile;
+    writeFileSync(textFile, syntheticTokens(TEXT_SAMPLES, workload.text.length, workload.text.vocabulary));
+    return textFile;
+  };
 
   // Debian's python3-torch lives in /usr/bin/python3, not in a pyenv python3 earlier on PATH.
   const torchPython = findPython(['/usr/bin/python3', 'python3'], 'torch');
@@ -206,7 +221,7 @@ async function bench(): Promise<void> {
   const peers = join(here, 'peers');
 
   let numpyCheck: Record<string, unknown> | undefined;
-  if (numpyPython) {
+  if (numpyPython && workloads.includes('W1')) {
     // Checked with torch too when one interpreter has both.
     const checker = torchPython && findPython([torchPython], 'numpy') ? torchPython : numpyPython;
     numpyCheck = runJson(checker, [join(peers, 'numpy_w1.py'), '--check'], threadEnv(2));
@@ -217,25 +232,26 @@ async function bench(): Promise<void> {
     for (const w of workloads) {
       const { slowSteps, slowWarmup } = WORKLOADS[w];
       const steps = stepsFor(w);
-      const runs: Array<() => Row> = [
-        () => nodeWorker(w, 'latentlab', steps, warmup),
-        // latentlab's wasm backend, the default when the native addon is not built.
-        () => nodeWorker(w, 'latentlab-wasm', steps, warmup),
-        () => nodeWorker(w, 'stock-wasm', steps, warmup),
-      ];
+      const data = peerData(w);
+      const runs: Array<() => Row> = (['latentlab', 'latentlab-wasm', 'stock-wasm'] as const)
+        .filter(wanted)
+        // latentlab-wasm: latentlab's wasm backend, the default when the native addon is not built.
+        .map((engine) => () => nodeWorker(w, engine, steps, warmup));
       // The cpu backend is ~100x slower on convolutions: fewer steps and one round keep the run short.
       const slow = () =>
         nodeWorker(w, 'stock-cpu', values.quick ? 1 : slowSteps, values.quick ? 0 : slowWarmup);
       // Peers at 2 threads (the comparison asked for) and at 1: on a busy 2-core machine, 2-thread
       // BLAS/OpenMP pools spin against the other load and can fall far below their 1-thread speed.
       for (const threads of [2, 1] as const) {
-        if (torchPython) {
-          const engine = threads === 2 ? 'pytorch' : 'pytorch-1t';
+        const torchEngine = threads === 2 ? 'pytorch' : 'pytorch-1t';
+        if (torchPython && wanted(torchEngine)) {
+          const engine = torchEngine;
           const script = [join(peers, 'torch_bench.py'), '--workload', w, '--threads', String(threads)];
-          runs.push(() => peerRow(torchPython, script, w, engine, threads, steps, warmup, dataFile));
+          runs.push(() => peerRow(torchPython, script, w, engine, threads, steps, warmup, data));
         }
-        if (numpyPython && w === 'W1') {
-          const engine = threads === 2 ? 'numpy' : 'numpy-1t';
+        const numpyEngine = threads === 2 ? 'numpy' : 'numpy-1t';
+        if (numpyPython && w === 'W1' && wanted(numpyEngine)) {
+          const engine = numpyEngine;
           runs.push(() =>
             peerRow(numpyPython, [join(peers, 'numpy_w1.py')], w, engine, threads, steps, warmup, dataFile),
           );
@@ -244,7 +260,7 @@ async function bench(): Promise<void> {
       const rounds = values.quick ? 1 : Math.max(1, Number(values.rounds));
       const byEngine = new Map<string, Row[]>();
       for (let round = 0; round < rounds; round++) {
-        for (const run of round === 0 ? [...runs, slow] : runs) {
+        for (const run of round === 0 && wanted('stock-cpu') ? [...runs, slow] : runs) {
           const row = run();
           log(row);
           byEngine.set(row.engine, [...(byEngine.get(row.engine) ?? []), row]);
@@ -254,17 +270,34 @@ async function bench(): Promise<void> {
     }
   } finally {
     rmSync(dataFile, { force: true });
+    rmSync(textFile, { force: true });
   }
 
   m.backgroundTrainingJobs.end = backgroundTrainingJobs();
   m.loadAverageEnd = loadavg();
+  // --only reruns some workloads: the others keep their rows from the earlier run, which the page says.
+  const earlier = values.only ? readJson<Results>(resultsFile) : undefined;
+  const kept = (earlier?.rows ?? [])
+    .filter((r) => !workloads.includes(r.workload))
+    .map((r) => ({ ...r, from: r.from ?? { date: earlier!.machine.date, command: earlier!.command } }));
+  const byRun = new Map<string, Set<string>>();
+  for (const r of kept) {
+    const run = `${r.from.date} (\`${r.from.command}\`)`;
+    byRun.set(run, (byRun.get(run) ?? new Set()).add(r.workload));
+  }
+  for (const [run, names] of byRun) {
+    notes.push(
+      `${[...names].join(', ')}: rows from the earlier run of ${run}; this run (\`${command}\`) measured ${workloads.join(', ')} only.`,
+    );
+  }
+  rows.unshift(...kept);
   const results: Results = {
     machine: m,
     command,
     totalSeconds: (performance.now() - started) / 1000,
     rows,
     notes,
-    ...(numpyCheck ? { numpyCheck } : {}),
+    ...(numpyCheck ? { numpyCheck } : earlier?.numpyCheck ? { numpyCheck: earlier.numpyCheck } : {}),
   };
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`${resultsTable(results)}\n\n${ratioTable(results)}\n`);

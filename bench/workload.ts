@@ -1,11 +1,11 @@
 // One benchmark workload on one engine in a fresh process: trains for a fixed number of steps after
-// warm-up on real MNIST batches, prints one JSON line (samples/s, memory, live tensors before and after).
+// warm-up on real MNIST batches (synthetic sentences for a text workload), prints one JSON line (samples/s, memory, live tensors before and after).
 import { parseArgs } from 'node:util';
 import { loadData } from '../src/data/load.js';
 import { tf } from '../src/engine/tf.js';
 import { batchTensors } from '../src/train/trainer.js';
 import { type BenchModel, buildBenchModel } from './models.js';
-import { WORKLOADS, type WorkloadName } from './workloads.js';
+import { syntheticTokens, TEXT_SAMPLES, WORKLOADS, type WorkloadName } from './workloads.js';
 
 const ENGINES = ['latentlab', 'latentlab-wasm', 'stock-wasm', 'stock-cpu'] as const;
 type Engine = (typeof ENGINES)[number];
@@ -25,7 +25,8 @@ const name = values.workload as WorkloadName;
 const engine = values.engine as Engine;
 if (!(name in WORKLOADS)) throw new Error(`unknown workload ${name}`);
 if (!ENGINES.includes(engine)) throw new Error(`unknown engine ${engine}: expected ${ENGINES.join(', ')}`);
-const { batchSize } = WORKLOADS[name];
+const workload = WORKLOADS[name];
+const { batchSize } = workload;
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
 const traceEvery = Number(values.trace) > 0 ? Math.max(1, Math.round(steps / Number(values.trace))) : 0;
@@ -71,12 +72,20 @@ let result: Record<string, unknown>;
 let model: BenchModel | undefined;
 const backend = await startEngine();
 try {
-  const splits = await loadData({ source: 'mnist' }, { seed: 0 });
+  const train =
+    'text' in workload
+      ? {
+          name: name,
+          x: syntheticTokens(TEXT_SAMPLES, workload.text.length, workload.text.vocabulary),
+          sampleShape: [workload.text.length],
+          size: TEXT_SAMPLES,
+        }
+      : (await loadData({ source: 'mnist' }, { seed: 0 })).train;
   model = buildBenchModel(name);
   const m = model;
   const runStep = (step: number) => {
-    const indices = Array.from({ length: batchSize }, (_, i) => (step * batchSize + i) % splits.train.size);
-    const batch = batchTensors(splits.train, indices, step);
+    const indices = Array.from({ length: batchSize }, (_, i) => (step * batchSize + i) % train.size);
+    const batch = batchTensors(train, indices, step);
     m.step(batch.x, step);
     tf.dispose([batch.x, ...(batch.labels ? [batch.labels] : [])]);
   };

@@ -1,5 +1,5 @@
-// The benchmark workloads (W1 dense AE, W2 conv AE, W3 DCGAN, W4 VAE), shared by the runner and the
-// worker; no TensorFlow.js here. `steps` are timed after 3 warm-up steps; stock cpu runs `slowSteps`
+// The benchmark workloads (W1 dense AE, W2 conv AE, W3 DCGAN, W4 VAE, W5 sequence VAE), shared by the runner
+// and the worker; no TensorFlow.js here. `steps` are timed after 3 warm-up steps; stock cpu runs `slowSteps`
 // after `slowWarmup` instead, since samples/s stays comparable and its convolutions are very slow.
 export const WORKLOADS = {
   W1: {
@@ -43,6 +43,44 @@ export const WORKLOADS = {
     slowSteps: 4,
     slowWarmup: 1,
   },
+  W5: {
+    title: 'seq-vae step (GRU), vocabulary 10,000, length 40, batch 64',
+    detail:
+      'embedding 256 → GRU 512 (last state before the padding) → mean 32, log-variance 32 → z; decoder: embedding 256 of the shifted ids with word dropout 0.25, z concatenated at every step → GRU 512 → dense 10,000 logits; masked cross-entropy summed per sentence + KL, Adam 1e-3 (latentlab `seq-vae`), on synthetic sentences of 10-39 tokens',
+    model: { kind: 'seq-vae', cell: 'gru', embedding: 256, hidden: 512, latent: 32 },
+    text: { vocabulary: 10_000, length: 40 },
+    batchSize: 64,
+    // Seconds per step on every engine.
+    steps: 6,
+    // Seconds per step: a soak of 1,000 would take most of an hour.
+    soakSteps: 100,
+    // Minutes per stock cpu step: one timed step, no warm-up.
+    slowSteps: 1,
+    slowWarmup: 0,
+  },
 } as const;
 export type WorkloadName = keyof typeof WORKLOADS;
 export const WORKLOAD_NAMES = Object.keys(WORKLOADS) as WorkloadName[];
+
+/** Sentences the text workloads train on, the same for every engine (the Python peers read them from a file). */
+export const TEXT_SAMPLES = 4096;
+
+/**
+ * Synthetic token ids [n, length] as float32, the layout of latentlab's text rows: 10 to length - 1 real tokens
+ * (ids from 4 up, skewed towards small ids as words are), <eos> (3), then <pad> (0). A fixed LCG, so every
+ * process gets the same rows.
+ */
+export function syntheticTokens(n: number, length: number, vocabulary: number): Float32Array {
+  const ids = new Float32Array(n * length);
+  let state = 12345;
+  const next = () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state / 2 ** 32;
+  };
+  for (let row = 0; row < n; row++) {
+    const tokens = 10 + Math.floor(next() * (length - 10));
+    for (let t = 0; t < tokens; t++) ids[row * length + t] = 4 + Math.floor(next() ** 2 * (vocabulary - 4));
+    ids[row * length + tokens] = 3;
+  }
+  return ids;
+}

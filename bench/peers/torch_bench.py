@@ -1,4 +1,4 @@
-"""PyTorch peer for latentlab's benchmark (bench/run.ts): workloads W1-W4 on the CPU with 2 threads.
+"""PyTorch peer for latentlab's benchmark (bench/run.ts): workloads W1-W5 on the CPU with 2 threads.
 
 Same architectures, initialisation (Glorot-uniform weights, zero biases), optimiser settings
 (Adam, epsilon 1e-7 as in TensorFlow.js), batch sizes and data order as bench/models.ts and
@@ -13,12 +13,14 @@ OMP_WAIT_POLICY=PASSIVE (the runner does): Debian's torch does its matrix produc
 pool torch.set_num_threads leaves alone, and spin-waiting OpenMP threads collapse on a shared machine.
 
 --data is raw float32 [n, 784] in [0, 1] (the runner writes the MNIST training split); without it,
-uniform noise of the same shape. Prints one JSON line: samples/s and peak RSS (getrusage).
+uniform noise of the same shape. For W5 it is token ids as float32 [n, 40] (the runner writes the synthetic
+sentences bench/workloads.ts makes); without it, random sentences of the same layout. Prints one JSON line: samples/s and peak RSS (getrusage).
 Needs only torch (and numpy to read --data).
 """
 
 import argparse
 import json
+import math
 import os
 import resource
 import sys
@@ -28,9 +30,13 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-BATCH = {'W1': 256, 'W2': 128, 'W3': 64, 'W4': 128}
+BATCH = {'W1': 256, 'W2': 128, 'W3': 64, 'W4': 128, 'W5': 64}
 NOISE = 100
 VAE_LATENT = 32
+# W5: latentlab seq-vae defaults (src/models/seq/config.ts) at the issue's shapes.
+VOCABULARY, LENGTH, EMBEDDING, HIDDEN, SEQ_LATENT = 10_000, 40, 256, 512, 32
+PAD, UNK, BOS, FIRST_TOKEN = 0, 1, 2, 4
+WORD_DROPOUT, KL_ANNEAL_STEPS, LOG_VARIANCE_LIMIT = 0.25, 2000, 10.0
 
 
 def glorot(module):
@@ -170,7 +176,80 @@ def vae():
     return step, [modules]
 
 
-BUILDERS = {'W1': dense_ae, 'W2': conv_ae, 'W3': dcgan, 'W4': vae}
+def tf_gru(input_size):
+    """A GRU with TensorFlow.js's parameters: one bias (PyTorch's second, bias_hh, stays zero and frozen).
+
+    nn.GRU is the PyTorch way to run one (its fused C++ loop), and costs what tfjs-layers' GRU does: the same
+    products per step. It differs in arithmetic only: sigmoid gates (tfjs: hard sigmoid) and the reset gate
+    applied after the recurrent product (tfjs: before it).
+    """
+    gru = nn.GRU(input_size, HIDDEN, batch_first=True)
+    for name, p in gru.named_parameters():
+        if name.startswith('weight'):
+            nn.init.xavier_uniform_(p)
+        else:
+            nn.init.zeros_(p)
+    gru.bias_hh_l0.requires_grad_(False)
+    return gru
+
+
+def seq_vae():
+    """W5: latentlab seq-vae (src/models/seq/networks.ts): GRU encoder over the unpadded ids → mean, soft-clamped
+    log-variance → z; decoder: embedded shifted ids (word dropout) with z at every step → GRU → logits over the
+    vocabulary; loss = batch mean of the per-sentence summed cross-entropy of non-pad targets + KL weight · KL."""
+    encoder_embedding, decoder_embedding = nn.Embedding(VOCABULARY, EMBEDDING), nn.Embedding(VOCABULARY, EMBEDDING)
+    encoder_rnn, decoder_rnn = tf_gru(EMBEDDING), tf_gru(EMBEDDING + SEQ_LATENT)
+    mean_head, logvar_head = nn.Linear(HIDDEN, SEQ_LATENT), nn.Linear(HIDDEN, SEQ_LATENT)
+    logits_head = nn.Linear(HIDDEN, VOCABULARY)
+    modules = nn.ModuleList([encoder_embedding, decoder_embedding, encoder_rnn, decoder_rnn, mean_head,
+                             logvar_head, logits_head])
+    for m in (encoder_embedding, decoder_embedding):
+        nn.init.xavier_uniform_(m.weight)
+    for m in (mean_head, logvar_head, logits_head):
+        glorot(m)
+    opt = adam([p for p in modules.parameters() if p.requires_grad])
+
+    def step(x, s):
+        ids = x.long()
+        n = ids.shape[0]
+        mask = ids != PAD
+        # The encoder's last state is its state after <eos> (tfjs masks the pads, carrying the state over them).
+        states, _ = encoder_rnn(encoder_embedding(ids))
+        last = states[torch.arange(n), mask.sum(1) - 1]
+        mean = mean_head(last)
+        logvar = LOG_VARIANCE_LIMIT * torch.tanh(logvar_head(last) / LOG_VARIANCE_LIMIT)
+        z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+        shifted = torch.cat([torch.full((n, 1), BOS, dtype=torch.long), ids[:, :-1]], 1)
+        drop = (torch.rand(shifted.shape) < WORD_DROPOUT) & (shifted >= FIRST_TOKEN)
+        shifted = torch.where(drop, torch.full_like(shifted, UNK), shifted)
+        inputs = torch.cat([decoder_embedding(shifted), z.unsqueeze(1).expand(n, LENGTH, SEQ_LATENT)], 2)
+        outputs, _ = decoder_rnn(inputs)
+        logits = logits_head(outputs)
+        nll = F.cross_entropy(logits.reshape(-1, VOCABULARY), ids.reshape(-1), reduction='none').view(n, LENGTH)
+        nll = (nll * mask).sum(1)
+        with torch.no_grad():  # the token accuracy latentlab's step reports
+            _accuracy = ((logits.argmax(-1) == ids) & mask).sum() / mask.sum()
+        kl = 0.5 * (mean.pow(2) + logvar.exp() - logvar - 1)
+        weight = 1 / (1 + math.exp(-10 / KL_ANNEAL_STEPS * (s - KL_ANNEAL_STEPS / 2)))
+        loss = nll.mean() + weight * kl.sum(1).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    return step, [modules]
+
+
+BUILDERS = {'W1': dense_ae, 'W2': conv_ae, 'W3': dcgan, 'W4': vae, 'W5': seq_vae}
+
+
+def random_sentences(n):
+    """Token ids like the runner's synthetic sentences: 10-39 real tokens, <eos>, then <pad>."""
+    ids = torch.zeros(n, LENGTH)
+    lengths = torch.randint(10, LENGTH, (n,))
+    for row in range(n):
+        ids[row, : lengths[row]] = torch.randint(FIRST_TOKEN, VOCABULARY, (int(lengths[row]),)).float()
+        ids[row, lengths[row]] = 3
+    return ids
 
 
 def main():
@@ -184,11 +263,12 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    width = LENGTH if args.workload == 'W5' else 784
     if args.data:
         import numpy as np
-        data = torch.from_numpy(np.fromfile(args.data, dtype=np.float32).reshape(-1, 784))
+        data = torch.from_numpy(np.fromfile(args.data, dtype=np.float32).reshape(-1, width))
     else:
-        data = torch.rand(8000, 784)
+        data = random_sentences(4096) if args.workload == 'W5' else torch.rand(8000, 784)
     batch = BATCH[args.workload]
     step, nets = BUILDERS[args.workload]()
     offsets = torch.arange(batch)
@@ -197,7 +277,7 @@ def main():
         # Same order as the TensorFlow.js worker: consecutive samples, wrapping around.
         step(data[(offsets + s * batch) % data.shape[0]], s)
 
-    params = sum(p.numel() for net in nets for p in net.parameters())
+    params = sum(p.numel() for net in nets for p in net.parameters() if p.requires_grad)
     result = {'workload': args.workload, 'engine': 'pytorch', 'steps': args.steps, 'warmup': args.warmup,
               'params': params,
               'backend': f'PyTorch {torch.__version__}, torch threads {torch.get_num_threads()}, '
@@ -205,11 +285,13 @@ def main():
     try:
         for s in range(args.warmup):
             run(s)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         for s in range(args.steps):
             run(args.warmup + s)
         seconds = time.perf_counter() - started
-        result.update(ok=True, samplesPerSecond=args.steps * batch / seconds, seconds=seconds)
+        # CPU time of all the process's threads per step, as the TensorFlow.js worker reports it.
+        cpu_ms = (time.process_time() - cpu_started) * 1000 / args.steps
+        result.update(ok=True, samplesPerSecond=args.steps * batch / seconds, seconds=seconds, cpuMsPerStep=cpu_ms)
     except Exception as error:  # reported as a failed row, like the TensorFlow.js worker does
         result.update(ok=False, error=str(error).split('\n')[0])
     result['peakRssMb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

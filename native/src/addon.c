@@ -226,6 +226,47 @@ static napi_value js_activation_backward(napi_env env, napi_callback_info info) 
   return undefined(env);
 }
 
+/* softmaxCrossEntropy(heap, logitsOff, labelsOff, rows, cols, nllOff, lseOff, argmaxOff): labels and argmax
+ * int32; see native.h. */
+static napi_value js_softmax_cross_entropy(napi_env env, napi_callback_info info) {
+  call_args a;
+  if (!read_args(env, info, &a, 8, 1)) return NULL;
+  double rows = num(env, a.argv[3]), cols = num(env, a.argv[4]);
+  if (rows < 0 || cols < 0 || cols > 2147483647.0) {
+    fail(env, "bad softmax cross-entropy operands");
+    return NULL;
+  }
+  int ok = 1;
+  const float *logits = at(env, &a, a.argv[1], rows * cols, &ok);
+  const int32_t *labels = (const int32_t *)at(env, &a, a.argv[2], rows, &ok);
+  float *nll = at(env, &a, a.argv[5], rows, &ok), *lse = at(env, &a, a.argv[6], rows, &ok);
+  int32_t *argmax = (int32_t *)at(env, &a, a.argv[7], rows, &ok);
+  if (!ok) return NULL;
+  softmax_cross_entropy(logits, labels, (long)rows, (long)cols, nll, lse, argmax);
+  return undefined(env);
+}
+
+/* softmaxCrossEntropyBackward(heap, logitsOff, lseOff, labelsOff, dnllOff or -1, dlseOff or -1, rows, cols,
+ * dlogitsOff): see native.h. */
+static napi_value js_softmax_cross_entropy_backward(napi_env env, napi_callback_info info) {
+  call_args a;
+  if (!read_args(env, info, &a, 9, 1)) return NULL;
+  double rows = num(env, a.argv[6]), cols = num(env, a.argv[7]);
+  if (rows < 0 || cols < 0 || cols > 2147483647.0) {
+    fail(env, "bad softmax cross-entropy gradient operands");
+    return NULL;
+  }
+  int ok = 1;
+  const float *logits = at(env, &a, a.argv[1], rows * cols, &ok), *lse = at(env, &a, a.argv[2], rows, &ok);
+  const int32_t *labels = (const int32_t *)at(env, &a, a.argv[3], rows, &ok);
+  const float *dnll = num(env, a.argv[4]) < 0 ? NULL : at(env, &a, a.argv[4], rows, &ok);
+  const float *dlse = num(env, a.argv[5]) < 0 ? NULL : at(env, &a, a.argv[5], rows, &ok);
+  float *dlogits = at(env, &a, a.argv[8], rows * cols, &ok);
+  if (!ok) return NULL;
+  softmax_cross_entropy_backward(logits, lse, labels, dnll, dlse, (long)rows, (long)cols, dlogits);
+  return undefined(env);
+}
+
 /* setThreads(blasThreads, loopThreads) */
 static napi_value js_set_threads(napi_env env, napi_callback_info info) {
   call_args a;
@@ -268,6 +309,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"conv2dBackpropFilter", NULL, js_conv2d_backprop_filter, NULL, NULL, NULL, napi_enumerable, NULL},
       {"binary", NULL, js_binary, NULL, NULL, NULL, napi_enumerable, NULL},
       {"activationBackward", NULL, js_activation_backward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"softmaxCrossEntropy", NULL, js_softmax_cross_entropy, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"softmaxCrossEntropyBackward", NULL, js_softmax_cross_entropy_backward, NULL, NULL, NULL, napi_enumerable,
+       NULL},
       {"adam", NULL, js_adam, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"info", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL},

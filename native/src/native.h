@@ -34,6 +34,15 @@ void binary_op(int op, const float *a, long pa, const float *b, long pb, float *
  * the column sums of dz: the gradient of a fused dense layer's bias and activation in one pass. */
 void activation_backward(const float *dy, const float *y, long rows, int cols, int act, float *dz, float *dbias);
 
+/* Per row of logits [rows, cols] with label labels[r] (int32): lse = log Σ exp, nll = lse - logits[label] (0 for a
+ * label outside [0, cols)), argmax = the first index of the row's maximum. */
+void softmax_cross_entropy(const float *logits, const int32_t *labels, long rows, long cols, float *nll, float *lse,
+                           int32_t *argmax);
+/* dlogits = softmax · (dnll + dlse) - onehot(label) · dnll per row, from the forward's lse; dnll or dlse may be
+ * NULL (no gradient reaches that output). */
+void softmax_cross_entropy_backward(const float *logits, const float *lse, const int32_t *labels, const float *dnll,
+                                    const float *dlse, long rows, long cols, float *dlogits);
+
 /* Elements of a vectorised elementwise loop below which one thread is faster than two: waking a pool worker
  * costs about what 50-100k elements do (measured on the dev machine: Adam over 2 x 200k floats took 0.16 ms on
  * one thread and 0.36 ms split over two). */

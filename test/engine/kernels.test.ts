@@ -124,6 +124,11 @@ describe('registration', () => {
       'Conv2DBackpropInput',
       'OneHot',
       'UnsortedSegmentSum',
+      'GatherV2',
+      'Unpack',
+      'SplitV',
+      'LatentlabSoftmaxCrossEntropy',
+      'LatentlabSoftmaxCrossEntropyGrad',
       'Tile',
       'LeakyRelu',
       'LatentlabLeakyReluGrad',
@@ -131,6 +136,7 @@ describe('registration', () => {
       'Mean',
       'FusedBatchNorm',
       'Identity',
+      'Transpose',
       'Cast',
     ]);
     const fixed = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
@@ -511,6 +517,71 @@ describe('UnsortedSegmentSum on wasm', () => {
   });
 });
 
+describe('GatherV2, Unpack and SplitV on wasm (row copies)', () => {
+  it('match cpu: gathers along axis 0 (an embedding lookup, ids of any shape), other axes, unstacks and splits on every axis', async () => {
+    const table = randomTensor([50, 8]);
+    const ids = () =>
+      tf.tensor2d(
+        [
+          [3, 0, 49],
+          [7, 7, 12],
+        ],
+        [2, 3],
+        'int32',
+      );
+    await expectSame(() => tf.gather(table(), ids()));
+    await expectSame(() => tf.gather(table(), tf.tensor1d([1, 4], 'int32'), 1));
+    const vector = randomTensor([6]);
+    await expectSame(() => tf.gather(vector(), tf.tensor1d([5, 0, 2], 'int32')));
+    const x = randomTensor([4, 3, 5]);
+    const flat = (ts: tf.Tensor[]) => tf.concat(ts.map((t) => tf.reshape(t, [-1])));
+    for (const axis of [0, 1, 2, -1]) {
+      await expectSame(() => flat(tf.unstack(x(), axis)));
+      await expectSame(() => flat(tf.split(x(), [x().shape.at(axis)! - 1, 1], axis)));
+    }
+    // A GRU's gate split, by count and by sizes with an inferred one.
+    const kernel = randomTensor([6, 9]);
+    await expectSame(() => flat(tf.split(kernel(), 3, 1)));
+    await expectSame(() => flat(tf.split(kernel(), [6, -1], 1)));
+    // Their gradients (UnsortedSegmentSum, Pack) through an embedding and a per-step unstack.
+    await expectSame(() =>
+      flat(
+        tf.grads((t: tf.Tensor, v: tf.Tensor) =>
+          tf.add(
+            tf.sum(tf.square(tf.gather(t, ids()))),
+            tf.sum(tf.stack(tf.unstack(v, 1).map((s, i) => tf.mul(s, i)))),
+          ),
+        )([table(), x()]),
+      ),
+    );
+  });
+
+  it('gather: int32 tables stay exact', async () => {
+    const run = () =>
+      tf.tidy(() =>
+        tf
+          .gather(
+            tf.tensor2d(
+              [
+                [1, 2],
+                [3, 4],
+                [5, 6],
+              ],
+              [3, 2],
+              'int32',
+            ),
+            tf.tensor1d([2, 0], 'int32'),
+          )
+          .arraySync(),
+      );
+    await tf.setBackend('wasm');
+    expect(run()).toEqual([
+      [5, 6],
+      [1, 2],
+    ]);
+  });
+});
+
 describe('Tile on wasm', () => {
   it('matches cpu for every rank up to 5, unit and zero reps, and int32 and bool tensors', async () => {
     const cases: Array<[number[], number[]]> = [
@@ -539,6 +610,15 @@ describe('Tile on wasm', () => {
       [
         [300, 1],
         [1, 5],
+      ],
+      // Single values spread along the last axis (a softmax's sums), short and long.
+      [
+        [4, 3, 1],
+        [1, 2, 3],
+      ],
+      [
+        [2, 5, 1],
+        [1, 1, 1000],
       ],
       [
         [2, 2],

@@ -369,6 +369,29 @@ describe('Identity and Cast on wasm', () => {
     expect(backend.numDataIds()).toBe(buffers);
   });
 
+  it('Transpose by the identity permutation shares too; any other permutation still transposes', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const buffers = backend.numDataIds();
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const same = tf.transpose(x, [0, 1]);
+    expect(backend.numDataIds()).toBe(buffers + 1);
+    x.dispose();
+    expect(same.arraySync()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    const swapped = tf.transpose(same);
+    expect(backend.numDataIds()).toBe(buffers + 2);
+    expect(swapped.arraySync()).toEqual([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ]);
+    tf.dispose([same, swapped]);
+    expect(backend.numDataIds()).toBe(buffers);
+  });
+
   it('converts between dtypes as cpu does', async () => {
     await expectStock(
       () => [

@@ -8,7 +8,7 @@ import { createFusedBatchNormConfig } from './batch-norm.js';
 import { createConv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { createConv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { fusedConv2DGradConfig, fusedMatMulGradConfig, routeFusedOps } from './fused-gradients.js';
-import { createCastConfig, createIdentityConfig } from './identity.js';
+import { createCastConfig, createIdentityConfig, createTransposeConfig } from './identity.js';
 import {
   createLeakyReluConfig,
   createLeakyReluGradCpuConfig,
@@ -25,6 +25,14 @@ import {
   sumGradConfig,
   tileGradConfig,
 } from './reduce.js';
+import { createGatherConfig, createSplitVConfig, createUnpackConfig } from './row-copies.js';
+import {
+  createSoftmaxCrossEntropyCpuConfigs,
+  createSoftmaxCrossEntropyWasmConfigs,
+  SOFTMAX_CROSS_ENTROPY,
+  SOFTMAX_CROSS_ENTROPY_GRAD,
+  softmaxCrossEntropyGradConfig,
+} from './softmax-cross-entropy.js';
 import { createTileConfig } from './tile.js';
 import { createUnsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 
@@ -47,9 +55,25 @@ export const WASM_KERNEL_FIXES: Readonly<Record<string, string>> = {
   UnsortedSegmentSum:
     "missing from stock wasm; a gather's gradient (an embedding layer's) needs it, so text models could not " +
     'train. Added, in JS on the wasm heap.',
+  GatherV2:
+    'stock copies element by element, ~27 ms of CPU for an embedding lookup ([10000, 256] by 2,560 ids); ' +
+    'along axis 0 it is now one copy per row.',
+  Unpack:
+    'stock slices element by element (a GRU unstacking its [64, 40, 512] input by step: ~14 ms); now one copy ' +
+    'per row of each output.',
+  SplitV:
+    'the same for a split: a GRU splits its [512, 1536] recurrent kernel into gates at every step, ~2 ms a ' +
+    'call; now one copy per row of each output.',
+  [SOFTMAX_CROSS_ENTROPY]:
+    'added (wasm and cpu, native in C): softmax cross-entropy against integer labels with the argmax, for ' +
+    "the text families' next-token loss; composed from stock ops it took ~10 passes over [n, T, vocabulary] " +
+    'and a one-hot of that size.',
+  [SOFTMAX_CROSS_ENTROPY_GRAD]:
+    'added with it: softmax minus the one-hot, scaled by the incoming gradient, in one pass; rows with no ' +
+    'gradient (masked <pad> targets) are zero-filled without exponentials.',
   Tile:
     "stock computes each element's source index separately (~80 ns an element: 68 ms per batch-norm " +
-    'gradient on a DCGAN layer); now block copies: 0.2 ms.',
+    'gradient on a DCGAN layer); now block copies: 0.2 ms, and one fill for a single repeated value.',
   LeakyRelu: 'stock is a branchy scalar loop, 4 ms on [64, 14, 14, 64]; now one SIMD pass: 0.15 ms.',
   [LEAKY_RELU_GRAD]:
     "added (wasm and cpu; LeakyRelu's gradient uses it): stock computed select(greater(x, 0), dy, alpha * dy), " +
@@ -61,13 +85,16 @@ export const WASM_KERNEL_FIXES: Readonly<Record<string, string>> = {
   FusedBatchNorm:
     'stock indexes every parameter per element, 3 ms on [64, 14, 14, 64]; now one SIMD pass: 0.4 ms.',
   Identity: 'stock copies; now the output shares the input buffer, refcounted as Reshape does.',
+  Transpose:
+    "by the identity permutation (tfjs-layers' Dense on a rank-3 input does it to its kernel, 20 MB for a " +
+    '512 x 10,000 output layer, forward and back) it copied; now it shares the buffer like Identity.',
   Cast:
     'a cast to the same dtype copied, now it shares the buffer like Identity; a cast to bool copied the ' +
     'values into bytes (2 stayed 2, -1 became 255), now it is x != 0.',
 };
 
 /** Kernels added on other backends, so that gradients overridden for every backend run everywhere. */
-const OTHER_BACKEND_KERNELS = [createLeakyReluGradCpuConfig()];
+const OTHER_BACKEND_KERNELS = [createLeakyReluGradCpuConfig(), ...createSoftmaxCrossEntropyCpuConfigs()];
 /**
  * Gradients added to or replaced in tfjs-core's registry, for every backend (each falls back to stock ops).
  * The fused ones come with tf.fused.conv2d and tf.fused.matMul routed through the registry (see
@@ -78,6 +105,7 @@ const OTHER_BACKEND_KERNELS = [createLeakyReluGradCpuConfig()];
  */
 const GRADIENTS = [
   leakyReluGradConfig,
+  softmaxCrossEntropyGradConfig,
   leakyReluGradGradConfig,
   fusedConv2DGradConfig,
   fusedMatMulGradConfig,
@@ -124,6 +152,10 @@ export function registerWasmKernelFixes(): void {
     createOneHotConfig(),
     createUnsortedSegmentSumConfig(),
     createTileConfig(),
+    createGatherConfig(stockKernel(tf.GatherV2)),
+    createUnpackConfig(stockKernel(tf.Unpack)),
+    createSplitVConfig(stockKernel(tf.SplitV)),
+    ...createSoftmaxCrossEntropyWasmConfigs(),
     createLeakyReluConfig(stockKernel(tf.LeakyRelu)),
     createLeakyReluGradWasmConfig(),
     createSumConfig(stockKernel(tf.Sum)),
@@ -131,6 +163,7 @@ export function registerWasmKernelFixes(): void {
     createFusedBatchNormConfig(stockKernel(tf.FusedBatchNorm)),
     createIdentityConfig(stockKernel(tf.Identity)),
     createCastConfig(stockKernel(tf.Cast)),
+    createTransposeConfig(stockKernel(tf.Transpose)),
   ];
   const saved = new Map<string, tf.KernelConfig | undefined>();
   for (const fix of fixes) {

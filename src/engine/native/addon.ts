@@ -68,6 +68,28 @@ export interface NativeAddon {
     dzOffset: number,
     dbiasOffset: number,
   ): void;
+  /** Absent from addons built before it (the kernel then stays the wasm backend's). */
+  softmaxCrossEntropy?(
+    heap: Uint8Array,
+    logitsOffset: number,
+    labelsOffset: number,
+    rows: number,
+    cols: number,
+    nllOffset: number,
+    lseOffset: number,
+    argMaxOffset: number,
+  ): void;
+  softmaxCrossEntropyBackward?(
+    heap: Uint8Array,
+    logitsOffset: number,
+    lseOffset: number,
+    labelsOffset: number,
+    dnllOffset: number,
+    dlseOffset: number,
+    rows: number,
+    cols: number,
+    dlogitsOffset: number,
+  ): void;
   adam(
     heap: Uint8Array,
     valueOffset: number,

@@ -5,6 +5,12 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { broadcastIndices, matMulGeometry } from '../kernels/batch-mat-mul.js';
 import { convGeometry } from '../kernels/conv-geometry.js';
+import {
+  checkOperands,
+  SOFTMAX_CROSS_ENTROPY,
+  SOFTMAX_CROSS_ENTROPY_GRAD,
+  softmaxRows,
+} from '../kernels/softmax-cross-entropy.js';
 import { tf } from '../tf.js';
 import type { NativeAddon } from './addon.js';
 
@@ -353,7 +359,58 @@ export function createNativeKernels(addon: NativeAddon, fallback: Fallbacks): tf
     return [dz, dbias];
   };
 
+  const softmaxCrossEntropy = ({ inputs, backend }: KernelArgs): TensorInfo[] => {
+    const { logits, labels } = inputs as Record<string, TensorInfo>;
+    checkOperands(logits, labels);
+    const { rows, cols } = softmaxRows(logits);
+    const outs = [
+      backend.makeOutput(labels.shape, 'float32'),
+      backend.makeOutput(labels.shape, 'float32'),
+      backend.makeOutput(labels.shape, 'int32'),
+    ];
+    const [nll, lse, argMax] = outs.map((t) => offset(backend, t));
+    addon.softmaxCrossEntropy!(
+      heap(backend),
+      offset(backend, logits),
+      offset(backend, labels),
+      rows,
+      cols,
+      nll,
+      lse,
+      argMax,
+    );
+    return outs;
+  };
+
+  const softmaxCrossEntropyGrad = ({ inputs, backend }: KernelArgs): TensorInfo => {
+    const { logits, lse, labels, dnll, dlse } = inputs as Record<string, TensorInfo>;
+    const { rows, cols } = softmaxRows(logits);
+    const out = backend.makeOutput(logits.shape, 'float32');
+    addon.softmaxCrossEntropyBackward!(
+      heap(backend),
+      offset(backend, logits),
+      offset(backend, lse),
+      offset(backend, labels),
+      offset(backend, dnll),
+      offset(backend, dlse),
+      rows,
+      cols,
+      offset(backend, out),
+    );
+    return out;
+  };
+
+  // An addon built before these kernels lacks them: the wasm backend's JS ones then serve native too.
+  const softmaxKernels =
+    addon.softmaxCrossEntropy && addon.softmaxCrossEntropyBackward
+      ? [
+          kernel(SOFTMAX_CROSS_ENTROPY, softmaxCrossEntropy as unknown as KernelFunc),
+          kernel(SOFTMAX_CROSS_ENTROPY_GRAD, softmaxCrossEntropyGrad as unknown as KernelFunc),
+        ]
+      : [];
+
   return [
+    ...softmaxKernels,
     kernel(ACTIVATION_GRAD_KERNEL, activationGrad as unknown as KernelFunc),
     kernel(tf.Add, binary(tf.Add, 0)),
     kernel(tf.Sub, binary(tf.Sub, 1)),
@@ -380,6 +437,10 @@ export const NATIVE_KERNELS: Readonly<Record<string, string>> = {
   Sub: 'as Add',
   Multiply: 'as Add',
   RealDiv: 'as Add',
+  [SOFTMAX_CROSS_ENTROPY]:
+    'added: softmax cross-entropy against integer labels, with the log-sum-exp and argmax, in two passes a row (C, every core)',
+  [SOFTMAX_CROSS_ENTROPY_GRAD]:
+    'added: its gradient, softmax minus the one-hot, in one pass a row (C, every core)',
   [ACTIVATION_GRAD_KERNEL]:
     "added: a fused dense layer's activation gradient (relu, elu, sigmoid, from its output) and bias gradient in one pass",
 };

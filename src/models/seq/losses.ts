@@ -1,7 +1,7 @@
 // The sequence families' pieces of arithmetic, exported for tests: the teacher-forcing shift, word dropout,
 // the masked per-token cross-entropy, the KL annealing schedule and the clean-up of a greedy decode.
+import { softmaxCrossEntropy } from '../../engine/kernels/softmax-cross-entropy.js';
 import { type Tensor, tf } from '../../engine/tf.js';
-import { oneHot } from '../shared/labels.js';
 import type { SeqVaeConfig } from './config.js';
 import { BOS, EOS, FIRST_TOKEN, PAD, UNK } from './networks.js';
 
@@ -40,16 +40,16 @@ export interface TokenNll {
   correct: Tensor;
 }
 
-/** Masked cross-entropy of logits [n, T, V] against target ids x [n, T]; the mask is x ≠ <pad>. */
+/**
+ * Masked cross-entropy of logits [n, T, V] against target ids x [n, T]; the mask is x ≠ <pad>. One fused
+ * softmax cross-entropy (with the argmax) rather than logSoftmax times a one-hot: over a large vocabulary that
+ * was most of a training step's elementwise work.
+ */
 export function tokenNll(logits: Tensor, x: Tensor): TokenNll {
   return tf.tidy(() => {
-    const vocabulary = logits.shape[2]!;
     const mask = tf.cast(tf.notEqual(x, PAD), 'float32');
-    const perPosition = tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), oneHot(x, vocabulary)), -1));
-    const hits = tf.cast(
-      tf.equal(tf.cast(tf.argMax(logits, -1), 'float32'), tf.cast(x, 'float32')),
-      'float32',
-    );
+    const { nll: perPosition, argMax } = softmaxCrossEntropy(logits, x);
+    const hits = tf.cast(tf.equal(argMax, tf.cast(x, 'int32')), 'float32');
     return {
       nll: tf.sum(tf.mul(perPosition, mask), -1),
       tokens: tf.sum(mask, -1),
