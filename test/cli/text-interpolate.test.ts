@@ -9,20 +9,11 @@ import { saveModel } from '../../src/io/model-files.js';
 import { getFamily } from '../../src/models/registry.js';
 import { runInProcess } from '../apps/cli-helper.js';
 import { useBackend, withTempDir } from '../helpers.js';
+import { patternCorpus as corpus } from '../text-fixtures.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
 });
-
-const WORDS = ['red', 'green', 'blue', 'cat', 'dog', 'bird', 'runs', 'sleeps', 'sings'];
-
-/** Sentences of a fixed pattern (colour animal verb), so a small model learns them in a few epochs. */
-function corpus(lines: number): string {
-  return Array.from(
-    { length: lines },
-    (_, i) => `the ${WORDS[i % 3]} ${WORDS[3 + ((i >> 2) % 3)]} ${WORDS[6 + ((i >> 4) % 3)]} .`,
-  ).join('\n');
-}
 
 /** Words two sentences share, position by position. */
 const shared = (a: string, b: string) => {

@@ -12,15 +12,9 @@ import type { Autoencoder } from '../../src/models/family.js';
 import { buildServer } from '../../src/server/app.js';
 import { trainRun } from '../../src/train/run.js';
 import { useBackend } from '../helpers.js';
+import { patternCorpus as corpus } from '../text-fixtures.js';
 import { makeRunsDir, multipartBody, pngOf, tinyRun } from './helpers.js';
 
-const WORDS = ['red', 'green', 'blue', 'cat', 'dog', 'bird', 'runs', 'sleeps', 'sings'];
-/** Sentences of a fixed pattern (the colour animal verb .): 27 of them, learnt by a small model in seconds. */
-const corpus = (lines: number) =>
-  Array.from(
-    { length: lines },
-    (_, i) => `the ${WORDS[i % 3]} ${WORDS[3 + ((i >> 2) % 3)]} ${WORDS[6 + ((i >> 4) % 3)]} .`,
-  ).join('\n');
 const SENTENCE = 'the red cat runs .';
 const OTHER = 'the blue bird sings .';
 const MAX_LENGTH = 8;

@@ -6,14 +6,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trainRun } from '../../src/train/run.js';
+import { patternCorpus as corpus } from '../text-fixtures.js';
 import { hasChromium, type Studio, startStudio } from './browser.js';
 
-const WORDS = ['red', 'green', 'blue', 'cat', 'dog', 'bird', 'runs', 'sleeps', 'sings'];
-const corpus = (lines: number) =>
-  Array.from(
-    { length: lines },
-    (_, i) => `the ${WORDS[i % 3]} ${WORDS[3 + ((i >> 2) % 3)]} ${WORDS[6 + ((i >> 4) % 3)]} .`,
-  ).join('\n');
 const PATTERN = /^the \w+ \w+ \w+ \.$/;
 
 describe.skipIf(!hasChromium)('studio on text runs', () => {

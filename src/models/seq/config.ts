@@ -4,6 +4,7 @@
 // so `{ kind: 'seq-vae' }` is complete.
 import { z } from 'zod';
 import { units } from '../limits.js';
+import { freeBitsOption } from '../shared/gaussian-code.js';
 
 /** The kind of network of the encoder and the decoder. */
 export const SeqNetwork = z.enum(['rnn', 'transformer']);
@@ -124,11 +125,7 @@ export const SeqVaeConfig = z
       .positive()
       .default(2000)
       .describe('Training steps (global, not epochs) over which the KL weight reaches beta'),
-    freeBits: z
-      .number()
-      .min(0)
-      .default(0)
-      .describe('Free bits: floor on the KL per latent dimension, in nats; 0 disables'),
+    freeBits: freeBitsOption(),
     conditional: z
       .boolean()
       .default(false)

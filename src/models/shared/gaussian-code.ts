@@ -1,7 +1,16 @@
-// The Gaussian code of the variational families (vae, conv-vae, cvae, vaegan): the soft clamp that keeps an
-// encoder's log-variance finite, the closed-form KL to N(0, I), and the KL weight's warm-up schedule.
+// The Gaussian code of the variational families (vae, conv-vae, cvae, vaegan, seq-vae): the soft clamp that keeps
+// an encoder's log-variance finite, the closed-form KL to N(0, I), the KL weight's warm-up schedule, free bits.
+import { z } from 'zod';
 import { type Tensor, tf, tfl } from '../../engine/tf.js';
 import { chain, type Symbolic } from './layers.js';
+
+/** The free-bits option of every family with a Gaussian code (Kingma et al. 2016): one schema, one wording. */
+export const freeBitsOption = () =>
+  z
+    .number()
+    .min(0)
+    .default(0)
+    .describe('Free bits: floor on the KL per latent dimension, in nats; 0 disables');
 
 /** The encoder's log-variance is soft-clamped to (-10, 10): exp() of it can neither overflow nor reach 0. */
 export const LOG_VARIANCE_LIMIT = 10;

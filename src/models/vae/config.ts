@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { units } from '../limits.js';
 import { Activation, convBodyOptions } from '../shared/autoencoder-base.js';
+import { freeBitsOption } from '../shared/gaussian-code.js';
 
 /** Options shared by every VAE kind. */
 const vaeOptions = {
@@ -44,11 +45,7 @@ const vaeOptions = {
     .default(0)
     .describe('Epochs over which the KL weight ramps linearly from 0 (epoch 1) to beta; 0 disables warm-up'),
   /** Free bits: KL floor per latent dimension in nats (sum over dims of max(freeBits, batch-mean KL_d)). */
-  freeBits: z
-    .number()
-    .min(0)
-    .default(0)
-    .describe('Free bits: floor on the KL per latent dimension, in nats; 0 disables'),
+  freeBits: freeBitsOption(),
   conditional: z
     .boolean()
     .default(false)
