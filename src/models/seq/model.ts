@@ -476,17 +476,22 @@ export class SeqVaeModel
       const y = this.labelInput(labels, 'importanceWeightedBound');
       const [mean, logVar] = this.posterior(x, y, false);
       const input = shiftRight(x);
-      const logWeights = Array.from({ length: k }, (_, i) => {
-        const eps = tf.randomNormal(mean.shape, 0, 1, 'float32', i === 0 ? seed : seed + i * 1_000_003);
-        const z = tf.add(mean, tf.mul(tf.exp(tf.mul(0.5, logVar)), eps));
-        const { nll } = tokenNll(this.logits(input, z, y, false), x);
-        // log p(z) - log q(z|x) = Σ_d (ε² - z²) / 2 + logVar / 2 (the 2π terms cancel).
-        const prior = tf.sum(
-          tf.add(tf.mul(0.5, tf.sub(tf.square(eps), tf.square(z))), tf.mul(0.5, logVar)),
-          -1,
-        );
-        return tf.sub(prior, nll);
-      });
+      // One draw at a time, each in its own tidy: only its [n] log-weight outlives it, so memory holds one set
+      // of logits ([n, maxLength, vocabulary]) rather than k of them (k = 100 over a 3,000-word vocabulary
+      // was gigabytes, past the wasm heap).
+      const logWeights = Array.from({ length: k }, (_, i) =>
+        tf.tidy(() => {
+          const eps = tf.randomNormal(mean.shape, 0, 1, 'float32', i === 0 ? seed : seed + i * 1_000_003);
+          const z = tf.add(mean, tf.mul(tf.exp(tf.mul(0.5, logVar)), eps));
+          const { nll } = tokenNll(this.logits(input, z, y, false), x);
+          // log p(z) - log q(z|x) = Σ_d (ε² - z²) / 2 + logVar / 2 (the 2π terms cancel).
+          const prior = tf.sum(
+            tf.add(tf.mul(0.5, tf.sub(tf.square(eps), tf.square(z))), tf.mul(0.5, logVar)),
+            -1,
+          );
+          return tf.sub(prior, nll);
+        }),
+      );
       return tf.sub(Math.log(k), tf.logSumExp(tf.stack(logWeights), 0));
     });
   }
