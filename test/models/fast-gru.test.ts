@@ -120,6 +120,23 @@ describe('FastGru', () => {
     h0.dispose();
   });
 
+  it('takes its fast path for the default GRU (far fewer kernels than the stock step-by-step call)', async () => {
+    const { stock, fast } = pair(true);
+    const x = tf.tensor3d(randomValues(N * T * D, 3), [N, T, D]);
+    const kernels = async (layer: Gru) =>
+      (
+        await tf.profile(() => {
+          const { value, grads } = tf.variableGrads(() => tf.sum(layer.apply(x) as Tensor));
+          tf.dispose([value, ...Object.values(grads)]);
+        })
+      ).kernels.length;
+    const [stockCount, fastCount] = [await kernels(stock), await kernels(fast)];
+    expect(fastCount).toBeLessThan(stockCount * 0.6);
+    tf.dispose(x);
+    stock.dispose();
+    fast.dispose();
+  });
+
   it('leaks no tensors, forward or under gradients', () => {
     const { fast } = pair(true);
     const x = tf.tensor3d(randomValues(N * T * D, 3), [N, T, D]);

@@ -12,8 +12,8 @@ interface GruCellFields {
   useBias: boolean;
   dropout: number;
   recurrentDropout: number;
-  activation: { apply(x: Tensor): Tensor };
-  recurrentActivation: { apply(x: Tensor): Tensor; getClassName(): string };
+  activation: { getClassName(): string };
+  recurrentActivation: { getClassName(): string };
   kernel: { read(): Tensor };
   recurrentKernel: { read(): Tensor };
   bias: { read(): Tensor } | null;
@@ -30,16 +30,98 @@ if (!StockGruClass)
   throw new Error('tfjs-layers has no GRU class registered (is @tensorflow/tfjs-layers loaded?)');
 
 /**
- * clip(u, 0, 1) with a cheaper gradient: dy where 0 < y < 1, from the output y (y·(1 − y) > 0 exactly there).
- * The stock ClipByValue gradient takes five single-threaded kernels (two comparisons, and, zeros, select) a gate
- * a step, ~5% of a W5 step; this takes four, three of them multithreaded on the native backend. It differs from
- * the stock one only where u is exactly 0 or 1 (stock passes dy there), a set of measure zero.
+ * The recurrence of a GRU with tanh candidates and hard-sigmoid gates, over precomputed input parts, as one
+ * differentiable op with a hand-written backward pass through time. Inputs: inputZr [T, n, 2h] and kernelZr
+ * [h, 2h], both already scaled so that the gates are clip(inputZr_t + h·kernelZr, 0, 1) (hardSigmoid folded in);
+ * inputH [T, n, h]; kernelH [h, h]; and, when masked, m [T, n, 1] (1: a real step, 0: keep the state). Output:
+ * every step's state [n, T, h] (sequences) or the last one [n, h].
+ * By hand because, under autodiff, each step's kernel gradients are two small products summed across steps and
+ * the tape adds ~20 recorded ops a step; here they are two [h, T·n] · [T·n, ·] products for all steps, and the
+ * backward pass is ~17 kernels a step. The gates' gradient passes where 0 < g < 1; the stock ClipByValue gradient
+ * also passes where the pre-activation is exactly 0 or 1 (a set of measure zero).
  */
-const unitClip = tf.customGrad((u, save) => {
-  const y = tf.clipByValue(u as Tensor, 0, 1);
-  (save as tf.GradSaveFunc)([y]);
-  return { value: y, gradFunc: (dy, [kept]) => tf.mul(dy, tf.step(tf.mul(kept, tf.sub(1, kept)))) };
-}) as (u: Tensor) => Tensor;
+function recurrence(sequences: boolean, masked: boolean): (...inputs: Tensor[]) => Tensor {
+  return tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const [inputZr, inputH, kernelZr, kernelH, m] = args as Tensor[];
+    const [steps, n, units] = inputH.shape;
+    const stepZr = tf.unstack(inputZr);
+    const stepH = tf.unstack(inputH);
+    const take = masked ? tf.unstack(m) : [];
+    const keep = masked ? tf.unstack(tf.sub(1, m)) : [];
+    // Per step, for the backward pass: the previous state, the gates (z | r), r·h and the candidate.
+    const prev: Tensor[] = [];
+    const gates: Tensor[] = [];
+    const resetState: Tensor[] = [];
+    const candidates: Tensor[] = [];
+    const outputs: Tensor[] = [];
+    let h: Tensor = tf.zeros([n, units]);
+    for (let t = 0; t < steps; t++) {
+      const g = tf.clipByValue(tf.add(stepZr[t], tf.matMul(h, kernelZr)), 0, 1); // [n, 2h]
+      const [z, r] = tf.split(g, 2, 1);
+      const rh = tf.mul(r, h);
+      const candidate = tf.tanh(tf.add(stepH[t], tf.matMul(rh, kernelH)));
+      // z·h + (1 − z)·candidate, as candidate + z·(h − candidate): three ops instead of five.
+      const next = tf.add(candidate, tf.mul(z, tf.sub(h, candidate)));
+      prev.push(h);
+      gates.push(g);
+      resetState.push(rh);
+      candidates.push(candidate);
+      // The stock rnn() masking: a masked step keeps the previous state (new·m + state·(1 − m)).
+      h = masked ? tf.add(tf.mul(next, take[t]), tf.mul(h, keep[t])) : next;
+      if (sequences) outputs.push(h);
+    }
+    save([kernelZr, kernelH, ...(masked ? [m] : []), ...prev, ...gates, ...resetState, ...candidates]);
+    const value = sequences ? tf.stack(outputs, 1) : h;
+    const gradFunc = (dy: Tensor, saved: Tensor[]): Tensor[] => {
+      const [kZr, kH] = saved;
+      const offset = masked ? 3 : 2;
+      const at = (block: number, t: number) => saved[offset + block * steps + t];
+      const dys = sequences ? tf.unstack(dy, 1) : [];
+      const takes = masked ? tf.unstack(saved[2]) : [];
+      const keeps = masked ? tf.unstack(tf.sub(1, saved[2])) : [];
+      const dPre: Tensor[] = new Array(steps);
+      const dCandidatePre: Tensor[] = new Array(steps);
+      let carry: Tensor | undefined; // dLoss/dh of the state after step t, from the steps after it
+      for (let t = steps - 1; t >= 0; t--) {
+        const [hPrev, g, candidate] = [at(0, t), at(1, t), at(3, t)];
+        let dh = sequences ? dys[t] : t === steps - 1 ? dy : (carry as Tensor);
+        if (sequences && carry) dh = tf.add(dh, carry);
+        const dNext = masked ? tf.mul(dh, takes[t]) : dh;
+        const [z, r] = tf.split(g, 2, 1);
+        const dz = tf.mul(dNext, tf.sub(hPrev, candidate));
+        const viaZ = tf.mul(dNext, z);
+        const db = tf.mul(tf.sub(dNext, viaZ), tf.sub(1, tf.square(candidate))); // through tanh
+        const dRh = tf.matMul(db, kH, false, true);
+        const dr = tf.mul(dRh, hPrev);
+        const open = tf.step(tf.mul(g, tf.sub(1, g))); // 1 where the clip passes
+        const dp = tf.mul(tf.concat([dz, dr], 1), open);
+        let dPrev = tf.add(tf.add(viaZ, tf.mul(dRh, r)), tf.matMul(dp, kZr, false, true));
+        if (masked) dPrev = tf.add(dPrev, tf.mul(dh, keeps[t]));
+        dPre[t] = dp;
+        dCandidatePre[t] = db;
+        carry = dPrev;
+      }
+      const dInputZr = tf.stack(dPre); // [T, n, 2h]
+      const dInputH = tf.stack(dCandidatePre); // [T, n, h]
+      const rows = steps * n;
+      const flat = (list: Tensor[]) => tf.reshape(tf.stack(list), [rows, units]);
+      const dKernelZr = tf.matMul(
+        flat(saved.slice(offset, offset + steps)),
+        tf.reshape(dInputZr, [rows, 2 * units]),
+        true,
+      );
+      const dKernelH = tf.matMul(
+        flat(saved.slice(offset + 2 * steps, offset + 3 * steps)),
+        tf.reshape(dInputH, [rows, units]),
+        true,
+      );
+      const grads = [dInputZr, dInputH, dKernelZr, dKernelH];
+      return masked ? [...grads, tf.zerosLike(saved[2])] : grads;
+    };
+    return { value, gradFunc };
+  }) as (...inputs: Tensor[]) => Tensor;
+}
 
 /**
  * The stock GRU with a faster call. It inherits the static className 'GRU', getConfig and the weights, so a
@@ -47,7 +129,7 @@ const unitClip = tf.customGrad((u, save) => {
  * function). It is deliberately NOT registered: registering it under 'GRU' would swap the class every
  * tfl.loadLayersModel in the process builds, a global side effect of importing latentlab; under another name,
  * saved files would need latentlab to load. Options the fast path does not cover (dropout, stateful, backwards,
- * returned or given states, other than a GRUCell's activations) run the stock call.
+ * returned or given states, activations other than the defaults tanh and hardSigmoid) run the stock call.
  */
 export class FastGru extends StockGruClass {
   override call(inputs: Tensor | Tensor[], kwargs: CallKwargs): Tensor | Tensor[] {
@@ -58,7 +140,9 @@ export class FastGru extends StockGruClass {
       this.stateful ||
       this.goBackwards ||
       this.returnState ||
-      kwargs?.initialState != null
+      kwargs?.initialState != null ||
+      cell.activation.getClassName() !== 'tanh' ||
+      cell.recurrentActivation.getClassName() !== 'hardSigmoid'
     ) {
       return super.call(inputs, kwargs);
     }
@@ -72,38 +156,15 @@ export class FastGru extends StockGruClass {
       const kernel = cell.kernel.read();
       const bias = cell.useBias && cell.bias ? cell.bias.read() : undefined;
       const projected = tf.reshape(tf.fused.matMul({ a: timeMajor, b: kernel, bias }), [steps, n, 3 * units]);
-      let [inputZr, inputH] = tf.split(projected, [2 * units, units], 2);
-      let [kernelZr, kernelH] = tf.split(cell.recurrentKernel.read(), [2 * units, units], 1);
-      // hardSigmoid(a) = clip(0.2·a + 0.5, 0, 1): with the scale and offset folded into the input part and the
-      // recurrent kernel once per call, each step's update and reset gates are one product, one add, one clip.
-      const hard = cell.recurrentActivation.getClassName() === 'hardSigmoid';
-      if (hard) {
-        inputZr = tf.add(tf.mul(inputZr, 0.2), 0.5);
-        kernelZr = tf.mul(kernelZr, 0.2);
-      }
-      const stepZr = tf.unstack(inputZr); // T × [n, 2h]
-      const stepH = tf.unstack(inputH); // T × [n, h]
-      // The stock rnn() masking: a masked step keeps the previous state (state·(1 − m) + new·m).
-      let keep: Tensor[] | undefined;
-      let take: Tensor[] | undefined;
-      if (mask) {
-        const m = tf.expandDims(tf.transpose(tf.cast(tf.cast(mask, 'bool'), 'float32'), [1, 0]), 2); // [T, n, 1]
-        take = tf.unstack(m);
-        keep = tf.unstack(tf.sub(1, m));
-      }
-      let h: Tensor = tf.zeros([n, units]);
-      const outputs: Tensor[] = [];
-      for (let t = 0; t < steps; t++) {
-        const pre = tf.add(stepZr[t], tf.matMul(h, kernelZr));
-        const gates = hard ? unitClip(pre) : cell.recurrentActivation.apply(pre);
-        const [z, r] = tf.split(gates, 2, 1);
-        const candidate = cell.activation.apply(tf.add(stepH[t], tf.matMul(tf.mul(r, h), kernelH)));
-        // z·h + (1 − z)·candidate, as candidate + z·(h − candidate): three ops instead of five.
-        const next = tf.add(candidate, tf.mul(z, tf.sub(h, candidate)));
-        h = take && keep ? tf.add(tf.mul(next, take[t]), tf.mul(h, keep[t])) : next;
-        if (this.returnSequences) outputs.push(h);
-      }
-      return this.returnSequences ? tf.stack(outputs, 1) : h; // [n, T, h] or [n, h]
+      const [inputZr, inputH] = tf.split(projected, [2 * units, units], 2);
+      const [kernelZr, kernelH] = tf.split(cell.recurrentKernel.read(), [2 * units, units], 1);
+      // hardSigmoid(a) = clip(0.2·a + 0.5, 0, 1): the scale and offset folded into the input part and the
+      // recurrent kernel once per call, so each step's update and reset gates are one product, one add, one clip.
+      const scaledZr = tf.add(tf.mul(inputZr, 0.2), 0.5);
+      const scaledKernelZr = tf.mul(kernelZr, 0.2);
+      if (!mask) return recurrence(this.returnSequences, false)(scaledZr, inputH, scaledKernelZr, kernelH);
+      const m = tf.expandDims(tf.transpose(tf.cast(tf.cast(mask, 'bool'), 'float32'), [1, 0]), 2); // [T, n, 1]
+      return recurrence(this.returnSequences, true)(scaledZr, inputH, scaledKernelZr, kernelH, m);
     });
   }
 }
