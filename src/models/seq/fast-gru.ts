@@ -1,6 +1,7 @@
 // A GRU layer that computes the stock tfjs-layers GRU's function (same weights, gates, activations, masking) with
-// far fewer kernel calls: the input product of every step in one matmul and the recurrent kernel split once per
-// call, where the stock GRUCell does both at every step. Serialised, it is a stock 'GRU' (see FastGru).
+// far fewer kernel calls: the input product of every step in one matmul, the recurrent kernel split once per call
+// (the stock GRUCell does both at every step) and the recurrence as one op with a hand-written backward pass.
+// Serialised, it is a stock 'GRU' (see FastGru).
 import { type Tensor, tf, type tfl } from '../../engine/tf.js';
 
 type StockGru = ReturnType<typeof tfl.layers.gru>;
