@@ -50,9 +50,11 @@ function recurrence(sequences: boolean, masked: boolean): (...inputs: Tensor[]) 
     const stepH = tf.unstack(inputH);
     const take = masked ? tf.unstack(m) : [];
     const keep = masked ? tf.unstack(tf.sub(1, m)) : [];
-    // Per step, for the backward pass: the previous state, the gates (z | r), r·h and the candidate.
+    // Per step, for the backward pass: the previous state, the gates (z | r, and each), r·h and the candidate.
     const prev: Tensor[] = [];
     const gates: Tensor[] = [];
+    const updates: Tensor[] = [];
+    const resets: Tensor[] = [];
     const resetState: Tensor[] = [];
     const candidates: Tensor[] = [];
     const outputs: Tensor[] = [];
@@ -66,13 +68,25 @@ function recurrence(sequences: boolean, masked: boolean): (...inputs: Tensor[]) 
       const next = tf.add(candidate, tf.mul(z, tf.sub(h, candidate)));
       prev.push(h);
       gates.push(g);
+      updates.push(z);
+      resets.push(r);
       resetState.push(rh);
       candidates.push(candidate);
       // The stock rnn() masking: a masked step keeps the previous state (new·m + state·(1 − m)).
       h = masked ? tf.add(tf.mul(next, take[t]), tf.mul(h, keep[t])) : next;
       if (sequences) outputs.push(h);
     }
-    save([kernelZr, kernelH, ...(masked ? [m] : []), ...prev, ...gates, ...resetState, ...candidates]);
+    save([
+      kernelZr,
+      kernelH,
+      ...(masked ? [m] : []),
+      ...prev,
+      ...gates,
+      ...resetState,
+      ...candidates,
+      ...updates,
+      ...resets,
+    ]);
     const value = sequences ? tf.stack(outputs, 1) : h;
     const gradFunc = (dy: Tensor, saved: Tensor[]): Tensor[] => {
       const [kZr, kH] = saved;
@@ -85,11 +99,10 @@ function recurrence(sequences: boolean, masked: boolean): (...inputs: Tensor[]) 
       const dCandidatePre: Tensor[] = new Array(steps);
       let carry: Tensor | undefined; // dLoss/dh of the state after step t, from the steps after it
       for (let t = steps - 1; t >= 0; t--) {
-        const [hPrev, g, candidate] = [at(0, t), at(1, t), at(3, t)];
+        const [hPrev, g, candidate, z, r] = [at(0, t), at(1, t), at(3, t), at(4, t), at(5, t)];
         let dh = sequences ? dys[t] : t === steps - 1 ? dy : (carry as Tensor);
         if (sequences && carry) dh = tf.add(dh, carry);
         const dNext = masked ? tf.mul(dh, takes[t]) : dh;
-        const [z, r] = tf.split(g, 2, 1);
         const dz = tf.mul(dNext, tf.sub(hPrev, candidate));
         const viaZ = tf.mul(dNext, z);
         const db = tf.mul(tf.sub(dNext, viaZ), tf.sub(1, tf.square(candidate))); // through tanh
