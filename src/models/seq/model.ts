@@ -24,7 +24,7 @@ import { minimize, trainableVariables } from '../shared/step.js';
 import { type AnySeqConfig, LanguageModelConfig, SeqAutoencoderConfig, SeqVaeConfig } from './config.js';
 import { beamSearch } from './decoding.js';
 import { klAnnealWeight, klObjective, padAfterEos, shiftRight, tokenNll, wordDropout } from './losses.js';
-import { BOS, buildNetworks, classCount, PAD, textShape } from './networks.js';
+import { BOS, buildNetworks, classCount, PAD, type SeqNetworks, textShape } from './networks.js';
 
 export * from './config.js';
 export { beamSearch, lengthNormaliser, type NextLogProbs } from './decoding.js';
@@ -499,6 +499,22 @@ export class SeqVaeModel
 
 // --- The families ---
 
+/**
+ * Networks as built (FastGru where a GRU is: a saved file holds stock 'GRU' layers, which stock tfjs reads and
+ * latentlab's loader builds as the stock class) with the loaded networks' weights, which are then disposed. So a
+ * resumed or loaded model computes with the same layers, and the same float arithmetic, as the one trained.
+ */
+function rebuilt(built: SeqNetworks, loaded: Record<string, tfl.LayersModel>): SeqNetworks {
+  for (const [name, network] of Object.entries(built) as [string, tfl.LayersModel | undefined][]) {
+    if (!network) continue;
+    const from = loaded[name];
+    if (!from) throw new UsageError(`the saved model has no "${name}" network`, { path: name });
+    network.setWeights(from.getWeights());
+    from.dispose();
+  }
+  return built;
+}
+
 /** The context a saved model is restored with: its vocabulary read from the decoder when the manifest has none. */
 /**
  * The family object of a sequence model with an encoder (seq-ae, seq-vae): both build the same two networks and
@@ -521,7 +537,8 @@ function encodingFamily<S extends typeof SeqAutoencoderConfig | typeof SeqVaeCon
       return new Model(config, context, encoder!, decoder);
     },
     restore(config, context, networks) {
-      return new Model(config, context, networks.encoder, networks.decoder);
+      const { encoder, decoder } = rebuilt(buildNetworks(config, context), networks);
+      return new Model(config, context, encoder!, decoder);
     },
   };
 }
@@ -555,7 +572,7 @@ export const languageModelFamily: ModelFamily<typeof LanguageModelConfig> = {
     return new LanguageModel(config, context, buildNetworks(config, context).decoder);
   },
   restore(config, context, networks) {
-    return new LanguageModel(config, context, networks.decoder);
+    return new LanguageModel(config, context, rebuilt(buildNetworks(config, context), networks).decoder);
   },
 };
 
