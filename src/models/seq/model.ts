@@ -282,7 +282,12 @@ type TokenNll = ReturnType<typeof tokenNll>;
 
 // --- lm ---
 
-/** A language model (RNN or causal transformer): p(x) = Π_t p(x_t | x_<t); `loss` is the mean NLL per token. */
+/**
+ * A language model (RNN or causal transformer): p(x) = Π_t p(x_t | x_<t). `loss` is the NLL per sentence (summed
+ * over its tokens, averaged over the batch), the seq-vae's scale: a per-token mean divides every gradient by the
+ * batch's token count, and Adam's ε then damps the small ones (rare words' rows): on Brown and Spam Assassin such
+ * an lm stayed near the unigram plateau for epochs while a seq-vae with the same decoder learnt.
+ */
 export class LanguageModel extends SeqBase<LanguageModelConfig> {
   readonly networks: { decoder: tfl.LayersModel };
 
@@ -304,7 +309,7 @@ export class LanguageModel extends SeqBase<LanguageModelConfig> {
   protected losses(batch: Batch, training: boolean): LossRecord {
     const input = this.decoderInput(batch.x, training, drawSeed(this.context.seed, batch, training, 0));
     const stats = nllStats(tokenNll(this.logits(input, undefined, undefined, training), batch.x));
-    return { loss: stats.nllPerToken.clone(), ...stats };
+    return { loss: stats.nll.clone(), ...stats };
   }
 
   /** Sentences from <bos> on, each token chosen as `decoding` says (greedy by default): ids [n, maxLength]. */
@@ -315,7 +320,7 @@ export class LanguageModel extends SeqBase<LanguageModelConfig> {
 
 // --- seq-ae ---
 
-/** A deterministic sequence autoencoder: `loss` is the mean NLL per token of the teacher-forced reconstruction. */
+/** A deterministic sequence autoencoder: `loss` is the NLL per sentence of the teacher-forced reconstruction (as lm's). */
 export class SeqAutoencoderModel<C extends SeqAutoencoderConfig | SeqVaeConfig = SeqAutoencoderConfig>
   extends SeqBase<C>
   implements Autoencoder<C>
@@ -356,7 +361,7 @@ export class SeqAutoencoderModel<C extends SeqAutoencoderConfig | SeqVaeConfig =
     const z = this.code(batch.x, undefined, training);
     const input = this.decoderInput(batch.x, training, drawSeed(this.context.seed, batch, training, 0));
     const stats = nllStats(tokenNll(this.logits(input, z, undefined, training), batch.x));
-    return { loss: stats.nllPerToken.clone(), ...stats };
+    return { loss: stats.nll.clone(), ...stats };
   }
 
   /** [n, maxLength] → [n, latent] (a VAE: the mean of q(z|x)). */
