@@ -284,9 +284,8 @@ type TokenNll = ReturnType<typeof tokenNll>;
 
 /**
  * A language model (RNN or causal transformer): p(x) = Π_t p(x_t | x_<t). `loss` is the NLL per sentence (summed
- * over its tokens, averaged over the batch), the seq-vae's scale: a per-token mean divides every gradient by the
- * batch's token count, and Adam's ε then damps the small ones (rare words' rows): on Brown and Spam Assassin such
- * an lm stayed near the unigram plateau for epochs while a seq-vae with the same decoder learnt.
+ * over its tokens, averaged over the batch): the seq-vae's scale, so the families `compare` sets side by side
+ * train on one objective (Bowman et al. sum over tokens too).
  */
 export class LanguageModel extends SeqBase<LanguageModelConfig> {
   readonly networks: { decoder: tfl.LayersModel };
