@@ -5,8 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/engine/tf.js';
 import { UsageError } from '../../src/errors.js';
-import type { BuildContext, TrainableModel } from '../../src/models/family.js';
-import { parseModelConfig } from '../../src/models/registry.js';
+import type { BuildContext } from '../../src/models/family.js';
 import {
   BOS,
   beamSearch,
@@ -16,9 +15,8 @@ import {
   type NextLogProbs,
   type SeqAutoencoderModel,
 } from '../../src/models/seq/model.js';
-import { TrainConfig } from '../../src/train/config.js';
-import { createOptimizers } from '../../src/train/trainer.js';
 import { expectClose, expectNoLeakedTensors, useBackend } from '../helpers.js';
+import { build, toyCorpus, train } from './seq-helpers.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -89,31 +87,6 @@ describe('beam search on a table worked out by hand', () => {
   });
 });
 
-function build(raw: Record<string, unknown>, context: BuildContext): TrainableModel {
-  const { family, config } = parseModelConfig(raw);
-  return family.build(config, context);
-}
-
-/** Rows counting up (cyclically) from a start token over ids 4 .. 9: 2 to 6 tokens, <eos>, pads to 8. */
-function toyCorpus(): tf.Tensor {
-  const length = 8;
-  const ids = new Float32Array(64 * length);
-  for (let row = 0; row < 64; row++) {
-    const start = row % 6;
-    const tokens = 2 + (Math.floor(row / 6) % 5);
-    for (let t = 0; t < tokens; t++) ids[row * length + t] = 4 + ((start + t) % 6);
-    ids[row * length + tokens] = 3;
-  }
-  return tf.tensor2d(ids, [64, length]);
-}
-
-function train(model: TrainableModel, x: tf.Tensor, steps: number): void {
-  const optimizers = createOptimizers(model, TrainConfig.parse({ optimizer: { learningRate: 0.02 } }));
-  for (let step = 0; step < steps; step++)
-    tf.dispose(Object.values(model.trainStep({ x, step, epoch: 1 }, optimizers)));
-  for (const o of Object.values(optimizers)) o.dispose();
-}
-
 const toy: BuildContext = { sampleShape: [8], vocabularySize: 10, seed: 1 };
 
 /** The model's decoder as the search's NextLogProbs, each code repeated `width` times. */
@@ -140,7 +113,7 @@ describe('beam search on trained models', () => {
       { kind: 'seq-vae', embedding: 16, hidden: 32, latent: 4, klAnneal: 'none' },
       toy,
     ) as SeqAutoencoderModel;
-    train(model, x, 25);
+    train(model, x, 25, 0.02);
     // Prior draws: codes the decoder is unsure about, where a search has something to find.
     const z = tf.randomNormal([32, 4], 0, 1, 'float32', 7);
     const greedy = model.decode(z);
@@ -184,7 +157,7 @@ describe('beam search on trained models', () => {
   it("lm: the model's log-probability is minus its NLL; a beam writes a sentence at least as likely as greedy's", () => {
     const x = toyCorpus();
     const model = build({ kind: 'lm', embedding: 16, hidden: 32 }, toy) as LanguageModel;
-    train(model, x, 25);
+    train(model, x, 25, 0.02);
     const record = model.evaluate({ x, step: 0 });
     const score = model.logProbability(x);
     expectClose([-tf.mean(score).dataSync()[0]], [record.nll.dataSync()[0]], 1e-4);

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, type tfl } from '../../src/engine/tf.js';
 import { ConfigError } from '../../src/errors.js';
 import { loadModel, saveModel } from '../../src/io/model-files.js';
-import type { BuildContext, TrainableModel } from '../../src/models/family.js';
+import type { BuildContext } from '../../src/models/family.js';
 import { parseModelConfig } from '../../src/models/registry.js';
 import type { LanguageModel, SeqAutoencoderModel, SeqVaeModel } from '../../src/models/seq/model.js';
 import { shiftRight } from '../../src/models/seq/model.js';
@@ -13,17 +13,13 @@ import { MaskedMeanPool, TokenMask, TransformerBlock } from '../../src/models/sh
 import { TrainConfig } from '../../src/train/config.js';
 import { createOptimizers } from '../../src/train/trainer.js';
 import { expectClose, expectNoLeakedTensors, useBackend, withTempDir } from '../helpers.js';
+import { build, evaluated, train } from './seq-helpers.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
 });
 
 const tiny = { network: 'transformer', embedding: 8, hidden: 16, heads: 2, layers: 2 } as const;
-
-function build(raw: Record<string, unknown>, context: BuildContext): TrainableModel {
-  const { family, config } = parseModelConfig(raw);
-  return family.build(config, context);
-}
 
 /** Deterministic, varied values in about [-1, 1]. */
 function values(n: number, salt: number): number[] {
@@ -244,20 +240,6 @@ function handful(): tf.Tensor2D {
     [8, 11, 4],
   ];
   return tf.tensor2d(rows.map((r) => [...r, 3, ...new Array<number>(7 - r.length).fill(0)]));
-}
-
-function train(model: TrainableModel, x: tf.Tensor, steps: number, learningRate: number): void {
-  const optimizers = createOptimizers(model, TrainConfig.parse({ optimizer: { learningRate } }));
-  for (let step = 0; step < steps; step++)
-    tf.dispose(Object.values(model.trainStep({ x, step, epoch: 1 }, optimizers)));
-  for (const o of Object.values(optimizers)) o.dispose();
-}
-
-function evaluated(model: TrainableModel, x: tf.Tensor): Record<string, number> {
-  const record = model.evaluate({ x, step: 0 });
-  const out = Object.fromEntries(Object.entries(record).map(([k, v]) => [k, v.dataSync()[0]]));
-  tf.dispose(Object.values(record));
-  return out;
 }
 
 describe('learning', () => {
