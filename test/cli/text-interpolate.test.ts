@@ -193,44 +193,25 @@ describe('interpolate on text', () => {
       await saveModel(language, join(dir, 'lm', 'model'), { data: { source: 'brown' }, text });
       language.dispose();
 
-      const images = await runInProcess([
-        'interpolate',
-        join(dir, 'image'),
-        '--from-text',
-        'a b',
-        '--to',
-        '1',
-      ]);
-      expect(images.code).toBe(2);
-      expect(images.stderr).toContain(
-        '--from-text: takes a sentence, for models of text; "dense-ae" was trained on samples of shape [28, 28, 1]: give --from (an item index or seed:N)',
-      );
-      const beamForImages = await runInProcess([
-        'interpolate',
-        join(dir, 'image'),
-        '--from',
-        'seed:1',
-        '--to',
-        'seed:2',
-        '--beam',
-        '2',
-      ]);
-      expect(beamForImages.code).toBe(2);
-      expect(beamForImages.stderr).toContain(
-        '--beam: chooses the tokens of text models (seq-ae, seq-vae, lm); "dense-ae" has none',
-      );
-      const language2 = await runInProcess([
-        'interpolate',
-        join(dir, 'lm'),
-        '--from-text',
-        'a b',
-        '--to-text',
-        'b a',
-      ]);
-      expect(language2.code).toBe(2);
-      expect(language2.stderr).toContain(
-        '--from-text: interpolates between the codes of two sentences; "lm" has no encoder to read a sentence into a code (a language model writes from <bos>: use sample)',
-      );
+      const refusals: [string[], string][] = [
+        [
+          ['interpolate', join(dir, 'image'), '--from-text', 'a b', '--to', '1'],
+          '--from-text: takes a sentence, for models of text; "dense-ae" was trained on samples of shape [28, 28, 1]: give --from (an item index or seed:N)',
+        ],
+        [
+          ['interpolate', join(dir, 'image'), '--from', 'seed:1', '--to', 'seed:2', '--beam', '2'],
+          '--beam: chooses the tokens of text models (seq-ae, seq-vae, lm); "dense-ae" has none',
+        ],
+        [
+          ['interpolate', join(dir, 'lm'), '--from-text', 'a b', '--to-text', 'b a'],
+          '--from-text: interpolates between the codes of two sentences; "lm" has no encoder to read a sentence into a code (a language model writes from <bos>: use sample)',
+        ],
+      ];
+      for (const [args, message] of refusals) {
+        const refused = await runInProcess(args);
+        expect(refused.code, args.join(' ')).toBe(2);
+        expect(refused.stderr).toContain(message);
+      }
       // The language model still writes with a beam.
       const written = await runInProcess(['sample', join(dir, 'lm'), '--n', '2', '--beam', '2']);
       expect(written.code, written.stderr).toBe(0);
