@@ -18,6 +18,7 @@ import {
   fsddDigest,
   fsddLocalDataset,
   fsddRecordings,
+  howToGetFsdd,
 } from '../../src/data/audio/fsdd.js';
 import { DataError } from '../../src/errors.js';
 
@@ -177,6 +178,10 @@ describe('fsdd on disk', () => {
   it('caches under $XDG_CACHE_HOME, else ~/.cache', () => {
     expect(fsddCacheDir({ XDG_CACHE_HOME: '/xdg', HOME: '/home/u' })).toBe('/xdg/latentlab/fsdd');
     expect(fsddCacheDir({ HOME: '/home/u' })).toBe('/home/u/.cache/latentlab/fsdd');
+    expect(howToGetFsdd({ HOME: '/home/u' })).toBe(
+      `it is downloaded from ${FSDD_URL} into /home/u/.cache/latentlab/fsdd on first use, ` +
+        'or put its recordings folder at $LATENTLAB_DATA/fsdd/recordings',
+    );
   });
 
   it('checks names and count cheaply, and the bytes only with verify', async () => {

@@ -144,6 +144,11 @@ function howToGetIt(cacheDir: string, url = FSDD_URL): string {
   return `it is downloaded from ${url} into ${cacheDir} on first use, or put its recordings folder at $LATENTLAB_DATA/fsdd/recordings`;
 }
 
+/** How to get FSDD when it is not found: the download and the folder to put it in. */
+export function howToGetFsdd(env: NodeJS.ProcessEnv = process.env): string {
+  return howToGetIt(fsddCacheDir(env));
+}
+
 /** A DataError's message without the `path: ` prefix its constructor added, to be put in another's words. */
 function withoutPath(error: DataError): string {
   return error.path ? error.message.slice(error.path.length + 2) : error.message;
