@@ -37,7 +37,7 @@ afterAll(async () => {
 
 async function fill(dir: string, files: Record<string, string | Uint8Array>): Promise<string> {
   await mkdir(dir, { recursive: true });
-  for (const [name, bytes] of Object.entries(files)) await writeFile(join(dir, name), bytes);
+  await Promise.all(Object.entries(files).map(([name, bytes]) => writeFile(join(dir, name), bytes)));
   return dir;
 }
 
