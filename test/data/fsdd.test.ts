@@ -115,6 +115,21 @@ describe('fsdd recording names', () => {
     expect(recordings[0].path).toBe(join(dir, '0_lucas_4.wav'));
   });
 
+  it('reads the committed fixture: recording 0 of each digit and speaker, all in the test split', async () => {
+    const fixture = join(ROOT, 'test', 'fixtures', 'fsdd-sample', 'recordings');
+    const recordings = fsddRecordings(fixture);
+    expect(recordings.length).toBe(60);
+    expect(recordings.every((r) => r.index === 0 && r.split === 'test')).toBe(true);
+    expect(recordings.slice(0, 6).map((r) => r.file)).toEqual(FSDD_SPEAKERS.map((s) => `0_${s.name}_0.wav`));
+    // A sample is not the dataset: as a search folder it is refused by count, naming what is missing.
+    const error = await failure(
+      findFsdd({ searchDirs: [fixture], cacheDir: join(fixture, 'none'), download: false }),
+    );
+    expect(error.message).toContain(
+      'expected 3000 recordings, found 60; missing 0_jackson_1.wav, 0_jackson_2.wav',
+    );
+  });
+
   it('keeps the speakers in metadata.py order', () => {
     expect(FSDD_SPEAKERS.map((s) => s.name)).toEqual([
       'jackson',
