@@ -1,6 +1,7 @@
 // Embeddings: a model's codes for any dataset as a file, a 2-D map of them (PCA, or UMAP from umap-js) drawn as a
 // scatter coloured by label, and representation quality (linear probe, k-means NMI) beside PCA of the same size
-// (for text: PCA of the TF-IDF bag of words, since PCA of token ids by position means nothing).
+// (for text: PCA of the TF-IDF bag of words, since PCA of token ids by position means nothing; for audio: PCA of
+// the MFCCs, the classical speech features).
 // `latentlab embed` is the shell over embedRun.
 import { mkdir } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
@@ -8,17 +9,23 @@ import { UMAP } from 'umap-js';
 import { z } from 'zod';
 import { type Dataset, head, makeDataset, sampleSize } from '../data/dataset.js';
 import { createRng } from '../data/random.js';
-import { DataSpec } from '../data/spec.js';
+import { DataSpec, formatDataSpec } from '../data/spec.js';
 import { ConfigError, DataError, parseOrThrow } from '../errors.js';
 import { clusteringNmi } from '../eval/clustering.js';
 import { encodeDataset, requireAutoencoder } from '../eval/codes.js';
 import { fitPca, pcaTransform } from '../eval/pca.js';
-import { type LinearProbe, type LinearProbeOptions, linearProbe, requireLabels } from '../eval/probe.js';
+import {
+  fitMfccPcaBaseline,
+  type LinearProbe,
+  type LinearProbeOptions,
+  linearProbe,
+  requireLabels,
+} from '../eval/probe.js';
 import type { OnProgress } from '../eval/progress.js';
 import { fitTextPcaBaseline } from '../eval/text-features.js';
 import { encodeMatrix, formatFromPath, type Matrix, MatrixFormat } from '../io/arrays.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { loadModel } from '../io/model-files.js';
+import { type LoadedModel, loadModel } from '../io/model-files.js';
 import { encodeScatter } from '../io/plot.js';
 import type { Autoencoder } from '../models/family.js';
 import { resolveModelDir } from '../train/run-dir.js';
@@ -90,8 +97,36 @@ export interface RepresentationQuality {
   trainSplit: string;
   clusters: number;
   codes: CodeQuality;
-  /** The baseline: PCA of the values (pixels, columns), or for text of the TF-IDF bag of words. */
-  pca: CodeQuality & { components: number; features: string };
+  /** Set when the probe predicts other labels than the data's own (`labelBy`, e.g. "speaker"). */
+  labelBy?: string;
+  /**
+   * The baseline: PCA of the values (pixels, columns), for text of the TF-IDF bag of words, for audio of the
+   * MFCCs; `name` is its row in tables (e.g. "MFCC → PCA-16").
+   */
+  pca: CodeQuality & { components: number; features: string; name: string };
+}
+
+export interface RepresentationOptions {
+  seed?: number;
+  /** Fit on the first n training samples only. */
+  limit?: number;
+  probe?: LinearProbeOptions;
+  /**
+   * The same rows as `train` and `test` with other labels for the probe and NMI to predict (e.g. FSDD's
+   * speakers): the codes are still made from `train` and `test`, so a conditional encoder gets its own classes.
+   */
+  relabelled?: { train: Dataset; test: Dataset; labels: string };
+}
+
+/** `other`'s labels, checked to be for the same rows as `data` (same size and, where both have them, ids). */
+function sameRowsLabels(data: Dataset, other: Dataset): Int32Array {
+  const ids = data.ids && other.ids;
+  if (other.size !== data.size || (ids && data.ids?.some((id, i) => other.ids?.[i] !== id)))
+    throw new DataError(
+      `the relabelled data is not the same rows as the data (${other.size} vs ${data.size} samples)`,
+      { path: other.name },
+    );
+  return requireLabels(other);
 }
 
 /**
@@ -103,12 +138,20 @@ export async function representationQuality(
   model: Autoencoder,
   train: Dataset,
   test: Dataset,
-  options: { seed?: number; limit?: number; probe?: LinearProbeOptions } = {},
+  options: RepresentationOptions = {},
 ): Promise<RepresentationQuality> {
   const fitOn = options.limit ? head(train, options.limit) : train;
-  const trainLabels = requireLabels(fitOn);
-  const testLabels = requireLabels(test);
-  const numClasses = test.classNames?.length ?? train.classNames?.length;
+  const relabelled = options.relabelled;
+  const labelledTrain = relabelled
+    ? options.limit
+      ? head(relabelled.train, options.limit)
+      : relabelled.train
+    : fitOn;
+  const trainLabels = relabelled ? sameRowsLabels(fitOn, labelledTrain) : requireLabels(fitOn);
+  const testLabels = relabelled ? sameRowsLabels(test, relabelled.test) : requireLabels(test);
+  const numClasses = relabelled
+    ? (relabelled.test.classNames?.length ?? relabelled.train.classNames?.length)
+    : (test.classNames?.length ?? train.classNames?.length);
   const clusters = numClasses ?? new Set(Array.from(testLabels)).size;
   const probeOptions = { numClasses, ...options.probe };
   const judge = (trainCodes: Matrix, testCodes: Matrix): CodeQuality => ({
@@ -123,6 +166,7 @@ export async function representationQuality(
     trainSplit: fitOn.name + (options.limit ? ` (first ${fitOn.size})` : ''),
     clusters,
     codes,
+    ...(relabelled ? { labelBy: relabelled.labels } : {}),
   };
   if (fitOn.text) {
     // Idf and PCA from the probe's training rows only, like the probe itself.
@@ -133,6 +177,20 @@ export async function representationQuality(
         ...judge(baseline.codes(fitOn), baseline.codes(test)),
         components: baseline.components,
         features: `TF-IDF bag of words (${baseline.features} words)`,
+        name: `TF-IDF → PCA-${baseline.components}`,
+      },
+    };
+  }
+  if (fitOn.audio) {
+    // MFCCs and their PCA from the probe's training rows only, like the probe itself.
+    const baseline = fitMfccPcaBaseline(fitOn, model.latentSize);
+    return {
+      ...base,
+      pca: {
+        ...judge(baseline.codes(fitOn), baseline.codes(test)),
+        components: baseline.components,
+        features: baseline.features,
+        name: `MFCC → PCA-${baseline.components}`,
       },
     };
   }
@@ -144,6 +202,7 @@ export async function representationQuality(
       ...judge(pcaTransform(pca, fitOn), pcaTransform(pca, test)),
       components,
       features: 'the values',
+      name: `PCA-${components}`,
     },
   };
 }
@@ -166,8 +225,14 @@ export const EmbedRunOptions = z.object({
   probe: z.boolean().default(false),
   /** Fit the probe and PCA on the first n training samples (0: all). */
   probeLimit: z.number().int().min(0).default(0),
+  /**
+   * fsdd: what the probe predicts, the digit or the speaker; the same recordings are read again with those
+   * labels (default: the data's own labels).
+   */
+  labelBy: z.enum(['digit', 'speaker']).optional(),
   seed: z.number().int().min(0).default(0),
 });
+export type EmbedRunOptions = z.infer<typeof EmbedRunOptions>;
 export type EmbedRunOptionsInput = z.input<typeof EmbedRunOptions>;
 
 export interface EmbedRunResult {
@@ -177,6 +242,29 @@ export interface EmbedRunResult {
   map?: { method: EmbedMap; points: Matrix; seconds: number };
   quality?: RepresentationQuality;
   files: { codes?: string; map?: string };
+}
+
+/**
+ * The split embedded and the training split again with `labelBy`'s labels, when they differ from the data's:
+ * FSDD read as `{...spec, labels}`, the same recordings in the same order.
+ */
+async function relabelledSplits(
+  loaded: LoadedModel,
+  o: EmbedRunOptions,
+  dataset: Dataset,
+): Promise<RepresentationOptions['relabelled']> {
+  if (!o.labelBy) return undefined;
+  const spec = o.data ?? DataSpec.safeParse(loaded.manifest.data).data;
+  if (spec?.source !== 'fsdd')
+    throw new ConfigError(
+      `labelBy (digit or speaker) is for fsdd data; this data is ${spec ? formatDataSpec(spec) : 'unknown'}`,
+      { path: 'labelBy' },
+    );
+  if (spec.labels === o.labelBy) return undefined;
+  const splits = await modelData(loaded, { ...spec, labels: o.labelBy });
+  const test = o.limit > 0 ? head(splits[o.split], o.limit) : splits[o.split];
+  sameRowsLabels(dataset, test);
+  return { train: splits.train, test, labels: o.labelBy };
 }
 
 /** `codes.csv` → `codes-umap.png`. */
@@ -227,6 +315,7 @@ export async function embedRun(
       result.quality = await representationQuality(model, splits.train, dataset, {
         seed: o.seed,
         limit: o.probeLimit,
+        relabelled: await relabelledSplits(loaded, o, dataset),
       });
     }
     return result;

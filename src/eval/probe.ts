@@ -1,10 +1,11 @@
 // Linear probe: how much class information a set of codes holds where a linear classifier can reach it.
 // Multinomial logistic regression on standardised codes, fitted full-batch with Adam and a small L2 penalty.
-import { type Dataset, head } from '../data/dataset.js';
+import { frameCount, melSpectrogram, mfcc } from '../data/audio/features.js';
+import { type Dataset, head, makeDataset, sampleSize } from '../data/dataset.js';
 import { type Tensor, tf } from '../engine/tf.js';
 import { ConfigError } from '../errors.js';
 import type { Matrix } from '../io/arrays.js';
-import { fitPca, pcaTransform } from './pca.js';
+import { fitPca, type PcaModel, pcaTransform } from './pca.js';
 
 export interface LinearProbeOptions {
   /** Classes; default 1 + the largest label seen. */
@@ -198,4 +199,56 @@ export function pcaProbe(
     { numClasses: train.classNames?.length, ...options },
   );
   return { ...probe, components };
+}
+
+/** MFCCs per frame in the audio baseline: the classical 13 (c0, the frame's level, included). */
+export const MFCC_COEFFICIENTS = 13;
+
+/**
+ * MFCCs of every clip of an audio dataset, frames in time order, flattened: [n, frames · count]. Spectrogram data
+ * is read as it is; waveforms are first made into the log-mel spectrogram their features describe. Flattened
+ * rather than pooled over frames: every clip starts at its recording's start, so frame t means the same moment
+ * in each, and the order of the sounds is what tells "six" from "seven"; mean + std pooling keeps the voice
+ * (the speaker) but throws that order away.
+ */
+export function mfccRows(dataset: Dataset, count = MFCC_COEFFICIENTS): Matrix {
+  const f = dataset.audio;
+  if (!f)
+    throw new ConfigError('MFCCs need audio data (a dataset with audio features)', { path: dataset.name });
+  const per = sampleSize(dataset);
+  const width = frameCount(f) * count;
+  const out = new Float32Array(dataset.size * width);
+  for (let i = 0; i < dataset.size; i++) {
+    const sample = dataset.x.subarray(i * per, (i + 1) * per);
+    const image = f.representation === 'mel' ? sample : melSpectrogram(sample, f);
+    out.set(mfcc(image, f, count), i * width);
+  }
+  return { rows: dataset.size, cols: width, data: out };
+}
+
+/** MFCCs of audio clips reduced by PCA: the classical features a model's audio codes are set beside. */
+export interface MfccPcaBaseline {
+  /** For reports, e.g. "MFCC (13 x 64 frames)". */
+  features: string;
+  components: number;
+  pca: PcaModel;
+  codes(dataset: Dataset): Matrix;
+}
+
+/** Fit PCA with `components` (at most the MFCC count and n − 1) on the MFCCs of an audio training split. */
+export function fitMfccPcaBaseline(train: Dataset, components: number): MfccPcaBaseline {
+  const asDataset = (d: Dataset) => {
+    const m = mfccRows(d);
+    return makeDataset(d.name, [m.cols], m.data);
+  };
+  const fitOn = asDataset(train);
+  const k = Math.min(components, sampleSize(fitOn), fitOn.size - 1);
+  const pca = fitPca(fitOn, k);
+  const frames = frameCount(train.audio as NonNullable<Dataset['audio']>);
+  return {
+    features: `MFCC (${MFCC_COEFFICIENTS} x ${frames} frames)`,
+    components: k,
+    pca,
+    codes: (dataset) => pcaTransform(pca, dataset === train ? fitOn : asDataset(dataset)),
+  };
 }

@@ -5,6 +5,8 @@ import { DataSplit } from '../../apps/model-data.js';
 import { MatrixFormat } from '../../io/arrays.js';
 import { taskProgress } from '../progress.js';
 import {
+  type AudioFlags,
+  audioLabelOptions,
   backendOption,
   type CsvFlags,
   dataSpecFrom,
@@ -16,7 +18,7 @@ import {
   startBackend,
 } from '../shared.js';
 
-interface EmbedFlags extends GlobalOptions, CsvFlags {
+interface EmbedFlags extends GlobalOptions, CsvFlags, Pick<AudioFlags, 'labelPattern' | 'labelBy'> {
   data?: string;
   split: DataSplit;
   limit?: number;
@@ -30,16 +32,17 @@ interface EmbedFlags extends GlobalOptions, CsvFlags {
   json?: boolean;
 }
 
-/** The probe and NMI of the codes over PCA's, as aligned lines. */
+/** The probe and NMI of the codes over the baseline's (PCA, TF-IDF → PCA, MFCC → PCA), as aligned lines. */
 export function qualityLines(q: RepresentationQuality): string[] {
   const pct = (v: number) => `${(100 * v).toFixed(2)}%`.padStart(7);
   const rows = [
     [`codes (${q.dims}-D)`, q.codes],
-    [q.pca.features === 'the values' ? `PCA-${q.pca.components}` : `TF-IDF → PCA-${q.pca.components}`, q.pca],
+    [q.pca.name, q.pca],
   ] as const;
   const width = Math.max(...rows.map(([name]) => name.length));
+  const predicting = q.labelBy ? `, predicting the ${q.labelBy}` : '';
   return [
-    `representation quality on ${q.split} (probe trained on ${q.trainSplit}; k-means with k = ${q.clusters}):`,
+    `representation quality on ${q.split} (probe trained on ${q.trainSplit}${predicting}; k-means with k = ${q.clusters}):`,
     `  ${''.padEnd(width)}  probe accuracy  k-means NMI`,
     ...rows.map(
       ([name, r]) =>
@@ -50,7 +53,7 @@ export function qualityLines(q: RepresentationQuality): string[] {
 }
 
 export function embedCommand(): Command {
-  return new Command('embed')
+  const command = new Command('embed')
     .description(
       'export the codes of any dataset, draw a 2-D map of them (UMAP or PCA) coloured by label, and measure representation quality (linear probe, k-means NMI) beside PCA of the same size',
     )
@@ -103,6 +106,7 @@ export function embedCommand(): Command {
           mapOut: flags.mapOut,
           probe: flags.probe ?? false,
           probeLimit: flags.probeLimit,
+          labelBy: flags.labelBy,
           seed: flags.seed,
         },
         tasks,
@@ -128,4 +132,7 @@ export function embedCommand(): Command {
       if (result.quality) lines.push(...qualityLines(result.quality));
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+  // --label-pattern for audio:DIR given as --data; --label-by speaker probes FSDD codes for the speaker.
+  for (const option of audioLabelOptions()) command.addOption(option);
+  return command;
 }

@@ -23,7 +23,7 @@ import {
   samplePrior,
 } from '../../eval/generate.js';
 import { evaluateLikelihood } from '../../eval/likelihood.js';
-import { domainClassifierFor, type GeneratedQuality, generatedQuality } from '../../eval/quality.js';
+import { chooseDomainClassifier, type GeneratedQuality, generatedQuality } from '../../eval/quality.js';
 import { evaluateText, type TextReport } from '../../eval/text.js';
 import {
   DEFAULT_EVAL_SAMPLES,
@@ -547,8 +547,12 @@ export function evaluateCommand(): Command {
       } else if (isAutoencoder(loaded.model)) {
         report.mse = (await reconstructionErrors(loaded.model, dataset)).mean;
       }
-      const classifier = domainClassifierFor(DataSpec.parse(loaded.manifest.data));
-
+      const { name: classifier, reason: unjudged } = chooseDomainClassifier(
+        DataSpec.parse(loaded.manifest.data),
+        loaded.manifest.audio,
+      );
+      if (isGenerative(loaded.model) && unjudged && flags.samples > 0 && !flags.data)
+        report.samplesNotJudged = unjudged;
       if (isGenerative(loaded.model) && classifier && flags.samples > 0 && !flags.data) {
         const splits = await loadData(DataSpec.parse(loaded.manifest.data), {
           seed: loaded.manifest.context.seed,
@@ -608,6 +612,7 @@ export function evaluateCommand(): Command {
             `samples classified as the class asked for: ${(100 * q.labelAccuracy).toFixed(2)}% (${q.featureSpace})`,
           );
       }
+      if (report.samplesNotJudged) lines.push(`samples not judged: ${report.samplesNotJudged}`);
       const toy = report.toy as (ModeCoverage & { scatter: string }) | undefined;
       if (toy) {
         lines.push(
