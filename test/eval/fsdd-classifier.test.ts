@@ -1,6 +1,8 @@
 // The shipped FSDD digit classifier: it loads, recognises the 60 committed test recordings it never trained on,
 // judges a conditional generator's samples (share of the asked digit, FD on its features), and refuses data
 // made with other features, naming them.
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type AudioFeatures, clipFeatures, specFieldsOf } from '../../src/data/audio/features.js';
@@ -11,6 +13,7 @@ import { tf } from '../../src/engine/tf.js';
 import { ConfigError } from '../../src/errors.js';
 import {
   classifierLabels,
+  classifiersDir,
   domainClassifierAudio,
   featureMismatch,
   loadDomainClassifier,
@@ -22,6 +25,11 @@ import { trainRun } from '../../src/train/run.js';
 import { useBackend, withTempDir } from '../helpers.js';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'fsdd-sample', 'recordings');
+/** The local FSDD mirror, where this machine has one (never downloaded by a test). */
+const MIRROR = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'fsdd', 'recordings');
+const shippedAccuracy: number | undefined = JSON.parse(
+  readFileSync(join(classifiersDir(), 'classifiers.json'), 'utf8'),
+).fsdd?.testAccuracy;
 
 /** The features the shipped classifier was trained on (its manifest's). */
 const trained = domainClassifierAudio('fsdd') as AudioFeatures;
@@ -29,14 +37,9 @@ const trained = domainClassifierAudio('fsdd') as AudioFeatures;
 /** The fixture's 60 recordings as the classifier's features, labelled by the digit in the file name. */
 let fixture: Dataset;
 
-beforeAll(async () => {
-  await useBackend();
-  const spec = DataSpec.parse({
-    source: 'audio',
-    dir: FIXTURE,
-    labelPattern: '^(\\d)_',
-    ...specFieldsOf(trained),
-  });
+/** Every WAV of `dir` as the classifier's features, labelled by the digit the file name starts with. */
+async function digitClips(dir: string): Promise<Dataset> {
+  const spec = DataSpec.parse({ source: 'audio', dir, labelPattern: '^(\\d)_', ...specFieldsOf(trained) });
   if (spec.source !== 'audio') throw new Error('expected an audio spec');
   const clips = await loadAudioClips(spec);
   const per = trained.mels * (trained.samples / trained.hop);
@@ -47,10 +50,15 @@ beforeAll(async () => {
   // The pattern's groups are "0".."9", sorted: map label indices back to the digits they name.
   const names = clips.classNames ?? [];
   const digits = Int32Array.from(clips.labels ?? [], (label) => Number(names[label]));
-  fixture = {
-    ...makeDataset('fsdd-sample', [trained.mels, per / trained.mels, 1], x, digits),
+  return {
+    ...makeDataset(dir, [trained.mels, per / trained.mels, 1], x, digits),
     audio: clips.features,
   };
+}
+
+beforeAll(async () => {
+  await useBackend();
+  fixture = await digitClips(FIXTURE);
 });
 
 describe('the shipped fsdd classifier', () => {
@@ -120,6 +128,25 @@ function playback(data: Dataset): GenerativeModel {
     dispose() {},
   } as unknown as GenerativeModel;
 }
+
+describe.skipIf(!existsSync(MIRROR) || shippedAccuracy === undefined)('on the FSDD mirror', () => {
+  it('reaches its stated accuracy on the whole test split (recordings 0-4: 300)', async () => {
+    await withTempDir(async (dir) => {
+      // Only the test split, copied into a folder of its own: a file-name pattern must match every file.
+      const testDir = join(dir, 'test');
+      await mkdir(testDir);
+      const names = (await readdir(MIRROR)).filter((name) => /^\d_[a-z]+_[0-4]\.wav$/.test(name));
+      await Promise.all(names.map((name) => copyFile(join(MIRROR, name), join(testDir, name))));
+      const test = await digitClips(testDir);
+      expect(test.size).toBe(300);
+      const classifier = await loadDomainClassifier('fsdd', undefined, { judging: test });
+      const predicted = classifierLabels(classifier, test);
+      classifier.dispose();
+      const hits = predicted.filter((p, i) => p === (test.labels as Int32Array)[i]).length;
+      expect(hits / 300).toBeCloseTo(shippedAccuracy as number, 6);
+    });
+  }, 120_000);
+});
 
 describe('judging generated audio', () => {
   it('a generator that says each digit asked for: share = the accuracy on those recordings, FD 0 against them', async () => {
