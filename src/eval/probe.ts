@@ -205,37 +205,49 @@ export function pcaProbe(
 export const MFCC_COEFFICIENTS = 13;
 
 /**
- * MFCCs of every clip of an audio dataset, frames in time order, flattened: [n, frames · count]. Spectrogram data
- * is read as it is; waveforms are first made into the log-mel spectrogram their features describe. Flattened
- * rather than pooled over frames: every clip starts at its recording's start, so frame t means the same moment
- * in each, and the order of the sounds is what tells "six" from "seven"; mean + std pooling keeps the voice
- * (the speaker) but throws that order away.
+ * Each clip's MFCCs pooled over its frames: the mean of every coefficient, then its standard deviation,
+ * [n, 2 · count]. Spectrogram data is read as it is; waveforms are first made into the log-mel spectrogram their
+ * features describe. Pooled rather than flattened frame by frame: words start at different moments of their
+ * recordings and last different times, so frame t is not the same moment in two clips, and PCA of the
+ * flattened frames spends its components on that timing (FSDD, PCA-16, linear probe: digits 71.7% flattened
+ * against 90.0% pooled, speakers 88.0% against 96.7%).
  */
 export function mfccRows(dataset: Dataset, count = MFCC_COEFFICIENTS): Matrix {
   const f = dataset.audio;
   if (!f)
     throw new ConfigError('MFCCs need audio data (a dataset with audio features)', { path: dataset.name });
   const per = sampleSize(dataset);
-  const width = frameCount(f) * count;
-  const out = new Float32Array(dataset.size * width);
+  const frames = frameCount(f);
+  const out = new Float32Array(dataset.size * 2 * count);
   for (let i = 0; i < dataset.size; i++) {
     const sample = dataset.x.subarray(i * per, (i + 1) * per);
-    const image = f.representation === 'mel' ? sample : melSpectrogram(sample, f);
-    out.set(mfcc(image, f, count), i * width);
+    const coefficients = mfcc(f.representation === 'mel' ? sample : melSpectrogram(sample, f), f, count);
+    for (let c = 0; c < count; c++) {
+      let sum = 0;
+      for (let t = 0; t < frames; t++) sum += coefficients[t * count + c];
+      const mean = sum / frames;
+      let squares = 0;
+      for (let t = 0; t < frames; t++) squares += (coefficients[t * count + c] - mean) ** 2;
+      out[i * 2 * count + c] = mean;
+      out[i * 2 * count + count + c] = Math.sqrt(squares / frames);
+    }
   }
-  return { rows: dataset.size, cols: width, data: out };
+  return { rows: dataset.size, cols: 2 * count, data: out };
 }
 
-/** MFCCs of audio clips reduced by PCA: the classical features a model's audio codes are set beside. */
+/** Pooled MFCCs of audio clips reduced by PCA: the classical features a model's audio codes are set beside. */
 export interface MfccPcaBaseline {
-  /** For reports, e.g. "MFCC (13 x 64 frames)". */
+  /** For reports, e.g. "MFCC mean + std (2 x 13 over 64 frames)". */
   features: string;
   components: number;
   pca: PcaModel;
   codes(dataset: Dataset): Matrix;
 }
 
-/** Fit PCA with `components` (at most the MFCC count and n − 1) on the MFCCs of an audio training split. */
+/**
+ * Fit PCA with `components` on the pooled MFCCs of an audio training split: as many as the codes have, at most
+ * the 26 pooled values (then PCA only rotates them) and n − 1.
+ */
 export function fitMfccPcaBaseline(train: Dataset, components: number): MfccPcaBaseline {
   const asDataset = (d: Dataset) => {
     const m = mfccRows(d);
@@ -246,7 +258,7 @@ export function fitMfccPcaBaseline(train: Dataset, components: number): MfccPcaB
   const pca = fitPca(fitOn, k);
   const frames = frameCount(train.audio as NonNullable<Dataset['audio']>);
   return {
-    features: `MFCC (${MFCC_COEFFICIENTS} x ${frames} frames)`,
+    features: `MFCC mean + std (2 x ${MFCC_COEFFICIENTS} over ${frames} frames)`,
     components: k,
     pca,
     codes: (dataset) => pcaTransform(pca, dataset === train ? fitOn : asDataset(dataset)),

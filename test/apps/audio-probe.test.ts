@@ -70,20 +70,16 @@ const spec = (dir: string, labelPattern: string) =>
   });
 
 describe('MFCC rows', () => {
-  it('a flat spectrogram: c0 = √mels · its level in dB, the other coefficients 0 (by hand)', () => {
+  it('a flat spectrogram: mean c0 = √mels · its level in dB, the rest 0, every std 0 (by hand)', () => {
     const level = 0.25; // -100 + 0.25 · 100 = -75 dB in every band and frame
     const image = new Float32Array(16 * 16).fill(level);
-    const data = { ...makeDataset('flat', [16, 16, 1], image), audio: FEATURES };
-    const rows = mfccRows(data);
-    expect([rows.rows, rows.cols]).toEqual([1, 16 * MFCC_COEFFICIENTS]);
-    for (let t = 0; t < 16; t++) {
-      const frame = rows.data.subarray(t * 13, (t + 1) * 13);
-      expect(frame[0]).toBeCloseTo(Math.sqrt(16) * -75, 3);
-      for (let c = 1; c < 13; c++) expect(Math.abs(frame[c])).toBeLessThan(1e-3);
-    }
+    const rows = mfccRows({ ...makeDataset('flat', [16, 16, 1], image), audio: FEATURES });
+    expect([rows.rows, rows.cols]).toEqual([1, 2 * MFCC_COEFFICIENTS]);
+    expect(rows.data[0]).toBeCloseTo(Math.sqrt(16) * -75, 3);
+    for (let c = 1; c < 26; c++) expect(Math.abs(rows.data[c])).toBeLessThan(1e-3);
   });
 
-  it('waveforms are made into their log-mel spectrograms first: the same rows as the spectrogram data', () => {
+  it('mean and std over the frames of mfcc(); waveforms are made into their spectrograms first', () => {
     const rng = createRng(3);
     const waves = Float32Array.from({ length: 2 * SAMPLES }, () => 0.2 * (rng() - 0.5));
     const images = new Float32Array(2 * 256);
@@ -95,7 +91,14 @@ describe('MFCC rows', () => {
     });
     const fromImages = mfccRows({ ...makeDataset('m', [16, 16, 1], images), audio: FEATURES });
     expectClose(fromWaves.data, fromImages.data, 1e-6);
-    expectClose(fromImages.data.subarray(0, 16 * 13), mfcc(images.subarray(0, 256), FEATURES, 13), 0);
+    // Clip 1, coefficient 2, by hand from the per-frame MFCCs [16 frames, 13].
+    const frames = mfcc(images.subarray(256), FEATURES, 13);
+    const c2 = Array.from({ length: 16 }, (_, t) => frames[t * 13 + 2]);
+    const mean = c2.reduce((a, b) => a + b, 0) / 16;
+    const std = Math.sqrt(c2.reduce((a, b) => a + (b - mean) ** 2, 0) / 16);
+    expect(fromImages.data[26 + 2]).toBeCloseTo(mean, 4);
+    expect(fromImages.data[26 + 13 + 2]).toBeCloseTo(std, 4);
+    expect(std).toBeGreaterThan(0);
   });
 
   it('refuses data that is not audio, and caps PCA at n - 1 components', () => {
@@ -103,7 +106,7 @@ describe('MFCC rows', () => {
     const image = Float32Array.from({ length: 3 * 256 }, (_, i) => (i % 17) / 17);
     const baseline = fitMfccPcaBaseline({ ...makeDataset('m', [16, 16, 1], image), audio: FEATURES }, 8);
     expect(baseline.components).toBe(2);
-    expect(baseline.features).toBe('MFCC (13 x 16 frames)');
+    expect(baseline.features).toBe('MFCC mean + std (2 x 13 over 16 frames)');
   });
 });
 
@@ -129,7 +132,7 @@ describe('embed --probe on synthetic tones', () => {
       const q = result.quality;
       if (!q) throw new Error('no probe');
       expect(q.pca.name).toBe('MFCC → PCA-4');
-      expect(q.pca.features).toBe('MFCC (13 x 16 frames)');
+      expect(q.pca.features).toBe('MFCC mean + std (2 x 13 over 16 frames)');
       expect(q.pca.components).toBe(4);
       expect(q.dims).toBe(4);
       expect(q.labelBy).toBeUndefined();
