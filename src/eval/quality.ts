@@ -90,7 +90,8 @@ export async function generatedQuality(
     return {
       ...quality,
       floorFrechetDistance: frechetDistance(real.features, floor.features),
-      ...(model.conditional
+      // Only where the model's classes are the classifier's (not FSDD's speakers, not a --classes subset).
+      ...(model.conditional && classes === (classifier.context.numClasses ?? 10)
         ? { labelAccuracy: labelAccuracy(fake.labels, classes, (i) => requested[i]) }
         : {}),
     };
