@@ -21,9 +21,12 @@ export function snrDb(clean: Float32Array, estimate: Float32Array): number {
 
 function checkLengths(clean: Float32Array, other: Float32Array): void {
   if (clean.length !== other.length)
-    throw new DataError(`expected a clip of ${clean.length} samples like the clean one, got ${other.length}`, {
-      path: 'estimate',
-    });
+    throw new DataError(
+      `expected a clip of ${clean.length} samples like the clean one, got ${other.length}`,
+      {
+        path: 'estimate',
+      },
+    );
 }
 
 // Power in dB re full scale as melSpectrogram reads it: |X|² / (nFft/4)², the squared peak bin of a full-scale sine
@@ -56,9 +59,12 @@ export function logSpectralDistance(
   const bins = features.nFft / 2 + 1;
   const frames = a.length / bins;
   if (frames === 0)
-    throw new DataError(`expected at least one frame (${features.hop} samples), got ${clean.length} samples`, {
-      path: 'clean',
-    });
+    throw new DataError(
+      `expected at least one frame (${features.hop} samples), got ${clean.length} samples`,
+      {
+        path: 'clean',
+      },
+    );
   let sum = 0;
   for (let t = 0; t < frames; t++) {
     let squares = 0;
@@ -106,7 +112,8 @@ export function mixNoise(
     power += n * n;
   }
   if (signal === 0) throw new DataError('the clean clip is silent: no SNR can be set', { path: 'clean' });
-  if (power === 0) throw new DataError('the noise is silent over the clip: nothing to mix', { path: 'noise' });
+  if (power === 0)
+    throw new DataError('the noise is silent over the clip: nothing to mix', { path: 'noise' });
   const gain = Math.sqrt(signal / (power * 10 ** (snr / 10)));
   const out = new Float32Array(clean.length);
   for (let i = 0; i < clean.length; i++) out[i] = clean[i] + gain * source[i % source.length];

@@ -52,7 +52,10 @@ describe('logSpectralDistance', () => {
       4,
     );
     // Silence: frame 0 is -100 − (−6.0206) dB off in every bin.
-    expect(logSpectralDistance(clean, new Float32Array(4), tiny)).toBeCloseTo((100 - 20 * Math.log10(2)) / 2, 4);
+    expect(logSpectralDistance(clean, new Float32Array(4), tiny)).toBeCloseTo(
+      (100 - 20 * Math.log10(2)) / 2,
+      4,
+    );
     expect(logSpectralDistance(clean, clean, tiny)).toBe(0);
   });
 
