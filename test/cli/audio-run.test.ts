@@ -6,7 +6,9 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readWav } from '../../src/data/audio/wav.js';
+import { DataSpec } from '../../src/data/spec.js';
 import { isPng, pngSize } from '../../src/io/png.js';
+import { modelDefaultsForData } from '../../src/models/registry.js';
 import { ROOT, runInProcess } from '../apps/cli-helper.js';
 import { withTempDir } from '../helpers.js';
 
@@ -97,4 +99,15 @@ describe('latentlab on audio', () => {
       expect(existsSync(join(run, 'interpolation.png'))).toBe(true);
     });
   }, 240_000);
+});
+
+describe('model defaults on audio', () => {
+  it('gives attention-ae the largest patch up to 8 that tiles the spectrogram (its default 7 is for 28x28)', () => {
+    const fsdd = DataSpec.parse({ source: 'fsdd' });
+    expect(modelDefaultsForData({ kind: 'attention-ae' }, fsdd).patchSize).toBe(8);
+    // 40 mel bands x 50 frames (1 s at 8 kHz, hop 160): 5 tiles both.
+    const odd = DataSpec.parse({ source: 'fsdd', mels: 40, duration: 1, hop: 160 });
+    expect(modelDefaultsForData({ kind: 'attention-ae' }, odd).patchSize).toBe(5);
+    expect(modelDefaultsForData({ kind: 'attention-ae', patchSize: 4 }, fsdd).patchSize).toBe(4);
+  });
 });
