@@ -5,13 +5,24 @@ import libsamplerate from '@alexanderolsen/libsamplerate-js';
 // A CommonJS bundle: its names come through the default export under Node's ESM loader.
 const { ConverterType, create } = libsamplerate;
 
-/** `samples` at `from` Hz → at `to` Hz (the same array when the rates match). */
+/** The length of `count` samples at `from` Hz once at `to` Hz: the same duration, to the nearest sample. */
+export const resampledLength = (count: number, from: number, to: number) => Math.round((count * to) / from);
+
+/** `samples` at `from` Hz → `resampledLength` samples at `to` Hz (the same array when the rates match). */
 export async function resample(samples: Float32Array, from: number, to: number): Promise<Float32Array> {
   if (from === to) return samples;
   const converter = await create(1, from, to, { converterType: ConverterType.SRC_SINC_MEDIUM_QUALITY });
+  let out: Float32Array;
   try {
-    return converter.simple(samples);
+    out = converter.simple(samples);
   } finally {
     converter.destroy();
   }
+  // The converter can end a sample short of the duration (44,100 samples at 44.1 kHz gave 7,999 at 8 kHz):
+  // the clip keeps its length in seconds, the missing tail as silence.
+  const length = resampledLength(samples.length, from, to);
+  if (out.length === length) return out;
+  const exact = new Float32Array(length);
+  exact.set(out.subarray(0, length));
+  return exact;
 }
