@@ -127,7 +127,7 @@ describe('train states what it did to silent and over-long recordings', () => {
     expect(r.code).toBe(0);
     const said = r.stdout + r.stderr;
     expect(said).toContain(
-      'data: 4 recordings as 0.256 s clips at 8000 Hz; 1 cut to 0.256 s (first 0.256 s kept); 0 padded with silence at the end; 0 with clipped samples (at full scale); 1 silent, left out (quiet.wav)',
+      'data: 4 recordings as 0.256 s clips at 8000 Hz; 1 cut to 0.256 s (first 0.256 s kept); 0 padded with silence at the end; 0 with clipped samples (at full scale); 1 silent in the kept 0.256 s, left out (quiet.wav)',
     );
     expect(r.wroteRun).toBe(true);
   }, 60_000);

@@ -170,18 +170,26 @@ describe('audio:DIR: what loading does to each recording, counted', () => {
     );
   });
 
-  it('leaves silent recordings out and names them', async () => {
+  it('leaves out recordings silent in the clip kept (A-law silence too) and names them', async () => {
+    const { default: wavefile } = await import('wavefile');
+    const alaw = new wavefile.WaveFile();
+    alaw.fromScratch(1, 8000, '16', new Array(800).fill(0));
+    alaw.toALaw(); // A-law has no zero: this silence reads ±8/32768
+    const late = new Float32Array(1600);
+    late.set(tone(440, 8000, 800), 800); // sound only after the first 0.1 s
     const dir = await folder({
       'a.wav': beep(),
       'b-quiet.wav': wavBytes(new Float32Array(800), 8000),
       'c.wav': beep(),
       'd-quiet.wav': wavBytes(new Float32Array(2000), 16_000),
+      'e-late.wav': wavBytes(late, 8000),
+      'f-alaw.wav': alaw.toBuffer(),
     });
     const clips = await loadAudioClips(spec({ dir, ...short }));
     expect(clips.ids).toEqual(['a.wav', 'c.wav']);
-    expect(clips.report.silent).toEqual(['b-quiet.wav', 'd-quiet.wav']);
+    expect(clips.report.silent).toEqual(['b-quiet.wav', 'd-quiet.wav', 'e-late.wav', 'f-alaw.wav']);
     expect(describeAudioReport(clips.report, clips.features)).toContain(
-      '2 silent, left out (b-quiet.wav, d-quiet.wav)',
+      '4 silent in the kept 0.1 s, left out (b-quiet.wav, d-quiet.wav, e-late.wav, …)',
     );
   });
 
@@ -193,7 +201,7 @@ describe('audio:DIR: what loading does to each recording, counted', () => {
     const error = await rejection(loadAudioClips(spec({ dir, ...short })));
     expect(error).toBeInstanceOf(DataError);
     expect(error.message).toBe(
-      `audio:${dir}: every recording is silent (2 all-zero files): nothing to learn`,
+      `audio:${dir}: every recording is silent in its first 0.1 s (2 files): nothing to learn`,
     );
   });
 

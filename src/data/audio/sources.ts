@@ -53,7 +53,7 @@ export interface AudioLoadReport {
   clipped: number;
   /** At another rate, resampled. */
   resampled: number;
-  /** All-zero recordings, left out (nothing to learn): their names. */
+  /** Recordings silent in their clip (peak at most -72 dB re full scale), left out (nothing to learn): their ids. */
   silent: string[];
 }
 
@@ -68,7 +68,7 @@ export function describeAudioReport(report: AudioLoadReport, features: AudioFeat
   if (report.resampled > 0) parts.push(`${report.resampled} resampled to ${features.sampleRate} Hz`);
   if (report.silent.length > 0)
     parts.push(
-      `${report.silent.length} silent, left out (${report.silent.slice(0, 3).join(', ')}${report.silent.length > 3 ? ', …' : ''})`,
+      `${report.silent.length} silent in the kept ${seconds} s, left out (${report.silent.slice(0, 3).join(', ')}${report.silent.length > 3 ? ', …' : ''})`,
     );
   return parts.join('; ');
 }
@@ -83,21 +83,25 @@ export interface Clip {
   silent: boolean;
 }
 
+/** Digital silence: A-law has no zero, its quietest code reads ±8/32768 (-72 dB re full scale). */
+const SILENT_PEAK = 8 / 32768;
+
 /** A WAV file's bytes as one clip of the features' length and rate; `file` names it in errors. */
 export async function clipFromWav(bytes: Uint8Array, features: AudioFeatures, file: string): Promise<Clip> {
   const audio = readWav(bytes, file);
   const wave = await resample(audio.samples, audio.sampleRate, features.sampleRate);
   const clip = new Float32Array(features.samples);
   clip.set(wave.subarray(0, features.samples));
+  // Judged on what the model would see: a recording whose first `duration` seconds are silent is left out too.
   let peak = 0;
-  for (let i = 0; i < audio.samples.length; i++) peak = Math.max(peak, Math.abs(audio.samples[i]));
+  for (let i = 0; i < clip.length; i++) peak = Math.max(peak, Math.abs(clip[i]));
   return {
     wave: clip,
     cut: wave.length > features.samples,
     padded: wave.length < features.samples,
     clipped: audio.clippedSamples > 0,
     resampled: audio.sampleRate !== features.sampleRate,
-    silent: peak === 0,
+    silent: peak <= SILENT_PEAK,
   };
 }
 
@@ -259,7 +263,7 @@ export async function loadAudioClips(spec: AudioDataSpec): Promise<AudioClips> {
   const where = formatDataSpec(spec);
   if (kept.length === 0)
     throw new DataError(
-      `every recording is silent (${report.silent.length} all-zero files): nothing to learn`,
+      `every recording is silent in its first ${features.samples / features.sampleRate} s (${report.silent.length} files): nothing to learn`,
       {
         path: where,
       },
