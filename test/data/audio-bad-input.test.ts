@@ -106,6 +106,40 @@ describe('train refuses bad audio with one line naming the file', () => {
     expect(r.errors).toEqual(['latentlab: error: data.nFft: audio features: nFft: expected a power of two']);
   });
 
+  it('a clip too short for the features: exit 2, in seconds and samples', async () => {
+    const dir = await corpus({});
+    const r = await train(dir, ['--duration', '0.001']);
+    expect(r.code).toBe(2);
+    expect(r.errors).toEqual([
+      'latentlab: error: data.duration: audio features: duration: 0.001 s at 8000 Hz is 8 samples per clip: expected at least 16 samples',
+    ]);
+  });
+
+  it('audio flags given with data they do not apply to: exit 2 before any loading', async () => {
+    const dir = await corpus({});
+    const pattern = await runInProcess([
+      'train',
+      '--data',
+      'fsdd',
+      '--label-pattern',
+      '^(\\d)_',
+      '--out',
+      join(root, 'x'),
+    ]);
+    expect(pattern.code).toBe(2);
+    expect(pattern.stderr).toContain(
+      'latentlab: error: --label-pattern: applies to audio:DIR only, not to fsdd',
+    );
+    const by = await train(dir, ['--label-by', 'speaker']);
+    expect(by.code).toBe(2);
+    expect(by.errors).toEqual([`latentlab: error: --label-by: applies to fsdd only, not to audio:${dir}`]);
+    const hop = await runInProcess(['train', '--data', 'mnist', '--hop', '64', '--out', join(root, 'y')]);
+    expect(hop.code).toBe(2);
+    expect(hop.stderr).toContain(
+      'latentlab: error: --hop: applies to audio data (audio:DIR, fsdd) only, not to mnist',
+    );
+  });
+
   it('an image model given waveforms: exit 2 naming the representation and what to use', async () => {
     const dir = await corpus({});
     const r = await train(dir, ['--model', 'conv-ae', '--representation', 'waveform']);

@@ -14,7 +14,12 @@ const powerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;
 export const AudioFeatures = z
   .strictObject({
     sampleRate: z.number().int().min(1000).max(192_000).describe('Samples per second of every clip'),
-    samples: z.number().int().min(16).max(10_000_000).describe('Samples per clip (duration × sample rate)'),
+    samples: z
+      .number()
+      .int()
+      .min(16, 'expected at least 16 samples')
+      .max(10_000_000, 'expected at most 10,000,000 samples')
+      .describe('Samples per clip (duration × sample rate)'),
     representation: z
       .enum(['mel', 'waveform'])
       .describe(

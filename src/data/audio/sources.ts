@@ -36,7 +36,15 @@ export function audioFeatures(spec: AudioDataSpec): AudioFeatures {
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = issue.path.join('.') === 'samples' ? 'duration' : issue.path.join('.');
+    const field = issue.path.join('.');
+    // The clip's length in samples is the duration's doing: say it in both units.
+    if (field === 'samples') {
+      const samples = Math.round(spec.duration * sampleRate);
+      throw new ConfigError(
+        `audio features: duration: ${spec.duration} s at ${sampleRate} Hz is ${samples} samples per clip: ${issue.message}`,
+        { path: 'data.duration' },
+      );
+    }
     throw new ConfigError(`audio features: ${field}: ${issue.message}`, { path: `data.${field}` });
   }
   return parsed.data;
