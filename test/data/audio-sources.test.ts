@@ -5,7 +5,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resample } from '../../src/data/audio/resample.js';
 import { describeAudioReport, loadAudioClips } from '../../src/data/audio/sources.js';
+import { readWav } from '../../src/data/audio/wav.js';
 import { loadData } from '../../src/data/load.js';
 import { type AudioDataSpec, DataSpec } from '../../src/data/spec.js';
 import { ConfigError, DataError } from '../../src/errors.js';
@@ -168,6 +170,23 @@ describe('audio:DIR: what loading does to each recording, counted', () => {
     expect(describeAudioReport(clips.report, clips.features)).toContain(
       '1 with clipped samples (at full scale); 2 resampled to 8000 Hz',
     );
+  });
+
+  it('converts only the start of a long recording at another rate, to the same clip as converting it all', async () => {
+    // 24 s at 44.1 kHz (1,058,400 samples, past libsamplerate-js's one-call buffer of 1,008,000).
+    const long = tone(440, 44_100, 24 * 44_100, 0.5);
+    const dir = await folder({ 'a-long.wav': wavBytes(long, 44_100), 'b-long.wav': wavBytes(long, 44_100) });
+    const clips = await loadAudioClips(spec({ dir, ...short }));
+    expect(clips.report).toMatchObject({ files: 2, cut: 2, padded: 0, resampled: 2 });
+    // The whole file (as 16-bit, as it was written) through the converter in one go; twice, as a converter
+    // kept for the next call would carry the state of the pieces it converts a long input in.
+    const written = readWav(wavBytes(long, 44_100), 'long.wav').samples;
+    const whole = await resample(written, 44_100, 8000);
+    expect(Array.from((await resample(written, 44_100, 8000)).subarray(0, 800))).toEqual(
+      Array.from(whole.subarray(0, 800)),
+    );
+    for (const wave of clips.waves)
+      for (let i = 0; i < 800; i++) expect(Math.abs(wave[i] - whole[i])).toBeLessThan(1e-4);
   });
 
   it('leaves out recordings silent in the clip kept (A-law silence too) and names them', async () => {

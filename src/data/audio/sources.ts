@@ -10,7 +10,7 @@ import { readFileNamed } from '../sources/files.js';
 import { type AudioDataSpec, formatDataSpec } from '../spec.js';
 import { AudioFeatures, clipFeatures, featureShape } from './features.js';
 import { FSDD_SPEAKERS, findFsdd, fsddRecordings, howToGetFsdd } from './fsdd.js';
-import { resample } from './resample.js';
+import { resample, resampledLength } from './resample.js';
 import { readWav } from './wav.js';
 
 /** The FFT size nearest 32 ms at `sampleRate` (a power of two): 256 at 8 kHz, 512 at 16 kHz. */
@@ -97,7 +97,14 @@ const SILENT_PEAK = 8 / 32768;
 /** A WAV file's bytes as one clip of the features' length and rate; `file` names it in errors. */
 export async function clipFromWav(bytes: Uint8Array, features: AudioFeatures, file: string): Promise<Clip> {
   const audio = readWav(bytes, file);
-  const wave = await resample(audio.samples, audio.sampleRate, features.sampleRate);
+  const length = resampledLength(audio.samples.length, audio.sampleRate, features.sampleRate);
+  // Only the clip's start is kept, so only it is converted, with 0.1 s more for the converter's filter to see
+  // past the clip's end: a recording of minutes costs what a clip does.
+  const needed = Math.ceil(
+    (features.samples * audio.sampleRate) / features.sampleRate + audio.sampleRate / 10,
+  );
+  const start = audio.samples.subarray(0, Math.min(audio.samples.length, needed));
+  const wave = await resample(start, audio.sampleRate, features.sampleRate);
   const clip = new Float32Array(features.samples);
   clip.set(wave.subarray(0, features.samples));
   // Judged on what the model would see: a recording whose first `duration` seconds are silent is left out too.
@@ -105,8 +112,8 @@ export async function clipFromWav(bytes: Uint8Array, features: AudioFeatures, fi
   for (let i = 0; i < clip.length; i++) peak = Math.max(peak, Math.abs(clip[i]));
   return {
     wave: clip,
-    cut: wave.length > features.samples,
-    padded: wave.length < features.samples,
+    cut: length > features.samples,
+    padded: length < features.samples,
     clipped: audio.clippedSamples > 0,
     resampled: audio.sampleRate !== features.sampleRate,
     silent: peak <= SILENT_PEAK,
