@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resample } from '../../src/data/audio/resample.js';
-import { describeAudioReport, loadAudioClips } from '../../src/data/audio/sources.js';
+import { audioFeatures, describeAudioReport, loadAudioClips } from '../../src/data/audio/sources.js';
 import { readWav } from '../../src/data/audio/wav.js';
 import { loadData } from '../../src/data/load.js';
 import { type AudioDataSpec, DataSpec } from '../../src/data/spec.js';
@@ -49,6 +49,43 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
   if (!error) throw new Error('expected a refusal, it loaded');
   return error;
 }
+
+describe('audioFeatures: the defaults a spec leaves out', () => {
+  it('takes the FFT size nearest 32 ms, hop half of it, mels up to half the rate', () => {
+    expect(audioFeatures(DataSpec.parse({ source: 'fsdd' }) as AudioDataSpec)).toEqual({
+      sampleRate: 8000,
+      samples: 8192,
+      representation: 'mel',
+      nFft: 256,
+      hop: 128,
+      mels: 64,
+      fMin: 0,
+      fMax: 4000,
+      minDb: -100,
+      maxDb: 0,
+    });
+    // 32 ms is 512 samples at 16 kHz and 1,411 at 44.1 kHz (nearest power of two: 1,024).
+    expect(audioFeatures(spec({ dir: 'x' }))).toMatchObject({
+      sampleRate: 16_000,
+      samples: 16_384,
+      nFft: 512,
+      hop: 256,
+    });
+    expect(audioFeatures(spec({ dir: 'x', sampleRate: 44_100 }))).toMatchObject({ nFft: 1024, fMax: 22_050 });
+  });
+
+  it('refuses settings that cannot make features, naming the spec field', () => {
+    expect(() => audioFeatures(spec({ dir: 'x', nFft: 300 }))).toThrow(
+      new ConfigError('audio features: nFft: expected a power of two', { path: 'data.nFft' }),
+    );
+    expect(() => audioFeatures(spec({ dir: 'x', sampleRate: 8000, fMax: 5000 }))).toThrow(
+      'data.fMax: audio features: fMax: expected at most half the sample rate (4000 Hz)',
+    );
+    expect(() => audioFeatures(spec({ dir: 'x', minDb: 0, maxDb: -10 }))).toThrow(
+      'data.minDb: audio features: minDb: expected below maxDb (-10 dB)',
+    );
+  });
+});
 
 describe('audio:DIR labels', () => {
   it('labels by class subfolder, sorted, with ids relative to the folder', async () => {
