@@ -251,6 +251,8 @@ export const AudioCompressOptions = z
     opusKbps: z.number().min(0).max(256).default(6),
     /** Clips kept for the examples. */
     preview: z.number().int().min(0).default(4),
+    /** Floor of the log-spectral distance's power spectra, dB re full scale (default the features' minDb). */
+    lsdFloorDb: z.number().max(0).optional(),
   })
   .refine((o) => o.kbps === undefined || o.bits === undefined, {
     message: 'give a bitrate or bits per dimension, not both',
@@ -285,6 +287,8 @@ export interface AudioCompressReport {
   file: { bytes: number; kbps: number };
   representation: AudioFeatures['representation'];
   iterations?: number;
+  /** The LSD's floor, dB re full scale. */
+  lsdFloorDb: number;
   /** Mean over clips of SNR and LSD (dB) against the original clips. */
   quality: AudioQuality;
   /** From unquantised codes: what quantisation costs. */
@@ -426,8 +430,10 @@ export async function compressAudio(
   // The same seed per clip for every row, so rows differ by what went in, not by Griffin-Lim's start.
   const resynthesise = (sample: Float32Array, i: number) =>
     clipFromFeatures(sample, f, { iterations: options.iterations, seed: i });
-  const meters = { quality: new AudioQualityMeter(f), unquantised: new AudioQualityMeter(f) };
-  const resynthesis = f.representation === 'mel' ? new AudioQualityMeter(f) : undefined;
+  const lsdFloorDb = options.lsdFloorDb ?? f.minDb;
+  const scoring = { ...f, minDb: lsdFloorDb };
+  const meters = { quality: new AudioQualityMeter(scoring), unquantised: new AudioQualityMeter(scoring) };
+  const resynthesis = f.representation === 'mel' ? new AudioQualityMeter(scoring) : undefined;
   const preview: AudioCompressPreview = { original: [], decoded: [] };
   for (let i = 0; i < dataset.size; i++) {
     const original = clip(i);
@@ -451,6 +457,7 @@ export async function compressAudio(
     file: { bytes: bytes.length, kbps: (bytes.length * 8) / totalSeconds / 1000 },
     representation: f.representation,
     iterations: f.representation === 'mel' ? options.iterations : undefined,
+    lsdFloorDb,
     quality: meters.quality.result(),
     unquantised: meters.unquantised.result(),
     resynthesis: resynthesis?.result(),
@@ -460,7 +467,7 @@ export async function compressAudio(
     const opus = await opusRoundTrip(clips, f.sampleRate, options.opusKbps);
     if (!opus) report.opus = { missing: OPUS_MISSING };
     else {
-      const meter = new AudioQualityMeter(f);
+      const meter = new AudioQualityMeter(scoring);
       opus.decoded.forEach((d, i) => {
         meter.add(clips[i], d);
       });
@@ -484,7 +491,7 @@ export function formatAudioCompressReport(report: AudioCompressReport): string {
     report.representation === 'mel' ? `, resynthesised by Griffin-Lim (${report.iterations} iterations)` : '';
   const lines = [
     `${report.clips} clips of ${report.seconds} s; ${report.latent}-D codes at ${report.bits} bits per dimension${asked}${how}`,
-    `${''.padEnd(30)}${'kbps'.padStart(10)}${'SNR dB'.padStart(9)}${'LSD dB'.padStart(9)}`,
+    `${''.padEnd(30)}${'kbps'.padStart(10)}${'SNR dB'.padStart(9)}${'LSD dB'.padStart(9)}   (LSD floor ${report.lsdFloorDb} dB)`,
     row(`latentlab (${report.bits} bits)`, report.kbps.toFixed(3), report.quality),
     row('  unquantised codes', '', report.unquantised),
   ];

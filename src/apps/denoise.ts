@@ -324,6 +324,8 @@ export const AudioDenoiseOptions = z.strictObject({
   wiener: WienerOptions.default(WienerOptions.parse({})),
   /** Clips kept for the examples. */
   preview: z.number().int().min(0).default(4),
+  /** Floor of the log-spectral distance's power spectra, dB re full scale (default the features' minDb). */
+  lsdFloorDb: z.number().max(0).optional(),
 });
 export type AudioDenoiseOptions = z.output<typeof AudioDenoiseOptions>;
 export type AudioDenoiseOptionsInput = z.input<typeof AudioDenoiseOptions>;
@@ -337,6 +339,8 @@ export interface AudioDenoiseReport {
   phaseIterations?: number;
   /** Speech noise: how the other recording was picked for each clip. */
   speechFrom?: 'another speaker' | 'another class' | 'another clip';
+  /** The LSD's floor, dB re full scale. */
+  lsdFloorDb: number;
   /** Mean over clips of each clip's SNR (dB) and log-spectral distance (dB), against the clean clip. */
   noisy: AudioQuality;
   model: AudioQuality;
@@ -421,10 +425,12 @@ export async function denoiseAudio(
       options.noise.snrDb,
       options.seed * 1_000_003 + i,
     );
+  const lsdFloorDb = options.lsdFloorDb ?? f.minDb;
+  const scoring = { ...f, minDb: lsdFloorDb };
   const meters = {
-    noisy: new AudioQualityMeter(f),
-    model: new AudioQualityMeter(f),
-    wiener: new AudioQualityMeter(f),
+    noisy: new AudioQualityMeter(scoring),
+    model: new AudioQualityMeter(scoring),
+    wiener: new AudioQualityMeter(scoring),
   };
   const preview: AudioDenoisePreview = { clean: [], noisy: [], model: [], wiener: [] };
   const per = shape.reduce((a, b) => a * b, 1);
@@ -479,6 +485,7 @@ export async function denoiseAudio(
       representation: f.representation,
       phaseIterations: f.representation === 'mel' ? options.phaseIterations : undefined,
       speechFrom: speech?.rule,
+      lsdFloorDb,
       noisy,
       model: denoised,
       wiener,
@@ -511,7 +518,7 @@ export function formatAudioDenoiseReport(report: AudioDenoiseReport): string {
       : `speech from ${report.speechFrom} at ${report.noise.snrDb} dB SNR`;
   return [
     `${report.clips} clips, ${noise} (seed ${report.seed}); model: ${how}`,
-    `${''.padEnd(18)}${'SNR dB'.padStart(9)}${'LSD dB'.padStart(10)}${'SNR gain'.padStart(12)}`,
+    `${''.padEnd(18)}${'SNR dB'.padStart(9)}${'LSD dB'.padStart(10)}${'SNR gain'.padStart(12)}   (LSD floor ${report.lsdFloorDb} dB)`,
     row('noisy input', report.noisy),
     row('model', report.model, report.gain.model),
     row('Wiener filter', report.wiener, report.gain.wiener),

@@ -142,7 +142,9 @@ describe('denoise on an audio run', () => {
     const { report } = await denoiseAudio(mel.model as Autoencoder, melAudio.waves.test, features, {
       noise: { type: 'speech', snrDb: 5 },
       preview: 0,
+      lsdFloorDb: -60,
     });
+    expect(report.lsdFloorDb).toBe(-60);
     // The split datasets keep no ids today (splitData drops them), so the digit labels choose: another class.
     expect(['another speaker', 'another class']).toContain(report.speechFrom);
     expect(report.noisy.snrDb).toBeCloseTo(5, 4);
@@ -166,6 +168,7 @@ describe('denoise on an audio run', () => {
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as AudioDenoiseReport & { grid: string };
     expect(report.noise).toEqual({ type: 'white', snrDb: 5 });
+    expect(report.lsdFloorDb).toBe(-100);
     finite(report.model);
     const files = await readdir(out);
     for (const kind of ['clean', 'noisy', 'model', 'wiener'])
@@ -219,6 +222,7 @@ describe('compress on an audio run', () => {
       { kbps: 0.1, iterations: 8, preview: 1 },
     );
     expect(report.bits).toBe(6);
+    expect(report.lsdFloorDb).toBe(features.minDb);
     expect(report.kbps).toBeCloseTo((16 * 6) / 1.024 / 1000, 10);
     expect(report.kbps).toBeLessThanOrEqual(0.1);
     const file = decodeCodeFile(bytes, 'codes.llz');

@@ -43,6 +43,7 @@ interface CompressFlags extends DataFlags {
   kbps?: number;
   opusKbps: number;
   iterations: number;
+  lsdFloor?: number;
   examples?: string;
   n: number;
   out: string;
@@ -90,6 +91,11 @@ export function compressCommand(): Command {
         'audio: example clips written with --examples',
         parseNumber('--n', { integer: true, min: 1 }),
         4,
+      )
+      .option(
+        '--lsd-floor <dB>',
+        "audio: floor of the log-spectral distance's power spectra, dB re full scale (default the features' minDb)",
+        parseNumber('--lsd-floor'),
       )
       .requiredOption('--out <file.llz>', 'the compressed file')
       .option(
@@ -176,6 +182,7 @@ async function compressAudioRun(
       bits: flags.bits,
       opusKbps: flags.opusKbps,
       iterations: flags.iterations,
+      lsdFloorDb: flags.lsdFloor,
       preview: flags.examples ? flags.n : 0,
     },
   );

@@ -42,6 +42,7 @@ interface DenoiseFlags extends DataFlags {
   seed: number;
   n?: number;
   phaseIterations: number;
+  lsdFloor?: number;
   out?: string;
   grid?: string;
   clip: boolean;
@@ -75,6 +76,11 @@ export function denoiseCommand(): Command {
         'audio spectrogram runs: Griffin-Lim iterations from the noisy phase (0: the noisy phase as is)',
         parseNumber('--phase-iterations', { integer: true, min: 0 }),
         0,
+      )
+      .option(
+        '--lsd-floor <dB>',
+        "audio: floor of the log-spectral distance's power spectra, dB re full scale (default the features' minDb)",
+        parseNumber('--lsd-floor'),
       )
       .option(
         '--out <dir>',
@@ -165,6 +171,7 @@ async function denoiseAudioRun(loaded: LoadedModel, model: Autoencoder, flags: D
     noise,
     seed: flags.seed,
     phaseIterations: flags.phaseIterations,
+    lsdFloorDb: flags.lsdFloor,
     preview: flags.out || flags.grid ? (flags.n ?? 4) : 0,
   });
   // Examples only when asked for (--out, or --grid alone for the spectrograms): WAVs are large beside a picture.
