@@ -56,7 +56,8 @@ export function compressCommand(): Command {
     new Command('compress')
       .description(
         'encode images into a compact .llz file (codes quantised to --bits per dimension) and report bytes per ' +
-          'image, ratios to raw pixels and PNG, and PSNR/SSIM beside PCA at the same bytes per image',
+          'image, ratios to raw pixels and PNG, and PSNR/SSIM beside PCA at the same bytes per image. Audio runs: ' +
+          'codes at --kbps, resynthesised, SNR and log-spectral distance beside Opus',
       )
       .argument('<run>', 'run directory (or its model directory)')
       .option('--images <dir>', 'a folder of PNG/JPEG images instead of --data')
