@@ -1,5 +1,6 @@
 // The in-memory dataset every model trains on: samples as one flat Float32Array, optional integer labels.
 import { DataError } from '../errors.js';
+import type { AudioFeatures } from './audio/features.js';
 import { permutation } from './random.js';
 import type { TextVocabulary } from './text/vocabulary.js';
 
@@ -19,6 +20,11 @@ export interface Dataset {
    * this is the vocabulary they index, with the number of samples of this split cut to fit.
    */
   readonly text?: TextVocabulary;
+  /**
+   * Audio data (data/audio): each sample is one clip's features (a spectrogram image or the waveform) made with
+   * these settings, which turn a sample back into sound.
+   */
+  readonly audio?: AudioFeatures;
 }
 
 /** Scaling fitted on the training split of a table and saved with the model (identity for images). */
@@ -37,6 +43,10 @@ export interface DataSplits {
   readonly scaling?: FeatureScaling;
   /** Text data: the vocabulary fitted on the training split (its `truncated` counts training samples). */
   readonly text?: TextVocabulary;
+  /** Audio data: the features every split was made with. */
+  readonly audio?: AudioFeatures;
+  /** What loading did that the user should hear of (recordings cut, padded, left out): printed by train. */
+  readonly notes?: readonly string[];
 }
 
 /** What a source produces before splitting: a training part and, when the source has one, a test part. */
@@ -46,6 +56,7 @@ export interface RawData {
   readonly classNames?: readonly string[];
   readonly train: { x: Float32Array; labels?: Int32Array; ids?: string[] };
   readonly test?: { x: Float32Array; labels?: Int32Array; ids?: string[] };
+  readonly notes?: readonly string[];
 }
 
 export function sampleSize(dataset: Pick<Dataset, 'sampleShape'>): number {

@@ -1,5 +1,7 @@
 // One entry point from a data spec to train/validation/test splits, plus the list behind `latentlab datasets`.
 import { DataError } from '../errors.js';
+import type { AudioFeatures } from './audio/features.js';
+import { type AudioClips, clipsAsRaw, loadAudioClips } from './audio/sources.js';
 import type { DataSplits, Dataset, FeatureScaling, RawData } from './dataset.js';
 import { splitData } from './dataset.js';
 import { permutation } from './random.js';
@@ -16,7 +18,14 @@ import { loadIdx } from './sources/idx.js';
 import { loadImages } from './sources/images.js';
 import { loadMnist, mnistPackageDir } from './sources/mnist.js';
 import { loadToy } from './sources/toy2d.js';
-import { type DataSpec, formatDataSpec, isTextSpec, type TextDataSpec } from './spec.js';
+import {
+  type AudioDataSpec,
+  type DataSpec,
+  formatDataSpec,
+  isAudioSpec,
+  isTextSpec,
+  type TextDataSpec,
+} from './spec.js';
 import {
   BROWN_FILES,
   brownPackageDir,
@@ -47,6 +56,8 @@ const LOADERS: Loaders = {
   text: textRaw,
   brown: textRaw,
   'spam-assassin': textRaw,
+  audio: async (spec) => clipsAsRaw(await loadAudioClips(spec), 'features'),
+  fsdd: async (spec) => clipsAsRaw(await loadAudioClips(spec), 'features'),
 };
 
 /**
@@ -90,12 +101,9 @@ export function loadRaw(spec: DataSpec): Promise<RawData> {
 
 export async function loadData(spec: DataSpec, options: LoadOptions = {}): Promise<DataSplits> {
   if (isTextSpec(spec)) return loadTextData(spec, options);
+  if (isAudioSpec(spec)) return (await loadAudioData(spec, options)).splits;
   const raw = await loadRaw(spec);
-  const splits = splitData(raw, {
-    validationFraction: options.validationFraction ?? 0.1,
-    testFraction: options.testFraction ?? 0.2,
-    seed: options.seed ?? 0,
-  });
+  const splits = splitOptions(raw, options);
   let scaling = options.scaling;
   if (!scaling) {
     if (spec.source !== 'csv' || spec.scaling === 'none') return splits;
@@ -107,6 +115,45 @@ export async function loadData(spec: DataSpec, options: LoadOptions = {}): Promi
     validation: applyScaling(splits.validation, scaling),
     test: applyScaling(splits.test, scaling),
     scaling,
+  };
+}
+
+const splitOptions = (raw: RawData, options: LoadOptions) =>
+  splitData(raw, {
+    validationFraction: options.validationFraction ?? 0.1,
+    testFraction: options.testFraction ?? 0.2,
+    seed: options.seed ?? 0,
+  });
+
+/** Audio splits: the model's features, and the same clips as waveforms, split alike (the same rows in each). */
+export interface AudioSplits {
+  splits: DataSplits;
+  waves: DataSplits;
+  clips: AudioClips;
+}
+
+/**
+ * An audio source's splits, as features and as waveforms [samples, 1]: the apps that score sound (denoise,
+ * compress) need the clips the features came from. Splitting depends only on the count and the seed, so row i
+ * of a feature split is row i of the same wave split.
+ */
+export async function loadAudioData(spec: AudioDataSpec, options: LoadOptions = {}): Promise<AudioSplits> {
+  const clips = await loadAudioClips(spec);
+  const withAudio = (splits: DataSplits, audio: AudioFeatures, notes?: readonly string[]): DataSplits => ({
+    train: { ...splits.train, audio },
+    validation: { ...splits.validation, audio },
+    test: { ...splits.test, audio },
+    audio,
+    notes,
+  });
+  const features = clipsAsRaw(clips, 'features');
+  return {
+    splits: withAudio(splitOptions(features, options), clips.features, features.notes),
+    waves: withAudio(splitOptions(clipsAsRaw(clips, 'waves'), options), {
+      ...clips.features,
+      representation: 'waveform',
+    }),
+    clips,
   };
 }
 

@@ -33,6 +33,43 @@ const textFields = {
     ),
 };
 
+/**
+ * The clip and feature fields shared by the audio sources (audio:DIR, fsdd). Left out, the FFT size is the
+ * power of two nearest 32 ms, the hop half of it, the mel range 0 Hz to half the sample rate (data/audio).
+ */
+const audioFields = {
+  sampleRate: z
+    .number()
+    .int()
+    .min(1000)
+    .max(192_000)
+    .optional()
+    .describe('Every recording is resampled to this rate, Hz (default 8000 for fsdd, 16000 otherwise)'),
+  duration: z
+    .number()
+    .positive()
+    .max(600, 'expected at most 600 seconds per clip')
+    .default(1.024)
+    .describe(
+      'Seconds per clip: longer recordings keep their first this many seconds (cut and counted), shorter ones are padded with silence at the end',
+    ),
+  representation: z
+    .enum(['mel', 'waveform'])
+    .default('mel')
+    .describe('Features: mel (log-mel spectrogram image, for the image families) or waveform (for wave-ae)'),
+  nFft: z.number().int().positive().optional().describe('FFT size, a power of two (default: nearest 32 ms)'),
+  hop: z.number().int().positive().optional().describe('Samples between frames (default nFft / 2)'),
+  mels: z.number().int().min(2).max(512).default(64).describe('Mel bands: the spectrogram image rows'),
+  fMin: z.number().min(0).default(0).describe('Lowest mel filter frequency, Hz'),
+  fMax: z
+    .number()
+    .positive()
+    .optional()
+    .describe('Highest mel filter frequency, Hz (default half the sample rate)'),
+  minDb: z.number().default(-100).describe('Spectrogram floor, dB re full scale (drawn as 0)'),
+  maxDb: z.number().default(0).describe('Spectrogram ceiling, dB re full scale (drawn as 1)'),
+};
+
 export const DataSpec = z.discriminatedUnion('source', [
   z.strictObject({ source: z.literal('mnist') }),
   z.strictObject({ source: z.literal('fashion-mnist') }),
@@ -121,6 +158,29 @@ export const DataSpec = z.discriminatedUnion('source', [
     ...textFields,
   }),
   z.strictObject({ source: z.literal('brown'), ...textFields }),
+  z.strictObject({
+    source: z.literal('audio'),
+    dir: z
+      .string()
+      .min(1)
+      .describe('Folder of WAV files, either all at the top or one subfolder per class (the label)'),
+    labelPattern: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "A regular expression on file names whose first group is the label, e.g. '^(\\d)_' (instead of subfolders)",
+      ),
+    ...audioFields,
+  }),
+  z.strictObject({
+    source: z.literal('fsdd'),
+    labels: z
+      .enum(['digit', 'speaker'])
+      .default('digit')
+      .describe('Free Spoken Digit Dataset labels: the digit said or the speaker'),
+    ...audioFields,
+  }),
   z.strictObject({ source: z.literal('spam-assassin'), ...textFields }),
 ]);
 export type DataSpec = z.infer<typeof DataSpec>;
@@ -129,6 +189,10 @@ export type TextDataSpec = Extract<DataSpec, { source: 'text' | 'brown' | 'spam-
 export const isTextSpec = (spec: DataSpec): spec is TextDataSpec =>
   spec.source === 'text' || spec.source === 'brown' || spec.source === 'spam-assassin';
 export type DataSpecInput = z.input<typeof DataSpec>;
+/** The audio sources: their samples are clips turned into features (data/audio). */
+export type AudioDataSpec = Extract<DataSpec, { source: 'audio' | 'fsdd' }>;
+export const isAudioSpec = (spec: DataSpec): spec is AudioDataSpec =>
+  spec.source === 'audio' || spec.source === 'fsdd';
 
 export interface DataSpecOptions {
   labelColumn?: string;
@@ -144,11 +208,21 @@ export interface DataSpecOptions {
   maxVocab?: number;
   maxLength?: number;
   unit?: 'line' | 'sentence';
+  /** Audio sources (audio:DIR, fsdd). */
+  sampleRate?: number;
+  duration?: number;
+  representation?: 'mel' | 'waveform';
+  nFft?: number;
+  hop?: number;
+  mels?: number;
+  labelPattern?: string;
+  /** fsdd: digit or speaker labels. */
+  audioLabels?: 'digit' | 'speaker';
 }
 
 /**
  * `mnist`, `fashion-mnist`, `idx:PATH`, `csv:PATH`, `images:DIR`, `toy:NAME`, `text:PATH`, `brown`,
- * `spam-assassin` → a validated spec.
+ * `spam-assassin`, `audio:DIR`, `fsdd` → a validated spec.
  */
 export function parseDataSpec(text: string, options: DataSpecOptions = {}): DataSpec {
   const colon = text.indexOf(':');
@@ -164,7 +238,21 @@ export function parseDataSpec(text: string, options: DataSpecOptions = {}): Data
       .filter((key) => options[key] !== undefined)
       .map((key) => [key, options[key]]),
   );
+  const audioOptions = Object.fromEntries(
+    (['sampleRate', 'duration', 'representation', 'nFft', 'hop', 'mels'] as const)
+      .filter((key) => options[key] !== undefined)
+      .map((key) => [key, options[key]]),
+  );
   switch (kind) {
+    case 'audio':
+      return DataSpec.parse({
+        source: 'audio',
+        dir: needPath(),
+        ...(options.labelPattern ? { labelPattern: options.labelPattern } : {}),
+        ...audioOptions,
+      });
+    case 'fsdd':
+      return DataSpec.parse({ source: 'fsdd', labels: options.audioLabels, ...audioOptions });
     case 'text':
       return DataSpec.parse({ source: 'text', path: needPath(), unit: options.unit, ...textOptions });
     case 'brown':
@@ -211,7 +299,7 @@ export function parseDataSpec(text: string, options: DataSpecOptions = {}): Data
     }
     default:
       throw new UsageError(
-        `unknown data source "${kind}": expected mnist, fashion-mnist, idx:PATH, csv:PATH, images:DIR, toy:NAME, text:PATH, brown or spam-assassin`,
+        `unknown data source "${kind}": expected mnist, fashion-mnist, idx:PATH, csv:PATH, images:DIR, toy:NAME, text:PATH, brown, spam-assassin, audio:DIR or fsdd`,
         { path: '--data' },
       );
   }
@@ -233,6 +321,10 @@ export function formatDataSpec(spec: DataSpec): string {
     case 'brown':
     case 'spam-assassin':
       return spec.source;
+    case 'audio':
+      return `audio:${spec.dir}`;
+    case 'fsdd':
+      return spec.labels === 'speaker' ? 'fsdd (speaker labels)' : 'fsdd';
     case 'toy':
       return spec.size === undefined ? `toy:${spec.name}` : `toy:${spec.name}:${spec.size}`;
   }
