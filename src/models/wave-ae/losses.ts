@@ -32,7 +32,7 @@ function dftBasis(nFft: number): Float32Array {
 }
 
 /** Frames of nFft samples every nFft / 4, the whole frames of a clip of `samples` (no padding). */
-export function frameCount(samples: number, nFft: number): number {
+export function spectralFrames(samples: number, nFft: number): number {
   return Math.floor((samples - nFft) / (nFft / 4)) + 1;
 }
 
@@ -43,7 +43,7 @@ export function frameCount(samples: number, nFft: number): number {
 export function logPowerSpectrogram(x: Tensor, nFft: number): Tensor {
   return tf.tidy(() => {
     const [n, samples] = x.shape;
-    const frames = frameCount(samples, nFft);
+    const frames = spectralFrames(samples, nFft);
     const hop = nFft / 4;
     const bins = nFft / 2 + 1;
     const indices = new Int32Array(frames * nFft);
