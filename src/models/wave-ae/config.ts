@@ -49,7 +49,9 @@ export const WaveAutoencoderConfig = z.object({
     .number()
     .min(0)
     .default(0)
-    .describe('Weight of the multi-resolution log-magnitude STFT loss added to the waveform MSE; 0 disables'),
+    .describe(
+      'Weight of the multi-resolution log-power STFT loss (L1) added to the waveform MSE; 0 disables',
+    ),
   spectralFfts: z
     .array(FftSize)
     .min(1)
