@@ -1,9 +1,10 @@
 // A trained model's data: which splits an app can score, and those splits loaded as the model saw them.
 import { z } from 'zod';
+import { describeFeatures, specFieldsOf } from '../data/audio/features.js';
 import { type DataSplits, type Dataset, makeDataset } from '../data/dataset.js';
 import { loadData, loadRaw, loadTextWhole } from '../data/load.js';
 import { applyScaling } from '../data/scaling.js';
-import { DataSpec, formatDataSpec, isTextSpec } from '../data/spec.js';
+import { DataSpec, formatDataSpec, isAudioSpec, isTextSpec } from '../data/spec.js';
 import { ConfigError, DataError, UsageError } from '../errors.js';
 import type { LoadedModel } from '../io/model-files.js';
 import type { TrainableModel } from '../models/family.js';
@@ -44,6 +45,16 @@ export async function modelData(loaded: LoadedModel, spec?: DataSpec): Promise<D
  */
 function checkDataKind(loaded: LoadedModel, spec: DataSpec): void {
   const where = formatDataSpec(spec);
+  if (isAudioSpec(spec) && !loaded.manifest.audio)
+    throw new DataError(
+      `is audio, but this ${loaded.manifest.kind} model was trained on samples of shape [${loaded.manifest.context.sampleShape}], not on audio: give data like its own, or train a model on the audio`,
+      { path: where },
+    );
+  if (!isAudioSpec(spec) && loaded.manifest.audio)
+    throw new DataError(
+      `is not audio, but this ${loaded.manifest.kind} model was trained on audio (${describeFeatures(loaded.manifest.audio)}): give audio:DIR or fsdd`,
+      { path: where },
+    );
   if (isTextSpec(spec) && !loaded.manifest.text)
     throw new DataError(
       `is text, but this ${loaded.manifest.kind} model was trained on samples of shape [${loaded.manifest.context.sampleShape}], not text: give data like its own`,
@@ -63,7 +74,11 @@ function checkDataKind(loaded: LoadedModel, spec: DataSpec): void {
 function readAsModel(loaded: LoadedModel, spec: DataSpec): DataSpec {
   checkDataKind(loaded, spec);
   const text = loaded.manifest.text;
-  return isTextSpec(spec) && text ? { ...spec, tokenizer: text.tokenizer, lowercase: text.lowercase } : spec;
+  if (isTextSpec(spec) && text) return { ...spec, tokenizer: text.tokenizer, lowercase: text.lowercase };
+  const audio = loaded.manifest.audio;
+  // Audio is turned into the model's own features (rate, clip length, FFT, mel bands, dB range), whatever the spec says.
+  if (isAudioSpec(spec) && audio) return { ...spec, ...specFieldsOf(audio) };
+  return spec;
 }
 
 /**

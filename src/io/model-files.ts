@@ -3,6 +3,7 @@
 import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep, win32 } from 'node:path';
 import { z } from 'zod';
+import { AudioFeatures, featureShape } from '../data/audio/features.js';
 import { checkVocabulary, SavedVocabularySchema, type TextVocabulary } from '../data/text/vocabulary.js';
 import { ensureBackend } from '../engine/backend.js';
 import { tf, tfl } from '../engine/tf.js';
@@ -56,6 +57,8 @@ export const ModelManifest = z.object({
   scaling: FeatureScalingSchema.optional(),
   /** Text models: the vocabulary (tokenizer, tokens by id, row length), so text is encoded with the model's ids. */
   text: SavedVocabularySchema.optional(),
+  /** Audio models: the clip and feature settings (data/audio), so sound is turned into the model's features and back. */
+  audio: AudioFeatures.optional(),
   metrics: z.record(z.string(), z.number()).optional(),
   savedAt: z.string(),
 });
@@ -184,6 +187,8 @@ export interface SaveModelExtras {
   scaling?: ModelManifest['scaling'];
   /** Text data's vocabulary (a split's `truncated` count is not saved). */
   text?: Omit<TextVocabulary, 'truncated'>;
+  /** Audio data's features. */
+  audio?: AudioFeatures;
   metrics?: Record<string, number>;
 }
 
@@ -213,6 +218,7 @@ export async function saveModel(
           maxLength: extras.text.maxLength,
         }
       : undefined,
+    audio: extras.audio,
     metrics: extras.metrics,
     savedAt: new Date().toISOString(),
   };
@@ -240,6 +246,7 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
     throw new IoError(`invalid manifest at field "${issue.path.join('.')}": ${issue.message}`, { path });
   }
   checkManifestText(parsed.data, path);
+  checkManifestAudio(parsed.data, path);
   return parsed.data;
 }
 
@@ -268,6 +275,18 @@ function checkManifestText(manifest: ModelManifest, path: string): void {
       { path: where },
     );
   }
+}
+
+/** An audio model's features must make its samples: [mels, frames, 1] spectrograms or [samples, 1] waveforms. */
+function checkManifestAudio(manifest: ModelManifest, path: string): void {
+  const { audio, context } = manifest;
+  if (!audio) return;
+  const shape = featureShape(audio);
+  if (shape.join('x') !== context.sampleShape.join('x'))
+    throw new IoError(
+      `the audio features make samples of shape [${shape}], but the model takes [${context.sampleShape}]`,
+      { path: `${path}#audio` },
+    );
 }
 
 export interface LoadedModel {

@@ -191,6 +191,7 @@ async function finish(
     classNames: splits.train.classNames,
     scaling: splits.scaling,
     text: splits.text ?? splits.train.text,
+    audio: splits.audio ?? splits.train.audio,
   };
   if (loop.aborted) {
     // A stopped run is usable (and stays resumable): its model, but no summary, since it is not finished.
@@ -228,6 +229,7 @@ async function runAndFinish(
   started: number,
   resume?: Checkpoint,
 ): Promise<RunResult> {
+  for (const note of prepared.splits.notes ?? []) options.callbacks?.onDataNote?.(note);
   const monitor =
     options.monitor === false
       ? undefined

@@ -55,6 +55,8 @@ export interface TrainCallbacks {
   onPreview?(path: string, epoch: number): void;
   /** The epoch monitor saw something worth a person's attention (e.g. possible mode collapse). */
   onWarning?(message: string, epoch: number): void;
+  /** What loading the data did that the user should hear of (audio recordings cut, padded or left out). */
+  onDataNote?(note: string): void;
 }
 
 export interface TrainLoopOptions {

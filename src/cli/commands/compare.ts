@@ -10,6 +10,9 @@ import {
 } from '../../apps/compare.js';
 import { progressCallbacks, taskProgress } from '../progress.js';
 import {
+  type AudioFlags,
+  audioDataOptions,
+  audioLabelOptions,
   backendOption,
   type CsvFlags,
   dataSpecFrom,
@@ -22,7 +25,7 @@ import {
   withCsvFlags,
 } from '../shared.js';
 
-interface CompareFlags extends GlobalOptions, CsvFlags, TextFlags {
+interface CompareFlags extends GlobalOptions, CsvFlags, TextFlags, AudioFlags {
   data: string;
   families?: string;
   k: number;
@@ -168,6 +171,7 @@ export function compareCommand(): Command {
         process.off('SIGINT', onSignal);
       }
     });
-  for (const option of textDataOptions()) command.addOption(option);
+  for (const option of [...textDataOptions(), ...audioDataOptions(), ...audioLabelOptions()])
+    command.addOption(option);
   return command;
 }

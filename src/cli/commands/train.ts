@@ -12,6 +12,9 @@ import { defaultRunName, runPaths } from '../../train/run-dir.js';
 import { modelConfigFromFlags, modelOptionFlags } from '../model-options.js';
 import { progressCallbacks } from '../progress.js';
 import {
+  type AudioFlags,
+  audioDataOptions,
+  audioLabelOptions,
   backendOption,
   type CsvFlags,
   dataSpecFrom,
@@ -27,7 +30,7 @@ import {
   textDataOptions,
 } from '../shared.js';
 
-interface TrainFlags extends GlobalOptions, CsvFlags, TextFlags {
+interface TrainFlags extends GlobalOptions, CsvFlags, TextFlags, AudioFlags {
   config?: string;
   model?: string;
   data?: string;
@@ -285,7 +288,8 @@ export function trainCommand(): Command {
         process.off('SIGINT', onSignal);
       }
     });
-  for (const option of textDataOptions()) command.addOption(option);
+  for (const option of [...textDataOptions(), ...audioDataOptions(), ...audioLabelOptions()])
+    command.addOption(option);
   for (const option of modelOptionFlags()) command.addOption(option);
   return command;
 }

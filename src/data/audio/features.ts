@@ -380,3 +380,27 @@ export function mfcc(image: Float32Array, f: AudioFeatures, count = 13): Float32
   }
   return out;
 }
+
+/** The spec fields (audio:DIR, fsdd) that make these features: data given to a saved model is read with them. */
+export function specFieldsOf(f: AudioFeatures) {
+  return {
+    sampleRate: f.sampleRate,
+    duration: f.samples / f.sampleRate,
+    representation: f.representation,
+    nFft: f.nFft,
+    hop: f.hop,
+    mels: f.mels,
+    fMin: f.fMin,
+    fMax: f.fMax,
+    minDb: f.minDb,
+    maxDb: f.maxDb,
+  };
+}
+
+/** One line for messages: "log-mel 64 x 64 at 8000 Hz, 1.024 s clips". */
+export function describeFeatures(f: AudioFeatures): string {
+  const clip = `${f.sampleRate} Hz, ${f.samples / f.sampleRate} s clips`;
+  return f.representation === 'mel'
+    ? `log-mel spectrograms of ${f.mels} bands x ${frameCount(f)} frames at ${clip}`
+    : `waveforms at ${clip}`;
+}

@@ -230,7 +230,7 @@ async function fsddList(spec: Extract<AudioDataSpec, { source: 'fsdd' }>): Promi
         throw new DataError(`speaker "${r.speaker}" is not one of FSDD's (${speakers.join(', ')})`, {
           path: r.path,
         });
-      return { path: r.path, id: r.file, label, test: r.index <= 4 };
+      return { path: r.path, id: r.file, label, test: r.split === 'test' };
     }),
     classNames,
   };
