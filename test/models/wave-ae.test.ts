@@ -120,7 +120,7 @@ describe('wave-ae refuses what it cannot model', () => {
     [
       'mel spectrograms (images)',
       { sampleShape: [64, 64, 1], seed: 1 },
-      'this data is images [64, 64, 1] (mel spectrograms are images too: train an image family such as conv-ae on them)',
+      'this data is images [64, 64, 1] (a mel spectrogram is an image: use an image family such as conv-ae, or --representation waveform)',
     ],
     ['table rows', { sampleShape: [13], seed: 1 }, 'this data is table rows of 13 values'],
     ['text', { sampleShape: [40], vocabularySize: 100, seed: 1 }, 'this data is text (token ids [40])'],
@@ -129,7 +129,7 @@ describe('wave-ae refuses what it cannot model', () => {
     const { message, path } = refusal({}, context);
     expect(path).toBe('model.kind');
     expect(message).toBe(
-      `model.kind: wave-ae needs waveforms [samples, 1] in [-1, 1] (audio read as waveforms); ${says}`,
+      `model.kind: wave-ae needs waveforms [samples, 1] in [-1, 1] (audio read with --representation waveform); ${says}`,
     );
   });
 

@@ -13,7 +13,7 @@ function describeSamples({ sampleShape, vocabularySize }: BuildContext): string 
   const shape = `[${sampleShape.join(', ')}]`;
   if (vocabularySize !== undefined) return `text (token ids ${shape})`;
   if (sampleShape.length === 3)
-    return `images ${shape} (mel spectrograms are images too: train an image family such as conv-ae on them)`;
+    return `images ${shape} (a mel spectrogram is an image: use an image family such as conv-ae, or --representation waveform)`;
   if (sampleShape.length === 1) return `table rows of ${sampleShape[0]} values`;
   return `samples of shape ${shape}`;
 }
@@ -30,7 +30,7 @@ export function waveGeometry(
   const { sampleShape } = context;
   if (context.vocabularySize !== undefined || sampleShape.length !== 2 || sampleShape[1] !== 1) {
     throw new ConfigError(
-      `${config.kind} needs waveforms [samples, 1] in [-1, 1] (audio read as waveforms); this data is ${describeSamples(context)}`,
+      `${config.kind} needs waveforms [samples, 1] in [-1, 1] (audio read with --representation waveform); this data is ${describeSamples(context)}`,
       { path: 'model.kind' },
     );
   }
