@@ -367,9 +367,15 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
     },
   ],
   'wave-ae': [
-    { name: 'wave-ae', config: { kind: 'wave-ae', filters: [4, 8], latent: 4 }, context: wave },
     {
-      name: 'wave-ae (stride 2, spectral loss, gaussian noise, elu)',
+      name: 'wave-ae (spectral loss)',
+      config: { kind: 'wave-ae', filters: [4, 8], latent: 4, spectralFfts: [64, 128] },
+      context: wave,
+      // On uniform noise the spectra dominate the objective; its MSE part may wander in ten steps.
+      falls: ['loss', 'spectral'],
+    },
+    {
+      name: 'wave-ae (waveform MSE only, stride 2, gaussian noise, elu)',
       config: {
         kind: 'wave-ae',
         filters: [4, 8],
@@ -377,12 +383,10 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
         kernelSize: 5,
         latent: 4,
         activation: 'elu',
-        spectralWeight: 0.1,
-        spectralFfts: [32, 64],
+        spectralWeight: 0,
         noise: { type: 'gaussian', level: 0.05 },
       },
       context: wave,
-      falls: ['loss', 'mse', 'spectral'],
     },
   ],
 };

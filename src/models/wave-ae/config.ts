@@ -45,10 +45,11 @@ export const WaveAutoencoderConfig = z.object({
   noise: InputNoise.default({ type: 'none', level: 0.3 }).describe(
     'Denoising: corrupt the waveforms at train time only and reconstruct the clean ones; type none disables',
   ),
+  // Waveform MSE alone leaves speech at silence (its phase is beyond a small code); the spectra are not.
   spectralWeight: z
     .number()
     .min(0)
-    .default(0)
+    .default(0.05)
     .describe(
       'Weight of the multi-resolution log-power STFT loss (L1) added to the waveform MSE; 0 disables',
     ),
