@@ -1,5 +1,5 @@
 // Config schema of the waveform autoencoder (wave-ae): strided 1-D convolutions over raw audio [samples, 1] in
-// [-1, 1], a dense code, and an optional multi-resolution spectral loss beside the waveform MSE.
+// [-1, 1], a dense code, and a multi-resolution spectral loss beside the waveform MSE (spectralWeight 0 turns it off).
 import { z } from 'zod';
 import { units } from '../limits.js';
 import { Activation, InputNoise } from '../shared/autoencoder-base.js';

@@ -1,5 +1,5 @@
 // The waveform autoencoder (wave-ae): a 1-D convolutional autoencoder on raw audio [samples, 1] in [-1, 1],
-// trained on the waveform MSE plus, when weighted, a multi-resolution spectral loss (losses.ts).
+// trained on the waveform MSE plus a weighted multi-resolution spectral loss (losses.ts).
 import { type Tensor, tf, type tfl } from '../../engine/tf.js';
 import type { Autoencoder, Batch, BuildContext, LossRecord, ModelFamily, NetworkRole } from '../family.js';
 import { corrupt, EncoderDecoder, reconstructionLoss } from '../shared/autoencoder-base.js';
