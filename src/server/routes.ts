@@ -73,7 +73,7 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
         if (manifest.text)
           throw new HttpError(
             400,
-            `"${manifest.kind}" reads text: send JSON with "texts" (strings), not images or audio`,
+            `"${manifest.kind}" reads text: send JSON with "texts" (strings), not images`,
             'inputs',
           );
         return { kind: manifest.kind, sampleShape: manifest.context.sampleShape, audio: manifest.audio };

@@ -40,7 +40,7 @@ const oneInput = {
     [b.inputs, b.texts, b.audio].filter((v) => v !== undefined).length === 1,
   message: {
     message:
-      'give inputs (samples as arrays or images), texts (strings, for text models) or audio (WAV files, for audio models), one of them',
+      'give inputs (samples as arrays or images) or texts (strings, for text models) or audio (WAV files, for audio models), one of them',
     path: ['inputs'],
   },
 };
