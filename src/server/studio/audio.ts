@@ -65,7 +65,8 @@ export async function audioOriginals(cached: CachedModel, n: number): Promise<{ 
     const label = test.labels?.[i];
     const png = spectrogramPng(spectrogramOf(clipFeatures(wave, audio), audio, wave), audio, 2);
     return {
-      id: test.ids?.[i] ?? `#${i}`,
+      // Random splits do not keep file names (data/dataset.ts splitData): then its place in the test split.
+      id: test.ids?.[i] ?? `test #${i}`,
       ...(label !== undefined ? { label, className: test.classNames?.[label] ?? String(label) } : {}),
       wav: Buffer.from(encodeWav(wave, audio.sampleRate)).toString('base64'),
       spectrogram: `data:image/png;base64,${png.toString('base64')}`,

@@ -2,7 +2,7 @@
 // beside their reconstructions, prior samples with resample, and a WAV of your own reconstructed, each as its
 // spectrogram (PNG from the server) over a player (WAV from the server, resynthesised by Griffin-Lim).
 import { getJson, postJson } from '../api.js';
-import { errorBox, format, h } from '../dom.js';
+import { errorBox, h } from '../dom.js';
 import type { AudioInfo } from '../types.js';
 
 interface Capabilities {
@@ -182,7 +182,7 @@ export function audioView(root: HTMLElement, name: string) {
         'reconstruction',
         answer.spectrograms[i],
         wavUrl(answer.wavs[i], urls),
-        `error ${format(answer.mse[i])}`,
+        `error ${answer.mse[i].toPrecision(2)}`,
       ),
     );
 
