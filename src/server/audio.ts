@@ -227,7 +227,10 @@ export interface Sounds {
 
 const dataUrl = (png: Buffer) => `data:image/png;base64,${png.toString('base64')}`;
 
-/** Iterations checked against the request's budget (and refused on runs that resynthesise nothing). */
+/**
+ * Griffin-Lim iterations for `count` clips, checked against the request's budget: a 400 on runs not trained on
+ * audio; waveform runs take none (their outputs are the sound).
+ */
 export function checkIterations(cached: CachedModel, count: number, iterations: number | undefined): number {
   if (iterations === undefined) return cached.manifest.audio?.representation === 'mel' ? 32 : 0;
   const audio = audioOf(cached, 'iterations');

@@ -117,6 +117,26 @@ beforeAll(async () => {
     { monitor: false },
   );
   trained.model.dispose();
+  const waveform = await trainRun(
+    {
+      model: { kind: 'dense-ae', hidden: [16], latent: 4 } as never,
+      data: {
+        source: 'audio',
+        dir: RECORDINGS,
+        sampleRate: RATE,
+        duration: 1.024,
+        representation: 'waveform',
+        mels: 64,
+        fMin: 0,
+        minDb: -100,
+        maxDb: 0,
+      } as never,
+      train: { epochs: 1, batchSize: 16 },
+    },
+    join(runs.dir, 'waves'),
+    { monitor: false },
+  );
+  waveform.model.dispose();
   await tinyRun(runs.dir, 'digits', { kind: 'dense-ae', hidden: [8], latent: 2 });
   vae = await loadModel(join(runs.dir, 'speech', 'model'));
   digit = await readFile(join(RECORDINGS, '3_jackson_0.wav'));
@@ -140,6 +160,7 @@ describe('audio runs on /v1', () => {
       audio: { sampleRate: RATE, samples: SAMPLES, representation: 'mel', mels: 64, nFft: 256, hop: 128 },
     });
     expect(featureShape(vae.manifest.audio!)).toEqual([64, 64, 1]);
+    expect((await app.inject('/v1/runs/waves')).json().capabilities.audio.representation).toBe('waveform');
     expect((await app.inject('/v1/runs/digits')).json().capabilities.audio).toBeUndefined();
   });
 
@@ -269,6 +290,44 @@ describe('audio runs on /v1', () => {
     let coloured = 0;
     for (let p = 0; p < png.data.length; p += 4) if (png.data[p] !== png.data[p + 2]) coloured++;
     expect(coloured).toBeGreaterThan(png.width * png.height * 0.5);
+  });
+
+  it('answers a waveform run with its outputs as the sound (no Griffin-Lim), clamped to [-1, 1]', async () => {
+    const response = await post('/v1/runs/waves/reconstruct', { audio: [b64(digit)], iterations: 64 });
+    expect(response.statusCode, response.body).toBe(200);
+    const body = response.json();
+    expect(body.shape).toEqual([SAMPLES, 1]);
+    const wav = expectClip(Buffer.from(body.wavs[0], 'base64'));
+    // The WAV is the output itself, at 16 bits.
+    body.outputs[0].slice(0, 512).forEach((v: number, i: number) => {
+      expect(wav.samples[i]).toBeCloseTo(Math.max(-1, Math.min(1, v)), 4);
+    });
+    expectSpectrogramPng(body.spectrograms[0]);
+    const raw = await post('/v1/runs/waves/reconstruct', digit, {
+      'content-type': 'audio/wav',
+      accept: 'audio/wav',
+    });
+    expect(raw.headers['content-type']).toBe('audio/wav');
+    expectClip(raw.rawPayload);
+    // Its PNG form is a spectrogram grid too, although its samples are no images.
+    const png = await post('/v1/runs/waves/reconstruct', { audio: [b64(digit)], format: 'png' });
+    expect(png.statusCode, png.body).toBe(200);
+    expect(png.headers['content-type']).toBe('image/png');
+  });
+
+  it('describes the WAV forms in the OpenAPI document', async () => {
+    const doc = (await app.inject('/v1/openapi.json')).json();
+    const reconstruct = doc.paths['/v1/runs/{run}/reconstruct'].post;
+    expect(Object.keys(reconstruct.requestBody.content)).toContain('audio/wav');
+    expect(Object.keys(reconstruct.responses['200'].content)).toEqual([
+      'application/json',
+      'image/png',
+      'audio/wav',
+    ]);
+    expect(Object.keys(doc.paths['/v1/runs/{run}/score'].post.responses['200'].content)).toEqual([
+      'application/json',
+      'image/png',
+    ]);
   });
 
   it('scores WAV files (detect) as the scorer does on their features', async () => {
