@@ -50,11 +50,6 @@ export function outputFormat(request: FastifyRequest, format?: Format): Format {
   return 'json';
 }
 
-/** PNG when the body or query says format=png, or the Accept header asks for image/png and not JSON. */
-export function wantsPng(request: FastifyRequest, format?: Format): boolean {
-  return outputFormat(request, format) === 'png';
-}
-
 export async function v1Routes(app: FastifyInstance, context: ServerContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const bodies = bodySchemas(context.limits);
