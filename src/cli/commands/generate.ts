@@ -35,6 +35,7 @@ import {
 } from '../../eval/toy2d.js';
 import { encodeMatrix } from '../../io/arrays.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { rowsOf, writeAudioOutputs } from '../../io/audio-files.js';
 import { type LoadedModel, loadModel } from '../../io/model-files.js';
 import { encodeScatter } from '../../io/plot.js';
 import { encodeImageGrid } from '../../io/png.js';
@@ -220,7 +221,16 @@ export function sampleCommand(): Command {
             ? Math.ceil(flags.n / (context.numClasses ?? 10))
             : Math.ceil(Math.sqrt(flags.n));
         const out = flags.out ?? join(run, 'samples.png');
-        if (context.sampleShape.length === 3) await writePng(out, images, Math.ceil(flags.n / cols), cols);
+        const audio = loaded.manifest.audio;
+        let clips: string | undefined;
+        if (audio) {
+          const rows = rowsOf((await images.data()) as Float32Array, flags.n);
+          clips = await writeAudioOutputs(out, [{ prefix: 'sample', samples: rows }], audio, {
+            cols,
+            seed: flags.seed,
+          });
+        } else if (context.sampleShape.length === 3)
+          await writePng(out, images, Math.ceil(flags.n / cols), cols);
         if (flags.raw) {
           const per = sampleSize(context);
           const format = flags.raw.endsWith('.npy') ? 'npy' : flags.raw.endsWith('.json') ? 'json' : 'csv';
@@ -234,9 +244,11 @@ export function sampleCommand(): Command {
         images.dispose();
         const where = sentences
           ? 'stdout (one sentence a line)'
-          : context.sampleShape.length === 3
-            ? out
-            : (flags.raw ?? '(no image data: use --raw)');
+          : clips
+            ? `${out} (spectrograms) and ${clips}/ (WAV and PNG per sample)`
+            : context.sampleShape.length === 3
+              ? out
+              : (flags.raw ?? '(no image data: use --raw)');
         const searched =
           choosesTokens(loaded.model) && loaded.model.decoding.beam > 1
             ? `, ${decodingName(loaded.model)}`
@@ -412,6 +424,16 @@ export function interpolateCommand(): Command {
         return;
       }
       const out = flags.out ?? join(run, 'interpolation.png');
+      const audio = loaded.manifest.audio;
+      if (audio) {
+        const steps = rowsOf((await decoded.data()) as Float32Array, flags.steps);
+        decoded.dispose();
+        const clips = await writeAudioOutputs(out, [{ prefix: 'step', samples: steps }], audio);
+        process.stdout.write(
+          `${flags.steps} steps (${how}) → ${out} (spectrograms) and ${clips}/ (WAV and PNG per step)\n`,
+        );
+        return;
+      }
       await writePng(out, decoded, 1, flags.steps);
       decoded.dispose();
       process.stdout.write(`${flags.steps} steps (${how}) → ${out}\n`);
