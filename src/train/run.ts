@@ -148,8 +148,14 @@ async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
     );
   }
   if (family.needsImages && splits.train.sampleShape.length !== 3) {
+    // Waveform audio is [samples, 1]: say which switch gives images (spectrograms) or which family takes it.
+    const audio = splits.audio ?? splits.train.audio;
+    const hint =
+      audio?.representation === 'waveform'
+        ? ` (audio as waveforms): use --representation mel (spectrogram images) or the 1-D model wave-ae`
+        : '';
     throw new ConfigError(
-      `model "${family.kind}" needs image data, but ${formatDataSpec(config.data)} has samples of shape [${splits.train.sampleShape}]`,
+      `model "${family.kind}" needs image data, but ${formatDataSpec(config.data)} has samples of shape [${splits.train.sampleShape}]${hint}`,
       { path: 'model.kind' },
     );
   }
