@@ -78,6 +78,7 @@ export class WaveAutoencoderModel extends EncoderDecoder implements Autoencoder<
 
 export const waveAutoencoderFamily: ModelFamily<typeof WaveAutoencoderConfig> = {
   kind: 'wave-ae',
+  needsWaveforms: true,
   description: '1-D convolutional autoencoder for raw audio waveforms (denoising through options)',
   configSchema: WaveAutoencoderConfig,
   build(config, context) {
