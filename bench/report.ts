@@ -364,6 +364,58 @@ function w5Profile(): string[] {
   ];
 }
 
+/**
+ * W6 (issue 19), measured by hand with bench/profile.ts and the runner: what the workload is, where its step goes
+ * and what the single-channel convolution kernels changed.
+ */
+function w6Profile(): string[] {
+  return [
+    '### W6: the conv VAE on spectrograms (issue 19)',
+    '',
+    "W6 is the step of `latentlab train --data fsdd --model conv-vae` with the family's defaults on FSDD's",
+    'default features: log-mel spectrograms [64 mel bands, 64 frames, 1] in [0, 1] (8 kHz, 8,192 samples,',
+    'nFft 256, hop 128); filters [32, 64], kernel 3, latent 32, Bernoulli likelihood, batch 64; 1,626,881',
+    'trainable parameters in both engines. Its inputs are synthetic: uniform noise of that shape from a fixed',
+    'LCG (`syntheticSpectrograms` in bench/workloads.ts), the same samples for both engines (PyTorch reads them',
+    "from the runner's data file). A convolution costs the same whatever the values, and the benchmark then needs",
+    "no FSDD mirror. The PyTorch peer (`conv_vae` in bench/peers/torch_bench.py) pads and crops as TensorFlow.js's",
+    "'same' does, soft-clamps the log-variance to ±10, sums the Bernoulli NLL over the 64x64 entries and",
+    "computes the step's mse as latentlab's step does.",
+    '',
+    '`npx tsx bench/profile.ts W6 10 40` (wall ms per step, native backend), the addon built from main (before)',
+    'and from this branch (after), back to back at a 1-minute load average of ~3.5 on the 2 cores; 223 kernel',
+    'calls a step either way:',
+    '',
+    '| kernels | before | after |',
+    '| --- | ---: | ---: |',
+    '| whole step, unprofiled | 114 ms | 75 ms |',
+    '| kernels (the rest is JS between them) | 76.5 ms | 67.6 ms |',
+    '| the single-channel layers: encoder conv 1 (forward, filter gradient), output deconv (forward, both gradients) | 16.3 ms | 8.7 ms |',
+    '| the 32 ↔ 64-channel layers: encoder conv 2 and decoder deconv 1, forward and both gradients (im2col or col2im + sgemm) | 34.4 ms | 33.7 ms |',
+    '| dense layers: the two heads [64, 16384] · [16384, 32] and the decoder input [64, 32] · [32, 16384], forward and gradients | 10.0 ms | 9.9 ms |',
+    '| elementwise on wasm: Bernoulli NLL (Exp, Log1p, Abs, Neg), KL, Add, Multiply, Sum, Step, Relu … | ~13 ms | ~13 ms |',
+    '',
+    'What was changed, in native/src/conv.c: a convolution with one input channel (a spectrogram, a grey image)',
+    'made im2col rows only fh·fw = 9 floats wide, with a memcpy call per float, and a product with K = 9, a',
+    'shape OpenBLAS handles poorly. Those layers now run direct loops: the forward pass (up to 64 taps) with 16',
+    'output channels accumulated in one register over the taps; the filter gradient over 16 fixed blocks of',
+    'positions summed at the end (the result does not depend on the thread count); the transposed convolution',
+    "(up to 16 taps) with every tap's sum in one register, from the filter transposed to [outC, 16]. In a C",
+    "harness on W6's shapes, one thread: forward 2.9 → 1.3 ms, filter gradient 3.3 → 1.6 ms, transposed",
+    '2.6 → 2.2 ms. test/engine/native.test.ts checks them against stock cpu to 1e-4, values and gradients, on',
+    'six geometries (odd sizes, 1x3 to 9x9 kernels, strides 1 to 3, 1 to 32 output channels), a dilated one and',
+    "W6's own shapes. The addon must be rebuilt for them (`npm run build:native`); an addon built before runs",
+    'these layers through im2col as it did, with the same results.',
+    '',
+    'Throughput (`npm run bench -- --only W6 --engines latentlab,pytorch --rounds 3`), both addons back to back',
+    'while the load average rose from 3.8 to 11.7: CPU per step (all threads, steadier than wall time on a shared',
+    'machine) 149.9 → 131.5 ms for latentlab, against 234 and 279 ms for PyTorch 2 threads in the same runs.',
+    "What remains: the 32 ↔ 64-channel layers, sgemm-bound (the same OpenBLAS as PyTorch's); the loss terms,",
+    'elementwise on one wasm thread; ~7 ms of JS between the kernels.',
+    '',
+  ];
+}
+
 export function performanceDoc(results: Results | undefined, soak: Soak | undefined): string {
   const out: string[] = [
     '# Performance',
@@ -437,6 +489,7 @@ export function performanceDoc(results: Results | undefined, soak: Soak | undefi
       'dense gradients and in-place Adam of 2026-11-22.',
       '',
       ...w5Profile(),
+      ...w6Profile(),
       '### Notes',
       '',
     );
