@@ -40,11 +40,14 @@ static void im2col_rows(long begin, long end, void *arg) {
       /* One channel (a spectrogram, a grey image): single loads, not a memcpy call per float. */
       for (int ky = 0; ky < g->fh; ky++) {
         int iy = oy * g->sh - g->padTop + ky * g->dh;
+        if (iy < 0 || iy >= g->inH) {
+          for (int kx = 0; kx < g->fw; kx++) *row++ = 0.f;
+          continue;
+        }
         const float *line = image + (long)iy * g->inW;
-        int inside = iy >= 0 && iy < g->inH;
         for (int kx = 0; kx < g->fw; kx++) {
           int ix = ox * g->sw - g->padLeft + kx * g->dw;
-          *row++ = inside && ix >= 0 && ix < g->inW ? line[ix] : 0.f;
+          *row++ = ix >= 0 && ix < g->inW ? line[ix] : 0.f;
         }
       }
       continue;
@@ -97,11 +100,14 @@ static inline void single_channel_taps(const conv_geometry *g, const float *x, i
   }
   for (int ky = 0; ky < g->fh; ky++) {
     const int iy = iy0 + ky * g->dh;
-    const int inside = iy >= 0 && iy < g->inH;
+    if (iy < 0 || iy >= g->inH) {
+      for (int kx = 0; kx < g->fw; kx++) *tap++ = 0.f;
+      continue;
+    }
     const float *line = image + (long)iy * g->inW;
     for (int kx = 0; kx < g->fw; kx++) {
       const int ix = ix0 + kx * g->dw;
-      *tap++ = inside && ix >= 0 && ix < g->inW ? line[ix] : 0.f;
+      *tap++ = ix >= 0 && ix < g->inW ? line[ix] : 0.f;
     }
   }
 }
@@ -184,8 +190,8 @@ static void single_channel_filter_blocks(long begin, long end, void *arg) {
       for (int c = 0; c < wide; c += 16) {
         const v16 dv = load16(d + c);
         for (int t = 0; t < taps; t++) {
-          float *at = acc + (long)t * outC + c;
-          store16(at, load16(at) + tap[t] * dv);
+          float *sum = acc + (long)t * outC + c;
+          store16(sum, load16(sum) + tap[t] * dv);
         }
       }
       for (int c = wide; c < outC; c++)
