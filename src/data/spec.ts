@@ -51,7 +51,7 @@ const audioFields = {
     .max(600, 'expected at most 600 seconds per clip')
     .default(1.024)
     .describe(
-      'Seconds per clip: longer recordings keep their first this many seconds (cut and counted), shorter ones are padded with silence at the end',
+      'Seconds per clip: longer recordings keep their start (cut, counted), shorter are padded with silence at the end',
     ),
   representation: z
     .enum(['mel', 'waveform'])

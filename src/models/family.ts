@@ -136,6 +136,8 @@ export interface ModelFamily<S extends z.ZodType = z.ZodType> {
   readonly configSchema: S;
   /** True when the family can only be built for image-shaped samples [h, w, c]. */
   readonly needsImages?: boolean;
+  /** True when the family takes audio waveforms [samples, 1] in [-1, 1] (data/audio) and nothing else. */
+  readonly needsWaveforms?: boolean;
   /** True when the family takes text (token ids, see BuildContext.vocabularySize) and nothing else. */
   readonly needsSequences?: boolean;
   /**

@@ -18,6 +18,7 @@ import { checkModelSize } from './limits.js';
 import { seqFamilies } from './seq/model.js';
 import { vaeFamilies } from './vae/model.js';
 import { vaeganFamily } from './vaegan/model.js';
+import { waveAutoencoderFamily } from './wave-ae/model.js';
 
 const families = new Map<string, ModelFamily>();
 
@@ -136,3 +137,4 @@ registerFamily(latentGanFamily);
 registerFamily(aeGanFamily);
 registerFamily(vaeganFamily);
 for (const family of seqFamilies) registerFamily(family);
+registerFamily(waveAutoencoderFamily);

@@ -147,15 +147,17 @@ async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
       { path: 'model.kind' },
     );
   }
-  if (family.needsImages && splits.train.sampleShape.length !== 3) {
-    // Waveform audio is [samples, 1]: say which switch gives images (spectrograms) or which family takes it.
-    const audio = splits.audio ?? splits.train.audio;
-    const hint =
-      audio?.representation === 'waveform'
-        ? ` (audio as waveforms): use --representation mel (spectrogram images) or the 1-D model wave-ae`
-        : '';
+  const waveforms = (splits.audio ?? splits.train.audio)?.representation === 'waveform';
+  if (waveforms && !family.needsWaveforms) {
+    // A table family would read 8,192 samples as 8,192 unrelated columns (and a sigmoid output cannot go negative).
     throw new ConfigError(
-      `model "${family.kind}" needs image data, but ${formatDataSpec(config.data)} has samples of shape [${splits.train.sampleShape}]${hint}`,
+      `model "${family.kind}" does not take waveforms, but ${formatDataSpec(config.data)} is audio as waveforms: use --representation mel (spectrogram images) for it, or the 1-D model wave-ae`,
+      { path: 'model.kind' },
+    );
+  }
+  if (family.needsImages && splits.train.sampleShape.length !== 3) {
+    throw new ConfigError(
+      `model "${family.kind}" needs image data, but ${formatDataSpec(config.data)} has samples of shape [${splits.train.sampleShape}]`,
       { path: 'model.kind' },
     );
   }

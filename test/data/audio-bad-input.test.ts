@@ -145,7 +145,7 @@ describe('train refuses bad audio with one line naming the file', () => {
     const r = await train(dir, ['--model', 'conv-ae', '--representation', 'waveform']);
     expect(r.code).toBe(2);
     expect(r.errors).toEqual([
-      `latentlab: error: model.kind: model "conv-ae" needs image data, but audio:${dir} has samples of shape [2048,1] (audio as waveforms): use --representation mel (spectrogram images) or the 1-D model wave-ae`,
+      `latentlab: error: model.kind: model "conv-ae" does not take waveforms, but audio:${dir} is audio as waveforms: use --representation mel (spectrogram images) for it, or the 1-D model wave-ae`,
     ]);
     expect(r.wroteRun).toBe(false);
   });
