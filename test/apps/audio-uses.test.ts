@@ -61,10 +61,16 @@ beforeAll(async () => {
     melRun,
     { monitor: false },
   );
-  // A dense AE on 0.256 s waveforms: the waveform path (what wave-ae runs take), without needing that family.
+  // A small wave-ae on 0.256 s waveforms, trained as a denoiser (Gaussian noise on the waveform is white noise).
   await trainRun(
     {
-      model: { kind: 'dense-ae', hidden: [16], latent: 8, outputActivation: 'linear' },
+      model: {
+        kind: 'wave-ae',
+        filters: [4, 8],
+        latent: 8,
+        spectralFfts: [128],
+        noise: { type: 'gaussian', level: 0.05 },
+      },
       data: { ...data, duration: 0.256, representation: 'waveform' },
       train: { epochs: 2, batchSize: 16, previewCount: 0 },
     },
