@@ -11,7 +11,9 @@ import {
   featureShape,
   frameCount,
   griffinLim,
+  istft,
   magnitudesFromMel,
+  melGains,
   specFieldsOf,
   stft,
 } from '../data/audio/features.js';
@@ -317,7 +319,13 @@ export const AudioDenoiseOptions = z.strictObject({
   seed: z.number().int().min(0).default(0),
   batchSize: z.number().int().positive().default(32),
   /**
-   * Spectrogram models: Griffin-Lim iterations started from the noisy phase; 0 (default) puts the model's
+   * How a spectrogram model's output becomes sound: `mask` scales the noisy STFT by the model's clean-to-noisy
+   * band ratios (keeps the recording's fine structure and phase); `magnitudes` rebuilds magnitudes from the 64
+   * bands under the noisy phase, which blurs harmonics.
+   */
+  restore: z.enum(['mask', 'magnitudes']).default('mask'),
+  /**
+   * `magnitudes` only: Griffin-Lim iterations started from the noisy phase; 0 (default) puts the model's
    * magnitudes under the noisy phase as they are, which keeps the clean parts' phase where the speech is loud.
    */
   phaseIterations: z.number().int().min(0).max(1000).default(0),
@@ -335,7 +343,9 @@ export interface AudioDenoiseReport {
   noise: AudioNoise;
   seed: number;
   representation: AudioFeatures['representation'];
-  /** Spectrogram models: Griffin-Lim iterations from the noisy phase. */
+  /** Spectrogram models: how the output became sound (a mask on the noisy STFT, or magnitudes). */
+  restore?: 'mask' | 'magnitudes';
+  /** Spectrogram models with `magnitudes`: Griffin-Lim iterations from the noisy phase. */
   phaseIterations?: number;
   /** Speech noise: how the other recording was picked for each clip. */
   speechFrom?: 'another speaker' | 'another class' | 'another clip';
@@ -455,13 +465,22 @@ export async function denoiseAudio(
     for (let i = 0; i < count; i++) {
       const clean = clip(start + i);
       const sample = outputs.subarray(i * per, (i + 1) * per);
-      const restored =
-        f.representation === 'mel'
-          ? griffinLim(magnitudesFromMel(sample, f), f, f.samples, {
-              phase: stft(noisy[i], f.nFft, f.hop, frames),
-              iterations: options.phaseIterations,
-            })
-          : clipFromFeatures(sample, f);
+      let restored: Float32Array;
+      if (f.representation === 'waveform') restored = clipFromFeatures(sample, f);
+      else if (options.restore === 'mask') {
+        // The model's clean spectrogram as a mask on the noisy STFT (see melGains).
+        const spectrum = stft(noisy[i], f.nFft, f.hop, frames);
+        const gains = melGains(sample, inputs.subarray(i * per, (i + 1) * per), f);
+        for (let j = 0; j < gains.length; j++) {
+          spectrum.re[j] *= gains[j];
+          spectrum.im[j] *= gains[j];
+        }
+        restored = istft(spectrum, f.nFft, f.hop, f.samples);
+      } else
+        restored = griffinLim(magnitudesFromMel(sample, f), f, f.samples, {
+          phase: stft(noisy[i], f.nFft, f.hop, frames),
+          iterations: options.phaseIterations,
+        });
       const wiener = wienerDenoise(noisy[i], f, options.wiener);
       meters.noisy.add(clean, noisy[i]);
       meters.model.add(clean, restored);
@@ -483,7 +502,9 @@ export async function denoiseAudio(
       noise: options.noise,
       seed: options.seed,
       representation: f.representation,
-      phaseIterations: f.representation === 'mel' ? options.phaseIterations : undefined,
+      restore: f.representation === 'mel' ? options.restore : undefined,
+      phaseIterations:
+        f.representation === 'mel' && options.restore === 'magnitudes' ? options.phaseIterations : undefined,
       speechFrom: speech?.rule,
       lsdFloorDb,
       noisy,
@@ -507,11 +528,13 @@ export function formatAudioDenoiseReport(report: AudioDenoiseReport): string {
       gain === undefined ? '' : sign(gain).padStart(12)
     }`;
   const how =
-    report.representation === 'mel'
-      ? `spectrogram → model → magnitudes under the noisy phase${
-          report.phaseIterations ? ` + ${report.phaseIterations} Griffin-Lim iterations` : ''
-        }`
-      : 'waveform → model';
+    report.representation === 'waveform'
+      ? 'waveform → model'
+      : report.restore === 'mask'
+        ? 'spectrogram → model → its clean-to-noisy band ratios as a mask on the noisy STFT'
+        : `spectrogram → model → magnitudes under the noisy phase${
+            report.phaseIterations ? ` + ${report.phaseIterations} Griffin-Lim iterations` : ''
+          }`;
   const noise =
     report.noise.type === 'white'
       ? `white noise at ${report.noise.snrDb} dB SNR`

@@ -9,6 +9,7 @@ import {
   hann,
   istft,
   melFilterbank,
+  melGains,
   melSpectrogram,
   mfcc,
   stft,
@@ -335,5 +336,44 @@ describe('resample', () => {
     expect(resampledLength(1000, 44_100, 8000)).toBe(181);
     const same = new Float32Array(10);
     expect(await resample(same, 8000, 8000)).toBe(same);
+  });
+});
+
+describe("melGains (a model's clean estimate as a mask on the noisy STFT)", () => {
+  const f = AudioFeatures.parse({
+    sampleRate: 8000,
+    samples: 1024,
+    representation: 'mel',
+    nFft: 256,
+    hop: 128,
+    mels: 16,
+    fMin: 0,
+    fMax: 4000,
+    minDb: -100,
+    maxDb: 0,
+  });
+  const frames = 8;
+  const bins = 129;
+
+  it('is 1 where the estimate equals the noisy input, and never above 1', () => {
+    const noisy = new Float32Array(16 * frames).fill(0.5);
+    expect(Array.from(melGains(noisy, noisy, f)).every((g) => Math.abs(g - 1) < 1e-6)).toBe(true);
+    const louder = new Float32Array(16 * frames).fill(0.7);
+    expect(Math.max(...melGains(louder, noisy, f))).toBeLessThanOrEqual(1);
+  });
+
+  it('is 0.1 on every covered bin when the estimate is 20 dB (0.2 of the 100 dB range) below the input', () => {
+    const noisy = new Float32Array(16 * frames).fill(0.6);
+    const estimate = new Float32Array(16 * frames).fill(0.4);
+    const gains = melGains(estimate, noisy, f);
+    expect(gains.length).toBe(frames * bins);
+    // Bins 0 (0 Hz) and 128 (4 kHz) are where the first filter starts and the last ends: no filter covers them,
+    // so they keep gain 1.
+    for (let t = 0; t < frames; t++) {
+      expect(gains[t * bins]).toBe(1);
+      expect(gains[t * bins + bins - 1]).toBe(1);
+    }
+    for (let t = 0; t < frames; t++)
+      for (let k = 1; k < bins - 1; k++) expect(gains[t * bins + k]).toBeCloseTo(0.1, 5);
   });
 });

@@ -1,7 +1,7 @@
 // `latentlab denoise`: corrupt images, denoise them with a model, score against median filter and Gaussian blur.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   denoiseAudio,
   denoiseDataset,
@@ -42,6 +42,7 @@ interface DenoiseFlags extends DataFlags {
   seed: number;
   n?: number;
   phaseIterations: number;
+  restore?: 'mask' | 'magnitudes';
   lsdFloor?: number;
   out?: string;
   grid?: string;
@@ -71,9 +72,15 @@ export function denoiseCommand(): Command {
         'images in the picture (default 16); audio: example clips written with --out (default 4)',
         parseNumber('--n', { integer: true, min: 1 }),
       )
+      .addOption(
+        new Option(
+          '--restore <how>',
+          "audio spectrogram runs: mask (the model's clean-to-noisy band ratios scale the noisy STFT; default) or magnitudes (rebuilt from the bands under the noisy phase)",
+        ).choices(['mask', 'magnitudes']),
+      )
       .option(
         '--phase-iterations <n>',
-        'audio spectrogram runs: Griffin-Lim iterations from the noisy phase (0: the noisy phase as is)',
+        'audio spectrogram runs, --restore magnitudes: Griffin-Lim iterations from the noisy phase (0: the noisy phase as is)',
         parseNumber('--phase-iterations', { integer: true, min: 0 }),
         0,
       )
@@ -171,6 +178,7 @@ async function denoiseAudioRun(loaded: LoadedModel, model: Autoencoder, flags: D
     noise,
     seed: flags.seed,
     phaseIterations: flags.phaseIterations,
+    restore: flags.restore,
     lsdFloorDb: flags.lsdFloor,
     preview: flags.out || flags.grid ? (flags.n ?? 4) : 0,
   });

@@ -445,3 +445,35 @@ export function describeFeatures(f: AudioFeatures): string {
     ? `log-mel spectrograms of ${f.mels} bands x ${frameCount(f)} frames at ${clip}`
     : `waveforms at ${clip}`;
 }
+
+/**
+ * Gains [frames, bins] that turn the STFT of a noisy clip into the clean one a model estimated in mel space: per
+ * band and frame the amplitude ratio sqrt(estimated power / noisy power), at most 1, spread over the FFT bins by
+ * the filterbank (each bin the filter-weighted mean of its bands' gains). Applied to the noisy STFT this keeps the
+ * recording's own fine structure and phase, which a resynthesis from 64 bands cannot give back: a mel-domain
+ * Wiener-like mask whose clean estimate is the model's.
+ */
+export function melGains(estimate: Float32Array, noisy: Float32Array, f: AudioFeatures): Float32Array {
+  const frames = frameCount(f);
+  const bank = melFilterbank(f);
+  const bins = f.nFft / 2 + 1;
+  const cover = new Float32Array(bins);
+  for (let m = 0; m < f.mels; m++) for (let k = 0; k < bins; k++) cover[k] += bank[m * bins + k];
+  const gains = new Float32Array(frames * bins).fill(1);
+  const band = new Float32Array(f.mels);
+  for (let t = 0; t < frames; t++) {
+    for (let m = 0; m < f.mels; m++) {
+      const at = (f.mels - 1 - m) * frames + t;
+      // Both in dB, so the ratio of powers is 10^(difference / 10); amplitude is its square root.
+      const db = unitToDb(estimate[at], f) - unitToDb(noisy[at], f);
+      band[m] = Math.min(1, 10 ** (db / 20));
+    }
+    for (let k = 0; k < bins; k++) {
+      if (cover[k] === 0) continue;
+      let sum = 0;
+      for (let m = 0; m < f.mels; m++) sum += bank[m * bins + k] * band[m];
+      gains[t * bins + k] = sum / cover[k];
+    }
+  }
+  return gains;
+}
