@@ -1,6 +1,7 @@
 // What every model family provides: a config schema, a builder, and the model's training step.
 // Shared code (trainer, CLI, persistence) only talks to these interfaces, never to a family by name.
 import type { z } from 'zod';
+import type { AudioFeatures } from '../data/audio/features.js';
 import type { Scalar, Tensor, tf, tfl } from '../engine/tf.js';
 
 /** Facts about the data a model is built for. */
@@ -12,6 +13,8 @@ export interface BuildContext {
   vocabularySize?: number;
   /** Seeds weight initialisers, so a run with the same seed starts from the same weights. */
   seed: number;
+  /** Audio data: the features the samples were made with (white-noise training needs their dB range and bands). */
+  audio?: AudioFeatures;
 }
 
 /** A mini-batch handed to a training step. */

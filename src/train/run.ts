@@ -165,8 +165,15 @@ async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
     sampleShape: [...splits.train.sampleShape],
     numClasses: splits.train.classNames?.length,
     ...(text ? { vocabularySize: text.tokens.length } : {}),
+    ...(splits.audio ? { audio: splits.audio } : {}),
     seed: config.seed,
   };
+  const noise = (modelConfig as { noise?: { type: string } }).noise;
+  if (noise?.type === 'white' && !splits.audio)
+    throw new ConfigError(
+      `white noise (an SNR in dB) is for audio data, and ${formatDataSpec(config.data)} is not audio: use gaussian:0.3, masking:0.5 or salt-and-pepper:0.2`,
+      { path: 'model.noise' },
+    );
   const model = family.build(modelConfig, context);
   // Store the config with every default filled in, so the run is fully described by it.
   return { config: { ...config, model: modelConfig as RunConfig['model'] }, family, splits, model };

@@ -59,7 +59,7 @@ export class WaveAutoencoderModel extends EncoderDecoder implements Autoencoder<
       () =>
         this.losses(
           batch,
-          corrupt(batch.x, this.config.noise, stepSeed(this.context.seed, batch.step)),
+          corrupt(batch.x, this.config.noise, stepSeed(this.context.seed, batch.step), this.context.audio),
           true,
         ),
       'loss',
