@@ -7,20 +7,16 @@ import {
   type AudioFeatures,
   clipFeatures,
   clipFromFeatures,
-  describeFeatures,
   featureShape,
   frameCount,
   griffinLim,
   istft,
   magnitudesFromMel,
   melGains,
-  specFieldsOf,
   stft,
 } from '../data/audio/features.js';
 import type { Dataset } from '../data/dataset.js';
-import { type AudioSplits, loadAudioData } from '../data/load.js';
 import { createRng } from '../data/random.js';
-import { DataSpec, formatDataSpec, isAudioSpec } from '../data/spec.js';
 import { tf } from '../engine/tf.js';
 import { ConfigError, DataError, parseOrThrow, UsageError } from '../errors.js';
 import {
@@ -34,7 +30,6 @@ import { batchesOf } from '../eval/codes.js';
 import { gaussianBlur, medianFilter } from '../eval/image-filters.js';
 import { type ImageQuality, psnr, QualityMeter, type SsimOptions } from '../eval/image-quality.js';
 import { spectrogramGrid, spectrogramOf, writeClips } from '../io/audio-files.js';
-import type { LoadedModel } from '../io/model-files.js';
 import { encodeTitledPanels } from '../io/plot.js';
 import { encodeImageGrid } from '../io/png.js';
 import type { Autoencoder } from '../models/family.js';
@@ -569,23 +564,4 @@ export function denoiseSpectrograms(preview: AudioDenoisePreview, features: Audi
     EXAMPLE_KINDS.map((k) => spectrogramOf(preview[k][i], asWaveforms(features))),
   );
   return spectrogramGrid(cells, features, { cols: EXAMPLE_KINDS.length });
-}
-
-/** A model's audio data: the spec's splits as features and as waveforms, read with the model's own features. */
-export async function modelAudio(loaded: LoadedModel, spec?: DataSpec): Promise<AudioSplits> {
-  const features = loaded.manifest.audio;
-  if (!features)
-    throw new UsageError(`this ${loaded.manifest.kind} model was not trained on audio`, { path: 'run' });
-  const own = DataSpec.safeParse(loaded.manifest.data);
-  const chosen = spec ?? (own.success ? own.data : undefined);
-  if (!chosen)
-    throw new ConfigError("the model's manifest does not say which data it was trained on: give the data", {
-      path: 'data',
-    });
-  if (!isAudioSpec(chosen))
-    throw new DataError(
-      `is not audio, but this ${loaded.manifest.kind} model was trained on audio (${describeFeatures(features)}): give audio:DIR or fsdd`,
-      { path: formatDataSpec(chosen) },
-    );
-  return loadAudioData({ ...chosen, ...specFieldsOf(features) }, { seed: loaded.manifest.context.seed });
 }

@@ -1,5 +1,6 @@
 // Denoise and compress on audio runs: tiny models trained on the committed FSDD fixture recordings, then the app
 // functions and the CLI; the report's structure and figures, the examples written, Opus beside the codes, refusals.
+
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -15,10 +16,10 @@ import {
 import {
   type AudioDenoiseReport,
   denoiseAudio,
-  modelAudio,
   parseAudioNoiseSpec,
   parseNoiseSpec,
 } from '../../src/apps/denoise.js';
+import { modelAudio } from '../../src/apps/model-data.js';
 import type { AudioSplits } from '../../src/data/load.js';
 import { logSpectralDistance, snrDb } from '../../src/eval/audio.js';
 import { decodeCodeFile, modelId } from '../../src/io/code-file.js';

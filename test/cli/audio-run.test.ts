@@ -97,6 +97,19 @@ describe('latentlab on audio', () => {
       expect(path.code, path.stderr).toBe(0);
       expect(await clipsIn(join(run, 'interpolation'), 'step')).toBe(5);
       expect(existsSync(join(run, 'interpolation.png'))).toBe(true);
+
+      const evaluated = await runInProcess(['evaluate', run, '--json']);
+      expect(evaluated.code, evaluated.stderr).toBe(0);
+      const audio = JSON.parse(evaluated.stdout).audio;
+      // 12 test clips (20% of 60): the model's log-mel distance, its sound, and what Griffin-Lim alone costs.
+      expect(audio.clips).toBe(12);
+      expect(audio.melLsd).toBeGreaterThan(0);
+      for (const q of [audio.heard, audio.resynthesis]) {
+        expect(Number.isFinite(q.snrDb) && Number.isFinite(q.lsd)).toBe(true);
+        expect(q.lsd).toBeGreaterThan(0);
+      }
+      // The recordings' own spectrograms come back closer to the recordings than an 8-number code's do.
+      expect(audio.resynthesis.lsd).toBeLessThan(audio.heard.lsd);
     });
   }, 240_000);
 });

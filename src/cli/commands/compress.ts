@@ -10,9 +10,8 @@ import {
   formatCompressReport,
   TEXT_INSTEAD,
 } from '../../apps/compress.js';
-import { modelAudio } from '../../apps/denoise.js';
 import { readImageFolder } from '../../apps/image-folder.js';
-import { refuseText } from '../../apps/model-data.js';
+import { modelAudio, refuseText } from '../../apps/model-data.js';
 import type { AudioFeatures } from '../../data/audio/features.js';
 import { type Dataset, head, sampleSize } from '../../data/dataset.js';
 import { loadData } from '../../data/load.js';

@@ -1,4 +1,5 @@
 // `latentlab denoise`: corrupt images, denoise them with a model, score against median filter and Gaussian blur.
+
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -9,14 +10,13 @@ import {
   denoiseSpectrograms,
   formatAudioDenoiseReport,
   formatDenoiseReport,
-  modelAudio,
   parseAudioNoiseSpec,
   parseNoiseSpec,
   TEXT_INSTEAD,
   writeDenoiseExamples,
 } from '../../apps/denoise.js';
 import { readImageFolder } from '../../apps/image-folder.js';
-import { refuseText } from '../../apps/model-data.js';
+import { modelAudio, refuseText } from '../../apps/model-data.js';
 import type { AudioFeatures } from '../../data/audio/features.js';
 import { type Dataset, head, sampleSize } from '../../data/dataset.js';
 import { UsageError } from '../../errors.js';

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
-import { modelData } from '../../apps/model-data.js';
+import { modelAudio, modelData } from '../../apps/model-data.js';
 import { type Dataset, makeDataset, sampleSize, subset } from '../../data/dataset.js';
 import { loadData } from '../../data/load.js';
 import { isToyMixture } from '../../data/sources/toy2d.js';
@@ -13,6 +13,7 @@ import { tokenize } from '../../data/text/tokenizer.js';
 import { encodeTokenLists, rowsAsText, type SavedVocabulary, UNK_ID } from '../../data/text/vocabulary.js';
 import type { Tensor, tf } from '../../engine/tf.js';
 import { ConfigError, UsageError } from '../../errors.js';
+import { type AudioReconstruction, audioReconstruction } from '../../eval/audio-reconstruction.js';
 import { codePrior, codePriorFile, type Sampler } from '../../eval/code-prior.js';
 import { encodeDataset, reconstructionErrors, requireAutoencoder } from '../../eval/codes.js';
 import {
@@ -569,6 +570,20 @@ export function evaluateCommand(): Command {
       } else if (isAutoencoder(loaded.model)) {
         report.mse = (await reconstructionErrors(loaded.model, dataset)).mean;
       }
+      const audio = loaded.manifest.audio;
+      if (audio && isAutoencoder(loaded.model) && !flags.data) {
+        // Heard: the split's clips as waveforms, row for row with its features (the first --limit, or 300).
+        const { splits, waves } = await modelAudio(loaded);
+        report.audio = await audioReconstruction(
+          loaded.model,
+          splits[flags.split],
+          waves[flags.split],
+          audio,
+          {
+            limit: flags.limit ?? 300,
+          },
+        );
+      }
       const classifier = domainClassifierFor(DataSpec.parse(loaded.manifest.data));
 
       if (isGenerative(loaded.model) && classifier && flags.samples > 0 && !flags.data) {
@@ -614,6 +629,20 @@ export function evaluateCommand(): Command {
       if (report.text) lines.push(...textLines(report.text as TextReport));
       if (report.mse !== undefined)
         lines.push(`reconstruction MSE per value: ${(report.mse as number).toPrecision(5)}`);
+      const heard = report.audio as AudioReconstruction | undefined;
+      if (heard) {
+        const q = (a: { snrDb: number; lsd: number }) =>
+          `SNR ${a.snrDb.toFixed(2)} dB, LSD ${a.lsd.toFixed(2)} dB`;
+        if (heard.melLsd !== undefined)
+          lines.push(
+            `audio: log-mel distance of the reconstructions ${heard.melLsd.toFixed(2)} dB (${heard.clips} clips)`,
+          );
+        lines.push(`audio: reconstructions heard against the recordings: ${q(heard.heard)}`);
+        if (heard.resynthesis)
+          lines.push(
+            `audio: the recordings' own spectrograms through the same Griffin-Lim (${heard.griffinLimIterations} iterations): ${q(heard.resynthesis)}`,
+          );
+      }
       if (report.negElbo !== undefined)
         lines.push(`negative ELBO: ${(report.negElbo as number).toFixed(2)} nats per sample`);
       const q = report.quality as GeneratedQuality | undefined;
