@@ -5,12 +5,12 @@ import { type Tensor, tf } from '../src/engine/tf.js';
 import { parseModelConfig } from '../src/models/registry.js';
 import { TrainConfig } from '../src/train/config.js';
 import { createOptimizers } from '../src/train/trainer.js';
-import { WORKLOADS, type WorkloadName } from './workloads.js';
+import { sampleShape, WORKLOADS, type WorkloadName } from './workloads.js';
 
 export interface BenchModel {
   /**
-   * One optimisation step on images in [0, 1] shaped [batch, 28, 28, 1], or token ids [batch, length] for a
-   * text workload; leaves no tensors behind.
+   * One optimisation step on images in [0, 1] shaped [batch, 28, 28, 1], spectrograms [batch, mels, frames, 1]
+   * or token ids [batch, length] for a text workload; leaves no tensors behind.
    */
   step(x: Tensor, step: number): void;
   /** Trainable parameters, compared with the PyTorch peer's count to catch architecture drift. */
@@ -20,15 +20,13 @@ export interface BenchModel {
   dispose(): void;
 }
 
-const SAMPLE_SHAPE = [28, 28, 1];
-
 export function buildBenchModel(name: WorkloadName): BenchModel {
   const workload = WORKLOADS[name];
   const { family, config } = parseModelConfig(workload.model);
   const context =
     'text' in workload
-      ? { sampleShape: [workload.text.length], vocabularySize: workload.text.vocabulary, seed: 0 }
-      : { sampleShape: SAMPLE_SHAPE, seed: 0 };
+      ? { sampleShape: sampleShape(name), vocabularySize: workload.text.vocabulary, seed: 0 }
+      : { sampleShape: sampleShape(name), seed: 0 };
   const model = family.build(config, context);
   const optimizers = createOptimizers(model, TrainConfig.parse({ batchSize: workload.batchSize }));
   const networks = Object.values(model.networks).filter((n) => n !== undefined);

@@ -1,10 +1,10 @@
 // Where a benchmark workload's training step spends its time: tf.profile over a few steps of the bench model
 // (bench/models.ts, the same data as bench/workload.ts), kernels ranked by total time.
-// Usage: npx tsx bench/profile.ts [workload] [steps] [rows], e.g. W5 3 30
+// Usage: npx tsx bench/profile.ts [workload] [steps] [rows], e.g. W5 3 30 or W6 10 30
 import { selectBackend } from '../src/engine/backend.js';
 import { tf } from '../src/engine/tf.js';
 import { buildBenchModel } from './models.js';
-import { syntheticTokens, TEXT_SAMPLES, WORKLOADS, type WorkloadName } from './workloads.js';
+import { sampleShape, syntheticSamples, WORKLOADS, type WorkloadName } from './workloads.js';
 
 const name = (process.argv[2] ?? 'W5') as WorkloadName;
 const steps = Number(process.argv[3] ?? 3);
@@ -14,16 +14,18 @@ const workload = WORKLOADS[name];
 await selectBackend({ log: (l) => console.log(l) });
 const model = buildBenchModel(name);
 const { batchSize } = workload;
-const x =
-  'text' in workload
-    ? tf.tensor2d(
-        syntheticTokens(TEXT_SAMPLES, workload.text.length, workload.text.vocabulary).subarray(
-          0,
-          batchSize * workload.text.length,
-        ),
-        [batchSize, workload.text.length],
-      )
-    : tf.randomUniform([batchSize, 28, 28, 1]);
+// One batch of the workload's own synthetic samples (W5, W6), or uniform noise of MNIST's shape.
+const synthetic = syntheticSamples(name);
+const shape = [batchSize, ...sampleShape(name)];
+const x = synthetic
+  ? tf.tensor(
+      synthetic.x.subarray(
+        0,
+        shape.reduce((a, b) => a * b),
+      ),
+      shape,
+    )
+  : tf.randomUniform(shape);
 model.step(x, 0);
 await model.probe().data();
 

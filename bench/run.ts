@@ -21,7 +21,7 @@ import {
   type Soak,
   soakTable,
 } from './report.js';
-import { syntheticTokens, TEXT_SAMPLES, WORKLOAD_NAMES, WORKLOADS, type WorkloadName } from './workloads.js';
+import { syntheticSamples, WORKLOAD_NAMES, WORKLOADS, type WorkloadName } from './workloads.js';
 
 const { values } = parseArgs({
   options: {
@@ -200,16 +200,17 @@ async function bench(): Promise<void> {
   const warmup = values.quick ? 1 : 3;
 
   // The Python peers train on the same samples in the same order: MNIST as raw float32 [n, 784], the text
-  // workloads' synthetic sentences as float32 token ids [n, length].
+  // workload's synthetic sentences as float32 token ids [n, length], W6's synthetic spectrograms as float32
+  // [n, mels · frames].
   const dataFile = join(tmpdir(), `latentlab-bench-mnist-${process.pid}.f32`);
-  const textFile = join(tmpdir(), `latentlab-bench-text-${process.pid}.f32`);
+  const syntheticFile = join(tmpdir(), `latentlab-bench-synthetic-${process.pid}.f32`);
   const { train } = await loadData({ source: 'mnist' }, { seed: 0 });
   writeFileSync(dataFile, train.x);
   const peerData = (w: WorkloadName): string => {
-    const workload = WORKLOADS[w];
-    if (!('text' in workload)) return dataFile;
-    writeFileSync(textFile, syntheticTokens(TEXT_SAMPLES, workload.text.length, workload.text.vocabulary));
-    return textFile;
+    const synthetic = syntheticSamples(w);
+    if (!synthetic) return dataFile;
+    writeFileSync(syntheticFile, synthetic.x);
+    return syntheticFile;
   };
 
   // Debian's python3-torch lives in /usr/bin/python3, not in a pyenv python3 earlier on PATH.
@@ -270,7 +271,7 @@ async function bench(): Promise<void> {
     }
   } finally {
     rmSync(dataFile, { force: true });
-    rmSync(textFile, { force: true });
+    rmSync(syntheticFile, { force: true });
   }
 
   m.backgroundTrainingJobs.end = backgroundTrainingJobs();

@@ -1,11 +1,12 @@
 // One benchmark workload on one engine in a fresh process: trains for a fixed number of steps after
-// warm-up on real MNIST batches (synthetic sentences for a text workload), prints one JSON line (samples/s, memory, live tensors before and after).
+// warm-up on real MNIST batches (synthetic sentences or spectrograms for W5 and W6), prints one JSON line
+// (samples/s, memory, live tensors before and after).
 import { parseArgs } from 'node:util';
 import { loadData } from '../src/data/load.js';
 import { tf } from '../src/engine/tf.js';
 import { batchTensors } from '../src/train/trainer.js';
 import { type BenchModel, buildBenchModel } from './models.js';
-import { syntheticTokens, TEXT_SAMPLES, WORKLOADS, type WorkloadName } from './workloads.js';
+import { syntheticSamples, WORKLOADS, type WorkloadName } from './workloads.js';
 
 const ENGINES = ['latentlab', 'latentlab-wasm', 'stock-wasm', 'stock-cpu'] as const;
 type Engine = (typeof ENGINES)[number];
@@ -72,15 +73,8 @@ let result: Record<string, unknown>;
 let model: BenchModel | undefined;
 const backend = await startEngine();
 try {
-  const train =
-    'text' in workload
-      ? {
-          name: name,
-          x: syntheticTokens(TEXT_SAMPLES, workload.text.length, workload.text.vocabulary),
-          sampleShape: [workload.text.length],
-          size: TEXT_SAMPLES,
-        }
-      : (await loadData({ source: 'mnist' }, { seed: 0 })).train;
+  const synthetic = syntheticSamples(name);
+  const train = synthetic ? { name, ...synthetic } : (await loadData({ source: 'mnist' }, { seed: 0 })).train;
   model = buildBenchModel(name);
   const m = model;
   const runStep = (step: number) => {

@@ -1,4 +1,5 @@
-// The benchmark workloads (W1 dense AE, W2 conv AE, W3 DCGAN, W4 VAE, W5 sequence VAE), shared by the runner
+// The benchmark workloads (W1 dense AE, W2 conv AE, W3 DCGAN, W4 VAE, W5 sequence VAE, W6 conv VAE on
+// spectrograms), shared by the runner
 // and the worker; no TensorFlow.js here. `steps` are timed after 3 warm-up steps; stock cpu runs `slowSteps`
 // after `slowWarmup` instead, since samples/s stays comparable and its convolutions are very slow.
 export const WORKLOADS = {
@@ -58,12 +59,42 @@ export const WORKLOADS = {
     slowSteps: 1,
     slowWarmup: 0,
   },
+  W6: {
+    title: 'conv VAE step on 64x64 spectrograms, latent 32, batch 64',
+    detail:
+      "3x3 stride-2 'same' convs 32, 64 (ReLU) → mean 32, log-variance 32 (soft-clamped to ±10); decoder: dense 16x16x64 ReLU → 3x3 stride-2 deconv 32 + ReLU → deconv 1 logits; Bernoulli likelihood (BCE summed over the 64x64 entries) + KL, reparameterised, Adam 1e-3 (latentlab `conv-vae` with its defaults: filters [32, 64], kernel 3, likelihood bernoulli), on synthetic spectrograms: uniform noise in [0, 1] of the FSDD log-mel shape [64 mel bands, 64 frames, 1] (8 kHz, 8,192 samples, nFft 256, hop 128)",
+    model: { kind: 'conv-vae', filters: [32, 64], kernelSize: 3, latent: 32, likelihood: 'bernoulli' },
+    spectrogram: { mels: 64, frames: 64 },
+    batchSize: 64,
+    steps: 30,
+    // About 2.5 times W2's convolution work per step: minutes per stock cpu step, so no warm-up.
+    slowSteps: 2,
+    slowWarmup: 0,
+  },
 } as const;
 export type WorkloadName = keyof typeof WORKLOADS;
 export const WORKLOAD_NAMES = Object.keys(WORKLOADS) as WorkloadName[];
 
 /** Sentences the text workloads train on, the same for every engine (the Python peers read them from a file). */
 export const TEXT_SAMPLES = 4096;
+
+/** Spectrograms the W6 workload trains on, the same for every engine (the Python peer reads them from a file). */
+export const SPECTROGRAM_SAMPLES = 1024;
+
+/**
+ * Synthetic log-mel spectrograms [n, mels, frames, 1] (flat, float32): uniform in [0, 1], the range of
+ * latentlab's mel features. The convolutions' cost does not depend on the values, so noise times as real
+ * spectrograms would. A fixed LCG, so every process gets the same samples.
+ */
+export function syntheticSpectrograms(n: number, mels: number, frames: number): Float32Array {
+  const x = new Float32Array(n * mels * frames);
+  let state = 6789;
+  for (let i = 0; i < x.length; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    x[i] = state / 2 ** 32;
+  }
+  return x;
+}
 
 /**
  * Synthetic token ids [n, length] as float32, the layout of latentlab's text rows: 10 to length - 1 real tokens
@@ -83,4 +114,36 @@ export function syntheticTokens(n: number, length: number, vocabulary: number): 
     ids[row * length + tokens] = 3;
   }
   return ids;
+}
+
+/** One sample's shape: MNIST images [28, 28, 1], token ids [length] or a spectrogram [mels, frames, 1]. */
+export function sampleShape(name: WorkloadName): number[] {
+  const workload = WORKLOADS[name];
+  if ('text' in workload) return [workload.text.length];
+  if ('spectrogram' in workload) return [workload.spectrogram.mels, workload.spectrogram.frames, 1];
+  return [28, 28, 1];
+}
+
+/**
+ * The synthetic training samples of a workload that does not train on MNIST (flat float32, `size` rows of
+ * `sampleShape`); undefined for the MNIST workloads.
+ */
+export function syntheticSamples(
+  name: WorkloadName,
+): { x: Float32Array; sampleShape: number[]; size: number } | undefined {
+  const workload = WORKLOADS[name];
+  if ('text' in workload) {
+    const { length, vocabulary } = workload.text;
+    return {
+      x: syntheticTokens(TEXT_SAMPLES, length, vocabulary),
+      sampleShape: [length],
+      size: TEXT_SAMPLES,
+    };
+  }
+  if ('spectrogram' in workload) {
+    const { mels, frames } = workload.spectrogram;
+    const x = syntheticSpectrograms(SPECTROGRAM_SAMPLES, mels, frames);
+    return { x, sampleShape: sampleShape(name), size: SPECTROGRAM_SAMPLES };
+  }
+  return undefined;
 }

@@ -180,6 +180,8 @@ export {
   vaeFamily,
 } from './models/vae/model.js';
 export { VaeGanConfig, VaeGanModel, vaeganFamily } from './models/vaegan/model.js';
+export { WaveAutoencoderConfig } from './models/wave-ae/config.js';
+export { waveAutoencoderFamily } from './models/wave-ae/model.js';
 export { buildServer, type ServerOptions, type StartOptions, startServer } from './server/app.js';
 // ---- Training, loading and saving ----
 export type { EpochRecord } from './train/checkpoint.js';

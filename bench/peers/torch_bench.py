@@ -1,4 +1,4 @@
-"""PyTorch peer for latentlab's benchmark (bench/run.ts): workloads W1-W5 on the CPU with 2 threads.
+"""PyTorch peer for latentlab's benchmark (bench/run.ts): workloads W1-W6 on the CPU with 2 threads.
 
 Same architectures, initialisation (Glorot-uniform weights, zero biases), optimiser settings
 (Adam, epsilon 1e-7 as in TensorFlow.js), batch sizes and data order as bench/models.ts and
@@ -14,7 +14,9 @@ pool torch.set_num_threads leaves alone, and spin-waiting OpenMP threads collaps
 
 --data is raw float32 [n, 784] in [0, 1] (the runner writes the MNIST training split); without it,
 uniform noise of the same shape. For W5 it is token ids as float32 [n, 40] (the runner writes the synthetic
-sentences bench/workloads.ts makes); without it, random sentences of the same layout. Prints one JSON line: samples/s and peak RSS (getrusage).
+sentences bench/workloads.ts makes); without it, random sentences of the same layout. For W6 it is
+spectrograms as float32 [n, 64 · 64] in [0, 1] (the runner writes the synthetic ones bench/workloads.ts makes);
+without it, uniform noise of that shape. Prints one JSON line: samples/s and peak RSS (getrusage).
 Needs only torch (and numpy to read --data).
 """
 
@@ -30,13 +32,15 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-BATCH = {'W1': 256, 'W2': 128, 'W3': 64, 'W4': 128, 'W5': 64}
+BATCH = {'W1': 256, 'W2': 128, 'W3': 64, 'W4': 128, 'W5': 64, 'W6': 64}
 NOISE = 100
 VAE_LATENT = 32
 # W5: latentlab seq-vae defaults (src/models/seq/config.ts) at the issue's shapes.
 VOCABULARY, LENGTH, EMBEDDING, HIDDEN, SEQ_LATENT = 10_000, 40, 256, 512, 32
 PAD, UNK, BOS, FIRST_TOKEN = 0, 1, 2, 4
 WORD_DROPOUT, KL_ANNEAL_STEPS, LOG_VARIANCE_LIMIT = 0.25, 2000, 10.0
+# W6: latentlab conv-vae defaults (src/models/vae/config.ts: filters [32, 64], kernel 3) on FSDD log-mels.
+MELS, FRAMES = 64, 64
 
 
 def glorot(module):
@@ -239,7 +243,48 @@ def seq_vae():
     return step, [modules]
 
 
-BUILDERS = {'W1': dense_ae, 'W2': conv_ae, 'W3': dcgan, 'W4': vae, 'W5': seq_vae}
+def conv_vae():
+    """W6: latentlab conv-vae (src/models/vae/networks.ts over shared/layers.ts) on [1, 64, 64] spectrograms:
+    encoder conv 32 and 64 (3x3 stride 2 'same', ReLU) → flatten → mean 32, log-variance 32 soft-clamped to ±10;
+    decoder dense 16·16·64 ReLU → deconv 32 ReLU → deconv 1 logits; loss = batch mean of the Bernoulli NLL summed
+    over the 64x64 entries + KL (beta 1). The mse of sigmoid(logits) is computed too, as latentlab's step reports it."""
+    inner = (64, MELS // 4, FRAMES // 4)
+    encoder = nn.Sequential(
+        PadSame3x3(), nn.Conv2d(1, 32, 3, 2), nn.ReLU(),
+        PadSame3x3(), nn.Conv2d(32, 64, 3, 2), nn.ReLU(),
+        nn.Flatten(),
+    )
+    features = inner[0] * inner[1] * inner[2]
+    mean_head, logvar_head = nn.Linear(features, VAE_LATENT), nn.Linear(features, VAE_LATENT)
+    decoder = nn.Sequential(
+        nn.Linear(VAE_LATENT, features), nn.ReLU(), nn.Unflatten(1, inner),
+        nn.ConvTranspose2d(64, 32, 3, 2), CropTo(MELS // 2), nn.ReLU(),
+        nn.ConvTranspose2d(32, 1, 3, 2), CropTo(MELS),
+    )
+    modules = nn.ModuleList([encoder, mean_head, logvar_head, decoder])
+    modules.apply(glorot)
+    opt = adam(modules.parameters())
+
+    def step(x, _step):
+        x = x.view(-1, 1, MELS, FRAMES)
+        h = encoder(x)
+        mean = mean_head(h)
+        logvar = LOG_VARIANCE_LIMIT * torch.tanh(logvar_head(h) / LOG_VARIANCE_LIMIT)
+        z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+        logits = decoder(z)
+        reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction='sum')
+        kl = 0.5 * torch.sum(mean.pow(2) + logvar.exp() - logvar - 1)
+        loss = (reconstruction + kl) / x.shape[0]
+        with torch.no_grad():  # the mse latentlab's step reports
+            _mse = F.mse_loss(torch.sigmoid(logits), x)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    return step, [modules]
+
+
+BUILDERS = {'W1': dense_ae, 'W2': conv_ae, 'W3': dcgan, 'W4': vae, 'W5': seq_vae, 'W6': conv_vae}
 
 
 def random_sentences(n):
@@ -257,18 +302,18 @@ def main():
     parser.add_argument('--workload', choices=sorted(BUILDERS), required=True)
     parser.add_argument('--steps', type=int, default=30)
     parser.add_argument('--warmup', type=int, default=3)
-    parser.add_argument('--data', help='raw float32 [n, 784] file')
+    parser.add_argument('--data', help='raw float32 [n, 784] file ([n, 40] for W5, [n, 4096] for W6)')
     parser.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (default 2)')
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    width = LENGTH if args.workload == 'W5' else 784
+    width = {'W5': LENGTH, 'W6': MELS * FRAMES}.get(args.workload, 784)
     if args.data:
         import numpy as np
         data = torch.from_numpy(np.fromfile(args.data, dtype=np.float32).reshape(-1, width))
     else:
-        data = random_sentences(4096) if args.workload == 'W5' else torch.rand(8000, 784)
+        data = random_sentences(4096) if args.workload == 'W5' else torch.rand(8000, width)
     batch = BATCH[args.workload]
     step, nets = BUILDERS[args.workload]()
     offsets = torch.arange(batch)

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { describeFeatures, specFieldsOf } from '../data/audio/features.js';
 import { type DataSplits, type Dataset, makeDataset } from '../data/dataset.js';
-import { loadData, loadRaw, loadTextWhole } from '../data/load.js';
+import { type AudioSplits, loadAudioData, loadData, loadRaw, loadTextWhole } from '../data/load.js';
 import { applyScaling } from '../data/scaling.js';
 import { DataSpec, formatDataSpec, isAudioSpec, isTextSpec } from '../data/spec.js';
 import { ConfigError, DataError, UsageError } from '../errors.js';
@@ -151,4 +151,21 @@ export async function wholeData(loaded: LoadedModel, spec: DataSpec): Promise<Da
   const dataset = { ...makeDataset(raw.name, raw.sampleShape, x, labels, raw.classNames), ids };
   const scaling = loaded.manifest.scaling;
   return scaling ? applyScaling(dataset, scaling) : dataset;
+}
+
+/** A model's audio data: the spec's splits as features and as waveforms, read with the model's own features. */
+export async function modelAudio(loaded: LoadedModel, spec?: DataSpec): Promise<AudioSplits> {
+  const features = loaded.manifest.audio;
+  if (!features)
+    throw new UsageError(`this ${loaded.manifest.kind} model was not trained on audio`, { path: 'run' });
+  const own = DataSpec.safeParse(loaded.manifest.data);
+  const chosen = spec ?? (own.success ? own.data : undefined);
+  if (!chosen)
+    throw new ConfigError("the model's manifest does not say which data it was trained on: give the data", {
+      path: 'data',
+    });
+  // readAsModel refuses data that is not audio and gives audio the model's own features.
+  const read = readAsModel(loaded, chosen);
+  if (!isAudioSpec(read)) throw new DataError('expected audio data', { path: formatDataSpec(read) });
+  return loadAudioData(read, { seed: loaded.manifest.context.seed });
 }

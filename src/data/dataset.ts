@@ -126,12 +126,19 @@ export interface SplitOptions {
  * split; otherwise `testFraction` of the shuffled data is held out. Validation always comes from training data.
  */
 export function splitData(raw: RawData, options: SplitOptions): DataSplits {
-  const all = makeDataset(raw.name, raw.sampleShape, raw.train.x, raw.train.labels, raw.classNames);
+  // Ids (file names, CSV row numbers) go with their rows into every split, so results join back to the source.
+  const all = {
+    ...makeDataset(raw.name, raw.sampleShape, raw.train.x, raw.train.labels, raw.classNames),
+    ids: raw.train.ids,
+  };
   let trainPool: Dataset;
   let test: Dataset;
   if (raw.test) {
     trainPool = all;
-    test = makeDataset(`${raw.name}/test`, raw.sampleShape, raw.test.x, raw.test.labels, raw.classNames);
+    test = {
+      ...makeDataset(`${raw.name}/test`, raw.sampleShape, raw.test.x, raw.test.labels, raw.classNames),
+      ids: raw.test.ids,
+    };
   } else {
     const order = permutation(all.size, options.seed);
     const nTest = Math.round(all.size * options.testFraction);

@@ -51,7 +51,7 @@ const audioFields = {
     .max(600, 'expected at most 600 seconds per clip')
     .default(1.024)
     .describe(
-      'Seconds per clip: longer recordings keep their first this many seconds (cut and counted), shorter ones are padded with silence at the end',
+      'Seconds per clip: longer recordings keep their start (cut, counted), shorter are padded with silence at the end',
     ),
   representation: z
     .enum(['mel', 'waveform'])
@@ -225,6 +225,36 @@ export interface DataSpecOptions {
  * `spam-assassin`, `audio:DIR`, `fsdd` → a validated spec.
  */
 export function parseDataSpec(text: string, options: DataSpecOptions = {}): DataSpec {
+  const spec = specOfText(text, options);
+  refuseStrayAudioOptions(spec, options);
+  return spec;
+}
+
+/** The audio options, by the flag that sets each, and the sources each applies to. */
+const AUDIO_OPTIONS = {
+  sampleRate: { flag: '--sample-rate', sources: ['audio', 'fsdd'] },
+  duration: { flag: '--duration', sources: ['audio', 'fsdd'] },
+  representation: { flag: '--representation', sources: ['audio', 'fsdd'] },
+  nFft: { flag: '--n-fft', sources: ['audio', 'fsdd'] },
+  hop: { flag: '--hop', sources: ['audio', 'fsdd'] },
+  mels: { flag: '--mels', sources: ['audio', 'fsdd'] },
+  labelPattern: { flag: '--label-pattern', sources: ['audio'] },
+  audioLabels: { flag: '--label-by', sources: ['fsdd'] },
+} as const;
+
+// An audio option given with data it does not apply to would change nothing (--label-pattern with fsdd, --hop
+// with mnist): refused, so a user does not train on what they did not ask for.
+function refuseStrayAudioOptions(spec: DataSpec, options: DataSpecOptions): void {
+  for (const [key, { flag, sources }] of Object.entries(AUDIO_OPTIONS)) {
+    if (options[key as keyof typeof AUDIO_OPTIONS] === undefined) continue;
+    if ((sources as readonly string[]).includes(spec.source)) continue;
+    const where =
+      sources.length === 2 ? 'audio data (audio:DIR, fsdd)' : sources[0] === 'audio' ? 'audio:DIR' : 'fsdd';
+    throw new UsageError(`applies to ${where} only, not to ${formatDataSpec(spec)}`, { path: flag });
+  }
+}
+
+function specOfText(text: string, options: DataSpecOptions): DataSpec {
   const colon = text.indexOf(':');
   const kind = colon < 0 ? text : text.slice(0, colon);
   const rest = colon < 0 ? '' : text.slice(colon + 1);

@@ -1,6 +1,7 @@
 // Audio results as files people open: each clip as a WAV and its log-mel spectrogram as a PNG beside it, and
 // spectrograms of many clips as one grid, drawn with the inferno map so quiet and loud read apart at a glance.
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import {
   type AudioFeatures,
   clipFromFeatures,
@@ -74,4 +75,46 @@ export async function writeClips(
     written.push({ wav, png });
   }
   return written;
+}
+
+/** Samples of one kind (originals, reconstructions, steps of a path) under one file-name prefix. */
+export interface ClipGroup {
+  prefix: string;
+  samples: readonly Float32Array[];
+}
+
+/**
+ * Audio results where an image command writes a grid: the grid PNG at `gridPath` holds every group's
+ * spectrograms (one group a row-block), and a folder beside it (the path without `.png`) holds each clip as a
+ * WAV with its spectrogram PNG. Returns the folder.
+ */
+export async function writeAudioOutputs(
+  gridPath: string,
+  groups: readonly ClipGroup[],
+  features: AudioFeatures,
+  { cols, seed = 0 }: { cols?: number; seed?: number } = {},
+): Promise<string> {
+  const dir = gridPath.replace(/\.png$/i, '');
+  await mkdir(dir, { recursive: true });
+  const spectrograms: Float32Array[] = [];
+  for (const group of groups) {
+    const written = await writeClips(dir, group.prefix, group.samples, features, { seed });
+    if (features.representation === 'mel') spectrograms.push(...group.samples);
+    // A waveform's spectrogram is drawn from the clip as written (clamped to [-1, 1]).
+    else
+      for (let i = 0; i < written.length; i++)
+        spectrograms.push(
+          spectrogramOf(group.samples[i], features, clipFromFeatures(group.samples[i], features)),
+        );
+  }
+  const width = cols ?? Math.max(...groups.map((g) => g.samples.length));
+  await mkdir(dirname(gridPath), { recursive: true });
+  await writeFileAtomic(gridPath, spectrogramGrid(spectrograms, features, { cols: width }));
+  return dir;
+}
+
+/** Rows [n, per] of a flat array, as views. */
+export function rowsOf(flat: Float32Array, n: number): Float32Array[] {
+  const per = flat.length / n;
+  return Array.from({ length: n }, (_, i) => flat.subarray(i * per, (i + 1) * per));
 }

@@ -192,6 +192,11 @@ export interface SaveModelExtras {
   metrics?: Record<string, number>;
 }
 
+function withoutAudio(context: BuildContext): Omit<BuildContext, 'audio'> {
+  const { audio: _audio, ...rest } = context;
+  return rest;
+}
+
 /** Save a trained model into `dir` atomically (the directory appears complete or not at all). */
 export async function saveModel(
   model: TrainableModel,
@@ -204,7 +209,8 @@ export async function saveModel(
     latentlabVersion: LATENTLAB_VERSION,
     kind: model.kind,
     config: model.config as Record<string, unknown>,
-    context: model.context,
+    // The audio features are saved once, as `audio` below.
+    context: withoutAudio(model.context),
     networks: Object.keys(model.networks),
     signatures: networkSignatures(model),
     data: extras.data,

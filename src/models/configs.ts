@@ -12,6 +12,7 @@ import type { LatentGanConfig } from './latentgan/config.js';
 import type { LanguageModelConfig, SeqAutoencoderConfig, SeqVaeConfig } from './seq/config.js';
 import type { ConvVaeConfig, CvaeConfig, VaeConfig } from './vae/config.js';
 import type { VaeGanConfig } from './vaegan/config.js';
+import type { WaveAutoencoderConfig } from './wave-ae/config.js';
 
 /** Each family's config schema by its kind (a family added to the registry is added here too). */
 export interface ModelConfigSchemas {
@@ -30,6 +31,7 @@ export interface ModelConfigSchemas {
   'seq-ae': typeof SeqAutoencoderConfig;
   'seq-vae': typeof SeqVaeConfig;
   lm: typeof LanguageModelConfig;
+  'wave-ae': typeof WaveAutoencoderConfig;
 }
 
 export type ModelKind = keyof ModelConfigSchemas;

@@ -1,6 +1,7 @@
 // What every model family provides: a config schema, a builder, and the model's training step.
 // Shared code (trainer, CLI, persistence) only talks to these interfaces, never to a family by name.
 import type { z } from 'zod';
+import type { AudioFeatures } from '../data/audio/features.js';
 import type { Scalar, Tensor, tf, tfl } from '../engine/tf.js';
 
 /** Facts about the data a model is built for. */
@@ -12,6 +13,8 @@ export interface BuildContext {
   vocabularySize?: number;
   /** Seeds weight initialisers, so a run with the same seed starts from the same weights. */
   seed: number;
+  /** Audio data: the features the samples were made with (white-noise training needs their dB range and bands). */
+  audio?: AudioFeatures;
 }
 
 /** A mini-batch handed to a training step. */
@@ -136,6 +139,8 @@ export interface ModelFamily<S extends z.ZodType = z.ZodType> {
   readonly configSchema: S;
   /** True when the family can only be built for image-shaped samples [h, w, c]. */
   readonly needsImages?: boolean;
+  /** True when the family takes audio waveforms [samples, 1] in [-1, 1] (data/audio) and nothing else. */
+  readonly needsWaveforms?: boolean;
   /** True when the family takes text (token ids, see BuildContext.vocabularySize) and nothing else. */
   readonly needsSequences?: boolean;
   /**

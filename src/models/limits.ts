@@ -40,6 +40,7 @@ export function estimateParameters(
   vocabularySize?: number,
 ): number {
   if (typeof config.cell === 'string') return sequenceParameters(config, vocabularySize ?? 0);
+  if (typeof config.stride === 'number') return waveformParameters(config, sampleShape);
   const input = sampleSize({ sampleShape });
   const channels = sampleShape.length === 3 ? sampleShape[2] : 1;
   const latent = number(config.latent, 32);
@@ -97,6 +98,21 @@ function sequenceParameters(config: Record<string, unknown>, vocabulary: number)
   let total = vocabulary * embedding + rnn(embedding + latent) + hidden * vocabulary + vocabulary;
   if (latent > 0) total += vocabulary * embedding + rnn(embedding) + codeHeads;
   return total;
+}
+
+/**
+ * The 1-D convolutional autoencoder (wave-ae) on waveforms [samples, channels]: kernel × channels in × out per
+ * convolution, both ways, and the dense layers between the innermost map (samples / stride^stages of the last
+ * channels) and the code.
+ */
+function waveformParameters(config: Record<string, unknown>, sampleShape: readonly number[]): number {
+  const kernel = number(config.kernelSize, 9);
+  const filters = numbers(config.filters);
+  const conv = [sampleShape[1] ?? 1, ...filters];
+  let total = 0;
+  for (let i = 1; i < conv.length; i++) total += 2 * kernel * conv[i - 1] * conv[i];
+  const inner = Math.ceil(sampleShape[0] / number(config.stride, 4) ** filters.length);
+  return total + 2 * inner * (filters[filters.length - 1] ?? 1) * number(config.latent, 64);
 }
 
 /** Refuse a model whose estimated parameter count is above MAX_PARAMETERS, before it is built. */

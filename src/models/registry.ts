@@ -1,6 +1,8 @@
 // Families register here under their `kind`; the CLI, persistence and (later) server and studio look them up.
 import { z } from 'zod';
-import { DataSpec, formatDataSpec } from '../data/spec.js';
+import { featureShape } from '../data/audio/features.js';
+import { audioFeatures } from '../data/audio/sources.js';
+import { DataSpec, formatDataSpec, isAudioSpec } from '../data/spec.js';
 import { ConfigError, parseOrThrow } from '../errors.js';
 import { aaeFamily } from './aae/model.js';
 import { aeGanFamily } from './aegan/model.js';
@@ -16,6 +18,7 @@ import { checkModelSize } from './limits.js';
 import { seqFamilies } from './seq/model.js';
 import { vaeFamilies } from './vae/model.js';
 import { vaeganFamily } from './vaegan/model.js';
+import { waveAutoencoderFamily } from './wave-ae/model.js';
 
 const families = new Map<string, ModelFamily>();
 
@@ -80,6 +83,12 @@ export function modelDefaultsForData(
   model: Record<string, unknown>,
   data: DataSpec,
 ): Record<string, unknown> {
+  if (model.kind === 'attention-ae' && model.patchSize === undefined && isAudioSpec(data)) {
+    // Its default patch (7) is for 28x28 digits; a spectrogram gets the largest patch up to 8 that tiles it.
+    const [height, width] = featureShape(audioFeatures(data));
+    const fits = [8, 7, 6, 5, 4, 3, 2].find((p) => height % p === 0 && width % p === 0);
+    if (fits !== undefined) return { ...model, patchSize: fits };
+  }
   if (model.outputActivation !== undefined || model.loss === 'bce') return model;
   if (data.source !== 'csv' || data.scaling === 'minmax') return model;
   const family = families.get(String(model.kind));
@@ -128,3 +137,4 @@ registerFamily(latentGanFamily);
 registerFamily(aeGanFamily);
 registerFamily(vaeganFamily);
 for (const family of seqFamilies) registerFamily(family);
+registerFamily(waveAutoencoderFamily);

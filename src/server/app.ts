@@ -35,6 +35,7 @@ import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { ensureBackend } from '../engine/backend.js';
 import { LATENTLAB_VERSION } from '../version.js';
+import { readWavStream, WAV_TYPES, WavBytes } from './audio.js';
 import {
   checkBinding,
   type HostPolicy,
@@ -134,13 +135,18 @@ export async function buildServer(options: StartOptions = {}): Promise<FastifyIn
   app.addHook('onSend', async (request, reply) => {
     if (request.raw.complete === false) void reply.header('connection', 'close');
   });
-  // Bodies are JSON, PNG or multipart; anything else (text/plain included) is a 415.
+  // Bodies are JSON, PNG, WAV or multipart; anything else (text/plain included) is a 415.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(
     'image/png',
     { parseAs: 'buffer', bodyLimit: limits.bodyBytes },
     (_req, body, done) => done(null, body),
   );
+  // A WAV body is read as a stream: a header declaring more than --max-audio-seconds is refused before the rest.
+  app.addContentTypeParser(WAV_TYPES, async (_request: unknown, payload: NodeJS.ReadableStream) => {
+    const bytes = await readWavStream(payload as never, limits, 'audio[0]', { bytes: 0 }, limits.bodyBytes);
+    return new WavBytes(bytes);
+  });
   await app.register(multipart, {
     limits: {
       fileSize: limits.imageBytes,
@@ -155,7 +161,7 @@ export async function buildServer(options: StartOptions = {}): Promise<FastifyIn
       info: {
         title: 'latentlab model server',
         description:
-          'Encode, decode, reconstruct, sample, interpolate and score with the models of a runs directory. Bodies are JSON, or PNG images as multipart files or one image/png body; outputs are JSON, or PNG with format=png or Accept: image/png.',
+          'Encode, decode, reconstruct, sample, interpolate and score with the models of a runs directory. Bodies are JSON, or PNG images (audio runs: WAV files) as multipart files or one image/png (audio/wav) body; outputs are JSON, or PNG with format=png or Accept: image/png, or for audio runs one WAV with format=wav or Accept: audio/wav.',
         version: LATENTLAB_VERSION,
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },

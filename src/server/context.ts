@@ -11,12 +11,14 @@ export interface ServerLimits {
   maxBatch: number;
   /** Longest text in a request (text models), characters (UTF-16 units), checked before tokenizing. */
   maxTextChars: number;
-  /** Largest uploaded image file, bytes. */
+  /** Largest uploaded file (a PNG image or a WAV recording), bytes. */
   imageBytes: number;
   /** Largest width or height of an uploaded image, pixels. */
   maxImageSide: number;
   /** Requests allowed to wait for the model; more are refused with 503. */
   maxWaiting: number;
+  /** Longest uploaded recording (audio runs), seconds, as its WAV header declares it: checked before reading on. */
+  maxAudioSeconds: number;
 }
 
 // A 256-sample batch of 28x28 images as JSON is about 2 MB; 8 MB leaves room for larger images and RGB.
@@ -28,6 +30,8 @@ export const DEFAULT_LIMITS: ServerLimits = {
   imageBytes: 4 * 1024 * 1024,
   maxImageSide: 1024,
   maxWaiting: 256,
+  // Models hear clips of a second or two; a minute of 48 kHz audio is 2.9 M samples to resample.
+  maxAudioSeconds: 60,
 };
 
 export interface ServerContext {

@@ -1,6 +1,7 @@
 // What each /v1 endpoint does with a loaded model, on validated bodies, through the library's own functions
 // (encodeDataset, decodeCodes, samplePrior, interpolateCodes, anomalyScorer). Run inside TensorQueue jobs.
-// Text runs take `texts` and answer with `texts` beside the token ids (text.ts).
+// Text runs take `texts` and answer with `texts` beside the token ids (text.ts); audio runs take WAV files
+// (`audio`) and answer with WAV files and spectrograms beside the features (audio.ts).
 
 import type { z } from 'zod';
 import { type AnomalyScore, type AnomalyScorer, anomalyHeatmaps, anomalyScorer } from '../apps/detect.js';
@@ -24,9 +25,17 @@ import {
   isGenerative,
 } from '../models/family.js';
 import { writesSentences } from '../models/seq/model.js';
+import {
+  audioDataset,
+  checkIterations,
+  type Sounds,
+  soundsOf,
+  spectrogramGridPng,
+  wavBody,
+} from './audio.js';
 import { HttpError } from './errors.js';
 import type { CachedModel } from './model-cache.js';
-import type { BodySchemas, Capabilities, Tokenized } from './schemas.js';
+import type { BodySchemas, Capabilities, ClipRead, Tokenized } from './schemas.js';
 import { idsAsTexts, refuseSamples, textDataset, textInfo, withDecoding } from './text.js';
 
 type Bodies = { [K in keyof BodySchemas]: z.output<BodySchemas[K]> };
@@ -53,6 +62,7 @@ export function capabilities(cached: CachedModel): z.output<typeof Capabilities>
     latentSize: (model as Partial<Autoencoder>).latentSize,
     conditional: Boolean((model as Partial<Autoencoder>).conditional),
     ...(text ? { text: textInfo(text) } : {}),
+    ...(cached.manifest.audio ? { audio: cached.manifest.audio } : {}),
   };
 }
 
@@ -130,16 +140,31 @@ function inputDataset(cached: CachedModel, inputs: number[][], labels: number[] 
   return cached.manifest.scaling ? applyScaling(dataset, cached.manifest.scaling) : dataset;
 }
 
-/** A request's samples or texts (the schemas let exactly one through) as a dataset; texts say how they were read. */
-function requestDataset(
+type Read = { tokenized?: z.output<typeof Tokenized>[]; clips?: z.output<typeof ClipRead>[] };
+
+/**
+ * A request's samples, texts or WAV files (the schemas let exactly one through) as a dataset; texts and
+ * recordings say how they were read.
+ */
+async function requestDataset(
   cached: CachedModel,
-  body: { inputs?: number[][]; texts?: string[]; labels?: number[] },
-): { dataset: Dataset; field: string; tokenized?: z.output<typeof Tokenized>[] } {
+  body: { inputs?: number[][]; texts?: string[]; audio?: string[]; labels?: number[] },
+): Promise<{ dataset: Dataset; field: string } & Read> {
+  if (body.audio !== undefined) {
+    const labels = checkLabels(cached, body.audio.length, body.labels);
+    return { ...(await audioDataset(cached, body.audio, labels)), field: 'audio' };
+  }
   if (body.texts === undefined)
     return { dataset: inputDataset(cached, body.inputs ?? [], body.labels), field: 'inputs' };
   const labels = checkLabels(cached, body.texts.length, body.labels);
   return { ...textDataset(cached, body.texts, labels), field: 'texts' };
 }
+
+/** What reading the inputs did (texts: tokenizing, recordings: resampling, cutting), for the answer. */
+export const readReport = ({ tokenized, clips }: Read) => ({
+  ...(tokenized ? { tokenized } : {}),
+  ...(clips ? { clips } : {}),
+});
 
 /** Model outputs back in the data's units (tables); images as they are. */
 function dataUnits(cached: CachedModel, values: Float32Array): Float32Array {
@@ -193,7 +218,9 @@ export interface Outputs {
   texts?: string[];
 }
 
+/** PNG grids of image outputs; audio runs: of their spectrograms, in colour. */
 export function gridPng(cached: CachedModel, out: Outputs): Buffer {
+  if (cached.manifest.audio) return spectrogramGridPng(cached, out.values, out.count, out.grid.cols);
   const shape = cached.manifest.context.sampleShape;
   if (shape.length !== 3)
     throw new HttpError(
@@ -204,12 +231,44 @@ export function gridPng(cached: CachedModel, out: Outputs): Buffer {
   return encodeImageGrid(out.values, shape, { ...out.grid, scale: 2 });
 }
 
+/** Audio runs: the outputs as WAV files and spectrograms (`iterations` of Griffin-Lim, seeded by `seed`). */
+export async function sounds(
+  cached: CachedModel,
+  out: Outputs,
+  iterations: number | undefined,
+  seed = 0,
+): Promise<Sounds | Record<string, never>> {
+  if (!cached.manifest.audio) {
+    checkIterations(cached, out.count, iterations);
+    return {};
+  }
+  const { wavs, spectrograms } = await soundsOf(
+    cached,
+    out.values,
+    out.count,
+    checkIterations(cached, out.count, iterations),
+    seed,
+  );
+  return { wavs, spectrograms };
+}
+
+/** One output as a WAV body (format=wav): audio runs only, one clip only. */
+export function wavAnswer(cached: CachedModel, out: Outputs, iterations: number | undefined, seed = 0) {
+  if (!cached.manifest.audio)
+    throw new HttpError(
+      406,
+      `"${cached.model.kind}" was not trained on audio: ask for JSON or PNG`,
+      'format',
+    );
+  return wavBody(cached, out.values, out.count, checkIterations(cached, 1, iterations), seed);
+}
+
 export async function encode(cached: CachedModel, body: Bodies['encode']) {
   const ae = autoencoder(cached, 'encode');
-  const { dataset, field, tokenized } = requestDataset(cached, body);
+  const { dataset, field, ...read } = await requestDataset(cached, body);
   const codes = await encodeDataset(ae, dataset);
   checkFinite(codes.data, codes.rows, (i) => `${field}[${i}]`);
-  return { codes: rows(codes.data, codes.cols), latentSize: codes.cols, ...(tokenized ? { tokenized } : {}) };
+  return { codes: rows(codes.data, codes.cols), latentSize: codes.cols, ...readReport(read) };
 }
 
 export async function decode(cached: CachedModel, body: Bodies['decode']): Promise<Outputs> {
@@ -231,7 +290,7 @@ export async function decode(cached: CachedModel, body: Bodies['decode']): Promi
 
 /** A text model's reconstructions: the texts as read, the outputs, and the share of tokens right per text. */
 async function reconstructTexts(cached: CachedModel, ae: Autoencoder, body: Bodies['reconstruct']) {
-  const { dataset, tokenized } = requestDataset(cached, body);
+  const { dataset, tokenized } = await requestDataset(cached, body);
   const ids = await withDecoding(cached, body, 0, () => reconstructTokens(ae, dataset));
   const width = dataset.sampleShape[0];
   const accuracy = Array.from({ length: dataset.size }, (_, i) =>
@@ -251,7 +310,7 @@ async function reconstructTexts(cached: CachedModel, ae: Autoencoder, body: Bodi
 export async function reconstruct(cached: CachedModel, body: Bodies['reconstruct']) {
   const ae = autoencoder(cached, 'reconstruct');
   if (body.texts) return { text: await reconstructTexts(cached, ae, body) };
-  const dataset = inputDataset(cached, body.inputs ?? [], body.labels);
+  const { dataset, field: named, clips } = await requestDataset(cached, body);
   const per = perSample(dataset.sampleShape);
   const values = new Float32Array(dataset.x.length);
   const mse = new Float32Array(dataset.size);
@@ -265,7 +324,7 @@ export async function reconstruct(cached: CachedModel, body: Bodies['reconstruct
     tf.dispose([recon, errors]);
     batch.dispose();
   }
-  const field = (i: number) => `inputs[${i}]`;
+  const field = (i: number) => `${named}[${i}]`;
   checkFinite(mse, dataset.size, field);
   const outputs: Outputs = {
     values: checkFinite(dataUnits(cached, values), dataset.size, field),
@@ -273,8 +332,9 @@ export async function reconstruct(cached: CachedModel, body: Bodies['reconstruct
     shape: dataset.sampleShape,
     grid: { rows: 2, cols: dataset.size },
   };
-  const originals = (body.inputs ?? []).flat();
-  return { image: { outputs, mse, originals: Float32Array.from(originals) } };
+  // The inputs as the model took them (recordings: as its features).
+  const originals = body.inputs ? Float32Array.from(body.inputs.flat()) : dataset.x;
+  return { image: { outputs, mse, originals, clips } };
 }
 
 export async function sample(cached: CachedModel, body: Bodies['sample']): Promise<Outputs> {
@@ -318,7 +378,7 @@ export async function interpolate(cached: CachedModel, body: Bodies['interpolate
       'run',
     );
   checkClass(cached, body.class);
-  const toEnd = (name: 'from' | 'to'): { end: PathEnd; field: string } => {
+  const toEnd = async (name: 'from' | 'to'): Promise<{ end: PathEnd; field: string }> => {
     const end = body[name];
     if (end.code) return { end: { code: Float32Array.from(end.code) }, field: `${name}.code` };
     if (end.text !== undefined) {
@@ -326,6 +386,12 @@ export async function interpolate(cached: CachedModel, body: Bodies['interpolate
       const labels = conditional ? Int32Array.of(body.class ?? 0) : undefined;
       const { dataset } = textDataset(cached, [end.text], labels, `${name}.text`);
       return { end: { sample: dataset }, field: `${name}.text` };
+    }
+    if (end.audio !== undefined) {
+      const conditional = isAutoencoder(cached.model) && cached.model.conditional;
+      const labels = conditional ? Int32Array.of(body.class ?? 0) : undefined;
+      const { dataset } = await audioDataset(cached, [end.audio], labels, `${name}.audio`, true);
+      return { end: { sample: dataset }, field: `${name}.audio` };
     }
     if (end.input) {
       refuseSamples(cached, `${name}.input`);
@@ -337,7 +403,8 @@ export async function interpolate(cached: CachedModel, body: Bodies['interpolate
     }
     return { end: { seed: end.seed ?? 0 }, field: `${name}.seed` };
   };
-  const [from, to] = [toEnd('from'), toEnd('to')];
+  const from = await toEnd('from');
+  const to = await toEnd('to');
   const path = await interpolationPath(cached.model, [from.end, to.end], {
     steps: body.steps,
     slerp: body.slerp,
@@ -423,13 +490,13 @@ export async function score(cached: CachedModel, body: Bodies['score']) {
       'score',
     );
   const scorer = await scorerFor(cached, body);
-  const { dataset, field } = requestDataset(cached, body);
+  const { dataset, field, clips } = await requestDataset(cached, body);
   const scores = checkFinite(
     await scorer.scores(dataset).catch(asScoreError),
     dataset.size,
     (i) => `${field}[${i}]`,
   );
-  if (body.quantile === undefined && body.contamination === undefined) return { dataset, scores };
+  if (body.quantile === undefined && body.contamination === undefined) return { dataset, scores, clips };
   const calibration = await calibrationScores(cached, body, scorer);
   const threshold = calibrateThreshold(
     calibration.scores,
@@ -438,7 +505,7 @@ export async function score(cached: CachedModel, body: Bodies['score']) {
       : { quantile: body.quantile ?? 0 },
   );
   const flags = Array.from(scores, (s) => (s > threshold.value ? 1 : 0));
-  return { dataset, scores, threshold: { ...threshold, calibration: calibration.name }, flags };
+  return { dataset, scores, threshold: { ...threshold, calibration: calibration.name }, flags, clips };
 }
 
 /** Heat maps of the per-pixel error of every input (original | reconstruction | error), one row each. */

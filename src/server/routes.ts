@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { tf } from '../engine/tf.js';
 import { readManifest } from '../io/model-files.js';
 import { LATENTLAB_VERSION } from '../version.js';
+import { checkJsonAudio, spectrogramsOf, WAV_TYPES, WavBytes } from './audio.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import type { CachedModel } from './model-cache.js';
@@ -13,27 +14,40 @@ import * as ops from './operations.js';
 import { bodySchemas, ErrorBody, FormatQuery, RunParams, responses } from './schemas.js';
 import { uploadedBody } from './uploads.js';
 
-const CONSUMES = ['application/json', 'multipart/form-data', 'image/png'];
+const CONSUMES = ['application/json', 'multipart/form-data', 'image/png', ...WAV_TYPES];
 // 422: the model produced NaN or ±Infinity (JSON would carry them as null).
 const errors = { 400: ErrorBody, 404: ErrorBody, 413: ErrorBody, 422: ErrorBody, 503: ErrorBody };
 
-/** A 200 answered as JSON, or as a PNG where the endpoint draws one. */
-function jsonOrPng(schema: z.ZodType, description: string) {
+/** A 200 answered as JSON, or as a PNG where the endpoint draws one (and a WAV where it makes sound). */
+function jsonOrPng(schema: z.ZodType, description: string, wav: boolean) {
   return {
     description,
     content: {
       'application/json': { schema },
-      'image/png': { schema: z.string().describe('a PNG grid of the image outputs') },
+      'image/png': {
+        schema: z.string().describe('a PNG grid of the image outputs (audio runs: spectrograms)'),
+      },
+      ...(wav
+        ? { 'audio/wav': { schema: z.string().describe('audio runs: one clip as a 16-bit WAV file') } }
+        : {}),
     },
   };
 }
 
-/** PNG when the body or query says format=png, or the Accept header asks for image/png and not JSON. */
-export function wantsPng(request: FastifyRequest, format?: 'json' | 'png'): boolean {
-  const chosen = format ?? (request.query as { format?: 'json' | 'png' } | undefined)?.format;
-  if (chosen) return chosen === 'png';
+type Format = 'json' | 'png' | 'wav';
+
+/**
+ * The answer's form: the body's or query's format, else what the Accept header asks for (image/png, audio/wav)
+ * when it does not ask for JSON, else JSON.
+ */
+export function outputFormat(request: FastifyRequest, format?: Format): Format {
+  const chosen = format ?? (request.query as { format?: Format } | undefined)?.format;
+  if (chosen) return chosen;
   const accept = request.headers.accept ?? '';
-  return accept.includes('image/png') && !accept.includes('application/json');
+  if (accept.includes('application/json')) return 'json';
+  if (accept.includes('image/png')) return 'png';
+  if (WAV_TYPES.some((type) => accept.includes(type))) return 'wav';
+  return 'json';
 }
 
 export async function v1Routes(app: FastifyInstance, context: ServerContext): Promise<void> {
@@ -42,8 +56,8 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
   const job = <T>(run: string, work: (cached: CachedModel) => Promise<T>) =>
     context.queue.run(async () => work(await context.models.get(run)));
 
-  // Uploaded images become `inputs` (or interpolation ends) before validation; the model's manifest says
-  // which shape to decode them to.
+  // Uploaded images become `inputs` (or interpolation ends) before validation, WAV files `audio`; the model's
+  // manifest says which shape to decode images to, and whether it takes audio.
   app.addHook('preValidation', async (request) => {
     if (request.method !== 'POST') return;
     const run = (request.params as { run?: string }).run ?? '';
@@ -57,11 +71,13 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
             `"${manifest.kind}" reads text: send JSON with "texts" (strings), not images`,
             'inputs',
           );
-        return manifest.context.sampleShape;
+        return { kind: manifest.kind, sampleShape: manifest.context.sampleShape, audio: manifest.audio };
       },
       context.limits,
     );
     if (body) request.body = body;
+    // Recordings sent as base64 JSON are held to the same length limit as uploads, before they are read.
+    else checkJsonAudio(request.body, context.limits);
   });
 
   r.get(
@@ -133,11 +149,14 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
     },
   );
 
-  /** POST /runs/:run/<name>: the body validated, the work one queue job, the answer JSON or (`png`) a picture. */
+  /**
+   * POST /runs/:run/<name>: the body validated, the work one queue job, the answer JSON, (`png`) a picture or
+   * (`wav`, audio runs) a recording.
+   */
   function operation<B extends z.ZodType>(
     name: string,
-    spec: { summary: string; body: B; response: z.ZodType; uploads?: boolean; png?: boolean },
-    answer: (cached: CachedModel, body: z.output<B>, png: boolean) => Promise<Buffer | object>,
+    spec: { summary: string; body: B; response: z.ZodType; uploads?: boolean; png?: boolean; wav?: boolean },
+    answer: (cached: CachedModel, body: z.output<B>, format: Format) => Promise<Buffer | WavBytes | object>,
   ): void {
     r.post(
       `/runs/:run/${name}`,
@@ -149,7 +168,8 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
           querystring: FormatQuery,
           body: spec.body,
           response: {
-            200: spec.png === false ? spec.response : jsonOrPng(spec.response, spec.summary),
+            200:
+              spec.png === false ? spec.response : jsonOrPng(spec.response, spec.summary, spec.wav !== false),
             ...errors,
             406: ErrorBody,
           },
@@ -157,35 +177,53 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
       },
       async (request, reply) => {
         const body = request.body as z.output<B>;
-        const png = wantsPng(request, (body as { format?: 'json' | 'png' }).format);
-        if (png && spec.png === false)
+        const format = outputFormat(request, (body as { format?: Format }).format);
+        if (format === 'png' && spec.png === false)
           throw new HttpError(406, `${name} has no PNG form: ask for JSON`, 'format');
+        if (format === 'wav' && (spec.png === false || spec.wav === false))
+          throw new HttpError(406, `${name} answers no sound: ask for JSON`, 'format');
         const queued = performance.now();
         let started = queued;
         const result = await job(request.params.run, (cached) => {
           started = performance.now();
-          return answer(cached, body, png);
+          return answer(cached, body, format);
         });
         // Time waiting for the model and time with it, for clients and the load test.
         void reply.header(
           'server-timing',
           `queue;dur=${(started - queued).toFixed(1)}, model;dur=${(performance.now() - started).toFixed(1)}`,
         );
+        if (result instanceof WavBytes) return reply.type('audio/wav').send(result.bytes);
         return Buffer.isBuffer(result) ? reply.type('image/png').send(result) : result;
       },
     );
   }
 
-  const samples = (out: ops.Outputs) => ({
+  /** Outputs as JSON: the values, texts of text runs, WAV files and spectrograms of audio runs. */
+  const samples = async (cached: CachedModel, out: ops.Outputs, body: { iterations?: number }, seed = 0) => ({
     outputs: ops.rows(out.values, out.values.length / out.count),
     shape: [...out.shape],
     ...(out.texts ? { texts: out.texts } : {}),
+    ...(await ops.sounds(cached, out, body.iterations, seed)),
   });
+  /** An answer of outputs in the format asked for. */
+  const answerOutputs = async (
+    cached: CachedModel,
+    out: ops.Outputs,
+    body: { iterations?: number },
+    format: Format,
+    seed = 0,
+  ) => {
+    if (format === 'png') return ops.gridPng(cached, out);
+    if (format === 'wav') return new WavBytes(await ops.wavAnswer(cached, out, body.iterations, seed));
+    return samples(cached, out, body, seed);
+  };
 
   operation(
     'encode',
     {
-      summary: 'latent codes of samples (JSON arrays or PNG images) or, for text models, of texts',
+      summary:
+        'latent codes of samples (JSON arrays or PNG images), of texts (text models), of WAV files (audio models)',
       body: bodies.encode,
       response: responses.encode,
       uploads: true,
@@ -201,10 +239,7 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
       body: bodies.decode,
       response: responses.outputs,
     },
-    async (cached, body, png) => {
-      const out = await ops.decode(cached, body);
-      return png ? ops.gridPng(cached, out) : samples(out);
-    },
+    async (cached, body, format) => answerOutputs(cached, await ops.decode(cached, body), body, format),
   );
 
   operation(
@@ -216,19 +251,29 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
       response: responses.reconstruct,
       uploads: true,
     },
-    async (cached, body, png) => {
+    async (cached, body, format) => {
       const result = await ops.reconstruct(cached, body);
       if (result.text) {
         const { outputs, inputTexts, tokenized, accuracy } = result.text;
-        if (png) ops.gridPng(cached, outputs); // a 406: text has no picture
-        return { ...samples(outputs), inputTexts, tokenized, tokenAccuracy: accuracy };
+        if (format === 'png') ops.gridPng(cached, outputs); // a 406: text has no picture
+        if (format === 'wav') await ops.wavAnswer(cached, outputs, body.iterations); // a 406: nor sound
+        return { ...(await samples(cached, outputs, body)), inputTexts, tokenized, tokenAccuracy: accuracy };
       }
-      const { outputs, mse, originals } = result.image;
-      if (!png) return { ...samples(outputs), mse: Array.from(mse) };
+      const { outputs, mse, originals, clips } = result.image;
+      if (format === 'wav') return answerOutputs(cached, outputs, body, format);
+      if (format === 'json')
+        return {
+          ...(await samples(cached, outputs, body)),
+          mse: Array.from(mse),
+          ...(cached.manifest.audio
+            ? { inputSpectrograms: spectrogramsOf(cached, originals, outputs.count) }
+            : {}),
+          ...ops.readReport({ clips }),
+        };
       const both = new Float32Array(originals.length * 2);
       both.set(originals);
       both.set(outputs.values, originals.length);
-      return ops.gridPng(cached, { ...outputs, values: both });
+      return ops.gridPng(cached, { ...outputs, count: outputs.count * 2, values: both });
     },
   );
 
@@ -240,10 +285,8 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
       body: bodies.sample,
       response: responses.outputs,
     },
-    async (cached, body, png) => {
-      const out = await ops.sample(cached, body);
-      return png ? ops.gridPng(cached, out) : samples(out);
-    },
+    async (cached, body, format) =>
+      answerOutputs(cached, await ops.sample(cached, body), body, format, body.seed),
   );
 
   operation(
@@ -255,9 +298,10 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
       response: responses.interpolate,
       uploads: true,
     },
-    async (cached, body, png) => {
+    async (cached, body, format) => {
       const { outputs, codes } = await ops.interpolate(cached, body);
-      return png ? ops.gridPng(cached, outputs) : { ...samples(outputs), codes };
+      if (format !== 'json') return answerOutputs(cached, outputs, body, format);
+      return { ...(await samples(cached, outputs, body)), codes };
     },
   );
 
@@ -269,11 +313,17 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
       body: bodies.score,
       response: responses.score,
       uploads: true,
+      wav: false,
     },
-    async (cached, body, png) => {
-      const { dataset, scores, threshold, flags } = await ops.score(cached, body);
-      if (png) return ops.scoreHeatmaps(cached, dataset, body.score);
-      return { score: body.score, scores: Array.from(scores), ...(threshold ? { threshold, flags } : {}) };
+    async (cached, body, format) => {
+      const { dataset, scores, threshold, flags, clips } = await ops.score(cached, body);
+      if (format === 'png') return ops.scoreHeatmaps(cached, dataset, body.score);
+      return {
+        score: body.score,
+        scores: Array.from(scores),
+        ...(threshold ? { threshold, flags } : {}),
+        ...ops.readReport({ clips }),
+      };
     },
   );
 

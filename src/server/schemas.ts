@@ -2,6 +2,7 @@
 // OpenAPI description. Limits (batch size) are part of the schemas, so they are built per server.
 import { z } from 'zod';
 import { AnomalyScore } from '../apps/detect.js';
+import { AudioFeatures } from '../data/audio/features.js';
 import { ModelManifest } from '../io/model-files.js';
 import type { ServerLimits } from './context.js';
 import { RUN_NAME } from './runs.js';
@@ -20,8 +21,10 @@ export const RunParams = z.object({
 });
 
 export const OutputFormat = z
-  .enum(['json', 'png'])
-  .describe('json (default) or png (a grid of image outputs)');
+  .enum(['json', 'png', 'wav'])
+  .describe(
+    'json (default), png (a grid of image outputs; audio runs: of spectrograms) or wav (audio runs: one clip)',
+  );
 export const FormatQuery = z.object({ format: OutputFormat.optional() });
 
 /** The largest float32: models compute in float32, so a JSON number beyond it would reach them as ±Infinity. */
@@ -31,18 +34,48 @@ const Value = z.number().min(-FLOAT32_MAX, FLOAT32_RANGE).max(FLOAT32_MAX, FLOAT
 const Row = z.array(Value);
 const Label = z.number().int().min(0);
 
-/** Exactly one of `inputs` (samples) and `texts` (text models), as a refinement naming `inputs`. */
+/** Exactly one of `inputs` (samples), `texts` (text models) and `audio` (audio models), naming `inputs`. */
 const oneInput = {
-  check: (b: { inputs?: unknown; texts?: unknown }) => (b.inputs === undefined) !== (b.texts === undefined),
+  check: (b: { inputs?: unknown; texts?: unknown; audio?: unknown }) =>
+    [b.inputs, b.texts, b.audio].filter((v) => v !== undefined).length === 1,
   message: {
-    message: 'give inputs (samples as arrays or images) or texts (strings, for text models), one of them',
+    message:
+      'give inputs (samples as arrays or images) or texts (strings, for text models) or audio (WAV files, for audio models), one of them',
     path: ['inputs'],
   },
 };
 
+/** What reading did to one uploaded recording (audio runs). */
+export const ClipRead = z.object({
+  cut: z.boolean().describe("longer than the model's clip: only its start was kept"),
+  padded: z.boolean().describe('shorter: padded with silence at the end'),
+  clipped: z.boolean().describe('holds samples at full scale (it was clipped when recorded)'),
+  resampled: z.boolean().describe("at another sample rate: resampled to the model's"),
+  silent: z.boolean().describe('all zero'),
+});
+
 /** Schemas that depend on the server's limits. */
 export function bodySchemas(limits: Pick<ServerLimits, 'maxBatch' | 'maxTextChars'>) {
   const { maxBatch, maxTextChars } = limits;
+  const wav = z
+    .base64('expected a WAV file as base64')
+    .describe("a WAV file, base64: resampled to the model's rate, cut or padded to its clip");
+  const audio = z
+    .array(wav)
+    .min(1)
+    .max(maxBatch)
+    .describe(
+      'audio models: WAV files (base64) instead of inputs; or upload them as multipart files or one audio/wav body',
+    );
+  const iterations = z
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .optional()
+    .describe(
+      'audio models on spectrograms: Griffin-Lim iterations of each WAV answered (default 32; clips × iterations at most 8192)',
+    );
   const inputs = z
     .array(Row.describe('one sample, flattened row-major (images: h·w·c values in [0, 1])'))
     .min(1)
@@ -98,15 +131,17 @@ export function bodySchemas(limits: Pick<ServerLimits, 'maxBatch' | 'maxTextChar
       code: Row.optional().describe('a latent code'),
       seed: seed.optional().describe('a draw from the prior'),
       text: text.optional().describe('text models: a sentence, encoded'),
+      audio: wav.optional().describe('audio models: a WAV file (base64), encoded'),
     })
-    .refine((e) => [e.input, e.code, e.seed, e.text].filter((v) => v !== undefined).length === 1, {
-      message: 'give exactly one of input, code, seed or text',
+    .refine((e) => [e.input, e.code, e.seed, e.text, e.audio].filter((v) => v !== undefined).length === 1, {
+      message: 'give exactly one of input, code, seed, text or audio',
     });
   return {
     encode: z
       .strictObject({
         inputs: inputs.optional(),
         texts: texts.optional(),
+        audio: audio.optional(),
         labels,
         format: z.literal('json').optional(),
       })
@@ -116,16 +151,26 @@ export function bodySchemas(limits: Pick<ServerLimits, 'maxBatch' | 'maxTextChar
       labels,
       format,
       cols: z.number().int().min(1).max(maxBatch).optional().describe('PNG grid columns'),
+      iterations,
       ...decoding,
     }),
     reconstruct: z
-      .strictObject({ inputs: inputs.optional(), texts: texts.optional(), labels, format, ...decoding })
+      .strictObject({
+        inputs: inputs.optional(),
+        texts: texts.optional(),
+        audio: audio.optional(),
+        labels,
+        format,
+        iterations,
+        ...decoding,
+      })
       .refine(oneInput.check, oneInput.message),
     sample: z.strictObject({
       n: n.default(16),
       seed: seed.default(0).describe('seeds the prior draws and, with a temperature, the token draws'),
       class: Label.optional().describe('conditional models: the class (default: one row per class)'),
       format,
+      iterations,
       ...decoding,
     }),
     interpolate: z.strictObject({
@@ -135,12 +180,14 @@ export function bodySchemas(limits: Pick<ServerLimits, 'maxBatch' | 'maxTextChar
       slerp: z.boolean().default(false).describe('spherical interpolation (suits Gaussian priors)'),
       class: Label.optional().describe('conditional models: the class decoded (default 0)'),
       format,
+      iterations,
       ...decoding,
     }),
     score: z
       .strictObject({
         inputs: inputs.optional(),
         texts: texts.optional(),
+        audio: audio.optional(),
         labels,
         score: AnomalyScore.default('mse').describe(
           'mse or bce: reconstruction error; elbo: negative ELBO (VAEs); mahalanobis: distance of the code from a Gaussian fitted to the codes of the training split',
@@ -167,6 +214,15 @@ export function bodySchemas(limits: Pick<ServerLimits, 'maxBatch' | 'maxTextChar
 export type BodySchemas = ReturnType<typeof bodySchemas>;
 
 const Rows = z.array(z.array(z.number()));
+const Wavs = z
+  .array(z.string())
+  .optional()
+  .describe('audio models: each output as a WAV file, base64 (spectrograms resynthesised by Griffin-Lim)');
+const Spectrograms = z
+  .array(z.string())
+  .optional()
+  .describe('audio models: the log-mel spectrogram of each output as a PNG data URL');
+const ClipsRead = z.array(ClipRead).optional().describe('audio: what reading did to each uploaded WAV');
 const OutputTexts = z
   .array(z.string())
   .optional()
@@ -211,6 +267,9 @@ export const Capabilities = z.object({
   latentSize: z.number().int().optional(),
   conditional: z.boolean(),
   text: TextInfo.optional(),
+  audio: AudioFeatures.optional().describe(
+    'an audio run: it takes and returns WAV; its clips are turned into these features and back',
+  ),
 });
 
 export const responses = {
@@ -223,17 +282,26 @@ export const responses = {
     codes: Rows,
     latentSize: z.number().int(),
     tokenized: z.array(Tokenized).optional().describe('texts: what tokenizing did to each'),
+    clips: ClipsRead,
   }),
   outputs: z.object({
     outputs: Rows.describe('one flattened sample each (text models: token ids, <eos> (3) then <pad> (0))'),
     shape: z.array(z.number().int()).describe('the shape of one sample'),
     texts: OutputTexts,
+    wavs: Wavs,
+    spectrograms: Spectrograms,
   }),
   reconstruct: z.object({
     outputs: Rows,
     shape: z.array(z.number().int()),
     mse: z.array(z.number()).optional().describe('mean squared error per sample (not for text models)'),
     texts: OutputTexts,
+    wavs: Wavs,
+    spectrograms: Spectrograms,
+    inputSpectrograms: Spectrograms.describe(
+      'audio models: the spectrogram of each input as the model heard it',
+    ),
+    clips: ClipsRead,
     inputTexts: z
       .array(z.string())
       .optional()
@@ -249,6 +317,8 @@ export const responses = {
     shape: z.array(z.number().int()),
     codes: Rows,
     texts: OutputTexts.describe('text models: the homotopy, one sentence per step'),
+    wavs: Wavs,
+    spectrograms: Spectrograms,
   }),
   score: z.object({
     score: AnomalyScore,
@@ -263,5 +333,6 @@ export const responses = {
       .optional()
       .describe('with quantile or contamination'),
     flags: z.array(z.number().int()).optional().describe('1 where the score is above the threshold'),
+    clips: ClipsRead,
   }),
 };

@@ -1,12 +1,34 @@
-// PNG uploads (multipart files, or one image/png body) turned into the JSON bodies the schemas validate:
-// images decoded (on worker threads), converted to the model's channels and resized to its sample shape; form
-// fields and query parameters read as JSON where they parse ("7" → 7, "[1,2]" → [1, 2]), as strings otherwise.
+// Uploads (multipart files, or one image/png or audio/wav body) turned into the JSON bodies the schemas validate:
+// images decoded (on worker threads), converted to the model's channels and resized to its sample shape; WAV files
+// of audio runs passed on as base64 `audio` (read with the model's features by the operation); form fields and
+// query parameters read as JSON where they parse ("7" → 7, "[1,2]" → [1, 2]), as strings otherwise.
 // A multipart body counts against the body limit as it arrives, all parts together.
 import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
+import type { AudioFeatures } from '../data/audio/features.js';
 import { pngSize } from '../io/png.js';
+import {
+  type AudioLimits,
+  audioForImages,
+  imageForAudio,
+  looksLikeWav,
+  readWavStream,
+  WAV_TYPES,
+  WavBytes,
+} from './audio.js';
 import { HttpError } from './errors.js';
 import { DecodeError, ImageDecoder } from './image-decoder.js';
+
+/** What an upload is read for: the run's model, its sample shape and, for audio runs, its features. */
+export interface UploadTarget {
+  kind: string;
+  sampleShape: readonly number[];
+  audio?: AudioFeatures;
+}
+
+const WAV_MIME = new Set(WAV_TYPES);
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
+const looksLikePng = (bytes: Uint8Array) => Buffer.from(bytes.subarray(0, 4)).equals(PNG_SIGNATURE);
 
 export interface ImageLimits {
   /** Largest width or height of an uploaded image, in pixels. */
@@ -100,29 +122,42 @@ export function queryFields(query: unknown): Record<string, unknown> {
 }
 
 /**
- * The JSON-shaped body of a multipart or image/png request, or undefined for a JSON request. Image files go to
- * `inputs` in order, except files named `from` and `to`, which become interpolation endpoints.
+ * The JSON-shaped body of a multipart, image/png or audio/wav request, or undefined for a JSON request. Image
+ * files go to `inputs` in order (WAV files of audio runs to `audio`), except files named `from` and `to`, which
+ * become interpolation endpoints.
  */
 export async function uploadedBody(
   request: FastifyRequest,
-  sampleShape: () => Promise<readonly number[]>,
-  limits: ImageLimits,
+  target: () => Promise<UploadTarget>,
+  limits: ImageLimits & AudioLimits,
 ): Promise<Record<string, unknown> | undefined> {
   if (request.isMultipart()) {
     const body: Record<string, unknown> = queryFields(request.query);
     const images: Buffer[] = [];
+    const wavs: string[] = [];
     const ends: Record<string, Buffer> = {};
     const received = { bytes: 0 };
-    let shape: readonly number[] | undefined;
+    let model: UploadTarget | undefined;
     for await (const part of request.parts()) {
       if (part.type === 'file') {
-        const field =
-          part.fieldname === 'from' || part.fieldname === 'to' ? part.fieldname : `inputs[${images.length}]`;
-        // Whether the model takes images at all, before reading any.
-        shape ??= await sampleShape();
-        imageShape(shape, field);
+        const end = part.fieldname === 'from' || part.fieldname === 'to' ? part.fieldname : undefined;
+        // Whether the model takes images or audio at all, before reading any.
+        model ??= await target();
+        if (model.audio) {
+          const field = end ? `${end}.audio` : `audio[${wavs.length}]`;
+          if (part.mimetype === 'image/png') throw imageForAudio(model.audio, model.kind, field);
+          const bytes = await readWavStream(part.file, limits, field, received);
+          if (looksLikePng(bytes)) throw imageForAudio(model.audio, model.kind, field);
+          if (end) body[end] = { audio: bytes.toString('base64') };
+          else wavs.push(bytes.toString('base64'));
+          continue;
+        }
+        const field = end ?? `inputs[${images.length}]`;
+        if (WAV_MIME.has(part.mimetype)) throw audioForImages(model.sampleShape, model.kind, field);
+        imageShape(model.sampleShape, field);
         const bytes = await readFile(part.file, received, limits, field);
-        if (part.fieldname === 'from' || part.fieldname === 'to') ends[part.fieldname] = bytes;
+        if (looksLikeWav(bytes)) throw audioForImages(model.sampleShape, model.kind, field);
+        if (end) ends[end] = bytes;
         else images.push(bytes);
       } else if (typeof part.value === 'string') {
         received.bytes += part.fieldname.length + Buffer.byteLength(part.value);
@@ -135,8 +170,10 @@ export async function uploadedBody(
         body[part.fieldname] = fieldValue(part.fieldname, part.value);
       }
     }
+    if (wavs.length > 0) body.audio = wavs;
     // One image at a time: a request's batch takes one decoding thread, leaving the others to other requests;
     // a client that went away takes the rest of its batch with it.
+    const shape = model && !model.audio ? model.sampleShape : undefined;
     if (shape) {
       const inputs: number[][] = [];
       for (const [i, bytes] of images.entries()) {
@@ -149,11 +186,17 @@ export async function uploadedBody(
     }
     return body;
   }
+  if (request.body instanceof WavBytes) {
+    const model = await target();
+    if (!model.audio) throw audioForImages(model.sampleShape, model.kind, 'audio[0]');
+    return { ...queryFields(request.query), audio: [request.body.bytes.toString('base64')] };
+  }
   if (Buffer.isBuffer(request.body)) {
-    const shape = await sampleShape();
+    const model = await target();
+    if (model.audio) throw imageForAudio(model.audio, model.kind, 'inputs[0]');
     return {
       ...queryFields(request.query),
-      inputs: [await imageSample(request.body, shape, limits, 'inputs[0]')],
+      inputs: [await imageSample(request.body, model.sampleShape, limits, 'inputs[0]')],
     };
   }
   return undefined;

@@ -147,6 +147,14 @@ async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
       { path: 'model.kind' },
     );
   }
+  const waveforms = (splits.audio ?? splits.train.audio)?.representation === 'waveform';
+  if (waveforms && !family.needsWaveforms) {
+    // A table family would read 8,192 samples as 8,192 unrelated columns (and a sigmoid output cannot go negative).
+    throw new ConfigError(
+      `model "${family.kind}" does not take waveforms, but ${formatDataSpec(config.data)} is audio as waveforms: use --representation mel (spectrogram images) for it, or the 1-D model wave-ae`,
+      { path: 'model.kind' },
+    );
+  }
   if (family.needsImages && splits.train.sampleShape.length !== 3) {
     throw new ConfigError(
       `model "${family.kind}" needs image data, but ${formatDataSpec(config.data)} has samples of shape [${splits.train.sampleShape}]`,
@@ -157,8 +165,15 @@ async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
     sampleShape: [...splits.train.sampleShape],
     numClasses: splits.train.classNames?.length,
     ...(text ? { vocabularySize: text.tokens.length } : {}),
+    ...(splits.audio ? { audio: splits.audio } : {}),
     seed: config.seed,
   };
+  const noise = (modelConfig as { noise?: { type: string } }).noise;
+  if (noise?.type === 'white' && !splits.audio)
+    throw new ConfigError(
+      `white noise (an SNR in dB) is for audio data, and ${formatDataSpec(config.data)} is not audio: use gaussian:0.3, masking:0.5 or salt-and-pepper:0.2`,
+      { path: 'model.noise' },
+    );
   const model = family.build(modelConfig, context);
   // Store the config with every default filled in, so the run is fully described by it.
   return { config: { ...config, model: modelConfig as RunConfig['model'] }, family, splits, model };

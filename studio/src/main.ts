@@ -1,8 +1,9 @@
 // The studio's entry: a hash router over the views (runs list, new run, live run, latent explorer, anomalies,
-// and for text runs the text view).
+// for text runs the text view, for audio runs the audio view).
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { anomaliesView } from './views/anomalies.js';
+import { audioView } from './views/audio.js';
 import { explorerView } from './views/explorer.js';
 import { newRunView } from './views/new-run.js';
 import { runView } from './views/run.js';
@@ -19,6 +20,7 @@ const routes: [RegExp, View][] = [
   [/^#\/runs\/([^/]+)\/explore$/, explorerView],
   [/^#\/runs\/([^/]+)\/anomalies$/, anomaliesView],
   [/^#\/runs\/([^/]+)\/text$/, textView],
+  [/^#\/runs\/([^/]+)\/audio$/, audioView],
 ];
 
 let cleanup: (() => void) | undefined;

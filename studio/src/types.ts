@@ -24,12 +24,22 @@ export interface TextInfo {
   maxLength: number;
 }
 
+/** An audio run's features (the model's manifest): how clips become its samples and back. */
+export interface AudioInfo {
+  sampleRate: number;
+  samples: number;
+  representation: 'mel' | 'waveform';
+  nFft: number;
+  hop: number;
+  mels: number;
+}
+
 export interface RunListing {
   name: string;
   config?: RunConfigJson;
   summary?: { test?: Record<string, number> };
   epochsDone: number;
-  model?: { kind: string };
+  model?: { kind: string; audio?: AudioInfo };
   job?: JobState | null;
   detect?: boolean;
   text?: TextInfo;

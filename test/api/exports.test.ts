@@ -66,6 +66,7 @@ describe('the public API', () => {
       'VaeGanConfig',
       'VaeGanModel',
       'VaeModel',
+      'WaveAutoencoderConfig',
       'aaeFamily',
       'aeGanFamily',
       'anomalyScorer',
@@ -151,6 +152,7 @@ describe('the public API', () => {
       'trainRun',
       'vaeFamily',
       'vaeganFamily',
+      'waveAutoencoderFamily',
     ]);
   });
 

@@ -56,6 +56,7 @@ describe('RunConfigInput', () => {
       | 'seq-ae'
       | 'seq-vae'
       | 'lm'
+      | 'wave-ae'
     >();
     expectTypeOf<ModelConfigInput<'vae'>>().toHaveProperty('beta');
     expectTypeOf<Extract<ModelConfigInput, { kind: 'dense-ae' }>>().toEqualTypeOf<

@@ -65,10 +65,14 @@ describe('scoring data other than the run’s own', () => {
       const summary = JSON.parse(await readFile(result.files.summary, 'utf8'));
       expect(summary.scored).toBe('all rows, in file order');
 
-      // The run's own data keeps its split: 20 test rows of 100, ids are indices in the split.
+      // The run's own data keeps its split: 20 test rows of 100, each with its CSV row number as its id, so
+      // scores of a shuffled split still join back to the file.
       const own = await detectRun({ run: runDir, out: join(dir, 'own') });
       expect(own.detection.samples).toBe(20);
-      expect(own.detection.ids).toBeUndefined();
+      const ids = (own.detection.ids ?? []).map(Number);
+      expect(ids).toHaveLength(20);
+      expect(new Set(ids).size).toBe(20);
+      expect(ids.every((id) => Number.isInteger(id) && id >= 1 && id <= 100)).toBe(true);
 
       // A split of other data does not exist: refused rather than ignored.
       await expect(

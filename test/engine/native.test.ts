@@ -307,6 +307,53 @@ describe.skipIf(!native.ok)(`native backend kernels${skipReason}`, () => {
     }
   });
 
+  it('one input channel (the direct kernels): conv, both gradients and the transposed conv, by geometry', async () => {
+    // Kernel sides up to 5x5 (25 taps: the transposed conv's direct path takes 16 at most) and 9x9 (81: im2col
+    // again); output channels below, at and off multiples of the 16-wide register; odd sizes ('same' then pads
+    // the top and left too); strides 1 to 3.
+    const cases = [
+      { batch: 2, h: 13, w: 11, outC: 19, fh: 3, fw: 3, stride: 2, pad: 'same' as const },
+      { batch: 1, h: 12, w: 12, outC: 16, fh: 4, fw: 4, stride: 2, pad: 'same' as const },
+      { batch: 3, h: 9, w: 10, outC: 5, fh: 5, fw: 5, stride: 1, pad: 'valid' as const },
+      { batch: 2, h: 10, w: 15, outC: 32, fh: 1, fw: 3, stride: 3, pad: 'same' as const },
+      { batch: 1, h: 11, w: 11, outC: 1, fh: 9, fw: 9, stride: 1, pad: 'same' as const },
+      { batch: 2, h: 8, w: 8, outC: 17, fh: 2, fw: 3, stride: 1, pad: 'valid' as const },
+    ];
+    for (const c of cases) {
+      const xShape: [number, number, number, number] = [c.batch, c.h, c.w, 1];
+      const outShape = convOutShape({ ...c, inC: 1 });
+      const filter = random([c.fh, c.fw, 1, c.outC], 0.5);
+      const conv = (a: tf.Tensor, b: tf.Tensor) =>
+        tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad);
+      await expectSame(withGrads(conv, [random(xShape), filter], outShape), `conv ${JSON.stringify(c)}`);
+      const transposed = (a: tf.Tensor, b: tf.Tensor) =>
+        tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, xShape, c.stride, c.pad);
+      await expectSame(
+        withGrads(transposed, [random(outShape), filter], xShape),
+        `deconv ${JSON.stringify(c)}`,
+      );
+    }
+    // Dilated (forward only: tfjs has no dilated gradients).
+    const [x, filter] = [random([2, 12, 12, 1]), random([3, 3, 1, 24], 0.5)];
+    await expectSame(
+      () => [tf.conv2d(x() as tf.Tensor4D, filter() as tf.Tensor4D, 1, 'same', 'NHWC', 2)],
+      'dilated single-channel conv',
+    );
+  });
+
+  it("W6's single-channel layers at full size: the filter gradient summed over 16 blocks of positions", async () => {
+    // [4, 64, 64, 1] at stride 2 is 4,096 output positions, where the filter gradient splits into blocks.
+    const [x, filter] = [random([4, 64, 64, 1]), random([3, 3, 1, 32], 0.3)];
+    const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same');
+    await expectSame(withGrads(conv, [x, filter], [4, 32, 32, 32]), 'encoder conv 1');
+    const transposed = (a: tf.Tensor, b: tf.Tensor) =>
+      tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, [4, 64, 64, 1], 2, 'same');
+    await expectSame(
+      withGrads(transposed, [random([4, 32, 32, 32]), filter], [4, 64, 64, 1]),
+      'decoder output deconv',
+    );
+  });
+
   it('a small conv autoencoder loss and its gradients match cpu', async () => {
     const [images, filter1, filter2] = [
       random([4, 12, 12, 1]),

@@ -4,6 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, readManifest, saveModel } from '../../src/io/model-files.js';
+import type { BuildContext } from '../../src/models/family.js';
 import { listFamilies, parseModelConfig } from '../../src/models/registry.js';
 import { useBackend, withTempDir } from '../helpers.js';
 
@@ -18,7 +19,10 @@ const mnistContext = { sampleShape: [28, 28, 1], numClasses: 10, seed: 1 };
 /** Token ids for the sequence families (needsSequences). */
 const textContext = { sampleShape: [16], vocabularySize: 50, numClasses: 2, seed: 1 };
 
-async function savedManifest(raw: Record<string, unknown>, dir: string, ctx = context) {
+/** The families built for neither images nor text, each with data it takes (its default config divides it). */
+const ownContexts: Record<string, BuildContext> = { 'wave-ae': { sampleShape: [8192, 1], seed: 1 } };
+
+async function savedManifest(raw: Record<string, unknown>, dir: string, ctx: BuildContext = context) {
   const { family, config } = parseModelConfig(raw);
   const model = family.build(config, ctx);
   await saveModel(model, join(dir, 'model'));
@@ -49,6 +53,27 @@ describe('network signatures in the manifest', () => {
       expect(manifest.signatures?.encoder.outputs[0]).toMatchObject({ shape: [null, 3] });
       expect(manifest.signatures?.encoder.outputs[0].meaning).toContain('code');
       expect(manifest.signatures?.decoder.outputs[0].meaning).toContain('sigmoid applied');
+    });
+  });
+
+  it('a waveform autoencoder says its networks take and give waveforms in [-1, 1]', async () => {
+    await withTempDir(async (dir) => {
+      const manifest = await savedManifest(
+        { kind: 'wave-ae', filters: [4], latent: 3, spectralWeight: 0 },
+        dir,
+        {
+          sampleShape: [64, 1],
+          seed: 1,
+        },
+      );
+      const { encoder, decoder } = manifest.signatures ?? {};
+      expect(encoder.inputs.map((t) => [t.shape, t.meaning])).toEqual([
+        [[null, 64, 1], 'waveforms [n, samples, 1] in [-1, 1]'],
+      ]);
+      expect(encoder.outputs[0]).toMatchObject({ shape: [null, 3] });
+      expect(decoder.outputs.map((t) => [t.shape, t.meaning])).toEqual([
+        [[null, 64, 1], 'reconstructed waveforms [n, samples, 1] in [-1, 1] (tanh applied)'],
+      ]);
     });
   });
 
@@ -111,7 +136,7 @@ describe('network signatures in the manifest', () => {
     for (const family of listFamilies()) {
       await withTempDir(async (dir) => {
         const { config } = parseModelConfig({ kind: family.kind });
-        const ctx = family.needsSequences ? textContext : mnistContext;
+        const ctx = ownContexts[family.kind] ?? (family.needsSequences ? textContext : mnistContext);
         const model = family.build(config, ctx);
         const names = Object.keys(model.networks);
         model.dispose();

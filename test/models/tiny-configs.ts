@@ -20,6 +20,8 @@ const points: BuildContext = { sampleShape: [2], numClasses: 3, seed: 3 };
 /** Token ids: rows of 6 (tokens, <eos>, pads) over a vocabulary of 12 (ids 4 .. 11 real tokens). */
 const text: BuildContext = { sampleShape: [6], vocabularySize: 12, numClasses: 2, seed: 3 };
 const rnn = { embedding: 8, hidden: 16 };
+/** Waveforms [samples, 1]: 256 samples, divisible by the tiny encoders' total strides (16 and 4). */
+const wave: BuildContext = { sampleShape: [256, 1], seed: 3 };
 
 const body = { hidden: [16], latent: 4 };
 const ganBody = { latent: 4, generatorHidden: [16], discriminatorHidden: [16] };
@@ -362,6 +364,29 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
       name: 'lm (transformer)',
       config: { kind: 'lm', ...rnn, network: 'transformer', heads: 2 },
       context: text,
+    },
+  ],
+  'wave-ae': [
+    {
+      name: 'wave-ae (spectral loss)',
+      config: { kind: 'wave-ae', filters: [4, 8], latent: 4, spectralFfts: [64, 128] },
+      context: wave,
+      // On uniform noise the spectra dominate the objective; its MSE part may wander in ten steps.
+      falls: ['loss', 'spectral'],
+    },
+    {
+      name: 'wave-ae (waveform MSE only, stride 2, gaussian noise, elu)',
+      config: {
+        kind: 'wave-ae',
+        filters: [4, 8],
+        stride: 2,
+        kernelSize: 5,
+        latent: 4,
+        activation: 'elu',
+        spectralWeight: 0,
+        noise: { type: 'gaussian', level: 0.05 },
+      },
+      context: wave,
     },
   ],
 };

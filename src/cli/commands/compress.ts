@@ -2,21 +2,33 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
-import { compressDataset, decompressCodes, formatCompressReport, TEXT_INSTEAD } from '../../apps/compress.js';
+import {
+  compressAudio,
+  compressDataset,
+  decompressCodes,
+  formatAudioCompressReport,
+  formatCompressReport,
+  TEXT_INSTEAD,
+} from '../../apps/compress.js';
 import { readImageFolder } from '../../apps/image-folder.js';
-import { refuseText } from '../../apps/model-data.js';
+import { modelAudio, refuseText } from '../../apps/model-data.js';
+import type { AudioFeatures } from '../../data/audio/features.js';
 import { type Dataset, head, sampleSize } from '../../data/dataset.js';
 import { loadData } from '../../data/load.js';
 import { DataSpec } from '../../data/spec.js';
+import { UsageError } from '../../errors.js';
 import { requireAutoencoder } from '../../eval/codes.js';
 import { writeDirAtomic, writeFileAtomic } from '../../io/atomic.js';
+import { spectrogramGrid, spectrogramOf, writeClips } from '../../io/audio-files.js';
 import { modelId, readCodeFile } from '../../io/code-file.js';
-import { loadModel } from '../../io/model-files.js';
+import { type LoadedModel, loadModel } from '../../io/model-files.js';
 import { encodeImage, encodeImageGrid } from '../../io/png.js';
+import type { Autoencoder } from '../../models/family.js';
 import { resolveModelDir } from '../../train/run-dir.js';
 import {
   backendOption,
   type DataFlags,
+  dataSpecFrom,
   datasetFor,
   type GlobalOptions,
   parseNumber,
@@ -26,7 +38,13 @@ import {
 
 interface CompressFlags extends DataFlags {
   images?: string;
-  bits: number;
+  bits?: number;
+  kbps?: number;
+  opusKbps: number;
+  iterations: number;
+  lsdFloor?: number;
+  examples?: string;
+  n: number;
   out: string;
   pcaSamples: number;
   json?: boolean;
@@ -37,15 +55,47 @@ export function compressCommand(): Command {
     new Command('compress')
       .description(
         'encode images into a compact .llz file (codes quantised to --bits per dimension) and report bytes per ' +
-          'image, ratios to raw pixels and PNG, and PSNR/SSIM beside PCA at the same bytes per image',
+          'image, ratios to raw pixels and PNG, and PSNR/SSIM beside PCA at the same bytes per image. Audio runs: ' +
+          'codes at --kbps, resynthesised, SNR and log-spectral distance beside Opus',
       )
       .argument('<run>', 'run directory (or its model directory)')
       .option('--images <dir>', 'a folder of PNG/JPEG images instead of --data')
       .option(
         '--bits <n>',
-        'bits per code value, 1 to 16',
+        'bits per code value, 1 to 16 (default 8)',
         parseNumber('--bits', { integer: true, min: 1 }),
-        8,
+      )
+      .option(
+        '--kbps <rate>',
+        'audio: the bitrate to meet, kbps; the most bits per dimension whose codes take at most that',
+        parseNumber('--kbps', { min: 0.001 }),
+      )
+      .option(
+        '--opus-kbps <rate>',
+        'audio: Opus beside it at this bitrate (opusenc --hard-cbr; 6 is its lowest; 0: no Opus)',
+        parseNumber('--opus-kbps', { min: 0 }),
+        6,
+      )
+      .option(
+        '--iterations <n>',
+        'audio spectrogram runs: Griffin-Lim iterations of the resynthesis',
+        parseNumber('--iterations', { integer: true, min: 0 }),
+        64,
+      )
+      .option(
+        '--examples <dir>',
+        'audio: write example clips here (original, decoded, Opus) as WAV + spectrogram PNG',
+      )
+      .option(
+        '--n <count>',
+        'audio: example clips written with --examples',
+        parseNumber('--n', { integer: true, min: 1 }),
+        4,
+      )
+      .option(
+        '--lsd-floor <dB>',
+        "audio: floor of the log-spectral distance's power spectra, dB re full scale (default the features' minDb)",
+        parseNumber('--lsd-floor'),
       )
       .requiredOption('--out <file.llz>', 'the compressed file')
       .option(
@@ -62,6 +112,15 @@ export function compressCommand(): Command {
     const model = requireAutoencoder(loaded.model, 'compress');
     // Before any data is read: a text run's data would load only to be refused.
     refuseText(model, 'compress', TEXT_INSTEAD);
+    if (loaded.manifest.audio) return compressAudioRun(dir, loaded, model, flags);
+    for (const [flag, value] of [
+      ['--kbps', flags.kbps],
+      ['--examples', flags.examples],
+    ] as const)
+      if (value !== undefined)
+        throw new UsageError('is for audio runs, and this run was not trained on audio: give --bits', {
+          path: flag,
+        });
     let dataset: Dataset;
     if (flags.images) {
       const folder = await readImageFolder(flags.images, model.context.sampleShape);
@@ -82,7 +141,7 @@ export function compressCommand(): Command {
       model,
       id,
       dataset,
-      { bits: flags.bits, pcaSamples: flags.pcaSamples },
+      { bits: flags.bits ?? 8, pcaSamples: flags.pcaSamples },
       pcaTrain,
     );
     await mkdir(dirname(flags.out), { recursive: true });
@@ -93,6 +152,64 @@ export function compressCommand(): Command {
     }
     process.stdout.write(`${formatCompressReport(report)}\nfile: ${flags.out} (model id ${id})\n`);
   });
+}
+
+/** An audio run: the split's clips at a bitrate, resynthesised, beside Opus; examples with --examples. */
+async function compressAudioRun(
+  dir: string,
+  loaded: LoadedModel,
+  model: Autoencoder,
+  flags: CompressFlags,
+): Promise<void> {
+  if (flags.images)
+    throw new UsageError('reads images, and this run was trained on audio: give audio with --data', {
+      path: '--images',
+    });
+  if (flags.kbps !== undefined && flags.bits !== undefined)
+    throw new UsageError('give --kbps or --bits, not both', { path: '--kbps' });
+  const features = loaded.manifest.audio as AudioFeatures;
+  const audio = await modelAudio(loaded, flags.data ? dataSpecFrom(flags.data, flags) : undefined);
+  const cut = (d: Dataset) => (flags.limit ? head(d, flags.limit) : d);
+  const id = await modelId(dir);
+  const { bytes, report, preview } = await compressAudio(
+    model,
+    id,
+    cut(audio.splits[flags.split]),
+    cut(audio.waves[flags.split]),
+    features,
+    {
+      kbps: flags.kbps,
+      bits: flags.bits,
+      opusKbps: flags.opusKbps,
+      iterations: flags.iterations,
+      lsdFloorDb: flags.lsdFloor,
+      preview: flags.examples ? flags.n : 0,
+    },
+  );
+  await mkdir(dirname(flags.out), { recursive: true });
+  await writeFileAtomic(flags.out, bytes);
+  if (flags.examples) {
+    const waveforms: AudioFeatures = { ...features, representation: 'waveform' };
+    const rows = [preview.original, preview.decoded, ...(preview.opus ? [preview.opus] : [])];
+    await mkdir(dirname(flags.examples), { recursive: true });
+    await writeDirAtomic(flags.examples, async (temp) => {
+      await writeClips(temp, 'original', preview.original, waveforms);
+      await writeClips(temp, 'latentlab', preview.decoded, waveforms);
+      if (preview.opus) await writeClips(temp, 'opus', preview.opus, waveforms);
+      // One row per clip: original | latentlab | Opus.
+      const cells = preview.original.flatMap((_, i) => rows.map((row) => spectrogramOf(row[i], waveforms)));
+      await writeFileAtomic(join(temp, 'grid.png'), spectrogramGrid(cells, features, { cols: rows.length }));
+    });
+  }
+  if (flags.json) {
+    process.stdout.write(
+      `${JSON.stringify({ ...report, split: flags.split, out: flags.out, modelId: id, examples: flags.examples })}\n`,
+    );
+    return;
+  }
+  const lines = [formatAudioCompressReport(report), `file: ${flags.out} (model id ${id})`];
+  if (flags.examples) lines.push(`examples: ${flags.examples} (WAVs, spectrogram PNGs and grid.png)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 export function decompressCommand(): Command {

@@ -21,7 +21,7 @@ export function datasetsCommand(): Command {
         );
       }
       process.stdout.write(
-        'also: idx:PATH, csv:PATH (--label-column, --scaling), images:DIR (--image-size)\n',
+        'also: idx:PATH, csv:PATH (--label-column, --scaling), images:DIR (--image-size), text:PATH, audio:DIR (WAV; --label-pattern, --sample-rate, --duration)\n',
       );
     });
 }

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
-import { modelData } from '../../apps/model-data.js';
+import { modelAudio, modelData } from '../../apps/model-data.js';
 import { type Dataset, makeDataset, sampleSize, subset } from '../../data/dataset.js';
 import { loadData } from '../../data/load.js';
 import { isToyMixture } from '../../data/sources/toy2d.js';
@@ -13,6 +13,7 @@ import { tokenize } from '../../data/text/tokenizer.js';
 import { encodeTokenLists, rowsAsText, type SavedVocabulary, UNK_ID } from '../../data/text/vocabulary.js';
 import type { Tensor, tf } from '../../engine/tf.js';
 import { ConfigError, UsageError } from '../../errors.js';
+import { type AudioReconstruction, audioReconstruction } from '../../eval/audio-reconstruction.js';
 import { codePrior, codePriorFile, type Sampler } from '../../eval/code-prior.js';
 import { encodeDataset, reconstructionErrors, requireAutoencoder } from '../../eval/codes.js';
 import {
@@ -35,6 +36,7 @@ import {
 } from '../../eval/toy2d.js';
 import { encodeMatrix } from '../../io/arrays.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { rowsOf, writeAudioOutputs } from '../../io/audio-files.js';
 import { type LoadedModel, loadModel } from '../../io/model-files.js';
 import { encodeScatter } from '../../io/plot.js';
 import { encodeImageGrid } from '../../io/png.js';
@@ -220,7 +222,16 @@ export function sampleCommand(): Command {
             ? Math.ceil(flags.n / (context.numClasses ?? 10))
             : Math.ceil(Math.sqrt(flags.n));
         const out = flags.out ?? join(run, 'samples.png');
-        if (context.sampleShape.length === 3) await writePng(out, images, Math.ceil(flags.n / cols), cols);
+        const audio = loaded.manifest.audio;
+        let clips: string | undefined;
+        if (audio) {
+          const rows = rowsOf((await images.data()) as Float32Array, flags.n);
+          clips = await writeAudioOutputs(out, [{ prefix: 'sample', samples: rows }], audio, {
+            cols,
+            seed: flags.seed,
+          });
+        } else if (context.sampleShape.length === 3)
+          await writePng(out, images, Math.ceil(flags.n / cols), cols);
         if (flags.raw) {
           const per = sampleSize(context);
           const format = flags.raw.endsWith('.npy') ? 'npy' : flags.raw.endsWith('.json') ? 'json' : 'csv';
@@ -234,9 +245,11 @@ export function sampleCommand(): Command {
         images.dispose();
         const where = sentences
           ? 'stdout (one sentence a line)'
-          : context.sampleShape.length === 3
-            ? out
-            : (flags.raw ?? '(no image data: use --raw)');
+          : clips
+            ? `${out} (spectrograms) and ${clips}/ (WAV and PNG per sample)`
+            : context.sampleShape.length === 3
+              ? out
+              : (flags.raw ?? '(no image data: use --raw)');
         const searched =
           choosesTokens(loaded.model) && loaded.model.decoding.beam > 1
             ? `, ${decodingName(loaded.model)}`
@@ -412,6 +425,16 @@ export function interpolateCommand(): Command {
         return;
       }
       const out = flags.out ?? join(run, 'interpolation.png');
+      const audio = loaded.manifest.audio;
+      if (audio) {
+        const steps = rowsOf((await decoded.data()) as Float32Array, flags.steps);
+        decoded.dispose();
+        const clips = await writeAudioOutputs(out, [{ prefix: 'step', samples: steps }], audio);
+        process.stdout.write(
+          `${flags.steps} steps (${how}) → ${out} (spectrograms) and ${clips}/ (WAV and PNG per step)\n`,
+        );
+        return;
+      }
       await writePng(out, decoded, 1, flags.steps);
       decoded.dispose();
       process.stdout.write(`${flags.steps} steps (${how}) → ${out}\n`);
@@ -547,6 +570,20 @@ export function evaluateCommand(): Command {
       } else if (isAutoencoder(loaded.model)) {
         report.mse = (await reconstructionErrors(loaded.model, dataset)).mean;
       }
+      const audio = loaded.manifest.audio;
+      if (audio && isAutoencoder(loaded.model) && !flags.data) {
+        // Heard: the split's clips as waveforms, row for row with its features (the first --limit, or 300).
+        const { splits, waves } = await modelAudio(loaded);
+        report.audio = await audioReconstruction(
+          loaded.model,
+          splits[flags.split],
+          waves[flags.split],
+          audio,
+          {
+            limit: flags.limit ?? 300,
+          },
+        );
+      }
       const { name: classifier, reason: unjudged } = chooseDomainClassifier(
         DataSpec.parse(loaded.manifest.data),
         loaded.manifest.audio,
@@ -596,6 +633,20 @@ export function evaluateCommand(): Command {
       if (report.text) lines.push(...textLines(report.text as TextReport));
       if (report.mse !== undefined)
         lines.push(`reconstruction MSE per value: ${(report.mse as number).toPrecision(5)}`);
+      const heard = report.audio as AudioReconstruction | undefined;
+      if (heard) {
+        const q = (a: { snrDb: number; lsd: number }) =>
+          `SNR ${a.snrDb.toFixed(2)} dB, LSD ${a.lsd.toFixed(2)} dB`;
+        if (heard.melLsd !== undefined)
+          lines.push(
+            `audio: log-mel distance of the reconstructions ${heard.melLsd.toFixed(2)} dB (${heard.clips} clips)`,
+          );
+        lines.push(`audio: reconstructions heard against the recordings: ${q(heard.heard)}`);
+        if (heard.resynthesis)
+          lines.push(
+            `audio: the recordings' own spectrograms through the same Griffin-Lim (${heard.griffinLimIterations} iterations): ${q(heard.resynthesis)}`,
+          );
+      }
       if (report.negElbo !== undefined)
         lines.push(`negative ELBO: ${(report.negElbo as number).toFixed(2)} nats per sample`);
       const q = report.quality as GeneratedQuality | undefined;

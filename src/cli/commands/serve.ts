@@ -14,6 +14,7 @@ export interface ServerFlags extends GlobalOptions {
   bodyLimit: number;
   maxImageSide: number;
   maxTextChars: number;
+  maxAudioSeconds: number;
   cache: number;
   log?: boolean;
 }
@@ -59,6 +60,12 @@ export function withServerFlags(command: Command): Command {
       positive('--max-text-chars'),
       DEFAULT_LIMITS.maxTextChars,
     )
+    .option(
+      '--max-audio-seconds <s>',
+      'longest uploaded recording (audio runs), as its WAV header declares it; refused before it is read',
+      positive('--max-audio-seconds'),
+      DEFAULT_LIMITS.maxAudioSeconds,
+    )
     .option('--cache <n>', 'models kept loaded (least recently used evicted)', positive('--cache'), 4)
     .option('--log', 'log every request (JSON lines on stderr)')
     .addOption(backendOption());
@@ -80,6 +87,7 @@ export function serverOptionsFrom(flags: ServerFlags): StartOptions {
       bodyBytes: flags.bodyLimit,
       maxImageSide: flags.maxImageSide,
       maxTextChars: flags.maxTextChars,
+      maxAudioSeconds: flags.maxAudioSeconds,
     },
     logger: flags.log ? { level: 'info', stream: process.stderr } : false,
   };

@@ -12,6 +12,7 @@ import { decodeCodes, encodeDataset, reconstructionErrors, requireAutoencoder } 
 import { reconstructTokens } from '../../eval/text.js';
 import { encodeMatrix, formatFromPath, MatrixFormat, readMatrix } from '../../io/arrays.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { rowsOf, writeAudioOutputs } from '../../io/audio-files.js';
 import { loadModel, readManifest } from '../../io/model-files.js';
 import { encodeImageGrid } from '../../io/png.js';
 import { choosesTokens } from '../../models/seq/model.js';
@@ -78,6 +79,27 @@ export function reconstructCommand(): Command {
     process.stdout.write(
       `${dataset.name}: ${dataset.size} samples, reconstruction MSE per value ${mean.toPrecision(5)}\n`,
     );
+    const audio = loaded.manifest.audio;
+    if (audio) {
+      const shown = head(dataset, flags.n);
+      const x = tf.tensor(shown.x, [shown.size, ...shown.sampleShape]);
+      const y = tf.tidy(() => model.reconstruct(x));
+      const outputs = rowsOf((await y.data()) as Float32Array, shown.size);
+      tf.dispose([x, y]);
+      const out = flags.out ?? join(dirname(dir) === dir ? dir : run, 'reconstructions.png');
+      const clips = await writeAudioOutputs(
+        out,
+        [
+          { prefix: 'original', samples: rowsOf(shown.x, shown.size) },
+          { prefix: 'reconstruction', samples: outputs },
+        ],
+        audio,
+      );
+      process.stdout.write(
+        `grid: ${out} (originals above, reconstructions below)\nclips: ${clips}/ (WAV and PNG each)\n`,
+      );
+      return;
+    }
     if (dataset.sampleShape.length === 3) {
       const shown = head(dataset, flags.n);
       const x = tf.tensor(shown.x, [shown.size, ...shown.sampleShape]);
@@ -175,6 +197,21 @@ export function decodeCommand(): Command {
       }
       if (!out) return;
       await mkdir(dirname(out), { recursive: true });
+      const audio = loaded.manifest.audio;
+      if (audio && lower.endsWith('.png')) {
+        const clips = await writeAudioOutputs(
+          out,
+          [{ prefix: 'decoded', samples: rowsOf(samples, codes.rows) }],
+          audio,
+          {
+            cols: flags.cols ?? Math.ceil(Math.sqrt(codes.rows)),
+          },
+        );
+        process.stdout.write(
+          `${codes.rows} samples → ${out} (spectrograms) and ${clips}/ (WAV and PNG each)\n`,
+        );
+        return;
+      }
       if (lower.endsWith('.png')) {
         if (shape.length !== 3)
           throw new DataError('a PNG needs image samples; write .csv, .json or .npy instead', {

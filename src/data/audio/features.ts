@@ -14,7 +14,12 @@ const powerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;
 export const AudioFeatures = z
   .strictObject({
     sampleRate: z.number().int().min(1000).max(192_000).describe('Samples per second of every clip'),
-    samples: z.number().int().min(16).max(10_000_000).describe('Samples per clip (duration × sample rate)'),
+    samples: z
+      .number()
+      .int()
+      .min(16, 'expected at least 16 samples')
+      .max(10_000_000, 'expected at most 10,000,000 samples')
+      .describe('Samples per clip (duration × sample rate)'),
     representation: z
       .enum(['mel', 'waveform'])
       .describe(
@@ -90,6 +95,17 @@ export interface Spectrum {
   im: Float32Array;
 }
 
+// One FFT object per size: fft.js builds its twiddle tables on construction, which cost as much as a clip's frames.
+const ffts = new Map<number, FFT>();
+function fftOf(n: number): FFT {
+  let fft = ffts.get(n);
+  if (!fft) {
+    fft = new FFT(n);
+    ffts.set(n, fft);
+  }
+  return fft;
+}
+
 /** Short-time Fourier transform of `wave` (Hann window, the framing above), `frames` frames. */
 export function stft(
   wave: Float32Array,
@@ -97,23 +113,25 @@ export function stft(
   hop: number,
   frames = Math.floor(wave.length / hop),
 ): Spectrum {
-  const fft = new FFT(nFft);
+  const fft = fftOf(nFft);
   const window = hann(nFft);
   const bins = nFft / 2 + 1;
   const re = new Float32Array(frames * bins);
   const im = new Float32Array(frames * bins);
-  const input = new Array<number>(nFft);
-  const out = fft.createComplexArray() as number[];
+  const input = new Float64Array(nFft);
+  const out = new Float64Array(2 * nFft);
   for (let t = 0; t < frames; t++) {
     const start = frameStart(t, nFft, hop);
-    for (let i = 0; i < nFft; i++) {
-      const j = start + i;
-      input[i] = j >= 0 && j < wave.length ? wave[j] * window[i] : 0;
-    }
+    // Only the part of the frame inside the clip is read; the rest is zero.
+    const from = Math.max(0, -start);
+    const to = Math.min(nFft, wave.length - start);
+    input.fill(0);
+    for (let i = from; i < to; i++) input[i] = wave[start + i] * window[i];
     fft.realTransform(out, input);
+    const row = t * bins;
     for (let k = 0; k < bins; k++) {
-      re[t * bins + k] = out[2 * k];
-      im[t * bins + k] = out[2 * k + 1];
+      re[row + k] = out[2 * k];
+      im[row + k] = out[2 * k + 1];
     }
   }
   return { frames, bins, re, im };
@@ -124,11 +142,11 @@ export function stft(
  * `length` samples: exact for a spectrum that came from `stft` wherever some window covers the sample.
  */
 export function istft(spectrum: Spectrum, nFft: number, hop: number, length: number): Float32Array {
-  const fft = new FFT(nFft);
+  const fft = fftOf(nFft);
   const window = hann(nFft);
   const { frames, bins, re, im } = spectrum;
-  const full = fft.createComplexArray() as number[];
-  const out = fft.createComplexArray() as number[];
+  const full = new Float64Array(2 * nFft);
+  const out = new Float64Array(2 * nFft);
   const wave = new Float32Array(length);
   const norm = new Float32Array(length);
   for (let t = 0; t < frames; t++) {
@@ -143,11 +161,11 @@ export function istft(spectrum: Spectrum, nFft: number, hop: number, length: num
     }
     fft.inverseTransform(out, full);
     const start = frameStart(t, nFft, hop);
-    for (let i = 0; i < nFft; i++) {
-      const j = start + i;
-      if (j < 0 || j >= length) continue;
-      wave[j] += out[2 * i] * window[i];
-      norm[j] += window[i] * window[i];
+    const from = Math.max(0, -start);
+    const to = Math.min(nFft, length - start);
+    for (let i = from; i < to; i++) {
+      wave[start + i] += out[2 * i] * window[i];
+      norm[start + i] += window[i] * window[i];
     }
   }
   for (let j = 0; j < length; j++) if (norm[j] > 1e-8) wave[j] /= norm[j];
@@ -192,13 +210,36 @@ export function melFilterbank(
 const powerScale = (nFft: number) => 1 / (nFft / 4) ** 2;
 const FLOOR = 1e-12;
 
+const spans = new WeakMap<Float32Array, { start: Int32Array; end: Int32Array }>();
+/** Per band, the bins its triangle covers, [start, end): the weights outside are zero, and most of a row is. */
+function bandSpans(bank: Float32Array, mels: number, bins: number): { start: Int32Array; end: Int32Array } {
+  const cached = spans.get(bank);
+  if (cached) return cached;
+  const start = new Int32Array(mels);
+  const end = new Int32Array(mels);
+  for (let m = 0; m < mels; m++) {
+    let first = bins;
+    let last = -1;
+    for (let k = 0; k < bins; k++)
+      if (bank[m * bins + k] !== 0) {
+        first = Math.min(first, k);
+        last = k;
+      }
+    start[m] = first;
+    end[m] = last + 1;
+  }
+  spans.set(bank, { start, end });
+  return { start, end };
+}
+
 /** Mel band powers [frames, mels] of a short-time spectrum, in the units above. */
 function melPowers(spectrum: Spectrum, f: AudioFeatures): Float32Array {
   const bank = melFilterbank(f);
   const { frames, bins, re, im } = spectrum;
+  const { start, end } = bandSpans(bank, f.mels, bins);
   const scale = powerScale(f.nFft);
   const out = new Float32Array(frames * f.mels);
-  const power = new Float32Array(bins);
+  const power = new Float64Array(bins);
   for (let t = 0; t < frames; t++) {
     for (let k = 0; k < bins; k++) {
       const a = re[t * bins + k];
@@ -208,7 +249,7 @@ function melPowers(spectrum: Spectrum, f: AudioFeatures): Float32Array {
     for (let m = 0; m < f.mels; m++) {
       let sum = 0;
       const row = m * bins;
-      for (let k = 0; k < bins; k++) sum += bank[row + k] * power[k];
+      for (let k = start[m]; k < end[m]; k++) sum += bank[row + k] * power[k];
       out[t * f.mels + m] = sum;
     }
   }
@@ -403,4 +444,36 @@ export function describeFeatures(f: AudioFeatures): string {
   return f.representation === 'mel'
     ? `log-mel spectrograms of ${f.mels} bands x ${frameCount(f)} frames at ${clip}`
     : `waveforms at ${clip}`;
+}
+
+/**
+ * Gains [frames, bins] that turn the STFT of a noisy clip into the clean one a model estimated in mel space: per
+ * band and frame the amplitude ratio sqrt(estimated power / noisy power), at most 1, spread over the FFT bins by
+ * the filterbank (each bin the filter-weighted mean of its bands' gains). Applied to the noisy STFT this keeps the
+ * recording's own fine structure and phase, which a resynthesis from 64 bands cannot give back: a mel-domain
+ * Wiener-like mask whose clean estimate is the model's.
+ */
+export function melGains(estimate: Float32Array, noisy: Float32Array, f: AudioFeatures): Float32Array {
+  const frames = frameCount(f);
+  const bank = melFilterbank(f);
+  const bins = f.nFft / 2 + 1;
+  const cover = new Float32Array(bins);
+  for (let m = 0; m < f.mels; m++) for (let k = 0; k < bins; k++) cover[k] += bank[m * bins + k];
+  const gains = new Float32Array(frames * bins).fill(1);
+  const band = new Float32Array(f.mels);
+  for (let t = 0; t < frames; t++) {
+    for (let m = 0; m < f.mels; m++) {
+      const at = (f.mels - 1 - m) * frames + t;
+      // Both in dB, so the ratio of powers is 10^(difference / 10); amplitude is its square root.
+      const db = unitToDb(estimate[at], f) - unitToDb(noisy[at], f);
+      band[m] = Math.min(1, 10 ** (db / 20));
+    }
+    for (let k = 0; k < bins; k++) {
+      if (cover[k] === 0) continue;
+      let sum = 0;
+      for (let m = 0; m < f.mels; m++) sum += bank[m * bins + k] * band[m];
+      gains[t * bins + k] = sum / cover[k];
+    }
+  }
+  return gains;
 }

@@ -10,7 +10,7 @@ import { readFileNamed } from '../sources/files.js';
 import { type AudioDataSpec, formatDataSpec } from '../spec.js';
 import { AudioFeatures, clipFeatures, featureShape } from './features.js';
 import { FSDD_SPEAKERS, findFsdd, fsddRecordings, howToGetFsdd } from './fsdd.js';
-import { resample } from './resample.js';
+import { resample, resampledLength } from './resample.js';
 import { readWav } from './wav.js';
 
 /** The FFT size nearest 32 ms at `sampleRate` (a power of two): 256 at 8 kHz, 512 at 16 kHz. */
@@ -36,7 +36,15 @@ export function audioFeatures(spec: AudioDataSpec): AudioFeatures {
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = issue.path.join('.') === 'samples' ? 'duration' : issue.path.join('.');
+    const field = issue.path.join('.');
+    // The clip's length in samples is the duration's doing: say it in both units.
+    if (field === 'samples') {
+      const samples = Math.round(spec.duration * sampleRate);
+      throw new ConfigError(
+        `audio features: duration: ${spec.duration} s at ${sampleRate} Hz is ${samples} samples per clip: ${issue.message}`,
+        { path: 'data.duration' },
+      );
+    }
     throw new ConfigError(`audio features: ${field}: ${issue.message}`, { path: `data.${field}` });
   }
   return parsed.data;
@@ -53,7 +61,7 @@ export interface AudioLoadReport {
   clipped: number;
   /** At another rate, resampled. */
   resampled: number;
-  /** All-zero recordings, left out (nothing to learn): their names. */
+  /** Recordings silent in their clip (peak at most -72 dB re full scale), left out (nothing to learn): their ids. */
   silent: string[];
 }
 
@@ -68,7 +76,7 @@ export function describeAudioReport(report: AudioLoadReport, features: AudioFeat
   if (report.resampled > 0) parts.push(`${report.resampled} resampled to ${features.sampleRate} Hz`);
   if (report.silent.length > 0)
     parts.push(
-      `${report.silent.length} silent, left out (${report.silent.slice(0, 3).join(', ')}${report.silent.length > 3 ? ', …' : ''})`,
+      `${report.silent.length} silent in the kept ${seconds} s, left out (${report.silent.slice(0, 3).join(', ')}${report.silent.length > 3 ? ', …' : ''})`,
     );
   return parts.join('; ');
 }
@@ -83,21 +91,32 @@ export interface Clip {
   silent: boolean;
 }
 
+/** Digital silence: A-law has no zero, its quietest code reads ±8/32768 (-72 dB re full scale). */
+const SILENT_PEAK = 8 / 32768;
+
 /** A WAV file's bytes as one clip of the features' length and rate; `file` names it in errors. */
 export async function clipFromWav(bytes: Uint8Array, features: AudioFeatures, file: string): Promise<Clip> {
   const audio = readWav(bytes, file);
-  const wave = await resample(audio.samples, audio.sampleRate, features.sampleRate);
+  const length = resampledLength(audio.samples.length, audio.sampleRate, features.sampleRate);
+  // Only the clip's start is kept, so only it is converted, with 0.1 s more for the converter's filter to see
+  // past the clip's end: a recording of minutes costs what a clip does.
+  const needed = Math.ceil(
+    (features.samples * audio.sampleRate) / features.sampleRate + audio.sampleRate / 10,
+  );
+  const start = audio.samples.subarray(0, Math.min(audio.samples.length, needed));
+  const wave = await resample(start, audio.sampleRate, features.sampleRate);
   const clip = new Float32Array(features.samples);
   clip.set(wave.subarray(0, features.samples));
+  // Judged on what the model would see: a recording whose first `duration` seconds are silent is left out too.
   let peak = 0;
-  for (let i = 0; i < audio.samples.length; i++) peak = Math.max(peak, Math.abs(audio.samples[i]));
+  for (let i = 0; i < clip.length; i++) peak = Math.max(peak, Math.abs(clip[i]));
   return {
     wave: clip,
-    cut: wave.length > features.samples,
-    padded: wave.length < features.samples,
+    cut: length > features.samples,
+    padded: length < features.samples,
     clipped: audio.clippedSamples > 0,
     resampled: audio.sampleRate !== features.sampleRate,
-    silent: peak === 0,
+    silent: peak <= SILENT_PEAK,
   };
 }
 
@@ -259,7 +278,7 @@ export async function loadAudioClips(spec: AudioDataSpec): Promise<AudioClips> {
   const where = formatDataSpec(spec);
   if (kept.length === 0)
     throw new DataError(
-      `every recording is silent (${report.silent.length} all-zero files): nothing to learn`,
+      `every recording is silent in its first ${features.samples / features.sampleRate} s (${report.silent.length} files): nothing to learn`,
       {
         path: where,
       },

@@ -19,8 +19,68 @@ const FORMAT_NAMES: Record<number, string> = {
   65534: 'extensible',
 };
 const READ_FORMATS = new Set([1, 3, 6, 7]);
-const INTEGER_DEPTHS = new Set(['8', '16', '24', '32']);
-const FLOAT_DEPTHS = new Set(['32f', '64']);
+
+/** How one sample is stored, and the level from which it counts as clipped. */
+interface SampleLayout {
+  kind: 'int' | 'float';
+  bits: number;
+  /** |x| at or above this is full scale: the largest code of the format (127/128 for 8-bit), 0.999 for floats. */
+  fullScale: number;
+}
+
+// G.711's largest codes expand to 32256 (A-law) and 32124 (μ-law) of 32768.
+const G711_FULL_SCALE: Record<number, number> = { 6: 32256 / 32768, 7: 32124 / 32768 };
+
+/** The layout of a format code and bit depth, or undefined when it is not one read. */
+function sampleLayout(format: number, bits: number): SampleLayout | undefined {
+  if (format === 1 && [8, 16, 24, 32].includes(bits)) {
+    const scale = 2 ** (bits - 1);
+    return { kind: 'int', bits, fullScale: Math.min(0.999, (scale - 1) / scale) };
+  }
+  if (format === 3 && (bits === 32 || bits === 64)) return { kind: 'float', bits, fullScale: 0.999 };
+  if ((format === 6 || format === 7) && bits === 8)
+    return { kind: 'int', bits: 16, fullScale: G711_FULL_SCALE[format] };
+  return undefined;
+}
+
+/**
+ * Interleaved samples in [-1, 1) from the data bytes: integers by their full scale (8-bit WAV is unsigned,
+ * centred on 128), floats as they are. Done here rather than by wavefile, which takes the layout from the
+ * format code alone (an extensible 32-bit float file would read as integers) and is slower on a corpus.
+ */
+function decodeSamples(bytes: Uint8Array, layout: SampleLayout, { bigEndian }: { bigEndian: boolean }) {
+  const width = layout.bits / 8;
+  const count = Math.floor(bytes.length / width);
+  const out = new Float64Array(count);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const le = !bigEndian;
+  if (layout.kind === 'float') {
+    for (let i = 0; i < count; i++)
+      out[i] = width === 4 ? view.getFloat32(i * 4, le) : view.getFloat64(i * 8, le);
+    return out;
+  }
+  switch (layout.bits) {
+    case 8:
+      for (let i = 0; i < count; i++) out[i] = (bytes[i] - 128) / 128;
+      break;
+    case 16:
+      for (let i = 0; i < count; i++) out[i] = view.getInt16(i * 2, le) / 32768;
+      break;
+    case 24: {
+      const [lo, hi] = le ? [0, 2] : [2, 0];
+      for (let i = 0; i < count; i++) {
+        const at = i * 3;
+        const v = bytes[at + lo] | (bytes[at + 1] << 8) | (bytes[at + hi] << 16);
+        // Shifted up and back down (arithmetic shift) to carry bit 23, the sign, into the int32.
+        out[i] = ((v << 8) >> 8) / 2 ** 23;
+      }
+      break;
+    }
+    default:
+      for (let i = 0; i < count; i++) out[i] = view.getInt32(i * 4, le) / 2 ** 31;
+  }
+  return out;
+}
 
 export interface WavAudio {
   sampleRate: number;
@@ -89,35 +149,29 @@ export function readWav(bytes: Uint8Array, file: string): WavAudio {
   const channels = fmt.numChannels;
   const sampleRate = fmt.sampleRate;
   const encoding = `${formatName} ${fmt.bitsPerSample}-bit`;
-  let depth = wav.bitDepth;
-  let interleaved: Float64Array;
-  try {
-    if (format === 6) wav.fromALaw('16');
-    else if (format === 7) wav.fromMuLaw('16');
-    depth = wav.bitDepth;
-    if (!INTEGER_DEPTHS.has(depth) && !FLOAT_DEPTHS.has(depth))
-      throw new Error(`a ${fmt.bitsPerSample}-bit ${formatName} layout`);
-    interleaved = wav.getSamples(true, Float64Array) as Float64Array;
-  } catch (error) {
+  const layout = sampleLayout(format, fmt.bitsPerSample);
+  if (!layout)
     throw new DataError(
-      `cannot decode its samples (${(error as Error).message}): expected PCM 8, 16, 24 or 32-bit or float 32 or 64-bit`,
-      { path: file, cause: error },
+      `holds ${encoding} samples, which are not read: expected PCM 8, 16, 24 or 32-bit, IEEE float 32 or 64-bit, or 8-bit A-law or μ-law`,
+      { path: file },
     );
-  }
-  // Integers to [-1, 1) by their full scale (8-bit WAV is unsigned, centred on 128); floats are already there.
-  // Done here rather than by wavefile's toBitDepth('32f'), which is ten times slower on a corpus.
-  const offset = depth === '8' ? 128 : 0;
-  const scale = FLOAT_DEPTHS.has(depth) ? 1 : 2 ** (Number(depth) - 1);
+  // G.711 is expanded to 16-bit PCM by wavefile (from the data bytes, so WAVE_FORMAT_EXTENSIBLE files too).
+  if (format === 6) wav.fromALaw('16');
+  else if (format === 7) wav.fromMuLaw('16');
+  const bytes16 = (wav.data as { samples: Uint8Array }).samples;
+  const interleaved = decodeSamples(format === 6 || format === 7 ? bytes16 : data.samples, layout, {
+    bigEndian: wav.container === 'RIFX',
+  });
   const frames = Math.floor(interleaved.length / channels);
   const samples = new Float32Array(frames);
   let clippedSamples = 0;
   for (let i = 0; i < frames; i++) {
     let sum = 0;
     for (let c = 0; c < channels; c++) {
-      const v = (interleaved[i * channels + c] - offset) / scale;
+      const v = interleaved[i * channels + c];
       if (!Number.isFinite(v))
         throw new DataError(`holds a non-finite sample (${v}) at sample ${i}, channel ${c}`, { path: file });
-      if (Math.abs(v) >= 0.999) clippedSamples++;
+      if (Math.abs(v) >= layout.fullScale) clippedSamples++;
       sum += v;
     }
     samples[i] = Math.max(-1, Math.min(1, sum / channels));

@@ -429,10 +429,13 @@ export function createNativeKernels(addon: NativeAddon, fallback: Fallbacks): tf
 export const NATIVE_KERNELS: Readonly<Record<string, string>> = {
   BatchMatMul: 'OpenBLAS sgemm, transposes and batch broadcasting included, on the operands in place',
   _FusedMatMul: 'sgemm, then bias and activation (linear, relu, relu6, elu, leakyrelu, sigmoid) in one pass',
-  Conv2D: 'im2col in chunks of ~16 MB + sgemm with the HWIO filter as is (1x1 convs: sgemm alone)',
+  Conv2D:
+    'im2col in chunks of ~4 MB + sgemm with the HWIO filter as is (1x1 convs: sgemm alone; one input channel, up to 64 taps: direct, 16 output channels a register)',
   FusedConv2D: 'Conv2D, then bias and activation in one pass',
-  Conv2DBackpropInput: 'sgemm dy · filterᵀ into patch rows, then col2im (transposed convolutions)',
-  Conv2DBackpropFilter: 'im2col of x + sgemm patchesᵀ · dy, accumulated over chunks',
+  Conv2DBackpropInput:
+    'sgemm dy · filterᵀ into patch rows, then col2im (transposed convolutions; one input channel, up to 16 taps: direct, all taps a register)',
+  Conv2DBackpropFilter:
+    'im2col of x + sgemm patchesᵀ · dy, accumulated over chunks (one input channel, up to 64 taps: direct, over 16 fixed blocks of positions)',
   Add: 'float32, 4,096 elements or more, operands full, scalar or repeated along leading dims: C on every core',
   Sub: 'as Add',
   Multiply: 'as Add',

@@ -1,6 +1,7 @@
 // What all deterministic autoencoders share: reconstruction losses, denoising noise, the sparsity
 // penalty on the code, and the encode/decode/step plumbing. A family file only builds its networks.
 import { z } from 'zod';
+import { type AudioFeatures, melFilterbank } from '../../data/audio/features.js';
 import { type Tensor, tf, tfl } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
 import {
@@ -29,20 +30,31 @@ export const ReconstructionLoss = z
   );
 export type ReconstructionLoss = z.infer<typeof ReconstructionLoss>;
 
-export const InputNoise = z.object({
-  type: z
-    .enum(['none', 'gaussian', 'masking', 'salt-and-pepper'])
-    .default('none')
-    .describe('Corruption of the inputs at train time: none, gaussian, masking (zeroing) or salt-and-pepper'),
-  level: z
-    .number()
-    .min(0)
-    .max(10)
-    .default(0.3)
-    .describe(
-      'Gaussian: standard deviation; masking and salt-and-pepper: share of entries corrupted (0 to 1)',
-    ),
-});
+export const InputNoise = z
+  .object({
+    type: z
+      .enum(['none', 'gaussian', 'masking', 'salt-and-pepper', 'white'])
+      .default('none')
+      .describe(
+        'Corruption of the inputs at train time: none, gaussian, masking (zeroing), salt-and-pepper, or white (audio: white noise at an SNR)',
+      ),
+    level: z
+      .number()
+      .min(-50)
+      .max(100)
+      .default(0.3)
+      .describe(
+        'Gaussian: standard deviation; masking and salt-and-pepper: share corrupted (0 to 1); white: SNR in dB',
+      ),
+  })
+  .superRefine((noise, ctx) => {
+    if (noise.type !== 'white' && (noise.level < 0 || noise.level > 10))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['level'],
+        message: `expected a level from 0 to 10 for ${noise.type} noise (an SNR in dB is for white noise)`,
+      });
+  });
 export type InputNoise = z.infer<typeof InputNoise>;
 
 /** Options every autoencoder family accepts, spread into each family's schema. */
@@ -157,12 +169,60 @@ export function reconstructionLoss(kind: ReconstructionLoss, target: Tensor, rec
   });
 }
 
+/**
+ * White noise at `snrDb` added to each clip of a batch, in the form the model sees it: to the waveform [n, L, 1]
+ * with the clip's own power, or to log-mel images [n, mels, frames, 1] in the power domain. For a spectrogram, the
+ * noise power in band m is proportional to its filter's summed weight W_m (white noise has a flat spectrum),
+ * scaled so that the clip's total band power over the noise's is the SNR (for the half-overlapping HTK filters,
+ * whose weights sum to 1 over the covered bins, that is the waveform's SNR), and each cell fluctuates as a sum of
+ * W_m exponential bin powers would (their Gamma approximated by a log-normal of the same mean and variance); the cross term between speech and noise averages out and is left out.
+ */
+function whiteNoise(x: Tensor, snrDb: number, audio: AudioFeatures, seed: number): Tensor {
+  const ratio = 10 ** (-snrDb / 10);
+  if (audio.representation === 'waveform') {
+    const power = tf.mean(tf.square(x), [1, 2], true);
+    return tf.add(x, tf.mul(tf.sqrt(tf.mul(power, ratio)), tf.randomNormal(x.shape, 0, 1, 'float32', seed)));
+  }
+  const { minDb, maxDb, mels } = audio;
+  const bank = melFilterbank(audio);
+  const bins = audio.nFft / 2 + 1;
+  const widths = Array.from({ length: mels }, (_, m) =>
+    bank.subarray(m * bins, (m + 1) * bins).reduce((a, b) => a + b, 0),
+  );
+  // Rows are bands from the highest (row 0) down, as the image draws them.
+  const width = tf.tensor(widths.reverse(), [1, mels, 1, 1]);
+  const ln10 = Math.log(10);
+  const power = tf.exp(tf.mul(tf.add(minDb, tf.mul(tf.clipByValue(x, 0, 1), maxDb - minDb)), ln10 / 10));
+  const scale = tf.div(
+    tf.mul(tf.sum(power, [1, 2, 3], true), ratio),
+    tf.mul(tf.sum(width), x.shape[2] as number),
+  );
+  // Log-normal with mean 1 and variance 1/W_m: always positive, and its mean in dB falls below the mean power's
+  // as a real spectrogram's does (by about 2.4 dB for a band half a bin wide, 0.5 dB at four bins).
+  const s = tf.sqrt(tf.log1p(tf.div(1, tf.maximum(width, 0.05))));
+  const spread = tf.exp(
+    tf.sub(tf.mul(tf.randomNormal(x.shape, 0, 1, 'float32', seed), s), tf.mul(0.5, tf.square(s))),
+  );
+  const noise = tf.mul(tf.mul(scale, width), spread);
+  const db = tf.mul(tf.log(tf.maximum(tf.add(power, noise), 1e-30)), 10 / ln10);
+  return tf.clipByValue(tf.div(tf.sub(db, minDb), maxDb - minDb), 0, 1);
+}
+
 /** Corrupt a batch for denoising training; seeded by the global step so runs reproduce. */
-export function corrupt(x: Tensor, noise: InputNoise, seed: number): Tensor {
+export function corrupt(x: Tensor, noise: InputNoise, seed: number, audio?: AudioFeatures): Tensor {
   return tf.tidy(() => {
     switch (noise.type) {
       case 'none':
         return x.clone();
+      case 'white':
+        if (!audio)
+          throw new ConfigError(
+            'white noise (at an SNR in dB) is for audio data: use gaussian:0.3 or masking:0.5',
+            {
+              path: 'model.noise',
+            },
+          );
+        return whiteNoise(x, noise.level, audio, seed);
       case 'gaussian':
         return tf.add(x, tf.randomNormal(x.shape, 0, noise.level, 'float32', seed));
       case 'masking': {
@@ -254,7 +314,12 @@ export class AutoencoderModel<C extends AutoencoderOptions & { kind: string }>
     return minimize(
       optimizers.autoencoder,
       this.trainableVariables(),
-      () => this.losses(batch, corrupt(batch.x, this.config.noise, stepSeed(this.seed, batch.step)), true),
+      () =>
+        this.losses(
+          batch,
+          corrupt(batch.x, this.config.noise, stepSeed(this.seed, batch.step), this.context.audio),
+          true,
+        ),
       'loss',
     );
   }

@@ -9,7 +9,13 @@ import { UsageError } from '../../errors.js';
 import { HttpError } from '../errors.js';
 
 /** The spec's fields that name files or folders, by source. */
-const FILE_FIELDS = { csv: ['path'], images: ['dir'], idx: ['images', 'labels'], text: ['path'] } as const;
+const FILE_FIELDS = {
+  csv: ['path'],
+  images: ['dir'],
+  idx: ['images', 'labels'],
+  text: ['path'],
+  audio: ['dir'],
+} as const;
 
 type FileSpec = Extract<DataSpec, { source: keyof typeof FILE_FIELDS }>;
 
@@ -62,7 +68,7 @@ export class DataRoots {
         : `runs read files under ${this.roots.map((r) => r.given).join(', ')} only (--data-root)`;
     throw new HttpError(
       status,
-      `${what}: ${allowed}; built-in data (mnist, fashion-mnist, toy) needs none`,
+      `${what}: ${allowed}; built-in data (mnist, fashion-mnist, toy, fsdd) needs none`,
       field,
     );
   }
@@ -96,6 +102,9 @@ export class DataRoots {
         return { ...spec, path: await this.confinePath(spec.path, `${prefix}.path`) };
       case 'images':
         // Files inside the folder are listed without following symlinks (src/data/sources/images.ts).
+        return { ...spec, dir: await this.confinePath(spec.dir, `${prefix}.dir`) };
+      case 'audio':
+        // WAV files of a folder (and its class subfolders): the audio view plays them back.
         return { ...spec, dir: await this.confinePath(spec.dir, `${prefix}.dir`) };
       case 'idx': {
         const images = await this.confinePath(spec.images, `${prefix}.images`);

@@ -1,6 +1,6 @@
 // `latentlab studio`'s server side, as a plugin of the model server: the studio's JSON API under /studio/api
 // (run list with training status, form schemas, training jobs with a server-sent event stream per run, the
-// latent explorer, anomaly results) and the built browser app (studio/, by Vite) at /.
+// latent explorer, anomaly results, an audio run's test recordings) and the built browser app (studio/, by Vite) at /.
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -15,6 +15,7 @@ import type { ServerContext, ServerPlugin } from '../context.js';
 import { HttpError, validationError } from '../errors.js';
 import type { CachedModel } from '../model-cache.js';
 import { RunParams } from '../schemas.js';
+import { audioOriginals } from './audio.js';
 import { DataRoots } from './data-roots.js';
 import {
   decodePoint,
@@ -62,6 +63,7 @@ const SampleBody = z.object({
     .default(0),
   n: z.number().int().min(1).max(64).default(16),
 });
+const OriginalsQuery = z.object({ n: z.coerce.number().int().min(1).max(32).default(6) });
 const StartBody = z.object({ config: z.unknown() });
 const ResumeBody = z.object({ epochs: z.number().int().min(1).optional() }).default({});
 
@@ -234,6 +236,14 @@ export function createStudioPlugin(options: StudioOptions = {}): ServerPlugin {
       const name = runName(request.params);
       const { seed, n } = parse(SampleBody, request.body ?? {});
       return png(reply, await queue.run(async () => sampleGrid(await explorable(name), seed, n)));
+    });
+
+    // ---- Audio runs: test recordings to hear beside their reconstructions (/v1 does the rest) ----
+
+    app.get('/studio/api/runs/:run/audio/originals', async (request) => {
+      const name = runName(request.params);
+      const { n } = parse(OriginalsQuery, request.query);
+      return queue.run(async () => audioOriginals(await explorable(name), n));
     });
 
     // ---- Anomalies: what `latentlab detect` wrote into RUN/detect ----

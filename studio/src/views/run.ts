@@ -186,10 +186,15 @@ export function runView(root: HTMLElement, name: string) {
           ? []
           : details.text
             ? [h('a', { href: `${href}/text` }, 'Samples, reconstructions and homotopies')]
-            : [
-                h('a', { href: `${href}/explore` }, 'Latent explorer'),
-                h('a', { href: `${href}/anomalies` }, 'Anomalies'),
-              ]),
+            : details.model.audio
+              ? [
+                  h('a', { href: `${href}/audio` }, 'Listen: originals, reconstructions and samples'),
+                  h('a', { href: `${href}/explore` }, 'Latent explorer'),
+                ]
+              : [
+                  h('a', { href: `${href}/explore` }, 'Latent explorer'),
+                  h('a', { href: `${href}/anomalies` }, 'Anomalies'),
+                ]),
       );
       history = details.history;
       // Resume continues to the planned epochs; a finished run is offered as many again.

@@ -36,11 +36,13 @@ export function runsView(root: HTMLElement) {
             h(
               'td',
               {},
-              // A text run is explored in sentences, not in a scatter of images.
+              // A text run is explored in sentences, not in a scatter of images; an audio run is listened to.
               run.model
                 ? run.text
                   ? h('a', { href: `#/runs/${encodeURIComponent(run.name)}/text` }, 'sentences')
-                  : h('a', { href: `#/runs/${encodeURIComponent(run.name)}/explore` }, 'explore')
+                  : run.model.audio
+                    ? h('a', { href: `#/runs/${encodeURIComponent(run.name)}/audio` }, 'listen')
+                    : h('a', { href: `#/runs/${encodeURIComponent(run.name)}/explore` }, 'explore')
                 : '',
               run.detect ? ' · ' : '',
               run.detect
