@@ -4,8 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AudioFeatures, melSpectrogram } from '../../src/data/audio/features.js';
-import { clipFromWav } from '../../src/data/audio/sources.js';
+import { melSpectrogram } from '../../src/data/audio/features.js';
+import { audioFeatures, clipFromWav } from '../../src/data/audio/sources.js';
+import { type AudioDataSpec, DataSpec } from '../../src/data/spec.js';
 import { tf } from '../../src/engine/tf.js';
 import { mixNoise } from '../../src/eval/audio.js';
 import { corrupt } from '../../src/models/shared/autoencoder-base.js';
@@ -14,18 +15,8 @@ import { useBackend } from '../helpers.js';
 
 beforeAll(() => useBackend());
 
-const features = AudioFeatures.parse({
-  sampleRate: 8000,
-  samples: 8192,
-  representation: 'mel',
-  nFft: 256,
-  hop: 128,
-  mels: 64,
-  fMin: 0,
-  fMax: 4000,
-  minDb: -100,
-  maxDb: 0,
-});
+// FSDD's default features (8 kHz, 1.024 s, 64 bands x 64 frames, -100..0 dB).
+const features = audioFeatures(DataSpec.parse({ source: 'fsdd' }) as AudioDataSpec);
 
 async function recording(name: string): Promise<Float32Array> {
   const file = join(ROOT, 'test', 'fixtures', 'fsdd-sample', 'recordings', name);

@@ -119,7 +119,7 @@ beforeAll(async () => {
   trained.model.dispose();
   const waveform = await trainRun(
     {
-      model: { kind: 'dense-ae', hidden: [16], latent: 4 } as never,
+      model: { kind: 'wave-ae', filters: [4, 8], kernelSize: 5, latent: 4, spectralWeight: 0 } as never,
       data: {
         source: 'audio',
         dir: RECORDINGS,

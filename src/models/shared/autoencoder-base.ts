@@ -36,7 +36,7 @@ export const InputNoise = z
       .enum(['none', 'gaussian', 'masking', 'salt-and-pepper', 'white'])
       .default('none')
       .describe(
-        'Corruption of the inputs at train time: none, gaussian, masking (zeroing), salt-and-pepper, or white (audio: white noise at an SNR)',
+        'Input corruption at train time: none, gaussian, masking (zeroing), salt-and-pepper, white (audio, at an SNR)',
       ),
     level: z
       .number()
