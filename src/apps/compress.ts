@@ -193,6 +193,7 @@ export async function decompressCodes(
   modelId: string,
   file: CodeFile,
   path: string,
+  audio?: AudioFeatures,
 ): Promise<Float32Array> {
   refuseText(model, 'decompress', TEXT_INSTEAD);
   checkCodeFileFits(
@@ -200,7 +201,9 @@ export async function decompressCodes(
     { modelId, sampleShape: model.context.sampleShape, latentSize: model.latentSize },
     path,
   );
-  return decodeToImages(model, dequantiseCodes(file), file.labels);
+  // Waveforms live in [-1, 1]; images and spectrograms in [0, 1].
+  const range: [number, number] = audio?.representation === 'waveform' ? [-1, 1] : [0, 1];
+  return decodeToImages(model, dequantiseCodes(file), file.labels, 500, range);
 }
 
 export function formatCompressReport(report: CompressReport): string {

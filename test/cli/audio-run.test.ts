@@ -110,6 +110,28 @@ describe('latentlab on audio', () => {
       }
       // The recordings' own spectrograms come back closer to the recordings than an 8-number code's do.
       expect(audio.resynthesis.lsd).toBeLessThan(audio.heard.lsd);
+
+      // compress → decompress gives sound back: a folder of WAVs (or a grid beside one).
+      const llz = join(dir, 'codes.llz');
+      const compressed = await runInProcess([
+        'compress',
+        run,
+        '--bits',
+        '8',
+        '--opus-kbps',
+        '0',
+        '--out',
+        llz,
+      ]);
+      expect(compressed.code, compressed.stderr).toBe(0);
+      const back = await runInProcess(['decompress', llz, '--run', run, '--out', join(dir, 'back')]);
+      expect(back.code, back.stderr).toBe(0);
+      expect(back.stdout).toContain('12 clips');
+      expect(await clipsIn(join(dir, 'back'), 'clip')).toBe(12);
+      const grid = await runInProcess(['decompress', llz, '--run', run, '--out', join(dir, 'grid.png')]);
+      expect(grid.code, grid.stderr).toBe(0);
+      expect(isPng(await readFile(join(dir, 'grid.png')))).toBe(true);
+      expect(await clipsIn(join(dir, 'grid'), 'clip')).toBe(12);
     });
   }, 240_000);
 });

@@ -19,7 +19,13 @@ import { DataSpec } from '../../data/spec.js';
 import { UsageError } from '../../errors.js';
 import { requireAutoencoder } from '../../eval/codes.js';
 import { writeDirAtomic, writeFileAtomic } from '../../io/atomic.js';
-import { spectrogramGrid, spectrogramOf, writeClips } from '../../io/audio-files.js';
+import {
+  rowsOf,
+  spectrogramGrid,
+  spectrogramOf,
+  writeAudioOutputs,
+  writeClips,
+} from '../../io/audio-files.js';
 import { modelId, readCodeFile } from '../../io/code-file.js';
 import { type LoadedModel, loadModel } from '../../io/model-files.js';
 import { encodeImage, encodeImageGrid } from '../../io/png.js';
@@ -214,7 +220,9 @@ async function compressAudioRun(
 
 export function decompressCommand(): Command {
   return new Command('decompress')
-    .description('decode a .llz file with the model that made it: a PNG grid, or a folder of PNGs')
+    .description(
+      'decode a .llz file with the model that made it: a PNG grid, or a folder of PNGs (audio runs: WAVs with their spectrograms)',
+    )
     .argument('<file>', 'the .llz file')
     .requiredOption('--run <dir>', 'run directory (or model directory) that compressed it')
     .requiredOption('--out <dir|grid.png>', 'a .png path for one grid, else a directory of PNGs')
@@ -226,10 +234,29 @@ export function decompressCommand(): Command {
       const dir = resolveModelDir(flags.run);
       const loaded = await loadModel(dir);
       const model = requireAutoencoder(loaded.model, 'decompress');
-      const images = await decompressCodes(model, await modelId(dir), codes, file);
+      const audio = loaded.manifest.audio;
+      const images = await decompressCodes(model, await modelId(dir), codes, file, audio);
       const shape = codes.sampleShape;
       const per = sampleSize({ sampleShape: shape });
       await mkdir(dirname(flags.out), { recursive: true });
+      if (audio) {
+        // Sound: a WAV and its spectrogram per clip, beside a grid (a .png path) or in a folder of their own.
+        const clips = rowsOf(images, codes.count);
+        if (flags.out.toLowerCase().endsWith('.png')) {
+          const folder = await writeAudioOutputs(flags.out, [{ prefix: 'clip', samples: clips }], audio, {
+            cols: flags.cols ?? Math.ceil(Math.sqrt(codes.count)),
+          });
+          process.stdout.write(
+            `${codes.count} clips → ${flags.out} (spectrograms) and ${folder}/ (WAV and PNG each)\n`,
+          );
+        } else {
+          await writeDirAtomic(flags.out, async (temp) => {
+            await writeClips(temp, 'clip', clips, audio);
+          });
+          process.stdout.write(`${codes.count} clips → ${flags.out}/ (WAV and PNG each)\n`);
+        }
+        return;
+      }
       if (flags.out.toLowerCase().endsWith('.png')) {
         const cols = flags.cols ?? Math.ceil(Math.sqrt(codes.count));
         const rows = Math.ceil(codes.count / cols);
