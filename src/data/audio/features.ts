@@ -286,15 +286,8 @@ export function melSpectrogram(wave: Float32Array, f: AudioFeatures): Float32Arr
  */
 export function magnitudesFromMel(image: Float32Array, f: AudioFeatures): Float32Array {
   const frames = frameCount(f);
-  const bank = melFilterbank(f);
   const bins = f.nFft / 2 + 1;
-  const cover = new Float32Array(bins);
-  const bandWeight = new Float32Array(f.mels);
-  for (let m = 0; m < f.mels; m++)
-    for (let k = 0; k < bins; k++) {
-      cover[k] += bank[m * bins + k];
-      bandWeight[m] += bank[m * bins + k];
-    }
+  const widths = melBandWidths(f);
   const unscale = 1 / powerScale(f.nFft);
   const mag = new Float32Array(frames * bins);
   const perWeight = new Float32Array(f.mels);
@@ -302,16 +295,46 @@ export function magnitudesFromMel(image: Float32Array, f: AudioFeatures): Float3
     for (let m = 0; m < f.mels; m++) {
       const db = unitToDb(image[(f.mels - 1 - m) * frames + t], f);
       // The floor level means "silent": give it no power at all, so silence resynthesises as silence.
-      perWeight[m] = db <= f.minDb + 1e-6 || bandWeight[m] === 0 ? 0 : 10 ** (db / 10) / bandWeight[m];
+      perWeight[m] = db <= f.minDb + 1e-6 || widths[m] === 0 ? 0 : 10 ** (db / 10) / widths[m];
     }
-    for (let k = 0; k < bins; k++) {
-      if (cover[k] === 0) continue;
-      let sum = 0;
-      for (let m = 0; m < f.mels; m++) sum += bank[m * bins + k] * perWeight[m];
-      mag[t * bins + k] = Math.sqrt((sum / cover[k]) * unscale);
-    }
+    const row = mag.subarray(t * bins, (t + 1) * bins);
+    spreadToBins(perWeight, f, row);
+    for (let k = 0; k < bins; k++) row[k] = Math.sqrt(row[k] * unscale);
   }
   return mag;
+}
+
+/** Per band, its filter's summed weight: the number of FFT bins it spans, counted by weight. */
+export function melBandWidths(
+  f: Pick<AudioFeatures, 'sampleRate' | 'nFft' | 'mels' | 'fMin' | 'fMax'>,
+): Float32Array {
+  const bank = melFilterbank(f);
+  const bins = f.nFft / 2 + 1;
+  const widths = new Float32Array(f.mels);
+  for (let m = 0; m < f.mels; m++) for (let k = 0; k < bins; k++) widths[m] += bank[m * bins + k];
+  return widths;
+}
+
+const covers = new WeakMap<Float32Array, Float32Array>();
+/**
+ * Per-band values [mels] spread over the FFT bins into `out` [bins]: each bin the filter-weighted mean of the
+ * values of the bands that cover it. Bins no filter covers are left as they are.
+ */
+function spreadToBins(values: Float32Array, f: AudioFeatures, out: Float32Array): void {
+  const bank = melFilterbank(f);
+  const bins = f.nFft / 2 + 1;
+  let cover = covers.get(bank);
+  if (!cover) {
+    cover = new Float32Array(bins);
+    for (let m = 0; m < f.mels; m++) for (let k = 0; k < bins; k++) cover[k] += bank[m * bins + k];
+    covers.set(bank, cover);
+  }
+  for (let k = 0; k < bins; k++) {
+    if (cover[k] === 0) continue;
+    let sum = 0;
+    for (let m = 0; m < f.mels; m++) sum += bank[m * bins + k] * values[m];
+    out[k] = sum / cover[k];
+  }
 }
 
 export interface GriffinLimOptions {
@@ -426,7 +449,7 @@ export function mfcc(image: Float32Array, f: AudioFeatures, count = 13): Float32
 export function specFieldsOf(f: AudioFeatures) {
   return {
     sampleRate: f.sampleRate,
-    duration: f.samples / f.sampleRate,
+    duration: clipSeconds(f),
     representation: f.representation,
     nFft: f.nFft,
     hop: f.hop,
@@ -438,9 +461,9 @@ export function specFieldsOf(f: AudioFeatures) {
   };
 }
 
-/** One line for messages: "log-mel 64 x 64 at 8000 Hz, 1.024 s clips". */
+/** One line for messages: "log-mel spectrograms of 64 bands x 64 frames at 8000 Hz, 1.024 s clips". */
 export function describeFeatures(f: AudioFeatures): string {
-  const clip = `${f.sampleRate} Hz, ${f.samples / f.sampleRate} s clips`;
+  const clip = `${f.sampleRate} Hz, ${clipSeconds(f)} s clips`;
   return f.representation === 'mel'
     ? `log-mel spectrograms of ${f.mels} bands x ${frameCount(f)} frames at ${clip}`
     : `waveforms at ${clip}`;
@@ -455,10 +478,7 @@ export function describeFeatures(f: AudioFeatures): string {
  */
 export function melGains(estimate: Float32Array, noisy: Float32Array, f: AudioFeatures): Float32Array {
   const frames = frameCount(f);
-  const bank = melFilterbank(f);
   const bins = f.nFft / 2 + 1;
-  const cover = new Float32Array(bins);
-  for (let m = 0; m < f.mels; m++) for (let k = 0; k < bins; k++) cover[k] += bank[m * bins + k];
   const gains = new Float32Array(frames * bins).fill(1);
   const band = new Float32Array(f.mels);
   for (let t = 0; t < frames; t++) {
@@ -468,12 +488,7 @@ export function melGains(estimate: Float32Array, noisy: Float32Array, f: AudioFe
       const db = unitToDb(estimate[at], f) - unitToDb(noisy[at], f);
       band[m] = Math.min(1, 10 ** (db / 20));
     }
-    for (let k = 0; k < bins; k++) {
-      if (cover[k] === 0) continue;
-      let sum = 0;
-      for (let m = 0; m < f.mels; m++) sum += bank[m * bins + k] * band[m];
-      gains[t * bins + k] = sum / cover[k];
-    }
+    spreadToBins(band, f, gains.subarray(t * bins, (t + 1) * bins));
   }
   return gains;
 }

@@ -1,7 +1,7 @@
 // What all deterministic autoencoders share: reconstruction losses, denoising noise, the sparsity
 // penalty on the code, and the encode/decode/step plumbing. A family file only builds its networks.
 import { z } from 'zod';
-import { type AudioFeatures, melFilterbank } from '../../data/audio/features.js';
+import { type AudioFeatures, melBandWidths } from '../../data/audio/features.js';
 import { type Tensor, tf, tfl } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
 import {
@@ -184,13 +184,8 @@ function whiteNoise(x: Tensor, snrDb: number, audio: AudioFeatures, seed: number
     return tf.add(x, tf.mul(tf.sqrt(tf.mul(power, ratio)), tf.randomNormal(x.shape, 0, 1, 'float32', seed)));
   }
   const { minDb, maxDb, mels } = audio;
-  const bank = melFilterbank(audio);
-  const bins = audio.nFft / 2 + 1;
-  const widths = Array.from({ length: mels }, (_, m) =>
-    bank.subarray(m * bins, (m + 1) * bins).reduce((a, b) => a + b, 0),
-  );
   // Rows are bands from the highest (row 0) down, as the image draws them.
-  const width = tf.tensor(widths.reverse(), [1, mels, 1, 1]);
+  const width = tf.tensor(melBandWidths(audio).reverse(), [1, mels, 1, 1]);
   const ln10 = Math.log(10);
   const power = tf.exp(tf.mul(tf.add(minDb, tf.mul(tf.clipByValue(x, 0, 1), maxDb - minDb)), ln10 / 10));
   const scale = tf.div(
