@@ -26,7 +26,7 @@ import {
   WienerOptions,
   wienerDenoise,
 } from '../eval/audio.js';
-import { batchesOf } from '../eval/codes.js';
+import { batchesOf, reconstructDataset } from '../eval/codes.js';
 import { gaussianBlur, medianFilter } from '../eval/image-filters.js';
 import { type ImageQuality, psnr, QualityMeter, type SsimOptions } from '../eval/image-quality.js';
 import { spectrogramGrid, spectrogramOf, writeClips } from '../io/audio-files.js';
@@ -447,16 +447,17 @@ export async function denoiseAudio(
     noisy.forEach((wave, i) => {
       inputs.set(clipFeatures(wave, f), i * per);
     });
-    const outT = tf.tidy(() => {
-      const x = tf.tensor(inputs, [count, ...shape]);
-      const labels = waves.labels
-        ? tf.tensor1d(waves.labels.subarray(start, start + count), 'int32')
-        : undefined;
-      const y = model.reconstruct(x, model.conditional ? labels : undefined);
-      return f.representation === 'mel' ? tf.clipByValue(y, 0, 1) : y;
-    });
-    const outputs = (await outT.data()) as Float32Array;
-    outT.dispose();
+    const outputs = await reconstructDataset(
+      model,
+      {
+        name: waves.name,
+        sampleShape: shape,
+        size: count,
+        x: inputs,
+        labels: waves.labels?.subarray(start, start + count),
+      },
+      { batchSize: count, range: f.representation === 'mel' ? [0, 1] : undefined },
+    );
     for (let i = 0; i < count; i++) {
       const clean = clip(start + i);
       const sample = outputs.subarray(i * per, (i + 1) * per);

@@ -2,13 +2,12 @@
 // features (the log-mel distance of the reconstruction), and as sound (the resynthesised reconstruction against
 // the recording by SNR and log-spectral distance), beside what resynthesis alone costs (the recording's own
 // spectrogram through the same Griffin-Lim), so the model's share of the loss can be told from the vocoder's.
-import type { AudioFeatures } from '../data/audio/features.js';
-import { clipFromFeatures, frameCount } from '../data/audio/features.js';
-import type { Dataset } from '../data/dataset.js';
-import { tf } from '../engine/tf.js';
+import { type AudioFeatures, clipFromFeatures, frameCount } from '../data/audio/features.js';
+import { type Dataset, head } from '../data/dataset.js';
 import { DataError } from '../errors.js';
 import type { Autoencoder } from '../models/family.js';
 import { type AudioQuality, AudioQualityMeter } from './audio.js';
+import { reconstructDataset } from './codes.js';
 
 export interface AudioReconstruction {
   clips: number;
@@ -61,29 +60,20 @@ export async function audioReconstruction(
   const per = features.sampleShape.reduce((a, b) => a * b, 1);
   const heard = new AudioQualityMeter(f);
   const resynthesis = f.representation === 'mel' ? new AudioQualityMeter(f) : undefined;
+  const shown = head(features, n);
+  const outputs = await reconstructDataset(model, shown, {
+    batchSize,
+    range: f.representation === 'mel' ? [0, 1] : undefined,
+  });
   let melLsd = 0;
-  for (let start = 0; start < n; start += batchSize) {
-    const count = Math.min(batchSize, n - start);
-    const inputs = features.x.subarray(start * per, (start + count) * per);
-    const y = tf.tidy(() => {
-      const x = tf.tensor(inputs, [count, ...features.sampleShape]);
-      const labels = features.labels
-        ? tf.tensor1d(features.labels.subarray(start, start + count), 'int32')
-        : undefined;
-      const out = model.reconstruct(x, model.conditional ? labels : undefined);
-      return f.representation === 'mel' ? tf.clipByValue(out, 0, 1) : out;
-    });
-    const outputs = (await y.data()) as Float32Array;
-    y.dispose();
-    for (let i = 0; i < count; i++) {
-      const clean = waves.x.subarray((start + i) * f.samples, (start + i + 1) * f.samples);
-      const input = inputs.subarray(i * per, (i + 1) * per);
-      const output = outputs.subarray(i * per, (i + 1) * per);
-      heard.add(clean, clipFromFeatures(output, f, { iterations, seed: start + i }));
-      if (resynthesis) {
-        melLsd += melLogSpectralDistance(input, output, f);
-        resynthesis.add(clean, clipFromFeatures(input, f, { iterations, seed: start + i }));
-      }
+  for (let i = 0; i < n; i++) {
+    const clean = waves.x.subarray(i * f.samples, (i + 1) * f.samples);
+    const input = shown.x.subarray(i * per, (i + 1) * per);
+    const output = outputs.subarray(i * per, (i + 1) * per);
+    heard.add(clean, clipFromFeatures(output, f, { iterations, seed: i }));
+    if (resynthesis) {
+      melLsd += melLogSpectralDistance(input, output, f);
+      resynthesis.add(clean, clipFromFeatures(input, f, { iterations, seed: i }));
     }
   }
   return {

@@ -85,6 +85,29 @@ export async function decodeCodes(
   return out;
 }
 
+/**
+ * Reconstructions of every sample, flat [size × sample size], in batches (labels go with them, for conditional
+ * models); clipped to `range` when given, for features that live in a fixed range (spectrogram images).
+ */
+export async function reconstructDataset(
+  model: Autoencoder,
+  dataset: Dataset,
+  { batchSize = 500, range }: { batchSize?: number; range?: readonly [number, number] } = {},
+): Promise<Float32Array> {
+  const per = sampleSize(dataset);
+  const out = new Float32Array(dataset.size * per);
+  for (const batch of batchesOf(dataset, batchSize)) {
+    const y = tf.tidy(() => {
+      const recon = model.reconstruct(batch.x, batch.labels);
+      return range ? tf.clipByValue(recon, range[0], range[1]) : recon;
+    });
+    out.set((await y.data()) as Float32Array, batch.start * per);
+    y.dispose();
+    batch.dispose();
+  }
+  return out;
+}
+
 /** Per-sample mean squared error of the reconstruction, and its mean over the dataset. */
 export async function reconstructionErrors(
   model: Autoencoder,

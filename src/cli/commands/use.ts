@@ -8,7 +8,13 @@ import { formatDataSpec } from '../../data/spec.js';
 import { rowsAsText, tokenAccuracy } from '../../data/text/vocabulary.js';
 import { tf } from '../../engine/tf.js';
 import { DataError, UsageError } from '../../errors.js';
-import { decodeCodes, encodeDataset, reconstructionErrors, requireAutoencoder } from '../../eval/codes.js';
+import {
+  decodeCodes,
+  encodeDataset,
+  reconstructDataset,
+  reconstructionErrors,
+  requireAutoencoder,
+} from '../../eval/codes.js';
 import { reconstructTokens } from '../../eval/text.js';
 import { encodeMatrix, formatFromPath, MatrixFormat, readMatrix } from '../../io/arrays.js';
 import { writeFileAtomic } from '../../io/atomic.js';
@@ -82,10 +88,7 @@ export function reconstructCommand(): Command {
     const audio = loaded.manifest.audio;
     if (audio) {
       const shown = head(dataset, flags.n);
-      const x = tf.tensor(shown.x, [shown.size, ...shown.sampleShape]);
-      const y = tf.tidy(() => model.reconstruct(x));
-      const outputs = rowsOf((await y.data()) as Float32Array, shown.size);
-      tf.dispose([x, y]);
+      const outputs = rowsOf(await reconstructDataset(model, shown), shown.size);
       const out = flags.out ?? join(dirname(dir) === dir ? dir : run, 'reconstructions.png');
       const clips = await writeAudioOutputs(
         out,
