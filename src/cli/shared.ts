@@ -107,16 +107,10 @@ export const textDataOptions = (): Option[] => [
 ];
 
 /** How audio data (audio:DIR, fsdd) given as --data becomes clips and features. */
-export interface AudioFlags {
-  sampleRate?: number;
-  duration?: number;
-  representation?: 'mel' | 'waveform';
-  nFft?: number;
-  hop?: number;
-  mels?: number;
-  labelPattern?: string;
-  labelBy?: 'digit' | 'speaker';
-}
+export type AudioFlags = Pick<
+  DataSpecOptions,
+  'sampleRate' | 'duration' | 'representation' | 'nFft' | 'hop' | 'mels' | 'labelPattern'
+> & { labelBy?: DataSpecOptions['audioLabels'] };
 
 /** Which recordings carry which label: for every command that reads audio data. */
 export const audioLabelOptions = (): Option[] => [

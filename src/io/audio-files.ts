@@ -51,11 +51,14 @@ export function spectrogramGrid(
 export interface WrittenClip {
   wav: string;
   png: string;
+  /** The spectrogram drawn in the PNG (for a waveform, that of the clip as written, clamped to [-1, 1]). */
+  spectrogram: Float32Array;
 }
 
 /**
  * Model samples (features in the model's representation) as `prefix-000.wav` and `prefix-000.png` in `dir`
- * (spectrograms resynthesised by Griffin-Lim), each written atomically; returns the paths in order.
+ * (spectrograms resynthesised by Griffin-Lim), each written atomically; returns the paths and the spectrograms
+ * drawn, in order.
  */
 export async function writeClips(
   dir: string,
@@ -70,9 +73,10 @@ export async function writeClips(
     const name = `${prefix}-${String(i).padStart(3, '0')}`;
     const wav = join(dir, `${name}.wav`);
     const png = join(dir, `${name}.png`);
+    const spectrogram = spectrogramOf(samples[i], features, wave);
     await writeFileAtomic(wav, encodeWav(wave, features.sampleRate));
-    await writeFileAtomic(png, spectrogramPng(spectrogramOf(samples[i], features, wave), features));
-    written.push({ wav, png });
+    await writeFileAtomic(png, spectrogramPng(spectrogram, features));
+    written.push({ wav, png, spectrogram });
   }
   return written;
 }
@@ -99,13 +103,7 @@ export async function writeAudioOutputs(
   const spectrograms: Float32Array[] = [];
   for (const group of groups) {
     const written = await writeClips(dir, group.prefix, group.samples, features, { seed });
-    if (features.representation === 'mel') spectrograms.push(...group.samples);
-    // A waveform's spectrogram is drawn from the clip as written (clamped to [-1, 1]).
-    else
-      for (let i = 0; i < written.length; i++)
-        spectrograms.push(
-          spectrogramOf(group.samples[i], features, clipFromFeatures(group.samples[i], features)),
-        );
+    spectrograms.push(...written.map((clip) => clip.spectrogram));
   }
   const width = cols ?? Math.max(...groups.map((g) => g.samples.length));
   await mkdir(dirname(gridPath), { recursive: true });

@@ -11,9 +11,9 @@ import {
   describeFeatures,
 } from '../data/audio/features.js';
 import { clipFromWav } from '../data/audio/sources.js';
-import { encodeWav } from '../data/audio/wav.js';
+import { encodeWav, looksLikeWav } from '../data/audio/wav.js';
 import { type Dataset, makeDataset } from '../data/dataset.js';
-import { spectrogramGrid, spectrogramOf, spectrogramPng } from '../io/audio-files.js';
+import { rowsOf, spectrogramGrid, spectrogramOf, spectrogramPng } from '../io/audio-files.js';
 import { HttpError } from './errors.js';
 import type { CachedModel } from './model-cache.js';
 import type { ClipRead } from './schemas.js';
@@ -39,10 +39,6 @@ export class WavBytes {
 }
 
 const tag = (b: Uint8Array, at: number) => String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3]);
-
-/** RIFF/RIFX/RF64 … WAVE: a WAV file's first twelve bytes. */
-export const looksLikeWav = (b: Uint8Array) =>
-  b.length >= 12 && ['RIFF', 'RIFX', 'RF64'].includes(tag(b, 0)) && tag(b, 8) === 'WAVE';
 
 export interface WavHeader {
   sampleRate: number;
@@ -257,10 +253,8 @@ export async function soundsOf(
   seed = 0,
 ): Promise<Sounds & { waves: Float32Array[] }> {
   const features = audioOf(cached, 'format');
-  const width = values.length / count;
   const out: Sounds & { waves: Float32Array[] } = { wavs: [], spectrograms: [], waves: [] };
-  for (let i = 0; i < count; i++) {
-    const sample = values.subarray(i * width, (i + 1) * width);
+  for (const [i, sample] of rowsOf(values, count).entries()) {
     const wave = clipFromFeatures(sample, features, { iterations, seed: seed + i });
     out.waves.push(wave);
     out.wavs.push(Buffer.from(encodeWav(wave, features.sampleRate)).toString('base64'));
@@ -273,11 +267,8 @@ export async function soundsOf(
 /** Spectrograms of samples (the model's features) as PNG data URLs, without resynthesis. */
 export function spectrogramsOf(cached: CachedModel, values: Float32Array, count: number): string[] {
   const features = audioOf(cached, 'format');
-  const width = values.length / count;
-  return Array.from({ length: count }, (_, i) =>
-    dataUrl(
-      spectrogramPng(spectrogramOf(values.subarray(i * width, (i + 1) * width), features), features, 2),
-    ),
+  return rowsOf(values, count).map((sample) =>
+    dataUrl(spectrogramPng(spectrogramOf(sample, features), features, 2)),
   );
 }
 
@@ -289,10 +280,7 @@ export function spectrogramGridPng(
   cols: number,
 ): Buffer {
   const features = audioOf(cached, 'format');
-  const width = values.length / count;
-  const spectrograms = Array.from({ length: count }, (_, i) =>
-    spectrogramOf(values.subarray(i * width, (i + 1) * width), features),
-  );
+  const spectrograms = rowsOf(values, count).map((sample) => spectrogramOf(sample, features));
   return spectrogramGrid(spectrograms, features, { cols, scale: 2 });
 }
 

@@ -6,12 +6,12 @@
 import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { AudioFeatures } from '../data/audio/features.js';
+import { looksLikeWav } from '../data/audio/wav.js';
 import { pngSize } from '../io/png.js';
 import {
   type AudioLimits,
   audioForImages,
   imageForAudio,
-  looksLikeWav,
   readWavStream,
   WAV_TYPES,
   WavBytes,

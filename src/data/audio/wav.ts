@@ -94,7 +94,8 @@ export interface WavAudio {
   clippedSamples: number;
 }
 
-const isWaveHeader = (b: Uint8Array) => {
+/** RIFF/RIFX/RF64 … WAVE: a WAV file's first twelve bytes. */
+export const looksLikeWav = (b: Uint8Array) => {
   const tag = (at: number) => String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3]);
   return b.length >= 12 && ['RIFF', 'RIFX', 'RF64'].includes(tag(0)) && tag(8) === 'WAVE';
 };
@@ -102,7 +103,7 @@ const isWaveHeader = (b: Uint8Array) => {
 /** Decode one WAV file's bytes; `file` names it in errors. */
 export function readWav(bytes: Uint8Array, file: string): WavAudio {
   if (bytes.length === 0) throw new DataError('is empty (0 bytes), expected a WAV file', { path: file });
-  if (!isWaveHeader(bytes))
+  if (!looksLikeWav(bytes))
     throw new DataError('is not a WAV file (expected a RIFF/RIFX/RF64 header with format WAVE)', {
       path: file,
     });
