@@ -2,63 +2,16 @@
 // on the audio view, with test recordings beside their reconstructions, prior samples (resample) and a WAV of your
 // own reconstructed, each a spectrogram PNG over an <audio> player whose source is a WAV. The fixture folder is the
 // studio's data root (the view plays the run's own recordings back). Screenshot: $STUDIO_AUDIO_SCREENSHOT.
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWav } from '../../src/data/audio/wav.js';
-import { selectBackend } from '../../src/engine/backend.js';
-import { buildServer } from '../../src/server/app.js';
-import { createStudioPlugin } from '../../src/server/studio/plugin.js';
 import { trainRun } from '../../src/train/run.js';
-import { CHROMIUM, hasChromium } from './browser.js';
+import { hasChromium, type Studio, startStudio } from './browser.js';
 
 const FIXTURE = 'test/fixtures/fsdd-sample';
 const RECORDINGS = `${FIXTURE}/recordings`;
-
-/** The studio as browser.ts starts it, with the fixture folder as its data root. */
-async function startAudioStudio() {
-  const temp = await mkdtemp(join(tmpdir(), 'latentlab-studio-audio-'));
-  const runsDir = join(temp, 'runs');
-  const assetsDir = join(temp, 'app');
-  await build({
-    configFile: 'studio/vite.config.ts',
-    build: { outDir: assetsDir, emptyOutDir: true },
-    logLevel: 'error',
-  });
-  await selectBackend({ log: () => {} });
-  await mkdir(runsDir);
-  const app: FastifyInstance = await buildServer({
-    runsDir,
-    plugins: [createStudioPlugin({ assetsDir, dataRoots: [FIXTURE] })],
-  });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  const browser: BrowserContext = await chromium.launchPersistentContext(join(temp, 'profile'), {
-    executablePath: CHROMIUM,
-    viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-  });
-  const page: Page = browser.pages()[0] ?? (await browser.newPage());
-  return {
-    url,
-    runsDir,
-    page,
-    async close() {
-      await browser.close();
-      await app.close();
-      await rm(temp, { recursive: true, force: true });
-    },
-  };
-}
 
 /** The bytes an <audio> element's source serves, fetched by the page itself. */
 async function audioSources(page: Page, selector: string): Promise<number[][]> {
@@ -72,10 +25,11 @@ async function audioSources(page: Page, selector: string): Promise<number[][]> {
 }
 
 describe.skipIf(!hasChromium)('studio on audio runs', () => {
-  let studio: Awaited<ReturnType<typeof startAudioStudio>>;
+  let studio: Studio;
 
   beforeAll(async () => {
-    studio = await startAudioStudio();
+    // The fixture folder is the studio's data root: the view plays the run's own recordings back.
+    studio = await startStudio({ dataRoots: [FIXTURE] });
     const trained = await trainRun(
       {
         model: { kind: 'vae', hidden: [128], latent: 8 } as never,

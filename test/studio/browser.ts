@@ -21,7 +21,8 @@ export interface Studio {
   close(): Promise<void>;
 }
 
-export async function startStudio(): Promise<Studio> {
+/** `dataRoots`: folders the studio may read data from (an `audio:DIR` run's recordings must lie under one). */
+export async function startStudio({ dataRoots }: { dataRoots?: string[] } = {}): Promise<Studio> {
   const temp = await mkdtemp(join(tmpdir(), 'latentlab-studio-'));
   const runsDir = join(temp, 'runs');
   const assetsDir = join(temp, 'app');
@@ -32,7 +33,10 @@ export async function startStudio(): Promise<Studio> {
   });
   await selectBackend({ log: () => {} });
   await mkdir(runsDir);
-  const app: FastifyInstance = await buildServer({ runsDir, plugins: [createStudioPlugin({ assetsDir })] });
+  const app: FastifyInstance = await buildServer({
+    runsDir,
+    plugins: [createStudioPlugin({ assetsDir, ...(dataRoots ? { dataRoots } : {}) })],
+  });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   // A fresh profile per run: launchPersistentContext takes the user data dir (playwright refuses it as an arg).
   const browser: BrowserContext = await chromium.launchPersistentContext(join(temp, 'profile'), {
