@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { type AudioFeatures, clipFromFeatures, clipSeconds, featureShape } from '../data/audio/features.js';
+import { type AudioFeatures, clipFromFeatures, clipSeconds } from '../data/audio/features.js';
 import { encodeWav, readWav } from '../data/audio/wav.js';
 import { type Dataset, head, sampleSize } from '../data/dataset.js';
 import { tf } from '../engine/tf.js';
@@ -26,7 +26,7 @@ import {
 } from '../io/code-file.js';
 import { encodeImage } from '../io/png.js';
 import type { Autoencoder } from '../models/family.js';
-import { refuseText } from './model-data.js';
+import { featuresFitModel, refuseText } from './model-data.js';
 
 export const CompressOptions = z.object({
   bits: z.number().int().min(1).max(16).default(8),
@@ -386,12 +386,7 @@ export async function compressAudio(
 ): Promise<{ file: CodeFile; bytes: Buffer; report: AudioCompressReport; preview: AudioCompressPreview }> {
   const options = parseOrThrow(AudioCompressOptions, input);
   const f = features;
-  const shape = featureShape(f);
-  if (shape.join('x') !== model.context.sampleShape.join('x'))
-    throw new ConfigError(
-      `the model expects samples of shape [${model.context.sampleShape}], its audio features make [${shape}]`,
-      { path: 'audio' },
-    );
+  const shape = featuresFitModel(f, model);
   if (dataset.sampleShape.join('x') !== shape.join('x') || waves.sampleShape.join('x') !== `${f.samples}x1`)
     throw new ConfigError(
       `expected features [${shape}] and waveforms [${f.samples}, 1], got [${dataset.sampleShape}] and [${waves.sampleShape}]`,

@@ -7,7 +7,6 @@ import {
   type AudioFeatures,
   clipFeatures,
   clipFromFeatures,
-  featureShape,
   frameCount,
   griffinLim,
   istft,
@@ -34,7 +33,7 @@ import { encodeTitledPanels } from '../io/plot.js';
 import { encodeImageGrid } from '../io/png.js';
 import type { Autoencoder } from '../models/family.js';
 import { corrupt, InputNoise } from '../models/shared/autoencoder-base.js';
-import { refuseText } from './model-data.js';
+import { featuresFitModel, refuseText } from './model-data.js';
 
 export const NOISE_TYPES = ['gaussian', 'masking', 'salt-and-pepper'] as const;
 
@@ -412,12 +411,7 @@ export async function denoiseAudio(
         path: waves.name,
       },
     );
-  const shape = featureShape(f);
-  if (shape.join('x') !== model.context.sampleShape.join('x'))
-    throw new ConfigError(
-      `the model expects samples of shape [${model.context.sampleShape}], its audio features make [${shape}]`,
-      { path: 'audio' },
-    );
+  const shape = featuresFitModel(f, model);
   if (model.conditional && !waves.labels)
     throw new ConfigError(`"${model.kind}" is conditional and needs labelled clips`, { path: waves.name });
   if (waves.size === 0) throw new DataError('no clips to denoise', { path: waves.name });

@@ -1,6 +1,6 @@
 // A trained model's data: which splits an app can score, and those splits loaded as the model saw them.
 import { z } from 'zod';
-import { describeFeatures, specFieldsOf } from '../data/audio/features.js';
+import { type AudioFeatures, describeFeatures, featureShape, specFieldsOf } from '../data/audio/features.js';
 import { type DataSplits, type Dataset, makeDataset } from '../data/dataset.js';
 import { type AudioSplits, loadAudioData, loadData, loadRaw, loadTextWhole } from '../data/load.js';
 import { applyScaling } from '../data/scaling.js';
@@ -168,4 +168,15 @@ export async function modelAudio(loaded: LoadedModel, spec?: DataSpec): Promise<
   const read = readAsModel(loaded, chosen);
   if (!isAudioSpec(read)) throw new DataError('expected audio data', { path: formatDataSpec(read) });
   return loadAudioData(read, { seed: loaded.manifest.context.seed });
+}
+
+/** The sample shape `features` make, checked to be the one `model` takes: an app given both by a caller. */
+export function featuresFitModel(features: AudioFeatures, model: TrainableModel): number[] {
+  const shape = featureShape(features);
+  if (shape.join('x') !== model.context.sampleShape.join('x'))
+    throw new ConfigError(
+      `the model expects samples of shape [${model.context.sampleShape}], its audio features make [${shape}]`,
+      { path: 'audio' },
+    );
+  return shape;
 }
