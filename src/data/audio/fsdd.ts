@@ -6,7 +6,6 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
-import { x as extractTar } from 'tar';
 import { DataError } from '../../errors.js';
 import { writeDirAtomic } from '../../io/atomic.js';
 import type { LocalDataset } from '../load.js';
@@ -309,6 +308,8 @@ export async function downloadFsdd(options: FsddOptions = {}): Promise<string> {
     await writeFile(file, archive);
     let extracted = 0;
     try {
+      // Loaded here, the one place that unpacks an archive, rather than by every command that imports the data layer.
+      const { x: extractTar } = await import('tar');
       await extractTar({
         file,
         cwd: staging,

@@ -1,11 +1,23 @@
 // Sample-rate conversion with libsamplerate (Erik de Castro Lopo's band-limited sinc converter, compiled to wasm
 // by @alexanderolsen/libsamplerate-js): components above the new Nyquist frequency are filtered out, not folded.
-import libsamplerate from '@alexanderolsen/libsamplerate-js';
+import type libsamplerateModule from '@alexanderolsen/libsamplerate-js';
 
-// A CommonJS bundle: its names come through the default export under Node's ESM loader.
-const { ConverterType, create } = libsamplerate;
+type Library = typeof libsamplerateModule;
+type Converter = Awaited<ReturnType<Library['create']>>;
 
-type Converter = Awaited<ReturnType<typeof create>>;
+// Loaded on first use: the bundle (its wasm inlined) takes ~50 ms to import, which every command that loads data
+// would pay, and only recordings at another rate need it. A CommonJS bundle: its names come through the default
+// export under Node's ESM loader.
+let library: Promise<Library> | undefined;
+const libsamplerate = () => {
+  library ??= import('@alexanderolsen/libsamplerate-js').then((m) => m.default);
+  return library;
+};
+
+async function createConverter(from: number, to: number): Promise<Converter> {
+  const { ConverterType, create } = await libsamplerate();
+  return create(1, from, to, { converterType: ConverterType.SRC_SINC_MEDIUM_QUALITY });
+}
 /** Samples libsamplerate-js converts in one stateless `simple` call (its buffer size); beyond, it works in pieces. */
 const SIMPLE_LIMIT = 1_008_000;
 // One converter per pair of rates, kept: creating one (a wasm instance) cost more than converting a second of
@@ -15,7 +27,7 @@ function converterFor(from: number, to: number): Promise<Converter> {
   const key = `${from}/${to}`;
   let converter = converters.get(key);
   if (!converter) {
-    converter = create(1, from, to, { converterType: ConverterType.SRC_SINC_MEDIUM_QUALITY });
+    converter = createConverter(from, to);
     converters.set(key, converter);
     // A failed start is not kept: the next call tries again.
     converter.catch(() => converters.delete(key));
@@ -34,7 +46,7 @@ export async function resample(samples: Float32Array, from: number, to: number):
     out = (await converterFor(from, to)).simple(samples);
   else {
     // Longer inputs go through libsamplerate's `full` API in pieces, which carries state to the next call.
-    const converter = await create(1, from, to, { converterType: ConverterType.SRC_SINC_MEDIUM_QUALITY });
+    const converter = await createConverter(from, to);
     try {
       out = converter.simple(samples);
     } finally {
