@@ -2,6 +2,7 @@
 import { DataError } from '../errors.js';
 import type { AudioFeatures } from './audio/features.js';
 import { permutation } from './random.js';
+import type { TableEncoding } from './table/encoding.js';
 import type { TextVocabulary } from './text/vocabulary.js';
 
 export interface Dataset {
@@ -25,6 +26,13 @@ export interface Dataset {
    * these settings, which turn a sample back into sound.
    */
   readonly audio?: AudioFeatures;
+  /**
+   * Tables of mixed types (data/table): `x` holds the encoded rows (missing cells hold 0), made with this
+   * encoding, and `mask` says which cells were observed.
+   */
+  readonly table?: TableEncoding;
+  /** Per value of `x`: 1 observed, 0 missing (absent: every cell observed). Models must not learn from a 0. */
+  readonly mask?: Float32Array;
 }
 
 /** Scaling fitted on the training split of a table and saved with the model (identity for images). */
@@ -45,6 +53,8 @@ export interface DataSplits {
   readonly text?: TextVocabulary;
   /** Audio data: the features every split was made with. */
   readonly audio?: AudioFeatures;
+  /** Tables: the column encoders fitted on the training split (saved with the model). */
+  readonly table?: TableEncoding;
   /** What loading did that the user should hear of (recordings cut, padded, left out): printed by train. */
   readonly notes?: readonly string[];
 }
@@ -91,13 +101,15 @@ export function subset(dataset: Dataset, indices: ArrayLike<number>, name = data
   const per = sampleSize(dataset);
   const x = new Float32Array(indices.length * per);
   const labels = dataset.labels ? new Int32Array(indices.length) : undefined;
+  const mask = dataset.mask ? new Float32Array(indices.length * per) : undefined;
   for (let i = 0; i < indices.length; i++) {
     const j = indices[i];
     x.set(dataset.x.subarray(j * per, (j + 1) * per), i * per);
     if (labels && dataset.labels) labels[i] = dataset.labels[j];
+    if (mask && dataset.mask) mask.set(dataset.mask.subarray(j * per, (j + 1) * per), i * per);
   }
   const ids = dataset.ids ? Array.from(indices, (j) => (dataset.ids as readonly string[])[j]) : undefined;
-  return { ...dataset, name, size: indices.length, x, labels, ids };
+  return { ...dataset, name, size: indices.length, x, labels, ids, ...(mask ? { mask } : {}) };
 }
 
 /** The first `n` samples (no copy). */
@@ -110,6 +122,7 @@ export function head(dataset: Dataset, n: number): Dataset {
     x: dataset.x.subarray(0, count * per),
     labels: dataset.labels?.subarray(0, count),
     ids: dataset.ids?.slice(0, count),
+    ...(dataset.mask ? { mask: dataset.mask.subarray(0, count * per) } : {}),
   };
 }
 

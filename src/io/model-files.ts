@@ -4,6 +4,7 @@ import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep, win32 } from 'node:path';
 import { z } from 'zod';
 import { AudioFeatures, featureShape } from '../data/audio/features.js';
+import { TableEncoding } from '../data/table/encoding.js';
 import { checkVocabulary, SavedVocabularySchema, type TextVocabulary } from '../data/text/vocabulary.js';
 import { ensureBackend } from '../engine/backend.js';
 import { tf, tfl } from '../engine/tf.js';
@@ -59,6 +60,8 @@ export const ModelManifest = z.object({
   text: SavedVocabularySchema.optional(),
   /** Audio models: the clip and feature settings (data/audio), so sound is turned into the model's features and back. */
   audio: AudioFeatures.optional(),
+  /** Table models: the column encoders (data/table), so rows are encoded as the model saw them and decoded back. */
+  table: TableEncoding.optional(),
   metrics: z.record(z.string(), z.number()).optional(),
   savedAt: z.string(),
 });
@@ -189,11 +192,13 @@ export interface SaveModelExtras {
   text?: Omit<TextVocabulary, 'truncated'>;
   /** Audio data's features. */
   audio?: AudioFeatures;
+  /** A table's column encoders. */
+  table?: TableEncoding;
   metrics?: Record<string, number>;
 }
 
-function withoutAudio(context: BuildContext): Omit<BuildContext, 'audio'> {
-  const { audio: _audio, ...rest } = context;
+function withoutData(context: BuildContext): Omit<BuildContext, 'audio' | 'table'> {
+  const { audio: _audio, table: _table, ...rest } = context;
   return rest;
 }
 
@@ -209,8 +214,8 @@ export async function saveModel(
     latentlabVersion: LATENTLAB_VERSION,
     kind: model.kind,
     config: model.config as Record<string, unknown>,
-    // The audio features are saved once, as `audio` below.
-    context: withoutAudio(model.context),
+    // The audio features and table encoders are saved once, as `audio` and `table` below.
+    context: withoutData(model.context),
     networks: Object.keys(model.networks),
     signatures: networkSignatures(model),
     data: extras.data,
@@ -225,6 +230,7 @@ export async function saveModel(
         }
       : undefined,
     audio: extras.audio,
+    table: extras.table,
     metrics: extras.metrics,
     savedAt: new Date().toISOString(),
   };
@@ -312,6 +318,7 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   );
   const networks: Record<string, tfl.LayersModel> = {};
   for (const name of manifest.networks) networks[name] = await loadNetwork(join(dir, name));
-  const context: BuildContext = manifest.context;
+  // Table families rebuild their output heads from the encoders' spans.
+  const context: BuildContext = { ...manifest.context, ...(manifest.table ? { table: manifest.table } : {}) };
   return { model: family.restore(config, context, networks), manifest };
 }

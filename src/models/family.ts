@@ -2,6 +2,7 @@
 // Shared code (trainer, CLI, persistence) only talks to these interfaces, never to a family by name.
 import type { z } from 'zod';
 import type { AudioFeatures } from '../data/audio/features.js';
+import type { TableEncoding } from '../data/table/encoding.js';
 import type { Scalar, Tensor, tf, tfl } from '../engine/tf.js';
 
 /** Facts about the data a model is built for. */
@@ -15,6 +16,8 @@ export interface BuildContext {
   seed: number;
   /** Audio data: the features the samples were made with (white-noise training needs their dB range and bands). */
   audio?: AudioFeatures;
+  /** Tables of mixed types: the column encoders, whose spans (tableSpans) say what each position means. */
+  table?: TableEncoding;
 }
 
 /** A mini-batch handed to a training step. */
@@ -25,6 +28,8 @@ export interface Batch {
   labels?: Tensor;
   /** Global step number, used to seed per-step randomness (noise, sampling). */
   step: number;
+  /** [batch, ...sampleShape] float32, 1 where the cell was observed, 0 where missing (tables with gaps only). */
+  mask?: Tensor;
   /** 1-based epoch during training (schedules such as KL warm-up); absent outside training. */
   epoch?: number;
 }

@@ -166,6 +166,7 @@ async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
     numClasses: splits.train.classNames?.length,
     ...(text ? { vocabularySize: text.tokens.length } : {}),
     ...(splits.audio ? { audio: splits.audio } : {}),
+    ...(splits.table ? { table: splits.table } : {}),
     seed: config.seed,
   };
   const noise = (modelConfig as { noise?: { type: string } }).noise;
@@ -207,6 +208,7 @@ async function finish(
     scaling: splits.scaling,
     text: splits.text ?? splits.train.text,
     audio: splits.audio ?? splits.train.audio,
+    table: splits.table,
   };
   if (loop.aborted) {
     // A stopped run is usable (and stays resumable): its model, but no summary, since it is not finished.

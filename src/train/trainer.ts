@@ -98,12 +98,19 @@ export function batchTensors(dataset: Dataset, indices: ArrayLike<number>, step:
         'int32',
       )
     : undefined;
-  return { x, labels, step };
+  const mask = dataset.mask
+    ? tf.tensor(gatherSamples({ ...dataset, x: dataset.mask }, indices), [
+        indices.length,
+        ...dataset.sampleShape,
+      ])
+    : undefined;
+  return { x, labels, step, ...(mask ? { mask } : {}) };
 }
 
 function disposeBatch(batch: Batch): void {
   batch.x.dispose();
   batch.labels?.dispose();
+  batch.mask?.dispose();
 }
 
 /** Add `losses * weight` into running sums (kept tensors, so no per-step sync); disposes `losses`. */
