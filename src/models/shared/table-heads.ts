@@ -3,8 +3,9 @@
 // for a mode-specific alpha in [-1, 1]); choices are one-hot groups (softmax). Losses are per span, so a
 // category costs one cross-entropy however many levels it has, and missing cells (mask 0) cost nothing.
 // Callers run these inside tf.tidy.
-import type { TableSpan } from '../../data/table/encoding.js';
+import { type TableEncoding, type TableSpan, tableSpans } from '../../data/table/encoding.js';
 import { type Tensor, tf } from '../../engine/tf.js';
+import { ConfigError } from '../../errors.js';
 
 /** The spans, grouped once per model: value positions (bounded or not) and the choice groups. */
 export interface SpanGroups {
@@ -93,4 +94,44 @@ export function observedSpans(groups: SpanGroups, mask: Tensor | undefined, rows
   if (!mask) return tf.fill([rows], groups.spans.length);
   const starts = Int32Array.from(groups.spans, (span) => span.start);
   return tf.maximum(tf.sum(tf.gather(mask, starts, 1), 1), 1);
+}
+
+/**
+ * A table model that draws its own encoded rows (TVAE adds its learned value noise, CTGAN draws its conditional
+ * vector): `sample` reads it through this instead of generate(samplePrior()).
+ */
+export interface TableSampler {
+  /** Encoded rows [n, width]: values as numbers, choice groups as probabilities or one-hot. */
+  sampleRows(n: number, seed: number): Tensor;
+}
+
+export function isTableSampler(model: object): model is TableSampler {
+  return typeof (model as Partial<TableSampler>).sampleRows === 'function';
+}
+
+/**
+ * weightDecay / 2 · Σ w² over the variables: torch's Adam `weight_decay` (a gradient term weightDecay · w), the
+ * regulariser SDV's table families train with; tfjs' Adam has no such option.
+ */
+export function weightDecayPenalty(variables: readonly Tensor[], weightDecay: number): Tensor {
+  return tf.mul(weightDecay / 2, tf.addN(variables.map((v) => tf.sum(tf.square(v)))));
+}
+
+/** The table encoding a table family is built for, or an error saying which data it needs. */
+export function requireTable(
+  context: { table?: TableEncoding; sampleShape: readonly number[] },
+  kind: string,
+) {
+  if (!context.table)
+    throw new ConfigError(
+      `${kind} models tables of mixed types and needs their column encodings: read the data with --data csv:FILE (this data has none)`,
+      { path: 'model.kind' },
+    );
+  const groups = groupSpans(tableSpans(context.table));
+  if (context.sampleShape.length !== 1 || context.sampleShape[0] !== groups.width)
+    throw new ConfigError(
+      `${kind}: the table's encoding is ${groups.width} wide, but the samples are [${context.sampleShape.join(', ')}]`,
+      { path: 'data' },
+    );
+  return { encoding: context.table, groups };
 }
