@@ -2,6 +2,7 @@
 // Shared code (trainer, CLI, persistence) only talks to these interfaces, never to a family by name.
 import type { z } from 'zod';
 import type { AudioFeatures } from '../data/audio/features.js';
+import type { Dataset } from '../data/dataset.js';
 import type { TableEncoding } from '../data/table/encoding.js';
 import type { Scalar, Tensor, tf, tfl } from '../engine/tf.js';
 
@@ -72,6 +73,11 @@ export interface TrainableModel<C = unknown> {
   readonly optimizerSettings?: Readonly<
     Record<string, { learningRate?: number; beta1?: number; beta2?: number }>
   >;
+  /**
+   * Called by the trainer with the training split before the first step (and again on resume), for a family
+   * that draws its own rows from it (CTGAN's training-by-sampling picks real rows by category level).
+   */
+  prepare?(train: Dataset): void;
   /** One optimisation step. Returned scalars are owned by the caller. */
   trainStep(batch: Batch, optimizers: Record<string, tf.Optimizer>): LossRecord;
   /** Losses on a batch without updating anything (validation, test). */

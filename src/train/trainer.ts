@@ -220,6 +220,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     chartDrawnAt = performance.now();
   };
   const trainSet = train.limit > 0 ? head(splits.train, train.limit) : splits.train;
+  model.prepare?.(trainSet);
   let optimizers = createOptimizers(model, train);
   const initialState: TrainerState = {
     epoch: 0,
