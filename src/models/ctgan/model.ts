@@ -22,6 +22,7 @@ import { chain, initialisers, type Symbolic } from '../shared/layers.js';
 import { evaluationStep, slotSeed } from '../shared/seeds.js';
 import { minimize, requireOptimizers, trainableVariables } from '../shared/step.js';
 import {
+  type RowCondition,
   requireTable,
   type SpanGroups,
   type TableSampler,
@@ -435,7 +436,7 @@ export class CtganModel implements GenerativeModel<CtganConfig>, TableSampler {
    * condition for every row: SDV's condition_column / condition_value), the generator in inference mode, values
    * through tanh, choices one-hot (a draw from each group's softmax).
    */
-  sampleRows(n: number, seed: number, condition?: { column: string; level: string }): Tensor {
+  sampleRows(n: number, seed: number, condition?: RowCondition): Tensor {
     const given = condition ? conditionOf(this.discrete, condition) : undefined;
     return tf.tidy(() => this.rowsFor(this.samplePrior(n, seed), seed, given));
   }

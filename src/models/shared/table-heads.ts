@@ -101,8 +101,17 @@ export function observedSpans(groups: SpanGroups, mask: Tensor | undefined, rows
  * vector): `sample` reads it through this instead of generate(samplePrior()).
  */
 export interface TableSampler {
-  /** Encoded rows [n, width]: values as numbers, choice groups as probabilities or one-hot. */
-  sampleRows(n: number, seed: number): Tensor;
+  /**
+   * Encoded rows [n, width]: values as numbers, choice groups as probabilities or one-hot. `condition` asks every
+   * row for one level of a categorical column; a model that cannot condition refuses it.
+   */
+  sampleRows(n: number, seed: number, condition?: RowCondition): Tensor;
+}
+
+/** One level of one categorical column, by name (CTGAN's condition_column / condition_value). */
+export interface RowCondition {
+  column: string;
+  level: string;
 }
 
 export function isTableSampler(model: object): model is TableSampler {

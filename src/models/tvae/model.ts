@@ -2,6 +2,7 @@
 // span its own likelihood: values a Gaussian with a learned sigma per position (clamped to [0.01, 1]), choices
 // a categorical (cross-entropy); loss = lossFactor · reconstruction + KL, per row; missing cells cost nothing.
 import { type Tensor, tf, tfl } from '../../engine/tf.js';
+import { UsageError } from '../../errors.js';
 import type {
   Autoencoder,
   Batch,
@@ -24,6 +25,7 @@ import { evaluationStep, stepSeed } from '../shared/seeds.js';
 import { minimize, trainableVariables } from '../shared/step.js';
 import {
   activateSpans,
+  type RowCondition,
   requireTable,
   type SpanGroups,
   spanLoss,
@@ -200,7 +202,12 @@ export class TvaeModel implements Autoencoder<TvaeConfig>, GenerativeModel<TvaeC
    * a bounded one (a mode alpha) clipped back to [-1, 1]; choice groups stay probabilities (argmax or a draw is
    * the decoder's choice when the rows become a table).
    */
-  sampleRows(n: number, seed: number): Tensor {
+  sampleRows(n: number, seed: number, condition?: RowCondition): Tensor {
+    if (condition)
+      throw new UsageError(
+        `tvae draws rows from its prior and cannot ask for ${condition.column} = ${condition.level}: ctgan can`,
+        { path: 'condition' },
+      );
     return tf.tidy(() => {
       const { raw, logSigma } = this.decoderOutputs(this.samplePrior(n, seed), false);
       const rows = activateSpans(raw, this.groups);
