@@ -230,7 +230,7 @@ export async function saveModel(
         }
       : undefined,
     audio: extras.audio,
-    table: extras.table,
+    table: extras.table ?? model.context.table,
     metrics: extras.metrics,
     savedAt: new Date().toISOString(),
   };

@@ -22,6 +22,37 @@ const text: BuildContext = { sampleShape: [6], vocabularySize: 12, numClasses: 2
 const rnn = { embedding: 8, hidden: 16 };
 /** Waveforms [samples, 1]: 256 samples, divisible by the tiny encoders' total strides (16 and 4). */
 const wave: BuildContext = { sampleShape: [256, 1], seed: 3 };
+/** A mixed table (tvae, ctgan): a mode-specific number (alpha, 2 modes), a 3-level category, a standard number. */
+const mixedTable: BuildContext = {
+  sampleShape: [7],
+  seed: 3,
+  table: {
+    columns: [
+      {
+        name: 'x',
+        type: 'numeric',
+        method: 'mode',
+        means: [-1, 1],
+        stds: [0.5, 0.5],
+        weights: [0.5, 0.5],
+        min: -2,
+        max: 2,
+        missing: 0,
+      },
+      {
+        name: 'c',
+        type: 'categorical',
+        method: 'onehot',
+        levels: ['a', 'b', 'c'],
+        counts: [5, 3, 2],
+        missing: 0,
+      },
+      { name: 'y', type: 'numeric', method: 'standard', offset: 0, scale: 1, min: -3, max: 3, missing: 0 },
+    ],
+    rows: 10,
+    missingTokens: [''],
+  },
+};
 
 const body = { hidden: [16], latent: 4 };
 const ganBody = { latent: 4, generatorHidden: [16], discriminatorHidden: [16] };
@@ -387,6 +418,16 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
         noise: { type: 'gaussian', level: 0.05 },
       },
       context: wave,
+    },
+  ],
+  tvae: [{ name: 'tvae', config: { kind: 'tvae', hidden: [16], latent: 4 }, context: mixedTable }],
+  ctgan: [
+    {
+      name: 'ctgan',
+      config: { kind: 'ctgan', latent: 4, generatorHidden: [16], discriminatorHidden: [16], pac: 4 },
+      context: mixedTable,
+      // A Wasserstein game's value is free to rise while it learns: the critic's loss falls.
+      falls: ['discriminator'],
     },
   ],
 };
