@@ -5,15 +5,21 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { typeTable } from '../../../src/data/table/infer.js';
 import { cellText, readCsvCells } from '../../../src/data/table/read.js';
-import { type CategoryColumnData, isNumberColumn, type NumberColumn } from '../../../src/data/table/table.js';
+import {
+  type CategoryColumnData,
+  isNumberColumn,
+  type NumberColumn,
+  type Table,
+} from '../../../src/data/table/table.js';
 import { UsageError } from '../../../src/errors.js';
 import { csvFolder, errorFrom } from '../csv-files.js';
 
 const csvFile = csvFolder('latentlab-table-read-');
 const PEOPLE = fileURLToPath(new URL('../../fixtures/tables/people.csv', import.meta.url));
 
-const byName = (table: { columns: readonly { name: string }[] }, name: string) =>
-  table.columns.find((c) => c.name === name) as NumberColumn & CategoryColumnData;
+const column = (table: Table, name: string) => table.columns.find((c) => c.name === name);
+const numbers = (table: Table, name: string) => column(table, name) as NumberColumn;
+const categories = (table: Table, name: string) => column(table, name) as CategoryColumnData;
 
 describe('readCsvCells and typeTable', () => {
   it('infers integer, numeric, boolean and categorical; trims leading spaces; ? NA and empty are missing', async () => {
@@ -29,7 +35,7 @@ describe('readCsvCells and typeTable', () => {
       ['member', 'boolean'],
       ['city', 'categorical'],
     ]);
-    expect(Array.from(byName(table, 'income').values)).toEqual([
+    expect(Array.from(numbers(table, 'income').values)).toEqual([
       77516.5,
       83311,
       Number.NaN,
@@ -37,12 +43,12 @@ describe('readCsvCells and typeTable', () => {
       338409,
       284582,
     ]);
-    expect(Number.isNaN(byName(table, 'height').values[3])).toBe(true);
-    const work = byName(table, 'workclass');
+    expect(Number.isNaN(numbers(table, 'height').values[3])).toBe(true);
+    const work = categories(table, 'workclass');
     expect(work.levels).toEqual(['Private', 'Self-emp', 'State-gov']);
     expect(Array.from(work.codes)).toEqual([2, 1, 0, 0, -1, 0]);
     // Booleans are [false, true] as written; NA is missing.
-    const member = byName(table, 'member');
+    const member = categories(table, 'member');
     expect(member.levels).toEqual(['no', 'yes']);
     expect(Array.from(member.codes)).toEqual([1, 0, 1, 0, 1, -1]);
   });
@@ -192,12 +198,12 @@ describe.skipIf(!existsSync(ADULT))('the Adult mirror', () => {
     ])
       expect(types[name]).toBe('categorical');
     expect(types.sex).toBe('categorical');
-    const missing = (name: string) => Array.from(byName(table, name).codes).filter((c) => c < 0).length;
+    const missing = (name: string) => Array.from(categories(table, name).codes).filter((c) => c < 0).length;
     // UCI's counts of ? in the training file.
     expect([missing('workclass'), missing('occupation'), missing('native-country')]).toEqual([
       1836, 1843, 583,
     ]);
-    expect(byName(table, 'income').levels).toEqual(['<=50K', '>50K']);
-    expect(byName(table, 'sex').levels).toEqual(['Female', 'Male']);
+    expect(numbers(table, 'income').levels).toEqual(['<=50K', '>50K']);
+    expect(categories(table, 'sex').levels).toEqual(['Female', 'Male']);
   });
 });
