@@ -203,7 +203,7 @@ describe.skipIf(!existsSync(ADULT))('the Adult mirror', () => {
     expect([missing('workclass'), missing('occupation'), missing('native-country')]).toEqual([
       1836, 1843, 583,
     ]);
-    expect(numbers(table, 'income').levels).toEqual(['<=50K', '>50K']);
+    expect(categories(table, 'income').levels).toEqual(['<=50K', '>50K']);
     expect(categories(table, 'sex').levels).toEqual(['Female', 'Male']);
   });
 });
