@@ -32,6 +32,8 @@ export interface TypeOptions {
   columns?: ColumnOverrides;
   /** Where stated types came from, for messages: `--columns` (default) or a model's encoding. */
   statedBy?: string;
+  /** false: a stated column may have no observed cell (new data scored by a model whose columns are fixed). */
+  requireObserved?: boolean;
 }
 
 // An inferred text column with more levels than this, and than half the training rows, is an id: one level per
@@ -91,7 +93,7 @@ export function typeTable(cells: CsvCells, options: TypeOptions = {}): Table {
     }
     const choice = stated[names[c]];
     if (choice === 'ignore') return;
-    columns.push(typeColumn(cells, c, train, choice, statedBy));
+    columns.push(typeColumn(cells, c, train, choice, statedBy, options.requireObserved ?? true));
   });
   if (columns.length === (cells.labelIndex >= 0 ? 1 : 0))
     throw new DataError('expected at least one column besides the label (every other one is ignored)', {
@@ -106,6 +108,7 @@ function typeColumn(
   train: ArrayLike<number>,
   choice: ColumnType | undefined,
   statedBy: string,
+  requireObserved: boolean,
 ): TableColumn {
   const { values, codes } = cells.columns[c];
   let observed = 0;
@@ -125,7 +128,7 @@ function typeColumn(
     }
   }
   const label = columnLabel(cells, c);
-  if (observed === 0)
+  if (observed === 0 && (requireObserved || !choice))
     throw new DataError(
       `${label} has no observed cell in the ${train.length} training rows (every one is one of the missing tokens ${cells.missingTokens.map((t) => JSON.stringify(t)).join(', ')}): ${ignoreHint(cells, c)}`,
       { path: cells.file },
