@@ -7,14 +7,7 @@ import type { DataSplits, Dataset, FeatureScaling, RawData } from './dataset.js'
 import { splitData } from './dataset.js';
 import { permutation } from './random.js';
 import { applyScaling, fitScaling } from './scaling.js';
-import {
-  allNumbers,
-  labelsOf,
-  loadCsv,
-  numericRaw,
-  readCsvSpec,
-  rowIds,
-} from './sources/csv.js';
+import { allNumbers, labelsOf, loadCsv, numericRaw, readCsvSpec, rowIds } from './sources/csv.js';
 import {
   FASHION_MNIST_APT_PACKAGE,
   fashionMnistCacheDir,
@@ -35,6 +28,17 @@ import {
   isTextSpec,
   type TextDataSpec,
 } from './spec.js';
+import { encodeTable } from './table/encode.js';
+import {
+  type CategoricalMethod,
+  encodedWidth,
+  type NumericMethod,
+  type TableEncoding,
+} from './table/encoding.js';
+import { fitTableEncoding } from './table/fit.js';
+import { type ColumnOverrides, typeTable } from './table/infer.js';
+import type { CsvCells } from './table/read.js';
+import { type Table, tableRows } from './table/table.js';
 import {
   BROWN_FILES,
   brownPackageDir,
@@ -44,12 +48,6 @@ import {
   spamAssassinPackageDir,
   type TextSamples,
 } from './text/sources.js';
-import { encodeTable } from './table/encode.js';
-import { type CategoricalMethod, encodedWidth, type NumericMethod, type TableEncoding } from './table/encoding.js';
-import { fitTableEncoding } from './table/fit.js';
-import { type ColumnOverrides, typeTable } from './table/infer.js';
-import type { CsvCells } from './table/read.js';
-import { type Table, tableRows } from './table/table.js';
 import { tokenize } from './text/tokenizer.js';
 import {
   checkVocabulary,
@@ -176,7 +174,11 @@ function tableSplits(spec: CsvDataSpec, cells: CsvCells, options: LoadOptions): 
   const labelled = labelsOf(cells);
   // Through splitData with each row's index as its one value, so a table splits exactly as numbers do.
   const split = splitOptions(
-    { name: cells.name, sampleShape: [1], train: { x: Float32Array.from({ length: cells.rows }, (_, i) => i) } },
+    {
+      name: cells.name,
+      sampleShape: [1],
+      train: { x: Float32Array.from({ length: cells.rows }, (_, i) => i) },
+    },
     options,
   );
   const indices = {
@@ -252,7 +254,9 @@ function typeAsModel(cells: CsvCells, encoding: TableEncoding, spec: CsvDataSpec
     const list = (xs: string[]) => xs.map((x) => `"${x}"`).join(', ');
     const problems = [
       ...(lacking.length > 0 ? [`lacks the model's ${list(lacking)}`] : []),
-      ...(extra.length > 0 ? [`has ${list(extra)} besides (leave out with --columns ${extra[0]}:ignore)`] : []),
+      ...(extra.length > 0
+        ? [`has ${list(extra)} besides (leave out with --columns ${extra[0]}:ignore)`]
+        : []),
     ];
     throw new DataError(
       `the table's columns differ from the model's: it ${problems.join(' and ')}; the model's columns are ${encoding.columns.map((c) => c.name).join(', ')}`,
@@ -261,7 +265,8 @@ function typeAsModel(cells: CsvCells, encoding: TableEncoding, spec: CsvDataSpec
   }
   const columns: ColumnOverrides = {};
   for (const name of names) if (!model.has(name) && name !== label) columns[name] = 'ignore';
-  for (const column of encoding.columns) columns[column.name] = 'levels' in column ? 'categorical' : 'numeric';
+  for (const column of encoding.columns)
+    columns[column.name] = 'levels' in column ? 'categorical' : 'numeric';
   return typeTable(cells, { columns, statedBy: "the model's encoding", requireObserved: false });
 }
 
@@ -269,7 +274,10 @@ function typeAsModel(cells: CsvCells, encoding: TableEncoding, spec: CsvDataSpec
  * Every row of a `csv:` file, in file order and unsplit, encoded with a saved model's column encoders: a table
  * scored or encoded whole by a trained table model.
  */
-export async function loadTableWhole(spec: CsvDataSpec, encoding: TableEncoding): Promise<DataSplits['test']> {
+export async function loadTableWhole(
+  spec: CsvDataSpec,
+  encoding: TableEncoding,
+): Promise<DataSplits['test']> {
   const cells = await readCsvSpec(tableSpec(spec, encoding));
   const table = typeAsModel(cells, encoding, spec);
   const labelled = labelsOf(cells);

@@ -265,7 +265,9 @@ function refuseStrayTableOptions(spec: DataSpec, options: DataSpecOptions): void
   if (spec.source === 'csv') return;
   for (const [key, flag] of Object.entries(TABLE_OPTIONS))
     if (options[key as keyof typeof TABLE_OPTIONS] !== undefined)
-      throw new UsageError(`applies to tables (csv:PATH) only, not to ${formatDataSpec(spec)}`, { path: flag });
+      throw new UsageError(`applies to tables (csv:PATH) only, not to ${formatDataSpec(spec)}`, {
+        path: flag,
+      });
 }
 
 /** Whether a csv: spec asks for an encoded table: stated column types, missing tokens or an encoding method. */
