@@ -120,7 +120,7 @@ export const DataSpec = z.discriminatedUnion('source', [
         'Column scaling of a table of numbers only: minmax to [0, 1], standard (zero mean, unit variance) or none',
       ),
     columns: ColumnOverrides.optional().describe(
-      'Stated column types by name (numeric, integer, categorical, boolean, or ignore to leave a column out); the others are inferred on the training split',
+      'Stated column types by name: numeric, integer, categorical, boolean, or ignore (others inferred on training)',
     ),
     missing: z
       .array(z.string())
