@@ -1,0 +1,34 @@
+"""Writes the tiny .npy/.npz files test/io/numpy.test.ts reads (numpy's own writer, so the reader is checked
+against the format as numpy writes it). Run: python3 scripts/make-numpy-fixtures.py"""
+import os
+
+import numpy as np
+from numpy.lib import format as npformat
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "numpy")
+os.makedirs(OUT, exist_ok=True)
+
+base = np.array([[1.5, -2.0, 3.25], [4.0, 5.5, -6.75]])
+np.save(os.path.join(OUT, "f8.npy"), base)
+np.save(os.path.join(OUT, "f4-be.npy"), base.astype(">f4"))
+np.save(os.path.join(OUT, "f8-fortran.npy"), np.asfortranarray(base))
+np.save(os.path.join(OUT, "i1.npy"), np.array([-128, 0, 127], dtype="i1"))
+np.save(os.path.join(OUT, "i2-be.npy"), np.array([-300, 2, 30000], dtype=">i2"))
+np.save(os.path.join(OUT, "i4.npy"), np.array([[-70000, 1], [2, 70000]], dtype="<i4"))
+np.save(os.path.join(OUT, "i8.npy"), np.array([-(2**40), 0, 2**40], dtype="<i8"))
+np.save(os.path.join(OUT, "u1.npy"), np.array([0, 200, 255], dtype="u1"))
+np.save(os.path.join(OUT, "u2.npy"), np.array([0, 65535], dtype="<u2"))
+np.save(os.path.join(OUT, "u4-be.npy"), np.array([4000000000, 1], dtype=">u4"))
+np.save(os.path.join(OUT, "b1.npy"), np.array([True, False, True]))
+np.save(os.path.join(OUT, "scalar.npy"), np.float64(7.0))
+np.save(os.path.join(OUT, "object.npy"), np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
+for version in [(2, 0), (3, 0)]:
+    with open(os.path.join(OUT, f"v{version[0]}.npy"), "wb") as f:
+        npformat.write_array(f, base.astype("<f4"), version=version)
+
+X = np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]])
+y = np.array([0, 1, 0])
+np.savez(os.path.join(OUT, "stored.npz"), X=X, y=y)
+np.savez_compressed(os.path.join(OUT, "deflated.npz"), X=X.astype("f4"), y=y.astype("u1"))
+np.savez(os.path.join(OUT, "no-x.npz"), features=X, labels=y)
+np.savez(os.path.join(OUT, "short-y.npz"), X=X, y=np.array([0, 1]))
