@@ -32,3 +32,14 @@ np.savez(os.path.join(OUT, "stored.npz"), X=X, y=y)
 np.savez_compressed(os.path.join(OUT, "deflated.npz"), X=X.astype("f4"), y=y.astype("u1"))
 np.savez(os.path.join(OUT, "no-x.npz"), features=X, labels=y)
 np.savez(os.path.join(OUT, "short-y.npz"), X=X, y=np.array([0, 1]))
+
+# A small table for the detectors' cross-checks (bench/peers/anomaly-sklearn.py): 150 correlated Gaussian rows
+# and 10 uniform outliers, anomalies labelled 1.
+rng = np.random.default_rng(0)
+normal = rng.normal(size=(150, 4)) @ np.array([[1, 0.5, 0, 0], [0, 1, 0.3, 0], [0, 0, 1, 0], [0, 0, 0.2, 0.5]])
+outliers = rng.uniform(-5, 5, size=(10, 4))
+np.savez(
+    os.path.join(OUT, "anomaly.npz"),
+    X=np.vstack([normal, outliers]).astype("f4"),
+    y=np.r_[np.zeros(150, dtype="i8"), np.ones(10, dtype="i8")],
+)
