@@ -154,7 +154,9 @@ export class OneClassSvm implements Detector {
     const rho = free > 0 ? freeSum / free : (upper + lower) / 2;
     const kept = Array.from(alpha.keys()).filter((t) => alpha[t] > 0);
     const support = new Float32Array(kept.length * d);
-    kept.forEach((t, k) => support.set(x.data.subarray(t * d, (t + 1) * d), k * d));
+    kept.forEach((t, k) => {
+      support.set(x.data.subarray(t * d, (t + 1) * d), k * d);
+    });
     this.state = {
       support: { rows: kept.length, cols: d, data: support },
       alpha: Float64Array.from(kept, (t) => alpha[t]),

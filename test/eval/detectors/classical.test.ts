@@ -46,7 +46,9 @@ describe('classical detectors match scikit-learn / PyOD on the same rows', () =>
   for (const [name, make, expected, expectedAuroc, digits] of cases) {
     it(name, async () => {
       const scores = await fitScore(make());
-      ROWS.forEach((r, k) => expect(scores[r]).toBeCloseTo(expected[k], digits));
+      ROWS.forEach((r, k) => {
+        expect(scores[r]).toBeCloseTo(expected[k], digits);
+      });
       expect(auroc(scores, table.y!)).toBeCloseTo(expectedAuroc, 5);
     });
   }
