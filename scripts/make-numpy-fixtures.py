@@ -43,3 +43,16 @@ np.savez(
     X=np.vstack([normal, outliers]).astype("f4"),
     y=np.r_[np.zeros(150, dtype="i8"), np.ones(10, dtype="i8")],
 )
+
+# Obvious anomalies for the benchmark's end-to-end test (test/apps/benchmark-anomaly.test.ts): 270 rows around
+# the origin and 30 far out on every axis, so any sound detector ranks them first (AUROC > 0.9).
+rng = np.random.default_rng(1)
+inliers = rng.normal(size=(270, 5))
+far = rng.normal(size=(30, 5)) + rng.choice([-8.0, 8.0], size=(30, 5))
+order = rng.permutation(300)
+np.savez(
+    os.path.join(OUT, "obvious.npz"),
+    X=np.vstack([inliers, far])[order],
+    y=np.r_[np.zeros(270, dtype="i8"), np.ones(30, dtype="i8")][order],
+)
+np.savez(os.path.join(OUT, "x-only.npz"), X=X)

@@ -11,22 +11,23 @@ import { applyScaling, fitScaling } from '../data/scaling.js';
 import { ensureBackend } from '../engine/backend.js';
 import { DataError, parseOrThrow } from '../errors.js';
 import { auprc, auroc } from '../eval/anomaly.js';
+import { encodeDataset, reconstructDataset, requireAutoencoder } from '../eval/codes.js';
 import { DeepSvdd } from '../eval/detectors/deep-svdd.js';
 import { checkColumns, type Detector, fitted } from '../eval/detectors/detector.js';
 import { EcodDetector } from '../eval/detectors/ecod.js';
 import { IsolationForest } from '../eval/detectors/iforest.js';
 import { KnnDetector, LofDetector } from '../eval/detectors/knn.js';
+import { nearestNeighbours } from '../eval/detectors/neighbours.js';
 import { OneClassSvm } from '../eval/detectors/ocsvm.js';
 import { PcaDetector } from '../eval/detectors/pca.js';
 import type { Matrix } from '../io/arrays.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { type LabelledTable, labelledTable, readNpz } from '../io/numpy.js';
-import type { TrainableModel } from '../models/family.js';
+import type { Autoencoder } from '../models/family.js';
 import { parseModelConfig } from '../models/registry.js';
 import { defaultEpochs, TrainConfig } from '../train/config.js';
 import { trainLoop } from '../train/trainer.js';
 import { LATENTLAB_VERSION } from '../version.js';
-import { type AnomalyScorer, anomalyScorer, defaultScore } from './detect.js';
 
 /** The classical detectors (implemented in eval/detectors, checked against scikit-learn and PyOD). */
 export const CLASSICAL_DETECTORS = ['iforest', 'ecod', 'knn', 'lof', 'pca', 'ocsvm'] as const;
@@ -62,32 +63,103 @@ export const TEST_FRACTION = 0.3;
 
 // ---- latentlab's autoencoder detectors ----
 
+export interface AutoencoderDetectorOptions {
+  /** The family: dense-ae or vae (Gaussian likelihood, linear output). */
+  kind: 'dense-ae' | 'vae';
+  /** Models trained (seeds seed, seed + 1, ...) whose standardised scores are averaged. */
+  members: number;
+  /** Share of the features each member sees, drawn per member (feature bagging); 1 = all. */
+  featureFraction: number;
+  /** Divide each feature's squared error by its mean over the training rows, so every feature counts alike. */
+  perFeature: boolean;
+  /** Add the standardised distance to the k-th nearest training code (0: reconstruction error only). */
+  codeNeighbours: number;
+  /** Code width as a share of the features seen (at least 2). */
+  latentShare: number;
+  hidden: number[];
+  /** Gaussian input noise (train time only) as a share of the standardised scale; 0 = none. */
+  noise: number;
+}
+
+const PLAIN: Omit<AutoencoderDetectorOptions, 'kind'> = {
+  members: 1,
+  featureFraction: 1,
+  perFeature: false,
+  codeNeighbours: 0,
+  latentShare: 0.5,
+  hidden: [64],
+  noise: 0,
+};
+
 /**
  * Defaults of the autoencoder detectors, one setting for every table: a hidden layer of 64 and a code of half
  * the features (at least 2), so the code cannot copy the row and rare rows reconstruct worst; a linear output
  * for standardised features; early stopping on a tenth of the training rows, so small tables do not overfit.
  */
-function autoencoderConfig(kind: 'ae' | 'vae', features: number): Record<string, unknown> {
-  const latent = Math.max(2, Math.ceil(features / 2));
-  return kind === 'ae'
-    ? { kind: 'dense-ae', hidden: [64], latent, outputActivation: 'linear' }
-    : { kind: 'vae', hidden: [64], latent, likelihood: 'gaussian', outputActivation: 'linear' };
+function autoencoderConfig(o: AutoencoderDetectorOptions, features: number): Record<string, unknown> {
+  const latent = Math.max(2, Math.ceil(features * o.latentShare));
+  const noise = o.noise > 0 ? { type: 'gaussian', level: o.noise } : undefined;
+  return o.kind === 'dense-ae'
+    ? { kind: 'dense-ae', hidden: o.hidden, latent, outputActivation: 'linear', ...(noise ? { noise } : {}) }
+    : { kind: 'vae', hidden: o.hidden, latent, likelihood: 'gaussian', outputActivation: 'linear' };
 }
 
-/** A family of the registry trained by the one training loop, scored by detect's reconstruction score. */
-class AutoencoderDetector implements Detector {
-  private state?: { model: TrainableModel; scorer: AnomalyScorer; cols: number };
-  constructor(
-    readonly name: 'ae' | 'vae',
-    private readonly seed: number,
-  ) {}
+/** Mean and standard deviation of `values` (sd 1 when they do not vary). */
+function moments(values: ArrayLike<number>): { mean: number; sd: number } {
+  let m = 0;
+  for (let i = 0; i < values.length; i++) m += values[i];
+  m /= values.length;
+  let v = 0;
+  for (let i = 0; i < values.length; i++) v += (values[i] - m) ** 2;
+  const sd = Math.sqrt(v / values.length);
+  return { mean: m, sd: sd > 0 ? sd : 1 };
+}
 
-  async fit(x: Matrix): Promise<void> {
-    this.dispose();
-    const { family, config } = parseModelConfig(autoencoderConfig(this.name, x.cols), this.name);
+interface Member {
+  model: Autoencoder;
+  features: Int32Array;
+  /** per feature seen: mean squared error over the training rows (1 when perFeature is off) */
+  featureScale: Float64Array;
+  codes?: Matrix;
+  errorMoments: { mean: number; sd: number };
+  codeMoments?: { mean: number; sd: number };
+}
+
+function columns(x: Matrix, features: Int32Array): Matrix {
+  const data = new Float32Array(x.rows * features.length);
+  for (let i = 0; i < x.rows; i++)
+    for (let k = 0; k < features.length; k++)
+      data[i * features.length + k] = x.data[i * x.cols + features[k]];
+  return { rows: x.rows, cols: features.length, data };
+}
+
+/** Squared error per row and feature, [rows, features]. */
+async function squaredErrors(model: Autoencoder, x: Matrix): Promise<Float64Array> {
+  const recon = await reconstructDataset(model, makeDataset('rows', [x.cols], x.data));
+  return Float64Array.from(x.data, (v, i) => (v - recon[i]) ** 2);
+}
+
+/**
+ * Autoencoders of the registry (dense-ae, vae) as detectors, trained by the one training loop: a row's score is
+ * its reconstruction error (optionally per feature, plus code-space k-NN), averaged over members after each
+ * member's scores are standardised by its training scores (RandNet's ensemble, Chen et al. 2017).
+ */
+export class AutoencoderDetector implements Detector {
+  private state?: { members: Member[]; cols: number };
+  readonly options: AutoencoderDetectorOptions;
+  constructor(
+    readonly name: string,
+    options: Partial<AutoencoderDetectorOptions> & Pick<AutoencoderDetectorOptions, 'kind'>,
+    private readonly seed: number,
+  ) {
+    this.options = { ...PLAIN, ...options };
+  }
+
+  private async trainMember(x: Matrix, seed: number): Promise<Autoencoder> {
+    const { family, config } = parseModelConfig(autoencoderConfig(this.options, x.cols), this.name);
     const splits = splitData(
       { name: this.name, sampleShape: [x.cols], train: { x: x.data } },
-      { validationFraction: 0.1, testFraction: 0, seed: this.seed },
+      { validationFraction: 0.1, testFraction: 0, seed },
     );
     const batchSize = 128;
     const train = parseOrThrow(
@@ -101,28 +173,97 @@ class AutoencoderDetector implements Detector {
       },
       this.name,
     );
-    const model = family.build(config, { sampleShape: [x.cols], seed: this.seed });
+    const model = family.build(config, { sampleShape: [x.cols], seed });
     const runDir = await mkdtemp(join(tmpdir(), 'latentlab-anomaly-'));
     try {
-      await trainLoop({ model, splits, train, seed: this.seed, runDir, lossChartSeconds: 3600 });
+      await trainLoop({ model, splits, train, seed, runDir, lossChartSeconds: 3600 });
     } catch (error) {
       model.dispose();
       throw error;
     } finally {
       await rm(runDir, { recursive: true, force: true });
     }
-    const scorer = await anomalyScorer(model, defaultScore(model), { fit: splits.train, seed: this.seed });
-    this.state = { model, scorer, cols: x.cols };
+    return requireAutoencoder(model, this.name);
+  }
+
+  /** Per row: the member's error score and its k-th neighbour distance in code space (raw). */
+  private async memberScores(
+    member: Omit<Member, 'errorMoments' | 'codeMoments'>,
+    x: Matrix,
+    excludeSelf: boolean,
+  ): Promise<{ errors: Float64Array; codeDistances?: Float64Array; codes?: Matrix }> {
+    const seen = columns(x, member.features);
+    const squared = await squaredErrors(member.model, seen);
+    const d = seen.cols;
+    const errors = new Float64Array(x.rows);
+    for (let i = 0; i < x.rows; i++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += squared[i * d + k] / member.featureScale[k];
+      errors[i] = s / d;
+    }
+    const k = this.options.codeNeighbours;
+    if (k === 0) return { errors };
+    const codes = await encodeDataset(member.model, makeDataset('rows', [d], seen.data));
+    const reference = member.codes ?? codes;
+    const kk = Math.min(k, reference.rows - (excludeSelf ? 1 : 0));
+    const { distances } = nearestNeighbours(codes, reference, kk, excludeSelf);
+    return {
+      errors,
+      codes,
+      codeDistances: Float64Array.from({ length: x.rows }, (_, i) => distances[i * kk + kk - 1]),
+    };
+  }
+
+  async fit(x: Matrix): Promise<void> {
+    this.dispose();
+    const o = this.options;
+    const members: Member[] = [];
+    try {
+      for (let m = 0; m < o.members; m++) {
+        const seed = this.seed * 1000 + m;
+        const take = Math.max(1, Math.round(x.cols * o.featureFraction));
+        const features = Int32Array.from(permutation(x.cols, seed + 77).subarray(0, take)).sort();
+        const model = await this.trainMember(columns(x, features), seed);
+        const partial = { model, features, featureScale: new Float64Array(take).fill(1) };
+        if (o.perFeature) {
+          const squared = await squaredErrors(model, columns(x, features));
+          const scale = new Float64Array(take);
+          for (let i = 0; i < x.rows; i++)
+            for (let k = 0; k < take; k++) scale[k] += squared[i * take + k] / x.rows;
+          partial.featureScale = scale.map((v) => Math.max(v, 1e-6));
+        }
+        const own = await this.memberScores(partial, x, true);
+        members.push({
+          ...partial,
+          codes: own.codes,
+          errorMoments: moments(own.errors),
+          codeMoments: own.codeDistances ? moments(own.codeDistances) : undefined,
+        });
+      }
+    } catch (error) {
+      for (const member of members) member.model.dispose();
+      throw error;
+    }
+    this.state = { members, cols: x.cols };
   }
 
   async score(x: Matrix): Promise<Float64Array> {
-    const { scorer, cols } = fitted(this.state, this.name);
+    const { members, cols } = fitted(this.state, this.name);
     checkColumns(x, cols, this.name);
-    return Float64Array.from(await scorer.scores(makeDataset(this.name, [cols], x.data)));
+    const total = new Float64Array(x.rows);
+    for (const member of members) {
+      const { errors, codeDistances } = await this.memberScores(member, x, false);
+      for (let i = 0; i < x.rows; i++) {
+        total[i] += (errors[i] - member.errorMoments.mean) / member.errorMoments.sd;
+        if (codeDistances && member.codeMoments)
+          total[i] += (codeDistances[i] - member.codeMoments.mean) / member.codeMoments.sd;
+      }
+    }
+    return total.map((v) => v / members.length);
   }
 
   dispose(): void {
-    this.state?.model.dispose();
+    for (const member of this.state?.members ?? []) member.model.dispose();
     this.state = undefined;
   }
 }
@@ -145,8 +286,9 @@ export function makeDetector(name: DetectorName, seed: number): Detector {
     case 'deep-svdd':
       return new DeepSvdd({ seed });
     case 'ae':
+      return new AutoencoderDetector(name, { kind: 'dense-ae' }, seed);
     case 'vae':
-      return new AutoencoderDetector(name, seed);
+      return new AutoencoderDetector(name, { kind: 'vae' }, seed);
   }
 }
 
@@ -241,7 +383,7 @@ export function ranksDescending(values: readonly number[]): number[] {
   });
 }
 
-function summarise(
+export function summarise(
   detectors: readonly DetectorName[],
   datasets: AnomalyBenchmarkReport['datasets'],
 ): AnomalyBenchmarkReport['summary'] {
