@@ -57,6 +57,8 @@ describe('RunConfigInput', () => {
       | 'seq-vae'
       | 'lm'
       | 'wave-ae'
+      | 'tvae'
+      | 'ctgan'
     >();
     expectTypeOf<ModelConfigInput<'vae'>>().toHaveProperty('beta');
     expectTypeOf<Extract<ModelConfigInput, { kind: 'dense-ae' }>>().toEqualTypeOf<

@@ -29,7 +29,8 @@ const tiny = CtganConfig.parse({
   latent: 8,
   generatorHidden: [32, 32],
   discriminatorHidden: [32, 32],
-  learningRate: 2e-3,
+  generatorLearningRate: 2e-3,
+  discriminatorLearningRate: 2e-3,
 });
 
 describe('ctgan: the conditional vector and training-by-sampling', () => {
@@ -96,7 +97,8 @@ describe('ctgan', () => {
       dropout: 0.5,
       gradientPenaltyWeight: 10,
       gumbelTau: 0.2,
-      learningRate: 2e-4,
+      generatorLearningRate: 2e-4,
+      discriminatorLearningRate: 2e-4,
       weightDecay: 1e-6,
     });
     expect(() => ctganFamily.build(tiny, { sampleShape: [7], seed: 1 })).toThrow(/--data csv:FILE/);

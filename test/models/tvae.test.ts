@@ -99,7 +99,13 @@ describe('tvae', () => {
       expect(v).toBeGreaterThanOrEqual(Math.log(0.01) - 1e-6);
       expect(v).toBeLessThanOrEqual(1e-6);
     }
-    const rows = model.sampleRows(2000, 11);
+    // The decoder's most likely row per prior draw (argmax, as SDV): what its joint has learned.
+    const likeliest = tvaeFamily.restore(
+      { ...model.config, choices: 'argmax' },
+      model.context,
+      model.networks,
+    ) as TvaeModel;
+    const rows = likeliest.sampleRows(2000, 11);
     const data = rows.dataSync();
     let mode1 = 0;
     let agree = 0;
@@ -117,19 +123,29 @@ describe('tvae', () => {
     expect(mode1 / 2000).toBeGreaterThan(0.3);
     expect(mode1 / 2000).toBeLessThan(0.7);
     expect(agree / 2000).toBeGreaterThan(0.75);
-    tf.dispose([x, mask, logSigma, rows]);
+    // Drawn choices (the default): one-hot groups, both modes.
+    const drawn = model.sampleRows(2000, 12);
+    const drawnData = drawn.dataSync();
+    let drawnMode1 = 0;
+    for (let i = 0; i < 2000; i++) {
+      expect(drawnData[i * WIDTH + 1] + drawnData[i * WIDTH + 2]).toBe(1);
+      drawnMode1 += drawnData[i * WIDTH + 2];
+    }
+    expect(drawnMode1 / 2000).toBeGreaterThan(0.3);
+    expect(drawnMode1 / 2000).toBeLessThan(0.7);
+    tf.dispose([x, mask, logSigma, rows, drawn]);
     for (const o of Object.values(optimizers)) o.dispose();
     model.dispose();
   }, 60_000);
 
   it('samples by seed: the same seed the same rows; valueNoise off gives the decoder mean', () => {
-    const noisy = build();
+    const noisy = build(TvaeConfig.parse({ ...tiny, choices: 'argmax' }));
     const a = noisy.sampleRows(4, 1);
     const b = noisy.sampleRows(4, 1);
     expectClose(a.dataSync(), b.dataSync(), 0);
     const mean = noisy.generate(noisy.samplePrior(4, 1));
     const quiet = tvaeFamily.restore(
-      TvaeConfig.parse({ ...tiny, valueNoise: false }),
+      TvaeConfig.parse({ ...tiny, choices: 'argmax', valueNoise: false }),
       noisy.context,
       noisy.networks,
     ) as TvaeModel;
@@ -141,5 +157,31 @@ describe('tvae', () => {
     expect(ad[6]).not.toBeCloseTo(md[6], 6);
     tf.dispose([a, b, c, mean]);
     noisy.dispose();
+  });
+
+  it("draws choices by default: one-hot groups at about the decoder's probabilities", () => {
+    const model = build(TvaeConfig.parse({ ...tiny, valueNoise: false }));
+    expect(model.config.choices).toBe('draw');
+    const z = tf.zeros([1, 8]);
+    const probabilities = model.decode(z).dataSync().slice(3, 6); // c's group at z = 0
+    // The same z 4000 times: the drawn levels' shares approach the probabilities.
+    const rows = tf.tidy(() => {
+      const many = tf.tile(z, [4000, 1]);
+      const raw = (model.networks.decoder.predict(many) as tf.Tensor[])[0];
+      return (model as unknown as { drawChoices(raw: tf.Tensor, seed: number): tf.Tensor }).drawChoices(
+        raw,
+        5,
+      );
+    });
+    const data = rows.dataSync();
+    for (let k = 0; k < 3; k++) {
+      let count = 0;
+      for (let i = 0; i < 4000; i++) count += data[i * WIDTH + 3 + k];
+      expect(count / 4000).toBeCloseTo(probabilities[k], 1);
+    }
+    for (let i = 0; i < 4000; i++)
+      expect(data[i * WIDTH + 3] + data[i * WIDTH + 4] + data[i * WIDTH + 5]).toBe(1);
+    tf.dispose([z, rows]);
+    model.dispose();
   });
 });

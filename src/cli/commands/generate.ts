@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { modelAudio, modelData } from '../../apps/model-data.js';
+import { evaluateSynthesis, sampleTableCsv } from '../../apps/table-synthesis.js';
 import { type Dataset, makeDataset, sampleSize, subset } from '../../data/dataset.js';
 import { loadData } from '../../data/load.js';
 import { isToyMixture } from '../../data/sources/toy2d.js';
@@ -25,6 +26,7 @@ import {
 } from '../../eval/generate.js';
 import { evaluateLikelihood } from '../../eval/likelihood.js';
 import { chooseDomainClassifier, type GeneratedQuality, generatedQuality } from '../../eval/quality.js';
+import { formatTableQuality, type TableQualityReport } from '../../eval/table-quality.js';
 import { evaluateText, type TextReport } from '../../eval/text.js';
 import {
   DEFAULT_EVAL_SAMPLES,
@@ -174,7 +176,7 @@ export function sampleCommand(): Command {
       parseNumber('--class', { integer: true, min: 0 }),
     )
     .option('--seed <s>', 'random seed', parseNumber('--seed', { integer: true, min: 0 }), 0)
-    .option('--out <file.png>', 'grid path (default RUN/samples.png)')
+    .option('--out <file>', 'grid path (default RUN/samples.png; tables: a CSV, default RUN/samples.csv)')
     .option('--raw <file>', 'also write the samples as .npy, .csv or .json (one row per sample)')
     .option(
       '--temperature <t>',
@@ -204,6 +206,13 @@ export function sampleCommand(): Command {
         const modelDir = resolveModelDir(run);
         const loaded = await loadModel(modelDir);
         chooseTokens(loaded.model, flags);
+        if (loaded.manifest.table) {
+          // Tables: rows decoded to the original columns and types, as CSV.
+          const out = flags.out ?? join(run, 'samples.csv');
+          await sampleTableCsv(loaded, out, { n: flags.n, seed: flags.seed });
+          process.stdout.write(`${flags.n} rows (seed ${flags.seed}) → ${out}\n`);
+          return;
+        }
         const { context } = loaded.model;
         let images: Tensor;
         let from = 'the language model';
@@ -542,9 +551,13 @@ export function evaluateCommand(): Command {
         parseNumber('--samples', { integer: true, min: 0 }),
         10_000,
       )
+      .option('--target <column>', 'tables: the category column the efficacy classifiers predict')
       .option('--json', 'print JSON'),
   ).action(
-    async (run: string, flags: DataFlags & { k: number; seed: number; samples: number; json?: boolean }) => {
+    async (
+      run: string,
+      flags: DataFlags & { k: number; seed: number; samples: number; target?: string; json?: boolean },
+    ) => {
       await startBackend(flags);
       const loaded = await loadModel(resolveModelDir(run));
       const dataset = await datasetFor(loaded, flags);
@@ -584,11 +597,13 @@ export function evaluateCommand(): Command {
           },
         );
       }
+      if (loaded.manifest.table && flags.samples > 0 && !flags.data)
+        report.table = await evaluateSynthesis(loaded, { seed: flags.seed, target: flags.target });
       const { name: classifier, reason: unjudged } = chooseDomainClassifier(
         DataSpec.parse(loaded.manifest.data),
         loaded.manifest.audio,
       );
-      if (isGenerative(loaded.model) && unjudged && flags.samples > 0 && !flags.data)
+      if (isGenerative(loaded.model) && unjudged && flags.samples > 0 && !flags.data && !report.table)
         report.samplesNotJudged = unjudged;
       if (isGenerative(loaded.model) && classifier && flags.samples > 0 && !flags.data) {
         const splits = await loadData(DataSpec.parse(loaded.manifest.data), {
@@ -671,6 +686,7 @@ export function evaluateCommand(): Command {
             `${(100 * toy.highQuality).toFixed(1)}% of ${toy.samples}; scatter: ${toy.scatter}`,
         );
       }
+      if (report.table) lines.push(formatTableQuality(report.table as TableQualityReport).trimEnd());
       if (report.iwae !== undefined)
         lines.push(
           `IWAE bound on -log p(x), k=${flags.k}: ${(report.iwae as number).toFixed(2)} nats per sample`,

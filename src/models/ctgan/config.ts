@@ -35,11 +35,16 @@ export const CtganConfig = z.object({
     .positive()
     .default(1)
     .describe('Discriminator updates per generator update (SDV: 1)'),
-  learningRate: z
+  generatorLearningRate: z
     .number()
     .positive()
     .default(2e-4)
-    .describe('Adam learning rate of both networks (SDV: 2e-4)'),
+    .describe("Generator's Adam learning rate (replaces train.optimizer.learningRate; SDV: 2e-4)"),
+  discriminatorLearningRate: z
+    .number()
+    .positive()
+    .default(2e-4)
+    .describe("Discriminator's Adam learning rate (replaces train.optimizer.learningRate; SDV: 2e-4)"),
   weightDecay: z
     .number()
     .min(0)

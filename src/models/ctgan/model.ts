@@ -131,9 +131,13 @@ export class CtganModel implements GenerativeModel<CtganConfig>, TableSampler {
     this.output = discriminator.getLayer('discriminator_output');
   }
 
+  /** SDV's Adam: betas (0.5, 0.9) for both networks. */
   get optimizerSettings() {
-    const adam = { learningRate: this.config.learningRate, beta1: 0.5, beta2: 0.9 };
-    return { generator: adam, discriminator: adam };
+    const betas = { beta1: 0.5, beta2: 0.9 };
+    return {
+      generator: { learningRate: this.config.generatorLearningRate, ...betas },
+      discriminator: { learningRate: this.config.discriminatorLearningRate, ...betas },
+    };
   }
 
   get latentSize(): number {

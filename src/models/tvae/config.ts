@@ -20,7 +20,12 @@ export const TvaeConfig = z.object({
     .min(0)
     .default(1e-5)
     .describe("L2 weight decay, as torch Adam's weight_decay (SDV's l2scale: 1e-5)"),
-  learningRate: z.number().positive().default(1e-3).describe('Adam learning rate (SDV: 1e-3)'),
+  choices: z
+    .enum(['draw', 'argmax'])
+    .default('draw')
+    .describe(
+      "Sampling: each category (and number's mode) drawn from the decoder's probabilities, or its most likely (argmax, as SDV)",
+    ),
   valueNoise: z
     .boolean()
     .default(true)

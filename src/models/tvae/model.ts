@@ -111,10 +111,6 @@ export class TvaeModel implements Autoencoder<TvaeConfig>, GenerativeModel<TvaeC
     this.logSigmaBias = bias!.read() as tf.Variable;
   }
 
-  get optimizerSettings() {
-    return { tvae: { learningRate: this.config.learningRate } };
-  }
-
   get latentSize(): number {
     return this.config.latent;
   }
@@ -199,8 +195,8 @@ export class TvaeModel implements Autoencoder<TvaeConfig>, GenerativeModel<TvaeC
 
   /**
    * Rows decoded from z ~ N(0, I). With valueNoise (SDV's sampling) each value gets its learned sigma as noise,
-   * a bounded one (a mode alpha) clipped back to [-1, 1]; choice groups stay probabilities (argmax or a draw is
-   * the decoder's choice when the rows become a table).
+   * a bounded one (a mode alpha) clipped back to [-1, 1]; choice groups are one-hot draws (choices: draw) or
+   * probabilities, whose argmax the table decoder takes (choices: argmax, as SDV).
    */
   sampleRows(n: number, seed: number, condition?: RowCondition): Tensor {
     if (condition)
@@ -210,7 +206,8 @@ export class TvaeModel implements Autoencoder<TvaeConfig>, GenerativeModel<TvaeC
       );
     return tf.tidy(() => {
       const { raw, logSigma } = this.decoderOutputs(this.samplePrior(n, seed), false);
-      const rows = activateSpans(raw, this.groups);
+      const rows =
+        this.config.choices === 'draw' ? this.drawChoices(raw, seed + 2) : activateSpans(raw, this.groups);
       if (!this.config.valueNoise) return rows;
       const width = this.groups.width;
       const isValue = new Float32Array(width);
@@ -228,6 +225,21 @@ export class TvaeModel implements Autoencoder<TvaeConfig>, GenerativeModel<TvaeC
       );
       return tf.minimum(tf.maximum(tf.add(rows, noise), tf.tensor1d(low)), tf.tensor1d(high));
     });
+  }
+
+  /**
+   * Activated rows with each choice group one-hot at a level drawn from its softmax (values as activateSpans
+   * gives them). A decoder that has learned little from z (a small table's posterior collapses) still gives
+   * every level its share, where argmax would give every row the most likely one.
+   */
+  private drawChoices(raw: Tensor, seed: number): Tensor {
+    const parts = this.groups.spans.map((span, i) => {
+      const piece = tf.slice(raw, [0, span.start], [-1, span.width]);
+      if (span.kind === 'value') return span.bounded ? tf.tanh(piece) : piece;
+      const drawn = tf.reshape(tf.multinomial(piece as tf.Tensor2D, 1, seed + i), [-1]);
+      return tf.cast(tf.oneHot(drawn, span.width), 'float32');
+    });
+    return parts.length === 1 ? parts[0] : tf.concat(parts, 1);
   }
 
   trainableVariables(): tf.Variable[] {
