@@ -3,7 +3,7 @@
 import type { z } from 'zod';
 import type { AudioFeatures } from '../data/audio/features.js';
 import type { Dataset } from '../data/dataset.js';
-import type { TableEncoding } from '../data/table/encoding.js';
+import type { CategoricalMethod, NumericMethod, TableEncoding } from '../data/table/encoding.js';
 import type { Scalar, Tensor, tf, tfl } from '../engine/tf.js';
 
 /** Facts about the data a model is built for. */
@@ -152,6 +152,11 @@ export interface ModelFamily<S extends z.ZodType = z.ZodType> {
   readonly needsImages?: boolean;
   /** True when the family takes audio waveforms [samples, 1] in [-1, 1] (data/audio) and nothing else. */
   readonly needsWaveforms?: boolean;
+  /**
+   * Table families: the column encodings a csv: table gets where the data spec states none (tvae and ctgan:
+   * mode-specific numbers, as Xu et al. 2019).
+   */
+  readonly tableEncoding?: { numeric?: NumericMethod; categorical?: CategoricalMethod };
   /** True when the family takes text (token ids, see BuildContext.vocabularySize) and nothing else. */
   readonly needsSequences?: boolean;
   /**

@@ -116,6 +116,8 @@ async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
     seed: config.seed,
     validationFraction: config.train.validationFraction,
     vocabularyClasses: config.train.classes,
+    // A table family's own encodings where the spec states none (tvae, ctgan: mode-specific numbers).
+    ...(family.tableEncoding ? { table: family.tableEncoding } : {}),
   });
   if (config.train.classes.length > 0) {
     const keep = (d: Dataset) => onlyClasses(d, config.train.classes);

@@ -40,7 +40,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'latentlab-table-synthesis-'));
   const path = join(dir, 'mixed.csv');
   await writeMixedCsv(path);
-  const data = { source: 'csv' as const, path, numeric: 'mode' as const };
+  // No encodings stated: the table families' own (mode-specific numbers) apply.
+  const data = { source: 'csv' as const, path };
   const train = { epochs: 3, batchSize: 50, previewCount: 0 };
   await trainRun({ model: { kind: 'tvae', hidden: [16], latent: 4 }, data, train }, join(dir, 'tvae'), {
     monitor: false,
@@ -61,6 +62,16 @@ afterAll(async () => {
 });
 
 describe('sample for table models', () => {
+  it("trained on mode-specific numbers, the table families' default encoding", () => {
+    for (const loaded of [tvae, ctgan])
+      expect(loaded.manifest.table!.columns.map((c) => c.method)).toEqual([
+        'mode',
+        'onehot',
+        'mode',
+        'onehot',
+      ]);
+  });
+
   it('writes a CSV of the original columns and types: levels as written, numbers in the training range', async () => {
     for (const loaded of [tvae, ctgan]) {
       const out = join(dir, `${loaded.manifest.kind}.csv`);

@@ -486,6 +486,8 @@ export const ctganFamily: ModelFamily<typeof CtganConfig> = {
   description:
     'CTGAN (Xu et al. 2019): a conditional WGAN-GP for tables of mixed types, training-by-sampling (needs --data csv)',
   configSchema: CtganConfig,
+  // CTGAN's mode-specific normalisation of numbers, unless the data spec says otherwise.
+  tableEncoding: { numeric: 'mode' },
   build(config, context) {
     const { encoding } = requireTable(context, 'ctgan');
     const condWidth = discreteColumns(encoding, tableSpans(encoding)).reduce((s, c) => s + c.span.width, 0);

@@ -257,6 +257,8 @@ export const tvaeFamily: ModelFamily<typeof TvaeConfig> = {
   description:
     'TVAE (Xu et al. 2019): a VAE for tables of mixed types, per-column likelihoods (needs --data csv)',
   configSchema: TvaeConfig,
+  // CTGAN's mode-specific normalisation of numbers, unless the data spec says otherwise.
+  tableEncoding: { numeric: 'mode' },
   build(config, context) {
     requireTable(context, 'tvae');
     const { encoder, decoder } = buildNetworks(config, context);
