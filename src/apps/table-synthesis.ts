@@ -4,8 +4,9 @@ import type { Dataset } from '../data/dataset.js';
 import { decodeRows } from '../data/table/encode.js';
 import type { TableEncoding } from '../data/table/encoding.js';
 import { isNumberColumn, type Table, type TableColumn } from '../data/table/table.js';
-import { tf } from '../engine/tf.js';
 import { ConfigError } from '../errors.js';
+import type { Sampler } from '../eval/code-prior.js';
+import { samplePrior } from '../eval/generate.js';
 import { type TableQualityReport, tableQuality } from '../eval/table-quality.js';
 import type { LoadedModel } from '../io/model-files.js';
 import { writeTableCsv } from '../io/table-files.js';
@@ -23,6 +24,11 @@ export interface SynthesisOptions {
   drawChoices?: boolean;
   /** Every row conditioned on one level of a categorical column (models that take conditions: ctgan). */
   condition?: RowCondition;
+  /**
+   * Where rows come from for a model that is no table sampler: default the model's own prior; `sample` passes a
+   * plain autoencoder's Gaussian fitted to its training codes.
+   */
+  sampler?: Sampler;
 }
 
 /** The encoding a loaded model was trained with, or an error saying the model is no table model. */
@@ -46,13 +52,13 @@ export function synthesizeTable(
   options: SynthesisOptions,
 ): Table {
   const { n, seed } = options;
-  const sampler = isTableSampler(model) ? model : undefined;
-  const generative = isGenerative(model) ? model : undefined;
-  if (!sampler && !generative)
+  const tableSampler = isTableSampler(model) ? model : undefined;
+  const prior = options.sampler ?? (isGenerative(model) ? model : undefined);
+  if (!tableSampler && !prior)
     throw new ConfigError(`"${model.kind}" cannot generate rows: it has no prior or generator`, {
       path: 'model.kind',
     });
-  if (options.condition && !sampler)
+  if (options.condition && !tableSampler)
     throw new ConfigError(`"${model.kind}" cannot condition rows on a level`, { path: 'condition' });
   const width = model.context.sampleShape[0];
   const x = new Float32Array(n * width);
@@ -60,11 +66,9 @@ export function synthesizeTable(
     const count = Math.min(ROWS_PER_PASS, n - start);
     // Each pass its own seed, so the rows do not depend on the pass size alone.
     const passSeed = seed + pass * 1_000_003;
-    const rows = tf.tidy(() =>
-      sampler
-        ? sampler.sampleRows(count, passSeed, options.condition)
-        : generative!.generate(generative!.samplePrior(count, passSeed)),
-    );
+    const rows = tableSampler
+      ? tableSampler.sampleRows(count, passSeed, options.condition)
+      : samplePrior(prior!, count, passSeed);
     x.set(rows.dataSync(), start * width);
     rows.dispose();
   }

@@ -13,7 +13,9 @@ import {
 } from '../../src/apps/table-synthesis.js';
 import { createRng } from '../../src/data/random.js';
 import { isNumberColumn } from '../../src/data/table/table.js';
+import type { Sampler } from '../../src/eval/code-prior.js';
 import { type LoadedModel, loadModel } from '../../src/io/model-files.js';
+import { parseModelConfig } from '../../src/models/registry.js';
 import { trainRun } from '../../src/train/run.js';
 import { expectNoLeakedTensors, useBackend } from '../helpers.js';
 
@@ -115,6 +117,25 @@ describe('sample for table models', () => {
         condition: { column: 'kind', level: 'tall' },
       }),
     ).toThrow('tvae draws rows from its prior and cannot ask for kind = tall: ctgan can');
+  });
+});
+
+describe('sample for other models of a table', () => {
+  it("decodes a given sampler's draws (a plain autoencoder's code prior), and says when there is none", () => {
+    const { family, config } = parseModelConfig({ kind: 'dense-ae', hidden: [8], latent: 2 });
+    const plain = family.build(config, tvae.model.context);
+    expect(() => synthesizeTable(plain, tvae.manifest.table!, { n: 5, seed: 1 })).toThrow(
+      '"dense-ae" cannot generate rows: it has no prior or generator',
+    );
+    // Any prior and decoder of the table's rows will do: here tvae's.
+    const rows = synthesizeTable(plain, tvae.manifest.table!, {
+      n: 5,
+      seed: 1,
+      sampler: tvae.model as unknown as Sampler,
+    });
+    expect(rows.rows).toBe(5);
+    expect(rows.columns.map((c) => c.name)).toEqual(['x', 'kind', 'size', 'good']);
+    plain.dispose();
   });
 });
 

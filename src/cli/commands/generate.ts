@@ -45,6 +45,7 @@ import { encodeImageGrid } from '../../io/png.js';
 import { hasLikelihood, isAutoencoder, isGenerative, type TrainableModel } from '../../models/family.js';
 import { GanModel } from '../../models/gan/model.js';
 import { choosesTokens, type TokenChoice, writesSentences } from '../../models/seq/model.js';
+import { isTableSampler } from '../../models/shared/table-heads.js';
 import { resolveModelDir } from '../../train/run-dir.js';
 import { taskProgress } from '../progress.js';
 import {
@@ -209,7 +210,11 @@ export function sampleCommand(): Command {
         if (loaded.manifest.table) {
           // Tables: rows decoded to the original columns and types, as CSV.
           const out = flags.out ?? join(run, 'samples.csv');
-          await sampleTableCsv(loaded, out, { n: flags.n, seed: flags.seed });
+          // A table sampler draws its own rows; another model its prior's, or its training codes' Gaussian.
+          const sampler = isTableSampler(loaded.model)
+            ? undefined
+            : (await samplerFor(loaded, modelDir)).sampler;
+          await sampleTableCsv(loaded, out, { n: flags.n, seed: flags.seed, sampler });
           process.stdout.write(`${flags.n} rows (seed ${flags.seed}) → ${out}\n`);
           return;
         }
@@ -597,7 +602,8 @@ export function evaluateCommand(): Command {
           },
         );
       }
-      if (loaded.manifest.table && flags.samples > 0 && !flags.data)
+      const generates = isGenerative(loaded.model) || isTableSampler(loaded.model);
+      if (loaded.manifest.table && generates && flags.samples > 0 && !flags.data)
         report.table = await evaluateSynthesis(loaded, { seed: flags.seed, target: flags.target });
       const { name: classifier, reason: unjudged } = chooseDomainClassifier(
         DataSpec.parse(loaded.manifest.data),
