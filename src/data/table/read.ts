@@ -218,8 +218,9 @@ class Growing<T extends Float64Array | Int32Array> {
     }
     this.data[this.length++] = value;
   }
+  /** The cells as a view (no copy: at the end of a read, a copy would double the peak). */
   done(): T {
-    return this.data.slice(0, this.length) as T;
+    return this.data.subarray(0, this.length) as T;
   }
 }
 
@@ -229,6 +230,8 @@ interface ColumnBuilder {
   index: Map<string, number>;
   texts: string[];
   keepAll: boolean;
+  /** The column holds NUMBER_TEXTS_KEPT texts: later numbers keep no text. */
+  full: boolean;
 }
 
 const newColumn = (keepAll: boolean): ColumnBuilder => ({
@@ -237,6 +240,7 @@ const newColumn = (keepAll: boolean): ColumnBuilder => ({
   index: new Map(),
   texts: [],
   keepAll,
+  full: false,
 });
 
 /** A readable stream of the file's bytes, gunzipped when it starts like gzip; a missing file names itself. */
@@ -384,9 +388,15 @@ function addCell(column: ColumnBuilder, cell: string, missing: Map<string, numbe
   }
   const number = DECIMAL.test(cell);
   column.values.push(number ? Number(cell) : Number.NaN);
+  // Past the cap a number's text is not looked up at all: the lookup is most of the cost of a wide numeric file.
+  if (number && column.full) {
+    column.codes.push(NUMBER_CODE);
+    return;
+  }
   let code = column.index.get(cell);
   if (code === undefined) {
     if (number && !column.keepAll && column.texts.length >= NUMBER_TEXTS_KEPT) {
+      column.full = true;
       column.codes.push(NUMBER_CODE);
       return;
     }
