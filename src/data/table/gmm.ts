@@ -4,7 +4,7 @@
 // scikit-learn's GaussianMixture (max_iter 100, tol 1e-3 on the mean log-likelihood, reg_covar 1e-6 added to each
 // variance) on the standardised values; CTGAN/RDT fit sklearn's BayesianGaussianMixture with 10 components and
 // keep those of weight above 0.005, which is what `maxModes` and `minWeight` do after a plain EM fit.
-import { permutation } from '../random.js';
+import { createRng, permutation } from '../random.js';
 
 export interface Mixture {
   /** Per mode, in increasing order of mean. */
@@ -56,13 +56,25 @@ export function fitMixture(values: ArrayLike<number>, options: MixtureOptions = 
   for (let i = 1; i < n && distinct < maxModes; i++) if (sorted[i] !== sorted[i - 1]) distinct++;
   const k = Math.min(maxModes, distinct);
 
-  // Deterministic start: means at evenly spaced quantiles, equal weights, variances of a k-th of the spread.
-  const mu = Float64Array.from(
-    { length: k },
-    (_, j) => sorted[Math.min(n - 1, Math.floor(((j + 0.5) / k) * n))],
-  );
-  const vars = new Float64Array(k).fill(1 / (k * k) + REG);
-  const logW = new Float64Array(k).fill(-Math.log(k));
+  // Start as sklearn does (init_params 'kmeans'): k-means on the values, seeded with k-means++ (so no two
+  // starting means coincide, even on a column that is mostly one value), then an M-step on the hard clusters.
+  const mu = kMeans(z, k, createRng(options.seed ?? 0));
+  const vars = new Float64Array(k);
+  const logW = new Float64Array(k);
+  {
+    const count = new Float64Array(k);
+    const squares = new Float64Array(k);
+    for (let i = 0; i < n; i++) {
+      const j = nearest(mu, z[i]);
+      count[j]++;
+      squares[j] += (z[i] - mu[j]) ** 2;
+    }
+    for (let j = 0; j < k; j++) {
+      const c = count[j] + 10 * Number.EPSILON;
+      vars[j] = squares[j] / c + REG;
+      logW[j] = Math.log(c / n);
+    }
+  }
   const resp = new Float64Array(n * k);
   const logP = new Float64Array(k);
   let previous = Number.NEGATIVE_INFINITY;
@@ -111,6 +123,59 @@ export function fitMixture(values: ArrayLike<number>, options: MixtureOptions = 
     stds: kept.map((j) => sd * Math.sqrt(vars[j])),
     weights: kept.map((j) => Math.exp(logW[j]) / weightSum),
   };
+}
+
+function nearest(centres: Float64Array, v: number): number {
+  let best = 0;
+  for (let j = 1; j < centres.length; j++)
+    if (Math.abs(v - centres[j]) < Math.abs(v - centres[best])) best = j;
+  return best;
+}
+
+/** Lloyd's k-means in one dimension from a k-means++ start: `k` centres, all distinct values of `z`. */
+function kMeans(z: Float64Array, k: number, rng: () => number): Float64Array {
+  const n = z.length;
+  const centres = new Float64Array(k);
+  const d2 = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
+  centres[0] = z[Math.floor(rng() * n)];
+  for (let j = 1; j < k; j++) {
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      d2[i] = Math.min(d2[i], (z[i] - centres[j - 1]) ** 2);
+      total += d2[i];
+    }
+    // Drawn in proportion to the squared distance: a value already a centre (distance 0) is never drawn again.
+    let u = rng() * total;
+    let pick = n - 1;
+    for (let i = 0; i < n; i++) {
+      u -= d2[i];
+      if (u < 0 && d2[i] > 0) {
+        pick = i;
+        break;
+      }
+    }
+    centres[j] = z[pick];
+  }
+  const sum = new Float64Array(k);
+  const count = new Float64Array(k);
+  for (let iteration = 0; iteration < 20; iteration++) {
+    sum.fill(0);
+    count.fill(0);
+    for (let i = 0; i < n; i++) {
+      const j = nearest(centres, z[i]);
+      sum[j] += z[i];
+      count[j]++;
+    }
+    let moved = 0;
+    for (let j = 0; j < k; j++) {
+      if (count[j] === 0) continue;
+      const next = sum[j] / count[j];
+      moved = Math.max(moved, Math.abs(next - centres[j]));
+      centres[j] = next;
+    }
+    if (moved < 1e-9) break;
+  }
+  return centres;
 }
 
 /** Log of w_k N(v; mean_k, std_k) for each mode: which mode a value belongs to. */

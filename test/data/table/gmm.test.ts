@@ -38,6 +38,14 @@ describe('fitMixture', () => {
     expect(fitMixture(values)).toEqual(mixture);
   });
 
+  it('a column mostly of one value (capital-gain: 0) has one mode there, not several stacked on it', () => {
+    const spike = Array.from({ length: 1000 }, (_, i) => (i % 10 === 0 ? 1000 + ((i * 37) % 4000) : 0));
+    const mixture = fitMixture(spike);
+    expect(mixture.means[0]).toBeCloseTo(0, 6);
+    expect(mixture.weights[0]).toBeCloseTo(0.9, 6);
+    expect(mixture.means.filter((m) => Math.abs(m) < 1).length).toBe(1);
+  });
+
   it('a constant column is one mode; fewer distinct values than components give fewer modes', () => {
     expect(fitMixture([4, 4, 4])).toEqual({ means: [4], stds: [4e-6], weights: [1] });
     const two = fitMixture([0, 0, 0, 10, 10, 10]);
