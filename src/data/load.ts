@@ -122,6 +122,10 @@ export function loadRaw(spec: DataSpec): Promise<RawData> {
 export async function loadData(spec: DataSpec, options: LoadOptions = {}): Promise<DataSplits> {
   if (isTextSpec(spec)) return loadTextData(spec, options);
   if (isAudioSpec(spec)) return (await loadAudioData(spec, options)).splits;
+  if ((options.table || options.tableEncoding) && spec.source !== 'csv')
+    throw new DataError('is not a table: tables of mixed types are read from csv:PATH', {
+      path: formatDataSpec(spec),
+    });
   let raw: RawData;
   if (spec.source === 'csv') {
     const cells = await readCsvSpec(tableSpec(spec, options.tableEncoding));

@@ -116,6 +116,11 @@ describe('loadData for csv tables', () => {
     ]);
   });
 
+  it('refuses {table: true} for data that is no table', async () => {
+    const error = await errorFrom(loadData({ source: 'toy', name: 'ring8', size: 10 }, { table: true }));
+    expect(error.message).toBe('toy:ring8:10: is not a table: tables of mixed types are read from csv:PATH');
+  });
+
   it('refuses a missing label, naming the line', async () => {
     const file = await csvFile('nolabel.csv', 'a,y\n1,x\n2,\n');
     const error = await errorFrom(loadData(csvSpec({ path: file, labelColumn: 'y' })));
