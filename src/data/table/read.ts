@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { CsvError, parse } from 'csv-parse';
 import { DataError } from '../../errors.js';
@@ -244,7 +244,7 @@ const newColumn = (keepAll: boolean): ColumnBuilder => ({
 });
 
 /** A readable stream of the file's bytes, gunzipped when it starts like gzip; a missing file names itself. */
-async function openBytes(file: string): Promise<NodeJS.ReadableStream> {
+async function openBytes(file: string): Promise<Readable> {
   let head: Buffer;
   try {
     const handle = await open(file, 'r');
@@ -265,6 +265,7 @@ async function openBytes(file: string): Promise<NodeJS.ReadableStream> {
   if (head[0] !== 0x1f || head[1] !== 0x8b) return stream;
   const gunzip = createGunzip();
   stream.on('error', (error) => gunzip.destroy(error));
+  gunzip.on('close', () => stream.destroy());
   return stream.pipe(gunzip);
 }
 
@@ -336,6 +337,10 @@ export async function readCsvCells(file: string, options: CsvReadOptions = {}): 
       });
     }
     throw error;
+  } finally {
+    // An error inside the loop leaves the file stream open otherwise (pipe does not pass destruction back).
+    source.destroy();
+    tracker.destroy();
   }
   if (width < 0)
     throw new DataError(
