@@ -37,6 +37,8 @@ export async function modelData(loaded: LoadedModel, spec?: DataSpec): Promise<D
     text: loaded.manifest.text,
     // Tables: the model's column encoders, so cells are encoded as in its training.
     tableEncoding: loaded.manifest.table,
+    // A model trained on a table of numbers reads csv data as numbers, gaps and texts refused.
+    numbersOnly: !loaded.manifest.table,
   });
   const expected = loaded.manifest.context.sampleShape;
   if (splits.test.sampleShape.join('x') !== expected.join('x')) {

@@ -111,6 +111,11 @@ export interface LoadOptions {
   table?: boolean | { numeric?: NumericMethod; categorical?: CategoricalMethod };
   /** csv: a saved model's column encoders, applied as they are (its columns and types) instead of fitting. */
   tableEncoding?: TableEncoding;
+  /**
+   * csv: read as a table of numbers only whatever the file holds (a gap or a text is an error at its line): the
+   * data of a model trained on numbers, even one saved without a scaling.
+   */
+  numbersOnly?: boolean;
 }
 
 /** The raw data of a source, before splitting. */
@@ -131,7 +136,8 @@ export async function loadData(spec: DataSpec, options: LoadOptions = {}): Promi
     const cells = await readCsvSpec(tableSpec(spec, options.tableEncoding));
     // A table of numbers only, with no gap and no table option, is read as it always was (a model trained on
     // one keeps its scaling); any other goes through the column encoders.
-    const plain = options.scaling || (!options.table && !asksForTable(spec) && allNumbers(cells));
+    const plain =
+      options.numbersOnly || options.scaling || (!options.table && !asksForTable(spec) && allNumbers(cells));
     if (!plain || options.tableEncoding) return tableSplits(spec, cells, options);
     raw = numericRaw(cells);
   } else {

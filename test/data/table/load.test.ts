@@ -78,6 +78,11 @@ describe('loadData for csv tables', () => {
     // A model trained on numbers (its scaling given) reads the file as numbers: a gap is an error there.
     const error = await errorFrom(loadData(csvSpec({ path: gap }), { scaling: plain.scaling }));
     expect(error.message).toBe(`${gap}:22: empty cell in column "b"`);
+    // So does one saved without a scaling (scaling none): numbersOnly.
+    const unscaled = await errorFrom(
+      loadData(csvSpec({ path: gap, scaling: 'none' }), { numbersOnly: true }),
+    );
+    expect(unscaled.message).toBe(`${gap}:22: empty cell in column "b"`);
   });
 
   it("reads new data with a saved model's encoding; differing columns are named", async () => {
