@@ -18,6 +18,7 @@ import {
 import { loadIdx } from './sources/idx.js';
 import { loadImages } from './sources/images.js';
 import { loadMnist, mnistPackageDir } from './sources/mnist.js';
+import { loadNpy, loadNpz } from './sources/numpy.js';
 import { loadToy } from './sources/toy2d.js';
 import {
   type AudioDataSpec,
@@ -64,6 +65,8 @@ const LOADERS: Loaders = {
   'fashion-mnist': () => loadFashionMnist(),
   idx: (spec) => loadIdx(spec),
   csv: (spec) => loadCsv(spec),
+  npz: (spec) => loadNpz(spec),
+  npy: (spec) => loadNpy(spec),
   images: (spec) => loadImages(spec),
   toy: (spec) => loadToy(spec),
   text: textRaw,
@@ -146,7 +149,7 @@ export async function loadData(spec: DataSpec, options: LoadOptions = {}): Promi
   const splits = splitOptions(raw, options);
   let scaling = options.scaling;
   if (!scaling) {
-    if (spec.source !== 'csv' || spec.scaling === 'none') return splits;
+    if (!('scaling' in spec) || spec.scaling === 'none') return splits;
     // Fitted on train only: validation and test must not leak into the statistics.
     scaling = fitScaling(splits.train, spec.scaling);
   }

@@ -72,6 +72,12 @@ const audioFields = {
   maxDb: z.number().default(0).describe('Spectrogram ceiling, dB re full scale (drawn as 1)'),
 };
 
+/** Scaling of numpy's arrays, as of a CSV of numbers (fitted on the training split). */
+const numpyScaling = z
+  .enum(['minmax', 'standard', 'none'])
+  .default('minmax')
+  .describe('Column scaling: minmax to [0, 1], standard (zero mean, unit variance) or none');
+
 export const DataSpec = z.discriminatedUnion('source', [
   z.strictObject({ source: z.literal('mnist') }),
   z.strictObject({ source: z.literal('fashion-mnist') }),
@@ -132,6 +138,19 @@ export const DataSpec = z.discriminatedUnion('source', [
     categorical: CategoricalMethod.optional().describe(
       'Tables: how categories are encoded: onehot (default) or embedding (a one-hot group the model embeds)',
     ),
+  }),
+  z.strictObject({
+    source: z.literal('npz'),
+    path: z
+      .string()
+      .min(1)
+      .describe('Path of a numpy .npz archive holding X (rows x features) and optionally y'),
+    scaling: numpyScaling,
+  }),
+  z.strictObject({
+    source: z.literal('npy'),
+    path: z.string().min(1).describe('Path of a numpy .npy file holding one 2-D array (rows x features)'),
+    scaling: numpyScaling,
   }),
   z.strictObject({
     source: z.literal('images'),
@@ -357,6 +376,9 @@ function specOfText(text: string, options: DataSpecOptions): DataSpec {
         ...(options.numericEncoding ? { numeric: options.numericEncoding } : {}),
         ...(options.categoricalEncoding ? { categorical: options.categoricalEncoding } : {}),
       });
+    case 'npz':
+    case 'npy':
+      return DataSpec.parse({ source: kind, path: needPath(), scaling: options.scaling });
     case 'images':
       return DataSpec.parse({
         source: 'images',
@@ -383,7 +405,7 @@ function specOfText(text: string, options: DataSpecOptions): DataSpec {
     }
     default:
       throw new UsageError(
-        `unknown data source "${kind}": expected mnist, fashion-mnist, idx:PATH, csv:PATH, images:DIR, toy:NAME, text:PATH, brown, spam-assassin, audio:DIR or fsdd`,
+        `unknown data source "${kind}": expected mnist, fashion-mnist, idx:PATH, csv:PATH, npz:PATH, npy:PATH, images:DIR, toy:NAME, text:PATH, brown, spam-assassin, audio:DIR or fsdd`,
         { path: '--data' },
       );
   }
@@ -398,6 +420,9 @@ export function formatDataSpec(spec: DataSpec): string {
       return `idx:${spec.images}`;
     case 'csv':
       return `csv:${spec.path}`;
+    case 'npz':
+    case 'npy':
+      return `${spec.source}:${spec.path}`;
     case 'images':
       return `images:${spec.dir}`;
     case 'text':
