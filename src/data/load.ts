@@ -38,7 +38,7 @@ import {
 } from './table/encoding.js';
 import { fitTableEncoding } from './table/fit.js';
 import { type ColumnOverrides, typeTable } from './table/infer.js';
-import type { CsvCells } from './table/read.js';
+import { type CsvCells, MISSING_CODE, NUMBER_CODE } from './table/read.js';
 import { type Table, tableRows } from './table/table.js';
 import {
   BROWN_FILES,
@@ -130,10 +130,6 @@ export function loadRaw(spec: DataSpec): Promise<RawData> {
 export async function loadData(spec: DataSpec, options: LoadOptions = {}): Promise<DataSplits> {
   if (isTextSpec(spec)) return loadTextData(spec, options);
   if (isAudioSpec(spec)) return (await loadAudioData(spec, options)).splits;
-  if ((options.table || options.tableEncoding) && spec.source !== 'csv')
-    throw new DataError('is not a table: tables of mixed types are read from csv:PATH', {
-      path: formatDataSpec(spec),
-    });
   let raw: RawData;
   if (spec.source === 'csv') {
     const cells = await readCsvSpec(tableSpec(spec, options.tableEncoding));
@@ -145,6 +141,8 @@ export async function loadData(spec: DataSpec, options: LoadOptions = {}): Promi
     raw = numericRaw(cells);
   } else {
     raw = await loadRaw(spec);
+    // Rows of numbers from another source (npz, npy) go through the column encoders when a family asks.
+    if (options.table || options.tableEncoding) return tableSplits({}, rawAsCells(raw, spec), options);
   }
   const splits = splitOptions(raw, options);
   let scaling = options.scaling;
@@ -183,14 +181,76 @@ export async function loadTableData(spec: CsvDataSpec, options: LoadOptions = {}
   return tableSplits(spec, await readCsvSpec(tableSpec(spec, options.tableEncoding)), options);
 }
 
-function tableSplits(spec: CsvDataSpec, cells: CsvCells, options: LoadOptions): DataSplits {
-  const labelled = labelsOf(cells);
-  // Through splitData with each row's index as its one value, so a table splits exactly as numbers do.
+/** How a table's columns are typed and encoded: the csv spec's fields (other sources state none). */
+type TableFields = Partial<Pick<CsvDataSpec, 'columns' | 'numeric' | 'categorical'>>;
+
+/** Where rows come from besides the cells: labels and ids, and how many trailing rows are the source's test part. */
+interface RowFacts {
+  labelled?: { labels: Int32Array; classNames: string[] };
+  ids: string[];
+  sourceTest: number;
+}
+
+/**
+ * Rows of numbers from a source other than csv (npz, npy) as the cells of a headerless CSV of numbers (columns
+ * #0, #1, ...; a NaN would be a gap), so they are typed and encoded as one.
+ */
+function rawAsCells(raw: RawData, spec: DataSpec): CsvCells & { facts: RowFacts } {
+  const where = formatDataSpec(spec);
+  if (raw.sampleShape.length !== 1)
+    throw new DataError(
+      `is not a table (samples of shape [${raw.sampleShape}]): tables are rows of columns, read from csv:PATH, npz:PATH or npy:PATH`,
+      { path: where },
+    );
+  const parts = [raw.train, ...(raw.test ? [raw.test] : [])];
+  const width = raw.sampleShape[0];
+  const rows = parts.reduce((n, part) => n + part.x.length / width, 0);
+  const columns = Array.from({ length: width }, (_, c) => {
+    const values = new Float64Array(rows);
+    let r = 0;
+    for (const part of parts) for (let i = c; i < part.x.length; i += width) values[r++] = part.x[i];
+    const codes = Int32Array.from(values, (v) => (Number.isNaN(v) ? MISSING_CODE : NUMBER_CODE));
+    return { name: `#${c}`, values, codes, texts: [] };
+  });
+  const labelled =
+    raw.classNames && parts.every((part) => part.labels)
+      ? {
+          labels: Int32Array.from(parts.flatMap((part) => Array.from(part.labels as Int32Array))),
+          classNames: [...raw.classNames],
+        }
+      : undefined;
+  const ids = parts.every((part) => part.ids) ? parts.flatMap((part) => part.ids as string[]) : rowIds(rows);
+  return {
+    file: where,
+    name: raw.name,
+    header: false,
+    columns,
+    rows,
+    lines: Int32Array.from({ length: rows }, (_, i) => i + 1),
+    missingTokens: [''],
+    labelIndex: -1,
+    facts: { labelled, ids, sourceTest: raw.test ? raw.test.x.length / width : 0 },
+  };
+}
+
+function tableSplits(
+  spec: TableFields,
+  cells: CsvCells & { facts?: RowFacts },
+  options: LoadOptions,
+): DataSplits {
+  const facts = cells.facts ?? { labelled: labelsOf(cells), ids: rowIds(cells.rows), sourceTest: 0 };
+  const { labelled } = facts;
+  // Through splitData with each row's index as its one value, so a table splits exactly as numbers do (a
+  // source's own test part kept as the test split).
+  const own = cells.rows - facts.sourceTest;
   const split = splitOptions(
     {
       name: cells.name,
       sampleShape: [1],
-      train: { x: Float32Array.from({ length: cells.rows }, (_, i) => i) },
+      train: { x: Float32Array.from({ length: own }, (_, i) => i) },
+      ...(facts.sourceTest > 0
+        ? { test: { x: Float32Array.from({ length: facts.sourceTest }, (_, i) => own + i) } }
+        : {}),
     },
     options,
   );
@@ -215,7 +275,7 @@ function tableSplits(spec: CsvDataSpec, cells: CsvCells, options: LoadOptions): 
       seed: options.seed ?? 0,
     });
   const notes: string[] = [];
-  const ids = rowIds(cells.rows);
+  const ids = facts.ids;
   const make = (part: 'train' | 'validation' | 'test'): Dataset => {
     const rows = indices[part];
     const encoded = encodeTable(tableRows(table, rows), encoding);
@@ -250,7 +310,7 @@ function tableSplits(spec: CsvDataSpec, cells: CsvCells, options: LoadOptions): 
  * one named; an extra one can be left out with --columns NAME:ignore), numbers where it had numbers. Booleans are
  * read as categories and integers as numbers here, so new levels become unseen categories and fractions pass.
  */
-function typeAsModel(cells: CsvCells, encoding: TableEncoding, spec: CsvDataSpec): Table {
+function typeAsModel(cells: CsvCells, encoding: TableEncoding, spec: TableFields): Table {
   const names = cells.columns.map((column) => column.name);
   const label = cells.labelIndex >= 0 ? names[cells.labelIndex] : undefined;
   const ignored = new Set(

@@ -1,5 +1,6 @@
 // csv: data as encoded tables: which path a file takes, splits with masks, labels and ids, the encoders fitted on
 // the training split, and new data read with a saved model's encoding (columns checked and named).
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadData, loadTableData, loadTableWhole } from '../../../src/data/load.js';
 import { DataSpec, parseDataSpec } from '../../../src/data/spec.js';
@@ -121,9 +122,38 @@ describe('loadData for csv tables', () => {
     ]);
   });
 
-  it('refuses {table: true} for data that is no table', async () => {
-    const error = await errorFrom(loadData({ source: 'toy', name: 'ring8', size: 10 }, { table: true }));
-    expect(error.message).toBe('toy:ring8:10: is not a table: tables of mixed types are read from csv:PATH');
+  it('{table: true} encodes rows of numbers from other sources (#0, #1, ...); refuses images', async () => {
+    const spec = { source: 'toy', name: 'ring8', size: 50 } as const;
+    const plain = await loadData(spec, { seed: 1 });
+    const table = await loadData(spec, { seed: 1, table: true });
+    expect(table.table!.columns.map((c) => [c.name, c.type, c.method])).toEqual([
+      ['#0', 'numeric', 'standard'],
+      ['#1', 'numeric', 'standard'],
+    ]);
+    expect([table.train.size, table.validation.size, table.test.size]).toEqual([
+      plain.train.size,
+      plain.validation.size,
+      plain.test.size,
+    ]);
+    // The same rows in the same order, standardised with the training split's mean and deviation.
+    const [a, b] = table.table!.columns as { offset: number; scale: number }[];
+    for (let i = 0; i < plain.test.size; i++) {
+      expect(table.test.x[2 * i]).toBeCloseTo((plain.test.x[2 * i] - a.offset) / a.scale, 5);
+      expect(table.test.x[2 * i + 1]).toBeCloseTo((plain.test.x[2 * i + 1] - b.offset) / b.scale, 5);
+    }
+    expect(table.test.labels).toEqual(plain.test.labels);
+    expect(table.train.mask).toBeUndefined();
+    const npz = DataSpec.parse({
+      source: 'npz',
+      path: fileURLToPath(new URL('../../fixtures/numpy/obvious.npz', import.meta.url)),
+    });
+    const [numbers, encoded] = [await loadData(npz), await loadData(npz, { table: true })];
+    expect(encoded.table!.columns.length).toBe(numbers.train.sampleShape[0]);
+    expect(encoded.train.classNames).toEqual(numbers.train.classNames);
+    expect(encoded.test.ids).toEqual(numbers.test.ids);
+    expect(encoded.test.labels).toEqual(numbers.test.labels);
+    const error = await errorFrom(loadData({ source: 'mnist' }, { table: true }));
+    expect(error.message).toContain('mnist: is not a table (samples of shape [28,28,1])');
   });
 
   it('refuses a missing label, naming the line', async () => {
