@@ -344,16 +344,16 @@ function typeAsModel(cells: CsvCells, encoding: TableEncoding, spec: TableFields
 }
 
 /**
- * Every row of a `csv:` file, in file order and unsplit, encoded with a saved model's column encoders: a table
- * scored or encoded whole by a trained table model.
+ * Every row of a `csv:` file (or npz, npy), in file order and unsplit, encoded with a saved model's column
+ * encoders: a table scored or encoded whole by a trained table model.
  */
-export async function loadTableWhole(
-  spec: CsvDataSpec,
-  encoding: TableEncoding,
-): Promise<DataSplits['test']> {
-  const cells = await readCsvSpec(tableSpec(spec, encoding));
-  const table = typeAsModel(cells, encoding, spec);
-  const labelled = labelsOf(cells);
+export async function loadTableWhole(spec: DataSpec, encoding: TableEncoding): Promise<DataSplits['test']> {
+  const cells: CsvCells & { facts?: RowFacts } =
+    spec.source === 'csv'
+      ? await readCsvSpec(tableSpec(spec, encoding))
+      : rawAsCells(await loadRaw(spec), spec);
+  const table = typeAsModel(cells, encoding, spec.source === 'csv' ? spec : {});
+  const labelled = cells.facts ? cells.facts.labelled : labelsOf(cells);
   const encoded = encodeTable(table, encoding);
   return {
     name: cells.name,
@@ -363,7 +363,7 @@ export async function loadTableWhole(
     ...(encoded.mask.includes(0) ? { mask: encoded.mask } : {}),
     labels: labelled?.labels,
     classNames: labelled?.classNames,
-    ids: rowIds(cells.rows),
+    ids: cells.facts?.ids ?? rowIds(cells.rows),
     table: encoding,
   };
 }

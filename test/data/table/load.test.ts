@@ -152,6 +152,15 @@ describe('loadData for csv tables', () => {
     expect(encoded.train.classNames).toEqual(numbers.train.classNames);
     expect(encoded.test.ids).toEqual(numbers.test.ids);
     expect(encoded.test.labels).toEqual(numbers.test.labels);
+    // Scored whole with the saved encoding: every row in file order, as encoded in the splits.
+    const whole = await loadTableWhole(npz, encoded.table!);
+    expect(whole.size).toBe(encoded.train.size + encoded.validation.size + encoded.test.size);
+    // npz ids are numpy's row indices, from 0.
+    const row = Number(encoded.test.ids![0]);
+    const width = encoded.test.sampleShape[0];
+    expect(Array.from(whole.x.subarray(row * width, (row + 1) * width))).toEqual(
+      Array.from(encoded.test.x.subarray(0, width)),
+    );
     const error = await errorFrom(loadData({ source: 'mnist' }, { table: true }));
     expect(error.message).toContain('mnist: is not a table (samples of shape [28,28,1])');
   });
