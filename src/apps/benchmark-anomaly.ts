@@ -79,6 +79,14 @@ export interface AutoencoderDetectorOptions {
   hidden: number[];
   /** Gaussian input noise (train time only) as a share of the standardised scale; 0 = none. */
   noise: number;
+  /**
+   * How a member turns a row into a score: `error`, its (standardised) reconstruction error (plus code k-NN);
+   * `tails`, ECOD's tail probabilities over the row's code and its per-feature residuals, so a row extreme along
+   * the learned manifold (code) or off it (residual) scores high.
+   */
+  combine: 'error' | 'tails';
+  /** With `tails`: the row's own (standardised) features too, beside its code and residuals. */
+  tailsOfInputs: boolean;
 }
 
 const PLAIN: Omit<AutoencoderDetectorOptions, 'kind'> = {
@@ -89,6 +97,8 @@ const PLAIN: Omit<AutoencoderDetectorOptions, 'kind'> = {
   latentShare: 0.5,
   hidden: [64],
   noise: 0,
+  combine: 'error',
+  tailsOfInputs: false,
 };
 
 /**
@@ -121,6 +131,7 @@ interface Member {
   /** per feature seen: mean squared error over the training rows (1 when perFeature is off) */
   featureScale: Float64Array;
   codes?: Matrix;
+  tails?: EcodDetector;
   errorMoments: { mean: number; sd: number };
   codeMoments?: { mean: number; sd: number };
 }
@@ -191,10 +202,26 @@ export class AutoencoderDetector implements Detector {
     member: Omit<Member, 'errorMoments' | 'codeMoments'>,
     x: Matrix,
     excludeSelf: boolean,
-  ): Promise<{ errors: Float64Array; codeDistances?: Float64Array; codes?: Matrix }> {
+  ): Promise<{ errors: Float64Array; codeDistances?: Float64Array; codes?: Matrix; tails?: EcodDetector }> {
     const seen = columns(x, member.features);
-    const squared = await squaredErrors(member.model, seen);
     const d = seen.cols;
+    if (this.options.combine === 'tails') {
+      const recon = await reconstructDataset(member.model, makeDataset('rows', [d], seen.data));
+      const codes = await encodeDataset(member.model, makeDataset('rows', [d], seen.data));
+      const inputs = this.options.tailsOfInputs ? d : 0;
+      const width = codes.cols + d + inputs;
+      const features = new Float32Array(x.rows * width);
+      for (let i = 0; i < x.rows; i++) {
+        features.set(codes.data.subarray(i * codes.cols, (i + 1) * codes.cols), i * width);
+        for (let k = 0; k < d; k++) features[i * width + codes.cols + k] = seen.data[i * d + k] - recon[i * d + k];
+        if (inputs) features.set(seen.data.subarray(i * d, (i + 1) * d), i * width + codes.cols + d);
+      }
+      const rows: Matrix = { rows: x.rows, cols: width, data: features };
+      const tails = member.tails ?? new EcodDetector();
+      if (!member.tails) await tails.fit(rows);
+      return { errors: await tails.score(rows), tails };
+    }
+    const squared = await squaredErrors(member.model, seen);
     const errors = new Float64Array(x.rows);
     for (let i = 0; i < x.rows; i++) {
       let s = 0;
@@ -236,6 +263,7 @@ export class AutoencoderDetector implements Detector {
         members.push({
           ...partial,
           codes: own.codes,
+          tails: own.tails,
           errorMoments: moments(own.errors),
           codeMoments: own.codeDistances ? moments(own.codeDistances) : undefined,
         });

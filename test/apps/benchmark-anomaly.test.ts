@@ -2,7 +2,7 @@
 // stratified split, the report's form, and the folders and archives it refuses.
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   AnomalyBenchmarkReport,
   benchmarkAnomaly,
@@ -12,6 +12,7 @@ import {
   stratifiedSplit,
   summarise,
 } from '../../src/apps/benchmark-anomaly.js';
+import { benchmarkAnomalyCommand } from '../../src/cli/commands/benchmark-anomaly.js';
 import { withTempDir } from '../helpers.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'numpy');
@@ -148,5 +149,58 @@ describe('benchmarkAnomaly', () => {
         benchmarkAnomaly({ data: join(dir, 'few'), out, detectors: ['iforest', 'magic' as never] }),
       ).rejects.toThrow('detectors.1: unknown detector "magic": expected one of');
     });
+  });
+});
+
+describe('latentlab benchmark anomaly (the command)', () => {
+  async function run(args: string[]): Promise<string> {
+    let stdout = '';
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      stdout += String(chunk);
+      return true;
+    });
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await benchmarkAnomalyCommand().exitOverride().parseAsync(args, { from: 'user' });
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+    return stdout;
+  }
+
+  it('runs the chosen detectors and says where the report went', async () => {
+    await withTempDir(async (dir) => {
+      await mkdir(join(dir, 'data'));
+      await copyFile(join(fixtures, 'obvious.npz'), join(dir, 'data', 'obvious.npz'));
+      const out = join(dir, 'out');
+      const printed = await run([
+        '--data',
+        join(dir, 'data'),
+        '--out',
+        out,
+        '--seeds',
+        '1',
+        '--detectors',
+        'knn,ecod',
+        '--backend',
+        'cpu',
+      ]);
+      expect(printed).toMatch(/^(knn|ecod) +mean AUROC 1\.000 {2}mean AUPRC 1\.000 {2}mean rank 1\.50$/m);
+      expect(printed).toContain(
+        `wrote ${join(out, 'anomaly-benchmark.md')} and ${join(out, 'anomaly-benchmark.json')}`,
+      );
+      const report = AnomalyBenchmarkReport.parse(
+        JSON.parse(await readFile(join(out, 'anomaly-benchmark.json'), 'utf8')),
+      );
+      expect(report.detectors).toEqual(['knn', 'ecod']);
+      expect(report.seeds).toBe(1);
+    });
+  });
+
+  it('names the flag of an unknown detector', async () => {
+    await expect(run(['--data', 'x', '--detectors', 'iforest,magic', '--backend', 'cpu'])).rejects.toThrow(
+      `--detectors.1: unknown detector "magic": expected one of ${DETECTORS.join(', ')}`,
+    );
   });
 });
