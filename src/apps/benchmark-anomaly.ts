@@ -31,8 +31,8 @@ import { LATENTLAB_VERSION } from '../version.js';
 
 /** The classical detectors (implemented in eval/detectors, checked against scikit-learn and PyOD). */
 export const CLASSICAL_DETECTORS = ['iforest', 'ecod', 'knn', 'lof', 'pca', 'ocsvm'] as const;
-/** latentlab's own: the dense autoencoder and VAE families, and Deep SVDD. */
-export const LATENTLAB_DETECTORS = ['ae', 'vae', 'deep-svdd'] as const;
+/** latentlab's own: the dense autoencoder and VAE families (plain, and ae-tails), and Deep SVDD. */
+export const LATENTLAB_DETECTORS = ['ae-tails', 'ae', 'vae', 'deep-svdd'] as const;
 export const DETECTORS = [...LATENTLAB_DETECTORS, ...CLASSICAL_DETECTORS] as const;
 export const DetectorName = z.enum(DETECTORS, {
   error: (issue) =>
@@ -113,6 +113,19 @@ function autoencoderConfig(o: AutoencoderDetectorOptions, features: number): Rec
     ? { kind: 'dense-ae', hidden: o.hidden, latent, outputActivation: 'linear', ...(noise ? { noise } : {}) }
     : { kind: 'vae', hidden: o.hidden, latent, likelihood: 'gaussian', outputActivation: 'linear' };
 }
+
+/**
+ * ae-tails: three dense autoencoders (seeds seed·1000 + 0, 1, 2), each scoring a row by ECOD's tail
+ * probabilities over its standardised features, its code and its per-feature residuals; the members' scores
+ * standardised and averaged. Chosen on the development split (a stratified 30% of each seed's training part,
+ * the test part unseen): see docs/tables/anomaly-benchmark.md.
+ */
+export const AE_TAILS: Partial<AutoencoderDetectorOptions> & Pick<AutoencoderDetectorOptions, 'kind'> = {
+  kind: 'dense-ae',
+  members: 3,
+  combine: 'tails',
+  tailsOfInputs: true,
+};
 
 /** Mean and standard deviation of `values` (sd 1 when they do not vary). */
 function moments(values: ArrayLike<number>): { mean: number; sd: number } {
@@ -213,7 +226,8 @@ export class AutoencoderDetector implements Detector {
       const features = new Float32Array(x.rows * width);
       for (let i = 0; i < x.rows; i++) {
         features.set(codes.data.subarray(i * codes.cols, (i + 1) * codes.cols), i * width);
-        for (let k = 0; k < d; k++) features[i * width + codes.cols + k] = seen.data[i * d + k] - recon[i * d + k];
+        for (let k = 0; k < d; k++)
+          features[i * width + codes.cols + k] = seen.data[i * d + k] - recon[i * d + k];
         if (inputs) features.set(seen.data.subarray(i * d, (i + 1) * d), i * width + codes.cols + d);
       }
       const rows: Matrix = { rows: x.rows, cols: width, data: features };
@@ -317,6 +331,8 @@ export function makeDetector(name: DetectorName, seed: number): Detector {
       return new AutoencoderDetector(name, { kind: 'dense-ae' }, seed);
     case 'vae':
       return new AutoencoderDetector(name, { kind: 'vae' }, seed);
+    case 'ae-tails':
+      return new AutoencoderDetector(name, AE_TAILS, seed);
   }
 }
 
