@@ -66,7 +66,7 @@ export const TEST_FRACTION = 0.3;
 export interface AutoencoderDetectorOptions {
   /** The family: dense-ae or vae (Gaussian likelihood, linear output). */
   kind: 'dense-ae' | 'vae';
-  /** Models trained (seeds seed, seed + 1, ...) whose standardised scores are averaged. */
+  /** Models trained (seeds 1000·seed + 0, 1, ...) whose standardised scores are averaged. */
   members: number;
   /** Share of the features each member sees, drawn per member (feature bagging); 1 = all. */
   featureFraction: number;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import {
   AnomalyBenchmarkReport,
+  AutoencoderDetector,
   benchmarkAnomaly,
   benchmarkMarkdown,
   DETECTORS,
@@ -13,6 +14,11 @@ import {
   summarise,
 } from '../../src/apps/benchmark-anomaly.js';
 import { benchmarkAnomalyCommand } from '../../src/cli/commands/benchmark-anomaly.js';
+import { ensureBackend } from '../../src/engine/backend.js';
+import { tf } from '../../src/engine/tf.js';
+import { auroc } from '../../src/eval/anomaly.js';
+import { DeepSvdd } from '../../src/eval/detectors/deep-svdd.js';
+import { labelledTable, readNpz } from '../../src/io/numpy.js';
 import { withTempDir } from '../helpers.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'numpy');
@@ -203,4 +209,38 @@ describe('latentlab benchmark anomaly (the command)', () => {
       `--detectors.1: unknown detector "magic": expected one of ${DETECTORS.join(', ')}`,
     );
   });
+});
+
+describe('neural detectors', () => {
+  it('every option of the autoencoder detector finds obvious anomalies, and dispose frees its tensors', async () => {
+    await ensureBackend();
+    const table = labelledTable(
+      readNpz(await readFile(join(fixtures, 'obvious.npz')), 'obvious.npz'),
+      'obvious.npz',
+    );
+    const x = { rows: table.rows, cols: table.cols, data: table.x };
+    const before = tf.memory().numTensors;
+    for (const detector of [
+      new AutoencoderDetector(
+        'bagged',
+        {
+          kind: 'dense-ae',
+          members: 2,
+          featureFraction: 0.6,
+          perFeature: true,
+          codeNeighbours: 5,
+          noise: 0.1,
+        },
+        0,
+      ),
+      new AutoencoderDetector('vae-tails', { kind: 'vae', combine: 'tails' }, 1),
+      new DeepSvdd({ seed: 2, epochs: 30 }),
+    ]) {
+      await detector.fit(x);
+      const scores = await detector.score(x);
+      expect(auroc(scores, table.y!), detector.name).toBeGreaterThan(0.9);
+      detector.dispose?.();
+      expect(tf.memory().numTensors, detector.name).toBe(before);
+    }
+  }, 120_000);
 });
