@@ -445,10 +445,11 @@ export function summarise(
   );
 }
 
-/** Rows of cells as a Markdown table. */
+/** Rows of cells as a Markdown table, columns padded (as Biome formats Markdown) so it also reads on a terminal. */
 function markdownTable(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map((_, j) => (j === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
+  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, j) => cell.padEnd(widths[j])).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 /** The per-data-set table (AUROC mean ± sd over seeds, best in bold) and the summary, as Markdown. */
