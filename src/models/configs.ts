@@ -7,9 +7,11 @@ import type { AttentionAutoencoderConfig } from './attention-ae/config.js';
 import type { ClassifierConfig } from './classifier/config.js';
 import type { ConvAutoencoderConfig } from './conv-ae/config.js';
 import type { DenseAutoencoderConfig } from './dense-ae/config.js';
+import type { GainConfig } from './gain/config.js';
 import type { GanConfig } from './gan/config.js';
 import type { LatentGanConfig } from './latentgan/config.js';
 import type { LanguageModelConfig, SeqAutoencoderConfig, SeqVaeConfig } from './seq/config.js';
+import type { TableAutoencoderConfig, TableVaeConfig } from './table-ae/config.js';
 import type { ConvVaeConfig, CvaeConfig, VaeConfig } from './vae/config.js';
 import type { VaeGanConfig } from './vaegan/config.js';
 import type { WaveAutoencoderConfig } from './wave-ae/config.js';
@@ -32,6 +34,9 @@ export interface ModelConfigSchemas {
   'seq-vae': typeof SeqVaeConfig;
   lm: typeof LanguageModelConfig;
   'wave-ae': typeof WaveAutoencoderConfig;
+  'table-ae': typeof TableAutoencoderConfig;
+  'table-vae': typeof TableVaeConfig;
+  gain: typeof GainConfig;
 }
 
 export type ModelKind = keyof ModelConfigSchemas;

@@ -57,6 +57,9 @@ describe('RunConfigInput', () => {
       | 'seq-vae'
       | 'lm'
       | 'wave-ae'
+      | 'table-ae'
+      | 'table-vae'
+      | 'gain'
     >();
     expectTypeOf<ModelConfigInput<'vae'>>().toHaveProperty('beta');
     expectTypeOf<Extract<ModelConfigInput, { kind: 'dense-ae' }>>().toEqualTypeOf<
