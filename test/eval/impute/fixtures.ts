@@ -99,6 +99,13 @@ export function correlatedTable(rows: number, missing: number, seed: number, emb
       }
     }
   }
+  // The observed range of each number, as the encoders record it (GAIN scales by it).
+  for (let c = 0; c < 3; c++) {
+    const seen = Array.from({ length: rows }, (_, r) => r * width + c).filter((i) => mask[i] > 0);
+    const column = encoding.columns[c] as { min: number; max: number };
+    column.min = Math.min(...seen.map((i) => x[i]));
+    column.max = Math.max(...seen.map((i) => x[i]));
+  }
   return { truth, rows: { x, mask, encoding } as EncodedRows, width };
 }
 
