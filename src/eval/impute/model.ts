@@ -21,6 +21,8 @@ export interface ModelImputerOptions {
   batchSize?: number;
   /** How reports name it (default: the model's kind). */
   name?: string;
+  /** After each batch of the last round: rows done so far. */
+  onBatch?: (rowsDone: number) => void;
 }
 
 export function modelImputer(
@@ -47,6 +49,7 @@ export function modelImputer(
           });
           fill.set(await out.data(), start * width);
           out.dispose();
+          if (round === rounds - 1) options.onBatch?.(start + n);
         }
         current = completeRows(table, layout, fill);
       }
