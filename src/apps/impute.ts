@@ -1,7 +1,7 @@
 // `latentlab impute`: a table's missing cells filled by a trained table model (table-ae, table-vae, gain), written
 // back as CSV with the file's columns, names and types. The file is read with the model's missing tokens and its
 // columns typed as the model's encoding says; columns the model does not know (a label, an id) pass through as
-// read. Observed cells are written as they were read (never through the encoders), so only gaps change; a cell
+// read, as texts. Observed cells are written as they were read (never through the encoders), so only gaps change; a cell
 // holding a category the model never saw stays as it is.
 
 import { readCsvSpec } from '../data/sources/csv.js';
@@ -40,7 +40,7 @@ export interface ImputeResult {
   out: string;
 }
 
-/** The file's table, its model columns typed as the encoding says (numbers or categories); others as inferred. */
+/** The file's table, its model columns typed as the encoding says (numbers or categories), the others as texts. */
 function typedAsModel(cells: Awaited<ReturnType<typeof readCsvSpec>>, encoding: TableEncoding): Table {
   const names = cells.columns.map((column) => column.name);
   const lacking = encoding.columns.map((c) => c.name).filter((name) => !names.includes(name));
@@ -49,7 +49,11 @@ function typedAsModel(cells: Awaited<ReturnType<typeof readCsvSpec>>, encoding: 
       `the table lacks the model's column${lacking.length === 1 ? '' : 's'} ${lacking.map((n) => `"${n}"`).join(', ')}; the model's columns are ${encoding.columns.map((c) => c.name).join(', ')}`,
       { path: cells.file },
     );
+  // Columns the model does not know are read as texts, so they are written back exactly as they were.
   const columns: ColumnOverrides = {};
+  cells.columns.forEach((column, c) => {
+    if (c !== cells.labelIndex) columns[column.name] = 'categorical';
+  });
   for (const column of encoding.columns)
     columns[column.name] = 'levels' in column ? 'categorical' : 'numeric';
   return typeTable(cells, { columns, statedBy: "the model's encoding", requireObserved: false });
