@@ -6,7 +6,7 @@
 // scored: RMSE on numbers in units of each column's standard deviation, accuracy on categories. Baselines
 // (mean/mode, kNN, MICE) and the models (table-ae, table-vae, GAIN, each trained in memory for `steps` optimiser
 // steps at their defaults) run in the same command on the same gaps; the report gives mean ± sd over seeds.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -276,6 +276,7 @@ export async function benchmarkImpute(
     const markdown = join(options.out, 'impute.md');
     const json = join(options.out, 'impute.json');
     const { markdown: _text, ...data } = report;
+    await mkdir(options.out, { recursive: true });
     await writeFileAtomic(markdown, report.markdown);
     await writeFileAtomic(json, `${JSON.stringify(data, null, 2)}\n`);
     report.files = { markdown, json };
