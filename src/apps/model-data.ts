@@ -2,7 +2,14 @@
 import { z } from 'zod';
 import { type AudioFeatures, describeFeatures, featureShape, specFieldsOf } from '../data/audio/features.js';
 import { type DataSplits, type Dataset, makeDataset } from '../data/dataset.js';
-import { type AudioSplits, loadAudioData, loadData, loadRaw, loadTextWhole } from '../data/load.js';
+import {
+  type AudioSplits,
+  loadAudioData,
+  loadData,
+  loadRaw,
+  loadTableWhole,
+  loadTextWhole,
+} from '../data/load.js';
 import { applyScaling } from '../data/scaling.js';
 import { DataSpec, formatDataSpec, isAudioSpec, isTextSpec } from '../data/spec.js';
 import { ConfigError, DataError, UsageError } from '../errors.js';
@@ -28,6 +35,8 @@ export async function modelData(loaded: LoadedModel, spec?: DataSpec): Promise<D
     scaling: loaded.manifest.scaling,
     // Text: the model's own vocabulary, so the ids are the ones it was trained with.
     text: loaded.manifest.text,
+    // Tables: the model's column encoders, so cells are encoded as in its training.
+    tableEncoding: loaded.manifest.table,
   });
   const expected = loaded.manifest.context.sampleShape;
   if (splits.test.sampleShape.join('x') !== expected.join('x')) {
@@ -58,6 +67,13 @@ function checkDataKind(loaded: LoadedModel, spec: DataSpec): void {
   if (isTextSpec(spec) && !loaded.manifest.text)
     throw new DataError(
       `is text, but this ${loaded.manifest.kind} model was trained on samples of shape [${loaded.manifest.context.sampleShape}], not text: give data like its own`,
+      { path: where },
+    );
+  if (spec.source !== 'csv' && loaded.manifest.table)
+    throw new DataError(
+      `is not a table, but this ${loaded.manifest.kind} model reads tables (columns ${loaded.manifest.table.columns
+        .map((c) => c.name)
+        .join(', ')}): give csv:PATH`,
       { path: where },
     );
   if (!isTextSpec(spec) && loaded.manifest.text)
@@ -124,6 +140,8 @@ export async function wholeData(loaded: LoadedModel, spec: DataSpec): Promise<Da
   spec = readAsModel(loaded, spec);
   // readAsModel made sure a text spec meets a model with a vocabulary.
   if (isTextSpec(spec) && loaded.manifest.text) return loadTextWhole(spec, loaded.manifest.text);
+  // Tables: every row encoded with the model's column encoders (its columns and types, checked).
+  if (spec.source === 'csv' && loaded.manifest.table) return loadTableWhole(spec, loaded.manifest.table);
   const raw = await loadRaw(spec);
   const parts = [raw.train, ...(raw.test ? [raw.test] : [])];
   const x = new Float32Array(parts.reduce((n, p) => n + p.x.length, 0));

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeFor } from '../errors.js';
 import { LATENTLAB_VERSION } from '../version.js';
 import { augmentCommand } from './commands/augment.js';
+import { benchmarkCommand } from './commands/benchmark.js';
 import { compareCommand } from './commands/compare.js';
 import { compressCommand, decompressCommand } from './commands/compress.js';
 import { datasetsCommand } from './commands/datasets.js';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
     decompressCommand(),
     augmentCommand(),
     detectCommand(),
+    benchmarkCommand(),
     embedCommand(),
     serveCommand(),
     studioCommand(),

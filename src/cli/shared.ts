@@ -3,6 +3,8 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DataSplit, isOwnData, modelData, wholeData } from '../apps/model-data.js';
 import { type Dataset, head } from '../data/dataset.js';
 import { type DataSpec, type DataSpecOptions, parseDataSpec } from '../data/spec.js';
+import { CategoricalMethod, ColumnType, NumericMethod } from '../data/table/encoding.js';
+import { ColumnChoice, type ColumnOverrides } from '../data/table/infer.js';
 import { BackendName, describeBackend, selectBackend } from '../engine/backend.js';
 import { ConfigError, UsageError } from '../errors.js';
 import type { LoadedModel } from '../io/model-files.js';
@@ -53,6 +55,11 @@ export interface CsvFlags {
   /** false with --no-header (commander's negated flag; true otherwise). */
   header?: boolean;
   skipRows?: number;
+  /** Tables: --columns, --missing, --numeric-encoding, --categorical-encoding (parsed by their options). */
+  columns?: ColumnOverrides;
+  missing?: string[];
+  numericEncoding?: NumericMethod;
+  categoricalEncoding?: CategoricalMethod;
 }
 
 export const labelColumnOption = () =>
@@ -71,9 +78,60 @@ export const skipRowsOption = () =>
     'csv: skip n lines at the start of the file (e.g. a metadata line)',
   ).argParser(parseNumber('--skip-rows', { integer: true, min: 0 }));
 
-/** --label-column, --no-header and --skip-rows on a command that takes --data. */
+/** `age:numeric,workclass:categorical,id:ignore` → stated column types (a name may hold ':', the type is last). */
+export function parseColumns(value: string): ColumnOverrides {
+  const columns: ColumnOverrides = {};
+  for (const part of value.split(',')) {
+    const item = part.trim();
+    if (item === '') continue;
+    const colon = item.lastIndexOf(':');
+    const name = item.slice(0, colon).trim();
+    const type = ColumnChoice.safeParse(item.slice(colon + 1).trim());
+    if (colon < 1 || name === '' || !type.success)
+      throw new InvalidArgumentError(
+        `expected NAME:TYPE pairs separated by commas (e.g. age:numeric,id:ignore), TYPE one of ${[...ColumnType.options, 'ignore'].join(', ')}; got "${item}"`,
+      );
+    if (name in columns) throw new InvalidArgumentError(`column "${name}" is stated twice`);
+    columns[name] = type.data;
+  }
+  if (Object.keys(columns).length === 0)
+    throw new InvalidArgumentError('expected at least one NAME:TYPE pair');
+  return columns;
+}
+
+/** `NA,-,n/a` → cell texts read as missing (trimmed, as cells are; the empty cell is always missing). */
+export function parseMissing(value: string): string[] {
+  return value
+    .split(',')
+    .map((token) => token.trim())
+    .filter((token) => token !== '');
+}
+
+/** --columns, --missing, --numeric-encoding and --categorical-encoding: how a csv: table is typed and encoded. */
+export const tableDataOptions = (): Option[] => [
+  new Option(
+    '--columns <types>',
+    'csv: stated column types, NAME:TYPE separated by commas (numeric, integer, categorical, boolean, or ignore to leave a column out); the others are inferred on the training split',
+  ).argParser(parseColumns),
+  new Option(
+    '--missing <tokens>',
+    'csv: cell texts read as missing, separated by commas (the empty cell always is; default NA,NaN,?)',
+  ).argParser(parseMissing),
+  new Option(
+    '--numeric-encoding <method>',
+    'csv tables: numbers standardised (standard, default), scaled to [0, 1] (minmax), or mode-specific (mode, as CTGAN)',
+  ).choices(NumericMethod.options),
+  new Option(
+    '--categorical-encoding <method>',
+    'csv tables: categories as one-hot groups (onehot, default) or one-hot groups the model embeds (embedding)',
+  ).choices(CategoricalMethod.options),
+];
+
+/** --label-column, --no-header, --skip-rows and the table options on a command that takes --data. */
 export function withCsvFlags(command: Command): Command {
-  return command.addOption(labelColumnOption()).addOption(noHeaderOption()).addOption(skipRowsOption());
+  command.addOption(labelColumnOption()).addOption(noHeaderOption()).addOption(skipRowsOption());
+  for (const option of tableDataOptions()) command.addOption(option);
+  return command;
 }
 
 /** How text data (text:PATH, brown, spam-assassin) given as --data is tokenized. */
@@ -175,6 +233,10 @@ export function dataSpecFrom(
     labelColumn: flags.labelColumn,
     header: flags.header,
     skipRows: flags.skipRows,
+    columns: flags.columns,
+    missing: flags.missing,
+    numericEncoding: flags.numericEncoding,
+    categoricalEncoding: flags.categoricalEncoding,
   });
 }
 

@@ -7,7 +7,7 @@ import type { DataSplits, Dataset, FeatureScaling, RawData } from './dataset.js'
 import { splitData } from './dataset.js';
 import { permutation } from './random.js';
 import { applyScaling, fitScaling } from './scaling.js';
-import { loadCsv } from './sources/csv.js';
+import { allNumbers, labelsOf, loadCsv, numericRaw, readCsvSpec, rowIds } from './sources/csv.js';
 import {
   FASHION_MNIST_APT_PACKAGE,
   fashionMnistCacheDir,
@@ -18,15 +18,28 @@ import {
 import { loadIdx } from './sources/idx.js';
 import { loadImages } from './sources/images.js';
 import { loadMnist, mnistPackageDir } from './sources/mnist.js';
+import { loadNpy, loadNpz } from './sources/numpy.js';
 import { loadToy } from './sources/toy2d.js';
 import {
   type AudioDataSpec,
+  asksForTable,
   type DataSpec,
   formatDataSpec,
   isAudioSpec,
   isTextSpec,
   type TextDataSpec,
 } from './spec.js';
+import { encodeTable } from './table/encode.js';
+import {
+  type CategoricalMethod,
+  encodedWidth,
+  type NumericMethod,
+  type TableEncoding,
+} from './table/encoding.js';
+import { fitTableEncoding } from './table/fit.js';
+import { type ColumnOverrides, typeTable } from './table/infer.js';
+import type { CsvCells } from './table/read.js';
+import { type Table, tableRows } from './table/table.js';
 import {
   BROWN_FILES,
   brownPackageDir,
@@ -52,6 +65,8 @@ const LOADERS: Loaders = {
   'fashion-mnist': () => loadFashionMnist(),
   idx: (spec) => loadIdx(spec),
   csv: (spec) => loadCsv(spec),
+  npz: (spec) => loadNpz(spec),
+  npy: (spec) => loadNpy(spec),
   images: (spec) => loadImages(spec),
   toy: (spec) => loadToy(spec),
   text: textRaw,
@@ -92,6 +107,13 @@ export interface LoadOptions {
    * one class (ham) knows no word that only the others (spam) use. The splits still hold every class.
    */
   vocabularyClasses?: readonly number[];
+  /**
+   * csv: load as an encoded table (data/table) even when every cell is a number and none is missing (table-only
+   * families ask for it); an object also gives the encodings used where the data spec states none.
+   */
+  table?: boolean | { numeric?: NumericMethod; categorical?: CategoricalMethod };
+  /** csv: a saved model's column encoders, applied as they are (its columns and types) instead of fitting. */
+  tableEncoding?: TableEncoding;
 }
 
 /** The raw data of a source, before splitting. */
@@ -103,11 +125,21 @@ export function loadRaw(spec: DataSpec): Promise<RawData> {
 export async function loadData(spec: DataSpec, options: LoadOptions = {}): Promise<DataSplits> {
   if (isTextSpec(spec)) return loadTextData(spec, options);
   if (isAudioSpec(spec)) return (await loadAudioData(spec, options)).splits;
-  const raw = await loadRaw(spec);
+  let raw: RawData;
+  if (spec.source === 'csv') {
+    const cells = await readCsvSpec(tableSpec(spec, options.tableEncoding));
+    // A table of numbers only, with no gap and no table option, is read as it always was (a model trained on
+    // one keeps its scaling); any other goes through the column encoders.
+    const plain = options.scaling || (!options.table && !asksForTable(spec) && allNumbers(cells));
+    if (!plain || options.tableEncoding) return tableSplits(spec, cells, options);
+    raw = numericRaw(cells);
+  } else {
+    raw = await loadRaw(spec);
+  }
   const splits = splitOptions(raw, options);
   let scaling = options.scaling;
   if (!scaling) {
-    if (spec.source !== 'csv' || spec.scaling === 'none') return splits;
+    if (!('scaling' in spec) || spec.scaling === 'none') return splits;
     // Fitted on train only: validation and test must not leak into the statistics.
     scaling = fitScaling(splits.train, spec.scaling);
   }
@@ -125,6 +157,146 @@ const splitOptions = (raw: RawData, options: LoadOptions) =>
     testFraction: options.testFraction ?? 0.2,
     seed: options.seed ?? 0,
   });
+
+type CsvDataSpec = Extract<DataSpec, { source: 'csv' }>;
+
+/** A saved encoding's missing tokens win over the spec's: new data is read as the model's training data was. */
+const tableSpec = (spec: CsvDataSpec, encoding?: TableEncoding): CsvDataSpec =>
+  encoding ? { ...spec, missing: encoding.missingTokens } : spec;
+
+/**
+ * A `csv:` file as an encoded table: split like every other source (seeded), column types inferred on the
+ * training split (or stated), encoders fitted there (or a saved model's taken as they are), every split encoded
+ * with its mask of observed cells. Labels come from the label column, ids are the data rows counted from 1.
+ */
+export async function loadTableData(spec: CsvDataSpec, options: LoadOptions = {}): Promise<DataSplits> {
+  return tableSplits(spec, await readCsvSpec(tableSpec(spec, options.tableEncoding)), options);
+}
+
+function tableSplits(spec: CsvDataSpec, cells: CsvCells, options: LoadOptions): DataSplits {
+  const labelled = labelsOf(cells);
+  // Through splitData with each row's index as its one value, so a table splits exactly as numbers do.
+  const split = splitOptions(
+    {
+      name: cells.name,
+      sampleShape: [1],
+      train: { x: Float32Array.from({ length: cells.rows }, (_, i) => i) },
+    },
+    options,
+  );
+  const indices = {
+    train: Int32Array.from(split.train.x),
+    validation: Int32Array.from(split.validation.x),
+    test: Int32Array.from(split.test.x),
+  };
+  const saved = options.tableEncoding;
+  const table = saved
+    ? typeAsModel(cells, saved, spec)
+    : typeTable(cells, { trainRows: indices.train, columns: spec.columns });
+  const defaults = typeof options.table === 'object' ? options.table : {};
+  const labelColumn = cells.labelIndex >= 0 ? cells.columns[cells.labelIndex].name : undefined;
+  const encoding =
+    saved ??
+    fitTableEncoding(table, indices.train, {
+      numeric: spec.numeric ?? defaults.numeric,
+      categorical: spec.categorical ?? defaults.categorical,
+      labelColumn,
+      missingTokens: cells.missingTokens,
+      seed: options.seed ?? 0,
+    });
+  const notes: string[] = [];
+  const ids = rowIds(cells.rows);
+  const make = (part: 'train' | 'validation' | 'test'): Dataset => {
+    const rows = indices[part];
+    const encoded = encodeTable(tableRows(table, rows), encoding);
+    for (const note of encoded.notes) notes.push(`${part}: ${note}`);
+    return {
+      name: `${cells.name}/${part}`,
+      sampleShape: [encodedWidth(encoding)],
+      size: rows.length,
+      x: encoded.x,
+      mask: encoded.mask,
+      labels: labelled && Int32Array.from(rows, (r) => labelled.labels[r]),
+      classNames: labelled?.classNames,
+      ids: Array.from(rows, (r) => ids[r]),
+      table: encoding,
+    };
+  };
+  const parts = { train: make('train'), validation: make('validation'), test: make('test') };
+  // Every cell observed: no mask, as for any other data (absent means all observed).
+  const gaps = Object.values(parts).some((part) => part.mask?.includes(0));
+  const finish = (part: Dataset): Dataset => (gaps ? part : { ...part, mask: undefined });
+  return {
+    train: finish(parts.train),
+    validation: finish(parts.validation),
+    test: finish(parts.test),
+    table: encoding,
+    ...(notes.length > 0 ? { notes } : {}),
+  };
+}
+
+/**
+ * A table typed as a saved model's encoding says: its columns must be the model's (a missing one or an extra
+ * one named; an extra one can be left out with --columns NAME:ignore), numbers where it had numbers. Booleans are
+ * read as categories and integers as numbers here, so new levels become unseen categories and fractions pass.
+ */
+function typeAsModel(cells: CsvCells, encoding: TableEncoding, spec: CsvDataSpec): Table {
+  const names = cells.columns.map((column) => column.name);
+  const label = cells.labelIndex >= 0 ? names[cells.labelIndex] : undefined;
+  const ignored = new Set(
+    Object.entries(spec.columns ?? {})
+      .filter(([, choice]) => choice === 'ignore')
+      .map(([name]) => name),
+  );
+  const model = new Set(encoding.columns.map((column) => column.name));
+  const lacking = encoding.columns.map((c) => c.name).filter((name) => !names.includes(name));
+  const extra = names.filter(
+    (name) => !model.has(name) && name !== label && name !== encoding.labelColumn && !ignored.has(name),
+  );
+  if (lacking.length > 0 || extra.length > 0) {
+    const list = (xs: string[]) => xs.map((x) => `"${x}"`).join(', ');
+    const problems = [
+      ...(lacking.length > 0 ? [`lacks the model's ${list(lacking)}`] : []),
+      ...(extra.length > 0
+        ? [`has ${list(extra)} besides (leave out with --columns ${extra[0]}:ignore)`]
+        : []),
+    ];
+    throw new DataError(
+      `the table's columns differ from the model's: it ${problems.join(' and ')}; the model's columns are ${encoding.columns.map((c) => c.name).join(', ')}`,
+      { path: cells.file },
+    );
+  }
+  const columns: ColumnOverrides = {};
+  for (const name of names) if (!model.has(name) && name !== label) columns[name] = 'ignore';
+  for (const column of encoding.columns)
+    columns[column.name] = 'levels' in column ? 'categorical' : 'numeric';
+  return typeTable(cells, { columns, statedBy: "the model's encoding", requireObserved: false });
+}
+
+/**
+ * Every row of a `csv:` file, in file order and unsplit, encoded with a saved model's column encoders: a table
+ * scored or encoded whole by a trained table model.
+ */
+export async function loadTableWhole(
+  spec: CsvDataSpec,
+  encoding: TableEncoding,
+): Promise<DataSplits['test']> {
+  const cells = await readCsvSpec(tableSpec(spec, encoding));
+  const table = typeAsModel(cells, encoding, spec);
+  const labelled = labelsOf(cells);
+  const encoded = encodeTable(table, encoding);
+  return {
+    name: cells.name,
+    sampleShape: [encodedWidth(encoding)],
+    size: cells.rows,
+    x: encoded.x,
+    ...(encoded.mask.includes(0) ? { mask: encoded.mask } : {}),
+    labels: labelled?.labels,
+    classNames: labelled?.classNames,
+    ids: rowIds(cells.rows),
+    table: encoding,
+  };
+}
 
 /** Audio splits: the model's features, and the same clips as waveforms, split alike (the same rows in each). */
 export interface AudioSplits {

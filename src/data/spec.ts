@@ -1,6 +1,8 @@
 // Data sources named by a URI-like spec on the CLI (`mnist`, `idx:PATH`, ...) and by an object in the API.
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { CategoricalMethod, NumericMethod } from './table/encoding.js';
+import { ColumnOverrides } from './table/infer.js';
 
 /** The tokenizer and vocabulary fields shared by the text sources (text:PATH, brown, spam-assassin). */
 const textFields = {
@@ -70,6 +72,12 @@ const audioFields = {
   maxDb: z.number().default(0).describe('Spectrogram ceiling, dB re full scale (drawn as 1)'),
 };
 
+/** Scaling of numpy's arrays, as of a CSV of numbers (fitted on the training split). */
+const numpyScaling = z
+  .enum(['minmax', 'standard', 'none'])
+  .default('minmax')
+  .describe('Column scaling: minmax to [0, 1], standard (zero mean, unit variance) or none');
+
 export const DataSpec = z.discriminatedUnion('source', [
   z.strictObject({ source: z.literal('mnist') }),
   z.strictObject({ source: z.literal('fashion-mnist') }),
@@ -114,7 +122,35 @@ export const DataSpec = z.discriminatedUnion('source', [
     scaling: z
       .enum(['minmax', 'standard', 'none'])
       .default('minmax')
-      .describe('Column scaling: minmax to [0, 1], standard (zero mean, unit variance) or none'),
+      .describe(
+        'Column scaling of a table of numbers only: minmax to [0, 1], standard (zero mean, unit variance) or none',
+      ),
+    columns: ColumnOverrides.optional().describe(
+      'Stated column types by name: numeric, integer, categorical, boolean, or ignore (others inferred on training)',
+    ),
+    missing: z
+      .array(z.string())
+      .optional()
+      .describe('Cell texts read as missing, besides the empty cell (default NA, NaN and ?)'),
+    numeric: NumericMethod.optional().describe(
+      'Tables: how numbers are encoded: standard (default), minmax, or mode (mode-specific normalisation, as CTGAN)',
+    ),
+    categorical: CategoricalMethod.optional().describe(
+      'Tables: how categories are encoded: onehot (default) or embedding (a one-hot group the model embeds)',
+    ),
+  }),
+  z.strictObject({
+    source: z.literal('npz'),
+    path: z
+      .string()
+      .min(1)
+      .describe('Path of a numpy .npz archive holding X (rows x features) and optionally y'),
+    scaling: numpyScaling,
+  }),
+  z.strictObject({
+    source: z.literal('npy'),
+    path: z.string().min(1).describe('Path of a numpy .npy file holding one 2-D array (rows x features)'),
+    scaling: numpyScaling,
   }),
   z.strictObject({
     source: z.literal('images'),
@@ -199,6 +235,11 @@ export interface DataSpecOptions {
   header?: boolean;
   skipRows?: number;
   scaling?: 'minmax' | 'standard' | 'none';
+  /** Tables (csv:PATH): stated column types, missing tokens, and how numbers and categories are encoded. */
+  columns?: ColumnOverrides;
+  missing?: string[];
+  numericEncoding?: NumericMethod;
+  categoricalEncoding?: CategoricalMethod;
   imageSize?: number;
   channels?: 1 | 3;
   /** Text sources (text:PATH, brown, spam-assassin). */
@@ -227,7 +268,35 @@ export interface DataSpecOptions {
 export function parseDataSpec(text: string, options: DataSpecOptions = {}): DataSpec {
   const spec = specOfText(text, options);
   refuseStrayAudioOptions(spec, options);
+  refuseStrayTableOptions(spec, options);
   return spec;
+}
+
+/** The csv: spec's options that make it an encoded table (data/table), by the flag that sets each. */
+const TABLE_OPTIONS = {
+  columns: '--columns',
+  missing: '--missing',
+  numericEncoding: '--numeric-encoding',
+  categoricalEncoding: '--categorical-encoding',
+} as const;
+
+function refuseStrayTableOptions(spec: DataSpec, options: DataSpecOptions): void {
+  if (spec.source === 'csv') return;
+  for (const [key, flag] of Object.entries(TABLE_OPTIONS))
+    if (options[key as keyof typeof TABLE_OPTIONS] !== undefined)
+      throw new UsageError(`applies to tables (csv:PATH) only, not to ${formatDataSpec(spec)}`, {
+        path: flag,
+      });
+}
+
+/** Whether a csv: spec asks for an encoded table: stated column types, missing tokens or an encoding method. */
+export function asksForTable(spec: Extract<DataSpec, { source: 'csv' }>): boolean {
+  return (
+    spec.columns !== undefined ||
+    spec.missing !== undefined ||
+    spec.numeric !== undefined ||
+    spec.categorical !== undefined
+  );
 }
 
 /** The audio options, by the flag that sets each, and the sources each applies to. */
@@ -302,7 +371,14 @@ function specOfText(text: string, options: DataSpecOptions): DataSpec {
         ...(options.header === false ? { header: false } : {}),
         ...(options.skipRows ? { skipRows: options.skipRows } : {}),
         scaling: options.scaling,
+        ...(options.columns ? { columns: options.columns } : {}),
+        ...(options.missing ? { missing: options.missing } : {}),
+        ...(options.numericEncoding ? { numeric: options.numericEncoding } : {}),
+        ...(options.categoricalEncoding ? { categorical: options.categoricalEncoding } : {}),
       });
+    case 'npz':
+    case 'npy':
+      return DataSpec.parse({ source: kind, path: needPath(), scaling: options.scaling });
     case 'images':
       return DataSpec.parse({
         source: 'images',
@@ -329,7 +405,7 @@ function specOfText(text: string, options: DataSpecOptions): DataSpec {
     }
     default:
       throw new UsageError(
-        `unknown data source "${kind}": expected mnist, fashion-mnist, idx:PATH, csv:PATH, images:DIR, toy:NAME, text:PATH, brown, spam-assassin, audio:DIR or fsdd`,
+        `unknown data source "${kind}": expected mnist, fashion-mnist, idx:PATH, csv:PATH, npz:PATH, npy:PATH, images:DIR, toy:NAME, text:PATH, brown, spam-assassin, audio:DIR or fsdd`,
         { path: '--data' },
       );
   }
@@ -344,6 +420,9 @@ export function formatDataSpec(spec: DataSpec): string {
       return `idx:${spec.images}`;
     case 'csv':
       return `csv:${spec.path}`;
+    case 'npz':
+    case 'npy':
+      return `${spec.source}:${spec.path}`;
     case 'images':
       return `images:${spec.dir}`;
     case 'text':

@@ -56,7 +56,7 @@ export function compareCommand(): Command {
   const command = withCsvFlags(
     new Command('compare').option(
       '--data <spec>',
-      'mnist | fashion-mnist | idx:PATH | csv:PATH | images:DIR | text:PATH | brown | spam-assassin',
+      'mnist | fashion-mnist | idx:PATH | csv:PATH | npz:PATH | npy:PATH | images:DIR | text:PATH | brown | spam-assassin',
       'mnist',
     ),
   )

@@ -21,7 +21,7 @@ export function datasetsCommand(): Command {
         );
       }
       process.stdout.write(
-        'also: idx:PATH, csv:PATH (--label-column, --scaling), images:DIR (--image-size), text:PATH, audio:DIR (WAV; --label-pattern, --sample-rate, --duration)\n',
+        'also: idx:PATH, csv:PATH (--label-column, --columns, --missing, --scaling), npz:PATH and npy:PATH (numpy arrays X and y), images:DIR (--image-size), text:PATH, audio:DIR (WAV; --label-pattern, --sample-rate, --duration)\n',
       );
     });
 }

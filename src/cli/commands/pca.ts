@@ -17,7 +17,7 @@ export function pcaCommand(): Command {
   return withCsvFlags(
     new Command('pca').option(
       '--data <spec>',
-      'mnist | fashion-mnist | idx:PATH | csv:PATH | images:DIR',
+      'mnist | fashion-mnist | idx:PATH | csv:PATH | npz:PATH | npy:PATH | images:DIR',
       'mnist',
     ),
   )
