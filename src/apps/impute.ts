@@ -110,9 +110,14 @@ export async function imputeTable(options: ImputeOptions): Promise<ImputeResult>
   try {
     const { model, manifest } = loaded;
     const encoding = manifest.table;
-    if (!fillsGaps(model) || !encoding)
+    if (!fillsGaps(model))
       throw new UsageError(
         `${options.run} is a ${model.kind} model, which does not fill missing cells: train table-ae, table-vae or gain on the table`,
+        { path: 'run' },
+      );
+    if (!encoding)
+      throw new UsageError(
+        `${options.run} was trained on numbers read without column encoders (a table with no gaps and no table options), so it has none to read a table with: train it with --numeric-encoding standard (or --columns)`,
         { path: 'run' },
       );
     // The model's missing tokens: new data is read as its training data was.
