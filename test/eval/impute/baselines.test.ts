@@ -72,14 +72,14 @@ describe('kNN', () => {
     //   print(KNNImputer(n_neighbors=2).fit_transform(X)); print(KNNImputer(n_neighbors=5).fit_transform(X))"
     const k2 = rowsOf(await knnImputer(2).impute(numericRows(ARRAY)), 3);
     const k5 = rowsOf(await knnImputer(5).impute(numericRows(ARRAY)), 3);
-    const fill = (rows: number[][], cells: [number, number, number][]) => {
+    const fill = (cells: [number, number, number][]) => {
       const out = ARRAY.map((row) => [...row]);
       for (const [r, c, v] of cells) out[r][c] = v;
       return out;
     };
     expectRows(
       k2,
-      fill(ARRAY, [
+      fill([
         [0, 2, 1.6],
         [1, 1, 3.1],
         [3, 0, 4.15],
@@ -89,7 +89,7 @@ describe('kNN', () => {
     );
     expectRows(
       k5,
-      fill(ARRAY, [
+      fill([
         [0, 2, 3.64],
         [1, 1, 5.5],
         [3, 0, 4.84],
