@@ -21,6 +21,7 @@ interface BenchmarkImputeFlags extends GlobalOptions, CsvFlags {
   methods: ImputeMethod[];
   k: number;
   steps: number;
+  patience: number;
   batchSize: number;
   out?: string;
   json?: boolean;
@@ -57,9 +58,15 @@ export function benchmarkImputeCommand(): Command {
     .option('--k <n>', 'neighbours of kNN', parseNumber('--k', { integer: true, min: 1 }), 5)
     .option(
       '--steps <n>',
-      'optimiser steps each model trains for',
+      'optimiser steps each model trains for at most',
       parseNumber('--steps', { integer: true, min: 1 }),
       2000,
+    )
+    .option(
+      '--patience <n>',
+      'epochs without improvement of the held-out rows’ loss before a model stops',
+      parseNumber('--patience', { integer: true, min: 1 }),
+      10,
     )
     .option(
       '--batch-size <n>',
@@ -83,6 +90,7 @@ export function benchmarkImputeCommand(): Command {
         methods: flags.methods,
         k: flags.k,
         steps: flags.steps,
+        patience: flags.patience,
         batchSize: flags.batchSize,
         out: flags.out,
         command: `latentlab benchmark impute ${process.argv.slice(4).join(' ')}`.trim(),
