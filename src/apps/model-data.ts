@@ -16,6 +16,10 @@ import { ConfigError, DataError, UsageError } from '../errors.js';
 import type { LoadedModel } from '../io/model-files.js';
 import type { TrainableModel } from '../models/family.js';
 
+/** The sources a table model reads: rows of columns. */
+const isTableSpec = (spec: DataSpec) =>
+  spec.source === 'csv' || spec.source === 'npz' || spec.source === 'npy';
+
 export const DataSplit = z.enum(['train', 'validation', 'test']);
 export type DataSplit = z.infer<typeof DataSplit>;
 
@@ -37,6 +41,8 @@ export async function modelData(loaded: LoadedModel, spec?: DataSpec): Promise<D
     text: loaded.manifest.text,
     // Tables: the model's column encoders, so cells are encoded as in its training.
     tableEncoding: loaded.manifest.table,
+    // A model trained on a table of numbers reads csv data as numbers, gaps and texts refused.
+    numbersOnly: !loaded.manifest.table,
   });
   const expected = loaded.manifest.context.sampleShape;
   if (splits.test.sampleShape.join('x') !== expected.join('x')) {
@@ -69,11 +75,11 @@ function checkDataKind(loaded: LoadedModel, spec: DataSpec): void {
       `is text, but this ${loaded.manifest.kind} model was trained on samples of shape [${loaded.manifest.context.sampleShape}], not text: give data like its own`,
       { path: where },
     );
-  if (spec.source !== 'csv' && loaded.manifest.table)
+  if (!isTableSpec(spec) && loaded.manifest.table)
     throw new DataError(
       `is not a table, but this ${loaded.manifest.kind} model reads tables (columns ${loaded.manifest.table.columns
         .map((c) => c.name)
-        .join(', ')}): give csv:PATH`,
+        .join(', ')}): give csv:PATH, npz:PATH or npy:PATH`,
       { path: where },
     );
   if (!isTextSpec(spec) && loaded.manifest.text)
@@ -141,7 +147,7 @@ export async function wholeData(loaded: LoadedModel, spec: DataSpec): Promise<Da
   // readAsModel made sure a text spec meets a model with a vocabulary.
   if (isTextSpec(spec) && loaded.manifest.text) return loadTextWhole(spec, loaded.manifest.text);
   // Tables: every row encoded with the model's column encoders (its columns and types, checked).
-  if (spec.source === 'csv' && loaded.manifest.table) return loadTableWhole(spec, loaded.manifest.table);
+  if (isTableSpec(spec) && loaded.manifest.table) return loadTableWhole(spec, loaded.manifest.table);
   const raw = await loadRaw(spec);
   const parts = [raw.train, ...(raw.test ? [raw.test] : [])];
   const x = new Float32Array(parts.reduce((n, p) => n + p.x.length, 0));

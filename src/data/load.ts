@@ -38,7 +38,7 @@ import {
 } from './table/encoding.js';
 import { fitTableEncoding } from './table/fit.js';
 import { type ColumnOverrides, typeTable } from './table/infer.js';
-import type { CsvCells } from './table/read.js';
+import { type CsvCells, MISSING_CODE, NUMBER_CODE } from './table/read.js';
 import { type Table, tableRows } from './table/table.js';
 import {
   BROWN_FILES,
@@ -114,6 +114,11 @@ export interface LoadOptions {
   table?: boolean | { numeric?: NumericMethod; categorical?: CategoricalMethod };
   /** csv: a saved model's column encoders, applied as they are (its columns and types) instead of fitting. */
   tableEncoding?: TableEncoding;
+  /**
+   * csv: read as a table of numbers only whatever the file holds (a gap or a text is an error at its line): the
+   * data of a model trained on numbers, even one saved without a scaling.
+   */
+  numbersOnly?: boolean;
 }
 
 /** The raw data of a source, before splitting. */
@@ -130,11 +135,14 @@ export async function loadData(spec: DataSpec, options: LoadOptions = {}): Promi
     const cells = await readCsvSpec(tableSpec(spec, options.tableEncoding));
     // A table of numbers only, with no gap and no table option, is read as it always was (a model trained on
     // one keeps its scaling); any other goes through the column encoders.
-    const plain = options.scaling || (!options.table && !asksForTable(spec) && allNumbers(cells));
+    const plain =
+      options.numbersOnly || options.scaling || (!options.table && !asksForTable(spec) && allNumbers(cells));
     if (!plain || options.tableEncoding) return tableSplits(spec, cells, options);
     raw = numericRaw(cells);
   } else {
     raw = await loadRaw(spec);
+    // Rows of numbers from another source (npz, npy) go through the column encoders when a family asks.
+    if (options.table || options.tableEncoding) return tableSplits({}, rawAsCells(raw, spec), options);
   }
   const splits = splitOptions(raw, options);
   let scaling = options.scaling;
@@ -173,14 +181,76 @@ export async function loadTableData(spec: CsvDataSpec, options: LoadOptions = {}
   return tableSplits(spec, await readCsvSpec(tableSpec(spec, options.tableEncoding)), options);
 }
 
-function tableSplits(spec: CsvDataSpec, cells: CsvCells, options: LoadOptions): DataSplits {
-  const labelled = labelsOf(cells);
-  // Through splitData with each row's index as its one value, so a table splits exactly as numbers do.
+/** How a table's columns are typed and encoded: the csv spec's fields (other sources state none). */
+type TableFields = Partial<Pick<CsvDataSpec, 'columns' | 'numeric' | 'categorical'>>;
+
+/** Where rows come from besides the cells: labels and ids, and how many trailing rows are the source's test part. */
+interface RowFacts {
+  labelled?: { labels: Int32Array; classNames: string[] };
+  ids: string[];
+  sourceTest: number;
+}
+
+/**
+ * Rows of numbers from a source other than csv (npz, npy) as the cells of a headerless CSV of numbers (columns
+ * #0, #1, ...; a NaN would be a gap), so they are typed and encoded as one.
+ */
+function rawAsCells(raw: RawData, spec: DataSpec): CsvCells & { facts: RowFacts } {
+  const where = formatDataSpec(spec);
+  if (raw.sampleShape.length !== 1)
+    throw new DataError(
+      `is not a table (samples of shape [${raw.sampleShape}]): tables are rows of columns, read from csv:PATH, npz:PATH or npy:PATH`,
+      { path: where },
+    );
+  const parts = [raw.train, ...(raw.test ? [raw.test] : [])];
+  const width = raw.sampleShape[0];
+  const rows = parts.reduce((n, part) => n + part.x.length / width, 0);
+  const columns = Array.from({ length: width }, (_, c) => {
+    const values = new Float64Array(rows);
+    let r = 0;
+    for (const part of parts) for (let i = c; i < part.x.length; i += width) values[r++] = part.x[i];
+    const codes = Int32Array.from(values, (v) => (Number.isNaN(v) ? MISSING_CODE : NUMBER_CODE));
+    return { name: `#${c}`, values, codes, texts: [] };
+  });
+  const labelled =
+    raw.classNames && parts.every((part) => part.labels)
+      ? {
+          labels: Int32Array.from(parts.flatMap((part) => Array.from(part.labels as Int32Array))),
+          classNames: [...raw.classNames],
+        }
+      : undefined;
+  const ids = parts.every((part) => part.ids) ? parts.flatMap((part) => part.ids as string[]) : rowIds(rows);
+  return {
+    file: where,
+    name: raw.name,
+    header: false,
+    columns,
+    rows,
+    lines: Int32Array.from({ length: rows }, (_, i) => i + 1),
+    missingTokens: [''],
+    labelIndex: -1,
+    facts: { labelled, ids, sourceTest: raw.test ? raw.test.x.length / width : 0 },
+  };
+}
+
+function tableSplits(
+  spec: TableFields,
+  cells: CsvCells & { facts?: RowFacts },
+  options: LoadOptions,
+): DataSplits {
+  const facts = cells.facts ?? { labelled: labelsOf(cells), ids: rowIds(cells.rows), sourceTest: 0 };
+  const { labelled } = facts;
+  // Through splitData with each row's index as its one value, so a table splits exactly as numbers do (a
+  // source's own test part kept as the test split).
+  const own = cells.rows - facts.sourceTest;
   const split = splitOptions(
     {
       name: cells.name,
       sampleShape: [1],
-      train: { x: Float32Array.from({ length: cells.rows }, (_, i) => i) },
+      train: { x: Float32Array.from({ length: own }, (_, i) => i) },
+      ...(facts.sourceTest > 0
+        ? { test: { x: Float32Array.from({ length: facts.sourceTest }, (_, i) => own + i) } }
+        : {}),
     },
     options,
   );
@@ -205,7 +275,7 @@ function tableSplits(spec: CsvDataSpec, cells: CsvCells, options: LoadOptions): 
       seed: options.seed ?? 0,
     });
   const notes: string[] = [];
-  const ids = rowIds(cells.rows);
+  const ids = facts.ids;
   const make = (part: 'train' | 'validation' | 'test'): Dataset => {
     const rows = indices[part];
     const encoded = encodeTable(tableRows(table, rows), encoding);
@@ -240,7 +310,7 @@ function tableSplits(spec: CsvDataSpec, cells: CsvCells, options: LoadOptions): 
  * one named; an extra one can be left out with --columns NAME:ignore), numbers where it had numbers. Booleans are
  * read as categories and integers as numbers here, so new levels become unseen categories and fractions pass.
  */
-function typeAsModel(cells: CsvCells, encoding: TableEncoding, spec: CsvDataSpec): Table {
+function typeAsModel(cells: CsvCells, encoding: TableEncoding, spec: TableFields): Table {
   const names = cells.columns.map((column) => column.name);
   const label = cells.labelIndex >= 0 ? names[cells.labelIndex] : undefined;
   const ignored = new Set(
@@ -274,16 +344,16 @@ function typeAsModel(cells: CsvCells, encoding: TableEncoding, spec: CsvDataSpec
 }
 
 /**
- * Every row of a `csv:` file, in file order and unsplit, encoded with a saved model's column encoders: a table
- * scored or encoded whole by a trained table model.
+ * Every row of a `csv:` file (or npz, npy), in file order and unsplit, encoded with a saved model's column
+ * encoders: a table scored or encoded whole by a trained table model.
  */
-export async function loadTableWhole(
-  spec: CsvDataSpec,
-  encoding: TableEncoding,
-): Promise<DataSplits['test']> {
-  const cells = await readCsvSpec(tableSpec(spec, encoding));
-  const table = typeAsModel(cells, encoding, spec);
-  const labelled = labelsOf(cells);
+export async function loadTableWhole(spec: DataSpec, encoding: TableEncoding): Promise<DataSplits['test']> {
+  const cells: CsvCells & { facts?: RowFacts } =
+    spec.source === 'csv'
+      ? await readCsvSpec(tableSpec(spec, encoding))
+      : rawAsCells(await loadRaw(spec), spec);
+  const table = typeAsModel(cells, encoding, spec.source === 'csv' ? spec : {});
+  const labelled = cells.facts ? cells.facts.labelled : labelsOf(cells);
   const encoded = encodeTable(table, encoding);
   return {
     name: cells.name,
@@ -293,7 +363,7 @@ export async function loadTableWhole(
     ...(encoded.mask.includes(0) ? { mask: encoded.mask } : {}),
     labels: labelled?.labels,
     classNames: labelled?.classNames,
-    ids: rowIds(cells.rows),
+    ids: cells.facts?.ids ?? rowIds(cells.rows),
     table: encoding,
   };
 }

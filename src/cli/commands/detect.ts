@@ -21,6 +21,7 @@ import {
   parseNumber,
   skipRowsOption,
   startBackend,
+  tableDataOptions,
 } from '../shared.js';
 
 interface DetectFlags extends GlobalOptions, CsvFlags {
@@ -65,7 +66,7 @@ function parseClasses(value: string): number[] {
 const percent = (v: number) => `${(100 * v).toFixed(2)}%`;
 
 export function detectCommand(): Command {
-  return new Command('detect')
+  const command = new Command('detect')
     .description(
       'anomaly detection: score samples by reconstruction error, negative ELBO or Mahalanobis distance of codes; flag those above a threshold calibrated on held-out normal data; AUROC/AUPRC with labels; heat maps of the top anomalies',
     )
@@ -209,4 +210,7 @@ export function detectCommand(): Command {
         );
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+  // How other csv: data is read when the model has no saved table encoding to read it with.
+  for (const option of tableDataOptions()) command.addOption(option);
+  return command;
 }

@@ -16,6 +16,7 @@ import {
   parseNumber,
   skipRowsOption,
   startBackend,
+  tableDataOptions,
 } from '../shared.js';
 
 interface EmbedFlags extends GlobalOptions, CsvFlags, Pick<AudioFlags, 'labelPattern' | 'labelBy'> {
@@ -133,6 +134,6 @@ export function embedCommand(): Command {
       process.stdout.write(`${lines.join('\n')}\n`);
     });
   // --label-pattern for audio:DIR given as --data; --label-by speaker probes FSDD codes for the speaker.
-  for (const option of audioLabelOptions()) command.addOption(option);
+  for (const option of [...tableDataOptions(), ...audioLabelOptions()]) command.addOption(option);
   return command;
 }

@@ -27,6 +27,7 @@ import {
   skipRowsOption,
   startBackend,
   type TextFlags,
+  tableDataOptions,
   textDataOptions,
 } from '../shared.js';
 
@@ -288,7 +289,12 @@ export function trainCommand(): Command {
         process.off('SIGINT', onSignal);
       }
     });
-  for (const option of [...textDataOptions(), ...audioDataOptions(), ...audioLabelOptions()])
+  for (const option of [
+    ...tableDataOptions(),
+    ...textDataOptions(),
+    ...audioDataOptions(),
+    ...audioLabelOptions(),
+  ])
     command.addOption(option);
   for (const option of modelOptionFlags()) command.addOption(option);
   return command;

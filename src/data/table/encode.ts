@@ -159,6 +159,13 @@ export interface DecodeOptions {
   seed?: number;
   /** The decoded table's name. */
   name?: string;
+  /** The rows' mask (encodeTable's): a cell whose span is masked decodes as missing (NaN, code -1). */
+  mask?: Float32Array;
+  /**
+   * false: numbers are not clipped to the training range (a real held-out row decoded to compare with, rather
+   * than a model's output). Default true.
+   */
+  clip?: boolean;
 }
 
 /**
@@ -175,6 +182,16 @@ export function decodeRows(x: Float32Array, encoding: TableEncoding, options: De
       path: options.name ?? 'decode',
     });
   const n = x.length / width;
+  if (options.mask && options.mask.length !== x.length)
+    throw new DataError(
+      `expected a mask of ${x.length} values (one per encoded value), got ${options.mask.length}`,
+      {
+        path: options.name ?? 'decode',
+      },
+    );
+  const masked = (row: number, span: TableSpan) =>
+    options.mask !== undefined && options.mask[row * width + span.start] === 0;
+  const clip = options.clip ?? true;
   const rng = createRng(options.seed ?? 0);
   const pick = (row: number, span: TableSpan): number => {
     const at = row * width + span.start;
@@ -196,11 +213,15 @@ export function decodeRows(x: Float32Array, encoding: TableEncoding, options: De
     const [first, second] = spansOf[c];
     if (isCategory(encoder)) {
       const codes = new Int32Array(n);
-      for (let r = 0; r < n; r++) codes[r] = pick(r, first);
+      for (let r = 0; r < n; r++) codes[r] = masked(r, first) ? -1 : pick(r, first);
       return { name: encoder.name, type: encoder.type, levels: [...encoder.levels], codes };
     }
     const values = new Float64Array(n);
     for (let r = 0; r < n; r++) {
+      if (masked(r, first)) {
+        values[r] = Number.NaN;
+        continue;
+      }
       let v: number;
       if (isMode(encoder)) {
         const k = pick(r, second);
@@ -209,7 +230,7 @@ export function decodeRows(x: Float32Array, encoding: TableEncoding, options: De
       } else {
         v = x[r * width + first.start] * encoder.scale + encoder.offset;
       }
-      v = Math.max(encoder.min, Math.min(encoder.max, v));
+      if (clip) v = Math.max(encoder.min, Math.min(encoder.max, v));
       values[r] = encoder.type === 'integer' ? Math.round(v) : v;
     }
     return { name: encoder.name, type: encoder.type, values };

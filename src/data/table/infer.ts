@@ -1,7 +1,8 @@
 // Column types of a CSV read by read.ts, decided on the training rows only (so held-out rows never shape the
 // model) and overridable per column: numbers that are all whole are `integer`, other numbers `numeric`, two
 // levels that read as false/true (no/yes, n/y, f/t) `boolean`, any other text `categorical`. What cannot be
-// typed is refused with the fix: a column with no observed training cell or with about one level per row (an
+// typed is refused with the fix: half or more numbers with some text asks whether the text is a gap or the column a
+// category; a column with no observed training cell or with about one level per row (an
 // id) should be ignored; a column of numbers with text in held-out rows should be named categorical or have
 // that text listed as missing.
 import { z } from 'zod';
@@ -144,6 +145,15 @@ function typeColumn(
       `${label}: expected a finite number, got ${JSON.stringify(cellText(cells, c, firstText))}`,
       { path: rowAt(cells, firstText) },
     );
+  // Half or more numbers with some text is most often a gap written some other way ("-", "unknown") or a typo, not a
+  // category whose levels are numbers: asked rather than guessed.
+  if (numbers * 2 >= observed) {
+    const text = cellText(cells, c, firstText);
+    throw new DataError(
+      `${label} holds numbers in ${numbers} of its ${observed} observed training cells, and the text ${JSON.stringify(text)} here: list the text as missing (--missing ${JSON.stringify(text)}) or state the column categorical (--columns ${cells.columns[c].name}:categorical)`,
+      { path: rowAt(cells, firstText) },
+    );
+  }
   const trainLevels = new Set<string>();
   for (let i = 0; i < train.length; i++) {
     const r = train[i];

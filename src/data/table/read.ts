@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { CsvError, parse } from 'csv-parse';
 import { DataError } from '../../errors.js';
@@ -218,8 +218,9 @@ class Growing<T extends Float64Array | Int32Array> {
     }
     this.data[this.length++] = value;
   }
+  /** The cells as a view (no copy: at the end of a read, a copy would double the peak). */
   done(): T {
-    return this.data.slice(0, this.length) as T;
+    return this.data.subarray(0, this.length) as T;
   }
 }
 
@@ -229,6 +230,8 @@ interface ColumnBuilder {
   index: Map<string, number>;
   texts: string[];
   keepAll: boolean;
+  /** The column holds NUMBER_TEXTS_KEPT texts: later numbers keep no text. */
+  full: boolean;
 }
 
 const newColumn = (keepAll: boolean): ColumnBuilder => ({
@@ -237,10 +240,11 @@ const newColumn = (keepAll: boolean): ColumnBuilder => ({
   index: new Map(),
   texts: [],
   keepAll,
+  full: false,
 });
 
 /** A readable stream of the file's bytes, gunzipped when it starts like gzip; a missing file names itself. */
-async function openBytes(file: string): Promise<NodeJS.ReadableStream> {
+async function openBytes(file: string): Promise<Readable> {
   let head: Buffer;
   try {
     const handle = await open(file, 'r');
@@ -261,6 +265,7 @@ async function openBytes(file: string): Promise<NodeJS.ReadableStream> {
   if (head[0] !== 0x1f || head[1] !== 0x8b) return stream;
   const gunzip = createGunzip();
   stream.on('error', (error) => gunzip.destroy(error));
+  gunzip.on('close', () => stream.destroy());
   return stream.pipe(gunzip);
 }
 
@@ -332,6 +337,10 @@ export async function readCsvCells(file: string, options: CsvReadOptions = {}): 
       });
     }
     throw error;
+  } finally {
+    // An error inside the loop leaves the file stream open otherwise (pipe does not pass destruction back).
+    source.destroy();
+    tracker.destroy();
   }
   if (width < 0)
     throw new DataError(
@@ -384,9 +393,15 @@ function addCell(column: ColumnBuilder, cell: string, missing: Map<string, numbe
   }
   const number = DECIMAL.test(cell);
   column.values.push(number ? Number(cell) : Number.NaN);
+  // Past the cap a number's text is not looked up at all: the lookup is most of the cost of a wide numeric file.
+  if (number && column.full) {
+    column.codes.push(NUMBER_CODE);
+    return;
+  }
   let code = column.index.get(cell);
   if (code === undefined) {
     if (number && !column.keepAll && column.texts.length >= NUMBER_TEXTS_KEPT) {
+      column.full = true;
       column.codes.push(NUMBER_CODE);
       return;
     }

@@ -194,6 +194,24 @@ describe('encode then decode', () => {
   it('gives the table back on observed cells (min-max)', () => roundTrip('minmax'));
   it('gives the table back on observed cells (mode-specific)', () => roundTrip('mode'));
 
+  it('with the mask, missing cells decode as missing; clip: false keeps numbers outside the training range', () => {
+    const table = synthetic(300);
+    const encoding = fitTableEncoding(table, all(200), { numeric: 'mode' });
+    const { x, mask } = encodeTable(table, encoding);
+    const back = decodeRows(x, encoding, { mask, clip: false });
+    table.columns.forEach((column, c) => {
+      for (let r = 0; r < 300; r++) expect(isMissing(back.columns[c], r)).toBe(isMissing(column, r));
+    });
+    const minmax = fitTableEncoding(table, all(200), { numeric: 'minmax' });
+    const encoded = encodeTable(table, minmax);
+    const unclipped = decodeRows(encoded.x, minmax, { mask: encoded.mask, clip: false })
+      .columns[0] as NumberColumn;
+    const values = (table.columns[0] as NumberColumn).values;
+    for (let r = 0; r < 300; r++)
+      if (!Number.isNaN(values[r])) expect(unclipped.values[r]).toBeCloseTo(values[r], 4);
+    expect(() => decodeRows(x, encoding, { mask: mask.subarray(1) })).toThrow('expected a mask of');
+  });
+
   it('sampling draws levels in proportion to the choice span, seeded', () => {
     const encoding = TableEncoding.parse({
       columns: [

@@ -1,5 +1,6 @@
 // csv: data as encoded tables: which path a file takes, splits with masks, labels and ids, the encoders fitted on
 // the training split, and new data read with a saved model's encoding (columns checked and named).
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadData, loadTableData, loadTableWhole } from '../../../src/data/load.js';
 import { DataSpec, parseDataSpec } from '../../../src/data/spec.js';
@@ -78,6 +79,11 @@ describe('loadData for csv tables', () => {
     // A model trained on numbers (its scaling given) reads the file as numbers: a gap is an error there.
     const error = await errorFrom(loadData(csvSpec({ path: gap }), { scaling: plain.scaling }));
     expect(error.message).toBe(`${gap}:22: empty cell in column "b"`);
+    // So does one saved without a scaling (scaling none): numbersOnly.
+    const unscaled = await errorFrom(
+      loadData(csvSpec({ path: gap, scaling: 'none' }), { numbersOnly: true }),
+    );
+    expect(unscaled.message).toBe(`${gap}:22: empty cell in column "b"`);
   });
 
   it("reads new data with a saved model's encoding; differing columns are named", async () => {
@@ -114,6 +120,49 @@ describe('loadData for csv tables', () => {
     expect(splits.notes).toEqual([
       'train: column "colour": 1 row has a category never seen in training, read as missing: "purple"',
     ]);
+  });
+
+  it('{table: true} encodes rows of numbers from other sources (#0, #1, ...); refuses images', async () => {
+    const spec = { source: 'toy', name: 'ring8', size: 50 } as const;
+    const plain = await loadData(spec, { seed: 1 });
+    const table = await loadData(spec, { seed: 1, table: true });
+    expect(table.table!.columns.map((c) => [c.name, c.type, c.method])).toEqual([
+      ['#0', 'numeric', 'standard'],
+      ['#1', 'numeric', 'standard'],
+    ]);
+    expect([table.train.size, table.validation.size, table.test.size]).toEqual([
+      plain.train.size,
+      plain.validation.size,
+      plain.test.size,
+    ]);
+    // The same rows in the same order, standardised with the training split's mean and deviation.
+    const [a, b] = table.table!.columns as { offset: number; scale: number }[];
+    for (let i = 0; i < plain.test.size; i++) {
+      expect(table.test.x[2 * i]).toBeCloseTo((plain.test.x[2 * i] - a.offset) / a.scale, 5);
+      expect(table.test.x[2 * i + 1]).toBeCloseTo((plain.test.x[2 * i + 1] - b.offset) / b.scale, 5);
+    }
+    expect(table.test.labels).toEqual(plain.test.labels);
+    expect(table.train.mask).toBeUndefined();
+    const npz = DataSpec.parse({
+      source: 'npz',
+      path: fileURLToPath(new URL('../../fixtures/numpy/obvious.npz', import.meta.url)),
+    });
+    const [numbers, encoded] = [await loadData(npz), await loadData(npz, { table: true })];
+    expect(encoded.table!.columns.length).toBe(numbers.train.sampleShape[0]);
+    expect(encoded.train.classNames).toEqual(numbers.train.classNames);
+    expect(encoded.test.ids).toEqual(numbers.test.ids);
+    expect(encoded.test.labels).toEqual(numbers.test.labels);
+    // Scored whole with the saved encoding: every row in file order, as encoded in the splits.
+    const whole = await loadTableWhole(npz, encoded.table!);
+    expect(whole.size).toBe(encoded.train.size + encoded.validation.size + encoded.test.size);
+    // npz ids are numpy's row indices, from 0.
+    const row = Number(encoded.test.ids![0]);
+    const width = encoded.test.sampleShape[0];
+    expect(Array.from(whole.x.subarray(row * width, (row + 1) * width))).toEqual(
+      Array.from(encoded.test.x.subarray(0, width)),
+    );
+    const error = await errorFrom(loadData({ source: 'mnist' }, { table: true }));
+    expect(error.message).toContain('mnist: is not a table (samples of shape [28,28,1])');
   });
 
   it('refuses a missing label, naming the line', async () => {

@@ -56,7 +56,13 @@ describe('readCsvCells and typeTable', () => {
   it('infers on the training rows only: a column of numbers there with text elsewhere is refused at its line', async () => {
     const file = await csvFile('later-text.csv', 'a,b\n1,x\n2,y\n3,z\nabc,w\n');
     const cells = await readCsvCells(file);
-    expect(typeTable(cells).columns[0].type).toBe('categorical');
+    // Over every row, mostly numbers with a text: asked, not guessed.
+    expect(() => typeTable(cells)).toThrow(
+      `${file}:5: column "a" holds numbers in 3 of its 4 observed training cells, and the text "abc" here: list the text as missing (--missing "abc") or state the column categorical (--columns a:categorical)`,
+    );
+    // Mostly text with a number: a category.
+    const mostlyText = await csvFile('mostly-text.csv', 'a\nx\ny\n3\n');
+    expect(typeTable(await readCsvCells(mostlyText)).columns[0].type).toBe('categorical');
     expect(() => typeTable(cells, { trainRows: [0, 1, 2] })).toThrow(
       `${file}:5: column "a" holds only numbers in the training rows, so it is read as numbers, but this row has the text "abc": state the column categorical (--columns a:categorical) or list the text as missing (--missing "abc")`,
     );
