@@ -113,6 +113,13 @@ describe('gain', () => {
     model.dispose();
   });
 
+  it('sizes its default widths (as wide as the row) before building: a row of 20,000 values is refused', () => {
+    const { family, config } = parseModelConfig({ kind: 'gain' });
+    expect(() => family.build(config, { sampleShape: [20_000], seed: 1 })).toThrow(
+      /parameters; the limit is 100,000,000/,
+    );
+  });
+
   it('saves with its table encoding and loads back filling the same values', async () => {
     await withTempDir(async (dir) => {
       const table = correlatedTable(64, 0.2, 8);

@@ -11,6 +11,7 @@
 // discriminator's guess are one per cell, not one per one-hot position.
 import { type Tensor, tf, tfl } from '../../engine/tf.js';
 import type { Batch, BuildContext, LossRecord, ModelFamily, NetworkRole, TrainableModel } from '../family.js';
+import { checkModelSize } from '../limits.js';
 import { denseLayers, initialisers, type Symbolic } from '../shared/layers.js';
 import { evaluationStep, slotSeed } from '../shared/seeds.js';
 import { gradientsOf, minimize, requireOptimizers, trainableVariables } from '../shared/step.js';
@@ -237,6 +238,8 @@ export const gainFamily: ModelFamily<typeof GainConfig> = {
   build(config, context) {
     const layout = tableLayout(context, 'gain');
     const hidden = config.hidden ?? [layout.width, layout.width];
+    // The registry sizes the config before building, but the default widths come from the data: sized here.
+    checkModelSize({ ...config, hidden }, context.sampleShape);
     const init = initialisers(context);
     const cells = layout.groups.spans.length;
     const generator = buildNetwork(
