@@ -235,7 +235,7 @@ export async function benchmarkImpute(
   for (let seed = 0; seed < options.seeds; seed++) {
     const hidden = hideAtRandom(table, options.rate, seed);
     const encoding: TableEncoding = fitTableEncoding(hidden.table, all, {
-      numeric: 'standard',
+      numeric: options.data.source === 'csv' ? (options.data.numeric ?? 'standard') : 'standard',
       categorical: options.data.source === 'csv' ? (options.data.categorical ?? 'onehot') : 'onehot',
       ...(labelColumn ? { labelColumn } : {}),
       seed,
