@@ -2,9 +2,10 @@
 // stratified split, the report's form, and the folders and archives it refuses.
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   AnomalyBenchmarkReport,
+  AutoencoderDetector,
   benchmarkAnomaly,
   benchmarkMarkdown,
   DETECTORS,
@@ -12,6 +13,12 @@ import {
   stratifiedSplit,
   summarise,
 } from '../../src/apps/benchmark-anomaly.js';
+import { benchmarkAnomalyCommand } from '../../src/cli/commands/benchmark-anomaly.js';
+import { ensureBackend } from '../../src/engine/backend.js';
+import { tf } from '../../src/engine/tf.js';
+import { auroc } from '../../src/eval/anomaly.js';
+import { DeepSvdd } from '../../src/eval/detectors/deep-svdd.js';
+import { labelledTable, readNpz } from '../../src/io/numpy.js';
 import { withTempDir } from '../helpers.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'numpy');
@@ -65,10 +72,12 @@ describe('benchmarkAnomaly', () => {
       expect(json).toEqual(report);
       const markdown = await readFile(files.markdown, 'utf8');
       expect(markdown).toBe(benchmarkMarkdown(report, 'latentlab benchmark anomaly --data DIR'));
-      expect(markdown).toContain(`| data set | ${DETECTORS.join(' | ')} |`);
-      expect(markdown).toMatch(/\| obvious \| .*\*\*1\.000 ± 0\.000\*\*/);
-      expect(markdown).toContain('| **mean AUROC** |');
-      expect(markdown).toContain('| **mean rank** |');
+      expect(markdown).toMatch(
+        new RegExp(`\\| data set +\\| ${DETECTORS.map((d) => `${d} *`).join('\\| ')}\\|`),
+      );
+      expect(markdown).toMatch(/\| obvious +\| .*\*\*1\.000 ± 0\.000\*\*/);
+      expect(markdown).toMatch(/\| \*\*mean AUROC\*\* +\|/);
+      expect(markdown).toMatch(/\| \*\*mean rank\*\* +\|/);
     });
   }, 120_000);
 
@@ -110,9 +119,18 @@ describe('benchmarkAnomaly', () => {
     });
     const markdown = benchmarkMarkdown(report);
     // iforest 0.7 ± sd(0.8, 0.6) = 0.141; knn 0.9 ± 0, the best in bold
-    expect(markdown).toContain('| a | 0.700 ± 0.141 | **0.900 ± 0.000** |');
-    expect(markdown).toContain('| **mean AUROC** | **0.850** | 0.750 |');
-    expect(markdown).toContain('| **mean rank** | **1.50** | **1.50** |');
+    expect(markdown).toContain(
+      [
+        '| data set       | iforest           | knn               |',
+        '| -------------- | ----------------- | ----------------- |',
+        '| a              | 0.700 ± 0.141     | **0.900 ± 0.000** |',
+        '| b              | **1.000 ± 0.000** | 0.600 ± 0.141     |',
+        '| **mean AUROC** | **0.850**         | 0.750             |',
+        '| **mean AUPRC** | **0.425**         | 0.375             |',
+        '| **mean rank**  | **1.50**          | **1.50**          |',
+        '| time (s)       | 6.0               | 6.0               |',
+      ].join('\n'),
+    );
   });
 
   it('names a missing folder, a file, a folder without archives, an npz without X or y', async () => {
@@ -149,4 +167,91 @@ describe('benchmarkAnomaly', () => {
       ).rejects.toThrow('detectors.1: unknown detector "magic": expected one of');
     });
   });
+});
+
+describe('latentlab benchmark anomaly (the command)', () => {
+  async function run(args: string[]): Promise<string> {
+    let stdout = '';
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      stdout += String(chunk);
+      return true;
+    });
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await benchmarkAnomalyCommand().exitOverride().parseAsync(args, { from: 'user' });
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+    return stdout;
+  }
+
+  it('runs the chosen detectors and says where the report went', async () => {
+    await withTempDir(async (dir) => {
+      await mkdir(join(dir, 'data'));
+      await copyFile(join(fixtures, 'obvious.npz'), join(dir, 'data', 'obvious.npz'));
+      const out = join(dir, 'out');
+      const printed = await run([
+        '--data',
+        join(dir, 'data'),
+        '--out',
+        out,
+        '--seeds',
+        '1',
+        '--detectors',
+        'knn,ecod',
+        '--backend',
+        'cpu',
+      ]);
+      expect(printed).toMatch(/^(knn|ecod) +mean AUROC 1\.000 {2}mean AUPRC 1\.000 {2}mean rank 1\.50$/m);
+      expect(printed).toContain(
+        `wrote ${join(out, 'anomaly-benchmark.md')} and ${join(out, 'anomaly-benchmark.json')}`,
+      );
+      const report = AnomalyBenchmarkReport.parse(
+        JSON.parse(await readFile(join(out, 'anomaly-benchmark.json'), 'utf8')),
+      );
+      expect(report.detectors).toEqual(['knn', 'ecod']);
+      expect(report.seeds).toBe(1);
+    });
+  });
+
+  it('names the flag of an unknown detector', async () => {
+    await expect(run(['--data', 'x', '--detectors', 'iforest,magic', '--backend', 'cpu'])).rejects.toThrow(
+      `--detectors.1: unknown detector "magic": expected one of ${DETECTORS.join(', ')}`,
+    );
+  });
+});
+
+describe('neural detectors', () => {
+  it('every option of the autoencoder detector finds obvious anomalies, and dispose frees its tensors', async () => {
+    await ensureBackend();
+    const table = labelledTable(
+      readNpz(await readFile(join(fixtures, 'obvious.npz')), 'obvious.npz'),
+      'obvious.npz',
+    );
+    const x = { rows: table.rows, cols: table.cols, data: table.x };
+    const before = tf.memory().numTensors;
+    for (const detector of [
+      new AutoencoderDetector(
+        'bagged',
+        {
+          kind: 'dense-ae',
+          members: 2,
+          featureFraction: 0.6,
+          perFeature: true,
+          codeNeighbours: 5,
+          noise: 0.1,
+        },
+        0,
+      ),
+      new AutoencoderDetector('vae-tails', { kind: 'vae', combine: 'tails' }, 1),
+      new DeepSvdd({ seed: 2, epochs: 30 }),
+    ]) {
+      await detector.fit(x);
+      const scores = await detector.score(x);
+      expect(auroc(scores, table.y!), detector.name).toBeGreaterThan(0.9);
+      detector.dispose?.();
+      expect(tf.memory().numTensors, detector.name).toBe(before);
+    }
+  }, 120_000);
 });

@@ -49,7 +49,10 @@ export class DeepSvdd implements Detector {
     // Glorot-uniform, seeded per layer.
     const weights = sizes.slice(1).map((out, k) => {
       const limit = Math.sqrt(6 / (sizes[k] + out));
-      return tf.variable(tf.randomUniform([sizes[k], out], -limit, limit, 'float32', seed * 31 + k));
+      const initial = tf.randomUniform([sizes[k], out], -limit, limit, 'float32', seed * 31 + k);
+      const weight = tf.variable(initial);
+      initial.dispose();
+      return weight;
     });
     const all = tf.tensor2d(x.data, [x.rows, x.cols]);
     const centre = tf.tidy(() => {
