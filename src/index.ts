@@ -145,6 +145,7 @@ export {
   type ModelFamily,
   type TrainableModel,
 } from './models/family.js';
+export { GainConfig, gainFamily } from './models/gain/model.js';
 export { GanConfig, GanLoss, GanModel, ganFamily } from './models/gan/model.js';
 export { LatentGanConfig } from './models/latentgan/config.js';
 export { LatentGanModel, latentGanFamily } from './models/latentgan/model.js';
@@ -170,6 +171,12 @@ export {
   ReconstructionLoss,
 } from './models/shared/autoencoder-base.js';
 export { CodePrior } from './models/shared/code-priors.js';
+export {
+  TableAutoencoderConfig,
+  TableVaeConfig,
+  tableAutoencoderFamily,
+  tableVaeFamily,
+} from './models/table-ae/model.js';
 export {
   ConvVaeConfig,
   CvaeConfig,

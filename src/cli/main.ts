@@ -11,6 +11,7 @@ import { denoiseCommand } from './commands/denoise.js';
 import { detectCommand } from './commands/detect.js';
 import { embedCommand } from './commands/embed.js';
 import { evaluateCommand, interpolateCommand, latentMapCommand, sampleCommand } from './commands/generate.js';
+import { imputeCommand } from './commands/impute.js';
 import { modelsCommand } from './commands/models.js';
 import { pcaCommand } from './commands/pca.js';
 import { serveCommand } from './commands/serve.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
     decompressCommand(),
     augmentCommand(),
     detectCommand(),
+    imputeCommand(),
     benchmarkCommand(),
     embedCommand(),
     serveCommand(),

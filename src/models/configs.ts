@@ -8,9 +8,11 @@ import type { ClassifierConfig } from './classifier/config.js';
 import type { ConvAutoencoderConfig } from './conv-ae/config.js';
 import type { CtganConfig } from './ctgan/config.js';
 import type { DenseAutoencoderConfig } from './dense-ae/config.js';
+import type { GainConfig } from './gain/config.js';
 import type { GanConfig } from './gan/config.js';
 import type { LatentGanConfig } from './latentgan/config.js';
 import type { LanguageModelConfig, SeqAutoencoderConfig, SeqVaeConfig } from './seq/config.js';
+import type { TableAutoencoderConfig, TableVaeConfig } from './table-ae/config.js';
 import type { TvaeConfig } from './tvae/config.js';
 import type { ConvVaeConfig, CvaeConfig, VaeConfig } from './vae/config.js';
 import type { VaeGanConfig } from './vaegan/config.js';
@@ -36,6 +38,9 @@ export interface ModelConfigSchemas {
   'wave-ae': typeof WaveAutoencoderConfig;
   tvae: typeof TvaeConfig;
   ctgan: typeof CtganConfig;
+  'table-ae': typeof TableAutoencoderConfig;
+  'table-vae': typeof TableVaeConfig;
+  gain: typeof GainConfig;
 }
 
 export type ModelKind = keyof ModelConfigSchemas;

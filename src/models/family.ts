@@ -153,8 +153,9 @@ export interface ModelFamily<S extends z.ZodType = z.ZodType> {
   /** True when the family takes audio waveforms [samples, 1] in [-1, 1] (data/audio) and nothing else. */
   readonly needsWaveforms?: boolean;
   /**
-   * Table families: the column encodings a csv: table gets where the data spec states none (tvae and ctgan:
-   * mode-specific numbers, as Xu et al. 2019).
+   * Table families: present, a csv: table is always loaded through the column encoders (even one of numbers
+   * without gaps), with these encodings where the data spec states none (tvae and ctgan: mode-specific numbers,
+   * as Xu et al. 2019; table-ae and gain: the defaults).
    */
   readonly tableEncoding?: { numeric?: NumericMethod; categorical?: CategoricalMethod };
   /** True when the family takes text (token ids, see BuildContext.vocabularySize) and nothing else. */

@@ -59,6 +59,9 @@ describe('RunConfigInput', () => {
       | 'wave-ae'
       | 'tvae'
       | 'ctgan'
+      | 'table-ae'
+      | 'table-vae'
+      | 'gain'
     >();
     expectTypeOf<ModelConfigInput<'vae'>>().toHaveProperty('beta');
     expectTypeOf<Extract<ModelConfigInput, { kind: 'dense-ae' }>>().toEqualTypeOf<

@@ -20,7 +20,13 @@ const mnistContext = { sampleShape: [28, 28, 1], numClasses: 10, seed: 1 };
 const textContext = { sampleShape: [16], vocabularySize: 50, numClasses: 2, seed: 1 };
 
 /** The families built for neither images nor text, each with data it takes (its default config divides it). */
-const ownContexts: Record<string, BuildContext> = { 'wave-ae': { sampleShape: [8192, 1], seed: 1 } };
+const ownContexts: Record<string, BuildContext> = {
+  'wave-ae': { sampleShape: [8192, 1], seed: 1 },
+  // Table rows (numbers, without an encoding).
+  'table-ae': { sampleShape: [6], seed: 1 },
+  'table-vae': { sampleShape: [6], seed: 1 },
+  gain: { sampleShape: [6], seed: 1 },
+};
 
 async function savedManifest(raw: Record<string, unknown>, dir: string, ctx: BuildContext = context) {
   const { family, config } = parseModelConfig(raw);

@@ -430,6 +430,36 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
       falls: ['discriminator'],
     },
   ],
+  'table-ae': [
+    {
+      name: 'table-ae',
+      config: { kind: 'table-ae', ...body },
+      context: table,
+    },
+    {
+      name: 'table-ae (nothing hidden)',
+      config: { kind: 'table-ae', ...body, hideRate: 0 },
+      context: table,
+    },
+  ],
+  'table-vae': [
+    {
+      name: 'table-vae',
+      config: { kind: 'table-vae', ...body },
+      context: table,
+      falls: ['loss', 'reconstruction'],
+    },
+  ],
+  // Table rows without an encoding are numbers (the mixed-table cases, with embeddings and masks, are in
+  // table-ae.test.ts and gain.test.ts). GAIN's generator loss is a game's value; its error on observed cells falls.
+  gain: [
+    {
+      name: 'gain',
+      config: { kind: 'gain', hidden: [16] },
+      context: table,
+      falls: ['mse'],
+    },
+  ],
 };
 
 /** The tiny case of `kind` named `name`, for family tests that add checks of their own to it. */
