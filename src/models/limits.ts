@@ -57,8 +57,21 @@ export function estimateParameters(
     total += 2 * Math.ceil(input / channels / 4 ** filters.length) * filters[filters.length - 1] * latent;
   }
   const generator = numbers(config.generatorHidden);
-  if (generator.length > 0) total += denseChain([noise, ...generator, input]);
   const discriminator = numbers(config.discriminatorHidden);
+  if (typeof config.pac === 'number') {
+    // CTGAN: the conditional vector (at most a row's width) joins the noise and every critic row; the generator's
+    // residual blocks concatenate their input, so each block is as wide as all before it; the critic sees `pac`
+    // rows at once.
+    let width = noise + input;
+    for (const units of generator) {
+      total += width * units + 3 * units;
+      width += units;
+    }
+    total += width * input + input;
+    total += denseChain([config.pac * 2 * input, ...discriminator, 1]);
+    return total;
+  }
+  if (generator.length > 0) total += denseChain([noise, ...generator, input]);
   if (discriminator.length > 0) total += denseChain([input, ...discriminator, 1]);
   for (const key of ['generatorFilters', 'discriminatorFilters']) {
     const stages = [channels, ...numbers(config[key])];

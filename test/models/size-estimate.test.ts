@@ -1,6 +1,7 @@
 // The parameter estimate that refuses oversized models before they are built (src/models/limits.ts) stays close to
 // the real count for every family at its defaults, on MNIST-shaped and table-shaped samples.
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { TableEncoding } from '../../src/data/table/encoding.js';
 import { estimateParameters } from '../../src/models/limits.js';
 import { listFamilies } from '../../src/models/registry.js';
 import { useBackend } from '../helpers.js';
@@ -8,6 +9,20 @@ import { useBackend } from '../helpers.js';
 beforeAll(async () => {
   await useBackend('wasm');
 });
+
+/** 10 columns of 10 categories: rows of 100 encoded values, for the families that need column encoders. */
+const TEN_CATEGORIES: TableEncoding = {
+  rows: 1000,
+  missingTokens: [''],
+  columns: Array.from({ length: 10 }, (_, i) => ({
+    name: `c${i}`,
+    type: 'categorical' as const,
+    method: 'onehot' as const,
+    missing: 0,
+    levels: Array.from({ length: 10 }, (_, j) => `level${j}`),
+    counts: Array(10).fill(100),
+  })),
+};
 
 describe('estimateParameters', () => {
   const cases = listFamilies().flatMap((family) => [
@@ -22,7 +37,7 @@ describe('estimateParameters', () => {
     it(`${name}: within a factor of 3 of the built model`, () => {
       // Sequence families on token ids: 32 a row over a vocabulary of 5,000; wave-ae on one second at 8 kHz; the
       // table families on rows of 100 encoded values.
-      const table = ['table-ae', 'table-vae', 'gain'].includes(family.kind);
+      const table = family.tableEncoding !== undefined;
       const shape = family.needsSequences
         ? [32]
         : family.kind === 'wave-ae'
@@ -32,7 +47,8 @@ describe('estimateParameters', () => {
             : [28, 28, 1];
       const vocabularySize = family.needsSequences ? 5000 : undefined;
       const config = family.configSchema.parse({ kind: family.kind, ...options }) as Record<string, unknown>;
-      const model = family.build(config, { sampleShape: shape, numClasses: 10, vocabularySize, seed: 0 });
+      const context = { sampleShape: shape, numClasses: 10, vocabularySize, seed: 0 };
+      const model = family.build(config, table ? { ...context, table: TEN_CATEGORIES } : context);
       try {
         const built = Object.values(model.networks).reduce((n, net) => n + net.countParams(), 0);
         const estimate = estimateParameters(config, shape, vocabularySize);
