@@ -12,6 +12,9 @@ export {
 export type { ArrayFormat, ArrayInput, DecodedImage } from './api/inputs.js';
 // ---- The apps ----
 export { AugmentOptions, type AugmentOptionsInput, type AugmentResult, augment } from './apps/augment.js';
+// Tables of mixed types: reading, column encoders, decoding, writing; numpy's files; synthetic-table quality.
+export { benchmarkAnomaly } from './apps/benchmark-anomaly.js';
+export { benchmarkImpute } from './apps/benchmark-impute.js';
 export {
   type CompareOptionsInput,
   type Comparison,
@@ -50,6 +53,7 @@ export {
   mapCodes,
   representationQuality,
 } from './apps/embed.js';
+export { imputeTable } from './apps/impute.js';
 // ---- Data and backend ----
 export {
   applyScaling,
@@ -69,6 +73,12 @@ export {
   parseDataSpec,
   type TextVocabulary,
 } from './data/index.js';
+export { decodeRows, encodeTable } from './data/table/encode.js';
+export { TableEncoding, tableSpans } from './data/table/encoding.js';
+export { fitTableEncoding } from './data/table/fit.js';
+export { typeTable } from './data/table/infer.js';
+export { readCsvCells } from './data/table/read.js';
+export type { Table, TableColumn } from './data/table/table.js';
 export {
   type BackendInfo,
   BackendName,
@@ -106,6 +116,7 @@ export {
 } from './eval/metrics.js';
 export { fitPca, pcaTransform } from './eval/pca.js';
 export { linearProbe, pcaProbe } from './eval/probe.js';
+export { tableQuality } from './eval/table-quality.js';
 export { mmdTest, type TwoSampleTest } from './eval/two-sample.js';
 export {
   type LoadedModel,
@@ -117,6 +128,8 @@ export {
   saveModel,
   saveNetwork,
 } from './io/model-files.js';
+export { readNpy, readNpz } from './io/numpy.js';
+export { writeTableCsv } from './io/table-files.js';
 // ---- Families: config (schema and type), model, family ----
 export { AaeConfig } from './models/aae/config.js';
 export { AaeModel, aaeFamily } from './models/aae/model.js';
@@ -129,6 +142,8 @@ export { ClassifierModel, classifierFamily } from './models/classifier/model.js'
 export type { ModelConfig, ModelConfigInput, ModelConfigSchemas, ModelKind } from './models/configs.js';
 export { ConvAutoencoderConfig } from './models/conv-ae/config.js';
 export { convAutoencoderFamily } from './models/conv-ae/model.js';
+export { CtganConfig } from './models/ctgan/config.js';
+export { ctganFamily } from './models/ctgan/model.js';
 export { DenseAutoencoderConfig } from './models/dense-ae/config.js';
 export { denseAutoencoderFamily } from './models/dense-ae/model.js';
 export {
@@ -177,6 +192,8 @@ export {
   tableAutoencoderFamily,
   tableVaeFamily,
 } from './models/table-ae/model.js';
+export { TvaeConfig } from './models/tvae/config.js';
+export { tvaeFamily } from './models/tvae/model.js';
 export {
   ConvVaeConfig,
   CvaeConfig,
@@ -207,5 +224,4 @@ export {
   type RollbackEvent,
   type TrainCallbacks,
 } from './train/trainer.js';
-
 export { LATENTLAB_VERSION } from './version.js';
