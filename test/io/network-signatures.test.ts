@@ -7,6 +7,7 @@ import { loadModel, readManifest, saveModel } from '../../src/io/model-files.js'
 import type { BuildContext } from '../../src/models/family.js';
 import { listFamilies, parseModelConfig } from '../../src/models/registry.js';
 import { useBackend, withTempDir } from '../helpers.js';
+import { mixedTable } from '../models/tiny-configs.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -26,6 +27,9 @@ const ownContexts: Record<string, BuildContext> = {
   'table-ae': { sampleShape: [6], seed: 1 },
   'table-vae': { sampleShape: [6], seed: 1 },
   gain: { sampleShape: [6], seed: 1 },
+  // The synthesisers need column encoders: a mode-specific number, a category and a standard number.
+  tvae: mixedTable,
+  ctgan: mixedTable,
 };
 
 async function savedManifest(raw: Record<string, unknown>, dir: string, ctx: BuildContext = context) {

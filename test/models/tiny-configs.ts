@@ -23,7 +23,7 @@ const rnn = { embedding: 8, hidden: 16 };
 /** Waveforms [samples, 1]: 256 samples, divisible by the tiny encoders' total strides (16 and 4). */
 const wave: BuildContext = { sampleShape: [256, 1], seed: 3 };
 /** A mixed table (tvae, ctgan): a mode-specific number (alpha, 2 modes), a 3-level category, a standard number. */
-const mixedTable: BuildContext = {
+export const mixedTable: BuildContext = {
   sampleShape: [7],
   seed: 3,
   table: {
