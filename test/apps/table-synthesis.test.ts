@@ -11,6 +11,7 @@ import {
   splitTable,
   synthesizeTable,
 } from '../../src/apps/table-synthesis.js';
+import { main } from '../../src/cli/main.js';
 import { createRng } from '../../src/data/random.js';
 import { isNumberColumn } from '../../src/data/table/table.js';
 import type { Sampler } from '../../src/eval/code-prior.js';
@@ -117,6 +118,50 @@ describe('sample for table models', () => {
         condition: { column: 'kind', level: 'tall' },
       }),
     ).toThrow('tvae draws rows from its prior and cannot ask for kind = tall: ctgan can');
+  });
+
+  it('takes --condition COLUMN=LEVEL on the command line, and refuses a malformed one', async () => {
+    const out = join(dir, 'tall.csv');
+    const stdout = process.stdout.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    let code: number;
+    try {
+      code = await main([
+        'node',
+        'latentlab',
+        'sample',
+        join(dir, 'ctgan'),
+        '--n',
+        '30',
+        '--condition',
+        'kind=tall',
+        '--out',
+        out,
+      ]);
+    } finally {
+      process.stdout.write = stdout;
+    }
+    expect(code).toBe(0);
+    const kinds = (await readFile(out, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(',')[1]);
+    expect(kinds).toHaveLength(30);
+    // The conditional vector asks for the level; the generator pays a cross-entropy for missing it.
+    expect(kinds.filter((kind) => kind === 'tall').length).toBeGreaterThan(15);
+    const stderr = process.stderr.write;
+    let said = '';
+    process.stderr.write = ((text: string) => {
+      said += text;
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      expect(await main(['node', 'latentlab', 'sample', join(dir, 'ctgan'), '--condition', 'kind'])).toBe(2);
+    } finally {
+      process.stderr.write = stderr;
+    }
+    expect(said).toContain('expected COLUMN=LEVEL for --condition');
   });
 });
 

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { modelAudio, modelData } from '../../apps/model-data.js';
 import { evaluateSynthesis, sampleTableCsv } from '../../apps/table-synthesis.js';
 import { type Dataset, makeDataset, sampleSize, subset } from '../../data/dataset.js';
@@ -45,6 +45,7 @@ import { encodeImageGrid } from '../../io/png.js';
 import { hasLikelihood, isAutoencoder, isGenerative, type TrainableModel } from '../../models/family.js';
 import { GanModel } from '../../models/gan/model.js';
 import { choosesTokens, type TokenChoice, writesSentences } from '../../models/seq/model.js';
+import type { RowCondition } from '../../models/shared/table-heads.js';
 import { isTableSampler } from '../../models/shared/table-heads.js';
 import { resolveModelDir } from '../../train/run-dir.js';
 import { taskProgress } from '../progress.js';
@@ -87,6 +88,14 @@ const DECODING_FLAGS = {
 } as const;
 
 /** Sets how a text model chooses tokens from the decoding flags; refuses them for other models, and bad pairs. */
+/** `column=level` (the level may hold '='): one level of one category column, for a table sampler. */
+function parseCondition(value: string): RowCondition {
+  const at = value.indexOf('=');
+  if (at <= 0 || at === value.length - 1)
+    throw new InvalidArgumentError(`expected COLUMN=LEVEL for --condition, e.g. sex=Female; got "${value}"`);
+  return { column: value.slice(0, at), level: value.slice(at + 1) };
+}
+
 export function chooseTokens(model: TrainableModel, flags: DecodingFlags): void {
   const given = (Object.keys(DECODING_FLAGS) as (keyof typeof DECODING_FLAGS)[]).filter(
     (key) => flags[key] !== undefined,
@@ -177,6 +186,11 @@ export function sampleCommand(): Command {
       parseNumber('--class', { integer: true, min: 0 }),
     )
     .option('--seed <s>', 'random seed', parseNumber('--seed', { integer: true, min: 0 }), 0)
+    .option(
+      '--condition <column=level>',
+      'tables (ctgan): every row drawn with this level of a category column, e.g. --condition sex=Female',
+      parseCondition,
+    )
     .option('--out <file>', 'grid path (default RUN/samples.png; tables: a CSV, default RUN/samples.csv)')
     .option('--raw <file>', 'also write the samples as .npy, .csv or .json (one row per sample)')
     .option(
@@ -199,6 +213,7 @@ export function sampleCommand(): Command {
           n: number;
           class?: number;
           seed: number;
+          condition?: RowCondition;
           out?: string;
           raw?: string;
         } & DecodingFlags,
@@ -214,7 +229,12 @@ export function sampleCommand(): Command {
           const sampler = isTableSampler(loaded.model)
             ? undefined
             : (await samplerFor(loaded, modelDir)).sampler;
-          await sampleTableCsv(loaded, out, { n: flags.n, seed: flags.seed, sampler });
+          await sampleTableCsv(loaded, out, {
+            n: flags.n,
+            seed: flags.seed,
+            sampler,
+            ...(flags.condition ? { condition: flags.condition } : {}),
+          });
           process.stdout.write(`${flags.n} rows (seed ${flags.seed}) → ${out}\n`);
           return;
         }
