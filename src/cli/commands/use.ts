@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { head, sampleSize } from '../../data/dataset.js';
 import { formatDataSpec } from '../../data/spec.js';
+import { decodeRows } from '../../data/table/encode.js';
 import { rowsAsText, tokenAccuracy } from '../../data/text/vocabulary.js';
 import { tf } from '../../engine/tf.js';
 import { DataError, UsageError } from '../../errors.js';
@@ -21,6 +22,7 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { rowsOf, writeAudioOutputs } from '../../io/audio-files.js';
 import { loadModel, readManifest } from '../../io/model-files.js';
 import { encodeImageGrid } from '../../io/png.js';
+import { writeTableCsv } from '../../io/table-files.js';
 import { choosesTokens } from '../../models/seq/model.js';
 import { resolveModelDir, runPaths } from '../../train/run-dir.js';
 import {
@@ -46,7 +48,7 @@ export function reconstructCommand(): Command {
   return withDataFlags(
     new Command('reconstruct')
       .description(
-        'reconstruct a split: mean squared error per pixel, and a grid PNG (originals above, reconstructions below)',
+        'reconstruct a split: mean squared error per pixel, and a grid PNG (originals above, reconstructions below); for a table, its rows reconstructed as CSV with the original columns and types',
       )
       .argument('<run>', 'run directory (or its model directory)')
       .option(
@@ -57,7 +59,10 @@ export function reconstructCommand(): Command {
       )
       .addOption(beamOption())
       .addOption(lengthPenaltyOption())
-      .option('--out <file.png>', 'grid path (default RUN/reconstructions.png)'),
+      .option(
+        '--out <file>',
+        'grid path (default RUN/reconstructions.png); tables: CSV (default RUN/reconstructions.csv)',
+      ),
   ).action(async (run: string, flags: DataFlags & DecodingFlags & { n: number; out?: string }) => {
     await startBackend(flags);
     const dir = resolveModelDir(run);
@@ -85,6 +90,27 @@ export function reconstructCommand(): Command {
     process.stdout.write(
       `${dataset.name}: ${dataset.size} samples, reconstruction MSE per value ${mean.toPrecision(5)}\n`,
     );
+    const encoding = dataset.table;
+    if (encoding) {
+      // A table's reconstruction is rows of its own columns and types (levels, rounded integers), not an image.
+      if (flags.out && !flags.out.toLowerCase().endsWith('.csv'))
+        throw new UsageError(
+          `a table's reconstructions are written as CSV: expected --out FILE.csv, got ${flags.out}`,
+          {
+            path: '--out',
+          },
+        );
+      const out = flags.out ?? join(dirname(dir) === dir ? dir : run, 'reconstructions.csv');
+      await mkdir(dirname(out), { recursive: true });
+      await writeTableCsv(
+        out,
+        decodeRows(await reconstructDataset(model, dataset), encoding, { name: dataset.name }),
+      );
+      process.stdout.write(
+        `reconstructions: ${out} (${dataset.size} rows, in the order of ${dataset.name})\n`,
+      );
+      return;
+    }
     const audio = loaded.manifest.audio;
     if (audio) {
       const shown = head(dataset, flags.n);
