@@ -1,0 +1,109 @@
+// A table model with gaps used as the CLI uses it: detect's reconstruction score counts observed cells only (what a
+// missing cell holds changes nothing), and reconstruct writes the rows as CSV with the table's own columns and
+// types rather than an image.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { anomalyScorer } from '../../src/apps/detect.js';
+import { wholeData } from '../../src/apps/model-data.js';
+import { createRng } from '../../src/data/random.js';
+import { tf } from '../../src/engine/tf.js';
+import { meanObserved } from '../../src/eval/codes.js';
+import { loadModel } from '../../src/io/model-files.js';
+import { trainRun } from '../../src/train/run.js';
+import { useBackend, withTempDir } from '../helpers.js';
+import { runInProcess } from './cli-helper.js';
+
+beforeAll(async () => {
+  await useBackend('wasm');
+});
+
+/** 120 rows: a number x, an integer n = round(3x + 10), a category k by the sign of x; ~15% of x and k empty. */
+function gappyCsv(seed: number): string {
+  const random = createRng(seed);
+  const lines = ['x,n,k'];
+  for (let r = 0; r < 120; r++) {
+    const x = Math.round((random() * 4 - 2) * 1000) / 1000;
+    const k = x > 0 ? 'up' : 'down';
+    lines.push([random() < 0.15 ? '' : x, Math.round(3 * x + 10), random() < 0.15 ? '' : k].join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function trainedRun(dir: string): Promise<{ run: string; csv: string }> {
+  const csv = join(dir, 'table.csv');
+  await writeFile(csv, gappyCsv(5));
+  const run = join(dir, 'run');
+  await trainRun(
+    {
+      model: { kind: 'table-ae', hidden: [8], latent: 2 },
+      data: { source: 'csv', path: csv },
+      train: { epochs: 3, batchSize: 32 },
+    },
+    run,
+    { monitor: false },
+  );
+  return { run, csv };
+}
+
+describe('meanObserved', () => {
+  it('averages each row over its observed values only, and a row with none scores 0', async () => {
+    const errors = tf.tensor2d([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    const mask = tf.tensor2d([
+      [1, 0, 1],
+      [0, 0, 0],
+    ]);
+    const masked = meanObserved(errors, mask);
+    const plain = meanObserved(errors);
+    expect(Array.from(await masked.data())).toEqual([2, 0]);
+    expect(Array.from(await plain.data())).toEqual([2, 5]);
+    tf.dispose([errors, mask, masked, plain]);
+  });
+});
+
+describe('a table model with gaps', () => {
+  it("detect's mse does not depend on what the missing cells hold", async () => {
+    await withTempDir(async (dir) => {
+      const { run, csv } = await trainedRun(dir);
+      const loaded = await loadModel(join(run, 'model'));
+      const data = await wholeData(loaded, { source: 'csv', path: csv });
+      expect(data.mask?.includes(0)).toBe(true);
+      const mask = data.mask as Float32Array;
+      // The same rows with garbage where the cells are missing (stored 0s are no data).
+      const garbage = data.x.map((v, i) => (mask[i] === 0 ? 7 : v));
+      const scorer = await anomalyScorer(loaded.model, 'mse');
+      const clean = await scorer.scores(data);
+      const dirty = await scorer.scores({ ...data, x: garbage });
+      expect(Array.from(dirty)).toEqual(Array.from(clean));
+      // Unmasked, the 7s would be far from any reconstruction: the scores stay small.
+      expect(Math.max(...clean)).toBeLessThan(5);
+      loaded.model.dispose();
+    });
+  });
+
+  it('reconstruct writes the rows as CSV with the columns and types of the table', async () => {
+    await withTempDir(async (dir) => {
+      const { run, csv } = await trainedRun(dir);
+      const out = join(dir, 'recon.csv');
+      // The model's own file: its test split (a fifth of the rows).
+      const result = await runInProcess(['reconstruct', run, '--data', `csv:${csv}`, '--out', out]);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`reconstructions: ${out} (24 rows, in the order of table.csv/test)`);
+      const rows: string[][] = parse(await readFile(out, 'utf8'));
+      expect(rows[0]).toEqual(['x', 'n', 'k']);
+      expect(rows).toHaveLength(25);
+      for (const [x, n, k] of rows.slice(1)) {
+        expect(Number.isFinite(Number(x))).toBe(true);
+        expect(n).toMatch(/^-?\d+$/);
+        expect(['up', 'down']).toContain(k);
+      }
+      const png = await runInProcess(['reconstruct', run, '--out', join(dir, 'grid.png')]);
+      expect(png.code).toBe(2);
+      expect(png.stderr).toContain("a table's reconstructions are written as CSV: expected --out FILE.csv");
+    });
+  });
+});
