@@ -70,7 +70,7 @@ describe('a table model with gaps', () => {
     await withTempDir(async (dir) => {
       const { run, csv } = await trainedRun(dir);
       const loaded = await loadModel(join(run, 'model'));
-      const data = await wholeData(loaded, { source: 'csv', path: csv });
+      const data = await wholeData(loaded, { source: 'csv', path: csv, scaling: 'standard' });
       expect(data.mask?.includes(0)).toBe(true);
       const mask = data.mask as Float32Array;
       // The same rows with garbage where the cells are missing (stored 0s are no data).
