@@ -4,9 +4,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { anomalyScorer } from '../../src/apps/detect.js';
 import { wholeData } from '../../src/apps/model-data.js';
+import { infoCommand } from '../../src/cli/commands/use.js';
 import { createRng } from '../../src/data/random.js';
 import { tf } from '../../src/engine/tf.js';
 import { meanObserved } from '../../src/eval/codes.js';
@@ -104,6 +105,30 @@ describe('a table model with gaps', () => {
       const png = await runInProcess(['reconstruct', run, '--out', join(dir, 'grid.png')]);
       expect(png.code).toBe(2);
       expect(png.stderr).toContain("a table's reconstructions are written as CSV: expected --out FILE.csv");
+    });
+  });
+
+  it("info lists the table's columns with their types, encoders and training gaps", async () => {
+    await withTempDir(async (dir) => {
+      const { run } = await trainedRun(dir);
+      let printed = '';
+      const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+        printed += String(chunk);
+        return true;
+      });
+      try {
+        await infoCommand().parseAsync([run], { from: 'user' });
+      } finally {
+        write.mockRestore();
+      }
+      const result = { stdout: printed };
+      // x, n, k: 1 + 1 + 2 encoded values.
+      expect(result.stdout).toMatch(
+        /table: 3 columns, 4 encoded values per row; \d+ training rows, \d+ missing cells\n/,
+      );
+      expect(result.stdout).toMatch(
+        /columns: x \(numeric, standard, \d+ missing\), n \(integer, standard\), k \(categorical, 2 levels, onehot, \d+ missing\)\n/,
+      );
     });
   });
 });

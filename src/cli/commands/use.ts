@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import { head, sampleSize } from '../../data/dataset.js';
 import { formatDataSpec } from '../../data/spec.js';
 import { decodeRows } from '../../data/table/encode.js';
+import { encodedWidth, type TableEncoding } from '../../data/table/encoding.js';
 import { rowsAsText, tokenAccuracy } from '../../data/text/vocabulary.js';
 import { tf } from '../../engine/tf.js';
 import { DataError, UsageError } from '../../errors.js';
@@ -260,6 +261,19 @@ export function decodeCommand(): Command {
     });
 }
 
+/** What a table model reads: its columns with their types and encoders, and the gaps it saw in training. */
+function tableLines(table: TableEncoding): string[] {
+  const missing = table.columns.reduce((sum, column) => sum + column.missing, 0);
+  const columns = table.columns.map((column) => {
+    const encoder = 'levels' in column ? `${column.levels.length} levels, ${column.method}` : column.method;
+    return `${column.name} (${column.type}, ${encoder}${column.missing > 0 ? `, ${column.missing} missing` : ''})`;
+  });
+  return [
+    `table: ${table.columns.length} columns, ${encodedWidth(table)} encoded values per row; ${table.rows} training rows, ${missing} missing cells${table.labelColumn ? `; label column ${table.labelColumn}` : ''}`,
+    `columns: ${columns.join(', ')}`,
+  ];
+}
+
 export function infoCommand(): Command {
   return new Command('info')
     .description("show a run's config, progress, test figures and model")
@@ -319,6 +333,8 @@ export function infoCommand(): Command {
         out.push(
           `test: ${JSON.stringify(summary.test)}   samples/s: ${Math.round(summary.meanSamplesPerSecond)}`,
         );
+      const table = (manifest as { table?: TableEncoding } | undefined)?.table;
+      if (table) out.push(...tableLines(table));
       out.push(
         manifest ? `saved model: ${resolveModelDir(run)}` : 'saved model: none yet (resume to finish)',
       );
