@@ -63,7 +63,14 @@ export function meanObserved(errors: Tensor, mask?: Tensor): Tensor {
   });
 }
 
-/** Codes of every sample: [size, latent]. */
+/** An encoder that reads a mask of observed cells (table-ae, table-vae). */
+function encodesGaps(
+  model: Autoencoder,
+): model is Autoencoder & { encodeMasked(x: Tensor, mask: Tensor): Tensor } {
+  return typeof (model as { encodeMasked?: unknown }).encodeMasked === 'function';
+}
+
+/** Codes of every sample: [size, latent]; rows with gaps are encoded with their mask where the model reads one. */
 export async function encodeDataset(
   model: Autoencoder,
   dataset: Dataset,
@@ -73,7 +80,10 @@ export async function encodeDataset(
   const data = new Float32Array(dataset.size * model.latentSize);
   for (const batch of batchesOf(dataset, batchSize)) {
     const count = batch.x.shape[0];
-    const z = model.encode(batch.x, batch.labels);
+    const z =
+      batch.mask && encodesGaps(model)
+        ? model.encodeMasked(batch.x, batch.mask)
+        : model.encode(batch.x, batch.labels);
     data.set((await z.data()) as Float32Array, batch.start * model.latentSize);
     z.dispose();
     batch.dispose();

@@ -1,6 +1,6 @@
-// A table model with gaps used as the CLI uses it: detect's reconstruction score counts observed cells only (what a
-// missing cell holds changes nothing), and reconstruct writes the rows as CSV with the table's own columns and
-// types rather than an image.
+// A table model with gaps used as the CLI uses it: detect's reconstruction score counts observed cells only and
+// encode reads the mask (what a missing cell holds changes nothing); reconstruct writes the rows as CSV with the
+// table's own columns and types rather than an image; info lists the table's columns.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -10,8 +10,9 @@ import { wholeData } from '../../src/apps/model-data.js';
 import { infoCommand } from '../../src/cli/commands/use.js';
 import { createRng } from '../../src/data/random.js';
 import { tf } from '../../src/engine/tf.js';
-import { meanObserved } from '../../src/eval/codes.js';
+import { encodeDataset, meanObserved } from '../../src/eval/codes.js';
 import { loadModel } from '../../src/io/model-files.js';
+import type { Autoencoder } from '../../src/models/family.js';
 import { trainRun } from '../../src/train/run.js';
 import { useBackend, withTempDir } from '../helpers.js';
 import { runInProcess } from './cli-helper.js';
@@ -82,6 +83,24 @@ describe('a table model with gaps', () => {
       expect(Array.from(dirty)).toEqual(Array.from(clean));
       // Unmasked, the 7s would be far from any reconstruction: the scores stay small.
       expect(Math.max(...clean)).toBeLessThan(5);
+      loaded.model.dispose();
+    });
+  });
+
+  it('encode reads the mask: codes do not depend on what the missing cells hold', async () => {
+    await withTempDir(async (dir) => {
+      const { run, csv } = await trainedRun(dir);
+      const loaded = await loadModel(join(run, 'model'));
+      const data = await wholeData(loaded, { source: 'csv', path: csv, scaling: 'standard' });
+      const mask = data.mask as Float32Array;
+      const garbage = data.x.map((v, i) => (mask[i] === 0 ? 7 : v));
+      const model = loaded.model as Autoencoder;
+      const clean = await encodeDataset(model, data);
+      const dirty = await encodeDataset(model, { ...data, x: garbage });
+      expect(Array.from(dirty.data)).toEqual(Array.from(clean.data));
+      // Without the mask the 7s would count as observed values.
+      const unmasked = await encodeDataset(model, { ...data, x: garbage, mask: undefined });
+      expect(Array.from(unmasked.data)).not.toEqual(Array.from(clean.data));
       loaded.model.dispose();
     });
   });
