@@ -1,6 +1,7 @@
 // A table model with gaps used as the CLI uses it: detect's reconstruction score counts observed cells only and
 // encode reads the mask (what a missing cell holds changes nothing); reconstruct writes the rows as CSV with the
 // table's own columns and types rather than an image; info lists the table's columns.
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -123,7 +124,25 @@ describe('a table model with gaps', () => {
       }
       const png = await runInProcess(['reconstruct', run, '--out', join(dir, 'grid.png')]);
       expect(png.code).toBe(2);
-      expect(png.stderr).toContain("a table's reconstructions are written as CSV: expected --out FILE.csv");
+      expect(png.stderr).toContain(
+        `a table's rows are written as CSV: expected --out FILE.csv, got ${join(dir, 'grid.png')}`,
+      );
+    });
+  });
+
+  it('sample refuses an image path or --raw for a table, writing nothing', async () => {
+    await withTempDir(async (dir) => {
+      const { run } = await trainedRun(dir);
+      const png = await runInProcess(['sample', run, '--n', '5', '--out', join(dir, 's.png')]);
+      expect(png.code).toBe(2);
+      expect(png.stderr).toContain("a table's rows are written as CSV: expected --out FILE.csv");
+      expect(existsSync(join(dir, 's.png'))).toBe(false);
+      const raw = await runInProcess(['sample', run, '--n', '5', '--raw', join(dir, 's.npy')]);
+      expect(raw.code).toBe(2);
+      expect(raw.stderr).toContain("--raw is for images, sounds and text: a table's rows are written as CSV");
+      const csv = await runInProcess(['sample', run, '--n', '5', '--out', join(dir, 's.csv')]);
+      expect(csv.code).toBe(0);
+      expect(parse(await readFile(join(dir, 's.csv'), 'utf8'))).toHaveLength(6);
     });
   });
 

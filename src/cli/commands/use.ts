@@ -43,6 +43,7 @@ import {
   type DecodingFlags,
   decodingName,
   lengthPenaltyOption,
+  tableCsvOut,
 } from './generate.js';
 
 export function reconstructCommand(): Command {
@@ -94,14 +95,7 @@ export function reconstructCommand(): Command {
     const encoding = dataset.table;
     if (encoding) {
       // A table's reconstruction is rows of its own columns and types (levels, rounded integers), not an image.
-      if (flags.out && !flags.out.toLowerCase().endsWith('.csv'))
-        throw new UsageError(
-          `a table's reconstructions are written as CSV: expected --out FILE.csv, got ${flags.out}`,
-          {
-            path: '--out',
-          },
-        );
-      const out = flags.out ?? join(dirname(dir) === dir ? dir : run, 'reconstructions.csv');
+      const out = tableCsvOut(flags.out, join(dirname(dir) === dir ? dir : run, 'reconstructions.csv'));
       await mkdir(dirname(out), { recursive: true });
       await writeTableCsv(
         out,
