@@ -122,6 +122,13 @@ describe('a table model with gaps', () => {
         expect(n).toMatch(/^-?\d+$/);
         expect(['up', 'down']).toContain(k);
       }
+      // Another file is reconstructed whole, in file order.
+      const other = join(dir, 'other.csv');
+      await writeFile(other, gappyCsv(6));
+      const whole = join(dir, 'whole.csv');
+      const all = await runInProcess(['reconstruct', run, '--data', `csv:${other}`, '--out', whole]);
+      expect(all.stdout).toContain(`reconstructions: ${whole} (120 rows, in the order of other.csv)`);
+      expect(parse(await readFile(whole, 'utf8'))).toHaveLength(121);
       const png = await runInProcess(['reconstruct', run, '--out', join(dir, 'grid.png')]);
       expect(png.code).toBe(2);
       expect(png.stderr).toContain(

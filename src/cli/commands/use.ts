@@ -65,83 +65,87 @@ export function reconstructCommand(): Command {
         '--out <file>',
         'grid path (default RUN/reconstructions.png); tables: CSV (default RUN/reconstructions.csv)',
       ),
-  ).action(async (run: string, flags: DataFlags & DecodingFlags & { n: number; out?: string }) => {
-    await startBackend(flags);
-    const dir = resolveModelDir(run);
-    const loaded = await loadModel(dir);
-    const model = requireAutoencoder(loaded.model, 'reconstruct');
-    chooseTokens(model, flags);
-    const dataset = await datasetFor(loaded, flags);
-    const text = loaded.manifest.text;
-    if (text) {
-      // Token ids have no distance to average: text is judged by the tokens reconstructed exactly, and shown.
-      const shown = head(dataset, flags.n);
-      const ids = await reconstructTokens(model, dataset);
-      const searched = choosesTokens(model) && model.decoding.beam > 1 ? ` (${decodingName(model)})` : '';
+  ).action(
+    async (run: string, flags: DataFlags & DecodingFlags & { n: number; out?: string }, command: Command) => {
+      await startBackend(flags);
+      const dir = resolveModelDir(run);
+      const loaded = await loadModel(dir);
+      const model = requireAutoencoder(loaded.model, 'reconstruct');
+      chooseTokens(model, flags);
+      // A table's other --data is reconstructed whole, in file order (as encode and detect read it), so the CSV's rows
+      // line up with the file's.
+      const dataset = await datasetFor(loaded, flags, loaded.manifest.table ? command : undefined);
+      const text = loaded.manifest.text;
+      if (text) {
+        // Token ids have no distance to average: text is judged by the tokens reconstructed exactly, and shown.
+        const shown = head(dataset, flags.n);
+        const ids = await reconstructTokens(model, dataset);
+        const searched = choosesTokens(model) && model.decoding.beam > 1 ? ` (${decodingName(model)})` : '';
+        process.stdout.write(
+          `${dataset.name}: ${dataset.size} samples, tokens reconstructed exactly ${(100 * tokenAccuracy(dataset.x, ids)).toFixed(1)}%${searched}\n`,
+        );
+        const inputs = rowsAsText(text, shown.x, shown.size);
+        const outputs = rowsAsText(text, ids, shown.size);
+        inputs.forEach((input, i) => {
+          process.stdout.write(`  in:  ${input}\n  out: ${outputs[i]}\n`);
+        });
+        return;
+      }
+      const { mean } = await reconstructionErrors(model, dataset);
       process.stdout.write(
-        `${dataset.name}: ${dataset.size} samples, tokens reconstructed exactly ${(100 * tokenAccuracy(dataset.x, ids)).toFixed(1)}%${searched}\n`,
+        `${dataset.name}: ${dataset.size} samples, reconstruction MSE per value ${mean.toPrecision(5)}\n`,
       );
-      const inputs = rowsAsText(text, shown.x, shown.size);
-      const outputs = rowsAsText(text, ids, shown.size);
-      inputs.forEach((input, i) => {
-        process.stdout.write(`  in:  ${input}\n  out: ${outputs[i]}\n`);
-      });
-      return;
-    }
-    const { mean } = await reconstructionErrors(model, dataset);
-    process.stdout.write(
-      `${dataset.name}: ${dataset.size} samples, reconstruction MSE per value ${mean.toPrecision(5)}\n`,
-    );
-    const encoding = dataset.table;
-    if (encoding) {
-      // A table's reconstruction is rows of its own columns and types (levels, rounded integers), not an image.
-      const out = tableCsvOut(flags.out, join(dirname(dir) === dir ? dir : run, 'reconstructions.csv'));
-      await mkdir(dirname(out), { recursive: true });
-      await writeTableCsv(
-        out,
-        decodeRows(await reconstructDataset(model, dataset), encoding, { name: dataset.name }),
-      );
-      process.stdout.write(
-        `reconstructions: ${out} (${dataset.size} rows, in the order of ${dataset.name})\n`,
-      );
-      return;
-    }
-    const audio = loaded.manifest.audio;
-    if (audio) {
-      const shown = head(dataset, flags.n);
-      const outputs = rowsOf(await reconstructDataset(model, shown), shown.size);
-      const out = flags.out ?? join(dirname(dir) === dir ? dir : run, 'reconstructions.png');
-      const clips = await writeAudioOutputs(
-        out,
-        [
-          { prefix: 'original', samples: rowsOf(shown.x, shown.size) },
-          { prefix: 'reconstruction', samples: outputs },
-        ],
-        audio,
-      );
-      process.stdout.write(
-        `grid: ${out} (originals above, reconstructions below)\nclips: ${clips}/ (WAV and PNG each)\n`,
-      );
-      return;
-    }
-    if (dataset.sampleShape.length === 3) {
-      const shown = head(dataset, flags.n);
-      const x = tf.tensor(shown.x, [shown.size, ...shown.sampleShape]);
-      const grid = tf.tidy(() => tf.concat([x, model.reconstruct(x)], 0));
-      const out = flags.out ?? join(dirname(dir) === dir ? dir : run, 'reconstructions.png');
-      await mkdir(dirname(out), { recursive: true });
-      await writeFileAtomic(
-        out,
-        encodeImageGrid((await grid.data()) as Float32Array, shown.sampleShape, {
-          rows: 2,
-          cols: shown.size,
-          scale: 2,
-        }),
-      );
-      tf.dispose([x, grid]);
-      process.stdout.write(`grid: ${out}\n`);
-    }
-  });
+      const encoding = dataset.table;
+      if (encoding) {
+        // A table's reconstruction is rows of its own columns and types (levels, rounded integers), not an image.
+        const out = tableCsvOut(flags.out, join(dirname(dir) === dir ? dir : run, 'reconstructions.csv'));
+        await mkdir(dirname(out), { recursive: true });
+        await writeTableCsv(
+          out,
+          decodeRows(await reconstructDataset(model, dataset), encoding, { name: dataset.name }),
+        );
+        process.stdout.write(
+          `reconstructions: ${out} (${dataset.size} rows, in the order of ${dataset.name})\n`,
+        );
+        return;
+      }
+      const audio = loaded.manifest.audio;
+      if (audio) {
+        const shown = head(dataset, flags.n);
+        const outputs = rowsOf(await reconstructDataset(model, shown), shown.size);
+        const out = flags.out ?? join(dirname(dir) === dir ? dir : run, 'reconstructions.png');
+        const clips = await writeAudioOutputs(
+          out,
+          [
+            { prefix: 'original', samples: rowsOf(shown.x, shown.size) },
+            { prefix: 'reconstruction', samples: outputs },
+          ],
+          audio,
+        );
+        process.stdout.write(
+          `grid: ${out} (originals above, reconstructions below)\nclips: ${clips}/ (WAV and PNG each)\n`,
+        );
+        return;
+      }
+      if (dataset.sampleShape.length === 3) {
+        const shown = head(dataset, flags.n);
+        const x = tf.tensor(shown.x, [shown.size, ...shown.sampleShape]);
+        const grid = tf.tidy(() => tf.concat([x, model.reconstruct(x)], 0));
+        const out = flags.out ?? join(dirname(dir) === dir ? dir : run, 'reconstructions.png');
+        await mkdir(dirname(out), { recursive: true });
+        await writeFileAtomic(
+          out,
+          encodeImageGrid((await grid.data()) as Float32Array, shown.sampleShape, {
+            rows: 2,
+            cols: shown.size,
+            scale: 2,
+          }),
+        );
+        tf.dispose([x, grid]);
+        process.stdout.write(`grid: ${out}\n`);
+      }
+    },
+  );
 }
 
 export function encodeCommand(): Command {
