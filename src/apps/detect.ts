@@ -679,7 +679,7 @@ export function detectionSummary(detection: Detection, extra: Record<string, unk
  */
 export async function detectRun(
   raw: DetectRunOptionsInput,
-  hooks: { onProgress?: OnProgress } = {},
+  hooks: { onProgress?: OnProgress; onDataNote?: (note: string) => void } = {},
 ): Promise<DetectRunResult> {
   const run = parseOrThrow(DetectRunOptions, raw);
   const options = run.options ?? parseDetectOptions({});
@@ -700,6 +700,7 @@ export async function detectRun(
           { path: 'split' },
         );
       data = await wholeData(loaded, run.data as DataSpec);
+      for (const note of data.notes ?? []) hooks.onDataNote?.(note);
     }
     if (run.limit > 0)
       data = subset(

@@ -361,6 +361,7 @@ export async function loadTableWhole(spec: DataSpec, encoding: TableEncoding): P
     size: cells.rows,
     x: encoded.x,
     ...(encoded.mask.includes(0) ? { mask: encoded.mask } : {}),
+    ...(encoded.notes.length > 0 ? { notes: encoded.notes } : {}),
     labels: labelled?.labels,
     classNames: labelled?.classNames,
     ids: cells.facts?.ids ?? rowIds(cells.rows),

@@ -106,6 +106,29 @@ describe('a table model with gaps', () => {
     });
   });
 
+  it('detect and encode say which cells of other data hold a category the model never saw', async () => {
+    await withTempDir(async (dir) => {
+      const { run } = await trainedRun(dir);
+      const other = join(dir, 'other.csv');
+      await writeFile(other, gappyCsv(6).replace(/\n([^\n]*),up\n/, '\n$1,sideways\n'));
+      const note =
+        'data: column "k": 1 row has a category never seen in training, read as missing: "sideways"';
+      const detect = await runInProcess(['detect', run, '--data', `csv:${other}`, '--out', join(dir, 'd')]);
+      expect(detect.code).toBe(0);
+      expect(detect.stderr).toContain(note);
+      const encode = await runInProcess([
+        'encode',
+        run,
+        '--data',
+        `csv:${other}`,
+        '--out',
+        join(dir, 'c.csv'),
+      ]);
+      expect(encode.code).toBe(0);
+      expect(encode.stderr).toContain(note);
+    });
+  });
+
   it('reconstruct writes the rows as CSV with the columns and types of the table', async () => {
     await withTempDir(async (dir) => {
       const { run, csv } = await trainedRun(dir);
