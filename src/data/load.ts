@@ -168,9 +168,12 @@ const splitOptions = (raw: RawData, options: LoadOptions) =>
 
 type CsvDataSpec = Extract<DataSpec, { source: 'csv' }>;
 
-/** A saved encoding's missing tokens win over the spec's: new data is read as the model's training data was. */
+/**
+ * New data is read with a saved encoding's missing tokens, as the model's training data was, and the spec's own
+ * besides (a file may mark gaps its own way).
+ */
 const tableSpec = (spec: CsvDataSpec, encoding?: TableEncoding): CsvDataSpec =>
-  encoding ? { ...spec, missing: encoding.missingTokens } : spec;
+  encoding ? { ...spec, missing: [...new Set([...encoding.missingTokens, ...(spec.missing ?? [])])] } : spec;
 
 /**
  * A `csv:` file as an encoded table: split like every other source (seeded), column types inferred on the

@@ -129,6 +129,23 @@ describe('a table model with gaps', () => {
     });
   });
 
+  it("detect reads other data with the model's missing tokens and the file's own besides", async () => {
+    await withTempDir(async (dir) => {
+      const { run } = await trainedRun(dir);
+      const other = join(dir, 'other.csv');
+      await writeFile(other, 'x,n,k\n0.5,12,up\nhigh,9,down\n');
+      const refused = await runInProcess(['detect', run, '--data', `csv:${other}`, '--out', join(dir, 'd1')]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(
+        `${other}:3: column "x" is stated numeric (the model's encoding), but this row has the text "high": list the text as missing (--missing "high")`,
+      );
+      const args = ['detect', run, '--data', `csv:${other}`, '--missing', 'high', '--out', join(dir, 'd2')];
+      const scored = await runInProcess(args);
+      expect(scored.code).toBe(0);
+      expect(scored.stdout).toContain('other.csv: 2 samples scored by mse');
+    });
+  });
+
   it('reconstruct writes the rows as CSV with the columns and types of the table', async () => {
     await withTempDir(async (dir) => {
       const { run, csv } = await trainedRun(dir);
