@@ -146,6 +146,50 @@ describe('a table model with gaps', () => {
     });
   });
 
+  it('refuses a stated column type or encoding the trained model does not have, rather than ignore it', async () => {
+    await withTempDir(async (dir) => {
+      const { run, csv } = await trainedRun(dir);
+      const tail = ': a trained model reads a table with the column types and encoders it was trained with';
+      const cases: [string[], string][] = [
+        [['--columns', 'x:categorical'], `--columns x:categorical, but the model's "x" is numeric${tail}`],
+        [
+          ['--numeric-encoding', 'mode'],
+          `--numeric-encoding mode, but the model's numbers are encoded standard${tail}`,
+        ],
+        [
+          ['--categorical-encoding', 'embedding'],
+          `--categorical-encoding embedding, but the model's categories are encoded onehot${tail}`,
+        ],
+      ];
+      for (const [flags, message] of cases) {
+        const result = await runInProcess([
+          'encode',
+          run,
+          '--data',
+          `csv:${csv}`,
+          ...flags,
+          '--out',
+          join(dir, 'c.csv'),
+        ]);
+        expect(result.code).toBe(2);
+        expect(result.stderr).toContain(message);
+      }
+      expect(existsSync(join(dir, 'c.csv'))).toBe(false);
+      // What the model has may be stated.
+      const same = await runInProcess([
+        'encode',
+        run,
+        '--data',
+        `csv:${csv}`,
+        '--columns',
+        'n:integer',
+        '--out',
+        join(dir, 'c.csv'),
+      ]);
+      expect(same.code).toBe(0);
+    });
+  });
+
   it('reconstruct writes the rows as CSV with the columns and types of the table', async () => {
     await withTempDir(async (dir) => {
       const { run, csv } = await trainedRun(dir);
