@@ -260,9 +260,16 @@ export async function benchmarkImpute(
         const seconds = (performance.now() - started) / 1000;
         names.set(method, made.imputer.name);
         results.get(method)?.push({ seed, score, seconds });
-        log(
-          `seed ${seed}: ${made.imputer.name}: RMSE ${score.rmse.toFixed(4)} (${score.numericCells} numbers), accuracy ${score.accuracy.toFixed(4)} (${score.categoricalCells} categories), ${seconds.toFixed(1)} s`,
-        );
+        // A table with no numbers (or no categories) has no RMSE (accuracy) to print: NaN would read as a failure.
+        const figures = [
+          ...(score.numericCells > 0
+            ? [`RMSE ${score.rmse.toFixed(4)} (${score.numericCells} numbers)`]
+            : []),
+          ...(score.categoricalCells > 0
+            ? [`accuracy ${score.accuracy.toFixed(4)} (${score.categoricalCells} categories)`]
+            : []),
+        ];
+        log(`seed ${seed}: ${made.imputer.name}: ${[...figures, `${seconds.toFixed(1)} s`].join(', ')}`);
       } finally {
         made.dispose();
       }

@@ -19,7 +19,13 @@ import {
   type Threshold,
 } from '../eval/anomaly.js';
 import { fitGaussian, type GaussianFit } from '../eval/code-prior.js';
-import { batchesOf, encodeDataset, requireAutoencoder } from '../eval/codes.js';
+import {
+  batchesOf,
+  encodeDataset,
+  meanObserved,
+  reconstructBatch,
+  requireAutoencoder,
+} from '../eval/codes.js';
 import type { OnProgress } from '../eval/progress.js';
 import { countTokens } from '../eval/text.js';
 import { fitTextPcaBaseline } from '../eval/text-features.js';
@@ -205,8 +211,8 @@ export async function anomalyScorer(
           const out = new Float32Array(dataset.size);
           for (const batch of batchesOf(dataset, batchSize)) {
             const s = tf.tidy(() => {
-              const errors = valueErrors(batch.x, ae.reconstruct(batch.x, batch.labels), score);
-              return tf.mean(tf.reshape(errors, [batch.x.shape[0], -1]), 1);
+              // Missing cells (mask 0) add no error: their stored 0 is no data.
+              return meanObserved(valueErrors(batch.x, reconstructBatch(ae, batch), score), batch.mask);
             });
             out.set((await s.data()) as Float32Array, batch.start);
             tf.dispose(s);
@@ -673,7 +679,7 @@ export function detectionSummary(detection: Detection, extra: Record<string, unk
  */
 export async function detectRun(
   raw: DetectRunOptionsInput,
-  hooks: { onProgress?: OnProgress } = {},
+  hooks: { onProgress?: OnProgress; onDataNote?: (note: string) => void } = {},
 ): Promise<DetectRunResult> {
   const run = parseOrThrow(DetectRunOptions, raw);
   const options = run.options ?? parseDetectOptions({});
@@ -694,6 +700,7 @@ export async function detectRun(
           { path: 'split' },
         );
       data = await wholeData(loaded, run.data as DataSpec);
+      for (const note of data.notes ?? []) hooks.onDataNote?.(note);
     }
     if (run.limit > 0)
       data = subset(

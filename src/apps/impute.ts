@@ -121,7 +121,11 @@ export async function imputeTable(options: ImputeOptions): Promise<ImputeResult>
         { path: 'run' },
       );
     // The model's missing tokens: new data is read as its training data was.
-    const cells = await readCsvSpec({ ...data, missing: encoding.missingTokens });
+    // The model's missing tokens, so new data is read as its training data was, and the file's own besides.
+    const cells = await readCsvSpec({
+      ...data,
+      missing: [...new Set([...encoding.missingTokens, ...(data.missing ?? [])])],
+    });
     const table = typedAsModel(cells, encoding);
     const encoded = encodeTable(table, encoding);
     const rows: EncodedRows = { x: encoded.x, mask: encoded.mask, encoding };

@@ -267,6 +267,7 @@ export async function datasetFor(loaded: LoadedModel, flags: DataFlags, command?
         { path: '--split' },
       );
     dataset = await wholeData(loaded, spec);
+    for (const note of dataset.notes ?? []) process.stderr.write(`data: ${note}\n`);
   } else {
     dataset = (await modelData(loaded, spec))[flags.split];
   }

@@ -33,6 +33,8 @@ export interface Dataset {
   readonly table?: TableEncoding;
   /** Per value of `x`: 1 observed, 0 missing (absent: every cell observed). Models must not learn from a 0. */
   readonly mask?: Float32Array;
+  /** What reading it noticed and did, for the user (a category never seen in training, read as missing). */
+  readonly notes?: readonly string[];
 }
 
 /** Scaling fitted on the training split of a table and saved with the model (identity for images). */

@@ -1,5 +1,5 @@
 // One entry point from a data spec to train/validation/test splits, plus the list behind `latentlab datasets`.
-import { DataError } from '../errors.js';
+import { DataError, UsageError } from '../errors.js';
 import type { AudioFeatures } from './audio/features.js';
 import { fsddLocalDataset } from './audio/fsdd.js';
 import { type AudioClips, clipsAsRaw, loadAudioClips } from './audio/sources.js';
@@ -168,9 +168,12 @@ const splitOptions = (raw: RawData, options: LoadOptions) =>
 
 type CsvDataSpec = Extract<DataSpec, { source: 'csv' }>;
 
-/** A saved encoding's missing tokens win over the spec's: new data is read as the model's training data was. */
+/**
+ * New data is read with a saved encoding's missing tokens, as the model's training data was, and the spec's own
+ * besides (a file may mark gaps its own way).
+ */
 const tableSpec = (spec: CsvDataSpec, encoding?: TableEncoding): CsvDataSpec =>
-  encoding ? { ...spec, missing: encoding.missingTokens } : spec;
+  encoding ? { ...spec, missing: [...new Set([...encoding.missingTokens, ...(spec.missing ?? [])])] } : spec;
 
 /**
  * A `csv:` file as an encoded table: split like every other source (seeded), column types inferred on the
@@ -310,6 +313,39 @@ function tableSplits(
  * one named; an extra one can be left out with --columns NAME:ignore), numbers where it had numbers. Booleans are
  * read as categories and integers as numbers here, so new levels become unseen categories and fractions pass.
  */
+/**
+ * A trained model's column types and encoders are fixed: a stated type or encoding it does not have would be
+ * silently ignored, so it is refused (`ignore`, which leaves a column of the file out, is what may be stated).
+ */
+function refuseOtherEncoding(encoding: TableEncoding, spec: TableFields, file: string): void {
+  const fixed = (what: string) =>
+    new UsageError(
+      `${what}: a trained model reads a table with the column types and encoders it was trained with`,
+      {
+        path: file,
+      },
+    );
+  for (const [name, choice] of Object.entries(spec.columns ?? {})) {
+    const column = encoding.columns.find((c) => c.name === name);
+    if (!column || choice === 'ignore') continue;
+    const model = 'levels' in column ? 'categorical' : 'numeric';
+    if ((choice === 'numeric' || choice === 'integer' ? 'numeric' : 'categorical') !== model)
+      throw fixed(`--columns ${name}:${choice}, but the model's "${name}" is ${column.type}`);
+  }
+  const methods = (numbers: boolean) =>
+    new Set(encoding.columns.filter((c) => !('levels' in c) === numbers).map((c) => c.method));
+  for (const [flag, method, numbers] of [
+    ['--numeric-encoding', spec.numeric, true],
+    ['--categorical-encoding', spec.categorical, false],
+  ] as const) {
+    const used = methods(numbers);
+    if (method !== undefined && used.size > 0 && !used.has(method))
+      throw fixed(
+        `${flag} ${method}, but the model's ${numbers ? 'numbers' : 'categories'} are encoded ${[...used].join(', ')}`,
+      );
+  }
+}
+
 function typeAsModel(cells: CsvCells, encoding: TableEncoding, spec: TableFields): Table {
   const names = cells.columns.map((column) => column.name);
   const label = cells.labelIndex >= 0 ? names[cells.labelIndex] : undefined;
@@ -336,6 +372,7 @@ function typeAsModel(cells: CsvCells, encoding: TableEncoding, spec: TableFields
       { path: cells.file },
     );
   }
+  refuseOtherEncoding(encoding, spec, cells.file);
   const columns: ColumnOverrides = {};
   for (const name of names) if (!model.has(name) && name !== label) columns[name] = 'ignore';
   for (const column of encoding.columns)
@@ -361,6 +398,7 @@ export async function loadTableWhole(spec: DataSpec, encoding: TableEncoding): P
     size: cells.rows,
     x: encoded.x,
     ...(encoded.mask.includes(0) ? { mask: encoded.mask } : {}),
+    ...(encoded.notes.length > 0 ? { notes: encoded.notes } : {}),
     labels: labelled?.labels,
     classNames: labelled?.classNames,
     ids: cells.facts?.ids ?? rowIds(cells.rows),

@@ -4,6 +4,7 @@ import { type Tensor, tf } from '../engine/tf.js';
 import { ConfigError } from '../errors.js';
 import type { Matrix } from '../io/arrays.js';
 import { type Autoencoder, isAutoencoder, type TrainableModel } from '../models/family.js';
+import { fillsGaps } from './impute/model.js';
 import type { OnProgress } from './progress.js';
 
 export function requireAutoencoder(model: TrainableModel, what: string): Autoencoder {
@@ -12,11 +13,14 @@ export function requireAutoencoder(model: TrainableModel, what: string): Autoenc
   return model;
 }
 
-/** Batches of a dataset in order; labels come along when the data has them (conditional models need them). */
+/**
+ * Batches of a dataset in order; labels come along when the data has them (conditional models need them), and
+ * a table's mask of observed cells when it has gaps.
+ */
 export function* batchesOf(
   dataset: Dataset,
   batchSize: number,
-): Generator<{ start: number; x: Tensor; labels?: Tensor; dispose(): void }> {
+): Generator<{ start: number; x: Tensor; labels?: Tensor; mask?: Tensor; dispose(): void }> {
   for (let start = 0; start < dataset.size; start += batchSize) {
     const count = Math.min(batchSize, dataset.size - start);
     const indices = Array.from({ length: count }, (_, i) => start + i);
@@ -24,11 +28,49 @@ export function* batchesOf(
     const labels = dataset.labels
       ? tf.tensor1d(dataset.labels.slice(start, start + count), 'int32')
       : undefined;
-    yield { start, x, labels, dispose: () => tf.dispose(labels ? [x, labels] : [x]) };
+    const mask = dataset.mask
+      ? tf.tensor(gatherSamples({ ...dataset, x: dataset.mask }, indices), [count, ...dataset.sampleShape])
+      : undefined;
+    const tensors = [x, labels, mask].filter((t): t is Tensor => t !== undefined);
+    yield { start, x, labels, mask, dispose: () => tf.dispose(tensors) };
   }
 }
 
-/** Codes of every sample: [size, latent]. */
+/**
+ * A batch's reconstruction. With gaps (mask 0), a model that fills them (table-ae, table-vae, gain) sees the
+ * mask, as in training; any other model sees the stored 0s.
+ */
+export function reconstructBatch(
+  model: Autoencoder,
+  batch: { x: Tensor; labels?: Tensor; mask?: Tensor },
+): Tensor {
+  return batch.mask && fillsGaps(model)
+    ? model.reconstructMasked(batch.x, batch.mask)
+    : model.reconstruct(batch.x, batch.labels);
+}
+
+/**
+ * Per-sample mean of `errors` [n, ...] over the observed values (mask 1) only, so a missing cell, whose stored 0
+ * is no data, adds no error; over all values without a mask. A row with nothing observed scores 0.
+ */
+export function meanObserved(errors: Tensor, mask?: Tensor): Tensor {
+  return tf.tidy(() => {
+    const n = errors.shape[0];
+    const flat = tf.reshape(errors, [n, -1]);
+    if (!mask) return tf.mean(flat, 1);
+    const m = tf.reshape(mask, [n, -1]);
+    return tf.div(tf.sum(tf.mul(flat, m), 1), tf.maximum(tf.sum(m, 1), 1));
+  });
+}
+
+/** An encoder that reads a mask of observed cells (table-ae, table-vae). */
+function encodesGaps(
+  model: Autoencoder,
+): model is Autoencoder & { encodeMasked(x: Tensor, mask: Tensor): Tensor } {
+  return typeof (model as { encodeMasked?: unknown }).encodeMasked === 'function';
+}
+
+/** Codes of every sample: [size, latent]; rows with gaps are encoded with their mask where the model reads one. */
 export async function encodeDataset(
   model: Autoencoder,
   dataset: Dataset,
@@ -38,7 +80,10 @@ export async function encodeDataset(
   const data = new Float32Array(dataset.size * model.latentSize);
   for (const batch of batchesOf(dataset, batchSize)) {
     const count = batch.x.shape[0];
-    const z = model.encode(batch.x, batch.labels);
+    const z =
+      batch.mask && encodesGaps(model)
+        ? model.encodeMasked(batch.x, batch.mask)
+        : model.encode(batch.x, batch.labels);
     data.set((await z.data()) as Float32Array, batch.start * model.latentSize);
     z.dispose();
     batch.dispose();
@@ -98,7 +143,7 @@ export async function reconstructDataset(
   const out = new Float32Array(dataset.size * per);
   for (const batch of batchesOf(dataset, batchSize)) {
     const y = tf.tidy(() => {
-      const recon = model.reconstruct(batch.x, batch.labels);
+      const recon = reconstructBatch(model, batch);
       return range ? tf.clipByValue(recon, range[0], range[1]) : recon;
     });
     out.set((await y.data()) as Float32Array, batch.start * per);
@@ -108,7 +153,7 @@ export async function reconstructDataset(
   return out;
 }
 
-/** Per-sample mean squared error of the reconstruction, and its mean over the dataset. */
+/** Per-sample mean squared error of the reconstruction (over observed values), and its mean over the dataset. */
 export async function reconstructionErrors(
   model: Autoencoder,
   dataset: Dataset,
@@ -117,8 +162,8 @@ export async function reconstructionErrors(
   const perSample = new Float32Array(dataset.size);
   for (const batch of batchesOf(dataset, batchSize)) {
     const errors = tf.tidy(() => {
-      const recon = model.reconstruct(batch.x, batch.labels);
-      return tf.mean(tf.reshape(tf.squaredDifference(batch.x, recon), [batch.x.shape[0], -1]), 1);
+      const recon = reconstructBatch(model, batch);
+      return meanObserved(tf.squaredDifference(batch.x, recon), batch.mask);
     });
     perSample.set((await errors.data()) as Float32Array, batch.start);
     errors.dispose();

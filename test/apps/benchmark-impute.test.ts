@@ -117,6 +117,27 @@ describe('benchmark impute', () => {
 
 const VOTES = join(import.meta.dirname, '../../../shared/data/tables/house_votes84.csv');
 
+describe('benchmark impute log', () => {
+  it('leaves out the RMSE of a table with no numbers rather than printing NaN', async () => {
+    await withTempDir(async (dir) => {
+      const csv = join(dir, 'votes.csv');
+      const random = createRng(3);
+      const rows = Array.from({ length: 60 }, () => {
+        const a = random() < 0.5 ? 'y' : 'n';
+        return `${a},${random() < 0.9 ? a : 'y'},${random() < 0.1 ? '' : a}`;
+      });
+      await writeFile(csv, `a,b,c\n${rows.join('\n')}\n`);
+      const lines: string[] = [];
+      await benchmarkImpute(
+        { data: { source: 'csv', path: csv, scaling: 'minmax', header: true }, seeds: 1, methods: ['mean'] },
+        { log: (line) => lines.push(line) },
+      );
+      const line = lines.find((l) => l.startsWith('seed 0: mean/mode: '));
+      expect(line).toMatch(/^seed 0: mean\/mode: accuracy \d\.\d{4} \(\d+ categories\), \d+\.\d s$/);
+    });
+  });
+});
+
 describe.skipIf(!existsSync(VOTES))('benchmark impute on the mirror', () => {
   it('on the house votes (categories with real gaps), MICE beats mean/mode', async () => {
     const report = await benchmarkImpute({

@@ -134,4 +134,26 @@ describe('impute', () => {
       );
     });
   });
+
+  it("a text in a model's number column: only --missing is offered, and with it the cell is filled", async () => {
+    await withTempDir(async (dir) => {
+      const csv = join(dir, 'table.csv');
+      await writeFile(csv, gappyCsv(4).text);
+      const run = await trainedRun(dir, csv);
+      const other = join(dir, 'other.csv');
+      await writeFile(other, 'id,x,y,n,k\na,1,2,13,up\nb,-1,high,7,down\n');
+      const out = join(dir, 'o.csv');
+      const data = { source: 'csv', path: other, scaling: 'minmax', header: true } as const;
+      // The model's column types are fixed, so stating the column categorical is no way out.
+      await expect(imputeTable({ run, data, out })).rejects.toThrow(
+        `${other}:3: column "y" is stated numeric (the model's encoding), but this row has the text "high": list the text as missing (--missing "high")`,
+      );
+      // The file's own token besides the model's: read as a gap and filled.
+      const result = await imputeTable({ run, data: { ...data, missing: ['high'] }, out });
+      expect(result.filled.find((f) => f.column === 'y')?.cells).toBe(1);
+      const rows: string[][] = parse(await readFile(out, 'utf8'));
+      expect(rows[2][2]).not.toBe('high');
+      expect(Number.isFinite(Number(rows[2][2]))).toBe(true);
+    });
+  });
 });

@@ -165,7 +165,7 @@ export function detectCommand(): Command {
           options,
           command,
         },
-        tasks,
+        { ...tasks, onDataNote: (note) => process.stderr.write(`data: ${note}\n`) },
       )
         .catch((error) => {
           throw asFlagError(error);

@@ -173,6 +173,16 @@ async function writePng(path: string, images: tf.Tensor, rows: number, cols: num
   await writeFileAtomic(path, encodeImageGrid(data, images.shape.slice(1), { rows, cols, scale: 2 }));
 }
 
+/** Where a table's rows go: `out`, which must name a .csv file (a table is no image), or `fallback`. */
+export function tableCsvOut(out: string | undefined, fallback: string): string {
+  if (out === undefined) return fallback;
+  if (!out.toLowerCase().endsWith('.csv'))
+    throw new UsageError(`a table's rows are written as CSV: expected --out FILE.csv, got ${out}`, {
+      path: '--out',
+    });
+  return out;
+}
+
 export function sampleCommand(): Command {
   return new Command('sample')
     .description(
@@ -224,7 +234,12 @@ export function sampleCommand(): Command {
         chooseTokens(loaded.model, flags);
         if (loaded.manifest.table) {
           // Tables: rows decoded to the original columns and types, as CSV.
-          const out = flags.out ?? join(run, 'samples.csv');
+          if (flags.raw)
+            throw new UsageError(
+              `--raw is for images, sounds and text: a table's rows are written as CSV by --out FILE.csv`,
+              { path: '--raw' },
+            );
+          const out = tableCsvOut(flags.out, join(run, 'samples.csv'));
           // A table sampler draws its own rows; another model its prior's, or its training codes' Gaussian.
           const sampler = isTableSampler(loaded.model)
             ? undefined

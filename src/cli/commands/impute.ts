@@ -1,6 +1,6 @@
 // `latentlab impute RUN --data csv:FILE --out FILE`: fill a table's missing cells with a trained table model
 // (src/apps/impute.ts).
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { imputeTable } from '../../apps/impute.js';
 import { taskProgress } from '../progress.js';
 import {
@@ -10,6 +10,7 @@ import {
   type GlobalOptions,
   labelColumnOption,
   noHeaderOption,
+  parseMissing,
   parseNumber,
   skipRowsOption,
   startBackend,
@@ -36,6 +37,12 @@ export function imputeCommand(): Command {
     .addOption(labelColumnOption())
     .addOption(noHeaderOption())
     .addOption(skipRowsOption())
+    .addOption(
+      new Option(
+        '--missing <tokens>',
+        "cell texts read as missing besides the model's own tokens, separated by commas (a file that marks gaps its own way)",
+      ).argParser(parseMissing),
+    )
     .option(
       '--rounds <n>',
       'passes of the model: the first from the observed cells, each later one from the previous fill',

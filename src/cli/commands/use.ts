@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { head, sampleSize } from '../../data/dataset.js';
 import { formatDataSpec } from '../../data/spec.js';
+import { decodeRows } from '../../data/table/encode.js';
+import { encodedWidth, type TableEncoding } from '../../data/table/encoding.js';
 import { rowsAsText, tokenAccuracy } from '../../data/text/vocabulary.js';
 import { tf } from '../../engine/tf.js';
 import { DataError, UsageError } from '../../errors.js';
@@ -21,6 +23,7 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { rowsOf, writeAudioOutputs } from '../../io/audio-files.js';
 import { loadModel, readManifest } from '../../io/model-files.js';
 import { encodeImageGrid } from '../../io/png.js';
+import { writeTableCsv } from '../../io/table-files.js';
 import { choosesTokens } from '../../models/seq/model.js';
 import { resolveModelDir, runPaths } from '../../train/run-dir.js';
 import {
@@ -40,13 +43,14 @@ import {
   type DecodingFlags,
   decodingName,
   lengthPenaltyOption,
+  tableCsvOut,
 } from './generate.js';
 
 export function reconstructCommand(): Command {
   return withDataFlags(
     new Command('reconstruct')
       .description(
-        'reconstruct a split: mean squared error per pixel, and a grid PNG (originals above, reconstructions below)',
+        'reconstruct a split: mean squared error per pixel, and a grid PNG (originals above, reconstructions below); for a table, its rows reconstructed as CSV with the original columns and types',
       )
       .argument('<run>', 'run directory (or its model directory)')
       .option(
@@ -57,70 +61,91 @@ export function reconstructCommand(): Command {
       )
       .addOption(beamOption())
       .addOption(lengthPenaltyOption())
-      .option('--out <file.png>', 'grid path (default RUN/reconstructions.png)'),
-  ).action(async (run: string, flags: DataFlags & DecodingFlags & { n: number; out?: string }) => {
-    await startBackend(flags);
-    const dir = resolveModelDir(run);
-    const loaded = await loadModel(dir);
-    const model = requireAutoencoder(loaded.model, 'reconstruct');
-    chooseTokens(model, flags);
-    const dataset = await datasetFor(loaded, flags);
-    const text = loaded.manifest.text;
-    if (text) {
-      // Token ids have no distance to average: text is judged by the tokens reconstructed exactly, and shown.
-      const shown = head(dataset, flags.n);
-      const ids = await reconstructTokens(model, dataset);
-      const searched = choosesTokens(model) && model.decoding.beam > 1 ? ` (${decodingName(model)})` : '';
+      .option(
+        '--out <file>',
+        'grid path (default RUN/reconstructions.png); tables: CSV (default RUN/reconstructions.csv)',
+      ),
+  ).action(
+    async (run: string, flags: DataFlags & DecodingFlags & { n: number; out?: string }, command: Command) => {
+      await startBackend(flags);
+      const dir = resolveModelDir(run);
+      const loaded = await loadModel(dir);
+      const model = requireAutoencoder(loaded.model, 'reconstruct');
+      chooseTokens(model, flags);
+      // A table's other --data is reconstructed whole, in file order (as encode and detect read it), so the CSV's rows
+      // line up with the file's.
+      const dataset = await datasetFor(loaded, flags, loaded.manifest.table ? command : undefined);
+      const text = loaded.manifest.text;
+      if (text) {
+        // Token ids have no distance to average: text is judged by the tokens reconstructed exactly, and shown.
+        const shown = head(dataset, flags.n);
+        const ids = await reconstructTokens(model, dataset);
+        const searched = choosesTokens(model) && model.decoding.beam > 1 ? ` (${decodingName(model)})` : '';
+        process.stdout.write(
+          `${dataset.name}: ${dataset.size} samples, tokens reconstructed exactly ${(100 * tokenAccuracy(dataset.x, ids)).toFixed(1)}%${searched}\n`,
+        );
+        const inputs = rowsAsText(text, shown.x, shown.size);
+        const outputs = rowsAsText(text, ids, shown.size);
+        inputs.forEach((input, i) => {
+          process.stdout.write(`  in:  ${input}\n  out: ${outputs[i]}\n`);
+        });
+        return;
+      }
+      const { mean } = await reconstructionErrors(model, dataset);
       process.stdout.write(
-        `${dataset.name}: ${dataset.size} samples, tokens reconstructed exactly ${(100 * tokenAccuracy(dataset.x, ids)).toFixed(1)}%${searched}\n`,
+        `${dataset.name}: ${dataset.size} samples, reconstruction MSE per value ${mean.toPrecision(5)}\n`,
       );
-      const inputs = rowsAsText(text, shown.x, shown.size);
-      const outputs = rowsAsText(text, ids, shown.size);
-      inputs.forEach((input, i) => {
-        process.stdout.write(`  in:  ${input}\n  out: ${outputs[i]}\n`);
-      });
-      return;
-    }
-    const { mean } = await reconstructionErrors(model, dataset);
-    process.stdout.write(
-      `${dataset.name}: ${dataset.size} samples, reconstruction MSE per value ${mean.toPrecision(5)}\n`,
-    );
-    const audio = loaded.manifest.audio;
-    if (audio) {
-      const shown = head(dataset, flags.n);
-      const outputs = rowsOf(await reconstructDataset(model, shown), shown.size);
-      const out = flags.out ?? join(dirname(dir) === dir ? dir : run, 'reconstructions.png');
-      const clips = await writeAudioOutputs(
-        out,
-        [
-          { prefix: 'original', samples: rowsOf(shown.x, shown.size) },
-          { prefix: 'reconstruction', samples: outputs },
-        ],
-        audio,
-      );
-      process.stdout.write(
-        `grid: ${out} (originals above, reconstructions below)\nclips: ${clips}/ (WAV and PNG each)\n`,
-      );
-      return;
-    }
-    if (dataset.sampleShape.length === 3) {
-      const shown = head(dataset, flags.n);
-      const x = tf.tensor(shown.x, [shown.size, ...shown.sampleShape]);
-      const grid = tf.tidy(() => tf.concat([x, model.reconstruct(x)], 0));
-      const out = flags.out ?? join(dirname(dir) === dir ? dir : run, 'reconstructions.png');
-      await mkdir(dirname(out), { recursive: true });
-      await writeFileAtomic(
-        out,
-        encodeImageGrid((await grid.data()) as Float32Array, shown.sampleShape, {
-          rows: 2,
-          cols: shown.size,
-          scale: 2,
-        }),
-      );
-      tf.dispose([x, grid]);
-      process.stdout.write(`grid: ${out}\n`);
-    }
-  });
+      const encoding = dataset.table;
+      if (encoding) {
+        // A table's reconstruction is rows of its own columns and types (levels, rounded integers), not an image.
+        const out = tableCsvOut(flags.out, join(dirname(dir) === dir ? dir : run, 'reconstructions.csv'));
+        await mkdir(dirname(out), { recursive: true });
+        await writeTableCsv(
+          out,
+          decodeRows(await reconstructDataset(model, dataset), encoding, { name: dataset.name }),
+        );
+        process.stdout.write(
+          `reconstructions: ${out} (${dataset.size} rows, in the order of ${dataset.name})\n`,
+        );
+        return;
+      }
+      const audio = loaded.manifest.audio;
+      if (audio) {
+        const shown = head(dataset, flags.n);
+        const outputs = rowsOf(await reconstructDataset(model, shown), shown.size);
+        const out = flags.out ?? join(dirname(dir) === dir ? dir : run, 'reconstructions.png');
+        const clips = await writeAudioOutputs(
+          out,
+          [
+            { prefix: 'original', samples: rowsOf(shown.x, shown.size) },
+            { prefix: 'reconstruction', samples: outputs },
+          ],
+          audio,
+        );
+        process.stdout.write(
+          `grid: ${out} (originals above, reconstructions below)\nclips: ${clips}/ (WAV and PNG each)\n`,
+        );
+        return;
+      }
+      if (dataset.sampleShape.length === 3) {
+        const shown = head(dataset, flags.n);
+        const x = tf.tensor(shown.x, [shown.size, ...shown.sampleShape]);
+        const grid = tf.tidy(() => tf.concat([x, model.reconstruct(x)], 0));
+        const out = flags.out ?? join(dirname(dir) === dir ? dir : run, 'reconstructions.png');
+        await mkdir(dirname(out), { recursive: true });
+        await writeFileAtomic(
+          out,
+          encodeImageGrid((await grid.data()) as Float32Array, shown.sampleShape, {
+            rows: 2,
+            cols: shown.size,
+            scale: 2,
+          }),
+        );
+        tf.dispose([x, grid]);
+        process.stdout.write(`grid: ${out}\n`);
+      }
+    },
+  );
 }
 
 export function encodeCommand(): Command {
@@ -234,6 +259,19 @@ export function decodeCommand(): Command {
     });
 }
 
+/** What a table model reads: its columns with their types and encoders, and the gaps it saw in training. */
+function tableLines(table: TableEncoding): string[] {
+  const missing = table.columns.reduce((sum, column) => sum + column.missing, 0);
+  const columns = table.columns.map((column) => {
+    const encoder = 'levels' in column ? `${column.levels.length} levels, ${column.method}` : column.method;
+    return `${column.name} (${column.type}, ${encoder}${column.missing > 0 ? `, ${column.missing} missing` : ''})`;
+  });
+  return [
+    `table: ${table.columns.length} columns, ${encodedWidth(table)} encoded values per row; ${table.rows} training rows, ${missing} missing cells${table.labelColumn ? `; label column ${table.labelColumn}` : ''}`,
+    `columns: ${columns.join(', ')}`,
+  ];
+}
+
 export function infoCommand(): Command {
   return new Command('info')
     .description("show a run's config, progress, test figures and model")
@@ -293,6 +331,8 @@ export function infoCommand(): Command {
         out.push(
           `test: ${JSON.stringify(summary.test)}   samples/s: ${Math.round(summary.meanSamplesPerSecond)}`,
         );
+      const table = (manifest as { table?: TableEncoding } | undefined)?.table;
+      if (table) out.push(...tableLines(table));
       out.push(
         manifest ? `saved model: ${resolveModelDir(run)}` : 'saved model: none yet (resume to finish)',
       );

@@ -134,7 +134,8 @@ function typeColumn(
       `${label} has no observed cell in the ${train.length} training rows (every one is one of the missing tokens ${cells.missingTokens.map((t) => JSON.stringify(t)).join(', ')}): ${ignoreHint(cells, c)}`,
       { path: cells.file },
     );
-  if (choice === 'numeric' || choice === 'integer') return numberColumn(cells, c, choice, statedBy);
+  if (choice === 'numeric' || choice === 'integer')
+    return numberColumn(cells, c, choice, statedBy, !requireObserved);
   if (choice) return categoryColumn(cells, c, choice, statedBy);
   if (numbers === observed) {
     return numberColumn(cells, c, whole ? 'integer' : 'numeric');
@@ -192,6 +193,7 @@ function numberColumn(
   c: number,
   type: NumberColumn['type'],
   statedBy?: string,
+  fixed = false,
 ): NumberColumn {
   const { values, codes } = cells.columns[c];
   const label = columnLabel(cells, c);
@@ -206,7 +208,10 @@ function numberColumn(
       throw new DataError(
         NON_FINITE.test(text)
           ? `${label}: expected a finite number, got ${JSON.stringify(text)}`
-          : `${label} ${why}, but this row has the text ${JSON.stringify(text)}: state the column categorical (--columns ${cells.columns[c].name}:categorical) or list the text as missing (--missing ${JSON.stringify(text)})`,
+          : `${label} ${why}, but this row has the text ${JSON.stringify(text)}: ${
+              // A trained model's column types are fixed: only reading the text as missing is left.
+              fixed ? '' : `state the column categorical (--columns ${cells.columns[c].name}:categorical) or `
+            }list the text as missing (--missing ${JSON.stringify(text)})`,
         { path: rowAt(cells, r) },
       );
     }

@@ -157,6 +157,11 @@ export class TableAutoencoderModel<C extends AnyTableAutoencoderConfig = AnyTabl
     return tf.tidy(() => this.encodeSeen(x, tf.onesLike(x), false)[0]);
   }
 
+  /** Code of rows with gaps (`mask` 0), as training saw them: [n, latent] (a VAE's mean). */
+  encodeMasked(x: Tensor, mask: Tensor): Tensor {
+    return tf.tidy(() => this.encodeSeen(x, mask, false)[0]);
+  }
+
   /** Code → the encoded row, activated: [n, width]. */
   decode(z: Tensor): Tensor {
     return tf.tidy(() =>
