@@ -14,7 +14,17 @@ import { withTempDir } from '../helpers.js';
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'runs-0.1.0');
 const names = (await readdir(FIXTURES)).sort();
 /** Families added after 0.1.0, so without a fixture run saved by it. */
-const ADDED_SINCE = new Set(['seq-ae', 'seq-vae', 'lm', 'wave-ae', 'table-ae', 'table-vae', 'gain']);
+const ADDED_SINCE = new Set([
+  'seq-ae',
+  'seq-vae',
+  'lm',
+  'wave-ae',
+  'table-ae',
+  'table-vae',
+  'gain',
+  'tvae',
+  'ctgan',
+]);
 
 describe('runs saved by latentlab 0.1.0', () => {
   it('has a fixture run of every family kind', async () => {
