@@ -4,6 +4,8 @@
 // read, as texts. Observed cells are written as they were read (never through the encoders), so only gaps change; a cell
 // holding a category the model never saw stays as it is.
 
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { readCsvSpec } from '../data/sources/csv.js';
 import type { DataSpec } from '../data/spec.js';
 import { formatDataSpec } from '../data/spec.js';
@@ -106,6 +108,12 @@ export async function imputeTable(options: ImputeOptions): Promise<ImputeResult>
     throw new UsageError(`impute fills tables: expected csv:FILE, got ${formatDataSpec(data)}`, {
       path: '--data',
     });
+  // Where the table goes is checked before any work: a folder that is not there fails now, not after the fill.
+  const outDir = dirname(resolve(options.out));
+  if (!existsSync(outDir) || !statSync(outDir).isDirectory())
+    throw new UsageError(`the folder to write ${basename(options.out)} into does not exist: ${outDir}`, {
+      path: '--out',
+    });
   const loaded = await loadModel(resolveModelDir(options.run));
   try {
     const { model, manifest } = loaded;
@@ -120,7 +128,6 @@ export async function imputeTable(options: ImputeOptions): Promise<ImputeResult>
         `${options.run} was trained on numbers read without column encoders (a table with no gaps and no table options), so it has none to read a table with: train it with --numeric-encoding standard (or --columns)`,
         { path: 'run' },
       );
-    // The model's missing tokens: new data is read as its training data was.
     // The model's missing tokens, so new data is read as its training data was, and the file's own besides.
     const cells = await readCsvSpec({
       ...data,

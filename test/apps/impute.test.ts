@@ -113,6 +113,14 @@ describe('impute', () => {
       await expect(imputeTable({ run, data: { source: 'mnist' }, out: join(dir, 'o.csv') })).rejects.toThrow(
         /impute fills tables: expected csv:FILE, got mnist/,
       );
+      // An --out folder that is not there is refused before the model runs.
+      await expect(
+        imputeTable({
+          run,
+          data: { source: 'csv', path: csv, scaling: 'minmax', header: true },
+          out: join(dir, 'no-such-folder', 'o.csv'),
+        }),
+      ).rejects.toThrow(/the folder to write o\.csv into does not exist: .*no-such-folder/);
       const plain = join(dir, 'plain');
       await trainRun(
         {
