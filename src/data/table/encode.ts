@@ -231,7 +231,13 @@ export function decodeRows(x: Float32Array, encoding: TableEncoding, options: De
         v = x[r * width + first.start] * encoder.scale + encoder.offset;
       }
       if (clip) v = Math.max(encoder.min, Math.min(encoder.max, v));
-      values[r] = encoder.type === 'integer' ? Math.round(v) : v;
+      // Integers rounded; other numbers to the decimals the training values were written with, when known.
+      values[r] =
+        encoder.type === 'integer'
+          ? Math.round(v)
+          : encoder.decimals === undefined
+            ? v
+            : Number(v.toFixed(encoder.decimals));
     }
     return { name: encoder.name, type: encoder.type, values };
   });

@@ -27,6 +27,11 @@ const NumericRange = {
   /** Observed training range: decoded values are clipped to it (as SDV does), integers rounded. */
   min: z.number(),
   max: z.number(),
+  /**
+   * Decimal places every training value fits in (0 to 6; absent: more, or a model saved before it was kept):
+   * decoded numbers are rounded to it, so a column written with one decimal comes back with one.
+   */
+  decimals: z.number().int().min(0).max(6).optional(),
 };
 
 /** standard: (v - offset) / scale; minmax: the same with offset = min, scale = max - min. */

@@ -57,6 +57,23 @@ function noneObserved(table: Table, name: string): DataError {
   );
 }
 
+/**
+ * The fewest decimal places (0 to 6) that hold every value as written, or undefined when some value needs more:
+ * a value v fits d places when v · 10^d is a whole number up to float64 rounding of the text it was parsed from.
+ */
+export function decimalsOf(values: readonly number[]): number | undefined {
+  for (let d = 0; d <= 6; d++) {
+    const power = 10 ** d;
+    if (
+      values.every(
+        (v) => Math.abs(v * power - Math.round(v * power)) <= 1e-9 * Math.max(1, Math.abs(v * power)),
+      )
+    )
+      return d;
+  }
+  return undefined;
+}
+
 function fitNumber(
   table: Table,
   column: NumberColumn,
@@ -75,12 +92,14 @@ function fitNumber(
     if (v < min) min = v;
     if (v > max) max = v;
   }
+  const decimals = column.type === 'numeric' ? decimalsOf(observed) : undefined;
   const base = {
     name: column.name,
     type: column.type,
     missing: trainRows.length - observed.length,
     min,
     max,
+    ...(decimals === undefined ? {} : { decimals }),
   };
   const method = options.numeric ?? 'standard';
   if (method === 'mode') {

@@ -137,6 +137,27 @@ describe('encodeTable', () => {
     expect(Array.from((decodeRows(x, encoding).columns[0] as NumberColumn).values)).toEqual([0, 10, 10]);
   });
 
+  it('rounds decoded numbers to the decimals the training values were written with (none kept beyond 6)', () => {
+    const table: Table = {
+      name: 't',
+      rows: 3,
+      columns: [
+        { name: 'mass', type: 'numeric', values: Float64Array.from([24.1, 30.5, 27.3]) },
+        { name: 'ratio', type: 'numeric', values: Float64Array.from([0.12345678, 0.5, 0.25]) },
+      ],
+    };
+    const encoding = fitTableEncoding(table, [0, 1, 2]);
+    const [mass, ratio] = encoding.columns as Array<{ decimals?: number }>;
+    expect(mass.decimals).toBe(1);
+    expect(ratio.decimals).toBeUndefined();
+    // A model's output between written values: mass comes back with one decimal, ratio as it is.
+    const { x } = encodeTable(table, encoding);
+    const nudged = x.map((v) => v + 0.0123);
+    const decoded = decodeRows(nudged, encoding).columns as NumberColumn[];
+    for (const v of decoded[0].values) expect(Number(v.toFixed(1))).toBe(v);
+    expect(decoded[1].values.some((v) => Number(v.toFixed(6)) !== v)).toBe(true);
+  });
+
   it('refuses a table without a column of the encoding, or with a category where it had numbers', async () => {
     const table = await people();
     const encoding = fitTableEncoding(table, all(6));
