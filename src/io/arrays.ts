@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { z } from 'zod';
 import { DataError } from '../errors.js';
+import { readNpy } from './numpy.js';
 
 export const MatrixFormat = z.enum(['csv', 'json', 'npy']);
 export type MatrixFormat = z.infer<typeof MatrixFormat>;
@@ -72,43 +73,13 @@ export function encodeMatrix(
   return format === 'json' ? encodeJson(m, labels, ids) : encodeCsv(m, labels, 'z', ids);
 }
 
+/** A 2-D .npy of any numeric dtype, either byte order or memory order (io/numpy.ts), as float32 rows. */
 function decodeNpy(bytes: Buffer, path: string): Matrix {
-  if (bytes.toString('latin1', 0, 6) !== '\x93NUMPY')
-    throw new DataError('not a .npy file (bad magic)', { path });
-  const major = bytes[6];
-  const headerLength = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const header = bytes.toString('latin1', start, start + headerLength);
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const shape = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (/'fortran_order':\s*True/.test(header))
-    throw new DataError('Fortran-order .npy is not supported', { path });
-  if (!descr || shape === undefined) throw new DataError('cannot read the .npy header', { path });
-  const dims = shape
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map(Number);
-  if (dims.length !== 2)
-    throw new DataError(`expected a 2-D array, got shape (${dims.join(', ')})`, { path });
-  const [rows, cols] = dims;
-  const body = bytes.subarray(start + headerLength);
-  const count = rows * cols;
-  let data: Float32Array;
-  if (descr === '<f4') {
-    if (body.length < count * 4)
-      throw new DataError(`expected ${count * 4} data bytes, got ${body.length}`, { path });
-    data = new Float32Array(count);
-    for (let i = 0; i < count; i++) data[i] = body.readFloatLE(i * 4);
-  } else if (descr === '<f8') {
-    if (body.length < count * 8)
-      throw new DataError(`expected ${count * 8} data bytes, got ${body.length}`, { path });
-    data = new Float32Array(count);
-    for (let i = 0; i < count; i++) data[i] = body.readDoubleLE(i * 8);
-  } else {
-    throw new DataError(`unsupported dtype ${descr} (expected <f4 or <f8)`, { path });
-  }
-  return { rows, cols, data };
+  const array = readNpy(bytes, path);
+  if (array.shape.length !== 2)
+    throw new DataError(`expected a 2-D array, got shape (${array.shape.join(', ')})`, { path });
+  const [rows, cols] = array.shape;
+  return { rows, cols, data: Float32Array.from(array.data) };
 }
 
 /** How a CSV of codes is laid out: a header row (default) and lines to skip before it. */
