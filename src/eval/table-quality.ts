@@ -11,6 +11,7 @@ import {
 import { type Tensor, tf } from '../engine/tf.js';
 import { DataError } from '../errors.js';
 import type { Matrix } from '../io/arrays.js';
+import { quantile } from './anomaly.js';
 
 // --- Column shapes ---
 
@@ -571,16 +572,6 @@ export function closestDistances(from: Matrix, to: Matrix, block = 256): Float64
   return out;
 }
 
-/** The q-quantile (0..1) with linear interpolation, as numpy's default. */
-export function quantile(values: Float64Array, q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = Float64Array.from(values).sort();
-  const at = q * (sorted.length - 1);
-  const lo = Math.floor(at);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (at - lo);
-}
-
 /** One text per row (numbers as written, categories as their level, missing as empty): exact-copy keys. */
 function rowKeys(table: Table, names: readonly string[]): string[] {
   const columns = names.map((name) => table.columns.find((c) => c.name === name)!);
@@ -641,10 +632,12 @@ export function privacy(
     const distances = closestDistances(pickRows(features(table), picked), trainX);
     const keys = rowKeys(table, names);
     const copies = keys.filter((key) => trainKeys.has(key)).length;
+    // An empty side (no held-out rows) has no distances: NaN, as numpy's quantile of nothing.
+    const at = (q: number) => (distances.length > 0 ? quantile(distances, q) : Number.NaN);
     return {
       rows: picked.length,
-      median: quantile(distances, 0.5),
-      p5: quantile(distances, 0.05),
+      median: at(0.5),
+      p5: at(0.05),
       exactCopies: table.rows > 0 ? copies / table.rows : 0,
     };
   };

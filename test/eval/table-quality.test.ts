@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Table, TableColumn } from '../../src/data/table/table.js';
 import { tf } from '../../src/engine/tf.js';
+import { quantile } from '../../src/eval/anomaly.js';
 import {
   binNumbers,
   classificationScores,
@@ -11,7 +12,6 @@ import {
   machineLearningEfficacy,
   pairTrends,
   privacy,
-  quantile,
   tableQuality,
   tvComplement,
 } from '../../src/eval/table-quality.js';
