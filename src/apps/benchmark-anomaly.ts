@@ -22,6 +22,7 @@ import { OneClassSvm } from '../eval/detectors/ocsvm.js';
 import { PcaDetector } from '../eval/detectors/pca.js';
 import type { Matrix } from '../io/arrays.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { markdownTable } from '../io/markdown.js';
 import { type LabelledTable, labelledTable, readNpz } from '../io/numpy.js';
 import type { Autoencoder } from '../models/family.js';
 import { parseModelConfig } from '../models/registry.js';
@@ -443,13 +444,6 @@ export function summarise(
       },
     ]),
   );
-}
-
-/** Rows of cells as a Markdown table, columns padded (as Biome formats Markdown) so it also reads on a terminal. */
-function markdownTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
-  const line = (cells: string[]) => `| ${cells.map((cell, j) => cell.padEnd(widths[j])).join(' | ')} |`;
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 /** The per-data-set table (AUROC mean ± sd over seeds, best in bold) and the summary, as Markdown. */

@@ -23,6 +23,7 @@ import { evaluateText, type TextReport } from '../eval/text.js';
 import { mmdTest, type TwoSampleTest } from '../eval/two-sample.js';
 import type { Matrix } from '../io/arrays.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { markdownTable } from '../io/markdown.js';
 import { loadModel } from '../io/model-files.js';
 import { encodeTitledPanels } from '../io/plot.js';
 import { encodeImageGrid } from '../io/png.js';
@@ -585,13 +586,6 @@ function perSample(model: TrainableModel): number {
 const dash = '—';
 const fixed = (v: number | undefined, digits: number) => (v === undefined ? dash : v.toFixed(digits));
 const precise = (v: number | undefined, digits: number) => (v === undefined ? dash : v.toPrecision(digits));
-
-/** Rows of cells as a Markdown table, columns padded so it also reads on a terminal. */
-function markdownTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
-  const line = (cells: string[]) => `| ${cells.map((cell, j) => cell.padEnd(widths[j])).join(' | ')} |`;
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
 
 /**
  * Text families side by side: NLL per token and per sentence, perplexity, and how far each is from the language
