@@ -34,6 +34,30 @@ export interface MixtureOptions {
 const REG = 1e-6;
 const LOG_2PI = Math.log(2 * Math.PI);
 
+/**
+ * Component j's responsibility-weighted count, mean and variance (plus REG), as scikit-learn's
+ * _estimate_gaussian_parameters: the M-step of plain EM and the statistics of the variational one. 10 eps keeps
+ * a count from being 0.
+ */
+function componentMoments(
+  resp: Float64Array,
+  z: Float64Array,
+  k: number,
+  j: number,
+): { count: number; mean: number; variance: number } {
+  const n = z.length;
+  let count = 10 * Number.EPSILON;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    count += resp[i * k + j];
+    sum += resp[i * k + j] * z[i];
+  }
+  const mean = sum / count;
+  let squares = 0;
+  for (let i = 0; i < n; i++) squares += resp[i * k + j] * (z[i] - mean) ** 2;
+  return { count, mean, variance: squares / count + REG };
+}
+
 /** Fit a mixture to `values` (finite numbers, at least one). */
 export function fitMixture(values: ArrayLike<number>, options: MixtureOptions = {}): Mixture {
   const maxModes = options.maxModes ?? 10;
@@ -103,16 +127,9 @@ export function fitMixture(values: ArrayLike<number>, options: MixtureOptions = 
     const meanLogLikelihood = total / n;
     // M-step: weights, means, variances from the responsibilities (10 eps as sklearn, so no count is 0).
     for (let j = 0; j < k; j++) {
-      let count = 10 * Number.EPSILON;
-      let sum = 0;
-      for (let i = 0; i < n; i++) {
-        count += resp[i * k + j];
-        sum += resp[i * k + j] * z[i];
-      }
-      mu[j] = sum / count;
-      let squares = 0;
-      for (let i = 0; i < n; i++) squares += resp[i * k + j] * (z[i] - mu[j]) ** 2;
-      vars[j] = squares / count + REG;
+      const { count, mean, variance } = componentMoments(resp, z, k, j);
+      mu[j] = mean;
+      vars[j] = variance;
       logW[j] = Math.log(count / n);
     }
     if (Math.abs(meanLogLikelihood - previous) < (options.tolerance ?? 1e-3)) break;
@@ -202,16 +219,7 @@ function dirichletProcess(z: Float64Array, centres: Float64Array, options: Mixtu
   const cov = new Float64Array(k);
   const mStep = () => {
     for (let j = 0; j < k; j++) {
-      let count = 10 * Number.EPSILON;
-      let sum = 0;
-      for (let i = 0; i < n; i++) {
-        count += resp[i * k + j];
-        sum += resp[i * k + j] * z[i];
-      }
-      const xk = sum / count;
-      let squares = 0;
-      for (let i = 0; i < n; i++) squares += resp[i * k + j] * (z[i] - xk) ** 2;
-      const sk = squares / count + REG;
+      const { count, mean: xk, variance: sk } = componentMoments(resp, z, k, j);
       nk[j] = count;
       beta[j] = beta0 + count;
       m[j] = (beta0 * m0 + count * xk) / beta[j];
