@@ -24,6 +24,29 @@ export function chain(layers: tfl.layers.Layer[], input: Symbolic): Symbolic {
   return layers.reduce((h, layer) => layer.apply(h) as Symbolic, input);
 }
 
+/**
+ * A learned constant of `units` values inside a network, so the saved network holds it (a decoder's learned
+ * log-scale): a frozen all-zero projection of `from` feeds a dense layer whose output is therefore exactly its
+ * bias, which starts at `initial`. The layer names are the saved weights' names: keep them per family.
+ */
+export function learnedConstant(
+  from: Symbolic,
+  units: number,
+  initial: number,
+  names: { zero: string; bias: string },
+): Symbolic {
+  const zero = tfl.layers
+    .dense({ units: 1, useBias: false, kernelInitializer: 'zeros', trainable: false, name: names.zero })
+    .apply(from) as Symbolic;
+  const bias = tfl.layers.dense({
+    units,
+    kernelInitializer: 'zeros',
+    biasInitializer: initial === 0 ? 'zeros' : tfl.initializers.constant({ value: initial }),
+    name: names.bias,
+  });
+  return bias.apply(zero) as Symbolic;
+}
+
 /** Seeded initialisers for one network, from seed index `offset` on; networks of a model take disjoint offsets. */
 export function initialisers(context: BuildContext, offset = 0): Init {
   let layer = offset;

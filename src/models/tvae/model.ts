@@ -15,11 +15,11 @@ import type {
 import { gaussianKl, LOG_VARIANCE_LIMIT, softClamp } from '../shared/gaussian-code.js';
 import {
   type BodySpec,
-  chain,
   decoderBody,
   encoderBody,
   encoderHeads,
   initialisers,
+  learnedConstant,
 } from '../shared/layers.js';
 import { evaluationStep, stepSeed } from '../shared/seeds.js';
 import { minimize, trainableVariables } from '../shared/step.js';
@@ -67,26 +67,10 @@ function buildNetworks(config: TvaeConfig, context: BuildContext) {
 
   const z = tfl.input({ shape: [config.latent], name: 'decoder_input' });
   const out = decoderBody(spec, context, init, z, undefined, 'tvae');
-  const zero = tfl.layers
-    .dense({
-      units: 1,
-      useBias: false,
-      kernelInitializer: 'zeros',
-      trainable: false,
-      name: 'decoder_sigma_zero',
-    })
-    .apply(z) as tfl.SymbolicTensor;
-  const logSigma = chain(
-    [
-      tfl.layers.dense({
-        units: context.sampleShape[0],
-        kernelInitializer: 'zeros',
-        biasInitializer: tfl.initializers.constant({ value: LOG_SIGMA_START }),
-        name: LOG_SIGMA_LAYER,
-      }),
-    ],
-    zero,
-  );
+  const logSigma = learnedConstant(z, context.sampleShape[0], LOG_SIGMA_START, {
+    zero: 'decoder_sigma_zero',
+    bias: LOG_SIGMA_LAYER,
+  });
   const decoder = tfl.model({ name: 'decoder', inputs: z, outputs: [out, logSigma] });
   return { encoder, decoder };
 }

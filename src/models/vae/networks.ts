@@ -15,6 +15,7 @@ import {
   encoderBody,
   encoderHeads,
   initialisers,
+  learnedConstant,
   type Symbolic,
 } from '../shared/layers.js';
 import type { AnyVaeConfig, ConvVaeConfig, CvaeConfig, VaeConfig } from './config.js';
@@ -80,26 +81,12 @@ export function buildNetworks(config: AnyVaeConfig, context: BuildContext, body:
     out = chain([activationLayer('sigmoid', 'decoder_output_act')], out);
   const outputs = [out];
   if (config.likelihood === 'gaussian' && typeof config.sigma === 'string') {
-    // A learned scale inside the decoder, so the saved network holds it: a frozen all-zero projection of
-    // z feeds a dense layer whose output is therefore exactly its bias, the (unclamped) log-sigma.
+    // A learned scale inside the decoder, so the saved network holds it: the (unclamped) log-sigma.
     const perPixel = config.sigma === 'learned-per-pixel';
-    const zero = tfl.layers
-      .dense({
-        units: 1,
-        useBias: false,
-        kernelInitializer: 'zeros',
-        trainable: false,
-        name: 'decoder_sigma_zero',
-      })
-      .apply(z) as Symbolic;
-    const raw = tfl.layers
-      .dense({
-        units: perPixel ? sampleSize(context) : 1,
-        kernelInitializer: 'zeros',
-        biasInitializer: 'zeros',
-        name: 'decoder_log_sigma_bias',
-      })
-      .apply(zero) as Symbolic;
+    const raw = learnedConstant(z, perPixel ? sampleSize(context) : 1, 0, {
+      zero: 'decoder_sigma_zero',
+      bias: 'decoder_log_sigma_bias',
+    });
     const clamped = softClamp(raw, LOG_SIGMA_LIMIT, 'decoder_log_sigma_clamp', LOG_SIGMA_GAIN);
     // Per entry, or [1, 1, 1] so one scale broadcasts over the sample.
     const targetShape = perPixel ? sampleShape : sampleShape.map(() => 1);
