@@ -3,7 +3,7 @@
 import type { Dataset } from '../data/dataset.js';
 import { decodeRows } from '../data/table/encode.js';
 import type { TableEncoding } from '../data/table/encoding.js';
-import { isNumberColumn, type Table, type TableColumn } from '../data/table/table.js';
+import type { Table } from '../data/table/table.js';
 import { ConfigError } from '../errors.js';
 import type { Sampler } from '../eval/code-prior.js';
 import { samplePrior } from '../eval/generate.js';
@@ -77,24 +77,7 @@ export function synthesizeTable(
 
 /** An encoded split back as a table: its rows decoded, the cells its mask marks missing missing again. */
 export function splitTable(dataset: Dataset, encoding: TableEncoding): Table {
-  const decoded = decodeRows(dataset.x, encoding, { name: dataset.name });
-  const mask = dataset.mask;
-  if (!mask) return decoded;
-  const width = dataset.sampleShape[0];
-  // A column's first position is observed exactly when its cell is (a choice group is masked as a whole).
-  const starts: number[] = [];
-  let at = 0;
-  for (const column of encoding.columns) {
-    starts.push(at);
-    at += 'means' in column ? 1 + column.means.length : 'offset' in column ? 1 : column.levels.length;
-  }
-  const columns = decoded.columns.map((column, c): TableColumn => {
-    const observed = (row: number) => mask[row * width + starts[c]] !== 0;
-    if (isNumberColumn(column))
-      return { ...column, values: column.values.map((v, row) => (observed(row) ? v : Number.NaN)) };
-    return { ...column, codes: column.codes.map((code, row) => (observed(row) ? code : -1)) };
-  });
-  return { ...decoded, columns };
+  return decodeRows(dataset.x, encoding, { name: dataset.name, mask: dataset.mask });
 }
 
 /** `sample` for table models: n rows written to `out` as CSV with the original columns and types. */
