@@ -9,7 +9,7 @@ import { fillsGaps, modelImputer } from '../../src/eval/impute/model.js';
 import { loadModel, saveModel } from '../../src/io/model-files.js';
 import { unitScaling } from '../../src/models/gain/model.js';
 import { parseModelConfig } from '../../src/models/registry.js';
-import { tableLayout } from '../../src/models/table-ae/spans.js';
+import { tableLayout } from '../../src/models/shared/table-layout.js';
 import { correlatedTable, encodingOf, imputationError } from '../eval/impute/fixtures.js';
 import { expectClose, useBackend, withTempDir } from '../helpers.js';
 

@@ -9,7 +9,7 @@ import { fillsGaps, modelImputer } from '../../src/eval/impute/model.js';
 import { loadModel, saveModel } from '../../src/io/model-files.js';
 import type { TrainableModel } from '../../src/models/family.js';
 import { parseModelConfig } from '../../src/models/registry.js';
-import { hideCells, tableLayout } from '../../src/models/table-ae/spans.js';
+import { hideCells, tableLayout } from '../../src/models/shared/table-layout.js';
 import { correlatedTable, imputationError } from '../eval/impute/fixtures.js';
 import { expectClose, expectNoLeakedTensors, useBackend, withTempDir } from '../helpers.js';
 

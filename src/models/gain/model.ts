@@ -16,7 +16,7 @@ import { denseLayers, initialisers, type Symbolic } from '../shared/layers.js';
 import { evaluationStep, slotSeed } from '../shared/seeds.js';
 import { gradientsOf, minimize, requireOptimizers, trainableVariables } from '../shared/step.js';
 import { groupSpans, type SpanGroups, spanLoss } from '../shared/table-heads.js';
-import { spanMask, type TableLayout, tableLayout } from '../table-ae/spans.js';
+import { spanMask, type TableLayout, tableLayout } from '../shared/table-layout.js';
 import { GainConfig } from './config.js';
 
 export * from './config.js';

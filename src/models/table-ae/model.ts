@@ -19,6 +19,7 @@ import { gaussianKl, klWeight } from '../shared/gaussian-code.js';
 import { evaluationStep, slotSeed } from '../shared/seeds.js';
 import { minimize, trainableVariables } from '../shared/step.js';
 import { activateSpans, observedSpans, spanLoss } from '../shared/table-heads.js';
+import { hideCells, type TableLayout, tableLayout } from '../shared/table-layout.js';
 import {
   type AnyTableAutoencoderConfig,
   TableAutoencoderConfig,
@@ -26,7 +27,6 @@ import {
   TableVaeConfig as TableVaeSchema,
 } from './config.js';
 import { buildNetworks, type EncoderInputs, encoderFeed, encoderInputs } from './networks.js';
-import { hideCells, type TableLayout, tableLayout } from './spans.js';
 
 export * from './config.js';
 

@@ -14,8 +14,8 @@ import {
   initialisers,
   type Symbolic,
 } from '../shared/layers.js';
+import type { TableLayout } from '../shared/table-layout.js';
 import type { AnyTableAutoencoderConfig } from './config.js';
-import type { TableLayout } from './spans.js';
 
 /** How the encoder's inputs are cut from a row: positions fed as they are, and the embedded columns' slices. */
 export interface EncoderInputs {

@@ -1,12 +1,12 @@
 // The layout a table family trains on: the spans of the data's encoding (data/table), or, for flat numeric rows
 // without one (a numeric CSV), one linear value span per position; and which column each position belongs to,
 // so a whole cell (a category's one-hot group, a mode-specific number's two spans) is hidden or kept at once.
-// Shared by table-ae/table-vae and gain.
+// Shared by table-ae, table-vae and gain.
 import { type TableSpan, tableSpans } from '../../data/table/encoding.js';
 import { type Tensor, tf } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
 import type { BuildContext } from '../family.js';
-import { groupSpans, type SpanGroups } from '../shared/table-heads.js';
+import { groupSpans, type SpanGroups } from './table-heads.js';
 
 export interface TableLayout {
   readonly groups: SpanGroups;
