@@ -5,8 +5,8 @@ import { units } from '../limits.js';
 import { Activation, convBodyOptions } from '../shared/autoencoder-base.js';
 import { freeBitsOption } from '../shared/gaussian-code.js';
 
-/** Options shared by every VAE kind. */
-const vaeOptions = {
+/** Options shared by every VAE kind (and every variant of the VAE zoo). */
+export const vaeOptions = {
   latent: units().default(32).describe('Size of the latent code z (the prior is N(0, I))'),
   activation: Activation.default('relu').describe('Activation of the hidden layers'),
   /**
@@ -54,7 +54,10 @@ const vaeOptions = {
     ),
 };
 
-function checkLikelihood(config: { likelihood: string; outputActivation: string }, ctx: z.RefinementCtx) {
+export function checkLikelihood(
+  config: { likelihood: string; outputActivation: string },
+  ctx: z.RefinementCtx,
+) {
   if (config.likelihood === 'bernoulli' && config.outputActivation !== 'sigmoid') {
     ctx.addIssue({
       code: 'custom',
@@ -102,4 +105,38 @@ export const ConvVaeConfig = z
   .superRefine(checkLikelihood);
 export type ConvVaeConfig = z.infer<typeof ConvVaeConfig>;
 
+/** What every VAE config has (vae, conv-vae, cvae, and the variants of the zoo): the model's own options. */
+export type VaeBaseConfig = { kind: string } & z.output<z.ZodObject<typeof vaeOptions>>;
+
 export type AnyVaeConfig = VaeConfig | CvaeConfig | ConvVaeConfig;
+
+/**
+ * The body options of a VAE variant (iwae, beta-tcvae...): dense hidden layers or stride-2 convolutions, picked
+ * by `architecture`, so each variant runs on tables and images alike.
+ */
+export const variantBodyOptions = {
+  architecture: z
+    .enum(['dense', 'conv'])
+    .default('dense')
+    .describe('Body of encoder and decoder: dense hidden layers, or stride-2 convolutions (images only)'),
+  hidden: z
+    .array(units())
+    .default([512, 256])
+    .describe('Dense body: encoder hidden widths, input side first; the decoder mirrors them'),
+  ...convBodyOptions,
+};
+
+/**
+ * The config schema of a VAE variant: `kind`, the body options, every VAE option, and the variant's own
+ * (`own`, each with a default, so `{ kind }` is a complete config).
+ */
+export function vaeVariantConfig<K extends string, E extends z.ZodRawShape>(kind: K, own: E) {
+  return z
+    .object({ kind: z.literal(kind), ...variantBodyOptions, ...vaeOptions, ...own })
+    .superRefine((config, ctx) =>
+      checkLikelihood(config as { likelihood: string; outputActivation: string }, ctx),
+    );
+}
+
+/** The config every VAE variant's schema gives (its own options aside). */
+export type VaeVariantConfig = z.output<ReturnType<typeof vaeVariantConfig<string, {}>>>;

@@ -1,7 +1,7 @@
 // Variational autoencoders: a Gaussian encoder q(z|x), a Bernoulli or Gaussian decoder p(x|z), trained on the
 // ELBO (beta, KL warm-up, free bits), with importance-weighted bounds on -log p(x). Dense, conv, conditional.
 import type { z } from 'zod';
-import { type Tensor, tf, type tfl } from '../../engine/tf.js';
+import { type Scalar, type Tensor, tf, type tfl } from '../../engine/tf.js';
 import { UsageError } from '../../errors.js';
 import {
   type Autoencoder,
@@ -13,20 +13,21 @@ import {
   type ModelFamily,
   type NetworkRole,
   SAMPLES_INPUT,
+  type TrainableModel,
 } from '../family.js';
 import { gaussianKl, klWeight } from '../shared/gaussian-code.js';
 import { oneHot } from '../shared/labels.js';
 import type { BodySpec } from '../shared/layers.js';
 import { evaluationStep, stepSeed } from '../shared/seeds.js';
 import { minimize, trainableVariables } from '../shared/step.js';
-import { type AnyVaeConfig, ConvVaeConfig, CvaeConfig, VaeConfig } from './config.js';
+import { ConvVaeConfig, CvaeConfig, type VaeBaseConfig, VaeConfig } from './config.js';
 import { bernoulliNll, gaussianNll, klObjective } from './losses.js';
 import { buildNetworks, classCount, convBody, denseBody } from './networks.js';
 
 export { gaussianKl, klWeight, LOG_VARIANCE_LIMIT, softClamp } from '../shared/gaussian-code.js';
 export * from './config.js';
 export * from './losses.js';
-export { LOG_SIGMA_LIMIT } from './networks.js';
+export { LOG_SIGMA_LIMIT, variantBody } from './networks.js';
 
 /** Floats of decoder activations per importance-weighting pass (16 MB); k is split into passes to fit. */
 const IWAE_BUDGET = 1 << 22;
@@ -49,26 +50,63 @@ function sampleSeed(seed: number, i: number): number {
 
 // --- The model ---
 
-export class VaeModel<C extends AnyVaeConfig = AnyVaeConfig>
+/** The networks of a VAE: encoder and decoder, and any a variant adds (a flow, a critic, pseudo-inputs). */
+export type VaeNetworks = { encoder: tfl.LayersModel; decoder: tfl.LayersModel } & Record<
+  string,
+  tfl.LayersModel
+>;
+
+/** One forward pass of a VAE on a batch (see VaeModel.forward). */
+export interface VaePass {
+  /** The batch's samples [n, ...sampleShape]. */
+  x: Tensor;
+  /** One-hot labels [n, classes] of a conditional model. */
+  y?: Tensor;
+  /** Parameters of q(z|x) from the encoder: [n, latent] each. */
+  mean: Tensor;
+  logVar: Tensor;
+  /** The standard normal draw [n, latent] behind z. */
+  eps: Tensor;
+  /** The code decoded: mean + exp(logVar / 2) · eps, or a flow's output [n, latent]. */
+  z: Tensor;
+  /** Decoder output for z: logits (Bernoulli) or the mean (Gaussian) [n, ...sampleShape]. */
+  out: Tensor;
+  logSigma?: Tensor;
+  /** -log p(x|z) per sample, in nats: [n]. */
+  nll: Tensor;
+  /** log q(z|x) - log N(z; mean, e^logVar) when z went through a flow (minus the log-determinants): [n]. */
+  logDetJacobian?: Tensor;
+}
+
+/** What an objective knows besides the pass: training or evaluation, the step's seed and the KL weight. */
+export interface ObjectiveContext {
+  training: boolean;
+  seed: number;
+  /** beta, after KL warm-up for the epoch. */
+  weight: number;
+  batch: Batch;
+}
+
+export class VaeModel<C extends VaeBaseConfig = VaeBaseConfig>
   implements Autoencoder<C>, GenerativeModel<C>, LikelihoodModel<C>
 {
   readonly kind: string;
   readonly encodesToPrior = true;
-  readonly optimizerNames = ['vae'] as const;
-  readonly networks: { encoder: tfl.LayersModel; decoder: tfl.LayersModel };
+  readonly optimizerNames: readonly string[] = ['vae'];
+  readonly networks: VaeNetworks;
   readonly conditional: boolean;
-  private readonly numClasses: number;
-  private readonly seed: number;
+  protected readonly numClasses: number;
+  protected readonly seed: number;
   private readonly decoderActivations: number;
 
   constructor(
     readonly config: C,
     readonly context: BuildContext,
-    encoder: tfl.LayersModel,
-    decoder: tfl.LayersModel,
+    networks: VaeNetworks,
   ) {
     this.kind = config.kind;
-    this.networks = { encoder, decoder };
+    this.networks = networks;
+    const { decoder } = networks;
     this.conditional = config.conditional;
     this.numClasses = classCount(config, context);
     this.seed = context.seed;
@@ -105,7 +143,7 @@ export class VaeModel<C extends AnyVaeConfig = AnyVaeConfig>
     };
   }
 
-  private requireLabels(labels: Tensor | undefined, what: string): void {
+  protected requireLabels(labels: Tensor | undefined, what: string): void {
     if (this.conditional && !labels) {
       throw new UsageError(`${this.kind} is conditional: ${what} needs class labels (int32 [n])`, {
         path: 'labels',
@@ -114,18 +152,18 @@ export class VaeModel<C extends AnyVaeConfig = AnyVaeConfig>
   }
 
   /** One-hot labels [n, classes] for a conditional model (undefined otherwise); call inside a tidy. */
-  private labelInput(labels: Tensor | undefined, what: string): Tensor | undefined {
+  protected labelInput(labels: Tensor | undefined, what: string): Tensor | undefined {
     this.requireLabels(labels, what);
     return this.conditional ? oneHot(labels!, this.numClasses) : undefined;
   }
 
   /** [mean, logVariance], each [n, latent]. */
-  private encoderOutputs(x: Tensor, y: Tensor | undefined, training: boolean): [Tensor, Tensor] {
+  protected encoderOutputs(x: Tensor, y: Tensor | undefined, training: boolean): [Tensor, Tensor] {
     return this.networks.encoder.apply(y ? [x, y] : x, { training }) as [Tensor, Tensor];
   }
 
   /** Logits (Bernoulli) or mean (Gaussian) [n, ...sampleShape], and a learned log-sigma when there is one. */
-  private decoderOutputs(
+  protected decoderOutputs(
     z: Tensor,
     y: Tensor | undefined,
     training: boolean,
@@ -136,38 +174,57 @@ export class VaeModel<C extends AnyVaeConfig = AnyVaeConfig>
   }
 
   /** Data space: probabilities (Bernoulli) or the mean (Gaussian). */
-  private toData(out: Tensor): Tensor {
+  protected toData(out: Tensor): Tensor {
     return this.config.likelihood === 'bernoulli' ? tf.sigmoid(out) : out;
   }
 
   /** -log p(x|z) in nats per sample: [..., n] for a decoder output [..., n, ...sampleShape]. */
-  private nll(x: Tensor, out: Tensor, logSigma: Tensor | undefined): Tensor {
+  protected nll(x: Tensor, out: Tensor, logSigma: Tensor | undefined): Tensor {
     const rank = this.context.sampleShape.length;
     if (this.config.likelihood === 'bernoulli') return bernoulliNll(x, out, rank);
     return gaussianNll(x, out, logSigma ?? Math.log(this.config.sigma as number), rank);
   }
 
   /** z = mean + exp(logVar / 2) · eps (the reparameterisation, so gradients reach the encoder). */
-  private sample(mean: Tensor, logVar: Tensor, eps: Tensor): Tensor {
+  protected sample(mean: Tensor, logVar: Tensor, eps: Tensor): Tensor {
     return tf.add(mean, tf.mul(tf.exp(tf.mul(0.5, logVar)), eps));
   }
 
-  private losses(batch: Batch, training: boolean, seed: number, weight: number): LossRecord {
+  /**
+   * One forward pass on a batch: the posterior's parameters, a reparameterised draw, its decoding and -log p(x|z).
+   * Variants that change how z is drawn (normalising flows) override it; the rest reuse it as it is.
+   */
+  protected forward(batch: Batch, training: boolean, seed: number): VaePass {
     const y = this.labelInput(batch.labels, training ? 'training' : 'evaluation');
     const [mean, logVar] = this.encoderOutputs(batch.x, y, training); // [n, latent] each
     const eps = tf.randomNormal(mean.shape, 0, 1, 'float32', seed);
-    const { out, logSigma } = this.decoderOutputs(this.sample(mean, logVar, eps), y, training);
-    const klPerDim = gaussianKl(mean, logVar); // [n, latent]
-    const reconstruction = tf.mean(this.nll(batch.x, out, logSigma)) as tf.Scalar;
-    const kl = tf.sum(tf.mean(klPerDim, 0)) as tf.Scalar;
+    const z = this.sample(mean, logVar, eps);
+    const { out, logSigma } = this.decoderOutputs(z, y, training);
+    return { x: batch.x, y, mean, logVar, eps, z, out, logSigma, nll: this.nll(batch.x, out, logSigma) };
+  }
+
+  /**
+   * The objective on one pass (a VAE variant's own term goes here): `loss` is minimised, the rest are reported.
+   * The VAE's: reconstruction + weight · KL (free bits applied), and the unweighted -ELBO beside it.
+   */
+  protected objective(pass: VaePass, context: ObjectiveContext): Record<string, Scalar> & { loss: Scalar } {
+    const klPerDim = gaussianKl(pass.mean, pass.logVar); // [n, latent]
+    const reconstruction = tf.mean(pass.nll) as Scalar;
+    const kl = tf.sum(tf.mean(klPerDim, 0)) as Scalar;
     const klTerm = this.config.freeBits > 0 ? klObjective(klPerDim, this.config.freeBits) : kl;
-    const loss = tf.add(reconstruction, tf.mul(weight, klTerm)) as tf.Scalar;
-    const negElbo = tf.add(reconstruction, kl) as tf.Scalar;
+    const loss = tf.add(reconstruction, tf.mul(context.weight, klTerm)) as Scalar;
+    const negElbo = tf.add(reconstruction, kl) as Scalar;
+    return { loss, reconstruction, kl, negElbo };
+  }
+
+  protected losses(batch: Batch, training: boolean, seed: number, weight: number): LossRecord {
+    const pass = this.forward(batch, training, seed);
+    const record = this.objective(pass, { training, seed, weight, batch });
     // Training reports the error of the sampled reconstruction (no extra pass); evaluation decodes the
     // mean code, as reconstruct() does, so its mse compares with the deterministic autoencoders'.
-    const recon = this.toData(training ? out : this.decoderOutputs(mean, y, false).out);
-    const mse = tf.mean(tf.squaredDifference(batch.x, recon)) as tf.Scalar;
-    return { loss, reconstruction, kl, negElbo, mse };
+    const recon = this.toData(training ? pass.out : this.decoderOutputs(pass.mean, pass.y, false).out);
+    const mse = tf.mean(tf.squaredDifference(batch.x, recon)) as Scalar;
+    return { ...record, mse };
   }
 
   /**
@@ -220,12 +277,18 @@ export class VaeModel<C extends AnyVaeConfig = AnyVaeConfig>
   /** Single-sample estimate of -ELBO = -log p(x|z) + KL(q(z|x) || p(z)) in nats: [n]. */
   negativeElbo(x: Tensor, labels: Tensor | undefined, seed: number): Tensor {
     return tf.tidy(() => {
-      const y = this.labelInput(labels, 'negativeElbo');
-      const [mean, logVar] = this.encoderOutputs(x, y, false);
-      const eps = tf.randomNormal(mean.shape, 0, 1, 'float32', seed);
-      const { out, logSigma } = this.decoderOutputs(this.sample(mean, logVar, eps), y, false);
-      return tf.add(this.nll(x, out, logSigma), tf.sum(gaussianKl(mean, logVar), -1));
+      this.requireLabels(labels, 'negativeElbo');
+      const pass = this.forward({ x, labels, step: 0 }, false, seed);
+      return tf.add(pass.nll, this.klPerSample(pass));
     });
+  }
+
+  /**
+   * KL(q(z|x) || p(z)) per sample, in nats: [n]. Closed form for the Gaussian posterior and N(0, I) prior; a
+   * variant with another prior or a flow overrides it (with the one-draw estimate log q(z|x) - log p(z)).
+   */
+  protected klPerSample(pass: VaePass): Tensor {
+    return tf.sum(gaussianKl(pass.mean, pass.logVar), -1);
   }
 
   /**
@@ -268,7 +331,7 @@ export class VaeModel<C extends AnyVaeConfig = AnyVaeConfig>
   }
 
   /** log p(x|z_i) + log p(z_i) - log q(z_i|x) for importance samples start .. start+count-1: [count, n]. */
-  private logWeights(
+  protected logWeights(
     x: Tensor,
     mean: Tensor,
     logVar: Tensor,
@@ -291,12 +354,19 @@ export class VaeModel<C extends AnyVaeConfig = AnyVaeConfig>
     );
     const unflatten = (t: Tensor) => tf.reshape(t, [count, n, ...t.shape.slice(1)]);
     const logPx = tf.neg(this.nll(x, unflatten(out), logSigma && unflatten(logSigma)));
+    return tf.add(logPx, this.logPriorOverPosterior(z, eps, logVar));
+  }
+
+  /**
+   * log p(z) - log q(z|x) for draws z = mean + exp(logVar / 2) · eps: [count, n]. The VAE's N(0, I) prior and
+   * Gaussian posterior; a variant with another prior (VampPrior) or posterior (flows) overrides it.
+   */
+  protected logPriorOverPosterior(z: Tensor, eps: Tensor, logVar: Tensor): Tensor {
     // log N(z; 0, I) - log N(z; mean, e^logVar), with (z - mean)² / e^logVar = eps²; the 2π terms cancel.
-    const logPriorOverPosterior = tf.mul(
+    return tf.mul(
       0.5,
       tf.add(tf.sub(tf.sum(tf.square(eps), -1), tf.sum(tf.square(z), -1)), tf.sum(logVar, -1)),
     );
-    return tf.add(logPx, logPriorOverPosterior);
   }
 
   /**
@@ -322,7 +392,7 @@ export class VaeModel<C extends AnyVaeConfig = AnyVaeConfig>
   }
 
   /** Per image, the class with the smallest negative ELBO at z = mean: int32 [n]. */
-  private inferLabels(x: Tensor): Tensor {
+  protected inferLabels(x: Tensor): Tensor {
     return tf.tidy(() => {
       const n = x.shape[0];
       const costs = Array.from({ length: this.numClasses }, (_, c) => {
@@ -335,13 +405,13 @@ export class VaeModel<C extends AnyVaeConfig = AnyVaeConfig>
     });
   }
 
+  /** The variables the 'vae' optimiser trains: the encoder's and decoder's (and a variant's own, e.g. flows). */
   trainableVariables(): tf.Variable[] {
     return trainableVariables(this.networks.encoder, this.networks.decoder);
   }
 
   dispose(): void {
-    this.networks.encoder.dispose();
-    this.networks.decoder.dispose();
+    for (const network of Object.values(this.networks)) network.dispose();
   }
 }
 
@@ -360,12 +430,37 @@ function vaeKind<S extends typeof VaeConfig | typeof CvaeConfig | typeof ConvVae
     description,
     configSchema,
     ...(needsImages ? { needsImages } : {}),
+    build: (config, context) =>
+      new VaeModel(config, context, buildNetworks(config, context, body(config, context))),
+    restore: (config, context, networks) => new VaeModel(config, context, networks as VaeNetworks),
+  };
+}
+
+/**
+ * The family of a VAE variant (the VAE zoo: IWAE, beta-TCVAE, VampPrior, flows...): a VaeModel subclass over the
+ * VAE's encoder and decoder, on a body its config picks, plus the networks of its own (`extraNetworks`, built
+ * after the encoder and decoder and saved beside them).
+ */
+export function vaeVariantFamily<S extends z.ZodType>(spec: {
+  kind: string;
+  description: string;
+  configSchema: S;
+  body: (config: z.output<S>, context: BuildContext) => BodySpec;
+  model: (config: z.output<S>, context: BuildContext, networks: VaeNetworks) => TrainableModel<z.output<S>>;
+  extraNetworks?: (config: z.output<S>, context: BuildContext) => Record<string, tfl.LayersModel>;
+  needsImages?: boolean;
+}): ModelFamily<S> {
+  return {
+    kind: spec.kind,
+    description: spec.description,
+    configSchema: spec.configSchema,
+    ...(spec.needsImages ? { needsImages: true } : {}),
     build(config, context) {
-      const { encoder, decoder } = buildNetworks(config, context, body(config, context));
-      return new VaeModel(config, context, encoder, decoder);
+      const networks = buildNetworks(config as VaeBaseConfig, context, spec.body(config, context));
+      return spec.model(config, context, { ...networks, ...spec.extraNetworks?.(config, context) });
     },
     restore(config, context, networks) {
-      return new VaeModel(config, context, networks.encoder, networks.decoder);
+      return spec.model(config, context, networks as VaeNetworks);
     },
   };
 }

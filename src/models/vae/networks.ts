@@ -18,14 +18,14 @@ import {
   learnedConstant,
   type Symbolic,
 } from '../shared/layers.js';
-import type { AnyVaeConfig, ConvVaeConfig, CvaeConfig, VaeConfig } from './config.js';
+import type { ConvVaeConfig, CvaeConfig, VaeBaseConfig, VaeConfig, VaeVariantConfig } from './config.js';
 
 /** A learned log-sigma is soft-clamped to (-7, 7), so a Gaussian likelihood cannot run off to -inf. */
 export const LOG_SIGMA_LIMIT = 7;
 /** Adam moves a parameter by about the learning rate per step; the gain lets log-sigma settle in ~100s of steps. */
 const LOG_SIGMA_GAIN = 10;
 
-export function classCount(config: AnyVaeConfig, context: BuildContext): number {
+export function classCount(config: VaeBaseConfig, context: BuildContext): number {
   if (!config.conditional) return 0;
   if (!context.numClasses) {
     throw new ConfigError(
@@ -42,7 +42,7 @@ export function classCount(config: AnyVaeConfig, context: BuildContext): number 
  * models, so the conditional ones take two inputs and still load with a stock tf.loadLayersModel. The bodies
  * are the shared dense/conv ones (shared/layers.ts); one initialiser counter runs through encoder and decoder.
  */
-export function buildNetworks(config: AnyVaeConfig, context: BuildContext, body: BodySpec) {
+export function buildNetworks(config: VaeBaseConfig, context: BuildContext, body: BodySpec) {
   const classes = classCount(config, context);
   const { sampleShape } = context;
   const init = initialisers(context);
@@ -115,6 +115,26 @@ export function denseBody(config: VaeConfig | CvaeConfig): BodySpec {
 export function convBody(config: ConvVaeConfig, context: BuildContext): BodySpec {
   // Checked before the networks are built, so a bad geometry is reported ahead of missing labels.
   strideTwoGeometry('conv-vae', config.filters, context.sampleShape);
+  return {
+    architecture: 'conv',
+    hidden: [],
+    filters: config.filters,
+    kernelSize: config.kernelSize,
+    activation: config.activation,
+  };
+}
+
+/** A VAE variant's body: dense or conv, as its `architecture` says. */
+export function variantBody(config: VaeVariantConfig, context: BuildContext): BodySpec {
+  if (config.architecture === 'dense')
+    return {
+      architecture: 'dense',
+      hidden: config.hidden,
+      filters: [],
+      kernelSize: 1,
+      activation: config.activation,
+    };
+  strideTwoGeometry(config.kind, config.filters, context.sampleShape);
   return {
     architecture: 'conv',
     hidden: [],
