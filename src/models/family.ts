@@ -33,6 +33,11 @@ export interface Batch {
   mask?: Tensor;
   /** 1-based epoch during training (schedules such as KL warm-up); absent outside training. */
   epoch?: number;
+  /**
+   * Samples in the split the batch is drawn from (the training split in training), for estimators that weigh a
+   * minibatch against the whole data set (beta-TCVAE's minibatch-weighted sampling); absent: the batch is all.
+   */
+  datasetSize?: number;
 }
 
 /** Named scalar losses; the trainer averages each over an epoch. `loss` is the one optimised/monitored. */

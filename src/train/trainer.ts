@@ -104,7 +104,7 @@ export function batchTensors(dataset: Dataset, indices: ArrayLike<number>, step:
         ...dataset.sampleShape,
       ])
     : undefined;
-  return { x, labels, step, ...(mask ? { mask } : {}) };
+  return { x, labels, step, datasetSize: dataset.size, ...(mask ? { mask } : {}) };
 }
 
 function disposeBatch(batch: Batch): void {
