@@ -139,4 +139,4 @@ export function vaeVariantConfig<K extends string, E extends z.ZodRawShape>(kind
 }
 
 /** The config every VAE variant's schema gives (its own options aside). */
-export type VaeVariantConfig = z.output<ReturnType<typeof vaeVariantConfig<string, {}>>>;
+export type VaeVariantConfig = z.output<ReturnType<typeof vaeVariantConfig<string, Record<never, never>>>>;
