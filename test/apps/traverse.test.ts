@@ -17,9 +17,16 @@ import { makeDataset } from '../../src/data/dataset.js';
 import { tf } from '../../src/engine/tf.js';
 import { ConfigError, parseOrThrow, UsageError } from '../../src/errors.js';
 import { fitGaussian } from '../../src/eval/code-prior.js';
-import type { Autoencoder, GenerativeModel, TrainableModel } from '../../src/models/family.js';
+import {
+  type Autoencoder,
+  type GenerativeModel,
+  isAutoencoder,
+  isGenerative,
+  type TrainableModel,
+} from '../../src/models/family.js';
 import { parseModelConfig } from '../../src/models/registry.js';
-import { expectClose, randomValues, useBackend, withTempDir } from '../helpers.js';
+import { expectClose, expectNoLeakedTensors, randomValues, useBackend, withTempDir } from '../helpers.js';
+import { TINY_CONFIGS } from '../models/tiny-configs.js';
 import { runInProcess } from './cli-helper.js';
 
 beforeAll(async () => {
@@ -40,17 +47,17 @@ const items = makeDataset(
 );
 
 /** The codes of `items` and their Gaussian, as the CLI fits it to the training codes. */
-function sources(model: Autoencoder) {
+function sources(model: Autoencoder, data = items) {
   const codes = tf.tidy(() =>
     model.encode(
-      tf.tensor(items.x, [items.size, ...SHAPE]),
-      model.conditional ? tf.tensor1d(items.labels ?? [], 'int32') : undefined,
+      tf.tensor(data.x, [data.size, ...data.sampleShape]),
+      model.conditional ? tf.tensor1d(data.labels ?? [], 'int32') : undefined,
     ),
   );
-  const data = codes.dataSync() as Float32Array;
+  const values = codes.dataSync() as Float32Array;
   codes.dispose();
-  const fit = fitGaussian({ rows: items.size, cols: model.latentSize, data });
-  return { items: async () => items, codeFit: async () => fit, codes: data };
+  const fit = fitGaussian({ rows: data.size, cols: model.latentSize, data: values });
+  return { items: async () => data, codeFit: async () => fit, codes: values };
 }
 
 /** Each column's variance over rows [n, d] (unbiased, as the fit's covariance). */
@@ -210,6 +217,39 @@ describe('traverse', () => {
     expect(refused.message).toMatch(/traverse draws images: .* samples of shape \[6\]/);
     ae.dispose();
     table.dispose();
+  });
+
+  it('traverses every registered family of images through its interfaces, leaking no tensors', async () => {
+    const traversed: string[] = [];
+    for (const [kind, cases] of Object.entries(TINY_CONFIGS)) {
+      const tiny = cases.find((c) => c.context.sampleShape.length === 3);
+      if (!tiny) continue;
+      const { family, config } = parseModelConfig(tiny.config);
+      const model = family.build(config, tiny.context);
+      const shape = tiny.context.sampleShape;
+      const per = shape.reduce((a, b) => a * b, 1);
+      const data = makeDataset(
+        'test',
+        shape,
+        randomValues(6 * per, 3).map((v) => Math.abs(v) % 1),
+        Int32Array.from({ length: 6 }, (_, i) => i % (tiny.context.numClasses ?? 1)),
+      );
+      const given = isAutoencoder(model) ? sources(model, data) : {};
+      const from = isAutoencoder(model) ? { item: 1 } : { seed: 1 };
+      if (!isAutoencoder(model) && !isGenerative(model)) {
+        await expect(traverse(model, { from })).rejects.toThrow(/has neither/);
+        model.dispose();
+        continue;
+      }
+      await expectNoLeakedTensors(async () => {
+        const t = await traverse(model, { from, dims: [0, 1], steps: 3 }, given, { variance: true });
+        expect(t.images, kind).toHaveLength(2 * 3 * per);
+        expect(t.images.every(Number.isFinite), kind).toBe(true);
+      }, kind);
+      traversed.push(kind);
+      model.dispose();
+    }
+    expect(traversed).toEqual(expect.arrayContaining(['dense-ae', 'conv-ae', 'vae', 'cvae', 'aae', 'gan']));
   });
 
   it('reads the flags: --from, --dims and --range, with errors that name the flag', () => {
