@@ -44,7 +44,8 @@ export type TraverseDims = z.infer<typeof TraverseDims>;
 export const MAX_TRAVERSE_STEPS = 101;
 
 export const TraverseRequest = z.object({
-  from: TraverseBase.default({ item: 0 }),
+  /** Default: test item 0's code; a model without an encoder, the prior's mean. */
+  from: TraverseBase.optional(),
   dims: TraverseDims.default('all'),
   /** The sweep's ends in units of each dimension's spread (see Traversal.unitName), added to the base code. */
   range: z
@@ -99,6 +100,8 @@ export const RangeFlag = text(
 
 /** Draws that estimate a prior's mean and spread: any prior (a mixture, a VampPrior) is measured, not assumed. */
 const PRIOR_DRAWS = 10_000;
+/** Their seed: not 0, which tf.randomNormal (the VAE's and GAN's samplePrior) reads as "unseeded". */
+const PRIOR_SEED = 1;
 
 /** What a traversal needs from outside the model, asked for only when the request needs it. */
 export interface TraverseSources {
@@ -219,8 +222,8 @@ function chooseDims(
 /**
  * Sweeps each chosen dimension of the base code from range[0] to range[1] units (offsets evenly spaced, `steps` of
  * them) with the other dimensions fixed, and decodes every code. One unit is the prior's standard deviation where
- * the codes live in the prior's space (VAEs, AAEs, a GAN's noise; measured on 10,000 prior draws), else the
- * standard deviation of the dimension over the training codes (a deterministic autoencoder).
+ * the codes live in the prior's space (VAEs, AAEs, a GAN's noise; measured on 10,000 prior draws of a fixed seed),
+ * else the standard deviation of the dimension over the training codes (a deterministic autoencoder).
  */
 export async function traverse(
   model: TrainableModel,
@@ -229,7 +232,9 @@ export async function traverse(
   { variance: wantVariance = false, fields = CLI_FIELDS }: TraverseOptions = {},
 ): Promise<Traversal> {
   const imageShape = requireImages(model);
-  const { from, dims, range, steps, label } = TraverseRequest.parse(request);
+  const parsed = TraverseRequest.parse(request);
+  const { dims, range, steps, label } = parsed;
+  const from: TraverseBase = parsed.from ?? (isAutoencoder(model) ? { item: 0 } : 'mean');
   const seeded = typeof from === 'object' && 'seed' in from;
   // A seed draws from the prior, decoded by the generator; otherwise the encoder's codes, by the decoder.
   let decoder: Traversal['decoder'];
@@ -256,7 +261,7 @@ export async function traverse(
   let prior: { mean: Float64Array; std: Float64Array } | undefined;
   if (inPrior) {
     const generator = model as GenerativeModel;
-    const draws = tf.tidy(() => generator.samplePrior(PRIOR_DRAWS, 0));
+    const draws = tf.tidy(() => generator.samplePrior(PRIOR_DRAWS, PRIOR_SEED));
     const latent = draws.shape[1] ?? 0;
     prior = meanAndStd((await draws.data()) as Float32Array, latent);
     draws.dispose();

@@ -184,9 +184,19 @@ describe('traverse', () => {
   });
 
   it('traverses a GAN’s noise from a seed; an item or top:K needs an encoder', async () => {
-    const gan = build({ kind: 'gan', generatorHidden: [8], discriminatorHidden: [8], latent: 3 });
+    const gan = build({
+      kind: 'gan',
+      generatorHidden: [8],
+      discriminatorHidden: [8],
+      latent: 3,
+    }) as GenerativeModel;
     const t = await traverse(gan, { from: { seed: 1 }, steps: 3 });
     expect(t.decoder).toBe('generator');
+    // Without an encoder the base defaults to the prior's mean (estimated: 10,000 draws of N(0, 1)).
+    const unasked = await traverse(gan, { steps: 3 });
+    for (const v of unasked.base) expect(Math.abs(v)).toBeLessThan(0.05);
+    // The prior's spread is measured on seeded draws: the same units every time.
+    expect((await traverse(gan, { steps: 3 })).unit).toEqual(unasked.unit);
     expect(t.images).toHaveLength(3 * 3 * PER);
     expect(t.variance).toBeUndefined();
     expect((await rejection(traverse(gan, { from: { item: 0 } }))).message).toBe(

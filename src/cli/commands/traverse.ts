@@ -24,7 +24,7 @@ import { type DataFlags, datasetFor, startBackend, withDataFlags } from '../shar
 
 /** The flags as commander gives them (strings), read by one schema into a traversal request. */
 const TraverseFlags = z.object({
-  from: BaseFlag.default({ item: 0 }),
+  from: BaseFlag.optional(),
   dims: DimsFlag.default('all'),
   range: RangeFlag.default([-3, 3]),
   steps: z.coerce.number().int().min(2).max(MAX_TRAVERSE_STEPS).default(11),
@@ -55,7 +55,7 @@ export function traverseCommand(): Command {
       .argument('<run>', 'run directory (or its model directory)')
       .option(
         '--from <base>',
-        'the base code: an item of --split (its index), seed:N (a prior draw; a plain autoencoder: the Gaussian of its training codes) or mean (the prior mean; a plain autoencoder: the mean training code) (default 0)',
+        'the base code: an item of --split (its index), seed:N (a prior draw; a plain autoencoder: the Gaussian of its training codes) or mean (the prior mean; a plain autoencoder: the mean training code) (default 0; a model without an encoder: mean)',
       )
       .option(
         '--dims <dims>',
