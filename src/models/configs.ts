@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { AaeConfig } from './aae/config.js';
 import type { AeGanConfig } from './aegan/config.js';
 import type { AttentionAutoencoderConfig } from './attention-ae/config.js';
+import type { BetaTcVaeConfig } from './beta-tcvae/config.js';
 import type { ClassifierConfig } from './classifier/config.js';
 import type { ConvAutoencoderConfig } from './conv-ae/config.js';
 import type { CtganConfig } from './ctgan/config.js';
@@ -41,6 +42,7 @@ export interface ModelConfigSchemas {
   'table-ae': typeof TableAutoencoderConfig;
   'table-vae': typeof TableVaeConfig;
   gain: typeof GainConfig;
+  'beta-tcvae': typeof BetaTcVaeConfig;
 }
 
 export type ModelKind = keyof ModelConfigSchemas;

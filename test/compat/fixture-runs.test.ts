@@ -24,6 +24,7 @@ const ADDED_SINCE = new Set([
   'gain',
   'tvae',
   'ctgan',
+  'beta-tcvae',
 ]);
 
 describe('runs saved by latentlab 0.1.0', () => {

@@ -460,6 +460,27 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
       falls: ['mse'],
     },
   ],
+  'beta-tcvae': [
+    {
+      name: 'beta-tcvae',
+      config: { kind: 'beta-tcvae', hidden: [16], latent: 3 },
+      context: image,
+      falls: VAE_FALLS,
+    },
+    {
+      name: 'beta-tcvae (conv, gaussian, warm-up)',
+      config: {
+        kind: 'beta-tcvae',
+        architecture: 'conv',
+        filters: [4, 8],
+        latent: 3,
+        likelihood: 'gaussian',
+        klWarmupEpochs: 2,
+      },
+      context: image,
+      falls: VAE_FALLS,
+    },
+  ],
 };
 
 /** The tiny case of `kind` named `name`, for family tests that add checks of their own to it. */
