@@ -9,6 +9,7 @@ import type { ClassifierConfig } from './classifier/config.js';
 import type { ConvAutoencoderConfig } from './conv-ae/config.js';
 import type { CtganConfig } from './ctgan/config.js';
 import type { DenseAutoencoderConfig } from './dense-ae/config.js';
+import type { FactorVaeConfig } from './factor-vae/config.js';
 import type { GainConfig } from './gain/config.js';
 import type { GanConfig } from './gan/config.js';
 import type { LatentGanConfig } from './latentgan/config.js';
@@ -43,6 +44,7 @@ export interface ModelConfigSchemas {
   'table-vae': typeof TableVaeConfig;
   gain: typeof GainConfig;
   'beta-tcvae': typeof BetaTcVaeConfig;
+  'factor-vae': typeof FactorVaeConfig;
 }
 
 export type ModelKind = keyof ModelConfigSchemas;

@@ -63,6 +63,7 @@ describe('RunConfigInput', () => {
       | 'table-vae'
       | 'gain'
       | 'beta-tcvae'
+      | 'factor-vae'
     >();
     expectTypeOf<ModelConfigInput<'vae'>>().toHaveProperty('beta');
     expectTypeOf<Extract<ModelConfigInput, { kind: 'dense-ae' }>>().toEqualTypeOf<

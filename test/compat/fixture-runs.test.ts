@@ -25,6 +25,7 @@ const ADDED_SINCE = new Set([
   'tvae',
   'ctgan',
   'beta-tcvae',
+  'factor-vae',
 ]);
 
 describe('runs saved by latentlab 0.1.0', () => {

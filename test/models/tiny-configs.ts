@@ -481,6 +481,27 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
       falls: VAE_FALLS,
     },
   ],
+  'factor-vae': [
+    {
+      name: 'factor-vae',
+      config: { kind: 'factor-vae', hidden: [16], latent: 3, discriminatorHidden: [8, 8] },
+      context: image,
+      falls: ['negElbo', 'mse'],
+    },
+    {
+      name: 'factor-vae (conditional, conv)',
+      config: {
+        kind: 'factor-vae',
+        architecture: 'conv',
+        filters: [4, 8],
+        latent: 3,
+        conditional: true,
+        discriminatorHidden: [8],
+      },
+      context: image,
+      falls: ['negElbo', 'mse'],
+    },
+  ],
 };
 
 /** The tiny case of `kind` named `name`, for family tests that add checks of their own to it. */
