@@ -9,6 +9,7 @@ import type { ClassifierConfig } from './classifier/config.js';
 import type { ConvAutoencoderConfig } from './conv-ae/config.js';
 import type { CtganConfig } from './ctgan/config.js';
 import type { DenseAutoencoderConfig } from './dense-ae/config.js';
+import type { DipVaeConfig } from './dip-vae/config.js';
 import type { FactorVaeConfig } from './factor-vae/config.js';
 import type { GainConfig } from './gain/config.js';
 import type { GanConfig } from './gan/config.js';
@@ -45,6 +46,7 @@ export interface ModelConfigSchemas {
   gain: typeof GainConfig;
   'beta-tcvae': typeof BetaTcVaeConfig;
   'factor-vae': typeof FactorVaeConfig;
+  'dip-vae': typeof DipVaeConfig;
 }
 
 export type ModelKind = keyof ModelConfigSchemas;

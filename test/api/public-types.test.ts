@@ -64,6 +64,7 @@ describe('RunConfigInput', () => {
       | 'gain'
       | 'beta-tcvae'
       | 'factor-vae'
+      | 'dip-vae'
     >();
     expectTypeOf<ModelConfigInput<'vae'>>().toHaveProperty('beta');
     expectTypeOf<Extract<ModelConfigInput, { kind: 'dense-ae' }>>().toEqualTypeOf<

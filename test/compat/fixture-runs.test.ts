@@ -26,6 +26,7 @@ const ADDED_SINCE = new Set([
   'ctgan',
   'beta-tcvae',
   'factor-vae',
+  'dip-vae',
 ]);
 
 describe('runs saved by latentlab 0.1.0', () => {

@@ -502,6 +502,20 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
       falls: ['negElbo', 'mse'],
     },
   ],
+  'dip-vae': [
+    {
+      name: 'dip-vae',
+      config: { kind: 'dip-vae', hidden: [16], latent: 3 },
+      context: image,
+      falls: VAE_FALLS,
+    },
+    {
+      name: 'dip-vae (type ii, table rows)',
+      config: { kind: 'dip-vae', hidden: [8], latent: 2, dipType: 'ii', lambdaDiagonal: 10 },
+      context: table,
+      falls: VAE_FALLS,
+    },
+  ],
 };
 
 /** The tiny case of `kind` named `name`, for family tests that add checks of their own to it. */

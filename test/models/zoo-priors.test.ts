@@ -7,6 +7,7 @@ import { head } from '../../src/data/dataset.js';
 import { loadData } from '../../src/data/load.js';
 import { tf } from '../../src/engine/tf.js';
 import { tcDecomposition } from '../../src/models/beta-tcvae/model.js';
+import { codeCovariance, dipPenalty } from '../../src/models/dip-vae/model.js';
 import { type FactorVaeModel, permuteDimensions } from '../../src/models/factor-vae/model.js';
 import type { BuildContext, TrainableModel } from '../../src/models/family.js';
 import { parseModelConfig } from '../../src/models/registry.js';
@@ -140,5 +141,36 @@ describe('factor-vae', () => {
     x.dispose();
     for (const optimizer of Object.values(optimizers)) optimizer.dispose();
     model.dispose();
+  });
+});
+
+describe('dip-vae', () => {
+  // numpy: C = np.cov(mean.T, bias=True) (+ np.diag(np.exp(logVar).mean(0)) for type ii), then
+  // off = (C**2).sum() - (np.diag(C)**2).sum(), diag = ((np.diag(C) - 1)**2).sum().
+  const mean = [
+    [0.3, -1.2, 0.5],
+    [1.1, 0.4, -0.7],
+    [-0.6, 0.9, 0.2],
+    [0.2, -0.1, 1.4],
+  ];
+  const logVar = [
+    [-1.0, 0.2, -0.5],
+    [0.3, -0.8, 0.1],
+    [-0.2, -0.4, 0.6],
+    [0.5, 0.0, -1.5],
+  ];
+  it.each([
+    ['i', 0.1990125, 0.7538375],
+    ['ii', 0.1990125, 0.6126875638332854],
+  ] as const)('type %s: the covariance penalties match numpy', (type, offDiagonal, diagonal) => {
+    const [off, diag, weighted] = tf.tidy(() => {
+      const c = codeCovariance(tf.tensor2d(mean), tf.tensor2d(logVar), type);
+      return [dipPenalty(c, 1, 0), dipPenalty(c, 0, 1), dipPenalty(c, 10, 100)];
+    });
+    expectClose(
+      [read(off)[0], read(diag)[0], read(weighted)[0]],
+      [offDiagonal, diagonal, 10 * offDiagonal + 100 * diagonal],
+      1e-4,
+    );
   });
 });
