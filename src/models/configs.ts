@@ -18,6 +18,7 @@ import type { LanguageModelConfig, SeqAutoencoderConfig, SeqVaeConfig } from './
 import type { TableAutoencoderConfig, TableVaeConfig } from './table-ae/config.js';
 import type { TvaeConfig } from './tvae/config.js';
 import type { ConvVaeConfig, CvaeConfig, VaeConfig } from './vae/config.js';
+import type { VampPriorConfig } from './vamp-prior/config.js';
 import type { VaeGanConfig } from './vaegan/config.js';
 import type { WaveAutoencoderConfig } from './wave-ae/config.js';
 
@@ -47,6 +48,7 @@ export interface ModelConfigSchemas {
   'beta-tcvae': typeof BetaTcVaeConfig;
   'factor-vae': typeof FactorVaeConfig;
   'dip-vae': typeof DipVaeConfig;
+  'vamp-prior': typeof VampPriorConfig;
 }
 
 export type ModelKind = keyof ModelConfigSchemas;

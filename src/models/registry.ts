@@ -24,6 +24,7 @@ import { seqFamilies } from './seq/model.js';
 import { tableAutoencoderFamilies } from './table-ae/model.js';
 import { tvaeFamily } from './tvae/model.js';
 import { vaeFamilies } from './vae/model.js';
+import { vampPriorFamily } from './vamp-prior/model.js';
 import { vaeganFamily } from './vaegan/model.js';
 import { waveAutoencoderFamily } from './wave-ae/model.js';
 
@@ -152,3 +153,4 @@ registerFamily(gainFamily);
 registerFamily(betaTcVaeFamily);
 registerFamily(factorVaeFamily);
 registerFamily(dipVaeFamily);
+registerFamily(vampPriorFamily);

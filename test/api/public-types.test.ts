@@ -65,6 +65,7 @@ describe('RunConfigInput', () => {
       | 'beta-tcvae'
       | 'factor-vae'
       | 'dip-vae'
+      | 'vamp-prior'
     >();
     expectTypeOf<ModelConfigInput<'vae'>>().toHaveProperty('beta');
     expectTypeOf<Extract<ModelConfigInput, { kind: 'dense-ae' }>>().toEqualTypeOf<

@@ -27,6 +27,7 @@ const ADDED_SINCE = new Set([
   'beta-tcvae',
   'factor-vae',
   'dip-vae',
+  'vamp-prior',
 ]);
 
 describe('runs saved by latentlab 0.1.0', () => {

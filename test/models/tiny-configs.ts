@@ -516,6 +516,29 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
       falls: VAE_FALLS,
     },
   ],
+  'vamp-prior': [
+    {
+      name: 'vamp-prior',
+      config: { kind: 'vamp-prior', hidden: [16], latent: 3, pseudoInputs: 4 },
+      context: image,
+      falls: VAE_FALLS,
+    },
+    {
+      name: 'vamp-prior (conv, gaussian, linear mean)',
+      config: {
+        kind: 'vamp-prior',
+        architecture: 'conv',
+        filters: [4, 8],
+        latent: 3,
+        pseudoInputs: 3,
+        likelihood: 'gaussian',
+        sigma: 0.5,
+        outputActivation: 'linear',
+      },
+      context: image,
+      falls: VAE_FALLS,
+    },
+  ],
 };
 
 /** The tiny case of `kind` named `name`, for family tests that add checks of their own to it. */
