@@ -18,6 +18,8 @@ import type { LanguageModelConfig, SeqAutoencoderConfig, SeqVaeConfig } from './
 import type { TableAutoencoderConfig, TableVaeConfig } from './table-ae/config.js';
 import type { TvaeConfig } from './tvae/config.js';
 import type { ConvVaeConfig, CvaeConfig, VaeConfig } from './vae/config.js';
+import type { VaeIafConfig } from './vae-iaf/config.js';
+import type { VaeNfConfig } from './vae-nf/config.js';
 import type { VampPriorConfig } from './vamp-prior/config.js';
 import type { VaeGanConfig } from './vaegan/config.js';
 import type { WaveAutoencoderConfig } from './wave-ae/config.js';
@@ -49,6 +51,8 @@ export interface ModelConfigSchemas {
   'factor-vae': typeof FactorVaeConfig;
   'dip-vae': typeof DipVaeConfig;
   'vamp-prior': typeof VampPriorConfig;
+  'vae-nf': typeof VaeNfConfig;
+  'vae-iaf': typeof VaeIafConfig;
 }
 
 export type ModelKind = keyof ModelConfigSchemas;

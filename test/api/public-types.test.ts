@@ -66,6 +66,8 @@ describe('RunConfigInput', () => {
       | 'factor-vae'
       | 'dip-vae'
       | 'vamp-prior'
+      | 'vae-nf'
+      | 'vae-iaf'
     >();
     expectTypeOf<ModelConfigInput<'vae'>>().toHaveProperty('beta');
     expectTypeOf<Extract<ModelConfigInput, { kind: 'dense-ae' }>>().toEqualTypeOf<

@@ -28,6 +28,8 @@ const ADDED_SINCE = new Set([
   'factor-vae',
   'dip-vae',
   'vamp-prior',
+  'vae-nf',
+  'vae-iaf',
 ]);
 
 describe('runs saved by latentlab 0.1.0', () => {

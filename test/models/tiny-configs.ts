@@ -539,6 +539,42 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
       falls: VAE_FALLS,
     },
   ],
+  'vae-nf': [
+    {
+      name: 'vae-nf',
+      config: { kind: 'vae-nf', hidden: [16], latent: 3, flows: 2 },
+      context: image,
+      falls: VAE_FALLS,
+    },
+    {
+      name: 'vae-nf (conditional, table rows)',
+      config: { kind: 'vae-nf', hidden: [8], latent: 2, flows: 3, conditional: true },
+      context: table,
+      falls: VAE_FALLS,
+    },
+  ],
+  'vae-iaf': [
+    {
+      name: 'vae-iaf',
+      config: { kind: 'vae-iaf', hidden: [16], latent: 3, flows: 2, madeHidden: [8] },
+      context: image,
+      falls: VAE_FALLS,
+    },
+    {
+      name: 'vae-iaf (conv, gaussian, two MADE layers)',
+      config: {
+        kind: 'vae-iaf',
+        architecture: 'conv',
+        filters: [4, 8],
+        latent: 3,
+        flows: 1,
+        madeHidden: [8, 8],
+        likelihood: 'gaussian',
+      },
+      context: image,
+      falls: VAE_FALLS,
+    },
+  ],
 };
 
 /** The tiny case of `kind` named `name`, for family tests that add checks of their own to it. */
