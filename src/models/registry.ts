@@ -26,8 +26,8 @@ import { tvaeFamily } from './tvae/model.js';
 import { vaeFamilies } from './vae/model.js';
 import { vaeIafFamily } from './vae-iaf/model.js';
 import { vaeNfFamily } from './vae-nf/model.js';
-import { vampPriorFamily } from './vamp-prior/model.js';
 import { vaeganFamily } from './vaegan/model.js';
+import { vampPriorFamily } from './vamp-prior/model.js';
 import { waveAutoencoderFamily } from './wave-ae/model.js';
 
 const families = new Map<string, ModelFamily>();
