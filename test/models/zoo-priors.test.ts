@@ -412,3 +412,35 @@ describe('on MNIST', () => {
     },
   );
 });
+
+describe('the objectives put together', () => {
+  const x = () => tf.tidy(() => tf.clipByValue(tf.randomUniform([6, 8, 8, 1], 0, 1, 'float32', 3), 0, 1));
+  const values = (record: Record<string, tf.Tensor>) =>
+    Object.fromEntries(Object.entries(record).map(([k, v]) => [k, read(v)[0]]));
+
+  it('beta-tcvae: reconstruction + alpha·MI + beta·TC + gamma·dimension-wise KL', () => {
+    const model = build<VaeModel>(
+      { kind: 'beta-tcvae', hidden: [8], latent: 3, alpha: 2, beta: 6, gamma: 0.5 },
+      image,
+    );
+    const batch = x();
+    const r = values(model.evaluate({ x: batch, step: 0, datasetSize: 600 }));
+    expect(r.loss).toBeCloseTo(
+      r.reconstruction + 2 * r.mutualInformation + 6 * r.totalCorrelation + 0.5 * r.dimensionWiseKl,
+      3,
+    );
+    expect(r.negElbo).toBeCloseTo(r.reconstruction + r.kl, 3);
+    batch.dispose();
+    model.dispose();
+  });
+
+  it('dip-vae: the VAE objective + the DIP penalty', () => {
+    const model = build<VaeModel>({ kind: 'dip-vae', hidden: [8], latent: 3, beta: 2 }, image);
+    const batch = x();
+    const r = values(model.evaluate({ x: batch, step: 0 }));
+    expect(r.loss).toBeCloseTo(r.reconstruction + 2 * r.kl + r.dip, 3);
+    expect(r.dip).toBeGreaterThan(0);
+    batch.dispose();
+    model.dispose();
+  });
+});
