@@ -62,6 +62,12 @@ describe('RunConfigInput', () => {
       | 'table-ae'
       | 'table-vae'
       | 'gain'
+      | 'beta-tcvae'
+      | 'factor-vae'
+      | 'dip-vae'
+      | 'vamp-prior'
+      | 'vae-nf'
+      | 'vae-iaf'
     >();
     expectTypeOf<ModelConfigInput<'vae'>>().toHaveProperty('beta');
     expectTypeOf<Extract<ModelConfigInput, { kind: 'dense-ae' }>>().toEqualTypeOf<
