@@ -3,8 +3,8 @@
 // numerically stable form), log|det| = Σ log σ; the order of z is reversed between blocks.
 import { type Tensor, tf } from '../../engine/tf.js';
 import type { BuildContext } from '../family.js';
+import { buildFlowNetwork, FlowVaeModel, type ParameterBlock, splitParameters } from '../vae/flow-vae.js';
 import { type VaeNetworks, vaeVariantFamily, variantBody } from '../vae/model.js';
-import { buildFlowNetwork, FlowVaeModel, type ParameterBlock, splitParameters } from '../vae-nf/flow-vae.js';
 import { VaeIafConfig } from './config.js';
 
 export { VaeIafConfig } from './config.js';

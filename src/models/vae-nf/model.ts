@@ -3,9 +3,9 @@
 // that keeps wᵀû ≥ -1, so every f is invertible.
 import { type Tensor, tf } from '../../engine/tf.js';
 import type { BuildContext } from '../family.js';
+import { buildFlowNetwork, FlowVaeModel, type ParameterBlock, splitParameters } from '../vae/flow-vae.js';
 import { type VaeNetworks, vaeVariantFamily, variantBody } from '../vae/model.js';
 import { VaeNfConfig } from './config.js';
-import { buildFlowNetwork, FlowVaeModel, type ParameterBlock, splitParameters } from './flow-vae.js';
 
 export { VaeNfConfig } from './config.js';
 

@@ -44,7 +44,7 @@ function activationsPerSample(network: tfl.LayersModel): number {
 }
 
 /** The seed of importance sample i: sample 0 uses `seed` itself, so k = 1 draws what negativeElbo draws. */
-function sampleSeed(seed: number, i: number): number {
+export function sampleSeed(seed: number, i: number): number {
   return i === 0 ? seed : seed + i * 1_000_003;
 }
 

@@ -7,7 +7,7 @@ import type { Batch, LossRecord, NetworkRole } from '../family.js';
 import { learnedConstant } from '../shared/layers.js';
 import { logPosterior, logStandardNormal } from '../shared/log-density.js';
 import { trainableVariables } from '../shared/step.js';
-import { type ObjectiveContext, type VaeBaseConfig, VaeModel, type VaePass } from '../vae/model.js';
+import { type ObjectiveContext, sampleSeed, type VaeBaseConfig, VaeModel, type VaePass } from './model.js';
 
 /** A block of the flow's parameter vector: its shape and how it starts. */
 export interface ParameterBlock {
@@ -132,13 +132,7 @@ export abstract class FlowVaeModel<C extends VaeBaseConfig> extends VaeModel<C> 
     const eps = tf.stack(
       Array.from({ length: count }, (_, j) =>
         // The VAE's seeds per importance sample (sample 0 the seed itself), so k = 1 draws what negativeElbo draws.
-        tf.randomNormal(
-          [n, latent],
-          0,
-          1,
-          'float32',
-          j + start === 0 ? seed : seed + (start + j) * 1_000_003,
-        ),
+        tf.randomNormal([n, latent], 0, 1, 'float32', sampleSeed(seed, start + j)),
       ),
     ); // [count, n, latent]
     const { z, logDet } = this.applyFlow(this.sample(mean, logVar, eps), false);
