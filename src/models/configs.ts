@@ -16,6 +16,7 @@ import type { TableAutoencoderConfig, TableVaeConfig } from './table-ae/config.j
 import type { TvaeConfig } from './tvae/config.js';
 import type { ConvVaeConfig, CvaeConfig, VaeConfig } from './vae/config.js';
 import type { VaeGanConfig } from './vaegan/config.js';
+import type { VqVaeConfig } from './vq-vae/config.js';
 import type { WaveAutoencoderConfig } from './wave-ae/config.js';
 
 /** Each family's config schema by its kind (a family added to the registry is added here too). */
@@ -41,6 +42,7 @@ export interface ModelConfigSchemas {
   'table-ae': typeof TableAutoencoderConfig;
   'table-vae': typeof TableVaeConfig;
   gain: typeof GainConfig;
+  'vq-vae': typeof VqVaeConfig;
 }
 
 export type ModelKind = keyof ModelConfigSchemas;

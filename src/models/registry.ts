@@ -22,6 +22,7 @@ import { tableAutoencoderFamilies } from './table-ae/model.js';
 import { tvaeFamily } from './tvae/model.js';
 import { vaeFamilies } from './vae/model.js';
 import { vaeganFamily } from './vaegan/model.js';
+import { vqVaeFamily } from './vq-vae/model.js';
 import { waveAutoencoderFamily } from './wave-ae/model.js';
 
 const families = new Map<string, ModelFamily>();
@@ -146,3 +147,4 @@ registerFamily(tvaeFamily);
 registerFamily(ctganFamily);
 for (const family of tableAutoencoderFamilies) registerFamily(family);
 registerFamily(gainFamily);
+registerFamily(vqVaeFamily);

@@ -62,6 +62,7 @@ describe('RunConfigInput', () => {
       | 'table-ae'
       | 'table-vae'
       | 'gain'
+      | 'vq-vae'
     >();
     expectTypeOf<ModelConfigInput<'vae'>>().toHaveProperty('beta');
     expectTypeOf<Extract<ModelConfigInput, { kind: 'dense-ae' }>>().toEqualTypeOf<

@@ -24,6 +24,7 @@ const ADDED_SINCE = new Set([
   'gain',
   'tvae',
   'ctgan',
+  'vq-vae',
 ]);
 
 describe('runs saved by latentlab 0.1.0', () => {
