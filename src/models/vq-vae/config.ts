@@ -54,16 +54,16 @@ export const VqVaeConfig = z.object({
     .int()
     .min(1)
     .max(32)
-    .default(4)
+    .default(6)
     .describe('Gated masked-convolution blocks of the PixelCNN prior'),
-  /** 5: four blocks then see 9 rows up and 8 columns to each side, the whole of a 7x7 grid. */
+  /** 3: six blocks then see 8 rows up and 7 columns to each side, all of a 7x7 grid, at a third of 5's weights. */
   priorKernelSize: z
     .number()
     .int()
     .min(3)
     .max(15)
     .refine((k) => k % 2 === 1, 'expected an odd kernel size')
-    .default(5)
+    .default(3)
     .describe("Side of the prior's masked convolutions (odd)"),
 });
 export type VqVaeConfig = z.output<typeof VqVaeConfig>;

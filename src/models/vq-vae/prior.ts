@@ -147,6 +147,28 @@ export function priorLoss(prior: tfl.LayersModel, indices: Tensor, codebookSize:
 }
 
 /**
+ * Logits [n, w, K] of row `row` given the grid's rows above it and `indices` [n, h, w] (only the codes before
+ * each position count). The prior is convolutional and its stacks only look up and left, so it runs on rows
+ * 0 .. row alone: the same outputs for those rows, at (row + 1) / h of the cost.
+ */
+export function rowLogits(
+  prior: tfl.LayersModel,
+  indices: Int32Array,
+  n: number,
+  grid: [number, number],
+  codebookSize: number,
+  row: number,
+): Tensor {
+  const [h, w] = grid;
+  return tf.tidy(() => {
+    const known = tf.slice(tf.tensor3d(indices, [n, h, w], 'int32'), [0, 0, 0], [n, row + 1, w]);
+    // apply, not predict: predict insists on the saved [h, w] shape.
+    const logits = prior.apply(tf.oneHot(known, codebookSize), { training: false }) as Tensor;
+    return tf.reshape(tf.slice(logits, [0, row, 0, 0], [n, 1, w, codebookSize]), [n, w, codebookSize]);
+  });
+}
+
+/**
  * Code grids [n, h, w] int32 drawn ancestrally from the prior: position by position in raster order, each drawn
  * from its conditional given the ones before (seeded per position, so a seed gives the same grids).
  */
@@ -160,12 +182,14 @@ export function samplePriorIndices(
   const [h, w] = grid;
   const indices = new Int32Array(n * h * w);
   for (let p = 0; p < h * w; p++) {
+    const [row, col] = [Math.floor(p / w), p % w];
     const drawn = tf.tidy(() => {
-      const logits = prior.apply(tf.oneHot(tf.tensor3d(indices, [n, h, w], 'int32'), codebookSize), {
-        training: false,
-      }) as Tensor;
-      const at = tf.slice(tf.reshape(logits, [n, h * w, codebookSize]), [0, p, 0], [n, 1, codebookSize]);
-      return tf.multinomial(tf.reshape(at, [n, codebookSize]) as tf.Tensor2D, 1, (seed + p * 7919) >>> 0);
+      const logits = tf.slice(
+        rowLogits(prior, indices, n, grid, codebookSize, row),
+        [0, col, 0],
+        [n, 1, codebookSize],
+      );
+      return tf.multinomial(tf.reshape(logits, [n, codebookSize]) as tf.Tensor2D, 1, (seed + p * 7919) >>> 0);
     });
     const values = drawn.dataSync();
     drawn.dispose();
