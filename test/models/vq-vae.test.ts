@@ -22,7 +22,7 @@ beforeAll(async () => {
 });
 
 const tiny = {
-  kind: 'vq-vae',
+  kind: 'vq-vae' as const,
   filters: [4, 8],
   codebookSize: 8,
   embeddingDim: 4,
@@ -40,7 +40,7 @@ function build(options: Record<string, unknown> = {}, context = image): VqVaeMod
 }
 
 const snapshot = (network: { getWeights(): tf.Tensor[] }) =>
-  network.getWeights().map((w) => w.dataSync().slice());
+  network.getWeights().map((w) => Float32Array.from(w.dataSync()));
 const changed = (before: Float32Array[], network: { getWeights(): tf.Tensor[] }) =>
   network.getWeights().some((w, i) => w.dataSync().some((v, j) => v !== before[i][j]));
 

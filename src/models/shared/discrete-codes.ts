@@ -17,6 +17,12 @@ export interface DiscreteCodeModel extends Autoencoder {
    * raster order (only those: the value at a position does not depend on the indices at or after it).
    */
   priorLogProbabilities(indices: Tensor): Tensor;
+  /**
+   * The same for one row: log-probabilities [n, w, codebookSize] of row `row` of the grids `indices` (int32,
+   * [n, h, w] row-major), of which only the codes before each position are read. Coding calls it position by
+   * position, so it runs only the rows it needs.
+   */
+  rowLogProbabilities(indices: Int32Array, n: number, row: number): Tensor;
 }
 
 export function hasDiscreteCodes(model: TrainableModel): model is DiscreteCodeModel {

@@ -34,6 +34,12 @@ export const VqVaeConfig = z.object({
     .min(0)
     .default(0.25)
     .describe("Weight beta of the commitment loss that keeps the encoder's outputs near their codes"),
+  restartDeadCodes: z
+    .boolean()
+    .default(true)
+    .describe(
+      "After each step, move every code the batch did not use onto one of the batch's encoder outputs",
+    ),
   autoencoderEpochs: z
     .number()
     .int()
@@ -48,15 +54,15 @@ export const VqVaeConfig = z.object({
     .describe(
       'Epochs of the second phase: the PixelCNN prior on the frozen codes (later epochs: more prior)',
     ),
-  priorFilters: units().default(64).describe('Channels of the PixelCNN prior'),
+  priorFilters: units().default(32).describe('Channels of the PixelCNN prior'),
   priorLayers: z
     .number()
     .int()
     .min(1)
     .max(32)
-    .default(6)
+    .default(4)
     .describe('Gated masked-convolution blocks of the PixelCNN prior'),
-  /** 3: six blocks then see 8 rows up and 7 columns to each side, all of a 7x7 grid, at a third of 5's weights. */
+  /** 3: four blocks then see 6 rows up and 5 columns to each side, about all of a 7x7 grid, at a third of 5's cost. */
   priorKernelSize: z
     .number()
     .int()

@@ -20,7 +20,7 @@ import { SAMPLES_INPUT, samplesOutput } from '../family.js';
 import { reconstructionLoss } from '../shared/autoencoder-base.js';
 import type { DiscreteCodeModel } from '../shared/discrete-codes.js';
 import { phaseAt } from '../shared/hybrid-model.js';
-import { previewSeed } from '../shared/seeds.js';
+import { previewSeed, slotSeed } from '../shared/seeds.js';
 import { lossRecord, minimize, requireOptimizers, trainableVariables } from '../shared/step.js';
 import { VqVaeConfig } from './config.js';
 import {
@@ -31,7 +31,7 @@ import {
   squaredDistances,
   type VqVaeNetworks,
 } from './networks.js';
-import { buildPrior, priorLogProbabilities, priorLoss, samplePriorIndices } from './prior.js';
+import { buildPrior, priorLogProbabilities, priorLoss, rowLogits, samplePriorIndices } from './prior.js';
 
 export type VqVaePhase = 'autoencoder' | 'prior';
 
@@ -110,6 +110,12 @@ export class VqVaeModel implements Autoencoder<VqVaeConfig>, GenerativeModel<VqV
 
   priorLogProbabilities(indices: Tensor): Tensor {
     return priorLogProbabilities(this.networks.prior, indices, this.codebookSize);
+  }
+
+  rowLogProbabilities(indices: Int32Array, n: number, row: number): Tensor {
+    return tf.tidy(() =>
+      tf.logSoftmax(rowLogits(this.networks.prior, indices, n, [...this.codeGrid], this.codebookSize, row)),
+    );
   }
 
   /** log p of each position's own code given the ones before it: [n, h, w] (nats). */
@@ -202,6 +208,25 @@ export class VqVaeModel implements Autoencoder<VqVaeConfig>, GenerativeModel<VqV
     return { total, reconstruction, mse, codebook, commitment, perplexity };
   }
 
+  /**
+   * Dead-code restart: each code no vector of the batch chose moves onto one of the batch's encoder outputs
+   * (drawn with `seed`), so it competes again. Cheap, and keeps the codebook in use where a small uniform start
+   * otherwise leaves most codes unchosen for good (codebook collapse).
+   */
+  private restartDeadCodes(x: Tensor, seed: number): void {
+    const variable = this.codebook() as unknown as tf.Variable;
+    tf.tidy(() => {
+      const ze = tf.reshape(this.networks.encoder.apply(x, { training: false }) as Tensor, [
+        -1,
+        this.config.embeddingDim,
+      ]) as tf.Tensor2D;
+      const indices = tf.argMin(squaredDistances(ze, this.codebook()), 1);
+      const dead = tf.expandDims(tf.equal(tf.sum(tf.oneHot(indices, this.codebookSize), 0), 0), 1);
+      const picks = tf.randomUniformInt([this.codebookSize], 0, ze.shape[0], seed);
+      variable.assign(tf.where(dead, tf.gather(ze, picks), variable as tf.Tensor));
+    });
+  }
+
   private bitsPerImage(prior: tf.Scalar): tf.Scalar {
     return tf.mul(prior, (this.codeGrid[0] * this.codeGrid[1]) / Math.LN2) as tf.Scalar;
   }
@@ -216,6 +241,8 @@ export class VqVaeModel implements Autoencoder<VqVaeConfig>, GenerativeModel<VqV
         () => this.autoencoderParts(batch.x, true),
         'total',
       );
+      if (this.config.restartDeadCodes)
+        this.restartDeadCodes(batch.x, slotSeed(this.context.seed, batch.step, 1));
       return lossRecord(parts, 'total');
     }
     // The autoencoder is frozen: the prior learns the codes it gives.
