@@ -77,7 +77,7 @@ describe('range coder', () => {
     const tables = Array.from({ length: 3000 }, (_, i) =>
       i % 3 === 0 ? skewed : i % 3 === 1 ? cumulative([1]) : cumulative(new Uint32Array(MAX_TOTAL).fill(1)),
     );
-    const symbols = tables.map((cum, i) =>
+    const symbols = tables.map((_, i) =>
       i % 3 === 0 ? i % 2 : i % 3 === 1 ? 0 : Math.floor(rand() * MAX_TOTAL),
     );
     const mixed = roundTrip(symbols, tables);
