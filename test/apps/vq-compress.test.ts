@@ -1,6 +1,9 @@
 // VQ-VAE compression: code grids range-coded under the prior into a `.llq` file decode back exactly (over several
 // coding batches), the coded size sits at the bits the coder's tables give, and damaged or foreign files are
 // refused with errors that say what is wrong.
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compressVq, decodeVqCodes } from '../../src/apps/vq-compress.js';
 import type { Dataset } from '../../src/data/dataset.js';
@@ -8,7 +11,8 @@ import { tf } from '../../src/engine/tf.js';
 import { decodeVqCodeFile, encodeVqCodeFile } from '../../src/io/vq-code-file.js';
 import { parseModelConfig } from '../../src/models/registry.js';
 import type { VqVaeModel } from '../../src/models/vq-vae/model.js';
-import { blobs, useBackend } from '../helpers.js';
+import { blobs, useBackend, withTempDir } from '../helpers.js';
+import { runInProcess } from './cli-helper.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -84,4 +88,53 @@ describe('vq-vae compression (.llq)', () => {
     );
     model.dispose();
   });
+
+  it('goes through the CLI: train, compress to .llq, decompress to a grid and to PNGs; --bits is refused', async () => {
+    await withTempDir(async (dir) => {
+      const run = join(dir, 'run');
+      const trained = await runInProcess([
+        'train',
+        '--model',
+        'vq-vae',
+        '--data',
+        'mnist',
+        '--limit',
+        '128',
+        '--epochs',
+        '2',
+        '--out',
+        run,
+        '--filters',
+        '4,8',
+        '--codebook-size',
+        '8',
+        '--embedding-dim',
+        '4',
+        '--prior-filters',
+        '8',
+        '--prior-layers',
+        '2',
+        '--autoencoder-epochs',
+        '1',
+        '--prior-epochs',
+        '1',
+      ]);
+      expect(trained.code, trained.stderr).toBe(0);
+      const file = join(dir, 'codes.llq');
+      const compressed = await runInProcess(['compress', run, '--limit', '12', '--out', file]);
+      expect(compressed.code, compressed.stderr).toBe(0);
+      expect(compressed.stdout).toMatch(
+        /^12 images, 7x7 grids of 8 codes, range-coded under the prior: \d+ bytes/,
+      );
+      const grid = await runInProcess(['decompress', file, '--run', run, '--out', join(dir, 'grid.png')]);
+      expect(grid.code, grid.stderr).toBe(0);
+      expect(existsSync(join(dir, 'grid.png'))).toBe(true);
+      const folder = await runInProcess(['decompress', file, '--run', run, '--out', join(dir, 'images')]);
+      expect(folder.stdout).toContain('12 images');
+      expect((await readdir(join(dir, 'images'))).length).toBe(12);
+      const bits = await runInProcess(['compress', run, '--limit', '12', '--bits', '8', '--out', file]);
+      expect(bits.code).not.toBe(0);
+      expect(bits.stderr).toContain('--bits: is for .llz files of quantised codes');
+    });
+  }, 300_000);
 });
