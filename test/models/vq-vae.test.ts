@@ -98,6 +98,28 @@ describe('vq-vae', () => {
     model.dispose();
   });
 
+  it('restarts dead codes on encoder outputs: a codebook far from every output comes back into use', () => {
+    const model = build();
+    // Every code far away, code 0 the least: all vectors pick it and the other 7 are dead.
+    const far = Float32Array.from({ length: 32 }, (_, i) => 100 + Math.floor(i / 4));
+    model.networks.codebook.setWeights([tf.tensor2d(far, [8, 4])]);
+    const optimizers = createOptimizers(model, TrainConfig.parse({ optimizer: { learningRate: 1e-3 } }));
+    const x = blobs(8, 4);
+    tf.dispose(Object.values(model.trainStep({ x, step: 0, epoch: 1 }, optimizers)));
+    const codebook = model.networks.codebook.getWeights()[0].dataSync();
+    const moved = Array.from({ length: 8 }, (_, k) =>
+      Math.max(...codebook.subarray(k * 4, k * 4 + 4).map(Math.abs)),
+    );
+    // Code 0 only took an Adam step; the 7 dead ones now sit on encoder outputs (small values).
+    expect(moved[0]).toBeGreaterThan(90);
+    for (const size of moved.slice(1)) expect(size).toBeLessThan(10);
+    const indices = model.codeIndices(x);
+    expect(new Set(indices.dataSync()).size).toBeGreaterThan(1);
+    tf.dispose([x, indices]);
+    for (const o of Object.values(optimizers)) o.dispose();
+    model.dispose();
+  });
+
   it('is causal: changing the code at (i, j) changes no logit at (i, j) or before it in raster order', () => {
     const [h, w, k] = [5, 6, 5];
     const prior = buildPrior(
