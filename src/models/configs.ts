@@ -22,6 +22,7 @@ import type { VaeIafConfig } from './vae-iaf/config.js';
 import type { VaeNfConfig } from './vae-nf/config.js';
 import type { VaeGanConfig } from './vaegan/config.js';
 import type { VampPriorConfig } from './vamp-prior/config.js';
+import type { VqVaeConfig } from './vq-vae/config.js';
 import type { WaveAutoencoderConfig } from './wave-ae/config.js';
 
 /** Each family's config schema by its kind (a family added to the registry is added here too). */
@@ -53,6 +54,7 @@ export interface ModelConfigSchemas {
   'vamp-prior': typeof VampPriorConfig;
   'vae-nf': typeof VaeNfConfig;
   'vae-iaf': typeof VaeIafConfig;
+  'vq-vae': typeof VqVaeConfig;
 }
 
 export type ModelKind = keyof ModelConfigSchemas;

@@ -28,6 +28,7 @@ import { vaeIafFamily } from './vae-iaf/model.js';
 import { vaeNfFamily } from './vae-nf/model.js';
 import { vaeganFamily } from './vaegan/model.js';
 import { vampPriorFamily } from './vamp-prior/model.js';
+import { vqVaeFamily } from './vq-vae/model.js';
 import { waveAutoencoderFamily } from './wave-ae/model.js';
 
 const families = new Map<string, ModelFamily>();
@@ -158,3 +159,4 @@ registerFamily(dipVaeFamily);
 registerFamily(vampPriorFamily);
 registerFamily(vaeNfFamily);
 registerFamily(vaeIafFamily);
+registerFamily(vqVaeFamily);

@@ -68,6 +68,7 @@ describe('RunConfigInput', () => {
       | 'vamp-prior'
       | 'vae-nf'
       | 'vae-iaf'
+      | 'vq-vae'
     >();
     expectTypeOf<ModelConfigInput<'vae'>>().toHaveProperty('beta');
     expectTypeOf<Extract<ModelConfigInput, { kind: 'dense-ae' }>>().toEqualTypeOf<

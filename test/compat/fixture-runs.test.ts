@@ -30,6 +30,7 @@ const ADDED_SINCE = new Set([
   'vamp-prior',
   'vae-nf',
   'vae-iaf',
+  'vq-vae',
 ]);
 
 describe('runs saved by latentlab 0.1.0', () => {

@@ -575,6 +575,25 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
       falls: VAE_FALLS,
     },
   ],
+  // Both phases run in the suite's epochs 1 to 4 (autoencoder, then prior); evaluation's `loss` adds the prior's.
+  'vq-vae': [
+    {
+      name: 'vq-vae',
+      config: {
+        kind: 'vq-vae',
+        filters: [4, 8],
+        codebookSize: 8,
+        embeddingDim: 4,
+        autoencoderEpochs: 2,
+        priorEpochs: 2,
+        priorFilters: 8,
+        priorLayers: 2,
+        priorKernelSize: 3,
+      },
+      context: image,
+      falls: ['total'],
+    },
+  ],
 };
 
 /** The tiny case of `kind` named `name`, for family tests that add checks of their own to it. */

@@ -1,5 +1,5 @@
 // `latentlab compress` / `latentlab decompress`: images to a `.llz` file of quantised codes and back.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import {
@@ -12,6 +12,7 @@ import {
 } from '../../apps/compress.js';
 import { readImageFolder } from '../../apps/image-folder.js';
 import { modelAudio, refuseText } from '../../apps/model-data.js';
+import { compressVq, decompressVq, formatVqCompressReport } from '../../apps/vq-compress.js';
 import type { AudioFeatures } from '../../data/audio/features.js';
 import { type Dataset, head, sampleSize } from '../../data/dataset.js';
 import { loadData } from '../../data/load.js';
@@ -29,7 +30,9 @@ import {
 import { modelId, readCodeFile } from '../../io/code-file.js';
 import { type LoadedModel, loadModel } from '../../io/model-files.js';
 import { encodeImage, encodeImageGrid } from '../../io/png.js';
+import { isVqCodeFile, readVqCodeFile } from '../../io/vq-code-file.js';
 import type { Autoencoder } from '../../models/family.js';
+import { type DiscreteCodeModel, hasDiscreteCodes } from '../../models/shared/discrete-codes.js';
 import { resolveModelDir } from '../../train/run-dir.js';
 import {
   backendOption,
@@ -119,6 +122,7 @@ export function compressCommand(): Command {
     // Before any data is read: a text run's data would load only to be refused.
     refuseText(model, 'compress', TEXT_INSTEAD);
     if (loaded.manifest.audio) return compressAudioRun(dir, loaded, model, flags);
+    if (hasDiscreteCodes(model)) return compressVqRun(dir, loaded, model, flags);
     for (const [flag, value] of [
       ['--kbps', flags.kbps],
       ['--examples', flags.examples],
@@ -158,6 +162,37 @@ export function compressCommand(): Command {
     }
     process.stdout.write(`${formatCompressReport(report)}\nfile: ${flags.out} (model id ${id})\n`);
   });
+}
+
+/** A run with discrete codes and a prior (vq-vae): the code grids range-coded under the prior, a `.llq` file. */
+async function compressVqRun(
+  dir: string,
+  loaded: LoadedModel,
+  model: DiscreteCodeModel,
+  flags: CompressFlags,
+): Promise<void> {
+  for (const [flag, value] of [
+    ['--bits', flags.bits],
+    ['--kbps', flags.kbps],
+    ['--examples', flags.examples],
+  ] as const)
+    if (value !== undefined)
+      throw new UsageError(
+        'is for .llz files of quantised codes; this run codes its code indices under its prior, losslessly',
+        { path: flag },
+      );
+  const dataset = flags.images
+    ? (await readImageFolder(flags.images, model.context.sampleShape)).dataset
+    : await datasetFor(loaded, flags);
+  const id = await modelId(dir);
+  const { bytes, report } = await compressVq(model, id, flags.limit ? head(dataset, flags.limit) : dataset);
+  await mkdir(dirname(flags.out), { recursive: true });
+  await writeFileAtomic(flags.out, bytes);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ ...report, out: flags.out, modelId: id })}\n`);
+    return;
+  }
+  process.stdout.write(`${formatVqCompressReport(report)}\nfile: ${flags.out} (model id ${id})\n`);
 }
 
 /** An audio run: the split's clips at a bitrate, resynthesised, beside Opus; examples with --examples. */
@@ -230,6 +265,8 @@ export function decompressCommand(): Command {
     .addOption(backendOption())
     .action(async (file: string, flags: GlobalOptions & { run: string; out: string; cols?: number }) => {
       await startBackend(flags);
+      const start = await readFile(file).catch(() => undefined);
+      if (start && isVqCodeFile(start)) return decompressVqFile(file, flags);
       const codes = await readCodeFile(file);
       const dir = resolveModelDir(flags.run);
       const loaded = await loadModel(dir);
@@ -237,7 +274,6 @@ export function decompressCommand(): Command {
       const audio = loaded.manifest.audio;
       const images = await decompressCodes(model, await modelId(dir), codes, file, audio);
       const shape = codes.sampleShape;
-      const per = sampleSize({ sampleShape: shape });
       await mkdir(dirname(flags.out), { recursive: true });
       if (audio) {
         // Sound: a WAV and its spectrogram per clip, beside a grid (a .png path) or in a folder of their own.
@@ -257,21 +293,51 @@ export function decompressCommand(): Command {
         }
         return;
       }
-      if (flags.out.toLowerCase().endsWith('.png')) {
-        const cols = flags.cols ?? Math.ceil(Math.sqrt(codes.count));
-        const rows = Math.ceil(codes.count / cols);
-        await writeFileAtomic(flags.out, encodeImageGrid(images, shape, { rows, cols, scale: 2 }));
-      } else {
-        const width = String(Math.max(0, codes.count - 1)).length;
-        await writeDirAtomic(flags.out, async (temp) => {
-          for (let i = 0; i < codes.count; i++) {
-            await writeFile(
-              join(temp, `${String(i).padStart(width, '0')}.png`),
-              encodeImage(images.subarray(i * per, (i + 1) * per), shape),
-            );
-          }
-        });
-      }
-      process.stdout.write(`${codes.count} images → ${flags.out}\n`);
+      await writeImages(images, shape, codes.count, flags);
     });
+}
+
+/** A `.llq` file: the code grids decoded under the run's prior, then the images, as for a `.llz`. */
+async function decompressVqFile(
+  file: string,
+  flags: GlobalOptions & { run: string; out: string; cols?: number },
+): Promise<void> {
+  const codes = await readVqCodeFile(file);
+  const dir = resolveModelDir(flags.run);
+  const loaded = await loadModel(dir);
+  const model = requireAutoencoder(loaded.model, 'decompress');
+  if (!hasDiscreteCodes(model))
+    throw new UsageError(
+      `${file} holds range-coded code indices, and a "${model.kind}" run has no discrete codes: decompress it with the vq-vae run that made it`,
+      { path: '--run' },
+    );
+  const images = await decompressVq(model, await modelId(dir), codes, file);
+  await writeImages(images, codes.sampleShape, codes.count, flags);
+}
+
+/** Decompressed images as one PNG grid (a .png path) or a folder of PNGs. */
+async function writeImages(
+  images: Float32Array,
+  shape: number[],
+  count: number,
+  flags: { out: string; cols?: number },
+): Promise<void> {
+  const per = sampleSize({ sampleShape: shape });
+  await mkdir(dirname(flags.out), { recursive: true });
+  if (flags.out.toLowerCase().endsWith('.png')) {
+    const cols = flags.cols ?? Math.ceil(Math.sqrt(count));
+    const rows = Math.ceil(count / cols);
+    await writeFileAtomic(flags.out, encodeImageGrid(images, shape, { rows, cols, scale: 2 }));
+  } else {
+    const width = String(Math.max(0, count - 1)).length;
+    await writeDirAtomic(flags.out, async (temp) => {
+      for (let i = 0; i < count; i++) {
+        await writeFile(
+          join(temp, `${String(i).padStart(width, '0')}.png`),
+          encodeImage(images.subarray(i * per, (i + 1) * per), shape),
+        );
+      }
+    });
+  }
+  process.stdout.write(`${count} images → ${flags.out}\n`);
 }
