@@ -143,6 +143,7 @@ export async function compressVq(
   });
   const file: VqCodeFile = {
     modelId,
+    backend: tf.getBackend(),
     sampleShape: [...shape],
     grid: [...model.codeGrid] as [number, number],
     codebookSize: model.codebookSize,
@@ -183,6 +184,12 @@ export function decodeVqCodes(model: DiscreteCodeModel, modelId: string, file: V
   if (file.grid.join('x') !== model.codeGrid.join('x') || file.codebookSize !== model.codebookSize)
     throw new IoError(
       `holds ${file.grid.join('x')} grids of ${file.codebookSize} codes, the model's are ${model.codeGrid.join('x')} of ${model.codebookSize}`,
+      { path },
+    );
+  const backend = tf.getBackend();
+  if (file.backend !== 'unknown' && file.backend !== backend)
+    throw new IoError(
+      `coded on the ${file.backend} backend, and this process runs ${backend}: decompress with --backend ${file.backend} (range decoding needs the prior's probabilities bit for bit, and backends round differently)`,
       { path },
     );
   const decoder = new RangeDecoder(file.payload);

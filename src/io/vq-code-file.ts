@@ -2,7 +2,7 @@
 // (src/io/range-coder.ts), so only the model that wrote a file can read it back (the model id says which).
 //
 // Layout (integers little-endian):
-//   magic 89 4c 4c 51 ("\x89LLQ") | version u8 | rank u8 | reserved u16 (0)
+//   magic 89 4c 4c 51 ("\x89LLQ") | version u8 | rank u8 | backend u8 (BACKEND_CODES) | reserved u8 (0)
 //   model id (16 bytes) | sample shape (rank x u32) | grid height u16 | grid width u16 | codebook size u16
 //   batch u16 (images the prior ran on at once while coding: decoding runs it the same way) | count u32
 //   payload length u32 | payload (the range coder's bytes) | CRC-32 u32 over everything before it
@@ -13,6 +13,13 @@ import { IoError } from '../errors.js';
 export const VQ_FILE_MAGIC = Buffer.from([0x89, 0x4c, 0x4c, 0x51]);
 export const VQ_FILE_VERSION = 1;
 const MODEL_ID_BYTES = 16;
+
+/**
+ * The engine backend the prior ran on while coding, by number (0: not recorded). Range decoding needs the prior's
+ * probabilities bit for bit, and backends round float32 differently (fused kernels, summation order), so a file
+ * decodes only on the backend that coded it.
+ */
+const BACKEND_CODES = ['unknown', 'native', 'wasm', 'cpu', 'tensorflow', 'webgpu', 'webgl'] as const;
 const MAX_RANK = 4;
 
 export interface VqCodeFile {
@@ -23,6 +30,8 @@ export interface VqCodeFile {
   codebookSize: number;
   batch: number;
   count: number;
+  /** The engine backend the prior ran on while coding (tf.getBackend()); 'unknown' when not one of ours. */
+  backend: string;
   /** The range coder's output. */
   payload: Uint8Array;
 }
@@ -48,6 +57,7 @@ export function encodeVqCodeFile(file: VqCodeFile): Buffer {
   VQ_FILE_MAGIC.copy(out, 0);
   out[4] = VQ_FILE_VERSION;
   out[5] = rank;
+  out[6] = Math.max(0, (BACKEND_CODES as readonly string[]).indexOf(file.backend));
   Buffer.from(file.modelId, 'hex').copy(out, 8);
   let at = 8 + MODEL_ID_BYTES;
   for (const d of file.sampleShape) at = out.writeUInt32LE(d, at);
@@ -126,6 +136,7 @@ export function decodeVqCodeFile(bytes: Uint8Array, path: string): VqCodeFile {
     );
   return {
     modelId,
+    backend: BACKEND_CODES[buf[6]] ?? 'unknown',
     sampleShape,
     grid,
     codebookSize,

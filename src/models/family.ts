@@ -121,6 +121,11 @@ export interface GenerativeModel<C = unknown> extends TrainableModel<C> {
   readonly classControlled?: boolean;
   /** Decoded samples [n, ...sampleShape]; `labels` [n] int32 for conditional and class-controlled models. */
   generate(z: Tensor, labels?: Tensor): Tensor;
+  /**
+   * True when samplePrior draws position by position (an autoregressive prior over a code grid: a network pass
+   * per position), so a draw costs tens of decoder passes: the training monitor draws fewer samples.
+   */
+  readonly autoregressivePrior?: boolean;
 }
 
 /** Whether generate() can be asked for given classes (conditional or class-controlled models). */

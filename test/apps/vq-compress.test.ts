@@ -86,6 +86,13 @@ describe('vq-vae compression (.llq)', () => {
     expect(() => decodeVqCodes(model, ID, decodeVqCodeFile(other, 'x.llq'), 'x.llq')).toThrow(
       "holds 2x8 grids of 8 codes, the model's are 4x4 of 8",
     );
+    // Coded on another backend: the prior's probabilities could differ in the last bit, so it is refused.
+    expect(file.backend).toBe('wasm');
+    const native = decodeVqCodeFile(encodeVqCodeFile({ ...file, backend: 'native' }), 'x.llq');
+    expect(native.backend).toBe('native');
+    expect(() => decodeVqCodes(model, ID, native, 'x.llq')).toThrow(
+      'coded on the native backend, and this process runs wasm: decompress with --backend native',
+    );
     model.dispose();
   });
 

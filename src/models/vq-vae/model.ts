@@ -58,6 +58,8 @@ export class VqVaeModel implements Autoencoder<VqVaeConfig>, GenerativeModel<VqV
   readonly kind = 'vq-vae';
   readonly optimizerNames = ['autoencoder', 'prior'] as const;
   readonly encodesToPrior = true;
+  /** Each draw runs the PixelCNN once per grid position (see GenerativeModel.autoregressivePrior). */
+  readonly autoregressivePrior = true;
   readonly codeGrid: readonly [number, number];
   readonly codebookSize: number;
   readonly latentSize: number;
