@@ -62,6 +62,12 @@ describe('RunConfigInput', () => {
       | 'table-ae'
       | 'table-vae'
       | 'gain'
+      | 'iwae'
+      | 'wae'
+      | 'info-vae'
+      | 'rae-l2'
+      | 'rae-gp'
+      | 'msssim-vae'
     >();
     expectTypeOf<ModelConfigInput<'vae'>>().toHaveProperty('beta');
     expectTypeOf<Extract<ModelConfigInput, { kind: 'dense-ae' }>>().toEqualTypeOf<

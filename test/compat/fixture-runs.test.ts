@@ -24,6 +24,12 @@ const ADDED_SINCE = new Set([
   'gain',
   'tvae',
   'ctgan',
+  'iwae',
+  'wae',
+  'info-vae',
+  'rae-l2',
+  'rae-gp',
+  'msssim-vae',
 ]);
 
 describe('runs saved by latentlab 0.1.0', () => {
