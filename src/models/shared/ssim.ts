@@ -19,13 +19,30 @@ export function msssimScales(width: number): readonly number[] {
   return SCALE_WEIGHTS[levels - 1];
 }
 
-/** A normalised 2-D Gaussian window [size, size, 1, 1]. */
-function gaussianWindow(size: number, sigma: number): Tensor {
-  const g = Array.from({ length: size }, (_, i) => Math.exp(-((i - (size >> 1)) ** 2) / (2 * sigma * sigma)));
+/**
+ * The Gaussian blur along one axis of `size` pixels as a matrix [size, size]: row i holds the normalised window
+ * centred on pixel i, cut at the borders (the 'same' zero padding of a convolution). A separable 2-D blur is then
+ * two matrix products, which BLAS runs fast and whose gradients are matrix products too.
+ */
+function blurMatrix(size: number, window: number, sigma: number): Tensor {
+  const half = window >> 1;
+  const g = Array.from({ length: window }, (_, i) => Math.exp(-((i - half) ** 2) / (2 * sigma * sigma)));
   const total = g.reduce((a, b) => a + b, 0);
-  const values: number[] = [];
-  for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) values.push((g[i] * g[j]) / (total * total));
-  return tf.tensor4d(values, [size, size, 1, 1]);
+  const m = new Float32Array(size * size);
+  for (let i = 0; i < size; i++)
+    for (let j = Math.max(0, i - half); j <= Math.min(size - 1, i + half); j++)
+      m[i * size + j] = g[j - i + half] / total;
+  return tf.tensor2d(m, [size, size]);
+}
+
+/** Blurs each channel of images [n, h, w, c] with the separable window: G_h · X · G_wᵀ per plane. */
+function blur(t: Tensor, window: number): Tensor {
+  const [n, h, w, c] = t.shape as number[];
+  const planes = tf.transpose(t, [0, 3, 1, 2]); // [n, c, h, w]
+  const alongWidth = tf.matMul(tf.reshape(planes, [n * c * h, w]), blurMatrix(w, window, 1.5), false, true);
+  const columns = tf.transpose(tf.reshape(alongWidth, [n * c, h, w]), [0, 2, 1]); // [n·c, w, h]
+  const alongHeight = tf.matMul(tf.reshape(columns, [n * c * w, h]), blurMatrix(h, window, 1.5), false, true);
+  return tf.transpose(tf.reshape(alongHeight, [n, c, w, h]), [0, 3, 2, 1]); // [n, h, w, c]
 }
 
 export interface SsimTensorOptions {
@@ -33,28 +50,19 @@ export interface SsimTensorOptions {
   window?: number;
 }
 
-/**
- * Per image, the mean SSIM map and the mean contrast-structure term cs, for images [n, h, w, c] in [0, 1]. The
- * window blurs each channel alone: channels go into the batch ([n·c, h, w, 1]), since the wasm backend has no
- * gradient of a depthwise convolution.
- */
-function ssimAndContrast(a: Tensor, b: Tensor, window: Tensor): [Tensor, Tensor] {
-  const [n, h, w, c] = a.shape as number[];
-  const blur = (t: Tensor) => {
-    const planes = tf.reshape(tf.transpose(t, [0, 3, 1, 2]), [n * c, h, w, 1]);
-    const blurred = tf.conv2d(planes as tf.Tensor4D, window as tf.Tensor4D, 1, 'same');
-    return tf.transpose(tf.reshape(blurred, [n, c, h, w]), [0, 2, 3, 1]);
-  };
+/** Per image, the mean SSIM map and the mean contrast-structure term cs, for images [n, h, w, c] in [0, 1]. */
+function ssimAndContrast(a: Tensor, b: Tensor, window: number): [Tensor, Tensor] {
+  const smooth = (t: Tensor) => blur(t, window);
   const c1 = 0.01 ** 2; // (k1 · L)², L = 1
   const c2 = 0.03 ** 2;
-  const muA = blur(a);
-  const muB = blur(b);
+  const muA = smooth(a);
+  const muB = smooth(b);
   const muAB = tf.mul(muA, muB);
   const muA2 = tf.square(muA);
   const muB2 = tf.square(muB);
-  const varA = tf.sub(blur(tf.square(a)), muA2);
-  const varB = tf.sub(blur(tf.square(b)), muB2);
-  const cov = tf.sub(blur(tf.mul(a, b)), muAB);
+  const varA = tf.sub(smooth(tf.square(a)), muA2);
+  const varB = tf.sub(smooth(tf.square(b)), muB2);
+  const cov = tf.sub(smooth(tf.mul(a, b)), muAB);
   const v1 = tf.add(tf.mul(2, cov), c2);
   const v2 = tf.add(tf.add(varA, varB), c2);
   const cs = tf.div(v1, v2);
@@ -70,7 +78,7 @@ function ssimAndContrast(a: Tensor, b: Tensor, window: Tensor): [Tensor, Tensor]
 export function msssim(a: Tensor, b: Tensor, options: SsimTensorOptions = {}): Tensor {
   return tf.tidy(() => {
     const weights = msssimScales(a.shape[2]!);
-    const window = gaussianWindow(options.window ?? 11, 1.5);
+    const window = options.window ?? 11;
     let x = a;
     let y = b;
     const terms: Tensor[] = [];
