@@ -8,7 +8,7 @@ export const MsssimVaeConfig = vaeVariantConfig('msssim-vae', {
     .min(0)
     .default(1e-3)
     .describe(
-      'Weight of the KL (nats) against 1 - MS-SSIM, a mean over the image: 1e-3 is about 1/784, the per-pixel weight of a 28x28 ELBO',
+      'Weight of the KL (nats) against 1 - MS-SSIM, a mean over pixels: 1e-3 is about 1/784, per pixel of a 28x28 ELBO',
     ),
   window: z
     .number()
