@@ -57,6 +57,12 @@ export const ZOO_FAMILIES = [
   'rae-l2',
   'rae-gp',
   'msssim-vae',
+  'vamp-prior',
+  'beta-tcvae',
+  'factor-vae',
+  'dip-vae',
+  'vae-nf',
+  'vae-iaf',
 ] as const;
 /** Families of text (token ids): the language model is the baseline a text VAE is judged against. */
 export const TEXT_FAMILIES = ['lm', 'seq-ae', 'seq-vae'] as const;
@@ -91,6 +97,12 @@ const ZOO_DEFAULTS: Record<(typeof ZOO_FAMILIES)[number], FamilyEntry> = {
   'rae-l2': { model: { kind: 'rae-l2' }, description: 'regularised autoencoder (decoder weight decay)' },
   'rae-gp': { model: { kind: 'rae-gp' }, description: 'regularised autoencoder (decoder gradient penalty)' },
   'msssim-vae': { model: { kind: 'msssim-vae' }, description: 'VAE on 1 - MS-SSIM' },
+  'vamp-prior': { model: { kind: 'vamp-prior' }, description: 'VAE with a VampPrior' },
+  'beta-tcvae': { model: { kind: 'beta-tcvae' }, description: 'beta-TCVAE' },
+  'factor-vae': { model: { kind: 'factor-vae' }, description: 'FactorVAE' },
+  'dip-vae': { model: { kind: 'dip-vae' }, description: 'DIP-VAE' },
+  'vae-nf': { model: { kind: 'vae-nf' }, description: 'VAE with planar flows in the posterior' },
+  'vae-iaf': { model: { kind: 'vae-iaf' }, description: 'VAE with an IAF posterior' },
 };
 
 /** Each family's default config in one table; `--config FILE` overrides model options per family. */

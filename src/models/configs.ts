@@ -4,10 +4,13 @@ import type { z } from 'zod';
 import type { AaeConfig } from './aae/config.js';
 import type { AeGanConfig } from './aegan/config.js';
 import type { AttentionAutoencoderConfig } from './attention-ae/config.js';
+import type { BetaTcVaeConfig } from './beta-tcvae/config.js';
 import type { ClassifierConfig } from './classifier/config.js';
 import type { ConvAutoencoderConfig } from './conv-ae/config.js';
 import type { CtganConfig } from './ctgan/config.js';
 import type { DenseAutoencoderConfig } from './dense-ae/config.js';
+import type { DipVaeConfig } from './dip-vae/config.js';
+import type { FactorVaeConfig } from './factor-vae/config.js';
 import type { GainConfig } from './gain/config.js';
 import type { GanConfig } from './gan/config.js';
 import type { InfoVaeConfig } from './info-vae/config.js';
@@ -19,7 +22,10 @@ import type { LanguageModelConfig, SeqAutoencoderConfig, SeqVaeConfig } from './
 import type { TableAutoencoderConfig, TableVaeConfig } from './table-ae/config.js';
 import type { TvaeConfig } from './tvae/config.js';
 import type { ConvVaeConfig, CvaeConfig, VaeConfig } from './vae/config.js';
+import type { VaeIafConfig } from './vae-iaf/config.js';
+import type { VaeNfConfig } from './vae-nf/config.js';
 import type { VaeGanConfig } from './vaegan/config.js';
+import type { VampPriorConfig } from './vamp-prior/config.js';
 import type { WaeConfig } from './wae/config.js';
 import type { WaveAutoencoderConfig } from './wave-ae/config.js';
 
@@ -52,6 +58,12 @@ export interface ModelConfigSchemas {
   'rae-l2': typeof RaeL2Config;
   'rae-gp': typeof RaeGpConfig;
   'msssim-vae': typeof MsssimVaeConfig;
+  'beta-tcvae': typeof BetaTcVaeConfig;
+  'factor-vae': typeof FactorVaeConfig;
+  'dip-vae': typeof DipVaeConfig;
+  'vamp-prior': typeof VampPriorConfig;
+  'vae-nf': typeof VaeNfConfig;
+  'vae-iaf': typeof VaeIafConfig;
 }
 
 export type ModelKind = keyof ModelConfigSchemas;

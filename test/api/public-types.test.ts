@@ -68,6 +68,12 @@ describe('RunConfigInput', () => {
       | 'rae-l2'
       | 'rae-gp'
       | 'msssim-vae'
+      | 'beta-tcvae'
+      | 'factor-vae'
+      | 'dip-vae'
+      | 'vamp-prior'
+      | 'vae-nf'
+      | 'vae-iaf'
     >();
     expectTypeOf<ModelConfigInput<'vae'>>().toHaveProperty('beta');
     expectTypeOf<Extract<ModelConfigInput, { kind: 'dense-ae' }>>().toEqualTypeOf<

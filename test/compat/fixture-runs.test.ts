@@ -30,6 +30,12 @@ const ADDED_SINCE = new Set([
   'rae-l2',
   'rae-gp',
   'msssim-vae',
+  'beta-tcvae',
+  'factor-vae',
+  'dip-vae',
+  'vamp-prior',
+  'vae-nf',
+  'vae-iaf',
 ]);
 
 describe('runs saved by latentlab 0.1.0', () => {
