@@ -15,6 +15,7 @@ import { codePrior, drawSamples, type Sampler } from '../eval/code-prior.js';
 import { encodeDataset, reconstructionErrors } from '../eval/codes.js';
 import { classifierOutputs, domainFeatureSpace, loadDomainClassifier } from '../eval/domain-classifier.js';
 import { samplePrior } from '../eval/generate.js';
+import { evaluateLikelihood } from '../eval/likelihood.js';
 import { frechetDistance, knnRadiiSquared, type SampleQuality, sampleQuality } from '../eval/metrics.js';
 import { type LinearProbe, linearProbe } from '../eval/probe.js';
 import type { OnProgress } from '../eval/progress.js';
@@ -28,7 +29,13 @@ import { loadModel } from '../io/model-files.js';
 import { encodeTitledPanels } from '../io/plot.js';
 import { encodeImageGrid } from '../io/png.js';
 import type { ModelConfigInput } from '../models/configs.js';
-import { type Autoencoder, isAutoencoder, isGenerative, type TrainableModel } from '../models/family.js';
+import {
+  type Autoencoder,
+  hasLikelihood,
+  isAutoencoder,
+  isGenerative,
+  type TrainableModel,
+} from '../models/family.js';
 import { listFamilies, parseModelConfig } from '../models/registry.js';
 import { writesSentences } from '../models/seq/model.js';
 import type { RunConfigInput } from '../train/config.js';
@@ -36,11 +43,30 @@ import { parseRunConfig, type RunOptions, resumeRun, trainRun } from '../train/r
 import { runPaths } from '../train/run-dir.js';
 import { modelData } from './model-data.js';
 
-/** Families of images and other fixed-size samples. */
+/** Families of images and other fixed-size samples, compared when none are named. */
 export const IMAGE_FAMILIES = ['ae', 'vae', 'gan', 'aae', 'vaegan', 'latentgan', 'aegan'] as const;
+/**
+ * The VAE zoo (issue 21), compared when named (`--families vae,iwae,wae`): VAE variants under their kinds, and the
+ * beta-VAE. A new variant adds its kind here and its entry in ZOO_DEFAULTS.
+ */
+export const ZOO_FAMILIES = [
+  'beta-vae',
+  'iwae',
+  'wae',
+  'info-vae',
+  'rae-l2',
+  'rae-gp',
+  'msssim-vae',
+  'vamp-prior',
+  'beta-tcvae',
+  'factor-vae',
+  'dip-vae',
+  'vae-nf',
+  'vae-iaf',
+] as const;
 /** Families of text (token ids): the language model is the baseline a text VAE is judged against. */
 export const TEXT_FAMILIES = ['lm', 'seq-ae', 'seq-vae'] as const;
-export const COMPARE_FAMILIES = [...IMAGE_FAMILIES, ...TEXT_FAMILIES] as const;
+export const COMPARE_FAMILIES = [...IMAGE_FAMILIES, ...ZOO_FAMILIES, ...TEXT_FAMILIES] as const;
 export const CompareFamily = z.enum(COMPARE_FAMILIES, {
   error: (issue) =>
     `unknown family ${JSON.stringify(issue.input)}: expected one of ${COMPARE_FAMILIES.join(', ')}`,
@@ -62,8 +88,26 @@ interface FamilyEntry {
   noLatent?: true;
 }
 
+/** The VAE zoo's entries: each variant with its own defaults (dense 512-256 bodies, like the vae's). */
+const ZOO_DEFAULTS: Record<(typeof ZOO_FAMILIES)[number], FamilyEntry> = {
+  'beta-vae': { model: { kind: 'vae', beta: 4 }, description: 'beta-VAE (beta = 4)' },
+  iwae: { model: { kind: 'iwae' }, description: 'importance-weighted autoencoder (k = 5)' },
+  wae: { model: { kind: 'wae' }, description: 'Wasserstein autoencoder (MMD)' },
+  'info-vae': { model: { kind: 'info-vae' }, description: 'InfoVAE (MMD)' },
+  'rae-l2': { model: { kind: 'rae-l2' }, description: 'regularised autoencoder (decoder weight decay)' },
+  'rae-gp': { model: { kind: 'rae-gp' }, description: 'regularised autoencoder (decoder gradient penalty)' },
+  'msssim-vae': { model: { kind: 'msssim-vae' }, description: 'VAE on 1 - MS-SSIM' },
+  'vamp-prior': { model: { kind: 'vamp-prior' }, description: 'VAE with a VampPrior' },
+  'beta-tcvae': { model: { kind: 'beta-tcvae' }, description: 'beta-TCVAE' },
+  'factor-vae': { model: { kind: 'factor-vae' }, description: 'FactorVAE' },
+  'dip-vae': { model: { kind: 'dip-vae' }, description: 'DIP-VAE' },
+  'vae-nf': { model: { kind: 'vae-nf' }, description: 'VAE with planar flows in the posterior' },
+  'vae-iaf': { model: { kind: 'vae-iaf' }, description: 'VAE with an IAF posterior' },
+};
+
 /** Each family's default config in one table; `--config FILE` overrides model options per family. */
 export const FAMILY_DEFAULTS: Record<CompareFamily, FamilyEntry> = {
+  ...ZOO_DEFAULTS,
   ae: { model: { kind: 'dense-ae', hidden: [512, 256] }, description: 'dense autoencoder' },
   vae: { model: { kind: 'vae' }, description: 'variational autoencoder' },
   gan: {
@@ -142,6 +186,10 @@ export const CompareOptions = z.object({
   permutations: z.number().int().positive().default(200),
   /** Text: importance samples of the IWAE bound on a VAE's NLL (Burda et al.; Bowman et al. report k = 100). */
   k: z.number().int().positive().default(100),
+  /** Images: importance samples of the IWAE bound on -log p(x), the NLL column of models with a likelihood. */
+  nllK: z.number().int().positive().default(1000),
+  /** Images: the NLL column is measured on the first n test images (0: no NLL column figures). */
+  nllImages: z.number().int().min(0).default(1000),
   /** The command line that produced the comparison, written beside the table. */
   command: z.string().optional(),
 });
@@ -194,6 +242,11 @@ export interface FamilyResult {
   epochs: number;
   /** Test reconstruction MSE per value (models with an encoder). */
   testMse?: number;
+  /**
+   * Images, models with a likelihood: the mean IWAE bound on -log p(x) in nats over the first `images` test images
+   * with k importance samples, and the one-draw -ELBO beside it.
+   */
+  nll?: { iwae: number; negElbo: number; k: number; images: number };
   /** Where samples come from: the model's prior, or a Gaussian fitted to its training codes (plain AEs). */
   sampler: 'prior' | 'gaussian fit to codes';
   quality?: SampleQuality;
@@ -222,6 +275,8 @@ export interface Comparison {
   floorFrechetDistance?: number;
   /** Text: the IWAE's importance samples. */
   k?: number;
+  /** Images: the NLL column's importance samples and test images. */
+  nll?: { k: number; images: number };
   families: FamilyResult[];
   files: { markdown: string; json: string; png?: string };
 }
@@ -495,7 +550,20 @@ async function evaluateFamily(
   const result = await runResult(p);
   const { model } = await loadModel(runPaths(p.runDir).model);
   try {
-    let sampler: Sampler | undefined = isGenerative(model) ? model : undefined;
+    // A model that says its codes are not in its prior's space (an RAE: no prior at all) is sampled like a plain
+    // autoencoder, from a Gaussian fitted to its codes, as Ghosh et al. and pythae sample it.
+    const priorSamples = isGenerative(model) && !(isAutoencoder(model) && model.encodesToPrior === false);
+    let sampler: Sampler | undefined = priorSamples ? model : undefined;
+    if (options.nllImages > 0 && model.context.sampleShape.length === 3 && hasLikelihood(model)) {
+      // evaluateLikelihood takes the test images in batches that keep batch · k bounded, and the bound splits k.
+      const report = await evaluateLikelihood(model, head(splits.test, options.nllImages), {
+        k: options.nllK,
+        seed: options.seed,
+        reconstruction: false,
+        onProgress: progress('nll'),
+      });
+      result.nll = { iwae: report.iwae, negElbo: report.negElbo, k: report.k, images: report.samples };
+    }
     if (isAutoencoder(model)) {
       result.testMse = (await reconstructionErrors(model, splits.test)).mean;
       const trainCodes = await encodeDataset(model, splits.train, undefined, progress('encode train'));
@@ -639,6 +707,7 @@ export function comparisonTable(c: Omit<Comparison, 'files'>): string {
     'family',
     'model',
     'test MSE',
+    'NLL',
     fd,
     'KID',
     'precision',
@@ -655,6 +724,7 @@ export function comparisonTable(c: Omit<Comparison, 'files'>): string {
     f.family + (f.sampler === 'gaussian fit to codes' ? '*' : ''),
     f.kind,
     precise(f.testMse, 4),
+    fixed(f.nll?.iwae, 2),
     fixed(f.quality?.frechetDistance, 2),
     fixed(f.quality?.kernelDistance.mean, 4),
     fixed(f.quality?.precision, 3),
@@ -707,6 +777,9 @@ function markdown(c: Comparison, table: string): string {
     c.fdName
       ? `Sample quality of ${c.samples} generated samples per family against the test split, in the shipped classifier's features: ${c.fdName} (not FID, the features are not Inception's) with the train-vs-test floor at ${c.floorFrechetDistance?.toFixed(2)}${c.limit ? ` (the ${c.limit} training samples used)` : ''}; KID; precision/recall (k = 3); classes covered and KL of the predicted classes from uniform.`
       : 'No shipped classifier for this data: no sample-quality figures.',
+    c.nll
+      ? `NLL: the IWAE bound on -log p(x) in nats (Burda et al. 2016) with k = ${c.nll.k} importance samples on the first ${c.nll.images} test images, for models with a likelihood (a VAE's posterior; deterministic encoders and GANs have none).`
+      : '',
     'Test MSE: reconstruction error per value on the test split. Probe accuracy: multinomial logistic regression trained on the training codes, scored on the test codes. MMD² codes vs prior: unbiased MMD² (Gaussian kernel, median-heuristic bandwidth) between test codes and prior draws, with its permutation p-value, for models whose prior is over the codes. Train s and samples/s from the run summaries.',
     c.families.some((f) => f.sampler === 'gaussian fit to codes')
       ? '\\* no prior: samples are decoded draws from a full-covariance Gaussian fitted to the training codes (the usual "AE + Gaussian" baseline).'
@@ -789,7 +862,11 @@ function summaryOf(options: CompareOptions, families: FamilyResult[], judge: Jud
     limit: options.limit,
     seed: options.seed,
     samples: options.samples,
-    ...(isTextSpec(options.data) ? { k: options.k } : {}),
+    ...(isTextSpec(options.data)
+      ? { k: options.k }
+      : options.nllImages > 0
+        ? { nll: { k: options.nllK, images: options.nllImages } }
+        : {}),
     ...(judge ? { fdName: judge.fdName, floorFrechetDistance: judge.floor } : {}),
     families,
   };

@@ -13,7 +13,11 @@ import type { DipVaeConfig } from './dip-vae/config.js';
 import type { FactorVaeConfig } from './factor-vae/config.js';
 import type { GainConfig } from './gain/config.js';
 import type { GanConfig } from './gan/config.js';
+import type { InfoVaeConfig } from './info-vae/config.js';
+import type { IwaeConfig } from './iwae/config.js';
 import type { LatentGanConfig } from './latentgan/config.js';
+import type { MsssimVaeConfig } from './msssim-vae/config.js';
+import type { RaeGpConfig, RaeL2Config } from './rae/config.js';
 import type { LanguageModelConfig, SeqAutoencoderConfig, SeqVaeConfig } from './seq/config.js';
 import type { TableAutoencoderConfig, TableVaeConfig } from './table-ae/config.js';
 import type { TvaeConfig } from './tvae/config.js';
@@ -23,6 +27,7 @@ import type { VaeNfConfig } from './vae-nf/config.js';
 import type { VaeGanConfig } from './vaegan/config.js';
 import type { VampPriorConfig } from './vamp-prior/config.js';
 import type { VqVaeConfig } from './vq-vae/config.js';
+import type { WaeConfig } from './wae/config.js';
 import type { WaveAutoencoderConfig } from './wave-ae/config.js';
 
 /** Each family's config schema by its kind (a family added to the registry is added here too). */
@@ -48,6 +53,12 @@ export interface ModelConfigSchemas {
   'table-ae': typeof TableAutoencoderConfig;
   'table-vae': typeof TableVaeConfig;
   gain: typeof GainConfig;
+  iwae: typeof IwaeConfig;
+  wae: typeof WaeConfig;
+  'info-vae': typeof InfoVaeConfig;
+  'rae-l2': typeof RaeL2Config;
+  'rae-gp': typeof RaeGpConfig;
+  'msssim-vae': typeof MsssimVaeConfig;
   'beta-tcvae': typeof BetaTcVaeConfig;
   'factor-vae': typeof FactorVaeConfig;
   'dip-vae': typeof DipVaeConfig;

@@ -10,6 +10,7 @@ import {
   FAMILY_DEFAULTS,
   firstDifference,
   parseCompareOptions,
+  ZOO_FAMILIES,
 } from '../../src/apps/compare.js';
 import { encodeTitledPanels, textWidth } from '../../src/io/plot.js';
 import { decodePng, encodeImageGrid } from '../../src/io/png.js';
@@ -24,6 +25,8 @@ const quick = (out: string): CompareOptionsInput => ({
   limit: 500,
   samples: 200,
   permutations: 50,
+  nllK: 20,
+  nllImages: 100,
   out,
   command: 'latentlab compare --families ae,vae,gan --latent 8 --epochs 1 --limit 500 --samples 200',
 });
@@ -61,6 +64,14 @@ describe('compare', () => {
       expect(vae.codesVsPrior?.sizes).toEqual([1000, 1000]);
       expect(gan.testMse).toBeUndefined();
       expect(gan.probe).toBeUndefined();
+      // Only the VAE has a likelihood: its NLL column is the IWAE bound, below its -ELBO.
+      expect(vae.nll?.k).toBe(20);
+      expect(vae.nll?.images).toBe(100);
+      expect(vae.nll?.iwae).toBeGreaterThan(50);
+      expect(vae.nll?.iwae).toBeLessThan(vae.nll?.negElbo ?? 0);
+      expect(ae.nll).toBeUndefined();
+      expect(gan.nll).toBeUndefined();
+      expect(first.nll).toEqual({ k: 20, images: 100 });
       for (const f of first.families) {
         expect(f.quality?.fakeSamples).toBe(200);
         expect(f.quality?.featureSpace).toBe('latentlab mnist classifier');
@@ -75,6 +86,7 @@ describe('compare', () => {
       const header = markdown.split('\n').find((l) => l.startsWith('| family'));
       for (const column of [
         'test MSE',
+        'NLL',
         'FD (latentlab mnist classifier)',
         'KID',
         'precision',
@@ -127,6 +139,36 @@ describe('compare', () => {
       await expect(compareFamilies({ ...quick(dir), latent: 4, families: ['vae'] })).rejects.toThrow(
         `${join(dir, 'vae')}: holds a run with model.latent 8, not 4 as asked`,
       );
+    });
+  });
+
+  it('compares the VAE zoo under its kinds: an NLL for the likelihood models, code-fitted samples for the RAE', async () => {
+    const { listFamilies } = await import('../../src/models/registry.js');
+    const kinds = new Set(listFamilies().map((f) => f.kind));
+    for (const family of ZOO_FAMILIES) expect(kinds.has(FAMILY_DEFAULTS[family].model.kind)).toBe(true);
+    await withTempDir(async (dir) => {
+      const result = await compareFamilies(
+        {
+          ...quick(dir),
+          families: ['iwae', 'rae-l2'],
+          latent: 4,
+          limit: 256,
+          samples: 0,
+          nllK: 5,
+          nllImages: 50,
+          command: undefined,
+        },
+        { run: { monitor: false } },
+      );
+      const [iwae, rae] = result.families;
+      expect([iwae.kind, rae.kind]).toEqual(['iwae', 'rae-l2']);
+      expect(iwae.nll?.k).toBe(5);
+      expect(iwae.nll?.iwae).toBeGreaterThan(0);
+      expect(iwae.codesVsPrior).toBeDefined();
+      expect(rae.nll).toBeUndefined();
+      expect(rae.sampler).toBe('gaussian fit to codes');
+      expect(rae.codesVsPrior).toBeUndefined();
+      expect(result.table).toMatch(/^\| rae-l2\* +\| rae-l2 +\| [\d.]+ +\| — /m);
     });
   });
 

@@ -460,6 +460,66 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
       falls: ['mse'],
     },
   ],
+  // The VAE zoo's objectives (issue 21): each on the dense body, plus a conv or conditional case where it differs.
+  iwae: [
+    {
+      name: 'iwae (k = 3)',
+      config: { kind: 'iwae', ...body, samples: 3 },
+      context: image,
+      falls: ['loss', 'negElbo'],
+    },
+    {
+      name: 'iwae (conv, conditional)',
+      config: { kind: 'iwae', architecture: 'conv', filters: [4, 8], latent: 3, conditional: true },
+      context: image,
+    },
+  ],
+  wae: [
+    {
+      name: 'wae (imq)',
+      config: { kind: 'wae', ...body },
+      context: image,
+      falls: ['loss', 'reconstruction'],
+    },
+    {
+      name: 'wae (rbf, conv)',
+      config: { kind: 'wae', architecture: 'conv', filters: [4, 8], latent: 3, kernel: 'rbf' },
+      context: image,
+      falls: ['loss', 'reconstruction'],
+    },
+  ],
+  'info-vae': [
+    {
+      name: 'info-vae',
+      config: { kind: 'info-vae', ...body, lambda: 10 },
+      context: image,
+      falls: ['loss', 'reconstruction'],
+    },
+  ],
+  'rae-l2': [
+    {
+      name: 'rae-l2',
+      config: { kind: 'rae-l2', ...body, decoderWeightDecay: 1e-3 },
+      context: image,
+      falls: ['loss', 'reconstruction'],
+    },
+  ],
+  'rae-gp': [
+    {
+      name: 'rae-gp',
+      config: { kind: 'rae-gp', ...body, gradientPenaltyWeight: 1e-3 },
+      context: image,
+      falls: ['loss', 'reconstruction'],
+    },
+  ],
+  'msssim-vae': [
+    {
+      name: 'msssim-vae',
+      config: { kind: 'msssim-vae', ...body, window: 3 },
+      context: image,
+      falls: ['loss', 'reconstruction'],
+    },
+  ],
   'beta-tcvae': [
     {
       name: 'beta-tcvae',

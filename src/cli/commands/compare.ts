@@ -7,6 +7,7 @@ import {
   IMAGE_FAMILIES,
   parseCompareOptions,
   TEXT_FAMILIES,
+  ZOO_FAMILIES,
 } from '../../apps/compare.js';
 import { progressCallbacks, taskProgress } from '../progress.js';
 import {
@@ -29,6 +30,8 @@ interface CompareFlags extends GlobalOptions, CsvFlags, TextFlags, AudioFlags {
   data: string;
   families?: string;
   k: number;
+  nllK: number;
+  nllImages: number;
   latent: number;
   epochs: number;
   batchSize?: number;
@@ -41,7 +44,11 @@ interface CompareFlags extends GlobalOptions, CsvFlags, TextFlags, AudioFlags {
   json?: boolean;
 }
 
-const FLAGS: Record<string, string> = { batchSize: '--batch-size' };
+const FLAGS: Record<string, string> = {
+  batchSize: '--batch-size',
+  nllK: '--nll-k',
+  nllImages: '--nll-images',
+};
 const flagOf = (field: string) => FLAGS[field] ?? `--${field}`;
 
 /** The command as typed, quoted where a shell would need it. */
@@ -65,7 +72,7 @@ export function compareCommand(): Command {
     )
     .option(
       '--families <list>',
-      `comma-separated, from ${COMPARE_FAMILIES.join(', ')} (default: ${IMAGE_FAMILIES.join(',')}; on text ${TEXT_FAMILIES.filter((f) => f !== 'seq-ae').join(',')})`,
+      `comma-separated, from ${COMPARE_FAMILIES.join(', ')} (default: ${IMAGE_FAMILIES.join(',')}; the VAE zoo ${ZOO_FAMILIES.join(',')} when named; on text ${TEXT_FAMILIES.filter((f) => f !== 'seq-ae').join(',')})`,
     )
     .option(
       '--latent <n>',
@@ -104,6 +111,18 @@ export function compareCommand(): Command {
       parseNumber('--k', { integer: true, min: 1 }),
       100,
     )
+    .option(
+      '--nll-k <n>',
+      'images: importance samples of the IWAE bound in the NLL column (models with a likelihood)',
+      parseNumber('--nll-k', { integer: true, min: 1 }),
+      1000,
+    )
+    .option(
+      '--nll-images <n>',
+      'images: the NLL column is measured on the first n test images (0: skip it)',
+      parseNumber('--nll-images', { integer: true, min: 0 }),
+      1000,
+    )
     .option('--out <dir>', 'runs (DIR/<family>) and comparison files (default runs/compare-<data>-latent<n>)')
     .option('--config <file>', 'JSON object: family → model options, e.g. {"vae": {"beta": 2}}')
     .option('--json', 'print the comparison as JSON instead of the table')
@@ -119,6 +138,8 @@ export function compareCommand(): Command {
             .map((f) => f.trim())
             .filter(Boolean),
           k: flags.k,
+          nllK: flags.nllK,
+          nllImages: flags.nllImages,
           latent: flags.latent,
           epochs: flags.epochs,
           batchSize: flags.batchSize,
