@@ -2,7 +2,8 @@
 // (class K's training images only), score the run's VALIDATION split (10% of Fashion-MNIST's training images, held
 // out before training: class K's share is normal and unseen, the other classes' images are the anomalies) by every
 // candidate score, and print the AUROC per class and the mean. The test split is never read.
-//   node --import tsx scripts/one-class-validate.ts [--runs runs/oneclass] [--model conv-ae] [--classes 0,1,...]
+//   node --import tsx scripts/one-class-validate.ts [--model conv-ae] [--runs runs/oneclass/conv-ae] [--classes 0,1,...]
+// (runs named MODEL-K in RUNS, as scripts/one-class-auroc.sh writes them)
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -21,12 +22,13 @@ import { loadModel } from '../src/io/model-files.js';
 
 const { values } = parseArgs({
   options: {
-    runs: { type: 'string', default: 'runs/oneclass' },
+    runs: { type: 'string' },
     model: { type: 'string', default: 'conv-ae' },
     classes: { type: 'string', default: '0,1,2,3,4,5,6,7,8,9' },
     neighbours: { type: 'string', default: '1,5,20' },
   },
 });
+const runs = values.runs ?? join('runs/oneclass', values.model);
 const classes = values.classes.split(',').map(Number);
 const ks = values.neighbours.split(',').map(Number);
 
@@ -54,7 +56,7 @@ await selectBackend();
 const table = new Map<string, number[]>();
 const add = (name: string, value: number) => table.set(name, [...(table.get(name) ?? []), value]);
 for (const K of classes) {
-  const loaded = await loadModel(join(values.runs, `${values.model}-${K}`, 'model'));
+  const loaded = await loadModel(join(runs, `${values.model}-${K}`, 'model'));
   const ae = requireAutoencoder(loaded.model, 'the one-class scores');
   const splits = await modelData(loaded);
   const train = normalOnly(splits.train, [K]);
