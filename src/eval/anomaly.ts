@@ -149,3 +149,50 @@ export function flagRates(flags: ArrayLike<number>, truth: ArrayLike<number>): F
     precision: tp + fp > 0 ? tp / (tp + fp) : 0,
   };
 }
+
+/**
+ * The k-nearest-neighbour score of each query row: the mean Euclidean distance to its `k` nearest rows of
+ * `reference` (normal training codes), PyOD's KNN with method "mean". Brute force in float64: the reference sets
+ * here are a few thousand codes of a few dozen dimensions, where a tree buys nothing.
+ */
+export function knnDistances(
+  reference: { rows: number; cols: number; data: ArrayLike<number> },
+  queries: { rows: number; cols: number; data: ArrayLike<number> },
+  k: number,
+): Float32Array {
+  const d = reference.cols;
+  if (queries.cols !== d)
+    throw new ConfigError(`queries have ${queries.cols} columns, the reference rows ${d}`, { path: 'codes' });
+  if (!(Number.isInteger(k) && k >= 1))
+    throw new ConfigError(`expected a positive whole number of neighbours, got ${k}`, { path: 'neighbours' });
+  if (k > reference.rows)
+    throw new ConfigError(`asks for ${k} neighbours among ${reference.rows} reference rows`, {
+      path: 'neighbours',
+    });
+  const out = new Float32Array(queries.rows);
+  // The k smallest squared distances so far, ascending; insertion keeps it sorted (k is small).
+  const nearest = new Float64Array(k);
+  for (let i = 0; i < queries.rows; i++) {
+    nearest.fill(Number.POSITIVE_INFINITY);
+    const q = i * d;
+    for (let j = 0; j < reference.rows; j++) {
+      const r = j * d;
+      let s = 0;
+      for (let c = 0; c < d; c++) {
+        const v = queries.data[q + c] - reference.data[r + c];
+        s += v * v;
+      }
+      if (s >= nearest[k - 1]) continue;
+      let at = k - 1;
+      while (at > 0 && nearest[at - 1] > s) {
+        nearest[at] = nearest[at - 1];
+        at--;
+      }
+      nearest[at] = s;
+    }
+    let sum = 0;
+    for (let m = 0; m < k; m++) sum += Math.sqrt(nearest[m]);
+    out[i] = sum / k;
+  }
+  return out;
+}

@@ -11,6 +11,7 @@ import {
   mahalanobisDistances,
   normalOnly,
   scoresCsv,
+  whitenCodes,
 } from '../../src/apps/detect.js';
 import { makeDataset } from '../../src/data/dataset.js';
 import { createRng } from '../../src/data/random.js';
@@ -91,6 +92,20 @@ describe('pieces', () => {
     );
   });
 
+  it('whitens codes as L⁻¹(z − μ): Euclidean distances there are Mahalanobis distances (hand computation)', () => {
+    // Σ = [[4, 2], [2, 2]]: L = [[2, 0], [1, 1]]. (3, 4) − μ (1, 1) = (2, 3) → y₁ = 2/2 = 1, y₂ = (3 − 1·1)/1 = 2.
+    const fit = gaussian([1, 1], [4, 2, 2, 2]);
+    const white = whitenCodes(fit, { rows: 2, cols: 2, data: Float32Array.from([3, 4, 1, 1]) });
+    expectClose(white.data, [1, 2, 0, 0]);
+    expect(white.rows).toBe(2);
+    expectClose(mahalanobisDistances(fit, { rows: 1, cols: 2, data: Float32Array.from([3, 4]) }), [
+      Math.sqrt(5),
+    ]);
+    expect(() => whitenCodes(fit, { rows: 1, cols: 3, data: new Float32Array(3) })).toThrow(
+      /codes: codes have 3 columns, the fitted Gaussian 2/,
+    );
+  });
+
   it('reads the truth from normal classes, or from 0/1 labels, and keeps normal samples for calibration', () => {
     const x = new Float32Array(5);
     const classes = makeDataset('digits', [1], x, Int32Array.from([3, 1, 3, 0, 2]), ['a', 'b', 'c', 'd']);
@@ -149,13 +164,13 @@ describe('pieces', () => {
 });
 
 describe('scores on tiny models trained on blobs (checkerboards are the anomalies)', () => {
-  it('mse, bce and mahalanobis rank the checkerboards above the blobs; flags follow the calibrated threshold', async () => {
+  it('mse, bce, mahalanobis and knn rank the checkerboards above the blobs; flags follow the calibrated threshold', async () => {
     const model = build({ kind: 'dense-ae', hidden: [32], latent: 4 });
     trainOnBlobs(model, 150);
     const data = blobsAndCheckerboards(40, 10, 3);
     const calibration = makeDataset('calibration', [8, 8, 1], blobs(100, 5).dataSync() as Float32Array);
     const fit = makeDataset('fit', [8, 8, 1], blobs(200, 6).dataSync() as Float32Array);
-    for (const score of ['mse', 'bce', 'mahalanobis'] as const) {
+    for (const score of ['mse', 'bce', 'mahalanobis', 'knn'] as const) {
       const d = await detectAnomalies(model, { data, calibration, fit }, { score, top: 5, quantile: 0.95 });
       expect(d.evaluation?.rule).toBe('label 0 (blob) normal, 1 (check) anomalous');
       expect(d.evaluation?.auroc, score).toBeGreaterThan(0.9);
@@ -181,6 +196,20 @@ describe('scores on tiny models trained on blobs (checkerboards are the anomalie
     await expect(detectAnomalies(model, { data, calibration }, { score: 'mahalanobis' })).rejects.toThrow(
       /needs normal training data/,
     );
+    await expect(detectAnomalies(model, { data, calibration }, { score: 'knn' })).rejects.toThrow(
+      /score: knn needs normal training data whose codes are the neighbours/,
+    );
+    const few = makeDataset('few', [8, 8, 1], blobs(3, 7).dataSync() as Float32Array);
+    await expect(
+      detectAnomalies(model, { data, calibration, fit: few }, { score: 'knn', neighbours: 4 }),
+    ).rejects.toThrow(/neighbours: asks for 4 neighbours, but the normal training data has 3 samples/);
+    // knn with k = 1 on the fit's own samples: each finds itself, distance 0.
+    const self = await detectAnomalies(
+      model,
+      { data: few, calibration, fit: few },
+      { score: 'knn', neighbours: 1 },
+    );
+    expectClose(self.scores, [0, 0, 0], 1e-5);
     const shifted = makeDataset(
       'shifted',
       [8, 8, 1],

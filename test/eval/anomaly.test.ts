@@ -1,7 +1,15 @@
 // Anomaly metrics against hand computations: AUROC as the share of (anomaly, normal) pairs ranked right with ties
 // as halves, average precision over tied thresholds, numpy-style quantiles and calibrated thresholds.
 import { describe, expect, it } from 'vitest';
-import { auprc, auroc, calibrateThreshold, flagRates, quantile } from '../../src/eval/anomaly.js';
+import { createRng } from '../../src/data/random.js';
+import {
+  auprc,
+  auroc,
+  calibrateThreshold,
+  flagRates,
+  knnDistances,
+  quantile,
+} from '../../src/eval/anomaly.js';
 
 describe('AUROC and AUPRC', () => {
   it('match the hand computation on four samples (scikit-learn documents 0.75 and 0.8333 here)', () => {
@@ -76,5 +84,51 @@ describe('thresholds', () => {
       falsePositiveRate: 1 / 3,
       precision: 0.5,
     });
+  });
+});
+
+describe('knnDistances', () => {
+  const reference = { rows: 4, cols: 2, data: Float32Array.from([0, 0, 3, 0, 0, 4, 10, 10]) };
+
+  it('is the mean distance to the k nearest reference rows (hand computation)', () => {
+    // Query (0, 0): distances 0, 3, 4, √200. Query (3, 4): 5, 4, 3, √85.
+    const queries = { rows: 2, cols: 2, data: Float32Array.from([0, 0, 3, 4]) };
+    const expected = (k: number) =>
+      [
+        [0, 3, 4, Math.sqrt(200)],
+        [3, 4, 5, Math.sqrt(85)],
+      ].map((d) => d.slice(0, k).reduce((a, b) => a + b, 0) / k);
+    for (const k of [1, 2, 3, 4]) {
+      const got = knnDistances(reference, queries, k);
+      for (const [i, v] of expected(k).entries()) expect(got[i], `k=${k}`).toBeCloseTo(v, 5);
+    }
+  });
+
+  it('agrees with a sort of all distances on random rows; tied rows both count', () => {
+    // Duplicated reference rows: both copies count as neighbours.
+    const twice = { rows: 2, cols: 1, data: Float32Array.from([1, 1]) };
+    expect(Array.from(knnDistances(twice, { rows: 1, cols: 1, data: Float32Array.from([3]) }, 2))).toEqual([
+      2,
+    ]);
+    const next = createRng(7);
+    const ref = { rows: 50, cols: 3, data: Float32Array.from({ length: 150 }, next) };
+    const q = { rows: 10, cols: 3, data: Float32Array.from({ length: 30 }, next) };
+    const got = knnDistances(ref, q, 7);
+    for (let i = 0; i < q.rows; i++) {
+      const d = Array.from({ length: ref.rows }, (_, j) =>
+        Math.hypot(...[0, 1, 2].map((c) => q.data[i * 3 + c] - ref.data[j * 3 + c])),
+      ).sort((a, b) => a - b);
+      expect(got[i]).toBeCloseTo(d.slice(0, 7).reduce((a, b) => a + b, 0) / 7, 5);
+    }
+  });
+
+  it('refuses mismatched columns and impossible k', () => {
+    const q = { rows: 1, cols: 3, data: new Float32Array(3) };
+    expect(() => knnDistances(reference, q, 1)).toThrow(/queries have 3 columns, the reference rows 2/);
+    const q2 = { rows: 1, cols: 2, data: new Float32Array(2) };
+    expect(() => knnDistances(reference, q2, 5)).toThrow(/asks for 5 neighbours among 4 reference rows/);
+    expect(() => knnDistances(reference, q2, 0)).toThrow(
+      /expected a positive whole number of neighbours, got 0/,
+    );
   });
 });
