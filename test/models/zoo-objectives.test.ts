@@ -7,6 +7,8 @@ import { type Tensor, tf, type tfl } from '../../src/engine/tf.js';
 import {
   type BuildContext,
   hasLikelihood,
+  isAutoencoder,
+  isGenerative,
   type LikelihoodModel,
   type LossRecord,
   type TrainableModel,
@@ -176,8 +178,10 @@ describe('rae', () => {
     const model = build({ kind: 'rae-gp', hidden: [16], latent: 3 }) as RaeModel & {
       decode(z: Tensor): Tensor;
     };
+    // No prior: a plain autoencoder to every command, sampled from a density fitted to its codes.
     expect(hasLikelihood(model)).toBe(false);
-    expect(model.encodesToPrior).toBe(false);
+    expect(isGenerative(model)).toBe(false);
+    expect(isAutoencoder(model)).toBe(true);
     const z = tf.tensor2d([
       [0.3, -0.7, 1.1],
       [-1.2, 0.4, 0.05],

@@ -23,9 +23,21 @@ type RaeConfig = RaeL2Config | RaeGpConfig;
 export class RaeModel<C extends RaeConfig = RaeConfig> extends DeterministicEncoderModel<C> {
   constructor(config: C, context: BuildContext, networks: VaeNetworks) {
     super(config, context, networks);
-    // Nothing pulls the codes to N(0, I): samplePrior still draws it, but codes are not tested against it
-    // (compare, interpolate); VaeModel types encodesToPrior as `true`, so the own property says it.
-    Object.defineProperty(this, 'encodesToPrior', { value: false });
+    // Nothing pulls the codes to N(0, I), so there is no prior to draw from: without samplePrior and generate
+    // the model is a plain autoencoder to every command (isGenerative is false), and `sample`, `evaluate` and
+    // `compare` draw from a density fitted to its training codes, as Ghosh et al. and pythae do. (Own properties
+    // shadow VaeModel's methods, since a subclass cannot drop a method in TypeScript.)
+    Object.defineProperties(this, {
+      samplePrior: { value: undefined },
+      generate: { value: undefined },
+      encodesToPrior: { value: undefined },
+    });
+  }
+
+  /** Originals and reconstructions (rows: 2): there are no prior samples to show. */
+  override preview(x: Tensor) {
+    if (this.context.sampleShape.length !== 3) return undefined;
+    return tf.tidy(() => ({ images: tf.concat([x, this.reconstruct(x)], 0), rows: 2, cols: x.shape[0] }));
   }
 
   /** ½|z|² per sample: [n]. */
