@@ -10,6 +10,7 @@ import type { CtganConfig } from './ctgan/config.js';
 import type { DenseAutoencoderConfig } from './dense-ae/config.js';
 import type { GainConfig } from './gain/config.js';
 import type { GanConfig } from './gan/config.js';
+import type { InfoGanConfig } from './infogan/config.js';
 import type { LatentGanConfig } from './latentgan/config.js';
 import type { LanguageModelConfig, SeqAutoencoderConfig, SeqVaeConfig } from './seq/config.js';
 import type { TableAutoencoderConfig, TableVaeConfig } from './table-ae/config.js';
@@ -41,6 +42,7 @@ export interface ModelConfigSchemas {
   'table-ae': typeof TableAutoencoderConfig;
   'table-vae': typeof TableVaeConfig;
   gain: typeof GainConfig;
+  infogan: typeof InfoGanConfig;
 }
 
 export type ModelKind = keyof ModelConfigSchemas;

@@ -62,6 +62,7 @@ describe('RunConfigInput', () => {
       | 'table-ae'
       | 'table-vae'
       | 'gain'
+      | 'infogan'
     >();
     expectTypeOf<ModelConfigInput<'vae'>>().toHaveProperty('beta');
     expectTypeOf<Extract<ModelConfigInput, { kind: 'dense-ae' }>>().toEqualTypeOf<

@@ -24,6 +24,7 @@ const ADDED_SINCE = new Set([
   'gain',
   'tvae',
   'ctgan',
+  'infogan',
 ]);
 
 describe('runs saved by latentlab 0.1.0', () => {

@@ -430,6 +430,37 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
       falls: ['discriminator'],
     },
   ],
+  infogan: [
+    {
+      name: 'infogan (dense, non-saturating, categorical and fixed-std continuous codes)',
+      config: {
+        kind: 'infogan',
+        noiseSize: 4,
+        categorical: [3],
+        continuous: 2,
+        generatorHidden: [16],
+        discriminatorHidden: [16],
+      },
+      context: image,
+      falls: ['discriminator'],
+    },
+    {
+      name: 'infogan (conv, wgan-gp, two categorical codes, learned std)',
+      config: {
+        kind: 'infogan',
+        architecture: 'conv',
+        noiseSize: 4,
+        categorical: [2, 3],
+        continuous: 1,
+        continuousStd: 'learned',
+        generatorFilters: [8, 4],
+        discriminatorFilters: [4, 8],
+        adversarialLoss: 'wgan-gp',
+      },
+      context: image,
+      falls: ['discriminator'],
+    },
+  ],
   'table-ae': [
     {
       name: 'table-ae',
