@@ -134,6 +134,7 @@ export function networkSpec(config: InfoGanConfig, context: BuildContext): Netwo
     discriminatorClasses: 0,
     // The AC-GAN head over the discriminator's body is exactly Q's: a linear layer on the shared features.
     auxiliaryClasses: qSize(layout),
+    spectralNorm: config.spectralNorm,
   };
 }
 
