@@ -75,6 +75,8 @@ export function fitDistribution(
       maxIterations: max,
       onIteration: (done) => onProgress?.({ task: 'fit gmm', done, total: max }),
     });
+    // EM that converged before its last round is done all the same.
+    if (fit.iterations < max) onProgress?.({ task: 'fit gmm', done: max, total: max });
     return { distribution: gmmDistribution(fit), fit: gmmJson(fit) };
   }
   if (kind === 'maf') {
