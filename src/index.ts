@@ -162,6 +162,7 @@ export {
 } from './models/family.js';
 export { GainConfig, gainFamily } from './models/gain/model.js';
 export { GanConfig, GanLoss, GanModel, ganFamily } from './models/gan/model.js';
+export { InfoGanConfig, infoGanFamily } from './models/infogan/model.js';
 export { LatentGanConfig } from './models/latentgan/config.js';
 export { LatentGanModel, latentGanFamily } from './models/latentgan/model.js';
 export { MAX_PARAMETERS, MAX_UNITS } from './models/limits.js';

@@ -163,6 +163,8 @@ export interface CodePriorOptions {
   codes: Matrix | (() => Promise<Matrix>);
   /** The cache file and the saved model (manifest savedAt) it belongs to; without it the fit is not kept. */
   cache?: { file: string; modelSavedAt: string };
+  /** Fit again even when a valid cached fit exists (and replace it). */
+  refit?: boolean;
 }
 
 async function readCodePrior(
@@ -196,7 +198,8 @@ export async function codePrior(
   options: CodePriorOptions,
 ): Promise<Sampler & { fit: GaussianFit }> {
   const { cache } = options;
-  const known = cache && (await readCodePrior(cache.file, cache.modelSavedAt, model.latentSize));
+  const known =
+    cache && !options.refit && (await readCodePrior(cache.file, cache.modelSavedAt, model.latentSize));
   if (known) return fittedSampler(model, known);
   const codes = typeof options.codes === 'function' ? await options.codes() : options.codes;
   const sampler = gaussianCodeSampler(model, codes);

@@ -5,7 +5,7 @@ import type { AudioFeatures } from '../data/audio/features.js';
 import { audioFeatures } from '../data/audio/sources.js';
 import { type Dataset, sampleSize } from '../data/dataset.js';
 import type { DataSpec } from '../data/spec.js';
-import type { GenerativeModel } from '../models/family.js';
+import type { Sampler } from './code-prior.js';
 import {
   classifierOutputs,
   type DomainClassifierName,
@@ -53,7 +53,7 @@ export interface GeneratedQuality extends SampleQuality {
  * refuses a `test` made with other features than its own (ConfigError naming them).
  */
 export async function generatedQuality(
-  model: GenerativeModel,
+  model: Sampler,
   classifierName: DomainClassifierName,
   test: Dataset,
   train: Dataset,

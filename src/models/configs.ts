@@ -14,6 +14,7 @@ import type { FactorVaeConfig } from './factor-vae/config.js';
 import type { GainConfig } from './gain/config.js';
 import type { GanConfig } from './gan/config.js';
 import type { InfoVaeConfig } from './info-vae/config.js';
+import type { InfoGanConfig } from './infogan/config.js';
 import type { IwaeConfig } from './iwae/config.js';
 import type { LatentGanConfig } from './latentgan/config.js';
 import type { MsssimVaeConfig } from './msssim-vae/config.js';
@@ -66,6 +67,7 @@ export interface ModelConfigSchemas {
   'vae-nf': typeof VaeNfConfig;
   'vae-iaf': typeof VaeIafConfig;
   'vq-vae': typeof VqVaeConfig;
+  infogan: typeof InfoGanConfig;
 }
 
 export type ModelKind = keyof ModelConfigSchemas;

@@ -75,6 +75,7 @@ describe('RunConfigInput', () => {
       | 'vae-nf'
       | 'vae-iaf'
       | 'vq-vae'
+      | 'infogan'
     >();
     expectTypeOf<ModelConfigInput<'vae'>>().toHaveProperty('beta');
     expectTypeOf<Extract<ModelConfigInput, { kind: 'dense-ae' }>>().toEqualTypeOf<

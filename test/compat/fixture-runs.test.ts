@@ -37,6 +37,7 @@ const ADDED_SINCE = new Set([
   'vae-nf',
   'vae-iaf',
   'vq-vae',
+  'infogan',
 ]);
 
 describe('runs saved by latentlab 0.1.0', () => {

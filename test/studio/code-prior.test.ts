@@ -56,4 +56,17 @@ describe('studio samples of a plain autoencoder', () => {
     expect(JSON.parse(await readFile(join(run, 'code-prior.json'), 'utf8'))).toEqual(cached);
     expect(existsSync(join(run, 'samples.png'))).toBe(true);
   });
+
+  it('draws from a post-hoc sampler when asked, fitted once and kept in the run as the CLI keeps it', async () => {
+    const run = join(temp, 'runs', 'ae');
+    const draw = (sampler: string) =>
+      app.inject({ method: 'POST', url: '/studio/api/runs/ae/sample', payload: { seed: 4, n: 4, sampler } });
+    const first = await draw('gmm');
+    expect(first.statusCode, first.body).toBe(200);
+    const saved = JSON.parse(await readFile(join(run, 'sampler-gmm', 'sampler.json'), 'utf8'));
+    expect(saved.kind).toBe('gmm');
+    expect((await draw('gmm')).rawPayload).toEqual(first.rawPayload);
+    const refused = await draw('vamp');
+    expect(refused.statusCode).toBe(400);
+  });
 });

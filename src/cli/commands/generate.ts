@@ -15,7 +15,7 @@ import { encodeTokenLists, rowsAsText, type SavedVocabulary, UNK_ID } from '../.
 import type { Tensor, tf } from '../../engine/tf.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import { type AudioReconstruction, audioReconstruction } from '../../eval/audio-reconstruction.js';
-import { codePrior, codePriorFile, type Sampler } from '../../eval/code-prior.js';
+import type { Sampler } from '../../eval/code-prior.js';
 import { encodeDataset, reconstructionErrors, requireAutoencoder } from '../../eval/codes.js';
 import {
   decodePath,
@@ -26,6 +26,7 @@ import {
 } from '../../eval/generate.js';
 import { evaluateLikelihood } from '../../eval/likelihood.js';
 import { chooseDomainClassifier, type GeneratedQuality, generatedQuality } from '../../eval/quality.js';
+import { codeSampler, SAMPLER_NAMES, SamplerKind } from '../../eval/samplers/index.js';
 import { formatTableQuality, type TableQualityReport } from '../../eval/table-quality.js';
 import { evaluateText, type TextReport } from '../../eval/text.js';
 import {
@@ -137,34 +138,68 @@ export function decodingName(model: { decoding: TokenChoice }): string {
   return 'greedy';
 }
 
+/** The training split's codes, with a progress bar (once per saved model and sampler, then the fit is kept). */
+async function trainingCodes(loaded: LoadedModel) {
+  const model = requireAutoencoder(loaded.model, 'a sampler fitted to codes');
+  const tasks = taskProgress();
+  const train = (await modelData(loaded)).train;
+  return encodeDataset(model, train, undefined, (p) =>
+    tasks.onProgress({ ...p, task: 'encode train' }),
+  ).finally(() => tasks.stop());
+}
+
+/** `--sampler`: one of the post-hoc samplers' kinds (src/eval/samplers). */
+function parseSampler(value: string): SamplerKind {
+  const parsed = SamplerKind.safeParse(value);
+  if (!parsed.success)
+    throw new InvalidArgumentError(`expected one of ${SamplerKind.options.join(', ')}, got "${value}"`);
+  return parsed.data;
+}
+
+function samplerOption(): Option {
+  return new Option(
+    '--sampler <kind>',
+    `autoencoders: draw codes from a distribution fitted to the training codes, ${SamplerKind.options.join(' | ')} (fitted once, kept as RUN/sampler-KIND/; default: the model's prior, or gaussian for a plain autoencoder)`,
+  ).argParser(parseSampler);
+}
+
 /**
- * What `sample` draws from: a generative model's own prior, or for a plain autoencoder the Gaussian fitted to
- * its training codes (cached as RUN/code-prior.json).
+ * What `sample` draws from: with `sampler`, a post-hoc distribution fitted to the training codes of any
+ * autoencoder (kept in the run directory); else a generative model's own prior, or for a plain autoencoder the
+ * Gaussian fitted to its training codes (cached as RUN/code-prior.json).
  */
 async function samplerFor(
   loaded: LoadedModel,
   modelDir: string,
-): Promise<{ sampler: Sampler; from: string }> {
+  options: { sampler?: SamplerKind; refit?: boolean } = {},
+): Promise<{ sampler: Sampler; from: string; release(): void }> {
   const { model } = loaded;
-  if (isGenerative(model)) return { sampler: model, from: 'prior' };
+  if (options.sampler) {
+    if (!isAutoencoder(model))
+      throw new ConfigError(
+        `--sampler fits a distribution to an encoder's codes; "${model.kind}" has no encoder`,
+        {
+          path: '--sampler',
+        },
+      );
+    const tasks = taskProgress();
+    const sampler = await codeSampler(model, options.sampler, {
+      codes: () => trainingCodes(loaded),
+      cache: { modelDir, modelSavedAt: loaded.manifest.savedAt },
+      refit: options.refit,
+      seed: loaded.manifest.context.seed,
+      onProgress: tasks.onProgress,
+    }).finally(() => tasks.stop());
+    return { sampler, from: SAMPLER_NAMES[options.sampler], release: () => sampler.dispose() };
+  }
+  // The model's own prior: nothing to free (the model is the caller's).
+  if (isGenerative(model)) return { sampler: model, from: 'prior', release() {} };
   if (!isAutoencoder(model)) {
     throw new ConfigError(
       `sample needs a generative model (a prior) or an autoencoder (codes to fit one to); "${model.kind}" is neither`,
     );
   }
-  const file = codePriorFile(modelDir);
-  const sampler = await codePrior(model, {
-    codes: async () => {
-      // Once per saved model (then cached), but the whole training split: worth a progress bar.
-      const tasks = taskProgress();
-      const train = (await modelData(loaded)).train;
-      return encodeDataset(model, train, undefined, (p) =>
-        tasks.onProgress({ ...p, task: 'encode train' }),
-      ).finally(() => tasks.stop());
-    },
-    cache: file ? { file, modelSavedAt: loaded.manifest.savedAt } : undefined,
-  });
-  return { sampler, from: 'Gaussian fitted to the training codes' };
+  return samplerFor(loaded, modelDir, { sampler: 'gaussian' });
 }
 
 async function writePng(path: string, images: tf.Tensor, rows: number, cols: number): Promise<void> {
@@ -201,6 +236,8 @@ export function sampleCommand(): Command {
       'tables (ctgan): every row drawn with this level of a category column, e.g. --condition sex=Female',
       parseCondition,
     )
+    .addOption(samplerOption())
+    .option('--refit', 'with --sampler: fit the distribution again even when the run keeps one')
     .option('--out <file>', 'grid path (default RUN/samples.png; tables: a CSV, default RUN/samples.csv)')
     .option('--raw <file>', 'also write the samples as .npy, .csv or .json (one row per sample)')
     .option(
@@ -226,6 +263,8 @@ export function sampleCommand(): Command {
           condition?: RowCondition;
           out?: string;
           raw?: string;
+          sampler?: SamplerKind;
+          refit?: boolean;
         } & DecodingFlags,
       ) => {
         await startBackend(flags);
@@ -241,9 +280,10 @@ export function sampleCommand(): Command {
             );
           const out = tableCsvOut(flags.out, join(run, 'samples.csv'));
           // A table sampler draws its own rows; another model its prior's, or its training codes' Gaussian.
-          const sampler = isTableSampler(loaded.model)
-            ? undefined
-            : (await samplerFor(loaded, modelDir)).sampler;
+          const sampler =
+            isTableSampler(loaded.model) && !flags.sampler
+              ? undefined
+              : (await samplerFor(loaded, modelDir, flags)).sampler;
           await sampleTableCsv(loaded, out, {
             n: flags.n,
             seed: flags.seed,
@@ -261,8 +301,9 @@ export function sampleCommand(): Command {
           // A language model has no prior to draw codes from: it writes from <bos> on.
           images = loaded.model.writeSentences(flags.n);
         } else {
-          const found = await samplerFor(loaded, modelDir);
+          const found = await samplerFor(loaded, modelDir, flags);
           images = samplePrior(found.sampler, flags.n, flags.seed, flags.class);
+          found.release();
           from = found.from;
           conditional = found.sampler.conditional === true;
         }
@@ -592,11 +633,19 @@ export function evaluateCommand(): Command {
         10_000,
       )
       .option('--target <column>', 'tables: the category column the efficacy classifiers predict')
+      .addOption(samplerOption())
       .option('--json', 'print JSON'),
   ).action(
     async (
       run: string,
-      flags: DataFlags & { k: number; seed: number; samples: number; target?: string; json?: boolean },
+      flags: DataFlags & {
+        k: number;
+        seed: number;
+        samples: number;
+        target?: string;
+        sampler?: SamplerKind;
+        json?: boolean;
+      },
     ) => {
       await startBackend(flags);
       const loaded = await loadModel(resolveModelDir(run));
@@ -646,18 +695,26 @@ export function evaluateCommand(): Command {
       );
       if (isGenerative(loaded.model) && unjudged && flags.samples > 0 && !flags.data && !report.table)
         report.samplesNotJudged = unjudged;
-      if (isGenerative(loaded.model) && classifier && flags.samples > 0 && !flags.data) {
+      // With --sampler, any autoencoder's samples are judged, drawn from the distribution fitted to its codes.
+      const judged = flags.sampler ? isAutoencoder(loaded.model) : isGenerative(loaded.model);
+      if (judged && classifier && flags.samples > 0 && !flags.data) {
         const splits = await loadData(DataSpec.parse(loaded.manifest.data), {
           seed: loaded.manifest.context.seed,
         });
-        report.quality = await generatedQuality(
-          loaded.model,
-          classifier,
-          dataset,
-          splits.train,
-          flags.samples,
-          flags.seed,
-        );
+        const found = await samplerFor(loaded, resolveModelDir(run), { sampler: flags.sampler });
+        try {
+          report.quality = await generatedQuality(
+            found.sampler,
+            classifier,
+            dataset,
+            splits.train,
+            flags.samples,
+            flags.seed,
+          );
+        } finally {
+          found.release();
+        }
+        if (flags.sampler) report.sampler = flags.sampler;
       }
       const spec = DataSpec.parse(loaded.manifest.data);
       if (loaded.model instanceof GanModel && spec.source === 'toy' && !flags.data) {

@@ -14,9 +14,10 @@ import {
   traverse,
 } from '../../apps/traverse.js';
 import { type Dataset, head, sampleSize } from '../../data/dataset.js';
-import { codePrior, codePriorFile, type GaussianFit, type Sampler } from '../../eval/code-prior.js';
+import type { GaussianFit, Sampler } from '../../eval/code-prior.js';
 import { decodeCodes, encodeDataset, requireAutoencoder } from '../../eval/codes.js';
 import { interpolateCodes, samplePrior } from '../../eval/generate.js';
+import { codeSampler, type SamplerKind } from '../../eval/samplers/index.js';
 import type { Matrix } from '../../io/arrays.js';
 import type { LoadedModel } from '../../io/model-files.js';
 import { encodeImage, encodeImageGrid } from '../../io/png.js';
@@ -53,19 +54,23 @@ const MEMO_KEY = 'studio.explorer';
 const PRIOR_KEY = 'studio.codePrior';
 const FIT_KEY = 'studio.codeFit';
 
-/** The model's prior, or the code prior of a plain autoencoder (kept with the model, cached in its run). */
-async function samplerOf(loaded: CachedModel): Promise<Sampler> {
+/**
+ * With `kind`, the post-hoc sampler of that kind fitted to the training codes (any autoencoder); else the model's
+ * prior, or the Gaussian code prior of a plain autoencoder. Fits are kept with the model and in its run.
+ */
+async function samplerOf(loaded: CachedModel, kind?: SamplerKind): Promise<Sampler> {
   const model = loaded.model;
-  if (isGenerative(model)) return model;
-  const hit = loaded.memo.get(PRIOR_KEY) as Sampler | undefined;
+  if (!kind && isGenerative(model)) return model;
+  const key = `${PRIOR_KEY}.${kind ?? 'gaussian'}`;
+  const hit = loaded.memo.get(key) as Sampler | undefined;
   if (hit) return hit;
   const ae = autoencoderOf(loaded);
-  const file = codePriorFile(loaded.dir);
-  const sampler = await codePrior(ae, {
+  const sampler = await codeSampler(ae, kind ?? 'gaussian', {
     codes: async () => encodeDataset(ae, (await modelData(loaded)).train),
-    cache: file ? { file, modelSavedAt: loaded.manifest.savedAt } : undefined,
+    cache: { modelDir: loaded.dir, modelSavedAt: loaded.manifest.savedAt },
+    seed: loaded.manifest.context.seed,
   });
-  loaded.memo.set(PRIOR_KEY, sampler);
+  loaded.memo.set(key, sampler);
   return sampler;
 }
 
@@ -166,14 +171,20 @@ export async function interpolationStrip(
 
 /**
  * `n` new samples for `seed`: from the prior of a generative model, otherwise from the Gaussian fitted to the
- * training codes (a plain autoencoder has no prior of its own), as `latentlab sample` draws them.
+ * training codes (a plain autoencoder has no prior of its own), or from `sampler` fitted to them, as
+ * `latentlab sample [--sampler]` draws them.
  */
-export async function sampleGrid(loaded: CachedModel, seed: number, n: number): Promise<Buffer> {
+export async function sampleGrid(
+  loaded: CachedModel,
+  seed: number,
+  n: number,
+  sampler?: SamplerKind,
+): Promise<Buffer> {
   const { test } = await explored(loaded);
   const shape = imageShape(test);
   const cols = Math.ceil(Math.sqrt(n));
   const rows = Math.ceil(n / cols);
-  const images = samplePrior(await samplerOf(loaded), n, seed);
+  const images = samplePrior(await samplerOf(loaded, sampler), n, seed);
   const values = (await images.data()) as Float32Array;
   images.dispose();
   return encodeImageGrid(values, shape, { rows, cols, scale: 2 });

@@ -9,6 +9,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { DataSpec } from '../../data/spec.js';
+import { SamplerKind } from '../../eval/samplers/index.js';
 import { listFamilies } from '../../models/registry.js';
 import { TrainConfig } from '../../train/config.js';
 import type { ServerContext, ServerPlugin } from '../context.js';
@@ -64,6 +65,8 @@ const SampleBody = z.object({
     .max(2 ** 31 - 1)
     .default(0),
   n: z.number().int().min(1).max(64).default(16),
+  /** An autoencoder's post-hoc sampler (fitted to its training codes on first use); default its prior. */
+  sampler: SamplerKind.optional(),
 });
 const TraverseBody = z.object({
   from: z
@@ -263,8 +266,8 @@ export function createStudioPlugin(options: StudioOptions = {}): ServerPlugin {
 
     app.post('/studio/api/runs/:run/sample', async (request, reply) => {
       const name = runName(request.params);
-      const { seed, n } = parse(SampleBody, request.body ?? {});
-      return png(reply, await queue.run(async () => sampleGrid(await explorable(name), seed, n)));
+      const { seed, n, sampler } = parse(SampleBody, request.body ?? {});
+      return png(reply, await queue.run(async () => sampleGrid(await explorable(name), seed, n, sampler)));
     });
 
     app.post('/studio/api/runs/:run/traverse', async (request, reply) => {
