@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs/vae-zoo}
 EPOCHS=${1:-5}
-FAMILIES=${FAMILIES:-vae,beta-vae,iwae,wae,info-vae,rae-l2,rae-gp,msssim-vae}
+FAMILIES=${FAMILIES:-vae,beta-vae,iwae,wae,info-vae,rae-l2,rae-gp,msssim-vae,vamp-prior,beta-tcvae,factor-vae,dip-vae,vae-nf,vae-iaf}
 node --import tsx src/cli/bin.ts compare --data fashion-mnist --families "$FAMILIES" --latent 16 \
   --epochs "$EPOCHS" --limit "${LIMIT:-10000}" --nll-k "${NLL_K:-200}" --nll-images "${NLL_IMAGES:-500}" \
   --samples "${SAMPLES:-2000}" --permutations 50 --out "$RUNS"
