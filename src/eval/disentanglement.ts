@@ -1,9 +1,11 @@
 // Disentanglement metrics of codes of data drawn from known factors (dsprites), computed as disentanglement_lib
 // (Locatello et al. 2019) does, with smaller default sample counts and the classifiers named at each metric.
-import type { DataFactors } from '../data/dataset.js';
+import { type DataFactors, type Dataset, makeDataset } from '../data/dataset.js';
 import { createRng } from '../data/random.js';
 import { ConfigError } from '../errors.js';
 import type { Matrix } from '../io/arrays.js';
+import type { Autoencoder } from '../models/family.js';
+import { encodeDataset } from './codes.js';
 import { linearProbe } from './probe.js';
 
 /** Codes of rows of factor values (laid out as DataFactors.values): render, then encode. */
@@ -497,4 +499,23 @@ export async function disentanglement(
     migPerFactor: migResult.perFactor,
     sapPerFactor: sapResult.perFactor,
   };
+}
+
+/**
+ * The five metrics of an autoencoder's codes (its encode(): the posterior mean of a VAE) on data with factors: the
+ * dataset's own codes for MIG, SAP and DCI, fresh images drawn by the data's renderer for the two sampled scores.
+ */
+export async function modelDisentanglement(
+  model: Autoencoder,
+  dataset: Dataset,
+  options: DisentanglementOptions = {},
+): Promise<DisentanglementReport> {
+  const factors = dataset.factors;
+  if (!factors)
+    throw new ConfigError('the disentanglement metrics need data generated from known factors (dsprites)', {
+      path: dataset.name,
+    });
+  const represent: Represent = (values) =>
+    encodeDataset(model, makeDataset(`${dataset.name} (drawn)`, dataset.sampleShape, factors.render(values)));
+  return disentanglement(await encodeDataset(model, dataset), factors, represent, options);
 }

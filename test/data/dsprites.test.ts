@@ -2,7 +2,7 @@
 // subsets, the `dsprites` spec and its factors carried through the splits.
 import { describe, expect, it } from 'vitest';
 import { head, subset } from '../../src/data/dataset.js';
-import { loadData } from '../../src/data/load.js';
+import { listLocalDatasets, loadData } from '../../src/data/load.js';
 import {
   DSPRITES_COUNT,
   DSPRITES_FACTOR_SIZES,
@@ -130,6 +130,18 @@ describe('dsprites data', () => {
     expect(new Set(a).size).toBe(1000);
     expect(spriteSubset(1000, 4)).not.toEqual(a);
     expect(() => spriteSubset(DSPRITES_COUNT + 1, 0)).toThrow(/expected between 1 and 737280/);
+  });
+
+  it('is listed among the local datasets, always available', async () => {
+    expect(await listLocalDatasets()).toContainEqual(
+      expect.objectContaining({
+        name: 'dsprites',
+        spec: 'dsprites',
+        available: true,
+        train: 50_000,
+        test: 10_000,
+      }),
+    );
   });
 
   it('parses dsprites and dsprites:SIZE, refusing a bad size', () => {
