@@ -4,10 +4,13 @@ import type { z } from 'zod';
 import type { AaeConfig } from './aae/config.js';
 import type { AeGanConfig } from './aegan/config.js';
 import type { AttentionAutoencoderConfig } from './attention-ae/config.js';
+import type { BetaTcVaeConfig } from './beta-tcvae/config.js';
 import type { ClassifierConfig } from './classifier/config.js';
 import type { ConvAutoencoderConfig } from './conv-ae/config.js';
 import type { CtganConfig } from './ctgan/config.js';
 import type { DenseAutoencoderConfig } from './dense-ae/config.js';
+import type { DipVaeConfig } from './dip-vae/config.js';
+import type { FactorVaeConfig } from './factor-vae/config.js';
 import type { GainConfig } from './gain/config.js';
 import type { GanConfig } from './gan/config.js';
 import type { LatentGanConfig } from './latentgan/config.js';
@@ -15,6 +18,7 @@ import type { LanguageModelConfig, SeqAutoencoderConfig, SeqVaeConfig } from './
 import type { TableAutoencoderConfig, TableVaeConfig } from './table-ae/config.js';
 import type { TvaeConfig } from './tvae/config.js';
 import type { ConvVaeConfig, CvaeConfig, VaeConfig } from './vae/config.js';
+import type { VampPriorConfig } from './vamp-prior/config.js';
 import type { VaeGanConfig } from './vaegan/config.js';
 import type { WaveAutoencoderConfig } from './wave-ae/config.js';
 
@@ -41,6 +45,10 @@ export interface ModelConfigSchemas {
   'table-ae': typeof TableAutoencoderConfig;
   'table-vae': typeof TableVaeConfig;
   gain: typeof GainConfig;
+  'beta-tcvae': typeof BetaTcVaeConfig;
+  'factor-vae': typeof FactorVaeConfig;
+  'dip-vae': typeof DipVaeConfig;
+  'vamp-prior': typeof VampPriorConfig;
 }
 
 export type ModelKind = keyof ModelConfigSchemas;

@@ -62,6 +62,10 @@ describe('RunConfigInput', () => {
       | 'table-ae'
       | 'table-vae'
       | 'gain'
+      | 'beta-tcvae'
+      | 'factor-vae'
+      | 'dip-vae'
+      | 'vamp-prior'
     >();
     expectTypeOf<ModelConfigInput<'vae'>>().toHaveProperty('beta');
     expectTypeOf<Extract<ModelConfigInput, { kind: 'dense-ae' }>>().toEqualTypeOf<

@@ -24,6 +24,10 @@ const ADDED_SINCE = new Set([
   'gain',
   'tvae',
   'ctgan',
+  'beta-tcvae',
+  'factor-vae',
+  'dip-vae',
+  'vamp-prior',
 ]);
 
 describe('runs saved by latentlab 0.1.0', () => {

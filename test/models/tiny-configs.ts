@@ -460,6 +460,85 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
       falls: ['mse'],
     },
   ],
+  'beta-tcvae': [
+    {
+      name: 'beta-tcvae',
+      config: { kind: 'beta-tcvae', hidden: [16], latent: 3 },
+      context: image,
+      falls: VAE_FALLS,
+    },
+    {
+      name: 'beta-tcvae (conv, gaussian, warm-up)',
+      config: {
+        kind: 'beta-tcvae',
+        architecture: 'conv',
+        filters: [4, 8],
+        latent: 3,
+        likelihood: 'gaussian',
+        klWarmupEpochs: 2,
+      },
+      context: image,
+      falls: VAE_FALLS,
+    },
+  ],
+  'factor-vae': [
+    {
+      name: 'factor-vae',
+      config: { kind: 'factor-vae', hidden: [16], latent: 3, discriminatorHidden: [8, 8] },
+      context: image,
+      falls: ['negElbo', 'mse'],
+    },
+    {
+      name: 'factor-vae (conditional, conv)',
+      config: {
+        kind: 'factor-vae',
+        architecture: 'conv',
+        filters: [4, 8],
+        latent: 3,
+        conditional: true,
+        discriminatorHidden: [8],
+      },
+      context: image,
+      falls: ['negElbo', 'mse'],
+    },
+  ],
+  'dip-vae': [
+    {
+      name: 'dip-vae',
+      config: { kind: 'dip-vae', hidden: [16], latent: 3 },
+      context: image,
+      falls: VAE_FALLS,
+    },
+    {
+      name: 'dip-vae (type ii, table rows)',
+      config: { kind: 'dip-vae', hidden: [8], latent: 2, dipType: 'ii', lambdaDiagonal: 10 },
+      context: table,
+      falls: VAE_FALLS,
+    },
+  ],
+  'vamp-prior': [
+    {
+      name: 'vamp-prior',
+      config: { kind: 'vamp-prior', hidden: [16], latent: 3, pseudoInputs: 4 },
+      context: image,
+      falls: VAE_FALLS,
+    },
+    {
+      name: 'vamp-prior (conv, gaussian, linear mean)',
+      config: {
+        kind: 'vamp-prior',
+        architecture: 'conv',
+        filters: [4, 8],
+        latent: 3,
+        pseudoInputs: 3,
+        likelihood: 'gaussian',
+        sigma: 0.5,
+        outputActivation: 'linear',
+      },
+      context: image,
+      falls: VAE_FALLS,
+    },
+  ],
 };
 
 /** The tiny case of `kind` named `name`, for family tests that add checks of their own to it. */
