@@ -13,6 +13,7 @@ import type { DipVaeConfig } from './dip-vae/config.js';
 import type { FactorVaeConfig } from './factor-vae/config.js';
 import type { GainConfig } from './gain/config.js';
 import type { GanConfig } from './gan/config.js';
+import type { InfoGanConfig } from './infogan/config.js';
 import type { LatentGanConfig } from './latentgan/config.js';
 import type { LanguageModelConfig, SeqAutoencoderConfig, SeqVaeConfig } from './seq/config.js';
 import type { TableAutoencoderConfig, TableVaeConfig } from './table-ae/config.js';
@@ -49,6 +50,7 @@ export interface ModelConfigSchemas {
   'factor-vae': typeof FactorVaeConfig;
   'dip-vae': typeof DipVaeConfig;
   'vamp-prior': typeof VampPriorConfig;
+  infogan: typeof InfoGanConfig;
 }
 
 export type ModelKind = keyof ModelConfigSchemas;

@@ -66,6 +66,7 @@ describe('RunConfigInput', () => {
       | 'factor-vae'
       | 'dip-vae'
       | 'vamp-prior'
+      | 'infogan'
     >();
     expectTypeOf<ModelConfigInput<'vae'>>().toHaveProperty('beta');
     expectTypeOf<Extract<ModelConfigInput, { kind: 'dense-ae' }>>().toEqualTypeOf<

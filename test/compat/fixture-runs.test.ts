@@ -28,6 +28,7 @@ const ADDED_SINCE = new Set([
   'factor-vae',
   'dip-vae',
   'vamp-prior',
+  'infogan',
 ]);
 
 describe('runs saved by latentlab 0.1.0', () => {

@@ -236,6 +236,19 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
       falls: ['discriminator'],
     },
     {
+      name: 'gan (conv, hinge, spectral norm, conditional projection)',
+      config: {
+        kind: 'gan',
+        architecture: 'conv',
+        ...convGanBody,
+        adversarialLoss: 'hinge',
+        conditional: true,
+        spectralNorm: true,
+      },
+      context: image,
+      falls: ['discriminator'],
+    },
+    {
       name: 'gan (conv, minimax, conditional)',
       config: {
         kind: 'gan',
@@ -252,6 +265,11 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
     {
       name: 'aae (gaussian prior, dense, table rows)',
       config: { kind: 'aae', ...body, discriminatorHidden: [8] },
+      context: table,
+    },
+    {
+      name: 'aae (spectral norm)',
+      config: { kind: 'aae', ...body, discriminatorHidden: [8], spectralNorm: true },
       context: table,
     },
     {
@@ -317,6 +335,12 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
     {
       name: 'vaegan (dense, non-saturating)',
       config: { kind: 'vaegan', latent: 4, hidden: [16, 8], discriminatorHidden: [16, 8] },
+      context: image,
+      falls: ['mse'],
+    },
+    {
+      name: 'vaegan (dense, spectral norm)',
+      config: { kind: 'vaegan', latent: 4, hidden: [16], discriminatorHidden: [16], spectralNorm: true },
       context: image,
       falls: ['mse'],
     },
@@ -427,6 +451,52 @@ export const TINY_CONFIGS: Record<string, TinyCase[]> = {
       config: { kind: 'ctgan', latent: 4, generatorHidden: [16], discriminatorHidden: [16], pac: 4 },
       context: mixedTable,
       // A Wasserstein game's value is free to rise while it learns: the critic's loss falls.
+      falls: ['discriminator'],
+    },
+  ],
+  infogan: [
+    {
+      name: 'infogan (dense, non-saturating, categorical and fixed-std continuous codes)',
+      config: {
+        kind: 'infogan',
+        noiseSize: 4,
+        categorical: [3],
+        continuous: 2,
+        generatorHidden: [16],
+        discriminatorHidden: [16],
+      },
+      context: image,
+      falls: ['discriminator'],
+    },
+    {
+      name: 'infogan (dense, wgan-gp, spectral norm)',
+      config: {
+        kind: 'infogan',
+        noiseSize: 4,
+        categorical: [3],
+        continuous: 1,
+        generatorHidden: [16],
+        discriminatorHidden: [16],
+        adversarialLoss: 'wgan-gp',
+        spectralNorm: true,
+      },
+      context: image,
+      falls: ['discriminator'],
+    },
+    {
+      name: 'infogan (conv, wgan-gp, two categorical codes, learned std)',
+      config: {
+        kind: 'infogan',
+        architecture: 'conv',
+        noiseSize: 4,
+        categorical: [2, 3],
+        continuous: 1,
+        continuousStd: 'learned',
+        generatorFilters: [8, 4],
+        discriminatorFilters: [4, 8],
+        adversarialLoss: 'wgan-gp',
+      },
+      context: image,
       falls: ['discriminator'],
     },
   ],

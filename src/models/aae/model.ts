@@ -41,7 +41,8 @@ type AaeNetworks = {
 
 /** A code discriminator over [n, size] inputs, seeded apart from the other networks. */
 function buildCodeDiscriminator(config: AaeConfig, context: BuildContext, size: number, seedOffset: number) {
-  return buildDiscriminator(codeNetworkSpec(1, [], config.discriminatorHidden), {
+  const spec = { ...codeNetworkSpec(1, [], config.discriminatorHidden), spectralNorm: config.spectralNorm };
+  return buildDiscriminator(spec, {
     ...context,
     sampleShape: [size],
     seed: context.seed + seedOffset,

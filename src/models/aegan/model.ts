@@ -146,6 +146,7 @@ function buildNetworks(config: AeGanConfig, context: BuildContext): AeGanNetwork
       config.discriminatorFilters,
       context,
       2,
+      config.spectralNorm,
     ),
   };
 }

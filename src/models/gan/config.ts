@@ -113,6 +113,12 @@ export const GanConfig = z
       .min(0)
       .default(10)
       .describe('wgan-gp only: weight lambda of the gradient penalty'),
+    spectralNorm: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Spectral normalisation (Miyato et al. 2018) of every discriminator layer, one power iteration per training pass',
+      ),
     ema: z
       .number()
       .min(0)

@@ -67,6 +67,7 @@ export function networkSpec(config: GanConfig, context: BuildContext): NetworkSp
     generatorClasses: classes,
     discriminatorClasses: config.conditional ? classes : 0,
     auxiliaryClasses: config.acgan ? classes : 0,
+    spectralNorm: config.spectralNorm,
   };
 }
 

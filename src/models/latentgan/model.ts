@@ -202,7 +202,10 @@ function buildNetworks(config: LatentGanConfig, context: BuildContext): LatentGa
     encoder: buildEncoder(config, context, undefined, { standardizeCode: config.standardizeCode }),
     decoder: buildDecoder(config, context),
     generator: buildGenerator(spec, { ...codes, seed: codes.seed + 1 }),
-    discriminator: buildDiscriminator(spec, { ...codes, seed: codes.seed + 1 }),
+    discriminator: buildDiscriminator(
+      { ...spec, spectralNorm: config.spectralNorm },
+      { ...codes, seed: codes.seed + 1 },
+    ),
     ...(config.finetune
       ? {
           imageDiscriminator: buildImageDiscriminator(
@@ -211,6 +214,7 @@ function buildNetworks(config: LatentGanConfig, context: BuildContext): LatentGa
             config.imageDiscriminatorFilters,
             context,
             2,
+            config.spectralNorm,
           ),
         }
       : {}),

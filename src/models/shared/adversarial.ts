@@ -45,12 +45,14 @@ export function buildImageDiscriminator(
   filters: number[],
   context: BuildContext,
   seedOffset: number,
+  spectralNorm = false,
 ): tfl.LayersModel {
   const spec: NetworkSpec = {
     ...codeNetworkSpec(1, [], hidden),
     architecture,
     discriminatorFilters: filters,
     kernelSize: 4,
+    spectralNorm,
   };
   return buildDiscriminator(spec, { ...context, seed: context.seed + seedOffset });
 }
@@ -78,6 +80,12 @@ export const adversarialOptions = {
     .positive()
     .optional()
     .describe('Discriminator updates per generator update; default 5 for wgan-gp, else 1'),
+  spectralNorm: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Spectral normalisation (Miyato et al. 2018) of every discriminator layer, one power iteration per training pass',
+    ),
 };
 
 export interface AdversarialSettings {

@@ -10,7 +10,8 @@ import { ConfigError } from '../../errors.js';
 import type { BuildContext } from '../family.js';
 import type { Architecture } from './architecture.js';
 import { activationLayer } from './autoencoder-base.js';
-import { chain, initialisers, type Symbolic } from './layers.js';
+import { chain, type Init, initialisers, type Symbolic } from './layers.js';
+import { SpectralConv2D, SpectralDense } from './spectral-norm.js';
 
 export interface NetworkSpec {
   architecture: Architecture;
@@ -30,6 +31,8 @@ export interface NetworkSpec {
   discriminatorClasses: number;
   /** Classes of the auxiliary classifier head (AC-GAN; 0: none). The discriminator then has two outputs. */
   auxiliaryClasses: number;
+  /** Spectral normalisation (Miyato et al. 2018) of every discriminator kernel (spectral-norm.ts). */
+  spectralNorm?: boolean;
 }
 
 /** Leaky ReLU slope of every discriminator (DCGAN's 0.2). */
@@ -151,13 +154,38 @@ export function buildGenerator(
 }
 
 /**
+ * The discriminator's dense and convolution layers: plain, or spectrally normalised when the spec asks. The kernel
+ * initialisers are drawn in the same order either way; the power-iteration vectors take seeds of their own.
+ */
+function discriminatorLayers(spec: NetworkSpec, context: BuildContext) {
+  const init: Init = initialisers(context, 1000);
+  let vectors = 0;
+  const seed = () => (context.seed * 1009 + 5000 + vectors++) >>> 0;
+  return {
+    dense(units: number, name: string, useBias = true): tfl.layers.Layer {
+      const kernelInitializer = init();
+      return spec.spectralNorm
+        ? new SpectralDense({ units, name, useBias, kernelInitializer, seed: seed() })
+        : tfl.layers.dense({ units, name, useBias, kernelInitializer });
+    },
+    conv(filters: number, name: string): tfl.layers.Layer {
+      const kernelInitializer = init();
+      const { kernelSize } = spec;
+      return spec.spectralNorm
+        ? new SpectralConv2D({ filters, kernelSize, strides: 2, name, kernelInitializer, seed: seed() })
+        : tfl.layers.conv2d({ filters, kernelSize, strides: 2, padding: 'same', kernelInitializer, name });
+    },
+  };
+}
+
+/**
  * Discriminator: samples [n, ...sampleShape] (+ one-hot labels) → a logit/critic value [n, 1], and with an
  * auxiliary classifier also class logits [n, classes]. MLP: flatten → dense leaky-ReLU layers. DCGAN: stride-2
  * convolutions with leaky ReLU (no batch norm, which would break the per-sample gradient penalty of WGAN-GP)
  * → flatten. Labels join the MLP's input; the DCGAN scores them by projection onto the features.
  */
 export function buildDiscriminator(spec: NetworkSpec, context: BuildContext): tfl.LayersModel {
-  const init = initialisers(context, 1000);
+  const layers = discriminatorLayers(spec, context);
   const x = tfl.input({ shape: context.sampleShape, name: 'discriminator_input' });
   const labels = spec.discriminatorClasses
     ? tfl.input({ shape: [spec.discriminatorClasses], name: 'discriminator_labels' })
@@ -171,7 +199,7 @@ export function buildDiscriminator(spec: NetworkSpec, context: BuildContext): tf
     spec.discriminatorHidden.forEach((units, i) => {
       h = chain(
         [
-          tfl.layers.dense({ units, kernelInitializer: init(), name: `discriminator_dense_${i + 1}` }),
+          layers.dense(units, `discriminator_dense_${i + 1}`),
           tfl.layers.leakyReLU({ alpha: LEAK, name: `discriminator_act_${i + 1}` }),
         ],
         h,
@@ -183,14 +211,7 @@ export function buildDiscriminator(spec: NetworkSpec, context: BuildContext): tf
     spec.discriminatorFilters.forEach((filters, i) => {
       h = chain(
         [
-          tfl.layers.conv2d({
-            filters,
-            kernelSize: spec.kernelSize,
-            strides: 2,
-            padding: 'same',
-            kernelInitializer: init(),
-            name: `discriminator_conv_${i + 1}`,
-          }),
+          layers.conv(filters, `discriminator_conv_${i + 1}`),
           tfl.layers.leakyReLU({ alpha: LEAK, name: `discriminator_act_${i + 1}` }),
         ],
         h,
@@ -198,26 +219,13 @@ export function buildDiscriminator(spec: NetworkSpec, context: BuildContext): tf
     });
     h = chain([tfl.layers.flatten({ name: 'discriminator_flatten' })], h);
   }
-  let logit = chain(
-    [tfl.layers.dense({ units: 1, kernelInitializer: init(), name: 'discriminator_logit' })],
-    h,
-  );
+  let logit = chain([layers.dense(1, 'discriminator_logit')], h);
   if (labels && spec.architecture === 'conv') {
     // Projection (Miyato & Koyama 2018): logit + <embed(y), features>. Labels concatenated to the features
     // before a linear head would only add a per-class constant, which cannot tell a matching pair from a
     // mismatched one; the inner product makes the label change how the image's features are scored.
     const features = h.shape[h.shape.length - 1] as number;
-    const embedded = chain(
-      [
-        tfl.layers.dense({
-          units: features,
-          useBias: false,
-          kernelInitializer: init(),
-          name: 'discriminator_label_embedding',
-        }),
-      ],
-      labels,
-    );
+    const embedded = chain([layers.dense(features, 'discriminator_label_embedding', false)], labels);
     const projection = tfl.layers
       .dot({ axes: 1, name: 'discriminator_projection' })
       .apply([h, embedded]) as Symbolic;
@@ -227,12 +235,7 @@ export function buildDiscriminator(spec: NetworkSpec, context: BuildContext): tf
   }
   const outputs = [logit];
   if (spec.auxiliaryClasses) {
-    const classes = tfl.layers.dense({
-      units: spec.auxiliaryClasses,
-      kernelInitializer: init(),
-      name: 'discriminator_classes',
-    });
-    outputs.push(chain([classes], h));
+    outputs.push(chain([layers.dense(spec.auxiliaryClasses, 'discriminator_classes')], h));
   }
   return tfl.model({
     name: 'discriminator',

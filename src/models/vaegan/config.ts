@@ -41,6 +41,12 @@ export const VaeGanConfig = z
     adversarialLoss: GanLoss.default('non-saturating').describe(
       'GAN objective on real samples vs reconstructions and prior samples; minimax, non-saturating, lsgan or hinge',
     ),
+    spectralNorm: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Spectral normalisation (Miyato et al. 2018) of every discriminator layer, one power iteration per training pass',
+      ),
     beta: z.number().min(0).default(1).describe("Weight of the KL term in the encoder's loss"),
     klWarmupEpochs: z
       .number()

@@ -68,6 +68,7 @@ export function networkSpec(config: VaeGanConfig, context: BuildContext): Networ
     generatorClasses: 0,
     discriminatorClasses: 0,
     auxiliaryClasses: 0,
+    spectralNorm: config.spectralNorm,
   };
 }
 
