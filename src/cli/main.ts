@@ -17,6 +17,7 @@ import { pcaCommand } from './commands/pca.js';
 import { serveCommand } from './commands/serve.js';
 import { studioCommand } from './commands/studio.js';
 import { trainCommand } from './commands/train.js';
+import { traverseCommand } from './commands/traverse.js';
 import { decodeCommand, encodeCommand, infoCommand, reconstructCommand } from './commands/use.js';
 
 export function buildProgram(): Command {
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
     sampleCommand(),
     interpolateCommand(),
     latentMapCommand(),
+    traverseCommand(),
     evaluateCommand(),
     datasetsCommand(),
     pcaCommand(),

@@ -11,7 +11,7 @@ export interface RunConfigJson {
 import type { JobState } from '../../src/server/studio/jobs.js';
 import type { EpochRecord } from '../../src/train/checkpoint.js';
 
-export type { LatentMap } from '../../src/server/studio/explorer.js';
+export type { LatentMap, TraversalAsk } from '../../src/server/studio/explorer.js';
 export type { GanField } from '../../src/server/studio/gan-field.js';
 export type { JobState, JobStatus } from '../../src/server/studio/jobs.js';
 export type { EpochRecord };

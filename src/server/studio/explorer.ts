@@ -1,11 +1,20 @@
 // The latent explorer's server side: a run's test codes mapped to 2-D (the codes themselves for 2-D latents,
-// else PCA or UMAP), item images for hovering, decoding a point, interpolation strips and seeded samples.
+// else PCA or UMAP), item images for hovering, decoding a point, interpolation strips, seeded samples and latent
+// traversals.
 // Every function here does tensor work: call it inside the server's TensorQueue with the cached model.
 
 import { mapCodes } from '../../apps/embed.js';
 import { modelData } from '../../apps/model-data.js';
+import {
+  requireImages,
+  type TraverseBase,
+  type TraverseDims,
+  trainingCodeFit,
+  traversalPng,
+  traverse,
+} from '../../apps/traverse.js';
 import { type Dataset, head, sampleSize } from '../../data/dataset.js';
-import { codePrior, codePriorFile, type Sampler } from '../../eval/code-prior.js';
+import { codePrior, codePriorFile, type GaussianFit, type Sampler } from '../../eval/code-prior.js';
 import { decodeCodes, encodeDataset, requireAutoencoder } from '../../eval/codes.js';
 import { interpolateCodes, samplePrior } from '../../eval/generate.js';
 import type { Matrix } from '../../io/arrays.js';
@@ -42,6 +51,7 @@ export const EXPLORER_ITEMS = 1000;
 /** The explorer's state lives in the model cache's memo, so it goes when the model is evicted or reloaded. */
 const MEMO_KEY = 'studio.explorer';
 const PRIOR_KEY = 'studio.codePrior';
+const FIT_KEY = 'studio.codeFit';
 
 /** The model's prior, or the code prior of a plain autoencoder (kept with the model, cached in its run). */
 async function samplerOf(loaded: CachedModel): Promise<Sampler> {
@@ -167,4 +177,50 @@ export async function sampleGrid(loaded: CachedModel, seed: number, n: number): 
   const values = (await images.data()) as Float32Array;
   images.dispose();
   return encodeImageGrid(values, shape, { rows, cols, scale: 2 });
+}
+
+/** Rows a traversal draws at most: a picture one can still read. */
+export const MAX_TRAVERSE_ROWS = 64;
+
+export interface TraversalAsk {
+  /** A test item of the explorer (its id), a prior draw, or the mean code. */
+  from: number | 'mean' | { seed: number };
+  dims: TraverseDims;
+  /** The sweep runs from -range to range units around the base code. */
+  range: number;
+  steps: number;
+  label?: number;
+}
+
+/**
+ * A latent traversal as `latentlab traverse --labels` draws it: a row per dimension (the dimension and the variance
+ * of its training codes in the margin), a column per step. Items are the explorer's test items.
+ */
+export async function traversalGrid(loaded: CachedModel, ask: TraversalAsk): Promise<Buffer> {
+  requireImages(loaded.model);
+  const { test } = await explored(loaded);
+  const latent = isAutoencoder(loaded.model) ? loaded.model.latentSize : undefined;
+  if (ask.dims === 'all' && latent !== undefined && latent > MAX_TRAVERSE_ROWS)
+    throw new HttpError(
+      400,
+      `the codes have ${latent} dimensions, more rows than ${MAX_TRAVERSE_ROWS}: pick one, or top:K`,
+      'dims',
+    );
+  const from: TraverseBase = typeof ask.from === 'number' ? { item: ask.from } : ask.from;
+  const traversal = await traverse(
+    loaded.model,
+    { from, dims: ask.dims, range: [-ask.range, ask.range], steps: ask.steps, label: ask.label },
+    {
+      items: async () => test,
+      codeFit: async () => {
+        const hit = loaded.memo.get(FIT_KEY) as GaussianFit | undefined;
+        if (hit) return hit;
+        const fit = await trainingCodeFit(loaded, loaded.dir);
+        loaded.memo.set(FIT_KEY, fit);
+        return fit;
+      },
+    },
+    { variance: isAutoencoder(loaded.model), fields: { from: 'from', dims: 'dims', label: 'label' } },
+  );
+  return traversalPng(traversal, { labels: true });
 }

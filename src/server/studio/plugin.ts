@@ -22,8 +22,10 @@ import {
   interpolationStrip,
   itemImage,
   latentMap,
+  MAX_TRAVERSE_ROWS,
   type MapMethod,
   sampleGrid,
+  traversalGrid,
 } from './explorer.js';
 import { type JobEvent, TrainingJobs } from './jobs.js';
 
@@ -62,6 +64,33 @@ const SampleBody = z.object({
     .max(2 ** 31 - 1)
     .default(0),
   n: z.number().int().min(1).max(64).default(16),
+});
+const TraverseBody = z.object({
+  from: z
+    .union([
+      z.number().int().min(0),
+      z.literal('mean'),
+      z
+        .object({
+          seed: z
+            .number()
+            .int()
+            .min(0)
+            .max(2 ** 31 - 1),
+        })
+        .strict(),
+    ])
+    .default(0),
+  dims: z
+    .union([
+      z.literal('all'),
+      z.array(z.number().int().min(0)).min(1).max(MAX_TRAVERSE_ROWS),
+      z.object({ top: z.number().int().min(1).max(MAX_TRAVERSE_ROWS) }).strict(),
+    ])
+    .default('all'),
+  range: z.number().positive().max(10).default(3),
+  steps: z.number().int().min(2).max(21).default(11),
+  label: z.number().int().min(0).optional(),
 });
 const OriginalsQuery = z.object({ n: z.coerce.number().int().min(1).max(32).default(6) });
 const StartBody = z.object({ config: z.unknown() });
@@ -236,6 +265,12 @@ export function createStudioPlugin(options: StudioOptions = {}): ServerPlugin {
       const name = runName(request.params);
       const { seed, n } = parse(SampleBody, request.body ?? {});
       return png(reply, await queue.run(async () => sampleGrid(await explorable(name), seed, n)));
+    });
+
+    app.post('/studio/api/runs/:run/traverse', async (request, reply) => {
+      const name = runName(request.params);
+      const ask = parse(TraverseBody, request.body ?? {});
+      return png(reply, await queue.run(async () => traversalGrid(await explorable(name), ask)));
     });
 
     // ---- Audio runs: test recordings to hear beside their reconstructions (/v1 does the rest) ----

@@ -1,9 +1,10 @@
 // The latent explorer: the test set's codes as a 2-D scatter coloured by label (the codes themselves for 2-D
 // latents, PCA or UMAP otherwise). Hover shows an item; clicking empty space decodes that point (2-D latents);
-// clicking two items draws the interpolation between them; a seed generates new samples.
+// clicking two items draws the interpolation between them; a seed generates new samples; a traversal sweeps one
+// latent dimension (or each) around an item's code with the others fixed.
 import { getJson, imageUrl, showImage } from '../api.js';
 import { errorBox, h, PALETTE } from '../dom.js';
-import type { LatentMap } from '../types.js';
+import type { LatentMap, TraversalAsk } from '../types.js';
 
 const SIZE = 520;
 const PAD = 24;
@@ -31,6 +32,31 @@ export function explorerView(root: HTMLElement, name: string) {
   const seed = h('input', { type: 'number', name: 'seed', value: 0, min: 0, step: 1 });
   const generate = h('button', { type: 'button' }, 'Generate');
   const samples = h('img', { class: 'samples', alt: 'generated samples', 'data-testid': 'samples' });
+  const dimension = h('select', { name: 'dimension' });
+  // Narrow number fields on two rows keep the panel beside the map (the side column is as wide as its widest row).
+  const narrow = 'width:4.5em';
+  const fromItem = h('input', { type: 'number', name: 'from', value: 0, min: 0, step: 1, style: narrow });
+  const range = h('input', {
+    type: 'number',
+    name: 'range',
+    value: 3,
+    min: 0.5,
+    max: 10,
+    step: 0.5,
+    style: narrow,
+  });
+  const steps = h('input', {
+    type: 'number',
+    name: 'steps',
+    value: 11,
+    min: 3,
+    max: 21,
+    step: 2,
+    style: narrow,
+  });
+  const traverseButton = h('button', { type: 'button' }, 'Traverse');
+  const traversal = h('img', { class: 'strip', alt: 'latent traversal', 'data-testid': 'traversal' });
+  const traversalCaption = h('figcaption', {});
   const problem = h('div', {});
   root.append(
     h(
@@ -63,6 +89,25 @@ export function explorerView(root: HTMLElement, name: string) {
           h('label', { class: 'field inline' }, h('span', {}, 'seed'), seed),
           generate,
           h('figure', {}, samples),
+        ),
+        h(
+          'div',
+          { class: 'panel' },
+          h('h2', {}, 'Traverse'),
+          h(
+            'div',
+            {},
+            h('label', { class: 'field inline' }, h('span', {}, 'dimension'), dimension),
+            h('label', { class: 'field inline' }, h('span', {}, 'from item'), fromItem),
+          ),
+          h(
+            'div',
+            {},
+            h('label', { class: 'field inline' }, h('span', {}, 'range ±'), range),
+            h('label', { class: 'field inline' }, h('span', {}, 'steps'), steps),
+            traverseButton,
+          ),
+          h('figure', {}, traversal, traversalCaption),
         ),
       ),
     ),
@@ -149,6 +194,11 @@ export function explorerView(root: HTMLElement, name: string) {
         for (const m of map.latentSize === 2 ? ['codes', 'pca', 'umap'] : ['pca', 'umap'])
           method.append(h('option', { value: m, selected: m === map.method }, m));
       }
+      if (dimension.options.length === 0) {
+        // Every dimension at once only while the grid stays readable (the server draws at most 64 rows).
+        if (map.latentSize <= 64) dimension.append(h('option', { value: 'all' }, 'all'));
+        for (let d = 0; d < map.latentSize; d++) dimension.append(h('option', { value: d }, `z${d}`));
+      }
       const xs = map.points.filter((_, i) => i % 2 === 0);
       const ys = map.points.filter((_, i) => i % 2 === 1);
       const span = (v: number[]) => {
@@ -219,6 +269,7 @@ export function explorerView(root: HTMLElement, name: string) {
     try {
       if (id !== undefined) {
         chosen = chosen.length >= 2 ? [id] : [...chosen, id];
+        fromItem.value = String(id);
         draw();
         if (chosen.length === 2) {
           stripCaption.textContent = `from #${chosen[0]} (${labelName(chosen[0])}) to #${chosen[1]} (${labelName(chosen[1])})`;
@@ -239,6 +290,24 @@ export function explorerView(root: HTMLElement, name: string) {
   generate.addEventListener('click', async () => {
     try {
       await showImage(samples, `${base}/sample`, { seed: Number(seed.value || 0), n: 16 });
+    } catch (error) {
+      problem.replaceChildren(errorBox(error));
+    }
+  });
+
+  traverseButton.addEventListener('click', async () => {
+    try {
+      const ask: TraversalAsk = {
+        from: Number(fromItem.value || 0),
+        dims: dimension.value === 'all' ? 'all' : [Number(dimension.value)],
+        range: Number(range.value || 3),
+        steps: Number(steps.value || 11),
+      };
+      traversal.dataset.ready = 'false';
+      await showImage(traversal, `${base}/traverse`, ask);
+      traversal.dataset.ready = 'true';
+      const which = ask.dims === 'all' ? 'each dimension' : `z${dimension.value}`;
+      traversalCaption.textContent = `${which} of test item #${ask.from} from -${ask.range} to +${ask.range} (prior standard deviations for a model with a prior, else the spread of the training codes), ${ask.steps} steps; margin: the variance of each dimension's training codes`;
     } catch (error) {
       problem.replaceChildren(errorBox(error));
     }
