@@ -48,7 +48,7 @@ names=("$@")
 for seed in $SEEDS; do
   for name in "${names[@]}"; do
     [[ -n ${ARGS[$name]:-} ]] || { echo "unknown name $name: expected ${NAMES[*]}" >&2; exit 2; }
-    if jq -e --arg name "$name" --argjson seed "$seed" 'select(.name == $name and .seed == $seed)' \
+    if jq -es --arg name "$name" --argjson seed "$seed" 'any(.[]; .name == $name and .seed == $seed)' \
       "$RUNS/results.jsonl" >/dev/null; then continue; fi
     order=0
     for n in "${NAMES[@]}"; do [[ $n == "$name" ]] && break; order=$((order + 1)); done
