@@ -124,7 +124,7 @@ export interface SapResult {
  * Separated Attribute Predictability (Kumar et al. 2018) for discrete factors: per code and factor, a classifier on
  * that code alone, its test accuracy. disentanglement_lib uses a linear SVM (C = 0.01, balanced classes), which can
  * only cut one code into ordered intervals; here each of the code's 20 bins (as MIG's, over the training range)
- * predicts the factor value most frequent in it: cheap, exact, and it also credits a code that holds a factor
+ * predicts the factor value most frequent in it: cheap and deterministic, and it also credits a code that holds a factor
  * non-monotonically, so scores run higher than disentanglement_lib's.
  */
 export function sap(
