@@ -19,8 +19,8 @@ import type { LanguageModelConfig, SeqAutoencoderConfig, SeqVaeConfig } from './
 import type { TableAutoencoderConfig, TableVaeConfig } from './table-ae/config.js';
 import type { TvaeConfig } from './tvae/config.js';
 import type { ConvVaeConfig, CvaeConfig, VaeConfig } from './vae/config.js';
-import type { VampPriorConfig } from './vamp-prior/config.js';
 import type { VaeGanConfig } from './vaegan/config.js';
+import type { VampPriorConfig } from './vamp-prior/config.js';
 import type { WaveAutoencoderConfig } from './wave-ae/config.js';
 
 /** Each family's config schema by its kind (a family added to the registry is added here too). */

@@ -25,8 +25,8 @@ import { seqFamilies } from './seq/model.js';
 import { tableAutoencoderFamilies } from './table-ae/model.js';
 import { tvaeFamily } from './tvae/model.js';
 import { vaeFamilies } from './vae/model.js';
-import { vampPriorFamily } from './vamp-prior/model.js';
 import { vaeganFamily } from './vaegan/model.js';
+import { vampPriorFamily } from './vamp-prior/model.js';
 import { waveAutoencoderFamily } from './wave-ae/model.js';
 
 const families = new Map<string, ModelFamily>();
