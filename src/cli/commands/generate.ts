@@ -17,6 +17,7 @@ import { ConfigError, UsageError } from '../../errors.js';
 import { type AudioReconstruction, audioReconstruction } from '../../eval/audio-reconstruction.js';
 import type { Sampler } from '../../eval/code-prior.js';
 import { encodeDataset, reconstructionErrors, requireAutoencoder } from '../../eval/codes.js';
+import { type DisentanglementReport, modelDisentanglement } from '../../eval/disentanglement.js';
 import {
   decodePath,
   interpolationPath,
@@ -616,7 +617,7 @@ export function evaluateCommand(): Command {
   return withDataFlags(
     new Command('evaluate')
       .description(
-        'test figures: reconstruction error; for latent-variable models the negative ELBO and the IWAE bound (nats per sample)',
+        'test figures: reconstruction error; for latent-variable models the negative ELBO and the IWAE bound (nats per sample); on data drawn from known factors (dsprites) the disentanglement metrics MIG, SAP, DCI, FactorVAE and beta-VAE scores',
       )
       .argument('<run>', 'run directory (or its model directory)')
       .option(
@@ -634,6 +635,12 @@ export function evaluateCommand(): Command {
       )
       .option('--target <column>', 'tables: the category column the efficacy classifiers predict')
       .addOption(samplerOption())
+      .option(
+        '--score-points <n>',
+        'data with known factors: points the FactorVAE and beta-VAE scores fit on (two thirds as many score them), each of 64 fresh images',
+        parseNumber('--score-points', { integer: true, min: 3 }),
+        300,
+      )
       .option('--json', 'print JSON'),
   ).action(
     async (
@@ -642,6 +649,7 @@ export function evaluateCommand(): Command {
         k: number;
         seed: number;
         samples: number;
+        scorePoints: number;
         target?: string;
         sampler?: SamplerKind;
         json?: boolean;
@@ -672,6 +680,13 @@ export function evaluateCommand(): Command {
       } else if (isAutoencoder(loaded.model)) {
         report.mse = (await reconstructionErrors(loaded.model, dataset)).mean;
       }
+      // Data drawn from known factors (dsprites): how well the codes separate them.
+      if (dataset.factors && isAutoencoder(loaded.model))
+        report.disentanglement = await modelDisentanglement(loaded.model, dataset, {
+          seed: flags.seed,
+          trainPoints: flags.scorePoints,
+          evalPoints: Math.round((2 * flags.scorePoints) / 3),
+        });
       const audio = loaded.manifest.audio;
       if (audio && isAutoencoder(loaded.model) && !flags.data) {
         // Heard: the split's clips as waveforms, row for row with its features (the first --limit, or 300).
@@ -785,6 +800,14 @@ export function evaluateCommand(): Command {
         );
       }
       if (report.table) lines.push(formatTableQuality(report.table as TableQualityReport).trimEnd());
+      const d = report.disentanglement as DisentanglementReport | undefined;
+      if (d)
+        lines.push(
+          `disentanglement (${d.factors.join(', ')}): MIG ${d.mig.toFixed(3)}, SAP ${d.sap.toFixed(3)}, ` +
+            `DCI disentanglement ${d.dci.disentanglement.toFixed(3)}, completeness ${d.dci.completeness.toFixed(3)}, ` +
+            `informativeness ${d.dci.informativeness.toFixed(3)}; FactorVAE score ${d.factorVae.toFixed(3)}, ` +
+            `beta-VAE score ${d.betaVae.toFixed(3)} (${d.codes.train} + ${d.codes.test} codes)`,
+        );
       if (report.iwae !== undefined)
         lines.push(
           `IWAE bound on -log p(x), k=${flags.k}: ${(report.iwae as number).toFixed(2)} nats per sample`,
