@@ -7,7 +7,7 @@ import type { Batch, LossRecord, NetworkRole } from '../family.js';
 import { learnedConstant } from '../shared/layers.js';
 import { logPosterior, logStandardNormal } from '../shared/log-density.js';
 import { trainableVariables } from '../shared/step.js';
-import { type ObjectiveContext, sampleSeed, type VaeBaseConfig, VaeModel, type VaePass } from './model.js';
+import { type ObjectiveContext, type VaeBaseConfig, VaeModel, type VaePass } from './model.js';
 
 /** A block of the flow's parameter vector: its shape and how it starts. */
 export interface ParameterBlock {
@@ -118,33 +118,15 @@ export abstract class FlowVaeModel<C extends VaeBaseConfig> extends VaeModel<C> 
     return tf.tidy(() => this.applyFlow(super.encode(x, labels), false).z);
   }
 
-  /** The importance samples go through the flow: log p(x|z) + log p(z) - log q(z|x), z = f(z0). [count, n] */
-  protected override logWeights(
-    x: Tensor,
-    mean: Tensor,
-    logVar: Tensor,
-    y: Tensor | undefined,
-    start: number,
-    count: number,
-    seed: number,
-  ): Tensor {
-    const [n, latent] = mean.shape;
-    const eps = tf.stack(
-      Array.from({ length: count }, (_, j) =>
-        // The VAE's seeds per importance sample (sample 0 the seed itself), so k = 1 draws what negativeElbo draws.
-        tf.randomNormal([n, latent], 0, 1, 'float32', sampleSeed(seed, start + j)),
-      ),
-    ); // [count, n, latent]
-    const { z, logDet } = this.applyFlow(this.sample(mean, logVar, eps), false);
-    const { out, logSigma } = this.decoderOutputs(
-      tf.reshape(z, [count * n, latent]),
-      y ? tf.tile(y, [count, 1]) : undefined,
-      false,
-    );
-    const unflatten = (t: Tensor) => tf.reshape(t, [count, n, ...t.shape.slice(1)]);
-    const logPx = tf.neg(this.nll(x, unflatten(out), logSigma && unflatten(logSigma)));
-    const logQ = tf.sub(logPosterior(eps, logVar), logDet);
-    return tf.add(logPx, tf.sub(logStandardNormal(z), logQ));
+  /** Importance draws go through the flow: z = f(z0), with its log-determinant. [count, n, latent] */
+  protected override importanceCodes(mean: Tensor, logVar: Tensor, eps: Tensor) {
+    return this.applyFlow(this.sample(mean, logVar, eps), false);
+  }
+
+  /** log p(z) - log q(z|x), with log q(z|x) = log N(z0; mean, e^logVar) - log|det ∂f/∂z0|. [count, n] */
+  protected override logPriorOverPosterior(z: Tensor, eps: Tensor, logVar: Tensor, logDet?: Tensor): Tensor {
+    const logQ = tf.sub(logPosterior(eps, logVar), logDet ?? 0);
+    return tf.sub(logStandardNormal(z), logQ);
   }
 
   /** The encoder's, decoder's and the flow's variables: one optimiser trains them all. */

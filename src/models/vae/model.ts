@@ -44,7 +44,7 @@ function activationsPerSample(network: tfl.LayersModel): number {
 }
 
 /** The seed of importance sample i: sample 0 uses `seed` itself, so k = 1 draws what negativeElbo draws. */
-export function sampleSeed(seed: number, i: number): number {
+function sampleSeed(seed: number, i: number): number {
   return i === 0 ? seed : seed + i * 1_000_003;
 }
 
@@ -346,7 +346,7 @@ export class VaeModel<C extends VaeBaseConfig = VaeBaseConfig>
         tf.randomNormal([n, latent], 0, 1, 'float32', sampleSeed(seed, start + j)),
       ),
     ); // [count, n, latent]
-    const z = this.sample(mean, logVar, eps); // [count, n, latent]
+    const { z, logDet } = this.importanceCodes(mean, logVar, eps); // [count, n, latent]
     const { out, logSigma } = this.decoderOutputs(
       tf.reshape(z, [count * n, latent]),
       y ? tf.tile(y, [count, 1]) : undefined,
@@ -354,14 +354,23 @@ export class VaeModel<C extends VaeBaseConfig = VaeBaseConfig>
     );
     const unflatten = (t: Tensor) => tf.reshape(t, [count, n, ...t.shape.slice(1)]);
     const logPx = tf.neg(this.nll(x, unflatten(out), logSigma && unflatten(logSigma)));
-    return tf.add(logPx, this.logPriorOverPosterior(z, eps, logVar));
+    return tf.add(logPx, this.logPriorOverPosterior(z, eps, logVar, logDet));
+  }
+
+  /**
+   * The codes of importance draws eps [count, n, latent]: mean + exp(logVar / 2) · eps; a flow posterior passes
+   * them through its flow and gives the log-determinant logDet [count, n] that logPriorOverPosterior needs.
+   */
+  protected importanceCodes(mean: Tensor, logVar: Tensor, eps: Tensor): { z: Tensor; logDet?: Tensor } {
+    return { z: this.sample(mean, logVar, eps) };
   }
 
   /**
    * log p(z) - log q(z|x) for draws z = mean + exp(logVar / 2) · eps: [count, n]. The VAE's N(0, I) prior and
-   * Gaussian posterior; a variant with another prior (VampPrior) or posterior (flows) overrides it.
+   * Gaussian posterior; a variant with another prior (VampPrior) or posterior (flows: `logDet` from
+   * importanceCodes) overrides it.
    */
-  protected logPriorOverPosterior(z: Tensor, eps: Tensor, logVar: Tensor): Tensor {
+  protected logPriorOverPosterior(z: Tensor, eps: Tensor, logVar: Tensor, _logDet?: Tensor): Tensor {
     // log N(z; 0, I) - log N(z; mean, e^logVar), with (z - mean)² / e^logVar = eps²; the 2π terms cancel.
     return tf.mul(
       0.5,
