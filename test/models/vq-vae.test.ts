@@ -8,6 +8,7 @@ import { head } from '../../src/data/dataset.js';
 import { loadData } from '../../src/data/load.js';
 import { DataSpec } from '../../src/data/spec.js';
 import { tf } from '../../src/engine/tf.js';
+import { codeSampler } from '../../src/eval/samplers/index.js';
 import type { BuildContext } from '../../src/models/family.js';
 import { parseModelConfig } from '../../src/models/registry.js';
 import type { VqVaeModel } from '../../src/models/vq-vae/model.js';
@@ -234,5 +235,18 @@ describe('vq-vae', () => {
       straight.model.dispose();
       resumed.model.dispose();
     });
+  });
+});
+
+describe('vq-vae and post-hoc samplers', () => {
+  it('refuses a distribution fitted to its codes: its own prior samples the codebook indices', async () => {
+    const model = build();
+    for (const kind of ['gaussian', 'gmm', 'maf', 'two-stage'] as const)
+      await expect(
+        codeSampler(model, kind, { codes: { rows: 2, cols: model.latentSize, data: new Float32Array(0) } }),
+      ).rejects.toThrow(
+        `"vq-vae" codes are grids of codebook indices, which its own autoregressive prior samples; a ${kind} fitted`,
+      );
+    model.dispose();
   });
 });
