@@ -245,7 +245,7 @@ export async function anomalyScorer(
     case 'elbo': {
       if (!hasLikelihood(model))
         throw new ConfigError(
-          `elbo needs a model with a likelihood (vae, conv-vae, cvae); "${model.kind}" has none`,
+          `elbo needs a model with a likelihood (a VAE family, e.g. vae, iwae, beta-tcvae); "${model.kind}" has none: score it by ${readsText(model) ? 'nll or by its codes (mahalanobis, knn)' : 'reconstruction error (mse, bce) or by its codes (mahalanobis, knn)'}`,
           { path: 'score' },
         );
       const draws = options.elboSamples ?? 1;

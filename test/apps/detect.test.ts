@@ -191,7 +191,7 @@ describe('scores on tiny models trained on blobs (checkerboards are the anomalie
     expect(byQuantile.scores[0]).toBeCloseTo(mse, 5);
     x.dispose();
     await expect(detectAnomalies(model, { data, calibration }, { score: 'elbo' })).rejects.toThrow(
-      /score: elbo needs a model with a likelihood \(vae, conv-vae, cvae\); "dense-ae" has none/,
+      /score: elbo needs a model with a likelihood \(a VAE family, e.g. vae, iwae, beta-tcvae\); "dense-ae" has none: score it by reconstruction error \(mse, bce\) or by its codes \(mahalanobis, knn\)/,
     );
     await expect(detectAnomalies(model, { data, calibration }, { score: 'mahalanobis' })).rejects.toThrow(
       /needs normal training data/,
