@@ -189,7 +189,14 @@ async function samplerFor(
       refit: options.refit,
       seed: loaded.manifest.context.seed,
       onProgress: tasks.onProgress,
-    }).finally(() => tasks.stop());
+    })
+      .catch((error: unknown) => {
+        // The library names the option `sampler`; here the user typed --sampler.
+        if (error instanceof ConfigError && error.path === 'sampler')
+          throw new ConfigError(error.message.slice('sampler: '.length), { path: '--sampler', cause: error });
+        throw error;
+      })
+      .finally(() => tasks.stop());
     return { sampler, from: SAMPLER_NAMES[options.sampler], release: () => sampler.dispose() };
   }
   // The model's own prior: nothing to free (the model is the caller's).
