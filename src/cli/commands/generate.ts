@@ -176,12 +176,9 @@ async function samplerFor(
   const { model } = loaded;
   if (options.sampler) {
     if (!isAutoencoder(model))
-      throw new ConfigError(
-        `--sampler fits a distribution to an encoder's codes; "${model.kind}" has no encoder`,
-        {
-          path: '--sampler',
-        },
-      );
+      throw new ConfigError(`fits a distribution to an encoder's codes; "${model.kind}" has no encoder`, {
+        path: '--sampler',
+      });
     const tasks = taskProgress();
     const sampler = await codeSampler(model, options.sampler, {
       codes: () => trainingCodes(loaded),
