@@ -17,6 +17,7 @@ import { TrainConfig } from '../../src/train/config.js';
 import { resumeRun, trainRun } from '../../src/train/run.js';
 import { createOptimizers } from '../../src/train/trainer.js';
 import { blobs, expectClose, useBackend, withTempDir } from '../helpers.js';
+import { stateBytes } from '../train/run-state.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -232,6 +233,8 @@ describe('vq-vae', () => {
       // Epoch 2 is the prior's: its loss and the whole validation record carry over.
       expect(b[1].train.prior).toBeCloseTo(a[1].train.prior, 6);
       expect(b[1].validation.loss).toBeCloseTo(a[1].validation.loss, 6);
+      // Weights and both optimisers' state (the autoencoder's, the prior's) end byte for byte the same.
+      expect(await stateBytes(join(dir, 'split'))).toEqual(await stateBytes(join(dir, 'straight')));
       straight.model.dispose();
       resumed.model.dispose();
     });
