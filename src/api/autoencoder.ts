@@ -108,7 +108,7 @@ export type ArrayOutput<T> = T extends Tensor
 
 const DEFAULT_QUANTILE = 0.99;
 /** Where a saved model keeps its threshold: `threshold_<score>` among the manifest's metrics. */
-const THRESHOLD_KEY = /^threshold_(mse|bce|elbo|mahalanobis)$/;
+const THRESHOLD_KEY = /^threshold_(mse|bce|elbo|mahalanobis|knn)$/;
 
 function parseWith<S extends z.ZodType>(schema: S, raw: unknown, where: string): z.output<S> {
   return parseOrThrow(schema, raw ?? {}, where);
@@ -394,9 +394,9 @@ export class Autoencoder {
   }
 
   private async scorerFor(dataset: Dataset): Promise<AnomalyScorer> {
-    if (this.scoreKind === 'mahalanobis') {
+    if (this.scoreKind === 'mahalanobis' || this.scoreKind === 'knn') {
       throw new ConfigError(
-        'the mahalanobis score needs normal samples to fit: call calibrate(normalSamples) first',
+        `the ${this.scoreKind} score needs normal samples to fit: call calibrate(normalSamples) first`,
         {
           path: 'score',
         },

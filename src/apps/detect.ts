@@ -115,6 +115,14 @@ export function parseDetectOptions(raw: unknown, name: (field: string) => string
 
 // ---- Scores ----
 
+/** What a model without a likelihood can be scored by instead: every other score reads an encoder. */
+function otherScores(model: TrainableModel): string {
+  if (!isAutoencoder(model)) return ' (nor an encoder, which every other score needs)';
+  return readsText(model)
+    ? ': score it by nll or by its codes (mahalanobis, knn)'
+    : ': score it by reconstruction error (mse, bce) or by its codes (mahalanobis, knn)';
+}
+
 /** Scores per sample, higher = more anomalous; `errorMaps` gives per-pixel terms for heat maps. */
 export interface AnomalyScorer {
   readonly score: AnomalyScore;
@@ -245,7 +253,7 @@ export async function anomalyScorer(
     case 'elbo': {
       if (!hasLikelihood(model))
         throw new ConfigError(
-          `elbo needs a model with a likelihood (vae, conv-vae, cvae); "${model.kind}" has none`,
+          `elbo needs a model with a likelihood (a VAE family, e.g. vae, iwae, beta-tcvae); "${model.kind}" has none${otherScores(model)}`,
           { path: 'score' },
         );
       const draws = options.elboSamples ?? 1;

@@ -22,6 +22,7 @@ import {
   isGenerative,
   type TrainableModel,
 } from '../models/family.js';
+import { hasDiscreteCodes } from '../models/shared/discrete-codes.js';
 import { modelData } from './model-data.js';
 
 /** Where the sweep starts: the code of an item of the split, a prior draw, or the mean code. */
@@ -257,7 +258,11 @@ export async function traverse(
     fit ??= need(sources.codeFit, "the training codes' fit")();
     return fit;
   };
-  const inPrior = decoder === 'generator' || (isGenerative(model) && model.encodesToPrior === true);
+  // Discrete codes (vq-vae) are measured on the training codes: 10,000 draws of an autoregressive prior cost a
+  // network pass per grid position each, and the encoder's codes are the same codebook vectors.
+  const inPrior =
+    decoder === 'generator' ||
+    (isGenerative(model) && model.encodesToPrior === true && !hasDiscreteCodes(model));
   let prior: { mean: Float64Array; std: Float64Array } | undefined;
   if (inPrior) {
     const generator = model as GenerativeModel;

@@ -47,9 +47,13 @@ export function capabilities(cached: CachedModel): z.output<typeof Capabilities>
   // Errors of token ids are no distance: a text model is scored by its likelihood (a bound, or its NLL
   // per sentence) or by where its code falls.
   const scores: AnomalyScore[] = text
-    ? [...(hasLikelihood(model) ? (['elbo'] as const) : []), 'nll', ...(ae ? (['mahalanobis'] as const) : [])]
+    ? [
+        ...(hasLikelihood(model) ? (['elbo'] as const) : []),
+        'nll',
+        ...(ae ? (['mahalanobis', 'knn'] as const) : []),
+      ]
     : ae
-      ? ['mse', 'bce', 'mahalanobis']
+      ? ['mse', 'bce', 'mahalanobis', 'knn']
       : [];
   if (!text && hasLikelihood(model)) scores.splice(2, 0, 'elbo');
   return {
@@ -448,20 +452,24 @@ function asScoreError(error: unknown): never {
   throw error;
 }
 
-/** The scorer for a request; the Mahalanobis fit (codes of the model's training split) is kept with the model. */
+/**
+ * The scorer for a request; the scores fitted to codes of the model's training split (mahalanobis, knn) are
+ * kept with the model, one per score.
+ */
 async function scorerFor(cached: CachedModel, body: Bodies['score']): Promise<AnomalyScorer> {
-  if (body.score !== 'mahalanobis')
-    return anomalyScorer(cached.model, body.score, { seed: body.seed, elboSamples: body.elboSamples }).catch(
+  const score = body.score;
+  if (score !== 'mahalanobis' && score !== 'knn')
+    return anomalyScorer(cached.model, score, { seed: body.seed, elboSamples: body.elboSamples }).catch(
       asScoreError,
     );
-  const memo = cached.memo.get('mahalanobis') as AnomalyScorer | undefined;
+  const memo = cached.memo.get(score) as AnomalyScorer | undefined;
   if (memo) return memo;
-  autoencoder(cached, 'the mahalanobis score');
+  autoencoder(cached, `the ${score} score`);
   const splits = await modelData(cached).catch((error) => {
-    throw dataUnavailable(cached, error, "mahalanobis needs the model's training data", 'score');
+    throw dataUnavailable(cached, error, `${score} needs the model's training data`, 'score');
   });
-  const scorer = await anomalyScorer(cached.model, 'mahalanobis', { fit: splits.train });
-  cached.memo.set('mahalanobis', scorer);
+  const scorer = await anomalyScorer(cached.model, score, { fit: splits.train }).catch(asScoreError);
+  cached.memo.set(score, scorer);
   return scorer;
 }
 

@@ -190,7 +190,7 @@ export function bodySchemas(limits: Pick<ServerLimits, 'maxBatch' | 'maxTextChar
         audio: audio.optional(),
         labels,
         score: AnomalyScore.default('mse').describe(
-          'mse or bce: reconstruction error; elbo: negative ELBO (VAEs); mahalanobis: distance of the code from a Gaussian fitted to the codes of the training split',
+          'mse or bce: reconstruction error; elbo: negative ELBO (VAEs); mahalanobis: distance of the code from a Gaussian fitted to the codes of the training split; knn: mean distance to the nearest codes of the training split',
         ),
         seed: seed.default(0).describe('seeds the ELBO draws'),
         elboSamples: z.number().int().min(1).max(64).default(1),

@@ -205,6 +205,23 @@ describe('Autoencoder on arrays', () => {
     });
   });
 
+  it('keeps a knn threshold through save and load, and asks for normal samples before knn scores', async () => {
+    await withTempDir(async (dir) => {
+      const ae = await Autoencoder.fit(lineRows(200, 1), dense, { epochs: 5, seed: 2, score: 'knn' });
+      expect(ae.scoreKind).toBe('knn');
+      const saved = join(dir, 'saved');
+      await ae.save(saved);
+      const loaded = await Autoencoder.load(saved);
+      expect(loaded.scoreKind).toBe('knn');
+      expect(loaded.threshold).toEqual(ae.threshold);
+      await expect(loaded.score(OFF_LINE)).rejects.toThrow(
+        'the knn score needs normal samples to fit: call calibrate(normalSamples) first',
+      );
+      ae.dispose();
+      loaded.dispose();
+    });
+  });
+
   it('loads a run the CLI trained and encodes images given as a tensor or decoded RGBA', async () => {
     await withTempDir(async (dir) => {
       const runDir = join(dir, 'run');

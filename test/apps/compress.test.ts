@@ -131,5 +131,11 @@ describe('compress', () => {
     const t = await cli(['decompress', join(dir, 'short.llz'), '--run', run, '--out', join(dir, 't.png')]);
     expect(t.code).toBe(1);
     expect(t.stderr).toContain(`${join(dir, 'short.llz')}: truncated code file`);
+    // .llq is the range-coded format of models with discrete codes: this run's file may not take its name.
+    const named = await cli(['compress', run, '--limit', '4', '--out', join(dir, 'x.llq')]);
+    expect(named.code).not.toBe(0);
+    expect(named.stderr).toContain(
+      '--out: this run writes a .llz file (quantised codes), not .llq (code indices range-coded under the prior)',
+    );
   });
 });

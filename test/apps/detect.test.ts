@@ -5,6 +5,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  anomalyScorer,
   anomalyTruth,
   detectAnomalies,
   detectRun,
@@ -191,7 +192,7 @@ describe('scores on tiny models trained on blobs (checkerboards are the anomalie
     expect(byQuantile.scores[0]).toBeCloseTo(mse, 5);
     x.dispose();
     await expect(detectAnomalies(model, { data, calibration }, { score: 'elbo' })).rejects.toThrow(
-      /score: elbo needs a model with a likelihood \(vae, conv-vae, cvae\); "dense-ae" has none/,
+      /score: elbo needs a model with a likelihood \(a VAE family, e.g. vae, iwae, beta-tcvae\); "dense-ae" has none: score it by reconstruction error \(mse, bce\) or by its codes \(mahalanobis, knn\)/,
     );
     await expect(detectAnomalies(model, { data, calibration }, { score: 'mahalanobis' })).rejects.toThrow(
       /needs normal training data/,
@@ -246,6 +247,16 @@ describe('scores on tiny models trained on blobs (checkerboards are the anomalie
     );
     expect(averaged.scores[0]).not.toBe(a.scores[0]);
     model.dispose();
+  });
+});
+
+describe('scores a model cannot give', () => {
+  it('elbo on a GAN says it has neither a likelihood nor the encoder every other score reads', async () => {
+    const gan = build({ kind: 'gan', latent: 2, generatorHidden: [8], discriminatorHidden: [8] });
+    await expect(anomalyScorer(gan, 'elbo')).rejects.toThrow(
+      '"gan" has none (nor an encoder, which every other score needs)',
+    );
+    gan.dispose();
   });
 });
 

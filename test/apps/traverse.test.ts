@@ -164,6 +164,25 @@ describe('traverse', () => {
     vae.dispose();
   });
 
+  it('sweeps a vq-vae in the spread of its training codes, not of 10,000 autoregressive prior draws', async () => {
+    const vq = build({
+      kind: 'vq-vae',
+      filters: [4],
+      codebookSize: 4,
+      embeddingDim: 2,
+      priorFilters: 4,
+      priorLayers: 1,
+    }) as Autoencoder & GenerativeModel;
+    const spy = vi.spyOn(vq, 'samplePrior');
+    const given = sources(vq);
+    const t = await traverse(vq, { from: { item: 0 }, dims: [0, 5], steps: 3 }, given);
+    expect(spy).not.toHaveBeenCalled();
+    expect(t.unitName).toBe('standard deviations of the training codes');
+    for (const d of [0, 5])
+      expect(t.unit[d]).toBeCloseTo(Math.sqrt(columnVariance(given.codes, vq.latentSize, d)), 5);
+    vq.dispose();
+  });
+
   it('decodes a conditional model with the class asked for, else the base item’s', async () => {
     const cvae = build({ kind: 'cvae', hidden: [16], latent: 2 }) as Autoencoder;
     const seen: number[] = [];

@@ -142,6 +142,13 @@ describe('vq-vae compression (.llq)', () => {
       const bits = await runInProcess(['compress', run, '--limit', '12', '--bits', '8', '--out', file]);
       expect(bits.code).not.toBe(0);
       expect(bits.stderr).toContain('--bits: is for .llz files of quantised codes');
+      // A name of the other format is refused before anything is coded.
+      const named = await runInProcess(['compress', run, '--limit', '12', '--out', join(dir, 'codes.llz')]);
+      expect(named.code).not.toBe(0);
+      expect(named.stderr).toContain(
+        '--out: this run writes a .llq file (code indices range-coded under the prior), not .llz (quantised codes)',
+      );
+      expect(existsSync(join(dir, 'codes.llz'))).toBe(false);
     });
   }, 300_000);
 });

@@ -57,4 +57,51 @@ describe('latentlab sample --sampler', () => {
       expect(unknown.stderr).toContain('expected one of gaussian, gmm, two-stage, maf, got "vamp"');
     });
   }, 120_000);
+
+  it('refuses a sampler for a vq-vae, whose own prior samples its codebook indices, naming --sampler', async () => {
+    await withTempDir(async (dir) => {
+      const run = join(dir, 'vq');
+      const trained = await runInProcess([
+        'train',
+        '--model',
+        'vq-vae',
+        '--filters',
+        '4,8',
+        '--set',
+        'codebookSize=4',
+        '--set',
+        'embeddingDim=2',
+        '--set',
+        'priorFilters=4',
+        '--set',
+        'priorLayers=1',
+        '--autoencoder-epochs',
+        '1',
+        '--prior-epochs',
+        '0',
+        '--epochs',
+        '1',
+        '--limit',
+        '128',
+        '--out',
+        run,
+      ]);
+      expect(trained.code, trained.stderr).toBe(0);
+      const r = await runInProcess([
+        'sample',
+        run,
+        '--n',
+        '2',
+        '--sampler',
+        'gmm',
+        '--out',
+        join(dir, 'g.png'),
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        'error: --sampler: "vq-vae" codes are grids of codebook indices, which its own autoregressive prior samples',
+      );
+      expect(existsSync(join(run, 'sampler-gmm'))).toBe(false);
+    });
+  });
 });

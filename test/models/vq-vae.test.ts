@@ -8,6 +8,7 @@ import { head } from '../../src/data/dataset.js';
 import { loadData } from '../../src/data/load.js';
 import { DataSpec } from '../../src/data/spec.js';
 import { tf } from '../../src/engine/tf.js';
+import { codeSampler } from '../../src/eval/samplers/index.js';
 import type { BuildContext } from '../../src/models/family.js';
 import { parseModelConfig } from '../../src/models/registry.js';
 import type { VqVaeModel } from '../../src/models/vq-vae/model.js';
@@ -16,6 +17,7 @@ import { TrainConfig } from '../../src/train/config.js';
 import { resumeRun, trainRun } from '../../src/train/run.js';
 import { createOptimizers } from '../../src/train/trainer.js';
 import { blobs, expectClose, useBackend, withTempDir } from '../helpers.js';
+import { stateBytes } from '../train/run-state.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -231,8 +233,23 @@ describe('vq-vae', () => {
       // Epoch 2 is the prior's: its loss and the whole validation record carry over.
       expect(b[1].train.prior).toBeCloseTo(a[1].train.prior, 6);
       expect(b[1].validation.loss).toBeCloseTo(a[1].validation.loss, 6);
+      // Weights and both optimisers' state (the autoencoder's, the prior's) end byte for byte the same.
+      expect(await stateBytes(join(dir, 'split'))).toEqual(await stateBytes(join(dir, 'straight')));
       straight.model.dispose();
       resumed.model.dispose();
     });
+  });
+});
+
+describe('vq-vae and post-hoc samplers', () => {
+  it('refuses a distribution fitted to its codes: its own prior samples the codebook indices', async () => {
+    const model = build();
+    for (const kind of ['gaussian', 'gmm', 'maf', 'two-stage'] as const)
+      await expect(
+        codeSampler(model, kind, { codes: { rows: 2, cols: model.latentSize, data: new Float32Array(0) } }),
+      ).rejects.toThrow(
+        `"vq-vae" codes are grids of codebook indices, which its own autoregressive prior samples; a ${kind} fitted`,
+      );
+    model.dispose();
   });
 });

@@ -79,10 +79,10 @@ describe('runs', () => {
     const run = res.json();
     expect(run.history).toHaveLength(1);
     expect(run.capabilities).toMatchObject({ encode: true, sample: true, latentSize: 2, conditional: false });
-    expect(run.capabilities.scores).toEqual(['mse', 'bce', 'elbo', 'mahalanobis']);
+    expect(run.capabilities.scores).toEqual(['mse', 'bce', 'elbo', 'mahalanobis', 'knn']);
     const plain = (await app.inject({ method: 'GET', url: '/v1/runs/ae' })).json();
     expect(plain.capabilities).toMatchObject({ encode: true, sample: false, latentSize: 4 });
-    expect(plain.capabilities.scores).toEqual(['mse', 'bce', 'mahalanobis']);
+    expect(plain.capabilities.scores).toEqual(['mse', 'bce', 'mahalanobis', 'knn']);
   });
 });
 
@@ -160,7 +160,7 @@ describe('operations equal the library', () => {
     code.dispose();
   });
 
-  it('score: reconstruction error, ELBO and Mahalanobis as anomalyScorer gives them', async () => {
+  it('score: reconstruction error, ELBO, Mahalanobis and knn as anomalyScorer gives them', async () => {
     const test = subset((await modelData(vae)).test, [0, 1, 2, 3, 4, 5, 6, 7]);
     const mse = (await post('/v1/runs/ae/score', { inputs })).json();
     expect(mse.score).toBe('mse');
@@ -179,6 +179,10 @@ describe('operations equal the library', () => {
       await (await anomalyScorer(ae.model, 'mahalanobis', { fit })).scores(test),
       1e-4,
     );
+
+    const knn = (await post('/v1/runs/ae/score', { inputs, score: 'knn' })).json();
+    expect(knn.score).toBe('knn');
+    expectClose(knn.scores, await (await anomalyScorer(ae.model, 'knn', { fit })).scores(test), 1e-4);
   });
 });
 

@@ -378,6 +378,7 @@ describe('models and memory', () => {
       { url: '/v1/runs/vae/interpolate', payload: { from: { seed: 0 }, to: { input: digit() }, steps: 3 } },
       { url: '/v1/runs/vae/score', payload: { inputs: [digit()], score: 'elbo' } },
       { url: '/v1/runs/ae/score', payload: { inputs: [digit()], score: 'mahalanobis' } },
+      { url: '/v1/runs/ae/score', payload: { inputs: [digit()], score: 'knn', quantile: 0.9 } },
       { url: '/v1/runs/vae/score', payload: { inputs: [digit()], score: 'elbo', quantile: 0.9 } },
       { url: '/v1/runs/ae/score', payload: { inputs: [digit()], format: 'png' } },
       { url: '/v1/runs/ae/encode', payload: { inputs: [[1, 2]] } },

@@ -76,7 +76,7 @@ describe('text runs on /v1', () => {
       encode: true,
       sample: true,
       interpolate: true,
-      scores: ['elbo', 'nll', 'mahalanobis'],
+      scores: ['elbo', 'nll', 'mahalanobis', 'knn'],
       latentSize: 8,
       text,
     });
@@ -207,7 +207,7 @@ describe('text runs on /v1', () => {
     expect(mse.statusCode).toBe(400);
     expect(mse.json()).toEqual({
       error:
-        '"mse" measures distances between samples, which token ids have none: score text by elbo, nll, mahalanobis',
+        '"mse" measures distances between samples, which token ids have none: score text by elbo, nll, mahalanobis, knn',
       field: 'score',
     });
   });

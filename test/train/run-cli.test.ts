@@ -91,6 +91,37 @@ describe('runs through the CLI', () => {
     });
   });
 
+  it('resumes a killed factor-vae (its discriminator has its own optimiser) bit-identical too', async () => {
+    await withTempDir(async (dir) => {
+      const args = [
+        'train',
+        '--model',
+        'factor-vae',
+        ...quick,
+        '--discriminator-hidden',
+        '8',
+        '--epochs',
+        '3',
+      ];
+      const straight = startCli([...args, '--out', join(dir, 'straight')]);
+      const killed = join(dir, 'killed');
+      const victim = startCli([...args, '--out', killed]);
+      await until(async () => (await epochsWritten(killed)) >= 1, 'one epoch');
+      victim.child.kill('SIGKILL');
+      await victim.done;
+      expect((await readCheckpoint(join(killed, 'checkpoint.lltf'))).state.epoch).toBeLessThan(2);
+      const resumed = await cli(['train', '--resume', killed]);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect((await straight.done).code).toBe(0);
+      const state = await stateBytes(killed);
+      // Both optimisers' state is in the checkpoint, and carried over.
+      expect(Object.keys(state).filter((k) => k.startsWith('opt/')).length).toBeGreaterThan(0);
+      expect(new Set(Object.keys(state).map((k) => k.split('/')[1]))).toContain('discriminator');
+      expect(await metricsOf(killed)).toEqual(await metricsOf(join(dir, 'straight')));
+      expect(state).toEqual(await stateBytes(join(dir, 'straight')));
+    });
+  });
+
   it('Ctrl-C exits 130 and leaves a model every command uses; the run stays resumable', async () => {
     await withTempDir(async (dir) => {
       const run = join(dir, 'run');

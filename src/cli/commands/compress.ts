@@ -1,6 +1,6 @@
 // `latentlab compress` / `latentlab decompress`: images to a `.llz` file of quantised codes and back.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { Command } from 'commander';
 import {
   compressAudio,
@@ -121,6 +121,7 @@ export function compressCommand(): Command {
     const model = requireAutoencoder(loaded.model, 'compress');
     // Before any data is read: a text run's data would load only to be refused.
     refuseText(model, 'compress', TEXT_INSTEAD);
+    checkExtension(flags.out, hasDiscreteCodes(model) ? '.llq' : '.llz');
     if (loaded.manifest.audio) return compressAudioRun(dir, loaded, model, flags);
     if (hasDiscreteCodes(model)) return compressVqRun(dir, loaded, model, flags);
     for (const [flag, value] of [
@@ -162,6 +163,21 @@ export function compressCommand(): Command {
     }
     process.stdout.write(`${formatCompressReport(report)}\nfile: ${flags.out} (model id ${id})\n`);
   });
+}
+
+const FORMATS: Record<string, string> = {
+  '.llz': 'quantised codes',
+  '.llq': 'code indices range-coded under the prior',
+};
+
+/** --out named for the other format would mislead whoever reads the name: refuse it (other names pass). */
+function checkExtension(out: string, writes: '.llz' | '.llq'): void {
+  const given = extname(out).toLowerCase();
+  if (given in FORMATS && given !== writes)
+    throw new UsageError(
+      `this run writes a ${writes} file (${FORMATS[writes]}), not ${given} (${FORMATS[given]}): name it ${out.slice(0, -given.length)}${writes}`,
+      { path: '--out' },
+    );
 }
 
 /** A run with discrete codes and a prior (vq-vae): the code grids range-coded under the prior, a `.llq` file. */

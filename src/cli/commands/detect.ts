@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   AnomalyScore,
+  DEFAULT_NEIGHBOURS,
   DetectOptions,
   type DetectOptionsInput,
   detectRun,
@@ -37,11 +38,15 @@ interface DetectFlags extends GlobalOptions, CsvFlags {
   top: number;
   seed: number;
   elboSamples: number;
+  neighbours?: number;
   out?: string;
   json?: boolean;
 }
 
-const FLAGS: Record<string, string> = { normalClasses: '--normal-class', elboSamples: '--elbo-samples' };
+const FLAGS: Record<string, string> = {
+  normalClasses: '--normal-class',
+  elboSamples: '--elbo-samples',
+};
 const flagOf = (field: string) => FLAGS[field] ?? `--${field}`;
 
 /** An option error from the library, renamed to the flag that set it (normalClasses → --normal-class). */
@@ -68,7 +73,7 @@ const percent = (v: number) => `${(100 * v).toFixed(2)}%`;
 export function detectCommand(): Command {
   const command = new Command('detect')
     .description(
-      'anomaly detection: score samples by reconstruction error, negative ELBO or Mahalanobis distance of codes; flag those above a threshold calibrated on held-out normal data; AUROC/AUPRC with labels; heat maps of the top anomalies',
+      'anomaly detection: score samples by reconstruction error, negative ELBO, Mahalanobis distance of codes or mean distance to the nearest normal codes (knn); flag those above a threshold calibrated on held-out normal data; AUROC/AUPRC with labels; heat maps of the top anomalies',
     )
     .argument('<run>', 'run directory (or its model directory) of a model trained on normal data')
     .option('--data <spec>', "data to score (default: the model's own)")
@@ -89,7 +94,7 @@ export function detectCommand(): Command {
     .addOption(
       new Option(
         '--score <kind>',
-        'mse | bce (reconstruction), elbo (VAEs), nll (text models), mahalanobis (codes); default mse, for text elbo (seq-vae) or nll',
+        'mse | bce (reconstruction), elbo (VAEs), nll (text models), mahalanobis (codes), knn (mean distance to the nearest normal training codes); default mse, for text elbo (seq-vae) or nll',
       ).choices(AnomalyScore.options),
     )
     .addOption(
@@ -130,6 +135,11 @@ export function detectCommand(): Command {
       parseNumber('--elbo-samples', { integer: true, min: 1 }),
       1,
     )
+    .option(
+      '--neighbours <k>',
+      `knn: nearest normal training codes averaged over (default ${DEFAULT_NEIGHBOURS})`,
+      parseNumber('--neighbours', { integer: true, min: 1 }),
+    )
     .option('--out <dir>', 'output directory, replaced whole (default RUN/detect)')
     .option('--json', 'print the summary as JSON')
     .addOption(backendOption())
@@ -143,6 +153,7 @@ export function detectCommand(): Command {
         top: flags.top,
         seed: flags.seed,
         elboSamples: flags.elboSamples,
+        neighbours: flags.neighbours,
       };
       const options = parseDetectOptions(raw, flagOf);
       const data = flags.data ? dataSpecFrom(flags.data, flags) : undefined;

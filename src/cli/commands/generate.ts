@@ -177,12 +177,9 @@ async function samplerFor(
   const { model } = loaded;
   if (options.sampler) {
     if (!isAutoencoder(model))
-      throw new ConfigError(
-        `--sampler fits a distribution to an encoder's codes; "${model.kind}" has no encoder`,
-        {
-          path: '--sampler',
-        },
-      );
+      throw new ConfigError(`fits a distribution to an encoder's codes; "${model.kind}" has no encoder`, {
+        path: '--sampler',
+      });
     const tasks = taskProgress();
     const sampler = await codeSampler(model, options.sampler, {
       codes: () => trainingCodes(loaded),
@@ -190,7 +187,14 @@ async function samplerFor(
       refit: options.refit,
       seed: loaded.manifest.context.seed,
       onProgress: tasks.onProgress,
-    }).finally(() => tasks.stop());
+    })
+      .catch((error: unknown) => {
+        // The library names the option `sampler`; here the user typed --sampler.
+        if (error instanceof ConfigError && error.path === 'sampler')
+          throw new ConfigError(error.message.slice('sampler: '.length), { path: '--sampler', cause: error });
+        throw error;
+      })
+      .finally(() => tasks.stop());
     return { sampler, from: SAMPLER_NAMES[options.sampler], release: () => sampler.dispose() };
   }
   // The model's own prior: nothing to free (the model is the caller's).

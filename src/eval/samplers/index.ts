@@ -13,6 +13,7 @@ import type { Matrix } from '../../io/arrays.js';
 import { writeDirAtomic } from '../../io/atomic.js';
 import { loadModel, saveModel } from '../../io/model-files.js';
 import type { Autoencoder, GenerativeModel } from '../../models/family.js';
+import { hasDiscreteCodes } from '../../models/shared/discrete-codes.js';
 import { codePrior, codePriorFile, type Sampler } from '../code-prior.js';
 import type { OnProgress } from '../progress.js';
 import { fitGmm, type GmmFit, sampleGmm } from './gmm.js';
@@ -215,6 +216,13 @@ export async function codeSampler(
   kind: SamplerKind,
   options: CodeSamplerOptions,
 ): Promise<Sampler & { dispose(): void }> {
+  // Discrete codes decode only as codebook vectors: a density fitted to those vectors draws points between them
+  // (and a full-covariance fit of a whole code grid runs for minutes). The model's own prior samples the indices.
+  if (hasDiscreteCodes(model))
+    throw new ConfigError(
+      `"${model.kind}" codes are grids of codebook indices, which its own autoregressive prior samples; a ${kind} fitted to their vectors would decode points between codebook entries: sample without a sampler`,
+      { path: 'sampler' },
+    );
   const { cache } = options;
   const codesOf = async () => {
     const codes = typeof options.codes === 'function' ? await options.codes() : options.codes;
