@@ -296,7 +296,12 @@ export class Autoencoder {
     if (isAutoencoder(this.model) && !isGenerative(this.model)) {
       this.codePrior = gaussianCodeSampler(this.model, await encodeDataset(this.model, fitData));
     }
-    const scores = await this.scorer.scores(normal);
+    // Calibrated on the rows it was fitted on (calibrate(x)): each row scored without itself, or a knn threshold
+    // would be set by rows at distance 0 from their own copy.
+    const scores =
+      normal === fitData && this.scorer.fitScores
+        ? await this.scorer.fitScores()
+        : await this.scorer.scores(normal);
     this.threshold = calibrateThreshold(
       scores,
       rule.contamination !== undefined

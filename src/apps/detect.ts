@@ -128,6 +128,11 @@ export interface AnomalyScorer {
   readonly score: AnomalyScore;
   /** Reports the samples scored so far through `onProgress`. */
   scores(dataset: Dataset, onProgress?: OnProgress): Promise<Float32Array>;
+  /**
+   * Scores of the fit data itself, each row left out of its own fit (knn: a row is not its own neighbour), for a
+   * threshold calibrated on the rows the scorer was fitted on; absent where scoring them as any rows is fair.
+   */
+  fitScores?(): Promise<Float32Array>;
 }
 
 // Probabilities are clipped so a confident wrong pixel costs log(1e6), not infinity.
@@ -361,6 +366,9 @@ export async function anomalyScorer(
             onProgress && renamed('score', onProgress),
           );
           return knnDistances(reference, whitenCodes(gaussian, codes), k);
+        },
+        async fitScores() {
+          return knnDistances(reference, reference, k, { leaveOneOut: true });
         },
       };
     }

@@ -159,19 +159,29 @@ export function knnDistances(
   reference: { rows: number; cols: number; data: ArrayLike<number> },
   queries: { rows: number; cols: number; data: ArrayLike<number> },
   k: number,
+  options: { leaveOneOut?: boolean } = {},
 ): Float32Array {
+  // Leave-one-out (queries are the reference rows themselves): each row's own distance 0 is not a neighbour, so
+  // the k + 1 nearest are found and the nearest dropped (with duplicates, one copy of a 0 is dropped: still exact).
+  const skip = options.leaveOneOut ? 1 : 0;
+  if (skip && queries.rows !== reference.rows)
+    throw new ConfigError('leave-one-out distances need the reference rows as the queries', {
+      path: 'codes',
+    });
   const d = reference.cols;
   if (queries.cols !== d)
     throw new ConfigError(`queries have ${queries.cols} columns, the reference rows ${d}`, { path: 'codes' });
   if (!(Number.isInteger(k) && k >= 1))
     throw new ConfigError(`expected a positive whole number of neighbours, got ${k}`, { path: 'neighbours' });
-  if (k > reference.rows)
-    throw new ConfigError(`asks for ${k} neighbours among ${reference.rows} reference rows`, {
-      path: 'neighbours',
-    });
+  if (k + skip > reference.rows)
+    throw new ConfigError(
+      `asks for ${k} neighbours among ${reference.rows - skip} reference rows${skip ? ' (leaving each row out)' : ''}`,
+      { path: 'neighbours' },
+    );
   const out = new Float32Array(queries.rows);
-  // The k smallest squared distances so far, ascending; insertion keeps it sorted (k is small).
-  const nearest = new Float64Array(k);
+  // The k (+ 1) smallest squared distances so far, ascending; insertion keeps it sorted (k is small).
+  const kept = k + skip;
+  const nearest = new Float64Array(kept);
   for (let i = 0; i < queries.rows; i++) {
     nearest.fill(Number.POSITIVE_INFINITY);
     const q = i * d;
@@ -182,8 +192,8 @@ export function knnDistances(
         const v = queries.data[q + c] - reference.data[r + c];
         s += v * v;
       }
-      if (s >= nearest[k - 1]) continue;
-      let at = k - 1;
+      if (s >= nearest[kept - 1]) continue;
+      let at = kept - 1;
       while (at > 0 && nearest[at - 1] > s) {
         nearest[at] = nearest[at - 1];
         at--;
@@ -191,7 +201,7 @@ export function knnDistances(
       nearest[at] = s;
     }
     let sum = 0;
-    for (let m = 0; m < k; m++) sum += Math.sqrt(nearest[m]);
+    for (let m = skip; m < kept; m++) sum += Math.sqrt(nearest[m]);
     out[i] = sum / k;
   }
   return out;

@@ -217,6 +217,14 @@ describe('Autoencoder on arrays', () => {
       await expect(loaded.score(OFF_LINE)).rejects.toThrow(
         'the knn score needs normal samples to fit: call calibrate(normalSamples) first',
       );
+      // calibrate(x) fits and thresholds on the same rows: each row is left out of its own neighbours, so the
+      // threshold is that of held-out rows, not the (much lower) one of rows counting themselves at distance 0.
+      const normal = lineRows(200, 1);
+      const threshold = await loaded.calibrate(normal, { score: 'knn', quantile: 0.5 });
+      expect(threshold.value).toBeGreaterThan(0);
+      const selfScores = await loaded.score(normal);
+      const sorted = Float64Array.from(selfScores).sort();
+      expect(threshold.value).toBeGreaterThan(sorted[100]);
       ae.dispose();
       loaded.dispose();
     });

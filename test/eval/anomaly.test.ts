@@ -122,6 +122,19 @@ describe('knnDistances', () => {
     }
   });
 
+  it('leaves each row out of its own neighbours when scoring the reference rows (leave-one-out)', () => {
+    // Row (0, 0): others at 3, 4, √200; (3, 0): 3, 5, √149; (0, 4): 4, 5, √136; (10, 10): √200, √149, √136.
+    const got = knnDistances(reference, reference, 2, { leaveOneOut: true });
+    const expected = [(3 + 4) / 2, (3 + 5) / 2, (4 + 5) / 2, (Math.sqrt(136) + Math.sqrt(149)) / 2];
+    for (const [i, v] of expected.entries()) expect(got[i]).toBeCloseTo(v, 5);
+    // A duplicated row still has its copy at distance 0: only itself is left out.
+    const twice = { rows: 2, cols: 1, data: Float32Array.from([1, 1]) };
+    expect(Array.from(knnDistances(twice, twice, 1, { leaveOneOut: true }))).toEqual([0, 0]);
+    expect(() => knnDistances(reference, reference, 4, { leaveOneOut: true })).toThrow(
+      /asks for 4 neighbours among 3 reference rows \(leaving each row out\)/,
+    );
+  });
+
   it('refuses mismatched columns and impossible k', () => {
     const q = { rows: 1, cols: 3, data: new Float32Array(3) };
     expect(() => knnDistances(reference, q, 1)).toThrow(/queries have 3 columns, the reference rows 2/);
