@@ -43,6 +43,8 @@ export type TraverseDims = z.infer<typeof TraverseDims>;
 
 /** Enough columns for a smooth sweep; more only makes the picture wider. */
 export const MAX_TRAVERSE_STEPS = 101;
+/** Rows of one grid: a vq-vae's code (784 values) would otherwise draw a PNG some 45,000 pixels tall. */
+export const MAX_TRAVERSE_ROWS = 256;
 
 export const TraverseRequest = z.object({
   /** Default: test item 0's code; a model without an encoder, the prior's mean. */
@@ -197,6 +199,12 @@ function chooseDims(
   field: string,
 ): Promise<number[]> | number[] {
   const range = `the latent size is ${latent} (dimensions 0 to ${latent - 1})`;
+  const rows = dims === 'all' ? latent : Array.isArray(dims) ? dims.length : dims.top;
+  if (rows > MAX_TRAVERSE_ROWS)
+    throw new ConfigError(
+      `${rows} rows is more than one grid draws (at most ${MAX_TRAVERSE_ROWS}): ${range}; pick top:K or a list of dimensions`,
+      { path: field },
+    );
   if (dims === 'all') return Array.from({ length: latent }, (_, j) => j);
   if (Array.isArray(dims)) {
     const outside = dims.find((d) => d >= latent);

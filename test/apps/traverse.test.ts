@@ -237,6 +237,11 @@ describe('traverse', () => {
     expect((await rejection(traverse(ae, { dims: { top: 5 } }, given))).message).toBe(
       '--dims: top:5 asks for more dimensions than there are: the latent size is 4 (dimensions 0 to 3)',
     );
+    const wide = build({ kind: 'dense-ae', hidden: [8], latent: 300 }) as Autoencoder;
+    expect((await rejection(traverse(wide, {}, sources(wide)))).message).toBe(
+      '--dims: 300 rows is more than one grid draws (at most 256): the latent size is 300 (dimensions 0 to 299); pick top:K or a list of dimensions',
+    );
+    wide.dispose();
     expect((await rejection(traverse(ae, { from: { item: 16 } }, given))).message).toBe(
       '--from: item 16 is past the end of the test split (16 items)',
     );
