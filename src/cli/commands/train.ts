@@ -193,7 +193,7 @@ export function trainCommand(): Command {
     )
     .option(
       '--data <spec>',
-      'mnist | fashion-mnist | idx:PATH | csv:PATH | npz:PATH | npy:PATH | images:DIR | text:PATH | brown | spam-assassin (default mnist)',
+      'mnist | fashion-mnist | idx:PATH | csv:PATH | npz:PATH | npy:PATH | images:DIR | dsprites[:SIZE] | text:PATH | brown | spam-assassin (default mnist)',
     )
     .option(
       '--set <key=value>',
