@@ -167,8 +167,11 @@ describe('help and `latentlab models`', () => {
     // A description (from the schema's .describe()) may come between the flag and its kinds.
     const likelihood = propertiesOf('vae').likelihood;
     const choices = likelihood.enum?.join(', ');
-    expect(help).toContain(`[vae, conv-vae, cvae] (choices: ${choices}) (default: ${likelihood.default})`);
-    expect(help).toMatch(/--likelihood <name> p\(x\|z\): .*? \[vae, conv-vae, cvae\]/);
+    // Every VAE kind takes it, the zoo's variants included.
+    const vaeKinds =
+      'vae, conv-vae, cvae, iwae, wae, info-vae, rae-l2, rae-gp, msssim-vae, beta-tcvae, factor-vae, dip-vae, vamp-prior, vae-nf, vae-iaf';
+    expect(help).toContain(`[${vaeKinds}] (choices: ${choices}) (default: ${likelihood.default})`);
+    expect(help).toMatch(/--likelihood <name> p\(x\|z\): .*? \[vae, conv-vae, cvae, iwae,/);
     const prior = propertiesOf('aae').prior;
     expect(help).toContain(`[aae] (choices: ${prior.enum?.join(', ')}) (default: ${prior.default})`);
     expect(help).toContain('--latent <n>');

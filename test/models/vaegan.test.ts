@@ -259,6 +259,7 @@ describe('VAE-GAN config', () => {
       featureWeight: 1,
       pixelWeight: 1,
       adversarialWeight: 2,
+      spectralNorm: false,
       featureLayer: 1,
       encoderLearningRate: 1e-3,
       decoderLearningRate: 1e-3,
