@@ -137,6 +137,8 @@ export { AeGanConfig } from './models/aegan/config.js';
 export { AeGanModel, aeGanFamily } from './models/aegan/model.js';
 export { AttentionAutoencoderConfig } from './models/attention-ae/config.js';
 export { attentionAutoencoderFamily } from './models/attention-ae/model.js';
+// ---- The VAE zoo, VQ-VAE (issue 21): each kind's config schema and family ----
+export { BetaTcVaeConfig, betaTcVaeFamily } from './models/beta-tcvae/model.js';
 export { ClassifierConfig } from './models/classifier/config.js';
 export { ClassifierModel, classifierFamily } from './models/classifier/model.js';
 export type { ModelConfig, ModelConfigInput, ModelConfigSchemas, ModelKind } from './models/configs.js';
@@ -146,6 +148,8 @@ export { CtganConfig } from './models/ctgan/config.js';
 export { ctganFamily } from './models/ctgan/model.js';
 export { DenseAutoencoderConfig } from './models/dense-ae/config.js';
 export { denseAutoencoderFamily } from './models/dense-ae/model.js';
+export { DipVaeConfig, dipVaeFamily } from './models/dip-vae/model.js';
+export { FactorVaeConfig, factorVaeFamily } from './models/factor-vae/model.js';
 export {
   type Autoencoder as AutoencodingModel,
   type Batch,
@@ -162,10 +166,14 @@ export {
 } from './models/family.js';
 export { GainConfig, gainFamily } from './models/gain/model.js';
 export { GanConfig, GanLoss, GanModel, ganFamily } from './models/gan/model.js';
+export { InfoVaeConfig, infoVaeFamily } from './models/info-vae/model.js';
 export { InfoGanConfig, infoGanFamily } from './models/infogan/model.js';
+export { IwaeConfig, iwaeFamily } from './models/iwae/model.js';
 export { LatentGanConfig } from './models/latentgan/config.js';
 export { LatentGanModel, latentGanFamily } from './models/latentgan/model.js';
 export { MAX_PARAMETERS, MAX_UNITS } from './models/limits.js';
+export { MsssimVaeConfig, msssimVaeFamily } from './models/msssim-vae/model.js';
+export { RaeGpConfig, RaeL2Config, raeGpFamily, raeL2Family } from './models/rae/model.js';
 // ---- The registry ----
 export { getFamily, listFamilies, parseModelConfig, registerFamily } from './models/registry.js';
 export {
@@ -204,7 +212,13 @@ export {
   VaeModel,
   vaeFamily,
 } from './models/vae/model.js';
+export { VaeIafConfig, vaeIafFamily } from './models/vae-iaf/model.js';
+export { VaeNfConfig, vaeNfFamily } from './models/vae-nf/model.js';
 export { VaeGanConfig, VaeGanModel, vaeganFamily } from './models/vaegan/model.js';
+export { VampPriorConfig, vampPriorFamily } from './models/vamp-prior/model.js';
+export { VqVaeConfig } from './models/vq-vae/config.js';
+export { vqVaeFamily } from './models/vq-vae/model.js';
+export { WaeConfig, waeFamily } from './models/wae/model.js';
 export { WaveAutoencoderConfig } from './models/wave-ae/config.js';
 export { waveAutoencoderFamily } from './models/wave-ae/model.js';
 export { buildServer, type ServerOptions, type StartOptions, startServer } from './server/app.js';

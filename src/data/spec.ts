@@ -231,7 +231,7 @@ export const DataSpec = z.discriminatedUnion('source', [
       )
       .optional()
       .describe(
-        'Training images drawn from the 737,280 of the factor grid (default 50,000; a disjoint test part of a fifth of that is drawn beside them)',
+        'Training images drawn from the 737,280 of the factor grid (default 50,000; plus a disjoint test part of a fifth)',
       ),
   }),
 ]);
