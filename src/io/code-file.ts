@@ -278,10 +278,10 @@ export async function writeCodeFile(path: string, file: CodeFile): Promise<numbe
   return bytes.length;
 }
 
-export async function readCodeFile(path: string): Promise<CodeFile> {
-  let bytes: Buffer;
+/** A code file's bytes (`.llz` or `.llq`); a missing or unreadable file is an IoError naming it. */
+export async function readCodeFileBytes(path: string): Promise<Buffer> {
   try {
-    bytes = await readFile(path);
+    return await readFile(path);
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
     throw new IoError(missing ? 'file not found' : `cannot read file: ${(error as Error).message}`, {
@@ -289,7 +289,10 @@ export async function readCodeFile(path: string): Promise<CodeFile> {
       cause: error,
     });
   }
-  return decodeCodeFile(bytes, path);
+}
+
+export async function readCodeFile(path: string): Promise<CodeFile> {
+  return decodeCodeFile(await readCodeFileBytes(path), path);
 }
 
 /**

@@ -6,7 +6,6 @@
 //   model id (16 bytes) | sample shape (rank x u32) | grid height u16 | grid width u16 | codebook size u16
 //   batch u16 (images the prior ran on at once while coding: decoding runs it the same way) | count u32
 //   payload length u32 | payload (the range coder's bytes) | CRC-32 u32 over everything before it
-import { readFile } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { IoError } from '../errors.js';
 
@@ -149,18 +148,4 @@ export function decodeVqCodeFile(bytes: Uint8Array, path: string): VqCodeFile {
 /** Whether these bytes start like a VQ code file (so `decompress` can tell it from a `.llz`). */
 export function isVqCodeFile(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && Buffer.from(bytes.buffer, bytes.byteOffset, 4).equals(VQ_FILE_MAGIC);
-}
-
-export async function readVqCodeFile(path: string): Promise<VqCodeFile> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new IoError(missing ? 'file not found' : `cannot read file: ${(error as Error).message}`, {
-      path,
-      cause: error,
-    });
-  }
-  return decodeVqCodeFile(bytes, path);
 }

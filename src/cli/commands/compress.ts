@@ -1,5 +1,5 @@
 // `latentlab compress` / `latentlab decompress`: images to a `.llz` file of quantised codes and back.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import { Command } from 'commander';
 import {
@@ -27,10 +27,10 @@ import {
   writeAudioOutputs,
   writeClips,
 } from '../../io/audio-files.js';
-import { modelId, readCodeFile } from '../../io/code-file.js';
+import { decodeCodeFile, modelId, readCodeFileBytes } from '../../io/code-file.js';
 import { type LoadedModel, loadModel } from '../../io/model-files.js';
 import { encodeImage, encodeImageGrid } from '../../io/png.js';
-import { isVqCodeFile, readVqCodeFile } from '../../io/vq-code-file.js';
+import { decodeVqCodeFile, isVqCodeFile, type VqCodeFile } from '../../io/vq-code-file.js';
 import type { Autoencoder } from '../../models/family.js';
 import { type DiscreteCodeModel, hasDiscreteCodes } from '../../models/shared/discrete-codes.js';
 import { resolveModelDir } from '../../train/run-dir.js';
@@ -281,9 +281,10 @@ export function decompressCommand(): Command {
     .addOption(backendOption())
     .action(async (file: string, flags: GlobalOptions & { run: string; out: string; cols?: number }) => {
       await startBackend(flags);
-      const start = await readFile(file).catch(() => undefined);
-      if (start && isVqCodeFile(start)) return decompressVqFile(file, flags);
-      const codes = await readCodeFile(file);
+      // Read once; the magic says which format it is.
+      const bytes = await readCodeFileBytes(file);
+      if (isVqCodeFile(bytes)) return decompressVqFile(decodeVqCodeFile(bytes, file), file, flags);
+      const codes = decodeCodeFile(bytes, file);
       const dir = resolveModelDir(flags.run);
       const loaded = await loadModel(dir);
       const model = requireAutoencoder(loaded.model, 'decompress');
@@ -315,10 +316,10 @@ export function decompressCommand(): Command {
 
 /** A `.llq` file: the code grids decoded under the run's prior, then the images, as for a `.llz`. */
 async function decompressVqFile(
+  codes: VqCodeFile,
   file: string,
   flags: GlobalOptions & { run: string; out: string; cols?: number },
 ): Promise<void> {
-  const codes = await readVqCodeFile(file);
   const dir = resolveModelDir(flags.run);
   const loaded = await loadModel(dir);
   const model = requireAutoencoder(loaded.model, 'decompress');
