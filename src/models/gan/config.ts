@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { units } from '../limits.js';
 import { Architecture } from '../shared/architecture.js';
 import { GanLoss } from '../shared/gan-losses.js';
+import { convGanOptions } from '../shared/gan-networks.js';
 
 export const GanConfig = z
   .object({
@@ -26,27 +27,7 @@ export const GanConfig = z
       .array(units())
       .default([256, 256])
       .describe('dense: hidden widths of the discriminator, input side first'),
-    /** Conv generator channels, widest first; k entries upsample by 2^k, so height and width need 2^k | size. */
-    generatorFilters: z
-      .array(units())
-      .min(1)
-      .default([128, 64])
-      .describe('conv: generator channels, widest first; k entries need height and width divisible by 2^k'),
-    discriminatorFilters: z
-      .array(units())
-      .min(1)
-      .default([64, 128])
-      .describe("conv: channels of the discriminator's stride-2 convolutions, input side first"),
-    kernelSize: z
-      .number()
-      .int()
-      .positive()
-      .default(4)
-      .describe('conv: side of the square convolution kernels, in pixels'),
-    outputActivation: z
-      .enum(['auto', 'sigmoid', 'linear'])
-      .default('auto')
-      .describe('Generator output: auto is sigmoid for images (data in [0, 1]) and linear otherwise'),
+    ...convGanOptions,
     conditional: z
       .boolean()
       .default(false)

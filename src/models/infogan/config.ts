@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { units } from '../limits.js';
 import { adversarialOptions, checkAdversarial } from '../shared/adversarial.js';
 import { Architecture } from '../shared/architecture.js';
+import { convGanOptions } from '../shared/gan-networks.js';
 
 const widths = z.array(units());
 
@@ -49,24 +50,7 @@ export const InfoGanConfig = z
     discriminatorHidden: widths
       .default([256, 256])
       .describe('dense: hidden widths of the discriminator and Q body, input side first'),
-    generatorFilters: widths
-      .min(1)
-      .default([128, 64])
-      .describe('conv: generator channels, widest first; k entries need height and width divisible by 2^k'),
-    discriminatorFilters: widths
-      .min(1)
-      .default([64, 128])
-      .describe("conv: channels of the discriminator's stride-2 convolutions, input side first"),
-    kernelSize: z
-      .number()
-      .int()
-      .positive()
-      .default(4)
-      .describe('conv: side of the square convolution kernels, in pixels'),
-    outputActivation: z
-      .enum(['auto', 'sigmoid', 'linear'])
-      .default('auto')
-      .describe('Generator output: auto is sigmoid for images (data in [0, 1]) and linear otherwise'),
+    ...convGanOptions,
     ...adversarialOptions,
     generatorLearningRate: z
       .number()

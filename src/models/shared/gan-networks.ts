@@ -4,14 +4,44 @@
 // activations in the discriminator, the generator's ReLU inside its dense layers; they share its chain() and
 // initialisers.
 
+import { z } from 'zod';
 import { sampleSize } from '../../data/dataset.js';
 import { type Tensor, tfl } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
 import type { BuildContext } from '../family.js';
+import { units } from '../limits.js';
 import type { Architecture } from './architecture.js';
 import { activationLayer } from './autoencoder-base.js';
 import { chain, type Init, initialisers, type Symbolic } from './layers.js';
 import { SpectralConv2D, SpectralDense } from './spectral-norm.js';
+
+/**
+ * The conv (DCGAN) network options and the generator's output, alike in every GAN family that builds its networks
+ * here (gan, infogan): one schema, one wording.
+ */
+export const convGanOptions = {
+  /** Conv generator channels, widest first; k entries upsample by 2^k, so height and width need 2^k | size. */
+  generatorFilters: z
+    .array(units())
+    .min(1)
+    .default([128, 64])
+    .describe('conv: generator channels, widest first; k entries need height and width divisible by 2^k'),
+  discriminatorFilters: z
+    .array(units())
+    .min(1)
+    .default([64, 128])
+    .describe("conv: channels of the discriminator's stride-2 convolutions, input side first"),
+  kernelSize: z
+    .number()
+    .int()
+    .positive()
+    .default(4)
+    .describe('conv: side of the square convolution kernels, in pixels'),
+  outputActivation: z
+    .enum(['auto', 'sigmoid', 'linear'])
+    .default('auto')
+    .describe('Generator output: auto is sigmoid for images (data in [0, 1]) and linear otherwise'),
+};
 
 export interface NetworkSpec {
   architecture: Architecture;
