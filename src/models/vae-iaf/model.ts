@@ -3,7 +3,13 @@
 // numerically stable form), log|det| = Σ log σ; the order of z is reversed between blocks.
 import { type Tensor, tf } from '../../engine/tf.js';
 import type { BuildContext } from '../family.js';
-import { buildFlowNetwork, FlowVaeModel, type ParameterBlock, splitParameters } from '../vae/flow-vae.js';
+import {
+  buildFlowNetwork,
+  composeFlows,
+  FlowVaeModel,
+  type ParameterBlock,
+  splitParameters,
+} from '../vae/flow-vae.js';
 import { type VaeNetworks, vaeVariantFamily, variantBody } from '../vae/model.js';
 import { VaeIafConfig } from './config.js';
 
@@ -76,16 +82,10 @@ export class VaeIafModel extends FlowVaeModel<VaeIafConfig> {
     const { flows, latent, madeHidden } = this.config;
     const all = splitParameters(parameters, iafBlocks(flows, latent, madeHidden));
     const perBlock = all.length / flows;
-    let z = z0;
-    const logDets: Tensor[] = [];
-    for (let k = 0; k < flows; k++) {
-      // Reversing the order between blocks lets every dimension depend on every other after two (|det| = 1).
-      if (k > 0) z = tf.reverse(z, -1);
-      const step = this.block(z, all.slice(k * perBlock, (k + 1) * perBlock));
-      z = step.z;
-      logDets.push(step.logDet);
-    }
-    return { z, logDet: tf.addN(logDets) };
+    // Reversing the order between blocks lets every dimension depend on every other after two (|det| = 1).
+    return composeFlows(z0, flows, (z, k) =>
+      this.block(k > 0 ? tf.reverse(z, -1) : z, all.slice(k * perBlock, (k + 1) * perBlock)),
+    );
   }
 }
 

@@ -3,7 +3,13 @@
 // that keeps wᵀû ≥ -1, so every f is invertible.
 import { type Tensor, tf } from '../../engine/tf.js';
 import type { BuildContext } from '../family.js';
-import { buildFlowNetwork, FlowVaeModel, type ParameterBlock, splitParameters } from '../vae/flow-vae.js';
+import {
+  buildFlowNetwork,
+  composeFlows,
+  FlowVaeModel,
+  type ParameterBlock,
+  splitParameters,
+} from '../vae/flow-vae.js';
 import { type VaeNetworks, vaeVariantFamily, variantBody } from '../vae/model.js';
 import { VaeNfConfig } from './config.js';
 
@@ -48,14 +54,9 @@ export class VaeNfModel extends FlowVaeModel<VaeNfConfig> {
 
   flow(z0: Tensor, parameters: Tensor): { z: Tensor; logDet: Tensor } {
     const blocks = splitParameters(parameters, planarBlocks(this.config.flows, this.config.latent));
-    let z = z0;
-    const logDets: Tensor[] = [];
-    for (let k = 0; k < this.config.flows; k++) {
-      const step = planarFlow(z, blocks[3 * k], blocks[3 * k + 1], blocks[3 * k + 2]);
-      z = step.z;
-      logDets.push(step.logDet);
-    }
-    return { z, logDet: tf.addN(logDets) };
+    return composeFlows(z0, this.config.flows, (z, k) =>
+      planarFlow(z, blocks[3 * k], blocks[3 * k + 1], blocks[3 * k + 2]),
+    );
   }
 }
 

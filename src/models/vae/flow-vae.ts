@@ -46,6 +46,22 @@ export function splitParameters(parameters: Tensor, blocks: ParameterBlock[]): T
   return tf.split(parameters, sizes).map((t, i) => tf.reshape(t, blocks[i].shape));
 }
 
+/** K flow steps applied in turn to z0 [m, latent]: the last z and the summed log|det| [m]. */
+export function composeFlows(
+  z0: Tensor,
+  count: number,
+  step: (z: Tensor, k: number) => { z: Tensor; logDet: Tensor },
+): { z: Tensor; logDet: Tensor } {
+  let z = z0;
+  const logDets: Tensor[] = [];
+  for (let k = 0; k < count; k++) {
+    const next = step(z, k);
+    z = next.z;
+    logDets.push(next.logDet);
+  }
+  return { z, logDet: tf.addN(logDets) };
+}
+
 export abstract class FlowVaeModel<C extends VaeBaseConfig> extends VaeModel<C> {
   /** z = f(z0) and Σ_k log|det ∂f_k/∂z| for codes z0 [m, latent] under the flow's parameters [P]: [m, latent], [m]. */
   abstract flow(z0: Tensor, parameters: Tensor): { z: Tensor; logDet: Tensor };
