@@ -1,7 +1,7 @@
 // Running the CLI from source, as the app tests do: in a child process, or in this process through main().
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { vi } from 'vitest';
+import { expect, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -57,4 +57,24 @@ export async function runInProcess(
   } finally {
     vi.restoreAllMocks();
   }
+}
+
+/** Trains a tiny run of `kind` (hidden 16, latent 3, 200 samples, 1 epoch) into `out` through the CLI, in process. */
+export async function trainTinyRun(kind: string, out: string): Promise<void> {
+  const trained = await runInProcess([
+    'train',
+    '--model',
+    kind,
+    '--hidden',
+    '16',
+    '--latent',
+    '3',
+    '--limit',
+    '200',
+    '--epochs',
+    '1',
+    '--out',
+    out,
+  ]);
+  expect(trained.code, trained.stderr).toBe(0);
 }

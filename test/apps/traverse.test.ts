@@ -27,7 +27,7 @@ import {
 import { parseModelConfig } from '../../src/models/registry.js';
 import { expectClose, expectNoLeakedTensors, randomValues, useBackend, withTempDir } from '../helpers.js';
 import { TINY_CONFIGS } from '../models/tiny-configs.js';
-import { runInProcess } from './cli-helper.js';
+import { runInProcess, trainTinyRun } from './cli-helper.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -319,22 +319,7 @@ describe('latentlab traverse', () => {
   it('writes the grid of a trained run, ranks top:K, and names the latent size for a bad --dims', async () => {
     await withTempDir(async (dir) => {
       const run = join(dir, 'ae');
-      const trained = await runInProcess([
-        'train',
-        '--model',
-        'dense-ae',
-        '--hidden',
-        '16',
-        '--latent',
-        '3',
-        '--limit',
-        '200',
-        '--epochs',
-        '1',
-        '--out',
-        run,
-      ]);
-      expect(trained.code, trained.stderr).toBe(0);
+      await trainTinyRun('dense-ae', run);
       const out = join(dir, 'grid.png');
       const done = await runInProcess([
         'traverse',

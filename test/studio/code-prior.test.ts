@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/server/app.js';
 import { createStudioPlugin } from '../../src/server/studio/plugin.js';
-import { runInProcess } from '../apps/cli-helper.js';
+import { runInProcess, trainTinyRun } from '../apps/cli-helper.js';
 
 describe('studio samples of a plain autoencoder', () => {
   let temp: string;
@@ -16,22 +16,7 @@ describe('studio samples of a plain autoencoder', () => {
 
   beforeAll(async () => {
     temp = await mkdtemp(join(tmpdir(), 'latentlab-studio-prior-'));
-    const trained = await runInProcess([
-      'train',
-      '--model',
-      'dense-ae',
-      '--hidden',
-      '16',
-      '--latent',
-      '3',
-      '--limit',
-      '200',
-      '--epochs',
-      '1',
-      '--out',
-      join(temp, 'runs', 'ae'),
-    ]);
-    expect(trained.code, trained.stderr).toBe(0);
+    await trainTinyRun('dense-ae', join(temp, 'runs', 'ae'));
     app = await buildServer({ runsDir: join(temp, 'runs'), plugins: [createStudioPlugin({})] });
   }, 60_000);
   afterAll(async () => {

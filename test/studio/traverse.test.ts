@@ -8,7 +8,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/server/app.js';
 import { createStudioPlugin } from '../../src/server/studio/plugin.js';
-import { runInProcess } from '../apps/cli-helper.js';
+import { trainTinyRun } from '../apps/cli-helper.js';
 import { hasChromium, type Studio, startStudio } from './browser.js';
 
 let temp: string;
@@ -17,22 +17,7 @@ let run: string;
 beforeAll(async () => {
   temp = await mkdtemp(join(tmpdir(), 'latentlab-studio-traverse-'));
   run = join(temp, 'runs', 'vae');
-  const trained = await runInProcess([
-    'train',
-    '--model',
-    'vae',
-    '--hidden',
-    '16',
-    '--latent',
-    '3',
-    '--limit',
-    '200',
-    '--epochs',
-    '1',
-    '--out',
-    run,
-  ]);
-  expect(trained.code, trained.stderr).toBe(0);
+  await trainTinyRun('vae', run);
 }, 60_000);
 afterAll(async () => {
   await rm(temp, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runInProcess } from '../apps/cli-helper.js';
+import { trainTinyRun } from '../apps/cli-helper.js';
 import { hasChromium, type Studio, startStudio } from './browser.js';
 
 let temp: string;
@@ -14,22 +14,7 @@ describe.skipIf(!hasChromium)('studio explorer with a beta-tcvae run', () => {
   beforeAll(async () => {
     temp = await mkdtemp(join(tmpdir(), 'latentlab-studio-zoo-'));
     const run = join(temp, 'btc');
-    const trained = await runInProcess([
-      'train',
-      '--model',
-      'beta-tcvae',
-      '--hidden',
-      '16',
-      '--latent',
-      '3',
-      '--limit',
-      '200',
-      '--epochs',
-      '1',
-      '--out',
-      run,
-    ]);
-    expect(trained.code, trained.stderr).toBe(0);
+    await trainTinyRun('beta-tcvae', run);
     studio = await startStudio();
     await cp(run, join(studio.runsDir, 'btc'), { recursive: true });
   }, 120_000);
