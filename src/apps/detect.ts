@@ -325,15 +325,7 @@ export async function anomalyScorer(
       return {
         score,
         gaussian,
-        async scores(dataset, onProgress) {
-          const codes = await encodeDataset(
-            ae,
-            dataset,
-            batchSize,
-            onProgress && renamed('score', onProgress),
-          );
-          return mahalanobisDistances(gaussian, codes);
-        },
+        scores: codeScores(ae, batchSize, (codes) => mahalanobisDistances(gaussian, codes)),
       };
     }
     case 'knn': {
@@ -358,21 +350,25 @@ export async function anomalyScorer(
       return {
         score,
         gaussian,
-        async scores(dataset, onProgress) {
-          const codes = await encodeDataset(
-            ae,
-            dataset,
-            batchSize,
-            onProgress && renamed('score', onProgress),
-          );
-          return knnDistances(reference, whitenCodes(gaussian, codes), k);
-        },
+        scores: codeScores(ae, batchSize, (codes) =>
+          knnDistances(reference, whitenCodes(gaussian, codes), k),
+        ),
         async fitScores() {
           return knnDistances(reference, reference, k, { leaveOneOut: true });
         },
       };
     }
   }
+}
+
+/** A code score's `scores`: a data set's codes (encoding reported as scoring), then `distances` of them. */
+function codeScores(
+  ae: Autoencoder,
+  batchSize: number,
+  distances: (codes: Matrix) => Float32Array,
+): AnomalyScorer['scores'] {
+  return async (dataset, onProgress) =>
+    distances(await encodeDataset(ae, dataset, batchSize, onProgress && renamed('score', onProgress)));
 }
 
 // ---- Truth from labels ----
