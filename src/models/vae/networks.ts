@@ -101,7 +101,7 @@ export function buildNetworks(config: VaeBaseConfig, context: BuildContext, body
 }
 
 /** The dense VAE's body: flatten, the hidden layers, mirrored. */
-export function denseBody(config: VaeConfig | CvaeConfig): BodySpec {
+export function denseBody(config: Pick<VaeConfig | CvaeConfig, 'hidden' | 'activation'>): BodySpec {
   return {
     architecture: 'dense',
     hidden: config.hidden,
@@ -112,9 +112,12 @@ export function denseBody(config: VaeConfig | CvaeConfig): BodySpec {
 }
 
 /** The conv VAE's body: stride-2 convolutions down to the heads (no dense hidden layers), mirrored. */
-export function convBody(config: ConvVaeConfig, context: BuildContext): BodySpec {
+export function convBody(
+  config: Pick<ConvVaeConfig, 'filters' | 'kernelSize' | 'activation'> & { kind: string },
+  context: BuildContext,
+): BodySpec {
   // Checked before the networks are built, so a bad geometry is reported ahead of missing labels.
-  strideTwoGeometry('conv-vae', config.filters, context.sampleShape);
+  strideTwoGeometry(config.kind, config.filters, context.sampleShape);
   return {
     architecture: 'conv',
     hidden: [],
@@ -126,20 +129,5 @@ export function convBody(config: ConvVaeConfig, context: BuildContext): BodySpec
 
 /** A VAE variant's body: dense or conv, as its `architecture` says. */
 export function variantBody(config: VaeVariantConfig, context: BuildContext): BodySpec {
-  if (config.architecture === 'dense')
-    return {
-      architecture: 'dense',
-      hidden: config.hidden,
-      filters: [],
-      kernelSize: 1,
-      activation: config.activation,
-    };
-  strideTwoGeometry(config.kind, config.filters, context.sampleShape);
-  return {
-    architecture: 'conv',
-    hidden: [],
-    filters: config.filters,
-    kernelSize: config.kernelSize,
-    activation: config.activation,
-  };
+  return config.architecture === 'dense' ? denseBody(config) : convBody(config, context);
 }
