@@ -11,7 +11,6 @@ import {
   type VaeNetworks,
   type VaePass,
   vaeVariantFamily,
-  variantBody,
 } from '../vae/model.js';
 import { BetaTcVaeConfig } from './config.js';
 
@@ -82,7 +81,6 @@ export const betaTcVaeFamily = vaeVariantFamily({
   description:
     'beta-TCVAE: a VAE whose KL is split into mutual information, total correlation (weighted by beta) and dimension-wise KL',
   configSchema: BetaTcVaeConfig,
-  body: variantBody,
   model: (config: BetaTcVaeConfig, context: BuildContext, networks: VaeNetworks) =>
     new BetaTcVaeModel(config, context, networks),
 });

@@ -8,7 +8,6 @@ import {
   type VaeNetworks,
   type VaePass,
   vaeVariantFamily,
-  variantBody,
 } from '../vae/model.js';
 import { DipVaeConfig } from './config.js';
 
@@ -60,7 +59,6 @@ export const dipVaeFamily = vaeVariantFamily({
   description:
     'DIP-VAE: a VAE whose codes are pushed towards an identity covariance (type i: of the posterior means; ii: of the aggregate posterior)',
   configSchema: DipVaeConfig,
-  body: variantBody,
   model: (config: DipVaeConfig, context: BuildContext, networks: VaeNetworks) =>
     new DipVaeModel(config, context, networks),
 });

@@ -14,7 +14,6 @@ import {
   type VaeNetworks,
   type VaePass,
   vaeVariantFamily,
-  variantBody,
 } from '../vae/model.js';
 import { FactorVaeConfig } from './config.js';
 
@@ -142,7 +141,6 @@ export const factorVaeFamily = vaeVariantFamily({
   description:
     'FactorVAE: a VAE penalising the total correlation of its codes, estimated by a discriminator over permuted codes',
   configSchema: FactorVaeConfig,
-  body: variantBody,
   model: (config: FactorVaeConfig, context: BuildContext, networks: VaeNetworks) =>
     new FactorVaeModel(config, context, networks),
   extraNetworks: (config: FactorVaeConfig, context: BuildContext) => ({

@@ -11,7 +11,6 @@ import {
   type VaeNetworks,
   type VaePass,
   vaeVariantFamily,
-  variantBody,
 } from '../vae/model.js';
 import { InfoVaeConfig } from './config.js';
 
@@ -36,7 +35,6 @@ export const infoVaeFamily = vaeVariantFamily({
   description:
     'InfoVAE-MMD: the ELBO with a reweighted KL and an MMD between the codes and N(0, I) (Zhao et al. 2019)',
   configSchema: InfoVaeConfig,
-  body: variantBody,
   model: (config: InfoVaeConfig, context: BuildContext, networks: VaeNetworks) =>
     new InfoVaeModel(config, context, networks),
 });

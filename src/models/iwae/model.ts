@@ -9,7 +9,6 @@ import {
   type VaeNetworks,
   type VaePass,
   vaeVariantFamily,
-  variantBody,
 } from '../vae/model.js';
 import { IwaeConfig } from './config.js';
 
@@ -41,7 +40,6 @@ export const iwaeFamily = vaeVariantFamily({
   kind: 'iwae',
   description: 'importance-weighted autoencoder: a VAE trained on the k-sample bound (Burda et al. 2016)',
   configSchema: IwaeConfig,
-  body: variantBody,
   model: (config: IwaeConfig, context: BuildContext, networks: VaeNetworks) =>
     new IwaeModel(config, context, networks),
 });

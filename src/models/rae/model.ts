@@ -7,13 +7,7 @@ import type { BuildContext } from '../family.js';
 import { DeterministicEncoderModel } from '../shared/deterministic-encoder.js';
 import { trainableVariables } from '../shared/step.js';
 import { weightDecayPenalty } from '../shared/table-heads.js';
-import {
-  type ObjectiveContext,
-  type VaeNetworks,
-  type VaePass,
-  vaeVariantFamily,
-  variantBody,
-} from '../vae/model.js';
+import { type ObjectiveContext, type VaeNetworks, type VaePass, vaeVariantFamily } from '../vae/model.js';
 import { RaeGpConfig, RaeL2Config } from './config.js';
 
 export * from './config.js';
@@ -82,7 +76,6 @@ export const raeL2Family = vaeVariantFamily({
   description:
     'regularised autoencoder (Ghosh et al. 2020): deterministic codes, embedding penalty, decoder weight decay; sample with --sampler',
   configSchema: RaeL2Config,
-  body: variantBody,
   model: (config: RaeL2Config, context: BuildContext, networks: VaeNetworks) =>
     new RaeModel(config, context, networks),
 });
@@ -92,7 +85,6 @@ export const raeGpFamily = vaeVariantFamily({
   description:
     'regularised autoencoder (Ghosh et al. 2020): deterministic codes, embedding penalty, decoder gradient penalty; sample with --sampler',
   configSchema: RaeGpConfig,
-  body: variantBody,
   model: (config: RaeGpConfig, context: BuildContext, networks: VaeNetworks) =>
     new RaeModel(config, context, networks),
 });

@@ -10,7 +10,7 @@ import {
   type ParameterBlock,
   splitParameters,
 } from '../vae/flow-vae.js';
-import { type VaeNetworks, vaeVariantFamily, variantBody } from '../vae/model.js';
+import { type VaeNetworks, vaeVariantFamily } from '../vae/model.js';
 import { VaeIafConfig } from './config.js';
 
 export { VaeIafConfig } from './config.js';
@@ -93,7 +93,6 @@ export const vaeIafFamily = vaeVariantFamily({
   kind: 'vae-iaf',
   description: 'VAE with inverse autoregressive flows (MADE blocks) in the posterior (Kingma et al. 2016)',
   configSchema: VaeIafConfig,
-  body: variantBody,
   model: (config: VaeIafConfig, context: BuildContext, networks: VaeNetworks) =>
     new VaeIafModel(config, context, networks),
   extraNetworks: (config: VaeIafConfig, context: BuildContext) => ({

@@ -10,7 +10,7 @@ import {
   type ParameterBlock,
   splitParameters,
 } from '../vae/flow-vae.js';
-import { type VaeNetworks, vaeVariantFamily, variantBody } from '../vae/model.js';
+import { type VaeNetworks, vaeVariantFamily } from '../vae/model.js';
 import { VaeNfConfig } from './config.js';
 
 export { VaeNfConfig } from './config.js';
@@ -64,7 +64,6 @@ export const vaeNfFamily = vaeVariantFamily({
   kind: 'vae-nf',
   description: 'VAE with K planar normalising flows in the posterior (Rezende & Mohamed 2015)',
   configSchema: VaeNfConfig,
-  body: variantBody,
   model: (config: VaeNfConfig, context: BuildContext, networks: VaeNetworks) =>
     new VaeNfModel(config, context, networks),
   extraNetworks: (config: VaeNfConfig, context: BuildContext) => ({

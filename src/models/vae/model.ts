@@ -20,9 +20,9 @@ import { oneHot } from '../shared/labels.js';
 import type { BodySpec } from '../shared/layers.js';
 import { evaluationStep, stepSeed } from '../shared/seeds.js';
 import { minimize, trainableVariables } from '../shared/step.js';
-import { ConvVaeConfig, CvaeConfig, type VaeBaseConfig, VaeConfig } from './config.js';
+import { ConvVaeConfig, CvaeConfig, type VaeBaseConfig, VaeConfig, type VaeVariantConfig } from './config.js';
 import { bernoulliNll, gaussianNll, klObjective } from './losses.js';
-import { buildNetworks, classCount, convBody, denseBody } from './networks.js';
+import { buildNetworks, classCount, convBody, denseBody, variantBody } from './networks.js';
 
 export { gaussianKl, klWeight, LOG_VARIANCE_LIMIT, softClamp } from '../shared/gaussian-code.js';
 export * from './config.js';
@@ -454,7 +454,8 @@ export function vaeVariantFamily<S extends z.ZodType>(spec: {
   kind: string;
   description: string;
   configSchema: S;
-  body: (config: z.output<S>, context: BuildContext) => BodySpec;
+  /** The encoder's and decoder's body; default variantBody (dense or conv, as the config's `architecture` says). */
+  body?: (config: z.output<S>, context: BuildContext) => BodySpec;
   model: (config: z.output<S>, context: BuildContext, networks: VaeNetworks) => TrainableModel<z.output<S>>;
   extraNetworks?: (config: z.output<S>, context: BuildContext) => Record<string, tfl.LayersModel>;
   needsImages?: boolean;
@@ -465,7 +466,8 @@ export function vaeVariantFamily<S extends z.ZodType>(spec: {
     configSchema: spec.configSchema,
     ...(spec.needsImages ? { needsImages: true } : {}),
     build(config, context) {
-      const networks = buildNetworks(config as VaeBaseConfig, context, spec.body(config, context));
+      const body = spec.body ? spec.body(config, context) : variantBody(config as VaeVariantConfig, context);
+      const networks = buildNetworks(config as VaeBaseConfig, context, body);
       return spec.model(config, context, { ...networks, ...spec.extraNetworks?.(config, context) });
     },
     restore(config, context, networks) {

@@ -4,13 +4,7 @@ import { type Scalar, tf } from '../../engine/tf.js';
 import type { BuildContext } from '../family.js';
 import { DeterministicEncoderModel } from '../shared/deterministic-encoder.js';
 import { mmd2 } from '../shared/mmd.js';
-import {
-  type ObjectiveContext,
-  type VaeNetworks,
-  type VaePass,
-  vaeVariantFamily,
-  variantBody,
-} from '../vae/model.js';
+import { type ObjectiveContext, type VaeNetworks, type VaePass, vaeVariantFamily } from '../vae/model.js';
 import { WaeConfig } from './config.js';
 
 export * from './config.js';
@@ -30,7 +24,6 @@ export const waeFamily = vaeVariantFamily({
   kind: 'wae',
   description: 'Wasserstein autoencoder (WAE-MMD): deterministic codes matched to N(0, I) by an MMD penalty',
   configSchema: WaeConfig,
-  body: variantBody,
   model: (config: WaeConfig, context: BuildContext, networks: VaeNetworks) =>
     new WaeModel(config, context, networks),
 });
