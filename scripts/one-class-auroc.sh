@@ -13,7 +13,7 @@ RUNS=${RUNS:-runs/oneclass/$model}
 SPLIT=${SPLIT:-test}
 LL=${LL:-node bin/latentlab.js}
 read -r -a scores <<<"${SCORES:-mse mahalanobis knn}"
-[[ $model == conv-vae && -z ${SCORES:-} ]] && scores=(elbo mse)
+[[ $model == conv-vae && -z ${SCORES:-} ]] && scores=(knn mahalanobis mse elbo)
 for K in 0 1 2 3 4 5 6 7 8 9; do
   [[ -f $RUNS/$model-$K/model/manifest.json ]] ||
     $LL train --model "$model" --latent 32 --epochs "${EPOCHS:-10}" --data fashion-mnist --classes "$K" \
