@@ -453,6 +453,12 @@ export interface DisentanglementReport {
   codes: { train: number; test: number };
   migPerFactor: number[];
   sapPerFactor: number[];
+  /**
+   * mutualInformation[code][factor] in nats, on MIG's codes, and each factor's entropy: what each latent dimension
+   * encodes (a factor spread over several codes, each with a small share of its entropy, scores a low MIG).
+   */
+  mutualInformation: number[][];
+  factorEntropy: number[];
 }
 
 /**
@@ -498,6 +504,8 @@ export async function disentanglement(
     codes: { train: nTrain, test: nTest },
     migPerFactor: migResult.perFactor,
     sapPerFactor: sapResult.perFactor,
+    mutualInformation: migResult.mutualInformation,
+    factorEntropy: migResult.entropy,
   };
 }
 

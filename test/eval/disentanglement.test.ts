@@ -2,6 +2,7 @@
 // code), the same codes rotated (entangled), and noise; MIG against a numpy/scikit-learn computation.
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { disentanglementByFactor } from '../../src/cli/commands/generate.js';
 import type { DataFactors } from '../../src/data/dataset.js';
 import { createRng } from '../../src/data/random.js';
 import {
@@ -255,5 +256,14 @@ describe('FactorVAE and beta-VAE scores', () => {
     expect(report.factorVae).toBe(1);
     expect(report.betaVae).toBe(1);
     expect(report.dci.disentanglement).toBeGreaterThan(0.99);
+    // The full grid: factor k has entropy ln(size), code k holds all of it and every other code none.
+    expect(report.factorEntropy.map((h) => Math.exp(h))).toEqual(SIZES.map((n) => expect.closeTo(n, 9)));
+    expect(report.mutualInformation).toHaveLength(K);
+    report.mutualInformation.forEach((row, j) =>
+      row.forEach((nats, k) => expect(nats).toBeCloseTo(j === k ? report.factorEntropy[k] : 0, 9)),
+    );
+    expect(disentanglementByFactor(report)[2]).toBe(
+      `  c: MIG 1.000; most informative codes z2 ${Math.log(8).toFixed(2)}, z0 0.00 (nats, of its entropy 2.08)`,
+    );
   });
 });

@@ -811,6 +811,7 @@ export function evaluateCommand(): Command {
             `DCI disentanglement ${d.dci.disentanglement.toFixed(3)}, completeness ${d.dci.completeness.toFixed(3)}, ` +
             `informativeness ${d.dci.informativeness.toFixed(3)}; FactorVAE score ${d.factorVae.toFixed(3)}, ` +
             `beta-VAE score ${d.betaVae.toFixed(3)} (${d.codes.train} + ${d.codes.test} codes)`,
+          ...disentanglementByFactor(d),
         );
       if (report.iwae !== undefined)
         lines.push(
@@ -820,6 +821,24 @@ export function evaluateCommand(): Command {
       process.stdout.write(`${lines.join('\n')}\n`);
     },
   );
+}
+
+/**
+ * Per factor, its MIG and the two codes that hold most of its information: which latent dimension means what, and
+ * why a MIG is low (a factor split across codes, or in none).
+ */
+export function disentanglementByFactor(d: DisentanglementReport): string[] {
+  return d.factors.map((name, k) => {
+    const top = d.mutualInformation
+      .map((row, j) => ({ j, nats: row[k] }))
+      .sort((a, b) => b.nats - a.nats)
+      .slice(0, 2)
+      .map(({ j, nats }) => `z${j} ${nats.toFixed(2)}`);
+    return (
+      `  ${name}: MIG ${d.migPerFactor[k].toFixed(3)}; most informative codes ${top.join(', ')} ` +
+      `(nats, of its entropy ${d.factorEntropy[k].toFixed(2)})`
+    );
+  });
 }
 
 /** The text figures of `evaluate`, one line each. */
