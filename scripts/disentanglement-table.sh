@@ -5,14 +5,15 @@
 # Usage: scripts/disentanglement-table.sh [NAME...]  for each seed, trains and evaluates each NAME (default: every
 #        name below), appending one JSON line per run to $RUNS/results.jsonl (a run already there is skipped);
 #        scripts/disentanglement-table.sh --table     prints the table (mean ± sample std over seeds) from it.
-# Environment: RUNS (default runs/dsprites), SEEDS (default "0 1 2"), EPOCHS (default 2), LL (the CLI).
+# Environment: RUNS (default runs/dsprites), SEEDS (default "0 1 2"), EPOCHS (default 2), DATA (default
+# dsprites:20000), BATCH (default 128), LL (the CLI). A run whose model is there is evaluated, not trained again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs/dsprites}
 LL=${LL:-node --import tsx src/cli/bin.ts}
 SEEDS=${SEEDS:-0 1 2}
 EPOCHS=${EPOCHS:-2}
-COMMON=(--data dsprites:20000 --epochs "$EPOCHS" --batch-size 128)
+COMMON=(--data "${DATA:-dsprites:20000}" --epochs "$EPOCHS" --batch-size "${BATCH:-128}")
 NAMES=(vae beta-vae beta-tcvae factor-vae dip-vae infogan)
 VAE="--latent 10 --hidden 512,256 --lr 0.001"
 declare -A ARGS=(
@@ -54,7 +55,7 @@ for seed in $SEEDS; do
     for n in "${NAMES[@]}"; do [[ $n == "$name" ]] && break; order=$((order + 1)); done
     run="$RUNS/$name-$seed"
     # shellcheck disable=SC2086 # ARGS holds several flags
-    $LL train ${ARGS[$name]} "${COMMON[@]}" --seed "$seed" --out "$run"
+    [[ -f $run/model/manifest.json ]] || $LL train ${ARGS[$name]} "${COMMON[@]}" --seed "$seed" --out "$run"
     $LL evaluate "$run" --k 1 --samples 0 --json >"$run/evaluate.out"
     jq -c --arg name "$name" --argjson seed "$seed" --argjson order "$order" \
       --slurpfile summary "$run/summary.json" \
