@@ -21,12 +21,21 @@ describe('latentlab on dsprites', () => {
       expect(evaluated.stdout).toMatch(
         /disentanglement \(shape, scale, orientation, posX, posY\): MIG \d\.\d{3}, SAP \d\.\d{3}, DCI disentanglement/,
       );
+      // One line per factor: which two of the 3 codes hold most of it.
+      for (const factor of ['shape', 'scale', 'orientation', 'posX', 'posY'])
+        expect(evaluated.stdout).toMatch(
+          new RegExp(
+            `\\n  ${factor}: MIG \\d\\.\\d{3}; most informative codes z[0-2] \\d\\.\\d{2}, z[0-2] \\d\\.\\d{2} \\(nats, of its entropy \\d\\.\\d{2}\\)\\n`,
+          ),
+        );
       const report = JSON.parse(await readFile(join(run, 'evaluation.json'), 'utf8'));
       expect(report.samples).toBe(20);
       const d = report.disentanglement;
       expect(d.factors).toEqual(['shape', 'scale', 'orientation', 'posX', 'posY']);
       // 20 test codes: half for fitting, half for scoring SAP and DCI.
       expect(d.codes).toEqual({ train: 10, test: 10 });
+      expect(d.mutualInformation).toHaveLength(3);
+      expect(d.factorEntropy).toHaveLength(5);
       const scores = [d.mig, d.sap, d.dci.disentanglement, d.dci.completeness, d.dci.informativeness];
       for (const score of [...scores, d.factorVae, d.betaVae]) {
         expect(score).toBeGreaterThanOrEqual(0);
