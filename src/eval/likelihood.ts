@@ -1,6 +1,6 @@
 // Test-set figures for latent-variable models: reconstruction error, negative ELBO and the importance-weighted
 // bound on -log p(x) (IWAE, Burda et al. 2016), in nats per sample.
-import type { Dataset } from '../data/dataset.js';
+import { type Dataset, sampleSize } from '../data/dataset.js';
 import { tf } from '../engine/tf.js';
 import { isAutoencoder, type LikelihoodModel } from '../models/family.js';
 import { batchesOf } from './codes.js';
@@ -17,6 +17,19 @@ export interface LikelihoodReport {
   k: number;
 }
 
+/** Values (samples · k · values per sample) one batch of the likelihood pass may hold. */
+export const LIKELIHOOD_BATCH_VALUES = 20_000_000;
+
+/**
+ * Samples per batch of the likelihood pass, which holds k decoded copies of each: at most 20,000 / k, and at most
+ * LIKELIHOOD_BATCH_VALUES values in all. The second bound is for large samples: without it a 64x64 split went
+ * through a convolutional body in one batch at k = 1 (10,000 images, 1.3 GB for the first layer's activations),
+ * past the wasm heap. It leaves 28x28 images at 20,000 / k for every k.
+ */
+export function likelihoodBatchSize(k: number, valuesPerSample: number): number {
+  return Math.max(1, Math.floor(Math.min(20_000 / k, LIKELIHOOD_BATCH_VALUES / (k * valuesPerSample))));
+}
+
 export async function evaluateLikelihood(
   model: LikelihoodModel,
   dataset: Dataset,
@@ -31,8 +44,7 @@ export async function evaluateLikelihood(
 ): Promise<LikelihoodReport> {
   const withMse = options.reconstruction !== false && isAutoencoder(model);
   const k = options.k ?? 100;
-  // The IWAE pass holds k decoded copies of each batch: keep batch * k bounded.
-  const batchSize = options.batchSize ?? Math.max(1, Math.floor(20_000 / k));
+  const batchSize = options.batchSize ?? likelihoodBatchSize(k, sampleSize(dataset));
   const seed = options.seed ?? 0;
   let mseSum = 0;
   let elboSum = 0;
