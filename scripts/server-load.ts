@@ -2,7 +2,10 @@
 // starts the server in a child process on 127.0.0.1, then N clients (default 50) each send requests one after
 // another for D seconds (default 60), a mix of every endpoint with JSON and PNG bodies and answers. Reports
 // requests/s, p50/p90/p99 latency, errors, and the server's RSS and live tensors sampled every second.
-//   npx tsx scripts/server-load.ts [--clients 50] [--duration 60] [--backend wasm] [--runs DIR] [--json out.json]
+//   npx tsx scripts/server-load.ts [--clients 50] [--duration 60] [--backend wasm] [--runs DIR [--port N]]
+//     [--batch-window MS | --compare] [--only NAME] [--json out.json]
+// --compare: the same load on the unbatched server (--batch-window 0), then on the batched one (the default
+// window), one after the other on the same runs, and the ratio of their requests per second.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
@@ -18,6 +21,13 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '60' },
     backend: { type: 'string', default: 'wasm' },
     runs: { type: 'string' },
+    // A server already listening on 127.0.0.1:PORT (started by hand, e.g. under --cpu-prof) over --runs.
+    port: { type: 'string' },
+    // The server's batching window, ms (0: off); --compare runs the same load unbatched, then batched.
+    'batch-window': { type: 'string' },
+    compare: { type: 'boolean', default: false },
+    // Only the requests whose name contains this ("reconstruct", "sample"): one operation under load.
+    only: { type: 'string' },
     json: { type: 'string' },
   },
 });
@@ -48,7 +58,10 @@ function train(runs: string): void {
   }
 }
 
-async function startServer(runs: string): Promise<{ child: ChildProcess; port: number }> {
+async function startServer(
+  runs: string,
+  batchWindow: string | undefined,
+): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(
     process.execPath,
     cli([
@@ -61,6 +74,7 @@ async function startServer(runs: string): Promise<{ child: ChildProcess; port: n
       '0',
       '--backend',
       values.backend as string,
+      ...(batchWindow !== undefined ? ['--batch-window', batchWindow] : []),
     ]),
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LATENTLAB_TOKEN: '' } },
   );
@@ -161,10 +175,38 @@ const percentile = (sorted: number[], q: number) =>
 async function main(): Promise<void> {
   const temp = values.runs ? undefined : mkdtempSync(join(tmpdir(), 'latentlab-load-'));
   const runs = values.runs ?? (temp as string);
-  if (temp) train(runs);
-  const digits = (await loadData({ source: 'mnist' }, { seed: 0 })).test.x;
-  const list = jobs(digits);
-  const { child, port } = await startServer(runs);
+  try {
+    if (temp) train(runs);
+    const digits = (await loadData({ source: 'mnist' }, { seed: 0 })).test.x;
+    const list = jobs(digits).filter((job) => !values.only || job.name.includes(values.only));
+    if (list.length === 0) throw new Error(`--only ${values.only}: no request of the mix is named so`);
+    if (!values.compare) {
+      const report = await measure(runs, list, values['batch-window']);
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+      return;
+    }
+    const unbatched = await measure(runs, list, '0');
+    const batched = await measure(runs, list, values['batch-window']);
+    const both = {
+      unbatched,
+      batched,
+      requestsPerSecondRatio:
+        Math.round((batched.requestsPerSecond / unbatched.requestsPerSecond) * 100) / 100,
+    };
+    process.stdout.write(`${JSON.stringify(both, null, 2)}\n`);
+    if (values.json) writeFileSync(values.json, `${JSON.stringify(both, null, 2)}\n`);
+  } finally {
+    agent.destroy();
+    if (temp) rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+/** One server (batching window `batchWindow`, ms; undefined: the server's default) under the load. */
+async function measure(runs: string, list: Job[], batchWindow: string | undefined) {
+  const { child, port } = values.port
+    ? { child: undefined, port: Number(values.port) }
+    : await startServer(runs, batchWindow);
   try {
     // Warm up: every request once, so the models load and the Mahalanobis fit is made before timing.
     for (const job of list) {
@@ -220,11 +262,13 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     memory.push({ t: elapsed, ...(await status()).memory });
     load.push(loadavg()[0]);
+    const final = await status();
     const sorted = [...latencies].sort((a, b) => a - b);
     const mb = (b: number) => Math.round(b / 1e5) / 10;
     const tenth = memory.filter((m) => m.t >= duration * 0.1);
     const report = {
-      command: `npx tsx scripts/server-load.ts --clients ${clients} --duration ${duration} --backend ${values.backend}${values.runs ? ` --runs ${values.runs}` : ''}`,
+      command: `npx tsx scripts/server-load.ts --clients ${clients} --duration ${duration} --backend ${values.backend}${values.runs ? ` --runs ${values.runs}` : ''}${values.only ? ` --only "${values.only}"` : ''}`,
+      batchWindowMs: final.batching?.windowMs,
       machine: { cpus: cpus().length, model: cpus()[0]?.model, loadBefore: load[0], loadAfter: load[1] },
       clients,
       seconds: Math.round(elapsed * 10) / 10,
@@ -277,15 +321,13 @@ async function main(): Promise<void> {
           max: Math.max(...memory.map((m) => m.tensorBytes)),
         },
       },
-      server: (await status()).queue,
+      server: { queue: final.queue, batching: final.batching },
+      memorySeries: memory,
     };
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    if (values.json)
-      writeFileSync(values.json, `${JSON.stringify({ ...report, memorySeries: memory }, null, 2)}\n`);
+    return report;
   } finally {
-    child.kill('SIGTERM');
-    agent.destroy();
-    if (temp) rmSync(temp, { recursive: true, force: true });
+    child?.kill('SIGTERM');
+    if (child) await new Promise((resolve) => child.once('exit', resolve));
   }
 }
 

@@ -53,12 +53,24 @@ export function classLabels(n: number, numClasses: number, classIndex?: number):
 
 /** n samples from the prior, decoded: [n, ...sampleShape]. */
 export function samplePrior(model: Sampler, n: number, seed: number, classIndex?: number): Tensor {
+  return samplePriors(model, [{ n, seed, classIndex }]);
+}
+
+/**
+ * Several draws decoded in one pass, one after another: [sum of n, ...sampleShape]. Each draw's codes come
+ * from its own seed and its rows are decoded as samplePrior would decode them alone.
+ */
+export function samplePriors(
+  model: Sampler,
+  draws: ReadonlyArray<{ n: number; seed: number; classIndex?: number }>,
+): Tensor {
   return tf.tidy(() => {
-    const z = model.samplePrior(n, seed);
+    const z = draws.map(({ n, seed }) => model.samplePrior(n, seed));
     const labels = generatesClasses(model)
-      ? classLabels(n, model.context.numClasses ?? 0, classIndex)
+      ? draws.map(({ n, classIndex }) => classLabels(n, model.context.numClasses ?? 0, classIndex))
       : undefined;
-    return model.generate(z, labels);
+    const concat = (parts: Tensor[]) => (parts.length === 1 ? parts[0] : tf.concat(parts));
+    return model.generate(concat(z), labels && concat(labels));
   });
 }
 
@@ -190,14 +202,31 @@ export async function interpolationPath(
 
 /** A path decoded: [steps, ...sampleShape]; conditional and class-controlled decoders get class `label`. */
 export function decodePath(path: InterpolationPath, label: number): Tensor {
+  return decodePaths([path], [label]);
+}
+
+/**
+ * Paths with the same decoder decoded in one pass, one after another: [sum of steps, ...sampleShape]; path i's
+ * rows get class `labels[i]` where the decoder takes one. Each row is decoded as decodePath would decode it.
+ */
+export function decodePaths(paths: readonly InterpolationPath[], labels: readonly number[]): Tensor {
+  const { decoder, latent } = paths[0];
+  const steps = paths.reduce((sum, path) => sum + path.steps, 0);
+  const codes = new Float32Array(steps * latent);
+  let offset = 0;
+  for (const path of paths) {
+    codes.set(path.codes, offset);
+    offset += path.codes.length;
+  }
   return tf.tidy(() => {
-    const z = tf.tensor2d(path.codes, [path.steps, path.latent]);
-    const classes = (model: TrainableModel) => classLabels(path.steps, model.context.numClasses ?? 0, label);
-    if ('generator' in path.decoder) {
-      const { generator } = path.decoder;
+    const z = tf.tensor2d(codes, [steps, latent]);
+    const classes = (model: TrainableModel) =>
+      tf.concat(paths.map((path, i) => classLabels(path.steps, model.context.numClasses ?? 0, labels[i])));
+    if ('generator' in decoder) {
+      const { generator } = decoder;
       return generator.generate(z, generatesClasses(generator) ? classes(generator) : undefined);
     }
-    const { autoencoder } = path.decoder;
+    const { autoencoder } = decoder;
     return autoencoder.decode(z, autoencoder.conditional ? classes(autoencoder) : undefined);
   });
 }

@@ -33,7 +33,7 @@ import Fastify, {
 } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
-import { ensureBackend } from '../engine/backend.js';
+import { currentBackend, ensureBackend } from '../engine/backend.js';
 import { LATENTLAB_VERSION } from '../version.js';
 import { readWavStream, WAV_TYPES, WavBytes } from './audio.js';
 import {
@@ -44,6 +44,7 @@ import {
   requireKnownHost,
   requireToken,
 } from './auth.js';
+import { Batcher, type BatchingOptions } from './batcher.js';
 import { DEFAULT_LIMITS, type ServerContext, type ServerLimits, type ServerPlugin } from './context.js';
 import { errorHandler, HttpError, validationError } from './errors.js';
 import { ModelCache } from './model-cache.js';
@@ -52,6 +53,7 @@ import { v1Routes } from './routes.js';
 import { RunsDirectory } from './runs.js';
 
 export { checkBinding, type HostPolicy, hostAllowed, isLoopback, tokenMatches } from './auth.js';
+export { Batcher, type BatchingOptions, type BatchStats } from './batcher.js';
 export { DEFAULT_LIMITS, type ServerContext, type ServerLimits, type ServerPlugin } from './context.js';
 export { HttpError } from './errors.js';
 export { type CachedModel, ModelCache } from './model-cache.js';
@@ -71,6 +73,26 @@ export interface ServerOptions {
   logger?: FastifyServerOptions['logger'];
   /** Host names the server answers to besides loopback and its own address (--allow-host); '*' any. */
   allowHosts?: string[];
+  /**
+   * Requests for the same run and operation arriving within `windowMs` of each other run as one batch, of at
+   * most `maxRows` rows (default: the --max-batch limit). The window defaults to 2 ms where the backend's
+   * kernels give each row the same result whatever the batch (wasm, cpu), so batched answers are bit for bit
+   * the unbatched ones, and to 0 (off) on native and tensorflow, whose BLAS picks kernels by batch size.
+   */
+  batching?: Partial<BatchingOptions>;
+}
+
+/** Backends whose answers for a row do not depend on the rows beside it (checked by the batching tests). */
+const ROW_STABLE_BACKENDS = new Set(['wasm', 'cpu']);
+
+/** The batching window and size the server uses on the backend `backend`. */
+export function batchingFor(
+  backend: string | undefined,
+  limits: ServerLimits,
+  options: Partial<BatchingOptions> = {},
+): BatchingOptions {
+  const windowMs = options.windowMs ?? (ROW_STABLE_BACKENDS.has(backend ?? '') ? 2 : 0);
+  return { windowMs, maxRows: options.maxRows ?? limits.maxBatch };
 }
 
 export interface StartOptions extends ServerOptions {
@@ -103,9 +125,11 @@ export async function buildServer(options: StartOptions = {}): Promise<FastifyIn
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const runs = new RunsDirectory(options.runsDir ?? 'runs');
   const queue = new TensorQueue(limits.maxWaiting);
+  const batcher = new Batcher(queue, batchingFor(currentBackend()?.name, limits, options.batching));
   const context: ServerContext = {
     runs,
     queue,
+    batcher,
     models: new ModelCache(runs, options.cacheSize ?? 4),
     limits,
     token: options.token,
@@ -186,7 +210,7 @@ export async function buildServer(options: StartOptions = {}): Promise<FastifyIn
       await plugin(scope, context);
     });
   app.addHook('onClose', async () => {
-    await queue.idle();
+    await batcher.drain();
     context.models.clear();
   });
   return app;

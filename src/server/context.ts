@@ -1,5 +1,6 @@
 // What the server's routes and plugins (the studio) share: the runs directory, the model cache, the queue.
 import type { FastifyInstance } from 'fastify';
+import type { Batcher } from './batcher.js';
 import type { ModelCache } from './model-cache.js';
 import type { TensorQueue } from './queue.js';
 import type { RunsDirectory } from './runs.js';
@@ -38,6 +39,8 @@ export interface ServerContext {
   runs: RunsDirectory;
   models: ModelCache;
   queue: TensorQueue;
+  /** Groups requests for the same run and operation into one queue job (off when its window is 0). */
+  batcher: Batcher;
   limits: ServerLimits;
   token?: string;
 }

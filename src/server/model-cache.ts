@@ -12,6 +12,12 @@ export interface CachedModel extends LoadedModel {
   memo: Map<string, unknown>;
 }
 
+/** A model directory and its manifest's stamp (mtime, size, inode): a new stamp is a retrained model. */
+export interface ModelVersion {
+  dir: string;
+  stamp: string;
+}
+
 interface Entry {
   model: CachedModel;
   stamp: string;
@@ -26,10 +32,19 @@ export class ModelCache {
     readonly capacity = 4,
   ) {}
 
-  async get(name: string): Promise<CachedModel> {
+  /**
+   * Where run `name`'s model is and which version it is: the file system work of `get`, which needs no queue
+   * job, so requests do it while they wait rather than the queue while it runs.
+   */
+  async check(name: string): Promise<ModelVersion> {
     const dir = await this.runs.modelDir(name);
     const info = await stat(join(dir, 'manifest.json'));
-    const stamp = `${info.mtimeMs}:${info.size}:${info.ino}`;
+    return { dir, stamp: `${info.mtimeMs}:${info.size}:${info.ino}` };
+  }
+
+  /** The model of run `name` (as `check` found it, when given: no file system work), loaded if need be. */
+  async get(name: string, version?: ModelVersion): Promise<CachedModel> {
+    const { dir, stamp } = version ?? (await this.check(name));
     const entry = this.entries.get(dir);
     if (entry) {
       this.entries.delete(dir);

@@ -14,7 +14,13 @@ import { tf } from '../engine/tf.js';
 import { LatentlabError } from '../errors.js';
 import { calibrateThreshold } from '../eval/anomaly.js';
 import { batchesOf, decodeCodes, encodeDataset } from '../eval/codes.js';
-import { decodePath, interpolationPath, type PathEnd, samplePrior } from '../eval/generate.js';
+import {
+  decodePath,
+  type InterpolationPath,
+  interpolationPath,
+  type PathEnd,
+  samplePrior,
+} from '../eval/generate.js';
 import { reconstructTokens } from '../eval/text.js';
 import { encodeImageGrid } from '../io/png.js';
 import {
@@ -38,7 +44,7 @@ import type { CachedModel } from './model-cache.js';
 import type { BodySchemas, Capabilities, ClipRead, Tokenized } from './schemas.js';
 import { idsAsTexts, refuseSamples, textDataset, textInfo, withDecoding } from './text.js';
 
-type Bodies = { [K in keyof BodySchemas]: z.output<BodySchemas[K]> };
+export type Bodies = { [K in keyof BodySchemas]: z.output<BodySchemas[K]> };
 
 export function capabilities(cached: CachedModel): z.output<typeof Capabilities> {
   const model = cached.model;
@@ -343,20 +349,34 @@ export async function reconstruct(cached: CachedModel, body: Bodies['reconstruct
 
 export async function sample(cached: CachedModel, body: Bodies['sample']): Promise<Outputs> {
   let draw: () => Promise<tf.Tensor>;
-  let classRows = 0;
   const written = cached.model;
   if (writesSentences(written)) {
     // A language model has no prior to draw codes from: it writes from <bos> on.
     draw = async () => written.writeSentences(body.n);
   } else {
-    const model = generative(cached, 'sample');
-    checkClass(cached, body.class);
-    if (model.conditional && body.class === undefined) classRows = model.context.numClasses ?? 10;
+    const model = priorOf(cached, body);
     draw = async () => samplePrior(model, body.n, body.seed, body.class);
   }
   const images = await withDecoding(cached, body, body.seed, draw);
   const values = (await images.data()) as Float32Array;
   images.dispose();
+  return sampleOutputs(cached, body, values);
+}
+
+/** The model to draw a sample request from, its class checked. */
+export function priorOf(cached: CachedModel, body: Bodies['sample']): GenerativeModel {
+  const model = generative(cached, 'sample');
+  checkClass(cached, body.class);
+  return model;
+}
+
+/** A sample request's outputs from the values drawn for it; conditional draws of every class: a row each. */
+export function sampleOutputs(cached: CachedModel, body: Bodies['sample'], values: Float32Array): Outputs {
+  const model = cached.model as Partial<GenerativeModel>;
+  const classRows =
+    !writesSentences(cached.model) && model.conditional && body.class === undefined
+      ? (model.context?.numClasses ?? 10)
+      : 0;
   const cols = classRows ? Math.ceil(body.n / classRows) : Math.ceil(Math.sqrt(body.n));
   return {
     values: checkFinite(dataUnits(cached, values), body.n),
@@ -375,6 +395,15 @@ function checkRow(row: number[], width: number, field: string, what: string): Fl
 
 /** A decoded path between two ends (interpolationPath says which space it runs through and what decodes it). */
 export async function interpolate(cached: CachedModel, body: Bodies['interpolate']) {
+  const path = await pathOf(cached, body);
+  const images = await withDecoding(cached, body, 0, async () => decodePath(path, body.class ?? 0));
+  const values = (await images.data()) as Float32Array;
+  images.dispose();
+  return pathOutputs(cached, body, path, values);
+}
+
+/** A request's path between its two ends, not yet decoded. */
+export async function pathOf(cached: CachedModel, body: Bodies['interpolate']): Promise<InterpolationPath> {
   if (!isAutoencoder(cached.model) && !isGenerative(cached.model))
     throw new HttpError(
       400,
@@ -409,14 +438,20 @@ export async function interpolate(cached: CachedModel, body: Bodies['interpolate
   };
   const from = await toEnd('from');
   const to = await toEnd('to');
-  const path = await interpolationPath(cached.model, [from.end, to.end], {
+  return interpolationPath(cached.model, [from.end, to.end], {
     steps: body.steps,
     slerp: body.slerp,
     fields: { model: 'run', ends: [from.field, to.field] },
   });
-  const images = await withDecoding(cached, body, 0, async () => decodePath(path, body.class ?? 0));
-  const values = (await images.data()) as Float32Array;
-  images.dispose();
+}
+
+/** An interpolation's answer from its path and the values decoded from it. */
+export function pathOutputs(
+  cached: CachedModel,
+  body: Bodies['interpolate'],
+  path: InterpolationPath,
+  values: Float32Array,
+) {
   checkFinite(path.codes, body.steps, undefined, 'step');
   const outputs: Outputs = {
     values: checkFinite(dataUnits(cached, values), body.steps, undefined, 'step'),
@@ -490,7 +525,16 @@ async function calibrationScores(
   return calibration;
 }
 
-export async function score(cached: CachedModel, body: Bodies['score']) {
+/** Scores of a request's samples; with a quantile or contamination, the threshold and a flag per sample. */
+export interface Scored {
+  dataset: Dataset;
+  scores: Float32Array;
+  threshold?: ReturnType<typeof calibrateThreshold> & { calibration: string };
+  flags?: Array<0 | 1>;
+  clips?: z.output<typeof ClipRead>[];
+}
+
+export async function score(cached: CachedModel, body: Bodies['score']): Promise<Scored> {
   if (cached.manifest.text && (body.score === 'mse' || body.score === 'bce'))
     throw new HttpError(
       400,

@@ -7,9 +7,12 @@ import { tf } from '../engine/tf.js';
 import { readManifest } from '../io/model-files.js';
 import { LATENTLAB_VERSION } from '../version.js';
 import { checkJsonAudio, spectrogramsOf, WAV_TYPES, WavBytes } from './audio.js';
+import type { BatchPlan } from './batch-plans.js';
+import * as plans from './batch-plans.js';
+import type { Settled } from './batcher.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
-import type { CachedModel } from './model-cache.js';
+import type { CachedModel, ModelVersion } from './model-cache.js';
 import * as ops from './operations.js';
 import { bodySchemas, ErrorBody, FormatQuery, RunParams, responses } from './schemas.js';
 import { uploadedBody } from './uploads.js';
@@ -35,6 +38,30 @@ function jsonOrPng(schema: z.ZodType, description: string, wav: boolean) {
 }
 
 type Format = 'json' | 'png' | 'wav';
+type Answer = Buffer | WavBytes | object;
+
+/** When a request's job started, and how many requests shared it. */
+interface Timing {
+  queued: number;
+  started: number;
+  batch: number;
+}
+
+/** A request waiting in a batch group. */
+interface Batched<B> {
+  body: B;
+  format: Format;
+  timing: Timing;
+  version: ModelVersion;
+}
+
+async function settle<T>(work: () => Promise<T>): Promise<Settled<T>> {
+  try {
+    return { value: await work() };
+  } catch (error) {
+    return { error };
+  }
+}
 
 /**
  * The answer's form: the body's or query's format, else what the Accept header asks for (image/png, audio/wav)
@@ -94,6 +121,15 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
               completed: z.number(),
               maxRunning: z.number(),
             }),
+            batching: z
+              .object({
+                windowMs: z.number(),
+                maxRows: z.number(),
+                batches: z.number(),
+                requests: z.number(),
+                largest: z.number(),
+              })
+              .describe('the batcher: its window and size, and the groups it has run (one queue job each)'),
             cachedModels: z.number(),
             memory: z.object({
               rss: z.number(),
@@ -110,6 +146,7 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
       return {
         version: LATENTLAB_VERSION,
         queue: context.queue.stats(),
+        batching: { ...context.batcher.options, ...context.batcher.stats() },
         cachedModels: context.models.size,
         memory: {
           rss: process.memoryUsage.rss(),
@@ -150,13 +187,17 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
   );
 
   /**
-   * POST /runs/:run/<name>: the body validated, the work one queue job, the answer JSON, (`png`) a picture or
-   * (`wav`, audio runs) a recording.
+   * POST /runs/:run/<name>: the body validated, the work a queue job (with a plan: requests for the same run
+   * and settings within the batching window share one job and one model pass), the answer JSON, (`png`) a
+   * picture or (`wav`, audio runs) a recording. `compute` runs the model; `respond` makes a request's answer
+   * of its result.
    */
-  function operation<B extends z.ZodType>(
+  function operation<B extends z.ZodType, R>(
     name: string,
     spec: { summary: string; body: B; response: z.ZodType; uploads?: boolean; png?: boolean; wav?: boolean },
-    answer: (cached: CachedModel, body: z.output<B>, format: Format) => Promise<Buffer | WavBytes | object>,
+    compute: (cached: CachedModel, body: z.output<B>) => Promise<R>,
+    respond: (cached: CachedModel, body: z.output<B>, format: Format, result: R) => Promise<Answer>,
+    plan?: BatchPlan<z.output<B>, R>,
   ): void {
     r.post(
       `/runs/:run/${name}`,
@@ -182,21 +223,69 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
           throw new HttpError(406, `${name} has no PNG form: ask for JSON`, 'format');
         if (format === 'wav' && (spec.png === false || spec.wav === false))
           throw new HttpError(406, `${name} answers no sound: ask for JSON`, 'format');
-        const queued = performance.now();
-        let started = queued;
-        const result = await job(request.params.run, (cached) => {
-          started = performance.now();
-          return answer(cached, body, format);
-        });
-        // Time waiting for the model and time with it, for clients and the load test.
+        const run = request.params.run;
+        const version = await context.models.check(run);
+        const timing: Timing = { queued: performance.now(), started: 0, batch: 1 };
+        const key = plan && context.batcher.enabled ? plan.key(body, format) : undefined;
+        const result =
+          key === undefined
+            ? await context.queue.run(async () => {
+                timing.started = performance.now();
+                const cached = await context.models.get(run, version);
+                return respond(cached, body, format, await compute(cached, body));
+              })
+            : await context.batcher.submit(
+                `${run}\u0000${name}\u0000${key}`,
+                { body, format, timing, version },
+                plan?.rows(body) ?? 1,
+                (items: Array<Batched<z.output<B>>>) =>
+                  answerGroup(run, items, compute, respond, plan as BatchPlan<z.output<B>, R>),
+              );
+        // Time waiting for the model and time with it (the whole group's), for clients and the load test.
         void reply.header(
           'server-timing',
-          `queue;dur=${(started - queued).toFixed(1)}, model;dur=${(performance.now() - started).toFixed(1)}`,
+          `queue;dur=${(timing.started - timing.queued).toFixed(1)}, model;dur=${(performance.now() - timing.started).toFixed(1)}, batch;desc="${timing.batch}"`,
         );
         if (result instanceof WavBytes) return reply.type('audio/wav').send(result.bytes);
         return Buffer.isBuffer(result) ? reply.type('image/png').send(result) : result;
       },
     );
+  }
+
+  /**
+   * A group's answers, in one queue job: one pass for all (the plan's `many`), each request's answer made of its
+   * part. When the pass fails (one request's bad input fails all), each request runs alone and gets its own
+   * answer or error, so no request's error reaches another.
+   */
+  async function answerGroup<B, R>(
+    run: string,
+    items: Array<Batched<B>>,
+    compute: (cached: CachedModel, body: B) => Promise<R>,
+    respond: (cached: CachedModel, body: B, format: Format, result: R) => Promise<Answer>,
+    plan: BatchPlan<B, R>,
+  ): Promise<Settled<Answer>[]> {
+    const started = performance.now();
+    for (const item of items) Object.assign(item.timing, { started, batch: items.length });
+    // The latest version any request of the group saw (a run retrained meanwhile: the new model).
+    const cached = await context.models.get(run, items[items.length - 1].version);
+    const bodies = items.map((item) => item.body);
+    let results: Settled<R>[];
+    try {
+      results = (
+        items.length === 1 ? [await compute(cached, bodies[0])] : await plan.many(cached, bodies)
+      ).map((value) => ({ value }));
+    } catch {
+      results = [];
+      for (const body of bodies) results.push(await settle(() => compute(cached, body)));
+    }
+    const answers: Settled<Answer>[] = [];
+    for (const [i, result] of results.entries())
+      answers.push(
+        'value' in result
+          ? await settle(() => respond(cached, items[i].body, items[i].format, result.value))
+          : result,
+      );
+    return answers;
   }
 
   /** Outputs as JSON: the values, texts of text runs, WAV files and spectrograms of audio runs. */
@@ -229,7 +318,9 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
       uploads: true,
       png: false,
     },
-    (cached, body) => ops.encode(cached, body),
+    ops.encode,
+    async (_cached, _body, _format, result) => result,
+    plans.encodePlan,
   );
 
   operation(
@@ -239,7 +330,9 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
       body: bodies.decode,
       response: responses.outputs,
     },
-    async (cached, body, format) => answerOutputs(cached, await ops.decode(cached, body), body, format),
+    ops.decode,
+    (cached, body, format, outputs) => answerOutputs(cached, outputs, body, format),
+    plans.decodePlan,
   );
 
   operation(
@@ -251,8 +344,8 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
       response: responses.reconstruct,
       uploads: true,
     },
-    async (cached, body, format) => {
-      const result = await ops.reconstruct(cached, body);
+    ops.reconstruct,
+    async (cached, body, format, result) => {
       if (result.text) {
         const { outputs, inputTexts, tokenized, accuracy } = result.text;
         if (format === 'png') ops.gridPng(cached, outputs); // a 406: text has no picture
@@ -275,6 +368,7 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
       both.set(outputs.values, originals.length);
       return ops.gridPng(cached, { ...outputs, count: outputs.count * 2, values: both });
     },
+    plans.reconstructPlan,
   );
 
   operation(
@@ -285,8 +379,9 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
       body: bodies.sample,
       response: responses.outputs,
     },
-    async (cached, body, format) =>
-      answerOutputs(cached, await ops.sample(cached, body), body, format, body.seed),
+    ops.sample,
+    (cached, body, format, outputs) => answerOutputs(cached, outputs, body, format, body.seed),
+    plans.samplePlan,
   );
 
   operation(
@@ -298,11 +393,12 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
       response: responses.interpolate,
       uploads: true,
     },
-    async (cached, body, format) => {
-      const { outputs, codes } = await ops.interpolate(cached, body);
+    ops.interpolate,
+    async (cached, body, format, { outputs, codes }) => {
       if (format !== 'json') return answerOutputs(cached, outputs, body, format);
       return { ...(await samples(cached, outputs, body)), codes };
     },
+    plans.interpolatePlan,
   );
 
   operation(
@@ -315,8 +411,8 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
       uploads: true,
       wav: false,
     },
-    async (cached, body, format) => {
-      const { dataset, scores, threshold, flags, clips } = await ops.score(cached, body);
+    ops.score,
+    async (cached, body, format, { dataset, scores, threshold, flags, clips }) => {
       if (format === 'png') return ops.scoreHeatmaps(cached, dataset, body.score);
       return {
         score: body.score,
@@ -325,6 +421,7 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
         ...ops.readReport({ clips }),
       };
     },
+    plans.scorePlan,
   );
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

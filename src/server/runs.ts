@@ -60,8 +60,8 @@ export class RunsDirectory {
   }
 
   /** The real path of `target` if it exists and lies inside the runs directory, after symlinks. */
-  private async contained(target: string, what: string): Promise<string | undefined> {
-    const root = await this.realRoot();
+  private async contained(target: string, what: string, realRoot?: string): Promise<string | undefined> {
+    const root = realRoot ?? (await this.realRoot());
     let real: string;
     try {
       real = await realpath(target);
@@ -88,12 +88,16 @@ export class RunsDirectory {
 
   /** The model directory of run `name`: RUN/model, or RUN itself when it is a model directory. */
   async modelDir(name: string): Promise<string> {
-    const run = await this.resolve(name);
-    if (await this.file(name, 'manifest.json')) return run;
-    if (await this.file(name, join('model', 'manifest.json'))) {
-      const model = await this.file(name, 'model');
-      if (model) return model;
-    }
+    // Every request for a model asks this: the root is resolved once, each path once.
+    checkRunName(name);
+    const root = await this.realRoot();
+    const run = await this.contained(join(this.root, name), `run "${name}"`, root);
+    if (!run) throw new HttpError(404, `no run named "${name}"`, 'run');
+    const inside = (dir: string, path: string) =>
+      this.contained(join(dir, path), `"${relative(run, join(dir, path)) || path}" of run "${name}"`, root);
+    if (await inside(run, 'manifest.json')) return run;
+    const model = await inside(run, 'model');
+    if (model && (await inside(model, 'manifest.json'))) return model;
     throw new HttpError(404, `run "${name}" has no trained model yet (no model/manifest.json)`, 'run');
   }
 

@@ -90,7 +90,7 @@ describe('operations equal the library', () => {
   it('encode == model.encode', async () => {
     const res = await post('/v1/runs/ae/encode', { inputs });
     expect(res.statusCode).toBe(200);
-    expect(res.headers['server-timing']).toMatch(/^queue;dur=[\d.]+, model;dur=[\d.]+$/);
+    expect(res.headers['server-timing']).toMatch(/^queue;dur=[\d.]+, model;dur=[\d.]+, batch;desc="\d+"$/);
     const body = res.json();
     expect(body.latentSize).toBe(4);
     expect(body.codes).toHaveLength(8);

@@ -16,6 +16,8 @@ export interface ServerFlags extends GlobalOptions {
   maxTextChars: number;
   maxAudioSeconds: number;
   cache: number;
+  batchWindow?: number;
+  batchRows?: number;
   log?: boolean;
 }
 
@@ -67,6 +69,16 @@ export function withServerFlags(command: Command): Command {
       DEFAULT_LIMITS.maxAudioSeconds,
     )
     .option('--cache <n>', 'models kept loaded (least recently used evicted)', positive('--cache'), 4)
+    .option(
+      '--batch-window <ms>',
+      'requests for the same run and operation arriving this close together run as one batch; 0: off (default 2 on wasm and cpu, 0 on native and tensorflow)',
+      parseNumber('--batch-window', { min: 0 }),
+    )
+    .option(
+      '--batch-rows <n>',
+      'most samples, codes or steps in one batch (default: --max-batch)',
+      positive('--batch-rows'),
+    )
     .option('--log', 'log every request (JSON lines on stderr)')
     .addOption(backendOption());
 }
@@ -82,6 +94,7 @@ export function serverOptionsFrom(flags: ServerFlags): StartOptions {
     token,
     allowHosts: flags.allowHost,
     cacheSize: flags.cache,
+    batching: { windowMs: flags.batchWindow, maxRows: flags.batchRows },
     limits: {
       maxBatch: flags.maxBatch,
       bodyBytes: flags.bodyLimit,
@@ -117,8 +130,10 @@ export function serveCommand(): Command {
     if (!existsSync(flags.runs))
       process.stderr.write(`warning: ${flags.runs} does not exist (yet): no runs to serve\n`);
     const { app, url } = await startServer(options);
+    const { windowMs, maxRows } = app.latentlab.batcher.options;
+    const batching = windowMs > 0 ? `batches: ${windowMs} ms, ${maxRows} rows` : 'batching off';
     process.stdout.write(
-      `serving ${flags.runs} at ${url}/v1 (OpenAPI: ${url}/v1/openapi.json; ${backend})${options.token ? '; bearer token required' : ''}\nCtrl-C stops\n`,
+      `serving ${flags.runs} at ${url}/v1 (OpenAPI: ${url}/v1/openapi.json; ${backend}; ${batching})${options.token ? '; bearer token required' : ''}\nCtrl-C stops\n`,
     );
     await closeOnSignal(() => app.close());
   });
