@@ -3,7 +3,7 @@
 // another for D seconds (default 60), a mix of every endpoint with JSON and PNG bodies and answers. Reports
 // requests/s, p50/p90/p99 latency, errors, and the server's RSS and live tensors sampled every second.
 //   npx tsx scripts/server-load.ts [--clients 50] [--duration 60] [--backend wasm] [--runs DIR [--port N]]
-//     [--batch-window MS | --compare] [--only NAME] [--json out.json]
+//     [--batch-window MS | --compare] [--only NAME] [--conv] [--json out.json]
 // --compare: the same load on the unbatched server (--batch-window 0), then on the batched one (the default
 // window), one after the other on the same runs, and the ratio of their requests per second.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     // The server's batching window, ms (0: off); --compare runs the same load unbatched, then batched.
     'batch-window': { type: 'string' },
     compare: { type: 'boolean', default: false },
+    conv: { type: 'boolean', default: false },
     // Only the requests whose name contains this ("reconstruct", "sample"): one operation under load.
     only: { type: 'string' },
     json: { type: 'string' },
@@ -42,10 +43,23 @@ const cli = (args: string[]) => [
 ];
 
 function train(runs: string): void {
-  for (const [name, args] of [
-    ['ae', ['--model', 'dense-ae', '--latent', '16', '--epochs', '2']],
-    ['vae', ['--model', 'vae', '--latent', '2', '--epochs', '2']],
-  ] as const) {
+  // --conv: convolutional models (filters 32, 64), whose passes take the server longer than dense ones.
+  const models = values.conv
+    ? ([
+        [
+          'ae',
+          ['--model', 'conv-ae', '--filters', '32,64', '--latent', '16', '--epochs', '1', '--limit', '2000'],
+        ],
+        [
+          'vae',
+          ['--model', 'conv-vae', '--filters', '32,64', '--latent', '2', '--epochs', '1', '--limit', '2000'],
+        ],
+      ] as const)
+    : ([
+        ['ae', ['--model', 'dense-ae', '--latent', '16', '--epochs', '2']],
+        ['vae', ['--model', 'vae', '--latent', '2', '--epochs', '2']],
+      ] as const);
+  for (const [name, args] of models) {
     process.stderr.write(`training ${name} ...\n`);
     const out = spawnSync(
       process.execPath,
@@ -267,7 +281,7 @@ async function measure(runs: string, list: Job[], batchWindow: string | undefine
     const mb = (b: number) => Math.round(b / 1e5) / 10;
     const tenth = memory.filter((m) => m.t >= duration * 0.1);
     const report = {
-      command: `npx tsx scripts/server-load.ts --clients ${clients} --duration ${duration} --backend ${values.backend}${values.runs ? ` --runs ${values.runs}` : ''}${values.only ? ` --only "${values.only}"` : ''}`,
+      command: `npx tsx scripts/server-load.ts --clients ${clients} --duration ${duration} --backend ${values.backend}${values.runs ? ` --runs ${values.runs}` : ''}${values.only ? ` --only "${values.only}"` : ''}${values.conv ? ' --conv' : ''}`,
       batchWindowMs: final.batching?.windowMs,
       machine: { cpus: cpus().length, model: cpus()[0]?.model, loadBefore: load[0], loadAfter: load[1] },
       clients,

@@ -212,9 +212,31 @@ function checkFinite(
 export function rows(values: Float32Array, width: number): number[][] {
   const out: number[][] = [];
   for (let i = 0; i < values.length; i += width) {
-    out.push(Array.from(values.subarray(i, i + width), (v) => Number(v.toPrecision(9))));
+    out.push(Array.from(values.subarray(i, i + width), nineDigits));
   }
   return out;
+}
+
+// Exact powers of ten (every one up to 1e22 is a double), for nineDigits.
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * A float32 value to 9 significant digits that read back as the same float32, about three times faster than
+ * Number(v.toPrecision(9)) (the server writes every output value through it): the digits by one scaled
+ * Math.round where the scale is an exact power of ten, kept only if they read back as v, else toPrecision's.
+ * The last digit differs from toPrecision's for about 1 value in 100 (v·10^k near a half), never the float32.
+ */
+function nineDigits(v: number): number {
+  const magnitude = Math.abs(v);
+  if (magnitude >= 1e-13 && magnitude < 1e9) {
+    const k = 8 - Math.floor(Math.log10(magnitude));
+    if (k >= 0 && k <= 22) {
+      const scale = POWERS_OF_TEN[k];
+      const rounded = Math.round(v * scale) / scale;
+      if (Math.fround(rounded) === v) return rounded;
+    }
+  }
+  return v === 0 ? 0 : Number(v.toPrecision(9));
 }
 
 export interface Outputs {
