@@ -16,6 +16,7 @@ import { modelsCommand } from './commands/models.js';
 import { pcaCommand } from './commands/pca.js';
 import { serveCommand } from './commands/serve.js';
 import { studioCommand } from './commands/studio.js';
+import { sweepCommand, workerCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 import { traverseCommand } from './commands/traverse.js';
 import { decodeCommand, encodeCommand, infoCommand, reconstructCommand } from './commands/use.js';
@@ -51,6 +52,8 @@ export function buildProgram(): Command {
     embedCommand(),
     serveCommand(),
     studioCommand(),
+    sweepCommand(),
+    workerCommand(),
   ]) {
     program.addCommand(command);
   }

@@ -1,0 +1,216 @@
+// Running a sweep's trials and gathering what they came to. A trial is an ordinary run in RUNS/<sweep>/<trial>:
+// trained when absent, resumed from its last checkpoint when a run was started there (by a worker that died, a
+// pod that was evicted), left as it is when finished; so any number of runners can take trials in any order and
+// a trial started twice continues rather than restarts.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../io/atomic.js';
+import type { RunConfigInput } from '../../train/config.js';
+import { type RunOptions, resumeRun, trainRun } from '../../train/run.js';
+import { runPaths } from '../../train/run-dir.js';
+import type { SweepSpec, Trial } from './spec.js';
+
+export const sweepDir = (runsDir: string, spec: Pick<SweepSpec, 'name'>) => join(runsDir, spec.name);
+export const trialDir = (runsDir: string, spec: Pick<SweepSpec, 'name'>, trial: Pick<Trial, 'id'>) =>
+  join(sweepDir(runsDir, spec), trial.id);
+
+export type TrialStatus = 'done' | 'failed' | 'running' | 'pending';
+
+export interface TrialOutcome {
+  id: string;
+  index: number;
+  setting: number;
+  params: Trial['params'];
+  seed: number;
+  status: TrialStatus;
+  epochs?: number;
+  /** Test-split means of the model's losses (summary.json). */
+  test?: Record<string, number>;
+  /** The last epoch's validation losses (metrics.jsonl). */
+  validation?: Record<string, number>;
+  trainSeconds?: number;
+  /** Why it failed, for failed trials (the last attempt's error). */
+  error?: string;
+}
+
+/** Train trial `trial` into its run directory, or resume it there; a finished trial is left as it is. */
+export async function runTrial(
+  runsDir: string,
+  spec: SweepSpec,
+  trial: Trial,
+  options: RunOptions = {},
+): Promise<'trained' | 'resumed' | 'finished'> {
+  const dir = trialDir(runsDir, spec, trial);
+  const paths = runPaths(dir);
+  if (existsSync(paths.summary)) return 'finished';
+  await mkdir(sweepDir(runsDir, spec), { recursive: true });
+  if (existsSync(paths.config)) {
+    const result = await resumeRun(dir, { ...options, monitor: false });
+    result.model.dispose();
+    return 'resumed';
+  }
+  // The config was validated when the sweep was expanded; trainRun checks it again, model part included.
+  const result = await trainRun(trial.config as RunConfigInput, dir, { ...options, monitor: false });
+  result.model.dispose();
+  return 'trained';
+}
+
+async function readJson(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The last complete line of metrics.jsonl, if any. */
+async function lastEpoch(path: string): Promise<Record<string, unknown> | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const lines = text.split('\n').filter((line) => line.trim());
+  for (let i = lines.length - 1; i >= 0; i--) {
+    try {
+      return JSON.parse(lines[i]);
+    } catch {
+      // A line being written: the one before is complete.
+    }
+  }
+  return undefined;
+}
+
+/** What trial `trial` has come to, from its run directory (and `failures`: errors of trials given up on). */
+export async function trialOutcome(
+  runsDir: string,
+  spec: SweepSpec,
+  trial: Trial,
+  failures: ReadonlyMap<string, string> = new Map(),
+): Promise<TrialOutcome> {
+  const paths = runPaths(trialDir(runsDir, spec, trial));
+  const summary = (await readJson(paths.summary)) as
+    | { epochs?: number; test?: Record<string, number>; trainSeconds?: number }
+    | undefined;
+  const last = await lastEpoch(paths.metrics);
+  const failed = failures.get(trial.id);
+  const status: TrialStatus = summary ? 'done' : failed ? 'failed' : last ? 'running' : 'pending';
+  return {
+    id: trial.id,
+    index: trial.index,
+    setting: trial.setting,
+    params: trial.params,
+    seed: trial.seed,
+    status,
+    epochs: summary?.epochs ?? (last?.epoch as number | undefined),
+    test: summary?.test,
+    validation: last?.validation as Record<string, number> | undefined,
+    trainSeconds: summary?.trainSeconds,
+    ...(failed && !summary ? { error: failed } : {}),
+  };
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sd = (xs: number[]) => {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
+};
+const figure = (x: number | undefined) =>
+  x === undefined
+    ? ''
+    : Math.abs(x) >= 1000 || (Math.abs(x) < 0.001 && x !== 0)
+      ? x.toExponential(3)
+      : x.toPrecision(4);
+const settingText = (params: Trial['params']) =>
+  Object.entries(params)
+    .map(([path, value]) => {
+      const text =
+        typeof value !== 'number'
+          ? JSON.stringify(value)
+          : Number.isInteger(value)
+            ? String(value)
+            : figure(value);
+      return `${path}=${text}`;
+    })
+    .join(', ') || '(base)';
+
+export interface SweepResults {
+  sweep: string;
+  trials: TrialOutcome[];
+  /** Per setting: its test figures as mean and standard deviation over the seeds that finished. */
+  settings: Array<{
+    setting: number;
+    params: Trial['params'];
+    done: number;
+    of: number;
+    test: Record<string, { mean: number; sd: number }>;
+  }>;
+}
+
+/** Gather every trial's outcome and summarise each setting over its seeds. */
+export async function sweepResults(
+  runsDir: string,
+  spec: SweepSpec,
+  trials: Trial[],
+  failures: ReadonlyMap<string, string> = new Map(),
+): Promise<SweepResults> {
+  const outcomes = await Promise.all(trials.map((trial) => trialOutcome(runsDir, spec, trial, failures)));
+  const bySetting = new Map<number, TrialOutcome[]>();
+  for (const outcome of outcomes)
+    bySetting.set(outcome.setting, [...(bySetting.get(outcome.setting) ?? []), outcome]);
+  const settings = [...bySetting].map(([setting, group]) => {
+    const done = group.filter((o) => o.status === 'done' && o.test);
+    const names = [...new Set(done.flatMap((o) => Object.keys(o.test ?? {})))];
+    const test = Object.fromEntries(
+      names.map((name) => {
+        const xs = done.map((o) => o.test?.[name]).filter((x): x is number => x !== undefined);
+        return [name, { mean: mean(xs), sd: sd(xs) }];
+      }),
+    );
+    return { setting, params: group[0].params, done: done.length, of: group.length, test };
+  });
+  return { sweep: spec.name, trials: outcomes, settings };
+}
+
+/** The results as Markdown: one row per setting (mean ± sd over seeds), then one per trial. */
+export function resultsMarkdown(results: SweepResults): string {
+  const metrics = [...new Set(results.settings.flatMap((s) => Object.keys(s.test)))];
+  const lines = [`# Sweep ${results.sweep}`, '', '## Settings (test split, mean ± sd over seeds)', ''];
+  lines.push(
+    `| setting | seeds done | ${metrics.join(' | ')} |`,
+    `| --- | ---: |${' ---: |'.repeat(metrics.length)}`,
+  );
+  for (const s of results.settings)
+    lines.push(
+      `| ${settingText(s.params)} | ${s.done}/${s.of} | ${metrics
+        .map((m) => (s.test[m] ? `${figure(s.test[m].mean)} ± ${figure(s.test[m].sd)}` : ''))
+        .join(' | ')} |`,
+    );
+  lines.push(
+    '',
+    '## Trials',
+    '',
+    `| trial | setting | seed | status | epochs | ${metrics.join(' | ')} | train s |`,
+  );
+  lines.push(`| --- | --- | ---: | --- | ---: |${' ---: |'.repeat(metrics.length)} ---: |`);
+  for (const t of results.trials)
+    lines.push(
+      `| ${t.id} | ${settingText(t.params)} | ${t.seed} | ${t.status}${t.error ? `: ${t.error.replace(/\|/g, '/').slice(0, 200)}` : ''} | ${t.epochs ?? ''} | ${metrics
+        .map((m) => figure(t.test?.[m]))
+        .join(' | ')} | ${t.trainSeconds === undefined ? '' : t.trainSeconds.toFixed(1)} |`,
+    );
+  return `${lines.join('\n')}\n`;
+}
+
+/** Write RUNS/<sweep>/results.json and results.md (each atomically); returns the Markdown's path. */
+export async function writeResults(runsDir: string, spec: SweepSpec, results: SweepResults): Promise<string> {
+  const dir = sweepDir(runsDir, spec);
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const markdown = join(dir, 'results.md');
+  await writeFileAtomic(markdown, resultsMarkdown(results));
+  return markdown;
+}
