@@ -46,6 +46,8 @@ export async function runQueuedSweep(
   options: { onProgress?: (progress: QueuedSweepProgress) => void; pollMs?: number } = {},
 ): Promise<Map<string, string>> {
   const queue = new Queue<TrialJobData>(TRIAL_QUEUE, { connection: connection(redisUrl) });
+  // While Redis is away the connection reports errors; ioredis reconnects and the poll below asks again.
+  queue.on('error', () => {});
   try {
     for (const trial of trials) {
       const existing = await queue.getJob(trialJobId(spec, trial));
