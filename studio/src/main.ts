@@ -1,5 +1,5 @@
 // The studio's entry: a hash router over the views (runs list, new run, live run, latent explorer, anomalies,
-// for text runs the text view, for audio runs the audio view).
+// for text runs the text view, for audio runs the audio view, sweeps).
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { anomaliesView } from './views/anomalies.js';
@@ -8,6 +8,7 @@ import { explorerView } from './views/explorer.js';
 import { newRunView } from './views/new-run.js';
 import { runView } from './views/run.js';
 import { runsView } from './views/runs.js';
+import { sweepsView, sweepView } from './views/sweeps.js';
 import { textView } from './views/text.js';
 
 /** A view draws into its root and returns a clean-up for when the page changes (closing streams). */
@@ -21,6 +22,8 @@ const routes: [RegExp, View][] = [
   [/^#\/runs\/([^/]+)\/anomalies$/, anomaliesView],
   [/^#\/runs\/([^/]+)\/text$/, textView],
   [/^#\/runs\/([^/]+)\/audio$/, audioView],
+  [/^#\/sweeps$/, sweepsView],
+  [/^#\/sweeps\/([^/]+)$/, sweepView],
 ];
 
 let cleanup: (() => void) | undefined;

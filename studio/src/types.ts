@@ -14,6 +14,7 @@ import type { EpochRecord } from '../../src/train/checkpoint.js';
 export type { LatentMap, TraversalAsk } from '../../src/server/studio/explorer.js';
 export type { GanField } from '../../src/server/studio/gan-field.js';
 export type { JobState, JobStatus } from '../../src/server/studio/jobs.js';
+export type { SweepDetails, SweepListing } from '../../src/server/studio/sweeps.js';
 export type { EpochRecord };
 
 /** A text run's vocabulary, as the server lists it. */

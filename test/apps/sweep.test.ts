@@ -171,6 +171,19 @@ describe('running a sweep here', () => {
       '| p0-s0 | model.latent=2 | 0 | done |',
     );
 
+    // Another spec under the same name would mix its trials into this table: refused, naming the recorded spec.
+    const other = join(dir, 'other.json');
+    await writeFile(other, JSON.stringify({ name: 'cli', base, grid: { 'model.latent': [5] } }));
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => errors.push(String(chunk)) > 0) as typeof process.stderr.write;
+    try {
+      expect(await main(['node', 'latentlab', 'sweep', other, '--runs', runs])).toBe(2);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(errors.join('')).toContain(`was started with another spec (${join(runs, 'cli', 'sweep.json')})`);
+
     const broken = join(dir, 'broken.json');
     await writeFile(
       broken,

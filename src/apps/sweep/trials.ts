@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ConfigError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import type { RunConfigInput } from '../../train/config.js';
 import { type RunOptions, resumeRun, trainRun } from '../../train/run.js';
@@ -186,7 +187,14 @@ export function resultsMarkdown(results: SweepResults): string {
   for (const s of results.settings)
     lines.push(
       `| ${settingText(s.params)} | ${s.done}/${s.of} | ${metrics
-        .map((m) => (s.test[m] ? `${figure(s.test[m].mean)} ± ${figure(s.test[m].sd)}` : ''))
+        .map((m) =>
+          // One seed has no spread to show.
+          !s.test[m]
+            ? ''
+            : s.done < 2
+              ? figure(s.test[m].mean)
+              : `${figure(s.test[m].mean)} ± ${figure(s.test[m].sd)}`,
+        )
         .join(' | ')} |`,
     );
   lines.push(
@@ -203,6 +211,33 @@ export function resultsMarkdown(results: SweepResults): string {
         .join(' | ')} | ${t.trainSeconds === undefined ? '' : t.trainSeconds.toFixed(1)} |`,
     );
   return `${lines.join('\n')}\n`;
+}
+
+/** The spec a sweep directory was started with: RUNS/<sweep>/sweep.json. */
+export const specFile = (runsDir: string, spec: Pick<SweepSpec, 'name'>) =>
+  join(sweepDir(runsDir, spec), 'sweep.json');
+
+/**
+ * Record the spec in RUNS/<sweep>/sweep.json (what the studio reads, and what was run), or check that the one
+ * recorded is this one: trials of two different specs under one name would mix in one results table.
+ */
+export async function recordSpec(runsDir: string, spec: SweepSpec): Promise<void> {
+  const file = specFile(runsDir, spec);
+  const text = `${JSON.stringify(spec, null, 2)}\n`;
+  let recorded: string | undefined;
+  try {
+    recorded = await readFile(file, 'utf8');
+  } catch {
+    recorded = undefined;
+  }
+  if (recorded === undefined) {
+    await mkdir(sweepDir(runsDir, spec), { recursive: true });
+    await writeFileAtomic(file, text);
+  } else if (recorded !== text)
+    throw new ConfigError(
+      `sweep "${spec.name}" in ${runsDir} was started with another spec (${file}); give this one another name, or remove that directory`,
+      { path: 'name' },
+    );
 }
 
 /** Write RUNS/<sweep>/results.json and results.md (each atomically); returns the Markdown's path. */

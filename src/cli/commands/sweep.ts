@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { kubernetesJob } from '../../apps/sweep/k8s.js';
 import { runQueuedSweep, startWorker } from '../../apps/sweep/queue.js';
 import { parseSweep, type SweepSpec, type Trial } from '../../apps/sweep/spec.js';
-import { runTrial, sweepResults, trialDir, writeResults } from '../../apps/sweep/trials.js';
+import { recordSpec, runTrial, sweepResults, trialDir, writeResults } from '../../apps/sweep/trials.js';
 import { ConfigError, LatentlabError } from '../../errors.js';
 import { backendOption, type GlobalOptions, parseNumber, readJsonObject, startBackend } from '../shared.js';
 import { closeOnSignal } from './serve.js';
@@ -108,11 +108,13 @@ export function sweepCommand(): Command {
           throw new ConfigError(`the sweep has trials 0 to ${trials.length - 1}, not ${flags.trial}`, {
             path: '--trial',
           });
+        await recordSpec(flags.runs, spec);
         await startBackend(flags);
         const how = await runTrial(flags.runs, spec, trial);
         process.stderr.write(`trial ${trial.id}: ${how === 'finished' ? 'already finished' : how}\n`);
         return;
       }
+      await recordSpec(flags.runs, spec);
       process.stderr.write(`sweep ${spec.name}: ${trials.length} trials → ${flags.runs}/${spec.name}\n`);
       let failures: Map<string, string>;
       if (flags.redis) {

@@ -29,6 +29,7 @@ import {
   traversalGrid,
 } from './explorer.js';
 import { type JobEvent, TrainingJobs } from './jobs.js';
+import { describeSweep, listSweeps } from './sweeps.js';
 
 export interface StudioOptions {
   /** The built browser app (index.html, assets/); default: dist/studio of this package. */
@@ -166,6 +167,10 @@ export function createStudioPlugin(options: StudioOptions = {}): ServerPlugin {
         })),
       };
     });
+
+    // Sweeps (`latentlab sweep`): their trials' progress, read from the runs directory at each request.
+    app.get('/studio/api/sweeps', async () => ({ sweeps: await listSweeps(runs) }));
+    app.get('/studio/api/sweeps/:run', async (request) => describeSweep(runs, runName(request.params)));
 
     app.get('/studio/api/runs/:run', async (request) => {
       const name = runName(request.params);
