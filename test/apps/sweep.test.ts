@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { kubernetesJob } from '../../src/apps/sweep/k8s.js';
 import { expandTrials, parseSweep, SweepSpec } from '../../src/apps/sweep/spec.js';
-import { runTrial, sweepResults, writeResults } from '../../src/apps/sweep/trials.js';
+import { resultsMarkdown, runTrial, sweepResults, writeResults } from '../../src/apps/sweep/trials.js';
 import { main } from '../../src/cli/main.js';
 import { useBackend } from '../helpers.js';
 
@@ -196,6 +196,37 @@ describe('running a sweep here', () => {
     expect(await main(['node', 'latentlab', 'sweep', broken, '--runs', runs, '--backend', 'wasm'])).toBe(1);
     const table = await readFile(join(runs, 'broken', 'results.md'), 'utf8');
     expect(table).toMatch(/\| p0-s0 \| \(base\) \| 0 \| failed: .*absent\.csv/);
+  }, 120_000);
+});
+
+describe('the one-class protocol as a sweep', () => {
+  it('scores each trial after training, its classes normal, and averages AUROC over the classes', async () => {
+    const { spec, trials } = parseSweep({
+      name: 'one-class',
+      base: { ...base, train: { ...base.train, limit: 600 } },
+      grid: { 'train.classes': [[0], [1]] },
+      detect: { scores: ['mse', 'mahalanobis'] },
+    });
+    const runs = join(dir, 'one-class-runs');
+    for (const trial of trials) await runTrial(runs, spec, trial);
+    const summary = JSON.parse(
+      await readFile(join(runs, 'one-class', 'p1-s0', 'detect-test-mse', 'summary.json'), 'utf8'),
+    );
+    // The whole test split scored, class 1 normal and every other class an anomaly.
+    expect(summary.samples).toBe(2000);
+    expect(summary.evaluation.anomalies).toBeGreaterThan(1500);
+    expect(summary.evaluation.auprcChance).toBeCloseTo(summary.evaluation.anomalies / 2000, 10);
+    const results = await sweepResults(runs, spec, trials);
+    const aurocs = results.trials.map((t) => t.test?.['auroc:mse'] as number);
+    expect(aurocs[1]).toBeCloseTo(summary.evaluation.auroc, 10);
+    expect(results.overall['auroc:mse'].mean).toBeCloseTo((aurocs[0] + aurocs[1]) / 2, 10);
+    expect(results.trials[0].test?.['auroc:mahalanobis']).toBeGreaterThan(0);
+    expect(resultsMarkdown(results)).toMatch(/\| \*\*all settings\*\* \| 2\/2 \|/);
+    // On the validation split, the figures say so.
+    const validation = parseSweep({ ...spec, detect: { scores: ['mse'], split: 'validation' } });
+    await runTrial(runs, validation.spec, validation.trials[0]);
+    const checked = await sweepResults(runs, validation.spec, validation.trials);
+    expect(Object.keys(checked.trials[0].test ?? {})).toContain('validation auroc:mse');
   }, 120_000);
 });
 

@@ -7,6 +7,7 @@ import { createRng } from '../../data/random.js';
 import { ConfigError, parseOrThrow } from '../../errors.js';
 import { modelDefaultsForData, parseModelConfig } from '../../models/registry.js';
 import { type RunConfig, RunConfig as RunConfigSchema } from '../../train/config.js';
+import { AnomalyScore } from '../detect.js';
 
 /** A setting's path in the run config: model.*, data.* or train.* (the seed is `seeds`). */
 const SETTING_PATH = /^(model|data|train)(\.[A-Za-z][A-Za-z0-9]*)+$/;
@@ -69,6 +70,18 @@ export const SweepSpec = z
       .min(1)
       .default([0])
       .describe('each setting trains once per seed (the run config seed)'),
+    detect: z
+      .strictObject({
+        scores: z.array(AnomalyScore).min(1).describe('the anomaly scores to judge each trial by'),
+        split: z
+          .enum(['validation', 'test'])
+          .default('test')
+          .describe('the split scored (choose on validation)'),
+      })
+      .optional()
+      .describe(
+        "after training, score a split of the trial's data and report AUROC and AUPRC per score: with train.classes, the one-class protocol (those classes normal, the rest anomalies); else 0/1 labels",
+      ),
     attempts: z
       .number()
       .int()

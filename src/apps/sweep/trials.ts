@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import type { RunConfigInput } from '../../train/config.js';
 import { type RunOptions, resumeRun, trainRun } from '../../train/run.js';
 import { runPaths } from '../../train/run-dir.js';
+import { detectRun } from '../detect.js';
 import type { SweepSpec, Trial } from './spec.js';
 
 export const sweepDir = (runsDir: string, spec: Pick<SweepSpec, 'name'>) => join(runsDir, spec.name);
@@ -44,17 +45,64 @@ export async function runTrial(
 ): Promise<'trained' | 'resumed' | 'finished'> {
   const dir = trialDir(runsDir, spec, trial);
   const paths = runPaths(dir);
-  if (existsSync(paths.summary)) return 'finished';
-  await mkdir(sweepDir(runsDir, spec), { recursive: true });
-  if (existsSync(paths.config)) {
-    const result = await resumeRun(dir, { ...options, monitor: false });
-    result.model.dispose();
-    return 'resumed';
+  let how: 'trained' | 'resumed' | 'finished' = 'finished';
+  if (!existsSync(paths.summary)) {
+    await mkdir(sweepDir(runsDir, spec), { recursive: true });
+    if (existsSync(paths.config)) {
+      const result = await resumeRun(dir, { ...options, monitor: false });
+      result.model.dispose();
+      how = 'resumed';
+    } else {
+      // The config was validated when the sweep was expanded; trainRun checks it again, model part included.
+      const result = await trainRun(trial.config as RunConfigInput, dir, { ...options, monitor: false });
+      result.model.dispose();
+      how = 'trained';
+    }
   }
-  // The config was validated when the sweep was expanded; trainRun checks it again, model part included.
-  const result = await trainRun(trial.config as RunConfigInput, dir, { ...options, monitor: false });
-  result.model.dispose();
-  return 'trained';
+  await detectTrial(runsDir, spec, trial);
+  return how;
+}
+
+/** Where a trial's detect step writes for `score`: RUN/detect-<split>-<score> (as scripts/one-class-auroc.sh). */
+const detectDir = (dir: string, split: string, score: string) => join(dir, `detect-${split}-${score}`);
+
+/**
+ * The spec's detect step for a trained trial, each score once (a folder already written is kept): the trial's
+ * split scored, with its train.classes as the normal classes when it has some (the one-class protocol).
+ */
+async function detectTrial(runsDir: string, spec: SweepSpec, trial: Trial): Promise<void> {
+  if (!spec.detect) return;
+  const dir = trialDir(runsDir, spec, trial);
+  const classes = trial.config.train.classes;
+  for (const score of spec.detect.scores) {
+    const out = detectDir(dir, spec.detect.split, score);
+    if (existsSync(join(out, 'summary.json'))) continue;
+    await detectRun({
+      run: dir,
+      split: spec.detect.split,
+      out,
+      options: { score, top: 0, ...(classes.length > 0 ? { normalClasses: classes } : {}) },
+      command: `latentlab sweep (${spec.name}, trial ${trial.id}): detect --score ${score}`,
+    });
+  }
+}
+
+/** AUROC and AUPRC per score of a trial's detect step, as `auroc:<score>` and `auprc:<score>` (test split). */
+async function detectFigures(dir: string, spec: SweepSpec): Promise<Record<string, number> | undefined> {
+  if (!spec.detect) return undefined;
+  const figures: Record<string, number> = {};
+  for (const score of spec.detect.scores) {
+    const summary = (await readJson(join(detectDir(dir, spec.detect.split, score), 'summary.json'))) as
+      | { evaluation?: { auroc?: number; auprc?: number } }
+      | undefined;
+    // Named for their split where it is not the test split, so no validation figure passes for a test one.
+    const prefix = spec.detect.split === 'test' ? '' : `${spec.detect.split} `;
+    if (summary?.evaluation?.auroc !== undefined)
+      figures[`${prefix}auroc:${score}`] = summary.evaluation.auroc;
+    if (summary?.evaluation?.auprc !== undefined)
+      figures[`${prefix}auprc:${score}`] = summary.evaluation.auprc;
+  }
+  return Object.keys(figures).length > 0 ? figures : undefined;
 }
 
 async function readJson(path: string): Promise<unknown> {
@@ -97,6 +145,7 @@ export async function trialOutcome(
     | undefined;
   const last = await lastEpoch(paths.metrics);
   const failed = failures.get(trial.id);
+  const detected = summary ? await detectFigures(trialDir(runsDir, spec, trial), spec) : undefined;
   const status: TrialStatus = summary ? 'done' : failed ? 'failed' : last ? 'running' : 'pending';
   return {
     id: trial.id,
@@ -106,7 +155,8 @@ export async function trialOutcome(
     seed: trial.seed,
     status,
     epochs: summary?.epochs ?? (last?.epoch as number | undefined),
-    test: summary?.test,
+    // The detect step's figures beside the test losses (on the spec's split: validation when chosen so).
+    test: summary ? { ...summary.test, ...detected } : undefined,
     validation: last?.validation as Record<string, number> | undefined,
     trainSeconds: summary?.trainSeconds,
     ...(failed && !summary ? { error: failed } : {}),
@@ -138,6 +188,18 @@ const settingText = (params: Trial['params']) =>
     })
     .join(', ') || '(base)';
 
+/** Mean and standard deviation of each test figure over the finished trials among `outcomes`. */
+function meanAndSd(outcomes: TrialOutcome[]): Record<string, { mean: number; sd: number }> {
+  const done = outcomes.filter((o) => o.status === 'done' && o.test);
+  const names = [...new Set(done.flatMap((o) => Object.keys(o.test ?? {})))];
+  return Object.fromEntries(
+    names.map((name) => {
+      const xs = done.map((o) => o.test?.[name]).filter((x): x is number => x !== undefined);
+      return [name, { mean: mean(xs), sd: sd(xs) }];
+    }),
+  );
+}
+
 export interface SweepResults {
   sweep: string;
   trials: TrialOutcome[];
@@ -149,6 +211,8 @@ export interface SweepResults {
     of: number;
     test: Record<string, { mean: number; sd: number }>;
   }>;
+  /** Every finished trial together: e.g. the one-class protocol's mean AUROC over its classes. */
+  overall: Record<string, { mean: number; sd: number }>;
 }
 
 /** Gather every trial's outcome and summarise each setting over its seeds. */
@@ -162,24 +226,25 @@ export async function sweepResults(
   const bySetting = new Map<number, TrialOutcome[]>();
   for (const outcome of outcomes)
     bySetting.set(outcome.setting, [...(bySetting.get(outcome.setting) ?? []), outcome]);
-  const settings = [...bySetting].map(([setting, group]) => {
-    const done = group.filter((o) => o.status === 'done' && o.test);
-    const names = [...new Set(done.flatMap((o) => Object.keys(o.test ?? {})))];
-    const test = Object.fromEntries(
-      names.map((name) => {
-        const xs = done.map((o) => o.test?.[name]).filter((x): x is number => x !== undefined);
-        return [name, { mean: mean(xs), sd: sd(xs) }];
-      }),
-    );
-    return { setting, params: group[0].params, done: done.length, of: group.length, test };
-  });
-  return { sweep: spec.name, trials: outcomes, settings };
+  const settings = [...bySetting].map(([setting, group]) => ({
+    setting,
+    params: group[0].params,
+    done: group.filter((o) => o.status === 'done' && o.test).length,
+    of: group.length,
+    test: meanAndSd(group),
+  }));
+  return { sweep: spec.name, trials: outcomes, settings, overall: meanAndSd(outcomes) };
 }
 
 /** The results as Markdown: one row per setting (mean ± sd over seeds), then one per trial. */
 export function resultsMarkdown(results: SweepResults): string {
   const metrics = [...new Set(results.settings.flatMap((s) => Object.keys(s.test)))];
-  const lines = [`# Sweep ${results.sweep}`, '', '## Settings (test split, mean ± sd over seeds)', ''];
+  const lines = [
+    `# Sweep ${results.sweep}`,
+    '',
+    '## Settings (test split unless a figure names its split; mean ± sd over seeds)',
+    '',
+  ];
   lines.push(
     `| setting | seeds done | ${metrics.join(' | ')} |`,
     `| --- | ---: |${' ---: |'.repeat(metrics.length)}`,
@@ -195,6 +260,14 @@ export function resultsMarkdown(results: SweepResults): string {
               ? figure(s.test[m].mean)
               : `${figure(s.test[m].mean)} ± ${figure(s.test[m].sd)}`,
         )
+        .join(' | ')} |`,
+    );
+  // All settings together: with a grid over classes, the one-class protocol's mean over them.
+  const done = results.trials.filter((t) => t.status === 'done').length;
+  if (results.settings.length > 1 && done > 0)
+    lines.push(
+      `| **all settings** | ${done}/${results.trials.length} | ${metrics
+        .map((m) => (results.overall[m] ? `**${figure(results.overall[m].mean)}**` : ''))
         .join(' | ')} |`,
     );
   lines.push(
