@@ -9,8 +9,10 @@ import { registerWasmKernelFixes } from './kernels/index.js';
 import { nativeBlasInfo, registerNativeBackend, setNativeThreads } from './native/backend.js';
 import { tf } from './tf.js';
 import { configureWasmThreads, requestedThreads, takeWasmThreadsNotice, wasmThreadCount } from './threads.js';
+import { startWebgpu } from './webgpu.js';
 
-export const BackendName = z.enum(['auto', 'tensorflow', 'native', 'wasm', 'cpu']);
+// webgpu is chosen only by name: auto never starts a GPU backend behind the user's back.
+export const BackendName = z.enum(['auto', 'tensorflow', 'native', 'wasm', 'cpu', 'webgpu']);
 export type BackendName = z.infer<typeof BackendName>;
 
 export interface BackendInfo {
@@ -23,6 +25,8 @@ export interface BackendInfo {
   kernelFixes: boolean;
   /** native: the BLAS the addon calls and its thread count. */
   blas?: string;
+  /** webgpu: the adapter Dawn chose. */
+  adapter?: string;
   blasThreads?: number;
 }
 
@@ -116,7 +120,11 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
 
   let name: string | undefined;
   let reason = 'requested';
-  if (requested === 'tensorflow') {
+  let adapter: string | undefined;
+  if (requested === 'webgpu') {
+    adapter = await startWebgpu();
+    name = 'webgpu';
+  } else if (requested === 'tensorflow') {
     if (!(await tryTfjsNode())) {
       throw new BackendError('backend "tensorflow" needs @tensorflow/tfjs-node, which could not be loaded');
     }
@@ -159,6 +167,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
         }
       : {}),
     ...(blas ? { blas: blas.name, blasThreads: blas.threads } : {}),
+    ...(adapter ? { adapter } : {}),
   };
   current = info;
   if (!announced && options.log) {
@@ -177,6 +186,8 @@ export function describeBackend(info: BackendInfo): string {
     extras.push(`${info.blas}, ${threads(info.blasThreads ?? 1)}`);
     const simd = info.simd ? 'SIMD' : 'no SIMD';
     extras.push(`other kernels: wasm ${simd}, ${threads(info.threads ?? 1)}, latentlab kernel fixes`);
+  } else if (info.adapter) {
+    extras.push(info.adapter);
   } else {
     if (info.simd !== undefined) extras.push(info.simd ? 'SIMD' : 'no SIMD');
     if (info.threads !== undefined) extras.push(threads(info.threads));

@@ -63,9 +63,9 @@ describe('selectBackend', () => {
   });
 
   it('names the bad value and where it came from', async () => {
-    process.env.LATENTLAB_BACKEND = 'webgpu';
+    process.env.LATENTLAB_BACKEND = 'metal';
     await expect(selectBackend()).rejects.toThrow(
-      'LATENTLAB_BACKEND: unknown backend "webgpu": expected one of auto, tensorflow, native, wasm, cpu',
+      'LATENTLAB_BACKEND: unknown backend "metal": expected one of auto, tensorflow, native, wasm, cpu, webgpu',
     );
   });
 
