@@ -5,6 +5,7 @@ import { WORKLOAD_NAMES, WORKLOADS, type WorkloadName } from './workloads.js';
 export type EngineKey =
   | 'latentlab'
   | 'latentlab-wasm'
+  | 'latentlab-webgpu'
   | 'stock-wasm'
   | 'stock-cpu'
   | 'pytorch'
@@ -15,6 +16,7 @@ export type EngineKey =
 export const ENGINE_LABELS: Record<EngineKey, string> = {
   latentlab: 'latentlab (default backend)',
   'latentlab-wasm': 'latentlab wasm backend',
+  'latentlab-webgpu': 'latentlab webgpu backend (GPU, through Dawn)',
   'stock-wasm': 'stock tfjs wasm',
   'stock-cpu': 'stock tfjs cpu',
   pytorch: 'PyTorch CPU, 2 threads',

@@ -60,6 +60,18 @@ const engines = values.engines ? (values.engines.split(',') as EngineKey[]) : un
 for (const e of engines ?? []) if (!(e in ENGINE_LABELS)) throw new Error(`unknown engine ${e}`);
 const wanted = (engine: EngineKey) => !engines || engines.includes(engine);
 
+/** Whether Dawn (the `webgpu` package) finds a GPU adapter here, asked in a child process. */
+const gpuAdapter =
+  spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      "const { create } = await import('webgpu'); process.exit((await create([]).requestAdapter()) ? 0 : 3);",
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  ).status === 0;
+
 /** Running `latentlab train` jobs, from source (src/cli/bin.ts) or built (bin/latentlab.js). */
 function backgroundTrainingJobs(): number {
   const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
@@ -218,6 +230,8 @@ async function bench(): Promise<void> {
   const numpyPython = findPython(['python3', '/usr/bin/python3'], 'numpy');
   if (!torchPython)
     notes.push('PyTorch rows skipped: no python3 (tried /usr/bin/python3, python3) can import torch.');
+  if (!gpuAdapter && wanted('latentlab-webgpu'))
+    notes.push('webgpu rows skipped: Dawn (the webgpu package) found no GPU adapter on this machine.');
   if (!numpyPython) notes.push('numpy row skipped: no python3 can import numpy.');
   const peers = join(here, 'peers');
 
@@ -234,8 +248,11 @@ async function bench(): Promise<void> {
       const { slowSteps, slowWarmup } = WORKLOADS[w];
       const steps = stepsFor(w);
       const data = peerData(w);
-      const runs: Array<() => Row> = (['latentlab', 'latentlab-wasm', 'stock-wasm'] as const)
-        .filter(wanted)
+      const runs: Array<() => Row> = (
+        ['latentlab', 'latentlab-wasm', 'latentlab-webgpu', 'stock-wasm'] as const
+      )
+        // GPU rows where Dawn finds an adapter (a machine with a GPU), none elsewhere.
+        .filter((engine) => wanted(engine) && (engine !== 'latentlab-webgpu' || gpuAdapter))
         // latentlab-wasm: latentlab's wasm backend, the default when the native addon is not built.
         .map((engine) => () => nodeWorker(w, engine, steps, warmup));
       // The cpu backend is ~100x slower on convolutions: fewer steps and one round keep the run short.

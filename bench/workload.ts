@@ -8,7 +8,7 @@ import { batchTensors } from '../src/train/trainer.js';
 import { type BenchModel, buildBenchModel } from './models.js';
 import { syntheticSamples, WORKLOADS, type WorkloadName } from './workloads.js';
 
-const ENGINES = ['latentlab', 'latentlab-wasm', 'stock-wasm', 'stock-cpu'] as const;
+const ENGINES = ['latentlab', 'latentlab-wasm', 'latentlab-webgpu', 'stock-wasm', 'stock-cpu'] as const;
 type Engine = (typeof ENGINES)[number];
 
 const { values } = parseArgs({
@@ -37,10 +37,12 @@ const traceEvery = Number(values.trace) > 0 ? Math.max(1, Math.round(steps / Num
  * backend with nothing of latentlab's registered.
  */
 async function startEngine(): Promise<string> {
-  if (engine === 'latentlab' || engine === 'latentlab-wasm') {
+  if (engine === 'latentlab' || engine === 'latentlab-wasm' || engine === 'latentlab-webgpu') {
     // Imported only here, so the stock engines never load latentlab's backend module.
     const { selectBackend, describeBackend } = await import('../src/engine/backend.js');
-    return describeBackend(await selectBackend(engine === 'latentlab-wasm' ? { backend: 'wasm' } : {}));
+    const backend =
+      engine === 'latentlab-wasm' ? 'wasm' : engine === 'latentlab-webgpu' ? 'webgpu' : undefined;
+    return describeBackend(await selectBackend(backend ? { backend } : {}));
   }
   const backend = engine === 'stock-wasm' ? 'wasm' : 'cpu';
   await import(backend === 'wasm' ? '@tensorflow/tfjs-backend-wasm' : '@tensorflow/tfjs-backend-cpu');
