@@ -1,7 +1,8 @@
 // One writer per run directory, the way PostgreSQL's postmaster.pid works: a lock file created exclusively
-// holding the writer's pid, host and start time; a lock whose pid is dead on this host is stale and taken over.
+// holding the writer's pid, host and start time; a lock whose pid is dead on this host is stale and taken over,
+// and so is one from another host (a shared runs directory) that its writer has stopped touching.
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -20,6 +21,11 @@ type LockContent = z.infer<typeof LockContent>;
 
 /** A lock file still empty or half-written this long after its creation belongs to a writer that died. */
 const UNREADABLE_STALE_MS = 10_000;
+
+/** How often a writer touches its lock (mtime), so writers on other hosts can tell it is alive. */
+export const HEARTBEAT_MS = 10_000;
+/** A lock from another host untouched this long is stale: six heartbeats missed, room for clock skew. */
+export const FOREIGN_STALE_MS = 60_000;
 
 export interface RunLock {
   release(): Promise<void>;
@@ -60,16 +66,20 @@ async function holder(path: string): Promise<LockContent | { stale: string } | '
   }
   if (!parsed?.success) return Date.now() - modified > UNREADABLE_STALE_MS ? { stale: text } : 'gone';
   const lock = parsed.data;
-  // A pid on another host cannot be checked from here: that lock stays until someone removes it.
-  if (lock.hostname === hostname() && !alive(lock.pid)) return { stale: text };
-  return lock;
+  if (lock.hostname === hostname()) return alive(lock.pid) ? lock : { stale: text };
+  // A pid on another host cannot be checked from here (a worker machine of a sweep that died): its writer
+  // touches the lock every HEARTBEAT_MS, so one untouched for FOREIGN_STALE_MS belongs to a writer gone.
+  return Date.now() - modified > FOREIGN_STALE_MS ? { stale: text } : lock;
 }
 
 /**
  * Take the run's lock or fail with an IoError naming the holder. Call `release()` on every exit path; a
  * process killed outright leaves a lock the next writer finds stale.
  */
-export async function acquireRunLock(runDir: string): Promise<RunLock> {
+export async function acquireRunLock(
+  runDir: string,
+  { heartbeatMs = HEARTBEAT_MS }: { heartbeatMs?: number } = {},
+): Promise<RunLock> {
   const path = join(runDir, LOCK_FILE);
   const mine: LockContent = {
     pid: process.pid,
@@ -81,8 +91,15 @@ export async function acquireRunLock(runDir: string): Promise<RunLock> {
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       await writeFile(path, text, { flag: 'wx' });
+      // Touched while held; unref'd, so a held lock never keeps the process alive by itself.
+      const heartbeat = setInterval(() => {
+        const now = new Date();
+        utimes(path, now, now).catch(() => {});
+      }, heartbeatMs);
+      heartbeat.unref();
       return {
         async release() {
+          clearInterval(heartbeat);
           // Only our own lock: a writer that took over a lock we lost must keep it.
           const now = await readFile(path, 'utf8').catch(() => '');
           if (now === text) await rm(path, { force: true });

@@ -3,7 +3,7 @@
 // name their file, unique run names, and a stopped run that leaves a usable model.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { loadModel } from '../../src/io/model-files.js';
 import type { RunConfigInput } from '../../src/train/config.js';
 import { type RunResult, resumeRun, trainRun } from '../../src/train/run.js';
 import { createUniqueDir, defaultRunName } from '../../src/train/run-dir.js';
-import { LOCK_FILE } from '../../src/train/run-lock.js';
+import { acquireRunLock, FOREIGN_STALE_MS, LOCK_FILE } from '../../src/train/run-lock.js';
 import { useBackend, withTempDir } from '../helpers.js';
 import { metricsOf, stateBytes } from './run-state.js';
 
@@ -75,6 +75,40 @@ describe('one writer per run directory', () => {
       result.model.dispose();
       expect(existsSync(join(runDir, LOCK_FILE))).toBe(false);
       expect(existsSync(join(runDir, 'summary.json'))).toBe(true);
+    });
+  });
+
+  it('keeps a lock from another host while its writer touches it, and takes it over once untouched', async () => {
+    await withTempDir(async (dir) => {
+      const runDir = join(dir, 'run');
+      await mkdir(runDir);
+      const lock = join(runDir, LOCK_FILE);
+      const since = new Date().toISOString();
+      // A worker on another machine sharing the runs directory: its pid means nothing here.
+      await writeFile(lock, JSON.stringify({ pid: 999_999, hostname: 'worker-7.example', since }));
+      expect(await failure(trainRun(tiny(1), runDir))).toContain(
+        'run is being written by pid 999999 on worker-7.example',
+      );
+      // Untouched for longer than FOREIGN_STALE_MS: that machine is gone, the lock is taken over.
+      const old = new Date(Date.now() - FOREIGN_STALE_MS - 5_000);
+      await utimes(lock, old, old);
+      const result = await trainRun(tiny(1), runDir);
+      result.model.dispose();
+      expect(existsSync(join(runDir, 'summary.json'))).toBe(true);
+      expect(existsSync(lock)).toBe(false);
+    });
+  });
+
+  it('touches its own lock while it holds it', async () => {
+    await withTempDir(async (dir) => {
+      const held = await acquireRunLock(dir, { heartbeatMs: 50 });
+      const lock = join(dir, LOCK_FILE);
+      const old = new Date(Date.now() - 3_600_000);
+      await utimes(lock, old, old);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(Date.now() - (await stat(lock)).mtimeMs).toBeLessThan(5_000);
+      await held.release();
+      expect(existsSync(lock)).toBe(false);
     });
   });
 
