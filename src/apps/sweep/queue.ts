@@ -109,8 +109,6 @@ export async function runQueuedSweep(
 }
 
 export interface WorkerOptions {
-  /** Trials trained at once by this process (default 1: a trial uses every core it is given). */
-  concurrency?: number;
   /**
    * How long a job stays this worker's without a renewal, ms (BullMQ's lockDuration, default 30 s): after a
    * worker dies, its trial waits this long (plus a stalled check, half of it) before another worker takes it.
@@ -136,7 +134,8 @@ export function startWorker(redisUrl: string, runsDir: string, options: WorkerOp
     },
     {
       connection: connection(redisUrl),
-      concurrency: options.concurrency ?? 1,
+      // One trial at a time: trials sharing one TensorFlow.js engine would interleave their steps.
+      concurrency: 1,
       lockDuration,
       stalledInterval: Math.max(500, Math.round(lockDuration / 2)),
       // A trial whose worker dies is picked up again this often before it counts as failed.

@@ -118,6 +118,9 @@ export function sweepCommand(): Command {
       process.stderr.write(`sweep ${spec.name}: ${trials.length} trials → ${flags.runs}/${spec.name}\n`);
       let failures: Map<string, string>;
       if (flags.redis) {
+        process.stderr.write(
+          `queued on ${flags.redis}: start workers with latentlab worker --redis ${flags.redis} --runs ${flags.runs}\n`,
+        );
         failures = await runQueuedSweep(flags.redis, spec, trials, {
           onProgress: (p) =>
             process.stderr.write(
@@ -152,12 +155,6 @@ export function workerCommand(): Command {
     .requiredOption('--redis <url>', 'the Redis the sweep was queued on (redis://host:port)')
     .option('--runs <dir>', 'runs directory, the same one every worker and the sweep see', 'runs')
     .option(
-      '--concurrency <n>',
-      'trials at once in this process',
-      parseNumber('--concurrency', { integer: true, min: 1 }),
-      1,
-    )
-    .option(
       '--lock-ms <ms>',
       'a trial whose worker stops answering for this long goes to another worker',
       parseNumber('--lock-ms', { integer: true, min: 1000 }),
@@ -165,10 +162,11 @@ export function workerCommand(): Command {
     )
     .addOption(backendOption())
     .action(
-      async (flags: GlobalOptions & { redis: string; runs: string; concurrency: number; lockMs: number }) => {
+      // One trial at a time per process: trials sharing one TensorFlow.js engine would interleave their steps
+      // (and a trial uses every core it is given); more trials at once means more worker processes.
+      async (flags: GlobalOptions & { redis: string; runs: string; lockMs: number }) => {
         process.stderr.write(`${await startBackend(flags)}\n`);
         const worker = startWorker(flags.redis, flags.runs, {
-          concurrency: flags.concurrency,
           lockMs: flags.lockMs,
           log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
         });
