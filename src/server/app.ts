@@ -131,6 +131,7 @@ export async function buildServer(options: StartOptions = {}): Promise<FastifyIn
     queue,
     batcher,
     models: new ModelCache(runs, options.cacheSize ?? 4),
+    modelDirs: new WeakMap(),
     limits,
     token: options.token,
   };
@@ -198,7 +199,9 @@ export async function buildServer(options: StartOptions = {}): Promise<FastifyIn
       // An operation on a run without a model is refused before its body (an upload) is read.
       scope.addHook('preParsing', async (request) => {
         const { run } = request.params as { run?: string };
-        if (request.method === 'POST' && run !== undefined) await runs.modelDir(run);
+        // Kept for the route, which then only checks the manifest's version (one resolution per request).
+        if (request.method === 'POST' && run !== undefined)
+          context.modelDirs.set(request, await runs.modelDir(run));
       });
       await v1Routes(scope, context);
     },

@@ -42,6 +42,8 @@ export interface ServerContext {
   /** Groups requests for the same run and operation into one queue job (off when its window is 0). */
   batcher: Batcher;
   limits: ServerLimits;
+  /** The model directory each POST on a run resolved to before its body was read (preParsing), by request. */
+  modelDirs: WeakMap<object, string>;
   token?: string;
 }
 

@@ -36,8 +36,9 @@ export class ModelCache {
    * Where run `name`'s model is and which version it is: the file system work of `get`, which needs no queue
    * job, so requests do it while they wait rather than the queue while it runs.
    */
-  async check(name: string): Promise<ModelVersion> {
-    const dir = await this.runs.modelDir(name);
+  async check(name: string, resolved?: string): Promise<ModelVersion> {
+    // `resolved`: the directory this request already resolved `name` to (checked inside the runs directory).
+    const dir = resolved ?? (await this.runs.modelDir(name));
     const info = await stat(join(dir, 'manifest.json'));
     return { dir, stamp: `${info.mtimeMs}:${info.size}:${info.ino}` };
   }

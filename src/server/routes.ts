@@ -91,7 +91,8 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
     const body = await uploadedBody(
       request,
       async () => {
-        const manifest = await readManifest(await context.runs.modelDir(run));
+        const dir = context.modelDirs.get(request) ?? (await context.runs.modelDir(run));
+        const manifest = await readManifest(dir);
         if (manifest.text)
           throw new HttpError(
             400,
@@ -224,7 +225,7 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
         if (format === 'wav' && (spec.png === false || spec.wav === false))
           throw new HttpError(406, `${name} answers no sound: ask for JSON`, 'format');
         const run = request.params.run;
-        const version = await context.models.check(run);
+        const version = await context.models.check(run, context.modelDirs.get(request));
         const timing: Timing = { queued: performance.now(), started: 0, batch: 1 };
         const key = plan && context.batcher.enabled ? plan.key(body, format) : undefined;
         const result =
