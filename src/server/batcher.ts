@@ -25,15 +25,20 @@ export interface BatchStats {
 export type Settled<R> = { value: R } | { error: unknown };
 
 interface Group<I, R> {
+  key: string;
   items: I[];
   resolvers: Array<{ resolve: (value: R) => void; reject: (error: unknown) => void }>;
   rows: number;
   run: (items: I[]) => Promise<Settled<R>[]>;
+  /** The window's timer, until the group is queued. */
+  timer?: NodeJS.Timeout;
 }
 
 export class Batcher {
+  /** The group each key's next request joins. */
   private readonly open = new Map<string, Group<unknown, unknown>>();
-  private readonly timers = new Map<Group<unknown, unknown>, NodeJS.Timeout>();
+  /** Groups in their window, not yet queued: the open ones, and full ones a later request displaced. */
+  private readonly waiting = new Set<Group<unknown, unknown>>();
   private readonly counts: BatchStats = { batches: 0, requests: 0, largest: 0 };
 
   constructor(
@@ -51,42 +56,38 @@ export class Batcher {
    */
   submit<I, R>(key: string, item: I, rows: number, run: (items: I[]) => Promise<Settled<R>[]>): Promise<R> {
     let group = this.open.get(key) as Group<I, R> | undefined;
-    if (group && group.rows + rows > this.options.maxRows) {
-      this.open.delete(key);
-      group = undefined;
-    }
-    if (!group) group = this.openGroup(key, run);
+    if (!group || group.rows + rows > this.options.maxRows) group = this.openGroup(key, run);
     group.items.push(item);
     group.rows += rows;
     return new Promise<R>((resolve, reject) => group.resolvers.push({ resolve, reject }));
   }
 
   private openGroup<I, R>(key: string, run: (items: I[]) => Promise<Settled<R>[]>): Group<I, R> {
-    const group: Group<I, R> = { items: [], resolvers: [], rows: 0, run };
+    const group: Group<I, R> = { key, items: [], resolvers: [], rows: 0, run };
+    group.timer = setTimeout(() => this.enqueue(group), this.options.windowMs);
     this.open.set(key, group as Group<unknown, unknown>);
-    this.timers.set(
-      group as Group<unknown, unknown>,
-      setTimeout(() => this.enqueue(key, group), this.options.windowMs),
-    );
+    this.waiting.add(group as Group<unknown, unknown>);
     return group;
   }
 
   /** Queues every group still in its window now (closing the server), then waits for the queue to empty. */
   async drain(): Promise<void> {
-    for (const [group, timer] of this.timers) {
-      clearTimeout(timer);
-      const key = [...this.open].find(([, open]) => open === group)?.[0];
-      if (key !== undefined) this.enqueue(key, group);
+    for (const group of this.waiting) {
+      clearTimeout(group.timer);
+      this.enqueue(group);
     }
     await this.queue.idle();
   }
 
-  private enqueue<I, R>(key: string, group: Group<I, R>): void {
-    this.timers.delete(group as Group<unknown, unknown>);
+  private enqueue<I, R>(group: Group<I, R>): void {
+    this.waiting.delete(group as Group<unknown, unknown>);
+    const close = () => {
+      if (this.open.get(group.key) === group) this.open.delete(group.key);
+    };
     this.queue
       .run(async () => {
         // From here on the group takes no one else: its rows are what the model sees.
-        if (this.open.get(key) === group) this.open.delete(key);
+        close();
         this.counts.batches++;
         this.counts.requests += group.items.length;
         this.counts.largest = Math.max(this.counts.largest, group.items.length);
@@ -101,7 +102,7 @@ export class Batcher {
           }),
         // The queue refused the job (full), or run itself failed: every request of the group gets the error.
         (error) => {
-          if (this.open.get(key) === group) this.open.delete(key);
+          close();
           for (const { reject } of group.resolvers) reject(error);
         },
       );

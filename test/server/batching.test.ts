@@ -209,6 +209,15 @@ describe('the batcher', () => {
     expect(batcher.stats()).toEqual({ batches: 3, requests: 5, largest: 2 });
   });
 
+  it('queues every waiting group when drained, full ones a later request displaced included', async () => {
+    // A window no test waits for: only drain() queues the groups.
+    const batcher = new Batcher(new TensorQueue(), { windowMs: 60_000, maxRows: 2 });
+    const answers = [1, 2, 3].map((item) => batcher.submit('k', item, 1, echo));
+    await batcher.drain();
+    expect((await Promise.all(answers)).map((a) => a.group)).toEqual([[1, 2], [1, 2], [3]]);
+    expect(batcher.stats()).toEqual({ batches: 2, requests: 3, largest: 2 });
+  });
+
   it('gives each request its own settled result, and a refused job’s error to all', async () => {
     const batcher = new Batcher(new TensorQueue(), { windowMs: 5, maxRows: 10 });
     const run = async (items: number[]) =>
