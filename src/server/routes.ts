@@ -270,15 +270,15 @@ export async function v1Routes(app: FastifyInstance, context: ServerContext): Pr
     // The latest version any request of the group saw (a run retrained meanwhile: the new model).
     const cached = await context.models.get(run, items[items.length - 1].version);
     const bodies = items.map((item) => item.body);
-    let results: Settled<R>[];
-    try {
-      results = (
-        items.length === 1 ? [await compute(cached, bodies[0])] : await plan.many(cached, bodies)
-      ).map((value) => ({ value }));
-    } catch {
-      results = [];
-      for (const body of bodies) results.push(await settle(() => compute(cached, body)));
-    }
+    // A group of one is its own pass: its error is its answer, not a reason to compute it again.
+    let results: Settled<R>[] = [];
+    if (items.length === 1) results = [await settle(() => compute(cached, bodies[0]))];
+    else
+      try {
+        results = (await plan.many(cached, bodies)).map((value) => ({ value }));
+      } catch {
+        for (const body of bodies) results.push(await settle(() => compute(cached, body)));
+      }
     const answers: Settled<Answer>[] = [];
     for (const [i, result] of results.entries())
       answers.push(
