@@ -72,10 +72,13 @@ export class RunsDirectory {
     return real;
   }
 
-  /** The run directory for `name` (real path): 400 for a bad name, 404 when absent, 403 when it escapes. */
-  async resolve(name: string): Promise<string> {
+  /**
+   * The run directory for `name` (real path): 400 for a bad name, 404 when absent, 403 when it escapes.
+   * `realRoot`: the runs directory's real path, when the caller has resolved it already.
+   */
+  async resolve(name: string, realRoot?: string): Promise<string> {
     checkRunName(name);
-    const real = await this.contained(join(this.root, name), `run "${name}"`);
+    const real = await this.contained(join(this.root, name), `run "${name}"`, realRoot);
     if (!real) throw new HttpError(404, `no run named "${name}"`, 'run');
     return real;
   }
@@ -89,10 +92,8 @@ export class RunsDirectory {
   /** The model directory of run `name`: RUN/model, or RUN itself when it is a model directory. */
   async modelDir(name: string): Promise<string> {
     // Every request for a model asks this: the root is resolved once, each path once.
-    checkRunName(name);
     const root = await this.realRoot();
-    const run = await this.contained(join(this.root, name), `run "${name}"`, root);
-    if (!run) throw new HttpError(404, `no run named "${name}"`, 'run');
+    const run = await this.resolve(name, root);
     const inside = (dir: string, path: string) =>
       this.contained(join(dir, path), `"${relative(run, join(dir, path)) || path}" of run "${name}"`, root);
     if (await inside(run, 'manifest.json')) return run;
