@@ -1,8 +1,9 @@
 // The runs directory: run names checked and resolved so none reaches outside it (symlinks included), and the
 // JSON describing runs (config, progress, test figures, model manifest) that /v1/runs serves.
 import type { Dirent } from 'node:fs';
-import { readdir, readFile, realpath } from 'node:fs/promises';
+import { readdir, realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { readJsonIfAny, readJsonLines } from '../io/json-files.js';
 import { type ModelManifest, readManifest } from '../io/model-files.js';
 import { runPaths } from '../train/run-dir.js';
 import { HttpError } from './errors.js';
@@ -104,33 +105,12 @@ export class RunsDirectory {
 
   private async readJson(name: string, path: string): Promise<unknown> {
     const file = await this.file(name, path);
-    if (!file) return undefined;
-    try {
-      return JSON.parse(await readFile(file, 'utf8'));
-    } catch {
-      return undefined;
-    }
+    return file ? readJsonIfAny(file) : undefined;
   }
 
   private async history(name: string): Promise<unknown[]> {
     const file = await this.file(name, 'metrics.jsonl');
-    if (!file) return [];
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      return [];
-    }
-    const out: unknown[] = [];
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        out.push(JSON.parse(line));
-      } catch {
-        // A line being written as we read: the next request sees it whole.
-      }
-    }
-    return out;
+    return file ? readJsonLines(file) : [];
   }
 
   private async manifest(name: string): Promise<ModelManifest | undefined> {

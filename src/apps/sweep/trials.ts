@@ -7,6 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { readJsonIfAny, readJsonLines } from '../../io/json-files.js';
 import type { RunConfigInput } from '../../train/config.js';
 import { type RunOptions, resumeRun, trainRun } from '../../train/run.js';
 import { runPaths } from '../../train/run-dir.js';
@@ -92,7 +93,7 @@ async function detectFigures(dir: string, spec: SweepSpec): Promise<Record<strin
   if (!spec.detect) return undefined;
   const figures: Record<string, number> = {};
   for (const score of spec.detect.scores) {
-    const summary = (await readJson(join(detectDir(dir, spec.detect.split, score), 'summary.json'))) as
+    const summary = (await readJsonIfAny(join(detectDir(dir, spec.detect.split, score), 'summary.json'))) as
       | { evaluation?: { auroc?: number; auprc?: number } }
       | undefined;
     // Named for their split where it is not the test split, so no validation figure passes for a test one.
@@ -105,33 +106,6 @@ async function detectFigures(dir: string, spec: SweepSpec): Promise<Record<strin
   return Object.keys(figures).length > 0 ? figures : undefined;
 }
 
-async function readJson(path: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-/** The last complete line of metrics.jsonl, if any. */
-async function lastEpoch(path: string): Promise<Record<string, unknown> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const lines = text.split('\n').filter((line) => line.trim());
-  for (let i = lines.length - 1; i >= 0; i--) {
-    try {
-      return JSON.parse(lines[i]);
-    } catch {
-      // A line being written: the one before is complete.
-    }
-  }
-  return undefined;
-}
-
 /** What trial `trial` has come to, from its run directory (and `failures`: errors of trials given up on). */
 export async function trialOutcome(
   runsDir: string,
@@ -140,10 +114,10 @@ export async function trialOutcome(
   failures: ReadonlyMap<string, string> = new Map(),
 ): Promise<TrialOutcome> {
   const paths = runPaths(trialDir(runsDir, spec, trial));
-  const summary = (await readJson(paths.summary)) as
+  const summary = (await readJsonIfAny(paths.summary)) as
     | { epochs?: number; test?: Record<string, number>; trainSeconds?: number }
     | undefined;
-  const last = await lastEpoch(paths.metrics);
+  const last = (await readJsonLines(paths.metrics)).at(-1) as Record<string, unknown> | undefined;
   const failed = failures.get(trial.id);
   const detected = summary ? await detectFigures(trialDir(runsDir, spec, trial), spec) : undefined;
   const status: TrialStatus = summary ? 'done' : failed ? 'failed' : last ? 'running' : 'pending';

@@ -3,10 +3,11 @@
 // figures when finished) and the failures the sweep last reported (results.json). Folders and trial
 // directories are reached through RunsDirectory, so none leads outside the runs directory.
 import type { Dirent } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseSweep, type SweepSpec } from '../../apps/sweep/spec.js';
 import { type SweepResults, sweepResults } from '../../apps/sweep/trials.js';
+import { readJsonIfAny } from '../../io/json-files.js';
 import { HttpError } from '../errors.js';
 import { isRunName, type RunsDirectory } from '../runs.js';
 
@@ -26,14 +27,8 @@ export interface SweepDetails extends SweepResults {
   planned: Record<string, number>;
 }
 
-async function readJson(path: string | undefined): Promise<unknown> {
-  if (!path) return undefined;
-  try {
-    return JSON.parse(await readFile(path, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
+/** A file of the sweep (runs.file: inside the runs directory, or undefined) read as JSON, if it is. */
+const readJson = async (path: string | undefined) => (path ? readJsonIfAny(path) : undefined);
 
 /** Sweep `name` as it stands: 404 when the folder holds no sweep.json, 400 when that spec does not parse. */
 export async function describeSweep(runs: RunsDirectory, name: string): Promise<SweepDetails> {
