@@ -30,14 +30,16 @@ const sampleCount = (body: SampleBody) => (body[sampleField(body)] ?? []).length
 /** Requests with samples of the same kind, labelled or not alike, share a pass. */
 const sampleKey = (body: SampleBody) => `${sampleField(body)}${body.labels ? ':labels' : ''}`;
 
-/** One body holding every request's samples (and labels) in order; the other fields are the first's. */
-function mergeSamples<B extends SampleBody>(bodies: B[]): B {
-  const field = sampleField(bodies[0]);
-  const samples = bodies.flatMap((body) => (body[field] ?? []) as unknown[]);
-  const merged = { ...bodies[0], [field]: samples } as B;
+/** One body holding every request's rows of `field` (and labels) in order; the other fields are the first's. */
+function mergeRows<B extends { labels?: number[] }>(bodies: B[], field: keyof B): B {
+  const rows = bodies.flatMap((body) => (body[field] ?? []) as unknown[]);
+  const merged = { ...bodies[0], [field]: rows };
   if (bodies[0].labels) merged.labels = bodies.flatMap((body) => body.labels ?? []);
   return merged;
 }
+
+/** One body holding every request's samples (inputs, texts or recordings) and labels. */
+const mergeSamples = <B extends SampleBody>(bodies: B[]) => mergeRows(bodies, sampleField(bodies[0]));
 
 /** [start, end) row ranges of consecutive requests of `counts` rows. */
 function ranges(counts: number[]): Array<[number, number]> {
@@ -98,9 +100,7 @@ export const decodePlan: BatchPlan<Bodies['decode'], DecodeResult> = {
   key: (body) => (drawsTokens(body) ? undefined : body.labels ? 'labels' : ''),
   rows: (body) => body.codes.length,
   async many(cached, bodies) {
-    const merged: Bodies['decode'] = { ...bodies[0], codes: bodies.flatMap((body) => body.codes) };
-    if (bodies[0].labels) merged.labels = bodies.flatMap((body) => body.labels ?? []);
-    const all = await ops.decode(cached, merged);
+    const all = await ops.decode(cached, mergeRows(bodies, 'codes'));
     return ranges(bodies.map((body) => body.codes.length)).map((range, i) =>
       outputsSlice(all, range, squareGrid(range[1] - range[0], bodies[i].cols)),
     );
