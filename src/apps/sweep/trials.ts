@@ -48,7 +48,6 @@ export async function runTrial(
   const paths = runPaths(dir);
   let how: 'trained' | 'resumed' | 'finished' = 'finished';
   if (!existsSync(paths.summary)) {
-    await mkdir(sweepDir(runsDir, spec), { recursive: true });
     if (existsSync(paths.config)) {
       const result = await resumeRun(dir, { ...options, monitor: false });
       result.model.dispose();

@@ -74,7 +74,6 @@ export async function listSweeps(runs: RunsDirectory): Promise<SweepListing[]> {
     .filter((e) => e.isDirectory() && isRunName(e.name))
     .sort((a, b) => (a.name < b.name ? -1 : 1))) {
     try {
-      if (!(await runs.file(entry.name, 'sweep.json'))) continue;
       const { trials } = await describeSweep(runs, entry.name);
       const count = (status: string) => trials.filter((t) => t.status === status).length;
       out.push({
@@ -86,7 +85,7 @@ export async function listSweeps(runs: RunsDirectory): Promise<SweepListing[]> {
         pending: count('pending'),
       });
     } catch {
-      // A folder that is not a readable sweep (or leads outside): not listed.
+      // A folder that is not a sweep (no sweep.json: a 404), not a readable one, or leads outside: not listed.
     }
   }
   return out;
