@@ -125,7 +125,7 @@ async function trainOne(name: Name): Promise<void> {
   });
   const test = result.test ?? {};
   console.log(
-    `${name}: test accuracy ${(test.accuracy * 100).toFixed(2)}% on ${result.splits.test.size} samples`,
+    `${name}: test accuracy ${(test.accuracy * 100).toFixed(2)}% on ${result.splits!.test.size} samples`,
   );
   const target = join(shipDir, name);
   await rm(target, { recursive: true, force: true });
@@ -135,8 +135,8 @@ async function trainOne(name: Name): Promise<void> {
   index[name] = {
     testAccuracy: test.accuracy,
     testLoss: test.loss,
-    testSamples: result.splits.test.size,
-    trainSamples: result.splits.train.size,
+    testSamples: result.splits!.test.size,
+    trainSamples: result.splits!.train.size,
     epochs: result.epochs,
     config: result.config,
     command: `npx tsx scripts/train-classifiers.ts ${name}`,

@@ -60,6 +60,10 @@ export interface CsvFlags {
   missing?: string[];
   numericEncoding?: NumericMethod;
   categoricalEncoding?: CategoricalMethod;
+  /** parquet:PATH, arrow:PATH, images:DIR: --stream, --shuffle-buffer, --feature-columns. */
+  stream?: boolean;
+  shuffleBuffer?: number;
+  featureColumns?: string[];
 }
 
 export const labelColumnOption = () =>
@@ -127,10 +131,26 @@ export const tableDataOptions = (): Option[] => [
   ).choices(CategoricalMethod.options),
 ];
 
+/** --stream, --shuffle-buffer and --feature-columns: data larger than memory, and a columnar file's feature columns. */
+export const streamDataOptions = (): Option[] => [
+  new Option(
+    '--stream',
+    'parquet:PATH, arrow:PATH, images:DIR: read the data from disk a chunk at a time instead of loading it whole (data larger than memory)',
+  ),
+  new Option(
+    '--shuffle-buffer <n>',
+    'with --stream: samples the shuffle buffer holds (default: as many as fit in 64 MiB)',
+  ).argParser(parseNumber('--shuffle-buffer', { integer: true, min: 1 })),
+  new Option(
+    '--feature-columns <names>',
+    'parquet:PATH, arrow:PATH: feature columns, separated by commas (default: every numeric column but the label)',
+  ).argParser(parseMissing),
+];
+
 /** --label-column, --no-header, --skip-rows and the table options on a command that takes --data. */
 export function withCsvFlags(command: Command): Command {
   command.addOption(labelColumnOption()).addOption(noHeaderOption()).addOption(skipRowsOption());
-  for (const option of tableDataOptions()) command.addOption(option);
+  for (const option of [...tableDataOptions(), ...streamDataOptions()]) command.addOption(option);
   return command;
 }
 
@@ -237,6 +257,9 @@ export function dataSpecFrom(
     missing: flags.missing,
     numericEncoding: flags.numericEncoding,
     categoricalEncoding: flags.categoricalEncoding,
+    stream: flags.stream,
+    shuffleBuffer: flags.shuffleBuffer,
+    features: flags.featureColumns,
   });
 }
 

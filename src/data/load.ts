@@ -30,6 +30,7 @@ import {
   isTextSpec,
   type TextDataSpec,
 } from './spec.js';
+import { loadColumnar } from './stream/sources.js';
 import { encodeTable } from './table/encode.js';
 import {
   type CategoricalMethod,
@@ -76,6 +77,8 @@ const LOADERS: Loaders = {
   audio: async (spec) => clipsAsRaw(await loadAudioClips(spec), 'features'),
   fsdd: async (spec) => clipsAsRaw(await loadAudioClips(spec), 'features'),
   dsprites: (spec) => loadDsprites(spec),
+  parquet: (spec) => loadColumnar(spec),
+  arrow: (spec) => loadColumnar(spec),
 };
 
 /**

@@ -72,11 +72,40 @@ const audioFields = {
   maxDb: z.number().default(0).describe('Spectrogram ceiling, dB re full scale (drawn as 1)'),
 };
 
-/** Scaling of numpy's arrays, as of a CSV of numbers (fitted on the training split). */
+/** Scaling of numpy's arrays and columnar files, as of a CSV of numbers (fitted on the training split). */
 const numpyScaling = z
   .enum(['minmax', 'standard', 'none'])
   .default('minmax')
   .describe('Column scaling: minmax to [0, 1], standard (zero mean, unit variance) or none');
+
+/** Data larger than memory: read a chunk at a time while training (data/stream). */
+const streamFields = {
+  stream: z
+    .boolean()
+    .optional()
+    .describe(
+      'Stream the data from disk a chunk at a time (data larger than memory) instead of loading it whole (default false)',
+    ),
+  shuffleBuffer: z
+    .number()
+    .int()
+    .min(1)
+    .max(100_000_000)
+    .optional()
+    .describe('Streaming: samples the shuffle buffer holds (default: as many as fit in 64 MiB)'),
+};
+
+/** The column fields of the columnar files (parquet:PATH, arrow:PATH). */
+const columnarFields = {
+  labelColumn: z.string().min(1).optional().describe('Column whose values are the class labels'),
+  features: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe('Feature columns, in order (default: every numeric or boolean column but the label)'),
+  scaling: numpyScaling,
+  ...streamFields,
+};
 
 export const DataSpec = z.discriminatedUnion('source', [
   z.strictObject({ source: z.literal('mnist') }),
@@ -164,6 +193,25 @@ export const DataSpec = z.discriminatedUnion('source', [
       .union([z.literal(1), z.literal(3)])
       .default(1)
       .describe('Colour channels: 1 (greyscale) or 3 (RGB)'),
+    ...streamFields,
+  }),
+  z.strictObject({
+    source: z.literal('parquet'),
+    path: z
+      .string()
+      .min(1)
+      .describe('Path of a Parquet file (flat columns; one row group is read at a time)'),
+    ...columnarFields,
+  }),
+  z.strictObject({
+    source: z.literal('arrow'),
+    path: z
+      .string()
+      .min(1)
+      .describe(
+        'Path of an Arrow IPC file (.arrow, Feather v2) or stream (one record batch is read at a time)',
+      ),
+    ...columnarFields,
   }),
   z.strictObject({
     source: z.literal('toy'),
@@ -275,10 +323,15 @@ export interface DataSpecOptions {
   labelPattern?: string;
   /** fsdd: digit or speaker labels. */
   audioLabels?: 'digit' | 'speaker';
+  /** parquet:PATH, arrow:PATH, images:DIR: stream from disk, and the shuffle buffer's samples. */
+  stream?: boolean;
+  shuffleBuffer?: number;
+  /** parquet:PATH, arrow:PATH: the feature columns. */
+  features?: string[];
 }
 
 /**
- * `mnist`, `fashion-mnist`, `idx:PATH`, `csv:PATH`, `images:DIR`, `toy:NAME`, `text:PATH`, `brown`,
+ * `mnist`, `fashion-mnist`, `idx:PATH`, `csv:PATH`, `parquet:PATH`, `arrow:PATH`, `images:DIR`, `toy:NAME`, `text:PATH`, `brown`,
  * `spam-assassin`, `audio:DIR`, `fsdd`, `dsprites[:SIZE]` → a validated spec.
  */
 export function parseDataSpec(text: string, options: DataSpecOptions = {}): DataSpec {
@@ -358,6 +411,17 @@ function specOfText(text: string, options: DataSpecOptions): DataSpec {
       .filter((key) => options[key] !== undefined)
       .map((key) => [key, options[key]]),
   );
+  const streamOptions = {
+    ...(options.stream ? { stream: true } : {}),
+    ...(options.shuffleBuffer !== undefined ? { shuffleBuffer: options.shuffleBuffer } : {}),
+  };
+  if (
+    (options.stream || options.shuffleBuffer !== undefined) &&
+    !['images', 'parquet', 'arrow'].includes(kind)
+  )
+    throw new UsageError(`streams parquet:PATH, arrow:PATH and images:DIR only, not ${text}`, {
+      path: options.stream ? '--stream' : '--shuffle-buffer',
+    });
   switch (kind) {
     case 'audio':
       return DataSpec.parse({
@@ -402,6 +466,17 @@ function specOfText(text: string, options: DataSpecOptions): DataSpec {
         height: options.imageSize,
         width: options.imageSize,
         channels: options.channels,
+        ...streamOptions,
+      });
+    case 'parquet':
+    case 'arrow':
+      return DataSpec.parse({
+        source: kind,
+        path: needPath(),
+        ...(options.labelColumn ? { labelColumn: options.labelColumn } : {}),
+        ...(options.features ? { features: options.features } : {}),
+        scaling: options.scaling,
+        ...streamOptions,
       });
     case 'toy': {
       // toy:NAME or toy:NAME:SIZE (training points; a test part of a fifth of that is drawn beside it).
@@ -431,7 +506,7 @@ function specOfText(text: string, options: DataSpecOptions): DataSpec {
     }
     default:
       throw new UsageError(
-        `unknown data source "${kind}": expected mnist, fashion-mnist, idx:PATH, csv:PATH, npz:PATH, npy:PATH, images:DIR, toy:NAME, text:PATH, brown, spam-assassin, audio:DIR, fsdd or dsprites`,
+        `unknown data source "${kind}": expected mnist, fashion-mnist, idx:PATH, csv:PATH, npz:PATH, npy:PATH, parquet:PATH, arrow:PATH, images:DIR, toy:NAME, text:PATH, brown, spam-assassin, audio:DIR, fsdd or dsprites`,
         { path: '--data' },
       );
   }
@@ -449,8 +524,11 @@ export function formatDataSpec(spec: DataSpec): string {
     case 'npz':
     case 'npy':
       return `${spec.source}:${spec.path}`;
+    case 'parquet':
+    case 'arrow':
+      return `${spec.source}:${spec.path}${spec.stream ? ' (streamed)' : ''}`;
     case 'images':
-      return `images:${spec.dir}`;
+      return `images:${spec.dir}${spec.stream ? ' (streamed)' : ''}`;
     case 'text':
       return `text:${spec.path}`;
     case 'brown':

@@ -15,6 +15,8 @@ import {
 import { loadData, loadRaw } from '../data/load.js';
 import { applyScaling } from '../data/scaling.js';
 import { formatDataSpec } from '../data/spec.js';
+import { isStreamedSpec, openChunkedSource, type StreamableSpec } from '../data/stream/sources.js';
+import { type StreamedData, streamData } from '../data/stream/streamed.js';
 import { ensureBackend } from '../engine/backend.js';
 import { ConfigError, DataError, IoError, parseOrThrow } from '../errors.js';
 import { createEpochMonitor } from '../eval/monitor.js';
@@ -27,7 +29,8 @@ import { type Checkpoint, readCheckpointIfAny } from './checkpoint.js';
 import { defaultEpochs, namesEpochs, RunConfig, type RunConfigInput } from './config.js';
 import { createUniqueDir, runPaths } from './run-dir.js';
 import { acquireRunLock, LOCK_FILE, type RunLock, removeStaleTemporaries } from './run-lock.js';
-import { evaluateDataset, type TrainCallbacks, trainLoop } from './trainer.js';
+import { evaluateSplit, type TrainCallbacks, trainLoop } from './trainer.js';
+import { inMemoryData, streamedData, type TrainingData } from './training-data.js';
 
 export interface RunOptions {
   callbacks?: TrainCallbacks;
@@ -52,7 +55,10 @@ export interface RunResult {
   runDir: string;
   config: RunConfig;
   model: TrainableModel;
-  splits: DataSplits;
+  /** The splits in memory; absent when the data streamed from disk (see `data`). */
+  splits?: DataSplits;
+  /** What the run trained on: split sizes and sample shape, in memory or streamed. */
+  data: TrainingData;
   epochs: number;
   stoppedEarly: boolean;
   /** Stopped by the signal: model/ holds the last complete epoch (the best one with early stopping), if any. */
@@ -71,8 +77,32 @@ export function parseRunConfig(raw: unknown, where = ''): RunConfig {
 interface Prepared {
   config: RunConfig;
   family: ModelFamily;
-  splits: DataSplits;
+  /** In memory; absent when streamed. */
+  splits?: DataSplits;
+  stream?: StreamedData;
+  data: TrainingData;
   model: TrainableModel;
+}
+
+/** Streamed data (data/stream): the run options that need a split in memory are refused, by name. */
+async function prepareStream(config: RunConfig, spec: StreamableSpec): Promise<StreamedData> {
+  const where = (field: string) => ({ path: `train.${field}` });
+  const refuse = (field: string, what: string) => {
+    throw new ConfigError(
+      `${what} needs the training split in memory; streamed data (data.stream) has none`,
+      where(field),
+    );
+  };
+  if (config.train.classes.length > 0) refuse('classes', 'keeping some classes');
+  if (config.train.labelsPerClass > 0) refuse('labelsPerClass', 'keeping some labels per class');
+  if (config.train.extraData) refuse('extraData', 'joining extra data');
+  return streamData(await openChunkedSource(spec), {
+    seed: config.seed,
+    validationFraction: config.train.validationFraction,
+    testFraction: 0.2,
+    scaling: spec.source === 'images' ? 'none' : spec.scaling,
+    shuffleBuffer: spec.shuffleBuffer,
+  });
 }
 
 /** The training split joined by `train.extraData` (its training part; its test part, if any, is not used). */
@@ -112,6 +142,32 @@ async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
     modelDefaultsForData(config.model, config.data),
     configFile ? `${configFile}#model` : 'model',
   );
+  if (isStreamedSpec(config.data)) {
+    const stream = await prepareStream(config, config.data);
+    if (!namesEpochs(raw)) config.train.epochs = defaultEpochs(stream.sizes.train, config.train.batchSize);
+    if (family.needsSequences || family.needsWaveforms || family.tableEncoding)
+      throw new ConfigError(
+        `model "${family.kind}" does not train on streamed ${config.data.source} data (it needs text, waveforms or an encoded table)`,
+        { path: 'model.kind' },
+      );
+    if (family.needsImages && stream.sampleShape.length !== 3)
+      throw new ConfigError(
+        `model "${family.kind}" needs image data, but ${formatDataSpec(config.data)} has samples of shape [${stream.sampleShape}]`,
+        { path: 'model.kind' },
+      );
+    const model = family.build(modelConfig, {
+      sampleShape: [...stream.sampleShape],
+      numClasses: stream.classNames?.length,
+      seed: config.seed,
+    });
+    return {
+      config: { ...config, model: modelConfig as RunConfig['model'] },
+      family,
+      stream,
+      data: streamedData(stream, config.train.limit),
+      model,
+    };
+  }
   let splits = await loadData(config.data, {
     seed: config.seed,
     validationFraction: config.train.validationFraction,
@@ -179,7 +235,13 @@ async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
     );
   const model = family.build(modelConfig, context);
   // Store the config with every default filled in, so the run is fully described by it.
-  return { config: { ...config, model: modelConfig as RunConfig['model'] }, family, splits, model };
+  return {
+    config: { ...config, model: modelConfig as RunConfig['model'] },
+    family,
+    splits,
+    data: inMemoryData(splits, config.train.limit),
+    model,
+  };
 }
 
 async function finish(
@@ -188,12 +250,13 @@ async function finish(
   loop: Awaited<ReturnType<typeof trainLoop>>,
   started: number,
 ): Promise<RunResult> {
-  const { model, splits, config } = prepared;
+  const { model, splits, stream, data, config } = prepared;
   const result: RunResult = {
     runDir,
     config,
     model,
     splits,
+    data,
     epochs: loop.state.epoch,
     stoppedEarly: loop.stoppedEarly,
     aborted: loop.aborted,
@@ -204,20 +267,22 @@ async function finish(
     seconds: (performance.now() - started) / 1000,
   };
   const paths = runPaths(runDir);
-  const extras = {
-    data: config.data,
-    classNames: splits.train.classNames,
-    scaling: splits.scaling,
-    text: splits.text ?? splits.train.text,
-    audio: splits.audio ?? splits.train.audio,
-    table: splits.table,
-  };
+  const extras = splits
+    ? {
+        data: config.data,
+        classNames: splits.train.classNames,
+        scaling: splits.scaling,
+        text: splits.text ?? splits.train.text,
+        audio: splits.audio ?? splits.train.audio,
+        table: splits.table,
+      }
+    : { data: config.data, classNames: stream?.classNames, scaling: stream?.scaling };
   if (loop.aborted) {
     // A stopped run is usable (and stays resumable): its model, but no summary, since it is not finished.
     if (loop.state.epoch > 0) await saveModel(model, paths.model, extras);
     return result;
   }
-  result.test = await evaluateDataset(model, splits.test);
+  result.test = await evaluateSplit(model, data, 'test');
   await saveModel(model, paths.model, {
     ...extras,
     metrics: Object.fromEntries(Object.entries(result.test).map(([k, v]) => [`test_${k}`, v])),
@@ -230,9 +295,11 @@ async function finish(
     stoppedEarly: loop.stoppedEarly,
     test: result.test,
     // The samples an epoch trained on: train.limit keeps the first of them (trainer.ts).
-    trainSamples:
-      config.train.limit > 0 ? Math.min(config.train.limit, splits.train.size) : splits.train.size,
-    testSamples: splits.test.size,
+    trainSamples: data.trainSize,
+    testSamples: data.testSize,
+    ...(stream
+      ? { streamed: { shuffleBuffer: stream.shuffleBuffer, chunks: stream.source.chunkRows.length } }
+      : {}),
     meanSamplesPerSecond:
       loop.state.history.reduce((a, r) => a + r.samplesPerSecond, 0) / Math.max(1, loop.state.history.length),
     trainSeconds: loop.state.history.reduce((a, r) => a + r.seconds, 0),
@@ -248,9 +315,10 @@ async function runAndFinish(
   started: number,
   resume?: Checkpoint,
 ): Promise<RunResult> {
-  for (const note of prepared.splits.notes ?? []) options.callbacks?.onDataNote?.(note);
+  for (const note of prepared.splits?.notes ?? []) options.callbacks?.onDataNote?.(note);
+  // The epoch monitors look at whole splits in memory: streamed data goes without them.
   const monitor =
-    options.monitor === false
+    options.monitor === false || !prepared.splits
       ? undefined
       : await createEpochMonitor(prepared.model, prepared.config.data, prepared.splits, (epoch) =>
           runPaths(runDir).epochScatter(epoch),
@@ -258,7 +326,7 @@ async function runAndFinish(
   const loop = await trainLoop({
     monitor,
     model: prepared.model,
-    splits: prepared.splits,
+    data: prepared.data,
     train: prepared.config.train,
     seed: prepared.config.seed,
     runDir,

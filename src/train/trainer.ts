@@ -2,7 +2,7 @@
 // metrics, checkpoints, early stopping and a tensor-leak guard. Families supply only their step.
 import { mkdir } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { batchIndices, type DataSplits, type Dataset, gatherSamples, head } from '../data/dataset.js';
+import { type DataSplits, type Dataset, gatherSamples } from '../data/dataset.js';
 import { TensorLeakGuard } from '../engine/memory.js';
 import { type Scalar, tf } from '../engine/tf.js';
 import { NumericError } from '../errors.js';
@@ -24,6 +24,7 @@ import {
 } from './checkpoint.js';
 import { learningRateAt, type TrainConfig } from './config.js';
 import { runPaths } from './run-dir.js';
+import { type BatchArrays, inMemoryData, type TrainingData } from './training-data.js';
 
 export interface BatchProgress {
   epoch: number;
@@ -61,7 +62,10 @@ export interface TrainCallbacks {
 
 export interface TrainLoopOptions {
   model: TrainableModel;
-  splits: DataSplits;
+  /** The data in memory; or give `data` (streamed data, say) instead. */
+  splits?: DataSplits;
+  /** Where batches come from; default: `splits` in memory, limited by train.limit. */
+  data?: TrainingData;
   train: TrainConfig;
   seed: number;
   runDir: string;
@@ -84,6 +88,8 @@ export interface TrainLoopResult {
 }
 
 const LOSS_READ_INTERVAL_MS = 250;
+/** Training rows of streamed data a family's prepare() sees. */
+const PREPARE_SAMPLE = 10_000;
 /**
  * A loss chart costs about 0.1 s to draw (vega layout and PNG): after every epoch it would add a third to the
  * README's 20 short MNIST epochs, so fast epochs redraw it at most every 2 s, and once more at the end.
@@ -91,20 +97,34 @@ const LOSS_READ_INTERVAL_MS = 250;
 const LOSS_CHART_SECONDS = 2;
 
 export function batchTensors(dataset: Dataset, indices: ArrayLike<number>, step: number): Batch {
-  const x = tf.tensor(gatherSamples(dataset, indices), [indices.length, ...dataset.sampleShape]);
-  const labels = dataset.labels
-    ? tf.tensor1d(
-        Int32Array.from(indices, (i) => dataset.labels![i]),
-        'int32',
-      )
-    : undefined;
-  const mask = dataset.mask
-    ? tf.tensor(gatherSamples({ ...dataset, x: dataset.mask }, indices), [
-        indices.length,
-        ...dataset.sampleShape,
-      ])
-    : undefined;
-  return { x, labels, step, datasetSize: dataset.size, ...(mask ? { mask } : {}) };
+  return batchFromArrays(
+    {
+      rows: indices.length,
+      x: gatherSamples(dataset, indices),
+      ...(dataset.labels ? { labels: Int32Array.from(indices, (i) => dataset.labels![i]) } : {}),
+      ...(dataset.mask ? { mask: gatherSamples({ ...dataset, x: dataset.mask }, indices) } : {}),
+    },
+    dataset.sampleShape,
+    step,
+    dataset.size,
+  );
+}
+
+/** A batch's arrays as the tensors a family's step takes. */
+export function batchFromArrays(
+  arrays: BatchArrays,
+  sampleShape: readonly number[],
+  step: number,
+  datasetSize: number,
+): Batch {
+  const shape = [arrays.rows, ...sampleShape];
+  return {
+    x: tf.tensor(arrays.x, shape),
+    labels: arrays.labels ? tf.tensor1d(arrays.labels, 'int32') : undefined,
+    step,
+    datasetSize,
+    ...(arrays.mask ? { mask: tf.tensor(arrays.mask, shape) } : {}),
+  };
 }
 
 function disposeBatch(batch: Batch): void {
@@ -142,14 +162,30 @@ export async function evaluateDataset(
   dataset: Dataset,
   batchSize = 500,
 ): Promise<Record<string, number>> {
+  return evaluateSplit(
+    model,
+    inMemoryData({ train: dataset, validation: dataset, test: dataset }),
+    'test',
+    batchSize,
+  );
+}
+
+/** Mean of each loss over one split of the training data (in memory or streamed), without updating anything. */
+export async function evaluateSplit(
+  model: TrainableModel,
+  data: TrainingData,
+  split: 'validation' | 'test',
+  batchSize = 500,
+): Promise<Record<string, number>> {
   const sums = new Map<string, Scalar>();
-  for (let start = 0; start < dataset.size; start += batchSize) {
-    const indices = Array.from({ length: Math.min(batchSize, dataset.size - start) }, (_, i) => start + i);
-    const batch = batchTensors(dataset, indices, 0);
-    accumulate(sums, model.evaluate(batch), indices.length);
+  let count = 0;
+  for await (const arrays of data.evaluationBatches(split, batchSize)) {
+    const batch = batchFromArrays(arrays, data.sampleShape, 0, arrays.rows);
+    accumulate(sums, model.evaluate(batch), arrays.rows);
     disposeBatch(batch);
+    count += arrays.rows;
   }
-  return readMeans(sums, dataset.size);
+  return readMeans(sums, count);
 }
 
 export function createOptimizers(model: TrainableModel, train: TrainConfig): Record<string, tf.Optimizer> {
@@ -200,7 +236,9 @@ const MAX_ROLLBACKS = 3;
 const warnProcess = (message: string) => process.emitWarning(message);
 
 export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopResult> {
-  const { model, splits, train, seed, runDir, callbacks, signal } = options;
+  const { model, train, seed, runDir, callbacks, signal } = options;
+  if (!options.data && !options.splits) throw new TypeError('trainLoop needs splits or data');
+  const data = options.data ?? inMemoryData(options.splits!, train.limit);
   const paths = runPaths(runDir);
   await mkdir(paths.images, { recursive: true });
   let lossChartFailed = false;
@@ -219,8 +257,9 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     );
     chartDrawnAt = performance.now();
   };
-  const trainSet = train.limit > 0 ? head(splits.train, train.limit) : splits.train;
-  model.prepare?.(trainSet);
+  // Streamed data shows a family a sample of its training rows, not all of them (only ctgan looks, for tables).
+  if (model.prepare)
+    model.prepare(await data.sample('train', data.streamed ? PREPARE_SAMPLE : data.trainSize));
   let optimizers = createOptimizers(model, train);
   const initialState: TrainerState = {
     epoch: 0,
@@ -271,33 +310,33 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
     state.rollbacks = rollbacks;
   };
 
-  const previewSet = head(splits.validation.size > 0 ? splits.validation : trainSet, train.previewCount);
+  const previewSet = await data.sample(data.validationSize > 0 ? 'validation' : 'train', train.previewCount);
   const previewX =
     train.previewCount > 0 && previewSet.size > 0
       ? tf.tensor(previewSet.x, [previewSet.size, ...previewSet.sampleShape])
       : undefined;
   const previewLabels = previewX && previewSet.labels ? tf.tensor1d(previewSet.labels, 'int32') : undefined;
   const guard = new TensorLeakGuard();
-  const batches = Math.ceil(trainSet.size / train.batchSize);
+  const batches = Math.ceil(data.trainSize / train.batchSize);
   const patienceSpent = () =>
     train.earlyStopping.patience > 0 && state.epochsWithoutImprovement >= train.earlyStopping.patience;
   // A run early stopping ended (resumed only to finish it) trains no further.
   let stoppedEarly = patienceSpent();
   let aborted = false;
 
-  const runEpoch = (epoch: number): EpochRun => {
+  const runEpoch = async (epoch: number): Promise<EpochRun> => {
     const started = performance.now();
     const sums = new Map<string, Scalar>();
     let seen = 0;
     let batchNumber = 0;
     let lastRead = 0;
     let lastLoss: number | undefined;
-    for (const indices of batchIndices(trainSet.size, train.batchSize, seed, epoch)) {
+    for await (const arrays of data.trainBatches(train.batchSize, seed, epoch)) {
       if (signal?.aborted) {
         tf.dispose([...sums.values()]);
         return { seen, aborted: true };
       }
-      const batch = { ...batchTensors(trainSet, indices, state.step), epoch };
+      const batch = { ...batchFromArrays(arrays, data.sampleShape, state.step, data.trainSize), epoch };
       const losses = model.trainStep(batch, optimizers);
       disposeBatch(batch);
       const now = performance.now();
@@ -305,8 +344,8 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
         lastLoss = losses.loss.dataSync()[0];
         lastRead = now;
       }
-      accumulate(sums, losses, indices.length);
-      seen += indices.length;
+      accumulate(sums, losses, arrays.rows);
+      seen += arrays.rows;
       batchNumber++;
       state.step++;
       // The running sum turns NaN/Inf as soon as one step's loss does; reading it is one small sync.
@@ -341,7 +380,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
       const learningRate = rates[model.optimizerNames[0]];
       callbacks?.onEpochStart?.(epoch, train.epochs, batches);
       const started = performance.now();
-      const run = runEpoch(epoch);
+      const run = await runEpoch(epoch);
       if (run.aborted) {
         aborted = true;
         break;
@@ -370,7 +409,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<TrainLoopRes
       const trainMetrics = run.metrics;
       const seen = run.seen;
       const seconds = (performance.now() - started) / 1000;
-      const validation = splits.validation.size > 0 ? await evaluateDataset(model, splits.validation) : {};
+      const validation = data.validationSize > 0 ? await evaluateSplit(model, data, 'validation') : {};
 
       if (previewX && model.preview) {
         const preview = model.preview(previewX, previewLabels);

@@ -34,8 +34,8 @@ beforeAll(async () => {
     { monitor: false },
   );
   model = result.model as Autoencoder;
-  train = head(result.splits.train, 2000);
-  test = head(result.splits.test, 100);
+  train = head(result.splits!.train, 2000);
+  test = head(result.splits!.test, 100);
 });
 
 afterAll(async () => {

@@ -37,7 +37,7 @@ beforeAll(async () => {
     { monitor: false },
   );
   model = result.model as Autoencoder;
-  test = head(result.splits.test, 64);
+  test = head(result.splits!.test, 64);
 });
 
 afterAll(async () => {

@@ -182,7 +182,7 @@ describe('judging generated audio', () => {
         { monitor: false },
       );
       try {
-        const { test, train } = result.splits;
+        const { test, train } = result.splits!;
         expect(test.audio).toEqual(trained);
         const q = await generatedQuality(result.model as GenerativeModel, 'fsdd', test, train, 50, 3);
         expect(q.labelAccuracy).toBeGreaterThanOrEqual(0);

@@ -26,6 +26,7 @@ import {
   readJsonObject,
   skipRowsOption,
   startBackend,
+  streamDataOptions,
   type TextFlags,
   tableDataOptions,
   textDataOptions,
@@ -159,12 +160,12 @@ function report(result: RunResult): void {
     .map(([k, v]) => `${k} ${v.toPrecision(4)}`)
     .join(', ');
   out.write(`\ntrained ${result.model.kind} for ${result.epochs} epochs in ${result.seconds.toFixed(1)} s\n`);
-  out.write(`test (${result.splits.test.size} samples): ${test}\n`);
+  out.write(`test (${result.data.testSize} samples): ${test}\n`);
   out.write(`run:             ${result.runDir}\n`);
   out.write(`model:           ${paths.model}\n`);
   out.write(`metrics:         ${paths.metrics}\n`);
   if (existsSync(paths.loss)) out.write(`loss chart:      ${paths.loss} (train and validation per epoch)\n`);
-  if (result.model.preview && result.splits.train.sampleShape.length === 3) {
+  if (result.model.preview && result.data.sampleShape.length === 3) {
     // What the preview holds follows from what the model can do: samples, reconstructions, or both.
     const rows = !isGenerative(result.model)
       ? 'originals above, reconstructions below'
@@ -193,7 +194,7 @@ export function trainCommand(): Command {
     )
     .option(
       '--data <spec>',
-      'mnist | fashion-mnist | idx:PATH | csv:PATH | npz:PATH | npy:PATH | images:DIR | dsprites[:SIZE] | text:PATH | brown | spam-assassin (default mnist)',
+      'mnist | fashion-mnist | idx:PATH | csv:PATH | npz:PATH | npy:PATH | parquet:PATH | arrow:PATH | images:DIR | dsprites[:SIZE] | text:PATH | brown | spam-assassin (default mnist)',
     )
     .option(
       '--set <key=value>',
@@ -291,6 +292,7 @@ export function trainCommand(): Command {
     });
   for (const option of [
     ...tableDataOptions(),
+    ...streamDataOptions(),
     ...textDataOptions(),
     ...audioDataOptions(),
     ...audioLabelOptions(),

@@ -153,8 +153,10 @@ async function listDir(dir: string): Promise<Dirent[]> {
   }
 }
 
-export async function loadImages(spec: ImagesSpec): Promise<RawData> {
-  const { dir, height, width, channels } = spec;
+/** The image files of a folder, sorted, and their classes when the folder has one subfolder per class. */
+export async function listImageFiles(
+  dir: string,
+): Promise<{ files: string[]; labels?: Int32Array; classNames?: string[] }> {
   const entries = await listDir(dir);
   const topFiles = entries.filter(isImageFile).map((e) => join(dir, e.name));
   const classes: Array<{ name: string; files: string[] }> = [];
@@ -179,25 +181,39 @@ export async function loadImages(spec: ImagesSpec): Promise<RawData> {
       path: dir,
     });
   }
+  if (!labelled) return { files };
+  return {
+    files,
+    labels: Int32Array.from(classes.flatMap((c, k) => c.files.map(() => k))),
+    classNames: classes.map((c) => c.name),
+  };
+}
 
+/** One image file decoded and resized to the spec's size, as `height * width * channels` values in [0, 1]. */
+export async function readImageFile(file: string, spec: ImagesSpec): Promise<Float32Array> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw new DataError(`cannot read image: ${(error as Error).message}`, { path: file, cause: error });
+  }
+  return resizeBilinear(decodeImage(bytes, spec.channels, file), spec.height, spec.width);
+}
+
+/** File names inside the folder (class/name.png), so scores join back to the files. */
+export const imageIds = (dir: string, files: readonly string[]): string[] =>
+  files.map((file) => relative(dir, file).split(sep).join('/'));
+
+export async function loadImages(spec: ImagesSpec): Promise<RawData> {
+  const { dir, height, width, channels } = spec;
+  const { files, labels, classNames } = await listImageFiles(dir);
   const per = height * width * channels;
   const x = new Float32Array(files.length * per);
-  for (let i = 0; i < files.length; i++) {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(files[i]);
-    } catch (error) {
-      throw new DataError(`cannot read image: ${(error as Error).message}`, { path: files[i], cause: error });
-    }
-    x.set(resizeBilinear(decodeImage(bytes, channels, files[i]), height, width), i * per);
-  }
-  const labels = labelled ? Int32Array.from(classes.flatMap((c, k) => c.files.map(() => k))) : undefined;
-  // File names inside the folder (class/name.png), so scores join back to the files.
-  const ids = files.map((file) => relative(dir, file).split(sep).join('/'));
+  for (let i = 0; i < files.length; i++) x.set(await readImageFile(files[i], spec), i * per);
   return {
     name: basename(dir),
     sampleShape: [height, width, channels],
-    classNames: labelled ? classes.map((c) => c.name) : undefined,
-    train: { x, labels, ids },
+    classNames,
+    train: { x, labels, ids: imageIds(dir, files) },
   };
 }

@@ -1,0 +1,84 @@
+// The sources that can stream (parquet:PATH, arrow:PATH, images:DIR) as chunked sources, and the in-memory
+// loaders of the two columnar formats, which read the same chunks into one buffer.
+import { basename } from 'node:path';
+import type { RawData } from '../dataset.js';
+import { openArrow } from '../sources/arrow.js';
+import { imageIds, listImageFiles, readImageFile } from '../sources/images.js';
+import { openParquet } from '../sources/parquet.js';
+import type { DataSpec } from '../spec.js';
+import { type ChunkedSource, type RowChunk, readAllRows } from './chunks.js';
+import { columnarSource } from './columnar.js';
+
+export type StreamableSpec = Extract<DataSpec, { source: 'parquet' | 'arrow' | 'images' }>;
+
+export const isStreamableSpec = (spec: DataSpec): spec is StreamableSpec =>
+  spec.source === 'parquet' || spec.source === 'arrow' || spec.source === 'images';
+
+/** Whether a spec asks to be streamed rather than loaded whole. */
+export const isStreamedSpec = (spec: DataSpec): spec is StreamableSpec =>
+  isStreamableSpec(spec) && spec.stream === true;
+
+/** Images decoded per chunk of a streamed folder: a chunk is about 3 MB of 28x28 greyscale samples. */
+export const IMAGES_PER_CHUNK = 1024;
+
+export async function openChunkedSource(spec: StreamableSpec): Promise<ChunkedSource> {
+  if (spec.source === 'images') return imageFolderSource(spec);
+  const file = spec.source === 'parquet' ? await openParquet(spec.path) : await openArrow(spec.path);
+  return columnarSource(
+    file,
+    { labelColumn: spec.labelColumn, ...(spec.features ? { features: spec.features } : {}) },
+    basename(spec.path),
+  );
+}
+
+/** A folder of images read lazily: listed once, decoded a chunk of files at a time. */
+export async function imageFolderSource(
+  spec: Extract<DataSpec, { source: 'images' }>,
+  perChunk = IMAGES_PER_CHUNK,
+): Promise<ChunkedSource> {
+  const { files, labels, classNames } = await listImageFiles(spec.dir);
+  const ids = imageIds(spec.dir, files);
+  const per = spec.height * spec.width * spec.channels;
+  const chunkRows: number[] = [];
+  for (let start = 0; start < files.length; start += perChunk)
+    chunkRows.push(Math.min(perChunk, files.length - start));
+  async function* readChunks(order: readonly number[]): AsyncGenerator<RowChunk> {
+    for (const index of order) {
+      const start = index * perChunk;
+      const rows = chunkRows[index];
+      const x = new Float32Array(rows * per);
+      for (let i = 0; i < rows; i++) x.set(await readImageFile(files[start + i], spec), i * per);
+      yield {
+        index,
+        rows,
+        x,
+        ...(labels ? { labels: labels.slice(start, start + rows) } : {}),
+        ids: ids.slice(start, start + rows),
+      };
+    }
+  }
+  return {
+    name: basename(spec.dir),
+    path: spec.dir,
+    sampleShape: [spec.height, spec.width, spec.channels],
+    classNames,
+    chunkRows,
+    randomAccess: true,
+    readChunks,
+  };
+}
+
+/** A Parquet or Arrow file read whole (data that fits in memory); its rows' ids are their 1-based numbers. */
+export async function loadColumnar(
+  spec: Extract<DataSpec, { source: 'parquet' | 'arrow' }>,
+): Promise<RawData> {
+  const source = await openChunkedSource(spec);
+  const { x, labels } = await readAllRows(source);
+  const rows = labels?.length ?? x.length / source.sampleShape[0];
+  return {
+    name: source.name,
+    sampleShape: source.sampleShape,
+    classNames: source.classNames,
+    train: { x, labels, ids: Array.from({ length: rows }, (_, i) => String(i + 1)) },
+  };
+}
