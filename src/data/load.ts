@@ -30,7 +30,7 @@ import {
   isTextSpec,
   type TextDataSpec,
 } from './spec.js';
-import { loadColumnar } from './stream/sources.js';
+import { isStreamableSpec, loadColumnar, loadStreamSplits } from './stream/sources.js';
 import { encodeTable } from './table/encode.js';
 import {
   type CategoricalMethod,
@@ -135,6 +135,20 @@ export function loadRaw(spec: DataSpec): Promise<RawData> {
 export async function loadData(spec: DataSpec, options: LoadOptions = {}): Promise<DataSplits> {
   if (isTextSpec(spec)) return loadTextData(spec, options);
   if (isAudioSpec(spec)) return (await loadAudioData(spec, options)).splits;
+  if (isStreamableSpec(spec) && (spec.source !== 'images' || spec.stream)) {
+    if (options.table || options.tableEncoding)
+      throw new DataError(
+        'tables of mixed types are read from csv:PATH; Parquet and Arrow columns are numbers',
+        {
+          path: formatDataSpec(spec),
+        },
+      );
+    return loadStreamSplits(spec, {
+      seed: options.seed ?? 0,
+      validationFraction: options.validationFraction ?? 0.1,
+      ...(options.scaling ? { scaling: options.scaling } : {}),
+    });
+  }
   let raw: RawData;
   if (spec.source === 'csv') {
     const cells = await readCsvSpec(tableSpec(spec, options.tableEncoding));

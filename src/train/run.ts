@@ -15,8 +15,8 @@ import {
 import { loadData, loadRaw } from '../data/load.js';
 import { applyScaling } from '../data/scaling.js';
 import { formatDataSpec } from '../data/spec.js';
-import { isStreamedSpec, openChunkedSource, type StreamableSpec } from '../data/stream/sources.js';
-import { type StreamedData, streamData } from '../data/stream/streamed.js';
+import { isStreamedSpec, openStream, type StreamableSpec } from '../data/stream/sources.js';
+import type { StreamedData } from '../data/stream/streamed.js';
 import { ensureBackend } from '../engine/backend.js';
 import { ConfigError, DataError, IoError, parseOrThrow } from '../errors.js';
 import { createEpochMonitor } from '../eval/monitor.js';
@@ -96,13 +96,7 @@ async function prepareStream(config: RunConfig, spec: StreamableSpec): Promise<S
   if (config.train.classes.length > 0) refuse('classes', 'keeping some classes');
   if (config.train.labelsPerClass > 0) refuse('labelsPerClass', 'keeping some labels per class');
   if (config.train.extraData) refuse('extraData', 'joining extra data');
-  return streamData(await openChunkedSource(spec), {
-    seed: config.seed,
-    validationFraction: config.train.validationFraction,
-    testFraction: 0.2,
-    scaling: spec.source === 'images' ? 'none' : spec.scaling,
-    shuffleBuffer: spec.shuffleBuffer,
-  });
+  return openStream(spec, { seed: config.seed, validationFraction: config.train.validationFraction });
 }
 
 /** The training split joined by `train.extraData` (its training part; its test part, if any, is not used). */

@@ -1,13 +1,14 @@
 // The sources that can stream (parquet:PATH, arrow:PATH, images:DIR) as chunked sources, and the in-memory
 // loaders of the two columnar formats, which read the same chunks into one buffer.
 import { basename } from 'node:path';
-import type { RawData } from '../dataset.js';
+import type { DataSplits, FeatureScaling, RawData } from '../dataset.js';
 import { openArrow } from '../sources/arrow.js';
 import { imageIds, listImageFiles, readImageFile } from '../sources/images.js';
 import { openParquet } from '../sources/parquet.js';
 import type { DataSpec } from '../spec.js';
 import { type ChunkedSource, type RowChunk, readAllRows } from './chunks.js';
 import { columnarSource } from './columnar.js';
+import { type StreamedData, streamData } from './streamed.js';
 
 export type StreamableSpec = Extract<DataSpec, { source: 'parquet' | 'arrow' | 'images' }>;
 
@@ -80,5 +81,48 @@ export async function loadColumnar(
     sampleShape: source.sampleShape,
     classNames: source.classNames,
     train: { x, labels, ids: Array.from({ length: rows }, (_, i) => String(i + 1)) },
+  };
+}
+
+export interface StreamSplitOptions {
+  seed: number;
+  validationFraction: number;
+  /** A saved model's scaling, applied instead of fitting one. */
+  scaling?: FeatureScaling;
+}
+
+/** The held-out share of every streamable source (as splitData's default for sources without a test part). */
+export const STREAM_TEST_FRACTION = 0.2;
+
+/**
+ * A streamable source opened for streaming: rows split by their seeded hash, scaling fitted in one pass on the
+ * training rows (or a saved model's applied).
+ */
+export async function openStream(spec: StreamableSpec, options: StreamSplitOptions): Promise<StreamedData> {
+  return streamData(await openChunkedSource(spec), {
+    seed: options.seed,
+    // A share of the training part, as splitData's: 0.1 of the 80% left after the test split.
+    validationFraction: options.validationFraction * (1 - STREAM_TEST_FRACTION),
+    testFraction: STREAM_TEST_FRACTION,
+    scaling: spec.source === 'images' ? 'none' : spec.scaling,
+    ...(options.scaling ? { fixedScaling: options.scaling } : {}),
+    shuffleBuffer: spec.shuffleBuffer,
+  });
+}
+
+/**
+ * Every split in memory, split as streaming splits it: Parquet and Arrow files always (so a model trained
+ * streaming and its commands later see the same test rows, and the two paths train alike), images when streamed.
+ */
+export async function loadStreamSplits(
+  spec: StreamableSpec,
+  options: StreamSplitOptions,
+): Promise<DataSplits> {
+  const stream = await openStream(spec, options);
+  return {
+    train: await stream.load('train'),
+    validation: await stream.load('validation'),
+    test: await stream.load('test'),
+    ...(stream.scaling ? { scaling: stream.scaling } : {}),
   };
 }

@@ -24,6 +24,8 @@ export interface StreamOptions {
   testFraction: number;
   /** Column scaling fitted on the training rows in one pass (none for images, already in [0, 1]). */
   scaling: 'minmax' | 'standard' | 'none';
+  /** A saved model's scaling, applied as it is instead of fitting one (keeps the model's units). */
+  fixedScaling?: FeatureScaling;
   /** Rows the shuffle buffer holds (default: as many as fit in SHUFFLE_BUFFER_BYTES). */
   shuffleBuffer?: number;
   /** Progress of the statistics pass (rows read, all rows). */
@@ -58,6 +60,8 @@ export interface StreamedData {
   splitRows(split: SplitName): AsyncGenerator<RowBlock>;
   /** The first `n` rows of a split, in memory (previews, a family's look at its data). */
   head(split: SplitName, n: number): Promise<Dataset>;
+  /** A whole split in memory, for data that fits: the same rows, order and scaling the streamed split has. */
+  load(split: SplitName): Promise<Dataset>;
 }
 
 /** A split code per row from a seeded hash of its number: 0 train, 1 validation, 2 test. */
@@ -166,8 +170,12 @@ export async function streamData(source: ChunkedSource, options: StreamOptions):
       sizes[code === 0 ? 'train' : code === 1 ? 'validation' : 'test']++;
   if (sizes.train === 0) throw new DataError('no training rows left after splitting', { path: source.path });
 
-  let scaling: FeatureScaling | undefined;
-  if (options.scaling !== 'none') {
+  let scaling: FeatureScaling | undefined = options.fixedScaling;
+  if (scaling && scaling.offset.length !== per)
+    throw new DataError(`the model's scaling has ${scaling.offset.length} features, the data ${per}`, {
+      path: source.path,
+    });
+  if (!scaling && options.scaling !== 'none') {
     const statistics = new FeatureStatistics(per);
     let read = 0;
     for await (const chunk of source.readChunks(naturalOrder(source.chunkRows.length))) {
@@ -259,6 +267,11 @@ export async function streamData(source: ChunkedSource, options: StreamOptions):
     if (filled > 0) yield* flush();
   }
 
+  /** The whole of a split in memory (data that fits), with its rows' ids. */
+  async function load(split: SplitName): Promise<Dataset> {
+    return head(split, sizes[split]);
+  }
+
   async function head(split: SplitName, n: number): Promise<Dataset> {
     const count = Math.min(n, sizes[split]);
     const x = new Float32Array(count * per);
@@ -297,5 +310,6 @@ export async function streamData(source: ChunkedSource, options: StreamOptions):
     shuffledTrainRows,
     splitRows,
     head,
+    load,
   };
 }
