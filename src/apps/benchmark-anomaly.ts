@@ -1,7 +1,8 @@
 // ADBench's unsupervised protocol (Han et al. 2022) on every .npz in a folder: per seed a stratified 70/30 split,
 // detectors fitted on the 70% without labels (standardised by its statistics), AUROC and AUPRC on the 30%;
 // latentlab's detectors beside the classical ones, written as anomaly-benchmark.{md,json}.
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
@@ -497,12 +498,12 @@ export function benchmarkMarkdown(report: AnomalyBenchmarkReport, command?: stri
 }
 
 /** The .npz files of `dir`, sorted by name, or a DataError saying what is wrong with the folder. */
-async function npzFiles(dir: string): Promise<string[]> {
+export function npzFiles(dir: string): string[] {
   let entries: string[];
   try {
-    if (!(await stat(dir)).isDirectory())
+    if (!statSync(dir).isDirectory())
       throw new DataError('expected a folder of .npz files, got a file', { path: dir });
-    entries = await readdir(dir);
+    entries = readdirSync(dir);
   } catch (error) {
     if (error instanceof DataError) throw error;
     throw new DataError(`cannot read the folder (${(error as NodeJS.ErrnoException).code ?? error})`, {
@@ -518,8 +519,11 @@ async function npzFiles(dir: string): Promise<string[]> {
   return files.map((f) => join(dir, f));
 }
 
+/** A data set's name in the report: its file's, without .npz. */
+export const datasetName = (file: string) => basename(file).replace(/\.npz$/i, '');
+
 /** One archive as a labelled table, with both classes present (AUROC needs anomalies and normal rows). */
-async function readTable(file: string): Promise<LabelledTable> {
+export async function readAnomalyTable(file: string): Promise<LabelledTable & { y: Uint8Array }> {
   const table = labelledTable(readNpz(await readFile(file), file), file);
   if (!table.y)
     throw new DataError('no array named y: the benchmark needs labels (1 = anomaly) to judge the scores', {
@@ -530,7 +534,86 @@ async function readTable(file: string): Promise<LabelledTable> {
     throw new DataError(`needs at least 2 anomalies and 2 normal rows, got ${anomalies} of ${table.rows}`, {
       path: file,
     });
-  return table;
+  return table as LabelledTable & { y: Uint8Array };
+}
+
+/** What one detector came to on one seed's split of one data set: a cell of the benchmark. */
+export type CellFigures = { auroc: number; auprc: number; seconds: number };
+
+/**
+ * One cell of the benchmark: seed `seed`'s stratified split of `table` (with `development`, the training part
+ * split again and the test part unused), `detector` fitted on the standardised training rows without labels and
+ * judged on the scored rows. `latentlab benchmark anomaly` and the sweep's cells both come here.
+ */
+export async function anomalyCell(
+  table: LabelledTable & { y: Uint8Array },
+  detector: DetectorName,
+  seed: number,
+  development: boolean,
+): Promise<CellFigures> {
+  const outer = stratifiedSplit(table.y, TEST_FRACTION, seed);
+  let trainRows = outer.train;
+  let scoredRows = outer.test;
+  if (development) {
+    // The test part is set aside; the training part is split again the same way.
+    const inner = stratifiedSplit(
+      Uint8Array.from(outer.train, (r) => table.y[r]),
+      TEST_FRACTION,
+      seed + 1000,
+    );
+    trainRows = Int32Array.from(inner.train, (i) => outer.train[i]);
+    scoredRows = Int32Array.from(inner.test, (i) => outer.train[i]);
+  }
+  const train = rowsOf(table, trainRows);
+  const scored = rowsOf(table, scoredRows);
+  const scaled = standardised(train.x, scored.x);
+  const started = performance.now();
+  const fittedDetector = makeDetector(detector, seed);
+  try {
+    await fittedDetector.fit(scaled.train);
+    const scores = await fittedDetector.score(scaled.test);
+    return {
+      auroc: auroc(scores, scored.y),
+      auprc: auprc(scores, scored.y),
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    fittedDetector.dispose?.();
+  }
+}
+
+/** The report of a finished benchmark (every cell of `datasets` filled, seeds in order), summary included. */
+export function anomalyReport(
+  settings: { data: string; seeds: number; development: boolean; detectors: DetectorName[] },
+  datasets: AnomalyBenchmarkReport['datasets'],
+): AnomalyBenchmarkReport {
+  return AnomalyBenchmarkReport.parse({
+    kind: 'anomaly-benchmark',
+    version: LATENTLAB_VERSION,
+    protocol:
+      `ADBench's unsupervised protocol: per seed a stratified ${100 - 100 * TEST_FRACTION}/${100 * TEST_FRACTION} split, ` +
+      'detectors fitted on the training part without labels (features standardised by its statistics), ' +
+      `scored on the ${settings.development ? 'development part (a stratified 30% of the training part; the test part unused)' : 'test part'}.`,
+    data: settings.data,
+    seeds: settings.seeds,
+    development: settings.development,
+    detectors: settings.detectors,
+    datasets,
+    summary: summarise(settings.detectors, datasets),
+  });
+}
+
+/** Write DIR/anomaly-benchmark.md and .json (each atomically). */
+export async function writeAnomalyReport(
+  dir: string,
+  report: AnomalyBenchmarkReport,
+  command?: string,
+): Promise<{ markdown: string; json: string }> {
+  const out = { markdown: join(dir, 'anomaly-benchmark.md'), json: join(dir, 'anomaly-benchmark.json') };
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(out.markdown, benchmarkMarkdown(report, command));
+  await writeFileAtomic(out.json, `${JSON.stringify(report, null, 2)}\n`);
+  return out;
 }
 
 export interface BenchmarkAnomalyResult {
@@ -544,75 +627,38 @@ export async function benchmarkAnomaly(
 ): Promise<BenchmarkAnomalyResult> {
   const options = parseOrThrow(BenchmarkAnomalyOptions, raw);
   const say = hooks.onLine ?? (() => undefined);
-  const files = await npzFiles(options.data);
+  const files = npzFiles(options.data);
   // Read every archive first, so a bad one fails before minutes of training.
-  const tables = await Promise.all(files.map(readTable));
+  const tables = await Promise.all(files.map(readAnomalyTable));
   await ensureBackend();
   const datasets: AnomalyBenchmarkReport['datasets'] = [];
   for (const [f, table] of tables.entries()) {
-    const name = basename(files[f]).replace(/\.npz$/i, '');
-    const anomalies = table.y!.reduce((a, b) => a + b, 0);
+    const name = datasetName(files[f]);
+    const anomalies = table.y.reduce((a, b) => a + b, 0);
     say(
       `[${f + 1}/${tables.length}] ${name}: ${table.rows} rows, ${table.cols} features, ${((100 * anomalies) / table.rows).toFixed(1)}% anomalies`,
     );
     const results: Record<string, z.infer<typeof Figures>> = Object.fromEntries(
       options.detectors.map((d) => [d, { auroc: [], auprc: [], seconds: [] }]),
     );
-    for (let seed = 0; seed < options.seeds; seed++) {
-      const outer = stratifiedSplit(table.y!, TEST_FRACTION, seed);
-      let trainRows = outer.train;
-      let scoredRows = outer.test;
-      if (options.development) {
-        // The test part is set aside; the training part is split again the same way.
-        const inner = stratifiedSplit(
-          Uint8Array.from(outer.train, (r) => table.y![r]),
-          TEST_FRACTION,
-          seed + 1000,
-        );
-        trainRows = Int32Array.from(inner.train, (i) => outer.train[i]);
-        scoredRows = Int32Array.from(inner.test, (i) => outer.train[i]);
+    for (let seed = 0; seed < options.seeds; seed++)
+      for (const detector of options.detectors) {
+        const cell = await anomalyCell(table, detector, seed, options.development);
+        results[detector].auroc.push(cell.auroc);
+        results[detector].auprc.push(cell.auprc);
+        results[detector].seconds.push(cell.seconds);
       }
-      const train = rowsOf(table, trainRows);
-      const scored = rowsOf(table, scoredRows);
-      const scaled = standardised(train.x, scored.x);
-      for (const name of options.detectors) {
-        const started = performance.now();
-        const detector = makeDetector(name, seed);
-        try {
-          await detector.fit(scaled.train);
-          const scores = await detector.score(scaled.test);
-          const figures = results[name];
-          figures.auroc.push(auroc(scores, scored.y));
-          figures.auprc.push(auprc(scores, scored.y));
-          figures.seconds.push((performance.now() - started) / 1000);
-        } finally {
-          detector.dispose?.();
-        }
-      }
-    }
     say(`  ${options.detectors.map((d) => `${d} ${mean(results[d].auroc).toFixed(3)}`).join('  ')}`);
     datasets.push({ name, rows: table.rows, features: table.cols, anomalies, results });
   }
-  const report: AnomalyBenchmarkReport = AnomalyBenchmarkReport.parse({
-    kind: 'anomaly-benchmark',
-    version: LATENTLAB_VERSION,
-    protocol:
-      `ADBench's unsupervised protocol: per seed a stratified ${100 - 100 * TEST_FRACTION}/${100 * TEST_FRACTION} split, ` +
-      'detectors fitted on the training part without labels (features standardised by its statistics), ' +
-      `scored on the ${options.development ? 'development part (a stratified 30% of the training part; the test part unused)' : 'test part'}.`,
-    data: options.data,
-    seeds: options.seeds,
-    development: options.development,
-    detectors: options.detectors,
+  const report = anomalyReport(
+    {
+      data: options.data,
+      seeds: options.seeds,
+      development: options.development,
+      detectors: options.detectors,
+    },
     datasets,
-    summary: summarise(options.detectors, datasets),
-  });
-  const out = {
-    markdown: join(options.out, 'anomaly-benchmark.md'),
-    json: join(options.out, 'anomaly-benchmark.json'),
-  };
-  await mkdir(options.out, { recursive: true });
-  await writeFileAtomic(out.markdown, benchmarkMarkdown(report, hooks.command));
-  await writeFileAtomic(out.json, `${JSON.stringify(report, null, 2)}\n`);
-  return { report, files: out };
+  );
+  return { report, files: await writeAnomalyReport(options.out, report, hooks.command) };
 }

@@ -303,7 +303,8 @@ const StoredRun = z.object({
   train: z.object({ epochs: z.number(), batchSize: z.number(), limit: z.number() }).passthrough(),
 });
 
-interface Plan {
+/** One family of a comparison, checked and looked up before anything trains. */
+export interface FamilyPlan {
   family: CompareFamily;
   kind: string;
   runDir: string;
@@ -312,7 +313,8 @@ interface Plan {
   action: RunAction;
 }
 
-function familyConfig(options: CompareOptions, family: CompareFamily): RunConfigInput {
+/** The run config of `family` in this comparison (its entry, the overrides, the shared settings). */
+export function familyConfig(options: CompareOptions, family: CompareFamily): RunConfigInput {
   const entry = FAMILY_DEFAULTS[family];
   const override = options.overrides[family] ?? {};
   for (const key of ['kind', 'latent'] as const) {
@@ -346,25 +348,44 @@ function familyConfig(options: CompareOptions, family: CompareFamily): RunConfig
   };
 }
 
-/** Validate every family's config and look at its run directory before anything trains. */
-async function plan(options: CompareOptions): Promise<Plan[]> {
+/**
+ * `family`'s run config, checked (a mistake in its model options names `where`, by default the overrides' file and
+ * family), and what its run directory must hold for it to be reused.
+ */
+export function checkFamily(
+  options: CompareOptions,
+  family: CompareFamily,
+  where?: string,
+): { kind: string; config: RunConfigInput; run: WantedRun } {
+  const kind = FAMILY_DEFAULTS[family].model.kind;
   const registered = new Set(listFamilies().map((f) => f.kind));
-  const plans: Plan[] = [];
-  for (const family of options.families) {
-    const kind = FAMILY_DEFAULTS[family].model.kind;
-    if (!registered.has(kind)) {
-      throw new ConfigError(
-        `family "${family}" needs model kind "${kind}", which is not available (registered kinds: ${[...registered].join(', ')})`,
-        { path: '--families' },
-      );
-    }
-    const config = familyConfig(options, family);
-    const run = parseRunConfig(config);
-    const where = options.overrides[family] ? `${options.overridesSource}#${family}` : `families.${family}`;
-    const model = parseModelConfig(config.model, where).config;
-    const runDir = join(options.out, family);
-    plans.push({ family, kind, runDir, config, action: await runAction(runDir, { ...run, model }) });
+  if (!registered.has(kind)) {
+    throw new ConfigError(
+      `family "${family}" needs model kind "${kind}", which is not available (registered kinds: ${[...registered].join(', ')})`,
+      { path: '--families' },
+    );
   }
+  const config = familyConfig(options, family);
+  const at =
+    where ?? (options.overrides[family] ? `${options.overridesSource}#${family}` : `families.${family}`);
+  const model = parseModelConfig(config.model, at).config;
+  return { kind, config, run: { ...parseRunConfig(config), model } };
+}
+
+/** `family`'s plan with its run in `runDir` (compare's is OUT/<family>). */
+export async function planFamily(
+  options: CompareOptions,
+  family: CompareFamily,
+  runDir = join(options.out, family),
+): Promise<FamilyPlan> {
+  const { kind, config, run } = checkFamily(options, family);
+  return { family, kind, runDir, config, action: await runAction(runDir, run) };
+}
+
+/** Validate every family's config and look at its run directory before anything trains. */
+async function plan(options: CompareOptions): Promise<FamilyPlan[]> {
+  const plans: FamilyPlan[] = [];
+  for (const family of options.families) plans.push(await planFamily(options, family));
   return plans;
 }
 
@@ -387,16 +408,16 @@ export function firstDifference(
   return isDeepStrictEqual(a, b) ? undefined : { path, stored: a, wanted: b };
 }
 
+/** The run a family asks for, as its run directory's config is checked against. */
+interface WantedRun {
+  model: unknown;
+  data: unknown;
+  seed: number;
+  train: { epochs: number; batchSize: number; limit: number };
+}
+
 /** What a run directory holds: nothing (train), a finished run (reuse or extend), or an unfinished one (resume). */
-async function runAction(
-  runDir: string,
-  wanted: {
-    model: unknown;
-    data: unknown;
-    seed: number;
-    train: { epochs: number; batchSize: number; limit: number };
-  },
-): Promise<RunAction> {
+async function runAction(runDir: string, wanted: WantedRun): Promise<RunAction> {
   if (!existsSync(runDir) || (await readdir(runDir)).length === 0) return 'trained';
   const paths = runPaths(runDir);
   let stored: z.infer<typeof StoredRun>;
@@ -460,7 +481,8 @@ function priorDraws(model: Sampler, n: number, seed: number): Matrix {
   return { rows: n, cols, data };
 }
 
-interface Judge {
+/** The shipped classifier's judge of generated samples (data with a classifier only). */
+export interface Judge {
   numClasses: number;
   fdName: string;
   /** FD of the training split against the test split. */
@@ -495,7 +517,7 @@ async function domainJudge(spec: DataSpec, test: Dataset, train: Dataset): Promi
   };
 }
 
-async function ensureRun(p: Plan, options: CompareOptions, hooks: CompareHooks): Promise<boolean> {
+async function ensureRun(p: FamilyPlan, options: CompareOptions, hooks: CompareHooks): Promise<boolean> {
   const log = hooks.log ?? (() => {});
   const runOptions: RunOptions = { ...hooks.run };
   switch (p.action) {
@@ -524,7 +546,7 @@ async function ensureRun(p: Plan, options: CompareOptions, hooks: CompareHooks):
 }
 
 /** What a family's run says of itself (its summary), before any figure is computed. */
-async function runResult(p: Plan): Promise<FamilyResult> {
+async function runResult(p: FamilyPlan): Promise<FamilyResult> {
   const summary = SummaryFile.parse(JSON.parse(await readFile(runPaths(p.runDir).summary, 'utf8')));
   return {
     family: p.family,
@@ -539,7 +561,7 @@ async function runResult(p: Plan): Promise<FamilyResult> {
 }
 
 async function evaluateFamily(
-  p: Plan,
+  p: FamilyPlan,
   options: CompareOptions,
   splits: { train: Dataset; test: Dataset },
   judge: Judge | undefined,
@@ -612,7 +634,7 @@ const TEXT_SAMPLES = 5;
  * active units, token accuracy, and a few sentences written greedily from its prior (or from <bos>).
  */
 async function evaluateTextFamily(
-  p: Plan,
+  p: FamilyPlan,
   options: CompareOptions,
   onProgress?: OnProgress,
 ): Promise<{ result: FamilyResult }> {
@@ -797,13 +819,83 @@ function markdown(c: Comparison, table: string): string {
 }
 
 /** The image splits every family is judged on (the training part cut to --limit, as the runs were). */
-async function imageSplits(options: CompareOptions, first: Plan): Promise<{ train: Dataset; test: Dataset }> {
+async function imageSplits(
+  options: CompareOptions,
+  first: FamilyPlan,
+): Promise<{ train: Dataset; test: Dataset }> {
   const reference = parseRunConfig(first.config);
   const loaded = await loadData(options.data, {
     seed: options.seed,
     validationFraction: reference.train.validationFraction,
   });
   return { train: options.limit ? head(loaded.train, options.limit) : loaded.train, test: loaded.test };
+}
+
+/**
+ * What the families of one comparison are judged against, loaded on first need: the image splits and the shipped
+ * classifier's judge (none on text, where each family reads its own splits). Shared by the families of one
+ * `compareFamilies`; a sweep's entry, judged alone, loads its own (the same, from the same data and seed).
+ */
+export interface Judging {
+  splits?: { train: Dataset; test: Dataset };
+  judge?: Judge;
+  /** FD's name and the train-vs-test floor, once the judge is loaded (kept when it is disposed). */
+  fd?: { fdName: string; floor: number };
+  dispose(): void;
+}
+
+export function judging(): Judging {
+  return {
+    dispose() {
+      this.judge?.dispose();
+      this.judge = undefined;
+    },
+  };
+}
+
+/** One family's figures (and its sample grid, for images). */
+export interface ComparedFamily {
+  result: FamilyResult;
+  grid?: Buffer;
+}
+
+/**
+ * One family of a comparison: its run trained, resumed, extended or reused as planned, then judged like every
+ * other (undefined when training was stopped). `latentlab compare` and the sweep's compare entries both come here.
+ */
+export async function compareFamily(
+  p: FamilyPlan,
+  options: CompareOptions,
+  bench: Judging,
+  hooks: CompareHooks = {},
+): Promise<ComparedFamily | undefined> {
+  if (!(await ensureRun(p, options, hooks))) return undefined;
+  hooks.log?.(`${p.family}: evaluating`);
+  if (isTextSpec(options.data)) return evaluateTextFamily(p, options, hooks.onProgress);
+  bench.splits ??= await imageSplits(options, p);
+  if (!bench.judge && options.samples > 0) {
+    bench.judge = await domainJudge(options.data, bench.splits.test, bench.splits.train);
+    if (bench.judge) bench.fd = { fdName: bench.judge.fdName, floor: bench.judge.floor };
+  }
+  return evaluateFamily(p, options, bench.splits, bench.judge, hooks.onProgress);
+}
+
+/** Write the comparison's Markdown (notes and command), JSON and sample panels (when there are grids). */
+export async function writeComparison(
+  comparison: Omit<Comparison, 'files'>,
+  grids: Array<{ title: string; png: Buffer }>,
+  files: { markdown: string; json: string; png: string },
+): Promise<Comparison & { table: string }> {
+  const written: Comparison = {
+    ...comparison,
+    files: { markdown: files.markdown, json: files.json, ...(grids.length > 0 ? { png: files.png } : {}) },
+  };
+  const table = comparisonTable(written);
+  await writeFileAtomic(files.markdown, markdown(written, table));
+  await writeFileAtomic(files.json, `${JSON.stringify(written, null, 2)}\n`);
+  if (written.files.png)
+    await writeFileAtomic(written.files.png, encodeTitledPanels(grids, { textScale: 4 }));
+  return { ...written, table };
 }
 
 /** Train (or reuse) every family, judge them alike, write DIR/comparison.{md,json,png}. */
@@ -814,46 +906,37 @@ export async function compareFamilies(
   const options = parseCompareOptions(input);
   const log = hooks.log ?? (() => {});
   const plans = await plan(options);
-  const text = isTextSpec(options.data);
-  // Image data is loaded once for every family; each text family reads its own splits with its vocabulary.
-  const splits = text ? undefined : await imageSplits(options, plans[0]);
   const results: FamilyResult[] = [];
   const grids: { title: string; png: Buffer }[] = [];
-  let judge: Judge | undefined;
+  const bench = judging();
   try {
     for (const [i, p] of plans.entries()) {
       log(`[${i + 1}/${plans.length}] ${p.family}`);
-      if (!(await ensureRun(p, options, hooks))) {
-        const partial = { ...summaryOf(options, results, judge), table: '', aborted: true };
+      const compared = await compareFamily(p, options, bench, hooks);
+      if (!compared) {
+        const partial = { ...comparisonOf(options, results, bench.fd), table: '', aborted: true };
         return { ...partial, files: { markdown: '', json: '' } };
       }
-      log(`${p.family}: evaluating`);
-      if (!splits) {
-        results.push((await evaluateTextFamily(p, options, hooks.onProgress)).result);
-        continue;
-      }
-      if (!judge && options.samples > 0) judge = await domainJudge(options.data, splits.test, splits.train);
-      const { result, grid } = await evaluateFamily(p, options, splits, judge, hooks.onProgress);
-      results.push(result);
-      if (grid) grids.push({ title: p.family, png: grid });
+      results.push(compared.result);
+      if (compared.grid) grids.push({ title: p.family, png: compared.grid });
     }
   } finally {
-    judge?.dispose();
+    bench.dispose();
   }
-  const files = {
+  const written = await writeComparison(comparisonOf(options, results, bench.fd), grids, {
     markdown: join(options.out, 'comparison.md'),
     json: join(options.out, 'comparison.json'),
-    ...(grids.length > 0 ? { png: join(options.out, 'comparison.png') } : {}),
-  };
-  const comparison: Comparison = { ...summaryOf(options, results, judge), files };
-  const table = comparisonTable(comparison);
-  await writeFileAtomic(files.markdown, markdown(comparison, table));
-  await writeFileAtomic(files.json, `${JSON.stringify(comparison, null, 2)}\n`);
-  if (files.png) await writeFileAtomic(files.png, encodeTitledPanels(grids, { textScale: 4 }));
-  return { ...comparison, table, aborted: false };
+    png: join(options.out, 'comparison.png'),
+  });
+  return { ...written, aborted: false };
 }
 
-function summaryOf(options: CompareOptions, families: FamilyResult[], judge: Judge | undefined) {
+/** The comparison's settings and its families' results (`fd`: the judge's FD name and floor, when judged). */
+export function comparisonOf(
+  options: CompareOptions,
+  families: FamilyResult[],
+  fd: { fdName: string; floor: number } | undefined,
+): Omit<Comparison, 'files'> {
   return {
     ...(options.command ? { command: options.command } : {}),
     data: formatDataSpec(options.data),
@@ -867,7 +950,33 @@ function summaryOf(options: CompareOptions, families: FamilyResult[], judge: Jud
       : options.nllImages > 0
         ? { nll: { k: options.nllK, images: options.nllImages } }
         : {}),
-    ...(judge ? { fdName: judge.fdName, floorFrechetDistance: judge.floor } : {}),
+    ...(fd ? { fdName: fd.fdName, floorFrechetDistance: fd.floor } : {}),
     families,
   };
+}
+
+/**
+ * A family's figures by the comparison table's column names (the figures a sweep averages over seeds): what the
+ * family has of test MSE, NLL, sample quality, probe accuracy, codes vs prior, and on text NLL/token and the rest.
+ */
+export function familyFigures(f: FamilyResult, fdName = 'FD'): Record<string, number> {
+  const t = f.text;
+  const figures: Record<string, number | undefined> = {
+    'test MSE': f.testMse,
+    NLL: f.nll?.iwae,
+    [fdName]: f.quality?.frechetDistance,
+    KID: f.quality?.kernelDistance.mean,
+    precision: f.quality?.precision,
+    recall: f.quality?.recall,
+    'KL from uniform': f.quality?.coverage.klFromUniform,
+    'probe accuracy': f.probe?.accuracy,
+    'MMD² codes vs prior': f.codesVsPrior?.mmd2,
+    'NLL/token': t?.nllPerToken,
+    perplexity: t?.perplexity,
+    'KL/sentence': t?.kl,
+    'token accuracy': t?.tokenAccuracy,
+  };
+  return Object.fromEntries(
+    Object.entries(figures).filter((entry): entry is [string, number] => entry[1] !== undefined),
+  );
 }

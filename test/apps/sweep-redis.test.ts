@@ -5,14 +5,14 @@
 // forever.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runQueuedSweep } from '../../src/apps/sweep/queue.js';
 import { parseSweep } from '../../src/apps/sweep/spec.js';
-import { sweepResults } from '../../src/apps/sweep/trials.js';
+import { sweepResults, writeResults } from '../../src/apps/sweep/trials.js';
 
 const hasRedis = (() => {
   try {
@@ -178,4 +178,30 @@ describe.skipIf(!hasRedis)('a sweep queued on Redis, three workers', () => {
     expect([...failed.keys()]).toEqual(['p0-s0']);
     expect(failed.get('p0-s0')).toMatch(/absent\.csv.*\(after 2 attempts\)/);
   }, 240_000);
+
+  it('runs the anomaly benchmark as a sweep: its cells taken by the workers, its report written at the end', async () => {
+    // The runs directory the first test's workers use too, so whichever worker takes a cell writes it here; one
+    // worker of this test's own, so it also runs alone.
+    const runs = join(dir, 'runs');
+    startWorker(runs);
+    const data = join(dir, 'adbench');
+    await mkdir(data, { recursive: true });
+    await copyFile(join(root, 'test', 'fixtures', 'numpy', 'obvious.npz'), join(data, 'obvious.npz'));
+    const { spec, trials } = parseSweep({
+      name: 'anomaly',
+      kind: 'anomaly-benchmark',
+      benchmark: { data, detectors: ['iforest', 'ecod', 'knn'] },
+      seeds: [0, 1],
+    });
+    const failures = await runQueuedSweep(`redis://127.0.0.1:${port}`, spec, trials, { pollMs: 200 });
+    expect(failures.size, logs.join('')).toBe(0);
+    const results = await sweepResults(runs, spec, trials, failures);
+    expect(results.trials.map((t) => t.status)).toEqual(trials.map(() => 'done'));
+    expect(logs.join('')).toMatch(/anomaly\/obvious-knn-s1: scored, done/);
+    await writeResults(runs, spec, results, trials);
+    const report = JSON.parse(await readFile(join(runs, 'anomaly', 'anomaly-benchmark.json'), 'utf8'));
+    expect(report.seeds).toBe(2);
+    for (const detector of ['iforest', 'ecod', 'knn'])
+      expect(report.datasets[0].results[detector].auroc).toEqual([1, 1]);
+  }, 120_000);
 });

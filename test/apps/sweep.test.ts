@@ -7,10 +7,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { kubernetesJob } from '../../src/apps/sweep/k8s.js';
-import { expandTrials, parseSweep, SweepSpec } from '../../src/apps/sweep/spec.js';
+import {
+  expandTrials,
+  parseSweep,
+  TrainSweepSpec,
+  type TrainTrial,
+  type Trial,
+} from '../../src/apps/sweep/spec.js';
 import { resultsMarkdown, runTrial, sweepResults, writeResults } from '../../src/apps/sweep/trials.js';
 import { main } from '../../src/cli/main.js';
 import { useBackend } from '../helpers.js';
+
+/** The trials of a training sweep, as such. */
+const training = (trials: Trial[]) => trials as TrainTrial[];
 
 const base = {
   model: { kind: 'dense-ae', hidden: [8] },
@@ -29,12 +38,13 @@ afterAll(async () => {
 
 describe('a sweep spec', () => {
   it('expands a grid in order, last setting fastest, each setting once per seed', () => {
-    const { trials } = parseSweep({
+    const { trials: expanded } = parseSweep({
       name: 'g',
       base,
       grid: { 'model.latent': [2, 3], 'train.optimizer.learningRate': [0.01, 0.001] },
       seeds: [0, 7],
     });
+    const trials = training(expanded);
     expect(trials.map((t) => t.id)).toEqual([
       'p0-s0',
       'p0-s7',
@@ -63,7 +73,7 @@ describe('a sweep spec', () => {
   });
 
   it('draws random settings from their distributions, the same for the same seed', () => {
-    const spec = SweepSpec.parse({
+    const spec = TrainSweepSpec.parse({
       name: 'r',
       base,
       random: {
@@ -119,8 +129,9 @@ describe('running a sweep here', () => {
     const runs = join(dir, 'runs');
     // Trial p1-s0 was started by a runner that stopped after its first epoch (as a killed worker leaves it).
     const { trainRun } = await import('../../src/train/run.js');
+    const { config: third } = training(trials)[2];
     const partial = await trainRun(
-      { ...trials[2].config, train: { ...trials[2].config.train, epochs: 1 } } as never,
+      { ...third, train: { ...third.train, epochs: 1 } } as never,
       join(runs, 'local', 'p1-s0'),
       { monitor: false },
     );

@@ -2,7 +2,7 @@
 // shows each setting over its seeds and each trial's progress, live: a trial trained while the page is open
 // turns from waiting to finished without a reload. The API refuses a sweep folder that is not one. A screenshot
 // goes to $STUDIO_SWEEP_SCREENSHOT when set.
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSweep } from '../../src/apps/sweep/spec.js';
@@ -89,5 +89,31 @@ describe.skipIf(!hasChromium)('sweeps in the studio', () => {
     expect(await readFile(join(studio.runsDir, 'latents', 'results.md'), 'utf8')).toContain(
       'failed: data: absent.csv',
     );
+  });
+
+  it('lists a sweep of anomaly-benchmark cells: no epochs planned, each cell its AUROC and AUPRC', async () => {
+    const { page, url } = studio;
+    const data = join(studio.runsDir, '..', 'adbench-data');
+    await mkdir(data, { recursive: true });
+    await copyFile(
+      join(import.meta.dirname, '..', 'fixtures', 'numpy', 'obvious.npz'),
+      join(data, 'obvious.npz'),
+    );
+    const cells = parseSweep({
+      name: 'cells',
+      kind: 'anomaly-benchmark',
+      benchmark: { data, detectors: ['ecod', 'knn'] },
+    });
+    await recordSpec(studio.runsDir, cells.spec);
+    await runTrial(studio.runsDir, cells.spec, cells.trials[0]);
+    const sweep = await (await page.request.get(`${url}/studio/api/sweeps/cells`)).json();
+    expect(sweep.search).toEqual({ kind: 'anomaly-benchmark', seeds: [0] });
+    expect(sweep.planned).toEqual({});
+    expect(sweep.trials.map((t: { id: string; status: string }) => [t.id, t.status])).toEqual([
+      ['obvious-ecod-s0', 'done'],
+      ['obvious-knn-s0', 'pending'],
+    ]);
+    expect(sweep.settings[0]).toMatchObject({ params: { dataset: 'obvious', detector: 'ecod' }, done: 1 });
+    expect(sweep.trials[0].test).toEqual({ auroc: 1, auprc: 1 });
   });
 });

@@ -1,7 +1,8 @@
-// Running a sweep's trials and gathering what they came to. A trial is an ordinary run in RUNS/<sweep>/<trial>:
-// trained when absent, resumed from its last checkpoint when a run was started there (by a worker that died, a
-// pod that was evicted), left as it is when finished; so any number of runners can take trials in any order and
-// a trial started twice continues rather than restarts.
+// Running a sweep's trials and gathering what they came to. A training trial is an ordinary run in
+// RUNS/<sweep>/<trial>: trained when absent, resumed from its last checkpoint when a run was started there (by a
+// worker that died, a pod that was evicted), left as it is when finished; a compare entry is such a run and then
+// its figures, an anomaly-benchmark cell one file (compare-entries.ts, anomaly-cells.ts). So any number of
+// runners can take trials in any order, and a trial started twice continues rather than restarts.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,7 +13,9 @@ import type { RunConfigInput } from '../../train/config.js';
 import { type RunOptions, resumeRun, trainRun } from '../../train/run.js';
 import { runPaths } from '../../train/run-dir.js';
 import { detectRun } from '../detect.js';
-import type { SweepSpec, Trial } from './spec.js';
+import { readCell, runAnomalyCell, writeAnomalyBenchmark } from './anomaly-cells.js';
+import { compareEntryFigures, runCompareEntry, writeComparisons } from './compare-entries.js';
+import type { AnomalyTrial, CompareTrial, SweepSpec, TrainSweepSpec, TrainTrial, Trial } from './spec.js';
 
 export const sweepDir = (runsDir: string, spec: Pick<SweepSpec, 'name'>) => join(runsDir, spec.name);
 export const trialDir = (runsDir: string, spec: Pick<SweepSpec, 'name'>, trial: Pick<Trial, 'id'>) =>
@@ -37,13 +40,32 @@ export interface TrialOutcome {
   error?: string;
 }
 
-/** Train trial `trial` into its run directory, or resume it there; a finished trial is left as it is. */
+/** What running a trial did: trained or resumed its run, only scored (a cell, a finished run judged), nothing. */
+export type TrialAction = 'trained' | 'resumed' | 'scored' | 'finished';
+
+/** Run trial `trial` in its directory, or go on with it there; a finished trial is left as it is. */
 export async function runTrial(
   runsDir: string,
   spec: SweepSpec,
   trial: Trial,
   options: RunOptions = {},
-): Promise<'trained' | 'resumed' | 'finished'> {
+): Promise<TrialAction> {
+  const dir = trialDir(runsDir, spec, trial);
+  if (trial.kind === 'compare') return runCompareEntry(dir, trial, options);
+  if (trial.kind === 'anomaly-benchmark') return runAnomalyCell(dir, trial);
+  if (spec.kind === 'compare' || spec.kind === 'anomaly-benchmark')
+    throw new ConfigError(
+      `trial ${trial.id} is a training run, and sweep ${spec.name} is a ${spec.kind} sweep`,
+    );
+  return runTrainTrial(runsDir, spec, trial, options);
+}
+
+async function runTrainTrial(
+  runsDir: string,
+  spec: TrainSweepSpec,
+  trial: TrainTrial,
+  options: RunOptions,
+): Promise<TrialAction> {
   const dir = trialDir(runsDir, spec, trial);
   const paths = runPaths(dir);
   let how: 'trained' | 'resumed' | 'finished' = 'finished';
@@ -70,7 +92,7 @@ const detectDir = (dir: string, split: string, score: string) => join(dir, `dete
  * The spec's detect step for a trained trial, each score once (a folder already written is kept): the trial's
  * split scored, with its train.classes as the normal classes when it has some (the one-class protocol).
  */
-async function detectTrial(runsDir: string, spec: SweepSpec, trial: Trial): Promise<void> {
+async function detectTrial(runsDir: string, spec: TrainSweepSpec, trial: TrainTrial): Promise<void> {
   if (!spec.detect) return;
   const dir = trialDir(runsDir, spec, trial);
   const classes = trial.config.train.classes;
@@ -89,7 +111,7 @@ async function detectTrial(runsDir: string, spec: SweepSpec, trial: Trial): Prom
 
 /** AUROC and AUPRC per score of a trial's detect step, as `auroc:<score>` and `auprc:<score>` (test split). */
 async function detectFigures(dir: string, spec: SweepSpec): Promise<Record<string, number> | undefined> {
-  if (!spec.detect) return undefined;
+  if (spec.kind === 'compare' || spec.kind === 'anomaly-benchmark' || !spec.detect) return undefined;
   const figures: Record<string, number> = {};
   for (const score of spec.detect.scores) {
     const summary = (await readJsonIfAny(join(detectDir(dir, spec.detect.split, score), 'summary.json'))) as
@@ -112,27 +134,45 @@ export async function trialOutcome(
   trial: Trial,
   failures: ReadonlyMap<string, string> = new Map(),
 ): Promise<TrialOutcome> {
-  const paths = runPaths(trialDir(runsDir, spec, trial));
-  const summary = (await readJsonIfAny(paths.summary)) as
-    | { epochs?: number; test?: Record<string, number>; trainSeconds?: number }
-    | undefined;
-  const last = (await readJsonLines(paths.metrics)).at(-1) as Record<string, unknown> | undefined;
+  const dir = trialDir(runsDir, spec, trial);
   const failed = failures.get(trial.id);
-  const detected = summary ? await detectFigures(trialDir(runsDir, spec, trial), spec) : undefined;
-  const status: TrialStatus = summary ? 'done' : failed ? 'failed' : last ? 'running' : 'pending';
-  return {
+  const outcome = {
     id: trial.id,
     index: trial.index,
     setting: trial.setting,
     params: trial.params,
     seed: trial.seed,
+  };
+  if (trial.kind === 'anomaly-benchmark') {
+    const cell = await readCell(dir);
+    return {
+      ...outcome,
+      status: cell ? 'done' : failed ? 'failed' : 'pending',
+      test: cell && { auroc: cell.auroc, auprc: cell.auprc },
+      trainSeconds: cell?.seconds,
+      ...(failed && !cell ? { error: failed } : {}),
+    };
+  }
+  const paths = runPaths(dir);
+  const summary = (await readJsonIfAny(paths.summary)) as
+    | { epochs?: number; test?: Record<string, number>; trainSeconds?: number }
+    | undefined;
+  const last = (await readJsonLines(paths.metrics)).at(-1) as Record<string, unknown> | undefined;
+  // A compare entry is done once judged; its figures are compare's. A training trial is done once trained, with
+  // the detect step's figures beside its test losses (on the spec's split: validation when chosen so).
+  const test =
+    trial.kind === 'compare'
+      ? await compareEntryFigures(dir)
+      : summary && { ...summary.test, ...(await detectFigures(dir, spec)) };
+  const status: TrialStatus = test ? 'done' : failed ? 'failed' : last || summary ? 'running' : 'pending';
+  return {
+    ...outcome,
     status,
     epochs: summary?.epochs ?? (last?.epoch as number | undefined),
-    // The detect step's figures beside the test losses (on the spec's split: validation when chosen so).
-    test: summary ? { ...summary.test, ...detected } : undefined,
+    test,
     validation: last?.validation as Record<string, number> | undefined,
     trainSeconds: summary?.trainSeconds,
-    ...(failed && !summary ? { error: failed } : {}),
+    ...(failed && !test ? { error: failed } : {}),
   };
 }
 
@@ -209,12 +249,16 @@ export async function sweepResults(
   return { sweep: spec.name, trials: outcomes, settings, overall: meanAndSd(outcomes) };
 }
 
-/** The results as Markdown: one row per setting (mean ± sd over seeds), then one per trial. */
-export function resultsMarkdown(results: SweepResults): string {
+/**
+ * The results as Markdown: `sections` first (a compare or anomaly-benchmark sweep's own tables), then one row per
+ * setting (mean ± sd over seeds), then one per trial.
+ */
+export function resultsMarkdown(results: SweepResults, sections: string[] = []): string {
   const metrics = [...new Set(results.settings.flatMap((s) => Object.keys(s.test)))];
   const lines = [
     `# Sweep ${results.sweep}`,
     '',
+    ...sections,
     '## Settings (test split unless a figure names its split; mean ± sd over seeds)',
     '',
   ];
@@ -286,12 +330,37 @@ export async function recordSpec(runsDir: string, spec: SweepSpec): Promise<void
     );
 }
 
-/** Write RUNS/<sweep>/results.json and results.md (each atomically); returns the Markdown's path. */
-export async function writeResults(runsDir: string, spec: SweepSpec, results: SweepResults): Promise<string> {
+/**
+ * Write RUNS/<sweep>/results.json and results.md (each atomically), and a compare or anomaly-benchmark sweep's
+ * own report files (those of its command) where its trials are done; returns the Markdown's path.
+ */
+export async function writeResults(
+  runsDir: string,
+  spec: SweepSpec,
+  results: SweepResults,
+  trials: Trial[] = [],
+): Promise<string> {
   const dir = sweepDir(runsDir, spec);
   await mkdir(dir, { recursive: true });
+  const dirOf = (trial: Trial) => trialDir(runsDir, spec, trial);
+  const sections =
+    spec.kind === 'compare'
+      ? await writeComparisons(
+          dir,
+          spec,
+          trials.filter((t): t is CompareTrial => t.kind === 'compare'),
+          dirOf,
+        )
+      : spec.kind === 'anomaly-benchmark'
+        ? await writeAnomalyBenchmark(
+            dir,
+            spec,
+            trials.filter((t): t is AnomalyTrial => t.kind === 'anomaly-benchmark'),
+            dirOf,
+          )
+        : [];
   await writeFileAtomic(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   const markdown = join(dir, 'results.md');
-  await writeFileAtomic(markdown, resultsMarkdown(results));
+  await writeFileAtomic(markdown, resultsMarkdown(results, sections));
   return markdown;
 }

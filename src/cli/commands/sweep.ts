@@ -1,5 +1,5 @@
-// `latentlab sweep SPEC.json`: a grid or random search over run configs and seeds, run here one trial after
-// another, queued on Redis for `latentlab worker` processes on other machines (--redis), one trial only (--trial,
+// `latentlab sweep SPEC.json`: a grid or random search over run configs and seeds (or `compare` and the anomaly
+// benchmark as sweeps: their entries and cells as trials), run here one trial after another, queued on Redis for `latentlab worker` processes on other machines (--redis), one trial only (--trial,
 // as a Kubernetes pod runs it), or written out as a Kubernetes Indexed Job (--emit k8s). `latentlab worker`.
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
@@ -57,7 +57,7 @@ async function runHere(runsDir: string, spec: SweepSpec, trials: Trial[]): Promi
 export function sweepCommand(): Command {
   return new Command('sweep')
     .description(
-      'grid or random search over run configs and seeds (SPEC.json: name, base, grid or random, seeds): here, queued on Redis for workers (--redis), or as a Kubernetes Indexed Job (--emit k8s); one results table',
+      'grid or random search over run configs and seeds (SPEC.json: name, base, grid or random, seeds), or compare / benchmark anomaly as a sweep ("kind": "compare" | "anomaly-benchmark"): here, queued on Redis for workers (--redis), or as a Kubernetes Indexed Job (--emit k8s); one results table',
     )
     .argument('<spec>', 'the sweep spec, JSON')
     .option('--runs <dir>', 'runs directory: trials go to DIR/<sweep name>/<trial>', 'runs')
@@ -132,7 +132,7 @@ export function sweepCommand(): Command {
         failures = await runHere(flags.runs, spec, trials);
       }
       const results = await sweepResults(flags.runs, spec, trials, failures);
-      const markdown = await writeResults(flags.runs, spec, results);
+      const markdown = await writeResults(flags.runs, spec, results, trials);
       const done = results.trials.filter((t) => t.status === 'done').length;
       process.stdout.write(
         `sweep ${spec.name}: ${done} of ${trials.length} trials done; results: ${markdown}\n`,
@@ -150,7 +150,7 @@ export function sweepCommand(): Command {
 export function workerCommand(): Command {
   return new Command('worker')
     .description(
-      'take sweep trials from Redis and train them into a runs directory shared with the other workers, until Ctrl-C',
+      'take sweep trials from Redis and run them (train, judge, score) into a runs directory shared with the other workers, until Ctrl-C',
     )
     .requiredOption('--redis <url>', 'the Redis the sweep was queued on (redis://host:port)')
     .option('--runs <dir>', 'runs directory, the same one every worker and the sweep see', 'runs')

@@ -5,7 +5,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { parseSweep, type SweepSpec } from '../../apps/sweep/spec.js';
+import { parseSweep, type TrainSweepSpec } from '../../apps/sweep/spec.js';
 import { type SweepResults, sweepResults } from '../../apps/sweep/trials.js';
 import { readJsonIfAny } from '../../io/json-files.js';
 import { HttpError } from '../errors.js';
@@ -21,9 +21,17 @@ export interface SweepListing {
 }
 
 export interface SweepDetails extends SweepResults {
-  /** How the settings are chosen, and the seeds. */
-  search: { grid?: SweepSpec['grid']; random?: SweepSpec['random']; seeds: number[] };
-  /** Epochs each trial plans (its config's train.epochs), by trial id. */
+  /**
+   * What the trials are (training runs, compare's families, the anomaly benchmark's cells), how the settings are
+   * chosen (a training sweep's grid or random search), and the seeds.
+   */
+  search: {
+    kind: 'train' | 'compare' | 'anomaly-benchmark';
+    grid?: TrainSweepSpec['grid'];
+    random?: TrainSweepSpec['random'];
+    seeds: number[];
+  };
+  /** Epochs each trial that trains plans (its run config's train.epochs), by trial id; cells train no run. */
   planned: Record<string, number>;
 }
 
@@ -56,8 +64,13 @@ export async function describeSweep(runs: RunsDirectory, name: string): Promise<
   const results = await sweepResults(dirname(root), spec, trials, failures);
   return {
     ...results,
-    search: { grid: spec.grid, random: spec.random, seeds: spec.seeds },
-    planned: Object.fromEntries(trials.map((t) => [t.id, t.config.train.epochs])),
+    search:
+      spec.kind === 'compare' || spec.kind === 'anomaly-benchmark'
+        ? { kind: spec.kind, seeds: spec.seeds }
+        : { kind: 'train', grid: spec.grid, random: spec.random, seeds: spec.seeds },
+    planned: Object.fromEntries(
+      trials.flatMap((t) => ('config' in t ? [[t.id, t.config.train.epochs]] : [])),
+    ),
   };
 }
 
