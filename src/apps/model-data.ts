@@ -12,6 +12,8 @@ import {
 } from '../data/load.js';
 import { applyScaling } from '../data/scaling.js';
 import { DataSpec, formatDataSpec, isAudioSpec, isTextSpec } from '../data/spec.js';
+import { openChunkedSource, STREAM_TEST_FRACTION, type StreamableSpec } from '../data/stream/sources.js';
+import { type RowBlock, streamData } from '../data/stream/streamed.js';
 import { ConfigError, DataError, UsageError } from '../errors.js';
 import type { LoadedModel } from '../io/model-files.js';
 import type { TrainableModel } from '../models/family.js';
@@ -203,4 +205,44 @@ export function featuresFitModel(features: AudioFeatures, model: TrainableModel)
       { path: 'audio' },
     );
   return shape;
+}
+
+/**
+ * Streamed data (parquet:PATH, arrow:PATH or images:DIR with stream): the model's own split as training split it,
+ * or other data whole in file order, in the model's units (its saved scaling), checked against its sample shape.
+ * Nothing is held but a chunk at a time.
+ */
+export async function modelStream(
+  loaded: LoadedModel,
+  spec: StreamableSpec,
+  split: DataSplit | 'all',
+): Promise<{
+  name: string;
+  rows: number;
+  classNames?: readonly string[];
+  blocks(): AsyncGenerator<RowBlock>;
+}> {
+  checkDataKind(loaded, spec);
+  const whole = split === 'all';
+  const stream = await streamData(await openChunkedSource(spec), {
+    seed: loaded.manifest.context.seed,
+    // Other data is one split of every row; the model's own is split as its training split it.
+    validationFraction: whole ? 0 : 0.1 * (1 - STREAM_TEST_FRACTION),
+    testFraction: whole ? 0 : STREAM_TEST_FRACTION,
+    scaling: 'none',
+    ...(loaded.manifest.scaling ? { fixedScaling: loaded.manifest.scaling } : {}),
+  });
+  const expected = loaded.manifest.context.sampleShape;
+  if (stream.sampleShape.join('x') !== expected.join('x'))
+    throw new DataError(
+      `the model expects samples of shape [${expected}], the data has [${stream.sampleShape}]`,
+      { path: formatDataSpec(spec) },
+    );
+  const chosen = whole ? 'train' : split;
+  return {
+    name: whole ? stream.name : `${stream.name}/${split}`,
+    rows: stream.sizes[chosen],
+    classNames: stream.classNames,
+    blocks: () => stream.splitRows(chosen),
+  };
 }

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DataSplit, isOwnData, modelData, wholeData } from '../apps/model-data.js';
 import { type Dataset, head } from '../data/dataset.js';
-import { type DataSpec, type DataSpecOptions, parseDataSpec } from '../data/spec.js';
+import { DataSpec, type DataSpecOptions, parseDataSpec } from '../data/spec.js';
+import { isStreamedSpec, type StreamableSpec } from '../data/stream/sources.js';
 import { CategoricalMethod, ColumnType, NumericMethod } from '../data/table/encoding.js';
 import { ColumnChoice, type ColumnOverrides } from '../data/table/infer.js';
 import { BackendName, describeBackend, selectBackend } from '../engine/backend.js';
@@ -295,6 +296,29 @@ export async function datasetFor(loaded: LoadedModel, flags: DataFlags, command?
     dataset = (await modelData(loaded, spec))[flags.split];
   }
   return flags.limit ? head(dataset, flags.limit) : dataset;
+}
+
+/**
+ * The streamed data a command (encode) works on, when it is streamed: --data given with --stream, or the model's
+ * own data when it trained streaming. Other data is taken whole, in file order, as datasetFor takes it.
+ */
+export function streamedDataOf(
+  loaded: LoadedModel,
+  flags: DataFlags,
+  command: Command,
+): { spec: StreamableSpec; split: DataSplit | 'all' } | undefined {
+  const own = DataSpec.safeParse(loaded.manifest.data);
+  const spec = flags.data ? dataSpecFrom(flags.data, flags) : own.success ? own.data : undefined;
+  if (!spec || !isStreamedSpec(spec)) return undefined;
+  if (flags.data && !isOwnData(loaded, spec)) {
+    if (command.getOptionValueSource('split') === 'cli')
+      throw new UsageError(
+        `picks a split of the run's own data; other data (${flags.data}) is used whole, in file order`,
+        { path: '--split' },
+      );
+    return { spec, split: 'all' };
+  }
+  return { spec, split: flags.split };
 }
 
 export function withDataFlags(command: Command): Command {

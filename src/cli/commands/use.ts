@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
+import { encodeStreamToFile } from '../../apps/encode-stream.js';
 import { head, sampleSize } from '../../data/dataset.js';
 import { formatDataSpec } from '../../data/spec.js';
 import { decodeRows } from '../../data/table/encode.js';
@@ -35,6 +36,7 @@ import {
   parseNumber,
   skipRowsOption,
   startBackend,
+  streamedDataOf,
   withDataFlags,
 } from '../shared.js';
 import {
@@ -162,6 +164,21 @@ export function encodeCommand(): Command {
       await startBackend(flags);
       const loaded = await loadModel(resolveModelDir(run));
       const model = requireAutoencoder(loaded.model, 'encode');
+      const streamed = streamedDataOf(loaded, flags, command);
+      if (streamed) {
+        const format = flags.format ?? formatFromPath(flags.out);
+        await mkdir(dirname(flags.out), { recursive: true });
+        const written = await encodeStreamToFile(loaded, model, streamed.spec, {
+          split: streamed.split,
+          out: flags.out,
+          format,
+          limit: flags.limit ?? 0,
+        });
+        process.stdout.write(
+          `${written.rows} codes of size ${written.cols} → ${flags.out} (${format}, streamed)\n`,
+        );
+        return;
+      }
       const dataset = await datasetFor(loaded, flags, command);
       const codes = await encodeDataset(model, dataset);
       const format = flags.format ?? formatFromPath(flags.out);
