@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { type Dataset, subset } from '../data/dataset.js';
 import { DataSpec, formatDataSpec } from '../data/spec.js';
+import { isStreamedSpec, type StreamableSpec } from '../data/stream/sources.js';
 import { type Tensor, tf } from '../engine/tf.js';
 import { ConfigError, DataError, IoError, parseOrThrow } from '../errors.js';
 import {
@@ -38,6 +39,7 @@ import { encodeImageGrid } from '../io/png.js';
 import { type Autoencoder, hasLikelihood, isAutoencoder, type TrainableModel } from '../models/family.js';
 import { scoresSentences } from '../models/seq/model.js';
 import { resolveModelDir } from '../train/run-dir.js';
+import { detectStreamRun } from './detect-stream.js';
 import { DataSplit, isOwnData, modelData, wholeData } from './model-data.js';
 
 export const AnomalyScore = z.enum(['mse', 'bce', 'elbo', 'nll', 'mahalanobis', 'knn']);
@@ -488,7 +490,7 @@ export interface Detection {
   top: number[];
 }
 
-function evaluateScores(
+export function evaluateScores(
   scores: Float32Array,
   flags: Uint8Array,
   truth: AnomalyTruth | undefined,
@@ -750,6 +752,32 @@ export async function detectRun(
   const dir = resolveModelDir(run.run);
   const loaded = await loadModel(dir);
   try {
+    // Streamed data (the run's own, trained streaming, or --data with stream) is scored as it streams.
+    const ownSpec = DataSpec.safeParse(loaded.manifest.data);
+    const given = run.data ? DataSpec.parse(run.data) : undefined;
+    if (ownSpec.success && isStreamedSpec(ownSpec.data) && (!given || isStreamedSpec(given))) {
+      const whole = given !== undefined && !isOwnData(loaded, given);
+      if (whole && run.split !== undefined)
+        throw new ConfigError(
+          `picks a split of the run's own data; other data (${formatDataSpec(given)}) is scored whole, in file order`,
+          { path: 'split' },
+        );
+      const result = await detectStreamRun(
+        loaded,
+        (given as StreamableSpec | undefined) ?? ownSpec.data,
+        ownSpec.data,
+        options,
+        {
+          split: whole ? 'all' : (run.split ?? 'test'),
+          limit: run.limit,
+          out: run.out ?? join(dir === run.run ? dir : run.run, 'detect'),
+          run: run.run,
+          ...(run.command ? { command: run.command } : {}),
+        },
+        hooks,
+      );
+      return result;
+    }
     const own = await modelData(loaded);
     const whole = !isOwnData(loaded, run.data);
     let data: Dataset;

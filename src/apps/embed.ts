@@ -7,9 +7,10 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
 import { UMAP } from 'umap-js';
 import { z } from 'zod';
-import { type Dataset, head, makeDataset, sampleSize } from '../data/dataset.js';
+import { type DataSplits, type Dataset, head, makeDataset, sampleSize } from '../data/dataset.js';
 import { createRng } from '../data/random.js';
 import { DataSpec, formatDataSpec } from '../data/spec.js';
+import { isStreamedSpec } from '../data/stream/sources.js';
 import { ConfigError, DataError, parseOrThrow } from '../errors.js';
 import { clusteringNmi } from '../eval/clustering.js';
 import { encodeDataset, requireAutoencoder } from '../eval/codes.js';
@@ -29,7 +30,7 @@ import { type LoadedModel, loadModel } from '../io/model-files.js';
 import { encodeScatter } from '../io/plot.js';
 import type { Autoencoder } from '../models/family.js';
 import { resolveModelDir } from '../train/run-dir.js';
-import { DataSplit, modelData } from './model-data.js';
+import { DataSplit, modelData, modelStreamHead } from './model-data.js';
 
 export const EmbedMap = z.enum(['umap', 'pca']);
 export type EmbedMap = z.infer<typeof EmbedMap>;
@@ -273,6 +274,34 @@ export function defaultMapPath(out: string | undefined, method: EmbedMap): strin
   return `${base}-${method}.png`;
 }
 
+/**
+ * Rows embedded from streamed data (data larger than memory) when no --limit says how many: a map of more points
+ * than this is one blot, and UMAP's neighbour graph grows with them.
+ */
+export const EMBED_STREAM_ROWS = 10_000;
+
+/**
+ * The splits embed reads: in memory, or for streamed data the first rows of the split embedded (--limit, else
+ * EMBED_STREAM_ROWS) and of the training split (the probe's, --probe-limit), read as they stream.
+ */
+async function embedSplits(loaded: LoadedModel, o: EmbedRunOptions): Promise<Pick<DataSplits, DataSplit>> {
+  const own = DataSpec.safeParse(loaded.manifest.data);
+  const spec = o.data ?? (own.success ? own.data : undefined);
+  if (!spec || !isStreamedSpec(spec)) return modelData(loaded, o.data);
+  const rows = o.limit > 0 ? o.limit : EMBED_STREAM_ROWS;
+  const empty = makeDataset(spec.source, loaded.manifest.context.sampleShape, new Float32Array(0));
+  const splits: Record<DataSplit, Dataset> = { train: empty, validation: empty, test: empty };
+  splits[o.split] = await modelStreamHead(loaded, spec, o.split, rows);
+  if (o.probe && o.split !== 'train')
+    splits.train = await modelStreamHead(
+      loaded,
+      spec,
+      'train',
+      o.probeLimit > 0 ? o.probeLimit : EMBED_STREAM_ROWS,
+    );
+  return splits;
+}
+
 /** Load the run's model, encode a split, and write the codes, the map and the quality figures asked for. */
 export async function embedRun(
   raw: EmbedRunOptionsInput,
@@ -282,7 +311,7 @@ export async function embedRun(
   const loaded = await loadModel(resolveModelDir(o.run));
   try {
     const model = requireAutoencoder(loaded.model, 'embed');
-    const splits = await modelData(loaded, o.data);
+    const splits = await embedSplits(loaded, o);
     const dataset = o.limit > 0 ? head(splits[o.split], o.limit) : splits[o.split];
     if (o.probe && !dataset.labels)
       throw new DataError('--probe needs labelled data, and this data has no labels', { path: dataset.name });
