@@ -11,6 +11,7 @@ import {
   makeData,
   RecordBatch,
   RecordBatchFileWriter,
+  RecordBatchStreamWriter,
   Schema,
   Struct,
 } from 'apache-arrow';
@@ -88,8 +89,15 @@ export async function writeGeneratedParquet(path: string, spec: GeneratedTable):
   await rename(temporary, path);
 }
 
-/** Writes the table as an Arrow IPC file to `path` (through a temporary file, renamed when complete). */
-export async function writeGeneratedArrow(path: string, spec: GeneratedTable): Promise<void> {
+/**
+ * Writes the table as Arrow IPC to `path` (through a temporary file, renamed when complete): the file format
+ * (random access, with a footer) or the stream format (read front to back).
+ */
+export async function writeGeneratedArrow(
+  path: string,
+  spec: GeneratedTable,
+  format: 'file' | 'stream' = 'file',
+): Promise<void> {
   const temporary = `${path}.partial`;
   const fields = [
     ...featureNames(spec.features).map((name) => new Field(name, new Float32(), false)),
@@ -97,7 +105,7 @@ export async function writeGeneratedArrow(path: string, spec: GeneratedTable): P
   ];
   const schema = new Schema(fields);
   const out = createWriteStream(temporary);
-  const writer = new RecordBatchFileWriter();
+  const writer = format === 'file' ? new RecordBatchFileWriter() : new RecordBatchStreamWriter();
   writer.pipe(out);
   for (let start = 0; start < spec.rows; start += spec.rowsPerGroup) {
     const n = Math.min(spec.rowsPerGroup, spec.rows - start);

@@ -81,6 +81,37 @@ describe('columnar files', () => {
     });
   });
 
+  it('reads an Arrow IPC stream front to back, whatever chunk order it is asked for', async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, 't.arrows');
+      await writeGeneratedArrow(path, TABLE, 'stream');
+      const chunked = await openChunkedSource({
+        source: 'arrow',
+        path,
+        labelColumn: 'label',
+        scaling: 'none',
+      });
+      expect(chunked.randomAccess).toBe(false);
+      expect(chunked.chunkRows).toEqual([500, 500, 500, 500, 500, 500]);
+      const order: number[] = [];
+      for await (const chunk of chunked.readChunks([5, 1, 3, 0, 2, 4])) order.push(chunk.index);
+      expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+      const expected = generatedColumns(TABLE, 2500, 500);
+      const rows = await readAllRows(chunked);
+      expect(rows.x[2500 * 6 + 6 * 3 + 1]).toBe(expected.columns[1][3]);
+      // Streamed with a small buffer, an epoch is still every training row once.
+      const stream = await streamData(chunked, {
+        seed: 0,
+        validationFraction: 0.1,
+        testFraction: 0.2,
+        scaling: 'none',
+        shuffleBuffer: 256,
+      });
+      const epoch = await collect(stream.shuffledTrainRows(1, 1), 6);
+      expect(epoch.labels.length).toBe(stream.sizes.train);
+    });
+  });
+
   it('names the file, row and column of what it cannot use', async () => {
     await withTempDir(async (dir) => {
       const path = join(dir, 'gaps.parquet');
