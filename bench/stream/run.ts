@@ -261,6 +261,30 @@ writeFileSync(resultsFile, `${JSON.stringify(result, null, 2)}\n`);
 writeDoc(result);
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 
+type Losses = Array<{ train: number; validation: number }>;
+interface CappedRow {
+  capMiB: number;
+  cap: string;
+  rows: number;
+  features: number;
+  dataMiB: number;
+  ratio: number;
+  seconds: number;
+  samplesPerSecond: number;
+  peakRssMiB: number;
+  quarterPeakRssMiB: number[];
+  epoch: { train: number; validation: number };
+}
+interface CurveRow {
+  rows: number;
+  features: number;
+  epochs: number;
+  inMemory: Losses;
+  streamed: Losses;
+  streamedSmallBuffer: { shuffleBuffer: number; epochs: Losses };
+  identical: boolean;
+}
+
 /** The bench's tables in docs/streaming.md, between its two markers (the rest of the page is prose). */
 function writeDoc(r: Record<string, unknown>): void {
   const doc = join(root, 'docs', 'streaming.md');
@@ -271,7 +295,7 @@ function writeDoc(r: Record<string, unknown>): void {
   const to = text.indexOf(end);
   if (from < 0 || to < 0) throw new Error(`${doc} lacks the ${start} ... ${end} markers`);
   const lines = [`Measured by \`${r.command}\` on ${r.date} (${r.cpus}, backend ${r.backend}).`, ''];
-  const capped = r.capped as Record<string, any> | undefined;
+  const capped = r.capped as CappedRow | undefined;
   if (capped) {
     lines.push(
       '| data | allowed | cap | peak RSS | peak RSS by quarter of the run | samples/s | epoch train loss | validation loss | seconds |',
@@ -280,7 +304,7 @@ function writeDoc(r: Record<string, unknown>): void {
       '',
     );
   }
-  const curve = r.curve as Record<string, any>;
+  const curve = r.curve as CurveRow;
   const row = (name: string, epochs: Array<{ train: number; validation: number }>) =>
     `| ${name} | ${epochs.map((e) => `${e.train.toPrecision(6)} / ${e.validation.toPrecision(6)}`).join(' | ')} |`;
   lines.push(

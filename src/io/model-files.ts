@@ -2,10 +2,8 @@
 // loadable by a plain tf.loadLayersModel), plus latentlab's manifest.json with everything else.
 import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep, win32 } from 'node:path';
-import { z } from 'zod';
-import { AudioFeatures, featureShape } from '../data/audio/features.js';
-import { TableEncoding } from '../data/table/encoding.js';
-import { checkVocabulary, SavedVocabularySchema, type TextVocabulary } from '../data/text/vocabulary.js';
+import { featureShape } from '../data/audio/features.js';
+import { checkVocabulary } from '../data/text/vocabulary.js';
 import { ensureBackend } from '../engine/backend.js';
 import { tf, tfl } from '../engine/tf.js';
 import { IoError, parseOrThrow } from '../errors.js';
@@ -14,84 +12,23 @@ import { upgradeModelConfig } from '../models/legacy.js';
 import { getFamily } from '../models/registry.js';
 import { LATENTLAB_VERSION } from '../version.js';
 import { writeDirAtomic } from './atomic.js';
+import { ModelManifest, modelManifest, networkFiles, type SaveModelExtras } from './model-format.js';
 
-export const FeatureScalingSchema = z.object({
-  method: z.enum(['minmax', 'standard']),
-  offset: z.array(z.number()),
-  scale: z.array(z.number()),
-});
-
-const TensorSignature = z.object({
-  name: z.string(),
-  /** null: any size (the batch dimension). */
-  shape: z.array(z.number().int().nullable()),
-  meaning: z.string().optional(),
-});
-
-/** A saved network's inputs and outputs, in the order tfjs takes and returns them. */
-export const NetworkSignature = z.object({
-  summary: z.string().optional(),
-  inputs: z.array(TensorSignature),
-  outputs: z.array(TensorSignature),
-});
-export type NetworkSignature = z.infer<typeof NetworkSignature>;
-
-export const ModelManifest = z.object({
-  format: z.literal('latentlab-model'),
-  formatVersion: z.literal(1),
-  latentlabVersion: z.string(),
-  kind: z.string(),
-  config: z.record(z.string(), z.unknown()),
-  context: z.object({
-    sampleShape: z.array(z.number().int().positive()),
-    numClasses: z.number().int().positive().optional(),
-    vocabularySize: z.number().int().positive().optional(),
-    seed: z.number().int(),
-  }),
-  /** Sub-directories holding a layers model each. */
-  networks: z.array(z.string()),
-  /** Per network, what it takes and outputs (absent in models saved before latentlab wrote it). */
-  signatures: z.record(z.string(), NetworkSignature).optional(),
-  /** The data spec the model was trained on (informational). */
-  data: z.unknown().optional(),
-  classNames: z.array(z.string()).optional(),
-  scaling: FeatureScalingSchema.optional(),
-  /** Text models: the vocabulary (tokenizer, tokens by id, row length), so text is encoded with the model's ids. */
-  text: SavedVocabularySchema.optional(),
-  /** Audio models: the clip and feature settings (data/audio), so sound is turned into the model's features and back. */
-  audio: AudioFeatures.optional(),
-  /** Table models: the column encoders (data/table), so rows are encoded as the model saw them and decoded back. */
-  table: TableEncoding.optional(),
-  metrics: z.record(z.string(), z.number()).optional(),
-  savedAt: z.string(),
-});
-export type ModelManifest = z.infer<typeof ModelManifest>;
-
-function joinWeightData(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {
-  if (!Array.isArray(data)) return new Uint8Array(data);
-  return new Uint8Array(Buffer.concat(data.map((b) => Buffer.from(b))));
-}
+export {
+  FeatureScalingSchema,
+  ModelManifest,
+  modelManifest,
+  NetworkSignature,
+  networkSignatures,
+  type SaveModelExtras,
+} from './model-format.js';
 
 /** Save one network as dir/model.json + dir/weights.bin (standard layers format). */
 export async function saveNetwork(network: tfl.LayersModel, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await network.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      if (!artifacts.weightSpecs || !artifacts.weightData)
-        throw new IoError('model has no weights to save', { path: dir });
-      const weights = joinWeightData(artifacts.weightData as ArrayBuffer | ArrayBuffer[]);
-      const modelJson = {
-        modelTopology: artifacts.modelTopology,
-        format: artifacts.format ?? 'layers-model',
-        generatedBy: artifacts.generatedBy,
-        convertedBy: `latentlab ${LATENTLAB_VERSION}`,
-        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-      };
-      await writeFile(join(dir, 'weights.bin'), weights);
-      await writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-    }),
-  );
+  const files = await networkFiles(network, LATENTLAB_VERSION, dir);
+  await writeFile(join(dir, 'weights.bin'), files.weights);
+  await writeFile(join(dir, 'model.json'), files.modelJson);
 }
 
 /**
@@ -161,79 +98,13 @@ export async function loadNetwork(dir: string): Promise<tfl.LayersModel> {
   }
 }
 
-/**
- * What each network takes and outputs: names and shapes from the network, meanings from the family's
- * `networkRoles` (none when it declares none), so a stock tfjs user knows e.g. that a decoder gives logits.
- */
-export function networkSignatures(model: TrainableModel): Record<string, NetworkSignature> {
-  const roles = model.networkRoles?.() ?? {};
-  const tensors = (list: tfl.SymbolicTensor[], meanings: readonly string[] | undefined) =>
-    list.map((t, i) => ({ name: t.name, shape: [...t.shape], meaning: meanings?.[i] }));
-  return Object.fromEntries(
-    Object.entries(model.networks).map(([name, network]) => {
-      const role = roles[name];
-      return [
-        name,
-        {
-          summary: role?.summary,
-          inputs: tensors(network.inputs, role?.inputs),
-          outputs: tensors(network.outputs, role?.outputs),
-        },
-      ];
-    }),
-  );
-}
-
-export interface SaveModelExtras {
-  data?: unknown;
-  classNames?: readonly string[];
-  scaling?: ModelManifest['scaling'];
-  /** Text data's vocabulary (a split's `truncated` count is not saved). */
-  text?: Omit<TextVocabulary, 'truncated'>;
-  /** Audio data's features. */
-  audio?: AudioFeatures;
-  /** A table's column encoders. */
-  table?: TableEncoding;
-  metrics?: Record<string, number>;
-}
-
-function withoutData(context: BuildContext): Omit<BuildContext, 'audio' | 'table'> {
-  const { audio: _audio, table: _table, ...rest } = context;
-  return rest;
-}
-
 /** Save a trained model into `dir` atomically (the directory appears complete or not at all). */
 export async function saveModel(
   model: TrainableModel,
   dir: string,
   extras: SaveModelExtras = {},
 ): Promise<void> {
-  const manifest: ModelManifest = {
-    format: 'latentlab-model',
-    formatVersion: 1,
-    latentlabVersion: LATENTLAB_VERSION,
-    kind: model.kind,
-    config: model.config as Record<string, unknown>,
-    // The audio features and table encoders are saved once, as `audio` and `table` below.
-    context: withoutData(model.context),
-    networks: Object.keys(model.networks),
-    signatures: networkSignatures(model),
-    data: extras.data,
-    classNames: extras.classNames ? [...extras.classNames] : undefined,
-    scaling: extras.scaling,
-    text: extras.text
-      ? {
-          tokenizer: extras.text.tokenizer,
-          lowercase: extras.text.lowercase,
-          tokens: [...extras.text.tokens],
-          maxLength: extras.text.maxLength,
-        }
-      : undefined,
-    audio: extras.audio,
-    table: extras.table ?? model.context.table,
-    metrics: extras.metrics,
-    savedAt: new Date().toISOString(),
-  };
+  const manifest = modelManifest(model, extras, LATENTLAB_VERSION);
   await writeDirAtomic(dir, async (temp) => {
     for (const [name, network] of Object.entries(model.networks))
       await saveNetwork(network, join(temp, name));

@@ -53,6 +53,11 @@ export async function postJson<T>(path: string, body: unknown = {}): Promise<T> 
   return (await request('POST', path, body)).json() as Promise<T>;
 }
 
+/** A binary answer to a JSON request (the page's training data). */
+export async function postForBytes(path: string, body: unknown): Promise<ArrayBuffer> {
+  return (await request('POST', path, body)).arrayBuffer();
+}
+
 /** A PNG from the server as an object URL for an <img>; the caller revokes it when replaced. */
 export async function imageUrl(path: string, body?: unknown): Promise<string> {
   const response = await request(body === undefined ? 'GET' : 'POST', path, body);

@@ -18,17 +18,32 @@ export interface Studio {
   url: string;
   runsDir: string;
   page: Page;
+  context: BrowserContext;
   close(): Promise<void>;
 }
 
-/** `dataRoots`: folders the studio may read data from (an `audio:DIR` run's recordings must lie under one). */
-export async function startStudio({ dataRoots }: { dataRoots?: string[] } = {}): Promise<Studio> {
+/**
+ * Chromium's flags for the page's GPU backends without a GPU: WebGPU on SwiftShader's Vulkan (needs a secure
+ * context: the loopback origin is one) and WebGL on ANGLE's SwiftShader, both on the CPU.
+ */
+export const GPU_FLAGS = ['--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
+
+export interface StudioStart {
+  /** Folders the studio may read data from (an `audio:DIR` run's recordings must lie under one). */
+  dataRoots?: string[];
+  /** Start chromium with GPU_FLAGS instead of --disable-gpu (training in the page). */
+  gpu?: boolean;
+  /** Serve this Vite app (a folder with index.html) instead of the studio, e.g. a test harness page. */
+  appRoot?: string;
+}
+
+export async function startStudio({ dataRoots, gpu, appRoot }: StudioStart = {}): Promise<Studio> {
   const temp = await mkdtemp(join(tmpdir(), 'latentlab-studio-'));
   const runsDir = join(temp, 'runs');
   const assetsDir = join(temp, 'app');
   await build({
-    configFile: 'studio/vite.config.ts',
-    build: { outDir: assetsDir, emptyOutDir: true },
+    ...(appRoot ? { root: appRoot, configFile: false, base: '/' } : { configFile: 'studio/vite.config.ts' }),
+    build: { outDir: assetsDir, emptyOutDir: true, chunkSizeWarningLimit: 4000 },
     logLevel: 'error',
   });
   await selectBackend({ log: () => {} });
@@ -45,7 +60,7 @@ export async function startStudio({ dataRoots }: { dataRoots?: string[] } = {}):
     args: [
       '--headless',
       '--no-sandbox',
-      '--disable-gpu',
+      ...(gpu ? GPU_FLAGS : ['--disable-gpu']),
       '--disable-quic',
       '--no-first-run',
       '--disable-background-networking',
@@ -58,6 +73,7 @@ export async function startStudio({ dataRoots }: { dataRoots?: string[] } = {}):
     url,
     runsDir,
     page,
+    context: browser,
     async close() {
       await browser.close();
       await app.close();

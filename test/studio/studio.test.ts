@@ -35,7 +35,7 @@ describe.skipIf(!hasChromium)('studio in chromium', () => {
     await page.locator('input[name="train.limit"]').fill('3000');
     await page.locator('input[name="train.batchSize"]').fill('32');
     await screenshot(studio, 'new-run');
-    await page.getByRole('button', { name: 'Start training' }).click();
+    await page.getByRole('button', { name: 'Train on the server' }).click();
     await page.waitForURL(/#\/runs\/dense-ae-mnist-/);
     aeRun = decodeURIComponent(page.url().split('#/runs/')[1]);
 
@@ -146,7 +146,7 @@ describe.skipIf(!hasChromium)('studio in chromium', () => {
     await page.locator('input[name="data.size"]').fill('8192');
     await page.locator('input[name="train.epochs"]').fill('24');
     await page.locator('input[name="train.batchSize"]').fill('256');
-    await page.getByRole('button', { name: 'Start training' }).click();
+    await page.getByRole('button', { name: 'Train on the server' }).click();
     await page.waitForURL(/#\/runs\/gan-toy-ring8-/);
     // The first field drawn may be a later epoch's: under load the worker can finish epoch 1 before the page
     // has subscribed to its events (waiting for epoch 1 exactly timed out in a busy full suite).

@@ -102,7 +102,13 @@ describe('a run on streamed data', () => {
       scored.detection.ids!.forEach((id, i) => {
         expect(byId.get(id)).toBe(scored.detection.scores[i]);
       });
-      const embedded = await embedRun({ run: join(dir, 'straight'), split: 'test', limit: 50, map: 'pca' });
+      const embedded = await embedRun({
+        run: join(dir, 'straight'),
+        split: 'test',
+        limit: 50,
+        map: 'pca',
+        mapOut: join(dir, 'codes-pca.png'),
+      });
       expect(embedded.codes.rows).toBe(50);
       expect(embedded.map?.points.rows).toBe(50);
     });

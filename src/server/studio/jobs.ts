@@ -54,7 +54,8 @@ function workerEntry(): { path: string; execArgv: string[] } {
     : { path: join(dirname(here), 'train-worker.js'), execArgv: [] };
 }
 
-function dataName(spec: DataSpec): string {
+/** The data part of a default run name: the source, or `toy-NAME`. */
+export function dataName(spec: DataSpec): string {
   return spec.source === 'toy' ? `toy-${spec.name}` : spec.source;
 }
 

@@ -29,6 +29,7 @@ import {
   traversalGrid,
 } from './explorer.js';
 import { type JobEvent, TrainingJobs } from './jobs.js';
+import { pageRefusal, pageTrainingData } from './page-data.js';
 import { describeSweep, listSweeps } from './sweeps.js';
 
 export interface StudioOptions {
@@ -114,6 +115,8 @@ function formSchemas() {
       kind: family.kind,
       description: family.description,
       needsImages: family.needsImages === true,
+      /** Why the page cannot train it ("train here"); absent when it can. */
+      pageRefusal: pageRefusal(family),
       schema: json(family.configSchema),
     })),
     data: json(DataSpec),
@@ -186,6 +189,13 @@ export function createStudioPlugin(options: StudioOptions = {}): ServerPlugin {
       const { config } = parse(StartBody, request.body);
       const state = await jobs.start(config);
       return reply.code(201).send({ run: state.run, job: state });
+    });
+
+    // "Train here": the samples of a run the page trains itself (a JSON request, so no foreign page can ask).
+    app.post('/studio/api/page-data', async (request, reply) => {
+      const { config } = parse(StartBody, request.body);
+      const body = await pageTrainingData(config, dataRoots, queue);
+      return reply.type('application/octet-stream').header('cache-control', 'no-store').send(body);
     });
 
     app.post('/studio/api/runs/:run/stop', async (request) => {

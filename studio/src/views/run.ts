@@ -1,8 +1,8 @@
 // One run, live: loss curves (per batch while training, per epoch for train and validation), the latest
 // sample/reconstruction grid, the GAN view on 2-D data, and stop/resume. Updates come as server-sent events.
-import uPlot from 'uplot';
 import { events, getJson, postJson, showImage } from '../api.js';
 import { errorBox, format, h } from '../dom.js';
+import { drawEpochTable, LossChart } from '../loss-chart.js';
 import type { EpochRecord, GanField, JobState, RunDetails } from '../types.js';
 import { drawGanField } from './gan-canvas.js';
 import { dataLabel } from './runs.js';
@@ -51,75 +51,18 @@ export function runView(root: HTMLElement, name: string) {
   let batchLoss: [number, number][] = [];
   let job: JobState | null = null;
   let planned = 0;
-  let chart: uPlot | undefined;
   let chartDirty = false;
   let pictureRows = '';
 
-  const chartData = (): uPlot.AlignedData => {
-    // One x axis (fractional epochs) shared by batch losses and epoch means; gaps where a series has no point.
-    const xs = new Map<number, [number | null, number | null, number | null]>();
-    for (const [x, loss] of batchLoss) xs.set(x, [loss, null, null]);
-    for (const r of history) {
-      const point = xs.get(r.epoch) ?? [null, null, null];
-      point[1] = r.train.loss ?? null;
-      point[2] = r.validation.loss ?? null;
-      xs.set(r.epoch, point);
-    }
-    const keys = [...xs.keys()].sort((a, b) => a - b);
-    return [keys, ...[0, 1, 2].map((s) => keys.map((k) => xs.get(k)![s]))] as uPlot.AlignedData;
-  };
-
+  const lossChart = new LossChart(chartBox);
   const drawChart = () => {
     chartDirty = false;
-    const data = chartData();
-    if (!chart) {
-      chart = new uPlot(
-        {
-          width: Math.min(640, chartBox.clientWidth || 640),
-          height: 300,
-          scales: { x: { time: false } },
-          axes: [{ label: 'epoch' }, { label: 'loss', size: 70 }],
-          series: [
-            { label: 'epoch' },
-            { label: 'batch', stroke: '#9db7d5', width: 1, spanGaps: true, points: { show: false } },
-            { label: 'train', stroke: '#1f5fa8', width: 2, spanGaps: true },
-            { label: 'validation', stroke: '#d9730d', width: 2, spanGaps: true },
-          ],
-        },
-        data,
-        chartBox,
-      );
-    } else chart.setData(data);
-    chartBox.dataset.points = String(data[0].length);
+    lossChart.draw(batchLoss, history);
   };
   // Batch events come several times a second: redraw at most every half second.
   const redraw = setInterval(() => chartDirty && drawChart(), 500);
 
-  const drawTable = () => {
-    const last = history.at(-1);
-    const keys = last
-      ? [...Object.keys(last.train), ...Object.keys(last.validation).map((k) => `val ${k}`)]
-      : [];
-    const monitor = last?.monitor ? Object.keys(last.monitor) : [];
-    table.replaceChildren(
-      h('tr', {}, ...['epoch', ...keys, ...monitor, 'samples/s', 's'].map((t) => h('th', {}, t))),
-      ...history
-        .slice(-12)
-        .reverse()
-        .map((r) =>
-          h(
-            'tr',
-            {},
-            h('td', {}, String(r.epoch)),
-            ...Object.values(r.train).map((v) => h('td', {}, format(v))),
-            ...Object.values(r.validation).map((v) => h('td', {}, format(v))),
-            ...monitor.map((k) => h('td', {}, r.monitor?.[k] === undefined ? '' : format(r.monitor[k]))),
-            h('td', {}, String(Math.round(r.samplesPerSecond))),
-            h('td', {}, r.seconds.toFixed(1)),
-          ),
-        ),
-    );
-  };
+  const drawTable = () => drawEpochTable(table, history);
 
   const isActive = () =>
     job?.status === 'starting' || job?.status === 'running' || job?.status === 'stopping';
@@ -285,7 +228,7 @@ export function runView(root: HTMLElement, name: string) {
   return () => {
     close();
     clearInterval(redraw);
-    chart?.destroy();
+    lossChart.destroy();
     if (preview.src.startsWith('blob:')) URL.revokeObjectURL(preview.src);
   };
 }
