@@ -3,10 +3,10 @@
 // a tar: unpacked into a runs directory (`tar -xf RUN.tar -C runs`) it loads, serves and encodes like any run.
 // There is no checkpoint.lltf: the page keeps no optimiser state, so such a run cannot be resumed.
 
+import { createTar, type TarFileInput } from 'nanotar';
 import type { PageBackendInfo } from '../../../src/engine/browser.js';
 import { modelManifest, networkFiles } from '../../../src/io/model-format.js';
 import type { PageDataHeader } from './page-data.js';
-import { type TarEntry, tarArchive } from './tar.js';
 import type { PageTrainingResult } from './trainer.js';
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
@@ -43,10 +43,10 @@ export async function runArchive(
     },
     version,
   );
-  const entries: TarEntry[] = [
-    { path: `${run}/config.json`, data: json(config) },
+  const entries: TarFileInput[] = [
+    { name: `${run}/config.json`, data: json(config) },
     {
-      path: `${run}/metrics.jsonl`,
+      name: `${run}/metrics.jsonl`,
       data: history
         .map((r) => JSON.stringify(r))
         .join('\n')
@@ -55,7 +55,7 @@ export async function runArchive(
   ];
   if (result.test)
     entries.push({
-      path: `${run}/summary.json`,
+      name: `${run}/summary.json`,
       data: json({
         kind: model.kind,
         data: header.dataLabel,
@@ -72,9 +72,9 @@ export async function runArchive(
     });
   for (const [name, network] of Object.entries(model.networks)) {
     const files = await networkFiles(network, version, `${run}/model/${name}`);
-    entries.push({ path: `${run}/model/${name}/model.json`, data: files.modelJson });
-    entries.push({ path: `${run}/model/${name}/weights.bin`, data: files.weights });
+    entries.push({ name: `${run}/model/${name}/model.json`, data: files.modelJson });
+    entries.push({ name: `${run}/model/${name}/weights.bin`, data: files.weights });
   }
-  entries.push({ path: `${run}/model/manifest.json`, data: json(manifest) });
-  return { name: run, bytes: tarArchive(entries) };
+  entries.push({ name: `${run}/model/manifest.json`, data: json(manifest) });
+  return { name: run, bytes: createTar(entries) };
 }
