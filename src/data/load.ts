@@ -30,7 +30,7 @@ import {
   isTextSpec,
   type TextDataSpec,
 } from './spec.js';
-import { isStreamableSpec, loadColumnar, loadStreamSplits } from './stream/sources.js';
+import { loadColumnar, loadStreamSplits, splitsByRowHash } from './stream/sources.js';
 import { encodeTable } from './table/encode.js';
 import {
   type CategoricalMethod,
@@ -134,8 +134,7 @@ export function loadRaw(spec: DataSpec): Promise<RawData> {
 
 export async function loadData(spec: DataSpec, options: LoadOptions = {}): Promise<DataSplits> {
   if (isTextSpec(spec)) return loadTextData(spec, options);
-  if (isAudioSpec(spec)) return (await loadAudioData(spec, options)).splits;
-  if (isStreamableSpec(spec) && (spec.source !== 'images' || spec.stream)) {
+  if (splitsByRowHash(spec)) {
     if (options.table || options.tableEncoding)
       throw new DataError(
         'tables of mixed types are read from csv:PATH; Parquet and Arrow columns are numbers',
@@ -149,6 +148,7 @@ export async function loadData(spec: DataSpec, options: LoadOptions = {}): Promi
       ...(options.scaling ? { scaling: options.scaling } : {}),
     });
   }
+  if (isAudioSpec(spec)) return (await loadAudioData(spec, options)).splits;
   let raw: RawData;
   if (spec.source === 'csv') {
     const cells = await readCsvSpec(tableSpec(spec, options.tableEncoding));

@@ -256,6 +256,7 @@ export const DataSpec = z.discriminatedUnion('source', [
         "A regular expression on file names whose first group is the label, e.g. '^(\\d)_' (instead of subfolders)",
       ),
     ...audioFields,
+    ...streamFields,
   }),
   z.strictObject({
     source: z.literal('fsdd'),
@@ -417,9 +418,9 @@ function specOfText(text: string, options: DataSpecOptions): DataSpec {
   };
   if (
     (options.stream || options.shuffleBuffer !== undefined) &&
-    !['images', 'parquet', 'arrow'].includes(kind)
+    !['images', 'parquet', 'arrow', 'audio'].includes(kind)
   )
-    throw new UsageError(`streams parquet:PATH, arrow:PATH and images:DIR only, not ${text}`, {
+    throw new UsageError(`streams parquet:PATH, arrow:PATH, images:DIR and audio:DIR only, not ${text}`, {
       path: options.stream ? '--stream' : '--shuffle-buffer',
     });
   switch (kind) {
@@ -429,6 +430,7 @@ function specOfText(text: string, options: DataSpecOptions): DataSpec {
         dir: needPath(),
         ...(options.labelPattern ? { labelPattern: options.labelPattern } : {}),
         ...audioOptions,
+        ...streamOptions,
       });
     case 'fsdd':
       return DataSpec.parse({ source: 'fsdd', labels: options.audioLabels, ...audioOptions });
@@ -535,7 +537,7 @@ export function formatDataSpec(spec: DataSpec): string {
     case 'spam-assassin':
       return spec.source;
     case 'audio':
-      return `audio:${spec.dir}`;
+      return `audio:${spec.dir}${spec.stream ? ' (streamed)' : ''}`;
     case 'fsdd':
       return spec.labels === 'speaker' ? 'fsdd (speaker labels)' : 'fsdd';
     case 'toy':

@@ -139,9 +139,12 @@ async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
   if (isStreamedSpec(config.data)) {
     const stream = await prepareStream(config, config.data);
     if (!namesEpochs(raw)) config.train.epochs = defaultEpochs(stream.sizes.train, config.train.batchSize);
-    if (family.needsSequences || family.needsWaveforms || family.tableEncoding)
+    const waveforms = stream.audio?.representation === 'waveform';
+    if (family.needsSequences || family.tableEncoding || Boolean(family.needsWaveforms) !== waveforms)
       throw new ConfigError(
-        `model "${family.kind}" does not train on streamed ${config.data.source} data (it needs text, waveforms or an encoded table)`,
+        waveforms
+          ? `model "${family.kind}" does not take waveforms, but ${formatDataSpec(config.data)} is audio as waveforms: use --representation mel (spectrogram images) for it, or the 1-D model wave-ae`
+          : `model "${family.kind}" does not train on streamed ${config.data.source} data (it needs text, waveforms or an encoded table)`,
         { path: 'model.kind' },
       );
     if (family.needsImages && stream.sampleShape.length !== 3)
@@ -152,6 +155,7 @@ async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
     const model = family.build(modelConfig, {
       sampleShape: [...stream.sampleShape],
       numClasses: stream.classNames?.length,
+      ...(stream.audio ? { audio: stream.audio } : {}),
       seed: config.seed,
     });
     return {
@@ -270,7 +274,7 @@ async function finish(
         audio: splits.audio ?? splits.train.audio,
         table: splits.table,
       }
-    : { data: config.data, classNames: stream?.classNames, scaling: stream?.scaling };
+    : { data: config.data, classNames: stream?.classNames, scaling: stream?.scaling, audio: stream?.audio };
   if (loop.aborted) {
     // A stopped run is usable (and stays resumable): its model, but no summary, since it is not finished.
     if (loop.state.epoch > 0) await saveModel(model, paths.model, extras);

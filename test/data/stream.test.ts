@@ -6,13 +6,20 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileWriter, ParquetWriter } from 'hyparquet-writer';
 import { beforeAll, describe, expect, it } from 'vitest';
+import wavefile from 'wavefile';
 import { generatedColumns, writeGeneratedArrow, writeGeneratedParquet } from '../../bench/stream/generate.js';
+import { clipsAsRaw, loadAudioClips } from '../../src/data/audio/sources.js';
 import type { Dataset } from '../../src/data/dataset.js';
 import { fitScaling } from '../../src/data/scaling.js';
 import { loadImages } from '../../src/data/sources/images.js';
 import { parseDataSpec } from '../../src/data/spec.js';
 import { naturalOrder, readAllRows } from '../../src/data/stream/chunks.js';
-import { imageFolderSource, loadColumnar, openChunkedSource } from '../../src/data/stream/sources.js';
+import {
+  audioFolderSource,
+  imageFolderSource,
+  loadColumnar,
+  openChunkedSource,
+} from '../../src/data/stream/sources.js';
 import { type RowBlock, type StreamedData, splitOfRow, streamData } from '../../src/data/stream/streamed.js';
 import { encodeImage } from '../../src/io/png.js';
 import { parseModelConfig } from '../../src/models/registry.js';
@@ -166,7 +173,7 @@ describe('columnar files', () => {
       shuffleBuffer: 100,
     });
     expect(() => parseDataSpec('mnist', { stream: true })).toThrow(
-      '--stream: streams parquet:PATH, arrow:PATH and images:DIR only, not mnist',
+      '--stream: streams parquet:PATH, arrow:PATH, images:DIR and audio:DIR only, not mnist',
     );
   });
 });
@@ -261,6 +268,42 @@ describe('streamed splits, scaling and order', () => {
       // not a hidden full shuffle. The first 400 rows emitted come from the first buffer's fill.
       const firstBuffer = new Set(Array.from({ length: 400 }, (_, r) => key(epoch1.x, r)));
       expect(firstBuffer.size).toBe(400);
+    });
+  });
+});
+
+describe('audio folders streamed', () => {
+  it('reads each chunk of recordings into the same features the in-memory loader makes', async () => {
+    await withTempDir(async (dir) => {
+      for (const [label, pitch] of [
+        ['high', 880],
+        ['low', 220],
+      ] as const) {
+        await mkdir(join(dir, label), { recursive: true });
+        for (let i = 0; i < 3; i++) {
+          const wav = new wavefile.WaveFile();
+          const samples = Array.from({ length: 4000 }, (_, t) =>
+            Math.round(8000 * Math.sin((2 * Math.PI * pitch * (1 + i / 10) * t) / 8000)),
+          );
+          wav.fromScratch(1, 8000, '16', samples);
+          await writeFile(join(dir, label, `${i}.wav`), wav.toBuffer());
+        }
+      }
+      const spec = parseDataSpec(`audio:${dir}`, { sampleRate: 8000, duration: 0.5, stream: true });
+      expect(spec).toMatchObject({ source: 'audio', stream: true });
+      const lazy = await audioFolderSource(spec as Extract<typeof spec, { source: 'audio' }>, 4);
+      expect(lazy.chunkRows).toEqual([4, 2]);
+      expect(lazy.classNames).toEqual(['high', 'low']);
+      expect(lazy.audio?.representation).toBe('mel');
+      const whole = clipsAsRaw(
+        await loadAudioClips(spec as Extract<typeof spec, { source: 'audio' }>),
+        'features',
+      );
+      const read = await readAllRows(lazy);
+      expect(lazy.sampleShape).toEqual(whole.sampleShape);
+      expect(read.x).toEqual(whole.train.x);
+      expect(read.labels).toEqual(whole.train.labels);
+      expect(read.ids).toEqual(whole.train.ids);
     });
   });
 });

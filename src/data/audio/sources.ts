@@ -121,7 +121,7 @@ export async function clipFromWav(bytes: Uint8Array, features: AudioFeatures, fi
 }
 
 /** Recordings found for a source: path, the id users see, and a label index when there are labels. */
-interface Recording {
+export interface Recording {
   path: string;
   id: string;
   label?: number;
@@ -165,7 +165,7 @@ function sortClassNames(names: Iterable<string>): string[] {
 }
 
 /** `audio:DIR`: WAV files at the top, or one subfolder per class; with a pattern, labels from file names. */
-async function folderRecordings(spec: Extract<AudioDataSpec, { source: 'audio' }>): Promise<{
+export async function folderRecordings(spec: Extract<AudioDataSpec, { source: 'audio' }>): Promise<{
   recordings: Recording[];
   classNames?: string[];
 }> {

@@ -1,6 +1,7 @@
 // Data read a chunk at a time, never whole: a Parquet row group, an Arrow record batch, a group of image
 // files. Everything that streams (data/stream/streamed.ts) is built on this one interface, so each format
 // only says how to list and read its chunks.
+import type { AudioFeatures } from '../audio/features.js';
 
 /** One chunk's rows, row-major like Dataset.x. */
 export interface RowChunk {
@@ -21,6 +22,8 @@ export interface ChunkedSource {
   readonly path: string;
   readonly sampleShape: readonly number[];
   readonly classNames?: readonly string[];
+  /** Audio: the features each sample is (they turn a sample back into sound, and are saved with the model). */
+  readonly audio?: AudioFeatures;
   /** Rows in each chunk, in the source's order; their sum is every row. */
   readonly chunkRows: readonly number[];
   /**

@@ -1,8 +1,11 @@
 // The sources that can stream (parquet:PATH, arrow:PATH, images:DIR) as chunked sources, and the in-memory
 // loaders of the two columnar formats, which read the same chunks into one buffer.
 import { basename } from 'node:path';
+import { clipFeatures, featureShape } from '../audio/features.js';
+import { audioFeatures, clipFromWav, folderRecordings } from '../audio/sources.js';
 import type { DataSplits, FeatureScaling, RawData } from '../dataset.js';
 import { openArrow } from '../sources/arrow.js';
+import { readFileNamed } from '../sources/files.js';
 import { imageIds, listImageFiles, readImageFile } from '../sources/images.js';
 import { openParquet } from '../sources/parquet.js';
 import type { DataSpec } from '../spec.js';
@@ -10,10 +13,14 @@ import { type ChunkedSource, type RowChunk, readAllRows } from './chunks.js';
 import { columnarSource } from './columnar.js';
 import { type StreamedData, streamData } from './streamed.js';
 
-export type StreamableSpec = Extract<DataSpec, { source: 'parquet' | 'arrow' | 'images' }>;
+export type StreamableSpec = Extract<DataSpec, { source: 'parquet' | 'arrow' | 'images' | 'audio' }>;
 
 export const isStreamableSpec = (spec: DataSpec): spec is StreamableSpec =>
-  spec.source === 'parquet' || spec.source === 'arrow' || spec.source === 'images';
+  spec.source === 'parquet' || spec.source === 'arrow' || spec.source === 'images' || spec.source === 'audio';
+
+/** Whether the in-memory path splits this spec as streaming does (columnar files always; folders when streamed). */
+export const splitsByRowHash = (spec: DataSpec): spec is StreamableSpec =>
+  spec.source === 'parquet' || spec.source === 'arrow' || isStreamedSpec(spec);
 
 /** Whether a spec asks to be streamed rather than loaded whole. */
 export const isStreamedSpec = (spec: DataSpec): spec is StreamableSpec =>
@@ -21,9 +28,12 @@ export const isStreamedSpec = (spec: DataSpec): spec is StreamableSpec =>
 
 /** Images decoded per chunk of a streamed folder: a chunk is about 3 MB of 28x28 greyscale samples. */
 export const IMAGES_PER_CHUNK = 1024;
+/** Recordings read per chunk of a streamed audio folder: 256 one-second clips are 4 MB of samples at 16 kHz. */
+export const RECORDINGS_PER_CHUNK = 256;
 
 export async function openChunkedSource(spec: StreamableSpec): Promise<ChunkedSource> {
   if (spec.source === 'images') return imageFolderSource(spec);
+  if (spec.source === 'audio') return audioFolderSource(spec);
   const file = spec.source === 'parquet' ? await openParquet(spec.path) : await openArrow(spec.path);
   return columnarSource(
     file,
@@ -69,6 +79,54 @@ export async function imageFolderSource(
   };
 }
 
+/**
+ * A folder of WAV files read lazily: listed once, each chunk's recordings read, resampled and turned into the
+ * spec's features when the chunk is read. Unlike the in-memory loader, a recording silent in its clip is kept
+ * (its spectrogram is the floor): leaving it out would need every file read before the chunks are known.
+ */
+export async function audioFolderSource(
+  spec: Extract<DataSpec, { source: 'audio' }>,
+  perChunk = RECORDINGS_PER_CHUNK,
+): Promise<ChunkedSource> {
+  const features = audioFeatures(spec);
+  const { recordings, classNames } = await folderRecordings(spec);
+  const waveform = features.representation === 'waveform';
+  const shape = waveform ? [features.samples, 1] : featureShape(features);
+  const per = shape.reduce((a, b) => a * b, 1);
+  const chunkRows: number[] = [];
+  for (let start = 0; start < recordings.length; start += perChunk)
+    chunkRows.push(Math.min(perChunk, recordings.length - start));
+  async function* readChunks(order: readonly number[]): AsyncGenerator<RowChunk> {
+    for (const index of order) {
+      const start = index * perChunk;
+      const rows = chunkRows[index];
+      const x = new Float32Array(rows * per);
+      const chunk = recordings.slice(start, start + rows);
+      for (let i = 0; i < rows; i++) {
+        const clip = await clipFromWav(await readFileNamed(chunk[i].path), features, chunk[i].path);
+        x.set(waveform ? clip.wave : clipFeatures(clip.wave, features), i * per);
+      }
+      yield {
+        index,
+        rows,
+        x,
+        ...(classNames ? { labels: Int32Array.from(chunk, (r) => r.label ?? -1) } : {}),
+        ids: chunk.map((r) => r.id),
+      };
+    }
+  }
+  return {
+    name: basename(spec.dir),
+    path: spec.dir,
+    sampleShape: shape,
+    classNames,
+    audio: features,
+    chunkRows,
+    randomAccess: true,
+    readChunks,
+  };
+}
+
 /** A Parquet or Arrow file read whole (data that fits in memory); its rows' ids are their 1-based numbers. */
 export async function loadColumnar(
   spec: Extract<DataSpec, { source: 'parquet' | 'arrow' }>,
@@ -104,7 +162,7 @@ export async function openStream(spec: StreamableSpec, options: StreamSplitOptio
     // A share of the training part, as splitData's: 0.1 of the 80% left after the test split.
     validationFraction: options.validationFraction * (1 - STREAM_TEST_FRACTION),
     testFraction: STREAM_TEST_FRACTION,
-    scaling: spec.source === 'images' ? 'none' : spec.scaling,
+    scaling: spec.source === 'images' || spec.source === 'audio' ? 'none' : spec.scaling,
     ...(options.scaling ? { fixedScaling: options.scaling } : {}),
     shuffleBuffer: spec.shuffleBuffer,
   });
@@ -124,5 +182,6 @@ export async function loadStreamSplits(
     validation: await stream.load('validation'),
     test: await stream.load('test'),
     ...(stream.scaling ? { scaling: stream.scaling } : {}),
+    ...(stream.audio ? { audio: stream.audio } : {}),
   };
 }

@@ -10,6 +10,7 @@
 //   order and the one buffer is emptied in exactly the order batchIndices gives the in-memory path, so the two
 //   paths train alike (tested); bigger data is shuffled within a buffer's reach, as tf.data's shuffle(buffer) is.
 import { DataError } from '../../errors.js';
+import type { AudioFeatures } from '../audio/features.js';
 import type { Dataset, FeatureScaling } from '../dataset.js';
 import { permutation } from '../random.js';
 import { type ChunkedSource, naturalOrder, type RowChunk, totalRows } from './chunks.js';
@@ -50,6 +51,8 @@ export interface StreamedData {
   readonly source: ChunkedSource;
   readonly sampleShape: readonly number[];
   readonly classNames?: readonly string[];
+  /** Audio: the features every sample is. */
+  readonly audio?: AudioFeatures;
   /** Fitted on the training rows; absent when the options said none. */
   readonly scaling?: FeatureScaling;
   readonly sizes: Readonly<Record<SplitName, number>>;
@@ -296,6 +299,7 @@ export async function streamData(source: ChunkedSource, options: StreamOptions):
       labels,
       classNames: source.classNames,
       ids,
+      ...(source.audio ? { audio: source.audio } : {}),
     };
   }
 
@@ -304,6 +308,7 @@ export async function streamData(source: ChunkedSource, options: StreamOptions):
     source,
     sampleShape: source.sampleShape,
     classNames: source.classNames,
+    ...(source.audio ? { audio: source.audio } : {}),
     scaling,
     sizes,
     shuffleBuffer,
