@@ -224,11 +224,16 @@ export async function modelStream(
 }> {
   checkDataKind(loaded, spec);
   const whole = split === 'all';
-  const stream = await streamData(await openChunkedSource(spec), {
+  const vocabulary = loaded.manifest.text;
+  const rows = {
     seed: loaded.manifest.context.seed,
     // Other data is one split of every row; the model's own is split as its training split it.
     validationFraction: whole ? 0 : 0.1 * (1 - STREAM_TEST_FRACTION),
     testFraction: whole ? 0 : STREAM_TEST_FRACTION,
+  };
+  const source = await openChunkedSource(spec, { split: rows, ...(vocabulary ? { vocabulary } : {}) });
+  const stream = await streamData(source, {
+    ...rows,
     scaling: 'none',
     ...(loaded.manifest.scaling ? { fixedScaling: loaded.manifest.scaling } : {}),
   });

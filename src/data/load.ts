@@ -133,7 +133,6 @@ export function loadRaw(spec: DataSpec): Promise<RawData> {
 }
 
 export async function loadData(spec: DataSpec, options: LoadOptions = {}): Promise<DataSplits> {
-  if (isTextSpec(spec)) return loadTextData(spec, options);
   if (splitsByRowHash(spec)) {
     if (options.table || options.tableEncoding)
       throw new DataError(
@@ -146,8 +145,10 @@ export async function loadData(spec: DataSpec, options: LoadOptions = {}): Promi
       seed: options.seed ?? 0,
       validationFraction: options.validationFraction ?? 0.1,
       ...(options.scaling ? { scaling: options.scaling } : {}),
+      ...(options.text ? { vocabulary: options.text } : {}),
     });
   }
+  if (isTextSpec(spec)) return loadTextData(spec, options);
   if (isAudioSpec(spec)) return (await loadAudioData(spec, options)).splits;
   let raw: RawData;
   if (spec.source === 'csv') {

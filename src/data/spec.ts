@@ -240,6 +240,7 @@ export const DataSpec = z.discriminatedUnion('source', [
       .optional()
       .describe('With a folder of class subfolders: label samples by subfolder name (default true)'),
     ...textFields,
+    ...streamFields,
   }),
   z.strictObject({ source: z.literal('brown'), ...textFields }),
   z.strictObject({
@@ -418,11 +419,14 @@ function specOfText(text: string, options: DataSpecOptions): DataSpec {
   };
   if (
     (options.stream || options.shuffleBuffer !== undefined) &&
-    !['images', 'parquet', 'arrow', 'audio'].includes(kind)
+    !['images', 'parquet', 'arrow', 'audio', 'text'].includes(kind)
   )
-    throw new UsageError(`streams parquet:PATH, arrow:PATH, images:DIR and audio:DIR only, not ${text}`, {
-      path: options.stream ? '--stream' : '--shuffle-buffer',
-    });
+    throw new UsageError(
+      `streams parquet:PATH, arrow:PATH, images:DIR, audio:DIR and text:PATH only, not ${text}`,
+      {
+        path: options.stream ? '--stream' : '--shuffle-buffer',
+      },
+    );
   switch (kind) {
     case 'audio':
       return DataSpec.parse({
@@ -435,7 +439,13 @@ function specOfText(text: string, options: DataSpecOptions): DataSpec {
     case 'fsdd':
       return DataSpec.parse({ source: 'fsdd', labels: options.audioLabels, ...audioOptions });
     case 'text':
-      return DataSpec.parse({ source: 'text', path: needPath(), unit: options.unit, ...textOptions });
+      return DataSpec.parse({
+        source: 'text',
+        path: needPath(),
+        unit: options.unit,
+        ...textOptions,
+        ...streamOptions,
+      });
     case 'brown':
     case 'spam-assassin':
       return DataSpec.parse({ source: kind, ...textOptions });
@@ -532,7 +542,7 @@ export function formatDataSpec(spec: DataSpec): string {
     case 'images':
       return `images:${spec.dir}${spec.stream ? ' (streamed)' : ''}`;
     case 'text':
-      return `text:${spec.path}`;
+      return `text:${spec.path}${spec.stream ? ' (streamed)' : ''}`;
     case 'brown':
     case 'spam-assassin':
       return spec.source;

@@ -140,11 +140,18 @@ async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
     const stream = await prepareStream(config, config.data);
     if (!namesEpochs(raw)) config.train.epochs = defaultEpochs(stream.sizes.train, config.train.batchSize);
     const waveforms = stream.audio?.representation === 'waveform';
-    if (family.needsSequences || family.tableEncoding || Boolean(family.needsWaveforms) !== waveforms)
+    if (Boolean(family.needsSequences) !== Boolean(stream.text))
+      throw new ConfigError(
+        stream.text
+          ? `model "${family.kind}" takes images or table rows, but ${formatDataSpec(config.data)} is text (token ids): use seq-ae, seq-vae or lm`
+          : `model "${family.kind}" takes text (token ids), but ${formatDataSpec(config.data)} is not text`,
+        { path: 'model.kind' },
+      );
+    if (family.tableEncoding || Boolean(family.needsWaveforms) !== waveforms)
       throw new ConfigError(
         waveforms
           ? `model "${family.kind}" does not take waveforms, but ${formatDataSpec(config.data)} is audio as waveforms: use --representation mel (spectrogram images) for it, or the 1-D model wave-ae`
-          : `model "${family.kind}" does not train on streamed ${config.data.source} data (it needs text, waveforms or an encoded table)`,
+          : `model "${family.kind}" does not train on streamed ${config.data.source} data (it needs waveforms or an encoded table)`,
         { path: 'model.kind' },
       );
     if (family.needsImages && stream.sampleShape.length !== 3)
@@ -156,6 +163,7 @@ async function prepare(raw: unknown, configFile?: string): Promise<Prepared> {
       sampleShape: [...stream.sampleShape],
       numClasses: stream.classNames?.length,
       ...(stream.audio ? { audio: stream.audio } : {}),
+      ...(stream.text ? { vocabularySize: stream.text.tokens.length } : {}),
       seed: config.seed,
     });
     return {
@@ -274,7 +282,13 @@ async function finish(
         audio: splits.audio ?? splits.train.audio,
         table: splits.table,
       }
-    : { data: config.data, classNames: stream?.classNames, scaling: stream?.scaling, audio: stream?.audio };
+    : {
+        data: config.data,
+        classNames: stream?.classNames,
+        scaling: stream?.scaling,
+        audio: stream?.audio,
+        text: stream?.text,
+      };
   if (loop.aborted) {
     // A stopped run is usable (and stays resumable): its model, but no summary, since it is not finished.
     if (loop.state.epoch > 0) await saveModel(model, paths.model, extras);

@@ -12,7 +12,7 @@ import { clipsAsRaw, loadAudioClips } from '../../src/data/audio/sources.js';
 import type { Dataset } from '../../src/data/dataset.js';
 import { fitScaling } from '../../src/data/scaling.js';
 import { loadImages } from '../../src/data/sources/images.js';
-import { parseDataSpec } from '../../src/data/spec.js';
+import { type DataSpec, parseDataSpec } from '../../src/data/spec.js';
 import { naturalOrder, readAllRows } from '../../src/data/stream/chunks.js';
 import {
   audioFolderSource,
@@ -21,6 +21,9 @@ import {
   openChunkedSource,
 } from '../../src/data/stream/sources.js';
 import { type RowBlock, type StreamedData, splitOfRow, streamData } from '../../src/data/stream/streamed.js';
+import { loadTextFiles } from '../../src/data/text/sources.js';
+import { tokenize } from '../../src/data/text/tokenizer.js';
+import { encodeTokenLists, fitVocabulary } from '../../src/data/text/vocabulary.js';
 import { encodeImage } from '../../src/io/png.js';
 import { parseModelConfig } from '../../src/models/registry.js';
 import { RunConfig } from '../../src/train/config.js';
@@ -173,7 +176,7 @@ describe('columnar files', () => {
       shuffleBuffer: 100,
     });
     expect(() => parseDataSpec('mnist', { stream: true })).toThrow(
-      '--stream: streams parquet:PATH, arrow:PATH, images:DIR and audio:DIR only, not mnist',
+      '--stream: streams parquet:PATH, arrow:PATH, images:DIR, audio:DIR and text:PATH only, not mnist',
     );
   });
 });
@@ -304,6 +307,52 @@ describe('audio folders streamed', () => {
       expect(read.x).toEqual(whole.train.x);
       expect(read.labels).toEqual(whole.train.labels);
       expect(read.ids).toEqual(whole.train.ids);
+    });
+  });
+});
+
+describe('text folders streamed', () => {
+  it('fits the vocabulary on the streamed training rows only and gives each file its ids', async () => {
+    await withTempDir(async (dir) => {
+      const lines = (word: string, n: number) =>
+        Array.from({ length: n }, (_, i) => `the ${word} number ${i % 7} sat .`).join('\n');
+      for (const [label, word] of [
+        ['cats', 'cat'],
+        ['dogs', 'dog'],
+      ] as const) {
+        await mkdir(join(dir, label), { recursive: true });
+        await writeFile(join(dir, label, 'a.txt'), lines(word, 30));
+        await writeFile(join(dir, label, 'b.txt'), `${lines(word, 12)}\n\n`);
+      }
+      const spec = parseDataSpec(`text:${dir}`, { stream: true, maxLength: 8 }) as Extract<
+        DataSpec,
+        { source: 'text' }
+      >;
+      const split = { seed: 4, validationFraction: 0.08, testFraction: 0.2 };
+      const source = await openChunkedSource(spec, { split });
+      expect(source.chunkRows).toEqual([30, 12, 30, 12]);
+      expect(source.classNames).toEqual(['cats', 'dogs']);
+      expect(source.sampleShape).toEqual([8]);
+      // The vocabulary is the one fitVocabulary makes from the training rows alone.
+      const whole = await loadTextFiles({ path: dir, unit: 'line' });
+      const trainTokens = whole.texts
+        .filter((_, row) => splitOfRow(row, split.seed, split.validationFraction, split.testFraction) === 0)
+        .map((text) => tokenize(text, { tokenizer: 'word', lowercase: true }));
+      const fitted = fitVocabulary(trainTokens, { tokenizer: 'word', lowercase: true, maxLength: 8 });
+      expect(source.text?.tokens).toEqual(fitted.tokens);
+      const rows = await readAllRows(source);
+      const expected = encodeTokenLists(
+        fitted,
+        whole.texts.map((text) => tokenize(text, { tokenizer: 'word', lowercase: true })),
+      );
+      expect(rows.x).toEqual(expected.x);
+      expect(rows.ids).toEqual(whole.ids);
+      expect([...rows.labels!]).toEqual([...whole.labels!]);
+      // A saved model's vocabulary is used as it is.
+      const saved = await openChunkedSource(spec, {
+        vocabulary: { ...fitted, tokens: fitted.tokens.slice(0, 6) },
+      });
+      expect(saved.text?.tokens).toHaveLength(6);
     });
   });
 });

@@ -2,6 +2,7 @@
 // files. Everything that streams (data/stream/streamed.ts) is built on this one interface, so each format
 // only says how to list and read its chunks.
 import type { AudioFeatures } from '../audio/features.js';
+import type { TextVocabulary } from '../text/vocabulary.js';
 
 /** One chunk's rows, row-major like Dataset.x. */
 export interface RowChunk {
@@ -24,6 +25,8 @@ export interface ChunkedSource {
   readonly classNames?: readonly string[];
   /** Audio: the features each sample is (they turn a sample back into sound, and are saved with the model). */
   readonly audio?: AudioFeatures;
+  /** Text: the vocabulary whose ids each sample holds (fitted on the training rows, or a saved model's). */
+  readonly text?: TextVocabulary;
   /** Rows in each chunk, in the source's order; their sum is every row. */
   readonly chunkRows: readonly number[];
   /**

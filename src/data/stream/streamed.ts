@@ -13,6 +13,7 @@ import { DataError } from '../../errors.js';
 import type { AudioFeatures } from '../audio/features.js';
 import type { Dataset, FeatureScaling } from '../dataset.js';
 import { permutation } from '../random.js';
+import type { TextVocabulary } from '../text/vocabulary.js';
 import { type ChunkedSource, naturalOrder, type RowChunk, totalRows } from './chunks.js';
 
 export type SplitName = 'train' | 'validation' | 'test';
@@ -53,6 +54,8 @@ export interface StreamedData {
   readonly classNames?: readonly string[];
   /** Audio: the features every sample is. */
   readonly audio?: AudioFeatures;
+  /** Text: the vocabulary whose ids the samples hold. */
+  readonly text?: TextVocabulary;
   /** Fitted on the training rows; absent when the options said none. */
   readonly scaling?: FeatureScaling;
   readonly sizes: Readonly<Record<SplitName, number>>;
@@ -300,6 +303,7 @@ export async function streamData(source: ChunkedSource, options: StreamOptions):
       classNames: source.classNames,
       ids,
       ...(source.audio ? { audio: source.audio } : {}),
+      ...(source.text ? { text: source.text } : {}),
     };
   }
 
@@ -309,6 +313,7 @@ export async function streamData(source: ChunkedSource, options: StreamOptions):
     sampleShape: source.sampleShape,
     classNames: source.classNames,
     ...(source.audio ? { audio: source.audio } : {}),
+    ...(source.text ? { text: source.text } : {}),
     scaling,
     sizes,
     shuffleBuffer,

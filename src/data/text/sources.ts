@@ -80,7 +80,7 @@ export type TextUnit = 'line' | 'sentence';
  * The samples of one text: non-empty lines (blank or whitespace-only lines are skipped), or sentences
  * (tokenizer.ts splitSentences). A text without any is an error naming the file.
  */
-function samplesOf(text: string, unit: TextUnit, file: string): { texts: string[]; ids: string[] } {
+export function samplesOf(text: string, unit: TextUnit, file: string): { texts: string[]; ids: string[] } {
   const texts: string[] = [];
   const ids: string[] = [];
   const name = basename(file);
@@ -120,11 +120,12 @@ export interface TextFilesOptions {
 }
 
 /**
- * `text:PATH`: a file; a folder of files (every file not starting with "." at its top, in name order); or a
- * folder of class subfolders (each subfolder's files are one class, classes in name order).
+ * The files of `text:PATH`, in order: a file; a folder of files (every file not starting with "." at its top, in
+ * name order); or a folder of class subfolders (each subfolder's files are one class, classes in name order).
  */
-export async function loadTextFiles(options: TextFilesOptions): Promise<TextSamples> {
-  const { path, unit } = options;
+export async function listTextFiles(
+  path: string,
+): Promise<{ files: { file: string; label?: number }[]; classNames?: string[] }> {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
@@ -151,15 +152,24 @@ export async function loadTextFiles(options: TextFilesOptions): Promise<TextSamp
   } else {
     files.push({ file: path });
   }
+  return { files, ...(classNames ? { classNames } : {}) };
+}
+
+/** A sample's id: file:line or file#sentence, under its class folder when there is one. */
+export const textSampleId = (file: string, id: string, classFolders: boolean) =>
+  classFolders ? `${basename(dirname(file))}/${id}` : id;
+
+export async function loadTextFiles(options: TextFilesOptions): Promise<TextSamples> {
+  const { path, unit } = options;
+  const { files, classNames } = await listTextFiles(path);
   const labelled = classNames !== undefined && options.labels !== false;
   const texts: string[] = [];
   const ids: string[] = [];
   const labels: number[] = [];
   for (const { file, label } of files) {
     const part = samplesOf(await readTextFile(file), unit, file);
-    const prefix = classNames ? `${basename(dirname(file))}/` : '';
     texts.push(...part.texts);
-    ids.push(...part.ids.map((id) => prefix + id));
+    ids.push(...part.ids.map((id) => textSampleId(file, id, classNames !== undefined)));
     if (labelled) for (let i = 0; i < part.texts.length; i++) labels.push(label ?? 0);
   }
   return {

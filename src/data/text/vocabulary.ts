@@ -58,12 +58,29 @@ export function checkMaxLength(maxLength: number, where = 'maxLength'): number {
   return maxLength;
 }
 
+const RESERVED = new Set<string>(RESERVED_TOKENS);
+
+/** Adds a sample's tokens to running counts (the reserved tokens are never counted): fitVocabulary's one pass. */
+export function countTokens(counts: Map<string, number>, tokens: readonly string[]): void {
+  for (const token of tokens) if (!RESERVED.has(token)) counts.set(token, (counts.get(token) ?? 0) + 1);
+}
+
 /**
  * A vocabulary from the token lists of the training split: tokens seen at least `minCount` times, most frequent
  * first, ties in order of first appearance (so the same data always gives the same ids), at most `maxVocab`.
  */
 export function fitVocabulary(
   train: readonly (readonly string[])[],
+  options: VocabularyOptions,
+): TextVocabulary {
+  const counts = new Map<string, number>();
+  for (const tokens of train) countTokens(counts, tokens);
+  return vocabularyFromCounts(counts, options);
+}
+
+/** fitVocabulary from token counts made by countTokens (a streamed training split's, say). */
+export function vocabularyFromCounts(
+  counts: ReadonlyMap<string, number>,
   options: VocabularyOptions,
 ): TextVocabulary {
   const defaults = textDefaults(options.tokenizer);
@@ -76,10 +93,6 @@ export function fitVocabulary(
     throw new DataError(`expected a max vocabulary of at least 1 token, got ${maxVocab}`, {
       path: 'maxVocab',
     });
-  const counts = new Map<string, number>();
-  const reserved = new Set<string>(RESERVED_TOKENS);
-  for (const tokens of train)
-    for (const token of tokens) if (!reserved.has(token)) counts.set(token, (counts.get(token) ?? 0) + 1);
   // Map iteration is insertion order, i.e. first appearance; the sort is stable.
   const kept = [...counts].filter(([, n]) => n >= minCount).sort((a, b) => b[1] - a[1]);
   return {
