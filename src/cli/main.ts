@@ -10,7 +10,9 @@ import { datasetsCommand } from './commands/datasets.js';
 import { denoiseCommand } from './commands/denoise.js';
 import { detectCommand } from './commands/detect.js';
 import { embedCommand } from './commands/embed.js';
+import { exportCommand } from './commands/export.js';
 import { evaluateCommand, interpolateCommand, latentMapCommand, sampleCommand } from './commands/generate.js';
+import { importCommand } from './commands/import.js';
 import { imputeCommand } from './commands/impute.js';
 import { modelsCommand } from './commands/models.js';
 import { pcaCommand } from './commands/pca.js';
@@ -50,6 +52,8 @@ export function buildProgram(): Command {
     imputeCommand(),
     benchmarkCommand(),
     embedCommand(),
+    exportCommand(),
+    importCommand(),
     serveCommand(),
     studioCommand(),
     sweepCommand(),
