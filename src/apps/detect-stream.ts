@@ -23,7 +23,7 @@ import {
   normalOnly,
   scoresCsv,
 } from './detect.js';
-import { type DataSplit, modelStream } from './model-data.js';
+import { type DataSplit, modelStream, modelStreamHead } from './model-data.js';
 
 /** Training rows the Mahalanobis Gaussian and the knn neighbours are fitted on, for streamed data. */
 export const FIT_ROWS = 20_000;
@@ -80,23 +80,8 @@ export async function detectStreamRun(
   const own = (split: DataSplit) => modelStream(loaded, ownSpec, split);
   let fit: Dataset | undefined;
   if (score === 'mahalanobis' || score === 'knn') {
-    const train = await own('train');
-    const rows: RowBlock[] = [];
-    for await (const block of capped(train.blocks(), FIT_ROWS)) rows.push(block);
-    const x = new Float32Array(rows.reduce((n, b) => n + b.x.length, 0));
-    const labels = train.classNames ? new Int32Array(rows.reduce((n, b) => n + b.rows, 0)) : undefined;
-    let at = 0;
-    let row = 0;
-    for (const block of rows) {
-      x.set(block.x, at);
-      at += block.x.length;
-      if (labels && block.labels) labels.set(block.labels, row);
-      row += block.rows;
-    }
-    fit = normalOnly(
-      makeDataset(`${train.name} (first ${row} rows)`, shape, x, labels, train.classNames),
-      options.normalClasses,
-    );
+    const head = await modelStreamHead(loaded, ownSpec, 'train', FIT_ROWS);
+    fit = normalOnly({ ...head, name: `${head.name} (first ${head.size} rows)` }, options.normalClasses);
   }
   const scorer = await anomalyScorer(model, score, { ...options, ...(fit ? { fit } : {}) });
   // Calibration: the validation rows, normal ones only, scored a block at a time.

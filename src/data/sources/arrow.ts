@@ -1,6 +1,5 @@
 // `arrow:PATH`: an Arrow IPC file (random access, the .arrow/.feather v2 format) or stream (read front to back),
 // one record batch at a time, with apache-arrow. Flat columns only: numbers and booleans are features.
-import { open } from 'node:fs/promises';
 import {
   type AsyncRecordBatchFileReader,
   type AsyncRecordBatchStreamReader,
@@ -10,20 +9,12 @@ import {
 } from 'apache-arrow';
 import { DataError } from '../../errors.js';
 import type { ColumnarFile, ColumnChunk, ColumnInfo } from '../stream/columnar.js';
+import { openFileNamed } from './files.js';
 
 type Reader = AsyncRecordBatchFileReader | AsyncRecordBatchStreamReader;
 
 async function openReader(path: string): Promise<{ reader: Reader; close(): Promise<void> }> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new DataError(code === 'ENOENT' ? 'file not found' : `cannot read: ${(error as Error).message}`, {
-      path,
-      cause: error,
-    });
-  }
+  const handle = await openFileNamed(path);
   try {
     const reader = (await RecordBatchReader.from(handle)) as unknown as Reader;
     await reader.open();

@@ -1,5 +1,5 @@
 // Reading data files (plain or gzip), with errors that name the file.
-import { readFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { DataError } from '../../errors.js';
 
@@ -7,6 +7,19 @@ import { DataError } from '../../errors.js';
 export async function readFileNamed(file: string): Promise<Buffer> {
   try {
     return await readFile(file);
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new DataError(missing ? 'file not found' : `cannot read file: ${(error as Error).message}`, {
+      path: file,
+      cause: error,
+    });
+  }
+}
+
+/** A file opened for reading (a columnar file read a part at a time); a missing or unreadable one is named. */
+export async function openFileNamed(file: string): Promise<FileHandle> {
+  try {
+    return await open(file, 'r');
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
     throw new DataError(missing ? 'file not found' : `cannot read file: ${(error as Error).message}`, {

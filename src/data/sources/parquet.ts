@@ -1,6 +1,5 @@
 // `parquet:PATH`: a Parquet file read with hyparquet (a pure-JS reader, so no native build), one row group at
 // a time. Flat columns only: numbers and booleans are features, any column can label.
-import { open } from 'node:fs/promises';
 import {
   type AsyncBuffer,
   type FileMetaData,
@@ -10,6 +9,7 @@ import {
 } from 'hyparquet';
 import { DataError } from '../../errors.js';
 import type { ColumnarFile, ColumnChunk, ColumnInfo } from '../stream/columnar.js';
+import { openFileNamed } from './files.js';
 
 const NUMERIC_TYPES = new Set(['BOOLEAN', 'INT32', 'INT64', 'FLOAT', 'DOUBLE']);
 /** Stored as integers but read as dates or times: not features. */
@@ -17,16 +17,7 @@ const TEMPORAL = /^(DATE|TIME|TIMESTAMP)/;
 
 /** A file as hyparquet's AsyncBuffer, reading with one open handle (hyparquet's own helper opens a stream per slice). */
 async function fileBuffer(path: string): Promise<AsyncBuffer & { close(): Promise<void> }> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new DataError(code === 'ENOENT' ? 'file not found' : `cannot read: ${(error as Error).message}`, {
-      path,
-      cause: error,
-    });
-  }
+  const handle = await openFileNamed(path);
   const { size } = await handle.stat();
   return {
     byteLength: size,
