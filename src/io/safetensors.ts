@@ -1,13 +1,13 @@
 // safetensors files (Hugging Face's weight format: an 8-byte little-endian header length, a JSON header naming
 // each tensor's dtype, shape and byte range, then the raw little-endian data), so latentlab's weights and
 // checkpoints open in Python (`safetensors`, or json + numpy) and weights made there come back.
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { tf, type tfl } from '../engine/tf.js';
 import { IoError } from '../errors.js';
 import { writeDirAtomic, writeFileAtomic } from './atomic.js';
-import { loadNetwork, readManifest } from './model-files.js';
+import { loadNetwork, readManifest, saveNetwork } from './model-files.js';
 import { type NamedArray, readTensorFile } from './tensor-file.js';
 
 /** Headers above this are refused before they are read (the format's own reader uses 100 MB). */
@@ -237,4 +237,54 @@ export async function exportSafetensors(
     for (const [file, bytes] of Object.entries(files)) await writeFile(join(temp, file), bytes);
   });
   return { files: Object.keys(files) };
+}
+
+/**
+ * Put weights from safetensors files (latentlab's own export, or ones written in Python under the same tfjs names
+ * and layouts) into the networks of the saved model in `modelDir`. Each file goes to the network `network` names,
+ * else its metadata's `latentlab_network`, else the one its file name (`decoder.safetensors`) names; every weight
+ * must be there with its shape and nothing else. The model directory is replaced whole, the manifest kept.
+ */
+export async function importSafetensors(
+  modelDir: string,
+  files: ReadonlyArray<{ path: string; network?: string }>,
+): Promise<Array<{ network: string; path: string; tensors: number }>> {
+  const manifest = await readManifest(modelDir);
+  const chosen = new Map<string, { path: string; arrays: NamedArray[] }>();
+  for (const file of files) {
+    const { arrays, metadata } = await readSafetensors(file.path);
+    const stem = basename(file.path).replace(/\.safetensors$/, '');
+    const network = file.network ?? metadata.latentlab_network ?? stem;
+    if (!manifest.networks.includes(network))
+      throw new IoError(
+        `these weights are for network "${network}" (${file.network ? 'as --network says' : metadata.latentlab_network ? 'as its metadata latentlab_network says' : 'as its file name says'}); ` +
+          `the ${manifest.kind} model has ${manifest.networks.join(', ')}`,
+        { path: file.path },
+      );
+    const earlier = chosen.get(network);
+    if (earlier)
+      throw new IoError(`both this file and ${earlier.path} hold weights for network "${network}"`, {
+        path: file.path,
+      });
+    chosen.set(network, { path: file.path, arrays });
+  }
+  const networks = new Map<string, tfl.LayersModel>();
+  try {
+    // Every file is checked against its network before anything is written.
+    for (const [name, { path, arrays }] of chosen) {
+      const network = await loadNetwork(join(modelDir, name));
+      networks.set(name, network);
+      setNetworkArrays(network, arrays, path);
+    }
+    await writeDirAtomic(modelDir, async (temp) => {
+      for (const entry of await readdir(modelDir)) {
+        const network = networks.get(entry);
+        if (network) await saveNetwork(network, join(temp, entry));
+        else await cp(join(modelDir, entry), join(temp, entry), { recursive: true });
+      }
+    });
+  } finally {
+    for (const network of networks.values()) network.dispose();
+  }
+  return [...chosen].map(([network, { path, arrays }]) => ({ network, path, tensors: arrays.length }));
 }

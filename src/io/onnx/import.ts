@@ -131,13 +131,39 @@ export interface ImportedNetwork {
   layers: Array<{ op: string; units?: number; filters?: number; kernel?: number }>;
   /** True when the graph's last op (past reshapes) was a Sigmoid: a decoder giving pixels in [0, 1]. */
   endsInSigmoid: boolean;
+  /** True when that Sigmoid was left out (`logits`): the network gives what went into it. */
+  sigmoidLeftOut: boolean;
+}
+
+export interface ImportOptions {
+  /**
+   * Leave out a last Sigmoid (past reshapes), so the network gives logits: a Bernoulli VAE's decoder gives logits
+   * and latentlab applies the sigmoid itself.
+   */
+  logits?: boolean;
+}
+
+/** The Sigmoid node whose output reaches the graph's only output through shape ops alone, if there is one. */
+function finalSigmoid(graph: NonNullable<Proto['graph']>): NodeProto | undefined {
+  const producers = new Map<string, NodeProto>();
+  for (const node of graph.node ?? []) for (const out of node.output ?? []) producers.set(out, node);
+  const outputs = graph.output ?? [];
+  if (outputs.length !== 1) return undefined;
+  let node = producers.get(outputs[0].name ?? '');
+  while (node && SHAPE_OPS.has(node.opType ?? '')) node = producers.get(node.input?.[0] ?? '');
+  return node?.opType === 'Sigmoid' ? node : undefined;
 }
 
 /**
  * Rebuild the ONNX model in `bytes` as a layers network named `name`. `path` names the file in errors, which say
  * which node (and op) could not be read.
  */
-export function onnxToNetwork(bytes: Uint8Array, name: string, path: string): ImportedNetwork {
+export function onnxToNetwork(
+  bytes: Uint8Array,
+  name: string,
+  path: string,
+  options: ImportOptions = {},
+): ImportedNetwork {
   let model: Proto;
   try {
     model = decodeModel(bytes);
@@ -179,6 +205,7 @@ export function onnxToNetwork(bytes: Uint8Array, name: string, path: string): Im
     for (const input of node.input ?? []) consumers.set(input, [...(consumers.get(input) ?? []), node]);
   const fused = new Set<NodeProto>();
   let lastOp = '';
+  const sigmoidToLeaveOut = options.logits ? finalSigmoid(graph) : undefined;
 
   for (const node of graph.node ?? []) {
     if (fused.has(node)) continue;
@@ -207,6 +234,10 @@ export function onnxToNetwork(bytes: Uint8Array, name: string, path: string): Im
     const lname = (suffix = '') => layerName(`${name}_${nodeName}${suffix}`, taken);
     const set = (tensor: Symbolic, rank: number, as = output) => values.set(as, { tensor, rank });
     if (!SHAPE_OPS.has(op)) lastOp = op;
+    if (node === sigmoidToLeaveOut) {
+      values.set(output, value(0));
+      continue;
+    }
 
     switch (op) {
       case 'Gemm':
@@ -463,5 +494,12 @@ export function onnxToNetwork(bytes: Uint8Array, name: string, path: string): Im
   if (inputs.length === 0 || outputs.length === 0)
     throw new UsageError(`${path}: the graph has no inputs or no outputs`);
   const network = tfl.model({ name, inputs, outputs: outputs.length === 1 ? outputs[0] : outputs });
-  return { network, inputNames, outputNames, layers, endsInSigmoid: lastOp === 'Sigmoid' };
+  return {
+    network,
+    inputNames,
+    outputNames,
+    layers,
+    endsInSigmoid: lastOp === 'Sigmoid',
+    sigmoidLeftOut: sigmoidToLeaveOut !== undefined,
+  };
 }
