@@ -2,7 +2,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { expect } from 'vitest';
 import { createRng } from '../src/data/random.js';
 import { selectBackend } from '../src/engine/backend.js';
@@ -37,10 +37,23 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
  * Serve `root` over plain HTTP on loopback while `fn` runs, so tests can load saved models the way a browser
  * does (stock tfl.loadLayersModel with a URL, no latentlab code on the path).
  */
+const STATIC_TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+};
+
 export async function withStaticServer<T>(root: string, fn: (baseUrl: string) => Promise<T>): Promise<T> {
   const server = createServer(async (req, res) => {
     try {
-      res.end(await readFile(join(root, decodeURIComponent(req.url ?? '/'))));
+      const path = join(root, decodeURIComponent(req.url ?? '/'));
+      const bytes = await readFile(path);
+      // Browsers run module scripts and compile wasm only when served with these types.
+      const type = STATIC_TYPES[extname(path)];
+      if (type) res.setHeader('content-type', type);
+      res.end(bytes);
     } catch {
       res.statusCode = 404;
       res.end();
