@@ -26,9 +26,9 @@ describe('latentlab CLI', () => {
     const unknown = await cli(['train', '--bogus']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown option '--bogus'");
-    const spec = await cli(['train', '--data', 'parquet:x']);
+    const spec = await cli(['train', '--data', 'hdf5:x']);
     expect(spec.code).toBe(2);
-    expect(spec.stderr).toContain('--data: unknown data source "parquet"');
+    expect(spec.stderr).toContain('--data: unknown data source "hdf5"');
   });
 
   it('exits 1 with one line naming the file when data is bad, and writes no run', async () => {
