@@ -5,6 +5,7 @@ import { type Tensor, tf } from '../src/engine/tf.js';
 import { parseModelConfig } from '../src/models/registry.js';
 import { TrainConfig } from '../src/train/config.js';
 import { createOptimizers } from '../src/train/trainer.js';
+import { trainingFlopsPerSample } from './flops.js';
 import { sampleShape, WORKLOADS, type WorkloadName } from './workloads.js';
 
 export interface BenchModel {
@@ -15,6 +16,8 @@ export interface BenchModel {
   step(x: Tensor, step: number): void;
   /** Trainable parameters, compared with the PyTorch peer's count to catch architecture drift. */
   readonly params: number;
+  /** Training FLOPs per sample counted from the layer shapes (bench/flops.ts states the convention). */
+  readonly flopsPerSample: number;
   /** A trainable weight, read once after the timed steps so queued work has finished. */
   probe(): Tensor;
   dispose(): void;
@@ -32,6 +35,7 @@ export function buildBenchModel(name: WorkloadName): BenchModel {
   const networks = Object.values(model.networks).filter((n) => n !== undefined);
   return {
     params: networks.reduce((sum, n) => sum + n.trainableWeights.reduce((s, w) => s + w.read().size, 0), 0),
+    flopsPerSample: trainingFlopsPerSample(name, model),
     step(x, step) {
       tf.dispose(Object.values(model.trainStep({ x, step }, optimizers)));
     },

@@ -1,5 +1,7 @@
 // Turns bench/results.json and bench/soak.json into the terminal table and docs/performance.md.
 // Pure formatting: no TensorFlow.js, so the runner can regenerate the page after either mode.
+import { INFERENCE_FAMILIES, INFERENCE_FAMILY_NAMES, type InferenceFamily } from './inference-families.js';
+import { QUALITY_MODEL_NAMES, QUALITY_TARGETS, type QualityModel } from './quality-targets.js';
 import { WORKLOAD_NAMES, WORKLOADS, type WorkloadName } from './workloads.js';
 
 export type EngineKey =
@@ -41,6 +43,8 @@ export interface Row {
   cpuMsPerStep?: number;
   /** Trainable parameters (TensorFlow.js and PyTorch rows). */
   params?: number;
+  /** Training FLOPs per sample from the layer shapes (Node rows; bench/flops.ts): the same for every engine. */
+  flopsPerSample?: number;
   peakRssMb?: number;
   liveBefore?: number;
   liveAfter?: number;
@@ -76,6 +80,19 @@ export interface Machine {
   env?: Record<string, string>;
 }
 
+/** One sgemm timing of the machine's peak (bench/gemm-peak.ts, torch_bench.py --gemm-peak). */
+export interface GemmPeak {
+  ok: boolean;
+  engine: 'latentlab' | 'pytorch';
+  backend?: string;
+  size: number;
+  /** The fastest repetition. */
+  gflops: number;
+  error?: string;
+  /** Every measurement of the run (start and end), when several were taken. */
+  measures?: number[];
+}
+
 export interface Results {
   machine: Machine;
   command: string;
@@ -84,6 +101,10 @@ export interface Results {
   /** Why peer rows are missing, when they are. */
   notes: string[];
   numpyCheck?: Record<string, unknown>;
+  /** sgemm peak measured in the run: OpenBLAS through latentlab's native backend, and torch.mm as a cross-check. */
+  gemmPeak?: { latentlab: GemmPeak; pytorch?: GemmPeak };
+  /** Every workload's training FLOPs per sample, counted in the run (rows kept from earlier runs lack their own). */
+  flopsPerSample?: Record<string, number>;
 }
 
 const fmt = (n: number | undefined, digits = 0) =>
@@ -101,11 +122,14 @@ function rate(rows: Row[], workload: WorkloadName, engine: EngineKey): Row | und
 
 export function resultsTable(results: Results): string {
   const lines = [
-    '| workload | engine | steps (warm-up + timed) | samples/s | vs latentlab | rounds (samples/s) | peak RSS (MB) | live tensors before → after |',
-    '| --- | --- | --- | ---: | ---: | --- | ---: | --- |',
+    '| workload | engine | steps (warm-up + timed) | samples/s | vs latentlab | rounds (samples/s) | GFLOP/s | of sgemm peak | peak RSS (MB) | RSS vs PyTorch | live tensors before → after |',
+    '| --- | --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |',
   ];
+  const peak = peakGflops(results);
   for (const name of WORKLOAD_NAMES) {
     const ours = rate(results.rows, name, 'latentlab')?.samplesPerSecond;
+    const flops = flopsPerSample(results, name);
+    const torchRss = rate(results.rows, name, 'pytorch')?.peakRssMb;
     for (const r of results.rows.filter((row) => row.workload === name)) {
       const live =
         r.liveBefore === undefined
@@ -114,14 +138,70 @@ export function resultsTable(results: Results): string {
             ? 'n/a (one step)'
             : `${r.liveBefore} → ${r.liveAfter}`;
       const steps = `${r.warmup} + ${r.steps}`;
+      const gflops = achievedGflops(r, flops);
+      const ofPeak = gflops !== undefined && peak ? (gflops / peak).toFixed(2) : '-';
       lines.push(
         r.ok
-          ? `| ${name} | ${ENGINE_LABELS[r.engine]} | ${steps} | ${fmtRate(r.samplesPerSecond)} | ${r.engine === 'latentlab' ? '1.00' : (r.samplesPerSecond! / ours!).toFixed(3)} | ${r.rounds ? r.rounds.map((v) => fmtRate(v)).join(', ') : '1 round'} | ${fmt(r.peakRssMb)} | ${live} |`
-          : `| ${name} | ${ENGINE_LABELS[r.engine]} | ${steps} | fails: ${r.error} | - | - | - | - |`,
+          ? `| ${name} | ${ENGINE_LABELS[r.engine]} | ${steps} | ${fmtRate(r.samplesPerSecond)} | ${r.engine === 'latentlab' ? '1.00' : (r.samplesPerSecond! / ours!).toFixed(3)} | ${r.rounds ? r.rounds.map((v) => fmtRate(v)).join(', ') : '1 round'} | ${fmt(gflops, 1)} | ${ofPeak} | ${fmt(r.peakRssMb)} | ${ratio(r.peakRssMb, torchRss)} | ${live} |`
+          : `| ${name} | ${ENGINE_LABELS[r.engine]} | ${steps} | fails: ${r.error} | - | - | - | - | - | - | - |`,
       );
     }
   }
   return lines.join('\n');
+}
+
+/** The run's sgemm peak in GFLOP/s: OpenBLAS through latentlab's native backend. */
+function peakGflops(results: Results): number | undefined {
+  const p = results.gemmPeak?.latentlab;
+  return p?.ok ? p.gflops : undefined;
+}
+
+function flopsPerSample(results: Results, workload: WorkloadName): number | undefined {
+  return (
+    results.rows.find((r) => r.workload === workload && r.flopsPerSample)?.flopsPerSample ??
+    results.flopsPerSample?.[workload]
+  );
+}
+
+const achievedGflops = (r: Row, flops: number | undefined) =>
+  r.ok && flops !== undefined && r.samplesPerSecond !== undefined
+    ? (flops * r.samplesPerSecond) / 1e9
+    : undefined;
+
+/**
+ * Each workload's distance to the machine's limit: achieved GFLOP/s over the sgemm peak measured in the same
+ * run (issue 23: W1 at 0.7 or more), latentlab beside PyTorch 2 threads.
+ */
+export function peakTable(results: Results): string {
+  const peak = peakGflops(results);
+  const lines = [
+    '| workload | training GFLOP per sample | latentlab GFLOP/s | latentlab of peak | PyTorch 2 threads GFLOP/s | PyTorch of peak | peak RSS latentlab / PyTorch (MB) | RSS ratio |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
+  ];
+  for (const name of WORKLOAD_NAMES) {
+    const ours = rate(results.rows, name, 'latentlab');
+    const torch = rate(results.rows, name, 'pytorch');
+    if (!ours && !torch) continue;
+    const flops = flopsPerSample(results, name);
+    const cells = (r: Row | undefined) => {
+      const g = r ? achievedGflops(r, flops) : undefined;
+      return [fmt(g, 1), g !== undefined && peak ? (g / peak).toFixed(2) : '-'];
+    };
+    lines.push(
+      `| ${name} | ${flops === undefined ? '-' : (flops / 1e9).toFixed(4)} | ${cells(ours).join(' | ')} | ${cells(torch).join(' | ')} | ${fmt(ours?.peakRssMb)} / ${fmt(torch?.peakRssMb)} | ${ratio(ours?.peakRssMb, torch?.peakRssMb)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function peakLine(results: Results): string {
+  const { latentlab, pytorch } = results.gemmPeak ?? {};
+  if (!latentlab) return 'No sgemm peak was measured in this run.';
+  const one = (p: GemmPeak, what: string) =>
+    p.ok
+      ? `${what} ${fmt(p.gflops, 1)} GFLOP/s (fastest of 10 products, at the start and the end of the run: ${(p.measures ?? [p.gflops]).map((v) => fmt(v, 1)).join(', ')}; ${p.backend})`
+      : `${what} failed: ${p.error}`;
+  return `Peak: a ${latentlab.size}x${latentlab.size} sgemm, ${one(latentlab, "OpenBLAS through latentlab's native backend")}${pytorch ? `; cross-check, ${one(pytorch, 'PyTorch torch.mm')}` : ''}.`;
 }
 
 export function ratioTable(results: Results): string {
@@ -451,7 +531,160 @@ function w6Profile(): string[] {
   ];
 }
 
-export function performanceDoc(results: Results | undefined, soak: Soak | undefined): string {
+/** One inference row (bench/inference-worker.ts, bench/peers/torch_inference.py), the median of its rounds. */
+export interface InferenceRow {
+  family: InferenceFamily;
+  engine: 'latentlab' | 'pytorch';
+  backend?: string;
+  ok: boolean;
+  batchSize?: number;
+  images?: number;
+  seconds?: number;
+  imagesPerSecond?: number;
+  rounds?: number[];
+  peakRssMb?: number;
+  error?: string;
+}
+
+export interface InferenceResults {
+  machine: Machine;
+  command: string;
+  totalSeconds: number;
+  rows: InferenceRow[];
+  notes: string[];
+}
+
+/** One time-to-quality run (bench/quality-worker.ts, bench/peers/torch_quality.py). */
+export interface QualityRow {
+  model: QualityModel;
+  engine: 'latentlab' | 'pytorch';
+  backend?: string;
+  ok: boolean;
+  targetMse?: number;
+  reached?: boolean;
+  epochs?: number;
+  /** Optimiser steps only, summed over the epochs run. */
+  trainSeconds?: number;
+  /** latentlab: the whole trainLoop (validation passes, metrics, checkpoints) less the test evaluations. */
+  loopSeconds?: number;
+  finalTestMse?: number;
+  testMse?: number[];
+  trainSamples?: number;
+  peakRssMb?: number;
+  error?: string;
+}
+
+export interface QualityResults {
+  machine: Machine;
+  command: string;
+  totalSeconds: number;
+  rows: QualityRow[];
+  notes: string[];
+}
+
+export function inferenceTable(results: InferenceResults): string {
+  const lines = [
+    '| family | what | batch | latentlab images/s | PyTorch images/s | latentlab / PyTorch | rounds, latentlab; PyTorch | peak RSS latentlab / PyTorch (MB) |',
+    '| --- | --- | ---: | ---: | ---: | ---: | --- | --- |',
+  ];
+  for (const family of INFERENCE_FAMILY_NAMES) {
+    const find = (engine: InferenceRow['engine']) =>
+      results.rows.find((r) => r.family === family && r.engine === engine);
+    const ours = find('latentlab');
+    const torch = find('pytorch');
+    if (!ours && !torch) continue;
+    const cell = (r: InferenceRow | undefined) =>
+      !r ? 'not run' : r.ok ? fmt(r.imagesPerSecond) : `fails: ${r.error}`;
+    const rounds = (r: InferenceRow | undefined) => r?.rounds?.map((v) => fmt(v)).join(', ') ?? '-';
+    const { workload, what } = INFERENCE_FAMILIES[family];
+    lines.push(
+      `| ${family} (${workload}'s networks) | ${what} | ${ours?.batchSize ?? torch?.batchSize ?? '-'} | ${cell(ours)} | ${cell(torch)} | ${ours?.ok && torch?.ok ? ratio(ours.imagesPerSecond, torch.imagesPerSecond) : '-'} | ${rounds(ours)}; ${rounds(torch)} | ${fmt(ours?.peakRssMb)} / ${fmt(torch?.peakRssMb)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function qualityTable(results: QualityResults): string {
+  const lines = [
+    '| model | target test MSE | engine | reached | epochs | train seconds (optimiser steps) | whole loop seconds | test MSE per epoch | PyTorch / latentlab train time |',
+    '| --- | ---: | --- | --- | ---: | ---: | ---: | --- | ---: |',
+  ];
+  for (const model of QUALITY_MODEL_NAMES) {
+    const rows = results.rows.filter((r) => r.model === model);
+    const torch = rows.find((r) => r.engine === 'pytorch');
+    for (const r of rows) {
+      const { title, targetMse } = QUALITY_TARGETS[model];
+      const speedup =
+        r.engine === 'latentlab' && r.ok && torch?.ok ? ratio(torch.trainSeconds, r.trainSeconds) : '';
+      lines.push(
+        r.ok
+          ? `| ${model}: ${title} | ${targetMse} | ${r.engine === 'latentlab' ? ENGINE_LABELS.latentlab : ENGINE_LABELS.pytorch} | ${r.reached ? 'yes' : `no (cap ${QUALITY_TARGETS[model].maxEpochs} epochs)`} | ${r.epochs} | ${fmt(r.trainSeconds, 1)} | ${fmt(r.loopSeconds, 1)} | ${(r.testMse ?? []).map((v) => v.toFixed(5)).join(', ')} | ${speedup} |`
+          : `| ${model}: ${title} | ${targetMse} | ${r.engine} | fails: ${r.error} | - | - | - | - | - |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+function inferenceSection(inference: InferenceResults | undefined): string[] {
+  if (!inference) return ['## Inference (issue 23)', '', 'Not run yet: `npm run bench:inference`.', ''];
+  const backends = [...new Set(inference.rows.map((r) => `${r.engine}: ${r.backend}`))];
+  return [
+    '## Inference (issue 23)',
+    '',
+    `Run on ${inference.machine.date.slice(0, 10)} (${inference.machine.date}) with \`${inference.command}\` in ${Math.round(inference.totalSeconds / 60)} min. Machine: ${machineLine(inference.machine)}.`,
+    '',
+    'Each family encodes and decodes the 10,000 Fashion-MNIST test images in batches (the DCGAN generator draws',
+    "10,000 prior samples and generates them), reading every batch's output back as a caller would; latentlab on",
+    "its default backend through the family's own `encode`/`decode`/`generate` (bench/inference-worker.ts),",
+    "PyTorch in `eval()` mode under `torch.no_grad()` with torch_bench.py's networks split the same way",
+    '(bench/peers/torch_inference.py, 2 threads). Weights are untrained: a forward pass costs the same whatever',
+    'their values. One warm-up batch, then the 10,000 timed; each row is the median of the rounds, interleaved.',
+    '',
+    inferenceTable(inference),
+    '',
+    ...[
+      ...(backgroundNote(inference.machine) ? [backgroundNote(inference.machine)!] : []),
+      ...inference.notes,
+      `Engines as run: ${backends.join('; ')}.`,
+    ].map((n) => `- ${n}`),
+    '',
+  ];
+}
+
+function qualitySection(quality: QualityResults | undefined): string[] {
+  if (!quality) return ['## Time to quality (issue 23)', '', 'Not run yet: `npm run bench:quality`.', ''];
+  const backends = [...new Set(quality.rows.map((r) => `${r.engine}: ${r.backend}`))];
+  return [
+    '## Time to quality (issue 23)',
+    '',
+    `Run on ${quality.machine.date.slice(0, 10)} (${quality.machine.date}) with \`${quality.command}\` in ${Math.round(quality.totalSeconds / 60)} min. Machine: ${machineLine(quality.machine)}.`,
+    '',
+    'Wall time to reach a test MSE (per pixel, on the 10,000 Fashion-MNIST test images) with the same model and',
+    "schedule: batch 128, Adam 1e-3 (TensorFlow.js's epsilon 1e-7 on both sides), shuffled epochs over the same",
+    "training split (latentlab's seeded split: 54,000 images, 6,000 held out for validation). latentlab trains",
+    'through `trainLoop`, the path of `latentlab train` (bench/quality-worker.ts); PyTorch through',
+    'bench/peers/torch_quality.py (2 threads). The test MSE is measured after every epoch and stops the run at the',
+    'target; that evaluation is not timed. "train seconds" counts the optimiser steps only, on both sides;',
+    '"whole loop" adds what latentlab\'s loop does after each epoch (a validation pass, metrics and a checkpoint',
+    "written). The last column is PyTorch's train seconds over latentlab's (above 1: latentlab is faster).",
+    '',
+    qualityTable(quality),
+    '',
+    ...[
+      ...(backgroundNote(quality.machine) ? [backgroundNote(quality.machine)!] : []),
+      ...quality.notes,
+      `Engines as run: ${backends.join('; ')}.`,
+    ].map((n) => `- ${n}`),
+    '',
+  ];
+}
+
+export function performanceDoc(
+  results: Results | undefined,
+  soak: Soak | undefined,
+  more: { inference?: InferenceResults; quality?: QualityResults } = {},
+): string {
   const out: string[] = [
     '# Performance',
     '',
@@ -509,6 +742,20 @@ export function performanceDoc(results: Results | undefined, soak: Soak | undefi
       '',
       ratioTable(results),
       '',
+      "### Distance to the machine's limit (issue 23)",
+      '',
+      peakLine(results),
+      '',
+      peakTable(results),
+      '',
+      'GFLOP/s = training FLOPs per sample × samples/s. FLOPs are counted from the layer shapes of the networks',
+      'the bench trains (bench/flops.ts): a multiply-add is 2; only matrix products and convolutions count (Dense,',
+      "Conv2D, Conv2DTranspose, the GRU's products at every timestep); a backward pass counts 2x its forward, so",
+      "a network run forward and back costs 3 forward passes; W3's DCGAN step runs the generator 4 and the",
+      'discriminator 9 forward-pass equivalents per sample. Elementwise work, losses and Adam count 0, so the',
+      'fraction is what the products achieve against a large sgemm, the best case of the same OpenBLAS. RSS ratio:',
+      "latentlab's peak RSS over PyTorch 2 threads' (issue 23's bar: 1.25x or less).",
+      '',
       '### Targets of the native backend',
       '',
       targetsTable(results),
@@ -554,6 +801,7 @@ export function performanceDoc(results: Results | undefined, soak: Soak | undefi
   } else {
     out.push('## Throughput', '', 'Not run yet: `npm run bench`.', '');
   }
+  out.push(...inferenceSection(more.inference), ...qualitySection(more.quality));
   out.push('## Memory over a long run (soak)', '');
   if (soak) {
     out.push(

@@ -4,16 +4,16 @@
 // `npm run bench -- --soak`: 1,000 steps of each workload on latentlab, writes bench/soak.json too.
 // `npm run bench -- --report`: rewrites docs/performance.md from the two JSON files, runs nothing.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, release, tmpdir, type } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadData } from '../src/data/load.js';
+import { readJson, writePerformanceDoc } from './doc.js';
 import {
   ENGINE_LABELS,
   type EngineKey,
-  type Machine,
-  performanceDoc,
+  type GemmPeak,
   type Results,
   type Row,
   ratioTable,
@@ -21,6 +21,7 @@ import {
   type Soak,
   soakTable,
 } from './report.js';
+import { backgroundTrainingJobs, findPython, machine, runJson, threadEnv } from './spawn.js';
 import { syntheticSamples, WORKLOAD_NAMES, WORKLOADS, type WorkloadName } from './workloads.js';
 
 const { values } = parseArgs({
@@ -43,13 +44,11 @@ const { values } = parseArgs({
 });
 
 const here = import.meta.dirname;
-const root = join(here, '..');
 const resultsFile = join(here, 'results.json');
 const soakFile = join(here, 'soak.json');
-const docFile = join(root, 'docs', 'performance.md');
 const SOAK_STEPS = 1000;
-// Generous: the stock cpu DCGAN step alone takes minutes.
-const TIMEOUT_MS = 20 * 60_000;
+/** Square sgemm size for the machine's peak: large enough that OpenBLAS runs at its best (~0.2 s a product here). */
+const GEMM_PEAK_SIZE = 2048;
 
 const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(
   ' ',
@@ -72,46 +71,6 @@ const gpuAdapter =
     { encoding: 'utf8', timeout: 60_000 },
   ).status === 0;
 
-/** Running `latentlab train` jobs, from source (src/cli/bin.ts) or built (bin/latentlab.js). */
-function backgroundTrainingJobs(): number {
-  const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
-  return ps.stdout.split('\n').filter((line) => /(src\/cli\/bin\.ts|bin\/latentlab\.js) train\b/.test(line))
-    .length;
-}
-
-function machine(): Machine {
-  return {
-    cores: cpus().length,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    node: process.version,
-    os: `${type()} ${release()}`,
-    loadAverage: loadavg(),
-    backgroundTrainingJobs: { start: backgroundTrainingJobs(), end: 0 },
-    date: new Date().toISOString(),
-    env: Object.fromEntries(
-      Object.entries(process.env).filter(
-        (e): e is [string, string] => /^(OPENBLAS_|LATENTLAB_)/.test(e[0]) && e[1] !== undefined,
-      ),
-    ),
-  };
-}
-
-/** Run a worker; its last stdout line is a JSON row. A crash becomes a failed row. */
-function runJson(file: string, args: string[], env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const child = spawnSync(file, args, {
-    encoding: 'utf8',
-    env,
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    timeout: TIMEOUT_MS,
-    maxBuffer: 16 * 2 ** 20,
-  });
-  const last = child.stdout?.trim().split('\n').at(-1);
-  if (last?.startsWith('{')) return JSON.parse(last);
-  const why = child.error?.message ?? `exit ${child.status ?? child.signal}`;
-  return { ok: false, error: `${file} ${args.join(' ')}: ${why}` };
-}
-
 function nodeWorker(
   workload: WorkloadName,
   engine: EngineKey,
@@ -128,18 +87,6 @@ function nodeWorker(
   return { steps, warmup, ...runJson(process.execPath, args, env), workload, engine } as Row;
 }
 
-/**
- * torch.set_num_threads leaves Debian torch's OpenBLAS pool alone: every pool gets the same count.
- * Passive OpenMP waits: spinning threads on a shared 2-core machine made 2-thread PyTorch 10-25x slower.
- */
-const threadEnv = (threads: number) => ({
-  ...process.env,
-  OMP_NUM_THREADS: String(threads),
-  OPENBLAS_NUM_THREADS: String(threads),
-  MKL_NUM_THREADS: String(threads),
-  OMP_WAIT_POLICY: 'PASSIVE',
-});
-
 function peerRow(
   python: string,
   script: string[],
@@ -152,11 +99,6 @@ function peerRow(
 ): Row {
   const args = [...script, '--steps', String(steps), '--warmup', String(warmup), '--data', dataFile];
   return { steps, warmup, ...runJson(python, args, threadEnv(threads)), workload, engine } as Row;
-}
-
-/** The first interpreter that can import `module`. */
-function findPython(candidates: string[], module: string): string | undefined {
-  return candidates.find((py) => spawnSync(py, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0);
 }
 
 /** The round with the median samples/s (failed rounds count as slowest), with every round's figure. */
@@ -174,15 +116,6 @@ function log(row: Row): void {
   process.stderr.write(
     `${row.workload} ${ENGINE_LABELS[row.engine]} (${row.warmup} + ${row.steps} steps): ${what}\n`,
   );
-}
-
-function readJson<T>(file: string): T | undefined {
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined;
-}
-
-function writeDoc(): void {
-  writeFileSync(docFile, performanceDoc(readJson<Results>(resultsFile), readJson<Soak>(soakFile)));
-  process.stderr.write(`wrote ${docFile}\n`);
 }
 
 async function soak(): Promise<void> {
@@ -235,6 +168,30 @@ async function bench(): Promise<void> {
   if (!numpyPython) notes.push('numpy row skipped: no python3 can import numpy.');
   const peers = join(here, 'peers');
 
+  // The machine's sgemm peak, measured at the start and the end of the run: each keeps its fastest.
+  const peaks: { latentlab: GemmPeak[]; pytorch: GemmPeak[] } = { latentlab: [], pytorch: [] };
+  const measurePeak = () => {
+    const size = String(GEMM_PEAK_SIZE);
+    const ours = runJson(process.execPath, ['--import', 'tsx', join(here, 'gemm-peak.ts'), '--size', size], {
+      ...process.env,
+    }) as unknown as GemmPeak;
+    peaks.latentlab.push(ours);
+    if (torchPython) {
+      const args = [join(peers, 'torch_bench.py'), '--gemm-peak', size, '--threads', '2'];
+      peaks.pytorch.push(runJson(torchPython, args, threadEnv(2)) as unknown as GemmPeak);
+    }
+    process.stderr.write(
+      `sgemm ${size}: ${peaks.latentlab
+        .concat(peaks.pytorch)
+        .map((p) => (p.ok ? `${p.engine} ${p.gflops.toFixed(1)} GFLOP/s` : `${p.engine} fails: ${p.error}`))
+        .join(', ')}\n`,
+    );
+  };
+  measurePeak();
+  const flopsPerSample = runJson(process.execPath, ['--import', 'tsx', join(here, 'flops-count.ts')], {
+    ...process.env,
+  }) as Record<string, number>;
+
   let numpyCheck: Record<string, unknown> | undefined;
   if (numpyPython && workloads.includes('W1')) {
     // Checked with torch too when one interpreter has both.
@@ -286,10 +243,13 @@ async function bench(): Promise<void> {
       }
       for (const tries of byEngine.values()) rows.push(medianRow(tries));
     }
+    measurePeak();
   } finally {
     rmSync(dataFile, { force: true });
     rmSync(syntheticFile, { force: true });
   }
+  const fastest = (measures: GemmPeak[]) =>
+    measures.filter((p) => p.ok).sort((a, b) => b.gflops - a.gflops)[0] ?? measures[0];
 
   m.backgroundTrainingJobs.end = backgroundTrainingJobs();
   m.loadAverageEnd = loadavg();
@@ -315,6 +275,13 @@ async function bench(): Promise<void> {
     totalSeconds: (performance.now() - started) / 1000,
     rows,
     notes,
+    flopsPerSample,
+    gemmPeak: {
+      latentlab: { ...fastest(peaks.latentlab), measures: peaks.latentlab.map((p) => p.gflops ?? 0) },
+      ...(peaks.pytorch.length
+        ? { pytorch: { ...fastest(peaks.pytorch), measures: peaks.pytorch.map((p) => p.gflops ?? 0) } }
+        : {}),
+    },
     ...(numpyCheck ? { numpyCheck } : earlier?.numpyCheck ? { numpyCheck: earlier.numpyCheck } : {}),
   };
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
@@ -323,4 +290,4 @@ async function bench(): Promise<void> {
 }
 
 if (!values.report) await (values.soak ? soak() : bench());
-writeDoc();
+writePerformanceDoc();

@@ -109,6 +109,7 @@ try {
   result = {
     ok: true,
     params: m.params,
+    flopsPerSample: m.flopsPerSample,
     samplesPerSecond: (steps * batchSize) / seconds,
     seconds,
     // CPU time of all the process's threads per step: steadier than wall time on a shared machine.

@@ -297,9 +297,25 @@ def random_sentences(n):
     return ids
 
 
+def gemm_peak(size, repeats=10):
+    """The fastest of `repeats` torch.mm of two [size, size] float32 matrices, in GFLOP/s (2·size³ per product)."""
+    a, b = torch.rand(size, size), torch.rand(size, size)
+    for _ in range(2):
+        torch.mm(a, b)
+    best = float('inf')
+    for _ in range(repeats):
+        started = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - started)
+    return {'ok': True, 'engine': 'pytorch', 'size': size, 'gflops': 2 * size ** 3 / best / 1e9,
+            'backend': f'PyTorch {torch.__version__} torch.mm, torch threads {torch.get_num_threads()}, '
+            f'OpenBLAS threads {os.environ.get("OPENBLAS_NUM_THREADS", "default")}'}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--workload', choices=sorted(BUILDERS), required=True)
+    parser.add_argument('--workload', choices=sorted(BUILDERS))
+    parser.add_argument('--gemm-peak', type=int, metavar='SIZE', help='only time torch.mm at SIZE x SIZE')
     parser.add_argument('--steps', type=int, default=30)
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--data', help='raw float32 [n, 784] file ([n, 40] for W5, [n, 4096] for W6)')
@@ -308,6 +324,11 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    if args.gemm_peak:
+        print(json.dumps(gemm_peak(args.gemm_peak)))
+        return
+    if not args.workload:
+        parser.error('--workload is required')
     width = {'W5': LENGTH, 'W6': MELS * FRAMES}.get(args.workload, 784)
     if args.data:
         import numpy as np

@@ -87,9 +87,9 @@ window.ready = true;
           };
         });
         expect(results.codes).toHaveLength(codes.length);
-        results.codes.forEach((v, i) => expect(Math.abs(v - codes[i])).toBeLessThan(1e-5));
+        for (const [i, v] of results.codes.entries()) expect(Math.abs(v - codes[i])).toBeLessThan(1e-5);
         expect(results.decoded).toHaveLength(decoded.length);
-        results.decoded.forEach((v, i) => expect(Math.abs(v - decoded[i])).toBeLessThan(1e-5));
+        for (const [i, v] of results.decoded.entries()) expect(Math.abs(v - decoded[i])).toBeLessThan(1e-5);
       } finally {
         await browser.close();
       }
