@@ -221,6 +221,8 @@ export async function modelStream(
   rows: number;
   classNames?: readonly string[];
   blocks(): AsyncGenerator<RowBlock>;
+  /** The first `n` rows in memory. */
+  head(n: number): Promise<Dataset>;
 }> {
   checkDataKind(loaded, spec);
   const whole = split === 'all';
@@ -249,6 +251,7 @@ export async function modelStream(
     rows: stream.sizes[chosen],
     classNames: stream.classNames,
     blocks: () => stream.splitRows(chosen),
+    head: (n) => stream.head(chosen, n),
   };
 }
 
@@ -259,21 +262,5 @@ export async function modelStreamHead(
   split: DataSplit,
   n: number,
 ): Promise<Dataset> {
-  const source = await modelStream(loaded, spec, split);
-  const count = Math.min(n, source.rows);
-  const shape = loaded.manifest.context.sampleShape;
-  const per = shape.reduce((a, b) => a * b, 1);
-  const x = new Float32Array(count * per);
-  const labels = source.classNames ? new Int32Array(count) : undefined;
-  const ids: string[] = [];
-  let at = 0;
-  for await (const block of source.blocks()) {
-    const take = Math.min(block.rows, count - at);
-    if (take <= 0) break;
-    x.set(block.x.subarray(0, take * per), at * per);
-    if (labels && block.labels) labels.set(block.labels.subarray(0, take), at);
-    for (let i = 0; i < take; i++) ids.push(block.ids?.[i] ?? String(block.rowNumbers[i]));
-    at += take;
-  }
-  return { ...makeDataset(source.name, shape, x, labels, source.classNames), ids };
+  return (await modelStream(loaded, spec, split)).head(n);
 }

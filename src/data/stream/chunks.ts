@@ -62,3 +62,37 @@ export async function readAllRows(
   }
   return { x, labels, ...(ids.length === rows ? { ids } : {}) };
 }
+
+/**
+ * The chunks of a folder's files (images, recordings): `perChunk` consecutive files a chunk, each read into one
+ * row by `readRow` when its chunk is read, with the files' labels and ids.
+ */
+export function fileChunks(files: {
+  count: number;
+  perChunk: number;
+  /** Values per row. */
+  per: number;
+  readRow(index: number): Promise<Float32Array>;
+  labels?: Int32Array;
+  ids: readonly string[];
+}): Pick<ChunkedSource, 'chunkRows' | 'randomAccess' | 'readChunks'> {
+  const { count, perChunk, per, labels, ids } = files;
+  const chunkRows: number[] = [];
+  for (let start = 0; start < count; start += perChunk) chunkRows.push(Math.min(perChunk, count - start));
+  async function* readChunks(order: readonly number[]): AsyncGenerator<RowChunk> {
+    for (const index of order) {
+      const start = index * perChunk;
+      const rows = chunkRows[index];
+      const x = new Float32Array(rows * per);
+      for (let i = 0; i < rows; i++) x.set(await files.readRow(start + i), i * per);
+      yield {
+        index,
+        rows,
+        x,
+        ...(labels ? { labels: labels.slice(start, start + rows) } : {}),
+        ids: ids.slice(start, start + rows),
+      };
+    }
+  }
+  return { chunkRows, randomAccess: true, readChunks };
+}

@@ -17,7 +17,7 @@ import {
   type TextVocabulary,
   vocabularyFromCounts,
 } from '../text/vocabulary.js';
-import { type ChunkedSource, type RowChunk, readAllRows } from './chunks.js';
+import { type ChunkedSource, fileChunks, type RowChunk, readAllRows } from './chunks.js';
 import { columnarSource } from './columnar.js';
 import { type StreamedData, splitOfRow, streamData } from './streamed.js';
 
@@ -75,34 +75,19 @@ export async function imageFolderSource(
   perChunk = IMAGES_PER_CHUNK,
 ): Promise<ChunkedSource> {
   const { files, labels, classNames } = await listImageFiles(spec.dir);
-  const ids = imageIds(spec.dir, files);
-  const per = spec.height * spec.width * spec.channels;
-  const chunkRows: number[] = [];
-  for (let start = 0; start < files.length; start += perChunk)
-    chunkRows.push(Math.min(perChunk, files.length - start));
-  async function* readChunks(order: readonly number[]): AsyncGenerator<RowChunk> {
-    for (const index of order) {
-      const start = index * perChunk;
-      const rows = chunkRows[index];
-      const x = new Float32Array(rows * per);
-      for (let i = 0; i < rows; i++) x.set(await readImageFile(files[start + i], spec), i * per);
-      yield {
-        index,
-        rows,
-        x,
-        ...(labels ? { labels: labels.slice(start, start + rows) } : {}),
-        ids: ids.slice(start, start + rows),
-      };
-    }
-  }
   return {
     name: basename(spec.dir),
     path: spec.dir,
     sampleShape: [spec.height, spec.width, spec.channels],
     classNames,
-    chunkRows,
-    randomAccess: true,
-    readChunks,
+    ...fileChunks({
+      count: files.length,
+      perChunk,
+      per: spec.height * spec.width * spec.channels,
+      readRow: (i) => readImageFile(files[i], spec),
+      ...(labels ? { labels } : {}),
+      ids: imageIds(spec.dir, files),
+    }),
   };
 }
 
@@ -119,38 +104,24 @@ export async function audioFolderSource(
   const { recordings, classNames } = await folderRecordings(spec);
   const waveform = features.representation === 'waveform';
   const shape = waveform ? [features.samples, 1] : featureShape(features);
-  const per = shape.reduce((a, b) => a * b, 1);
-  const chunkRows: number[] = [];
-  for (let start = 0; start < recordings.length; start += perChunk)
-    chunkRows.push(Math.min(perChunk, recordings.length - start));
-  async function* readChunks(order: readonly number[]): AsyncGenerator<RowChunk> {
-    for (const index of order) {
-      const start = index * perChunk;
-      const rows = chunkRows[index];
-      const x = new Float32Array(rows * per);
-      const chunk = recordings.slice(start, start + rows);
-      for (let i = 0; i < rows; i++) {
-        const clip = await clipFromWav(await readFileNamed(chunk[i].path), features, chunk[i].path);
-        x.set(waveform ? clip.wave : clipFeatures(clip.wave, features), i * per);
-      }
-      yield {
-        index,
-        rows,
-        x,
-        ...(classNames ? { labels: Int32Array.from(chunk, (r) => r.label ?? -1) } : {}),
-        ids: chunk.map((r) => r.id),
-      };
-    }
-  }
   return {
     name: basename(spec.dir),
     path: spec.dir,
     sampleShape: shape,
     classNames,
     audio: features,
-    chunkRows,
-    randomAccess: true,
-    readChunks,
+    ...fileChunks({
+      count: recordings.length,
+      perChunk,
+      per: shape.reduce((a, b) => a * b, 1),
+      readRow: async (i) => {
+        const { path } = recordings[i];
+        const clip = await clipFromWav(await readFileNamed(path), features, path);
+        return waveform ? clip.wave : clipFeatures(clip.wave, features);
+      },
+      ...(classNames ? { labels: Int32Array.from(recordings, (r) => r.label ?? -1) } : {}),
+      ids: recordings.map((r) => r.id),
+    }),
   };
 }
 
