@@ -246,6 +246,43 @@ static napi_value js_softmax_cross_entropy(napi_env env, napi_callback_info info
   return undefined(env);
 }
 
+/* rowLoss(heap, kind, targetOff, predictionOff, rows, cols, outOff): out [rows]; kind as enum row_loss_kind. */
+static napi_value js_row_loss(napi_env env, napi_callback_info info) {
+  call_args a;
+  if (!read_args(env, info, &a, 7, 1)) return NULL;
+  int kind = (int)num(env, a.argv[1]);
+  double rows = num(env, a.argv[4]), cols = num(env, a.argv[5]);
+  if (rows < 0 || cols < 0 || (kind != LOSS_SQUARED && kind != LOSS_BERNOULLI_LOGITS)) {
+    fail(env, "bad row loss operands");
+    return NULL;
+  }
+  int ok = 1;
+  const float *target = at(env, &a, a.argv[2], rows * cols, &ok), *prediction = at(env, &a, a.argv[3], rows * cols, &ok);
+  float *out = at(env, &a, a.argv[6], rows, &ok);
+  if (!ok) return NULL;
+  row_loss(kind, target, prediction, (long)rows, (long)cols, out);
+  return undefined(env);
+}
+
+/* rowLossBackward(heap, kind, targetOff, predictionOff, dyOff, rows, cols, dpredictionOff). */
+static napi_value js_row_loss_backward(napi_env env, napi_callback_info info) {
+  call_args a;
+  if (!read_args(env, info, &a, 8, 1)) return NULL;
+  int kind = (int)num(env, a.argv[1]);
+  double rows = num(env, a.argv[5]), cols = num(env, a.argv[6]);
+  if (rows < 0 || cols < 0 || (kind != LOSS_SQUARED && kind != LOSS_BERNOULLI_LOGITS)) {
+    fail(env, "bad row loss gradient operands");
+    return NULL;
+  }
+  int ok = 1;
+  const float *target = at(env, &a, a.argv[2], rows * cols, &ok), *prediction = at(env, &a, a.argv[3], rows * cols, &ok);
+  const float *dy = at(env, &a, a.argv[4], rows, &ok);
+  float *dprediction = at(env, &a, a.argv[7], rows * cols, &ok);
+  if (!ok) return NULL;
+  row_loss_backward(kind, target, prediction, dy, (long)rows, (long)cols, dprediction);
+  return undefined(env);
+}
+
 /* softmaxCrossEntropyBackward(heap, logitsOff, lseOff, labelsOff, dnllOff or -1, dlseOff or -1, rows, cols,
  * dlogitsOff): see native.h. */
 static napi_value js_softmax_cross_entropy_backward(napi_env env, napi_callback_info info) {
@@ -312,6 +349,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"softmaxCrossEntropy", NULL, js_softmax_cross_entropy, NULL, NULL, NULL, napi_enumerable, NULL},
       {"softmaxCrossEntropyBackward", NULL, js_softmax_cross_entropy_backward, NULL, NULL, NULL, napi_enumerable,
        NULL},
+      {"rowLoss", NULL, js_row_loss, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"rowLossBackward", NULL, js_row_loss_backward, NULL, NULL, NULL, napi_enumerable, NULL},
       {"adam", NULL, js_adam, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"info", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL},

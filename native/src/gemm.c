@@ -2,6 +2,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
+#include "fastmath.h"
 #include "native.h"
 
 static float *scratch_data = NULL;
@@ -57,7 +58,8 @@ static void epilogue_rows(long begin, long end, void *arg) {
         for (int c = 0; c < cols; c++) row[c] = row[c] >= 0.f ? row[c] : alpha * row[c];
         break;
       case ACT_SIGMOID:
-        for (int c = 0; c < cols; c++) row[c] = 1.f / (1.f + expf(-row[c]));
+        /* Vectorised (expf is a scalar call): within a few ulp of 1 / (1 + expf(-x)). */
+        for (int c = 0; c < cols; c++) row[c] = sigmoid_stable(row[c]);
         break;
       default:
         break;

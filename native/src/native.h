@@ -43,6 +43,14 @@ void softmax_cross_entropy(const float *logits, const int32_t *labels, long rows
 void softmax_cross_entropy_backward(const float *logits, const float *lse, const int32_t *labels, const float *dnll,
                                     const float *dlse, long rows, long cols, float *dlogits);
 
+enum row_loss_kind { LOSS_SQUARED = 0, LOSS_BERNOULLI_LOGITS = 1 };
+/* out[r] = the sum over the row's cols entries of (prediction - target)² (LOSS_SQUARED) or of the Bernoulli negative
+ * log-likelihood of target under sigmoid(prediction), prediction being logits (LOSS_BERNOULLI_LOGITS). */
+void row_loss(int kind, const float *target, const float *prediction, long rows, long cols, float *out);
+/* dprediction = dy[r] times the entry's derivative: 2 (prediction - target), or sigmoid(prediction) - target. */
+void row_loss_backward(int kind, const float *target, const float *prediction, const float *dy, long rows, long cols,
+                       float *dprediction);
+
 /* Elements of a vectorised elementwise loop below which one thread is faster than two: waking a pool worker
  * costs about what 50-100k elements do (measured on the dev machine: Adam over 2 x 200k floats took 0.16 ms on
  * one thread and 0.36 ms split over two). */

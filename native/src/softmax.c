@@ -1,35 +1,10 @@
 /* Softmax cross-entropy against integer labels, the loss of the text families' next-token logits: one pass for
  * the row maximum (and its first index), one for the sum of exponentials; the gradient in one more pass. Rows
- * are split across the pool's threads. The exponential is a vectorisable polynomial (expf does not vectorise
- * without -ffast-math), within 2 ulp of expf over the range a softmax uses. */
+ * are split across the pool's threads. The exponential is exp_nonpositive (fastmath.h). */
 #include <math.h>
 #include <string.h>
+#include "fastmath.h"
 #include "native.h"
-
-/* exp(x) for x <= 0 (arguments here are logits minus their row's maximum): 2^n · p(r), with n = round(x / ln 2)
- * and r = x - n ln 2 in [-ln 2 / 2, ln 2 / 2]; p is Cephes' expf polynomial. Below -87.3 the result is 0. */
-static inline float exp_nonpositive(float x) {
-  const float big = 12582912.f; /* 1.5 · 2^23: adding it rounds to an integer in the low mantissa bits */
-  x = x < -87.3f ? -87.3f : x;
-  float t = x * 1.44269504088896341f + big;
-  float n = t - big;
-  float r = x - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.f;
-  union {
-    float f;
-    int32_t i;
-  } scale = {.f = t};
-  /* t's low mantissa bits hold n + 2^22 (as an integer): 2^n is (n + 127) << 23. */
-  scale.i = ((scale.i & 0x7fffff) - (1 << 22) + 127) << 23;
-  return p * scale.f;
-}
 
 typedef struct {
   const float *logits;

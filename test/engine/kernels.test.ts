@@ -129,6 +129,8 @@ describe('registration', () => {
       'SplitV',
       'LatentlabSoftmaxCrossEntropy',
       'LatentlabSoftmaxCrossEntropyGrad',
+      'LatentlabRowLoss',
+      'LatentlabRowLossGrad',
       'Tile',
       'LeakyRelu',
       'LatentlabLeakyReluGrad',

@@ -90,6 +90,26 @@ export interface NativeAddon {
     cols: number,
     dlogitsOffset: number,
   ): void;
+  /** Absent from addons built before it (the kernels then stay the wasm backend's). */
+  rowLoss?(
+    heap: Uint8Array,
+    kind: number,
+    targetOffset: number,
+    predictionOffset: number,
+    rows: number,
+    cols: number,
+    outOffset: number,
+  ): void;
+  rowLossBackward?(
+    heap: Uint8Array,
+    kind: number,
+    targetOffset: number,
+    predictionOffset: number,
+    dyOffset: number,
+    rows: number,
+    cols: number,
+    dpredictionOffset: number,
+  ): void;
   adam(
     heap: Uint8Array,
     valueOffset: number,

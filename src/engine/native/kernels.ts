@@ -5,6 +5,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { broadcastIndices, matMulGeometry } from '../kernels/batch-mat-mul.js';
 import { convGeometry } from '../kernels/conv-geometry.js';
+import { lossRows, ROW_LOSS, ROW_LOSS_GRAD } from '../kernels/row-loss.js';
 import {
   checkOperands,
   SOFTMAX_CROSS_ENTROPY,
@@ -400,6 +401,39 @@ export function createNativeKernels(addon: NativeAddon, fallback: Fallbacks): tf
     return out;
   };
 
+  const rowLoss = ({ inputs, backend, attrs }: KernelArgs): TensorInfo => {
+    const { target, prediction } = inputs as Record<string, TensorInfo>;
+    const { rows, cols, outShape } = lossRows(prediction.shape, attrs.rank as number);
+    const out = backend.makeOutput(outShape, 'float32');
+    addon.rowLoss!(
+      heap(backend),
+      attrs.kind as number,
+      offset(backend, target),
+      offset(backend, prediction),
+      rows,
+      cols,
+      offset(backend, out),
+    );
+    return out;
+  };
+
+  const rowLossGrad = ({ inputs, backend, attrs }: KernelArgs): TensorInfo => {
+    const { target, prediction, dy } = inputs as Record<string, TensorInfo>;
+    const { rows, cols } = lossRows(prediction.shape, attrs.rank as number);
+    const out = backend.makeOutput(prediction.shape, 'float32');
+    addon.rowLossBackward!(
+      heap(backend),
+      attrs.kind as number,
+      offset(backend, target),
+      offset(backend, prediction),
+      offset(backend, dy),
+      rows,
+      cols,
+      offset(backend, out),
+    );
+    return out;
+  };
+
   // An addon built before these kernels lacks them: the wasm backend's JS ones then serve native too.
   const softmaxKernels =
     addon.softmaxCrossEntropy && addon.softmaxCrossEntropyBackward
@@ -409,8 +443,14 @@ export function createNativeKernels(addon: NativeAddon, fallback: Fallbacks): tf
         ]
       : [];
 
+  const rowLossKernels =
+    addon.rowLoss && addon.rowLossBackward
+      ? [kernel(ROW_LOSS, rowLoss), kernel(ROW_LOSS_GRAD, rowLossGrad)]
+      : [];
+
   return [
     ...softmaxKernels,
+    ...rowLossKernels,
     kernel(ACTIVATION_GRAD_KERNEL, activationGrad as unknown as KernelFunc),
     kernel(tf.Add, binary(tf.Add, 0)),
     kernel(tf.Sub, binary(tf.Sub, 1)),
@@ -444,6 +484,9 @@ export const NATIVE_KERNELS: Readonly<Record<string, string>> = {
     'added: softmax cross-entropy against integer labels, with the log-sum-exp and argmax, in two passes a row (C, every core)',
   [SOFTMAX_CROSS_ENTROPY_GRAD]:
     'added: its gradient, softmax minus the one-hot, in one pass a row (C, every core)',
+  [ROW_LOSS]:
+    'added: squared error or the Bernoulli negative log-likelihood from logits, summed per sample, in one pass (C, every core)',
+  [ROW_LOSS_GRAD]: 'added: its gradient with respect to the prediction, in one pass (C, every core)',
   [ACTIVATION_GRAD_KERNEL]:
     "added: a fused dense layer's activation gradient (relu, elu, sigmoid, from its output) and bias gradient in one pass",
 };

@@ -1,5 +1,7 @@
 // FactorVAE (Kim & Mnih 2018): the ELBO plus gamma times the total correlation of q(z), estimated by a
 // discriminator that tells codes from codes whose dimensions were shuffled across the batch (samples of Π_d q(z_d)).
+
+import { meanSquaredError } from '../../engine/kernels/row-loss.js';
 import { type Scalar, type Tensor, tf } from '../../engine/tf.js';
 import type { Batch, BuildContext, LossRecord, NetworkRole } from '../family.js';
 import { codeNetworkSpec } from '../shared/adversarial.js';
@@ -107,7 +109,7 @@ export class FactorVaeModel extends VaeModel<FactorVaeConfig> {
       () => {
         const pass = this.forward(batch, true, seed);
         const record = this.objective(pass, { training: true, seed, weight, batch });
-        const mse = tf.mean(tf.squaredDifference(batch.x, this.toData(pass.out))) as Scalar;
+        const mse = meanSquaredError(batch.x, this.toData(pass.out));
         return { ...record, mse, codes: pass.z };
       },
       'loss',

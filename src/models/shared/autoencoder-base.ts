@@ -2,6 +2,7 @@
 // penalty on the code, and the encode/decode/step plumbing. A family file only builds its networks.
 import { z } from 'zod';
 import { type AudioFeatures, melBandWidths } from '../../data/audio/features.js';
+import { meanSquaredError } from '../../engine/kernels/row-loss.js';
 import { type Tensor, tf, tfl } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
 import {
@@ -161,7 +162,7 @@ export function seededInit(context: BuildContext, index: number) {
 /** Mean over all entries of the per-entry reconstruction loss. `recon` is the decoder's output. */
 export function reconstructionLoss(kind: ReconstructionLoss, target: Tensor, recon: Tensor): tf.Scalar {
   return tf.tidy(() => {
-    if (kind === 'mse') return tf.mean(tf.squaredDifference(target, recon)) as tf.Scalar;
+    if (kind === 'mse') return meanSquaredError(target, recon);
     // Clipped so log never sees 0; the sigmoid output can saturate in float32.
     const p = tf.clipByValue(recon, 1e-7, 1 - 1e-7);
     const perEntry = tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, p))));
@@ -296,7 +297,7 @@ export class AutoencoderModel<C extends AutoencoderOptions & { kind: string }>
     const z = this.networks.encoder.apply(input, { training }) as Tensor;
     const recon = this.networks.decoder.apply(z, { training }) as Tensor;
     const reconstruction = reconstructionLoss(this.config.loss, batch.x, recon);
-    const mse = this.config.loss === 'mse' ? reconstruction : tf.mean(tf.squaredDifference(batch.x, recon));
+    const mse = this.config.loss === 'mse' ? reconstruction : meanSquaredError(batch.x, recon);
     if (this.config.sparsity > 0) {
       const sparsity = tf.mean(tf.sum(tf.abs(z), -1));
       const loss = tf.add(reconstruction, tf.mul(this.config.sparsity, sparsity)) as tf.Scalar;

@@ -2,7 +2,8 @@
 // functionally so it can have several heads) and its mirrored decoder, the frozen code standardisation, and the
 // reconstruction terms of a step.
 import { z } from 'zod';
-import { type Scalar, type Tensor, tf, tfl } from '../../engine/tf.js';
+import { meanSquaredError } from '../../engine/kernels/row-loss.js';
+import { type Scalar, type Tensor, tfl } from '../../engine/tf.js';
 import type { BuildContext } from '../family.js';
 import { units } from '../limits.js';
 import { Architecture } from './architecture.js';
@@ -126,7 +127,6 @@ export function reconstructionParts(
   recon: Tensor,
 ): { reconstruction: Scalar; mse: Scalar } {
   const reconstruction = reconstructionLoss(body.loss, x, recon);
-  const mse =
-    body.loss === 'mse' ? reconstruction.clone() : (tf.mean(tf.squaredDifference(x, recon)) as Scalar);
+  const mse = body.loss === 'mse' ? reconstruction.clone() : meanSquaredError(x, recon);
   return { reconstruction, mse };
 }

@@ -1,6 +1,7 @@
 // GAN objectives on the discriminator's raw outputs (logits, or critic values for WGAN/hinge): minimax and
 // non-saturating BCE, least squares, Wasserstein with gradient penalty, hinge. Both sides are minimised.
 import { z } from 'zod';
+import { rowLoss } from '../../engine/kernels/row-loss.js';
 import { type Scalar, type Tensor, tf } from '../../engine/tf.js';
 
 export const GanLoss = z
@@ -15,12 +16,10 @@ export type GanLoss = z.infer<typeof GanLoss>;
  * max(l, 0) - t·l + log(1 + e^-|l|), finite for every logit.
  */
 export function bceFromLogits(logits: Tensor, target: number | Tensor): Scalar {
-  return tf.tidy(
-    () =>
-      tf.mean(
-        tf.add(tf.sub(tf.relu(logits), tf.mul(target, logits)), tf.log1p(tf.exp(tf.neg(tf.abs(logits))))),
-      ) as Scalar,
-  );
+  return tf.tidy(() => {
+    const targets = typeof target === 'number' ? tf.fill(logits.shape, target) : target;
+    return tf.mean(rowLoss('bernoulli-logits', targets, logits, 0)) as Scalar;
+  });
 }
 
 export interface DiscriminatorLossOptions {

@@ -2,6 +2,8 @@
 // log q(z|x) = log N(z0) - Σ_k log|det ∂f_k/∂z|. The flow's parameters live in a saved network `flow` (one
 // learned vector, the same for every x, as pythae's VAE_LinNF and VAE_IAF) trained by the 'vae' optimiser.
 // Shared by vae-nf (planar flows) and vae-iaf (inverse autoregressive flows), which give only the flow itself.
+
+import { meanSquaredError } from '../../engine/kernels/row-loss.js';
 import { type Scalar, type Tensor, tf, tfl } from '../../engine/tf.js';
 import type { Batch, LossRecord, NetworkRole } from '../family.js';
 import { learnedConstant } from '../shared/layers.js';
@@ -126,7 +128,7 @@ export abstract class FlowVaeModel<C extends VaeBaseConfig> extends VaeModel<C> 
     const record = this.objective(pass, { training, seed, weight, batch });
     const code = training ? pass.z : this.applyFlow(pass.mean, false).z;
     const recon = this.toData(training ? pass.out : this.decoderOutputs(code, pass.y, false).out);
-    return { ...record, mse: tf.mean(tf.squaredDifference(batch.x, recon)) as Scalar };
+    return { ...record, mse: meanSquaredError(batch.x, recon) };
   }
 
   /** The code of x: the flow applied to the mean of q(z0|x). [n, latent] */

@@ -1,5 +1,6 @@
 // The VAE's likelihood and KL terms, in nats: Bernoulli and Gaussian negative log-likelihoods, the closed-form
 // Gaussian KL and the free-bits KL objective (exported for tests and for other latent-variable families).
+import { rowLoss } from '../../engine/kernels/row-loss.js';
 import { type Tensor, tf } from '../../engine/tf.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -14,16 +15,11 @@ function sumLast(t: Tensor, rank: number): Tensor {
 
 /**
  * -log Bernoulli(x | sigmoid(logits)) in nats, summed over the last `rank` axes: [..., n]. Computed from
- * logits as max(l, 0) - x·l + log(1 + e^-|l|), which neither overflows nor takes log(0) for any logit.
+ * logits as max(l, 0) - x·l + log(1 + e^-|l|), which neither overflows nor takes log(0) for any logit; one
+ * fused kernel each way where the backend has it (engine/kernels/row-loss.ts).
  */
 export function bernoulliNll(x: Tensor, logits: Tensor, rank: number): Tensor {
-  return tf.tidy(() => {
-    const perEntry = tf.add(
-      tf.sub(tf.relu(logits), tf.mul(x, logits)),
-      tf.log1p(tf.exp(tf.neg(tf.abs(logits)))),
-    );
-    return sumLast(perEntry, rank);
-  });
+  return rowLoss('bernoulli-logits', x, logits, rank);
 }
 
 /**

@@ -1,6 +1,7 @@
 // Variational autoencoders: a Gaussian encoder q(z|x), a Bernoulli or Gaussian decoder p(x|z), trained on the
 // ELBO (beta, KL warm-up, free bits), with importance-weighted bounds on -log p(x). Dense, conv, conditional.
 import type { z } from 'zod';
+import { meanSquaredError } from '../../engine/kernels/row-loss.js';
 import { type Scalar, type Tensor, tf, type tfl } from '../../engine/tf.js';
 import { UsageError } from '../../errors.js';
 import {
@@ -223,7 +224,7 @@ export class VaeModel<C extends VaeBaseConfig = VaeBaseConfig>
     // Training reports the error of the sampled reconstruction (no extra pass); evaluation decodes the
     // mean code, as reconstruct() does, so its mse compares with the deterministic autoencoders'.
     const recon = this.toData(training ? pass.out : this.decoderOutputs(pass.mean, pass.y, false).out);
-    const mse = tf.mean(tf.squaredDifference(batch.x, recon)) as Scalar;
+    const mse = meanSquaredError(batch.x, recon);
     return { ...record, mse };
   }
 

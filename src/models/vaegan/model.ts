@@ -1,5 +1,7 @@
 // VAE-GAN (Larsen et al. 2016, "Autoencoding beyond pixels using a learned similarity metric"): a VAE whose
 // decoder is also a GAN generator, with reconstructions measured on a hidden layer of the discriminator.
+
+import { meanSquaredError, rowLoss } from '../../engine/kernels/row-loss.js';
 import { type Scalar, type Tensor, tf, tfl } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
 import {
@@ -33,7 +35,7 @@ const ENCODER_SEEDS = 2000;
  */
 export function featureMatchingLoss(real: Tensor, fake: Tensor): Scalar {
   return tf.tidy(() => {
-    const perSample = tf.sum(tf.reshape(tf.squaredDifference(real, fake), [real.shape[0], -1]), 1);
+    const perSample = rowLoss('squared', real, fake, real.rank - 1);
     return tf.mul(0.5, tf.mean(perSample)) as Scalar;
   });
 }
@@ -196,7 +198,7 @@ export class VaeGanModel implements Autoencoder<VaeGanConfig>, GenerativeModel<V
     const [reconFeatures] = this.discriminate(recon, training);
     const kl = tf.sum(tf.mean(gaussianKl(mean, logVar), 0)) as Scalar;
     const feature = featureMatchingLoss(realFeatures, reconFeatures);
-    const mse = tf.mean(tf.squaredDifference(x, recon)) as Scalar;
+    const mse = meanSquaredError(x, recon);
     return { z, kl, feature, mse, pixel: pixelLoss(x, recon) };
   }
 

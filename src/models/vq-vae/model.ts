@@ -6,6 +6,8 @@
 // encode() gives the quantised vectors flattened [n, h·w·embeddingDim]; samplePrior() gives prior draws in the
 // same space. Interpolating two such codes moves every position's vector along a straight line, off the
 // codebook between the ends: the decoder shows a blend of the two images, not a path through codes it knows.
+
+import { meanSquaredError } from '../../engine/kernels/row-loss.js';
 import { type Tensor, tf } from '../../engine/tf.js';
 import type {
   Autoencoder,
@@ -197,9 +199,9 @@ export class VqVaeModel implements Autoencoder<VqVaeConfig>, GenerativeModel<VqV
       training,
     }) as Tensor;
     const reconstruction = reconstructionLoss(this.config.loss, x, recon);
-    const mse = tf.mean(tf.squaredDifference(x, recon)) as tf.Scalar;
-    const codebook = tf.mean(tf.squaredDifference(stopGradient(ze), zq)) as tf.Scalar;
-    const commitment = tf.mean(tf.squaredDifference(ze, stopGradient(zq))) as tf.Scalar;
+    const mse = meanSquaredError(x, recon);
+    const codebook = meanSquaredError(stopGradient(ze), zq);
+    const commitment = meanSquaredError(stopGradient(zq), ze);
     const total = tf.addN([
       reconstruction,
       codebook,
