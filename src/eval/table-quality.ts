@@ -8,6 +8,7 @@ import {
   type Table,
   type TableColumn,
 } from '../data/table/table.js';
+import { computeValues } from '../engine/memory.js';
 import { type Tensor, tf } from '../engine/tf.js';
 import { DataError } from '../errors.js';
 import type { Matrix } from '../io/arrays.js';
@@ -446,10 +447,7 @@ export function fitPredict(
         }
       }
     }
-    return tf.tidy(() => {
-      const predicted = tf.argMax(logits(tf.tensor2d(test.data, [test.rows, d])), 1);
-      return Int32Array.from(predicted.dataSync());
-    });
+    return Int32Array.from(computeValues(() => tf.argMax(logits(tf.tensor2d(test.data, [test.rows, d])), 1)));
   } finally {
     tf.dispose([xAll, yAll, bias, ...weights]);
     optimizer.dispose();

@@ -2,6 +2,8 @@
 // (Germain et al. 2015), each mapping x to u = (x - μ(x_<i)) · exp(-α(x_<i)) in its own variable order (reversed
 // from one layer to the next), trained by maximum likelihood under u ~ N(0, I). Density is one pass per layer;
 // sampling inverts each layer one variable at a time (d passes). Weights are plain arrays, saved as JSON.
+
+import { computeValues } from '../../engine/memory.js';
 import { type Scalar, type Tensor, tf } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
 import type { Matrix } from '../../io/arrays.js';
@@ -229,7 +231,7 @@ export function shuffled(n: number, seed: number): Int32Array {
 export function mafLogDensity(fit: MafFit, codes: Matrix): Float64Array {
   const flow = toFlow(fit);
   try {
-    const values = tf.tidy(() => flow.logDensity(standardised(fit, codes)).dataSync());
+    const values = computeValues(() => flow.logDensity(standardised(fit, codes)));
     return Float64Array.from(values, (v) => v - logScale(fit));
   } finally {
     flow.dispose();
@@ -251,9 +253,9 @@ export function sampleMaf(fit: MafFit, n: number, seed: number): Matrix {
   const flow = toFlow(fit);
   try {
     const u = standardNormals(n * fit.dims, seed);
-    const data = tf.tidy(() => {
+    const data = computeValues(() => {
       const x = flow.inverse(tf.tensor2d(Float32Array.from(u), [n, fit.dims]));
-      return tf.add(tf.mul(x, fit.scale), fit.shift).dataSync() as Float32Array;
+      return tf.add(tf.mul(x, fit.scale), fit.shift);
     });
     return { rows: n, cols: fit.dims, data: Float32Array.from(data) };
   } finally {

@@ -2,6 +2,7 @@
 // (standardised) codes, with a Gaussian likelihood and a learned scale; samples are its prior draws decoded to
 // codes. The second stage is the `vae` family itself, trained here by its own trainStep on the codes.
 
+import { computeValues } from '../../engine/memory.js';
 import { type Tensor, tf } from '../../engine/tf.js';
 import { ConfigError } from '../../errors.js';
 import type { Matrix } from '../../io/arrays.js';
@@ -80,10 +81,10 @@ export function fitTwoStage(codes: Matrix, options: TwoStageOptions): TwoStageFi
 
 /** n draws [n, d]: the second stage's prior through its decoder (its mean), un-standardised. */
 export function sampleTwoStage(fit: TwoStageFit, n: number, seed: number): Matrix {
-  const data = tf.tidy(() => {
+  const data = computeValues(() => {
     const z = fit.model.samplePrior(n, seed);
     const codes = fit.model.generate(z) as Tensor;
-    return tf.add(tf.mul(codes, fit.scale), fit.shift).dataSync() as Float32Array;
+    return tf.add(tf.mul(codes, fit.scale), fit.shift);
   });
   return { rows: n, cols: fit.scale.length, data: Float32Array.from(data) };
 }
