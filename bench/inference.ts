@@ -7,6 +7,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadData } from '../src/data/load.js';
+import { buildCompiledBench, compiledWorker } from './compiled.js';
 import { writePerformanceDoc } from './doc.js';
 import { INFERENCE_FAMILY_NAMES } from './inference-families.js';
 import type { InferenceResults, InferenceRow } from './report.js';
@@ -27,6 +28,7 @@ const command = [
   ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : []),
 ].join(' ');
 
+buildCompiledBench((line) => process.stderr.write(`${line}\n`));
 const m = machine();
 const started = performance.now();
 const dataFile = join(tmpdir(), `latentlab-inference-${process.pid}.f32`);
@@ -39,7 +41,7 @@ try {
     for (const family of INFERENCE_FAMILY_NAMES) {
       const ours = runJson(
         process.execPath,
-        ['--import', 'tsx', join(here, 'inference-worker.ts'), '--family', family, '--batch', batch],
+        [...compiledWorker(join(here, 'inference-worker.ts')), '--family', family, '--batch', batch],
         {
           ...process.env,
         },

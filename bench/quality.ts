@@ -7,6 +7,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadData } from '../src/data/load.js';
+import { buildCompiledBench, compiledWorker } from './compiled.js';
 import { BENCH_FILES, writePerformanceDoc } from './doc.js';
 import { QUALITY_BATCH, QUALITY_MODEL_NAMES, QUALITY_TARGETS, type QualityModel } from './quality-targets.js';
 import type { QualityResults, QualityRow } from './report.js';
@@ -21,6 +22,7 @@ const command = [
   ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : []),
 ].join(' ');
 
+buildCompiledBench((line) => process.stderr.write(`${line}\n`));
 const m = machine();
 const started = performance.now();
 // The peer trains on latentlab's own seeded split, so both sides see the same 54,000 training images.
@@ -40,7 +42,7 @@ try {
     const { targetMse, maxEpochs } = QUALITY_TARGETS[name];
     const ours = runJson(
       process.execPath,
-      ['--import', 'tsx', join(here, 'quality-worker.ts'), '--model', name],
+      [...compiledWorker(join(here, 'quality-worker.ts')), '--model', name],
       {
         ...process.env,
       },

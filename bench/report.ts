@@ -734,7 +734,7 @@ export function performanceDoc(
           ]
         : []),
       '"vs latentlab" is the row\'s samples/s divided by latentlab\'s for the same workload (above 1: faster',
-      'than latentlab). Peak RSS is the whole process (Node with tsx and the MNIST arrays, or Python).',
+      'than latentlab). Peak RSS is the whole process (Node running latentlab compiled, as installed, with the MNIST arrays; or Python).',
       'Live tensors are counted after warm-up (after the first step when there is none) and after the timed',
       'steps; n/a for the Python peers.',
       '',

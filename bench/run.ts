@@ -9,6 +9,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadData } from '../src/data/load.js';
+import { buildCompiledBench, compiledWorker } from './compiled.js';
 import { readJson, writePerformanceDoc } from './doc.js';
 import {
   ENGINE_LABELS,
@@ -81,7 +82,7 @@ function nodeWorker(
   const env = { ...process.env };
   // latentlab's row measures its default choice, not whatever the shell asks for.
   delete env.LATENTLAB_BACKEND;
-  const args = ['--import', 'tsx', ...(trace ? ['--expose-gc'] : []), join(here, 'workload.ts')];
+  const args = [...(trace ? ['--expose-gc'] : []), ...compiledWorker(join(here, 'workload.ts'))];
   args.push('--workload', workload, '--engine', engine);
   args.push('--steps', String(steps), '--warmup', String(warmup), '--trace', String(trace));
   return { steps, warmup, ...runJson(process.execPath, args, env), workload, engine } as Row;
@@ -289,5 +290,8 @@ async function bench(): Promise<void> {
   for (const note of notes) process.stdout.write(`note: ${note}\n`);
 }
 
-if (!values.report) await (values.soak ? soak() : bench());
+if (!values.report) {
+  buildCompiledBench((line) => process.stderr.write(`${line}\n`));
+  await (values.soak ? soak() : bench());
+}
 writePerformanceDoc();
