@@ -309,8 +309,10 @@ static napi_value js_set_threads(napi_env env, napi_callback_info info) {
   call_args a;
   if (!read_args(env, info, &a, 2, 0)) return NULL;
   int blas = (int)num(env, a.argv[0]), loops = (int)num(env, a.argv[1]);
-  openblas_set_num_threads(blas < 1 ? 1 : blas);
-  set_worker_threads(loops < 1 ? 1 : loops);
+  /* One pool for everything (gemm.c says why): OpenBLAS on the calling thread, products split by the pool. */
+  openblas_set_num_threads(1);
+  set_product_threads(blas);
+  set_worker_threads((blas > loops ? blas : loops) < 1 ? 1 : (blas > loops ? blas : loops));
   return undefined(env);
 }
 
@@ -332,7 +334,7 @@ static napi_value js_info(napi_env env, napi_callback_info info) {
   napi_create_object(env, &obj);
   set_string(env, obj, "blas", openblas_get_config());
   set_string(env, obj, "core", openblas_get_corename());
-  set_number(env, obj, "blasThreads", openblas_get_num_threads());
+  set_number(env, obj, "blasThreads", get_product_threads());
   set_number(env, obj, "loopThreads", worker_threads());
   return obj;
 }

@@ -242,7 +242,7 @@ void conv2d_forward(const conv_geometry *g, const float *x, const float *w, floa
     return;
   }
   if (is_pointwise(g)) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)total, g->outC, k, 1.f, x, k, w, g->outC, 0.f,
+    sgemm(0, 0, (int)total, g->outC, k, 1.f, x, k, w, g->outC, 0.f,
                 y, g->outC);
     return;
   }
@@ -256,7 +256,7 @@ void conv2d_forward(const conv_geometry *g, const float *x, const float *w, floa
   for (long first = 0; first < total; first += chunk) {
     long rows = total - first < chunk ? total - first : chunk;
     im2col(g, x, cols, first, rows);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, g->outC, k, 1.f, cols, k, w, g->outC,
+    sgemm(0, 0, (int)rows, g->outC, k, 1.f, cols, k, w, g->outC,
                 0.f, y + first * g->outC, g->outC);
   }
 }
@@ -270,7 +270,7 @@ void conv2d_backprop_filter(const conv_geometry *g, const float *x, const float 
     return;
   }
   if (is_pointwise(g)) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, g->outC, (int)total, 1.f, x, k, dy, g->outC, 0.f,
+    sgemm(1, 0, k, g->outC, (int)total, 1.f, x, k, dy, g->outC, 0.f,
                 dw, g->outC);
     return;
   }
@@ -292,7 +292,7 @@ void conv2d_backprop_filter(const conv_geometry *g, const float *x, const float 
     long rows = total - first < chunk ? total - first : chunk;
     im2col(g, x, cols, first, rows);
     /* dW [K, outC] (+)= cols^T [K, rows] · dy [rows, outC] */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, g->outC, (int)rows, 1.f, cols, k,
+    sgemm(1, 0, k, g->outC, (int)rows, 1.f, cols, k,
                 dy + first * g->outC, g->outC, first == 0 ? 0.f : 1.f, dw, g->outC);
   }
 }
@@ -347,7 +347,7 @@ void conv2d_backprop_input(const conv_geometry *g, const float *dy, const float 
   if (dxSize == 0) return;
   if (is_pointwise(g)) {
     /* dx [positions, inC] = dy [positions, outC] · W^T */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)total, k, g->outC, 1.f, dy, g->outC, w, g->outC,
+    sgemm(0, 1, (int)total, k, g->outC, 1.f, dy, g->outC, w, g->outC,
                 0.f, dx, k);
     return;
   }
@@ -370,7 +370,7 @@ void conv2d_backprop_input(const conv_geometry *g, const float *dy, const float 
   for (long first = 0; first < total; first += chunk) {
     long rows = total - first < chunk ? total - first : chunk;
     /* cols [rows, K] = dy [rows, outC] · W^T [outC, K] */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, k, g->outC, 1.f, dy + first * g->outC,
+    sgemm(0, 1, (int)rows, k, g->outC, 1.f, dy + first * g->outC,
                 g->outC, w, g->outC, 0.f, cols, k);
     col2im_job job = {g, cols, dx, first, rows, first / perImage};
     parallel_for(rows / perImage, 1, col2im_images, &job);

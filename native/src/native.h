@@ -14,6 +14,12 @@ enum activation { ACT_LINEAR = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_ELU = 3, ACT_
 /* Scratch memory reused across calls (grown as needed, never shrunk below the largest recent use). */
 float *scratch(size_t floats);
 
+/* C = alpha op(A) op(B) + beta C, row-major, split across the pool (gemm.c says why); op transposes when set. */
+void sgemm(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
+           float beta, float *c, int ldc);
+/* Threads that share a product (the pool's, callers included); OpenBLAS itself runs single-threaded. */
+void set_product_threads(int threads);
+int get_product_threads(void);
 void gemm_batched(int transA, int transB, int m, int n, int k, float alpha, const float *a, const float *b,
                   float beta, float *c, int batch, long strideA, long strideB, long strideC);
 void bias_activation(float *y, long rows, int cols, const float *bias, int act, float alpha);

@@ -579,6 +579,50 @@ describe.skipIf(!native.ok)(`native backend kernels${skipReason}`, () => {
     expect(result.worst).toBeLessThanOrEqual(1e-4);
   });
 
+  it('products split across the pool: the same bits run to run, within rounding of one thread, any transposes', async () => {
+    if (!native.ok) return;
+    const { addon } = native;
+    const before = addon.info();
+    // [m, k, n]: taller than wide (split by rows), wider than tall (by columns), sizes off the 16-row blocks,
+    // one below the split threshold, one with fewer rows than a block per thread.
+    const shapes: Array<[number, number, number]> = [
+      [256, 784, 256],
+      [37, 300, 1000],
+      [1001, 129, 67],
+      [24, 16, 24],
+      [20, 500, 300],
+    ];
+    const products: Build = () =>
+      shapes.flatMap(([m, k, n]) =>
+        [false, true].flatMap((ta) =>
+          [false, true].map((tb) => {
+            const a = random(ta ? [k, m] : [m, k])();
+            const b = random(tb ? [n, k] : [k, n])();
+            return tf.matMul(a, b, ta, tb);
+          }),
+        ),
+      );
+    const results: Result[] = [];
+    try {
+      // Two threads twice: a run repeats its bits (what resuming a run relies on).
+      for (const threads of [1, 2, 3, 2]) {
+        addon.setThreads(threads, threads);
+        seed = 5000; // the same operands for every thread count
+        results.push(await run('native', products));
+      }
+    } finally {
+      addon.setThreads(before.blasThreads, before.loopThreads);
+    }
+    results[3].forEach((r, j) =>
+      expect(Array.from(r.values), `product ${j}`).toEqual(Array.from(results[1][j].values)),
+    );
+    // Another split changes how OpenBLAS blocks the rows, and so the last bits (OpenBLAS's own threads did too).
+    for (const i of [1, 2])
+      expect(worstDifference(results[i], results[0]), `threads ${i + 1}`).toBeLessThanOrEqual(2e-6);
+    seed = 5000;
+    expect(worstDifference(results[1], await run('cpu', products))).toBeLessThanOrEqual(1e-4);
+  });
+
   it('large products that OpenBLAS splits across threads', async () => {
     await expectSame(
       withGrads((x, y) => tf.matMul(x, y), [random([256, 784]), random([784, 256], 0.1)], [256, 256]),
