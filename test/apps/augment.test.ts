@@ -12,7 +12,7 @@ import { saveModel } from '../../src/io/model-files.js';
 import type { TrainableModel } from '../../src/models/family.js';
 import { getFamily } from '../../src/models/registry.js';
 import { expectClose, useBackend } from '../helpers.js';
-import { cli } from './cli-helper.js';
+import { cliInProcess } from './cli-helper.js';
 
 const context = { sampleShape: [28, 28, 1], numClasses: 10, seed: 0 };
 
@@ -150,7 +150,7 @@ describe('augment', () => {
 
   it('CLI: writes an IDX directory with real labelled samples and the test split; refuses an unconditional run', async () => {
     const out = join(dir, 'cli-idx');
-    const r = await cli([
+    const r = await cliInProcess([
       'augment',
       join(dir, 'cvae'),
       '--n',
@@ -173,7 +173,7 @@ describe('augment', () => {
     const testPart = await loadRaw({ source: 'idx', images: join(out, 't10k-images-idx3-ubyte') });
     expect(testPart.train.labels?.length).toBe(2000);
 
-    const noHead = await cli([
+    const noHead = await cliInProcess([
       'augment',
       join(dir, 'cvae'),
       '--n',
@@ -185,7 +185,7 @@ describe('augment', () => {
     ]);
     expect(noHead.code).toBe(2);
     expect(noHead.stderr).toContain('--judge: a "cvae" has no classifier head to judge its samples');
-    const notClassifier = await cli([
+    const notClassifier = await cliInProcess([
       'augment',
       join(dir, 'cvae'),
       '--n',
@@ -196,7 +196,7 @@ describe('augment', () => {
       join(dir, 'vae'),
     ]);
     expect(notClassifier.stderr).toContain('holds a "vae", which cannot classify: give a classifier run');
-    const refused = await cli(['augment', join(dir, 'vae'), '--n', '10', '--out', join(dir, 'no')]);
+    const refused = await cliInProcess(['augment', join(dir, 'vae'), '--n', '10', '--out', join(dir, 'no')]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('model.conditional: augment needs a conditional model');
   });
@@ -224,7 +224,7 @@ describe('augment', () => {
   it('CLI: train --extra-data mixes generated samples into training at --extra-share, testing on the real data', async () => {
     const out = join(dir, 'cli-idx');
     const run = join(dir, 'clf-extra');
-    const r = await cli([
+    const r = await cliInProcess([
       'train',
       '--model',
       'classifier',
@@ -256,7 +256,7 @@ describe('augment', () => {
       share: 0.5,
     });
 
-    const wrong = await cli([
+    const wrong = await cliInProcess([
       'train',
       '--model',
       'classifier',

@@ -41,6 +41,26 @@ export function cli(args: string[]): Promise<CliRun> {
 export async function runInProcess(
   argv: string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  return captureMain(['node', 'latentlab', ...argv, '--backend', 'wasm']);
+}
+
+/**
+ * main() in this process with exactly the arguments `cli()` would pass and LATENTLAB_BACKEND=wasm, as the child
+ * gets it: the same command without a process start-up (about 3 s each). Exit codes and output are main()'s;
+ * keep `cli()` where the process itself is under test (signals, what a fresh process prints once).
+ */
+export async function cliInProcess(args: string[]): Promise<CliRun & { code: number }> {
+  const before = process.env.LATENTLAB_BACKEND;
+  process.env.LATENTLAB_BACKEND = 'wasm';
+  try {
+    return await captureMain(['node', 'latentlab', ...args]);
+  } finally {
+    if (before === undefined) delete process.env.LATENTLAB_BACKEND;
+    else process.env.LATENTLAB_BACKEND = before;
+  }
+}
+
+async function captureMain(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
@@ -52,7 +72,7 @@ export async function runInProcess(
     return true;
   });
   try {
-    const code = await main(['node', 'latentlab', ...argv, '--backend', 'wasm']);
+    const code = await main(argv);
     return { code, stdout, stderr };
   } finally {
     vi.restoreAllMocks();

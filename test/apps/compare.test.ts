@@ -15,7 +15,7 @@ import {
 import { encodeTitledPanels, textWidth } from '../../src/io/plot.js';
 import { decodePng, encodeImageGrid } from '../../src/io/png.js';
 import { useBackend, withTempDir } from '../helpers.js';
-import { cli, ROOT } from './cli-helper.js';
+import { cliInProcess, ROOT } from './cli-helper.js';
 
 const quick = (out: string): CompareOptionsInput => ({
   data: { source: 'mnist' },
@@ -245,7 +245,7 @@ describe('compare', () => {
   });
 
   it('runs from the CLI: help lists the flags, a bad family exits 2 naming --families', async () => {
-    const help = await cli(['compare', '--help']);
+    const help = await cliInProcess(['compare', '--help']);
     expect(help.code).toBe(0);
     for (const flag of [
       '--data',
@@ -259,7 +259,7 @@ describe('compare', () => {
       '--config',
     ])
       expect(help.stdout).toContain(flag);
-    const bad = await cli(['compare', '--families', 'ae,gann', '--out', join(ROOT, 'no-such-dir')]);
+    const bad = await cliInProcess(['compare', '--families', 'ae,gann', '--out', join(ROOT, 'no-such-dir')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('latentlab: error: --families: unknown family "gann"');
     expect(existsSync(join(ROOT, 'no-such-dir'))).toBe(false);

@@ -12,7 +12,7 @@ import { encodeImage } from '../../src/io/png.js';
 import type { Autoencoder } from '../../src/models/family.js';
 import { trainRun } from '../../src/train/run.js';
 import { useBackend } from '../helpers.js';
-import { cli } from './cli-helper.js';
+import { cliInProcess } from './cli-helper.js';
 
 let dir: string;
 let run: string;
@@ -87,7 +87,7 @@ describe('compress', () => {
 
   it('CLI: compress, decompress to a folder; another model, a corrupt file and a truncated one are refused', async () => {
     const llz = join(dir, 'out', 'test.llz');
-    const r = await cli([
+    const r = await cliInProcess([
       'compress',
       run,
       '--bits',
@@ -106,7 +106,7 @@ describe('compress', () => {
       'PCA, 16 components at 6 bits (12 bytes per image, fitted on 1000 training images)',
     );
     const folder = join(dir, 'decoded');
-    const d = await cli(['decompress', llz, '--run', run, '--out', folder]);
+    const d = await cliInProcess(['decompress', llz, '--run', run, '--out', folder]);
     expect(d.code, d.stderr).toBe(0);
     expect((await readdir(folder)).length).toBe(40);
     // Another model: same architecture, one weight changed.
@@ -116,7 +116,7 @@ describe('compress', () => {
     const bytes = await readFile(weights);
     bytes[0] ^= 1;
     await writeFile(weights, bytes);
-    const wrong = await cli(['decompress', llz, '--run', other, '--out', join(dir, 'x.png')]);
+    const wrong = await cliInProcess(['decompress', llz, '--run', other, '--out', join(dir, 'x.png')]);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain(`latentlab: error: ${llz}: made with another model`);
 
@@ -124,15 +124,29 @@ describe('compress', () => {
     const corrupt = Buffer.from(original);
     corrupt[corrupt.length - 10] ^= 0xff;
     await writeFile(join(dir, 'corrupt.llz'), corrupt);
-    const c = await cli(['decompress', join(dir, 'corrupt.llz'), '--run', run, '--out', join(dir, 'c.png')]);
+    const c = await cliInProcess([
+      'decompress',
+      join(dir, 'corrupt.llz'),
+      '--run',
+      run,
+      '--out',
+      join(dir, 'c.png'),
+    ]);
     expect(c.code).toBe(1);
     expect(c.stderr).toContain(`${join(dir, 'corrupt.llz')}: corrupt code file: CRC-32`);
     await writeFile(join(dir, 'short.llz'), original.subarray(0, 100));
-    const t = await cli(['decompress', join(dir, 'short.llz'), '--run', run, '--out', join(dir, 't.png')]);
+    const t = await cliInProcess([
+      'decompress',
+      join(dir, 'short.llz'),
+      '--run',
+      run,
+      '--out',
+      join(dir, 't.png'),
+    ]);
     expect(t.code).toBe(1);
     expect(t.stderr).toContain(`${join(dir, 'short.llz')}: truncated code file`);
     // .llq is the range-coded format of models with discrete codes: this run's file may not take its name.
-    const named = await cli(['compress', run, '--limit', '4', '--out', join(dir, 'x.llq')]);
+    const named = await cliInProcess(['compress', run, '--limit', '4', '--out', join(dir, 'x.llq')]);
     expect(named.code).not.toBe(0);
     expect(named.stderr).toContain(
       '--out: this run writes a .llz file (quantised codes), not .llq (code indices range-coded under the prior)',

@@ -12,7 +12,7 @@ import { decodePng, encodeImage } from '../../src/io/png.js';
 import type { Autoencoder } from '../../src/models/family.js';
 import { trainRun } from '../../src/train/run.js';
 import { useBackend, withTempDir } from '../helpers.js';
-import { cli } from './cli-helper.js';
+import { cliInProcess } from './cli-helper.js';
 
 let dir: string;
 let run: string;
@@ -125,7 +125,7 @@ describe('denoise', () => {
         );
       }
       const out = join(tmp, 'out');
-      const r = await cli([
+      const r = await cliInProcess([
         'denoise',
         run,
         '--images',
@@ -145,10 +145,10 @@ describe('denoise', () => {
       expect((await readdir(join(out, 'shoes'))).sort()).toEqual(['img2.png', 'img3.png']);
       expect(existsSync(join(out, 'grid.png'))).toBe(true);
 
-      const bad = await cli(['denoise', run, '--noise', 'speckle:0.1']);
+      const bad = await cliInProcess(['denoise', run, '--noise', 'speckle:0.1']);
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain('--noise: expected gaussian, masking, salt-and-pepper with a level');
-      const missing = await cli(['denoise', run, '--images', join(tmp, 'nowhere')]);
+      const missing = await cliInProcess(['denoise', run, '--images', join(tmp, 'nowhere')]);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toContain(`${join(tmp, 'nowhere')}: directory not found`);
     });

@@ -10,6 +10,10 @@ import { tf } from '../../src/engine/tf.js';
 
 const nativeBuilt = loadNativeAddon().addon !== undefined;
 
+// vitest.config.ts gives each fork one share of the cores through LATENTLAB_THREADS; this file tests the
+// default, what a user gets without it (its own children included).
+delete process.env.LATENTLAB_THREADS;
+
 afterEach(() => {
   delete process.env.LATENTLAB_BACKEND;
 });

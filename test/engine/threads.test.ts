@@ -17,6 +17,10 @@ import {
 import { expectClose } from '../helpers.js';
 
 type Tf = typeof tf;
+
+// vitest.config.ts gives each fork one share of the cores through LATENTLAB_THREADS; this file tests the
+// default, what a user gets without it (its own children included).
+delete process.env.LATENTLAB_THREADS;
 type Outputs = Record<string, Float32Array>;
 
 /**

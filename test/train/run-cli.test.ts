@@ -1,12 +1,14 @@
 // Runs as the CLI leaves them, with real processes: two writers at once, a SIGKILL then a resume that ends
 // bit for bit where an uninterrupted run ends, and Ctrl-C (SIGINT) that exits 130 leaving a usable model.
+// What follows a killed or stopped process (the resume, the commands that use its model) runs main() in this
+// process (cliInProcess), another process than the one that wrote the run, without a child's 3 s start-up.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
 import { LOCK_FILE } from '../../src/train/run-lock.js';
-import { cli, startCli } from '../apps/cli-helper.js';
+import { cli, cliInProcess, startCli } from '../apps/cli-helper.js';
 import { withTempDir } from '../helpers.js';
 import { metricsOf, stateBytes } from './run-state.js';
 
@@ -83,7 +85,7 @@ describe('runs through the CLI', () => {
       expect((await readCheckpoint(join(killed, 'checkpoint.lltf'))).state.epoch).toBeLessThan(4);
       expect(existsSync(join(killed, LOCK_FILE))).toBe(true);
       // The dead writer's lock is stale: the resume takes it over.
-      const resumed = await cli(['train', '--resume', killed]);
+      const resumed = await cliInProcess(['train', '--resume', killed]);
       expect(resumed.code, resumed.stderr).toBe(0);
       expect((await straight.done).code).toBe(0);
       expect(await metricsOf(killed)).toEqual(await metricsOf(join(dir, 'straight')));
@@ -110,7 +112,7 @@ describe('runs through the CLI', () => {
       victim.child.kill('SIGKILL');
       await victim.done;
       expect((await readCheckpoint(join(killed, 'checkpoint.lltf'))).state.epoch).toBeLessThan(2);
-      const resumed = await cli(['train', '--resume', killed]);
+      const resumed = await cliInProcess(['train', '--resume', killed]);
       expect(resumed.code, resumed.stderr).toBe(0);
       expect((await straight.done).code).toBe(0);
       const state = await stateBytes(killed);
@@ -141,10 +143,10 @@ describe('runs through the CLI', () => {
         ['encode', run, '--limit', '5', '--out', join(dir, 'codes.csv')],
         ['info', run],
       ]) {
-        const r = await cli(args);
+        const r = await cliInProcess(args);
         expect(r.code, `${args[0]}: ${r.stderr}`).toBe(0);
       }
-      const resumed = await cli(['train', '--resume', run, '--epochs', String(done + 1)]);
+      const resumed = await cliInProcess(['train', '--resume', run, '--epochs', String(done + 1)]);
       expect(resumed.code, resumed.stderr).toBe(0);
       expect(await epochsWritten(run)).toBe(done + 1);
       expect(existsSync(join(run, 'summary.json'))).toBe(true);
