@@ -447,6 +447,59 @@ function w5Profile(): string[] {
 }
 
 /**
+ * Where W1's and W4's steps go (issue 23, part 1), measured by hand with bench/profile.ts before and after the
+ * changes of 2026-12-08: the fused reconstruction losses and the single pool for products and loops.
+ */
+function denseProfile(): string[] {
+  return [
+    '### Where W1 and W4 steps go (issue 23, profiled)',
+    '',
+    '`npx tsx bench/profile.ts W1 30 60` and `... W4 30 60` (wall ms per step, native backend). Before: commit',
+    '73d7a51 (its own addon build); after: this branch; profiled in turn, twice each, on the otherwise quiet 2-core',
+    'machine (load average 0.7 at the start). "Unprofiled" is the plain step; the kernel rows come from',
+    '`tf.profile`, which adds its own cost to every kernel; Adam is timed around `applyGradients` (the native',
+    "backend's in-place update is no kernel the profiler sees); the rest of a step is tfjs-core's JavaScript around",
+    'the kernels (tape, tidy, dispose).',
+    '',
+    '| W1 (dense AE, batch 256) | before | after |',
+    '| --- | ---: | ---: |',
+    '| whole step, unprofiled (two runs) | 13.3, 15.0 ms; CPU 20.9, 23.5 ms | 11.3, 10.0 ms; CPU 16.8, 15.4 ms |',
+    '| kernel calls a step | 46 | 44 |',
+    '| products: 4 fused forward, 7 backward (sgemm) | 7.9 ms | 7.4 ms |',
+    '| MSE forward and backward | 0.9 ms: Mean, SquaredDifference, Multiply ×4, Sub, Tile, RealDiv | 0.23 ms: LatentlabRowLoss, its gradient |',
+    '| activation gradients (relu, sigmoid) with the bias sums | 0.49 ms | 0.26 ms |',
+    '| all kernels, under the profiler (run 2) | 9.5 ms | 8.4 ms |',
+    '| Adam (in place, one addon call per variable) | 0.6 to 0.8 ms | 0.7 ms |',
+    '',
+    '| W4 (dense VAE, batch 128) | before | after |',
+    '| --- | ---: | ---: |',
+    '| whole step, unprofiled (two runs) | 25.6, 23.2 ms; CPU 39.7, 36.5 ms | 21.0, 19.4 ms; CPU 31.2, 31.1 ms |',
+    '| kernel calls a step | 203 | 167 |',
+    '| products: 7 fused forward, 13 backward (sgemm) | 13.7 ms | 10.9 ms |',
+    '| Bernoulli likelihood forward and backward | Exp ×3 1.43 ms and Log1p 0.72 ms, with Relu, Neg, Step, Multiply, Add, Sum and Tile on [128, 784] | 0.67 ms: LatentlabRowLoss (with the reported MSE), its gradient |',
+    '| all kernels, under the profiler (run 1) | 19.3 ms | 13.6 ms |',
+    '| Adam | 1.2 to 1.3 ms | 1.3 to 1.4 ms |',
+    '',
+    'What changed (docs/engine.md lists the kernels): the mean squared error and the Bernoulli likelihood are one',
+    'kernel each way (`LatentlabRowLoss`: C with vectorised exponential, log1p and sigmoid under native, JS on wasm',
+    'and cpu, stock ops elsewhere), used by every family; the fused sigmoid epilogue of a dense layer is vectorised',
+    "the same way; and OpenBLAS runs single-threaded inside latentlab's own pool, which splits each product into",
+    "row blocks and spins briefly between jobs: before, OpenBLAS's two threads went to sleep after every product",
+    '(they were set to, so as not to spin against the pool) and had to be woken for the next, about 20 times a W4',
+    'step between single-threaded wasm kernels. The products themselves still run at 50 to 110 GFLOP/s against',
+    '~145 for a 2048² product: at batch 128 to 256 they are small for two threads, and the same holds for PyTorch,',
+    'which uses the same OpenBLAS. What is left between the products is tfjs-core: ~40 kernel calls a W1 step and',
+    '~170 a W4 step at 10 to 50 µs of JavaScript each.',
+    '',
+    'Throughput against PyTorch moves more between runs of the same command than these changes move it: `npm run',
+    'bench -- --only W1,W4 --engines latentlab,pytorch --rounds 5` at 00:40 on 2026-12-08 (the row-loss kernels,',
+    "before the single pool) gave W1 1.01x and W4 0.96x (PyTorch's W1 rounds 18,815 to 22,177 samples/s); the full",
+    "run above, 15 minutes later with the single pool, 0.78x and 0.88x (PyTorch's W1 rounds 25,598 to 33,160).",
+    '',
+  ];
+}
+
+/**
  * Tables (issue 20), measured by `npm run bench:tables` (whole commands, wall time and peak RSS): a table read
  * streamed, trained and scored at 50,000 x 100, and the numbers-only path at 100,000 x 50.
  */
@@ -772,6 +825,7 @@ export function performanceDoc(
       '',
       ...w5Profile(),
       ...w6Profile(),
+      ...denseProfile(),
       ...tablesAtScale(),
       '### Notes',
       '',
