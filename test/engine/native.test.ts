@@ -613,9 +613,9 @@ describe.skipIf(!native.ok)(`native backend kernels${skipReason}`, () => {
     } finally {
       addon.setThreads(before.blasThreads, before.loopThreads);
     }
-    results[3].forEach((r, j) =>
-      expect(Array.from(r.values), `product ${j}`).toEqual(Array.from(results[1][j].values)),
-    );
+    for (const [j, r] of results[3].entries()) {
+      expect(Array.from(r.values), `product ${j}`).toEqual(Array.from(results[1][j].values));
+    }
     // Another split changes how OpenBLAS blocks the rows, and so the last bits (OpenBLAS's own threads did too).
     for (const i of [1, 2])
       expect(worstDifference(results[i], results[0]), `threads ${i + 1}`).toBeLessThanOrEqual(2e-6);

@@ -9,7 +9,7 @@ import { registerWasmKernelFixes } from '../../src/engine/kernels/index.js';
 import { meanSquaredError, type RowLossKind, rowLoss } from '../../src/engine/kernels/row-loss.js';
 import { registerNativeBackend } from '../../src/engine/native/backend.js';
 import { tf } from '../../src/engine/tf.js';
-import { type Build, outputsOf, runOn, worstDifference } from './stock-reference.js';
+import { type Build, onLeakFree as on, runOn, worstDifference } from './stock-reference.js';
 
 type Backend = 'cpu' | 'wasm' | 'native';
 
@@ -17,15 +17,6 @@ registerWasmKernelFixes();
 const native = registerNativeBackend();
 const backends: Backend[] = ['cpu', 'wasm', ...(native.ok ? (['native'] as const) : [])];
 if (!native.ok) console.warn(`native row loss tests skipped: ${native.reason}`);
-
-async function on(backend: Backend, build: Build): Promise<ReturnType<typeof outputsOf>> {
-  registerWasmKernelFixes();
-  await tf.setBackend(backend);
-  const before = tf.memory().numTensors;
-  const result = outputsOf(build);
-  expect(tf.memory().numTensors, `${backend} leaves no tensors`).toBe(before);
-  return result;
-}
 
 /** The loss, and the gradients of Σ(loss · weights) with respect to the prediction and to the target. */
 function lossAndGradients(

@@ -12,7 +12,7 @@ import {
 } from '../../src/engine/kernels/softmax-cross-entropy.js';
 import { registerNativeBackend } from '../../src/engine/native/backend.js';
 import { tf } from '../../src/engine/tf.js';
-import { type Build, outputsOf, runOn, worstDifference } from './stock-reference.js';
+import { type Build, onLeakFree as on, runOn, worstDifference } from './stock-reference.js';
 
 type Backend = 'cpu' | 'wasm' | 'native';
 
@@ -20,15 +20,6 @@ registerWasmKernelFixes();
 const native = registerNativeBackend();
 const backends: Backend[] = ['cpu', 'wasm', ...(native.ok ? (['native'] as const) : [])];
 if (!native.ok) console.warn(`native softmax cross-entropy tests skipped: ${native.reason}`);
-
-async function on(backend: Backend, build: Build): Promise<ReturnType<typeof outputsOf>> {
-  registerWasmKernelFixes();
-  await tf.setBackend(backend);
-  const before = tf.memory().numTensors;
-  const result = outputsOf(build);
-  expect(tf.memory().numTensors, `${backend} leaves no tensors`).toBe(before);
-  return result;
-}
 
 /** nll, argMax (as float32) and d Σ(nll · weights) / d logits. */
 function lossAndGradient(logits: () => tf.Tensor, labels: () => tf.Tensor, weights: () => tf.Tensor): Build {

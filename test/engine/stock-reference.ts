@@ -34,6 +34,16 @@ export function outputsOf(build: Build): Result {
   });
 }
 
+/** The outputs of `build` on a backend with latentlab's fixes, checking that it leaves no tensors behind. */
+export async function onLeakFree(backend: 'cpu' | 'wasm' | 'native', build: Build): Promise<Result> {
+  registerWasmKernelFixes();
+  await tf.setBackend(backend);
+  const before = tf.memory().numTensors;
+  const result = outputsOf(build);
+  expect(tf.memory().numTensors, `${backend} leaves no tensors`).toBe(before);
+  return result;
+}
+
 /** Runs `build` on a backend, with latentlab's fixes (kernels and gradients) or the stock ones. */
 export async function runOn(backend: 'cpu' | 'wasm', build: Build, fixes = true): Promise<Result> {
   if (fixes) registerWasmKernelFixes();
