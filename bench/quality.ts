@@ -2,7 +2,7 @@
 // of 0.0085 and the conv AE to 0.0080, latentlab's trainLoop against the PyTorch peer with the same model and
 // schedule, one after the other in one run, each in a fresh process. Writes bench/quality.json and regenerates
 // docs/performance.md.
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -80,14 +80,27 @@ try {
   rmSync(testFile, { force: true });
 }
 m.loadAverageEnd = loadavg();
+const notes = torchPython
+  ? []
+  : ['PyTorch rows skipped: no python3 (tried /usr/bin/python3, python3) can import torch.'];
+// A run of some models (--only) keeps the rows of the others from the run before, saying so.
+if (existsSync(BENCH_FILES.quality)) {
+  const earlier = JSON.parse(readFileSync(BENCH_FILES.quality, 'utf8')) as QualityResults;
+  const kept = earlier.rows.filter((r) => !models.includes(r.model as QualityModel));
+  const keptModels = [...new Set(kept.map((r) => r.model))];
+  if (keptModels.length > 0) {
+    rows.unshift(...kept);
+    notes.push(
+      `${keptModels.join(', ')}: rows from the earlier run of ${earlier.machine.date} (\`${earlier.command}\`); this run (\`${command}\`) measured ${models.join(', ')} only.`,
+    );
+  }
+}
 const results: QualityResults = {
   machine: m,
   command,
   totalSeconds: (performance.now() - started) / 1000,
   rows,
-  notes: torchPython
-    ? []
-    : ['PyTorch rows skipped: no python3 (tried /usr/bin/python3, python3) can import torch.'],
+  notes,
 };
 writeFileSync(BENCH_FILES.quality, `${JSON.stringify(results, null, 2)}\n`);
 writePerformanceDoc();
