@@ -312,7 +312,7 @@ static napi_value js_set_threads(napi_env env, napi_callback_info info) {
   /* One pool for everything (gemm.c says why): OpenBLAS on the calling thread, products split by the pool. */
   openblas_set_num_threads(1);
   set_product_threads(blas);
-  set_worker_threads((blas > loops ? blas : loops) < 1 ? 1 : (blas > loops ? blas : loops));
+  set_worker_threads(blas > loops ? blas : loops); /* at least 1: set_worker_threads clamps */
   return undefined(env);
 }
 

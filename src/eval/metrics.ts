@@ -2,6 +2,7 @@
 // precision/recall of generative models and class coverage. Statistics in float64 JS; big products in tf.
 import { EigenvalueDecomposition, Matrix as MlMatrix } from 'ml-matrix';
 import { permutation } from '../data/random.js';
+import { computeValues } from '../engine/memory.js';
 import { type Tensor, tf } from '../engine/tf.js';
 import { ConfigError } from '../errors.js';
 import type { Matrix } from '../io/arrays.js';
@@ -186,14 +187,13 @@ export function knnRadiiSquared(x: Matrix, k: number): Float32Array {
   const step = chunkRows(x.rows);
   for (let start = 0; start < x.rows; start += step) {
     const count = Math.min(step, x.rows - start);
-    const kth = tf.tidy(() => {
+    const kth = computeValues(() => {
       const d2 = squaredDistances(tf.slice(all, [start, 0], [count, x.cols]), all, norms);
       // k + 1 smallest: the row itself (distance 0) comes first.
       const { values } = tf.topk(tf.neg(d2), k + 1, true);
       return tf.neg(tf.slice(values, [0, k], [count, 1]));
     });
-    radii.set(kth.dataSync(), start);
-    kth.dispose();
+    radii.set(kth, start);
   }
   tf.dispose([all, norms]);
   return radii;
@@ -208,15 +208,13 @@ function shareInside(query: Matrix, reference: Matrix, radii2: Float32Array): nu
   let inside = 0;
   for (let start = 0; start < query.rows; start += step) {
     const count = Math.min(step, query.rows - start);
-    const hits = tf.tidy(() => {
+    inside += computeValues(() => {
       const q = tf.tensor2d(query.data.subarray(start * query.cols, (start + count) * query.cols), [
         count,
         query.cols,
       ]);
       return tf.sum(tf.cast(tf.any(tf.lessEqual(squaredDistances(q, ref, norms), radii), 1), 'int32'));
-    });
-    inside += hits.dataSync()[0];
-    hits.dispose();
+    })[0];
   }
   tf.dispose([ref, norms, radii]);
   return inside / query.rows;

@@ -2,6 +2,7 @@
 // The covariance is accumulated with TensorFlow.js matrix products; its eigenvectors come from ml-matrix.
 import { EigenvalueDecomposition, Matrix as MlMatrix } from 'ml-matrix';
 import { type Dataset, sampleSize } from '../data/dataset.js';
+import { computeValues } from '../engine/memory.js';
 import { tf } from '../engine/tf.js';
 import { ConfigError } from '../errors.js';
 import type { Matrix } from '../io/arrays.js';
@@ -76,18 +77,16 @@ export function fitPca(dataset: Dataset, numComponents: number, batchSize = 2000
 /** Codes [n, components] of a dataset. */
 export function pcaTransform(pca: PcaModel, dataset: Dataset): Matrix {
   const d = pca.numFeatures;
-  const z = tf.tidy(() => {
+  const data = computeValues(() => {
     const centred = tf.sub(tf.tensor2d(dataset.x, [dataset.size, d]), tf.tensor1d(pca.mean));
     return tf.matMul(centred, tf.tensor2d(pca.components, [pca.numComponents, d]), false, true);
-  });
-  const data = z.dataSync() as Float32Array;
-  z.dispose();
+  }) as Float32Array;
   return { rows: dataset.size, cols: pca.numComponents, data };
 }
 
 /** Reconstruct from codes: z W + mean, flat [n * features]. */
 export function pcaInverse(pca: PcaModel, codes: Matrix): Float32Array {
-  const x = tf.tidy(() =>
+  return computeValues(() =>
     tf.add(
       tf.matMul(
         tf.tensor2d(codes.data, [codes.rows, codes.cols]),
@@ -95,10 +94,7 @@ export function pcaInverse(pca: PcaModel, codes: Matrix): Float32Array {
       ),
       tf.tensor1d(pca.mean),
     ),
-  );
-  const data = x.dataSync() as Float32Array;
-  x.dispose();
-  return data;
+  ) as Float32Array;
 }
 
 /** Mean squared error per value of the PCA reconstruction of `dataset`. */

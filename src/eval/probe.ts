@@ -2,6 +2,7 @@
 // Multinomial logistic regression on standardised codes, fitted full-batch with Adam and a small L2 penalty.
 import { frameCount, melSpectrogram, mfcc } from '../data/audio/features.js';
 import { type Dataset, head, makeDataset, sampleSize } from '../data/dataset.js';
+import { computeValues } from '../engine/memory.js';
 import { type Tensor, tf } from '../engine/tf.js';
 import { ConfigError } from '../errors.js';
 import type { Matrix } from '../io/arrays.js';
@@ -60,19 +61,14 @@ function checkLabels(labels: ArrayLike<number>, rows: number, what: string, numC
 
 /** Mean cross-entropy of softmax(x θ) against `y` (one-hot) plus l2 · sum((mask ⊙ θ)²) / 2; x ends in a ones column. */
 function probeLoss(x: Tensor, y: Tensor, theta: Tensor, mask: Tensor, l2: number): number {
-  const loss = tf.tidy(() => {
+  return computeValues(() => {
     const ce = tf.losses.softmaxCrossEntropy(y, tf.matMul(x, theta));
     return tf.add(ce, tf.mul(l2 / 2, tf.sum(tf.square(tf.mul(mask, theta)))));
-  });
-  const value = loss.dataSync()[0];
-  loss.dispose();
-  return value;
+  })[0];
 }
 
 function accuracyOf(x: Tensor, labels: ArrayLike<number>, theta: Tensor): number {
-  const predicted = tf.tidy(() => tf.argMax(tf.matMul(x, theta), 1));
-  const values = predicted.dataSync();
-  predicted.dispose();
+  const values = computeValues(() => tf.argMax(tf.matMul(x, theta), 1));
   let hits = 0;
   for (let i = 0; i < values.length; i++) if (values[i] === labels[i]) hits++;
   return values.length > 0 ? hits / values.length : 0;
